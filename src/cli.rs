@@ -1,0 +1,135 @@
+//! Command-line types (clap derive) and nothing else.
+//!
+//! Every flag's `///` doc is its help text. These types are turned into a validated
+//! [`crate::config::Config`] before anything runs; no module below `config` sees clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Layered network diagnostics: link, addressing, gateway, DNS and TCP services checked in
+/// one run, with the root cause named.
+///
+/// Exit codes: 0 healthy, 1 degraded, 2 broken, 3 could not run.
+#[derive(Debug, Parser)]
+#[command(name = "nettriage", version, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    /// What to do; without a subcommand, `run` with the options given here.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Options of the default `run` command.
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every check on one interface and diagnose the root cause (the default).
+    Run(RunArgs),
+}
+
+/// Output formats for the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// A summary table for the terminal.
+    Table,
+    /// The full report as JSON (schema_version "1").
+    Json,
+}
+
+/// Options of `nettriage run`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RunArgs {
+    /// Interface to test [default: the one with the default route, else the first that is up].
+    #[arg(short, long, value_name = "IF")]
+    pub interface: Option<String>,
+
+    /// TCP service to check, as HOST:PORT or [IPv6]:PORT; repeat for several
+    /// [default: from the config file, else none and the ports check is skipped].
+    #[arg(short, long = "target", value_name = "HOST:PORT")]
+    pub targets: Vec<String>,
+
+    /// Name to resolve through every DNS server; repeat for several
+    /// [default: from the config file, else www.google.com].
+    #[arg(short = 'n', long = "dns-name", value_name = "NAME")]
+    pub dns_names: Vec<String>,
+
+    /// Output format on stdout [default: table].
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+
+    /// Also write the full report to FILE; the format follows the extension
+    /// (.json, .txt) [default: no file].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Deadline for the whole run in seconds, 1 to 300; checks still running then are
+    /// reported as errors [default: 10].
+    #[arg(short, long, value_name = "SECS")]
+    pub deadline: Option<u64>,
+
+    /// TOML config file with targets, names and thresholds; the command line wins
+    /// [default: /etc/nettriage/config.toml if it exists].
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Colour in the terminal table: auto (only on a terminal), always or never [default: auto].
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+/// When to colour terminal output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum ColorArg {
+    /// Only when stdout is a terminal and NO_COLOR is unset.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_valid() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_argument_has_help() {
+        fn walk(cmd: &clap::Command) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                assert!(arg.get_help().is_some(), "--{id} of `{}` has no help", cmd.get_name());
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub);
+            }
+        }
+        walk(&Cli::command());
+    }
+
+    #[test]
+    fn bare_invocation_and_run_parse_the_same_options() {
+        let bare = Cli::try_parse_from(["nettriage", "-t", "a.example:443", "-f", "json"]).unwrap();
+        assert!(bare.command.is_none());
+        assert_eq!(bare.run.targets, ["a.example:443"]);
+        let run = Cli::try_parse_from(["nettriage", "run", "-t", "a.example:443"]).unwrap();
+        let Some(Command::Run(args)) = run.command else { panic!("run subcommand") };
+        assert_eq!(args.targets, ["a.example:443"]);
+    }
+}

@@ -1,0 +1,460 @@
+//! Validated settings, built from the command line and the TOML config file.
+//!
+//! Defaults < config file < command line. Everything is checked here, before any packet is
+//! sent, so that a bad value is a clear "could not run" (exit 3) and never a surprise in the
+//! middle of a check. Every threshold's source is documented in `docs/checks/`.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::cli::{ColorArg, FormatArg, RunArgs};
+
+/// Where the config file is looked for when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/nettriage/config.toml";
+
+/// DNS name tested when none is configured: NetAlly's default lookup name (ANCHORS.md, b).
+pub const DEFAULT_DNS_NAME: &str = "www.google.com";
+
+/// A configuration problem; every one means exit code 3.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML for nettriage.
+    #[error("invalid config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message.
+        message: String,
+    },
+    /// A value is out of range or malformed.
+    #[error("invalid {what}: {message}")]
+    Invalid {
+        /// Which setting.
+        what: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+fn invalid(what: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { what: what.into(), message: message.into() }
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Terminal table.
+    Table,
+    /// JSON report.
+    Json,
+}
+
+impl Format {
+    /// The format implied by a file name's extension: `.txt` is a table, anything else JSON.
+    pub fn for_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("txt") => Format::Table,
+            _ => Format::Json,
+        }
+    }
+}
+
+/// A TCP service to probe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Name or address as given.
+    pub host: TargetHost,
+    /// TCP port, 1 to 65535.
+    pub port: u16,
+}
+
+/// The host part of a target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetHost {
+    /// An address literal: probed even when DNS is down.
+    Ip(IpAddr),
+    /// A DNS name: resolved through the dns check's answers.
+    Name(String),
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.host {
+            TargetHost::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]:{}", self.port),
+            TargetHost::Ip(ip) => write!(f, "{ip}:{}", self.port),
+            TargetHost::Name(name) => write!(f, "{name}:{}", self.port),
+        }
+    }
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (host, port) = if let Some(rest) = text.strip_prefix('[') {
+            let (host, port) = rest.split_once("]:").ok_or("expected [IPv6]:PORT")?;
+            let ip: std::net::Ipv6Addr = host.parse().map_err(|_| format!("`{host}` is not an IPv6 address"))?;
+            (TargetHost::Ip(IpAddr::V6(ip)), port)
+        } else {
+            let (host, port) = text.rsplit_once(':').ok_or("expected HOST:PORT")?;
+            if host.contains(':') {
+                return Err("write IPv6 targets as [ADDRESS]:PORT".into());
+            }
+            let host = match host.parse::<IpAddr>() {
+                Ok(ip) => TargetHost::Ip(ip),
+                Err(_) => TargetHost::Name(validate_dns_name(host)?),
+            };
+            (host, port)
+        };
+        let port: u16 = port.parse().map_err(|_| format!("`{port}` is not a port number"))?;
+        if port == 0 {
+            return Err("port 0 cannot be probed".into());
+        }
+        Ok(Target { host, port })
+    }
+}
+
+/// Checks that `name` is a DNS name we can put on the wire; returns it lowercased without a
+/// trailing dot.
+pub fn validate_dns_name(name: &str) -> Result<String, String> {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty() || name.len() > 253 {
+        return Err(format!("`{name}` is not a valid DNS name (1 to 253 characters)"));
+    }
+    for label in name.split('.') {
+        let ok_chars = label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if label.is_empty() || label.len() > 63 || !ok_chars || label.starts_with('-') {
+            return Err(format!("`{name}` is not a valid DNS name (bad label `{label}`)"));
+        }
+    }
+    Ok(name)
+}
+
+/// Link thresholds.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LinkSettings {
+    /// Warn when errors are more than this share of packets (0.001 = 0.1 %).
+    pub error_ratio_warn: f64,
+    /// ...and at least this many errors were counted, so a handful of old errors is ignored.
+    pub error_min_count: u64,
+}
+
+impl Default for LinkSettings {
+    fn default() -> Self {
+        Self { error_ratio_warn: 0.001, error_min_count: 10 }
+    }
+}
+
+/// Gateway probe settings and thresholds.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct GatewaySettings {
+    /// Echo requests per gateway (NetAlly pings 3, LinkIQ 4; 5 gives loss in 20 % steps).
+    pub probes: u32,
+    /// Milliseconds between echo requests.
+    pub interval_ms: u64,
+    /// Milliseconds to wait for each echo reply (LinkIQ: 1 s).
+    pub timeout_ms: u64,
+    /// Milliseconds to wait for the gateway's ARP reply (three requests are sent).
+    pub arp_timeout_ms: u64,
+    /// Warn above this loss ratio (netdiag: loss over 5 % is "significant").
+    pub loss_warn: f64,
+    /// Fail above this loss ratio (a majority of probes lost).
+    pub loss_fail: f64,
+    /// Warn when the average RTT is above this (netdiag fails its gateway check above 100 ms).
+    pub rtt_warn_ms: f64,
+    /// Fail when the average RTT is above this (ChromeOS gateway routine: 1500 ms).
+    pub rtt_fail_ms: f64,
+}
+
+impl Default for GatewaySettings {
+    fn default() -> Self {
+        Self {
+            probes: 5,
+            interval_ms: 100,
+            timeout_ms: 1000,
+            arp_timeout_ms: 1000,
+            loss_warn: 0.05,
+            loss_fail: 0.5,
+            rtt_warn_ms: 100.0,
+            rtt_fail_ms: 1500.0,
+        }
+    }
+}
+
+/// DNS settings and thresholds.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DnsSettings {
+    /// Milliseconds to wait for each answer; a timed-out query is retried once (as ChromeOS does).
+    pub timeout_ms: u64,
+    /// Warn when a server's average answer time is above this (ChromeOS: 400 ms "slightly above").
+    pub slow_ms: f64,
+    /// The resolver configuration to read.
+    pub resolv_conf: PathBuf,
+}
+
+impl Default for DnsSettings {
+    fn default() -> Self {
+        Self { timeout_ms: 1500, slow_ms: 400.0, resolv_conf: PathBuf::from("/etc/resolv.conf") }
+    }
+}
+
+/// TCP probe settings.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PortsSettings {
+    /// Milliseconds to wait for a connection before calling the port filtered.
+    pub timeout_ms: u64,
+    /// Most connections in flight at once (RustScan's false negatives came from too many).
+    pub concurrency: usize,
+}
+
+impl Default for PortsSettings {
+    fn default() -> Self {
+        Self { timeout_ms: 2000, concurrency: 32 }
+    }
+}
+
+/// The config file's shape. Every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    interface: Option<String>,
+    targets: Vec<String>,
+    dns_names: Vec<String>,
+    deadline_secs: Option<u64>,
+    link: LinkSettings,
+    gateway: GatewaySettings,
+    dns: DnsSettings,
+    ports: PortsSettings,
+}
+
+/// Everything a run needs, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Interface requested by the user, if any.
+    pub interface: Option<String>,
+    /// TCP services to probe.
+    pub targets: Vec<Target>,
+    /// Names to resolve (the configured ones, then the targets' names).
+    pub dns_names: Vec<String>,
+    /// Deadline for the whole run.
+    pub deadline: Duration,
+    /// Stdout format.
+    pub format: Format,
+    /// Report file, if any.
+    pub output: Option<PathBuf>,
+    /// Colour choice for the terminal.
+    pub color: ColorArg,
+    /// Link thresholds.
+    pub link: LinkSettings,
+    /// Gateway settings.
+    pub gateway: GatewaySettings,
+    /// DNS settings.
+    pub dns: DnsSettings,
+    /// TCP settings.
+    pub ports: PortsSettings,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::resolve(&RunArgs::default(), None).expect("defaults are valid")
+    }
+}
+
+impl Config {
+    /// Builds the config from the command line, reading `--config` or the default file.
+    pub fn from_args(args: &RunArgs) -> Result<Config, ConfigError> {
+        let path = match &args.config {
+            Some(path) => Some(path.clone()),
+            None => Some(PathBuf::from(DEFAULT_CONFIG_PATH)).filter(|p| p.exists()),
+        };
+        let text = match &path {
+            Some(path) => {
+                Some(std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?)
+            }
+            None => None,
+        };
+        let file = text.map(|text| (path.unwrap_or_default(), text));
+        Config::resolve(args, file.as_ref().map(|(p, t)| (p.as_path(), t.as_str())))
+    }
+
+    /// Builds the config from the command line and the text of a config file (pure).
+    pub fn resolve(args: &RunArgs, file: Option<(&Path, &str)>) -> Result<Config, ConfigError> {
+        let file: FileConfig = match file {
+            Some((path, text)) => toml::from_str(text)
+                .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.message().to_string() })?,
+            None => FileConfig::default(),
+        };
+
+        let target_texts = if args.targets.is_empty() { &file.targets } else { &args.targets };
+        let targets = target_texts
+            .iter()
+            .map(|t| t.parse::<Target>().map_err(|m| invalid(format!("target `{t}`"), m)))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let name_texts = if args.dns_names.is_empty() { &file.dns_names } else { &args.dns_names };
+        let mut dns_names = name_texts
+            .iter()
+            .map(|n| validate_dns_name(n).map_err(|m| invalid("DNS name", m)))
+            .collect::<Result<Vec<_>, _>>()?;
+        if dns_names.is_empty() {
+            dns_names.push(DEFAULT_DNS_NAME.to_string());
+        }
+        for target in &targets {
+            if let TargetHost::Name(name) = &target.host
+                && !dns_names.contains(name)
+            {
+                dns_names.push(name.clone());
+            }
+        }
+
+        let deadline_secs = args.deadline.or(file.deadline_secs).unwrap_or(10);
+        if !(1..=300).contains(&deadline_secs) {
+            return Err(invalid("deadline", format!("{deadline_secs} s is outside 1 to 300 s")));
+        }
+
+        let interface = args.interface.clone().or(file.interface);
+        if let Some(name) = &interface
+            && (name.is_empty() || name.len() > 15 || name.contains(['/', ' ']))
+        {
+            return Err(invalid("interface", format!("`{name}` is not an interface name")));
+        }
+
+        let format = match args.format {
+            Some(FormatArg::Json) => Format::Json,
+            Some(FormatArg::Table) | None => Format::Table,
+        };
+
+        let config = Config {
+            interface,
+            targets,
+            dns_names,
+            deadline: Duration::from_secs(deadline_secs),
+            format,
+            output: args.output.clone(),
+            color: args.color,
+            link: file.link,
+            gateway: file.gateway,
+            dns: file.dns,
+            ports: file.ports,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let g = &self.gateway;
+        check_range("gateway.probes", g.probes as f64, 1.0, 100.0)?;
+        check_range("gateway.interval_ms", g.interval_ms as f64, 10.0, 5000.0)?;
+        check_range("gateway.timeout_ms", g.timeout_ms as f64, 10.0, 10_000.0)?;
+        check_range("gateway.arp_timeout_ms", g.arp_timeout_ms as f64, 10.0, 10_000.0)?;
+        check_range("gateway.loss_warn", g.loss_warn, 0.0, 1.0)?;
+        check_range("gateway.loss_fail", g.loss_fail, g.loss_warn, 1.0)?;
+        check_range("gateway.rtt_warn_ms", g.rtt_warn_ms, 0.0, 60_000.0)?;
+        check_range("gateway.rtt_fail_ms", g.rtt_fail_ms, g.rtt_warn_ms, 60_000.0)?;
+        check_range("dns.timeout_ms", self.dns.timeout_ms as f64, 10.0, 30_000.0)?;
+        check_range("dns.slow_ms", self.dns.slow_ms, 0.0, 60_000.0)?;
+        check_range("ports.timeout_ms", self.ports.timeout_ms as f64, 10.0, 60_000.0)?;
+        check_range("ports.concurrency", self.ports.concurrency as f64, 1.0, 1024.0)?;
+        check_range("link.error_ratio_warn", self.link.error_ratio_warn, 0.0, 1.0)?;
+        if self.targets.len() > 4096 {
+            return Err(invalid("targets", "more than 4096 targets"));
+        }
+        if self.dns_names.len() > 64 {
+            return Err(invalid("dns_names", "more than 64 names"));
+        }
+        Ok(())
+    }
+}
+
+fn check_range(what: &str, value: f64, min: f64, max: f64) -> Result<(), ConfigError> {
+    if value.is_nan() || value < min || value > max {
+        return Err(invalid(what, format!("{value} is outside {min} to {max}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> RunArgs {
+        RunArgs::default()
+    }
+
+    #[test]
+    fn targets_parse_names_ipv4_and_ipv6() {
+        let t: Target = "crm.example.com:443".parse().unwrap();
+        assert_eq!(t.host, TargetHost::Name("crm.example.com".into()));
+        let t: Target = "198.18.1.2:8080".parse().unwrap();
+        assert_eq!(t.to_string(), "198.18.1.2:8080");
+        let t: Target = "[2001:db8::1]:22".parse().unwrap();
+        assert_eq!(t.to_string(), "[2001:db8::1]:22");
+        for bad in ["nope", "host:0", "host:70000", "2001:db8::1:22", "-bad.example:1", ":80", "[::1]80"] {
+            assert!(bad.parse::<Target>().is_err(), "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn command_line_wins_over_file_and_names_include_targets() {
+        let file = r#"
+            targets = ["file.example:22"]
+            dns_names = ["one.example"]
+            deadline_secs = 20
+            [gateway]
+            probes = 9
+        "#;
+        let mut a = args();
+        a.targets = vec!["cli.example:443".into()];
+        let c = Config::resolve(&a, Some((Path::new("x.toml"), file))).unwrap();
+        assert_eq!(c.targets.len(), 1);
+        assert_eq!(c.targets[0].to_string(), "cli.example:443");
+        assert_eq!(c.dns_names, ["one.example", "cli.example"]);
+        assert_eq!(c.deadline, Duration::from_secs(20));
+        assert_eq!(c.gateway.probes, 9);
+        assert_eq!(c.gateway.timeout_ms, GatewaySettings::default().timeout_ms);
+    }
+
+    #[test]
+    fn defaults_apply_without_file() {
+        let c = Config::resolve(&args(), None).unwrap();
+        assert_eq!(c.dns_names, [DEFAULT_DNS_NAME]);
+        assert_eq!(c.deadline, Duration::from_secs(10));
+        assert_eq!(c.format, Format::Table);
+    }
+
+    #[test]
+    fn bad_values_are_clear_errors() {
+        let bad_file = "[gateway]\nprobez = 3\n";
+        let e = Config::resolve(&args(), Some((Path::new("c.toml"), bad_file))).unwrap_err();
+        assert!(e.to_string().contains("probez"), "{e}");
+        let e = Config::resolve(&args(), Some((Path::new("c.toml"), "[gateway]\nloss_fail = 2.0"))).unwrap_err();
+        assert!(e.to_string().contains("gateway.loss_fail"), "{e}");
+        let mut a = args();
+        a.deadline = Some(0);
+        assert!(Config::resolve(&a, None).is_err());
+        let mut a = args();
+        a.interface = Some("a/b".into());
+        assert!(Config::resolve(&a, None).is_err());
+    }
+
+    #[test]
+    fn output_format_follows_extension() {
+        assert_eq!(Format::for_path(Path::new("r.json")), Format::Json);
+        assert_eq!(Format::for_path(Path::new("r.TXT")), Format::Table);
+    }
+}
