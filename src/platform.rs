@@ -1,0 +1,11 @@
+//! Everything that talks to the operating system, behind one module.
+//!
+//! Linux only for now: netlink for links, addresses and routes; packet sockets (pnet) for
+//! ARP; `/proc` for capabilities; `/sys` for what netlink does not carry (link speed). Each
+//! submodule keeps the byte- or message-parsing part pure and unit-tested, and the system
+//! call part thin. Checks use this module; it uses nothing above it.
+
+pub mod arp;
+pub mod netlink;
+pub mod privilege;
+pub mod sysfs;

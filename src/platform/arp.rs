@@ -1,0 +1,197 @@
+//! ARP who-has over a packet socket (pnet), to tell a gateway that is gone from one that
+//! only drops ping.
+//!
+//! `build_request` and `parse_reply` are pure and fuzzed (`fuzz/fuzz_targets/arp.rs`);
+//! `resolve` opens the socket and is blocking, so callers run it on a blocking thread.
+//! Replies come from the network and are untrusted: anything that is not a well-formed
+//! reply from the address we asked about is ignored.
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use pnet::datalink::{self, Channel, Config as ChannelConfig};
+use pnet::packet::Packet;
+use pnet::packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket, MutableArpPacket};
+use pnet::packet::ethernet::{EtherTypes, EthernetPacket, MutableEthernetPacket};
+use pnet::util::MacAddr as PnetMac;
+
+use crate::types::MacAddr;
+
+/// Length of an ARP request frame on Ethernet (without FCS or padding).
+pub const REQUEST_LEN: usize = 42;
+
+/// Why ARP could not be attempted.
+#[derive(Debug, thiserror::Error)]
+pub enum ArpError {
+    /// Opening the packet socket was not permitted.
+    #[error("opening a packet socket on {interface} needs CAP_NET_RAW")]
+    NoPrivilege {
+        /// The interface.
+        interface: String,
+    },
+    /// The interface is not visible to pnet.
+    #[error("interface {0} not found for packet capture")]
+    NoInterface(String),
+    /// Any other socket error.
+    #[error("packet socket on {interface}: {source}")]
+    Io {
+        /// The interface.
+        interface: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// A reply: who answered and how fast.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ArpReply {
+    /// The hardware address that claims the IP.
+    pub mac: MacAddr,
+    /// Time from the first request to the reply.
+    pub rtt: Duration,
+    /// How many requests were sent before the reply came.
+    pub requests_sent: u32,
+}
+
+/// Builds a broadcast ARP request asking who has `target`.
+pub fn build_request(src_mac: MacAddr, src_ip: Ipv4Addr, target: Ipv4Addr) -> [u8; REQUEST_LEN] {
+    let mut frame = [0u8; REQUEST_LEN];
+    {
+        let mut eth = MutableEthernetPacket::new(&mut frame).expect("frame is large enough");
+        eth.set_destination(PnetMac::broadcast());
+        eth.set_source(PnetMac::from(src_mac.0));
+        eth.set_ethertype(EtherTypes::Arp);
+    }
+    let mut arp = MutableArpPacket::new(&mut frame[14..]).expect("frame is large enough");
+    arp.set_hardware_type(ArpHardwareTypes::Ethernet);
+    arp.set_protocol_type(EtherTypes::Ipv4);
+    arp.set_hw_addr_len(6);
+    arp.set_proto_addr_len(4);
+    arp.set_operation(ArpOperations::Request);
+    arp.set_sender_hw_addr(PnetMac::from(src_mac.0));
+    arp.set_sender_proto_addr(src_ip);
+    arp.set_target_hw_addr(PnetMac::zero());
+    arp.set_target_proto_addr(target);
+    frame
+}
+
+/// If `frame` is an Ethernet ARP reply in which `asked` announces itself, its MAC.
+pub fn parse_reply(frame: &[u8], asked: Ipv4Addr) -> Option<MacAddr> {
+    let eth = EthernetPacket::new(frame)?;
+    if eth.get_ethertype() != EtherTypes::Arp {
+        return None;
+    }
+    let payload = eth.payload();
+    // pnet's ArpPacket assumes 6-byte hardware and 4-byte protocol addresses; check the
+    // header says so before trusting the fixed offsets.
+    let arp = ArpPacket::new(payload)?;
+    if arp.get_hardware_type() != ArpHardwareTypes::Ethernet
+        || arp.get_protocol_type() != EtherTypes::Ipv4
+        || arp.get_hw_addr_len() != 6
+        || arp.get_proto_addr_len() != 4
+        || arp.get_operation() != ArpOperations::Reply
+        || arp.get_sender_proto_addr() != asked
+    {
+        return None;
+    }
+    let mac = MacAddr(arp.get_sender_hw_addr().octets());
+    (!mac.is_zero()).then_some(mac)
+}
+
+/// Asks who has `target` on `interface`, sending up to three requests spread over
+/// `timeout`, and returns the first valid reply (`None`: nobody answered in time).
+/// Blocking: run it with `spawn_blocking`.
+pub fn resolve(
+    interface: &str,
+    src_mac: MacAddr,
+    src_ip: Ipv4Addr,
+    target: Ipv4Addr,
+    timeout: Duration,
+) -> Result<Option<ArpReply>, ArpError> {
+    let iface = datalink::interfaces()
+        .into_iter()
+        .find(|i| i.name == interface)
+        .ok_or_else(|| ArpError::NoInterface(interface.to_string()))?;
+    let config =
+        ChannelConfig { read_timeout: Some(Duration::from_millis(20)), promiscuous: false, ..ChannelConfig::default() };
+    let (mut tx, mut rx) = match datalink::channel(&iface, config) {
+        Ok(Channel::Ethernet(tx, rx)) => (tx, rx),
+        Ok(_) => return Err(ArpError::NoInterface(interface.to_string())),
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(ArpError::NoPrivilege { interface: interface.to_string() });
+        }
+        Err(source) => return Err(ArpError::Io { interface: interface.to_string(), source }),
+    };
+
+    let request = build_request(src_mac, src_ip, target);
+    let start = Instant::now();
+    const ATTEMPTS: u32 = 3;
+    let mut sent = 0;
+    while start.elapsed() < timeout {
+        if sent < ATTEMPTS && start.elapsed() >= timeout * sent / ATTEMPTS {
+            if let Some(Err(source)) = tx.send_to(&request, None) {
+                return Err(ArpError::Io { interface: interface.to_string(), source });
+            }
+            sent += 1;
+        }
+        match rx.next() {
+            Ok(frame) => {
+                if let Some(mac) = parse_reply(frame, target) {
+                    return Ok(Some(ArpReply { mac, rtt: start.elapsed(), requests_sent: sent }));
+                }
+            }
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(source) => return Err(ArpError::Io { interface: interface.to_string(), source }),
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pcap;
+
+    const ME: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x10]);
+
+    #[test]
+    fn request_round_trips_through_pnet() {
+        let frame = build_request(ME, Ipv4Addr::new(198, 18, 0, 10), Ipv4Addr::new(198, 18, 0, 1));
+        let eth = EthernetPacket::new(&frame).unwrap();
+        assert_eq!(eth.get_destination(), PnetMac::broadcast());
+        let arp = ArpPacket::new(eth.payload()).unwrap();
+        assert_eq!(arp.get_operation(), ArpOperations::Request);
+        assert_eq!(arp.get_target_proto_addr(), Ipv4Addr::new(198, 18, 0, 1));
+        // A request is not a reply, even from the address asked about.
+        assert_eq!(parse_reply(&frame, Ipv4Addr::new(198, 18, 0, 10)), None);
+    }
+
+    #[test]
+    fn replays_lab_capture_of_gateway_reply() {
+        let frames = pcap::read_file(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/arp_gateway.pcap")).unwrap();
+        let gw = Ipv4Addr::new(198, 18, 0, 1);
+        let replies: Vec<MacAddr> = frames.iter().filter_map(|f| parse_reply(&f.data, gw)).collect();
+        assert_eq!(replies.len(), 1, "one reply from the gateway in the capture");
+        assert!(!replies[0].is_zero());
+        // The same capture has no reply for another address.
+        assert!(frames.iter().all(|f| parse_reply(&f.data, Ipv4Addr::new(198, 18, 0, 99)).is_none()));
+    }
+
+    #[test]
+    fn malformed_frames_are_ignored() {
+        let gw = Ipv4Addr::new(198, 18, 0, 1);
+        let mut reply = build_request(MacAddr([2, 0, 0, 0, 0, 1]), gw, Ipv4Addr::new(198, 18, 0, 10));
+        reply[21] = 2; // operation: reply
+        assert_eq!(parse_reply(&reply, gw), Some(MacAddr([2, 0, 0, 0, 0, 1])));
+        for len in 0..reply.len() {
+            assert_eq!(parse_reply(&reply[..len], gw), None, "truncated to {len}");
+        }
+        let mut bad_len = reply;
+        bad_len[18] = 8; // hardware address length
+        assert_eq!(parse_reply(&bad_len, gw), None);
+        let mut zero_mac = reply;
+        zero_mac[22..28].fill(0);
+        assert_eq!(parse_reply(&zero_mac, gw), None);
+    }
+}

@@ -1,0 +1,441 @@
+//! Links, addresses and routes from rtnetlink, read once per run into a [`NetSnapshot`].
+//!
+//! The dump itself is a thin use of the `rtnetlink` crate; the conversion from netlink
+//! messages into our plain model (`interface_from`, `address_from`, `route_from`) is pure
+//! and unit-tested on messages decoded from kernel bytes. Nothing here parses `ip` output.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use futures::TryStreamExt;
+use netlink_packet_route::AddressFamily;
+use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
+use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkLayerType, LinkMessage, State};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteType};
+use serde::Serialize;
+
+use crate::types::MacAddr;
+
+/// A netlink dump failed.
+#[derive(Debug, thiserror::Error)]
+#[error("netlink {operation} failed: {message}")]
+pub struct NetlinkError {
+    /// Which dump.
+    pub operation: &'static str,
+    /// The library's message.
+    pub message: String,
+}
+
+/// Everything the checks need to know about the machine's interfaces, at one moment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetSnapshot {
+    /// Every link, with its addresses.
+    pub interfaces: Vec<Interface>,
+    /// IPv4 and IPv6 routes of the main table.
+    pub routes: Vec<Route>,
+}
+
+/// One network interface.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Interface {
+    /// Kernel index.
+    pub index: u32,
+    /// Name, e.g. `eth0`.
+    pub name: String,
+    /// Link-layer type: `ether`, `loopback`, `none` (tun) or the ARPHRD number.
+    pub link_type: String,
+    /// Hardware address, when the link has one.
+    pub mac: Option<MacAddr>,
+    /// Maximum transmission unit.
+    pub mtu: Option<u32>,
+    /// IFF_UP: administratively up.
+    pub admin_up: bool,
+    /// IFF_LOWER_UP: the driver signals carrier.
+    pub lower_up: bool,
+    /// IFLA_CARRIER, where reported.
+    pub carrier: Option<bool>,
+    /// RFC 2863 operational state, lowercase (`up`, `down`, `lowerlayerdown`, `unknown`, ...).
+    pub oper_state: String,
+    /// How often carrier has changed since the link was created.
+    pub carrier_changes: Option<u32>,
+    /// Packet and error counters.
+    pub counters: Option<Counters>,
+    /// Addresses on this link.
+    pub addresses: Vec<IfAddr>,
+}
+
+impl Interface {
+    /// Whether this is the loopback interface.
+    pub fn is_loopback(&self) -> bool {
+        self.link_type == "loopback"
+    }
+
+    /// Whether the link can carry traffic: admin up and carrier present.
+    pub fn has_carrier(&self) -> bool {
+        self.admin_up && self.carrier.unwrap_or(self.lower_up)
+    }
+
+    /// Whether frames on this link have Ethernet headers (so ARP and DHCP over packet
+    /// sockets apply).
+    pub fn is_ethernet(&self) -> bool {
+        self.link_type == "ether" && self.mac.is_some_and(|m| !m.is_zero())
+    }
+}
+
+/// Counters since the link was created (IFLA_STATS64).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Counters {
+    /// Packets received.
+    pub rx_packets: u64,
+    /// Packets sent.
+    pub tx_packets: u64,
+    /// Receive errors (CRC, frame, length, ...).
+    pub rx_errors: u64,
+    /// Transmit errors.
+    pub tx_errors: u64,
+    /// Received packets dropped.
+    pub rx_dropped: u64,
+    /// Packets dropped before sending.
+    pub tx_dropped: u64,
+    /// Receive CRC errors: usually cabling.
+    pub rx_crc_errors: u64,
+}
+
+/// An address on an interface.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IfAddr {
+    /// The address.
+    pub address: IpAddr,
+    /// Prefix length.
+    pub prefix_len: u8,
+    /// `global`, `site`, `link`, `host`.
+    pub scope: String,
+    /// Not permanent: configured by DHCP, SLAAC or another daemon with a lifetime.
+    pub dynamic: bool,
+    /// Duplicate address detection has not finished.
+    pub tentative: bool,
+    /// Duplicate address detection failed.
+    pub dad_failed: bool,
+    /// Seconds the address remains valid; `None` = forever.
+    pub valid_lft_s: Option<u32>,
+    /// Seconds the address remains preferred; `None` = forever.
+    pub preferred_lft_s: Option<u32>,
+}
+
+/// A route of the main table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Route {
+    /// Destination network; `None` with `dst_len` 0 is the default route.
+    pub dst: Option<IpAddr>,
+    /// Destination prefix length.
+    pub dst_len: u8,
+    /// Next hop, if not on-link.
+    pub gateway: Option<IpAddr>,
+    /// Output interface index.
+    pub oif: Option<u32>,
+    /// Metric.
+    pub metric: Option<u32>,
+    /// Whether this is an IPv6 route.
+    pub ipv6: bool,
+}
+
+impl Route {
+    /// Whether this is a default route.
+    pub fn is_default(&self) -> bool {
+        self.dst_len == 0
+    }
+}
+
+impl NetSnapshot {
+    /// Reads links, addresses and routes through one netlink connection.
+    pub async fn read() -> Result<NetSnapshot, NetlinkError> {
+        let err =
+            |operation: &'static str| move |e: rtnetlink::Error| NetlinkError { operation, message: e.to_string() };
+        let (connection, handle, _) =
+            rtnetlink::new_connection().map_err(|e| NetlinkError { operation: "socket", message: e.to_string() })?;
+        let task = tokio::spawn(connection);
+
+        let links: Vec<LinkMessage> = handle.link().get().execute().try_collect().await.map_err(err("link dump"))?;
+        let addrs: Vec<AddressMessage> =
+            handle.address().get().execute().try_collect().await.map_err(err("address dump"))?;
+        let mut routes: Vec<RouteMessage> = handle
+            .route()
+            .get(rtnetlink::RouteMessageBuilder::<Ipv4Addr>::new().build())
+            .execute()
+            .try_collect()
+            .await
+            .map_err(err("route dump"))?;
+        let routes6: Vec<RouteMessage> = handle
+            .route()
+            .get(rtnetlink::RouteMessageBuilder::<Ipv6Addr>::new().build())
+            .execute()
+            .try_collect()
+            .await
+            .map_err(err("route dump"))?;
+        routes.extend(routes6);
+        task.abort();
+        Ok(NetSnapshot::from_messages(&links, &addrs, &routes))
+    }
+
+    /// Builds the snapshot from netlink messages (pure).
+    pub fn from_messages(links: &[LinkMessage], addrs: &[AddressMessage], routes: &[RouteMessage]) -> NetSnapshot {
+        let mut interfaces: Vec<Interface> = links.iter().map(interface_from).collect();
+        for msg in addrs {
+            if let Some((index, addr)) = address_from(msg)
+                && let Some(iface) = interfaces.iter_mut().find(|i| i.index == index)
+            {
+                iface.addresses.push(addr);
+            }
+        }
+        interfaces.sort_by_key(|i| i.index);
+        let routes = routes.iter().filter_map(route_from).collect();
+        NetSnapshot { interfaces, routes }
+    }
+
+    /// The interface called `name`.
+    pub fn interface(&self, name: &str) -> Option<&Interface> {
+        self.interfaces.iter().find(|i| i.name == name)
+    }
+
+    /// Default routes (IPv4 first, then by metric).
+    pub fn default_routes(&self) -> Vec<&Route> {
+        let mut routes: Vec<&Route> = self.routes.iter().filter(|r| r.is_default()).collect();
+        routes.sort_by_key(|r| (r.ipv6, r.metric.unwrap_or(0)));
+        routes
+    }
+
+    /// The interface to test: the named one, else the one holding the IPv4 (then IPv6)
+    /// default route with the lowest metric, else the first non-loopback link that is up.
+    /// `Err` when a name was given and no such interface exists.
+    pub fn select(&self, requested: Option<&str>) -> Result<Option<&Interface>, String> {
+        if let Some(name) = requested {
+            return self.interface(name).map(Some).ok_or_else(|| {
+                let known: Vec<&str> = self.interfaces.iter().map(|i| i.name.as_str()).collect();
+                format!("no interface named `{name}` (this machine has: {})", known.join(", "))
+            });
+        }
+        let by_route = self
+            .default_routes()
+            .into_iter()
+            .filter_map(|r| r.oif)
+            .find_map(|oif| self.interfaces.iter().find(|i| i.index == oif && !i.is_loopback()));
+        Ok(by_route.or_else(|| self.interfaces.iter().find(|i| !i.is_loopback() && i.admin_up)))
+    }
+}
+
+/// Converts a link message into our model (pure).
+pub fn interface_from(msg: &LinkMessage) -> Interface {
+    let flags = msg.header.flags;
+    let mut iface = Interface {
+        index: msg.header.index,
+        name: String::new(),
+        link_type: match msg.header.link_layer_type {
+            LinkLayerType::Ether => "ether".to_string(),
+            LinkLayerType::Loopback => "loopback".to_string(),
+            LinkLayerType::None => "none".to_string(),
+            other => u16::from(other).to_string(),
+        },
+        mac: None,
+        mtu: None,
+        admin_up: flags.contains(LinkFlags::Up),
+        lower_up: flags.contains(LinkFlags::LowerUp),
+        carrier: None,
+        oper_state: "unknown".to_string(),
+        carrier_changes: None,
+        counters: None,
+        addresses: Vec::new(),
+    };
+    for attr in &msg.attributes {
+        match attr {
+            LinkAttribute::IfName(name) => iface.name = name.clone(),
+            LinkAttribute::Address(bytes) => iface.mac = MacAddr::from_slice(bytes),
+            LinkAttribute::Mtu(mtu) => iface.mtu = Some(*mtu),
+            LinkAttribute::Carrier(c) => iface.carrier = Some(*c != 0),
+            LinkAttribute::CarrierChanges(n) => iface.carrier_changes = Some(*n),
+            LinkAttribute::OperState(state) => iface.oper_state = oper_state_name(state),
+            LinkAttribute::Stats64(s) => {
+                iface.counters = Some(Counters {
+                    rx_packets: s.rx_packets,
+                    tx_packets: s.tx_packets,
+                    rx_errors: s.rx_errors,
+                    tx_errors: s.tx_errors,
+                    rx_dropped: s.rx_dropped,
+                    tx_dropped: s.tx_dropped,
+                    rx_crc_errors: s.rx_crc_errors,
+                })
+            }
+            _ => {}
+        }
+    }
+    iface
+}
+
+fn oper_state_name(state: &State) -> String {
+    match state {
+        State::Unknown => "unknown".into(),
+        State::NotPresent => "notpresent".into(),
+        State::Down => "down".into(),
+        State::LowerLayerDown => "lowerlayerdown".into(),
+        State::Testing => "testing".into(),
+        State::Dormant => "dormant".into(),
+        State::Up => "up".into(),
+        other => format!("{other:?}").to_ascii_lowercase(),
+    }
+}
+
+/// Converts an address message into (interface index, address) (pure).
+pub fn address_from(msg: &AddressMessage) -> Option<(u32, IfAddr)> {
+    let mut local = None;
+    let mut address = None;
+    let mut flags = AddressFlags::from_bits_truncate(u32::from(msg.header.flags.bits()));
+    let mut lifetimes = None;
+    for attr in &msg.attributes {
+        match attr {
+            AddressAttribute::Local(ip) => local = Some(*ip),
+            AddressAttribute::Address(ip) => address = Some(*ip),
+            AddressAttribute::Flags(f) => flags = *f,
+            AddressAttribute::CacheInfo(ci) => lifetimes = Some((ci.ifa_valid, ci.ifa_preferred)),
+            _ => {}
+        }
+    }
+    // For IPv4, IFA_LOCAL is the interface's own address and IFA_ADDRESS the peer on
+    // point-to-point links; IPv6 only sends IFA_ADDRESS.
+    let ip = match msg.header.family {
+        AddressFamily::Inet => local.or(address)?,
+        AddressFamily::Inet6 => address.or(local)?,
+        _ => return None,
+    };
+    let forever = |v: u32| (v != u32::MAX).then_some(v);
+    Some((
+        msg.header.index,
+        IfAddr {
+            address: ip,
+            prefix_len: msg.header.prefix_len,
+            scope: match msg.header.scope {
+                AddressScope::Universe => "global".into(),
+                AddressScope::Site => "site".into(),
+                AddressScope::Link => "link".into(),
+                AddressScope::Host => "host".into(),
+                AddressScope::Nowhere => "nowhere".into(),
+                AddressScope::Other(n) => n.to_string(),
+                _ => "other".into(),
+            },
+            dynamic: !flags.contains(AddressFlags::Permanent),
+            tentative: flags.contains(AddressFlags::Tentative),
+            dad_failed: flags.contains(AddressFlags::Dadfailed),
+            valid_lft_s: lifetimes.and_then(|(v, _)| forever(v)),
+            preferred_lft_s: lifetimes.and_then(|(_, p)| forever(p)),
+        },
+    ))
+}
+
+/// Converts a route message into a main-table unicast route (pure); other routes are `None`.
+pub fn route_from(msg: &RouteMessage) -> Option<Route> {
+    let mut table = u32::from(msg.header.table);
+    let mut route = Route {
+        dst: None,
+        dst_len: msg.header.destination_prefix_length,
+        gateway: None,
+        oif: None,
+        metric: None,
+        ipv6: msg.header.address_family == AddressFamily::Inet6,
+    };
+    let ip = |a: &RouteAddress| match a {
+        RouteAddress::Inet(v4) => Some(IpAddr::V4(*v4)),
+        RouteAddress::Inet6(v6) => Some(IpAddr::V6(*v6)),
+        _ => None,
+    };
+    for attr in &msg.attributes {
+        match attr {
+            RouteAttribute::Table(t) => table = *t,
+            RouteAttribute::Destination(a) => route.dst = ip(a),
+            RouteAttribute::Gateway(a) => route.gateway = ip(a),
+            RouteAttribute::Oif(i) => route.oif = Some(*i),
+            RouteAttribute::Priority(p) => route.metric = Some(*p),
+            RouteAttribute::MultiPath(hops) => {
+                // ECMP default routes: take the first next hop for the gateway checks.
+                if let Some(hop) = hops.first() {
+                    route.oif = route.oif.or(Some(hop.interface_index));
+                    for a in &hop.attributes {
+                        if let RouteAttribute::Gateway(g) = a {
+                            route.gateway = route.gateway.or_else(|| ip(g));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (table == u32::from(RouteHeader::RT_TABLE_MAIN) && msg.header.kind == RouteType::Unicast).then_some(route)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_core::{NetlinkBuffer, NetlinkMessage, NetlinkPayload};
+    use netlink_packet_route::RouteNetlinkMessage;
+
+    /// Decodes a stream of netlink messages as the kernel sent them (fixtures recorded in
+    /// the lab; see `captures/README.md`).
+    fn decode(mut bytes: &[u8]) -> Vec<RouteNetlinkMessage> {
+        let mut out = Vec::new();
+        while bytes.len() >= 16 {
+            let len = NetlinkBuffer::new(&bytes).length() as usize;
+            let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes[..len]).unwrap();
+            if let NetlinkPayload::InnerMessage(inner) = msg.payload {
+                out.push(inner);
+            }
+            bytes = &bytes[len.max(16).div_ceil(4) * 4..];
+        }
+        out
+    }
+
+    fn lab_snapshot() -> NetSnapshot {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/netlink");
+        let read = |f: &str| std::fs::read(format!("{dir}/{f}")).unwrap();
+        let (mut links, mut addrs, mut routes) = (vec![], vec![], vec![]);
+        for m in
+            decode(&read("links.bin")).into_iter().chain(decode(&read("addrs.bin"))).chain(decode(&read("routes.bin")))
+        {
+            match m {
+                RouteNetlinkMessage::NewLink(l) => links.push(l),
+                RouteNetlinkMessage::NewAddress(a) => addrs.push(a),
+                RouteNetlinkMessage::NewRoute(r) => routes.push(r),
+                _ => {}
+            }
+        }
+        NetSnapshot::from_messages(&links, &addrs, &routes)
+    }
+
+    #[test]
+    fn lab_client_snapshot_decodes() {
+        let snap = lab_snapshot();
+        let eth0 = snap.interface("eth0").expect("eth0 in fixture");
+        assert_eq!(eth0.link_type, "ether");
+        assert!(eth0.admin_up && eth0.has_carrier() && eth0.is_ethernet());
+        assert_eq!(eth0.mtu, Some(1500));
+        assert_eq!(eth0.oper_state, "up");
+        assert!(eth0.counters.is_some());
+        let v4 = eth0.addresses.iter().find(|a| a.address.is_ipv4()).expect("IPv4 address");
+        assert_eq!(v4.address, "198.18.0.10".parse::<IpAddr>().unwrap());
+        assert_eq!((v4.prefix_len, v4.scope.as_str(), v4.dynamic), (24, "global", false));
+        assert_eq!(v4.valid_lft_s, None);
+        let lo = snap.interface("lo").unwrap();
+        assert!(lo.is_loopback());
+        let default = snap.default_routes();
+        assert_eq!(default[0].gateway, Some("198.18.0.1".parse().unwrap()));
+        assert_eq!(default[0].oif, Some(eth0.index));
+        assert_eq!(snap.select(None).unwrap().unwrap().name, "eth0");
+        assert!(snap.select(Some("nope0")).is_err());
+    }
+
+    #[test]
+    fn truncated_or_garbage_netlink_bytes_do_not_panic() {
+        let links = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/netlink/links.bin")).unwrap();
+        for cut in (0..links.len()).step_by(7) {
+            let slice = &links[..cut];
+            if slice.len() >= 16 {
+                let _ = NetlinkMessage::<RouteNetlinkMessage>::deserialize(slice);
+            }
+        }
+    }
+}
