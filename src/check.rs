@@ -1,0 +1,136 @@
+//! What a check is: its context, its outcome, and how it fails to run.
+//!
+//! A check is an async function `run(&CheckContext) -> Result<Outcome, CheckError>` in
+//! `check/<layer>.rs`. It is split in two halves: an I/O half that gathers observations
+//! through [`crate::platform`] and a pure `judge` half that turns observations into
+//! findings, where most unit tests live. A broken layer is an `Ok(Outcome)` with `fail`
+//! findings; `Err(CheckError)` means the check could not run at all. The runner
+//! (`runner.rs`) decides when each check runs and what blocks it.
+
+pub mod dhcp;
+pub mod dns;
+pub mod gateway;
+pub mod link;
+pub mod ports;
+pub mod wifi;
+
+use std::sync::OnceLock;
+
+use crate::config::Config;
+use crate::platform::netlink::{Interface, NetSnapshot};
+use crate::platform::privilege::Privileges;
+use crate::report::{CheckId, CheckStatus, Code, Finding, Severity};
+
+/// What every check may read.
+pub struct CheckContext<'a> {
+    /// Validated settings.
+    pub config: &'a Config,
+    /// Links, addresses and routes, read once at the start of the run.
+    pub snapshot: &'a NetSnapshot,
+    /// The interface under test, if one was found.
+    pub interface: Option<&'a Interface>,
+    /// Capabilities the process holds.
+    pub privileges: Privileges,
+    /// Facts that earlier checks hand to later ones.
+    pub facts: &'a Facts,
+}
+
+/// Facts handed between checks. Each slot is written once, by the check that owns it.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// Names resolved by the dns check.
+    pub dns: OnceLock<dns::DnsFacts>,
+}
+
+/// What a check that ran (or chose not to) produced.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The check ran; its status follows from the worst finding.
+    Ran {
+        /// What it found (empty: pass).
+        findings: Vec<Finding>,
+        /// Measurements, serialised into the report.
+        evidence: serde_json::Value,
+    },
+    /// The check did not apply or was blocked by data from an earlier check.
+    Skipped {
+        /// Why, in words.
+        reason: String,
+        /// The check whose failure blocked it, if that is the reason.
+        blocked_by: Option<CheckId>,
+        /// Whatever was observed before deciding to skip.
+        evidence: serde_json::Value,
+    },
+}
+
+/// A check that could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// A capability the check needs is missing.
+    #[error("needs {capability} to {operation}; run with sudo or `setcap cap_net_raw,cap_net_admin+ep` on the binary")]
+    NoPrivilege {
+        /// e.g. `CAP_NET_RAW`.
+        capability: &'static str,
+        /// What it was for, e.g. `send ARP requests`.
+        operation: &'static str,
+    },
+    /// An operating-system call failed.
+    #[error("{operation}: {source}")]
+    Os {
+        /// What was being done.
+        operation: String,
+        /// The error.
+        source: std::io::Error,
+    },
+    /// Something else stopped the check.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl CheckError {
+    /// The finding code that stands for this error in reports.
+    pub fn code(&self) -> Code {
+        match self {
+            CheckError::NoPrivilege { .. } => Code::ToolNoPrivilege,
+            CheckError::Os { .. } | CheckError::Other(_) => Code::ToolCheckError,
+        }
+    }
+
+    /// Wraps an io error, recognising a permission error as missing privileges.
+    pub fn from_io(
+        operation: impl Into<String>,
+        capability: &'static str,
+        what_for: &'static str,
+        source: std::io::Error,
+    ) -> CheckError {
+        if source.kind() == std::io::ErrorKind::PermissionDenied {
+            CheckError::NoPrivilege { capability, operation: what_for }
+        } else {
+            CheckError::Os { operation: operation.into(), source }
+        }
+    }
+}
+
+/// A finding for `layer`.
+pub fn finding(layer: CheckId, code: Code, severity: Severity, message: impl Into<String>) -> Finding {
+    Finding { code, severity, layer, message: message.into() }
+}
+
+/// The status that a list of findings earns.
+pub fn status_of(findings: &[Finding]) -> CheckStatus {
+    match findings.iter().map(|f| f.severity).max() {
+        None => CheckStatus::Pass,
+        Some(Severity::Warn) => CheckStatus::Warn,
+        Some(Severity::Fail) => CheckStatus::Fail,
+    }
+}
+
+/// Serialises evidence; evidence types are plain data, so this cannot fail in practice.
+pub fn evidence<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_else(|e| serde_json::json!({ "serialisation_error": e.to_string() }))
+}
+
+/// Milliseconds as a float, for RTTs and latencies in evidence.
+pub fn millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}

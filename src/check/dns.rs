@@ -1,0 +1,535 @@
+//! The DNS layer: every configured resolver, queried on its own.
+//!
+//! Each server from resolv.conf (or systemd-resolved's real upstreams when resolv.conf
+//! points at its stub) gets A and AAAA queries for every test name plus one query for a
+//! random label that no cache can answer (ChromeOS's technique, ANCHORS.md b). Queries go
+//! over a connected UDP socket so an ICMP unreachable from the server is seen
+//! (`dns.unreachable`) instead of waiting for a timeout; a timed-out query is retried once.
+//! Message building and parsing use hickory's codec; judging is pure.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use hickory_resolver::proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use serde::Serialize;
+use tokio::net::UdpSocket;
+
+use crate::check::{CheckContext, CheckError, Outcome, evidence, finding, millis};
+use crate::config::DnsSettings;
+use crate::report::{CheckId, Code, Finding, Severity};
+
+/// The stub address systemd-resolved puts in /etc/resolv.conf.
+const RESOLVED_STUB: &str = "127.0.0.53";
+/// Where systemd-resolved lists the upstream servers it really uses.
+const RESOLVED_UPSTREAMS: &str = "/run/systemd/resolve/resolv.conf";
+
+/// What later checks learn from DNS.
+#[derive(Debug, Clone, Default)]
+pub struct DnsFacts {
+    /// Addresses per name, from the first server that answered it.
+    pub resolved: BTreeMap<String, Vec<IpAddr>>,
+}
+
+/// What the dns check saw.
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsEvidence {
+    /// The file the servers came from.
+    pub source: String,
+    /// Set when resolv.conf pointed at systemd-resolved's stub and its upstreams were tested.
+    pub stub: Option<IpAddr>,
+    /// The names tested.
+    pub names: Vec<String>,
+    /// The random, uncacheable name.
+    pub cache_buster: String,
+    /// One entry per server.
+    pub servers: Vec<ServerResult>,
+}
+
+/// Results for one server.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerResult {
+    /// The server.
+    pub server: IpAddr,
+    /// `ok`, or the finding code this server earned (`dns.timeout`, ...).
+    pub verdict: String,
+    /// Mean answer time over the queries it answered.
+    pub avg_ms: Option<f64>,
+    /// Every query.
+    pub queries: Vec<QueryResult>,
+}
+
+/// One query and its outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueryResult {
+    /// Name asked.
+    pub name: String,
+    /// `A` or `AAAA`.
+    pub record_type: String,
+    /// What came back.
+    pub outcome: QueryOutcome,
+    /// Response code when there was a response.
+    pub rcode: Option<String>,
+    /// Addresses in the answer.
+    pub answers: Vec<IpAddr>,
+    /// Time to the response.
+    pub ms: Option<f64>,
+    /// Attempts made (a timeout is retried once).
+    pub attempts: u32,
+    /// Whether this was the random-label query.
+    pub cache_buster: bool,
+    /// Error text for `unreachable` and `error`.
+    pub error: Option<String>,
+}
+
+/// How one query ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryOutcome {
+    /// NOERROR with addresses.
+    Answer,
+    /// NOERROR without addresses of the asked type.
+    NoData,
+    /// NXDOMAIN.
+    Nxdomain,
+    /// SERVFAIL.
+    Servfail,
+    /// REFUSED.
+    Refused,
+    /// Any other response code (FORMERR, NOTIMP, ...).
+    OtherRcode,
+    /// No response, also after the retry.
+    Timeout,
+    /// ICMP unreachable or no route to the server.
+    Unreachable,
+}
+
+/// Reads the servers to test: resolv.conf's, or systemd-resolved's upstreams when
+/// resolv.conf only names its stub. Returns (source file, stub, servers).
+pub fn read_servers(resolv_conf: &Path) -> (String, Option<IpAddr>, Vec<IpAddr>) {
+    let source = resolv_conf.display().to_string();
+    let servers = std::fs::read(resolv_conf).map(|b| parse_servers(&b)).unwrap_or_default();
+    let stub: IpAddr = RESOLVED_STUB.parse().expect("valid address");
+    if servers == [stub]
+        && let Ok(bytes) = std::fs::read(RESOLVED_UPSTREAMS)
+    {
+        let upstream = parse_servers(&bytes);
+        if !upstream.is_empty() {
+            return (RESOLVED_UPSTREAMS.to_string(), Some(stub), upstream);
+        }
+    }
+    (source, None, servers)
+}
+
+/// The `nameserver` addresses of a resolv.conf text (pure; bad lines are ignored).
+pub fn parse_servers(bytes: &[u8]) -> Vec<IpAddr> {
+    let (config, _errors) = resolv_conf::Config::parse_with_errors(bytes);
+    let mut out: Vec<IpAddr> = Vec::new();
+    for ns in config.nameservers {
+        let ip: IpAddr = ns.into();
+        if !out.contains(&ip) {
+            out.push(ip);
+        }
+    }
+    out
+}
+
+/// A random label under the first test name's zone, e.g. `nt-qzkfmwpa.example.com`.
+pub fn cache_buster(first_name: &str) -> String {
+    let labels: Vec<&str> = first_name.split('.').collect();
+    let zone = if labels.len() >= 3 { labels[1..].join(".") } else { first_name.to_string() };
+    let random: String = (0..8).map(|_| char::from(b'a' + rand::random::<u8>() % 26)).collect();
+    format!("nt-{random}.{zone}")
+}
+
+/// Runs the dns check.
+pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
+    let settings = &ctx.config.dns;
+    let (source, stub, servers) = read_servers(&settings.resolv_conf);
+    let names = ctx.config.dns_names.clone();
+    let buster = cache_buster(names.first().map(String::as_str).unwrap_or("example.com"));
+    let timeout = Duration::from_millis(settings.timeout_ms);
+
+    let per_server = servers.iter().map(|&server| {
+        let names = &names;
+        let buster = &buster;
+        async move {
+            let mut jobs = Vec::new();
+            for name in names {
+                jobs.push((name.clone(), RecordType::A, false));
+                jobs.push((name.clone(), RecordType::AAAA, false));
+            }
+            jobs.push((buster.clone(), RecordType::A, true));
+            let queries = futures::future::join_all(
+                jobs.into_iter().map(|(name, rtype, cb)| query(server, name, rtype, cb, timeout)),
+            )
+            .await;
+            server_result(server, queries)
+        }
+    });
+    let server_results = futures::future::join_all(per_server).await;
+
+    let mut facts = DnsFacts::default();
+    for name in &names {
+        let answers = server_results.iter().find_map(|s| {
+            let ips: Vec<IpAddr> =
+                s.queries.iter().filter(|q| &q.name == name).flat_map(|q| q.answers.iter().copied()).collect();
+            (!ips.is_empty()).then_some(ips)
+        });
+        facts.resolved.insert(name.clone(), answers.unwrap_or_default());
+    }
+    let _ = ctx.facts.dns.set(facts);
+
+    let ev = DnsEvidence { source, stub, names, cache_buster: buster, servers: server_results };
+    Ok(Outcome::Ran { findings: judge(&ev, settings), evidence: evidence(&ev) })
+}
+
+/// Builds a recursive query for `name` (pure).
+pub fn build_query(id: u16, name: &Name, rtype: RecordType) -> Message {
+    let mut msg = Message::new(id, MessageType::Query, OpCode::Query);
+    msg.metadata.recursion_desired = true;
+    msg.add_query(Query::query(name.clone(), rtype));
+    msg
+}
+
+/// Parses a datagram as the response to query `id`; `None` for anything else (pure).
+pub fn parse_response(bytes: &[u8], id: u16) -> Option<Message> {
+    let msg = Message::from_vec(bytes).ok()?;
+    (msg.metadata.id == id && msg.metadata.message_type == MessageType::Response).then_some(msg)
+}
+
+/// Classifies a response to a query of `rtype` (pure).
+pub fn classify(msg: &Message, rtype: RecordType) -> (QueryOutcome, Vec<IpAddr>) {
+    let answers: Vec<IpAddr> = msg
+        .answers
+        .iter()
+        .filter_map(|r| match (&r.data, rtype) {
+            (RData::A(a), RecordType::A) => Some(IpAddr::V4(a.0)),
+            (RData::AAAA(a), RecordType::AAAA) => Some(IpAddr::V6(a.0)),
+            _ => None,
+        })
+        .collect();
+    let outcome = match msg.metadata.response_code {
+        ResponseCode::NoError if answers.is_empty() => QueryOutcome::NoData,
+        ResponseCode::NoError => QueryOutcome::Answer,
+        ResponseCode::NXDomain => QueryOutcome::Nxdomain,
+        ResponseCode::ServFail => QueryOutcome::Servfail,
+        ResponseCode::Refused => QueryOutcome::Refused,
+        _ => QueryOutcome::OtherRcode,
+    };
+    (outcome, answers)
+}
+
+enum Exchange {
+    Response(Message, Duration),
+    Timeout,
+    Unreachable(String),
+}
+
+async fn query(server: IpAddr, name: String, rtype: RecordType, cache_buster: bool, timeout: Duration) -> QueryResult {
+    let mut result = QueryResult {
+        name: name.clone(),
+        record_type: rtype.to_string(),
+        outcome: QueryOutcome::Timeout,
+        rcode: None,
+        answers: vec![],
+        ms: None,
+        attempts: 0,
+        cache_buster,
+        error: None,
+    };
+    let Ok(qname) = Name::from_ascii(format!("{name}.")) else {
+        result.outcome = QueryOutcome::OtherRcode;
+        result.error = Some(format!("`{name}` cannot be encoded as a DNS name"));
+        return result;
+    };
+    // ChromeOS retries a DNS lookup once after a timeout (ANCHORS.md b).
+    for attempt in 1..=2 {
+        result.attempts = attempt;
+        match exchange(SocketAddr::new(server, 53), &qname, rtype, timeout).await {
+            Exchange::Response(msg, elapsed) => {
+                let (outcome, answers) = classify(&msg, rtype);
+                result.outcome = outcome;
+                result.answers = answers;
+                result.rcode = Some(msg.metadata.response_code.to_string());
+                result.ms = Some(millis(elapsed));
+                return result;
+            }
+            Exchange::Unreachable(error) => {
+                result.outcome = QueryOutcome::Unreachable;
+                result.error = Some(error);
+                return result;
+            }
+            Exchange::Timeout => continue,
+        }
+    }
+    result
+}
+
+async fn exchange(server: SocketAddr, name: &Name, rtype: RecordType, timeout: Duration) -> Exchange {
+    let bind: SocketAddr = if server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().expect("valid");
+    let socket = match UdpSocket::bind(bind).await {
+        Ok(s) => s,
+        Err(e) => return Exchange::Unreachable(format!("cannot open UDP socket: {e}")),
+    };
+    if let Err(e) = socket.connect(server).await {
+        return Exchange::Unreachable(e.to_string());
+    }
+    let id: u16 = rand::random();
+    let Ok(bytes) = build_query(id, name, rtype).to_vec() else {
+        return Exchange::Unreachable("cannot encode query".into());
+    };
+    let start = Instant::now();
+    if let Err(e) = socket.send(&bytes).await {
+        return Exchange::Unreachable(e.to_string());
+    }
+    let mut buf = vec![0u8; 4096];
+    let deadline = start + timeout;
+    loop {
+        match tokio::time::timeout_at(deadline.into(), socket.recv(&mut buf)).await {
+            Err(_) => return Exchange::Timeout,
+            Ok(Err(e)) => return Exchange::Unreachable(e.to_string()),
+            Ok(Ok(len)) => {
+                // Anything that is not our response (a stray or spoofed datagram) is
+                // ignored and we keep waiting until the deadline.
+                if let Some(msg) = parse_response(&buf[..len], id) {
+                    return Exchange::Response(msg, start.elapsed());
+                }
+            }
+        }
+    }
+}
+
+fn server_result(server: IpAddr, queries: Vec<QueryResult>) -> ServerResult {
+    let times: Vec<f64> = queries.iter().filter_map(|q| q.ms).collect();
+    let avg_ms =
+        (!times.is_empty()).then(|| (times.iter().sum::<f64>() / times.len() as f64 * 1000.0).round() / 1000.0);
+    let verdict = server_verdict(&queries).map_or_else(|| "ok".to_string(), |c| c.as_str().to_string());
+    ServerResult { server, verdict, avg_ms, queries }
+}
+
+/// The failure code a server earns from its queries, `None` when it works (pure).
+/// A missing AAAA record (NODATA) and NXDOMAIN for the random label are normal answers.
+pub fn server_verdict(queries: &[QueryResult]) -> Option<Code> {
+    let has = |o: QueryOutcome| queries.iter().any(|q| q.outcome == o);
+    if queries.is_empty() {
+        return None;
+    }
+    if has(QueryOutcome::Unreachable) {
+        Some(Code::DnsUnreachable)
+    } else if has(QueryOutcome::Timeout) {
+        Some(Code::DnsTimeout)
+    } else if has(QueryOutcome::Servfail) || has(QueryOutcome::OtherRcode) {
+        Some(Code::DnsServfail)
+    } else if has(QueryOutcome::Refused) {
+        Some(Code::DnsRefused)
+    } else if queries.iter().any(|q| !q.cache_buster && q.outcome == QueryOutcome::Nxdomain) {
+        Some(Code::DnsNxdomain)
+    } else {
+        None
+    }
+}
+
+/// Judges the DNS evidence (pure).
+pub fn judge(ev: &DnsEvidence, settings: &DnsSettings) -> Vec<Finding> {
+    let f = |code, severity, message: String| finding(CheckId::Dns, code, severity, message);
+    if ev.servers.is_empty() {
+        return vec![f(Code::DnsNoServers, Severity::Fail, format!("no nameserver in {}", ev.source))];
+    }
+    let failing: Vec<(&ServerResult, Code)> =
+        ev.servers.iter().filter_map(|s| Code::from_code_str(&s.verdict).map(|c| (s, c))).collect();
+    let mut findings = Vec::new();
+    if failing.len() == ev.servers.len() {
+        let mut codes: Vec<Code> = failing.iter().map(|(_, c)| *c).collect();
+        codes.dedup();
+        codes.sort();
+        codes.dedup();
+        for code in codes {
+            let servers: Vec<String> =
+                failing.iter().filter(|(_, c)| *c == code).map(|(s, _)| describe(s, code)).collect();
+            findings.push(f(code, Severity::Fail, servers.join("; ")));
+        }
+    } else if !failing.is_empty() {
+        let bad: Vec<String> = failing.iter().map(|(s, c)| format!("{} ({c})", s.server)).collect();
+        let good = ev.servers.len() - failing.len();
+        findings.push(f(
+            Code::DnsPartial,
+            Severity::Warn,
+            format!("{} of {} resolvers fail: {}; {good} work", failing.len(), ev.servers.len(), bad.join(", ")),
+        ));
+    }
+    for s in ev.servers.iter().filter(|s| s.verdict == "ok") {
+        if let Some(avg) = s.avg_ms
+            && avg > settings.slow_ms
+        {
+            findings.push(f(
+                Code::DnsSlow,
+                Severity::Warn,
+                format!("{} answers in {avg:.0} ms on average (limit {} ms)", s.server, settings.slow_ms),
+            ));
+        }
+    }
+    findings
+}
+
+fn describe(s: &ServerResult, code: Code) -> String {
+    let bad: Vec<&QueryResult> = s
+        .queries
+        .iter()
+        .filter(|q| match code {
+            Code::DnsNxdomain => q.outcome == QueryOutcome::Nxdomain && !q.cache_buster,
+            _ => !matches!(q.outcome, QueryOutcome::Answer | QueryOutcome::NoData | QueryOutcome::Nxdomain),
+        })
+        .collect();
+    let what = match code {
+        Code::DnsTimeout => "did not answer".to_string(),
+        Code::DnsUnreachable => {
+            format!("is unreachable ({})", bad.iter().find_map(|q| q.error.as_deref()).unwrap_or("ICMP unreachable"))
+        }
+        Code::DnsServfail => "answered SERVFAIL".to_string(),
+        Code::DnsRefused => "refused the query".to_string(),
+        Code::DnsNxdomain => "says the name does not exist".to_string(),
+        _ => code.to_string(),
+    };
+    let mut names: Vec<&str> = bad.iter().map(|q| q.name.as_str()).collect();
+    names.dedup();
+    format!("{} {what} for {}", s.server, names.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(name: &str, outcome: QueryOutcome, ms: Option<f64>, cache_buster: bool) -> QueryResult {
+        QueryResult {
+            name: name.into(),
+            record_type: "A".into(),
+            outcome,
+            rcode: None,
+            answers: vec![],
+            ms,
+            attempts: 1,
+            cache_buster,
+            error: None,
+        }
+    }
+
+    fn server(ip: &str, queries: Vec<QueryResult>) -> ServerResult {
+        server_result(ip.parse().unwrap(), queries)
+    }
+
+    fn ev(servers: Vec<ServerResult>) -> DnsEvidence {
+        DnsEvidence {
+            source: "/etc/resolv.conf".into(),
+            stub: None,
+            names: vec!["www.site.test".into()],
+            cache_buster: "nt-abcdefgh.site.test".into(),
+            servers,
+        }
+    }
+
+    fn healthy(ip: &str, ms: f64) -> ServerResult {
+        server(
+            ip,
+            vec![
+                q("www.site.test", QueryOutcome::Answer, Some(ms), false),
+                q("www.site.test", QueryOutcome::NoData, Some(ms), false),
+                q("nt-abcdefgh.site.test", QueryOutcome::Nxdomain, Some(ms), true),
+            ],
+        )
+    }
+
+    fn codes(ev: &DnsEvidence) -> Vec<(Code, Severity)> {
+        judge(ev, &DnsSettings::default()).iter().map(|f| (f.code, f.severity)).collect()
+    }
+
+    #[test]
+    fn resolv_conf_parsing() {
+        let text = b"# comment\nsearch corp.example\nnameserver 198.18.0.1\nnameserver 2001:db8::53\nnameserver bogus\nnameserver 198.18.0.1\n";
+        let servers = parse_servers(text);
+        assert_eq!(servers, ["198.18.0.1".parse::<IpAddr>().unwrap(), "2001:db8::53".parse().unwrap()]);
+        assert!(parse_servers(b"").is_empty());
+        assert!(parse_servers(&[0xff, 0xfe, 0x00]).is_empty());
+    }
+
+    #[test]
+    fn cache_buster_is_random_under_the_zone() {
+        let a = cache_buster("www.site.test");
+        assert!(a.starts_with("nt-") && a.ends_with(".site.test") && a.len() == "nt-abcdefgh.site.test".len());
+        assert_ne!(a, cache_buster("www.site.test"));
+        assert!(cache_buster("example.com").ends_with(".example.com"));
+    }
+
+    #[test]
+    fn healthy_servers_pass_and_nxdomain_for_the_random_label_is_normal() {
+        assert!(codes(&ev(vec![healthy("198.18.0.1", 2.0), healthy("198.18.1.2", 3.0)])).is_empty());
+    }
+
+    #[test]
+    fn all_servers_failing_names_each_failure() {
+        let timeout = |ip| server(ip, vec![q("www.site.test", QueryOutcome::Timeout, None, false)]);
+        assert_eq!(
+            codes(&ev(vec![timeout("198.18.0.1"), timeout("198.18.0.2")])),
+            [(Code::DnsTimeout, Severity::Fail)]
+        );
+        let servfail = server("198.18.0.1", vec![q("www.site.test", QueryOutcome::Servfail, Some(1.0), false)]);
+        let refused = server("198.18.0.2", vec![q("www.site.test", QueryOutcome::Refused, Some(1.0), false)]);
+        assert_eq!(
+            codes(&ev(vec![servfail, refused])),
+            [(Code::DnsServfail, Severity::Fail), (Code::DnsRefused, Severity::Fail)]
+        );
+        let nx = server("198.18.0.1", vec![q("www.site.test", QueryOutcome::Nxdomain, Some(1.0), false)]);
+        assert_eq!(codes(&ev(vec![nx])), [(Code::DnsNxdomain, Severity::Fail)]);
+        let unreach = server("198.18.0.1", vec![q("www.site.test", QueryOutcome::Unreachable, None, false)]);
+        assert_eq!(codes(&ev(vec![unreach])), [(Code::DnsUnreachable, Severity::Fail)]);
+    }
+
+    #[test]
+    fn one_dead_resolver_is_partial_and_slow_is_a_warning() {
+        let dead = server("198.18.0.2", vec![q("www.site.test", QueryOutcome::Timeout, None, false)]);
+        assert_eq!(codes(&ev(vec![healthy("198.18.0.1", 2.0), dead])), [(Code::DnsPartial, Severity::Warn)]);
+        assert_eq!(codes(&ev(vec![healthy("198.18.0.1", 450.0)])), [(Code::DnsSlow, Severity::Warn)]);
+        assert_eq!(codes(&ev(vec![])), [(Code::DnsNoServers, Severity::Fail)]);
+    }
+
+    /// Replays the lab's recorded answers from dnsmasq through the same parse and classify
+    /// path as a live query.
+    fn replay(file: &str) -> Vec<(String, QueryOutcome, Vec<IpAddr>)> {
+        let path = format!("{}/captures/{file}", env!("CARGO_MANIFEST_DIR"));
+        crate::pcap::read_file(path)
+            .unwrap()
+            .iter()
+            .filter_map(|f| crate::pcap::udp_datagram(&f.data))
+            .filter(|d| d.src.port() == 53)
+            .map(|d| {
+                let id = u16::from_be_bytes([d.payload[0], d.payload[1]]);
+                let msg = parse_response(&d.payload, id).expect("a DNS response");
+                let q = &msg.queries[0];
+                let (outcome, answers) = classify(&msg, q.query_type());
+                (q.name().to_string(), outcome, answers)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn replays_healthy_lab_answers() {
+        let got = replay("lab_healthy.pcap");
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], ("www.site.test.".into(), QueryOutcome::Answer, vec!["198.18.1.2".parse().unwrap()]));
+        assert_eq!((got[1].0.as_str(), got[1].1), ("www.site.test.", QueryOutcome::NoData));
+        assert!(got[2].0.starts_with("nt-"));
+        assert_eq!(got[2].1, QueryOutcome::Nxdomain);
+    }
+
+    #[test]
+    fn query_encodes_and_foreign_datagrams_are_rejected() {
+        let name = Name::from_ascii("www.site.test.").unwrap();
+        let bytes = build_query(0x1234, &name, RecordType::A).to_vec().unwrap();
+        // Our own query is not a response.
+        assert!(parse_response(&bytes, 0x1234).is_none());
+        assert!(parse_response(&[], 1).is_none());
+        assert!(parse_response(&[0xff; 11], 1).is_none());
+    }
+}

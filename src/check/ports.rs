@@ -1,0 +1,207 @@
+//! The service layer: can we open a TCP connection to each target?
+//!
+//! Each outcome is classified, not just "false" (the thing blackbox, paping and gomap users
+//! ask for, ANCHORS.md c): `open`, `refused` (RST), `filtered` (no answer: something drops
+//! the packets; a dead host looks the same, as Strike48's PR found), `unreachable` (ICMP
+//! unreachable or no route), `local_error`, or `unresolved` (a named target DNS could not
+//! resolve: not probed). Probes run concurrently under a cap. Judging is pure.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+
+use crate::check::{CheckContext, CheckError, Outcome, evidence, finding, millis};
+use crate::config::{Target, TargetHost};
+use crate::report::{CheckId, Code, Finding, Severity};
+
+const EHOSTUNREACH: i32 = 113;
+const ENETUNREACH: i32 = 101;
+
+/// What the ports check saw.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortsEvidence {
+    /// One entry per target, in the order given.
+    pub targets: Vec<PortResult>,
+}
+
+/// One target's probe.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortResult {
+    /// The target as given (`host:port`).
+    pub target: String,
+    /// The address probed, when the host resolved.
+    pub address: Option<SocketAddr>,
+    /// How the connection attempt ended.
+    pub outcome: PortOutcome,
+    /// Time to the outcome (connect time when open).
+    pub ms: Option<f64>,
+    /// The OS error for `unreachable` and `local_error`.
+    pub error: Option<String>,
+}
+
+/// How a TCP connection attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PortOutcome {
+    /// Connected.
+    Open,
+    /// RST.
+    Refused,
+    /// No answer within the timeout.
+    Filtered,
+    /// ICMP unreachable or no route.
+    Unreachable,
+    /// A local error (no socket, no source address, ...).
+    LocalError,
+    /// A named target that DNS did not resolve; not probed.
+    Unresolved,
+}
+
+/// Runs the ports check.
+pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
+    let targets = &ctx.config.targets;
+    if targets.is_empty() {
+        return Ok(Outcome::Skipped {
+            reason: "no targets configured (give --target HOST:PORT or `targets` in the config file)".into(),
+            blocked_by: None,
+            evidence: serde_json::Value::Null,
+        });
+    }
+    let resolved = ctx.facts.dns.get();
+    let addresses: Vec<Option<IpAddr>> = targets
+        .iter()
+        .map(|t| match &t.host {
+            TargetHost::Ip(ip) => Some(*ip),
+            TargetHost::Name(name) => resolved.and_then(|f| f.resolved.get(name)).and_then(|ips| {
+                // Prefer IPv4, which the gateway check vouched for.
+                ips.iter().find(|ip| ip.is_ipv4()).or(ips.first()).copied()
+            }),
+        })
+        .collect();
+    if addresses.iter().all(Option::is_none) {
+        return Ok(Outcome::Skipped {
+            reason: "no target could be resolved, so none could be probed".into(),
+            blocked_by: Some(CheckId::Dns),
+            evidence: serde_json::Value::Null,
+        });
+    }
+
+    let limit = Arc::new(Semaphore::new(ctx.config.ports.concurrency));
+    let timeout = Duration::from_millis(ctx.config.ports.timeout_ms);
+    let probes = targets.iter().zip(addresses).map(|(target, address)| {
+        let limit = Arc::clone(&limit);
+        async move {
+            match address {
+                Some(ip) => {
+                    let _permit = limit.acquire().await.expect("semaphore is never closed");
+                    probe(target, SocketAddr::new(ip, target.port), timeout).await
+                }
+                None => PortResult {
+                    target: target.to_string(),
+                    address: None,
+                    outcome: PortOutcome::Unresolved,
+                    ms: None,
+                    error: None,
+                },
+            }
+        }
+    });
+    let ev = PortsEvidence { targets: futures::future::join_all(probes).await };
+    Ok(Outcome::Ran { findings: judge(&ev), evidence: evidence(&ev) })
+}
+
+async fn probe(target: &Target, address: SocketAddr, timeout: Duration) -> PortResult {
+    let start = Instant::now();
+    let result = tokio::time::timeout(timeout, TcpStream::connect(address)).await;
+    let ms = Some(millis(start.elapsed()));
+    let (outcome, error) = match result {
+        Ok(Ok(_stream)) => (PortOutcome::Open, None),
+        Ok(Err(e)) => (classify_error(&e), Some(e.to_string())),
+        Err(_) => (PortOutcome::Filtered, None),
+    };
+    PortResult { target: target.to_string(), address: Some(address), outcome, ms, error }
+}
+
+/// Maps a connect error to an outcome (pure).
+pub fn classify_error(e: &std::io::Error) -> PortOutcome {
+    match (e.kind(), e.raw_os_error()) {
+        (std::io::ErrorKind::ConnectionRefused, _) => PortOutcome::Refused,
+        (std::io::ErrorKind::TimedOut, _) => PortOutcome::Filtered,
+        (_, Some(EHOSTUNREACH | ENETUNREACH)) => PortOutcome::Unreachable,
+        (std::io::ErrorKind::HostUnreachable | std::io::ErrorKind::NetworkUnreachable, _) => PortOutcome::Unreachable,
+        _ => PortOutcome::LocalError,
+    }
+}
+
+/// Judges the probes (pure). Every target that is not open is a failure: these are the
+/// services the user needs.
+pub fn judge(ev: &PortsEvidence) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (outcome, code, what) in [
+        (PortOutcome::Refused, Code::PortsRefused, "refused the connection"),
+        (PortOutcome::Filtered, Code::PortsFiltered, "did not answer (filtered)"),
+        (PortOutcome::Unreachable, Code::PortsUnreachable, "is unreachable"),
+    ] {
+        let hit: Vec<&PortResult> = ev.targets.iter().filter(|t| t.outcome == outcome).collect();
+        if !hit.is_empty() {
+            let names: Vec<&str> = hit.iter().map(|t| t.target.as_str()).collect();
+            findings.push(finding(CheckId::Ports, code, Severity::Fail, format!("{} {what}", names.join(", "))));
+        }
+    }
+    let local: Vec<String> = ev
+        .targets
+        .iter()
+        .filter(|t| t.outcome == PortOutcome::LocalError)
+        .map(|t| format!("{}: {}", t.target, t.error.as_deref().unwrap_or("error")))
+        .collect();
+    if !local.is_empty() {
+        findings.push(finding(
+            CheckId::Ports,
+            Code::ToolCheckError,
+            Severity::Warn,
+            format!("could not probe {}", local.join("; ")),
+        ));
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Error, ErrorKind};
+
+    fn result(target: &str, outcome: PortOutcome) -> PortResult {
+        PortResult { target: target.into(), address: None, outcome, ms: None, error: None }
+    }
+
+    #[test]
+    fn errors_classify_by_kind_and_errno() {
+        assert_eq!(classify_error(&Error::from(ErrorKind::ConnectionRefused)), PortOutcome::Refused);
+        assert_eq!(classify_error(&Error::from_raw_os_error(EHOSTUNREACH)), PortOutcome::Unreachable);
+        assert_eq!(classify_error(&Error::from_raw_os_error(ENETUNREACH)), PortOutcome::Unreachable);
+        assert_eq!(classify_error(&Error::from_raw_os_error(110)), PortOutcome::Filtered);
+        assert_eq!(classify_error(&Error::from(ErrorKind::AddrNotAvailable)), PortOutcome::LocalError);
+    }
+
+    #[test]
+    fn each_failure_kind_is_one_finding_naming_its_targets() {
+        let ev = PortsEvidence {
+            targets: vec![
+                result("a:1", PortOutcome::Open),
+                result("b:2", PortOutcome::Refused),
+                result("c:3", PortOutcome::Refused),
+                result("d:4", PortOutcome::Filtered),
+                result("e:5", PortOutcome::Unresolved),
+            ],
+        };
+        let f = judge(&ev);
+        let codes: Vec<Code> = f.iter().map(|f| f.code).collect();
+        assert_eq!(codes, [Code::PortsRefused, Code::PortsFiltered]);
+        assert!(f[0].message.contains("b:2") && f[0].message.contains("c:3"));
+        assert!(judge(&PortsEvidence { targets: vec![result("a:1", PortOutcome::Open)] }).is_empty());
+    }
+}

@@ -1,0 +1,93 @@
+//! Root-cause inference over check results: pure functions, no I/O.
+//!
+//! The run is `broken` when any check failed, `degraded` when something warned or could
+//! not run, `healthy` otherwise. The root cause is the earliest layer in graph order
+//! (link, wifi, dhcp, gateway, dns, ports) that failed; when nothing failed, the earliest
+//! warning. Later layers that failed only because of it are already `skipped` by the
+//! runner, so this is the layer a technician should look at first.
+
+use crate::report::{CheckResult, CheckStatus, Diagnosis, RootCause, RunStatus, Severity};
+
+/// Diagnoses a run from its check results (in report order).
+pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
+    let findings: Vec<_> = checks.iter().flat_map(|c| c.findings.iter().cloned()).collect();
+    let any = |s: CheckStatus| checks.iter().any(|c| c.status == s);
+    let status = if any(CheckStatus::Fail) {
+        RunStatus::Broken
+    } else if any(CheckStatus::Warn) || any(CheckStatus::Error) || !findings.is_empty() {
+        RunStatus::Degraded
+    } else {
+        RunStatus::Healthy
+    };
+    let deciding = match status {
+        RunStatus::Healthy => None,
+        RunStatus::Broken => findings.iter().find(|f| f.severity == Severity::Fail),
+        RunStatus::Degraded => findings.first(),
+    };
+    let root_cause = deciding.map(|f| RootCause {
+        code: f.code,
+        layer: f.layer,
+        summary: f.code.summary().to_string(),
+        next_steps: f.code.next_steps().iter().map(|s| s.to_string()).collect(),
+    });
+    Diagnosis { status, root_cause, findings }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{CheckId, Code, Finding};
+
+    fn check(id: CheckId, status: CheckStatus, findings: Vec<(Code, Severity)>) -> CheckResult {
+        CheckResult {
+            id,
+            status,
+            duration_ms: 1,
+            blocked_by: None,
+            reason: None,
+            findings: findings
+                .into_iter()
+                .map(|(code, severity)| Finding { code, severity, layer: id, message: String::new() })
+                .collect(),
+            evidence: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn healthy_run_has_no_root_cause() {
+        let d = diagnose(&[
+            check(CheckId::Link, CheckStatus::Pass, vec![]),
+            check(CheckId::Wifi, CheckStatus::Skipped, vec![]),
+        ]);
+        assert_eq!(d.status, RunStatus::Healthy);
+        assert!(d.root_cause.is_none() && d.findings.is_empty());
+    }
+
+    #[test]
+    fn earliest_failure_wins_over_earlier_warnings() {
+        let d = diagnose(&[
+            check(CheckId::Link, CheckStatus::Warn, vec![(Code::LinkErrors, Severity::Warn)]),
+            check(CheckId::Gateway, CheckStatus::Warn, vec![(Code::GatewayNoEcho, Severity::Warn)]),
+            check(CheckId::Dns, CheckStatus::Fail, vec![(Code::DnsTimeout, Severity::Fail)]),
+            check(CheckId::Ports, CheckStatus::Fail, vec![(Code::PortsRefused, Severity::Fail)]),
+        ]);
+        assert_eq!(d.status, RunStatus::Broken);
+        let root = d.root_cause.unwrap();
+        assert_eq!((root.code, root.layer), (Code::DnsTimeout, CheckId::Dns));
+        assert!(!root.next_steps.is_empty());
+        assert_eq!(d.findings.len(), 4);
+    }
+
+    #[test]
+    fn warnings_and_errors_degrade() {
+        let d = diagnose(&[
+            check(CheckId::Gateway, CheckStatus::Warn, vec![(Code::GatewayNoEcho, Severity::Warn)]),
+            check(CheckId::Dns, CheckStatus::Pass, vec![]),
+        ]);
+        assert_eq!(d.status, RunStatus::Degraded);
+        assert_eq!(d.root_cause.unwrap().code, Code::GatewayNoEcho);
+        let d = diagnose(&[check(CheckId::Gateway, CheckStatus::Error, vec![(Code::ToolNoPrivilege, Severity::Warn)])]);
+        assert_eq!(d.status, RunStatus::Degraded);
+        assert_eq!(d.root_cause.unwrap().layer, CheckId::Gateway);
+    }
+}

@@ -1,0 +1,262 @@
+//! Runs the checks as a dependency graph, with per-check budgets and a run deadline.
+//!
+//! The graph is link -> dhcp -> gateway -> dns -> ports, with wifi beside link (dhcp
+//! waits for both). Checks whose prerequisites are all done run concurrently, wave by
+//! wave. A check whose prerequisite failed is not run: it is reported `skipped` with
+//! `blocked_by` naming the failed check (the one that really failed, also through a chain
+//! of skipped checks), so nothing runs into a timeout behind a known failure. Each check
+//! gets the smaller of its own budget and what is left of the run's deadline.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use crate::check::{self, CheckContext, CheckError, Outcome};
+use crate::config::Config;
+use crate::report::{CheckId, CheckResult, CheckStatus, Code, Finding, Severity};
+
+/// One node of the check graph.
+#[derive(Debug, Clone, Copy)]
+pub struct Node {
+    /// The check.
+    pub id: CheckId,
+    /// Checks that must not have failed for this one to run.
+    pub requires: &'static [CheckId],
+    /// Checks that must have finished first (their data is used), without blocking.
+    pub after: &'static [CheckId],
+}
+
+/// The check graph, in report order.
+pub const GRAPH: [Node; 6] = [
+    Node { id: CheckId::Link, requires: &[], after: &[] },
+    Node { id: CheckId::Wifi, requires: &[], after: &[] },
+    Node { id: CheckId::Dhcp, requires: &[CheckId::Link, CheckId::Wifi], after: &[] },
+    Node { id: CheckId::Gateway, requires: &[CheckId::Dhcp], after: &[] },
+    Node { id: CheckId::Dns, requires: &[CheckId::Gateway], after: &[] },
+    // ports uses the dns answers for named targets but probes address targets even when
+    // DNS is down; it reports itself blocked by dns when no target could be resolved.
+    Node { id: CheckId::Ports, requires: &[CheckId::Gateway], after: &[CheckId::Dns] },
+];
+
+/// Progress of a run, for live displays.
+#[derive(Debug, Clone)]
+pub enum Progress {
+    /// A check started.
+    Started(CheckId),
+    /// A check finished (or was skipped).
+    Finished(CheckResult),
+}
+
+/// The time budget of one check, from its settings (the run deadline caps it further).
+pub fn budget(id: CheckId, config: &Config) -> Duration {
+    let ms = match id {
+        CheckId::Link | CheckId::Wifi | CheckId::Dhcp => 2_000,
+        CheckId::Gateway => {
+            let g = &config.gateway;
+            g.arp_timeout_ms + g.interval_ms * u64::from(g.probes.saturating_sub(1)) + g.timeout_ms + 1_000
+        }
+        // Every query may be retried once after a timeout.
+        CheckId::Dns => 2 * config.dns.timeout_ms + 1_000,
+        CheckId::Ports => {
+            let waves = config.targets.len().div_ceil(config.ports.concurrency.max(1)).max(1) as u64;
+            waves * config.ports.timeout_ms + 1_000
+        }
+    };
+    Duration::from_millis(ms)
+}
+
+/// If a prerequisite failed (or was skipped because something failed), the check that
+/// really failed.
+pub fn blocker(node: &Node, done: &BTreeMap<CheckId, CheckResult>) -> Option<CheckId> {
+    node.requires.iter().find_map(|req| {
+        let result = done.get(req)?;
+        match result.status {
+            CheckStatus::Fail => Some(*req),
+            CheckStatus::Skipped => result.blocked_by,
+            _ => None,
+        }
+    })
+}
+
+/// Runs every check and returns their results in report order.
+pub async fn run(ctx: &CheckContext<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Vec<CheckResult> {
+    let deadline = Instant::now() + ctx.config.deadline;
+    let mut done: BTreeMap<CheckId, CheckResult> = BTreeMap::new();
+
+    while done.len() < GRAPH.len() {
+        let ready: Vec<&Node> = GRAPH
+            .iter()
+            .filter(|n| !done.contains_key(&n.id))
+            .filter(|n| n.requires.iter().chain(n.after).all(|d| done.contains_key(d)))
+            .collect();
+        assert!(!ready.is_empty(), "check graph has a cycle");
+
+        let mut to_run = Vec::new();
+        for node in ready {
+            match blocker(node, &done) {
+                Some(by) => {
+                    let result = blocked(node.id, by);
+                    progress(Progress::Finished(result.clone()));
+                    done.insert(node.id, result);
+                }
+                None => to_run.push(node.id),
+            }
+        }
+        let wave = to_run.iter().map(|&id| async move {
+            progress(Progress::Started(id));
+            let result = run_one(id, ctx, deadline).await;
+            progress(Progress::Finished(result.clone()));
+            result
+        });
+        for result in futures::future::join_all(wave).await {
+            done.insert(result.id, result);
+        }
+    }
+    CheckId::ALL.iter().filter_map(|id| done.remove(id)).collect()
+}
+
+fn blocked(id: CheckId, by: CheckId) -> CheckResult {
+    CheckResult {
+        id,
+        status: CheckStatus::Skipped,
+        duration_ms: 0,
+        blocked_by: Some(by),
+        reason: Some(format!("blocked by {by}: that layer failed, so this one cannot be tested")),
+        findings: Vec::new(),
+        evidence: serde_json::Value::Null,
+    }
+}
+
+async fn run_one(id: CheckId, ctx: &CheckContext<'_>, deadline: Instant) -> CheckResult {
+    let started = Instant::now();
+    let limit = budget(id, ctx.config).min(deadline.saturating_duration_since(started));
+    let outcome = if limit.is_zero() { None } else { tokio::time::timeout(limit, dispatch(id, ctx)).await.ok() };
+    let duration_ms = started.elapsed().as_millis() as u64;
+    match outcome {
+        Some(Ok(outcome)) => from_outcome(id, outcome, duration_ms),
+        Some(Err(error)) => errored(id, error.code(), error.to_string(), duration_ms),
+        None if limit.is_zero() => errored(
+            id,
+            Code::ToolTimeout,
+            "the run's deadline passed before this check could start".into(),
+            duration_ms,
+        ),
+        None => errored(
+            id,
+            Code::ToolTimeout,
+            format!("did not finish within {} ms (check budget or run deadline)", limit.as_millis()),
+            duration_ms,
+        ),
+    }
+}
+
+async fn dispatch(id: CheckId, ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
+    match id {
+        CheckId::Link => check::link::run(ctx).await,
+        CheckId::Wifi => check::wifi::run(ctx).await,
+        CheckId::Dhcp => check::dhcp::run(ctx).await,
+        CheckId::Gateway => check::gateway::run(ctx).await,
+        CheckId::Dns => check::dns::run(ctx).await,
+        CheckId::Ports => check::ports::run(ctx).await,
+    }
+}
+
+fn from_outcome(id: CheckId, outcome: Outcome, duration_ms: u64) -> CheckResult {
+    match outcome {
+        Outcome::Ran { findings, evidence } => CheckResult {
+            id,
+            status: check::status_of(&findings),
+            duration_ms,
+            blocked_by: None,
+            reason: None,
+            findings,
+            evidence,
+        },
+        Outcome::Skipped { reason, blocked_by, evidence } => CheckResult {
+            id,
+            status: CheckStatus::Skipped,
+            duration_ms,
+            blocked_by,
+            reason: Some(reason),
+            findings: Vec::new(),
+            evidence,
+        },
+    }
+}
+
+fn errored(id: CheckId, code: Code, reason: String, duration_ms: u64) -> CheckResult {
+    let finding = Finding { code, severity: Severity::Warn, layer: id, message: reason.clone() };
+    CheckResult {
+        id,
+        status: CheckStatus::Error,
+        duration_ms,
+        blocked_by: None,
+        reason: Some(reason),
+        findings: vec![finding],
+        evidence: serde_json::Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(id: CheckId, status: CheckStatus, blocked_by: Option<CheckId>) -> CheckResult {
+        CheckResult {
+            id,
+            status,
+            duration_ms: 0,
+            blocked_by,
+            reason: None,
+            findings: vec![],
+            evidence: serde_json::Value::Null,
+        }
+    }
+
+    fn node(id: CheckId) -> &'static Node {
+        GRAPH.iter().find(|n| n.id == id).unwrap()
+    }
+
+    #[test]
+    fn graph_is_in_report_order_and_acyclic() {
+        let ids: Vec<_> = GRAPH.iter().map(|n| n.id).collect();
+        assert_eq!(ids, CheckId::ALL);
+        for (i, n) in GRAPH.iter().enumerate() {
+            for dep in n.requires.iter().chain(n.after) {
+                assert!(ids[..i].contains(dep), "{:?} depends on a later check", n.id);
+            }
+        }
+    }
+
+    #[test]
+    fn blocking_names_the_check_that_really_failed() {
+        let mut done = BTreeMap::new();
+        done.insert(CheckId::Link, result(CheckId::Link, CheckStatus::Fail, None));
+        done.insert(CheckId::Wifi, result(CheckId::Wifi, CheckStatus::Skipped, None));
+        assert_eq!(blocker(node(CheckId::Dhcp), &done), Some(CheckId::Link));
+        done.insert(CheckId::Dhcp, blocked(CheckId::Dhcp, CheckId::Link));
+        assert_eq!(blocker(node(CheckId::Gateway), &done), Some(CheckId::Link));
+    }
+
+    #[test]
+    fn warnings_errors_and_plain_skips_do_not_block() {
+        let mut done = BTreeMap::new();
+        done.insert(CheckId::Link, result(CheckId::Link, CheckStatus::Warn, None));
+        done.insert(CheckId::Wifi, result(CheckId::Wifi, CheckStatus::Skipped, None));
+        assert_eq!(blocker(node(CheckId::Dhcp), &done), None);
+        done.insert(CheckId::Dhcp, result(CheckId::Dhcp, CheckStatus::Pass, None));
+        done.insert(CheckId::Gateway, result(CheckId::Gateway, CheckStatus::Error, None));
+        assert_eq!(blocker(node(CheckId::Dns), &done), None);
+    }
+
+    #[test]
+    fn budgets_fit_the_default_deadline() {
+        let config = Config::default();
+        let worst: Duration = [CheckId::Link, CheckId::Dhcp, CheckId::Gateway, CheckId::Dns, CheckId::Ports]
+            .iter()
+            .map(|id| budget(*id, &config))
+            .sum();
+        // Budgets include a safety margin; the real worst case (every timeout hit) stays
+        // under the 10 s default deadline, which test `dns_down` in the lab confirms.
+        assert!(worst <= Duration::from_secs(16), "{worst:?}");
+    }
+}
