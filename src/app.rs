@@ -1,0 +1,142 @@
+//! One run from validated config to rendered report and exit code.
+//!
+//! Reads the netlink snapshot once, picks the interface, runs the check graph with a live
+//! progress line on a terminal, diagnoses, builds the [`Report`], and renders it to stdout
+//! and optionally a file. Only this module and the renderers write output.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::check::{CheckContext, Facts};
+use crate::cli::ColorArg;
+use crate::config::{Config, Format};
+use crate::diagnosis::diagnose;
+use crate::platform::netlink::{NetSnapshot, NetlinkError};
+use crate::platform::privilege::Privileges;
+use crate::render::progress::ProgressLine;
+use crate::report::{HostInfo, Report, SCHEMA_VERSION, ToolInfo};
+use crate::{render, runner};
+
+/// Exit code when the run could not happen (monitoring-plugins "unknown").
+pub const EXIT_COULD_NOT_RUN: u8 = 3;
+
+/// Why a run could not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Reading interfaces and routes failed.
+    #[error(transparent)]
+    Netlink(#[from] NetlinkError),
+    /// Reading interfaces and routes hung.
+    #[error("reading interfaces and routes from netlink timed out")]
+    NetlinkTimeout,
+    /// The requested interface does not exist.
+    #[error("{0}")]
+    Interface(String),
+    /// The report file could not be written.
+    #[error("cannot write report to {path}: {source}")]
+    Output {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Runs every check and returns the report.
+pub async fn collect(config: &Config) -> Result<Report, RunError> {
+    let started_at = SystemTime::now();
+    let started = Instant::now();
+    let snapshot = tokio::time::timeout(Duration::from_secs(3), NetSnapshot::read())
+        .await
+        .map_err(|_| RunError::NetlinkTimeout)??;
+    let interface = snapshot.select(config.interface.as_deref()).map_err(RunError::Interface)?;
+    let privileges = Privileges::current();
+    let facts = Facts::default();
+    let ctx = CheckContext { config, snapshot: &snapshot, interface, privileges, facts: &facts };
+
+    let live = std::io::stderr().is_terminal();
+    let line = Mutex::new(ProgressLine::default());
+    let on_progress = |event: runner::Progress| {
+        if live && let Ok(mut line) = line.lock() {
+            let text = line.update(&event);
+            ProgressLine::draw(&mut std::io::stderr(), &text);
+        }
+    };
+    let checks = runner::run(&ctx, &on_progress).await;
+    if live {
+        ProgressLine::clear(&mut std::io::stderr());
+    }
+
+    Ok(Report {
+        schema_version: SCHEMA_VERSION.to_string(),
+        tool: ToolInfo { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
+        started_at: humantime::format_rfc3339_millis(started_at).to_string(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        host: HostInfo { hostname: hostname() },
+        interface: interface.map(|i| i.name.clone()),
+        privileged: privileges.full(),
+        diagnosis: diagnose(&checks),
+        checks,
+    })
+}
+
+/// Runs, renders, and returns the process exit code.
+pub async fn run(config: &Config) -> Result<u8, RunError> {
+    let report = collect(config).await?;
+    let color = match config.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        ColorArg::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    ignore_broken_pipe(render_to(&report, config.format, &mut out, color))?;
+    if let Some(path) = &config.output {
+        let shown = path.display().to_string();
+        let written = write_file(&report, path);
+        written.map_err(|source| RunError::Output { path: shown.clone(), source })?;
+        if config.format == Format::Table {
+            ignore_broken_pipe(writeln!(out, "Report written to {shown}"))?;
+        }
+    }
+    Ok(report.diagnosis.status.exit_code())
+}
+
+fn render_to(report: &Report, format: Format, out: &mut impl Write, color: bool) -> std::io::Result<()> {
+    match format {
+        Format::Table => render::table::write(report, out, color),
+        Format::Json => render::json::write(report, out),
+    }
+}
+
+/// Writes the report to `path` atomically (temp file, then rename), so a reader never
+/// sees half a report.
+fn write_file(report: &Report, path: &std::path::Path) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    render_to(report, Format::for_path(path), &mut buf, false)?;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let file_name = path.file_name().ok_or_else(|| std::io::Error::other("not a file name"))?;
+    let tmp = dir.join(format!(".{}.tmp{}", file_name.to_string_lossy(), std::process::id()));
+    std::fs::write(&tmp, &buf)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+fn ignore_broken_pipe(result: std::io::Result<()>) -> Result<(), RunError> {
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(RunError::Output { path: "standard output".into(), source: e })
+        }
+        _ => Ok(()),
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown".into())
+}

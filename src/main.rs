@@ -1,0 +1,61 @@
+//! The `nettriage` binary: parse arguments, build the config, run, exit.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::error::ErrorKind;
+use nettriage::app::{self, EXIT_COULD_NOT_RUN};
+use nettriage::cli::{Cli, Command};
+use nettriage::config::Config;
+
+#[allow(clippy::print_stderr)]
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+                _ => ExitCode::from(EXIT_COULD_NOT_RUN),
+            };
+        }
+    };
+    init_logging(cli.verbose);
+    let args = match cli.command {
+        Some(Command::Run(args)) => args,
+        None => cli.run,
+    };
+    let config = match Config::from_args(&args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("nettriage: {e}");
+            return ExitCode::from(EXIT_COULD_NOT_RUN);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("nettriage: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_COULD_NOT_RUN);
+        }
+    };
+    match runtime.block_on(app::run(&config)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("nettriage: {e}");
+            ExitCode::from(EXIT_COULD_NOT_RUN)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
