@@ -213,6 +213,13 @@ codes! {
         "Check routing to the target's network and ACLs that send ICMP unreachable.",
         "Check that the target address is right.",
     ];
+    /// A named target has no address in DNS although the resolvers work.
+    PortsUnresolved = "ports.unresolved", Ports,
+    summary: "The name of a service you need does not lead to any address.",
+    steps: [
+        "Check the name for typos and that an A or AAAA record exists for it.",
+        "Check split-horizon DNS: the view this client gets may lack the record.",
+    ];
     /// The check needs privileges the process does not have.
     ToolNoPrivilege = "tool.no_privilege", tool,
     summary: "The test could not check everything because it was not run as administrator.",

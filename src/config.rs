@@ -371,6 +371,7 @@ impl Config {
         check_range("ports.timeout_ms", self.ports.timeout_ms as f64, 10.0, 60_000.0)?;
         check_range("ports.concurrency", self.ports.concurrency as f64, 1.0, 1024.0)?;
         check_range("link.error_ratio_warn", self.link.error_ratio_warn, 0.0, 1.0)?;
+        check_range("link.error_min_count", self.link.error_min_count as f64, 0.0, 1e12)?;
         if self.targets.len() > 4096 {
             return Err(invalid("targets", "more than 4096 targets"));
         }

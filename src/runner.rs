@@ -131,6 +131,7 @@ async fn run_one(id: CheckId, ctx: &CheckContext<'_>, deadline: Instant) -> Chec
     let limit = budget(id, ctx.config).min(deadline.saturating_duration_since(started));
     let outcome = if limit.is_zero() { None } else { tokio::time::timeout(limit, dispatch(id, ctx)).await.ok() };
     let duration_ms = started.elapsed().as_millis() as u64;
+    tracing::debug!(check = %id, duration_ms, budget_ms = limit.as_millis() as u64, "check finished");
     match outcome {
         Some(Ok(outcome)) => from_outcome(id, outcome, duration_ms),
         Some(Err(error)) => errored(id, error.code(), error.to_string(), duration_ms),

@@ -9,8 +9,8 @@
 mod lab;
 
 use lab::{
-    GATEWAY_IP, Lab, LabOptions, RouterDns, SERVER_IP, WWW_NAME, assert_check_status, assert_exit, assert_has_code,
-    assert_report_contract, assert_root_cause, assert_skipped_blocked, check, pretty,
+    GATEWAY_IP, Lab, LabOptions, NOADDR_NAME, RouterDns, SERVER_IP, WWW_NAME, assert_check_status, assert_exit,
+    assert_has_code, assert_report_contract, assert_root_cause, assert_skipped_blocked, check, pretty,
 };
 
 /// Builds a lab or returns from the test when lab tests are skipped.
@@ -253,6 +253,19 @@ fn port_refused() {
     assert_report_contract(code, &r);
     assert_exit(code, 2, &r);
     assert_root_cause(&r, "ports.refused");
+}
+
+#[test]
+fn named_target_without_address() {
+    let lab = lab!("named_target_without_address");
+    // The name exists (TXT only), so DNS works and answers NODATA for A and AAAA.
+    let target = format!("{NOADDR_NAME}:8080");
+    let (code, r, _) = lab.run_nettriage(&["--target", TARGET_OK, "--target", &target, "--dns-name", WWW_NAME]);
+    assert_report_contract(code, &r);
+    assert_exit(code, 2, &r);
+    assert_check_status(&r, "dns", "pass");
+    assert_has_code(&r, "ports", "ports.unresolved");
+    assert_root_cause(&r, "ports.unresolved");
 }
 
 // 10 ------------------------------------------------------------------------

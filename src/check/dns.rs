@@ -31,6 +31,8 @@ const RESOLVED_UPSTREAMS: &str = "/run/systemd/resolve/resolv.conf";
 pub struct DnsFacts {
     /// Addresses per name, from the first server that answered it.
     pub resolved: BTreeMap<String, Vec<IpAddr>>,
+    /// Whether at least one server worked (so an empty answer means "no such address").
+    pub any_server_ok: bool,
 }
 
 /// What the dns check saw.
@@ -104,6 +106,8 @@ pub enum QueryOutcome {
     Timeout,
     /// ICMP unreachable or no route to the server.
     Unreachable,
+    /// A local problem (no socket); says nothing about the server.
+    LocalError,
 }
 
 /// Reads the servers to test: resolv.conf's, or systemd-resolved's upstreams when
@@ -180,6 +184,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         });
         facts.resolved.insert(name.clone(), answers.unwrap_or_default());
     }
+    facts.any_server_ok = server_results.iter().any(|s| s.verdict == "ok");
     let _ = ctx.facts.dns.set(facts);
 
     let ev = DnsEvidence { source, stub, names, cache_buster: buster, servers: server_results };
@@ -226,6 +231,7 @@ enum Exchange {
     Response(Message, Duration),
     Timeout,
     Unreachable(String),
+    LocalError(String),
 }
 
 async fn query(server: IpAddr, name: String, rtype: RecordType, cache_buster: bool, timeout: Duration) -> QueryResult {
@@ -241,7 +247,7 @@ async fn query(server: IpAddr, name: String, rtype: RecordType, cache_buster: bo
         error: None,
     };
     let Ok(qname) = Name::from_ascii(format!("{name}.")) else {
-        result.outcome = QueryOutcome::OtherRcode;
+        result.outcome = QueryOutcome::LocalError;
         result.error = Some(format!("`{name}` cannot be encoded as a DNS name"));
         return result;
     };
@@ -262,7 +268,15 @@ async fn query(server: IpAddr, name: String, rtype: RecordType, cache_buster: bo
                 result.error = Some(error);
                 return result;
             }
-            Exchange::Timeout => continue,
+            Exchange::LocalError(error) => {
+                result.outcome = QueryOutcome::LocalError;
+                result.error = Some(error);
+                return result;
+            }
+            Exchange::Timeout => {
+                tracing::debug!(%server, %name, %rtype, attempt, "dns query timed out");
+                continue;
+            }
         }
     }
     result
@@ -272,14 +286,14 @@ async fn exchange(server: SocketAddr, name: &Name, rtype: RecordType, timeout: D
     let bind: SocketAddr = if server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().expect("valid");
     let socket = match UdpSocket::bind(bind).await {
         Ok(s) => s,
-        Err(e) => return Exchange::Unreachable(format!("cannot open UDP socket: {e}")),
+        Err(e) => return Exchange::LocalError(format!("cannot open UDP socket: {e}")),
     };
     if let Err(e) = socket.connect(server).await {
         return Exchange::Unreachable(e.to_string());
     }
     let id: u16 = rand::random();
     let Ok(bytes) = build_query(id, name, rtype).to_vec() else {
-        return Exchange::Unreachable("cannot encode query".into());
+        return Exchange::LocalError("cannot encode query".into());
     };
     let start = Instant::now();
     if let Err(e) = socket.send(&bytes).await {
@@ -343,7 +357,6 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings) -> Vec<Finding> {
     let mut findings = Vec::new();
     if failing.len() == ev.servers.len() {
         let mut codes: Vec<Code> = failing.iter().map(|(_, c)| *c).collect();
-        codes.dedup();
         codes.sort();
         codes.dedup();
         for code in codes {
@@ -359,6 +372,15 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings) -> Vec<Finding> {
             Severity::Warn,
             format!("{} of {} resolvers fail: {}; {good} work", failing.len(), ev.servers.len(), bad.join(", ")),
         ));
+    }
+    let local: Vec<String> = ev
+        .servers
+        .iter()
+        .flat_map(|s| s.queries.iter().filter(|q| q.outcome == QueryOutcome::LocalError).map(move |q| (s, q)))
+        .map(|(s, q)| format!("{} {} {}: {}", s.server, q.name, q.record_type, q.error.as_deref().unwrap_or("error")))
+        .collect();
+    if !local.is_empty() {
+        findings.push(f(Code::ToolCheckError, Severity::Warn, format!("could not send queries: {}", local.join("; "))));
     }
     for s in ev.servers.iter().filter(|s| s.verdict == "ok") {
         if let Some(avg) = s.avg_ms
@@ -380,7 +402,10 @@ fn describe(s: &ServerResult, code: Code) -> String {
         .iter()
         .filter(|q| match code {
             Code::DnsNxdomain => q.outcome == QueryOutcome::Nxdomain && !q.cache_buster,
-            _ => !matches!(q.outcome, QueryOutcome::Answer | QueryOutcome::NoData | QueryOutcome::Nxdomain),
+            _ => !matches!(
+                q.outcome,
+                QueryOutcome::Answer | QueryOutcome::NoData | QueryOutcome::Nxdomain | QueryOutcome::LocalError
+            ),
         })
         .collect();
     let what = match code {
@@ -465,6 +490,15 @@ mod tests {
     #[test]
     fn healthy_servers_pass_and_nxdomain_for_the_random_label_is_normal() {
         assert!(codes(&ev(vec![healthy("198.18.0.1", 2.0), healthy("198.18.1.2", 3.0)])).is_empty());
+    }
+
+    #[test]
+    fn local_errors_are_tool_errors_not_server_faults() {
+        let mut local = q("www.site.test", QueryOutcome::LocalError, None, false);
+        local.error = Some("cannot open UDP socket".into());
+        let s = server("198.18.0.1", vec![local, q("www.site.test", QueryOutcome::Answer, Some(1.0), false)]);
+        assert_eq!(s.verdict, "ok");
+        assert_eq!(codes(&ev(vec![s])), [(Code::ToolCheckError, Severity::Warn)]);
     }
 
     #[test]

@@ -189,6 +189,7 @@ async fn ping_series(iface: &Interface, target: Ipv4Addr, settings: &GatewaySett
         }
     });
     let rtts = futures::future::join_all(probes).await;
+    tracing::debug!(%target, ?rtts, "echo series done");
     Ok(PingStats::from_rtts(&rtts))
 }
 

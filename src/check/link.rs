@@ -21,14 +21,16 @@ pub struct LinkEvidence {
     pub speed_mbps: Option<u32>,
     /// `full` or `half`, where the driver reports it.
     pub duplex: Option<String>,
-    /// How the interface was chosen: `requested`, `default_route` or `first_up`.
+    /// How the interface was chosen: `requested`, `default_route`, `first_up`, or `none`.
     pub selected_by: &'static str,
 }
 
 /// Runs the link check.
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let speed = ctx.interface.map(|i| sysfs::link_speed(&i.name)).unwrap_or_default();
-    let selected_by = if ctx.config.interface.is_some() {
+    let selected_by = if ctx.interface.is_none() {
+        "none"
+    } else if ctx.config.interface.is_some() {
         "requested"
     } else if ctx.interface.is_some_and(|i| ctx.snapshot.default_routes().iter().any(|r| r.oif == Some(i.index))) {
         "default_route"

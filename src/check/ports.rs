@@ -61,6 +61,20 @@ pub enum PortOutcome {
     Unresolved,
 }
 
+impl PortOutcome {
+    /// The outcome as it appears in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PortOutcome::Open => "open",
+            PortOutcome::Refused => "refused",
+            PortOutcome::Filtered => "filtered",
+            PortOutcome::Unreachable => "unreachable",
+            PortOutcome::LocalError => "local_error",
+            PortOutcome::Unresolved => "unresolved",
+        }
+    }
+}
+
 /// Runs the ports check.
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let targets = &ctx.config.targets;
@@ -82,7 +96,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             }),
         })
         .collect();
-    if addresses.iter().all(Option::is_none) {
+    let dns_worked = resolved.is_some_and(|f| f.any_server_ok);
+    if addresses.iter().all(Option::is_none) && !dns_worked {
         return Ok(Outcome::Skipped {
             reason: "no target could be resolved, so none could be probed".into(),
             blocked_by: Some(CheckId::Dns),
@@ -138,13 +153,15 @@ pub fn classify_error(e: &std::io::Error) -> PortOutcome {
 }
 
 /// Judges the probes (pure). Every target that is not open is a failure: these are the
-/// services the user needs.
+/// services the user needs. An unresolved target only reaches here when DNS worked (the
+/// runner skips the check as blocked by dns otherwise), so it is a missing record.
 pub fn judge(ev: &PortsEvidence) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (outcome, code, what) in [
         (PortOutcome::Refused, Code::PortsRefused, "refused the connection"),
         (PortOutcome::Filtered, Code::PortsFiltered, "did not answer (filtered)"),
         (PortOutcome::Unreachable, Code::PortsUnreachable, "is unreachable"),
+        (PortOutcome::Unresolved, Code::PortsUnresolved, "has no address in DNS, so it was not probed"),
     ] {
         let hit: Vec<&PortResult> = ev.targets.iter().filter(|t| t.outcome == outcome).collect();
         if !hit.is_empty() {
@@ -200,7 +217,7 @@ mod tests {
         };
         let f = judge(&ev);
         let codes: Vec<Code> = f.iter().map(|f| f.code).collect();
-        assert_eq!(codes, [Code::PortsRefused, Code::PortsFiltered]);
+        assert_eq!(codes, [Code::PortsRefused, Code::PortsFiltered, Code::PortsUnresolved]);
         assert!(f[0].message.contains("b:2") && f[0].message.contains("c:3"));
         assert!(judge(&PortsEvidence { targets: vec![result("a:1", PortOutcome::Open)] }).is_empty());
     }

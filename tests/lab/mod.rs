@@ -68,6 +68,8 @@ pub const DEFAULT_SERVER_PORTS: &[u16] = &[8080, 8081];
 /// Names served by the lab's DNS.
 pub const WWW_NAME: &str = "www.site.test";
 pub const APP_NAME: &str = "app.site.test";
+/// Exists in the lab zone (a TXT record) but has no A/AAAA address.
+pub const NOADDR_NAME: &str = "noaddr.site.test";
 
 /// Prefix of every namespace the lab creates. Stale-namespace cleanup only
 /// ever looks at names with this prefix followed by a pid.
@@ -344,7 +346,8 @@ impl Lab {
             RouterDns::Normal => format!(
                 "local=/site.test/\n\
                  host-record={WWW_NAME},{SERVER_IP}\n\
-                 host-record={APP_NAME},{SERVER_IP}\n"
+                 host-record={APP_NAME},{SERVER_IP}\n\
+                 txt-record={NOADDR_NAME},\"a name with no address\"\n"
             ),
             // See the doc comment of RouterDns::ServfailDnssec. The trust
             // anchors are made up; the upstream's answers are unsigned and
