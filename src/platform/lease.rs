@@ -1,0 +1,1070 @@
+//! The DHCPv4 lease the system holds for an interface, read from the lease files of the
+//! common DHCP clients.
+//!
+//! Nothing here sends a packet: what is returned is what the client last stored, so it
+//! tells which server gave which address, gateway and DNS servers for how long, even when
+//! the network no longer answers. Four writers are understood:
+//!
+//! - **systemd-networkd** keeps `/run/systemd/netif/leases/IFINDEX`, `KEY=VALUE` lines
+//!   (`ADDRESS`, `NETMASK`, `ROUTER`, `SERVER_ADDRESS`, `DNS`, `DOMAINNAME`, `LIFETIME`,
+//!   `T1`, `T2`, ...; the times are plain seconds in older versions and systemd time spans
+//!   such as `52min 30s` in newer ones). NetworkManager's internal client writes the same
+//!   format to `/var/lib/NetworkManager/internal-UUID-IF.lease` (recent versions store only
+//!   `ADDRESS`).
+//! - **ISC dhclient** appends one `lease { ... }` block per lease obtained, so the last
+//!   block for the interface is the current one: `/var/lib/dhcp/dhclient*.leases`,
+//!   `/var/lib/dhclient/*.leases`, and `/var/lib/NetworkManager/dhclient-UUID-IF.lease`
+//!   when NetworkManager runs dhclient. Times are `W YYYY/MM/DD HH:MM:SS` in UTC,
+//!   `epoch N` with `db-time-format local`, or `never`.
+//! - **dhcpcd** stores the DHCP ACK as received, raw bytes, in `/var/lib/dhcpcd/IF.lease`
+//!   (`IF-SSID.lease` on wireless in dhcpcd 9, `dhcpcd-IF[-SSID].lease` before); it is
+//!   decoded with `dhcproto`.
+//!
+//! The parsers are pure and total: any input, however broken, gives `None` or a partial
+//! [`Lease`], never a panic. [`find`] does the file I/O, bounded (1 MiB per file, 64 files).
+
+use std::fs;
+use std::io::{Read, Seek, SeekFrom};
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use dhcproto::v4::{DhcpOption, MessageType, Opcode};
+
+/// At most this many bytes are read from one lease file.
+const MAX_FILE_BYTES: u64 = 1 << 20;
+/// At most this many lease files are opened by one [`find`].
+const MAX_FILES: usize = 64;
+/// At most this many entries of one lease directory are looked at.
+const MAX_DIR_ENTRIES: usize = 4096;
+
+/// Which DHCP client wrote the lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseClient {
+    /// systemd-networkd.
+    Networkd,
+    /// NetworkManager: its internal client, or the dhclient it runs (files under
+    /// `/var/lib/NetworkManager`).
+    NetworkManager,
+    /// ISC dhclient run on its own (ifupdown, dhclient-script).
+    Dhclient,
+    /// dhcpcd.
+    Dhcpcd,
+}
+
+/// A DHCP lease as the system holds it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Lease {
+    /// The client that wrote the lease.
+    pub client: LeaseClient,
+    /// The file the lease was read from; empty when parsed from memory (the `parse_*`
+    /// functions), filled by [`find`].
+    pub source: String,
+    /// The leased address (`yiaddr`).
+    pub address: Option<Ipv4Addr>,
+    /// The subnet mask (option 1).
+    pub subnet_mask: Option<Ipv4Addr>,
+    /// The DHCP server identifier (option 54).
+    pub server: Option<Ipv4Addr>,
+    /// Routers (option 3), in the server's order of preference.
+    pub routers: Vec<Ipv4Addr>,
+    /// DNS servers (option 6).
+    pub dns: Vec<Ipv4Addr>,
+    /// Domain name (option 15).
+    pub domain: Option<String>,
+    /// Lease time in seconds (option 51); `u32::MAX` is an infinite lease.
+    pub lease_time_s: Option<u32>,
+    /// Renewal time T1 in seconds (option 58), if known.
+    pub renew_s: Option<u32>,
+    /// Rebinding time T2 in seconds (option 59), if known.
+    pub rebind_s: Option<u32>,
+    /// Absolute expiry (Unix seconds) when the file states it (dhclient's `expire`);
+    /// `None` for `expire never` and for formats that store no expiry.
+    pub expires_unix: Option<u64>,
+}
+
+impl Lease {
+    fn empty(client: LeaseClient) -> Self {
+        Lease {
+            client,
+            source: String::new(),
+            address: None,
+            subnet_mask: None,
+            server: None,
+            routers: Vec::new(),
+            dns: Vec::new(),
+            domain: None,
+            lease_time_s: None,
+            renew_s: None,
+            rebind_s: None,
+            expires_unix: None,
+        }
+    }
+
+    /// Whether anything at all was recognised.
+    fn has_content(&self) -> bool {
+        self.address.is_some()
+            || self.subnet_mask.is_some()
+            || self.server.is_some()
+            || !self.routers.is_empty()
+            || !self.dns.is_empty()
+            || self.domain.is_some()
+            || self.lease_time_s.is_some()
+            || self.renew_s.is_some()
+            || self.rebind_s.is_some()
+            || self.expires_unix.is_some()
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// systemd-networkd (and NetworkManager's internal client)
+// ---------------------------------------------------------------------------------------
+
+/// Parses a systemd-networkd lease file (`/run/systemd/netif/leases/IFINDEX`), also the
+/// format of NetworkManager's internal client (`/var/lib/NetworkManager/internal-*.lease`).
+///
+/// `KEY=VALUE` lines; comments (`#`, `;`), blank lines, lines without `=`, unknown keys and
+/// values that do not parse are skipped, and the last assignment of a key wins. `None`
+/// when nothing was recognised.
+pub fn parse_networkd(text: &str) -> Option<Lease> {
+    let mut lease = Lease::empty(LeaseClient::Networkd);
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else { continue };
+        let value = unquote(value.trim());
+        match key.trim() {
+            "ADDRESS" => lease.address = value.parse().ok(),
+            "NETMASK" => lease.subnet_mask = value.parse().ok(),
+            "SERVER_ADDRESS" => lease.server = value.parse().ok(),
+            "ROUTER" => lease.routers = ipv4_list(value),
+            "DNS" => lease.dns = ipv4_list(value),
+            "DOMAINNAME" => lease.domain = non_empty(value),
+            "LIFETIME" => lease.lease_time_s = parse_timespan_s(value),
+            "T1" => lease.renew_s = parse_timespan_s(value),
+            "T2" => lease.rebind_s = parse_timespan_s(value),
+            _ => {}
+        }
+    }
+    lease.has_content().then_some(lease)
+}
+
+/// Strips one pair of matching surrounding quotes, as systemd's env-file reader does.
+fn unquote(value: &str) -> &str {
+    for q in ['"', '\''] {
+        if let Some(inner) = value.strip_prefix(q).and_then(|v| v.strip_suffix(q)) {
+            return inner;
+        }
+    }
+    value
+}
+
+fn non_empty(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_string())
+}
+
+/// IPv4 addresses separated by spaces and/or commas; entries that do not parse are skipped.
+fn ipv4_list(value: &str) -> Vec<Ipv4Addr> {
+    value.split(|c: char| c == ',' || c.is_whitespace()).filter_map(|s| s.parse().ok()).collect()
+}
+
+/// A duration in whole seconds as systemd writes it: plain seconds (older networkd), a time
+/// span such as `1h`, `52min 30s` or `1w 2d` (newer networkd, systemd's units: a month is
+/// 30.44 days, a year 365.25 days), or `infinity` (an infinite lease, `u32::MAX`).
+/// Sub-second parts are dropped; `None` for anything else or more than `u32::MAX` seconds.
+fn parse_timespan_s(value: &str) -> Option<u32> {
+    let value = value.trim();
+    if value == "infinity" {
+        return Some(u32::MAX);
+    }
+    if let Ok(secs) = value.parse::<u32>() {
+        return Some(secs);
+    }
+    let mut total_us: u64 = 0;
+    let mut rest = value;
+    let mut any = false;
+    loop {
+        rest = rest.trim_start();
+        if rest.is_empty() {
+            break;
+        }
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let number: u64 = rest.get(..digits)?.parse().ok()?;
+        rest = rest.get(digits..)?.trim_start();
+        let unit_len = rest.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(rest.len());
+        let unit = rest.get(..unit_len)?;
+        rest = rest.get(unit_len..)?;
+        let us_per_unit: u64 = match unit {
+            "us" | "usec" => 1,
+            "ms" | "msec" => 1_000,
+            "" | "s" | "sec" | "second" | "seconds" => 1_000_000,
+            "m" | "min" | "minute" | "minutes" => 60_000_000,
+            "h" | "hr" | "hour" | "hours" => 3_600_000_000,
+            "d" | "day" | "days" => 86_400_000_000,
+            "w" | "week" | "weeks" => 604_800_000_000,
+            "M" | "month" | "months" => 2_629_800_000_000,
+            "y" | "year" | "years" => 31_557_600_000_000,
+            _ => return None,
+        };
+        total_us = total_us.checked_add(number.checked_mul(us_per_unit)?)?;
+        any = true;
+    }
+    if !any {
+        return None;
+    }
+    u32::try_from(total_us / 1_000_000).ok()
+}
+
+// ---------------------------------------------------------------------------------------
+// ISC dhclient
+// ---------------------------------------------------------------------------------------
+
+/// Parses an ISC dhclient lease file and returns its last `lease { ... }` block whose
+/// `interface "IF";` is `ifname` (or that names no interface) and holds anything usable.
+///
+/// Only complete blocks count: a block cut short by a torn write is ignored, so the one
+/// before it is returned. Other statements and blocks (`default-duid`, `lease6 { ... }`)
+/// are skipped. Read: `fixed-address`, `option subnet-mask`, `routers`,
+/// `domain-name-servers`, `dhcp-server-identifier`, `dhcp-lease-time`,
+/// `dhcp-renewal-time`, `dhcp-rebinding-time`, `domain-name`, and `expire` (`W
+/// YYYY/MM/DD HH:MM:SS` in UTC or `epoch N`; `never` gives no expiry).
+pub fn parse_dhclient(text: &str, ifname: &str) -> Option<Lease> {
+    let mut best: Option<Lease> = None;
+    let mut depth: usize = 0;
+    // The lease block being read (it is at depth 1) and its `interface`.
+    let mut current: Option<(Lease, Option<String>)> = None;
+    let mut words: Vec<String> = Vec::new();
+    for token in Lexer::new(text) {
+        match token {
+            Token::Word(w) => words.push(w),
+            Token::Semi => {
+                if depth == 1 {
+                    if let Some((lease, iface)) = current.as_mut() {
+                        apply_dhclient_statement(&words, lease, iface);
+                    }
+                }
+                words.clear();
+            }
+            Token::Open => {
+                if depth == 0 && words.len() == 1 && words[0] == "lease" {
+                    current = Some((Lease::empty(LeaseClient::Dhclient), None));
+                }
+                depth = depth.saturating_add(1);
+                words.clear();
+            }
+            Token::Close => {
+                // A `}` without its `{` (a file read from the middle) is ignored.
+                if depth > 0 {
+                    depth -= 1;
+                    if depth == 0 {
+                        if let Some((lease, iface)) = current.take() {
+                            let matches = iface.as_deref().is_none_or(|i| i == ifname);
+                            if matches && lease.has_content() {
+                                best = Some(lease);
+                            }
+                        }
+                    }
+                }
+                words.clear();
+            }
+        }
+    }
+    best
+}
+
+fn apply_dhclient_statement(words: &[String], lease: &mut Lease, iface: &mut Option<String>) {
+    let Some((keyword, rest)) = words.split_first() else { return };
+    match (keyword.as_str(), rest) {
+        ("interface", [name, ..]) => *iface = Some(name.clone()),
+        ("fixed-address", [addr, ..]) => lease.address = addr.parse().ok(),
+        ("expire", _) => lease.expires_unix = parse_dhclient_time(rest),
+        ("option", [name, values @ ..]) => apply_dhclient_option(name, values, lease),
+        _ => {}
+    }
+}
+
+fn apply_dhclient_option(name: &str, values: &[String], lease: &mut Lease) {
+    let first = values.first().map_or("", String::as_str);
+    match name {
+        "subnet-mask" => lease.subnet_mask = first.parse().ok(),
+        "routers" => lease.routers = ipv4_list(&values.join(" ")),
+        "domain-name-servers" => lease.dns = ipv4_list(&values.join(" ")),
+        "dhcp-server-identifier" => lease.server = first.parse().ok(),
+        "dhcp-lease-time" => lease.lease_time_s = first.parse().ok(),
+        "dhcp-renewal-time" => lease.renew_s = first.parse().ok(),
+        "dhcp-rebinding-time" => lease.rebind_s = first.parse().ok(),
+        "domain-name" => {
+            let parts: Vec<&str> = values.iter().map(String::as_str).filter(|v| *v != ",").collect();
+            lease.domain = non_empty(&parts.join(" "));
+        }
+        _ => {}
+    }
+}
+
+/// dhclient's time: `W YYYY/MM/DD HH:MM:SS` (UTC), `epoch N`, or `never`.
+fn parse_dhclient_time(words: &[String]) -> Option<u64> {
+    match words {
+        [epoch, n, ..] if epoch == "epoch" => n.parse().ok(),
+        [weekday, date, time, ..] if weekday.chars().all(|c| c.is_ascii_digit()) => unix_from_utc(date, time),
+        _ => None,
+    }
+}
+
+/// `YYYY/MM/DD` and `HH:MM:SS` (UTC) to Unix seconds; years 1970 to 9999.
+fn unix_from_utc(date: &str, time: &str) -> Option<u64> {
+    let mut d = date.split('/').map(|p| p.parse::<u64>().ok());
+    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
+    let mut t = time.split(':').map(|p| p.parse::<u64>().ok());
+    let (hour, minute, second) = (t.next()??, t.next()??, t.next()??);
+    if d.next().is_some() || t.next().is_some() {
+        return None;
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let month_days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return None,
+    };
+    if !(1970..=9999).contains(&year) || day == 0 || day > month_days || hour > 23 || minute > 59 || second > 60 {
+        return None;
+    }
+    // Days from the civil date (H. Hinnant's algorithm, years counted from March).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y / 400;
+    let yoe = y % 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
+}
+
+/// A token of dhclient's lease-file syntax.
+#[derive(Debug, PartialEq)]
+enum Token {
+    /// A bare word or a quoted string (unquoted, escapes decoded).
+    Word(String),
+    Semi,
+    Open,
+    Close,
+}
+
+/// Splits a dhclient lease file into tokens; `#` starts a comment outside strings.
+struct Lexer<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+}
+
+impl<'a> Lexer<'a> {
+    fn new(text: &'a str) -> Self {
+        Lexer { chars: text.chars().peekable() }
+    }
+
+    /// The rest of a quoted string, after its opening `"`: `\"`, `\\` and octal `\ooo`
+    /// escapes are decoded; an unterminated string ends at the end of the text.
+    fn quoted(&mut self) -> String {
+        let mut bytes = Vec::new();
+        let mut buf = [0u8; 4];
+        while let Some(c) = self.chars.next() {
+            match c {
+                '"' => break,
+                '\\' => match self.chars.next() {
+                    Some(d) if d.is_digit(8) => {
+                        let mut value = d.to_digit(8).unwrap_or(0);
+                        for _ in 0..2 {
+                            match self.chars.peek().and_then(|e| e.to_digit(8)) {
+                                Some(v) => {
+                                    value = value * 8 + v;
+                                    self.chars.next();
+                                }
+                                None => break,
+                            }
+                        }
+                        bytes.push(u8::try_from(value).unwrap_or(b'?'));
+                    }
+                    Some('n') => bytes.push(b'\n'),
+                    Some('t') => bytes.push(b'\t'),
+                    Some(other) => bytes.extend_from_slice(other.encode_utf8(&mut buf).as_bytes()),
+                    None => break,
+                },
+                other => bytes.extend_from_slice(other.encode_utf8(&mut buf).as_bytes()),
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Iterator for Lexer<'_> {
+    type Item = Token;
+
+    fn next(&mut self) -> Option<Token> {
+        loop {
+            let c = self.chars.next()?;
+            match c {
+                c if c.is_whitespace() => {}
+                '#' => {
+                    for c in self.chars.by_ref() {
+                        if c == '\n' {
+                            break;
+                        }
+                    }
+                }
+                ';' => return Some(Token::Semi),
+                '{' => return Some(Token::Open),
+                '}' => return Some(Token::Close),
+                '"' => return Some(Token::Word(self.quoted())),
+                first => {
+                    let mut word = String::from(first);
+                    while let Some(&n) = self.chars.peek() {
+                        if n.is_whitespace() || matches!(n, ';' | '{' | '}' | '"' | '#') {
+                            break;
+                        }
+                        word.push(n);
+                        self.chars.next();
+                    }
+                    return Some(Token::Word(word));
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// dhcpcd
+// ---------------------------------------------------------------------------------------
+
+/// Parses a dhcpcd lease file: the DHCP ACK as received, raw bytes (BOOTP header, magic
+/// cookie, options; dhcpcd before 9 cuts it at the end option).
+///
+/// Decoded by [`crate::platform::dhcp::decode_message`], the same hardened path as DHCP
+/// replies from the network (only the options read, length-checked, so a crafted file
+/// cannot trip dhcproto). Options overloaded into `sname`/`file` (option 52) are not read.
+/// `None` unless it is a BOOTREPLY with the DHCP cookie whose message type, if any, is
+/// ACK, and something usable.
+pub fn parse_dhcpcd(bytes: &[u8]) -> Option<Lease> {
+    let msg = crate::platform::dhcp::decode_message(bytes)?;
+    if msg.opcode() != Opcode::BootReply {
+        return None;
+    }
+    let opts = msg.opts();
+    if !matches!(opts.msg_type(), None | Some(MessageType::Ack)) {
+        return None;
+    }
+    let mut lease = Lease::empty(LeaseClient::Dhcpcd);
+    // An ACK to an INFORM carries the address in ciaddr, not yiaddr.
+    lease.address = [msg.yiaddr(), msg.ciaddr()].into_iter().find(|a| !a.is_unspecified());
+    for (_, opt) in opts.iter() {
+        match opt {
+            DhcpOption::SubnetMask(mask) => lease.subnet_mask = Some(*mask),
+            DhcpOption::Router(routers) => lease.routers.clone_from(routers),
+            DhcpOption::DomainNameServer(dns) => lease.dns.clone_from(dns),
+            DhcpOption::DomainName(name) => lease.domain = non_empty(name.trim_end_matches('\0')),
+            DhcpOption::ServerIdentifier(server) => lease.server = Some(*server),
+            DhcpOption::AddressLeaseTime(t) => lease.lease_time_s = Some(*t),
+            DhcpOption::Renewal(t) => lease.renew_s = Some(*t),
+            DhcpOption::Rebinding(t) => lease.rebind_s = Some(*t),
+            _ => {}
+        }
+    }
+    lease.has_content().then_some(lease)
+}
+
+// ---------------------------------------------------------------------------------------
+// Finding the files
+// ---------------------------------------------------------------------------------------
+
+/// How a lease file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Networkd,
+    Dhclient,
+    Dhcpcd,
+}
+
+/// The leases the system holds for `ifname` (with kernel index `ifindex`; 0 skips
+/// networkd), from every client's standard location, in this order:
+///
+/// - networkd: `/run/systemd/netif/leases/IFINDEX`;
+/// - NetworkManager: `/var/lib/NetworkManager/internal-UUID-IF.lease` (networkd format)
+///   and `/var/lib/NetworkManager/dhclient-UUID-IF.lease` (dhclient format);
+/// - dhclient: `/var/lib/dhcp/dhclient*.leases` and `/var/lib/dhclient/*.leases` (not
+///   `dhclient6*`), the last block for `ifname` in each;
+/// - dhcpcd: `/var/lib/dhcpcd/IF.lease` and `IF-*.lease` (dhcpcd 9; `IF-SSID` on wireless,
+///   skipped when `IF-*` is itself an interface in `/sys/class/net`), and the older
+///   `dhcpcd-IF.lease` and `dhcpcd-IF-*.lease`.
+///
+/// Missing files and directories, unreadable or unparsable files are simply no lease. At
+/// most 1 MiB is read per file (the last MiB of a dhclient file, where its newest leases
+/// are), at most 64 files are opened, only regular files are opened (never a FIFO), and an
+/// `ifname` that could leave the directories (`/`, `..`) gives nothing. Never panics.
+pub fn find(ifname: &str, ifindex: u32) -> Vec<Lease> {
+    find_under(Path::new("/"), ifname, ifindex)
+}
+
+/// [`find`] with every path under `root`.
+fn find_under(root: &Path, ifname: &str, ifindex: u32) -> Vec<Lease> {
+    if !is_plain_ifname(ifname) {
+        return Vec::new();
+    }
+    let mut candidates: Vec<(PathBuf, Format, LeaseClient)> = Vec::new();
+    if ifindex != 0 {
+        let path = root.join("run/systemd/netif/leases").join(ifindex.to_string());
+        candidates.push((path, Format::Networkd, LeaseClient::Networkd));
+    }
+    let nm = root.join("var/lib/NetworkManager");
+    for name in dir_names(&nm) {
+        if let Some(format) = network_manager_format(&name, ifname) {
+            candidates.push((nm.join(&name), format, LeaseClient::NetworkManager));
+        }
+    }
+    for (dir, prefix) in [("var/lib/dhcp", "dhclient"), ("var/lib/dhclient", "")] {
+        let dir = root.join(dir);
+        for name in dir_names(&dir) {
+            if name.starts_with(prefix) && !name.starts_with("dhclient6") && name.ends_with(".leases") {
+                candidates.push((dir.join(&name), Format::Dhclient, LeaseClient::Dhclient));
+            }
+        }
+    }
+    let dhcpcd = root.join("var/lib/dhcpcd");
+    let sys_net = root.join("sys/class/net");
+    for name in dir_names(&dhcpcd) {
+        if is_dhcpcd_lease_name(&name, ifname, &sys_net) {
+            candidates.push((dhcpcd.join(&name), Format::Dhcpcd, LeaseClient::Dhcpcd));
+        }
+    }
+
+    let mut opened = 0usize;
+    let mut leases = Vec::new();
+    for (path, format, client) in candidates {
+        if opened >= MAX_FILES {
+            break;
+        }
+        // Only regular files: opening a FIFO for reading would block.
+        if !fs::metadata(&path).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        opened += 1;
+        if let Some(mut lease) = read_lease(&path, format, ifname) {
+            lease.client = client;
+            lease.source = path.display().to_string();
+            leases.push(lease);
+        }
+    }
+    leases
+}
+
+/// A name that stays inside a directory when joined to it.
+fn is_plain_ifname(ifname: &str) -> bool {
+    !ifname.is_empty() && ifname != "." && ifname != ".." && !ifname.contains(['/', '\0'])
+}
+
+/// The UTF-8 names in `dir`, sorted; empty if it cannot be read.
+fn dir_names(dir: &Path) -> Vec<String> {
+    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
+    let mut names: Vec<String> =
+        entries.take(MAX_DIR_ENTRIES).filter_map(|e| e.ok()?.file_name().into_string().ok()).collect();
+    names.sort();
+    names
+}
+
+/// NetworkManager names its lease files `PLUGIN-UUID-IF.lease`; the UUID is 36 characters,
+/// so the interface is exactly what follows it (an interface name may contain `-`).
+fn network_manager_format(name: &str, ifname: &str) -> Option<Format> {
+    let stem = name.strip_suffix(".lease")?;
+    let (format, rest) = if let Some(rest) = stem.strip_prefix("internal-") {
+        (Format::Networkd, rest)
+    } else if let Some(rest) = stem.strip_prefix("dhclient-") {
+        (Format::Dhclient, rest)
+    } else {
+        return None;
+    };
+    (rest.as_bytes().get(36) == Some(&b'-') && rest.get(37..) == Some(ifname)).then_some(format)
+}
+
+fn is_dhcpcd_lease_name(name: &str, ifname: &str, sys_net: &Path) -> bool {
+    let Some(stem) = name.strip_suffix(".lease") else { return false };
+    let stem = stem.strip_prefix("dhcpcd-").unwrap_or(stem);
+    if stem == ifname {
+        return true;
+    }
+    // `IF-SSID`, unless `IF-SSID` is the name of another interface.
+    stem.strip_prefix(ifname).is_some_and(|r| r.starts_with('-')) && !sys_net.join(stem).exists()
+}
+
+fn read_lease(path: &Path, format: Format, ifname: &str) -> Option<Lease> {
+    let mut file = fs::File::open(path).ok()?;
+    let mut data = Vec::new();
+    match format {
+        Format::Dhclient => {
+            // dhclient appends: its newest leases are at the end.
+            let len = file.metadata().ok()?.len();
+            let start = len.saturating_sub(MAX_FILE_BYTES);
+            file.seek(SeekFrom::Start(start)).ok()?;
+            file.take(MAX_FILE_BYTES).read_to_end(&mut data).ok()?;
+            if start > 0 {
+                // Drop the block cut in the middle; the next one starts a line.
+                let skip = data.windows(6).position(|w| w == b"\nlease").unwrap_or(data.len());
+                data.drain(..skip);
+            }
+            parse_dhclient(&String::from_utf8_lossy(&data), ifname)
+        }
+        Format::Networkd => {
+            file.take(MAX_FILE_BYTES).read_to_end(&mut data).ok()?;
+            parse_networkd(&String::from_utf8_lossy(&data))
+        }
+        Format::Dhcpcd => {
+            file.take(MAX_FILE_BYTES).read_to_end(&mut data).ok()?;
+            parse_dhcpcd(&data)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dhcproto::{Encodable, Encoder};
+
+    const NETWORKD: &str = include_str!("../../captures/leases/networkd.lease");
+    const NM_INTERNAL: &str = include_str!("../../captures/leases/nm-internal.lease");
+    const DHCLIENT: &str = include_str!("../../captures/leases/dhclient.leases");
+    const DHCPCD: &[u8] = include_bytes!("../../captures/leases/dhcpcd-eth0.lease");
+    const DHCPCD_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/leases/dhcpcd-eth0.lease");
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().unwrap()
+    }
+
+    /// The recipe of `captures/leases/dhcpcd-eth0.lease`: the ACK the lab's server would
+    /// send to 02:00:00:00:00:0a, as dhcpcd stores it (options in code order, then the end option).
+    fn build_ack() -> Vec<u8> {
+        let chaddr = [0x02, 0x00, 0x00, 0x00, 0x00, 0x0a];
+        let unspecified = Ipv4Addr::UNSPECIFIED;
+        let mut msg = dhcproto::v4::Message::new_with_id(
+            0x3903_f326,
+            unspecified,
+            ip("198.18.0.150"),
+            unspecified,
+            unspecified,
+            &chaddr,
+        );
+        msg.set_opcode(Opcode::BootReply);
+        let opts = msg.opts_mut();
+        opts.insert(DhcpOption::MessageType(MessageType::Ack));
+        opts.insert(DhcpOption::ServerIdentifier(ip("198.18.0.1")));
+        opts.insert(DhcpOption::AddressLeaseTime(3600));
+        opts.insert(DhcpOption::Renewal(1800));
+        opts.insert(DhcpOption::Rebinding(3150));
+        opts.insert(DhcpOption::SubnetMask(ip("255.255.255.0")));
+        opts.insert(DhcpOption::BroadcastAddr(ip("198.18.0.255")));
+        opts.insert(DhcpOption::Router(vec![ip("198.18.0.1")]));
+        opts.insert(DhcpOption::DomainNameServer(vec![ip("198.18.0.1"), ip("198.18.0.2")]));
+        opts.insert(DhcpOption::DomainName("lab.test".to_string()));
+        opts.insert(DhcpOption::InterfaceMtu(1500));
+        let mut buf = Vec::new();
+        msg.encode(&mut Encoder::new(&mut buf)).unwrap();
+        buf
+    }
+
+    /// Writes the fixture again: `cargo test --lib platform::lease::tests::write_dhcpcd_fixture -- --ignored`.
+    #[test]
+    #[ignore = "writes captures/leases/dhcpcd-eth0.lease"]
+    fn write_dhcpcd_fixture() {
+        std::fs::write(DHCPCD_PATH, build_ack()).unwrap();
+    }
+
+    #[test]
+    fn dhcpcd_fixture_matches_its_recipe() {
+        assert_eq!(DHCPCD, build_ack().as_slice(), "re-run write_dhcpcd_fixture (see captures/README.md)");
+    }
+
+    fn lab_lease(client: LeaseClient) -> Lease {
+        Lease {
+            client,
+            source: String::new(),
+            address: Some(ip("198.18.0.150")),
+            subnet_mask: Some(ip("255.255.255.0")),
+            server: Some(ip("198.18.0.1")),
+            routers: vec![ip("198.18.0.1")],
+            dns: vec![ip("198.18.0.1"), ip("198.18.0.2")],
+            domain: Some("lab.test".to_string()),
+            lease_time_s: Some(3600),
+            renew_s: Some(1800),
+            rebind_s: Some(3150),
+            expires_unix: None,
+        }
+    }
+
+    #[test]
+    fn networkd_fixture() {
+        assert_eq!(parse_networkd(NETWORKD), Some(lab_lease(LeaseClient::Networkd)));
+    }
+
+    #[test]
+    fn networkd_older_integer_times_and_quirks() {
+        let text = "ADDRESS=198.18.0.150\nT1=1800\nT2=3150\nLIFETIME=3600\nno equals sign\n=\n; comment\n\
+                    DNS=198.18.0.1,bogus 198.18.0.2\nROUTER=\nDOMAINNAME=\"lab.test\"\nNETMASK=255.255.255.300\n";
+        let lease = parse_networkd(text).unwrap();
+        assert_eq!(lease.address, Some(ip("198.18.0.150")));
+        assert_eq!((lease.renew_s, lease.rebind_s, lease.lease_time_s), (Some(1800), Some(3150), Some(3600)));
+        assert_eq!(lease.dns, vec![ip("198.18.0.1"), ip("198.18.0.2")]);
+        assert!(lease.routers.is_empty());
+        assert_eq!(lease.domain.as_deref(), Some("lab.test"));
+        assert_eq!(lease.subnet_mask, None);
+        assert_eq!(parse_networkd(""), None);
+        assert_eq!(parse_networkd("# This is private data. Do not parse.\nHOSTNAME=client\n"), None);
+    }
+
+    #[test]
+    fn network_manager_internal_fixture_has_only_the_address() {
+        let lease = parse_networkd(NM_INTERNAL).unwrap();
+        assert_eq!(lease.address, Some(ip("198.18.0.150")));
+        assert_eq!((lease.server, lease.lease_time_s), (None, None));
+    }
+
+    #[test]
+    fn systemd_timespans() {
+        for (text, want) in [
+            ("1h", Some(3600)),
+            ("52min 30s", Some(3150)),
+            ("30min", Some(1800)),
+            ("1d 12h", Some(129_600)),
+            ("1w 2d", Some(777_600)),
+            ("1month", Some(2_629_800)),
+            ("1y", Some(31_557_600)),
+            ("1s 500ms", Some(1)),
+            ("5 min", Some(300)),
+            ("infinity", Some(u32::MAX)),
+            ("4294967295", Some(u32::MAX)),
+            ("4294967296", None),
+            ("200y", None),
+            ("99999999999999999999999h", None),
+            ("1 fortnight", None),
+            ("h", None),
+            ("-5s", None),
+            ("", None),
+            ("1.5h", None),
+        ] {
+            assert_eq!(parse_timespan_s(text), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn dhclient_takes_the_last_block_of_the_interface() {
+        let mut want = lab_lease(LeaseClient::Dhclient);
+        want.expires_unix = Some(1_741_600_800); // 2025-03-10 10:00:00 UTC
+        assert_eq!(parse_dhclient(DHCLIENT, "eth0"), Some(want));
+
+        let eth1 = parse_dhclient(DHCLIENT, "eth1").unwrap();
+        assert_eq!(eth1.address, Some(ip("198.19.0.20")));
+        assert_eq!(eth1.lease_time_s, Some(u32::MAX));
+        assert_eq!(eth1.expires_unix, None, "expire never");
+        assert_eq!((eth1.renew_s, eth1.domain), (None, None));
+
+        assert_eq!(parse_dhclient(DHCLIENT, "wlan0"), None);
+    }
+
+    #[test]
+    fn dhclient_torn_last_block_falls_back_to_the_previous_one() {
+        let cut = DHCLIENT.rfind("  expire").unwrap();
+        let lease = parse_dhclient(&DHCLIENT[..cut], "eth0").unwrap();
+        assert_eq!(lease.address, Some(ip("198.18.0.149")));
+        assert_eq!(lease.domain.as_deref(), Some("old.lab.test"));
+        assert_eq!(lease.expires_unix, Some(1_741_594_155)); // 2025-03-10 08:09:15 UTC
+    }
+
+    #[test]
+    fn dhclient_syntax_corners() {
+        // No interface line: matches any interface. Epoch times, comments, escapes, braces
+        // and semicolons inside strings, nested and foreign blocks, a stray `}`.
+        let text = "} stray;\nlease6 { interface \"eth0\"; ia-na x { iaaddr y { } } }\n\
+                    lease{fixed-address 198.18.0.151; # comment; {\n\
+                    option domain-name \"a;b{c}\\\"d\\101\"; expire epoch 1741600800; # Mon Mar 10\n\
+                    option vendor-encapsulated-options 1:2:3; option routers 198.18.0.1,198.18.0.3;}";
+        let lease = parse_dhclient(text, "eth9").unwrap();
+        assert_eq!(lease.address, Some(ip("198.18.0.151")));
+        assert_eq!(lease.domain.as_deref(), Some("a;b{c}\"dA"));
+        assert_eq!(lease.expires_unix, Some(1_741_600_800));
+        assert_eq!(lease.routers, vec![ip("198.18.0.1"), ip("198.18.0.3")]);
+        assert_eq!(parse_dhclient("lease { }", "eth0"), None);
+        assert_eq!(parse_dhclient("lease { fixed-address 198.18.0.1; ", "eth0"), None);
+    }
+
+    #[test]
+    fn dhclient_dates() {
+        assert_eq!(unix_from_utc("1970/01/01", "00:00:00"), Some(0));
+        assert_eq!(unix_from_utc("2025/03/10", "10:00:00"), Some(1_741_600_800));
+        assert_eq!(unix_from_utc("2024/02/29", "23:59:60"), Some(1_709_251_200));
+        assert_eq!(unix_from_utc("2023/02/29", "00:00:00"), None);
+        assert_eq!(unix_from_utc("1969/12/31", "23:59:59"), None);
+        assert_eq!(unix_from_utc("2025/13/01", "00:00:00"), None);
+        assert_eq!(unix_from_utc("2025/03/10", "24:00:00"), None);
+        assert_eq!(unix_from_utc("2025/03/10/1", "10:00:00"), None);
+        assert_eq!(unix_from_utc("99999999999999999999/1/1", "0:0:0"), None);
+        assert_eq!(unix_from_utc("9999/12/31", "23:59:59"), Some(253_402_300_799));
+        let words = |s: &str| s.split(' ').map(String::from).collect::<Vec<_>>();
+        assert_eq!(parse_dhclient_time(&words("never")), None);
+        assert_eq!(parse_dhclient_time(&words("epoch 12")), Some(12));
+        assert_eq!(parse_dhclient_time(&words("x 2025/03/10 10:00:00")), None);
+    }
+
+    #[test]
+    fn dhcpcd_fixture() {
+        assert_eq!(parse_dhcpcd(DHCPCD), Some(lab_lease(LeaseClient::Dhcpcd)));
+    }
+
+    /// The options region of the fixture, without the end option and padding.
+    fn fixture_without_end() -> Vec<u8> {
+        let mut bytes = DHCPCD.to_vec();
+        while bytes.last() == Some(&0) {
+            bytes.pop();
+        }
+        assert_eq!(bytes.pop(), Some(255));
+        bytes
+    }
+
+    #[test]
+    fn dhcpcd_before_9_cut_at_the_end_option() {
+        assert_eq!(parse_dhcpcd(&fixture_without_end()), Some(lab_lease(LeaseClient::Dhcpcd)));
+    }
+
+    #[test]
+    fn dhcpcd_bad_options_neither_panic_nor_hide_the_good_ones() {
+        let mut bytes = fixture_without_end();
+        // Rapid Commit with a value, Client FQDN and Client NDI too short (dhcproto's debug
+        // assertions), a router of 3 bytes, a lease time of 2 bytes, a domain in Latin-1.
+        bytes.extend_from_slice(&[80, 1, 0, 81, 0, 94, 0, 3, 3, 1, 2, 3, 51, 2, 0, 1, 15, 1, 0xe9, 255]);
+        let lease = parse_dhcpcd(&bytes).unwrap();
+        assert!(lease.routers.is_empty(), "3 + 4 bytes of routers is not a list of addresses");
+        assert_eq!(lease.lease_time_s, None);
+        assert_eq!(lease.domain, None);
+        assert_eq!(lease.dns, vec![ip("198.18.0.1"), ip("198.18.0.2")]);
+        assert_eq!(lease.server, Some(ip("198.18.0.1")));
+    }
+
+    #[test]
+    fn dhcpcd_rejects_what_is_not_an_ack() {
+        let mut request = DHCPCD.to_vec();
+        request[0] = 1;
+        assert_eq!(parse_dhcpcd(&request), None);
+        let mut no_cookie = DHCPCD.to_vec();
+        no_cookie[236] = 0;
+        assert_eq!(parse_dhcpcd(&no_cookie), None);
+        let mut nak = DHCPCD.to_vec();
+        let at = nak.windows(3).position(|w| w == [53, 1, 5]).unwrap();
+        nak[at + 2] = 6;
+        assert_eq!(parse_dhcpcd(&nak), None);
+        assert_eq!(parse_dhcpcd(&[]), None);
+    }
+
+    /// xorshift64*, so that the garbage is the same on every run.
+    struct Rng(u64);
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        fn below(&mut self, n: usize) -> usize {
+            usize::try_from(self.next() % n as u64).unwrap()
+        }
+        fn bytes(&mut self, len: usize) -> Vec<u8> {
+            (0..len).map(|_| self.next().to_le_bytes()[0]).collect()
+        }
+    }
+
+    fn all_parsers(bytes: &[u8]) {
+        let text = String::from_utf8_lossy(bytes);
+        let _ = parse_networkd(&text);
+        let _ = parse_dhclient(&text, "eth0");
+        let _ = parse_dhclient(&text, "");
+        let _ = parse_dhcpcd(bytes);
+    }
+
+    #[test]
+    fn every_truncation_of_every_fixture_parses_without_panic() {
+        for fixture in [NETWORKD.as_bytes(), NM_INTERNAL.as_bytes(), DHCLIENT.as_bytes(), DHCPCD] {
+            for end in 0..=fixture.len() {
+                all_parsers(&fixture[..end]);
+                all_parsers(&fixture[end..]);
+            }
+        }
+    }
+
+    #[test]
+    fn garbage_parses_without_panic() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..2000 {
+            let len = rng.below(700);
+            all_parsers(&rng.bytes(len));
+        }
+        // A valid header followed by random options reaches every option decoder.
+        let header = &DHCPCD[..240];
+        for _ in 0..20_000 {
+            let len = rng.below(300);
+            let mut bytes = header.to_vec();
+            bytes.extend(rng.bytes(len));
+            let _ = parse_dhcpcd(&bytes);
+        }
+        // The fixture with a few random bytes changed.
+        for _ in 0..20_000 {
+            let mut bytes = DHCPCD.to_vec();
+            for _ in 0..1 + rng.below(4) {
+                let at = rng.below(bytes.len());
+                bytes[at] = rng.bytes(1)[0];
+            }
+            let _ = parse_dhcpcd(&bytes);
+        }
+        // Text made of the formats' own pieces.
+        let pieces = [
+            "lease",
+            "{",
+            "}",
+            ";",
+            "\"",
+            "\\",
+            "\\7",
+            "#",
+            "\n",
+            " ",
+            "=",
+            "interface",
+            "eth0",
+            "option",
+            "routers",
+            "198.18.0.1",
+            ",",
+            "expire",
+            "never",
+            "epoch",
+            "1",
+            "2025/03/10",
+            "99:99:99",
+            "fixed-address",
+            "dhcp-lease-time",
+            "4294967296",
+            "ADDRESS",
+            "T1",
+            "LIFETIME",
+            "infinity",
+            "5min",
+            "é",
+            "domain-name",
+        ];
+        for _ in 0..5000 {
+            let text: String = (0..rng.below(60)).map(|_| pieces[rng.below(pieces.len())]).collect();
+            all_parsers(text.as_bytes());
+        }
+        // Deep nesting and a huge number.
+        all_parsers("{".repeat(100_000).as_bytes());
+        all_parsers(format!("lease {{ option dhcp-lease-time {}; }}", "9".repeat(10_000)).as_bytes());
+    }
+
+    const UUID: &str = "5fb06bd0-0bb0-7ffb-45f1-d6edd65f3e03";
+
+    fn tree() -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        let put = |rel: &str, bytes: &[u8]| {
+            let path = root.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        };
+        put("run/systemd/netif/leases/3", NETWORKD.as_bytes());
+        put("run/systemd/netif/leases/4", b"ADDRESS=198.19.0.20\n");
+        put(&format!("var/lib/NetworkManager/internal-{UUID}-eth0.lease"), NM_INTERNAL.as_bytes());
+        put(&format!("var/lib/NetworkManager/internal-{UUID}-br-eth0.lease"), b"ADDRESS=198.19.0.30\n");
+        put(&format!("var/lib/NetworkManager/internal6-{UUID}-eth0.lease"), b"ADDRESS=198.19.0.31\n");
+        put(&format!("var/lib/NetworkManager/dhclient-{UUID}-eth0.lease"), DHCLIENT.as_bytes());
+        put("var/lib/NetworkManager/timestamps", b"[timestamps]\n");
+        put("var/lib/dhcp/dhclient.leases", DHCLIENT.as_bytes());
+        put("var/lib/dhcp/dhclient6.leases", DHCLIENT.as_bytes());
+        put("var/lib/dhcp/dhcpd.leases", DHCLIENT.as_bytes());
+        put("var/lib/dhcpcd/eth0.lease", DHCPCD);
+        put("var/lib/dhcpcd/eth0-HomeWifi.lease", DHCPCD);
+        put("var/lib/dhcpcd/eth0-100.lease", DHCPCD);
+        put("sys/class/net/eth0-100/ifindex", b"7\n");
+        put("var/lib/dhcpcd/eth0.lease6", b"garbage");
+        put("var/lib/dhcpcd/eth1.lease", DHCPCD);
+        put("var/lib/dhcpcd/dhcpcd-eth0.lease", DHCPCD);
+        std::fs::create_dir_all(root.path().join("var/lib/dhcpcd/eth0-dir.lease")).unwrap();
+        nix::unistd::mkfifo(&root.path().join("var/lib/dhcpcd/eth0-fifo.lease"), nix::sys::stat::Mode::S_IRWXU)
+            .unwrap();
+        root
+    }
+
+    #[test]
+    fn find_reads_every_client_location() {
+        let root = tree();
+        let found = find_under(root.path(), "eth0", 3);
+        let summary: Vec<(LeaseClient, String, Option<Ipv4Addr>)> = found
+            .iter()
+            .map(|l| {
+                let rel = Path::new(&l.source).strip_prefix(root.path()).unwrap().display().to_string();
+                (l.client, rel, l.address)
+            })
+            .collect();
+        let lab = Some(ip("198.18.0.150"));
+        assert_eq!(
+            summary,
+            vec![
+                (LeaseClient::Networkd, "run/systemd/netif/leases/3".to_string(), lab),
+                (LeaseClient::NetworkManager, format!("var/lib/NetworkManager/dhclient-{UUID}-eth0.lease"), lab),
+                (LeaseClient::NetworkManager, format!("var/lib/NetworkManager/internal-{UUID}-eth0.lease"), lab),
+                (LeaseClient::Dhclient, "var/lib/dhcp/dhclient.leases".to_string(), lab),
+                (LeaseClient::Dhcpcd, "var/lib/dhcpcd/dhcpcd-eth0.lease".to_string(), lab),
+                (LeaseClient::Dhcpcd, "var/lib/dhcpcd/eth0-HomeWifi.lease".to_string(), lab),
+                (LeaseClient::Dhcpcd, "var/lib/dhcpcd/eth0.lease".to_string(), lab),
+            ]
+        );
+        assert_eq!(found[3].expires_unix, Some(1_741_600_800));
+        assert_eq!(found[0].dns, vec![ip("198.18.0.1"), ip("198.18.0.2")]);
+    }
+
+    #[test]
+    fn find_without_files_or_with_a_hostile_name_is_empty() {
+        let root = tempfile::tempdir().unwrap();
+        assert_eq!(find_under(root.path(), "eth0", 3), vec![]);
+        let root = tree();
+        for name in ["", ".", "..", "../eth0", "eth0/..", "a\0b"] {
+            assert_eq!(find_under(root.path(), name, 0), vec![], "{name:?}");
+        }
+        assert_eq!(find_under(root.path(), "wlan0", 0), vec![]);
+    }
+
+    #[test]
+    fn find_bounds_the_files_and_reads_the_end_of_a_long_dhclient_file() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("var/lib/dhclient");
+        std::fs::create_dir_all(&dir).unwrap();
+        // Over 1 MiB of old leases, then the current one.
+        let old = "lease {\n  interface \"eth0\";\n  fixed-address 198.18.0.149;\n  option domain-name \"x\";\n}\n";
+        let mut long = old.repeat((MAX_FILE_BYTES as usize) / old.len() + 10);
+        long.insert_str(0, "lease { option domain-name \"unterminated;\n");
+        long.push_str(DHCLIENT);
+        std::fs::write(dir.join("a-long.leases"), &long).unwrap();
+        for i in 0..100 {
+            std::fs::write(dir.join(format!("dhclient-{i:03}.leases")), DHCLIENT).unwrap();
+        }
+        let found = find_under(root.path(), "eth0", 0);
+        assert_eq!(found.len(), MAX_FILES);
+        assert!(found[0].source.ends_with("a-long.leases"));
+        assert_eq!(found[0].address, Some(ip("198.18.0.150")));
+        assert!(found.iter().all(|l| l.client == LeaseClient::Dhclient && l.address == Some(ip("198.18.0.150"))));
+    }
+
+    #[test]
+    fn find_on_this_machine_does_not_panic() {
+        let _ = find("lo", 1);
+        let _ = find("eth0", 2);
+    }
+
+    #[test]
+    fn serializes_snake_case() {
+        let json = serde_json::to_value(lab_lease(LeaseClient::NetworkManager)).unwrap();
+        assert_eq!(json["client"], "network_manager");
+        assert_eq!(json["address"], "198.18.0.150");
+    }
+}
