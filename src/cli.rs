@@ -79,6 +79,23 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
+    /// DHCP server allowed to answer; repeat for several. An offer from any other server is
+    /// reported as `dhcp.unexpected_server` [default: from the config file, else not checked].
+    #[arg(long = "expected-dhcp-server", value_name = "IP")]
+    pub expected_dhcp_servers: Vec<std::net::Ipv4Addr>,
+
+    /// Also run a complete DHCP exchange (DISCOVER, OFFER, REQUEST, ACK) with a separate,
+    /// clearly marked MAC and client identifier, timing each step, then RELEASE the address
+    /// so the pool is not held. The machine's own address and lease are never touched.
+    #[arg(long)]
+    pub dhcp_full: bool,
+
+    /// With the full exchange, ask for this address directly (an INIT-REBOOT REQUEST, as a
+    /// client does for its old address) instead of taking an offer: an authoritative server
+    /// NAKs an address that is wrong for this network. Implies --dhcp-full [default: none].
+    #[arg(long, value_name = "IP")]
+    pub dhcp_request_ip: Option<std::net::Ipv4Addr>,
+
     /// Colour in the terminal table: auto (only on a terminal), always or never [default: auto].
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
     pub color: ColorArg,

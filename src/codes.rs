@@ -14,7 +14,7 @@ use crate::report::CheckId;
 macro_rules! codes {
     ($(
         $(#[$doc:meta])*
-        $variant:ident = $text:literal, $layer:ident,
+        $variant:ident = $text:literal, $layer:ident, blocks: $blocks:literal,
         summary: $summary:literal,
         steps: [$($step:literal),* $(,)?];
     )*) => {
@@ -39,6 +39,12 @@ macro_rules! codes {
                 match self { $(Code::$variant => codes!(@layer $layer),)* }
             }
 
+            /// Whether a failure with this code makes the later layers untestable, so the
+            /// runner skips them as blocked (a rogue DHCP server does not; no address does).
+            pub fn blocks(self) -> bool {
+                match self { $(Code::$variant => $blocks,)* }
+            }
+
             /// One plain-language sentence an end user understands.
             pub fn summary(self) -> &'static str {
                 match self { $(Code::$variant => $summary,)* }
@@ -61,7 +67,7 @@ macro_rules! codes {
 
 codes! {
     /// No interface to test: none given and none is up with a default route.
-    LinkNoInterface = "link.no_interface", Link,
+    LinkNoInterface = "link.no_interface", Link, blocks: true,
     summary: "This computer has no active network connection to test.",
     steps: [
         "Check that a network adapter is present and enabled (`ip link`).",
@@ -69,14 +75,14 @@ codes! {
         "Name the interface explicitly with --interface if it has an unusual role.",
     ];
     /// The interface is administratively down.
-    LinkAdminDown = "link.admin_down", Link,
+    LinkAdminDown = "link.admin_down", Link, blocks: true,
     summary: "The network adapter is switched off on this computer.",
     steps: [
         "Bring the interface up (`ip link set IF up`) or enable it in the network settings.",
         "Check whether a policy, NetworkManager profile or airplane mode disabled it.",
     ];
     /// The interface is up but has no carrier (no cable, dead port, no association).
-    LinkNoCarrier = "link.no_carrier", Link,
+    LinkNoCarrier = "link.no_carrier", Link, blocks: true,
     summary: "The network cable is unplugged or the connection on the other end is dead.",
     steps: [
         "Check the cable at both ends and try another cable or wall port.",
@@ -84,7 +90,7 @@ codes! {
         "Look at the switch port's link LED and logs for negotiation failures.",
     ];
     /// Receive or transmit errors are a significant share of the traffic.
-    LinkErrors = "link.errors", Link,
+    LinkErrors = "link.errors", Link, blocks: false,
     summary: "The network connection is damaging data, which makes it slow and unreliable.",
     steps: [
         "Replace the patch cable and re-test; CRC and frame errors usually mean cabling.",
@@ -92,22 +98,88 @@ codes! {
         "Compare with the switch port's error counters.",
     ];
     /// The interface has no usable IPv4 address.
-    DhcpNoIpv4 = "dhcp.no_ipv4", Dhcp,
+    DhcpNoIpv4 = "dhcp.no_ipv4", Dhcp, blocks: true,
     summary: "This computer did not get a network address, so it cannot talk to anything.",
     steps: [
         "Check that a DHCP server serves this network segment/VLAN and has free leases.",
         "Renew the lease (`dhclient -r; dhclient IF`, `nmcli device reapply IF`).",
         "If the address is static, check it is configured on this interface.",
     ];
+    /// No DHCP server answered the DISCOVER.
+    DhcpNoOffer = "dhcp.no_offer", Dhcp, blocks: false,
+    summary: "No server on this network is handing out addresses.",
+    steps: [
+        "Check that the DHCP server (or the router's DHCP service) is running and has this segment/VLAN in scope.",
+        "If a relay (ip helper-address) serves this VLAN, check it points at a working server.",
+        "Check DHCP snooping: the port toward the server must be trusted.",
+    ];
+    /// The server refused the request (DHCPNAK).
+    DhcpNak = "dhcp.nak", Dhcp, blocks: false,
+    summary: "The network's address server refused to give this computer an address.",
+    steps: [
+        "Read the NAK's message in the evidence; it usually names the reason.",
+        "Check the scope is not exhausted and the requested address belongs to this network.",
+        "A NAK right after moving networks is normal once; repeated NAKs are not.",
+    ];
+    /// Offers came from more than one server.
+    DhcpMultipleServers = "dhcp.multiple_servers", Dhcp, blocks: false,
+    summary: "More than one device on this network is handing out addresses, so some computers may get wrong ones.",
+    steps: [
+        "Find the extra server by its MAC address in the evidence (switch MAC table) and unplug or disable it.",
+        "If two servers are intended (a failover pair), list them in `expected_dhcp_servers`.",
+        "Enable DHCP snooping on the access switches.",
+    ];
+    /// An offer came from a server not in the configured list.
+    DhcpUnexpectedServer = "dhcp.unexpected_server", Dhcp, blocks: false,
+    summary: "A device that should not be handing out addresses is doing so on this network.",
+    steps: [
+        "Locate the server by its MAC address (switch MAC table) and remove it; home routers plugged in backwards are the usual culprit.",
+        "Enable DHCP snooping so untrusted ports cannot answer.",
+    ];
+    /// What the server offers differs from what the interface uses.
+    DhcpOfferMismatch = "dhcp.offer_mismatch", Dhcp, blocks: false,
+    summary: "This computer's network settings differ from what the network hands out now.",
+    steps: [
+        "Renew the lease so the interface takes the current settings.",
+        "Check for a static configuration (gateway, DNS, mask) overriding DHCP.",
+    ];
+    /// The first offer arrived slowly.
+    DhcpSlow = "dhcp.slow", Dhcp, blocks: false,
+    summary: "Getting a network address takes longer than it should.",
+    steps: [
+        "Check the DHCP server's load and, with a relay, the path between relay and server.",
+        "Check for spanning-tree delays on the access port (enable portfast/edge).",
+    ];
+    /// A self-assigned 169.254.0.0/16 address is in use.
+    DhcpApipa = "dhcp.apipa", Dhcp, blocks: true,
+    summary: "This computer gave itself an emergency address because no server answered, so it cannot reach the network.",
+    steps: [
+        "Fix DHCP first (see the other dhcp findings), then renew the lease.",
+        "Check the cable/Wi-Fi and that the port is on the right VLAN.",
+    ];
+    /// Another host answers ARP for our address.
+    DhcpDuplicateAddress = "dhcp.duplicate_address", Dhcp, blocks: false,
+    summary: "Another device on the network is using this computer's address, which causes dropouts.",
+    steps: [
+        "Find the other device by the MAC address in the evidence (switch MAC table, router ARP table).",
+        "Remove the duplicate static assignment or exclude it from the DHCP scope.",
+    ];
+    /// The lease is close to expiry without having been renewed.
+    DhcpLeaseExpiring = "dhcp.lease_expiring", Dhcp, blocks: false,
+    summary: "This computer's network address is about to expire and has not been renewed.",
+    steps: [
+        "Check that the DHCP client is running and the server answers renewals (see dhcp.no_offer).",
+        "Renew now to confirm (`networkctl renew IF`, `nmcli device reapply IF`, `dhclient IF`).",
+    ];
     /// There is no default route through the interface under test.
-    GatewayMissing = "gateway.missing", Gateway,
+    GatewayMissing = "gateway.missing", Gateway, blocks: true,
     summary: "This computer does not know the way out of the local network.",
     steps: [
         "Check that DHCP hands out a router (option 3) or that a static default route is set.",
         "Look for a VPN or another interface that took over the default route (`ip route`).",
     ];
     /// The gateway did not answer ARP: it is gone, off, or on another VLAN.
-    GatewayUnreachable = "gateway.unreachable", Gateway,
+    GatewayUnreachable = "gateway.unreachable", Gateway, blocks: true,
     summary: "The router this computer uses is not responding at all.",
     steps: [
         "Check that the router/gateway is powered on and its LAN interface is up.",
@@ -115,14 +187,14 @@ codes! {
         "Compare the configured gateway with the one DHCP offers; a stale static route can point at nothing.",
     ];
     /// The gateway answers ARP but not ICMP echo; traffic through it may still work.
-    GatewayNoEcho = "gateway.no_echo", Gateway,
+    GatewayNoEcho = "gateway.no_echo", Gateway, blocks: false,
     summary: "The router is there but ignores test pings; this alone is usually harmless.",
     steps: [
         "Many gateways and firewalls drop ping to themselves by policy; confirm with the network team.",
         "If later layers also fail, check the gateway's ACLs and control-plane policing.",
     ];
     /// Ping packets to the gateway were lost.
-    GatewayLoss = "gateway.loss", Gateway,
+    GatewayLoss = "gateway.loss", Gateway, blocks: false,
     summary: "The connection to the router is losing data, which makes everything unreliable.",
     steps: [
         "Repeat with more probes to see whether the loss is steady or bursty.",
@@ -130,111 +202,111 @@ codes! {
         "Check the gateway's CPU and interface load.",
     ];
     /// Round trips to the gateway are slow.
-    GatewayLatency = "gateway.latency", Gateway,
+    GatewayLatency = "gateway.latency", Gateway, blocks: false,
     summary: "The connection to the router is slow.",
     steps: [
         "Check for a saturated uplink or a busy gateway CPU at the time of the test.",
         "On Wi-Fi, check signal and channel congestion.",
     ];
     /// No DNS servers are configured.
-    DnsNoServers = "dns.no_servers", Dns,
+    DnsNoServers = "dns.no_servers", Dns, blocks: false,
     summary: "This computer has no name server configured, so websites cannot be found.",
     steps: [
         "Check that DHCP hands out DNS servers (option 6) or configure them statically.",
         "Check /etc/resolv.conf and, where used, `resolvectl status`.",
     ];
     /// DNS servers did not answer in time.
-    DnsTimeout = "dns.timeout", Dns,
+    DnsTimeout = "dns.timeout", Dns, blocks: false,
     summary: "The network's name server is not answering, so websites cannot be found.",
     steps: [
         "Check that the DNS server is running and reachable (a firewall may drop port 53).",
         "Try another resolver to confirm the rest of the path works.",
     ];
     /// The DNS server or its host answered with ICMP unreachable.
-    DnsUnreachable = "dns.unreachable", Dns,
+    DnsUnreachable = "dns.unreachable", Dns, blocks: false,
     summary: "The name server cannot be reached, so websites cannot be found.",
     steps: [
         "Check that a DNS service listens on the server's port 53 (ICMP port unreachable says none does).",
         "Check routes and ACLs between this host and the DNS server.",
     ];
     /// The DNS server answered SERVFAIL.
-    DnsServfail = "dns.servfail", Dns,
+    DnsServfail = "dns.servfail", Dns, blocks: false,
     summary: "The name server is answering but failing to look names up.",
     steps: [
         "Check the DNS server's upstream forwarders and its logs.",
         "Check DNSSEC validation failures and the server's own connectivity.",
     ];
     /// The DNS server refused to answer.
-    DnsRefused = "dns.refused", Dns,
+    DnsRefused = "dns.refused", Dns, blocks: false,
     summary: "The name server refuses to answer this computer.",
     steps: [
         "Check the server's ACLs (allow-query / allow-recursion) for this client's subnet.",
         "Check that the client is pointed at the right (internal) resolver.",
     ];
     /// A name that should exist does not.
-    DnsNxdomain = "dns.nxdomain", Dns,
+    DnsNxdomain = "dns.nxdomain", Dns, blocks: false,
     summary: "A name that should exist could not be found.",
     steps: [
         "Check the name for typos and that the record exists in its zone.",
         "Check split-horizon DNS: the internal view may lack the record.",
     ];
     /// DNS answers are slow.
-    DnsSlow = "dns.slow", Dns,
+    DnsSlow = "dns.slow", Dns, blocks: false,
     summary: "Looking up website names is slow, so pages start slowly.",
     steps: [
         "Check the DNS server's load and its upstream latency.",
         "Consider a resolver closer to the clients.",
     ];
     /// Some configured resolvers fail while others work.
-    DnsPartial = "dns.partial", Dns,
+    DnsPartial = "dns.partial", Dns, blocks: false,
     summary: "One of the network's name servers is not working; the others cover for it, with delays.",
     steps: [
         "Fix or remove the failing resolver from DHCP option 6 / the static configuration.",
         "Clients try resolvers in order: a dead first resolver delays every lookup.",
     ];
     /// A TCP target refused the connection (RST).
-    PortsRefused = "ports.refused", Ports,
+    PortsRefused = "ports.refused", Ports, blocks: false,
     summary: "The service you need answered, but is not accepting connections.",
     steps: [
         "Check that the service is running and listening on that port on the server.",
         "A host firewall with a reject rule also sends RST: check it.",
     ];
     /// A TCP target did not answer: something drops the packets.
-    PortsFiltered = "ports.filtered", Ports,
+    PortsFiltered = "ports.filtered", Ports, blocks: false,
     summary: "A firewall is silently blocking the service you need.",
     steps: [
         "Check firewall rules between this host and the target for this port.",
         "Check that the target host is up: a dead host also looks filtered.",
     ];
     /// A TCP target is unreachable (ICMP unreachable or no route).
-    PortsUnreachable = "ports.unreachable", Ports,
+    PortsUnreachable = "ports.unreachable", Ports, blocks: false,
     summary: "The network says the service you need cannot be reached from here.",
     steps: [
         "Check routing to the target's network and ACLs that send ICMP unreachable.",
         "Check that the target address is right.",
     ];
     /// A named target has no address in DNS although the resolvers work.
-    PortsUnresolved = "ports.unresolved", Ports,
+    PortsUnresolved = "ports.unresolved", Ports, blocks: false,
     summary: "The name of a service you need does not lead to any address.",
     steps: [
         "Check the name for typos and that an A or AAAA record exists for it.",
         "Check split-horizon DNS: the view this client gets may lack the record.",
     ];
     /// The check needs privileges the process does not have.
-    ToolNoPrivilege = "tool.no_privilege", tool,
+    ToolNoPrivilege = "tool.no_privilege", tool, blocks: false,
     summary: "The test could not check everything because it was not run as administrator.",
     steps: [
         "Run with sudo, or grant the binary the capabilities: `sudo setcap cap_net_raw,cap_net_admin+ep $(command -v nettriage)`.",
     ];
     /// The check did not finish within its time budget or the run's deadline.
-    ToolTimeout = "tool.timeout", tool,
+    ToolTimeout = "tool.timeout", tool, blocks: false,
     summary: "Part of the test took too long and was stopped.",
     steps: [
         "Run again with a longer --deadline to see whether it finishes.",
         "A check that hangs usually points at the layer below it.",
     ];
     /// The check could not run for another local reason (an OS error).
-    ToolCheckError = "tool.check_error", tool,
+    ToolCheckError = "tool.check_error", tool, blocks: false,
     summary: "Part of the test could not run on this computer.",
     steps: [
         "Read the check's reason in the report; run with -v for details.",

@@ -157,6 +157,47 @@ impl Default for LinkSettings {
     }
 }
 
+/// DHCP probe settings and thresholds.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DhcpSettings {
+    /// Send a DHCPDISCOVER (no REQUEST, nothing changes on the machine); `false` reads only
+    /// the lease state.
+    pub probe: bool,
+    /// After the first offer, keep listening this long for more (to catch a second server).
+    pub offer_window_ms: u64,
+    /// Give up when no offer came within this long (nmap's broadcast-dhcp-discover waits 10 s;
+    /// dnsmasq pings an address for up to 3 s before offering it to a new client, so 3.3 s
+    /// still sees such a server, as `dhcp.slow`, and the worst case of a whole run stays
+    /// under the default 10 s deadline).
+    pub offer_cap_ms: u64,
+    /// Warn when the first offer took longer than this (our choice: RFC 2131 clients
+    /// retransmit after about 4 s, so an offer after 1 s already costs a visible delay).
+    pub slow_ms: f64,
+    /// How long the RFC 5227 ARP probe for our own address listens for another owner
+    /// (RFC 5227 takes up to 9 s; systemd #30724 asks for about 200 ms).
+    pub duplicate_probe_ms: u64,
+    /// Run a complete DISCOVER-OFFER-REQUEST-ACK with a separate identity, then RELEASE.
+    pub full: bool,
+    /// Instead of DISCOVER, ask for this address directly (an INIT-REBOOT REQUEST, as a
+    /// client does for its old address); implies `full`.
+    pub request_ip: Option<std::net::Ipv4Addr>,
+}
+
+impl Default for DhcpSettings {
+    fn default() -> Self {
+        Self {
+            probe: true,
+            offer_window_ms: 500,
+            offer_cap_ms: 3300,
+            slow_ms: 1000.0,
+            duplicate_probe_ms: 500,
+            full: false,
+            request_ip: None,
+        }
+    }
+}
+
 /// Gateway probe settings and thresholds.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -236,7 +277,9 @@ struct FileConfig {
     targets: Vec<String>,
     dns_names: Vec<String>,
     deadline_secs: Option<u64>,
+    expected_dhcp_servers: Vec<std::net::Ipv4Addr>,
     link: LinkSettings,
+    dhcp: DhcpSettings,
     gateway: GatewaySettings,
     dns: DnsSettings,
     ports: PortsSettings,
@@ -261,6 +304,11 @@ pub struct Config {
     pub color: ColorArg,
     /// Link thresholds.
     pub link: LinkSettings,
+    /// DHCP servers that may answer; an offer from any other is `dhcp.unexpected_server`.
+    /// Empty: not checked.
+    pub expected_dhcp_servers: Vec<std::net::Ipv4Addr>,
+    /// DHCP settings.
+    pub dhcp: DhcpSettings,
     /// Gateway settings.
     pub gateway: GatewaySettings,
     /// DNS settings.
@@ -348,6 +396,16 @@ impl Config {
             output: args.output.clone(),
             color: args.color,
             link: file.link,
+            expected_dhcp_servers: if args.expected_dhcp_servers.is_empty() {
+                file.expected_dhcp_servers
+            } else {
+                args.expected_dhcp_servers.clone()
+            },
+            dhcp: {
+                let request_ip = args.dhcp_request_ip.or(file.dhcp.request_ip);
+                let full = file.dhcp.full || args.dhcp_full || request_ip.is_some();
+                DhcpSettings { full, request_ip, ..file.dhcp }
+            },
             gateway: file.gateway,
             dns: file.dns,
             ports: file.ports,
@@ -357,6 +415,11 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
+        let d = &self.dhcp;
+        check_range("dhcp.offer_window_ms", d.offer_window_ms as f64, 10.0, 10_000.0)?;
+        check_range("dhcp.offer_cap_ms", d.offer_cap_ms as f64, d.offer_window_ms as f64, 30_000.0)?;
+        check_range("dhcp.slow_ms", d.slow_ms, 0.0, 30_000.0)?;
+        check_range("dhcp.duplicate_probe_ms", d.duplicate_probe_ms as f64, 10.0, 10_000.0)?;
         let g = &self.gateway;
         check_range("gateway.probes", g.probes as f64, 1.0, 100.0)?;
         check_range("gateway.interval_ms", g.interval_ms as f64, 10.0, 5000.0)?;

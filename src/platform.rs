@@ -6,6 +6,8 @@
 //! call part thin. Checks use this module; it uses nothing above it.
 
 pub mod arp;
+pub mod dhcp;
+pub mod lease;
 pub mod netlink;
 pub mod privilege;
 pub mod sysfs;

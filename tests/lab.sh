@@ -41,6 +41,9 @@ local=/site.test/
 host-record=www.site.test,198.18.1.2
 dhcp-range=198.18.0.100,198.18.0.200,255.255.255.0,5m
 dhcp-leasefile=$STATE/leases
+# Offer at once, as ISC dhcpd and Windows do by default (dnsmasq would first ping the
+# address for up to 3 s).
+no-ping
 pid-file=$STATE/dnsmasq.pid
 user=root
 EOT

@@ -99,8 +99,9 @@ pub fn parse_reply(frame: &[u8], asked: Ipv4Addr) -> Option<MacAddr> {
 }
 
 /// Asks who has `target` on `interface`, sending up to three requests spread over
-/// `timeout`, and returns the first valid reply (`None`: nobody answered in time).
-/// Blocking: run it with `spawn_blocking`.
+/// `timeout`, and returns the first valid reply from another host (`None`: nobody answered
+/// in time). With `src_ip` 0.0.0.0 this is an RFC 5227 ARP probe: asking for our own
+/// address finds another host using it. Blocking: run it with `spawn_blocking`.
 pub fn resolve(
     interface: &str,
     src_mac: MacAddr,
@@ -136,7 +137,8 @@ pub fn resolve(
         }
         match rx.next() {
             Ok(frame) => {
-                if let Some(mac) = parse_reply(frame, target) {
+                // Our own frames can echo back on a packet socket; only another host counts.
+                if let Some(mac) = parse_reply(frame, target).filter(|m| *m != src_mac) {
                     return Ok(Some(ArpReply { mac, rtt: start.elapsed(), requests_sent: sent }));
                 }
             }
