@@ -517,6 +517,19 @@ mod tests {
     }
 
     #[test]
+    fn documented_example_config_is_valid_and_shows_the_defaults() {
+        let doc = include_str!("../docs/config.md");
+        let start = doc.find("```toml\n").expect("docs/config.md has a toml example") + 8;
+        let example = &doc[start..start + doc[start..].find("```").unwrap()];
+        let c = Config::resolve(&args(), Some((Path::new("docs/config.md"), example))).unwrap();
+        assert_eq!(c.gateway, GatewaySettings::default());
+        assert_eq!(c.dns, DnsSettings::default());
+        assert_eq!(c.ports, PortsSettings::default());
+        assert_eq!(c.link, LinkSettings::default());
+        assert_eq!(c.dhcp, DhcpSettings::default());
+    }
+
+    #[test]
     fn output_format_follows_extension() {
         assert_eq!(Format::for_path(Path::new("r.json")), Format::Json);
         assert_eq!(Format::for_path(Path::new("r.TXT")), Format::Table);
