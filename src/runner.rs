@@ -1,14 +1,26 @@
 //! Runs the checks as a dependency graph, with per-check budgets and a run deadline.
 //!
 //! The graph is link -> dhcp -> gateway -> dns -> ports, with wifi beside link (dhcp
-//! waits for both). Checks whose prerequisites are all done run concurrently, wave by
-//! wave. A check whose prerequisite failed is not run: it is reported `skipped` with
-//! `blocked_by` naming the failed check (the one that really failed, also through a chain
-//! of skipped checks), so nothing runs into a timeout behind a known failure. Each check
-//! gets the smaller of its own budget and what is left of the run's deadline.
+//! waits for both). A check starts as soon as its prerequisites allow, so independent
+//! checks run concurrently. A check whose prerequisite failed is not run: it is reported
+//! `skipped` with `blocked_by` naming the failed check (the one that really failed, also
+//! through a chain of skipped checks), so nothing runs into a timeout behind a known
+//! failure. Each check gets the smaller of its own budget and what is left of the run's
+//! deadline.
+//!
+//! A check may have a *gate*: a pure, immediate answer to "could my result block the next
+//! layers?". When the gate is open, the checks that require it start at once instead of
+//! waiting for it to finish. The dhcp check's probes take about half a second, but only the
+//! absence of a usable address blocks the gateway, and that is known before any packet is
+//! sent; its gate is what keeps a healthy run well under a second.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 
 use crate::check::{self, CheckContext, CheckError, Outcome};
 use crate::config::Config;
@@ -23,19 +35,27 @@ pub struct Node {
     pub requires: &'static [CheckId],
     /// Checks that must have finished first (their data is used), without blocking.
     pub after: &'static [CheckId],
+    /// Early verdict: `true` when this check's result cannot block the checks that require
+    /// it, so they may start while it still runs. Must agree with the codes that
+    /// [block](Code::blocks): a gate that opens is a promise.
+    pub gate: Option<fn(&CheckContext<'_>) -> bool>,
 }
 
 /// The check graph, in report order.
 pub const GRAPH: [Node; 6] = [
-    Node { id: CheckId::Link, requires: &[], after: &[] },
-    Node { id: CheckId::Wifi, requires: &[], after: &[] },
-    Node { id: CheckId::Dhcp, requires: &[CheckId::Link, CheckId::Wifi], after: &[] },
-    Node { id: CheckId::Gateway, requires: &[CheckId::Dhcp], after: &[] },
-    Node { id: CheckId::Dns, requires: &[CheckId::Gateway], after: &[] },
+    Node { id: CheckId::Link, requires: &[], after: &[], gate: None },
+    Node { id: CheckId::Wifi, requires: &[], after: &[], gate: None },
+    Node { id: CheckId::Dhcp, requires: &[CheckId::Link, CheckId::Wifi], after: &[], gate: Some(check::dhcp::gate) },
+    Node { id: CheckId::Gateway, requires: &[CheckId::Dhcp], after: &[], gate: None },
+    Node { id: CheckId::Dns, requires: &[CheckId::Gateway], after: &[], gate: None },
     // ports uses the dns answers for named targets but probes address targets even when
     // DNS is down; it reports itself blocked by dns when no target could be resolved.
-    Node { id: CheckId::Ports, requires: &[CheckId::Gateway], after: &[CheckId::Dns] },
+    Node { id: CheckId::Ports, requires: &[CheckId::Gateway], after: &[CheckId::Dns], gate: None },
 ];
+
+fn node(id: CheckId) -> &'static Node {
+    GRAPH.iter().find(|n| n.id == id).expect("every check is in the graph")
+}
 
 /// Progress of a run, for live displays.
 #[derive(Debug, Clone)]
@@ -91,37 +111,50 @@ pub fn blocker(node: &Node, done: &BTreeMap<CheckId, CheckResult>) -> Option<Che
 pub async fn run(ctx: &CheckContext<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Vec<CheckResult> {
     let deadline = Instant::now() + ctx.config.deadline;
     let mut done: BTreeMap<CheckId, CheckResult> = BTreeMap::new();
+    let mut started: BTreeSet<CheckId> = BTreeSet::new();
+    type Running<'r> = Pin<Box<dyn Future<Output = CheckResult> + 'r>>;
+    let mut running: FuturesUnordered<Running<'_>> = FuturesUnordered::new();
 
-    while done.len() < GRAPH.len() {
-        let ready: Vec<&Node> = GRAPH
-            .iter()
-            .filter(|n| !done.contains_key(&n.id))
-            .filter(|n| n.requires.iter().chain(n.after).all(|d| done.contains_key(d)))
-            .collect();
-        assert!(!ready.is_empty(), "check graph has a cycle");
-
-        let mut to_run = Vec::new();
-        for node in ready {
-            match blocker(node, &done) {
-                Some(by) => {
-                    let result = blocked(node.id, by);
+    loop {
+        // Start (or skip) everything whose prerequisites now allow it, until nothing changes.
+        loop {
+            let ready: Vec<&Node> = GRAPH
+                .iter()
+                .filter(|n| !started.contains(&n.id))
+                .filter(|n| {
+                    n.requires.iter().all(|r| done.contains_key(r) || (started.contains(r) && gate_open(*r, ctx)))
+                        && n.after.iter().all(|a| done.contains_key(a))
+                })
+                .collect();
+            if ready.is_empty() {
+                break;
+            }
+            for n in ready {
+                started.insert(n.id);
+                if let Some(by) = blocker(n, &done) {
+                    let result = blocked(n.id, by);
                     progress(Progress::Finished(result.clone()));
-                    done.insert(node.id, result);
+                    done.insert(n.id, result);
+                } else {
+                    progress(Progress::Started(n.id));
+                    running.push(Box::pin(run_one(n.id, ctx, deadline)));
                 }
-                None => to_run.push(node.id),
             }
         }
-        let wave = to_run.iter().map(|&id| async move {
-            progress(Progress::Started(id));
-            let result = run_one(id, ctx, deadline).await;
-            progress(Progress::Finished(result.clone()));
-            result
-        });
-        for result in futures::future::join_all(wave).await {
-            done.insert(result.id, result);
+        match running.next().await {
+            Some(result) => {
+                progress(Progress::Finished(result.clone()));
+                done.insert(result.id, result);
+            }
+            None => break,
         }
     }
+    assert_eq!(done.len(), GRAPH.len(), "check graph has a cycle");
     CheckId::ALL.iter().filter_map(|id| done.remove(id)).collect()
+}
+
+fn gate_open(id: CheckId, ctx: &CheckContext<'_>) -> bool {
+    node(id).gate.is_some_and(|gate| gate(ctx))
 }
 
 fn blocked(id: CheckId, by: CheckId) -> CheckResult {
@@ -231,10 +264,6 @@ mod tests {
             findings,
             evidence: serde_json::Value::Null,
         }
-    }
-
-    fn node(id: CheckId) -> &'static Node {
-        GRAPH.iter().find(|n| n.id == id).unwrap()
     }
 
     #[test]

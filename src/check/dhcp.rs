@@ -24,8 +24,9 @@ use crate::platform::netlink::{IfAddr, Interface, NetSnapshot};
 use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::MacAddr;
 
-/// The client identifier the full exchange uses, so server logs show who it was.
-pub const FULL_CLIENT_ID: &[u8] = b"nettriage-probe";
+/// The client identifier the full exchange uses, so server logs show who it was: type 0
+/// (not a hardware address, RFC 2132 section 9.14) followed by the text.
+pub const FULL_CLIENT_ID: &[u8] = b"\0nettriage-probe";
 
 /// What the DHCP check saw.
 #[derive(Debug, Clone, Serialize)]
@@ -149,6 +150,13 @@ fn current_config(iface: &Interface, snapshot: &NetSnapshot, config: &Config) ->
     CurrentConfig { routers, dns, subnet_mask: usable_ipv4(iface).map(|(_, p)| mask(p)) }
 }
 
+/// The runner's early verdict for this check: with a usable address, nothing this check
+/// can find blocks the later layers (only `dhcp.no_ipv4` and `dhcp.apipa` do, and both
+/// mean "no usable address"), so the gateway check need not wait for the probes.
+pub fn gate(ctx: &CheckContext<'_>) -> bool {
+    ctx.interface.and_then(usable_ipv4).is_some()
+}
+
 /// Runs the DHCP check.
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let Some(iface) = ctx.interface else {
@@ -237,7 +245,7 @@ async fn spawn_probe(ifname: String, mac: MacAddr, s: DhcpSettings) -> Result<Pr
             mac,
             Duration::from_millis(s.offer_window_ms),
             Duration::from_millis(s.offer_cap_ms),
-            false,
+            &[],
         )?;
         let offers: Vec<DhcpReply> = got.replies.into_iter().filter(|r| r.kind == "offer").collect();
         Ok(Probe {
@@ -291,7 +299,7 @@ async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, Che
         let who = ProbeIdentity { mac, client_id: Some(FULL_CLIENT_ID.to_vec()) };
         let mut ex = FullExchange {
             mac,
-            client_id: String::from_utf8_lossy(FULL_CLIENT_ID).into_owned(),
+            client_id: String::from_utf8_lossy(&FULL_CLIENT_ID[1..]).into_owned(),
             offer: None,
             requested: None,
             reply: None,
@@ -309,7 +317,7 @@ async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, Che
                 wire::build_request(xid, &who, None, ip)
             }
             None => {
-                let offers = channel.exchange(&wire::build_discover(xid, &who), xid, mac, Duration::ZERO, cap, true)?;
+                let offers = channel.exchange(&wire::build_discover(xid, &who), xid, mac, cap, cap, &["offer"])?;
                 let Some(offer) = offers.replies.into_iter().find(|r| r.kind == "offer") else {
                     ex.error = Some("no offer for the probe identity".into());
                     return Ok(ex);
@@ -320,7 +328,8 @@ async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, Che
                 request
             }
         };
-        let replies = channel.exchange(&request, xid, mac, Duration::ZERO, cap, true)?;
+        // A second server's late OFFER must not end the wait for the ACK or NAK.
+        let replies = channel.exchange(&request, xid, mac, cap, cap, &["ack", "nak"])?;
         if let Some(reply) = replies.replies.into_iter().find(|r| r.kind == "ack" || r.kind == "nak") {
             ex.request_ms = Some(reply.ms);
             if reply.kind == "ack" {
@@ -652,6 +661,26 @@ mod tests {
             error: None,
         });
         assert_eq!(codes(&e, &[]), [(Code::DhcpNak, Severity::Fail)]);
+    }
+
+    #[test]
+    fn the_gate_agrees_with_the_blocking_codes() {
+        // The runner lets the gateway start early when a usable address exists; that is
+        // only sound if no finding made with a usable address can block.
+        let with_address = [
+            ev(vec![addr("198.18.0.10", "global", true, Some(30))], vec![]),
+            ev(
+                vec![addr("198.18.0.10", "global", false, None)],
+                vec![offer("198.18.0.66", 9, "198.18.0.66", "198.18.9.9", 2000.0)],
+            ),
+        ];
+        for e in &with_address {
+            let found = judge("eth0", e, &DhcpSettings::default(), &[Ipv4Addr::new(198, 18, 0, 1)]);
+            assert!(!found.is_empty() && found.iter().all(|f| !f.code.blocks()), "{found:?}");
+        }
+        let without = ev(vec![addr("169.254.1.1", "link", true, None)], vec![]);
+        let found = judge("eth0", &without, &DhcpSettings::default(), &[]);
+        assert!(found.iter().any(|f| f.code.blocks()));
     }
 
     #[test]
