@@ -10,13 +10,19 @@
 //! ```text
 //!   client ns C                router ns R                       server ns S
 //!   eth0 198.18.0.10/24 ---- lan0 ⊂ br0 198.18.0.1/24
-//!   default via .0.1           dnsmasq on br0 (DNS + DHCP)
+//!   default via .0.1           dnsmasq on br0 (DNS + DHCP .100-.200, 1h,
+//!                              no-ping unless LabOptions says otherwise)
 //!   /etc/netns/C/resolv.conf   ip_forward=1
 //!                              wan0 198.18.1.1/24 ------------- eth0 198.18.1.2/24
 //!                                                                default via .1.1
 //!                                                                dnsmasq on 198.18.1.2:53 (DNS only)
 //!                                                                TCP listeners :8080 :8081
 //! ```
+//!
+//! More hosts can join the client segment (`add_lan_host`): a second DHCP
+//! server (`start_lan_dhcp_server`), a host using the client's address, or
+//! the hostile DHCP replier `tests/lab/hostile_dhcp.py`
+//! (`start_hostile_dhcp`).
 //!
 //! Namespace names are `ntl{pid}x{counter}-{role}`, unique per test process
 //! and per lab, so tests can run in parallel threads. Namespaces left over by
@@ -131,11 +137,29 @@ pub struct LabOptions {
     pub server_dns: bool,
     /// Extra TCP listener ports on SERVER_IP, besides DEFAULT_SERVER_PORTS.
     pub extra_server_ports: Vec<u16>,
+    /// The router's dnsmasq serves DHCP on br0 (`dhcp-range`, 198.18.0.100-200,
+    /// lease time 1h). Off: DNS only, no server answers a DISCOVER.
+    pub router_dhcp: bool,
+    /// Keep dnsmasq's own conflict check: it pings an address for about 3 s
+    /// before offering it to a new client (so the first offer is slow). Off by
+    /// default (`no-ping`): the lab's server offers at once, like the ISC and
+    /// Windows servers do by default.
+    pub dhcp_ping_check: bool,
+    /// `dhcp-authoritative`: the router's dnsmasq NAKs a REQUEST for an
+    /// address that does not belong to its network (instead of ignoring it).
+    pub dhcp_authoritative: bool,
 }
 
 impl Default for LabOptions {
     fn default() -> Self {
-        LabOptions { router_dns: RouterDns::Normal, server_dns: true, extra_server_ports: Vec::new() }
+        LabOptions {
+            router_dns: RouterDns::Normal,
+            server_dns: true,
+            extra_server_ports: Vec::new(),
+            router_dhcp: true,
+            dhcp_ping_check: false,
+            dhcp_authoritative: false,
+        }
     }
 }
 
@@ -365,13 +389,29 @@ impl Lab {
                  host-record={APP_NAME},{SERVER_IP}\n"
             ),
         };
+        let mut dhcp = String::new();
+        if self.opts.router_dhcp {
+            dhcp.push_str("dhcp-range=198.18.0.100,198.18.0.200,255.255.255.0,1h\n");
+            if !self.opts.dhcp_ping_check {
+                // Models servers that offer at once (the ISC and Windows
+                // default). dnsmasq's own default pings a new address for
+                // about 3 s first, which nettriage reports as dhcp.slow.
+                dhcp.push_str("no-ping\n");
+            }
+            if self.opts.dhcp_authoritative {
+                dhcp.push_str("dhcp-authoritative\n");
+            }
+        } else {
+            // DNS only: nobody answers a DISCOVER.
+            dhcp.push_str("no-dhcp-interface=br0\n");
+        }
         let conf = format!(
             "# nettriage lab: router DNS + DHCP on br0\n\
              interface=br0\n\
              bind-interfaces\n\
              user=root\n\
              group=root\n\
-             dhcp-range=198.18.0.100,198.18.0.200,255.255.255.0,1h\n\
+             {dhcp}\
              dhcp-leasefile={leases}\n\
              {zone}\
              log-queries\n\
@@ -472,6 +512,130 @@ impl Lab {
         pid
     }
 
+    /// Starts a second, DHCP-only dnsmasq (`port=0`) on `eth0` of the LAN host
+    /// `ns` (see `add_lan_host`), serving `range` ("first,last") with
+    /// `router` as option 3 and answering at once (`no-ping`). Waits,
+    /// bounded, until it logged its DHCP range; killed with the lab.
+    pub fn start_lan_dhcp_server(&mut self, label: &str, ns: &str, range: &str, router: &str) {
+        let dir = self.tmp().join(label);
+        fs::create_dir_all(&dir).unwrap();
+        let log = dir.join("dnsmasq.log");
+        let conf = format!(
+            "# nettriage lab: an extra DHCP server on the client segment (no DNS)\n\
+             port=0\n\
+             interface=eth0\n\
+             bind-interfaces\n\
+             user=root\n\
+             group=root\n\
+             dhcp-range={range},255.255.255.0,1h\n\
+             dhcp-option=3,{router}\n\
+             no-ping\n\
+             dhcp-leasefile={leases}\n\
+             log-dhcp\n\
+             log-facility={log}\n\
+             pid-file={pid}\n",
+            leases = dir.join("dnsmasq.leases").display(),
+            log = log.display(),
+            pid = dir.join("dnsmasq.pid").display(),
+        );
+        let conf_path = dir.join("dnsmasq.conf");
+        fs::write(&conf_path, &conf).unwrap();
+        let out = File::create(dir.join("stdout-stderr.txt")).unwrap();
+        let child = lab_command("ip")
+            .args(["netns", "exec", ns, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts"])
+            .arg(format!("--conf-file={}", conf_path.display()))
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("lab: cannot spawn dnsmasq ({label}): {e}"));
+        self.daemons.push((label.to_string(), child, log.clone()));
+        let deadline = Instant::now() + DNSMASQ_READY_TIMEOUT;
+        loop {
+            if let Some(status) = self.daemons.last_mut().unwrap().1.try_wait().unwrap() {
+                panic!(
+                    "lab: dnsmasq ({label}) exited during startup with {status}\nconfig:\n{conf}\noutput:\n{}\nlog:\n{}",
+                    read_lossy(&dir.join("stdout-stderr.txt")),
+                    read_lossy(&log)
+                );
+            }
+            if read_lossy(&log).contains("DHCP, IP range") {
+                return;
+            }
+            if Instant::now() >= deadline {
+                panic!(
+                    "lab: dnsmasq ({label}) did not start DHCP within {DNSMASQ_READY_TIMEOUT:?}\nlog:\n{}",
+                    read_lossy(&log)
+                );
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts `tests/lab/hostile_dhcp.py` in the LAN host `ns`: it waits for
+    /// the DHCPDISCOVER of `client_mac`, lets the real server's offer go
+    /// first, then answers with malformed replies and a flood of `flood`
+    /// valid offers from `src_ip`, and exits (after 10 s at the latest).
+    /// Returns once the script listens (bounded); killed with the lab.
+    pub fn start_hostile_dhcp(&mut self, ns: &str, client_mac: &str, src_ip: &str, flood: u32) {
+        const LABEL: &str = "hostile-dhcp";
+        if find_in_path("python3").is_none() {
+            panic!(
+                "lab: this scenario needs python3 (stdlib only) for tests/lab/hostile_dhcp.py \
+                 (apt-get install -y --no-install-recommends python3-minimal)"
+            );
+        }
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lab/hostile_dhcp.py");
+        let flood = flood.to_string();
+        let argv = [
+            "python3",
+            "-u",
+            script,
+            "--iface",
+            "eth0",
+            "--client-mac",
+            client_mac,
+            "--src-ip",
+            src_ip,
+            "--real-server",
+            GATEWAY_IP,
+            "--flood",
+            &flood,
+        ];
+        self.spawn_in(LABEL, ns, &argv);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            if self.daemon_log(LABEL).lines().any(|l| l.starts_with("ready")) {
+                return;
+            }
+            if let Some(status) = self.daemons.last_mut().unwrap().1.try_wait().unwrap() {
+                panic!("lab: {LABEL} exited during startup with {status}:\n{}", self.daemon_log(LABEL));
+            }
+            if Instant::now() >= deadline {
+                panic!("lab: {LABEL} did not get ready within 5 s:\n{}", self.daemon_log(LABEL));
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits (bounded) until the daemon `label` has exited on its own; true if
+    /// it did.
+    pub fn wait_daemon_exit(&mut self, label: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let Some((_, child, _)) = self.daemons.iter_mut().find(|(l, _, _)| l == label) else {
+                return false;
+            };
+            if let Ok(Some(_)) = child.try_wait() {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     // ----- fault helpers ----------------------------------------------------
 
     /// Loads an nftables ruleset into namespace `ns` (`nft -f -`).
@@ -507,6 +671,50 @@ impl Lab {
 
     pub fn flush_client_addr(&self) {
         ipn(&self.c, &["-4", "addr", "flush", "dev", "eth0"]);
+    }
+
+    /// Replaces the client's address by CLIENT_IP/24 as a *dynamic* address
+    /// (what a DHCP client installs: it has a lifetime of `lifetime_s`
+    /// seconds) and restores the default route the flush removed.
+    pub fn set_client_dynamic_addr(&self, lifetime_s: u32) {
+        let lft = lifetime_s.to_string();
+        self.flush_client_addr();
+        let cidr = format!("{CLIENT_IP}/24");
+        ipn(&self.c, &["addr", "add", &cidr, "dev", "eth0", "valid_lft", &lft, "preferred_lft", &lft]);
+        ipn(&self.c, &["route", "replace", "default", "via", GATEWAY_IP]);
+    }
+
+    /// The MAC address of `ifname` in namespace `ns` ("aa:bb:cc:dd:ee:ff").
+    pub fn mac_of(&self, ns: &str, ifname: &str) -> String {
+        let o = must(&["ip", "-n", ns, "-o", "link", "show", "dev", ifname], "read a MAC address");
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let mut words = text.split_whitespace();
+        while let Some(w) = words.next() {
+            if w == "link/ether" {
+                if let Some(mac) = words.next() {
+                    return mac.to_ascii_lowercase();
+                }
+            }
+        }
+        panic!("lab: no link/ether address for {ifname} in {ns}: {text}");
+    }
+
+    /// The router dnsmasq's lease file (empty if it does not exist yet).
+    pub fn router_leases(&self) -> String {
+        read_lossy(&self.tmp().join("dnsmasq-r").join("dnsmasq.leases"))
+    }
+
+    /// Polls (bounded) a daemon's log until `ready` holds; returns the last
+    /// log text read either way.
+    pub fn wait_daemon_log(&self, label: &str, timeout: Duration, ready: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.daemon_log(label);
+            if ready(&log) || Instant::now() >= deadline {
+                return log;
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Forgets the client's ARP entries (so the next packet to the gateway
@@ -670,6 +878,12 @@ impl Drop for Lab {
 // ---------------------------------------------------------------------------
 // Report helpers
 // ---------------------------------------------------------------------------
+
+/// Prints a note on stderr (shown by cargo test for failing tests, or with
+/// `--nocapture`): what a scenario observed beyond its assertions.
+pub fn note(test: &str, msg: &str) {
+    eprintln!("[{test}] {msg}");
+}
 
 /// Parses a run's stdout as JSON; panics with stdout and stderr otherwise.
 pub fn parse_report(out: &RunOutput) -> Value {
