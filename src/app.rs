@@ -14,6 +14,8 @@ use crate::config::{Config, Format};
 use crate::diagnosis::diagnose;
 use crate::platform::netlink::{NetSnapshot, NetlinkError};
 use crate::platform::privilege::Privileges;
+use crate::redact::redact;
+use crate::render::checklist::Checklist;
 use crate::render::progress::ProgressLine;
 use crate::report::{HostInfo, Report, SCHEMA_VERSION, ToolInfo};
 use crate::{render, runner};
@@ -43,8 +45,9 @@ pub enum RunError {
     },
 }
 
-/// Runs every check and returns the report.
-pub async fn collect(config: &Config) -> Result<Report, RunError> {
+/// Runs every check, telling `observer` as checks start and finish, and returns the report
+/// (redacted when the config says so).
+pub async fn collect(config: &Config, observer: &(dyn Fn(runner::Progress) + Sync)) -> Result<Report, RunError> {
     let started_at = SystemTime::now();
     let started = Instant::now();
     let snapshot = tokio::time::timeout(Duration::from_secs(3), NetSnapshot::read())
@@ -55,6 +58,27 @@ pub async fn collect(config: &Config) -> Result<Report, RunError> {
     let facts = Facts::default();
     let ctx = CheckContext { config, snapshot: &snapshot, interface, privileges, facts: &facts };
 
+    let checks = runner::run(&ctx, observer).await;
+
+    let report = Report {
+        schema_version: SCHEMA_VERSION.to_string(),
+        tool: ToolInfo { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
+        started_at: humantime::format_rfc3339_millis(started_at).to_string(),
+        duration_ms: started.elapsed().as_millis() as u64,
+        host: HostInfo { hostname: hostname() },
+        interface: interface.map(|i| i.name.clone()),
+        privileged: privileges.full(),
+        redacted: false,
+        capture: None,
+        diagnosis: diagnose(&checks),
+        checks,
+    };
+    Ok(if config.redact { redact(&report) } else { report })
+}
+
+/// Runs, renders, and returns the process exit code.
+pub async fn run(config: &Config) -> Result<u8, RunError> {
+    // A live progress line on stderr when it is a terminal.
     let live = std::io::stderr().is_terminal();
     let line = Mutex::new(ProgressLine::default());
     let on_progress = |event: runner::Progress| {
@@ -63,27 +87,11 @@ pub async fn collect(config: &Config) -> Result<Report, RunError> {
             ProgressLine::draw(&mut std::io::stderr(), &text);
         }
     };
-    let checks = runner::run(&ctx, &on_progress).await;
+    let report = collect(config, &on_progress).await;
     if live {
         ProgressLine::clear(&mut std::io::stderr());
     }
-
-    Ok(Report {
-        schema_version: SCHEMA_VERSION.to_string(),
-        tool: ToolInfo { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
-        started_at: humantime::format_rfc3339_millis(started_at).to_string(),
-        duration_ms: started.elapsed().as_millis() as u64,
-        host: HostInfo { hostname: hostname() },
-        interface: interface.map(|i| i.name.clone()),
-        privileged: privileges.full(),
-        diagnosis: diagnose(&checks),
-        checks,
-    })
-}
-
-/// Runs, renders, and returns the process exit code.
-pub async fn run(config: &Config) -> Result<u8, RunError> {
-    let report = collect(config).await?;
+    let report = report?;
     let color = match config.color {
         ColorArg::Always => true,
         ColorArg::Never => false,
@@ -91,7 +99,7 @@ pub async fn run(config: &Config) -> Result<u8, RunError> {
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    ignore_broken_pipe(render_to(&report, config.format, &mut out, color))?;
+    ignore_broken_pipe(render::write(&report, config.format, &mut out, color))?;
     if let Some(path) = &config.output {
         let shown = path.display().to_string();
         let written = write_file(&report, path);
@@ -103,18 +111,11 @@ pub async fn run(config: &Config) -> Result<u8, RunError> {
     Ok(report.diagnosis.status.exit_code())
 }
 
-fn render_to(report: &Report, format: Format, out: &mut impl Write, color: bool) -> std::io::Result<()> {
-    match format {
-        Format::Table => render::table::write(report, out, color),
-        Format::Json => render::json::write(report, out),
-    }
-}
-
 /// Writes the report to `path` atomically (temp file, then rename), so a reader never
 /// sees half a report.
 fn write_file(report: &Report, path: &std::path::Path) -> std::io::Result<()> {
     let mut buf = Vec::new();
-    render_to(report, Format::for_path(path), &mut buf, false)?;
+    render::write(report, Format::for_path(path), &mut buf, false)?;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let file_name = path.file_name().ok_or_else(|| std::io::Error::other("not a file name"))?;
     let tmp = dir.join(format!(".{}.tmp{}", file_name.to_string_lossy(), std::process::id()));
@@ -122,6 +123,37 @@ fn write_file(report: &Report, path: &std::path::Path) -> std::io::Result<()> {
     std::fs::rename(&tmp, path).inspect_err(|_| {
         let _ = std::fs::remove_file(&tmp);
     })
+}
+
+/// The end user's one-click self-test: checklist, one sentence, an HTML report file.
+pub async fn selftest(config: &Config) -> Result<u8, RunError> {
+    let checklist = Checklist::new(std::io::stdout().is_terminal(), Box::new(std::io::stdout()));
+    let stdout = std::io::stdout();
+    ignore_broken_pipe(writeln!(stdout.lock(), "Checking your network connection…"))?;
+    let report = collect(config, &|event| checklist.update(&event)).await?;
+    let path = match &config.output {
+        Some(path) => path.clone(),
+        None => std::path::PathBuf::from(default_report_name(&report)),
+    };
+    let shown = path.display().to_string();
+    write_file(&report, &path).map_err(|source| RunError::Output { path: shown.clone(), source })?;
+    let mut out = stdout.lock();
+    ignore_broken_pipe(writeln!(out, "\n{}", render::sentence(&report)))?;
+    ignore_broken_pipe(writeln!(out, "Report for IT: {shown}"))?;
+    Ok(report.diagnosis.status.exit_code())
+}
+
+/// `nettriage-<hostname>-<UTC timestamp>.html`, safe as a file name.
+pub fn default_report_name(report: &Report) -> String {
+    let host: String = report
+        .host
+        .hostname
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .take(64)
+        .collect();
+    let stamp: String = report.started_at.chars().filter(|c| c.is_ascii_digit() || *c == 'T').take(15).collect();
+    format!("nettriage-{host}-{stamp}Z.html")
 }
 
 fn ignore_broken_pipe(result: std::io::Result<()>) -> Result<(), RunError> {

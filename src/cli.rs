@@ -32,6 +32,10 @@ pub struct Cli {
 pub enum Command {
     /// Run every check on one interface and diagnose the root cause (the default).
     Run(RunArgs),
+    /// One-click self-test for end users: runs every check with a friendly checklist,
+    /// explains the result in one sentence and writes an HTML report to send to IT
+    /// (nettriage-HOST-TIMESTAMP.html in the current directory, or --output).
+    Selftest(RunArgs),
 }
 
 /// Output formats for the report.
@@ -41,6 +45,10 @@ pub enum FormatArg {
     Table,
     /// The full report as JSON (schema_version "1").
     Json,
+    /// Markdown to paste into a ticket: verdict, a table of layers, details per layer.
+    Markdown,
+    /// One self-contained HTML file: banner, layer ladder, charts, evidence, raw JSON.
+    Html,
 }
 
 /// Options of `nettriage run`.
@@ -65,7 +73,7 @@ pub struct RunArgs {
     pub format: Option<FormatArg>,
 
     /// Also write the full report to FILE; the format follows the extension
-    /// (.json, .txt) [default: no file].
+    /// (.json, .md, .html, .txt) [default: no file].
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
@@ -95,6 +103,11 @@ pub struct RunArgs {
     /// NAKs an address that is wrong for this network. Implies --dhcp-full [default: none].
     #[arg(long, value_name = "IP")]
     pub dhcp_request_ip: Option<std::net::Ipv4Addr>,
+
+    /// Replace MAC addresses, public IP addresses, SSIDs/BSSIDs and the hostname with stable
+    /// placeholders in every output (for reports that leave the organisation).
+    #[arg(long)]
+    pub redact: bool,
 
     /// Colour in the terminal table: auto (only on a terminal), always or never [default: auto].
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]

@@ -51,24 +51,7 @@ fn invalid(what: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { what: what.into(), message: message.into() }
 }
 
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Terminal table.
-    Table,
-    /// JSON report.
-    Json,
-}
-
-impl Format {
-    /// The format implied by a file name's extension: `.txt` is a table, anything else JSON.
-    pub fn for_path(path: &Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-            Some("txt") => Format::Table,
-            _ => Format::Json,
-        }
-    }
-}
+pub use crate::render::Format;
 
 /// A TCP service to probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,6 +285,8 @@ pub struct Config {
     pub output: Option<PathBuf>,
     /// Colour choice for the terminal.
     pub color: ColorArg,
+    /// Replace identifying values with placeholders in every output.
+    pub redact: bool,
     /// Link thresholds.
     pub link: LinkSettings,
     /// DHCP servers that may answer; an offer from any other is `dhcp.unexpected_server`.
@@ -384,6 +369,8 @@ impl Config {
 
         let format = match args.format {
             Some(FormatArg::Json) => Format::Json,
+            Some(FormatArg::Markdown) => Format::Markdown,
+            Some(FormatArg::Html) => Format::Html,
             Some(FormatArg::Table) | None => Format::Table,
         };
 
@@ -395,6 +382,7 @@ impl Config {
             format,
             output: args.output.clone(),
             color: args.color,
+            redact: args.redact,
             link: file.link,
             expected_dhcp_servers: if args.expected_dhcp_servers.is_empty() {
                 file.expected_dhcp_servers
@@ -533,5 +521,9 @@ mod tests {
     fn output_format_follows_extension() {
         assert_eq!(Format::for_path(Path::new("r.json")), Format::Json);
         assert_eq!(Format::for_path(Path::new("r.TXT")), Format::Table);
+        assert_eq!(Format::for_path(Path::new("ticket.md")), Format::Markdown);
+        assert_eq!(Format::for_path(Path::new("r.html")), Format::Html);
+        assert_eq!(Format::for_path(Path::new("r.htm")), Format::Html);
+        assert_eq!(Format::for_path(Path::new("report")), Format::Json);
     }
 }

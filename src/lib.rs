@@ -15,6 +15,7 @@ pub mod config;
 pub mod diagnosis;
 pub mod pcap;
 pub mod platform;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod runner;

@@ -21,9 +21,10 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
-    let args = match cli.command {
-        Some(Command::Run(args)) => args,
-        None => cli.run,
+    let (args, selftest) = match cli.command {
+        Some(Command::Run(args)) => (args, false),
+        Some(Command::Selftest(args)) => (args, true),
+        None => (cli.run, false),
     };
     let config = match Config::from_args(&args) {
         Ok(config) => config,
@@ -39,7 +40,8 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_COULD_NOT_RUN);
         }
     };
-    match runtime.block_on(app::run(&config)) {
+    let result = if selftest { runtime.block_on(app::selftest(&config)) } else { runtime.block_on(app::run(&config)) };
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("nettriage: {e}");

@@ -226,10 +226,25 @@ pub struct Report {
     pub interface: Option<String>,
     /// Whether the run had CAP_NET_RAW and CAP_NET_ADMIN.
     pub privileged: bool,
+    /// Whether MACs, public addresses, SSIDs and the hostname were replaced by placeholders.
+    #[serde(default)]
+    pub redacted: bool,
+    /// The packet capture written during the run (`--capture`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<CaptureInfo>,
     /// The verdict.
     pub diagnosis: Diagnosis,
     /// One entry per check, in layer order.
     pub checks: Vec<CheckResult>,
+}
+
+/// A packet capture written alongside the report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaptureInfo {
+    /// Where the pcap file was written.
+    pub path: String,
+    /// Packets in it.
+    pub packets: u64,
 }
 
 impl Report {

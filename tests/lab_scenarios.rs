@@ -737,3 +737,125 @@ fn hostile_dhcp_replies() {
     let bad: Vec<_> = taken.iter().filter(|(_, verdict, _)| *verdict == "reject").collect();
     assert!(bad.is_empty(), "malformed replies were taken as offers: {bad:?}; probe:\n{}", pretty(probe));
 }
+
+// R1 ------------------------------------------------------------------------
+/// Runs headless Chromium in a namespace with only loopback on `html` and returns the
+/// rendered DOM and Chromium's log. Screenshots go next to the file.
+fn chromium(lab: &mut Lab, html: &std::path::Path, shot: &std::path::Path) -> (String, String) {
+    let ns = lab.isolated_ns("b");
+    let profile = lab.tmp().join("chromium-profile");
+    std::fs::create_dir_all(&profile).unwrap();
+    let url = format!("file://{}", html.display());
+    let profile_arg = format!("--user-data-dir={}", profile.display());
+    let shot_arg = format!("--screenshot={}", shot.display());
+    let flags = [
+        "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+        profile_arg.as_str(),
+    ];
+    let mut dump: Vec<&str> = flags.to_vec();
+    dump.extend(["--dump-dom", url.as_str()]);
+    let out = lab.exec(&ns, &dump);
+    assert!(out.status.success(), "chromium --dump-dom failed: {}", String::from_utf8_lossy(&out.stderr));
+    let mut snap: Vec<&str> = flags.to_vec();
+    snap.extend(["--window-size=1200,1600", shot_arg.as_str(), url.as_str()]);
+    let shot_out = lab.exec(&ns, &snap);
+    assert!(shot_out.status.success() && shot.exists(), "no screenshot: {}", String::from_utf8_lossy(&shot_out.stderr));
+    let log = format!("{}{}", String::from_utf8_lossy(&out.stderr), String::from_utf8_lossy(&shot_out.stderr));
+    (String::from_utf8_lossy(&out.stdout).into_owned(), log)
+}
+
+/// The self-test writes an HTML report that opens in a real browser with no console
+/// errors and no network requests, and whose banner names the root cause.
+#[test]
+fn selftest_html_report_in_chromium() {
+    for (name, fault) in [("healthy", false), ("dns_down", true)] {
+        let mut lab = lab!(&format!("selftest_html_{name}"));
+        if fault {
+            lab.nft(
+                &lab.r,
+                "table inet nt_fault {\n chain input {\n  type filter hook input priority 0;\n  udp dport 53 drop\n  tcp dport 53 drop\n }\n}\n",
+            );
+        }
+        let html = lab.tmp().join("report.html");
+        let html_arg = html.display().to_string();
+        let out = lab.run_nettriage_raw(
+            &[],
+            &["selftest", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--output", &html_arg],
+        );
+        assert_eq!(out.code, if fault { 2 } else { 0 }, "selftest exit code; stdout:\n{}", out.stdout);
+        assert!(out.stdout.contains(&format!("Report for IT: {html_arg}")), "{}", out.stdout);
+        let shot = lab.tmp().join(format!("report-{name}.png"));
+        let (dom, log) = chromium(&mut lab, &html, &shot);
+        let banner_code = dom.split("id=\"root-cause\">").nth(1).map(|r| r[..r.find('<').unwrap()].to_string());
+        if fault {
+            assert_eq!(banner_code.as_deref(), Some("dns.timeout"), "banner:\n{dom}");
+            assert!(dom.contains("class=\"banner broken\""));
+        } else {
+            assert_eq!(banner_code, None);
+            assert!(dom.contains("class=\"banner healthy\""));
+        }
+        // Console errors and blocked loads (the page's CSP refuses any request) show up in
+        // Chromium's log as CONSOLE lines or "Refused to".
+        for bad in ["CONSOLE", "Refused to", "Uncaught"] {
+            assert!(!log.contains(bad), "chromium reported `{bad}`:\n{log}");
+        }
+        // Keep the screenshot as an artefact of the run (target/ is not committed).
+        let keep = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("selftest-{name}.png"));
+        std::fs::copy(&shot, &keep).unwrap();
+    }
+}
+
+// R2 ------------------------------------------------------------------------
+/// The self-test under a real pseudo-terminal (tmux): the live checklist ends with a tick
+/// per layer, the plain sentence and the report path.
+#[test]
+fn selftest_checklist_in_a_terminal() {
+    let lab = lab!("selftest_checklist_in_a_terminal");
+    let html = lab.tmp().join("tty-report.html");
+    let socket = format!("nt{}", std::process::id());
+    let session = "selftest";
+    let command = format!(
+        "ip netns exec {} {} selftest --target {TARGET_OK} --dns-name {WWW_NAME} --output {}; sleep 30",
+        lab.c,
+        lab::nettriage_bin(),
+        html.display()
+    );
+    let tmux = |args: &[&str]| {
+        let mut full = vec!["tmux", "-L", socket.as_str()];
+        full.extend_from_slice(args);
+        lab::run_cmd(&full, std::time::Duration::from_secs(10)).expect("tmux answered")
+    };
+    let started = tmux(&["new-session", "-d", "-s", session, "-x", "110", "-y", "30", &command]);
+    assert!(started.status.success(), "tmux: {}", String::from_utf8_lossy(&started.stderr));
+    let mut screen = String::new();
+    for _ in 0..150 {
+        screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", session]).stdout).into_owned();
+        if screen.contains("Report for IT:") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = tmux(&["kill-server"]);
+    for line in [
+        "✔ Network cable or Wi-Fi connection: OK",
+        "✔ Network address: OK",
+        "✔ Connection to the router: OK",
+        "✔ Finding websites by name: OK",
+        "✔ Reaching the services you need: OK",
+        "Everything works",
+        "Report for IT:",
+    ] {
+        assert!(screen.contains(line), "screen lacks `{line}`:\n{screen}");
+    }
+    assert!(html.exists(), "the report file was written");
+}

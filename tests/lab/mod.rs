@@ -478,6 +478,15 @@ impl Lab {
     /// with `eth0` (address `cidr`, e.g. "198.18.0.66/24") whose veth peer is
     /// enslaved to the router's br0. Returns the namespace name. The
     /// namespace is torn down with the lab.
+    /// A namespace with nothing but loopback, torn down with the lab: a program run there
+    /// (a browser, say) cannot reach any network at all.
+    pub fn isolated_ns(&mut self, role: &str) -> String {
+        let ns = format!("{}-{role}", self.prefix);
+        self.add_ns(&ns);
+        ipn(&ns, &["link", "set", "lo", "up"]);
+        ns
+    }
+
     pub fn add_lan_host(&mut self, role: &str, cidr: &str) -> String {
         let ns = format!("{}-{role}", self.prefix);
         let peer = format!("lan-{role}");
@@ -946,8 +955,21 @@ pub fn pretty(v: &Value) -> String {
 /// Contract checks every report must pass, whatever the scenario:
 /// schema_version "1", known check ids/statuses, and exit code ↔
 /// diagnosis.status ↔ root_cause consistency.
+/// The published schema, docs/report.schema.json, compiled once per test process.
+fn report_schema() -> &'static jsonschema::Validator {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let schema: Value =
+            serde_json::from_str(include_str!("../../docs/report.schema.json")).expect("schema is JSON");
+        jsonschema::draft202012::new(&schema).expect("docs/report.schema.json compiles")
+    })
+}
+
 pub fn assert_report_contract(code: i32, report: &Value) {
     let ctx = || format!("exit code {code}, report:\n{}", pretty(report));
+    let errors: Vec<String> =
+        report_schema().iter_errors(report).map(|e| format!("{}: {e}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "report does not match docs/report.schema.json: {errors:#?}; {}", ctx());
     assert_eq!(report["schema_version"], "1", "schema_version; {}", ctx());
     assert!(report["checks"].is_array(), "checks must be an array; {}", ctx());
     for c in report["checks"].as_array().unwrap() {

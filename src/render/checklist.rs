@@ -1,0 +1,141 @@
+//! The end user's live checklist for `nettriage selftest`: one plain-language line per
+//! layer, a spinner while it runs, a tick or a cross when done. On a terminal it is drawn
+//! with indicatif; otherwise each line is printed once, when its check finishes.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::report::{CheckId, CheckResult, CheckStatus};
+use crate::runner::Progress;
+
+/// What an end user calls each layer.
+pub fn label(id: CheckId) -> &'static str {
+    match id {
+        CheckId::Link => "Network cable or Wi-Fi connection",
+        CheckId::Wifi => "Wi-Fi signal",
+        CheckId::Dhcp => "Network address",
+        CheckId::Gateway => "Connection to the router",
+        CheckId::Dns => "Finding websites by name",
+        CheckId::Ports => "Reaching the services you need",
+    }
+}
+
+/// The tick or cross and the words for a finished check.
+pub fn outcome(result: &CheckResult) -> (&'static str, &'static str) {
+    match result.status {
+        CheckStatus::Pass => ("✔", "OK"),
+        CheckStatus::Warn => ("!", "works, with a problem"),
+        CheckStatus::Fail => ("✘", "not working"),
+        CheckStatus::Skipped if result.blocked_by.is_some() => ("–", "not checked (an earlier step failed)"),
+        CheckStatus::Skipped => ("–", "not checked"),
+        CheckStatus::Error => ("?", "could not be checked"),
+    }
+}
+
+/// One finished line, as printed without a terminal.
+pub fn line(result: &CheckResult) -> String {
+    let (mark, words) = outcome(result);
+    format!("{mark} {}: {words}", label(result.id))
+}
+
+/// The live checklist.
+pub struct Checklist {
+    live: Option<(MultiProgress, BTreeMap<CheckId, ProgressBar>)>,
+    plain: Mutex<Box<dyn Write + Send>>,
+}
+
+impl Checklist {
+    /// A checklist drawn live on the terminal when `live`, else printed line by line to
+    /// `plain`.
+    pub fn new(live: bool, plain: Box<dyn Write + Send>) -> Checklist {
+        let live = live.then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
+            let style = ProgressStyle::with_template("{spinner} {msg}")
+                .expect("valid template")
+                .tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✔"]);
+            let bars = CheckId::ALL
+                .iter()
+                .map(|&id| {
+                    let bar = multi.add(ProgressBar::new_spinner());
+                    bar.set_style(style.clone());
+                    bar.set_message(format!("{}: waiting", label(id)));
+                    (id, bar)
+                })
+                .collect();
+            (multi, bars)
+        });
+        Checklist { live, plain: Mutex::new(plain) }
+    }
+
+    /// Records a progress event.
+    pub fn update(&self, event: &Progress) {
+        match (&self.live, event) {
+            (Some((_, bars)), Progress::Started(id)) => {
+                if let Some(bar) = bars.get(id) {
+                    bar.set_message(format!("{}: checking…", label(*id)));
+                    bar.enable_steady_tick(Duration::from_millis(100));
+                }
+            }
+            (Some((_, bars)), Progress::Finished(result)) => {
+                if let Some(bar) = bars.get(&result.id) {
+                    bar.set_style(ProgressStyle::with_template("{msg}").expect("valid template"));
+                    bar.finish_with_message(line(result));
+                }
+            }
+            (None, Progress::Finished(result)) => {
+                if let Ok(mut out) = self.plain.lock() {
+                    let _ = writeln!(out, "{}", line(result));
+                }
+            }
+            (None, Progress::Started(_)) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(status: CheckStatus, blocked_by: Option<CheckId>) -> CheckResult {
+        CheckResult {
+            id: CheckId::Dns,
+            status,
+            duration_ms: 1,
+            blocked_by,
+            reason: None,
+            findings: vec![],
+            evidence: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn plain_lines_use_plain_words() {
+        assert_eq!(line(&result(CheckStatus::Pass, None)), "✔ Finding websites by name: OK");
+        assert_eq!(line(&result(CheckStatus::Fail, None)), "✘ Finding websites by name: not working");
+        assert!(line(&result(CheckStatus::Skipped, Some(CheckId::Link))).contains("an earlier step failed"));
+    }
+
+    #[test]
+    fn without_a_terminal_each_finished_check_is_one_line() {
+        #[derive(Clone, Default)]
+        struct Buf(std::sync::Arc<Mutex<Vec<u8>>>);
+        impl Write for Buf {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let buf = Buf::default();
+        let list = Checklist::new(false, Box::new(buf.clone()));
+        list.update(&Progress::Started(CheckId::Dns));
+        list.update(&Progress::Finished(result(CheckStatus::Pass, None)));
+        assert_eq!(String::from_utf8(buf.0.lock().unwrap().clone()).unwrap(), "✔ Finding websites by name: OK\n");
+    }
+}

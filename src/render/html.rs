@@ -1,0 +1,246 @@
+//! One self-contained HTML report: verdict banner, layer ladder coloured by status,
+//! per-layer evidence, inline SVG charts of the ping RTTs and DNS latencies, and the raw
+//! JSON embedded for machines. No external assets, no scripts: a Content-Security-Policy
+//! of `default-src 'none'` makes any accidental network request fail loudly.
+
+use std::fmt::Write as _;
+use std::io::Write;
+
+use serde_json::Value;
+
+use crate::report::{CheckId, CheckStatus, Report, RunStatus, Severity};
+
+/// The id of the `<script type="application/json">` element holding the raw report.
+pub const JSON_ELEMENT_ID: &str = "nettriage-report";
+
+/// Escapes text for HTML element content and attribute values.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn status_class(status: CheckStatus) -> &'static str {
+    status.as_str()
+}
+
+fn run_class(status: RunStatus) -> &'static str {
+    status.as_str()
+}
+
+const STYLE: &str = "
+body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1d2330;background:#f5f6f8}
+main{max-width:960px;margin:0 auto;padding:1.5rem}
+.banner{padding:1.2rem 1.5rem;border-radius:10px;color:#fff;margin-bottom:1rem}
+.banner h1{margin:0 0 .4rem;font-size:1.6rem}.banner p{margin:.2rem 0;font-size:1.1rem}
+.banner.healthy{background:#1e8a4c}.banner.degraded{background:#b7791f}.banner.broken{background:#c0392b}
+.meta{color:#555;font-size:.9rem;margin-bottom:1rem}
+ol.ladder{list-style:none;padding:0;margin:0 0 1.5rem}
+ol.ladder li{display:flex;gap:1rem;align-items:center;background:#fff;border-left:8px solid #999;
+ border-radius:6px;padding:.6rem 1rem;margin:.35rem 0}
+ol.ladder li .name{font-weight:600;min-width:11rem}ol.ladder li .st{min-width:5rem;text-transform:uppercase;font-size:.85rem}
+li.pass{border-color:#1e8a4c!important}li.warn{border-color:#d69e2e!important}li.fail{border-color:#c0392b!important}
+li.skipped{border-color:#a0aec0!important;color:#666}li.error{border-color:#805ad5!important}
+section{background:#fff;border-radius:8px;padding:1rem 1.2rem;margin:1rem 0}
+h2{font-size:1.2rem;margin-top:0}code,pre{font-family:ui-monospace,monospace;font-size:.85rem}
+pre{background:#f0f2f5;padding:.8rem;border-radius:6px;overflow-x:auto}
+.finding.fail{color:#c0392b}.finding.warn{color:#975a16}
+svg text{font-family:system-ui,sans-serif;font-size:11px;fill:#333}
+";
+
+/// Writes the report as one HTML document.
+pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
+    let mut h = String::with_capacity(32 * 1024);
+    let d = &report.diagnosis;
+    let title = format!("nettriage: {} on {}", d.status.as_str(), report.host.hostname);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+         <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
+         <title>{}</title><style>{STYLE}</style></head><body><main>\n",
+        escape(&title)
+    );
+
+    // Banner: the verdict and the one sentence, root cause code for the technician.
+    let _ = write!(
+        h,
+        "<div class=\"banner {}\" id=\"verdict\"><h1>{}</h1><p>{}</p>",
+        run_class(d.status),
+        escape(&d.status.as_str().to_uppercase()),
+        escape(&super::sentence(report))
+    );
+    if let Some(rc) = &d.root_cause {
+        let _ = write!(h, "<p>Root cause: <code id=\"root-cause\">{}</code> ({} layer)</p>", rc.code, rc.layer);
+    }
+    h.push_str("</div>\n");
+    let _ = writeln!(
+        h,
+        "<div class=\"meta\">Host <b>{}</b>, interface <b>{}</b>, started {}, took {} ms, nettriage {}{}.</div>",
+        escape(&report.host.hostname),
+        escape(report.interface.as_deref().unwrap_or("none")),
+        escape(&report.started_at),
+        report.duration_ms,
+        escape(&report.tool.version),
+        if report.redacted { ", redacted" } else { "" }
+    );
+
+    // The layer ladder.
+    h.push_str("<ol class=\"ladder\">\n");
+    for c in &report.checks {
+        let _ = writeln!(
+            h,
+            "<li class=\"{}\"><span class=\"name\">{}</span><span class=\"st\">{}</span><span>{}</span></li>",
+            status_class(c.status),
+            escape(c.id.title()),
+            c.status.as_str(),
+            escape(&super::details(c))
+        );
+    }
+    h.push_str("</ol>\n");
+
+    if let Some(rc) = &d.root_cause {
+        let _ = write!(h, "<section><h2>What to do</h2><p>{}</p><ol>", escape(&rc.summary));
+        for step in &rc.next_steps {
+            let _ = write!(h, "<li>{}</li>", escape(step));
+        }
+        h.push_str("</ol></section>\n");
+    }
+    if !d.findings.is_empty() {
+        h.push_str("<section><h2>Findings</h2><ul>");
+        for f in &d.findings {
+            let sev = if f.severity == Severity::Fail { "fail" } else { "warn" };
+            let _ = write!(
+                h,
+                "<li class=\"finding {sev}\"><b>{}</b> <code>{}</code>: {}</li>",
+                sev.to_uppercase(),
+                f.code,
+                escape(&f.message)
+            );
+        }
+        h.push_str("</ul></section>\n");
+    }
+
+    let charts = charts(report);
+    if !charts.is_empty() {
+        let _ = writeln!(h, "<section><h2>Latency</h2>{charts}</section>");
+    }
+
+    for c in &report.checks {
+        let _ = write!(h, "<section id=\"check-{}\"><h2>{} ({})</h2>", c.id, escape(c.id.title()), c.status.as_str());
+        if let Some(reason) = &c.reason {
+            let _ = write!(h, "<p>{}</p>", escape(reason));
+        }
+        if !c.evidence.is_null() {
+            let json = serde_json::to_string_pretty(&c.evidence).unwrap_or_default();
+            let _ = write!(h, "<details><summary>Evidence</summary><pre>{}</pre></details>", escape(&json));
+        }
+        h.push_str("</section>\n");
+    }
+
+    // The raw report for machines; `</` is escaped so the JSON cannot close the element.
+    let raw = serde_json::to_string(report).map_err(std::io::Error::other)?.replace("</", "<\\/");
+    let _ =
+        write!(h, "<script type=\"application/json\" id=\"{JSON_ELEMENT_ID}\">{raw}</script>\n</main></body></html>\n");
+    out.write_all(h.as_bytes())
+}
+
+/// The RTT and DNS latency charts, as inline SVG (empty when there is nothing to plot).
+fn charts(report: &Report) -> String {
+    let mut out = String::new();
+    if let Some(gw) = report.check(CheckId::Gateway) {
+        for g in gw.evidence["gateways"].as_array().into_iter().flatten() {
+            let bars: Vec<(String, Option<f64>)> = g["ping"]["rtts_ms"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .map(|(i, v)| (format!("#{}", i + 1), v.as_f64()))
+                .collect();
+            if !bars.is_empty() {
+                let title = format!("Ping RTT to gateway {}", g["address"].as_str().unwrap_or("?"));
+                out.push_str(&bar_chart(&title, &bars));
+            }
+        }
+    }
+    if let Some(dns) = report.check(CheckId::Dns) {
+        let bars: Vec<(String, Option<f64>)> = dns.evidence["servers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|s| {
+                let server = s["server"].as_str().unwrap_or("?").to_string();
+                s["queries"].as_array().into_iter().flatten().map(move |q: &Value| {
+                    let label = format!("{server} {}", q["record_type"].as_str().unwrap_or(""));
+                    (label, q["ms"].as_f64())
+                })
+            })
+            .collect();
+        if !bars.is_empty() {
+            out.push_str(&bar_chart("DNS answer time per query", &bars));
+        }
+    }
+    out
+}
+
+/// A horizontal bar chart; `None` values are drawn as "lost".
+pub fn bar_chart(title: &str, bars: &[(String, Option<f64>)]) -> String {
+    let max = bars.iter().filter_map(|(_, v)| *v).fold(0.0_f64, f64::max).max(0.001);
+    let row = 18;
+    let label_w = 170;
+    let plot_w = 520;
+    let height = 24 + row * bars.len();
+    let mut s = format!(
+        "<figure><svg role=\"img\" aria-label=\"{t}\" width=\"{w}\" height=\"{height}\" viewBox=\"0 0 {w} {height}\">\
+         <text x=\"0\" y=\"14\" font-weight=\"bold\">{t}</text>",
+        t = escape(title),
+        w = label_w + plot_w + 80,
+    );
+    for (i, (label, value)) in bars.iter().enumerate() {
+        let y = 22 + i * row;
+        let _ = write!(s, "<text x=\"0\" y=\"{}\">{}</text>", y + 12, escape(label));
+        match value {
+            Some(v) => {
+                let w = ((v / max) * plot_w as f64).max(1.0);
+                let _ = write!(
+                    s,
+                    "<rect x=\"{label_w}\" y=\"{y}\" width=\"{w:.1}\" height=\"{}\" fill=\"#3b82c4\"/>\
+                     <text x=\"{}\" y=\"{}\">{v:.2} ms</text>",
+                    row - 4,
+                    label_w as f64 + w + 4.0,
+                    y + 12
+                );
+            }
+            None => {
+                let _ = write!(s, "<text x=\"{label_w}\" y=\"{}\" fill=\"#c0392b\">lost</text>", y + 12);
+            }
+        }
+    }
+    s.push_str("</svg></figure>");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+
+    #[test]
+    fn chart_draws_lost_probes() {
+        let svg = bar_chart("t", &[("#1".into(), Some(1.5)), ("#2".into(), None)]);
+        assert!(svg.contains("1.50 ms") && svg.contains("lost") && svg.starts_with("<figure><svg"));
+    }
+}

@@ -1,0 +1,121 @@
+//! Markdown for tickets (Jira, ServiceNow, Zendesk): a verdict line, a table of layers, the
+//! root cause with next steps, the findings, then each layer's evidence.
+
+use std::io::Write;
+
+use crate::report::{CheckStatus, Report, Severity};
+
+/// Escapes text for a Markdown table cell or inline text.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '|' | '\\' | '`' | '*' | '_' | '<' | '>' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+fn mark(status: CheckStatus) -> &'static str {
+    match status {
+        CheckStatus::Pass => "✅ pass",
+        CheckStatus::Warn => "⚠️ warn",
+        CheckStatus::Fail => "❌ fail",
+        CheckStatus::Skipped => "⏭️ skipped",
+        CheckStatus::Error => "❗ error",
+    }
+}
+
+/// Writes the report as Markdown.
+pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
+    let d = &report.diagnosis;
+    let verdict = d.status.as_str().to_uppercase();
+    match &d.root_cause {
+        Some(rc) => writeln!(out, "## nettriage: {verdict} (root cause `{}`)", rc.code)?,
+        None => writeln!(out, "## nettriage: {verdict}")?,
+    }
+    writeln!(out)?;
+    writeln!(out, "**{}**", escape(&super::sentence(report)))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Host `{}`, interface `{}`, started {}, took {} ms, nettriage {}{}.",
+        escape(&report.host.hostname),
+        escape(report.interface.as_deref().unwrap_or("none")),
+        report.started_at,
+        report.duration_ms,
+        report.tool.version,
+        if report.redacted { ", redacted" } else { "" }
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| Layer | Status | Time | Details |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for check in &report.checks {
+        writeln!(
+            out,
+            "| {} | {} | {} ms | {} |",
+            check.id.title(),
+            mark(check.status),
+            check.duration_ms,
+            escape(&super::details(check))
+        )?;
+    }
+    if let Some(rc) = &d.root_cause {
+        writeln!(out)?;
+        writeln!(out, "### Root cause: `{}` ({} layer)", rc.code, rc.layer)?;
+        writeln!(out)?;
+        writeln!(out, "{}", escape(&rc.summary))?;
+        writeln!(out)?;
+        writeln!(out, "Next steps:")?;
+        writeln!(out)?;
+        for (i, step) in rc.next_steps.iter().enumerate() {
+            writeln!(out, "{}. {}", i + 1, escape(step))?;
+        }
+    }
+    if !d.findings.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Findings")?;
+        writeln!(out)?;
+        for f in &d.findings {
+            let sev = match f.severity {
+                Severity::Fail => "FAIL",
+                Severity::Warn => "WARN",
+            };
+            writeln!(out, "- **{sev}** `{}` ({}): {}", f.code, f.layer, escape(&f.message))?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "### Details per layer")?;
+    for check in &report.checks {
+        writeln!(out)?;
+        writeln!(out, "#### {} ({})", check.id.title(), check.status.as_str())?;
+        writeln!(out)?;
+        if let Some(reason) = &check.reason {
+            writeln!(out, "{}", escape(reason))?;
+            writeln!(out)?;
+        }
+        if !check.evidence.is_null() {
+            let json = serde_json::to_string_pretty(&check.evidence).map_err(std::io::Error::other)?;
+            // A fence longer than any backtick run inside keeps the block closed.
+            writeln!(out, "````json\n{}\n````", json.replace("````", "` ` ` `"))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_keeps_table_cells_intact() {
+        assert_eq!(escape("a|b"), "a\\|b");
+        assert_eq!(escape("x\ny"), "x y");
+        assert_eq!(escape("<script>"), "\\<script\\>");
+    }
+}

@@ -1,0 +1,1071 @@
+//! The published JSON Schema of the report, `docs/report.schema.json`, against what the
+//! code writes and what the docs show.
+//!
+//! Runs without root and without network: reports are built from the library's own types
+//! (evidence structs judged by the checks' pure `judge` functions, results diagnosed by
+//! `nettriage::diagnosis::diagnose`) and serialised with serde_json, exactly as a run
+//! serialises them; nothing is probed. Also validated: the ```json examples in
+//! `docs/report.md`, and reports that must be rejected.
+//!
+//! `report_validator`, `schema_errors` and `assert_matches_schema` below are
+//! self-contained so the namespace lab (`tests/lab/mod.rs`) can copy them and validate the
+//! real binary's reports too.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use nettriage::check::dhcp::{CurrentConfig, DhcpEvidence, DuplicateCheck, FullExchange, Probe};
+use nettriage::check::dns::{DnsEvidence, QueryOutcome, QueryResult, ServerResult};
+use nettriage::check::gateway::{ArpResult, GatewayEvidence, GatewayProbe, PingStats};
+use nettriage::check::link::LinkEvidence;
+use nettriage::check::ports::{PortOutcome, PortResult, PortsEvidence};
+use nettriage::check::{self, evidence};
+use nettriage::config::{DhcpSettings, DnsSettings, GatewaySettings, LinkSettings};
+use nettriage::diagnosis::diagnose;
+use nettriage::platform::dhcp::DhcpReply;
+use nettriage::platform::lease::{Lease, LeaseClient};
+use nettriage::platform::netlink::{Counters, IfAddr, Interface, Route};
+use nettriage::report::{
+    CheckId, CheckResult, CheckStatus, Code, Finding, Report, RunStatus, SCHEMA_VERSION, Severity,
+};
+use nettriage::types::MacAddr;
+use serde_json::{Value, json};
+
+// ---------------------------------------------------------------------------------------
+// Helpers to copy into other tests (they need only jsonschema and serde_json).
+// ---------------------------------------------------------------------------------------
+
+/// Where the published schema lives.
+const SCHEMA_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.schema.json");
+
+/// The published schema as JSON.
+fn schema_json() -> Value {
+    let text = std::fs::read_to_string(SCHEMA_PATH).unwrap_or_else(|e| panic!("cannot read {SCHEMA_PATH}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{SCHEMA_PATH} is not JSON: {e}"))
+}
+
+/// The compiled report schema (JSON Schema draft 2020-12), built once per test binary.
+fn report_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        jsonschema::draft202012::new(&schema_json()).unwrap_or_else(|e| panic!("{SCHEMA_PATH} does not compile: {e}"))
+    })
+}
+
+/// Every violation of `validator` in `instance`, as `instance path: message` (empty when
+/// valid). A failed `anyOf` (how the schema spells "null or this object") is replaced by
+/// the errors inside the branch the value's type selected, so the path names the bad field.
+fn schema_errors(validator: &jsonschema::Validator, instance: &Value) -> Vec<String> {
+    fn collect(error: &jsonschema::ValidationError<'_>, out: &mut Vec<String>) {
+        if let jsonschema::error::ValidationErrorKind::AnyOf { context } = error.kind() {
+            let deeper: Vec<_> = context
+                .iter()
+                .flatten()
+                .filter(|sub| {
+                    sub.instance_path() != error.instance_path()
+                        || !matches!(sub.kind(), jsonschema::error::ValidationErrorKind::Type { .. })
+                })
+                .collect();
+            if !deeper.is_empty() {
+                deeper.into_iter().for_each(|sub| collect(sub, out));
+                return;
+            }
+        }
+        out.push(format!("{}: {error}", error.instance_path()));
+    }
+    let mut out = Vec::new();
+    validator.iter_errors(instance).for_each(|e| collect(&e, &mut out));
+    out
+}
+
+/// Panics, listing every violation and the report, unless `report` (a whole report as
+/// written by `nettriage run --format json`) matches `docs/report.schema.json`.
+fn assert_matches_schema(report: &Value) {
+    let errors = schema_errors(report_validator(), report);
+    assert!(
+        errors.is_empty(),
+        "report does not match docs/report.schema.json:\n  {}\nreport:\n{}",
+        errors.join("\n  "),
+        serde_json::to_string_pretty(report).unwrap_or_default()
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Reports built from the library's types.
+// ---------------------------------------------------------------------------------------
+
+fn ip4(text: &str) -> Ipv4Addr {
+    text.parse().expect("test IPv4 address")
+}
+
+fn mac(last: u8) -> MacAddr {
+    MacAddr([0x02, 0, 0, 0, 0, last])
+}
+
+/// The start of a run, as the runner reports it.
+const STARTED_AT: &str = "2026-11-24T06:48:44.851Z";
+
+/// A check that ran, as the runner's `from_outcome` makes it.
+fn ran(id: CheckId, findings: Vec<Finding>, evidence: Value) -> CheckResult {
+    CheckResult {
+        id,
+        status: check::status_of(&findings),
+        duration_ms: 7,
+        blocked_by: None,
+        reason: None,
+        findings,
+        evidence,
+    }
+}
+
+/// A check that skipped itself (not applicable, or blocked by data from an earlier check).
+fn skipped(id: CheckId, reason: &str, blocked_by: Option<CheckId>, evidence: Value) -> CheckResult {
+    CheckResult {
+        id,
+        status: CheckStatus::Skipped,
+        duration_ms: 0,
+        blocked_by,
+        reason: Some(reason.into()),
+        findings: vec![],
+        evidence,
+    }
+}
+
+/// A check the runner did not start because `by` failed.
+fn blocked(id: CheckId, by: CheckId) -> CheckResult {
+    let reason = format!("blocked by {by}: that layer failed, so this one cannot be tested");
+    skipped(id, &reason, Some(by), Value::Null)
+}
+
+/// A check that could not run, as the runner's `errored` makes it.
+fn errored(id: CheckId, code: Code, reason: &str) -> CheckResult {
+    let finding = Finding { code, severity: Severity::Warn, layer: id, message: reason.into() };
+    CheckResult {
+        id,
+        status: CheckStatus::Error,
+        duration_ms: 2_000,
+        blocked_by: None,
+        reason: Some(reason.into()),
+        findings: vec![finding],
+        evidence: Value::Null,
+    }
+}
+
+/// A whole report around `checks`, diagnosed by the library and serialised through
+/// [`Report`] (so fields the model adds, and their defaults, show up as in a real run).
+fn report(interface: Option<&str>, checks: Vec<CheckResult>) -> Report {
+    assert_eq!(checks.iter().map(|c| c.id).collect::<Vec<_>>(), CheckId::ALL, "one result per check, in order");
+    let diagnosis = diagnose(&checks);
+    serde_json::from_value(json!({
+        "schema_version": SCHEMA_VERSION,
+        "tool": { "name": "nettriage", "version": env!("CARGO_PKG_VERSION") },
+        "started_at": STARTED_AT,
+        "duration_ms": 425,
+        "host": { "hostname": "vm" },
+        "interface": interface,
+        "privileged": true,
+        "diagnosis": diagnosis,
+        "checks": checks,
+    }))
+    .expect("the header deserialises into a Report")
+}
+
+fn to_json(report: &Report) -> Value {
+    serde_json::to_value(report).expect("a report serialises")
+}
+
+fn addr(ip: &str, prefix_len: u8, scope: &str, dynamic: bool, valid: Option<u32>) -> IfAddr {
+    IfAddr {
+        address: ip.parse().expect("test address"),
+        prefix_len,
+        scope: scope.into(),
+        dynamic,
+        tentative: false,
+        dad_failed: false,
+        valid_lft_s: valid,
+        preferred_lft_s: valid,
+    }
+}
+
+fn eth0(carrier: bool) -> Interface {
+    Interface {
+        index: 2,
+        name: "eth0".into(),
+        link_type: "ether".into(),
+        mac: Some(MacAddr([0x46, 0x82, 0x98, 0x96, 0xa8, 0x67])),
+        mtu: Some(1500),
+        admin_up: true,
+        lower_up: carrier,
+        carrier: Some(carrier),
+        oper_state: if carrier { "up" } else { "down" }.into(),
+        carrier_changes: Some(2),
+        counters: Some(Counters {
+            rx_packets: 43,
+            tx_packets: 34,
+            rx_errors: 0,
+            tx_errors: 0,
+            rx_dropped: 0,
+            tx_dropped: 0,
+            rx_crc_errors: 0,
+        }),
+        addresses: vec![
+            addr("198.18.0.10", 24, "global", true, Some(3000)),
+            addr("fe80::4482:98ff:fe96:a867", 64, "link", false, None),
+        ],
+    }
+}
+
+fn link_check(interface: Option<Interface>) -> CheckResult {
+    let selected_by = if interface.is_some() { "default_route" } else { "none" };
+    let ev = LinkEvidence { interface, speed_mbps: Some(10_000), duplex: Some("full".into()), selected_by };
+    ran(CheckId::Link, check::link::judge(&ev, &LinkSettings::default()), evidence(&ev))
+}
+
+fn wired_wifi_check() -> CheckResult {
+    skipped(CheckId::Wifi, "not a wireless interface", None, json!({ "wireless": false }))
+}
+
+fn offer(server: &str, last: u8, ms: f64) -> DhcpReply {
+    DhcpReply {
+        kind: "offer",
+        server: ip4(server),
+        server_mac: mac(last),
+        address: ip4("198.18.0.150"),
+        subnet_mask: Some(ip4("255.255.255.0")),
+        routers: vec![ip4(server)],
+        dns: vec![ip4(server)],
+        domain: Some("site.test".into()),
+        lease_time_s: Some(3600),
+        renew_s: Some(1800),
+        rebind_s: Some(3150),
+        relay: None,
+        relay_agent_info: false,
+        message: None,
+        ms,
+    }
+}
+
+fn lease() -> Lease {
+    Lease {
+        client: LeaseClient::Networkd,
+        source: "/run/systemd/netif/leases/2".into(),
+        address: Some(ip4("198.18.0.10")),
+        subnet_mask: Some(ip4("255.255.255.0")),
+        server: Some(ip4("198.18.0.1")),
+        routers: vec![ip4("198.18.0.1")],
+        dns: vec![ip4("198.18.0.1")],
+        domain: None,
+        lease_time_s: Some(3600),
+        renew_s: None,
+        rebind_s: None,
+        expires_unix: Some(1_795_000_000),
+    }
+}
+
+/// The dhcp evidence of a probe that ran and got `offers`, with an optional full exchange.
+fn dhcp_ran(offers: Vec<DhcpReply>, full: Option<FullExchange>) -> DhcpEvidence {
+    let usable = Some(ip4("198.18.0.10"));
+    DhcpEvidence {
+        ipv4: vec![addr("198.18.0.10", 24, "global", true, Some(3000))],
+        usable_ipv4: usable,
+        leases: vec![lease()],
+        current: CurrentConfig {
+            routers: vec![ip4("198.18.0.1")],
+            dns: vec![ip4("198.18.0.1")],
+            subnet_mask: Some(ip4("255.255.255.0")),
+        },
+        probe: Probe {
+            status: "ran",
+            reason: None,
+            mac: Some(mac(0x10)),
+            xid: Some(0xdead_beef),
+            first_offer_ms: offers.first().map(|o| o.ms),
+            offers,
+            dropped: 0,
+        },
+        full,
+        duplicate_check: DuplicateCheck { status: "ran", address: usable, conflict_mac: None, reason: None },
+    }
+}
+
+/// The dhcp evidence when the probe did not run (no privilege, or no carrier).
+fn dhcp_not_run(reason: &str) -> DhcpEvidence {
+    let mut ev = dhcp_ran(vec![], None);
+    ev.probe = Probe {
+        status: "not_run",
+        reason: Some(reason.into()),
+        mac: None,
+        xid: None,
+        offers: vec![],
+        dropped: 0,
+        first_offer_ms: None,
+    };
+    ev.duplicate_check =
+        DuplicateCheck { status: "not_run", address: ev.usable_ipv4, conflict_mac: None, reason: Some(reason.into()) };
+    ev
+}
+
+fn dhcp_check(ev: &DhcpEvidence, expected: &[Ipv4Addr]) -> CheckResult {
+    ran(CheckId::Dhcp, check::dhcp::judge("eth0", ev, &DhcpSettings::default(), expected), evidence(ev))
+}
+
+/// The dhcp check without CAP_NET_RAW: lease state only, plus the warning `run` adds.
+fn dhcp_without_privilege() -> CheckResult {
+    let ev = dhcp_not_run("needs CAP_NET_RAW: lease state only");
+    let mut findings = check::dhcp::judge("eth0", &ev, &DhcpSettings::default(), &[]);
+    findings.push(check::finding(
+        CheckId::Dhcp,
+        Code::ToolNoPrivilege,
+        Severity::Warn,
+        "the DHCP and duplicate-address probes need CAP_NET_RAW; only the lease state was checked",
+    ));
+    ran(CheckId::Dhcp, findings, evidence(&ev))
+}
+
+fn default_route() -> Route {
+    Route {
+        dst: None,
+        dst_len: 0,
+        gateway: Some(IpAddr::V4(ip4("198.18.0.1"))),
+        oif: Some(2),
+        metric: Some(100),
+        ipv6: false,
+    }
+}
+
+fn ms(v: f64) -> Option<Duration> {
+    Some(Duration::from_secs_f64(v / 1000.0))
+}
+
+/// A gateway answering ARP, with this echo series (`None` = a lost probe).
+fn gateway_check(rtts: &[Option<Duration>]) -> CheckResult {
+    let ev = GatewayEvidence {
+        default_routes: vec![default_route()],
+        gateways: vec![GatewayProbe {
+            address: ip4("198.18.0.1"),
+            arp: ArpResult { status: "answered", mac: Some(mac(1)), rtt_ms: Some(0.057), requests_sent: 1 },
+            ping: Some(PingStats::from_rtts(rtts)),
+        }],
+    };
+    ran(CheckId::Gateway, check::gateway::judge("eth0", &ev, &GatewaySettings::default()), evidence(&ev))
+}
+
+fn query(name: &str, record_type: &str, outcome: QueryOutcome, answers: &[&str], ms: Option<f64>) -> QueryResult {
+    let responded = ms.is_some();
+    QueryResult {
+        name: name.into(),
+        record_type: record_type.into(),
+        outcome,
+        rcode: responded
+            .then(|| if outcome == QueryOutcome::Nxdomain { "Non-Existent Domain" } else { "No Error" }.into()),
+        answers: answers.iter().map(|a| a.parse().expect("test answer")).collect(),
+        ms,
+        attempts: if outcome == QueryOutcome::Timeout { 2 } else { 1 },
+        cache_buster: name.starts_with("nt-"),
+        error: None,
+    }
+}
+
+fn healthy_server(ip: &str) -> ServerResult {
+    ServerResult {
+        server: ip.parse().expect("test server"),
+        verdict: "ok".into(),
+        avg_ms: Some(0.357),
+        queries: vec![
+            query("www.site.test", "A", QueryOutcome::Answer, &["198.18.1.2"], Some(0.374)),
+            query("www.site.test", "AAAA", QueryOutcome::NoData, &[], Some(0.353)),
+            query("nt-rtasbvko.site.test", "A", QueryOutcome::Nxdomain, &[], Some(0.343)),
+        ],
+    }
+}
+
+fn dead_server(ip: &str) -> ServerResult {
+    ServerResult {
+        server: ip.parse().expect("test server"),
+        verdict: Code::DnsTimeout.as_str().into(),
+        avg_ms: None,
+        queries: vec![
+            query("www.site.test", "A", QueryOutcome::Timeout, &[], None),
+            query("www.site.test", "AAAA", QueryOutcome::Timeout, &[], None),
+            query("nt-rtasbvko.site.test", "A", QueryOutcome::Timeout, &[], None),
+        ],
+    }
+}
+
+fn dns_check(servers: Vec<ServerResult>) -> CheckResult {
+    let ev = DnsEvidence {
+        source: "/etc/resolv.conf".into(),
+        stub: None,
+        names: vec!["www.site.test".into()],
+        cache_buster: "nt-rtasbvko.site.test".into(),
+        servers,
+    };
+    ran(CheckId::Dns, check::dns::judge(&ev, &DnsSettings::default()), evidence(&ev))
+}
+
+fn port(target: &str, outcome: PortOutcome, ms: Option<f64>, error: Option<&str>) -> PortResult {
+    let address: Option<SocketAddr> =
+        (outcome != PortOutcome::Unresolved).then(|| target.parse().expect("test target"));
+    PortResult { target: target.into(), address, outcome, ms, error: error.map(Into::into) }
+}
+
+fn ports_check(targets: Vec<PortResult>) -> CheckResult {
+    let ev = PortsEvidence { targets };
+    ran(CheckId::Ports, check::ports::judge(&ev), evidence(&ev))
+}
+
+/// Everything fine: the lab's healthy run.
+fn healthy() -> Report {
+    report(
+        Some("eth0"),
+        vec![
+            link_check(Some(eth0(true))),
+            wired_wifi_check(),
+            dhcp_check(&dhcp_ran(vec![offer("198.18.0.1", 1, 2.1)], None), &[]),
+            gateway_check(&[ms(0.032), ms(0.059), ms(0.059), ms(0.055), ms(0.07)]),
+            dns_check(vec![healthy_server("198.18.0.1")]),
+            ports_check(vec![port("198.18.1.2:8080", PortOutcome::Open, Some(0.353), None)]),
+        ],
+    )
+}
+
+/// Nothing failed, but a second DHCP server answers (the root cause), a ping was lost,
+/// one resolver is dead, one target could not be probed and the run had no CAP_NET_RAW
+/// for part of the work.
+fn degraded() -> Report {
+    let full = FullExchange {
+        mac: MacAddr([0x02, 0x6e, 0x74, 1, 2, 3]),
+        client_id: "nettriage-probe".into(),
+        offer: Some(offer("198.18.0.1", 1, 2.0)),
+        requested: Some(ip4("198.18.0.150")),
+        reply: Some(DhcpReply { kind: "ack", ..offer("198.18.0.1", 1, 1.2) }),
+        request_ms: Some(1.2),
+        released: true,
+        error: None,
+    };
+    let wireless = skipped(
+        CheckId::Wifi,
+        "wlan0 is wireless, but Wi-Fi checks are not available in this version",
+        None,
+        json!({ "wireless": true }),
+    );
+    report(
+        Some("eth0"),
+        vec![
+            link_check(Some(eth0(true))),
+            wireless,
+            dhcp_check(&dhcp_ran(vec![offer("198.18.0.1", 1, 2.0), offer("198.18.0.66", 0x66, 3.5)], Some(full)), &[]),
+            gateway_check(&[ms(0.5), None, ms(0.7), ms(0.6), ms(0.5)]),
+            dns_check(vec![healthy_server("198.18.0.1"), dead_server("198.18.0.2")]),
+            ports_check(vec![
+                port("198.18.1.2:8080", PortOutcome::Open, Some(0.353), None),
+                port(
+                    "198.18.1.2:8081",
+                    PortOutcome::LocalError,
+                    Some(0.01),
+                    Some("Cannot assign requested address (os error 99)"),
+                ),
+            ]),
+        ],
+    )
+}
+
+/// Degraded because a check could not run at all (status `error`).
+fn degraded_by_errors() -> Report {
+    report(
+        Some("eth0"),
+        vec![
+            link_check(Some(eth0(true))),
+            wired_wifi_check(),
+            dhcp_without_privilege(),
+            errored(
+                CheckId::Gateway,
+                Code::ToolNoPrivilege,
+                "needs CAP_NET_RAW to send ARP and ICMP echo to the gateway; run with sudo or `setcap cap_net_raw,cap_net_admin+ep` on the binary",
+            ),
+            errored(CheckId::Dns, Code::ToolTimeout, "did not finish within 3000 ms (check budget or run deadline)"),
+            skipped(
+                CheckId::Ports,
+                "no targets configured (give --target HOST:PORT or `targets` in the config file)",
+                None,
+                Value::Null,
+            ),
+        ],
+    )
+}
+
+/// The cable is unplugged: link fails, everything behind it is blocked by link.
+fn broken_link() -> Report {
+    let mut no_carrier = eth0(false);
+    no_carrier.addresses.clear();
+    report(
+        Some("eth0"),
+        vec![
+            link_check(Some(no_carrier)),
+            wired_wifi_check(),
+            blocked(CheckId::Dhcp, CheckId::Link),
+            blocked(CheckId::Gateway, CheckId::Link),
+            blocked(CheckId::Dns, CheckId::Link),
+            blocked(CheckId::Ports, CheckId::Link),
+        ],
+    )
+}
+
+/// No interface at all: `interface` is null, and so is the link's.
+fn broken_no_interface() -> Report {
+    report(
+        None,
+        vec![
+            link_check(None),
+            skipped(CheckId::Wifi, "no interface under test", None, Value::Null),
+            blocked(CheckId::Dhcp, CheckId::Link),
+            blocked(CheckId::Gateway, CheckId::Link),
+            blocked(CheckId::Dns, CheckId::Link),
+            blocked(CheckId::Ports, CheckId::Link),
+        ],
+    )
+}
+
+/// The gateway is gone (no ARP reply, so no ping series), after a rogue DHCP server and a
+/// NAK that fail dhcp without blocking.
+fn broken_gateway() -> Report {
+    let mut ev = dhcp_ran(vec![offer("198.18.0.1", 1, 2.0), offer("198.18.0.66", 0x66, 3.5)], None);
+    ev.full = Some(FullExchange {
+        mac: MacAddr([0x02, 0x6e, 0x74, 4, 5, 6]),
+        client_id: "nettriage-probe".into(),
+        offer: None,
+        requested: Some(ip4("10.9.9.9")),
+        reply: Some(DhcpReply {
+            kind: "nak",
+            message: Some("address not available".into()),
+            ..offer("198.18.0.1", 1, 1.0)
+        }),
+        request_ms: Some(1.0),
+        released: false,
+        error: None,
+    });
+    let gone = GatewayEvidence {
+        default_routes: vec![
+            default_route(),
+            Route { gateway: Some("fe80::1".parse().unwrap()), ipv6: true, ..default_route() },
+        ],
+        gateways: vec![GatewayProbe {
+            address: ip4("198.18.0.1"),
+            arp: ArpResult { status: "no_reply", mac: None, rtt_ms: None, requests_sent: 3 },
+            ping: None,
+        }],
+    };
+    report(
+        Some("eth0"),
+        vec![
+            link_check(Some(eth0(true))),
+            wired_wifi_check(),
+            dhcp_check(&ev, &[ip4("198.18.0.1")]),
+            ran(CheckId::Gateway, check::gateway::judge("eth0", &gone, &GatewaySettings::default()), evidence(&gone)),
+            blocked(CheckId::Dns, CheckId::Gateway),
+            blocked(CheckId::Ports, CheckId::Gateway),
+        ],
+    )
+}
+
+/// Every resolver is dead, so ports has nothing to probe (skipped, blocked by dns).
+fn broken_dns() -> Report {
+    report(
+        Some("eth0"),
+        vec![
+            link_check(Some(eth0(true))),
+            wired_wifi_check(),
+            dhcp_check(&dhcp_ran(vec![offer("198.18.0.1", 1, 2.0)], None), &[]),
+            gateway_check(&[ms(0.5); 5]),
+            dns_check(vec![dead_server("198.18.0.1"), dead_server("198.18.0.2")]),
+            skipped(
+                CheckId::Ports,
+                "no target could be resolved, so none could be probed",
+                Some(CheckId::Dns),
+                Value::Null,
+            ),
+        ],
+    )
+}
+
+/// Services are down in every way ports can tell apart.
+fn broken_ports() -> Report {
+    report(
+        Some("eth0"),
+        vec![
+            link_check(Some(eth0(true))),
+            wired_wifi_check(),
+            dhcp_check(&dhcp_ran(vec![offer("198.18.0.1", 1, 2.0)], None), &[]),
+            gateway_check(&[ms(0.5); 5]),
+            dns_check(vec![healthy_server("198.18.0.1")]),
+            ports_check(vec![
+                port("198.18.1.2:8080", PortOutcome::Open, Some(0.4), None),
+                port("198.18.1.2:8081", PortOutcome::Refused, Some(0.3), Some("Connection refused (os error 111)")),
+                port("198.18.1.3:443", PortOutcome::Filtered, Some(2000.0), None),
+                port("[2001:db8::1]:443", PortOutcome::Unreachable, Some(0.2), Some("No route to host (os error 113)")),
+                port("noaddr.site.test:443", PortOutcome::Unresolved, None, None),
+            ]),
+        ],
+    )
+}
+
+/// Every scenario, named.
+fn scenarios() -> Vec<(&'static str, Report)> {
+    vec![
+        ("healthy", healthy()),
+        ("degraded", degraded()),
+        ("degraded_by_errors", degraded_by_errors()),
+        ("broken_link", broken_link()),
+        ("broken_no_interface", broken_no_interface()),
+        ("broken_gateway", broken_gateway()),
+        ("broken_dns", broken_dns()),
+        ("broken_ports", broken_ports()),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------
+// The schema itself.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn schema_is_a_valid_draft_2020_12_schema() {
+    let schema = schema_json();
+    assert_eq!(schema["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    if let Err(e) = jsonschema::draft202012::meta::validate(&schema) {
+        panic!("docs/report.schema.json is not a valid draft 2020-12 schema: {}: {e}", e.instance_path());
+    }
+    report_validator();
+}
+
+/// Fields are only ever added within schema_version "1", so no object may forbid unknown
+/// properties anywhere in the schema.
+#[test]
+fn schema_never_forbids_additional_properties() {
+    fn walk(node: &Value, path: &str, bad: &mut Vec<String>) {
+        match node {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    let forbids = matches!(value, Value::Bool(false)) || value.get("not").is_some();
+                    let closes =
+                        key == "additionalProperties" || key == "unevaluatedProperties" || key == "propertyNames";
+                    if closes && (forbids || key == "propertyNames") {
+                        bad.push(format!("{path}/{key}"));
+                    }
+                    walk(value, &format!("{path}/{key}"), bad);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}/{i}"), bad);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut bad = Vec::new();
+    walk(&schema_json(), "", &mut bad);
+    assert!(bad.is_empty(), "these keywords restrict unknown properties: {bad:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// (a) Reports as the code writes them.
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn scenarios_cover_every_status_and_verdict() {
+    let all = scenarios();
+    for status in [CheckStatus::Pass, CheckStatus::Warn, CheckStatus::Fail, CheckStatus::Skipped, CheckStatus::Error] {
+        assert!(
+            all.iter().any(|(_, r)| r.checks.iter().any(|c| c.status == status)),
+            "no scenario has a check with status {}",
+            status.as_str()
+        );
+    }
+    for verdict in [RunStatus::Healthy, RunStatus::Degraded, RunStatus::Broken] {
+        assert!(all.iter().any(|(_, r)| r.diagnosis.status == verdict), "no {} scenario", verdict.as_str());
+    }
+    let expect = |name: &str, status: RunStatus, root: Option<Code>| {
+        let (_, r) = all.iter().find(|(n, _)| *n == name).expect("scenario exists");
+        assert_eq!(r.diagnosis.status, status, "{name}");
+        assert_eq!(r.diagnosis.root_cause.as_ref().map(|rc| rc.code), root, "{name}");
+    };
+    expect("healthy", RunStatus::Healthy, None);
+    expect("degraded", RunStatus::Degraded, Some(Code::DhcpMultipleServers));
+    expect("degraded_by_errors", RunStatus::Degraded, Some(Code::ToolNoPrivilege));
+    expect("broken_link", RunStatus::Broken, Some(Code::LinkNoCarrier));
+    expect("broken_no_interface", RunStatus::Broken, Some(Code::LinkNoInterface));
+    expect("broken_gateway", RunStatus::Broken, Some(Code::DhcpNak));
+    expect("broken_dns", RunStatus::Broken, Some(Code::DnsTimeout));
+    expect("broken_ports", RunStatus::Broken, Some(Code::PortsRefused));
+}
+
+#[test]
+fn healthy_report_matches_schema() {
+    let json = to_json(&healthy());
+    assert_matches_schema(&json);
+    // The shape the docs promise, spot-checked on the serialised form.
+    assert_eq!(json["diagnosis"]["root_cause"], Value::Null);
+    assert_eq!(json["checks"][3]["evidence"]["gateways"][0]["ping"]["rtts_ms"][0], json!(0.032));
+}
+
+#[test]
+fn degraded_reports_match_schema() {
+    let json = to_json(&degraded());
+    assert_matches_schema(&json);
+    // A lost probe is null inside rtts_ms; a dead resolver's times are null.
+    assert_eq!(json["checks"][3]["evidence"]["gateways"][0]["ping"]["rtts_ms"][1], Value::Null);
+    assert_eq!(json["checks"][4]["evidence"]["servers"][1]["avg_ms"], Value::Null);
+    assert_matches_schema(&to_json(&degraded_by_errors()));
+}
+
+#[test]
+fn broken_reports_match_schema() {
+    for (name, r) in scenarios().into_iter().filter(|(n, _)| n.starts_with("broken")) {
+        let json = to_json(&r);
+        let errors = schema_errors(report_validator(), &json);
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+    let json = to_json(&broken_no_interface());
+    assert_eq!((&json["interface"], &json["checks"][0]["evidence"]["interface"]), (&Value::Null, &Value::Null));
+}
+
+/// Reports read back through the library (`Report: Deserialize`) and written again still
+/// match: what a consumer re-emits from the model is as valid as the original.
+#[test]
+fn reports_round_trip_through_the_model() {
+    for (name, r) in scenarios() {
+        let back: Report = serde_json::from_value(to_json(&r)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(back, r, "{name}");
+        assert!(schema_errors(report_validator(), &to_json(&back)).is_empty(), "{name}");
+    }
+}
+
+/// Fields a later release adds, at any level, must not make a report invalid.
+#[test]
+fn unknown_fields_at_every_level_are_allowed() {
+    fn add_everywhere(node: &mut Value, objects: &mut usize) {
+        match node {
+            Value::Object(map) => {
+                for value in map.values_mut() {
+                    add_everywhere(value, objects);
+                }
+                map.insert("x_added_later".into(), json!({ "nested": [1, "two", null] }));
+                *objects += 1;
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| add_everywhere(item, objects)),
+            _ => {}
+        }
+    }
+    for (name, r) in scenarios() {
+        let mut json = to_json(&r);
+        let mut objects = 0;
+        add_everywhere(&mut json, &mut objects);
+        assert!(objects > 10, "{name}: only {objects} objects");
+        let errors = schema_errors(report_validator(), &json);
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+    }
+}
+
+/// `redacted` and `capture` are coming: reports with them, and reports from builds before
+/// them, both match.
+#[test]
+fn redacted_and_capture_are_optional_top_level_fields() {
+    let mut json = to_json(&healthy());
+    let map = json.as_object_mut().expect("a report is an object");
+    map.remove("redacted");
+    map.remove("capture");
+    assert_matches_schema(&json);
+    json["redacted"] = json!(true);
+    json["capture"] = json!({ "path": "/tmp/nettriage-eth0.pcap", "packets": 42 });
+    assert_matches_schema(&json);
+
+    for (field, bad) in [
+        ("redacted", json!("yes")),
+        ("capture", json!({ "path": "/tmp/x.pcap", "packets": -1 })),
+        ("capture", json!({ "path": "/tmp/x.pcap", "packets": 1.5 })),
+        ("capture", json!({ "packets": 3 })),
+        ("capture", json!("/tmp/x.pcap")),
+    ] {
+        let mut broken = json.clone();
+        broken[field] = bad.clone();
+        assert_rejected(&broken, &format!("/{field}"), &format!("{field} = {bad}"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// (b) The examples in docs/report.md.
+// ---------------------------------------------------------------------------------------
+
+const REPORT_MD: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.md");
+
+/// The contents of every ```json block of a Markdown text.
+fn json_blocks(markdown: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in markdown.lines() {
+        let fence = line.trim_start();
+        match current.as_mut() {
+            None if fence.starts_with("```json") => current = Some(String::new()),
+            Some(_) if fence.starts_with("```") => blocks.extend(current.take()),
+            Some(block) => {
+                block.push_str(line);
+                block.push('\n');
+            }
+            None => {}
+        }
+    }
+    assert!(current.is_none(), "unterminated ```json block in docs/report.md");
+    blocks
+}
+
+/// The schema for shortened examples: the same types, but no property is required (outside
+/// `if` conditions, which select on ids and statuses and keep their meaning).
+fn without_required(node: &mut Value) {
+    match node {
+        Value::Object(map) => {
+            map.remove("required");
+            for (key, value) in map.iter_mut() {
+                if key != "if" {
+                    without_required(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_required),
+        _ => {}
+    }
+}
+
+/// Validates a documentation example. The docs shorten their examples (they say so), so
+/// missing fields are allowed but every field shown must have the documented type. An
+/// example without `schema_version` is an excerpt of a report: each of its top-level
+/// members is validated on its own (`checks` entry by entry).
+fn doc_example_errors(example: &Value) -> Vec<String> {
+    let mut relaxed = schema_json();
+    without_required(&mut relaxed);
+    if example.get("schema_version").is_some() {
+        let validator = jsonschema::draft202012::new(&relaxed).expect("relaxed schema compiles");
+        return schema_errors(&validator, example);
+    }
+    let members = example.as_object().expect("an excerpt is an object");
+    let mut errors = Vec::new();
+    for (key, value) in members {
+        let Some(member_schema) = relaxed["properties"].get(key.as_str()) else {
+            errors.push(format!("/{key}: not a top-level field of the report"));
+            continue;
+        };
+        let (member_schema, values): (&Value, Vec<(String, &Value)>) = match (key.as_str(), value) {
+            ("checks", Value::Array(items)) => {
+                (&member_schema["items"], items.iter().enumerate().map(|(i, v)| (format!("/{key}/{i}"), v)).collect())
+            }
+            _ => (member_schema, vec![(format!("/{key}"), value)]),
+        };
+        let mut wrapper = member_schema.clone();
+        wrapper["$schema"] = relaxed["$schema"].clone();
+        wrapper["$defs"] = relaxed["$defs"].clone();
+        let validator = jsonschema::draft202012::new(&wrapper).expect("member schema compiles");
+        for (prefix, v) in values {
+            errors.extend(schema_errors(&validator, v).into_iter().map(|e| format!("{prefix}{e}")));
+        }
+    }
+    errors
+}
+
+/// Differences between docs/report.md's examples and the current schema that are known and
+/// tolerated until the example is updated: (JSON pointer, why). Remove an entry once the
+/// example is fixed; an entry that no longer matches any error fails the test.
+const STALE_DOC_EXAMPLES: &[(&str, &str)] = &[];
+
+#[test]
+fn docs_report_md_json_examples_match_schema() {
+    let markdown = std::fs::read_to_string(REPORT_MD).expect("docs/report.md exists");
+    let blocks = json_blocks(&markdown);
+    assert!(blocks.len() >= 2, "expected the healthy and the broken example, found {} blocks", blocks.len());
+    let mut stale_seen = vec![false; STALE_DOC_EXAMPLES.len()];
+    for (i, block) in blocks.iter().enumerate() {
+        let example: Value =
+            serde_json::from_str(block).unwrap_or_else(|e| panic!("```json block {i} of docs/report.md: {e}"));
+        let mut errors = doc_example_errors(&example);
+        errors.retain(|e| {
+            let stale = STALE_DOC_EXAMPLES.iter().position(|(at, _)| e.starts_with(&format!("{at}:")));
+            if let Some(k) = stale {
+                stale_seen[k] = true;
+            }
+            stale.is_none()
+        });
+        assert!(
+            errors.is_empty(),
+            "```json block {i} of docs/report.md does not match the schema:\n  {}",
+            errors.join("\n  ")
+        );
+    }
+    for ((at, why), seen) in STALE_DOC_EXAMPLES.iter().zip(stale_seen) {
+        assert!(seen, "docs/report.md at {at} is no longer stale ({why}): remove it from STALE_DOC_EXAMPLES");
+    }
+}
+
+#[test]
+fn json_blocks_are_extracted() {
+    let md = "text\n```json\n{ \"a\": 1 }\n```\n```sh\necho\n```\n  ```json\n[]\n  ```\n";
+    assert_eq!(json_blocks(md), ["{ \"a\": 1 }\n", "[]\n"]);
+}
+
+// ---------------------------------------------------------------------------------------
+// (c) Reports that must be rejected.
+// ---------------------------------------------------------------------------------------
+
+/// Asserts that `instance` is invalid with at least one violation at or under `at`.
+fn assert_rejected(instance: &Value, at: &str, what: &str) {
+    let errors = schema_errors(report_validator(), instance);
+    assert!(
+        errors.iter().any(|e| e.starts_with(at) && e[at.len()..].starts_with(['/', ':'])),
+        "{what}: expected a violation at {at}, got {errors:#?}"
+    );
+}
+
+#[test]
+fn wrong_schema_version_is_rejected() {
+    for bad in [json!("2"), json!(1), json!("1.0"), Value::Null] {
+        let mut json = to_json(&healthy());
+        json["schema_version"] = bad.clone();
+        assert_rejected(&json, "/schema_version", &format!("schema_version {bad}"));
+    }
+    let mut missing = to_json(&healthy());
+    missing.as_object_mut().unwrap().remove("schema_version");
+    assert!(!report_validator().is_valid(&missing), "a report without schema_version");
+}
+
+#[test]
+fn unknown_statuses_are_rejected() {
+    for bad in ["ok", "PASS", "failed", "skip", ""] {
+        let mut json = to_json(&healthy());
+        json["checks"][0]["status"] = json!(bad);
+        assert_rejected(&json, "/checks/0/status", &format!("check status {bad:?}"));
+    }
+    let mut json = to_json(&degraded());
+    json["diagnosis"]["status"] = json!("unhealthy");
+    assert_rejected(&json, "/diagnosis/status", "run status");
+    let mut json = to_json(&degraded());
+    json["diagnosis"]["findings"][0]["severity"] = json!("error");
+    assert_rejected(&json, "/diagnosis/findings/0/severity", "severity");
+}
+
+#[test]
+fn bad_code_patterns_are_rejected() {
+    for bad in
+        ["DNS.timeout", "dns", "dns.", "dns.time-out", "dns.timeout.v2", "http.timeout", ".timeout", "dns .timeout"]
+    {
+        let mut json = to_json(&broken_dns());
+        json["diagnosis"]["root_cause"]["code"] = json!(bad);
+        assert_rejected(&json, "/diagnosis/root_cause/code", &format!("root cause code {bad:?}"));
+        let mut json = to_json(&broken_dns());
+        json["checks"][4]["findings"][0]["code"] = json!(bad);
+        assert_rejected(&json, "/checks/4/findings/0/code", &format!("finding code {bad:?}"));
+    }
+}
+
+/// A code added in a later release matches the pattern, so older consumers' validation
+/// keeps passing; a code must still carry its check's prefix (or `tool.`).
+#[test]
+fn new_codes_are_accepted_under_their_layer() {
+    let mut json = to_json(&broken_dns());
+    json["diagnosis"]["root_cause"]["code"] = json!("dns.dnssec_bogus");
+    json["diagnosis"]["findings"][0]["code"] = json!("dns.dnssec_bogus");
+    json["checks"][4]["findings"][0]["code"] = json!("dns.dnssec_bogus");
+    assert_matches_schema(&json);
+    json["checks"][4]["findings"][0]["code"] = json!("tool.out_of_memory");
+    assert_matches_schema(&json);
+    json["checks"][4]["findings"][0]["code"] = json!("gateway.loss");
+    assert_rejected(&json, "/checks/4/findings/0/code", "a gateway code on the dns check");
+}
+
+#[test]
+fn structural_violations_are_rejected() {
+    /// Breaks one thing in a valid report.
+    type Mutation = fn(&mut Value);
+    let cases: Vec<(&str, &str, Mutation)> = vec![
+        ("unknown check id", "/checks/5/id", |j| j["checks"][5]["id"] = json!("http")),
+        ("unknown blocked_by", "/checks/2/blocked_by", |j| j["checks"][2]["blocked_by"] = json!("cable")),
+        ("negative duration", "/checks/0/duration_ms", |j| j["checks"][0]["duration_ms"] = json!(-1)),
+        ("fractional duration", "/duration_ms", |j| j["duration_ms"] = json!(1.5)),
+        ("reason of a number", "/checks/1/reason", |j| j["checks"][1]["reason"] = json!(3)),
+        ("started_at not RFC 3339 UTC", "/started_at", |j| j["started_at"] = json!("24.11.2026 06:48")),
+        ("a check missing", "/checks", |j| {
+            j["checks"].as_array_mut().unwrap().remove(1);
+        }),
+        ("a check twice", "/checks", |j| {
+            let first = j["checks"][0].clone();
+            j["checks"].as_array_mut().unwrap().push(first);
+        }),
+        ("evidence of the wrong check", "/checks/3/evidence", |j| {
+            j["checks"][3]["evidence"] = j["checks"][4]["evidence"].clone();
+        }),
+        ("rtts_ms of strings", "/checks/3/evidence/gateways/0/ping/rtts_ms/0", |j| {
+            j["checks"][3]["evidence"]["gateways"][0]["ping"]["rtts_ms"][0] = json!("0.03 ms");
+        }),
+        ("loss_ratio above 1", "/checks/3/evidence/gateways/0/ping/loss_ratio", |j| {
+            j["checks"][3]["evidence"]["gateways"][0]["ping"]["loss_ratio"] = json!(20);
+        }),
+        ("unknown port outcome", "/checks/5/evidence/targets/0/outcome", |j| {
+            j["checks"][5]["evidence"]["targets"][0]["outcome"] = json!("closed");
+        }),
+        ("dhcp probe as a string", "/checks/2/evidence/probe", |j| {
+            j["checks"][2]["evidence"]["probe"] = json!("not_run");
+        }),
+        ("link evidence without interface", "/checks/0/evidence", |j| {
+            j["checks"][0]["evidence"].as_object_mut().unwrap().remove("interface");
+        }),
+        ("healthy with a root cause", "/diagnosis/root_cause", |j| {
+            j["diagnosis"]["root_cause"] = json!({
+                "code": "dns.timeout", "layer": "dns", "summary": "s", "next_steps": ["n"]
+            });
+        }),
+        ("healthy with a failed check", "/diagnosis/status", |j| {
+            j["checks"][5]["status"] = json!("fail");
+            j["checks"][5]["findings"] = json!([
+                { "code": "ports.refused", "severity": "fail", "layer": "ports", "message": "m" }
+            ]);
+        }),
+        ("passing check with findings", "/checks/0/findings", |j| {
+            j["checks"][0]["findings"] = json!([
+                { "code": "link.errors", "severity": "warn", "layer": "link", "message": "m" }
+            ]);
+        }),
+        ("finding on the wrong layer", "/checks/0/findings/0/layer", |j| {
+            j["checks"][0]["status"] = json!("warn");
+            j["checks"][0]["findings"] = json!([
+                { "code": "link.errors", "severity": "warn", "layer": "dns", "message": "m" }
+            ]);
+        }),
+    ];
+    for (what, at, mutate) in cases {
+        let mut json = to_json(&healthy());
+        mutate(&mut json);
+        assert_rejected(&json, at, what);
+    }
+}
+
+#[test]
+fn status_rules_are_enforced() {
+    // error: exactly one tool.* warning, no evidence.
+    let mut json = to_json(&degraded_by_errors());
+    json["checks"][3]["evidence"] = json!({ "default_routes": [], "gateways": [] });
+    assert_rejected(&json, "/checks/3/evidence", "evidence on an errored check");
+    let mut json = to_json(&degraded_by_errors());
+    json["checks"][3]["findings"][0]["code"] = json!("gateway.missing");
+    assert_rejected(&json, "/checks/3/findings/0/code", "an errored check without a tool.* finding");
+    // skipped by a blocker: no evidence, and blocked_by only on skipped checks.
+    let mut json = to_json(&broken_link());
+    json["checks"][2]["evidence"] = json!({});
+    assert_rejected(&json, "/checks/2/evidence", "evidence on a blocked check");
+    let mut json = to_json(&broken_link());
+    json["checks"][0]["blocked_by"] = json!("wifi");
+    assert_rejected(&json, "/checks/0", "blocked_by on a check that ran");
+    // broken without a failed check, and a broken run without root cause.
+    let mut json = to_json(&broken_link());
+    json["diagnosis"]["root_cause"] = Value::Null;
+    assert_rejected(&json, "/diagnosis/root_cause", "broken without a root cause");
+    let mut json = to_json(&degraded());
+    json["diagnosis"]["status"] = json!("broken");
+    assert_rejected(&json, "/diagnosis/status", "broken without a failed check");
+}
