@@ -12,12 +12,13 @@ use crate::check::{CheckContext, Facts};
 use crate::cli::ColorArg;
 use crate::config::{Config, Format};
 use crate::diagnosis::diagnose;
+use crate::platform::capture::{CaptureError, Recorder};
 use crate::platform::netlink::{NetSnapshot, NetlinkError};
 use crate::platform::privilege::Privileges;
 use crate::redact::redact;
 use crate::render::checklist::Checklist;
 use crate::render::progress::ProgressLine;
-use crate::report::{HostInfo, Report, SCHEMA_VERSION, ToolInfo};
+use crate::report::{CaptureInfo, HostInfo, Report, SCHEMA_VERSION, ToolInfo};
 use crate::{render, runner};
 
 /// Exit code when the run could not happen (monitoring-plugins "unknown").
@@ -35,6 +36,9 @@ pub enum RunError {
     /// The requested interface does not exist.
     #[error("{0}")]
     Interface(String),
+    /// The packet capture could not be started or written.
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
     /// The report file could not be written.
     #[error("cannot write report to {path}: {source}")]
     Output {
@@ -58,7 +62,23 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(runner::Progress) + Syn
     let facts = Facts::default();
     let ctx = CheckContext { config, snapshot: &snapshot, interface, privileges, facts: &facts };
 
+    let recorder = match (&config.capture, interface) {
+        (Some(path), Some(iface)) => {
+            let ports = config.targets.iter().map(|t| t.port).collect();
+            Some((path.display().to_string(), Recorder::start(&iface.name, path, ports)?))
+        }
+        _ => None,
+    };
     let checks = runner::run(&ctx, observer).await;
+    let capture = match recorder {
+        Some((path, recorder)) => {
+            let packets = tokio::task::spawn_blocking(move || recorder.finish())
+                .await
+                .map_err(|e| CaptureError::Io { path: path.clone(), source: std::io::Error::other(e) })??;
+            Some(CaptureInfo { path, packets })
+        }
+        None => None,
+    };
 
     let report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
@@ -69,7 +89,7 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(runner::Progress) + Syn
         interface: interface.map(|i| i.name.clone()),
         privileged: privileges.full(),
         redacted: false,
-        capture: None,
+        capture,
         diagnosis: diagnose(&checks),
         checks,
     };

@@ -104,6 +104,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "IP")]
     pub dhcp_request_ip: Option<std::net::Ipv4Addr>,
 
+    /// Write every packet the checks send and receive on the tested interface (DHCP, ARP,
+    /// ICMP, DNS, TCP handshakes) to this pcap file for Wireshark; needs CAP_NET_RAW
+    /// [default: no capture].
+    #[arg(long, value_name = "FILE.pcap")]
+    pub capture: Option<PathBuf>,
+
     /// Replace MAC addresses, public IP addresses, SSIDs/BSSIDs and the hostname with stable
     /// placeholders in every output (for reports that leave the organisation).
     #[arg(long)]

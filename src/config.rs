@@ -287,6 +287,8 @@ pub struct Config {
     pub color: ColorArg,
     /// Replace identifying values with placeholders in every output.
     pub redact: bool,
+    /// Where to write the run's packets, if anywhere.
+    pub capture: Option<PathBuf>,
     /// Link thresholds.
     pub link: LinkSettings,
     /// DHCP servers that may answer; an offer from any other is `dhcp.unexpected_server`.
@@ -383,6 +385,7 @@ impl Config {
             output: args.output.clone(),
             color: args.color,
             redact: args.redact,
+            capture: args.capture.clone(),
             link: file.link,
             expected_dhcp_servers: if args.expected_dhcp_servers.is_empty() {
                 file.expected_dhcp_servers

@@ -6,6 +6,7 @@
 //! call part thin. Checks use this module; it uses nothing above it.
 
 pub mod arp;
+pub mod capture;
 pub mod dhcp;
 pub mod lease;
 pub mod netlink;

@@ -859,3 +859,68 @@ fn selftest_checklist_in_a_terminal() {
     }
     assert!(html.exists(), "the report file was written");
 }
+
+// R3 ------------------------------------------------------------------------
+/// `--capture` writes a pcap that tcpdump reads and that holds the run's DHCP, ARP, ICMP,
+/// DNS and TCP packets; `--redact` leaves no MAC address or hostname in any format.
+#[test]
+fn capture_and_redact_in_every_format() {
+    let lab = lab!("capture_and_redact_in_every_format");
+    let dir = lab.tmp().join("out");
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("run.pcap");
+    let pcap_arg = pcap.display().to_string();
+    let mut texts = Vec::new();
+    for (format, ext) in [("json", "json"), ("table", "txt"), ("markdown", "md"), ("html", "html")] {
+        let file = dir.join(format!("report.{ext}"));
+        let file_arg = file.display().to_string();
+        let mut args = vec!["run", "--interface", "eth0", "--target", TARGET_OK, "--dns-name", WWW_NAME];
+        args.extend(["--redact", "--format", format, "--output", &file_arg]);
+        if format == "json" {
+            args.extend(["--capture", &pcap_arg]);
+        }
+        let out = lab.run_nettriage_raw(&[], &args);
+        assert_eq!(out.code, 0, "{format}: {}", out.stdout);
+        if format == "json" {
+            let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+            assert_report_contract(out.code, &r);
+            assert_eq!(r["redacted"], true);
+            assert_eq!(r["capture"]["path"], pcap_arg.as_str());
+            assert!(r["capture"]["packets"].as_u64().unwrap() >= 10, "{}", pretty(&r["capture"]));
+        }
+        texts.push((format, out.stdout));
+        texts.push((ext, std::fs::read_to_string(&file).unwrap()));
+    }
+
+    // tcpdump reads the capture, and it holds every kind of exchange the checks made.
+    let dump = lab.exec(&lab.c, &["tcpdump", "-n", "-r", &pcap_arg]);
+    assert!(dump.status.success(), "tcpdump: {}", String::from_utf8_lossy(&dump.stderr));
+    let dump = String::from_utf8_lossy(&dump.stdout);
+    for want in [
+        "BOOTP/DHCP, Request",
+        "BOOTP/DHCP, Reply",
+        "who-has 198.18.0.1",
+        "ICMP echo request",
+        "ICMP echo reply",
+        "A? www.site.test",
+        "198.18.1.2.8080: Flags [S]",
+    ] {
+        assert!(dump.contains(want), "capture lacks `{want}`:\n{dump}");
+    }
+
+    // Nothing identifying survives redaction, in any format.
+    let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
+    let macs = [lab.mac_of(&lab.c, "eth0"), lab.mac_of(&lab.r, "br0")];
+    for (what, text) in &texts {
+        let lower = text.to_lowercase();
+        for mac in &macs {
+            assert!(!lower.contains(&mac.to_lowercase()), "{what} leaks MAC {mac}");
+        }
+        assert!(!text.contains(&hostname), "{what} leaks the hostname {hostname}");
+        let mac_like = lower.split(|c: char| !(c.is_ascii_hexdigit() || c == ':')).any(|t| {
+            let parts: Vec<&str> = t.split(':').collect();
+            parts.len() == 6 && parts.iter().all(|p| p.len() == 2)
+        });
+        assert!(!mac_like, "{what} still contains something shaped like a MAC:\n{text}");
+    }
+}
