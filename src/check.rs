@@ -87,6 +87,17 @@ pub enum CheckError {
     Other(String),
 }
 
+impl From<crate::platform::packet::PacketError> for CheckError {
+    fn from(e: crate::platform::packet::PacketError) -> CheckError {
+        match e {
+            crate::platform::packet::PacketError::NoPrivilege(_) => {
+                CheckError::NoPrivilege { capability: "CAP_NET_RAW", operation: "open a packet socket (ARP, DHCP)" }
+            }
+            other => CheckError::Other(other.to_string()),
+        }
+    }
+}
+
 impl CheckError {
     /// The finding code that stands for this error in reports.
     pub fn code(&self) -> Code {

@@ -10,5 +10,6 @@ pub mod capture;
 pub mod dhcp;
 pub mod lease;
 pub mod netlink;
+pub mod packet;
 pub mod privilege;
 pub mod sysfs;

@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::check::{CheckContext, CheckError, Outcome, dns, evidence, finding};
 use crate::config::{Config, DhcpSettings};
 use crate::platform::arp;
-use crate::platform::dhcp::{self as wire, Channel, DhcpError, DhcpReply, ProbeIdentity};
+use crate::platform::dhcp::{self as wire, Channel, DhcpReply, ProbeIdentity};
 use crate::platform::lease::{self, Lease};
 use crate::platform::netlink::{IfAddr, Interface, NetSnapshot};
 use crate::report::{CheckId, Code, Finding, Severity};
@@ -221,21 +221,12 @@ fn not_run_probe(reason: &str) -> Probe {
     }
 }
 
-fn map_err(e: DhcpError) -> CheckError {
-    match e {
-        DhcpError::NoPrivilege(_) => {
-            CheckError::NoPrivilege { capability: "CAP_NET_RAW", operation: "send DHCP over a packet socket" }
-        }
-        other => CheckError::Other(other.to_string()),
-    }
-}
-
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, CheckError> {
     tokio::task::spawn_blocking(f).await.map_err(|e| CheckError::Other(format!("probe task failed: {e}")))
 }
 
 async fn spawn_probe(ifname: String, mac: MacAddr, s: DhcpSettings) -> Result<Probe, CheckError> {
-    blocking(move || {
+    blocking(move || -> Result<Probe, CheckError> {
         let xid: u32 = rand::random();
         let who = ProbeIdentity { mac, client_id: None };
         let mut channel = Channel::open(&ifname)?;
@@ -259,7 +250,6 @@ async fn spawn_probe(ifname: String, mac: MacAddr, s: DhcpSettings) -> Result<Pr
         })
     })
     .await?
-    .map_err(map_err)
 }
 
 async fn spawn_duplicate_check(
@@ -276,14 +266,8 @@ async fn spawn_duplicate_check(
             reason: Some("no usable IPv4 address to probe".into()),
         });
     };
-    let reply = blocking(move || arp::resolve(&ifname, mac, Ipv4Addr::UNSPECIFIED, ip, Duration::from_millis(ms)))
-        .await?
-        .map_err(|e| match e {
-            arp::ArpError::NoPrivilege { .. } => {
-                CheckError::NoPrivilege { capability: "CAP_NET_RAW", operation: "send ARP probes" }
-            }
-            other => CheckError::Other(other.to_string()),
-        })?;
+    let reply =
+        blocking(move || arp::resolve(&ifname, mac, Ipv4Addr::UNSPECIFIED, ip, Duration::from_millis(ms))).await??;
     Ok(DuplicateCheck { status: "ran", address: Some(ip), conflict_mac: reply.map(|r| r.mac), reason: None })
 }
 
@@ -294,7 +278,7 @@ pub fn probe_mac() -> MacAddr {
 }
 
 async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, CheckError> {
-    blocking(move || {
+    blocking(move || -> Result<FullExchange, CheckError> {
         let mac = probe_mac();
         let who = ProbeIdentity { mac, client_id: Some(FULL_CLIENT_ID.to_vec()) };
         let mut ex = FullExchange {
@@ -344,7 +328,6 @@ async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, Che
         Ok(ex)
     })
     .await?
-    .map_err(map_err)
 }
 
 /// The server (with its offer) that matches the interface's current lease: the lease

@@ -145,13 +145,7 @@ async fn probe(
             let timeout = Duration::from_millis(settings.arp_timeout_ms);
             let reply = tokio::task::spawn_blocking(move || arp::resolve(&name, mac, src, gateway, timeout))
                 .await
-                .map_err(|e| CheckError::Other(format!("ARP task failed: {e}")))?
-                .map_err(|e| match e {
-                    arp::ArpError::NoPrivilege { .. } => {
-                        CheckError::NoPrivilege { capability: "CAP_NET_RAW", operation: "send ARP requests" }
-                    }
-                    other => CheckError::Other(other.to_string()),
-                })?;
+                .map_err(|e| CheckError::Other(format!("ARP task failed: {e}")))??;
             match reply {
                 Some(r) => ArpResult {
                     status: "answered",

@@ -9,38 +9,16 @@
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use pnet::datalink::{self, Channel, Config as ChannelConfig};
 use pnet::packet::Packet;
 use pnet::packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket, MutableArpPacket};
 use pnet::packet::ethernet::{EtherTypes, EthernetPacket, MutableEthernetPacket};
 use pnet::util::MacAddr as PnetMac;
 
+use crate::platform::packet::{self, PacketError};
 use crate::types::MacAddr;
 
 /// Length of an ARP request frame on Ethernet (without FCS or padding).
 pub const REQUEST_LEN: usize = 42;
-
-/// Why ARP could not be attempted.
-#[derive(Debug, thiserror::Error)]
-pub enum ArpError {
-    /// Opening the packet socket was not permitted.
-    #[error("opening a packet socket on {interface} needs CAP_NET_RAW")]
-    NoPrivilege {
-        /// The interface.
-        interface: String,
-    },
-    /// The interface is not visible to pnet.
-    #[error("interface {0} not found for packet capture")]
-    NoInterface(String),
-    /// Any other socket error.
-    #[error("packet socket on {interface}: {source}")]
-    Io {
-        /// The interface.
-        interface: String,
-        /// The error.
-        source: std::io::Error,
-    },
-}
 
 /// A reply: who answered and how fast.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,21 +86,8 @@ pub fn resolve(
     src_ip: Ipv4Addr,
     target: Ipv4Addr,
     timeout: Duration,
-) -> Result<Option<ArpReply>, ArpError> {
-    let iface = datalink::interfaces()
-        .into_iter()
-        .find(|i| i.name == interface)
-        .ok_or_else(|| ArpError::NoInterface(interface.to_string()))?;
-    let config =
-        ChannelConfig { read_timeout: Some(Duration::from_millis(20)), promiscuous: false, ..ChannelConfig::default() };
-    let (mut tx, mut rx) = match datalink::channel(&iface, config) {
-        Ok(Channel::Ethernet(tx, rx)) => (tx, rx),
-        Ok(_) => return Err(ArpError::NoInterface(interface.to_string())),
-        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-            return Err(ArpError::NoPrivilege { interface: interface.to_string() });
-        }
-        Err(source) => return Err(ArpError::Io { interface: interface.to_string(), source }),
-    };
+) -> Result<Option<ArpReply>, PacketError> {
+    let (mut tx, mut rx) = packet::open(interface)?;
 
     let request = build_request(src_mac, src_ip, target);
     let start = Instant::now();
@@ -131,7 +96,7 @@ pub fn resolve(
     while start.elapsed() < timeout {
         if sent < ATTEMPTS && start.elapsed() >= timeout * sent / ATTEMPTS {
             if let Some(Err(source)) = tx.send_to(&request, None) {
-                return Err(ArpError::Io { interface: interface.to_string(), source });
+                return Err(PacketError::io(interface, source));
             }
             sent += 1;
         }
@@ -142,9 +107,8 @@ pub fn resolve(
                     return Ok(Some(ArpReply { mac, rtt: start.elapsed(), requests_sent: sent }));
                 }
             }
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(source) => return Err(ArpError::Io { interface: interface.to_string(), source }),
+            Err(e) if packet::is_idle(&e) => {}
+            Err(source) => return Err(PacketError::io(interface, source)),
         }
     }
     Ok(None)

@@ -17,7 +17,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pcap_file::DataLink;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-use pnet::datalink::{self, Channel, Config as ChannelConfig};
 use pnet::packet::Packet;
 use pnet::packet::ethernet::{EtherTypes, EthernetPacket};
 use pnet::packet::ip::{IpNextHeaderProtocol, IpNextHeaderProtocols};
@@ -25,6 +24,8 @@ use pnet::packet::ipv4::Ipv4Packet;
 use pnet::packet::ipv6::Ipv6Packet;
 use pnet::packet::tcp::TcpPacket;
 use pnet::packet::udp::UdpPacket;
+
+use crate::platform::packet::{self, PacketError};
 
 /// Most packets one capture keeps.
 pub const MAX_PACKETS: u64 = 100_000;
@@ -34,12 +35,9 @@ pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
 /// Why a capture could not start or finish.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    /// No permission to open a packet socket.
-    #[error("capturing on {0} needs CAP_NET_RAW")]
-    NoPrivilege(String),
-    /// The interface cannot be captured on.
-    #[error("cannot capture on {0}: not an Ethernet interface")]
-    NoInterface(String),
+    /// The packet socket could not be opened or read.
+    #[error("cannot capture: {0}")]
+    Socket(#[from] PacketError),
     /// A file or socket error.
     #[error("capture to {path}: {source}")]
     Io {
@@ -86,23 +84,8 @@ impl Recorder {
     /// Opens the packet socket and the file, and starts recording.
     pub fn start(interface: &str, path: &Path, tcp_ports: Vec<u16>) -> Result<Recorder, CaptureError> {
         let shown = path.display().to_string();
-        let iface = datalink::interfaces()
-            .into_iter()
-            .find(|i| i.name == interface)
-            .ok_or_else(|| CaptureError::NoInterface(interface.to_string()))?;
-        let config = ChannelConfig {
-            read_timeout: Some(Duration::from_millis(20)),
-            promiscuous: false,
-            ..ChannelConfig::default()
-        };
-        let mut rx = match datalink::channel(&iface, config) {
-            Ok(Channel::Ethernet(_, rx)) => rx,
-            Ok(_) => return Err(CaptureError::NoInterface(interface.to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                return Err(CaptureError::NoPrivilege(interface.to_string()));
-            }
-            Err(source) => return Err(CaptureError::Io { path: shown, source }),
-        };
+        let (_, mut rx) = packet::open(interface)?;
+        let interface_name = interface.to_string();
         let io = |source| CaptureError::Io { path: shown.clone(), source };
         let file = BufWriter::new(File::create(path).map_err(io)?);
         let header = PcapHeader { datalink: DataLink::ETHERNET, snaplen: 65_535, ..PcapHeader::default() };
@@ -131,14 +114,8 @@ impl Recorder {
                                 bytes += frame.len() as u64;
                             }
                         }
-                        Err(e)
-                            if matches!(
-                                e.kind(),
-                                std::io::ErrorKind::TimedOut
-                                    | std::io::ErrorKind::WouldBlock
-                                    | std::io::ErrorKind::Interrupted
-                            ) => {}
-                        Err(source) => return Err(CaptureError::Io { path: shown, source }),
+                        Err(e) if packet::is_idle(&e) => {}
+                        Err(source) => return Err(CaptureError::Socket(PacketError::io(&interface_name, source))),
                     }
                 }
                 let mut file = writer.into_writer();

@@ -11,7 +11,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use dhcproto::v4::{self, Decodable, Decoder, DhcpOption, Encodable, Encoder, Flags, MessageType, Opcode, OptionCode};
-use pnet::datalink::{self, Channel as PnetChannel, Config as ChannelConfig, DataLinkReceiver, DataLinkSender};
+use pnet::datalink::{DataLinkReceiver, DataLinkSender};
 use pnet::packet::ethernet::{EtherTypes, EthernetPacket, MutableEthernetPacket};
 use pnet::packet::ip::IpNextHeaderProtocols;
 use pnet::packet::ipv4::{self, MutableIpv4Packet};
@@ -20,6 +20,7 @@ use pnet::util::MacAddr as PnetMac;
 use serde::Serialize;
 
 use crate::pcap::udp_datagram;
+use crate::platform::packet::{self, PacketError};
 use crate::types::MacAddr;
 
 /// The most replies one collection keeps; a flood beyond this is counted, not stored.
@@ -30,25 +31,6 @@ const CLIENT_PORT: u16 = 68;
 /// it, so junk would otherwise decode as a message.
 const MAGIC_COOKIE: [u8; 4] = [99, 130, 83, 99];
 const SERVER_PORT: u16 = 67;
-
-/// Why the probe could not be attempted.
-#[derive(Debug, thiserror::Error)]
-pub enum DhcpError {
-    /// Opening the packet socket was not permitted.
-    #[error("opening a packet socket on {0} needs CAP_NET_RAW")]
-    NoPrivilege(String),
-    /// The interface is not visible to pnet or is not Ethernet.
-    #[error("interface {0} cannot carry DHCP over Ethernet")]
-    NoInterface(String),
-    /// Any other socket error.
-    #[error("packet socket on {interface}: {source}")]
-    Io {
-        /// The interface.
-        interface: String,
-        /// The error.
-        source: std::io::Error,
-    },
-}
 
 /// A DHCP reply (OFFER, ACK or NAK) as seen on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -385,30 +367,15 @@ pub struct Channel {
 
 impl Channel {
     /// Opens a packet socket on `interface`.
-    pub fn open(interface: &str) -> Result<Channel, DhcpError> {
-        let iface = datalink::interfaces()
-            .into_iter()
-            .find(|i| i.name == interface)
-            .ok_or_else(|| DhcpError::NoInterface(interface.to_string()))?;
-        let config = ChannelConfig {
-            read_timeout: Some(Duration::from_millis(20)),
-            promiscuous: false,
-            ..ChannelConfig::default()
-        };
-        match datalink::channel(&iface, config) {
-            Ok(PnetChannel::Ethernet(tx, rx)) => Ok(Channel { interface: interface.to_string(), tx, rx }),
-            Ok(_) => Err(DhcpError::NoInterface(interface.to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
-                Err(DhcpError::NoPrivilege(interface.to_string()))
-            }
-            Err(source) => Err(DhcpError::Io { interface: interface.to_string(), source }),
-        }
+    pub fn open(interface: &str) -> Result<Channel, PacketError> {
+        let (tx, rx) = packet::open(interface)?;
+        Ok(Channel { interface: interface.to_string(), tx, rx })
     }
 
     /// Sends one frame.
-    pub fn send(&mut self, frame: &[u8]) -> Result<(), DhcpError> {
+    pub fn send(&mut self, frame: &[u8]) -> Result<(), PacketError> {
         match self.tx.send_to(frame, None) {
-            Some(Err(source)) => Err(DhcpError::Io { interface: self.interface.clone(), source }),
+            Some(Err(source)) => Err(PacketError::io(&self.interface, source)),
             _ => Ok(()),
         }
     }
@@ -425,7 +392,7 @@ impl Channel {
         settle: Duration,
         cap: Duration,
         until: &[&str],
-    ) -> Result<Collected, DhcpError> {
+    ) -> Result<Collected, PacketError> {
         let start = Instant::now();
         self.send(frame)?;
         let mut out = Collected::default();
@@ -449,12 +416,8 @@ impl Channel {
                         }
                     }
                 }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-                    ) => {}
-                Err(source) => return Err(DhcpError::Io { interface: self.interface.clone(), source }),
+                Err(e) if packet::is_idle(&e) => {}
+                Err(source) => return Err(PacketError::io(&self.interface, source)),
             }
         }
     }
