@@ -115,7 +115,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub redact: bool,
 
-    /// Colour in the terminal table: auto (only on a terminal), always or never [default: auto].
+    /// Colour in the terminal table: auto (only on a terminal), always or never.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
 }
@@ -157,6 +157,15 @@ mod tests {
             }
         }
         walk(&Cli::command());
+    }
+
+    /// The interface is reviewed like code: a change to any flag or its help shows here.
+    #[test]
+    fn help_snapshots() {
+        let mut cmd = Cli::command().term_width(100);
+        insta::assert_snapshot!("nettriage_help", cmd.render_long_help().to_string());
+        let run = cmd.find_subcommand_mut("run").expect("run subcommand");
+        insta::assert_snapshot!("run_help", run.render_long_help().to_string());
     }
 
     #[test]
