@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::check::{CheckContext, Facts};
-use crate::cli::ColorArg;
+use crate::cli::{ColorArg, DiffArgs, FormatArg};
 use crate::config::{Config, Format};
 use crate::diagnosis::diagnose;
 use crate::platform::capture::{CaptureError, Recorder};
@@ -18,7 +18,7 @@ use crate::platform::privilege::Privileges;
 use crate::redact::redact;
 use crate::render::checklist::Checklist;
 use crate::render::progress::ProgressLine;
-use crate::report::{CaptureInfo, HostInfo, Report, SCHEMA_VERSION, ToolInfo};
+use crate::report::{CaptureInfo, HostInfo, Report, RunStatus, SCHEMA_VERSION, ToolInfo};
 use crate::{render, runner};
 
 /// Exit code when the run could not happen (monitoring-plugins "unknown").
@@ -39,6 +39,14 @@ pub enum RunError {
     /// The packet capture could not be started or written.
     #[error(transparent)]
     Capture(#[from] CaptureError),
+    /// An input file could not be read or is not what it should be.
+    #[error("{path}: {message}")]
+    Input {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
     /// The report file could not be written.
     #[error("cannot write report to {path}: {source}")]
     Output {
@@ -161,6 +169,34 @@ pub async fn selftest(config: &Config) -> Result<u8, RunError> {
     ignore_broken_pipe(writeln!(out, "\n{}", render::sentence(&report)))?;
     ignore_broken_pipe(writeln!(out, "Report for IT: {shown}"))?;
     Ok(report.diagnosis.status.exit_code())
+}
+
+/// `nettriage diff`: compares two JSON reports; exits with the newer one's status.
+pub fn diff(args: &DiffArgs) -> Result<u8, RunError> {
+    let read = |path: &std::path::Path| -> Result<serde_json::Value, RunError> {
+        let input = |message: String| RunError::Input { path: path.display().to_string(), message };
+        let text = std::fs::read_to_string(path).map_err(|e| input(e.to_string()))?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| input(format!("not JSON: {e}")))?;
+        crate::diff::validate(&value).map_err(input)?;
+        Ok(value)
+    };
+    let (old, new) = (read(&args.old)?, read(&args.new)?);
+    let d = crate::diff::diff(&old, &new);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = match args.format {
+        Some(FormatArg::Json) => {
+            serde_json::to_writer_pretty(&mut out, &d).map_err(std::io::Error::other).and_then(|()| writeln!(out))
+        }
+        _ => crate::diff::write_table(&d, &mut out),
+    };
+    ignore_broken_pipe(written)?;
+    let status = match d.new.status.as_str() {
+        "healthy" => RunStatus::Healthy,
+        "degraded" => RunStatus::Degraded,
+        _ => RunStatus::Broken,
+    };
+    Ok(status.exit_code())
 }
 
 /// `nettriage-<hostname>-<UTC timestamp>.html`, safe as a file name.

@@ -36,6 +36,23 @@ pub enum Command {
     /// explains the result in one sentence and writes an HTML report to send to IT
     /// (nettriage-HOST-TIMESTAMP.html in the current directory, or --output).
     Selftest(RunArgs),
+    /// Show what changed between two JSON reports: status per layer, new and resolved
+    /// findings, latency changes. Exits with the newer report's status code.
+    Diff(DiffArgs),
+}
+
+/// Options of `nettriage diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The older report (JSON, as written by `--format json` or `--output FILE.json`).
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The newer report.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+    /// Output format: table or json [default: table].
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
 }
 
 /// Output formats for the report.
@@ -103,6 +120,12 @@ pub struct RunArgs {
     /// NAKs an address that is wrong for this network. Implies --dhcp-full [default: none].
     #[arg(long, value_name = "IP")]
     pub dhcp_request_ip: Option<std::net::Ipv4Addr>,
+
+    /// On a Wi-Fi interface, also scan for nearby access points (up to 4 s, needs
+    /// CAP_NET_ADMIN) to count co- and adjacent-channel interference and suggest quieter
+    /// channels [default: off, or `scan` in the config file's [wifi] section].
+    #[arg(long)]
+    pub wifi_scan: bool,
 
     /// Write every packet the checks send and receive on the tested interface (DHCP, ARP,
     /// ICMP, DNS, TCP handshakes) to this pcap file for Wireshark; needs CAP_NET_RAW

@@ -13,6 +13,7 @@ pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod diagnosis;
+pub mod diff;
 pub mod pcap;
 pub mod platform;
 pub mod redact;

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let (args, selftest) = match cli.command {
         Some(Command::Run(args)) => (args, false),
         Some(Command::Selftest(args)) => (args, true),
+        Some(Command::Diff(args)) => return exit(app::diff(&args)),
         None => (cli.run, false),
     };
     let config = match Config::from_args(&args) {
@@ -41,6 +42,12 @@ fn main() -> ExitCode {
         }
     };
     let result = if selftest { runtime.block_on(app::selftest(&config)) } else { runtime.block_on(app::run(&config)) };
+    exit(result)
+}
+
+/// The process exit code for a command's result; an error is printed and means 3.
+#[allow(clippy::print_stderr)]
+fn exit(result: Result<u8, app::RunError>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
