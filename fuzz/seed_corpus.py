@@ -43,5 +43,7 @@ for lease in glob.glob(os.path.join(CAP, "leases", "*")):
     save("lease_files", open(lease, "rb").read())
 for nl in glob.glob(os.path.join(CAP, "netlink", "*.bin")):
     save("netlink", open(nl, "rb").read())
+for nl in glob.glob(os.path.join(CAP, "wifi", "*.bin")):
+    save("wifi", open(nl, "rb").read())
 for t in sorted(os.listdir(OUT)):
     print(t, len(os.listdir(os.path.join(OUT, t))))

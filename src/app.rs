@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::check::{CheckContext, Facts};
-use crate::cli::{ColorArg, DiffArgs, FormatArg};
+use crate::cli::{AnalyzeArgs, ColorArg, DiffArgs, FormatArg};
 use crate::config::{Config, Format};
 use crate::diagnosis::diagnose;
 use crate::platform::capture::{CaptureError, Recorder};
@@ -168,6 +168,24 @@ pub async fn selftest(config: &Config) -> Result<u8, RunError> {
     let mut out = stdout.lock();
     ignore_broken_pipe(writeln!(out, "\n{}", render::sentence(&report)))?;
     ignore_broken_pipe(writeln!(out, "Report for IT: {shown}"))?;
+    Ok(report.diagnosis.status.exit_code())
+}
+
+/// `nettriage analyze`: reports a capture's exchanges; exits with its status.
+pub fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
+    let shown = args.capture.display().to_string();
+    let frames = crate::pcap::read_file(&args.capture)
+        .map_err(|e| RunError::Input { path: shown.clone(), message: e.to_string() })?;
+    let started_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+    let report = crate::analyze::analyze(&frames, &shown, started_at, hostname());
+    let report = if args.redact { redact(&report) } else { report };
+    let format = args.format.map_or(Format::Table, Format::from);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    ignore_broken_pipe(render::write(&report, format, &mut out, false))?;
+    if let Some(path) = &args.output {
+        write_file(&report, path).map_err(|source| RunError::Output { path: path.display().to_string(), source })?;
+    }
     Ok(report.diagnosis.status.exit_code())
 }
 

@@ -3,6 +3,9 @@
 //! Every flag's `///` doc is its help text. These types are turned into a validated
 //! [`crate::config::Config`] before anything runs; no module below `config` sees clap.
 
+// Doc comments here are help text, where `[IPv6]:PORT` is literal, not an intra-doc link.
+#![allow(rustdoc::broken_intra_doc_links)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -36,9 +39,29 @@ pub enum Command {
     /// explains the result in one sentence and writes an HTML report to send to IT
     /// (nettriage-HOST-TIMESTAMP.html in the current directory, or --output).
     Selftest(RunArgs),
+    /// Read a packet capture (from --capture or tcpdump) and report its DHCP, ARP, ICMP, DNS
+    /// and TCP exchanges with the same finding codes as a live run.
+    Analyze(AnalyzeArgs),
     /// Show what changed between two JSON reports: status per layer, new and resolved
     /// findings, latency changes. Exits with the newer report's status code.
     Diff(DiffArgs),
+}
+
+/// Options of `nettriage analyze`.
+#[derive(Debug, Clone, Args)]
+pub struct AnalyzeArgs {
+    /// The capture to read (classic pcap with Ethernet frames).
+    #[arg(value_name = "FILE.pcap")]
+    pub capture: PathBuf,
+    /// Output format on stdout [default: table].
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
+    /// Also write the report to FILE; the format follows the extension [default: no file].
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace MAC addresses, public IP addresses and the hostname with placeholders.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 /// Options of `nettriage diff`.
@@ -123,7 +146,7 @@ pub struct RunArgs {
 
     /// On a Wi-Fi interface, also scan for nearby access points (up to 4 s, needs
     /// CAP_NET_ADMIN) to count co- and adjacent-channel interference and suggest quieter
-    /// channels [default: off, or `scan` in the config file's [wifi] section].
+    /// channels [default: off, or `scan = true` under `[wifi]` in the config file].
     #[arg(long)]
     pub wifi_scan: bool,
 

@@ -97,6 +97,70 @@ codes! {
         "Check for a speed/duplex mismatch between the interface and the switch port.",
         "Compare with the switch port's error counters.",
     ];
+    /// A wireless client interface is not associated (or not authorized) with an access point.
+    WifiNotConnected = "wifi.not_connected", Wifi, blocks: true,
+    summary: "This computer is not connected to a Wi-Fi network.",
+    steps: [
+        "Connect to the network in the Wi-Fi settings (`nmcli device wifi connect SSID`) and check that Wi-Fi is not switched off (`rfkill list`).",
+        "If it is associated but not authorized, check the passphrase or the 802.1X credentials and the RADIUS server's log for a rejection.",
+        "If the network is not in the scan results, move closer to an access point or check that the AP is up.",
+    ];
+    /// The signal from the access point is weak.
+    WifiWeakSignal = "wifi.weak_signal", Wifi, blocks: false,
+    summary: "The Wi-Fi signal here is weak, so the connection is slow and drops out.",
+    steps: [
+        "Move closer to the access point or remove obstacles (walls, metal, people) between them.",
+        "Check the coverage plan: an access point may be missing, off, or at too low a transmit power.",
+        "Connect to a nearer access point of the same network (see the scan), or prefer 5 GHz when its signal is good.",
+    ];
+    /// The signal is too close to the noise floor.
+    WifiLowSnr = "wifi.low_snr", Wifi, blocks: false,
+    summary: "Wi-Fi interference or noise is drowning out the signal, so the connection is slow.",
+    steps: [
+        "Improve the signal first (see wifi.weak_signal); SNR rises with it.",
+        "Look for non-Wi-Fi interferers near the client (microwave ovens, wireless cameras, Bluetooth speakers on 2.4 GHz).",
+        "Move to a cleaner channel or to 5 GHz.",
+    ];
+    /// The transmit rate to the access point is low.
+    WifiLowBitrate = "wifi.low_bitrate", Wifi, blocks: false,
+    summary: "The Wi-Fi connection runs at a low speed.",
+    steps: [
+        "Re-run while traffic flows: an idle link can report a stale, low rate.",
+        "Low rates usually follow weak signal, low SNR or interference: see those findings.",
+        "Check that the client and AP support the same standards and widths (Wi-Fi 5/6, 40/80 MHz) and that legacy rates are not forced.",
+    ];
+    /// Many frames need retransmission or fail.
+    WifiHighRetries = "wifi.high_retries", Wifi, blocks: false,
+    summary: "Much of the Wi-Fi traffic has to be sent again, which slows the connection down.",
+    steps: [
+        "Check signal, SNR and channel congestion: retries follow from them.",
+        "Look for hidden nodes: clients that cannot hear each other collide at the AP (RTS/CTS may help).",
+        "Compare with the AP's view of this client (retry and failure counters in its management UI).",
+    ];
+    /// The channel is shared with many other access points or is busy much of the time.
+    WifiCongestedChannel = "wifi.congested_channel", Wifi, blocks: false,
+    summary: "The Wi-Fi channel is crowded with other networks, so everyone on it has to wait their turn.",
+    steps: [
+        "Move the access point to one of the quieter channels named in the finding.",
+        "On 2.4 GHz use only channels 1, 6 and 11; prefer 5 GHz with 20 or 40 MHz channels in dense areas.",
+        "Lower the transmit power of over-lapping APs of your own network, or remove unneeded SSIDs.",
+    ];
+    /// The network is open or uses WEP, WPA1 or TKIP.
+    WifiInsecure = "wifi.insecure", Wifi, blocks: false,
+    summary: "This Wi-Fi network's security is missing or outdated, so others nearby may read the traffic.",
+    steps: [
+        "Configure the network for WPA2 (AES/CCMP) or better WPA3; disable WEP, WPA1 and TKIP.",
+        "On an open guest network, make sure clients use a VPN or only encrypted (HTTPS) services.",
+        "Check that this is the intended network and not a look-alike (evil twin) access point.",
+    ];
+    /// Associated on 2.4 GHz although the adapter can use 5 or 6 GHz.
+    WifiBand2ghzOnly = "wifi.band_2ghz_only", Wifi, blocks: false,
+    summary: "This computer uses the slower, more crowded 2.4 GHz Wi-Fi band although it could use a faster one.",
+    steps: [
+        "Check whether the network also offers 5 GHz (same name or a separate one) and prefer it in the client's settings.",
+        "Enable band steering on the access points, or check that their 5 GHz radio is on.",
+        "If 5 GHz does not reach this spot, an additional access point may be needed.",
+    ];
     /// The interface has no usable IPv4 address.
     DhcpNoIpv4 = "dhcp.no_ipv4", Dhcp, blocks: true,
     summary: "This computer did not get a network address, so it cannot talk to anything.",

@@ -53,6 +53,17 @@ fn invalid(what: impl Into<String>, message: impl Into<String>) -> ConfigError {
 
 pub use crate::render::Format;
 
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Format {
+        match arg {
+            FormatArg::Table => Format::Table,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+            FormatArg::Html => Format::Html,
+        }
+    }
+}
+
 /// A TCP service to probe.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
@@ -252,6 +263,60 @@ impl Default for PortsSettings {
     }
 }
 
+/// Wi-Fi settings and thresholds (sources in `docs/checks/wifi.md`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WifiSettings {
+    /// Trigger a scan for neighbouring access points (`--wifi-scan`; needs CAP_NET_ADMIN).
+    pub scan: bool,
+    /// How long to wait for the scan to finish (a full 2.4 + 5 GHz active scan takes 2 to 4 s).
+    pub scan_timeout_ms: u64,
+    /// Warn when the signal is below this (wdutil guide: -70 to -80 dBm is "weak"; netdiag:
+    /// at least -70 dBm is "fair"; ChromeOS calls about -75 dBm weak).
+    pub signal_warn_dbm: i32,
+    /// Fail when the signal is below this (wdutil guide: below -80 dBm "barely usable").
+    pub signal_fail_dbm: i32,
+    /// Warn when SNR is below this (802.11 OFDM sensitivity: 36 Mbit/s needs about 21 dB).
+    pub snr_warn_db: i32,
+    /// Fail when SNR is below this (about what the lowest 6 Mbit/s OFDM rate needs).
+    pub snr_fail_db: i32,
+    /// Warn when the transmit rate is below this (24 Mbit/s: the highest mandatory OFDM rate).
+    pub bitrate_warn_mbps: f64,
+    /// Warn when retries exceed this share of transmitted packets.
+    pub retry_ratio_warn: f64,
+    /// Warn when failed transmissions exceed this share (netdiag notes loss over 1 %).
+    pub failed_ratio_warn: f64,
+    /// Judge retries only after this many transmitted packets.
+    pub retry_min_packets: u64,
+    /// Access points below this signal are not counted as interference (-82 dBm: the 802.11
+    /// clear-channel-assessment threshold for a 20 MHz OFDM preamble).
+    pub interference_floor_dbm: i32,
+    /// Warn when this many other AP radios above the floor share or overlap our channel.
+    pub congested_ap_count: u32,
+    /// Warn when the channel is sensed busy more than this share of the time.
+    pub busy_ratio_warn: f64,
+}
+
+impl Default for WifiSettings {
+    fn default() -> Self {
+        Self {
+            scan: false,
+            scan_timeout_ms: 4000,
+            signal_warn_dbm: -70,
+            signal_fail_dbm: -80,
+            snr_warn_db: 20,
+            snr_fail_db: 10,
+            bitrate_warn_mbps: 24.0,
+            retry_ratio_warn: 0.10,
+            failed_ratio_warn: 0.01,
+            retry_min_packets: 100,
+            interference_floor_dbm: -82,
+            congested_ap_count: 3,
+            busy_ratio_warn: 0.5,
+        }
+    }
+}
+
 /// The config file's shape. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -266,6 +331,7 @@ struct FileConfig {
     gateway: GatewaySettings,
     dns: DnsSettings,
     ports: PortsSettings,
+    wifi: WifiSettings,
 }
 
 /// Everything a run needs, validated.
@@ -302,6 +368,8 @@ pub struct Config {
     pub dns: DnsSettings,
     /// TCP settings.
     pub ports: PortsSettings,
+    /// Wi-Fi settings.
+    pub wifi: WifiSettings,
 }
 
 impl Default for Config {
@@ -369,12 +437,7 @@ impl Config {
             return Err(invalid("interface", format!("`{name}` is not an interface name")));
         }
 
-        let format = match args.format {
-            Some(FormatArg::Json) => Format::Json,
-            Some(FormatArg::Markdown) => Format::Markdown,
-            Some(FormatArg::Html) => Format::Html,
-            Some(FormatArg::Table) | None => Format::Table,
-        };
+        let format = args.format.map_or(Format::Table, Format::from);
 
         let config = Config {
             interface,
@@ -400,6 +463,7 @@ impl Config {
             gateway: file.gateway,
             dns: file.dns,
             ports: file.ports,
+            wifi: WifiSettings { scan: file.wifi.scan || args.wifi_scan, ..file.wifi },
         };
         config.validate()?;
         Ok(config)
@@ -424,6 +488,19 @@ impl Config {
         check_range("dns.slow_ms", self.dns.slow_ms, 0.0, 60_000.0)?;
         check_range("ports.timeout_ms", self.ports.timeout_ms as f64, 10.0, 60_000.0)?;
         check_range("ports.concurrency", self.ports.concurrency as f64, 1.0, 1024.0)?;
+        let w = &self.wifi;
+        check_range("wifi.scan_timeout_ms", w.scan_timeout_ms as f64, 500.0, 30_000.0)?;
+        check_range("wifi.signal_warn_dbm", f64::from(w.signal_warn_dbm), -100.0, -20.0)?;
+        check_range("wifi.signal_fail_dbm", f64::from(w.signal_fail_dbm), -110.0, f64::from(w.signal_warn_dbm))?;
+        check_range("wifi.snr_warn_db", f64::from(w.snr_warn_db), 0.0, 60.0)?;
+        check_range("wifi.snr_fail_db", f64::from(w.snr_fail_db), 0.0, f64::from(w.snr_warn_db))?;
+        check_range("wifi.bitrate_warn_mbps", w.bitrate_warn_mbps, 0.0, 100_000.0)?;
+        check_range("wifi.retry_ratio_warn", w.retry_ratio_warn, 0.0, 1.0)?;
+        check_range("wifi.failed_ratio_warn", w.failed_ratio_warn, 0.0, 1.0)?;
+        check_range("wifi.retry_min_packets", w.retry_min_packets as f64, 0.0, 1e12)?;
+        check_range("wifi.interference_floor_dbm", f64::from(w.interference_floor_dbm), -110.0, -20.0)?;
+        check_range("wifi.congested_ap_count", f64::from(w.congested_ap_count), 1.0, 1000.0)?;
+        check_range("wifi.busy_ratio_warn", w.busy_ratio_warn, 0.0, 1.0)?;
         check_range("link.error_ratio_warn", self.link.error_ratio_warn, 0.0, 1.0)?;
         check_range("link.error_min_count", self.link.error_min_count as f64, 0.0, 1e12)?;
         if self.targets.len() > 4096 {
@@ -518,6 +595,23 @@ mod tests {
         assert_eq!(c.ports, PortsSettings::default());
         assert_eq!(c.link, LinkSettings::default());
         assert_eq!(c.dhcp, DhcpSettings::default());
+        assert_eq!(c.wifi, WifiSettings::default());
+    }
+
+    #[test]
+    fn wifi_scan_comes_from_flag_or_file_and_thresholds_are_checked() {
+        let c = Config::resolve(&args(), None).unwrap();
+        assert_eq!(c.wifi, WifiSettings::default());
+        let mut a = args();
+        a.wifi_scan = true;
+        assert!(Config::resolve(&a, None).unwrap().wifi.scan);
+        let file = "[wifi]\nscan = true\nsignal_warn_dbm = -65\n";
+        let c = Config::resolve(&args(), Some((Path::new("c.toml"), file))).unwrap();
+        assert!(c.wifi.scan && c.wifi.signal_warn_dbm == -65 && c.wifi.signal_fail_dbm == -80);
+        let e = Config::resolve(&args(), Some((Path::new("c.toml"), "[wifi]\nsignal_fail_dbm = -60\n"))).unwrap_err();
+        assert!(e.to_string().contains("wifi.signal_fail_dbm"), "{e}");
+        let e = Config::resolve(&args(), Some((Path::new("c.toml"), "[wifi]\nscan_time = 1\n"))).unwrap_err();
+        assert!(e.to_string().contains("scan_time"), "{e}");
     }
 
     #[test]

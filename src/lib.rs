@@ -7,6 +7,7 @@
 //! `platform`, with `report` (and `codes`) a leaf everyone may use and `render` reading only
 //! `report`.
 
+pub mod analyze;
 pub mod app;
 pub mod check;
 pub mod cli;

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => (args, false),
         Some(Command::Selftest(args)) => (args, true),
         Some(Command::Diff(args)) => return exit(app::diff(&args)),
+        Some(Command::Analyze(args)) => return exit(app::analyze(&args)),
         None => (cli.run, false),
     };
     let config = match Config::from_args(&args) {

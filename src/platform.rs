@@ -13,3 +13,4 @@ pub mod netlink;
 pub mod packet;
 pub mod privilege;
 pub mod sysfs;
+pub mod wifi;

@@ -110,6 +110,12 @@ pub fn details(check: &CheckResult) -> String {
             }
             parts.join(", ")
         }
+        // A report of `nettriage analyze`: transactions seen in the capture.
+        CheckId::Dhcp if ev["transactions_total"].is_number() => {
+            let servers: Vec<String> =
+                ev["servers"].as_array().into_iter().flatten().map(|sv| s(&sv["server"])).collect();
+            format!("{} transaction(s) in the capture; servers: {}", ev["transactions_total"], servers.join(", "))
+        }
         CheckId::Dhcp => match ev["usable_ipv4"].as_str() {
             Some(ip) => {
                 let a = ev["ipv4"].as_array().and_then(|a| a.iter().find(|a| a["address"] == ip));
@@ -175,7 +181,30 @@ pub fn details(check: &CheckResult) -> String {
                     .join(", ")
             })
             .unwrap_or_default(),
-        CheckId::Wifi => String::new(),
+        CheckId::Wifi => {
+            let l = &ev["link"];
+            if !l.is_object() {
+                return if ev["associated"] == false { "not associated".into() } else { String::new() };
+            }
+            let mut head = vec![l["ssid"].as_str().unwrap_or("hidden network").to_string()];
+            if let Some(band) = l["band"].as_str() {
+                head.push(band.replace("GHz", " GHz"));
+            }
+            if let Some(ch) = l["channel"].as_u64() {
+                head.push(format!("ch {ch}"));
+            }
+            let mut parts = vec![head.join(" ")];
+            if let Some(dbm) = l["signal_dbm"].as_f64() {
+                parts.push(format!("{dbm:.0} dBm"));
+            }
+            if let Some(snr) = l["snr_db"].as_f64() {
+                parts.push(format!("SNR {snr:.0} dB"));
+            }
+            if let Some(rate) = l["tx_bitrate_mbps"].as_f64() {
+                parts.push(format!("{rate:.0} Mbit/s"));
+            }
+            parts.join(", ")
+        }
     }
 }
 

@@ -44,7 +44,7 @@ pub struct Node {
 /// The check graph, in report order.
 pub const GRAPH: [Node; 6] = [
     Node { id: CheckId::Link, requires: &[], after: &[], gate: None },
-    Node { id: CheckId::Wifi, requires: &[], after: &[], gate: None },
+    Node { id: CheckId::Wifi, requires: &[], after: &[], gate: Some(check::wifi::gate) },
     Node { id: CheckId::Dhcp, requires: &[CheckId::Link, CheckId::Wifi], after: &[], gate: Some(check::dhcp::gate) },
     Node { id: CheckId::Gateway, requires: &[CheckId::Dhcp], after: &[], gate: None },
     Node { id: CheckId::Dns, requires: &[CheckId::Gateway], after: &[], gate: None },
@@ -69,7 +69,9 @@ pub enum Progress {
 /// The time budget of one check, from its settings (the run deadline caps it further).
 pub fn budget(id: CheckId, config: &Config) -> Duration {
     let ms = match id {
-        CheckId::Link | CheckId::Wifi => 2_000,
+        CheckId::Link => 2_000,
+        // Reading the link takes milliseconds; a scan may wait for the kernel's results.
+        CheckId::Wifi => 2_000 + if config.wifi.scan { config.wifi.scan_timeout_ms } else { 0 },
         CheckId::Dhcp => {
             let d = &config.dhcp;
             // DISCOVER (and for --dhcp-full a second DISCOVER and a REQUEST) may each wait

@@ -924,3 +924,73 @@ fn capture_and_redact_in_every_format() {
         assert!(!mac_like, "{what} still contains something shaped like a MAC:\n{text}");
     }
 }
+
+// R4 ------------------------------------------------------------------------
+/// Codes of the diagnosis (every finding), sorted.
+fn all_codes(r: &serde_json::Value) -> Vec<String> {
+    let mut codes: Vec<String> = r["diagnosis"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect();
+    codes.sort();
+    codes.dedup();
+    codes
+}
+
+/// The exit code a report's status stands for.
+fn exit_code_of(r: &serde_json::Value) -> i32 {
+    match r["diagnosis"]["status"].as_str() {
+        Some("healthy") => 0,
+        Some("degraded") => 1,
+        Some("broken") => 2,
+        _ => 3,
+    }
+}
+
+/// A live run with `--capture`, then `nettriage analyze` on its pcap: the capture tells the
+/// same story with the same codes (for the layers a capture can show).
+fn live_and_analyzed(lab: &Lab, extra: &[&str]) -> (serde_json::Value, serde_json::Value) {
+    let pcap = lab.tmp().join("live.pcap");
+    let pcap_arg = pcap.display().to_string();
+    let mut args = vec!["run", "--interface", "eth0", "--format", "json", "--capture", &pcap_arg];
+    args.extend_from_slice(extra);
+    let live = lab.run_nettriage_raw(&[], &args);
+    let live: serde_json::Value = serde_json::from_str(&live.stdout).expect("live JSON");
+    assert_report_contract(exit_code_of(&live), &live);
+    let analyzed = lab.run_nettriage_raw(&[], &["analyze", &pcap_arg, "--format", "json"]);
+    let analyzed: serde_json::Value = serde_json::from_str(&analyzed.stdout).expect("analyze JSON");
+    assert_report_contract(exit_code_of(&analyzed), &analyzed);
+    (live, analyzed)
+}
+
+#[test]
+fn analyze_finds_the_codes_of_the_live_run() {
+    // DNS answering SERVFAIL and a refused port.
+    let lab =
+        lab!("analyze_servfail_refused", LabOptions { router_dns: RouterDns::ServfailDnssec, ..Default::default() });
+    let (live, analyzed) = live_and_analyzed(&lab, &["--target", "198.18.1.2:9", "--dns-name", WWW_NAME]);
+    assert_eq!(all_codes(&live), ["dns.servfail", "ports.refused"], "live:\n{}", pretty(&live));
+    assert_eq!(all_codes(&analyzed), all_codes(&live), "analyzed:\n{}", pretty(&analyzed));
+    drop(lab);
+
+    // A rogue DHCP server next to the real one.
+    let mut lab = lab!("analyze_rogue_dhcp");
+    let ns = lab.add_lan_host("rogue", "198.18.0.66/24");
+    lab.start_lan_dhcp_server("dnsmasq-rogue", &ns, "198.18.0.150,198.18.0.160", "198.18.0.66");
+    let (live, analyzed) = live_and_analyzed(&lab, &default_args());
+    assert_eq!(all_codes(&live), ["dhcp.multiple_servers"], "live:\n{}", pretty(&live));
+    assert_eq!(all_codes(&analyzed), all_codes(&live), "analyzed:\n{}", pretty(&analyzed));
+    drop(lab);
+
+    // DNS not answering at all.
+    let lab = lab!("analyze_dns_timeout");
+    lab.nft(
+        &lab.r,
+        "table inet nt_fault {\n chain input {\n  type filter hook input priority 0;\n  udp dport 53 drop\n  tcp dport 53 drop\n }\n}\n",
+    );
+    let (live, analyzed) = live_and_analyzed(&lab, &default_args());
+    assert_eq!(all_codes(&live), ["dns.timeout"], "live:\n{}", pretty(&live));
+    assert_eq!(all_codes(&analyzed), all_codes(&live), "analyzed:\n{}", pretty(&analyzed));
+}

@@ -6,7 +6,7 @@ use std::io::Write;
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{Cell, Color, ContentArrangement, Table};
 
-use crate::report::{CheckStatus, Report, RunStatus, Severity};
+use crate::report::{CheckStatus, Code, Report, Severity};
 
 /// Writes the summary of `report`.
 pub fn write(report: &Report, out: &mut impl Write, color: bool) -> std::io::Result<()> {
@@ -64,7 +64,7 @@ pub fn write(report: &Report, out: &mut impl Write, color: bool) -> std::io::Res
             writeln!(out, "  {sev} {}: {}", f.code, f.message)?;
         }
     }
-    if report.diagnosis.status != RunStatus::Healthy && !report.privileged {
+    if d.findings.iter().any(|f| f.code == Code::ToolNoPrivilege) {
         writeln!(out, "Note: run without CAP_NET_RAW/CAP_NET_ADMIN; some checks could not run.")?;
     }
     Ok(())

@@ -1,0 +1,2170 @@
+//! Offline analysis of a packet capture (`nettriage analyze FILE.pcap`): the exchanges in a
+//! capture, judged with the same finding codes as a live run.
+//!
+//! Input is the frames of a classic pcap ([`crate::pcap::read_file`]): nettriage's own
+//! `--capture` output or a tcpdump recording. Output is a [`Report`] of `schema_version` "1"
+//! like a live run's: `interface` is null, `privileged` false, `duration_ms` the capture's
+//! time span, and the checks come in [`CheckId`] order. `link` and `wifi` are `skipped`
+//! ("not observable in a capture"); `dhcp`, `gateway`, `dns` and `ports` are rebuilt from
+//! the packets, each `skipped` when the capture holds no packets of its kind; the verdict is
+//! [`crate::diagnosis::diagnose`]'s. Pure: no I/O, no clock; the caller reads the file and
+//! passes the start time and hostname. Decoding reuses the live checks' parsers
+//! ([`crate::platform::dhcp::decode_message`], [`crate::platform::arp::parse_reply`],
+//! [`crate::check::dns::parse_response`] and `classify`), and the evidence keeps the live
+//! checks' field names (plus a `source` and capture-only fields), so renderers, `diff` and
+//! `docs/report.schema.json` apply unchanged.
+//!
+//! # Rules
+//!
+//! - **DHCP** (UDP 67/68, decoded as DHCPv4): messages are grouped into transactions by xid
+//!   and client hardware address. A transaction with a DISCOVER and no OFFER (or
+//!   rapid-commit ACK) is `dhcp.no_offer`: `fail`, or `warn` when the same client got an
+//!   offer in another transaction of the capture. OFFERs from more than one distinct server
+//!   identifier across the capture are `dhcp.multiple_servers` (warn), naming each server
+//!   and the MAC it answered from. Every NAK is `dhcp.nak` (fail) with the server's message
+//!   (option 56). Evidence: per transaction `{xid, client_mac, messages: [{kind, server,
+//!   server_mac, address, message, ms}]}`, `ms` counted from the transaction's first
+//!   message; the live fields (`usable_ipv4`, `current`, ...) are filled from the last ACK
+//!   seen, and the probes the live check sends are `not_run`.
+//! - **ARP**: who-has requests are matched to is-at replies by target and requester. ARP
+//!   probes (sender 0.0.0.0) and announcements (sender = target) expect no reply and are
+//!   ignored. A target that was asked for and never answered anywhere in the capture is
+//!   `gateway.unreachable` (fail). Evidence lists the who-has/is-at pairs with their RTT.
+//! - **ICMP echo** (v4 and v6): requests are matched to replies by (source, destination,
+//!   identifier, sequence). A target that answered none of its echoes is `gateway.no_echo`
+//!   (warn), unless ARP already showed it absent; partial loss above 5 % is `gateway.loss`
+//!   (warn). Evidence per target: `ping` with `sent`, `received`, `rtts_ms` and the live
+//!   check's statistics. Every ARP or echo target is listed under `gateways`: a capture
+//!   does not say which address is the default gateway.
+//! - **DNS** (UDP 53): queries are matched to responses by (client address and port,
+//!   server, id), and the response's question must match. A resent query on the same
+//!   socket counts as one query with more `attempts`; an unanswered query is forgiven when
+//!   a later query for the same name and type to the same server was answered (the live
+//!   check's retry). Each server earns a verdict: `dns.unreachable` (an ICMP unreachable
+//!   for its queries), `dns.timeout` (an unforgiven unanswered query), `dns.servfail`
+//!   (SERVFAIL or another error rcode), `dns.refused`, else `ok`. As in the live check:
+//!   when every server fails, each code is a `fail` finding (so `dns.timeout` fails when
+//!   no server answered); when only some fail, one `dns.partial` (warn). NXDOMAIN is
+//!   information, not a finding (a random-label query gets it legitimately).
+//! - **TCP**: each SYN (retransmissions folded in) starts a connection attempt, ended by a
+//!   SYN-ACK (`open`), a RST (`refused`), an ICMP unreachable quoting it (`unreachable`),
+//!   or nothing by the end of the capture (`filtered`). Attempts are summed per
+//!   destination address and port; the target's `outcome` is its last attempt's, `ms` the
+//!   mean time to that outcome. Each failure kind seen is one finding (`ports.refused`,
+//!   `ports.filtered`, `ports.unreachable`) naming its targets: `fail` when one of them
+//!   never opened in the capture, `warn` when they all did at other times.
+//! - **Bounded**: frames that do not decode are skipped (802.1Q/802.1ad tags are removed
+//!   first); at most [`MAX_TRACKED`] exchanges of each kind are tracked (the rest is
+//!   counted as `untracked` in the evidence), and evidence lists hold at most
+//!   [`MAX_LISTED`] entries, with totals alongside. Findings are judged on everything
+//!   tracked.
+//!
+//! Not judged from a capture: latency thresholds (`gateway.latency`, `dns.slow`,
+//! `dhcp.slow`), which depend on which address is the gateway and on the run's settings.
+//! A request whose answer fell after the end of the capture counts as unanswered: stop
+//! tcpdump a moment after the exchange.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use dhcproto::v4::{DhcpOption, MessageType as DhcpMessageType, Opcode, OptionCode};
+use hickory_resolver::proto::op::{Message, MessageType, OpCode};
+use hickory_resolver::proto::rr::{Name, RecordType};
+use pnet::packet::Packet;
+use pnet::packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket};
+use pnet::packet::ethernet::{EtherTypes, EthernetPacket};
+use pnet::packet::ipv4::Ipv4Packet;
+use pnet::packet::ipv6::Ipv6Packet;
+use pnet::packet::tcp::{TcpFlags, TcpPacket};
+use serde::Serialize;
+
+use crate::check::dhcp::{CurrentConfig, DuplicateCheck, Probe};
+use crate::check::dns::{QueryOutcome, classify, parse_response};
+use crate::check::gateway::PingStats;
+use crate::check::ports::PortOutcome;
+use crate::check::{evidence, finding, millis, status_of};
+use crate::pcap::{Frame, UdpDatagram, udp_datagram};
+use crate::platform::arp;
+use crate::platform::dhcp::{DhcpReply, decode_message, reply_from};
+use crate::report::{
+    CheckId, CheckResult, CheckStatus, Code, Finding, HostInfo, Report, SCHEMA_VERSION, Severity, ToolInfo,
+};
+use crate::types::MacAddr;
+
+/// Most exchanges of one kind (DHCP transactions, ARP requests, echo requests, DNS
+/// queries, TCP connection attempts) tracked; beyond this they are only counted.
+pub const MAX_TRACKED: usize = 10_000;
+/// Most entries of one list in the evidence; totals are given alongside.
+pub const MAX_LISTED: usize = 100;
+/// Reason for the checks a capture cannot show.
+pub const NOT_OBSERVABLE: &str = "not observable in a capture";
+
+/// Loss above this share of echo requests is `gateway.loss`.
+const LOSS_WARN: f64 = 0.05;
+/// Most messages kept per DHCP transaction (a DISCOVER storm is counted, not kept).
+const MAX_DHCP_MESSAGES: usize = 32;
+/// Most NAKs kept per DHCP transaction.
+const MAX_NAKS: usize = 8;
+/// Most addresses kept from one DNS answer.
+const MAX_ANSWERS: usize = 16;
+/// Most items named in one finding's message.
+const MAX_NAMED: usize = 10;
+/// Ports of DHCPv4 servers and clients.
+const DHCP_PORTS: [u16; 2] = [67, 68];
+const DNS_PORT: u16 = 53;
+
+/// Analyses the frames of a capture (pure). `source` is the capture's path as shown in the
+/// evidence; `started_at` and `hostname` go into the report as given.
+pub fn analyze(frames: &[Frame], source: &str, started_at: String, hostname: String) -> Report {
+    let start = frames.iter().map(|f| f.timestamp).min().unwrap_or_default();
+    let end = frames.iter().map(|f| f.timestamp).max().unwrap_or_default();
+    let mut state = State::new(start);
+    for frame in frames {
+        state.feed(frame);
+    }
+    let checks = vec![
+        skipped(CheckId::Link, NOT_OBSERVABLE),
+        skipped(CheckId::Wifi, NOT_OBSERVABLE),
+        state.dhcp_check(source),
+        state.gateway_check(source),
+        state.dns_check(source),
+        state.ports_check(source),
+    ];
+    let diagnosis = crate::diagnosis::diagnose(&checks);
+    Report {
+        schema_version: SCHEMA_VERSION.to_string(),
+        tool: ToolInfo { name: env!("CARGO_PKG_NAME").to_string(), version: env!("CARGO_PKG_VERSION").to_string() },
+        started_at,
+        duration_ms: whole_ms(end.saturating_sub(start)),
+        host: HostInfo { hostname },
+        interface: None,
+        privileged: false,
+        redacted: false,
+        capture: None,
+        diagnosis,
+        checks,
+    }
+}
+
+fn whole_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn skipped(id: CheckId, reason: &str) -> CheckResult {
+    CheckResult {
+        id,
+        status: CheckStatus::Skipped,
+        duration_ms: 0,
+        blocked_by: None,
+        reason: Some(reason.to_string()),
+        findings: vec![],
+        evidence: serde_json::Value::Null,
+    }
+}
+
+fn ran(id: CheckId, span: Span, findings: Vec<Finding>, evidence: serde_json::Value) -> CheckResult {
+    CheckResult {
+        id,
+        status: status_of(&findings),
+        duration_ms: span.ms(),
+        blocked_by: None,
+        reason: None,
+        findings,
+        evidence,
+    }
+}
+
+/// `items` joined with "; ", naming at most [`MAX_NAMED`] and counting the rest.
+fn named(items: &[String]) -> String {
+    let mut text = items.iter().take(MAX_NAMED).cloned().collect::<Vec<_>>().join("; ");
+    if items.len() > MAX_NAMED {
+        text.push_str(&format!("; and {} more", items.len() - MAX_NAMED));
+    }
+    text
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}
+
+fn mean(values: &[f64]) -> Option<f64> {
+    (!values.is_empty()).then(|| round3(values.iter().sum::<f64>() / values.len() as f64))
+}
+
+/// First and last packet of one kind.
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    first: Option<Duration>,
+    last: Duration,
+}
+
+impl Span {
+    fn add(&mut self, ts: Duration) {
+        self.first.get_or_insert(ts);
+        self.last = self.last.max(ts);
+    }
+
+    fn ms(self) -> u64 {
+        self.first.map_or(0, |first| whole_ms(self.last.saturating_sub(first)))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------------------
+
+/// The frame without its 802.1Q/802.1ad VLAN tags (at most two), so that captures from a
+/// trunk port decode like untagged ones.
+fn untagged(data: &[u8]) -> Cow<'_, [u8]> {
+    let mut frame = Cow::Borrowed(data);
+    for _ in 0..2 {
+        if !matches!(frame.get(12..14), Some([0x81, 0x00] | [0x88, 0xa8])) || frame.len() < 18 {
+            break;
+        }
+        let mut inner = Vec::with_capacity(frame.len() - 4);
+        inner.extend_from_slice(&frame[..12]);
+        inner.extend_from_slice(&frame[16..]);
+        frame = Cow::Owned(inner);
+    }
+    frame
+}
+
+/// The IP layer of an Ethernet payload.
+struct IpPacket<'a> {
+    src: IpAddr,
+    dst: IpAddr,
+    protocol: u8,
+    body: &'a [u8],
+}
+
+/// The IPv4 or IPv6 packet in an Ethernet payload; `None` for anything malformed, for
+/// later IPv4 fragments (no transport header) and for IPv6 extension headers (the
+/// protocol is then the extension, which nothing below matches).
+fn ip_packet(ethertype: pnet::packet::ethernet::EtherType, payload: &[u8]) -> Option<IpPacket<'_>> {
+    match ethertype {
+        EtherTypes::Ipv4 => {
+            let ip = Ipv4Packet::new(payload)?;
+            let header = usize::from(ip.get_header_length()) * 4;
+            let total = usize::from(ip.get_total_length());
+            if ip.get_version() != 4 || header < 20 || total < header || ip.get_fragment_offset() != 0 {
+                return None;
+            }
+            Some(IpPacket {
+                src: IpAddr::V4(ip.get_source()),
+                dst: IpAddr::V4(ip.get_destination()),
+                protocol: ip.get_next_level_protocol().0,
+                body: payload.get(header..total.min(payload.len()))?,
+            })
+        }
+        EtherTypes::Ipv6 => {
+            let ip = Ipv6Packet::new(payload)?;
+            if ip.get_version() != 6 {
+                return None;
+            }
+            let end = 40 + usize::from(ip.get_payload_length());
+            Some(IpPacket {
+                src: IpAddr::V6(ip.get_source()),
+                dst: IpAddr::V6(ip.get_destination()),
+                protocol: ip.get_next_header().0,
+                body: payload.get(40..end.min(payload.len()))?,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The packet an ICMP error quotes: (source, destination, protocol, source port,
+/// destination port). Only the first 8 bytes of its transport header are guaranteed.
+fn quoted(inner: &[u8]) -> Option<(SocketAddr, SocketAddr, u8)> {
+    let (src, dst, protocol, transport) = match inner.first()? >> 4 {
+        4 => {
+            let ip = Ipv4Packet::new(inner)?;
+            let header = usize::from(ip.get_header_length()) * 4;
+            if header < 20 {
+                return None;
+            }
+            let t = inner.get(header..header + 4)?;
+            (IpAddr::V4(ip.get_source()), IpAddr::V4(ip.get_destination()), ip.get_next_level_protocol().0, t)
+        }
+        6 => {
+            let ip = Ipv6Packet::new(inner)?;
+            let t = inner.get(40..44)?;
+            (IpAddr::V6(ip.get_source()), IpAddr::V6(ip.get_destination()), ip.get_next_header().0, t)
+        }
+        _ => return None,
+    };
+    let sport = u16::from_be_bytes([transport[0], transport[1]]);
+    let dport = u16::from_be_bytes([transport[2], transport[3]]);
+    Some((SocketAddr::new(src, sport), SocketAddr::new(dst, dport), protocol))
+}
+
+const PROTO_ICMP: u8 = 1;
+const PROTO_TCP: u8 = 6;
+const PROTO_UDP: u8 = 17;
+const PROTO_ICMPV6: u8 = 58;
+
+/// What an ICMP destination-unreachable code means, in words; `None` for codes that are
+/// not about reachability (IPv4 "fragmentation needed").
+fn unreachable_text(v6: bool, code: u8) -> Option<&'static str> {
+    Some(match (v6, code) {
+        (false, 0) => "network unreachable",
+        (false, 1) => "host unreachable",
+        (false, 2) => "protocol unreachable",
+        (false, 3) => "port unreachable",
+        (false, 4) => return None,
+        (false, 9 | 10 | 13) => "administratively prohibited",
+        (true, 0) => "no route to destination",
+        (true, 1) => "administratively prohibited",
+        (true, 3) => "address unreachable",
+        (true, 4) => "port unreachable",
+        (true, 5 | 6) => "rejected by policy",
+        _ => "destination unreachable",
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------
+
+struct State {
+    start: Duration,
+    dhcp: DhcpState,
+    gateway: GatewayState,
+    dns: DnsState,
+    tcp: TcpState,
+}
+
+impl State {
+    fn new(start: Duration) -> State {
+        State {
+            start,
+            dhcp: DhcpState::default(),
+            gateway: GatewayState::default(),
+            dns: DnsState::default(),
+            tcp: TcpState::default(),
+        }
+    }
+
+    fn feed(&mut self, frame: &Frame) {
+        let data = untagged(&frame.data);
+        let Some(eth) = EthernetPacket::new(&data) else { return };
+        let ts = frame.timestamp;
+        let ethertype = eth.get_ethertype();
+        if ethertype == EtherTypes::Arp {
+            self.arp(&data, eth.payload(), ts);
+            return;
+        }
+        if let Some(d) = udp_datagram(&data) {
+            let src_mac = MacAddr(eth.get_source().octets());
+            if DHCP_PORTS.contains(&d.src.port()) || DHCP_PORTS.contains(&d.dst.port()) {
+                self.dhcp.feed(&d, src_mac, ts);
+            } else if d.src.port() == DNS_PORT || d.dst.port() == DNS_PORT {
+                self.dns.feed(&d, ts, self.start);
+            }
+            return;
+        }
+        let Some(ip) = ip_packet(ethertype, eth.payload()) else { return };
+        match (ip.protocol, ip.src) {
+            (PROTO_TCP, _) => self.tcp.feed(&ip, ts),
+            (PROTO_ICMP, IpAddr::V4(_)) => self.icmp(&ip, false, ts),
+            (PROTO_ICMPV6, IpAddr::V6(_)) => self.icmp(&ip, true, ts),
+            _ => {}
+        }
+    }
+
+    fn arp(&mut self, frame: &[u8], payload: &[u8], ts: Duration) {
+        let Some(packet) = ArpPacket::new(payload) else { return };
+        if packet.get_hardware_type() != ArpHardwareTypes::Ethernet
+            || packet.get_protocol_type() != EtherTypes::Ipv4
+            || packet.get_hw_addr_len() != 6
+            || packet.get_proto_addr_len() != 4
+        {
+            return;
+        }
+        let sender = packet.get_sender_proto_addr();
+        let target = packet.get_target_proto_addr();
+        match packet.get_operation() {
+            ArpOperations::Request => {
+                // RFC 5227 probes and announcements expect no reply.
+                if sender.is_unspecified() || sender == target {
+                    return;
+                }
+                let mac = MacAddr(packet.get_sender_hw_addr().octets());
+                self.gateway.arp_request(sender, mac, target, ts, self.start);
+            }
+            ArpOperations::Reply => {
+                if let Some(mac) = arp::parse_reply(frame, sender) {
+                    self.gateway.arp_reply(sender, mac, target, ts);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn icmp(&mut self, ip: &IpPacket<'_>, v6: bool, ts: Duration) {
+        let body = ip.body;
+        let (Some(&kind), Some(&code)) = (body.first(), body.get(1)) else { return };
+        let (request, reply, unreachable) = if v6 { (128, 129, 1) } else { (8, 0, 3) };
+        if kind == request || kind == reply {
+            let Some(idseq) = body.get(4..8) else { return };
+            let id = u16::from_be_bytes([idseq[0], idseq[1]]);
+            let seq = u16::from_be_bytes([idseq[2], idseq[3]]);
+            if kind == request {
+                self.gateway.echo_request(ip.src, ip.dst, id, seq, ts);
+            } else {
+                self.gateway.echo_reply(ip.src, ip.dst, id, seq, ts);
+            }
+        } else if kind == unreachable {
+            let Some(what) = unreachable_text(v6, code) else { return };
+            let Some((from, to, protocol)) = body.get(8..).and_then(quoted) else { return };
+            let error = format!("ICMP {what} from {}", ip.src);
+            match protocol {
+                PROTO_UDP if to.port() == DNS_PORT => self.dns.unreachable(from, to.ip(), error),
+                PROTO_TCP => self.tcp.unreachable(from, to, error, ts),
+                _ => {}
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------
+    // DHCP
+    // -----------------------------------------------------------------------------------
+
+    fn dhcp_check(&self, source: &str) -> CheckResult {
+        let s = &self.dhcp;
+        if s.txns.is_empty() && s.untracked == 0 {
+            return skipped(CheckId::Dhcp, "no DHCP packets in the capture");
+        }
+        let f = |code, severity, message: String| finding(CheckId::Dhcp, code, severity, message);
+        let mut findings = Vec::new();
+
+        let unanswered: Vec<&Txn> = s.txns.iter().filter(|t| t.discovers > 0 && !t.answered).collect();
+        if !unanswered.is_empty() {
+            let answered_later = |t: &Txn| s.txns.iter().any(|o| o.client_mac == t.client_mac && o.answered);
+            let severity = if unanswered.iter().all(|t| answered_later(t)) { Severity::Warn } else { Severity::Fail };
+            let list: Vec<String> = unanswered
+                .iter()
+                .map(|t| {
+                    let later = if answered_later(t) { ", answered in another transaction" } else { "" };
+                    let n = t.discovers;
+                    let sent = if n == 1 { "1 DISCOVER".to_string() } else { format!("{n} DISCOVERs") };
+                    format!("xid {:#010x} from {} ({sent}{later})", t.xid, t.client_mac)
+                })
+                .collect();
+            findings.push(f(
+                Code::DhcpNoOffer,
+                severity,
+                format!("no DHCP server offered an address: {}", named(&list)),
+            ));
+        }
+
+        let naks: Vec<String> = s
+            .txns
+            .iter()
+            .flat_map(|t| t.naks.iter().map(move |n| (t, n)))
+            .map(|(t, nak)| {
+                let asked = t.requested.map_or_else(|| "an address".to_string(), |ip| ip.to_string());
+                let why = nak.message.as_deref().map(|m| format!(": \"{m}\"")).unwrap_or_default();
+                format!(
+                    "{} ({}) answered {}'s REQUEST for {asked} with NAK{why}",
+                    nak.server, nak.server_mac, t.client_mac
+                )
+            })
+            .collect();
+        if !naks.is_empty() {
+            findings.push(f(Code::DhcpNak, Severity::Fail, named(&naks)));
+        }
+
+        if s.servers.len() > 1 {
+            let list: Vec<String> = s
+                .servers
+                .iter()
+                .map(|sv| {
+                    let n = sv.offers;
+                    format!("{} ({}, {n} offer{})", sv.server, sv.mac, if n == 1 { "" } else { "s" })
+                })
+                .collect();
+            findings.push(f(
+                Code::DhcpMultipleServers,
+                Severity::Warn,
+                format!("{} DHCP servers offered addresses: {}", s.servers.len(), named(&list)),
+            ));
+        }
+
+        let ack = s.last_ack.as_ref();
+        let ev = DhcpCaptureEvidence {
+            source: source.to_string(),
+            transactions: s.txns.iter().take(MAX_LISTED).collect(),
+            transactions_total: s.txns.len(),
+            servers: s.servers.iter().take(MAX_LISTED).collect(),
+            untracked: s.untracked,
+            ipv4: vec![],
+            usable_ipv4: ack.map(|a| a.address),
+            leases: vec![],
+            current: CurrentConfig {
+                routers: ack.map(|a| a.routers.clone()).unwrap_or_default(),
+                dns: ack.map(|a| a.dns.clone()).unwrap_or_default(),
+                subnet_mask: ack.and_then(|a| a.subnet_mask),
+            },
+            probe: Probe {
+                status: "not_run",
+                reason: Some(format!("{NOT_OBSERVABLE}: see `transactions`")),
+                mac: None,
+                xid: None,
+                offers: vec![],
+                dropped: 0,
+                first_offer_ms: None,
+            },
+            full: None,
+            duplicate_check: DuplicateCheck {
+                status: "not_run",
+                address: None,
+                conflict_mac: None,
+                reason: Some(NOT_OBSERVABLE.to_string()),
+            },
+        };
+        ran(CheckId::Dhcp, s.span, findings, evidence(&ev))
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Gateway: ARP and ICMP echo
+    // -----------------------------------------------------------------------------------
+
+    fn gateway_check(&self, source: &str) -> CheckResult {
+        let g = &self.gateway;
+        if g.order.is_empty() && g.untracked == 0 {
+            return skipped(CheckId::Gateway, "no ARP or ICMP echo packets in the capture");
+        }
+        let entries: Vec<GatewayEntry> = g.order.iter().map(|&address| g.entry(address)).collect();
+        let f = |code, severity, message: String| finding(CheckId::Gateway, code, severity, message);
+        let mut findings = Vec::new();
+
+        // On a busy segment hosts often ask for addresses that have left; only a target that
+        // someone needed badly enough to retry (3 requests, as a client resolving its
+        // gateway does, and as nettriage's own gateway check does) or to ping is judged.
+        let gone: Vec<String> = entries
+            .iter()
+            .filter(|e| e.arp.status == "no_reply" && (e.arp.requests_sent >= 3 || e.ping.is_some()))
+            .map(|e| {
+                let n = e.arp.requests_sent;
+                let mut from: Vec<String> = e.arp.exchanges.iter().map(|x| x.requester.to_string()).collect();
+                from.dedup();
+                format!("{} ({n} request{} from {})", e.address, if n == 1 { "" } else { "s" }, from.join(", "))
+            })
+            .collect();
+        if !gone.is_empty() {
+            findings.push(f(
+                Code::GatewayUnreachable,
+                Severity::Fail,
+                format!("no ARP reply anywhere in the capture for {}", named(&gone)),
+            ));
+        }
+        let silent: Vec<String> = entries
+            .iter()
+            .filter(|e| e.arp.status != "no_reply")
+            .filter_map(|e| {
+                let p = e.ping.as_ref().filter(|p| p.received == 0)?;
+                Some(match e.arp.mac {
+                    Some(mac) => format!("{} answers ARP ({mac}) but none of {} pings", e.address, p.sent),
+                    None => format!("{} answered none of {} pings", e.address, p.sent),
+                })
+            })
+            .collect();
+        if !silent.is_empty() {
+            findings.push(f(Code::GatewayNoEcho, Severity::Warn, named(&silent)));
+        }
+        let lossy: Vec<String> = entries
+            .iter()
+            .filter_map(|e| {
+                let p = e.ping.as_ref().filter(|p| p.received > 0 && p.loss_ratio > LOSS_WARN)?;
+                let lost = p.sent - p.received;
+                Some(format!("{:.0} % of pings to {} lost ({lost} of {})", p.loss_ratio * 100.0, e.address, p.sent))
+            })
+            .collect();
+        if !lossy.is_empty() {
+            findings.push(f(Code::GatewayLoss, Severity::Warn, named(&lossy)));
+        }
+
+        let ev = GatewayCaptureEvidence {
+            source: source.to_string(),
+            default_routes: vec![],
+            gateways_total: entries.len(),
+            gateways: entries.into_iter().take(MAX_LISTED).collect(),
+            untracked: g.untracked,
+        };
+        ran(CheckId::Gateway, g.span, findings, evidence(&ev))
+    }
+
+    // -----------------------------------------------------------------------------------
+    // DNS
+    // -----------------------------------------------------------------------------------
+
+    fn dns_check(&self, source: &str) -> CheckResult {
+        let d = &self.dns;
+        if d.queries.is_empty() && d.untracked == 0 {
+            return skipped(CheckId::Dns, "no DNS queries in the capture");
+        }
+        let mut order: Vec<IpAddr> = Vec::new();
+        let mut by_server: HashMap<IpAddr, Vec<&DnsQuery>> = HashMap::new();
+        for q in &d.queries {
+            by_server
+                .entry(q.server)
+                .or_insert_with(|| {
+                    order.push(q.server);
+                    Vec::new()
+                })
+                .push(q);
+        }
+        // (server, name, type) to the last time a query for it was answered: an earlier
+        // unanswered query for the same was retried successfully.
+        let mut last_answered: HashMap<(IpAddr, String, RecordType), Duration> = HashMap::new();
+        for q in d.queries.iter().filter(|q| is_response(q.outcome)) {
+            let t = last_answered.entry((q.server, q.name.to_ascii_lowercase(), q.rtype)).or_default();
+            *t = (*t).max(q.first_sent);
+        }
+        let servers: Vec<DnsServerEntry> = order
+            .iter()
+            .map(|server| {
+                let queries = &by_server[server];
+                let forgiven = |q: &DnsQuery| {
+                    last_answered
+                        .get(&(q.server, q.name.to_ascii_lowercase(), q.rtype))
+                        .is_some_and(|t| *t > q.first_sent)
+                };
+                let failed = |outcome: QueryOutcome| queries.iter().any(|q| q.outcome == outcome && !forgiven(q));
+                let has = |outcome: QueryOutcome| queries.iter().any(|q| q.outcome == outcome);
+                let verdict = if failed(QueryOutcome::Unreachable) {
+                    Some(Code::DnsUnreachable)
+                } else if failed(QueryOutcome::Timeout) {
+                    Some(Code::DnsTimeout)
+                } else if has(QueryOutcome::Servfail) || has(QueryOutcome::OtherRcode) {
+                    Some(Code::DnsServfail)
+                } else if has(QueryOutcome::Refused) {
+                    Some(Code::DnsRefused)
+                } else {
+                    None
+                };
+                let times: Vec<f64> = queries.iter().filter_map(|q| q.ms).collect();
+                DnsServerEntry {
+                    server: *server,
+                    verdict: verdict.map_or_else(|| "ok".to_string(), |c| c.as_str().to_string()),
+                    code: verdict,
+                    avg_ms: mean(&times),
+                    queries_total: queries.len(),
+                    answered: queries.iter().filter(|q| is_response(q.outcome)).count(),
+                    queries: queries
+                        .iter()
+                        .take(MAX_LISTED)
+                        .map(|q| q.evidence(!is_response(q.outcome) && forgiven(q)))
+                        .collect(),
+                }
+            })
+            .collect();
+
+        let f = |code, severity, message: String| finding(CheckId::Dns, code, severity, message);
+        let mut findings = Vec::new();
+        let failing: Vec<(&DnsServerEntry, Code)> = servers.iter().filter_map(|s| s.code.map(|c| (s, c))).collect();
+        if !failing.is_empty() && failing.len() == servers.len() {
+            let mut codes: Vec<Code> = failing.iter().map(|(_, c)| *c).collect();
+            codes.sort();
+            codes.dedup();
+            for code in codes {
+                let list: Vec<String> =
+                    failing.iter().filter(|(_, c)| *c == code).map(|(s, _)| s.describe(code)).collect();
+                findings.push(f(code, Severity::Fail, named(&list)));
+            }
+        } else if !failing.is_empty() {
+            let bad: Vec<String> = failing.iter().map(|(s, c)| format!("{} ({c})", s.server)).collect();
+            let good = servers.len() - failing.len();
+            findings.push(f(
+                Code::DnsPartial,
+                Severity::Warn,
+                format!("{} of {} resolvers fail: {}; {good} work", failing.len(), servers.len(), named(&bad)),
+            ));
+        }
+
+        let mut names: Vec<String> = Vec::new();
+        let mut cache_buster = String::new();
+        for q in &d.queries {
+            if is_cache_buster(&q.name) {
+                if cache_buster.is_empty() {
+                    cache_buster = q.name.clone();
+                }
+            } else if names.len() < MAX_LISTED && !names.contains(&q.name) {
+                names.push(q.name.clone());
+            }
+        }
+        let ev = DnsCaptureEvidence {
+            source: source.to_string(),
+            stub: None,
+            names,
+            cache_buster,
+            servers_total: servers.len(),
+            servers: servers.into_iter().take(MAX_LISTED).collect(),
+            untracked: d.untracked,
+        };
+        ran(CheckId::Dns, d.span, findings, evidence(&ev))
+    }
+
+    // -----------------------------------------------------------------------------------
+    // Ports: TCP handshakes
+    // -----------------------------------------------------------------------------------
+
+    fn ports_check(&self, source: &str) -> CheckResult {
+        let t = &self.tcp;
+        if t.attempts.is_empty() && t.untracked == 0 {
+            return skipped(CheckId::Ports, "no TCP connection attempts (SYN) in the capture");
+        }
+        let mut order: Vec<SocketAddr> = Vec::new();
+        let mut by_target: HashMap<SocketAddr, Vec<&TcpAttempt>> = HashMap::new();
+        for a in &t.attempts {
+            by_target
+                .entry(a.server)
+                .or_insert_with(|| {
+                    order.push(a.server);
+                    Vec::new()
+                })
+                .push(a);
+        }
+        let targets: Vec<PortEntry> = order.iter().map(|server| PortEntry::of(*server, &by_target[server])).collect();
+
+        let mut findings = Vec::new();
+        for (outcome, code, what) in [
+            (PortOutcome::Refused, Code::PortsRefused, "refused the connection (RST)"),
+            (PortOutcome::Filtered, Code::PortsFiltered, "did not answer the SYN (filtered)"),
+            (PortOutcome::Unreachable, Code::PortsUnreachable, "is unreachable (ICMP)"),
+        ] {
+            let hit: Vec<&PortEntry> = targets.iter().filter(|p| p.count(outcome) > 0).collect();
+            if hit.is_empty() {
+                continue;
+            }
+            let severity = if hit.iter().any(|p| p.open == 0) { Severity::Fail } else { Severity::Warn };
+            let list: Vec<String> = hit
+                .iter()
+                .map(|p| format!("{} {what} in {} of {} attempts", p.target, p.count(outcome), p.attempts))
+                .collect();
+            findings.push(finding(CheckId::Ports, code, severity, named(&list)));
+        }
+        let ev = PortsCaptureEvidence {
+            source: source.to_string(),
+            targets_total: targets.len(),
+            targets: targets.into_iter().take(MAX_LISTED).collect(),
+            untracked: t.untracked,
+        };
+        ran(CheckId::Ports, t.span, findings, evidence(&ev))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// DHCP state
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct DhcpState {
+    span: Span,
+    txns: Vec<Txn>,
+    index: HashMap<(u32, MacAddr), usize>,
+    servers: Vec<DhcpServer>,
+    last_ack: Option<DhcpReply>,
+    untracked: u32,
+}
+
+/// One DHCP transaction (xid and client hardware address).
+#[derive(Serialize)]
+struct Txn {
+    xid: u32,
+    client_mac: MacAddr,
+    messages: Vec<DhcpMessageEv>,
+    /// Messages beyond the per-transaction cap, counted only.
+    dropped: u32,
+    #[serde(skip)]
+    first: Duration,
+    #[serde(skip)]
+    discovers: u32,
+    /// An OFFER, or an ACK (rapid commit or later in the exchange).
+    #[serde(skip)]
+    answered: bool,
+    /// The address the client asked for (option 50 or ciaddr).
+    #[serde(skip)]
+    requested: Option<Ipv4Addr>,
+    #[serde(skip)]
+    naks: Vec<DhcpReply>,
+}
+
+#[derive(Serialize)]
+struct DhcpMessageEv {
+    kind: &'static str,
+    server: Option<Ipv4Addr>,
+    server_mac: Option<MacAddr>,
+    address: Option<Ipv4Addr>,
+    message: Option<String>,
+    ms: f64,
+}
+
+#[derive(Serialize)]
+struct DhcpServer {
+    server: Ipv4Addr,
+    mac: MacAddr,
+    offers: u32,
+}
+
+impl DhcpState {
+    fn feed(&mut self, d: &UdpDatagram, src_mac: MacAddr, ts: Duration) {
+        let Some(msg) = decode_message(&d.payload) else { return };
+        let Some(client_mac) = msg.chaddr().get(..6).and_then(MacAddr::from_slice) else { return };
+        let opts = msg.opts();
+        let (kind, server, server_mac, address, reply) = match msg.opcode() {
+            Opcode::BootRequest => {
+                let kind = match opts.msg_type() {
+                    Some(DhcpMessageType::Discover) => "discover",
+                    Some(DhcpMessageType::Request) => "request",
+                    Some(DhcpMessageType::Decline) => "decline",
+                    Some(DhcpMessageType::Release) => "release",
+                    Some(DhcpMessageType::Inform) => "inform",
+                    _ => return,
+                };
+                let server = match opts.get(OptionCode::ServerIdentifier) {
+                    Some(DhcpOption::ServerIdentifier(ip)) => Some(*ip),
+                    _ => None,
+                };
+                let requested = match opts.get(OptionCode::RequestedIpAddress) {
+                    Some(DhcpOption::RequestedIpAddress(ip)) => Some(*ip),
+                    _ => Some(msg.ciaddr()).filter(|ip| !ip.is_unspecified()),
+                };
+                (kind, server, None, requested, None)
+            }
+            Opcode::BootReply => {
+                let IpAddr::V4(src_ip) = d.src.ip() else { return };
+                let Some(reply) = reply_from(&msg, src_ip, src_mac) else { return };
+                let address = Some(reply.address).filter(|ip| !ip.is_unspecified());
+                (reply.kind, Some(reply.server), Some(reply.server_mac), address, Some(reply))
+            }
+            Opcode::Unknown(_) => return,
+        };
+        self.span.add(ts);
+        let key = (msg.xid(), client_mac);
+        let i = match self.index.get(&key) {
+            Some(&i) => i,
+            None if self.txns.len() >= MAX_TRACKED => {
+                self.untracked = self.untracked.saturating_add(1);
+                return;
+            }
+            None => {
+                self.txns.push(Txn {
+                    xid: msg.xid(),
+                    client_mac,
+                    messages: vec![],
+                    dropped: 0,
+                    first: ts,
+                    discovers: 0,
+                    answered: false,
+                    requested: None,
+                    naks: vec![],
+                });
+                self.index.insert(key, self.txns.len() - 1);
+                self.txns.len() - 1
+            }
+        };
+        let txn = &mut self.txns[i];
+        match kind {
+            "discover" => txn.discovers = txn.discovers.saturating_add(1),
+            "request" | "decline" | "release" | "inform" => txn.requested = address.or(txn.requested),
+            _ => {}
+        }
+        let message = reply.as_ref().and_then(|r| r.message.clone());
+        if txn.messages.len() < MAX_DHCP_MESSAGES {
+            let ms = millis(ts.saturating_sub(txn.first));
+            txn.messages.push(DhcpMessageEv { kind, server, server_mac, address, message, ms });
+        } else {
+            txn.dropped = txn.dropped.saturating_add(1);
+        }
+        let Some(reply) = reply else { return };
+        match reply.kind {
+            "offer" => {
+                txn.answered = true;
+                match self.servers.iter().position(|s| s.server == reply.server) {
+                    Some(i) => self.servers[i].offers = self.servers[i].offers.saturating_add(1),
+                    None if self.servers.len() < MAX_LISTED => {
+                        self.servers.push(DhcpServer { server: reply.server, mac: reply.server_mac, offers: 1 })
+                    }
+                    None => {}
+                }
+            }
+            "ack" => {
+                txn.answered = true;
+                self.last_ack = Some(reply);
+            }
+            "nak" if txn.naks.len() < MAX_NAKS => txn.naks.push(reply),
+            _ => {}
+        }
+    }
+}
+
+/// The dhcp evidence of an analysed capture: the transactions, plus the live check's
+/// fields (from the last ACK, or "not run") so the report keeps its documented shape.
+#[derive(Serialize)]
+struct DhcpCaptureEvidence<'a> {
+    source: String,
+    transactions: Vec<&'a Txn>,
+    transactions_total: usize,
+    servers: Vec<&'a DhcpServer>,
+    untracked: u32,
+    ipv4: Vec<serde_json::Value>,
+    usable_ipv4: Option<Ipv4Addr>,
+    leases: Vec<serde_json::Value>,
+    current: CurrentConfig,
+    probe: Probe,
+    full: Option<serde_json::Value>,
+    duplicate_check: DuplicateCheck,
+}
+
+// ---------------------------------------------------------------------------------------
+// Gateway state
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct GatewayState {
+    span: Span,
+    /// ARP and echo targets in order of first appearance.
+    order: Vec<IpAddr>,
+    arp: Vec<ArpTarget>,
+    arp_index: HashMap<Ipv4Addr, usize>,
+    arp_stored: usize,
+    echo: Vec<EchoTarget>,
+    echo_index: HashMap<IpAddr, usize>,
+    echo_pending: HashMap<(IpAddr, IpAddr, u16, u16), (usize, usize)>,
+    echo_stored: usize,
+    untracked: u32,
+}
+
+struct ArpTarget {
+    requests: u32,
+    replies: u32,
+    mac: Option<MacAddr>,
+    exchanges: Vec<ArpExchange>,
+}
+
+/// One who-has and, when it came, its is-at.
+#[derive(Debug, Clone, Serialize)]
+struct ArpExchange {
+    requester: Ipv4Addr,
+    requester_mac: MacAddr,
+    /// When the request was seen, since the start of the capture.
+    at_ms: f64,
+    is_at: Option<MacAddr>,
+    rtt_ms: Option<f64>,
+    #[serde(skip)]
+    sent: Duration,
+}
+
+struct EchoTarget {
+    rtts: Vec<Option<Duration>>,
+    sent: Vec<Duration>,
+}
+
+/// One row of `gateways[]`: the live check's fields for an address seen in the capture.
+#[derive(Serialize)]
+struct GatewayEntry {
+    address: IpAddr,
+    arp: ArpEv,
+    ping: Option<PingStats>,
+}
+
+#[derive(Serialize)]
+struct ArpEv {
+    /// `answered`, `no_reply`, or `not_applicable` (no ARP for this address in the capture).
+    status: &'static str,
+    mac: Option<MacAddr>,
+    rtt_ms: Option<f64>,
+    requests_sent: u32,
+    replies: u32,
+    exchanges: Vec<ArpExchange>,
+}
+
+impl GatewayState {
+    fn see(&mut self, address: IpAddr) {
+        let known = match address {
+            IpAddr::V4(v4) => self.arp_index.contains_key(&v4),
+            IpAddr::V6(_) => false,
+        } || self.echo_index.contains_key(&address);
+        if !known {
+            self.order.push(address);
+        }
+    }
+
+    fn arp_target(&mut self, address: Ipv4Addr) -> Option<usize> {
+        if let Some(&i) = self.arp_index.get(&address) {
+            return Some(i);
+        }
+        if self.arp.len() >= MAX_TRACKED {
+            self.untracked = self.untracked.saturating_add(1);
+            return None;
+        }
+        self.see(IpAddr::V4(address));
+        self.arp.push(ArpTarget { requests: 0, replies: 0, mac: None, exchanges: vec![] });
+        self.arp_index.insert(address, self.arp.len() - 1);
+        Some(self.arp.len() - 1)
+    }
+
+    fn arp_request(&mut self, sender: Ipv4Addr, sender_mac: MacAddr, target: Ipv4Addr, ts: Duration, start: Duration) {
+        self.span.add(ts);
+        let Some(i) = self.arp_target(target) else { return };
+        let stored = self.arp_stored < MAX_TRACKED;
+        let t = &mut self.arp[i];
+        t.requests = t.requests.saturating_add(1);
+        if stored && t.exchanges.len() < MAX_LISTED {
+            t.exchanges.push(ArpExchange {
+                requester: sender,
+                requester_mac: sender_mac,
+                at_ms: millis(ts.saturating_sub(start)),
+                is_at: None,
+                rtt_ms: None,
+                sent: ts,
+            });
+            self.arp_stored += 1;
+        }
+    }
+
+    fn arp_reply(&mut self, sender: Ipv4Addr, mac: MacAddr, to: Ipv4Addr, ts: Duration) {
+        self.span.add(ts);
+        let Some(i) = self.arp_target(sender) else { return };
+        let t = &mut self.arp[i];
+        t.replies = t.replies.saturating_add(1);
+        t.mac.get_or_insert(mac);
+        if let Some(x) = t.exchanges.iter_mut().rev().find(|x| x.requester == to && x.is_at.is_none()) {
+            x.is_at = Some(mac);
+            x.rtt_ms = Some(millis(ts.saturating_sub(x.sent)));
+        }
+    }
+
+    fn echo_request(&mut self, src: IpAddr, dst: IpAddr, id: u16, seq: u16, ts: Duration) {
+        self.span.add(ts);
+        let key = (src, dst, id, seq);
+        if let Some(&(t, p)) = self.echo_pending.get(&key)
+            && self.echo[t].rtts[p].is_none()
+        {
+            // The same probe seen twice (a capture on a bridge, or a resend): one probe.
+            return;
+        }
+        if self.echo_stored >= MAX_TRACKED {
+            self.untracked = self.untracked.saturating_add(1);
+            return;
+        }
+        let t = match self.echo_index.get(&dst) {
+            Some(&t) => t,
+            None => {
+                self.see(dst);
+                self.echo.push(EchoTarget { rtts: vec![], sent: vec![] });
+                self.echo_index.insert(dst, self.echo.len() - 1);
+                self.echo.len() - 1
+            }
+        };
+        let target = &mut self.echo[t];
+        target.rtts.push(None);
+        target.sent.push(ts);
+        self.echo_pending.insert(key, (t, target.rtts.len() - 1));
+        self.echo_stored += 1;
+    }
+
+    fn echo_reply(&mut self, src: IpAddr, dst: IpAddr, id: u16, seq: u16, ts: Duration) {
+        if let Some(&(t, p)) = self.echo_pending.get(&(dst, src, id, seq)) {
+            self.span.add(ts);
+            let target = &mut self.echo[t];
+            if target.rtts[p].is_none() {
+                // An RTT of zero would read as "lost" in PingStats only if None; keep it Some.
+                target.rtts[p] = Some(ts.saturating_sub(target.sent[p]));
+            }
+        }
+    }
+
+    fn entry(&self, address: IpAddr) -> GatewayEntry {
+        let arp = match address {
+            IpAddr::V4(v4) => self.arp_index.get(&v4).map(|&i| &self.arp[i]),
+            IpAddr::V6(_) => None,
+        };
+        let arp = match arp {
+            Some(t) => ArpEv {
+                status: if t.replies > 0 { "answered" } else { "no_reply" },
+                mac: t.mac,
+                rtt_ms: t.exchanges.iter().find_map(|x| x.rtt_ms),
+                requests_sent: t.requests,
+                replies: t.replies,
+                exchanges: t.exchanges.clone(),
+            },
+            None => ArpEv {
+                status: "not_applicable",
+                mac: None,
+                rtt_ms: None,
+                requests_sent: 0,
+                replies: 0,
+                exchanges: vec![],
+            },
+        };
+        let ping = self.echo_index.get(&address).map(|&i| {
+            let mut stats = PingStats::from_rtts(&self.echo[i].rtts);
+            stats.rtts_ms.truncate(MAX_LISTED);
+            stats
+        });
+        GatewayEntry { address, arp, ping }
+    }
+}
+
+#[derive(Serialize)]
+struct GatewayCaptureEvidence {
+    source: String,
+    /// Routes are not in a capture; kept for the documented shape.
+    default_routes: Vec<serde_json::Value>,
+    gateways: Vec<GatewayEntry>,
+    gateways_total: usize,
+    untracked: u32,
+}
+
+// ---------------------------------------------------------------------------------------
+// DNS state
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct DnsState {
+    span: Span,
+    queries: Vec<DnsQuery>,
+    /// (client, server, id) to the query waiting for its response.
+    pending: HashMap<(SocketAddr, IpAddr, u16), usize>,
+    /// (client, server) to the latest query on that socket, for ICMP errors (which quote
+    /// only the UDP header, not the DNS id).
+    sockets: HashMap<(SocketAddr, IpAddr), usize>,
+    untracked: u32,
+}
+
+struct DnsQuery {
+    client: SocketAddr,
+    server: IpAddr,
+    id: u16,
+    qname: Name,
+    name: String,
+    rtype: RecordType,
+    at_ms: f64,
+    first_sent: Duration,
+    last_sent: Duration,
+    attempts: u32,
+    outcome: QueryOutcome,
+    rcode: Option<String>,
+    answers: Vec<IpAddr>,
+    ms: Option<f64>,
+    error: Option<String>,
+    done: bool,
+}
+
+/// Whether the server answered at all (any rcode).
+fn is_response(outcome: QueryOutcome) -> bool {
+    !matches!(outcome, QueryOutcome::Timeout | QueryOutcome::Unreachable | QueryOutcome::LocalError)
+}
+
+/// One query in the evidence: the live check's fields plus where it was seen.
+#[derive(Serialize)]
+struct QueryEv {
+    name: String,
+    record_type: String,
+    outcome: QueryOutcome,
+    rcode: Option<String>,
+    answers: Vec<IpAddr>,
+    ms: Option<f64>,
+    attempts: u32,
+    cache_buster: bool,
+    error: Option<String>,
+    client: SocketAddr,
+    id: u16,
+    at_ms: f64,
+    /// Unanswered, but a later query for the same name and type to this server was.
+    answered_on_retry: bool,
+}
+
+impl DnsQuery {
+    fn evidence(&self, answered_on_retry: bool) -> QueryEv {
+        QueryEv {
+            name: self.name.clone(),
+            record_type: self.rtype.to_string(),
+            outcome: self.outcome,
+            rcode: self.rcode.clone(),
+            answers: self.answers.clone(),
+            ms: self.ms,
+            attempts: self.attempts,
+            cache_buster: is_cache_buster(&self.name),
+            error: self.error.clone(),
+            client: self.client,
+            id: self.id,
+            at_ms: self.at_ms,
+            answered_on_retry,
+        }
+    }
+}
+
+/// Whether `name` is nettriage's random label (`nt-` and 8 lowercase letters).
+fn is_cache_buster(name: &str) -> bool {
+    let label = name.split('.').next().unwrap_or_default();
+    label.len() == 11 && label.starts_with("nt-") && label[3..].bytes().all(|b| b.is_ascii_lowercase())
+}
+
+fn display_name(name: &Name) -> String {
+    let text = name.to_string();
+    match text.strip_suffix('.') {
+        Some(stripped) if !stripped.is_empty() => stripped.to_string(),
+        _ => text,
+    }
+}
+
+impl DnsState {
+    fn feed(&mut self, d: &UdpDatagram, ts: Duration, start: Duration) {
+        // The QR bit says which way it goes; a server-to-server query has port 53 at both ends.
+        let is_response = d.payload.get(2).is_some_and(|b| b & 0x80 != 0);
+        if is_response && d.src.port() == DNS_PORT {
+            self.response(d, ts);
+        } else if !is_response && d.dst.port() == DNS_PORT {
+            self.query(d, ts, start);
+        }
+    }
+
+    fn query(&mut self, d: &UdpDatagram, ts: Duration, start: Duration) {
+        let Ok(msg) = Message::from_vec(&d.payload) else { return };
+        if msg.metadata.message_type != MessageType::Query || msg.metadata.op_code != OpCode::Query {
+            return;
+        }
+        let Some(question) = msg.queries.first() else { return };
+        self.span.add(ts);
+        let key = (d.src, d.dst.ip(), msg.metadata.id);
+        if let Some(&i) = self.pending.get(&key) {
+            let q = &mut self.queries[i];
+            if !q.done && q.qname == *question.name() && q.rtype == question.query_type() {
+                q.attempts = q.attempts.saturating_add(1);
+                q.last_sent = ts;
+                return;
+            }
+        }
+        if self.queries.len() >= MAX_TRACKED {
+            self.untracked = self.untracked.saturating_add(1);
+            return;
+        }
+        self.queries.push(DnsQuery {
+            client: d.src,
+            server: d.dst.ip(),
+            id: msg.metadata.id,
+            qname: question.name().clone(),
+            name: display_name(question.name()),
+            rtype: question.query_type(),
+            at_ms: millis(ts.saturating_sub(start)),
+            first_sent: ts,
+            last_sent: ts,
+            attempts: 1,
+            outcome: QueryOutcome::Timeout,
+            rcode: None,
+            answers: vec![],
+            ms: None,
+            error: None,
+            done: false,
+        });
+        let i = self.queries.len() - 1;
+        self.pending.insert(key, i);
+        self.sockets.insert((d.src, d.dst.ip()), i);
+    }
+
+    fn response(&mut self, d: &UdpDatagram, ts: Duration) {
+        let Some(id) = d.payload.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else { return };
+        let Some(&i) = self.pending.get(&(d.dst, d.src.ip(), id)) else { return };
+        let Some(msg) = parse_response(&d.payload, id) else { return };
+        let q = &mut self.queries[i];
+        if q.done {
+            return;
+        }
+        // A response names the question it answers; one for another name is not ours.
+        if let Some(question) = msg.queries.first()
+            && (*question.name() != q.qname || question.query_type() != q.rtype)
+        {
+            return;
+        }
+        self.span.add(ts);
+        let (outcome, mut answers) = classify(&msg, q.rtype);
+        answers.truncate(MAX_ANSWERS);
+        q.outcome = outcome;
+        q.answers = answers;
+        q.rcode = Some(msg.metadata.response_code.to_string());
+        q.ms = Some(millis(ts.saturating_sub(q.last_sent)));
+        q.done = true;
+    }
+
+    fn unreachable(&mut self, client: SocketAddr, server: IpAddr, error: String) {
+        let Some(&i) = self.sockets.get(&(client, server)) else { return };
+        let q = &mut self.queries[i];
+        if !q.done {
+            q.outcome = QueryOutcome::Unreachable;
+            q.error = Some(error);
+            q.done = true;
+        }
+    }
+}
+
+/// One row of the dns evidence's `servers[]`.
+#[derive(Serialize)]
+struct DnsServerEntry {
+    server: IpAddr,
+    verdict: String,
+    avg_ms: Option<f64>,
+    queries: Vec<QueryEv>,
+    queries_total: usize,
+    answered: usize,
+    #[serde(skip)]
+    code: Option<Code>,
+}
+
+impl DnsServerEntry {
+    fn describe(&self, code: Code) -> String {
+        let bad = |q: &&QueryEv| match code {
+            Code::DnsTimeout => q.outcome == QueryOutcome::Timeout && !q.answered_on_retry,
+            Code::DnsUnreachable => q.outcome == QueryOutcome::Unreachable && !q.answered_on_retry,
+            Code::DnsServfail => matches!(q.outcome, QueryOutcome::Servfail | QueryOutcome::OtherRcode),
+            Code::DnsRefused => q.outcome == QueryOutcome::Refused,
+            _ => false,
+        };
+        let what = match code {
+            Code::DnsTimeout => "did not answer".to_string(),
+            Code::DnsUnreachable => format!(
+                "is unreachable ({})",
+                self.queries.iter().find_map(|q| q.error.as_deref()).unwrap_or("ICMP unreachable")
+            ),
+            Code::DnsServfail => "answered SERVFAIL".to_string(),
+            Code::DnsRefused => "refused".to_string(),
+            _ => code.to_string(),
+        };
+        let mut names: Vec<String> =
+            self.queries.iter().filter(bad).map(|q| format!("{} {}", q.name, q.record_type)).collect();
+        names.dedup();
+        let n = self.queries.iter().filter(bad).count();
+        format!("{} {what} {n} of {} queries ({})", self.server, self.queries_total, names.join(", "))
+    }
+}
+
+#[derive(Serialize)]
+struct DnsCaptureEvidence {
+    source: String,
+    /// No stub resolver is involved in a capture; kept for the documented shape.
+    stub: Option<IpAddr>,
+    names: Vec<String>,
+    cache_buster: String,
+    servers: Vec<DnsServerEntry>,
+    servers_total: usize,
+    untracked: u32,
+}
+
+// ---------------------------------------------------------------------------------------
+// TCP state
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct TcpState {
+    span: Span,
+    attempts: Vec<TcpAttempt>,
+    /// (client, server) to the latest attempt between them.
+    pending: HashMap<(SocketAddr, SocketAddr), usize>,
+    untracked: u32,
+}
+
+struct TcpAttempt {
+    server: SocketAddr,
+    first_syn: Duration,
+    syns: u32,
+    /// How the attempt ended and when; `None`: no answer (filtered).
+    outcome: Option<(PortOutcome, Duration)>,
+    error: Option<String>,
+}
+
+impl TcpState {
+    fn feed(&mut self, ip: &IpPacket<'_>, ts: Duration) {
+        let Some(tcp) = TcpPacket::new(ip.body) else { return };
+        let flags = tcp.get_flags();
+        let src = SocketAddr::new(ip.src, tcp.get_source());
+        let dst = SocketAddr::new(ip.dst, tcp.get_destination());
+        let syn = flags & TcpFlags::SYN != 0;
+        let ack = flags & TcpFlags::ACK != 0;
+        let rst = flags & TcpFlags::RST != 0;
+        if syn && !ack && !rst {
+            self.span.add(ts);
+            if let Some(&i) = self.pending.get(&(src, dst))
+                && self.attempts[i].outcome.is_none()
+            {
+                self.attempts[i].syns = self.attempts[i].syns.saturating_add(1);
+                return;
+            }
+            if self.attempts.len() >= MAX_TRACKED {
+                self.untracked = self.untracked.saturating_add(1);
+                return;
+            }
+            self.attempts.push(TcpAttempt { server: dst, first_syn: ts, syns: 1, outcome: None, error: None });
+            self.pending.insert((src, dst), self.attempts.len() - 1);
+        } else if (syn && ack) || rst {
+            let Some(&i) = self.pending.get(&(dst, src)) else { return };
+            let attempt = &mut self.attempts[i];
+            if attempt.outcome.is_none() {
+                self.span.add(ts);
+                let outcome = if rst { PortOutcome::Refused } else { PortOutcome::Open };
+                attempt.outcome = Some((outcome, ts));
+            }
+        }
+    }
+
+    fn unreachable(&mut self, client: SocketAddr, server: SocketAddr, error: String, ts: Duration) {
+        let Some(&i) = self.pending.get(&(client, server)) else { return };
+        let attempt = &mut self.attempts[i];
+        if attempt.outcome.is_none() {
+            self.span.add(ts);
+            attempt.outcome = Some((PortOutcome::Unreachable, ts));
+            attempt.error = Some(error);
+        }
+    }
+}
+
+/// One row of the ports evidence's `targets[]`.
+#[derive(Serialize)]
+struct PortEntry {
+    target: String,
+    address: Option<SocketAddr>,
+    /// The last attempt's outcome.
+    outcome: PortOutcome,
+    /// Mean time from the first SYN to that outcome (null when filtered).
+    ms: Option<f64>,
+    error: Option<String>,
+    attempts: u32,
+    open: u32,
+    refused: u32,
+    filtered: u32,
+    unreachable: u32,
+    /// SYNs sent beyond the first, over all attempts (retransmissions).
+    syn_retransmissions: u32,
+}
+
+impl PortEntry {
+    fn of(server: SocketAddr, attempts: &[&TcpAttempt]) -> PortEntry {
+        let outcome_of = |a: &TcpAttempt| a.outcome.map_or(PortOutcome::Filtered, |(o, _)| o);
+        let count = |o: PortOutcome| attempts.iter().filter(|a| outcome_of(a) == o).count() as u32;
+        let outcome = attempts.last().map_or(PortOutcome::Filtered, |a| outcome_of(a));
+        let times: Vec<f64> = attempts
+            .iter()
+            .filter_map(|a| match a.outcome {
+                Some((o, at)) if o == outcome => Some(millis(at.saturating_sub(a.first_syn))),
+                _ => None,
+            })
+            .collect();
+        PortEntry {
+            target: server.to_string(),
+            address: Some(server),
+            outcome,
+            ms: mean(&times),
+            error: attempts.iter().rev().find_map(|a| a.error.clone()),
+            attempts: attempts.len() as u32,
+            open: count(PortOutcome::Open),
+            refused: count(PortOutcome::Refused),
+            filtered: count(PortOutcome::Filtered),
+            unreachable: count(PortOutcome::Unreachable),
+            syn_retransmissions: attempts.iter().map(|a| a.syns.saturating_sub(1)).sum(),
+        }
+    }
+
+    fn count(&self, outcome: PortOutcome) -> u32 {
+        match outcome {
+            PortOutcome::Open => self.open,
+            PortOutcome::Refused => self.refused,
+            PortOutcome::Filtered => self.filtered,
+            PortOutcome::Unreachable => self.unreachable,
+            PortOutcome::LocalError | PortOutcome::Unresolved => 0,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct PortsCaptureEvidence {
+    source: String,
+    targets: Vec<PortEntry>,
+    targets_total: usize,
+    untracked: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::dns::build_query;
+    use crate::platform::dhcp::{ProbeIdentity, build_discover};
+    use crate::report::RunStatus;
+    use dhcproto::v4::{self, Encodable};
+    use hickory_resolver::proto::op::ResponseCode;
+    use hickory_resolver::proto::rr::rdata::A;
+    use hickory_resolver::proto::rr::{RData, Record};
+    use pnet::packet::arp::MutableArpPacket;
+    use pnet::packet::ethernet::{EtherType, MutableEthernetPacket};
+    use pnet::packet::ip::{IpNextHeaderProtocol, IpNextHeaderProtocols};
+    use pnet::packet::ipv4::MutableIpv4Packet;
+    use pnet::packet::tcp::MutableTcpPacket;
+    use pnet::packet::udp::MutableUdpPacket;
+    use pnet::util::MacAddr as PnetMac;
+    use serde_json::Value;
+
+    const CLIENT: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 10);
+    const GATEWAY: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 1);
+    const DNS2: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 2);
+    const SERVER: Ipv4Addr = Ipv4Addr::new(198, 18, 1, 2);
+    const CLIENT_MAC: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x10]);
+    const ROUTER_MAC: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x01]);
+    const ROGUE_MAC: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x66]);
+    const BROADCAST: MacAddr = MacAddr([0xff; 6]);
+
+    // ---- helpers -------------------------------------------------------------------------
+
+    fn capture(name: &str) -> Vec<Frame> {
+        let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));
+        crate::pcap::read_file(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn report(frames: &[Frame]) -> Report {
+        analyze(frames, "test.pcap", "2026-11-24T06:48:44.851Z".into(), "lab".into())
+    }
+
+    fn check(r: &Report, id: CheckId) -> &CheckResult {
+        r.check(id).unwrap()
+    }
+
+    fn codes(r: &Report, id: CheckId) -> Vec<(Code, Severity)> {
+        check(r, id).findings.iter().map(|f| (f.code, f.severity)).collect()
+    }
+
+    /// Panics with every violation unless the report matches `docs/report.schema.json`.
+    fn assert_matches_schema(r: &Report) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.schema.json");
+        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let validator = jsonschema::draft202012::new(&schema).unwrap();
+        let value = serde_json::to_value(r).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&value).map(|e| format!("{}: {e}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{}\n{}", errors.join("\n"), serde_json::to_string_pretty(&value).unwrap());
+    }
+
+    fn at(ms: u64, data: Vec<u8>) -> Frame {
+        Frame { timestamp: Duration::from_secs(1_700_000_000) + Duration::from_millis(ms), data }
+    }
+
+    fn eth(src: MacAddr, dst: MacAddr, ethertype: EtherType, payload: &[u8]) -> Vec<u8> {
+        let mut buf = vec![0u8; 14 + payload.len()];
+        let mut e = MutableEthernetPacket::new(&mut buf).unwrap();
+        e.set_source(PnetMac::from(src.0));
+        e.set_destination(PnetMac::from(dst.0));
+        e.set_ethertype(ethertype);
+        e.set_payload(payload);
+        buf
+    }
+
+    fn ip(
+        src_mac: MacAddr,
+        dst_mac: MacAddr,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        proto: IpNextHeaderProtocol,
+        body: &[u8],
+    ) -> Vec<u8> {
+        let mut buf = vec![0u8; 20 + body.len()];
+        let mut p = MutableIpv4Packet::new(&mut buf).unwrap();
+        p.set_version(4);
+        p.set_header_length(5);
+        p.set_total_length((20 + body.len()) as u16);
+        p.set_ttl(64);
+        p.set_next_level_protocol(proto);
+        p.set_source(src);
+        p.set_destination(dst);
+        p.set_payload(body);
+        eth(src_mac, dst_mac, EtherTypes::Ipv4, &buf)
+    }
+
+    /// From the client to `dst` (through the router's MAC).
+    fn out(dst: Ipv4Addr, proto: IpNextHeaderProtocol, body: &[u8]) -> Vec<u8> {
+        ip(CLIENT_MAC, ROUTER_MAC, CLIENT, dst, proto, body)
+    }
+
+    /// From `src` back to the client.
+    fn back(src: Ipv4Addr, proto: IpNextHeaderProtocol, body: &[u8]) -> Vec<u8> {
+        ip(ROUTER_MAC, CLIENT_MAC, src, CLIENT, proto, body)
+    }
+
+    fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+        let mut buf = vec![0u8; 8 + payload.len()];
+        let mut u = MutableUdpPacket::new(&mut buf).unwrap();
+        u.set_source(sport);
+        u.set_destination(dport);
+        u.set_length((8 + payload.len()) as u16);
+        u.set_payload(payload);
+        buf
+    }
+
+    fn tcp(sport: u16, dport: u16, flags: u8) -> Vec<u8> {
+        let mut buf = vec![0u8; 20];
+        let mut t = MutableTcpPacket::new(&mut buf).unwrap();
+        t.set_source(sport);
+        t.set_destination(dport);
+        t.set_data_offset(5);
+        t.set_flags(flags);
+        t.set_window(64240);
+        buf
+    }
+
+    fn echo(kind: u8, id: u16, seq: u16) -> Vec<u8> {
+        let mut body = vec![kind, 0, 0, 0];
+        body.extend_from_slice(&id.to_be_bytes());
+        body.extend_from_slice(&seq.to_be_bytes());
+        body.extend_from_slice(&[0x6e; 56]);
+        body
+    }
+
+    fn name(text: &str) -> Name {
+        Name::from_ascii(text).unwrap()
+    }
+
+    fn dns_query(id: u16, qname: &str, rtype: RecordType) -> Vec<u8> {
+        build_query(id, &name(qname), rtype).to_vec().unwrap()
+    }
+
+    fn dns_response(id: u16, qname: &str, rtype: RecordType, rcode: ResponseCode, answer: Option<Ipv4Addr>) -> Vec<u8> {
+        let mut msg = build_query(id, &name(qname), rtype);
+        msg.metadata.message_type = MessageType::Response;
+        msg.metadata.response_code = rcode;
+        if let Some(ip) = answer {
+            msg.add_answer(Record::from_rdata(name(qname), 60, RData::A(A(ip))));
+        }
+        msg.to_vec().unwrap()
+    }
+
+    /// A DNS exchange on client port `port`: the query at `ms`, the response 2 ms later
+    /// (none when `rcode` is `None`).
+    fn dns_exchange(ms: u64, server: Ipv4Addr, port: u16, id: u16, rcode: Option<ResponseCode>) -> Vec<Frame> {
+        let mut frames = vec![at(
+            ms,
+            out(server, IpNextHeaderProtocols::Udp, &udp(port, 53, &dns_query(id, "www.site.test.", RecordType::A))),
+        )];
+        if let Some(rcode) = rcode {
+            let answer = (rcode == ResponseCode::NoError).then_some(SERVER);
+            let response = dns_response(id, "www.site.test.", RecordType::A, rcode, answer);
+            frames.push(at(ms + 2, back(server, IpNextHeaderProtocols::Udp, &udp(53, port, &response))));
+        }
+        frames
+    }
+
+    fn arp_frame(
+        op: pnet::packet::arp::ArpOperation,
+        sender: (MacAddr, Ipv4Addr),
+        target: (MacAddr, Ipv4Addr),
+    ) -> Vec<u8> {
+        let mut buf = vec![0u8; 28];
+        let mut a = MutableArpPacket::new(&mut buf).unwrap();
+        a.set_hardware_type(ArpHardwareTypes::Ethernet);
+        a.set_protocol_type(EtherTypes::Ipv4);
+        a.set_hw_addr_len(6);
+        a.set_proto_addr_len(4);
+        a.set_operation(op);
+        a.set_sender_hw_addr(PnetMac::from(sender.0.0));
+        a.set_sender_proto_addr(sender.1);
+        a.set_target_hw_addr(PnetMac::from(target.0.0));
+        a.set_target_proto_addr(target.1);
+        let dst = if op == ArpOperations::Request { BROADCAST } else { target.0 };
+        eth(sender.0, dst, EtherTypes::Arp, &buf)
+    }
+
+    fn who_has(target: Ipv4Addr) -> Vec<u8> {
+        arp_frame(ArpOperations::Request, (CLIENT_MAC, CLIENT), (MacAddr([0; 6]), target))
+    }
+
+    fn is_at(sender: Ipv4Addr) -> Vec<u8> {
+        arp_frame(ArpOperations::Reply, (ROUTER_MAC, sender), (CLIENT_MAC, CLIENT))
+    }
+
+    fn dhcp_reply(xid: u32, client: MacAddr, server: Ipv4Addr, server_mac: MacAddr, kind: DhcpMessageType) -> Vec<u8> {
+        let yiaddr = if kind == DhcpMessageType::Nak { Ipv4Addr::UNSPECIFIED } else { Ipv4Addr::new(198, 18, 0, 150) };
+        let mut msg =
+            v4::Message::new_with_id(xid, Ipv4Addr::UNSPECIFIED, yiaddr, server, Ipv4Addr::UNSPECIFIED, &client.0);
+        msg.set_opcode(Opcode::BootReply);
+        msg.opts_mut().insert(DhcpOption::MessageType(kind));
+        msg.opts_mut().insert(DhcpOption::ServerIdentifier(server));
+        let payload = msg.to_vec().unwrap();
+        ip(server_mac, BROADCAST, server, Ipv4Addr::BROADCAST, IpNextHeaderProtocols::Udp, &udp(67, 68, &payload))
+    }
+
+    fn discover(xid: u32, mac: MacAddr) -> Vec<u8> {
+        build_discover(xid, &ProbeIdentity { mac, client_id: None })
+    }
+
+    // ---- the lab's captures --------------------------------------------------------------
+
+    #[test]
+    fn lab_healthy_capture_is_healthy_with_dhcp_skipped() {
+        let r = report(&capture("lab_healthy.pcap"));
+        assert_matches_schema(&r);
+        assert_eq!(r.diagnosis.status, RunStatus::Healthy, "{:#?}", r.diagnosis);
+        assert_eq!((r.schema_version.as_str(), r.tool.name.as_str()), ("1", "nettriage"));
+        assert_eq!((r.interface.as_deref(), r.privileged, r.host.hostname.as_str()), (None, false, "lab"));
+        assert!(r.duration_ms > 90_000, "the capture spans about 96 s: {}", r.duration_ms);
+        let ids: Vec<CheckId> = r.checks.iter().map(|c| c.id).collect();
+        assert_eq!(ids, CheckId::ALL);
+        for id in [CheckId::Link, CheckId::Wifi] {
+            assert_eq!(check(&r, id).status, CheckStatus::Skipped);
+            assert_eq!(check(&r, id).reason.as_deref(), Some(NOT_OBSERVABLE));
+        }
+        let dhcp = check(&r, CheckId::Dhcp);
+        assert_eq!(
+            (dhcp.status, dhcp.reason.as_deref()),
+            (CheckStatus::Skipped, Some("no DHCP packets in the capture"))
+        );
+
+        let gw = check(&r, CheckId::Gateway);
+        assert_eq!(gw.status, CheckStatus::Pass);
+        let g = &gw.evidence["gateways"][0];
+        assert_eq!((g["address"].as_str(), g["arp"]["status"].as_str()), (Some("198.18.0.1"), Some("answered")));
+        assert_eq!(g["arp"]["mac"], "ca:67:75:6e:cc:98");
+        assert_eq!(g["arp"]["exchanges"][0]["requester"], "198.18.0.10");
+        assert!(g["arp"]["rtt_ms"].as_f64().unwrap() < 1.0);
+        assert_eq!((g["ping"]["sent"].as_u64(), g["ping"]["received"].as_u64()), (Some(5), Some(5)));
+        assert_eq!(g["ping"]["rtts_ms"].as_array().unwrap().len(), 5);
+        assert_eq!(gw.evidence["source"], "test.pcap");
+
+        let dns = check(&r, CheckId::Dns);
+        assert_eq!(dns.status, CheckStatus::Pass);
+        let server = &dns.evidence["servers"][0];
+        assert_eq!((server["server"].as_str(), server["verdict"].as_str()), (Some("198.18.0.1"), Some("ok")));
+        let outcomes: Vec<&str> =
+            server["queries"].as_array().unwrap().iter().map(|q| q["outcome"].as_str().unwrap()).collect();
+        assert_eq!(outcomes, ["answer", "no_data", "nxdomain"], "NXDOMAIN for the random label is no finding");
+        assert_eq!(server["queries"][0]["answers"][0], "198.18.1.2");
+        assert_eq!(dns.evidence["names"], serde_json::json!(["www.site.test"]));
+        assert_eq!(dns.evidence["cache_buster"], "nt-rtasbvko.site.test");
+
+        let ports = check(&r, CheckId::Ports);
+        assert_eq!(ports.status, CheckStatus::Pass);
+        let t = &ports.evidence["targets"][0];
+        assert_eq!((t["target"].as_str(), t["outcome"].as_str()), (Some("198.18.1.2:8080"), Some("open")));
+        assert!(t["ms"].as_f64().unwrap() < 1.0);
+    }
+
+    #[test]
+    fn arp_gateway_capture_passes_without_pings() {
+        let r = report(&capture("arp_gateway.pcap"));
+        assert_matches_schema(&r);
+        assert_eq!(r.diagnosis.status, RunStatus::Healthy);
+        let gw = check(&r, CheckId::Gateway);
+        assert_eq!(gw.status, CheckStatus::Pass);
+        assert_eq!(gw.evidence["gateways"][0]["arp"]["status"], "answered");
+        assert!(gw.evidence["gateways"][0]["ping"].is_null());
+        for id in [CheckId::Dhcp, CheckId::Dns, CheckId::Ports] {
+            assert_eq!(check(&r, id).status, CheckStatus::Skipped, "{id}");
+        }
+    }
+
+    #[test]
+    fn dhcp_dora_capture_passes_with_every_transaction() {
+        let r = report(&capture("dhcp_dora.pcap"));
+        assert_matches_schema(&r);
+        let dhcp = check(&r, CheckId::Dhcp);
+        assert_eq!(dhcp.status, CheckStatus::Pass, "{:?}", dhcp.findings);
+        let txns = dhcp.evidence["transactions"].as_array().unwrap();
+        assert_eq!(txns.len(), 2, "the probe and the full exchange");
+        let kinds = |t: &Value| -> Vec<String> {
+            t["messages"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect()
+        };
+        assert_eq!(kinds(&txns[0]), ["discover", "offer"]);
+        assert_eq!(kinds(&txns[1]), ["discover", "offer", "request", "ack", "release"]);
+        assert!(txns[1]["client_mac"].as_str().unwrap().starts_with("02:6e:74:"));
+        assert_eq!(txns[1]["messages"][1]["server"], "198.18.0.1");
+        assert_eq!(txns[1]["messages"][0]["ms"], 0.0);
+        assert!(txns[1]["messages"][3]["ms"].as_f64().unwrap() > 0.0);
+        // The live fields come from the last ACK.
+        assert_eq!(dhcp.evidence["current"]["routers"], serde_json::json!(["198.18.0.1"]));
+        assert_eq!(dhcp.evidence["usable_ipv4"], txns[1]["messages"][3]["address"]);
+        assert_eq!(dhcp.evidence["servers"].as_array().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn dhcp_two_servers_capture_warns_naming_both_servers() {
+        let r = report(&capture("dhcp_two_servers.pcap"));
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpMultipleServers, Severity::Warn)]);
+        let message = &check(&r, CheckId::Dhcp).findings[0].message;
+        for part in ["198.18.0.1", "198.18.0.66", "2e:b4:55:b5:0d:d0", "66:58:8f:ed:f2:97"] {
+            assert!(message.contains(part), "{message}");
+        }
+        assert_eq!(r.diagnosis.status, RunStatus::Degraded);
+        assert_eq!(r.diagnosis.root_cause.unwrap().code, Code::DhcpMultipleServers);
+    }
+
+    #[test]
+    fn dhcp_nak_capture_fails_with_the_servers_message() {
+        let r = report(&capture("dhcp_nak.pcap"));
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpNak, Severity::Fail)]);
+        let message = &check(&r, CheckId::Dhcp).findings[0].message;
+        assert!(message.contains("\"wrong network\"") && message.contains("198.19.9.9"), "{message}");
+        assert_eq!(r.diagnosis.status, RunStatus::Broken);
+        assert_eq!(r.diagnosis.root_cause.unwrap().code, Code::DhcpNak);
+    }
+
+    // ---- synthetic exchanges -------------------------------------------------------------
+
+    #[test]
+    fn discover_without_offer_is_no_offer() {
+        let r = report(&[at(0, discover(7, CLIENT_MAC)), at(1000, discover(7, CLIENT_MAC))]);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpNoOffer, Severity::Fail)]);
+        assert!(check(&r, CheckId::Dhcp).findings[0].message.contains("0x00000007"));
+        assert!(check(&r, CheckId::Dhcp).findings[0].message.contains("2 DISCOVERs"));
+        assert_eq!(check(&r, CheckId::Dhcp).duration_ms, 1000);
+        assert_eq!(r.diagnosis.status, RunStatus::Broken);
+
+        // Answered under a new xid later: the client got there, a warning only.
+        let r = report(&[
+            at(0, discover(7, CLIENT_MAC)),
+            at(4000, discover(8, CLIENT_MAC)),
+            at(4001, dhcp_reply(8, CLIENT_MAC, GATEWAY, ROUTER_MAC, DhcpMessageType::Offer)),
+        ]);
+        assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpNoOffer, Severity::Warn)]);
+
+        // An offer for another client does not answer ours; one for this client in another
+        // transaction shows the server does answer it.
+        let r = report(&[
+            at(0, discover(7, CLIENT_MAC)),
+            at(1, dhcp_reply(7, ROGUE_MAC, GATEWAY, ROUTER_MAC, DhcpMessageType::Offer)),
+        ]);
+        assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpNoOffer, Severity::Fail)]);
+        let r = report(&[
+            at(0, discover(7, CLIENT_MAC)),
+            at(2, dhcp_reply(9, CLIENT_MAC, GATEWAY, ROUTER_MAC, DhcpMessageType::Offer)),
+        ]);
+        assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpNoOffer, Severity::Warn)]);
+        assert!(check(&r, CheckId::Dhcp).findings[0].message.contains("answered in another transaction"));
+
+        let r = report(&[
+            at(0, discover(7, CLIENT_MAC)),
+            at(1, dhcp_reply(7, CLIENT_MAC, GATEWAY, ROUTER_MAC, DhcpMessageType::Offer)),
+            at(2, dhcp_reply(7, CLIENT_MAC, Ipv4Addr::new(198, 18, 0, 66), ROGUE_MAC, DhcpMessageType::Offer)),
+        ]);
+        assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpMultipleServers, Severity::Warn)]);
+    }
+
+    #[test]
+    fn dns_unanswered_is_timeout_when_no_server_answers_and_partial_when_one_does() {
+        let silent = [dns_exchange(0, GATEWAY, 40000, 1, None), dns_exchange(10, DNS2, 40001, 2, None)].concat();
+        let r = report(&silent);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsTimeout, Severity::Fail)]);
+        let message = &check(&r, CheckId::Dns).findings[0].message;
+        assert!(message.contains("198.18.0.1") && message.contains("198.18.0.2"), "{message}");
+
+        let r = report(
+            &[dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::NoError)), dns_exchange(10, DNS2, 40001, 2, None)]
+                .concat(),
+        );
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsPartial, Severity::Warn)]);
+        let servers = &check(&r, CheckId::Dns).evidence["servers"];
+        assert_eq!((servers[0]["verdict"].as_str(), servers[1]["verdict"].as_str()), (Some("ok"), Some("dns.timeout")));
+        assert_eq!(servers[0]["queries"][0]["ms"], 2.0);
+        assert!(servers[1]["avg_ms"].is_null());
+
+        // A response with the wrong id, from the wrong server or for another name is not an answer.
+        let query = dns_query(5, "www.site.test.", RecordType::A);
+        let r = report(&[
+            at(0, out(GATEWAY, IpNextHeaderProtocols::Udp, &udp(40000, 53, &query))),
+            at(
+                1,
+                back(
+                    GATEWAY,
+                    IpNextHeaderProtocols::Udp,
+                    &udp(
+                        53,
+                        40000,
+                        &dns_response(6, "www.site.test.", RecordType::A, ResponseCode::NoError, Some(SERVER)),
+                    ),
+                ),
+            ),
+            at(
+                2,
+                back(
+                    DNS2,
+                    IpNextHeaderProtocols::Udp,
+                    &udp(
+                        53,
+                        40000,
+                        &dns_response(5, "www.site.test.", RecordType::A, ResponseCode::NoError, Some(SERVER)),
+                    ),
+                ),
+            ),
+            at(
+                3,
+                back(
+                    GATEWAY,
+                    IpNextHeaderProtocols::Udp,
+                    &udp(53, 40000, &dns_response(5, "evil.test.", RecordType::A, ResponseCode::NoError, Some(SERVER))),
+                ),
+            ),
+        ]);
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsTimeout, Severity::Fail)]);
+    }
+
+    #[test]
+    fn dns_retry_resends_and_icmp_unreachable() {
+        // The live check's retry: a new socket and id after a timeout; answered, so ok.
+        let r = report(
+            &[
+                dns_exchange(0, GATEWAY, 40000, 1, None),
+                dns_exchange(1500, GATEWAY, 40001, 2, Some(ResponseCode::NoError)),
+            ]
+            .concat(),
+        );
+        assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass, "{:?}", check(&r, CheckId::Dns).findings);
+        assert_eq!(check(&r, CheckId::Dns).evidence["servers"][0]["queries"][0]["answered_on_retry"], true);
+
+        // A resend on the same socket with the same id is one query with two attempts.
+        let q = dns_query(3, "www.site.test.", RecordType::A);
+        let resend = at(1000, out(GATEWAY, IpNextHeaderProtocols::Udp, &udp(40000, 53, &q)));
+        let mut frames = dns_exchange(0, GATEWAY, 40000, 3, None);
+        frames.push(resend);
+        frames.push(at(
+            1003,
+            back(
+                GATEWAY,
+                IpNextHeaderProtocols::Udp,
+                &udp(53, 40000, &dns_response(3, "www.site.test.", RecordType::A, ResponseCode::NoError, Some(SERVER))),
+            ),
+        ));
+        let r = report(&frames);
+        let q0 = &check(&r, CheckId::Dns).evidence["servers"][0]["queries"][0];
+        assert_eq!(
+            (q0["attempts"].as_u64(), q0["ms"].as_f64(), q0["outcome"].as_str()),
+            (Some(2), Some(3.0), Some("answer"))
+        );
+
+        // ICMP port unreachable quoting the query.
+        let mut frames = dns_exchange(0, GATEWAY, 40000, 4, None);
+        let quoted =
+            out(GATEWAY, IpNextHeaderProtocols::Udp, &udp(40000, 53, &dns_query(4, "www.site.test.", RecordType::A)));
+        let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&quoted[14..14 + 28]);
+        frames.push(at(1, back(GATEWAY, IpNextHeaderProtocols::Icmp, &icmp)));
+        let r = report(&frames);
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsUnreachable, Severity::Fail)]);
+        assert!(check(&r, CheckId::Dns).findings[0].message.contains("port unreachable"));
+    }
+
+    #[test]
+    fn dns_servfail_and_refused() {
+        let r = report(&dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::ServFail)));
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsServfail, Severity::Fail)]);
+        assert_eq!(check(&r, CheckId::Dns).evidence["servers"][0]["queries"][0]["outcome"], "servfail");
+
+        let r = report(
+            &[
+                dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::ServFail)),
+                dns_exchange(5, DNS2, 40001, 2, Some(ResponseCode::Refused)),
+            ]
+            .concat(),
+        );
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsServfail, Severity::Fail), (Code::DnsRefused, Severity::Fail)]);
+
+        let r = report(
+            &[
+                dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::NoError)),
+                dns_exchange(5, DNS2, 40001, 2, Some(ResponseCode::ServFail)),
+            ]
+            .concat(),
+        );
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsPartial, Severity::Warn)]);
+
+        // NXDOMAIN, even for a real name, is information only.
+        let r = report(&dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::NXDomain)));
+        assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass);
+    }
+
+    #[test]
+    fn tcp_rst_is_refused_silence_filtered_and_icmp_unreachable() {
+        let syn = |ms, port| at(ms, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(port, 8080, TcpFlags::SYN)));
+        let r = report(&[
+            syn(0, 50000),
+            at(1, back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(8080, 50000, TcpFlags::RST | TcpFlags::ACK))),
+        ]);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsRefused, Severity::Fail)]);
+        let t = &check(&r, CheckId::Ports).evidence["targets"][0];
+        assert_eq!(
+            (t["target"].as_str(), t["outcome"].as_str(), t["ms"].as_f64()),
+            (Some("198.18.1.2:8080"), Some("refused"), Some(1.0))
+        );
+
+        // SYN and its retransmissions, no answer.
+        let r = report(&[syn(0, 50000), syn(1000, 50000), syn(3000, 50000)]);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsFiltered, Severity::Fail)]);
+        let t = &check(&r, CheckId::Ports).evidence["targets"][0];
+        assert_eq!(
+            (t["attempts"].as_u64(), t["syn_retransmissions"].as_u64(), t["outcome"].as_str()),
+            (Some(1), Some(2), Some("filtered"))
+        );
+        assert!(t["ms"].is_null());
+
+        // A retransmitted SYN that is finally answered is one slow, open attempt.
+        let synack = |ms, port| {
+            at(ms, back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(8080, port, TcpFlags::SYN | TcpFlags::ACK)))
+        };
+        let r = report(&[syn(0, 50000), syn(1000, 50000), synack(1001, 50000)]);
+        assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass);
+        assert_eq!(check(&r, CheckId::Ports).evidence["targets"][0]["ms"], 1001.0);
+
+        // Refused once, open later: intermittent, a warning.
+        let r = report(&[
+            syn(0, 50000),
+            at(1, back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(8080, 50000, TcpFlags::RST | TcpFlags::ACK))),
+            syn(10, 50001),
+            synack(11, 50001),
+        ]);
+        assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsRefused, Severity::Warn)]);
+        assert!(check(&r, CheckId::Ports).findings[0].message.contains("1 of 2 attempts"));
+
+        // ICMP host unreachable quoting the SYN.
+        let quoted = out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(50000, 8080, TcpFlags::SYN));
+        let mut icmp = vec![3, 1, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&quoted[14..14 + 28]);
+        let r = report(&[syn(0, 50000), at(3, back(GATEWAY, IpNextHeaderProtocols::Icmp, &icmp))]);
+        assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsUnreachable, Severity::Fail)]);
+        assert_eq!(check(&r, CheckId::Ports).evidence["targets"][0]["error"], "ICMP host unreachable from 198.18.0.1");
+
+        // Handshake segments of an untracked connection alone are no attempt.
+        let r = report(&[synack(0, 50000)]);
+        assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Skipped);
+    }
+
+    #[test]
+    fn a_single_unanswered_arp_on_a_busy_segment_is_not_a_gateway_fault() {
+        let r = report(&[at(0, who_has(GATEWAY))]);
+        assert!(codes(&r, CheckId::Gateway).is_empty(), "{:?}", codes(&r, CheckId::Gateway));
+    }
+
+    #[test]
+    fn arp_silence_is_unreachable_and_echo_loss_is_judged() {
+        let r = report(&[at(0, who_has(GATEWAY)), at(1000, who_has(GATEWAY)), at(2000, who_has(GATEWAY))]);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayUnreachable, Severity::Fail)]);
+        assert!(check(&r, CheckId::Gateway).findings[0].message.contains("198.18.0.1 (3 requests from 198.18.0.10)"));
+
+        // Answered at last: no finding; the reply pairs with the latest request.
+        let r = report(&[at(0, who_has(GATEWAY)), at(1000, who_has(GATEWAY)), at(1001, is_at(GATEWAY))]);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass);
+        let arp = &check(&r, CheckId::Gateway).evidence["gateways"][0]["arp"];
+        assert_eq!((arp["rtt_ms"].as_f64(), arp["requests_sent"].as_u64()), (Some(1.0), Some(2)));
+
+        // ARP probes (sender 0.0.0.0) and announcements expect no reply.
+        let probe = arp_frame(ArpOperations::Request, (CLIENT_MAC, Ipv4Addr::UNSPECIFIED), (MacAddr([0; 6]), CLIENT));
+        let announce = arp_frame(ArpOperations::Request, (CLIENT_MAC, CLIENT), (MacAddr([0; 6]), CLIENT));
+        let r = report(&[at(0, probe), at(1, announce)]);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Skipped);
+
+        // Echo: 10 sent, 9 answered = 10 % loss; 20 sent, 19 answered = 5 %, not above.
+        let series = |sent: u16, lost: u16| -> Vec<Frame> {
+            let mut frames = vec![at(0, who_has(GATEWAY)), at(1, is_at(GATEWAY))];
+            for seq in 0..sent {
+                let ms = 10 + u64::from(seq) * 100;
+                frames.push(at(ms, out(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(8, 77, seq))));
+                if seq >= lost {
+                    frames.push(at(ms + 1, back(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(0, 77, seq))));
+                }
+            }
+            frames
+        };
+        let r = report(&series(10, 1));
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayLoss, Severity::Warn)]);
+        let ping = &check(&r, CheckId::Gateway).evidence["gateways"][0]["ping"];
+        assert_eq!((ping["sent"].as_u64(), ping["received"].as_u64()), (Some(10), Some(9)));
+        assert!(ping["rtts_ms"][0].is_null() && ping["rtts_ms"][1] == 1.0);
+        assert!(codes(&report(&series(20, 1)), CheckId::Gateway).is_empty());
+        assert_eq!(codes(&report(&series(5, 5)), CheckId::Gateway), [(Code::GatewayNoEcho, Severity::Warn)]);
+
+        // No ARP in the capture for a pinged address: no_echo too, ARP "not_applicable".
+        let r = report(&[at(0, out(SERVER, IpNextHeaderProtocols::Icmp, &echo(8, 1, 1)))]);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayNoEcho, Severity::Warn)]);
+        assert_eq!(check(&r, CheckId::Gateway).evidence["gateways"][0]["arp"]["status"], "not_applicable");
+
+        // ARP unanswered and pings unanswered: unreachable only.
+        let r = report(&[at(0, who_has(GATEWAY)), at(5, out(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(8, 1, 1)))]);
+        assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayUnreachable, Severity::Fail)]);
+    }
+
+    #[test]
+    fn vlan_tagged_frames_decode_like_untagged_ones() {
+        let tag = |frame: Vec<u8>| {
+            let mut tagged = frame[..12].to_vec();
+            tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x0a]);
+            tagged.extend_from_slice(&frame[12..]);
+            tagged
+        };
+        let r = report(&[
+            at(0, tag(out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(50000, 443, TcpFlags::SYN)))),
+            at(1, tag(back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(443, 50000, TcpFlags::RST)))),
+        ]);
+        assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsRefused, Severity::Fail)]);
+    }
+
+    #[test]
+    fn empty_capture_skips_every_layer() {
+        let r = report(&[]);
+        assert_matches_schema(&r);
+        assert_eq!((r.diagnosis.status, r.duration_ms), (RunStatus::Healthy, 0));
+        assert!(r.checks.iter().all(|c| c.status == CheckStatus::Skipped));
+    }
+
+    #[test]
+    fn tracking_is_bounded() {
+        let frames: Vec<Frame> = (0..MAX_TRACKED + 5)
+            .map(|i| {
+                let (sport, dport) = (10_000 + (i % 50_000) as u16, 1000 + (i % 150) as u16);
+                at(i as u64, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(sport, dport, TcpFlags::SYN)))
+            })
+            .collect();
+        let r = report(&frames);
+        let ev = &check(&r, CheckId::Ports).evidence;
+        assert_eq!(ev["untracked"], 5);
+        assert_eq!((ev["targets"].as_array().unwrap().len(), ev["targets_total"].as_u64()), (MAX_LISTED, Some(150)));
+        assert!(check(&r, CheckId::Ports).findings[0].message.ends_with("and 140 more"));
+    }
+
+    #[test]
+    fn truncated_and_mutated_frames_never_panic() {
+        let names =
+            ["lab_healthy.pcap", "dhcp_dora.pcap", "dhcp_two_servers.pcap", "dhcp_nak.pcap", "arp_gateway.pcap"];
+        let all: Vec<Frame> = names.iter().flat_map(|n| capture(n)).collect();
+        let mut cut: Vec<Frame> = Vec::new();
+        for frame in &all {
+            for len in 0..frame.data.len() {
+                cut.push(Frame { timestamp: frame.timestamp, data: frame.data[..len].to_vec() });
+            }
+        }
+        let r = report(&cut);
+        assert_eq!(r.checks.len(), 6);
+        for frame in &all {
+            let _ = report(std::slice::from_ref(frame));
+        }
+        // Every byte of every frame flipped in turn, each mutation fed after the originals.
+        let mut mutated = all.clone();
+        for frame in &all {
+            for i in 0..frame.data.len() {
+                for m in [0xffu8, 0x01, 0x80] {
+                    let mut data = frame.data.clone();
+                    data[i] ^= m;
+                    mutated.push(Frame { timestamp: frame.timestamp, data });
+                }
+            }
+        }
+        let r = report(&mutated);
+        assert_eq!(r.checks.len(), 6);
+        assert_matches_schema(&r);
+    }
+}
