@@ -81,6 +81,45 @@ fn upper_first(s: &str) -> String {
     c.next().map(|f| f.to_uppercase().chain(c).collect()).unwrap_or_default()
 }
 
+/// The columns of the Wi-Fi neighbour table.
+pub const NEIGHBOUR_COLUMNS: [&str; 6] = ["SSID", "BSSID", "Channel", "Band", "Signal", "Security"];
+
+/// The access points a Wi-Fi scan heard, one row per AP, strongest first (pure; empty when no
+/// scan ran). Also returns the best channels line, when the scan suggested any.
+pub fn wifi_neighbours(report: &Report) -> (Vec<[String; 6]>, Option<String>) {
+    let Some(wifi) = report.check(CheckId::Wifi) else { return (vec![], None) };
+    let scan = &wifi.evidence["scan"];
+    let s = |v: &Value| {
+        v.as_str().map(str::to_string).unwrap_or_else(|| if v.is_null() { "-".into() } else { v.to_string() })
+    };
+    let mut aps: Vec<&Value> = scan["access_points"].as_array().into_iter().flatten().collect();
+    aps.sort_by(|a, b| {
+        let key = |v: &Value| v["signal_dbm"].as_f64().unwrap_or(f64::MIN);
+        key(b).total_cmp(&key(a))
+    });
+    let rows = aps
+        .into_iter()
+        .map(|ap| {
+            [
+                ap["ssid"].as_str().map_or_else(|| "(hidden)".to_string(), str::to_string),
+                s(&ap["bssid"]),
+                s(&ap["channel"]),
+                s(&ap["band"]),
+                ap["signal_dbm"].as_f64().map_or_else(|| "-".to_string(), |d| format!("{d:.0} dBm")),
+                s(&ap["security"]),
+            ]
+        })
+        .collect();
+    let best: Vec<String> = scan["best_channels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .take(3)
+        .filter_map(|c| c["channel"].as_u64().map(|ch| ch.to_string()))
+        .collect();
+    (rows, (!best.is_empty()).then(|| format!("Least crowded channels: {}", best.join(", "))))
+}
+
 /// One line of the most useful evidence for a check (pure; tolerant of missing fields).
 pub fn details(check: &CheckResult) -> String {
     if matches!(check.status, CheckStatus::Skipped | CheckStatus::Error) {
@@ -326,6 +365,28 @@ mod tests {
         let raw = &html[start..start + html[start..].find("</script>").unwrap()];
         let embedded: Report = serde_json::from_str(&raw.replace("<\\/", "</")).unwrap();
         assert_eq!(embedded, sample_report());
+    }
+
+    #[test]
+    fn wifi_neighbours_appear_in_every_human_format() {
+        let mut r = sample_report();
+        let wifi = r.checks.iter_mut().find(|c| c.id == CheckId::Wifi).unwrap();
+        wifi.evidence = serde_json::json!({"wireless": true, "scan": {"status": "ran",
+            "access_points": [
+                {"ssid": "Lab-2G", "bssid": "02:00:00:00:0a:01", "channel": 6, "band": "2.4", "signal_dbm": -71.0, "security": "wpa2"},
+                {"ssid": null, "bssid": "02:00:00:00:0a:02", "channel": 36, "band": "5", "signal_dbm": -48.0, "security": "open"}
+            ],
+            "best_channels": [{"channel": 1}, {"channel": 11}]}});
+        let (rows, best) = wifi_neighbours(&r);
+        assert_eq!(rows[0][0], "(hidden)", "strongest first");
+        assert_eq!(rows[1][4], "-71 dBm");
+        assert_eq!(best.as_deref(), Some("Least crowded channels: 1, 11"));
+        for format in [Format::Table, Format::Markdown, Format::Html] {
+            let mut out = Vec::new();
+            write(&r, format, &mut out, false).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains("Lab-2G") && text.contains("Least crowded channels"), "{format:?}:\n{text}");
+        }
     }
 
     #[test]

@@ -55,6 +55,7 @@ h2{font-size:1.2rem;margin-top:0}code,pre{font-family:ui-monospace,monospace;fon
 pre{background:#f0f2f5;padding:.8rem;border-radius:6px;overflow-x:auto}
 .finding.fail{color:#c0392b}.finding.warn{color:#975a16}
 svg text{font-family:system-ui,sans-serif;font-size:11px;fill:#333}
+table{border-collapse:collapse}td,th{padding:.25rem .7rem;border-bottom:1px solid #e2e5ea;text-align:left}
 ";
 
 /// Writes the report as one HTML document.
@@ -133,6 +134,27 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     let charts = charts(report);
     if !charts.is_empty() {
         let _ = writeln!(h, "<section><h2>Latency</h2>{charts}</section>");
+    }
+
+    let (neighbours, best) = super::wifi_neighbours(report);
+    if !neighbours.is_empty() {
+        h.push_str("<section><h2>Wi-Fi neighbours</h2><table><tr>");
+        for col in super::NEIGHBOUR_COLUMNS {
+            let _ = write!(h, "<th>{col}</th>");
+        }
+        h.push_str("</tr>");
+        for row in neighbours {
+            h.push_str("<tr>");
+            for cell in row {
+                let _ = write!(h, "<td>{}</td>", escape(&cell));
+            }
+            h.push_str("</tr>");
+        }
+        h.push_str("</table>");
+        if let Some(best) = best {
+            let _ = write!(h, "<p>{}</p>", escape(&best));
+        }
+        h.push_str("</section>\n");
     }
 
     for c in &report.checks {

@@ -89,6 +89,22 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             writeln!(out, "- **{sev}** `{}` ({}): {}", f.code, f.layer, escape(&f.message))?;
         }
     }
+    let (neighbours, best) = super::wifi_neighbours(report);
+    if !neighbours.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Wi-Fi neighbours")?;
+        writeln!(out)?;
+        writeln!(out, "| {} |", super::NEIGHBOUR_COLUMNS.join(" | "))?;
+        writeln!(out, "|{}", "---|".repeat(super::NEIGHBOUR_COLUMNS.len()))?;
+        for row in neighbours {
+            let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
+            writeln!(out, "| {} |", cells.join(" | "))?;
+        }
+        if let Some(best) = best {
+            writeln!(out)?;
+            writeln!(out, "{best}")?;
+        }
+    }
     writeln!(out)?;
     writeln!(out, "### Details per layer")?;
     for check in &report.checks {

@@ -54,6 +54,19 @@ pub fn write(report: &Report, out: &mut impl Write, color: bool) -> std::io::Res
     }
     writeln!(out, "{table}")?;
 
+    let (neighbours, best) = super::wifi_neighbours(report);
+    if !neighbours.is_empty() {
+        let mut aps = Table::new();
+        aps.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).force_no_tty();
+        aps.set_header(super::NEIGHBOUR_COLUMNS);
+        for row in neighbours {
+            aps.add_row(row);
+        }
+        writeln!(out, "Wi-Fi neighbours:\n{aps}")?;
+        if let Some(best) = best {
+            writeln!(out, "{best}")?;
+        }
+    }
     if !d.findings.is_empty() {
         writeln!(out, "Findings:")?;
         for f in &d.findings {
