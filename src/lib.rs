@@ -15,6 +15,8 @@ pub mod codes;
 pub mod config;
 pub mod diagnosis;
 pub mod diff;
+pub mod history;
+pub mod metrics;
 pub mod pcap;
 pub mod platform;
 pub mod redact;

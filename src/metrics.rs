@@ -1,0 +1,620 @@
+//! The latest run as Prometheus metrics, named in blackbox_exporter's style.
+//!
+//! [`render`] turns one [`Report`] into the Prometheus text exposition format (version
+//! 0.0.4, [`CONTENT_TYPE`]), the format node_exporter's textfile collector and every
+//! Prometheus scraper read. It is not the OpenMetrics format, so there is no `# EOF` line.
+//! Every family is a gauge with `# HELP` and `# TYPE` lines, and every sample carries the
+//! survey's `site` and `location` labels after its own labels, so one Grafana dashboard
+//! can show many sites. [`write_textfile`] puts the text where node_exporter picks it up,
+//! atomically.
+//!
+//! The names follow blackbox_exporter (`probe_success`, `probe_duration_seconds`) with a
+//! `nettriage_` prefix, base units (seconds, ratios 0 to 1) and one family per quantity:
+//!
+//! | Family | Labels | Value |
+//! |---|---|---|
+//! | `nettriage_probe_success` | | 1 when the run is healthy, else 0 |
+//! | `nettriage_run_status` | | 0 healthy, 1 degraded, 2 broken (the exit code) |
+//! | `nettriage_probe_duration_seconds` | | wall time of the whole run |
+//! | `nettriage_last_run_timestamp_seconds` | | start of the run, Unix time |
+//! | `nettriage_root_cause` | `code`, `layer` | 1 for the root cause; absent when healthy |
+//! | `nettriage_check_success` | `check` | 1 for pass or warn, 0 for fail or error; skipped checks absent |
+//! | `nettriage_check_duration_seconds` | `check` | wall time of each check that was not skipped |
+//! | `nettriage_gateway_rtt_seconds` | `gateway` | mean echo round trip |
+//! | `nettriage_gateway_loss_ratio` | `gateway` | lost echo share |
+//! | `nettriage_dns_lookup_seconds` | `server` | mean answer time of a server that answered |
+//! | `nettriage_port_connect_seconds` | `target` | TCP connect time of an open port |
+//! | `nettriage_wifi_signal_dbm` | | signal of the Wi-Fi link, when there is one |
+//!
+//! [`Measurements`] is the one place that reads these numbers out of the checks' evidence;
+//! `history` stores the same readings as trend samples, so a dashboard and a trend query
+//! never disagree about what a report said. This module reads only [`crate::report`].
+
+use std::fmt::Write as _;
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::UNIX_EPOCH;
+
+use serde_json::Value;
+
+use crate::report::{CheckId, CheckStatus, Report, RunStatus};
+
+/// The HTTP content type of [`render`]'s output: Prometheus text format 0.0.4.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// One probed gateway, from `checks[gateway].evidence.gateways[]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatewayReading {
+    /// The gateway's address (a placeholder in a redacted report).
+    pub address: String,
+    /// Mean echo round trip, ms; `None` when nothing came back or it was not pinged.
+    pub avg_ms: Option<f64>,
+    /// Lost echo share, 0 to 1; `None` when it was not pinged (ARP already failed).
+    pub loss_ratio: Option<f64>,
+}
+
+/// One tested name server, from `checks[dns].evidence.servers[]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DnsReading {
+    /// The server's address.
+    pub server: String,
+    /// Mean answer time, ms; `None` when it answered nothing.
+    pub avg_ms: Option<f64>,
+}
+
+/// One probed TCP target, from `checks[ports].evidence.targets[]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PortReading {
+    /// The target as given (`host:port`).
+    pub target: String,
+    /// `open`, `refused`, `filtered`, ... (see `docs/checks/ports.md`).
+    pub outcome: String,
+    /// Time to the outcome, ms.
+    pub ms: Option<f64>,
+}
+
+/// The measured numbers of one report, read from the checks' evidence.
+///
+/// Missing or malformed evidence (a check that was skipped, an older report) simply gives
+/// fewer readings: this never fails.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Measurements {
+    /// Every probed gateway, in report order.
+    pub gateways: Vec<GatewayReading>,
+    /// Every tested name server, in report order.
+    pub dns: Vec<DnsReading>,
+    /// Every probed TCP target, in report order.
+    pub ports: Vec<PortReading>,
+    /// The Wi-Fi link's signal, dBm (`evidence.link.signal_dbm`, or `evidence.signal_dbm`).
+    pub wifi_signal_dbm: Option<f64>,
+}
+
+impl Measurements {
+    /// Reads the measurements out of a report.
+    pub fn from_report(report: &Report) -> Measurements {
+        let evidence = |id: CheckId| report.check(id).map(|c| &c.evidence).filter(|e| e.is_object());
+        let items = |id: CheckId, key: &str| -> Vec<&Value> {
+            evidence(id)
+                .and_then(|e| e.get(key))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().collect())
+                .unwrap_or_default()
+        };
+        let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+        let number = |v: Option<&Value>, key: &str| v.and_then(|v| v.get(key)).and_then(Value::as_f64);
+
+        let gateways = items(CheckId::Gateway, "gateways")
+            .into_iter()
+            .filter_map(|g| {
+                let ping = g.get("ping").filter(|p| p.is_object());
+                Some(GatewayReading {
+                    address: text(g, "address")?,
+                    avg_ms: number(ping, "avg_ms"),
+                    loss_ratio: number(ping, "loss_ratio"),
+                })
+            })
+            .collect();
+        let dns = items(CheckId::Dns, "servers")
+            .into_iter()
+            .filter_map(|s| Some(DnsReading { server: text(s, "server")?, avg_ms: number(Some(s), "avg_ms") }))
+            .collect();
+        let ports = items(CheckId::Ports, "targets")
+            .into_iter()
+            .filter_map(|t| {
+                Some(PortReading {
+                    target: text(t, "target")?,
+                    outcome: text(t, "outcome")?,
+                    ms: number(Some(t), "ms"),
+                })
+            })
+            .collect();
+        let wifi_signal_dbm = evidence(CheckId::Wifi)
+            .and_then(|e| number(e.get("link"), "signal_dbm").or_else(|| number(Some(e), "signal_dbm")));
+        Measurements { gateways, dns, ports, wifi_signal_dbm }
+    }
+}
+
+/// Whether a check status counts as "the layer works" (pass or warn); `None` for skipped.
+pub fn check_ok(status: CheckStatus) -> Option<bool> {
+    match status {
+        CheckStatus::Pass | CheckStatus::Warn => Some(true),
+        CheckStatus::Fail | CheckStatus::Error => Some(false),
+        CheckStatus::Skipped => None,
+    }
+}
+
+/// One metric family being built: gauge samples with their own labels (site and location
+/// are added when written).
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    samples: Vec<(Vec<(&'static str, String)>, f64)>,
+}
+
+impl Family {
+    fn new(name: &'static str, help: &'static str) -> Family {
+        Family { name, help, samples: Vec::new() }
+    }
+
+    /// Adds a sample unless one with the same labels is already there: a scraper rejects a
+    /// duplicate series (node_exporter drops the whole file), so the first reading wins.
+    fn push(&mut self, labels: Vec<(&'static str, String)>, value: f64) {
+        if !self.samples.iter().any(|(l, _)| *l == labels) {
+            self.samples.push((labels, value));
+        }
+    }
+
+    fn write(&self, out: &mut String, common: &[(&'static str, &str)]) {
+        if self.samples.is_empty() {
+            return;
+        }
+        // Writing to a String cannot fail.
+        let _ = writeln!(out, "# HELP {} {}", self.name, self.help);
+        let _ = writeln!(out, "# TYPE {} gauge", self.name);
+        for (labels, value) in &self.samples {
+            out.push_str(self.name);
+            out.push('{');
+            let all = labels.iter().map(|(k, v)| (*k, v.as_str())).chain(common.iter().copied());
+            for (i, (key, val)) in all.enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                let _ = write!(out, "{key}=\"{}\"", escape_label_value(val));
+            }
+            let _ = writeln!(out, "}} {}", format_value(*value));
+        }
+    }
+}
+
+/// Escapes a label value for the text format: backslash, double quote and line feed.
+pub fn escape_label_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Formats a sample value as the text format spells it (`NaN`, `+Inf`, `-Inf`).
+fn format_value(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".to_string()
+    } else if value.is_infinite() {
+        if value > 0.0 { "+Inf" } else { "-Inf" }.to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+fn seconds(ms: f64) -> f64 {
+    ms / 1000.0
+}
+
+fn bool_value(b: bool) -> f64 {
+    if b { 1.0 } else { 0.0 }
+}
+
+/// Renders a report as Prometheus text exposition format 0.0.4 ([`CONTENT_TYPE`]).
+///
+/// Every sample is labelled `site` and `location`; families without samples (no root cause
+/// on a healthy run, no Wi-Fi on a wired one) are left out entirely.
+pub fn render(report: &Report, site: &str, location: &str) -> String {
+    let status = report.diagnosis.status;
+    let m = Measurements::from_report(report);
+
+    let mut probe_success =
+        Family::new("nettriage_probe_success", "Whether the last survey run was healthy (1) or not (0).");
+    probe_success.push(vec![], bool_value(status == RunStatus::Healthy));
+    let mut run_status =
+        Family::new("nettriage_run_status", "Verdict of the last survey run: 0 healthy, 1 degraded, 2 broken.");
+    run_status.push(vec![], f64::from(status.exit_code()));
+    let mut duration = Family::new("nettriage_probe_duration_seconds", "Wall time of the last survey run in seconds.");
+    duration.push(vec![], seconds(report.duration_ms as f64));
+    let mut timestamp =
+        Family::new("nettriage_last_run_timestamp_seconds", "Start of the last survey run as a Unix timestamp.");
+    if let Some(t) =
+        humantime::parse_rfc3339_weak(&report.started_at).ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+    {
+        timestamp.push(vec![], t.as_secs_f64());
+    }
+
+    let mut root_cause = Family::new(
+        "nettriage_root_cause",
+        "The root cause of the last survey run by finding code; absent when healthy.",
+    );
+    if let Some(cause) = &report.diagnosis.root_cause {
+        root_cause
+            .push(vec![("code", cause.code.as_str().to_string()), ("layer", cause.layer.as_str().to_string())], 1.0);
+    }
+
+    let mut check_success = Family::new(
+        "nettriage_check_success",
+        "Whether the check's layer works (1 pass or warn, 0 fail or error); skipped checks are absent.",
+    );
+    let mut check_duration =
+        Family::new("nettriage_check_duration_seconds", "Wall time of each check that ran, in seconds.");
+    for check in &report.checks {
+        let Some(ok) = check_ok(check.status) else { continue };
+        let labels = vec![("check", check.id.as_str().to_string())];
+        check_success.push(labels.clone(), bool_value(ok));
+        check_duration.push(labels, seconds(check.duration_ms as f64));
+    }
+
+    let mut gateway_rtt =
+        Family::new("nettriage_gateway_rtt_seconds", "Mean ICMP echo round trip to the gateway in seconds.");
+    let mut gateway_loss =
+        Family::new("nettriage_gateway_loss_ratio", "Share of ICMP echoes to the gateway lost, 0 to 1.");
+    for g in &m.gateways {
+        if let Some(avg) = g.avg_ms {
+            gateway_rtt.push(vec![("gateway", g.address.clone())], seconds(avg));
+        }
+        if let Some(loss) = g.loss_ratio {
+            gateway_loss.push(vec![("gateway", g.address.clone())], loss);
+        }
+    }
+    let mut dns_lookup =
+        Family::new("nettriage_dns_lookup_seconds", "Mean answer time of each name server that answered, in seconds.");
+    for s in &m.dns {
+        if let Some(avg) = s.avg_ms {
+            dns_lookup.push(vec![("server", s.server.clone())], seconds(avg));
+        }
+    }
+    let mut port_connect =
+        Family::new("nettriage_port_connect_seconds", "TCP connect time of each open target port in seconds.");
+    for p in m.ports.iter().filter(|p| p.outcome == "open") {
+        if let Some(ms) = p.ms {
+            port_connect.push(vec![("target", p.target.clone())], seconds(ms));
+        }
+    }
+    let mut wifi_signal = Family::new("nettriage_wifi_signal_dbm", "Signal of the Wi-Fi link in dBm.");
+    if let Some(dbm) = m.wifi_signal_dbm {
+        wifi_signal.push(vec![], dbm);
+    }
+
+    let common = [("site", site), ("location", location)];
+    let mut out = String::new();
+    for family in [
+        probe_success,
+        run_status,
+        duration,
+        timestamp,
+        root_cause,
+        check_success,
+        check_duration,
+        gateway_rtt,
+        gateway_loss,
+        dns_lookup,
+        port_connect,
+        wifi_signal,
+    ] {
+        family.write(&mut out, &common);
+    }
+    out
+}
+
+/// Distinguishes temporary files of concurrent writers in one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Writes `text` to `dir/name` for node_exporter's textfile collector, atomically.
+///
+/// The text goes to a hidden temporary file in the same directory (which the collector
+/// ignores: it reads only `*.prom`), is flushed to disk, and is then renamed over `name`,
+/// so a scrape sees either the previous file or the new one, never half of one. `name`
+/// must be a plain file name ending in `.prom`. Returns the final path.
+pub fn write_textfile(dir: &Path, name: &str, text: &str) -> io::Result<PathBuf> {
+    let plain = !name.is_empty() && Path::new(name).file_name() == Some(name.as_ref()) && !name.starts_with('.');
+    if !plain || !name.ends_with(".prom") || name.len() == ".prom".len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("textfile name {name:?} must be a plain file name ending in .prom"),
+        ));
+    }
+    let path = dir.join(name);
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let temp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+    let written = (|| {
+        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&temp, &path)
+    })();
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())));
+    }
+    // Persist the rename itself; a failure here loses nothing a scrape could see.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(path)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::report::{CheckResult, Code, Finding, HostInfo, Severity, ToolInfo};
+
+    fn check(id: CheckId, status: CheckStatus, findings: Vec<Finding>, evidence: Value) -> CheckResult {
+        CheckResult {
+            id,
+            status,
+            duration_ms: if status == CheckStatus::Skipped { 0 } else { 12 },
+            blocked_by: None,
+            reason: (status == CheckStatus::Skipped).then(|| "not applicable".to_string()),
+            findings,
+            evidence,
+        }
+    }
+
+    fn report_of(checks: Vec<CheckResult>, started_at: &str) -> Report {
+        Report {
+            schema_version: crate::report::SCHEMA_VERSION.into(),
+            tool: ToolInfo { name: "nettriage".into(), version: "0.1.0".into() },
+            started_at: started_at.into(),
+            duration_ms: 1500,
+            host: HostInfo { hostname: "desk-214".into() },
+            interface: Some("eth0".into()),
+            privileged: true,
+            redacted: false,
+            capture: None,
+            diagnosis: crate::diagnosis::diagnose(&checks),
+            checks,
+        }
+    }
+
+    /// A healthy wired run: one gateway, one DNS server, one open port, Wi-Fi skipped.
+    pub(crate) fn healthy_report(started_at: &str) -> Report {
+        report_of(
+            vec![
+                check(CheckId::Link, CheckStatus::Pass, vec![], serde_json::json!({"speed_mbps": 1000})),
+                check(CheckId::Wifi, CheckStatus::Skipped, vec![], serde_json::json!({"wireless": false})),
+                check(CheckId::Dhcp, CheckStatus::Pass, vec![], serde_json::json!({"usable_ipv4": "198.18.0.10"})),
+                check(
+                    CheckId::Gateway,
+                    CheckStatus::Pass,
+                    vec![],
+                    serde_json::json!({"gateways": [{"address": "198.18.0.1",
+                        "ping": {"sent": 5, "received": 5, "loss_ratio": 0.0, "avg_ms": 2.5,
+                                 "rtts_ms": [2.0, 3.0, 2.5, 2.5, 2.5]}}]}),
+                ),
+                check(
+                    CheckId::Dns,
+                    CheckStatus::Pass,
+                    vec![],
+                    serde_json::json!({"servers": [{"server": "198.18.0.1", "verdict": "ok", "avg_ms": 12.0}]}),
+                ),
+                check(
+                    CheckId::Ports,
+                    CheckStatus::Pass,
+                    vec![],
+                    serde_json::json!({"targets": [{"target": "198.18.1.2:443", "outcome": "open", "ms": 4.0}]}),
+                ),
+            ],
+            started_at,
+        )
+    }
+
+    /// A broken Wi-Fi run: the gateway is lossy, the only DNS server times out, so `dns`
+    /// fails and `ports` is blocked.
+    pub(crate) fn broken_report(started_at: &str) -> Report {
+        let finding = |code, severity, layer| Finding { code, severity, layer, message: "seen in a test".into() };
+        let mut ports = check(CheckId::Ports, CheckStatus::Skipped, vec![], Value::Null);
+        ports.blocked_by = Some(CheckId::Dns);
+        report_of(
+            vec![
+                check(CheckId::Link, CheckStatus::Pass, vec![], serde_json::json!({"speed_mbps": 300})),
+                check(
+                    CheckId::Wifi,
+                    CheckStatus::Pass,
+                    vec![],
+                    serde_json::json!({"wireless": true, "link": {"signal_dbm": -71.0, "ssid": "corp"}}),
+                ),
+                check(CheckId::Dhcp, CheckStatus::Pass, vec![], serde_json::json!({"usable_ipv4": "10.9.0.10"})),
+                check(
+                    CheckId::Gateway,
+                    CheckStatus::Warn,
+                    vec![finding(Code::GatewayLoss, Severity::Warn, CheckId::Gateway)],
+                    serde_json::json!({"gateways": [{"address": "10.9.0.1",
+                        "ping": {"sent": 5, "received": 4, "loss_ratio": 0.2, "avg_ms": 40.0,
+                                 "rtts_ms": [30.0, null, 40.0, 50.0, 40.0]}}]}),
+                ),
+                check(
+                    CheckId::Dns,
+                    CheckStatus::Fail,
+                    vec![finding(Code::DnsTimeout, Severity::Fail, CheckId::Dns)],
+                    serde_json::json!({"servers": [{"server": "10.9.0.53", "verdict": "dns.timeout", "avg_ms": null}]}),
+                ),
+                ports,
+            ],
+            started_at,
+        )
+    }
+
+    /// Parses exposition text with a real parser, and checks that it understood every line
+    /// (the parser silently skips lines it cannot read).
+    fn parse(text: &str) -> prometheus_parse::Scrape {
+        let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+        let sample_lines = text.lines().filter(|l| !l.starts_with('#')).count();
+        assert_eq!(scrape.samples.len(), sample_lines, "a sample line was not understood:\n{text}");
+        scrape
+    }
+
+    /// The samples of one family, by their own labels (site and location checked and dropped).
+    fn family(scrape: &prometheus_parse::Scrape, name: &str) -> HashMap<Vec<(String, String)>, f64> {
+        scrape
+            .samples
+            .iter()
+            .filter(|s| s.metric == name)
+            .map(|s| {
+                assert_eq!(s.labels.get("site"), Some("HQ"), "{name}");
+                assert_eq!(s.labels.get("location"), Some("floor 2"), "{name}");
+                let prometheus_parse::Value::Gauge(v) = s.value else { panic!("{name} is not a gauge") };
+                let mut labels: Vec<(String, String)> = s
+                    .labels
+                    .iter()
+                    .filter(|(k, _)| *k != "site" && *k != "location")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                labels.sort();
+                (labels, v)
+            })
+            .collect()
+    }
+
+    fn one(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+        let key: Vec<(String, String)> = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        family(scrape, name).get(&key).copied()
+    }
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-9)
+    }
+
+    #[test]
+    fn healthy_report_parses_with_the_values_and_labels() {
+        let text = render(&healthy_report("2026-11-24T07:00:00.500Z"), "HQ", "floor 2");
+        let scrape = parse(&text);
+        assert_eq!(one(&scrape, "nettriage_probe_success", &[]), Some(1.0));
+        assert_eq!(one(&scrape, "nettriage_run_status", &[]), Some(0.0));
+        assert!(close(one(&scrape, "nettriage_probe_duration_seconds", &[]), 1.5));
+        assert!(close(one(&scrape, "nettriage_last_run_timestamp_seconds", &[]), 1_795_503_600.5), "{text}");
+        assert!(family(&scrape, "nettriage_root_cause").is_empty());
+        assert!(!text.contains("nettriage_root_cause"), "no empty family headers");
+        let success = family(&scrape, "nettriage_check_success");
+        assert_eq!(success.len(), 5, "wifi was skipped: {success:?}");
+        assert_eq!(one(&scrape, "nettriage_check_success", &[("check", "dns")]), Some(1.0));
+        assert_eq!(one(&scrape, "nettriage_check_success", &[("check", "wifi")]), None);
+        assert!(close(one(&scrape, "nettriage_check_duration_seconds", &[("check", "gateway")]), 0.012));
+        assert!(close(one(&scrape, "nettriage_gateway_rtt_seconds", &[("gateway", "198.18.0.1")]), 0.0025));
+        assert_eq!(one(&scrape, "nettriage_gateway_loss_ratio", &[("gateway", "198.18.0.1")]), Some(0.0));
+        assert!(close(one(&scrape, "nettriage_dns_lookup_seconds", &[("server", "198.18.0.1")]), 0.012));
+        assert!(close(one(&scrape, "nettriage_port_connect_seconds", &[("target", "198.18.1.2:443")]), 0.004));
+        assert!(family(&scrape, "nettriage_wifi_signal_dbm").is_empty());
+        for name in scrape.samples.iter().map(|s| s.metric.as_str()) {
+            assert!(scrape.docs.contains_key(name), "{name} has no HELP");
+            assert!(text.contains(&format!("# TYPE {name} gauge\n")), "{name} has no TYPE");
+        }
+        assert!(!text.contains("# EOF"), "Prometheus 0.0.4 text, not OpenMetrics");
+    }
+
+    #[test]
+    fn broken_report_names_the_root_cause_and_omits_what_was_not_measured() {
+        let text = render(&broken_report("2026-11-24T07:00:00.000Z"), "HQ", "floor 2");
+        let scrape = parse(&text);
+        assert_eq!(one(&scrape, "nettriage_probe_success", &[]), Some(0.0));
+        assert_eq!(one(&scrape, "nettriage_run_status", &[]), Some(2.0));
+        let causes = family(&scrape, "nettriage_root_cause");
+        assert_eq!(causes.len(), 1);
+        assert_eq!(one(&scrape, "nettriage_root_cause", &[("code", "dns.timeout"), ("layer", "dns")]), Some(1.0));
+        assert_eq!(one(&scrape, "nettriage_check_success", &[("check", "dns")]), Some(0.0));
+        assert_eq!(one(&scrape, "nettriage_check_success", &[("check", "gateway")]), Some(1.0), "warn still works");
+        assert_eq!(one(&scrape, "nettriage_check_success", &[("check", "ports")]), None, "blocked, so skipped");
+        assert!(close(one(&scrape, "nettriage_gateway_loss_ratio", &[("gateway", "10.9.0.1")]), 0.2));
+        assert!(close(one(&scrape, "nettriage_gateway_rtt_seconds", &[("gateway", "10.9.0.1")]), 0.04));
+        assert!(family(&scrape, "nettriage_dns_lookup_seconds").is_empty(), "the server never answered");
+        assert!(family(&scrape, "nettriage_port_connect_seconds").is_empty());
+        assert_eq!(one(&scrape, "nettriage_wifi_signal_dbm", &[]), Some(-71.0));
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        let site = "He said \"hi\" \\ bye\nnext line";
+        let text = render(&healthy_report("2026-11-24T07:00:00.000Z"), site, "a,b=c}");
+        let escaped = r#"site="He said \"hi\" \\ bye\nnext line",location="a,b=c}""#;
+        let line = text.lines().find(|l| l.starts_with("nettriage_probe_success{")).unwrap();
+        assert_eq!(line, format!("nettriage_probe_success{{{escaped}}} 1"));
+        // Every sample is still exactly one line.
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            assert!(line.contains(escaped), "{line}");
+        }
+        assert_eq!(escape_label_value("plain"), "plain");
+    }
+
+    #[test]
+    fn duplicate_series_are_written_once() {
+        let mut report = healthy_report("2026-11-24T07:00:00.000Z");
+        let dns = report.checks.iter_mut().find(|c| c.id == CheckId::Dns).unwrap();
+        dns.evidence = serde_json::json!({"servers": [
+            {"server": "198.18.0.1", "avg_ms": 12.0}, {"server": "198.18.0.1", "avg_ms": 99.0}]});
+        let scrape = parse(&render(&report, "HQ", "floor 2"));
+        assert_eq!(family(&scrape, "nettriage_dns_lookup_seconds").len(), 1);
+        assert!(close(one(&scrape, "nettriage_dns_lookup_seconds", &[("server", "198.18.0.1")]), 0.012));
+    }
+
+    #[test]
+    fn special_values_use_the_text_format_spelling() {
+        assert_eq!(format_value(f64::NAN), "NaN");
+        assert_eq!(format_value(f64::INFINITY), "+Inf");
+        assert_eq!(format_value(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(format_value(-71.0), "-71");
+        assert_eq!(format_value(0.0025), "0.0025");
+    }
+
+    #[test]
+    fn measurements_read_the_wifi_signal_from_either_place() {
+        let mut report = broken_report("2026-11-24T07:00:00.000Z");
+        assert_eq!(Measurements::from_report(&report).wifi_signal_dbm, Some(-71.0));
+        let wifi = report.checks.iter_mut().find(|c| c.id == CheckId::Wifi).unwrap();
+        wifi.evidence = serde_json::json!({"wireless": true, "signal_dbm": -60});
+        assert_eq!(Measurements::from_report(&report).wifi_signal_dbm, Some(-60.0));
+        let m = Measurements::from_report(&healthy_report("2026-11-24T07:00:00.000Z"));
+        assert_eq!(m.wifi_signal_dbm, None);
+        assert_eq!(
+            m.gateways,
+            vec![GatewayReading { address: "198.18.0.1".into(), avg_ms: Some(2.5), loss_ratio: Some(0.0) }]
+        );
+    }
+
+    #[test]
+    fn textfile_is_replaced_atomically_without_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("nettriage.prom"), "old").unwrap();
+        let text = render(&healthy_report("2026-11-24T07:00:00.000Z"), "HQ", "floor 2");
+        let path = write_textfile(dir.path(), "nettriage.prom", &text).unwrap();
+        assert_eq!(path, dir.path().join("nettriage.prom"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names, ["nettriage.prom"], "no temporary file left behind");
+    }
+
+    #[test]
+    fn textfile_name_must_be_a_plain_prom_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for bad in ["nettriage.txt", "../x.prom", "sub/x.prom", ".prom", ".hidden.prom", ""] {
+            let err = write_textfile(dir.path(), bad, "x").unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{bad}");
+        }
+        let missing = dir.path().join("missing");
+        let err = write_textfile(&missing, "x.prom", "x").unwrap_err();
+        assert!(err.to_string().contains("missing"), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+}
