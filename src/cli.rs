@@ -42,9 +42,96 @@ pub enum Command {
     /// Read a packet capture (from --capture or tcpdump) and report its DHCP, ARP, ICMP, DNS
     /// and TCP exchanges with the same finding codes as a live run.
     Analyze(AnalyzeArgs),
+    /// Run repeatedly for a site survey: every run is stored in the history database and,
+    /// with --textfile, exported for node_exporter. Stops after --count runs, with --once,
+    /// or on SIGINT/SIGTERM after the run in progress is stored.
+    Survey(SurveyArgs),
+    /// Stored survey runs: list them (the default), show one, export JSON Lines, or
+    /// summarise trends per site and location.
+    History(HistoryArgs),
     /// Show what changed between two JSON reports: status per layer, new and resolved
     /// findings, latency changes. Exits with the newer report's status code.
     Diff(DiffArgs),
+}
+
+/// Options of `nettriage survey`.
+#[derive(Debug, Clone, Args)]
+pub struct SurveyArgs {
+    /// The options of every run.
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Site tag stored with every run, e.g. "HQ" [default: default].
+    #[arg(long, default_value = "default")]
+    pub site: String,
+    /// Location tag stored with every run, e.g. "floor 2 room 214" [default: empty].
+    #[arg(long, default_value = "")]
+    pub location: String,
+    /// History database [default: /var/lib/nettriage/history.db].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Time from the start of one run to the start of the next, e.g. 30s, 15m
+    /// [default: 5m].
+    #[arg(long, value_name = "DURATION", default_value = "5m")]
+    pub every: humantime::Duration,
+    /// Stop after this many runs [default: until stopped].
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
+    /// One run, then stop (for cron).
+    #[arg(long)]
+    pub once: bool,
+    /// After every run, write nettriage.prom for node_exporter's textfile collector into
+    /// this directory (atomically) [default: none].
+    #[arg(long, value_name = "DIR")]
+    pub textfile: Option<PathBuf>,
+}
+
+/// Options of `nettriage history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// What to do with the stored runs [default: list].
+    #[command(subcommand)]
+    pub command: Option<HistoryCommand>,
+    /// History database [default: /var/lib/nettriage/history.db].
+    #[arg(long, value_name = "PATH", global = true)]
+    pub db: Option<PathBuf>,
+    /// Only runs of this site [default: all].
+    #[arg(long, global = true)]
+    pub site: Option<String>,
+    /// Only runs of this location [default: all].
+    #[arg(long, global = true)]
+    pub location: Option<String>,
+    /// Only runs started at or after this RFC 3339 time [default: no limit].
+    #[arg(long, value_name = "TIME", global = true)]
+    pub since: Option<String>,
+    /// Only runs started before this RFC 3339 time [default: no limit].
+    #[arg(long, value_name = "TIME", global = true)]
+    pub until: Option<String>,
+    /// Only runs with this status: healthy, degraded or broken [default: all].
+    #[arg(long, global = true)]
+    pub status: Option<String>,
+    /// At most this many runs, newest first [default: all].
+    #[arg(long, value_name = "N", global = true)]
+    pub limit: Option<usize>,
+    /// Output format (list and trend: table or json; show: any report format) [default: table].
+    #[arg(short, long, value_enum, value_name = "FORMAT", global = true)]
+    pub format: Option<FormatArg>,
+}
+
+/// What `nettriage history` does.
+#[derive(Debug, Clone, Subcommand)]
+pub enum HistoryCommand {
+    /// List runs (the default).
+    List,
+    /// Print one stored report in any report format.
+    Show {
+        /// The run's id, as `history list` shows it.
+        id: i64,
+    },
+    /// Write the stored reports as JSON Lines, oldest first.
+    Export,
+    /// Availability per layer, latency and signal percentiles, and the most frequent root
+    /// causes, per site and location.
+    Trend,
 }
 
 /// Options of `nettriage analyze`.

@@ -23,4 +23,5 @@ pub mod redact;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod survey;
 pub mod types;

@@ -21,12 +21,19 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.verbose);
-    let (args, selftest) = match cli.command {
-        Some(Command::Run(args)) => (args, false),
-        Some(Command::Selftest(args)) => (args, true),
+    enum Job {
+        Run,
+        Selftest,
+        Survey(Box<nettriage::cli::SurveyArgs>),
+    }
+    let (args, job) = match cli.command {
+        Some(Command::Run(args)) => (args, Job::Run),
+        Some(Command::Selftest(args)) => (args, Job::Selftest),
+        Some(Command::Survey(survey)) => (survey.run.clone(), Job::Survey(Box::new(survey))),
         Some(Command::Diff(args)) => return exit(app::diff(&args)),
         Some(Command::Analyze(args)) => return exit(app::analyze(&args)),
-        None => (cli.run, false),
+        Some(Command::History(args)) => return exit(nettriage::survey::history(&args)),
+        None => (cli.run, Job::Run),
     };
     let config = match Config::from_args(&args) {
         Ok(config) => config,
@@ -42,7 +49,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_COULD_NOT_RUN);
         }
     };
-    let result = if selftest { runtime.block_on(app::selftest(&config)) } else { runtime.block_on(app::run(&config)) };
+    let result = match job {
+        Job::Run => runtime.block_on(app::run(&config)),
+        Job::Selftest => runtime.block_on(app::selftest(&config)),
+        Job::Survey(survey) => runtime.block_on(nettriage::survey::survey(&config, &survey)),
+    };
     exit(result)
 }
 

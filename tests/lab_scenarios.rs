@@ -997,3 +997,106 @@ fn analyze_finds_the_codes_of_the_live_run() {
     assert_eq!(all_codes(&live), ["dns.timeout"], "live:\n{}", pretty(&live));
     assert_eq!(all_codes(&analyzed), all_codes(&live), "analyzed:\n{}", pretty(&analyzed));
 }
+
+// S1 ------------------------------------------------------------------------
+/// A survey across a fault injected and removed: every run is in the history, the trend
+/// counts the fault's root cause, the export is one valid report per line, and the
+/// textfile for node_exporter holds the last run.
+#[test]
+fn survey_history_trend_and_textfile() {
+    let lab = lab!("survey_history_trend_and_textfile");
+    let db = lab.tmp().join("history.db");
+    let textfile = lab.tmp().join("textfile");
+    std::fs::create_dir_all(&textfile).unwrap();
+    let (db_arg, tf_arg) = (db.display().to_string(), textfile.display().to_string());
+    let survey = |extra: &[&str]| {
+        let mut args = vec!["survey", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--site", "HQ"];
+        args.extend(["--location", "floor 2", "--db", &db_arg, "--textfile", &tf_arg]);
+        args.extend_from_slice(extra);
+        lab.run_nettriage_raw(&[], &args)
+    };
+    assert_eq!(survey(&["--count", "2", "--every", "1s"]).code, 0);
+    lab.nft(
+        &lab.r,
+        "table inet nt_fault {\n chain input {\n  type filter hook input priority 0;\n  udp dport 53 drop\n  tcp dport 53 drop\n }\n}\n",
+    );
+    assert_eq!(survey(&["--once"]).code, 2);
+    lab.nft(&lab.r, "delete table inet nt_fault\n");
+    assert_eq!(survey(&["--once"]).code, 0);
+
+    let history = |args: &[&str]| {
+        let mut full = vec!["history", "--db", &db_arg, "--format", "json"];
+        full.extend_from_slice(args);
+        let out = lab.run_nettriage_raw(&[], &full);
+        assert_eq!(out.code, 0, "history {args:?}: {}", out.stderr);
+        out.stdout
+    };
+    let runs: serde_json::Value = serde_json::from_str(&history(&[])).unwrap();
+    let statuses: Vec<&str> = runs.as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["healthy", "broken", "healthy", "healthy"], "newest first");
+    let trend: serde_json::Value = serde_json::from_str(&history(&["trend"])).unwrap();
+    let group = &trend["groups"][0];
+    assert_eq!(
+        (group["site"].as_str(), group["location"].as_str(), group["runs"].as_u64()),
+        (Some("HQ"), Some("floor 2"), Some(4))
+    );
+    let causes = group["root_causes"].as_array().unwrap();
+    assert!(causes.iter().any(|c| c["code"] == "dns.timeout" && c["runs"] == 1), "{}", pretty(group));
+    let export = history(&["export"]);
+    let lines: Vec<&str> = export.lines().collect();
+    assert_eq!(lines.len(), 4);
+    for line in lines {
+        let report: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_report_contract(exit_code_of(&report), &report);
+    }
+    let prom = std::fs::read_to_string(textfile.join("nettriage.prom")).unwrap();
+    assert!(prom.contains("nettriage_probe_success{site=\"HQ\",location=\"floor 2\"} 1"), "{prom}");
+    assert!(!prom.contains("nettriage_root_cause{"), "the last run was healthy:\n{prom}");
+}
+
+// S2 ------------------------------------------------------------------------
+/// SIGINT in the middle of a survey run: that run finishes and is stored, the survey stops
+/// cleanly, and every run it announced is in the history.
+#[test]
+fn survey_stops_cleanly_on_sigint_without_losing_runs() {
+    use std::io::BufRead;
+    let lab = lab!("survey_stops_cleanly_on_sigint");
+    let db = lab.tmp().join("history.db");
+    let log = lab.tmp().join("survey.out");
+    let mut child = std::process::Command::new("ip")
+        .args(["netns", "exec", &lab.c, &lab::nettriage_bin(), "survey", "--target", TARGET_OK, "--dns-name", WWW_NAME])
+        .args(["--db", &db.display().to_string(), "--every", "0s", "--count", "50"])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::null())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let lines = || std::fs::read(&log).map(|b| b.lines().count()).unwrap_or(0);
+    let started = std::time::Instant::now();
+    while lines() < 2 && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // Runs follow each other back to back (--every 0s), so this lands inside a run.
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let mut status = None;
+    for _ in 0..300 {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the survey did not stop within 6 s of SIGINT");
+    };
+    assert_eq!(status.code(), Some(0), "a clean stop after healthy runs");
+    let announced = lines();
+    assert!(announced >= 3, "the run in progress at SIGINT was finished and announced ({announced} runs)");
+    let out = lab.run_nettriage_raw(&[], &["history", "--db", &db.display().to_string(), "--format", "json"]);
+    let stored: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(stored.as_array().unwrap().len(), announced, "every announced run is stored");
+}

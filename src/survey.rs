@@ -1,0 +1,240 @@
+//! Unattended use: `nettriage survey` (repeated runs kept in the history and exported as
+//! metrics) and `nettriage history` (list, show, export, trend).
+//!
+//! A survey run is never cut short: SIGINT and SIGTERM are caught, the run in progress
+//! finishes and is stored (one transaction), and only then does the survey stop. Each run
+//! is a full report, like `run`. Rendering stays in `render`; storage in [`crate::history`];
+//! the exposition in [`crate::metrics`].
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::SystemTime;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{ContentArrangement, Table};
+
+use crate::app::{self, RunError};
+use crate::cli::{HistoryArgs, HistoryCommand, SurveyArgs};
+use crate::config::{Config, Format};
+use crate::history::{Filter, History, HistoryError, Trend};
+use crate::report::{Report, RunStatus};
+use crate::{metrics, render};
+
+impl From<HistoryError> for RunError {
+    fn from(e: HistoryError) -> RunError {
+        RunError::Input { path: "history".into(), message: e.to_string() }
+    }
+}
+
+fn io_err(what: &str, e: std::io::Error) -> RunError {
+    RunError::Output { path: what.to_string(), source: e }
+}
+
+/// The history database: `--db`, else the default path (its directory is created).
+fn open_db(db: &Option<PathBuf>) -> Result<History, RunError> {
+    let path = db.clone().unwrap_or_else(|| PathBuf::from(crate::history::DEFAULT_PATH));
+    if db.is_none()
+        && let Some(dir) = path.parent()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| io_err(&dir.display().to_string(), e))?;
+    }
+    Ok(History::open(&path)?)
+}
+
+/// `nettriage survey`: runs until `--count`, `--once`, or a signal; returns the last run's
+/// exit code.
+pub async fn survey(config: &Config, args: &SurveyArgs) -> Result<u8, RunError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut history = open_db(&args.db)?;
+    // Catch the signals before the first run, so that one arriving mid-run lets it finish.
+    let stop = Arc::new(AtomicBool::new(false));
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| io_err("signal handler", e))?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| io_err("signal handler", e))?;
+    {
+        let (stop, wake) = (Arc::clone(&stop), Arc::clone(&wake));
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = sigint.recv() => {}
+                _ = sigterm.recv() => {}
+            }
+            stop.store(true, Ordering::SeqCst);
+            wake.notify_one();
+        });
+    }
+    let every: std::time::Duration = args.every.into();
+    let mut done = 0u64;
+    let mut last;
+    loop {
+        let started = tokio::time::Instant::now();
+        let report = app::collect(config, &|_| {}).await?;
+        let id = history.insert(&report, &args.site, &args.location)?;
+        if let Some(dir) = &args.textfile {
+            let text = metrics::render(&report, &args.site, &args.location);
+            metrics::write_textfile(dir, "nettriage.prom", &text).map_err(|e| io_err(&dir.display().to_string(), e))?;
+        }
+        last = report.diagnosis.status.exit_code();
+        let root = report.diagnosis.root_cause.as_ref().map(|r| format!(" ({})", r.code)).unwrap_or_default();
+        let line = format!("run {id} at {}: {}{root}", report.started_at, report.diagnosis.status.as_str());
+        writeln!(std::io::stdout(), "{line}").map_err(|e| io_err("standard output", e))?;
+        done += 1;
+        if args.once || args.count.is_some_and(|c| done >= c) || stop.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep_until(started + every) => {}
+            _ = wake.notified() => {}
+        }
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+    }
+    Ok(last)
+}
+
+fn filter(args: &HistoryArgs) -> Result<Filter, RunError> {
+    let time = |text: &Option<String>, what: &str| -> Result<Option<SystemTime>, RunError> {
+        text.as_deref()
+            .map(|t| {
+                humantime::parse_rfc3339_weak(t).map_err(|e| RunError::Input {
+                    path: what.into(),
+                    message: format!("`{t}` is not an RFC 3339 time: {e}"),
+                })
+            })
+            .transpose()
+    };
+    let status = match args.status.as_deref() {
+        None => None,
+        Some("healthy") => Some(RunStatus::Healthy),
+        Some("degraded") => Some(RunStatus::Degraded),
+        Some("broken") => Some(RunStatus::Broken),
+        Some(other) => {
+            return Err(RunError::Input {
+                path: "--status".into(),
+                message: format!("`{other}` is not healthy, degraded or broken"),
+            });
+        }
+    };
+    Ok(Filter {
+        site: args.site.clone(),
+        location: args.location.clone(),
+        since: time(&args.since, "--since")?,
+        until: time(&args.until, "--until")?,
+        status,
+        limit: args.limit,
+    })
+}
+
+/// `nettriage history`: list (default), show, export, trend.
+pub fn history(args: &HistoryArgs) -> Result<u8, RunError> {
+    let db = open_db(&args.db)?;
+    let f = filter(args)?;
+    let format = args.format.map(Format::from);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match &args.command {
+        None | Some(HistoryCommand::List) => {
+            let runs = db.list(&f)?;
+            if format == Some(Format::Json) {
+                print_json(&mut out, &runs)?;
+            } else {
+                let mut table = Table::new();
+                table
+                    .load_style(UTF8_FULL_CONDENSED)
+                    .set_content_arrangement(ContentArrangement::Dynamic)
+                    .force_no_tty();
+                table.set_header(["id", "started", "site", "location", "status", "root cause", "ms"]);
+                for r in runs {
+                    table.add_row([
+                        r.id.to_string(),
+                        r.started_at,
+                        r.site,
+                        r.location,
+                        r.status,
+                        r.root_cause.unwrap_or_default(),
+                        r.duration_ms.to_string(),
+                    ]);
+                }
+                writeln!(out, "{table}").map_err(|e| io_err("standard output", e))?;
+            }
+        }
+        Some(HistoryCommand::Show { id }) => {
+            let value = db
+                .get(*id)?
+                .ok_or_else(|| RunError::Input { path: "history".into(), message: format!("no run with id {id}") })?;
+            match serde_json::from_value::<Report>(value.clone()) {
+                Ok(report) => render::write(&report, format.unwrap_or(Format::Table), &mut out, false)
+                    .map_err(|e| io_err("standard output", e))?,
+                // A report from another version: show it as stored.
+                Err(_) => print_json(&mut out, &value)?,
+            }
+        }
+        Some(HistoryCommand::Export) => {
+            db.export(&f, &mut out)?;
+        }
+        Some(HistoryCommand::Trend) => {
+            let trend = db.trend(&f)?;
+            if format == Some(Format::Json) {
+                print_json(&mut out, &trend)?;
+            } else {
+                write_trend(&trend, &mut out).map_err(|e| io_err("standard output", e))?;
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// The trend as text: one block per site and location.
+pub fn write_trend(trend: &Trend, out: &mut impl Write) -> std::io::Result<()> {
+    for g in &trend.groups {
+        writeln!(
+            out,
+            "{} / {}: {} runs ({} healthy, {} degraded, {} broken), {} to {}",
+            g.site, g.location, g.runs, g.healthy, g.degraded, g.broken, g.first_run, g.last_run
+        )?;
+        let mut table = Table::new();
+        table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).force_no_tty();
+        table.set_header(["measure", "p50", "p95", "max", "samples"]);
+        for a in &g.availability {
+            table.add_row([
+                format!("{} available", a.check),
+                format!("{:.1} %", a.ratio * 100.0),
+                String::new(),
+                String::new(),
+                a.runs.to_string(),
+            ]);
+        }
+        for (name, d) in [
+            ("gateway RTT ms", &g.gateway_rtt_ms),
+            ("gateway loss", &g.gateway_loss_ratio),
+            ("DNS ms", &g.dns_ms),
+            ("Wi-Fi signal dBm (p5 for p95)", &g.wifi_signal_dbm),
+        ] {
+            if let Some(d) = d {
+                let hi = if name.starts_with("Wi-Fi") { d.p5 } else { d.p95 };
+                table.add_row([
+                    name.to_string(),
+                    format!("{:.2}", d.p50),
+                    format!("{hi:.2}"),
+                    format!("{:.2}", d.max),
+                    d.samples.to_string(),
+                ]);
+            }
+        }
+        writeln!(out, "{table}")?;
+        if !g.root_causes.is_empty() {
+            let causes: Vec<String> = g.root_causes.iter().map(|r| format!("{} ×{}", r.code, r.runs)).collect();
+            writeln!(out, "Most frequent root causes: {}", causes.join(", "))?;
+        }
+    }
+    Ok(())
+}
+
+fn print_json<T: serde::Serialize>(out: &mut impl Write, value: &T) -> Result<(), RunError> {
+    serde_json::to_writer_pretty(&mut *out, value)
+        .map_err(std::io::Error::other)
+        .and_then(|()| writeln!(out))
+        .map_err(|e| io_err("standard output", e))
+}
