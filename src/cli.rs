@@ -49,6 +49,9 @@ pub enum Command {
     /// Stored survey runs: list them (the default), show one, export JSON Lines, or
     /// summarise trends per site and location.
     History(HistoryArgs),
+    /// Serve the latest survey result of every site and location at /metrics for
+    /// Prometheus (text exposition format), until SIGINT/SIGTERM.
+    Serve(ServeArgs),
     /// Show what changed between two JSON reports: status per layer, new and resolved
     /// findings, latency changes. Exits with the newer report's status code.
     Diff(DiffArgs),
@@ -83,6 +86,17 @@ pub struct SurveyArgs {
     /// this directory (atomically) [default: none].
     #[arg(long, value_name = "DIR")]
     pub textfile: Option<PathBuf>,
+}
+
+/// Options of `nettriage serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:9464].
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+    pub listen: std::net::SocketAddr,
+    /// History database to read [default: /var/lib/nettriage/history.db].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
 }
 
 /// Options of `nettriage history`.

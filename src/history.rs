@@ -555,6 +555,20 @@ impl History {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// The newest run of every site and location: (id, site, location), by site and location.
+    pub fn latest_per_location(&self) -> Result<Vec<(i64, String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT max(id), site, location FROM runs GROUP BY site, location ORDER BY site, location")
+            .map_err(self.err("read latest runs"))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(self.err("read latest runs"))?
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(self.err("read latest runs"))?;
+        Ok(rows)
+    }
+
     /// The stored report of run `id`, as JSON (also reports written by newer versions).
     pub fn get(&self, id: i64) -> Result<Option<serde_json::Value>> {
         let text: Option<String> = self

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Run,
         Selftest,
         Survey(Box<nettriage::cli::SurveyArgs>),
+        Serve(nettriage::cli::ServeArgs),
     }
     let (args, job) = match cli.command {
         Some(Command::Run(args)) => (args, Job::Run),
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         Some(Command::Diff(args)) => return exit(app::diff(&args)),
         Some(Command::Analyze(args)) => return exit(app::analyze(&args)),
         Some(Command::History(args)) => return exit(nettriage::survey::history(&args)),
+        Some(Command::Serve(args)) => (cli.run, Job::Serve(args)),
         None => (cli.run, Job::Run),
     };
     let config = match Config::from_args(&args) {
@@ -53,6 +55,7 @@ fn main() -> ExitCode {
         Job::Run => runtime.block_on(app::run(&config)),
         Job::Selftest => runtime.block_on(app::selftest(&config)),
         Job::Survey(survey) => runtime.block_on(nettriage::survey::survey(&config, &survey)),
+        Job::Serve(args) => runtime.block_on(nettriage::survey::serve(&args)),
     };
     exit(result)
 }

@@ -165,7 +165,7 @@ impl Family {
         }
     }
 
-    fn write(&self, out: &mut String, common: &[(&'static str, &str)]) {
+    fn write(&self, out: &mut String) {
         if self.samples.is_empty() {
             return;
         }
@@ -175,8 +175,7 @@ impl Family {
         for (labels, value) in &self.samples {
             out.push_str(self.name);
             out.push('{');
-            let all = labels.iter().map(|(k, v)| (*k, v.as_str())).chain(common.iter().copied());
-            for (i, (key, val)) in all.enumerate() {
+            for (i, (key, val)) in labels.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
@@ -225,6 +224,32 @@ fn bool_value(b: bool) -> f64 {
 /// Every sample is labelled `site` and `location`; families without samples (no root cause
 /// on a healthy run, no Wi-Fi on a wired one) are left out entirely.
 pub fn render(report: &Report, site: &str, location: &str) -> String {
+    render_many(&[(report, site, location)])
+}
+
+/// The exposition of several runs (the latest of each site and location, for `serve`): each
+/// family's HELP and TYPE once, then every run's samples, told apart by their labels.
+pub fn render_many(runs: &[(&Report, &str, &str)]) -> String {
+    let mut merged: Vec<Family> = Vec::new();
+    for (report, site, location) in runs {
+        for (i, family) in families(report, site, location).into_iter().enumerate() {
+            if merged.len() <= i {
+                merged.push(Family::new(family.name, family.help));
+            }
+            for (labels, value) in family.samples {
+                merged[i].push(labels, value);
+            }
+        }
+    }
+    let mut out = String::new();
+    for family in &merged {
+        family.write(&mut out);
+    }
+    out
+}
+
+/// The families of one run, every sample labelled with `site` and `location`.
+fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
     let status = report.diagnosis.status;
     let m = Measurements::from_report(report);
 
@@ -297,9 +322,7 @@ pub fn render(report: &Report, site: &str, location: &str) -> String {
         wifi_signal.push(vec![], dbm);
     }
 
-    let common = [("site", site), ("location", location)];
-    let mut out = String::new();
-    for family in [
+    let mut all = vec![
         probe_success,
         run_status,
         duration,
@@ -312,10 +335,14 @@ pub fn render(report: &Report, site: &str, location: &str) -> String {
         dns_lookup,
         port_connect,
         wifi_signal,
-    ] {
-        family.write(&mut out, &common);
+    ];
+    for family in &mut all {
+        for (labels, _) in &mut family.samples {
+            labels.push(("site", site.to_string()));
+            labels.push(("location", location.to_string()));
+        }
     }
-    out
+    all
 }
 
 /// Distinguishes temporary files of concurrent writers in one process.

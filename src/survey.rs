@@ -16,7 +16,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
 use crate::app::{self, RunError};
-use crate::cli::{HistoryArgs, HistoryCommand, SurveyArgs};
+use crate::cli::{HistoryArgs, HistoryCommand, ServeArgs, SurveyArgs};
 use crate::config::{Config, Format};
 use crate::history::{Filter, History, HistoryError, Trend};
 use crate::report::{Report, RunStatus};
@@ -92,6 +92,94 @@ pub async fn survey(config: &Config, args: &SurveyArgs) -> Result<u8, RunError> 
         }
     }
     Ok(last)
+}
+
+/// The body of `/metrics`: the latest run of every site and location.
+fn metrics_body(db: &Option<PathBuf>) -> Result<String, RunError> {
+    let history = open_db(db)?;
+    let mut runs = Vec::new();
+    for (id, site, location) in history.latest_per_location()? {
+        if let Some(value) = history.get(id)?
+            && let Ok(report) = serde_json::from_value::<Report>(value)
+        {
+            runs.push((report, site, location));
+        }
+    }
+    let refs: Vec<(&Report, &str, &str)> = runs.iter().map(|(r, s, l)| (r, s.as_str(), l.as_str())).collect();
+    Ok(metrics::render_many(&refs))
+}
+
+/// Answers one HTTP request, bounded in size and time.
+async fn answer(mut stream: tokio::net::TcpStream, db: Option<PathBuf>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 8192];
+    let mut len = 0;
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while len < buf.len() {
+            match stream.read(&mut buf[len..]).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => len += n,
+            }
+            if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+    })
+    .await;
+    if read.is_err() {
+        return;
+    }
+    let request = String::from_utf8_lossy(&buf[..len]);
+    let mut words = request.split_whitespace();
+    let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let (status, kind, body) = match (method, path.split('?').next().unwrap_or("")) {
+        ("GET", "/metrics") => match metrics_body(&db) {
+            Ok(body) => ("200 OK", metrics::CONTENT_TYPE, body),
+            Err(e) => ("500 Internal Server Error", "text/plain; charset=utf-8", format!("{e}\n")),
+        },
+        ("GET", "/") => ("200 OK", "text/plain; charset=utf-8", "nettriage: see /metrics\n".to_string()),
+        ("GET", _) => ("404 Not Found", "text/plain; charset=utf-8", "not found\n".to_string()),
+        _ => ("405 Method Not Allowed", "text/plain; charset=utf-8", "only GET\n".to_string()),
+    };
+    let head = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        let _ = stream.write_all(head.as_bytes()).await;
+        let _ = stream.write_all(body.as_bytes()).await;
+        let _ = stream.shutdown().await;
+    })
+    .await;
+}
+
+/// `nettriage serve`: `/metrics` for Prometheus until SIGINT/SIGTERM.
+pub async fn serve(args: &ServeArgs) -> Result<u8, RunError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Fail now, not at the first scrape, when the database cannot be opened.
+    open_db(&args.db)?;
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| io_err(&format!("listening on {}", args.listen), e))?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| io_err("signal handler", e))?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(|e| io_err("signal handler", e))?;
+    // At most this many requests at once; more wait in the listen backlog.
+    let slots = Arc::new(tokio::sync::Semaphore::new(16));
+    loop {
+        tokio::select! {
+            _ = sigint.recv() => return Ok(0),
+            _ = sigterm.recv() => return Ok(0),
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { continue };
+                let db = args.db.clone();
+                tokio::spawn(async move {
+                    answer(stream, db).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
 }
 
 fn filter(args: &HistoryArgs) -> Result<Filter, RunError> {

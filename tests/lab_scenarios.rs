@@ -1100,3 +1100,70 @@ fn survey_stops_cleanly_on_sigint_without_losing_runs() {
     let stored: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(stored.as_array().unwrap().len(), announced, "every announced run is stored");
 }
+
+// S3 ------------------------------------------------------------------------
+/// A real Prometheus scrapes `nettriage serve`, and its own query API returns the survey's
+/// results: the last run per site and location, its status and its root cause.
+#[test]
+fn prometheus_scrapes_serve() {
+    let mut lab = lab!("prometheus_scrapes_serve");
+    let db = lab.tmp().join("history.db");
+    let db_arg = db.display().to_string();
+    let survey = |location: &str| {
+        let args = ["survey", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--site", "HQ", "--location", location];
+        let mut full = args.to_vec();
+        full.extend(["--db", &db_arg, "--once"]);
+        lab.run_nettriage_raw(&[], &full).code
+    };
+    assert_eq!(survey("room 1"), 0);
+    lab.nft(
+        &lab.r,
+        "table inet nt_fault {\n chain input {\n  type filter hook input priority 0;\n  udp dport 53 drop\n  tcp dport 53 drop\n }\n}\n",
+    );
+    assert_eq!(survey("room 2"), 2);
+
+    // Both listen on the client namespace's own loopback: nothing leaves the lab.
+    let c = lab.c.clone();
+    let bin = lab::nettriage_bin();
+    lab.spawn_in("serve", &c, &[&bin, "serve", "--listen", "127.0.0.1:9464", "--db", &db_arg]);
+    let config = lab.tmp().join("prometheus.yml");
+    std::fs::write(
+        &config,
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: nettriage\n    static_configs:\n      - targets: ['127.0.0.1:9464']\n",
+    )
+    .unwrap();
+    let storage = lab.tmp().join("prometheus-data");
+    let (config_arg, storage_arg) =
+        (format!("--config.file={}", config.display()), format!("--storage.tsdb.path={}", storage.display()));
+    lab.spawn_in("prometheus", &c, &["prometheus", &config_arg, &storage_arg, "--web.listen-address=127.0.0.1:9090"]);
+
+    let query = |q: &str| -> serde_json::Value {
+        let url = format!("http://127.0.0.1:9090/api/v1/query?query={q}");
+        let out = lab.exec(&c, &["curl", "-s", "-g", "--max-time", "2", &url]);
+        serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
+    };
+    let mut result = serde_json::Value::Null;
+    for _ in 0..60 {
+        result = query("nettriage_probe_success");
+        if result["data"]["result"].as_array().is_some_and(|r| r.len() == 2) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let series = result["data"]["result"].as_array().unwrap_or_else(|| panic!("no answer from Prometheus: {result}"));
+    assert_eq!(series.len(), 2, "one series per location: {result}");
+    for s in series {
+        let (location, value) = (s["metric"]["location"].as_str().unwrap(), s["value"][1].as_str().unwrap());
+        assert_eq!(s["metric"]["site"], "HQ");
+        assert_eq!(value, if location == "room 1" { "1" } else { "0" }, "{location}: {s}");
+    }
+    let causes = query("nettriage_root_cause");
+    let causes = causes["data"]["result"].as_array().unwrap();
+    assert_eq!(causes.len(), 1, "{causes:?}");
+    assert_eq!(
+        (causes[0]["metric"]["code"].as_str(), causes[0]["metric"]["location"].as_str()),
+        (Some("dns.timeout"), Some("room 2"))
+    );
+    let dns = query("nettriage_check_success{check=\"dns\",location=\"room%202\"}");
+    assert_eq!(dns["data"]["result"][0]["value"][1], "0", "{dns}");
+}
