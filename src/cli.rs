@@ -45,7 +45,7 @@ pub enum Command {
     /// Run repeatedly for a site survey: every run is stored in the history database and,
     /// with --textfile, exported for node_exporter. Stops after --count runs, with --once,
     /// or on SIGINT/SIGTERM after the run in progress is stored.
-    Survey(SurveyArgs),
+    Survey(Box<SurveyArgs>),
     /// Stored survey runs: list them (the default), show one, export JSON Lines, or
     /// summarise trends per site and location.
     History(HistoryArgs),
@@ -59,7 +59,11 @@ pub enum Command {
 
 /// Options of `nettriage survey`.
 #[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SurveyArgs {
+    /// Instead of surveying now, install a systemd timer that runs the survey.
+    #[command(subcommand)]
+    pub command: Option<SurveyCommand>,
     /// The options of every run.
     #[command(flatten)]
     pub run: RunArgs,
@@ -86,6 +90,44 @@ pub struct SurveyArgs {
     /// this directory (atomically) [default: none].
     #[arg(long, value_name = "DIR")]
     pub textfile: Option<PathBuf>,
+}
+
+/// What `nettriage survey` can do besides surveying.
+#[derive(Debug, Clone, Subcommand)]
+pub enum SurveyCommand {
+    /// Write a systemd service and timer that run `survey --once` every --every (or print
+    /// them with --print). Options after `--` are passed to every run, e.g.
+    /// `-- --target crm.example.com:443`.
+    InstallTimer(TimerArgs),
+}
+
+/// Options of `nettriage survey install-timer`.
+#[derive(Debug, Clone, Args)]
+pub struct TimerArgs {
+    /// How often the survey runs, e.g. 15m [default: 15m].
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub every: humantime::Duration,
+    /// Site tag of every run [default: default].
+    #[arg(long, default_value = "default")]
+    pub site: String,
+    /// Location tag of every run [default: empty].
+    #[arg(long, default_value = "")]
+    pub location: String,
+    /// History database [default: /var/lib/nettriage/history.db].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Directory for node_exporter's textfile collector [default: none].
+    #[arg(long, value_name = "DIR")]
+    pub textfile: Option<PathBuf>,
+    /// Where to write the unit files [default: /etc/systemd/system].
+    #[arg(long, value_name = "DIR", default_value = "/etc/systemd/system")]
+    pub unit_dir: PathBuf,
+    /// Print the unit files instead of writing them.
+    #[arg(long)]
+    pub print: bool,
+    /// Options for every run (after `--`), e.g. `-- --target crm.example.com:443`.
+    #[arg(last = true, value_name = "RUN OPTIONS")]
+    pub run_options: Vec<String>,
 }
 
 /// Options of `nettriage serve`.

@@ -30,7 +30,12 @@ fn main() -> ExitCode {
     let (args, job) = match cli.command {
         Some(Command::Run(args)) => (args, Job::Run),
         Some(Command::Selftest(args)) => (args, Job::Selftest),
-        Some(Command::Survey(survey)) => (survey.run.clone(), Job::Survey(Box::new(survey))),
+        Some(Command::Survey(survey)) => match &survey.command {
+            Some(nettriage::cli::SurveyCommand::InstallTimer(timer)) => {
+                return exit(nettriage::survey::install_timer(timer));
+            }
+            None => (survey.run.clone(), Job::Survey(survey)),
+        },
         Some(Command::Diff(args)) => return exit(app::diff(&args)),
         Some(Command::Analyze(args)) => return exit(app::analyze(&args)),
         Some(Command::History(args)) => return exit(nettriage::survey::history(&args)),

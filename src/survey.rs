@@ -16,7 +16,7 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
 use crate::app::{self, RunError};
-use crate::cli::{HistoryArgs, HistoryCommand, ServeArgs, SurveyArgs};
+use crate::cli::{HistoryArgs, HistoryCommand, ServeArgs, SurveyArgs, TimerArgs};
 use crate::config::{Config, Format};
 use crate::history::{Filter, History, HistoryError, Trend};
 use crate::report::{Report, RunStatus};
@@ -325,4 +325,145 @@ fn print_json<T: serde::Serialize>(out: &mut impl Write, value: &T) -> Result<()
         .map_err(std::io::Error::other)
         .and_then(|()| writeln!(out))
         .map_err(|e| io_err("standard output", e))
+}
+
+/// Quotes one argument for a systemd `ExecStart=` line (double quotes, C escapes).
+fn systemd_quote(arg: &str) -> String {
+    let plain = !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+".contains(c));
+    if plain {
+        return arg.to_string();
+    }
+    let mut out = String::from("\"");
+    for c in arg.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '$' => out.push_str("$$"),
+            '%' => out.push_str("%%"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The service and timer units for a survey every `args.every` (pure).
+pub fn timer_units(binary: &str, args: &TimerArgs) -> (String, String) {
+    let db = args.db.clone().unwrap_or_else(|| PathBuf::from(crate::history::DEFAULT_PATH));
+    let mut exec = vec![binary.to_string(), "survey".into(), "--once".into()];
+    exec.extend(["--site".into(), args.site.clone(), "--location".into(), args.location.clone()]);
+    exec.extend(["--db".into(), db.display().to_string()]);
+    let mut writable = vec![db.parent().map_or_else(|| "/var/lib/nettriage".into(), |p| p.display().to_string())];
+    if let Some(dir) = &args.textfile {
+        exec.extend(["--textfile".into(), dir.display().to_string()]);
+        writable.push(dir.display().to_string());
+    }
+    exec.extend(args.run_options.iter().cloned());
+    let exec: Vec<String> = exec.iter().map(|a| systemd_quote(a)).collect();
+    let writable: Vec<String> = writable.iter().map(|a| systemd_quote(a)).collect();
+    let every = args.every.to_string();
+    let service = format!(
+        "# Written by `nettriage survey install-timer`.\n\
+         [Unit]\n\
+         Description=nettriage site survey ({site} / {location})\n\
+         Wants=network-online.target\n\
+         After=network-online.target\n\n\
+         [Service]\n\
+         Type=oneshot\n\
+         ExecStart={exec}\n\
+         # A degraded (1) or broken (2) network is a result, stored in the history, not a unit failure.\n\
+         SuccessExitStatus=1 2\n\
+         AmbientCapabilities=CAP_NET_RAW CAP_NET_ADMIN\n\
+         CapabilityBoundingSet=CAP_NET_RAW CAP_NET_ADMIN\n\
+         NoNewPrivileges=yes\n\
+         ProtectSystem=strict\n\
+         ProtectHome=yes\n\
+         ReadWritePaths={writable}\n\
+         TimeoutStartSec=10min\n",
+        site = args.site,
+        location = args.location,
+        exec = exec.join(" "),
+        writable = writable.join(" "),
+    );
+    let timer = format!(
+        "# Written by `nettriage survey install-timer`.\n\
+         [Unit]\n\
+         Description=Run the nettriage site survey every {every}\n\n\
+         [Timer]\n\
+         OnBootSec=1min\n\
+         OnUnitActiveSec={every}\n\
+         AccuracySec=10s\n\
+         Persistent=true\n\n\
+         [Install]\n\
+         WantedBy=timers.target\n"
+    );
+    (service, timer)
+}
+
+/// `nettriage survey install-timer`: writes (or prints) the units.
+pub fn install_timer(args: &TimerArgs) -> Result<u8, RunError> {
+    let binary = std::env::current_exe().map_err(|e| io_err("the running binary's path", e))?;
+    let (service, timer) = timer_units(&binary.display().to_string(), args);
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let say = |out: &mut std::io::StdoutLock<'_>, text: &str| {
+        writeln!(out, "{text}").map_err(|e| io_err("standard output", e))
+    };
+    if args.print {
+        say(&mut out, &format!("# nettriage-survey.service\n{service}\n# nettriage-survey.timer\n{timer}"))?;
+        return Ok(0);
+    }
+    for (name, text) in [("nettriage-survey.service", &service), ("nettriage-survey.timer", &timer)] {
+        let path = args.unit_dir.join(name);
+        std::fs::write(&path, text).map_err(|e| io_err(&path.display().to_string(), e))?;
+        say(&mut out, &format!("wrote {}", path.display()))?;
+    }
+    say(&mut out, "enable it with: systemctl daemon-reload && systemctl enable --now nettriage-survey.timer")?;
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(run_options: &[&str]) -> TimerArgs {
+        TimerArgs {
+            every: "15m".parse().unwrap(),
+            site: "HQ".into(),
+            location: "floor 2 \"west\" 100%".into(),
+            db: None,
+            textfile: Some(PathBuf::from("/var/lib/node_exporter/textfile_collector")),
+            unit_dir: PathBuf::from("/etc/systemd/system"),
+            print: true,
+            run_options: run_options.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn units_run_the_survey_once_per_period_with_quoted_arguments() {
+        let (service, timer) = timer_units("/usr/local/bin/nettriage", &args(&["--target", "crm.example.com:443"]));
+        let exec = service.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
+        assert_eq!(
+            exec,
+            "ExecStart=/usr/local/bin/nettriage survey --once --site HQ --location \"floor 2 \\\"west\\\" 100%%\" \
+             --db /var/lib/nettriage/history.db --textfile /var/lib/node_exporter/textfile_collector \
+             --target crm.example.com:443"
+        );
+        assert!(service.contains("SuccessExitStatus=1 2") && service.contains("AmbientCapabilities=CAP_NET_RAW"));
+        assert!(service.contains("ReadWritePaths=/var/lib/nettriage /var/lib/node_exporter/textfile_collector"));
+        assert!(timer.contains("OnUnitActiveSec=15m") && timer.contains("WantedBy=timers.target"));
+    }
+
+    #[test]
+    fn units_are_written_to_the_unit_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut a = args(&[]);
+        a.print = false;
+        a.unit_dir = dir.path().to_path_buf();
+        install_timer(&a).unwrap();
+        for name in ["nettriage-survey.service", "nettriage-survey.timer"] {
+            assert!(std::fs::read_to_string(dir.path().join(name)).unwrap().starts_with("# Written by"));
+        }
+    }
 }
