@@ -168,7 +168,8 @@ pub struct HistoryArgs {
     /// At most this many runs, newest first [default: all].
     #[arg(long, value_name = "N", global = true)]
     pub limit: Option<usize>,
-    /// Output format (list and trend: table or json; show: any report format) [default: table].
+    /// Output format (list: table or json; trend: table, json or html; show: any report
+    /// format) [default: table].
     #[arg(short, long, value_enum, value_name = "FORMAT", global = true)]
     pub format: Option<FormatArg>,
 }

@@ -266,6 +266,8 @@ pub fn history(args: &HistoryArgs) -> Result<u8, RunError> {
             let trend = db.trend(&f)?;
             if format == Some(Format::Json) {
                 print_json(&mut out, &trend)?;
+            } else if format == Some(Format::Html) {
+                write_trend_html(&db, &f, &trend, &mut out)?;
             } else {
                 write_trend(&trend, &mut out).map_err(|e| io_err("standard output", e))?;
             }
@@ -421,6 +423,84 @@ pub fn install_timer(args: &TimerArgs) -> Result<u8, RunError> {
     }
     say(&mut out, "enable it with: systemctl daemon-reload && systemctl enable --now nettriage-survey.timer")?;
     Ok(0)
+}
+
+/// How many of the newest runs the HTML trend page charts.
+pub const CHARTED_RUNS: usize = 500;
+
+/// One site's series for the charts, oldest first: gateway RTT, DNS time, Wi-Fi signal.
+type Series = (Vec<Option<f64>>, Vec<Option<f64>>, Vec<Option<f64>>);
+
+fn series(history: &History, filter: &Filter, site: &str, location: &str) -> Result<Series, RunError> {
+    let f = Filter {
+        site: Some(site.into()),
+        location: Some(location.into()),
+        limit: Some(CHARTED_RUNS),
+        ..filter.clone()
+    };
+    let mut out: Series = (vec![], vec![], vec![]);
+    for run in history.list(&f)?.into_iter().rev() {
+        let report = history.get(run.id)?.and_then(|v| serde_json::from_value::<Report>(v).ok());
+        let m = report.as_ref().map(metrics::Measurements::from_report);
+        let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
+        out.0.push(m.as_ref().and_then(|m| mean(m.gateways.iter().filter_map(|g| g.avg_ms).collect())));
+        out.1.push(m.as_ref().and_then(|m| mean(m.dns.iter().filter_map(|d| d.avg_ms).collect())));
+        out.2.push(m.as_ref().and_then(|m| m.wifi_signal_dbm));
+    }
+    Ok(out)
+}
+
+/// The trend as one self-contained HTML page with SVG charts: latency and signal over
+/// time and root-cause counts, per site and location.
+pub fn write_trend_html(
+    history: &History,
+    filter: &Filter,
+    trend: &Trend,
+    out: &mut impl Write,
+) -> Result<(), RunError> {
+    use crate::render::html::{bar_chart, escape, line_chart};
+    let mut h = String::from(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\
+         <title>nettriage trend</title><style>body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2330}\
+         table{border-collapse:collapse}td,th{padding:.2rem .7rem;border-bottom:1px solid #ddd;text-align:left}\
+         svg text{font-size:11px;fill:#333}</style></head><body><h1>nettriage trend</h1>\n",
+    );
+    for g in &trend.groups {
+        h.push_str(&format!(
+            "<section><h2>{} / {}</h2><p>{} runs: {} healthy, {} degraded, {} broken ({} to {})</p><table>\
+             <tr><th>layer</th><th>available</th><th>runs</th></tr>",
+            escape(&g.site),
+            escape(&g.location),
+            g.runs,
+            g.healthy,
+            g.degraded,
+            g.broken,
+            escape(&g.first_run),
+            escape(&g.last_run)
+        ));
+        for a in &g.availability {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{:.1} %</td><td>{}</td></tr>",
+                escape(&a.check),
+                a.ratio * 100.0,
+                a.runs
+            ));
+        }
+        h.push_str("</table>");
+        let (rtt, dns, signal) = series(history, filter, &g.site, &g.location)?;
+        h.push_str(&line_chart("Gateway RTT per run", "ms", &rtt));
+        h.push_str(&line_chart("DNS answer time per run", "ms", &dns));
+        h.push_str(&line_chart("Wi-Fi signal per run", "dBm", &signal));
+        let causes: Vec<(String, Option<f64>)> =
+            g.root_causes.iter().map(|r| (r.code.clone(), Some(r.runs as f64))).collect();
+        if !causes.is_empty() {
+            h.push_str(&bar_chart("Root causes (runs)", &causes).replace(" ms</text>", "</text>"));
+        }
+        h.push_str("</section>\n");
+    }
+    h.push_str("</body></html>\n");
+    out.write_all(h.as_bytes()).map_err(|e| io_err("standard output", e))
 }
 
 #[cfg(test)]

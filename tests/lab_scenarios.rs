@@ -1049,6 +1049,10 @@ fn survey_history_trend_and_textfile() {
         let report: serde_json::Value = serde_json::from_str(line).unwrap();
         assert_report_contract(exit_code_of(&report), &report);
     }
+    let page = lab.run_nettriage_raw(&[], &["history", "trend", "--db", &db_arg, "--format", "html"]);
+    assert_eq!(page.code, 0);
+    assert!(page.stdout.contains("<polyline") && page.stdout.contains("dns.timeout"), "{}", page.stdout);
+    assert!(!page.stdout.contains("http://") && !page.stdout.contains("https://"), "self-contained");
     let prom = std::fs::read_to_string(textfile.join("nettriage.prom")).unwrap();
     assert!(prom.contains("nettriage_probe_success{site=\"HQ\",location=\"floor 2\"} 1"), "{prom}");
     assert!(!prom.contains("nettriage_root_cause{"), "the last run was healthy:\n{prom}");

@@ -251,6 +251,53 @@ pub fn bar_chart(title: &str, bars: &[(String, Option<f64>)]) -> String {
     s
 }
 
+/// A line chart of one series over time (index order), as inline SVG; gaps where a run
+/// measured nothing. Empty when there is no point.
+pub fn line_chart(title: &str, unit: &str, points: &[Option<f64>]) -> String {
+    let values: Vec<f64> = points.iter().flatten().copied().collect();
+    if values.is_empty() {
+        return String::new();
+    }
+    let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    let span = (hi - lo).max(1e-9);
+    // The left margin holds the axis labels.
+    let (w, h, pad, left) = (640.0, 160.0, 24.0, 84.0);
+    let step = if points.len() > 1 { (w - left - pad) / (points.len() - 1) as f64 } else { 0.0 };
+    let mut s = format!(
+        "<figure><svg role=\"img\" aria-label=\"{t}\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\
+         <text x=\"0\" y=\"14\" font-weight=\"bold\">{t}</text>\
+         <text x=\"0\" y=\"{top}\">{hi:.2} {u}</text><text x=\"0\" y=\"{bottom}\">{lo:.2} {u}</text>",
+        t = escape(title),
+        u = escape(unit),
+        top = pad + 8.0,
+        bottom = h - 4.0,
+    );
+    let mut segment: Vec<String> = Vec::new();
+    let flush = |segment: &mut Vec<String>, s: &mut String| {
+        if !segment.is_empty() {
+            let _ = write!(
+                s,
+                "<polyline fill=\"none\" stroke=\"#3b82c4\" stroke-width=\"2\" points=\"{}\"/>",
+                segment.join(" ")
+            );
+            segment.clear();
+        }
+    };
+    for (i, p) in points.iter().enumerate() {
+        match p {
+            Some(v) => {
+                let x = left + step * i as f64;
+                let y = h - pad - (v - lo) / span * (h - 2.0 * pad - 10.0);
+                segment.push(format!("{x:.1},{y:.1}"));
+            }
+            None => flush(&mut segment, &mut s),
+        }
+    }
+    flush(&mut segment, &mut s);
+    s.push_str("</svg></figure>");
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,6 +305,14 @@ mod tests {
     #[test]
     fn escapes_markup() {
         assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+    }
+
+    #[test]
+    fn line_chart_breaks_at_gaps_and_is_empty_without_points() {
+        let svg = line_chart("RTT", "ms", &[Some(1.0), Some(2.0), None, Some(1.5)]);
+        assert_eq!(svg.matches("<polyline").count(), 2, "{svg}");
+        assert!(svg.contains("2.00 ms") && svg.contains("1.00 ms"));
+        assert!(line_chart("RTT", "ms", &[None, None]).is_empty());
     }
 
     #[test]
