@@ -47,6 +47,10 @@ fn open_db(db: &Option<PathBuf>) -> Result<History, RunError> {
 /// exit code.
 pub async fn survey(config: &Config, args: &SurveyArgs) -> Result<u8, RunError> {
     use tokio::signal::unix::{SignalKind, signal};
+    // A survey records the neighbourhood too: on a wireless interface every run scans.
+    let mut config = config.clone();
+    config.wifi.scan = true;
+    let config = &config;
     let mut history = open_db(&args.db)?;
     // Catch the signals before the first run, so that one arriving mid-run lets it finish.
     let stop = Arc::new(AtomicBool::new(false));

@@ -214,3 +214,6 @@ first because they stop at the first server; that speed is what lets a rogue ser
 PY
 mv "$tmp/page.md" "$OUT"
 echo "bench: wrote $OUT"
+
+# The site-survey section (keeps its own part of the page).
+LAB=ntbsurv tests/bench_survey.sh > /dev/null
