@@ -387,7 +387,7 @@ pub(crate) mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::report::{CheckResult, Code, Finding, HostInfo, Severity, ToolInfo};
+    use crate::report::{CheckResult, Code, Finding, Severity};
 
     fn check(id: CheckId, status: CheckStatus, findings: Vec<Finding>, evidence: Value) -> CheckResult {
         CheckResult {
@@ -402,19 +402,7 @@ pub(crate) mod tests {
     }
 
     fn report_of(checks: Vec<CheckResult>, started_at: &str) -> Report {
-        Report {
-            schema_version: crate::report::SCHEMA_VERSION.into(),
-            tool: ToolInfo { name: "nettriage".into(), version: "0.1.0".into() },
-            started_at: started_at.into(),
-            duration_ms: 1500,
-            host: HostInfo { hostname: "desk-214".into() },
-            interface: Some("eth0".into()),
-            privileged: true,
-            redacted: false,
-            capture: None,
-            diagnosis: crate::diagnosis::diagnose(&checks),
-            checks,
-        }
+        crate::report::test_report(checks, started_at, 1500)
     }
 
     /// A healthy wired run: one gateway, one DNS server, one open port, Wi-Fi skipped.

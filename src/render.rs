@@ -310,19 +310,7 @@ pub(crate) fn sample_report() -> Report {
             None,
         ),
     ];
-    Report {
-        schema_version: crate::report::SCHEMA_VERSION.into(),
-        tool: ToolInfo { name: "nettriage".into(), version: "0.1.0".into() },
-        started_at: "2026-11-24T07:00:00.000Z".into(),
-        duration_ms: 3420,
-        host: HostInfo { hostname: "desk-214".into() },
-        interface: Some("eth0".into()),
-        privileged: true,
-        redacted: false,
-        capture: None,
-        diagnosis: crate::diagnosis::diagnose(&checks),
-        checks,
-    }
+    crate::report::test_report(checks, "2026-11-24T07:00:00.000Z", 3420)
 }
 
 #[cfg(test)]

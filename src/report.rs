@@ -254,6 +254,24 @@ impl Report {
     }
 }
 
+/// A report of `checks` from host `desk-214` on `eth0`, diagnosed, for tests.
+#[cfg(test)]
+pub(crate) fn test_report(checks: Vec<CheckResult>, started_at: &str, duration_ms: u64) -> Report {
+    Report {
+        schema_version: SCHEMA_VERSION.into(),
+        tool: ToolInfo { name: "nettriage".into(), version: "0.1.0".into() },
+        started_at: started_at.into(),
+        duration_ms,
+        host: HostInfo { hostname: "desk-214".into() },
+        interface: Some("eth0".into()),
+        privileged: true,
+        redacted: false,
+        capture: None,
+        diagnosis: crate::diagnosis::diagnose(&checks),
+        checks,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
