@@ -426,10 +426,10 @@ impl Lab {
         self.spawn_dnsmasq("dnsmasq-r", &r, &dir, &conf, &log, GATEWAY_IP);
     }
 
-    /// Starts dnsmasq in `ns` as a child of the test process (`ip netns exec`
-    /// execs, so the child's PID is dnsmasq's) and waits, bounded, until it
-    /// answers DNS on `addr`.
-    fn spawn_dnsmasq(&mut self, label: &str, ns: &str, dir: &Path, conf: &str, log: &Path, addr: &str) {
+    /// Writes `conf` and starts dnsmasq in `ns` as a child of the test process
+    /// (`ip netns exec` execs, so the child's PID is dnsmasq's); it is stopped
+    /// in Drop. Callers wait for readiness their own way.
+    fn launch_dnsmasq(&mut self, label: &str, ns: &str, dir: &Path, conf: &str, log: &Path) {
         let conf_path = dir.join("dnsmasq.conf");
         fs::write(&conf_path, conf).unwrap();
         let out = File::create(dir.join("stdout-stderr.txt")).unwrap();
@@ -442,6 +442,12 @@ impl Lab {
             .spawn()
             .unwrap_or_else(|e| panic!("lab: cannot spawn dnsmasq ({label}): {e}"));
         self.daemons.push((label.to_string(), child, log.to_path_buf()));
+    }
+
+    /// Starts dnsmasq (see `launch_dnsmasq`) and waits, bounded, until it
+    /// answers DNS on `addr`.
+    fn spawn_dnsmasq(&mut self, label: &str, ns: &str, dir: &Path, conf: &str, log: &Path, addr: &str) {
+        self.launch_dnsmasq(label, ns, dir, conf, log);
 
         // Readiness is polled from inside the namespace dnsmasq runs in, not
         // from the client: that keeps the client's neighbour cache cold, so
@@ -547,18 +553,7 @@ impl Lab {
             log = log.display(),
             pid = dir.join("dnsmasq.pid").display(),
         );
-        let conf_path = dir.join("dnsmasq.conf");
-        fs::write(&conf_path, &conf).unwrap();
-        let out = File::create(dir.join("stdout-stderr.txt")).unwrap();
-        let child = lab_command("ip")
-            .args(["netns", "exec", ns, "dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts"])
-            .arg(format!("--conf-file={}", conf_path.display()))
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .unwrap_or_else(|e| panic!("lab: cannot spawn dnsmasq ({label}): {e}"));
-        self.daemons.push((label.to_string(), child, log.clone()));
+        self.launch_dnsmasq(label, ns, &dir, &conf, &log);
         let deadline = Instant::now() + DNSMASQ_READY_TIMEOUT;
         loop {
             if let Some(status) = self.daemons.last_mut().unwrap().1.try_wait().unwrap() {
