@@ -34,8 +34,8 @@ pub enum RunError {
     #[error("reading interfaces and routes from netlink timed out")]
     NetlinkTimeout,
     /// The requested interface does not exist.
-    #[error("{0}")]
-    Interface(String),
+    #[error(transparent)]
+    Interface(#[from] crate::platform::netlink::NoSuchInterface),
     /// The packet capture could not be started or written.
     #[error(transparent)]
     Capture(#[from] CaptureError),

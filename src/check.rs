@@ -82,9 +82,28 @@ pub enum CheckError {
         /// The error.
         source: std::io::Error,
     },
-    /// Something else stopped the check.
-    #[error("{0}")]
-    Other(String),
+    /// The run has no interface to test (the link check reports why).
+    #[error("no interface under test")]
+    NoInterface,
+    /// A packet socket failed after it was opened.
+    #[error(transparent)]
+    Packet(crate::platform::packet::PacketError),
+    /// A blocking probe task panicked or was cancelled.
+    #[error("{operation} task failed: {source}")]
+    Task {
+        /// Which probe, e.g. `DHCP probe`.
+        operation: &'static str,
+        /// Why the task ended.
+        source: tokio::task::JoinError,
+    },
+    /// The interface is wireless but nl80211 could not be used on it.
+    #[error("{interface} is a Wi-Fi interface, but {source}")]
+    Wifi {
+        /// The interface.
+        interface: String,
+        /// The nl80211 error.
+        source: crate::platform::wifi::WifiError,
+    },
 }
 
 impl From<crate::platform::packet::PacketError> for CheckError {
@@ -93,7 +112,7 @@ impl From<crate::platform::packet::PacketError> for CheckError {
             crate::platform::packet::PacketError::NoPrivilege(_) => {
                 CheckError::NoPrivilege { capability: "CAP_NET_RAW", operation: "open a packet socket (ARP, DHCP)" }
             }
-            other => CheckError::Other(other.to_string()),
+            other => CheckError::Packet(other),
         }
     }
 }
@@ -103,7 +122,11 @@ impl CheckError {
     pub fn code(&self) -> Code {
         match self {
             CheckError::NoPrivilege { .. } => Code::ToolNoPrivilege,
-            CheckError::Os { .. } | CheckError::Other(_) => Code::ToolCheckError,
+            CheckError::Os { .. }
+            | CheckError::NoInterface
+            | CheckError::Packet(_)
+            | CheckError::Task { .. }
+            | CheckError::Wifi { .. } => Code::ToolCheckError,
         }
     }
 

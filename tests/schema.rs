@@ -25,7 +25,7 @@ use nettriage::config::{DhcpSettings, DnsSettings, GatewaySettings, LinkSettings
 use nettriage::diagnosis::diagnose;
 use nettriage::platform::dhcp::DhcpReply;
 use nettriage::platform::lease::{Lease, LeaseClient};
-use nettriage::platform::netlink::{Counters, IfAddr, Interface, Route};
+use nettriage::platform::netlink::{AddrScope, Counters, IfAddr, Interface, LinkType, Route};
 use nettriage::report::{
     CheckId, CheckResult, CheckStatus, Code, Finding, Report, RunStatus, SCHEMA_VERSION, Severity,
 };
@@ -179,7 +179,7 @@ fn addr(ip: &str, prefix_len: u8, scope: &str, dynamic: bool, valid: Option<u32>
     IfAddr {
         address: ip.parse().expect("test address"),
         prefix_len,
-        scope: scope.into(),
+        scope: AddrScope::from_name(scope).unwrap(),
         dynamic,
         tentative: false,
         dad_failed: false,
@@ -192,7 +192,7 @@ fn eth0(carrier: bool) -> Interface {
     Interface {
         index: 2,
         name: "eth0".into(),
-        link_type: "ether".into(),
+        link_type: LinkType::Ether,
         mac: Some(MacAddr([0x46, 0x82, 0x98, 0x96, 0xa8, 0x67])),
         mtu: Some(1500),
         admin_up: true,

@@ -20,7 +20,7 @@ use crate::config::{Config, DhcpSettings};
 use crate::platform::arp;
 use crate::platform::dhcp::{self as wire, Channel, DhcpReply, ProbeIdentity};
 use crate::platform::lease::{self, Lease};
-use crate::platform::netlink::{IfAddr, Interface, NetSnapshot};
+use crate::platform::netlink::{AddrScope, IfAddr, Interface, NetSnapshot};
 use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::MacAddr;
 
@@ -121,7 +121,7 @@ pub fn usable_ipv4(iface: &Interface) -> Option<(Ipv4Addr, u8)> {
 }
 
 fn is_usable(a: &IfAddr, ip: Ipv4Addr) -> bool {
-    !ip.is_link_local() && !ip.is_loopback() && !a.tentative && !a.dad_failed && a.scope == "global"
+    !ip.is_link_local() && !ip.is_loopback() && !a.tentative && !a.dad_failed && a.scope == AddrScope::Global
 }
 
 fn mask(prefix: u8) -> Ipv4Addr {
@@ -160,7 +160,7 @@ pub fn gate(ctx: &CheckContext<'_>) -> bool {
 /// Runs the DHCP check.
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let Some(iface) = ctx.interface else {
-        return Err(CheckError::Other("no interface under test".into()));
+        return Err(CheckError::NoInterface);
     };
     let settings = &ctx.config.dhcp;
     let usable = usable_ipv4(iface).map(|(ip, _)| ip);
@@ -222,7 +222,7 @@ fn not_run_probe(reason: &str) -> Probe {
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, CheckError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| CheckError::Other(format!("probe task failed: {e}")))
+    tokio::task::spawn_blocking(f).await.map_err(|source| CheckError::Task { operation: "DHCP probe", source })
 }
 
 async fn spawn_probe(ifname: String, mac: MacAddr, s: DhcpSettings) -> Result<Probe, CheckError> {
@@ -512,7 +512,7 @@ mod tests {
         IfAddr {
             address: ip.parse().unwrap(),
             prefix_len: 24,
-            scope: scope.into(),
+            scope: AddrScope::from_name(scope).unwrap(),
             dynamic,
             tentative: false,
             dad_failed: false,

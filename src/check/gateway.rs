@@ -111,7 +111,7 @@ pub fn gateways_of(iface: &Interface, default_routes: &[&Route]) -> Vec<Ipv4Addr
 
 /// Runs the gateway check.
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
-    let iface = ctx.interface.ok_or_else(|| CheckError::Other("no interface under test".into()))?;
+    let iface = ctx.interface.ok_or(CheckError::NoInterface)?;
     let default_routes = ctx.snapshot.default_routes();
     let gateways = gateways_of(iface, &default_routes);
     let mut ev = GatewayEvidence { default_routes: default_routes.into_iter().cloned().collect(), gateways: vec![] };
@@ -145,7 +145,7 @@ async fn probe(
             let timeout = Duration::from_millis(settings.arp_timeout_ms);
             let reply = tokio::task::spawn_blocking(move || arp::resolve(&name, mac, src, gateway, timeout))
                 .await
-                .map_err(|e| CheckError::Other(format!("ARP task failed: {e}")))??;
+                .map_err(|source| CheckError::Task { operation: "ARP", source })??;
             match reply {
                 Some(r) => ArpResult {
                     status: "answered",
@@ -246,6 +246,7 @@ pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings) -> Vec<Fin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::netlink::LinkType;
 
     fn ms(v: u64) -> Option<Duration> {
         Some(Duration::from_millis(v))
@@ -320,7 +321,7 @@ mod tests {
         let iface = Interface {
             index: 2,
             name: "eth0".into(),
-            link_type: "ether".into(),
+            link_type: LinkType::Ether,
             mac: None,
             mtu: None,
             admin_up: true,

@@ -94,13 +94,13 @@ pub fn judge(ev: &LinkEvidence, settings: &LinkSettings) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::platform::netlink::Counters;
+    use crate::platform::netlink::{Counters, LinkType};
 
     fn iface() -> Interface {
         Interface {
             index: 2,
             name: "eth0".into(),
-            link_type: "ether".into(),
+            link_type: LinkType::Ether,
             mac: None,
             mtu: Some(1500),
             admin_up: true,

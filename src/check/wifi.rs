@@ -224,7 +224,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     // sysfs knows most wireless interfaces without a socket; nl80211 has the last word
     // (it also knows interfaces whose sysfs is not visible, e.g. in some containers).
     let sysfs_wireless = sysfs::is_wireless(&iface.name);
-    let unusable = |e: WifiError| CheckError::Other(format!("{} is a Wi-Fi interface, but {e}", iface.name));
+    let unusable = |source: WifiError| CheckError::Wifi { interface: iface.name.clone(), source };
     let nl = match Nl80211::open().await {
         Ok(nl) => nl,
         Err(_) if !sysfs_wireless => return not_wireless(),

@@ -15,15 +15,129 @@ use serde::Serialize;
 
 use crate::types::MacAddr;
 
-/// A netlink dump failed.
+/// Reading links, addresses or routes from netlink failed.
 #[derive(Debug, thiserror::Error)]
-#[error("netlink {operation} failed: {message}")]
-pub struct NetlinkError {
-    /// Which dump.
-    pub operation: &'static str,
-    /// The library's message.
-    pub message: String,
+pub enum NetlinkError {
+    /// The netlink socket could not be opened.
+    #[error("cannot open a netlink socket: {0}")]
+    Socket(#[source] std::io::Error),
+    /// A dump request failed.
+    #[error("netlink {operation} failed: {source}")]
+    Dump {
+        /// Which dump (`link dump`, `address dump`, `route dump`).
+        operation: &'static str,
+        /// The library's error.
+        source: rtnetlink::Error,
+    },
 }
+
+/// The interface asked for does not exist.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no interface named `{name}` (this machine has: {})", known.join(", "))]
+pub struct NoSuchInterface {
+    /// The name asked for.
+    pub name: String,
+    /// The interfaces that do exist.
+    pub known: Vec<String>,
+}
+
+/// An address's scope (`ip address`'s `scope`), shown as `global`, `site`, `link`, `host`,
+/// `nowhere`, or the kernel's number for any other value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AddrScope {
+    /// RT_SCOPE_UNIVERSE: reachable beyond this link.
+    Global,
+    /// RT_SCOPE_SITE.
+    Site,
+    /// RT_SCOPE_LINK: this link only (IPv6 link-local, IPv4 169.254/16 when so set).
+    Link,
+    /// RT_SCOPE_HOST: this machine only.
+    Host,
+    /// RT_SCOPE_NOWHERE.
+    Nowhere,
+    /// Any other value the kernel reports.
+    Other(u8),
+}
+
+impl AddrScope {
+    /// The scope as `ip` names it.
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            AddrScope::Global => "global".into(),
+            AddrScope::Site => "site".into(),
+            AddrScope::Link => "link".into(),
+            AddrScope::Host => "host".into(),
+            AddrScope::Nowhere => "nowhere".into(),
+            AddrScope::Other(n) => n.to_string().into(),
+        }
+    }
+
+    /// Reads a name written by [`AddrScope::name`]; `None` for anything else.
+    pub fn from_name(text: &str) -> Option<AddrScope> {
+        Some(match text {
+            "global" => AddrScope::Global,
+            "site" => AddrScope::Site,
+            "link" => AddrScope::Link,
+            "host" => AddrScope::Host,
+            "nowhere" => AddrScope::Nowhere,
+            other => AddrScope::Other(other.parse().ok()?),
+        })
+    }
+}
+
+/// A link's layer-2 type, shown as `ether`, `loopback`, `none` (tun), or the ARPHRD number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkType {
+    /// ARPHRD_ETHER (also Wi-Fi client interfaces).
+    Ether,
+    /// ARPHRD_LOOPBACK.
+    Loopback,
+    /// ARPHRD_NONE: layer-3 tunnels such as tun and WireGuard.
+    None,
+    /// Any other ARPHRD value.
+    Other(u16),
+}
+
+impl LinkType {
+    /// The type as reports name it.
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        match self {
+            LinkType::Ether => "ether".into(),
+            LinkType::Loopback => "loopback".into(),
+            LinkType::None => "none".into(),
+            LinkType::Other(n) => n.to_string().into(),
+        }
+    }
+
+    /// Reads a name written by [`LinkType::name`]; `None` for anything else.
+    pub fn from_name(text: &str) -> Option<LinkType> {
+        Some(match text {
+            "ether" => LinkType::Ether,
+            "loopback" => LinkType::Loopback,
+            "none" => LinkType::None,
+            other => LinkType::Other(other.parse().ok()?),
+        })
+    }
+}
+
+/// Serialises [`AddrScope`] and [`LinkType`] as their names, as reports always had them.
+macro_rules! serde_by_name {
+    ($t:ty, $what:literal) => {
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.name())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+                <$t>::from_name(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown {}: {text}", $what)))
+            }
+        }
+    };
+}
+serde_by_name!(AddrScope, "address scope");
+serde_by_name!(LinkType, "link type");
 
 /// Everything the checks need to know about the machine's interfaces, at one moment.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -42,7 +156,7 @@ pub struct Interface {
     /// Name, e.g. `eth0`.
     pub name: String,
     /// Link-layer type: `ether`, `loopback`, `none` (tun) or the ARPHRD number.
-    pub link_type: String,
+    pub link_type: LinkType,
     /// Hardware address, when the link has one.
     pub mac: Option<MacAddr>,
     /// Maximum transmission unit.
@@ -66,7 +180,7 @@ pub struct Interface {
 impl Interface {
     /// Whether this is the loopback interface.
     pub fn is_loopback(&self) -> bool {
-        self.link_type == "loopback"
+        self.link_type == LinkType::Loopback
     }
 
     /// Whether the link can carry traffic: admin up and carrier present.
@@ -77,7 +191,7 @@ impl Interface {
     /// Whether frames on this link have Ethernet headers (so ARP and DHCP over packet
     /// sockets apply).
     pub fn is_ethernet(&self) -> bool {
-        self.link_type == "ether" && self.mac.is_some_and(|m| !m.is_zero())
+        self.link_type == LinkType::Ether && self.mac.is_some_and(|m| !m.is_zero())
     }
 }
 
@@ -108,7 +222,7 @@ pub struct IfAddr {
     /// Prefix length.
     pub prefix_len: u8,
     /// `global`, `site`, `link`, `host`.
-    pub scope: String,
+    pub scope: AddrScope,
     /// Not permanent: configured by DHCP, SLAAC or another daemon with a lifetime.
     pub dynamic: bool,
     /// Duplicate address detection has not finished.
@@ -148,10 +262,8 @@ impl Route {
 impl NetSnapshot {
     /// Reads links, addresses and routes through one netlink connection.
     pub async fn read() -> Result<NetSnapshot, NetlinkError> {
-        let err =
-            |operation: &'static str| move |e: rtnetlink::Error| NetlinkError { operation, message: e.to_string() };
-        let (connection, handle, _) =
-            rtnetlink::new_connection().map_err(|e| NetlinkError { operation: "socket", message: e.to_string() })?;
+        let err = |operation: &'static str| move |source: rtnetlink::Error| NetlinkError::Dump { operation, source };
+        let (connection, handle, _) = rtnetlink::new_connection().map_err(NetlinkError::Socket)?;
         let task = tokio::spawn(connection);
 
         let links: Vec<LinkMessage> = handle.link().get().execute().try_collect().await.map_err(err("link dump"))?;
@@ -206,11 +318,11 @@ impl NetSnapshot {
     /// The interface to test: the named one, else the one holding the IPv4 (then IPv6)
     /// default route with the lowest metric, else the first non-loopback link that is up.
     /// `Err` when a name was given and no such interface exists.
-    pub fn select(&self, requested: Option<&str>) -> Result<Option<&Interface>, String> {
+    pub fn select(&self, requested: Option<&str>) -> Result<Option<&Interface>, NoSuchInterface> {
         if let Some(name) = requested {
-            return self.interface(name).map(Some).ok_or_else(|| {
-                let known: Vec<&str> = self.interfaces.iter().map(|i| i.name.as_str()).collect();
-                format!("no interface named `{name}` (this machine has: {})", known.join(", "))
+            return self.interface(name).map(Some).ok_or_else(|| NoSuchInterface {
+                name: name.to_string(),
+                known: self.interfaces.iter().map(|i| i.name.clone()).collect(),
             });
         }
         let by_route = self
@@ -229,10 +341,10 @@ pub fn interface_from(msg: &LinkMessage) -> Interface {
         index: msg.header.index,
         name: String::new(),
         link_type: match msg.header.link_layer_type {
-            LinkLayerType::Ether => "ether".to_string(),
-            LinkLayerType::Loopback => "loopback".to_string(),
-            LinkLayerType::None => "none".to_string(),
-            other => u16::from(other).to_string(),
+            LinkLayerType::Ether => LinkType::Ether,
+            LinkLayerType::Loopback => LinkType::Loopback,
+            LinkLayerType::None => LinkType::None,
+            other => LinkType::Other(u16::from(other)),
         },
         mac: None,
         mtu: None,
@@ -311,13 +423,12 @@ pub fn address_from(msg: &AddressMessage) -> Option<(u32, IfAddr)> {
             address: ip,
             prefix_len: msg.header.prefix_len,
             scope: match msg.header.scope {
-                AddressScope::Universe => "global".into(),
-                AddressScope::Site => "site".into(),
-                AddressScope::Link => "link".into(),
-                AddressScope::Host => "host".into(),
-                AddressScope::Nowhere => "nowhere".into(),
-                AddressScope::Other(n) => n.to_string(),
-                _ => "other".into(),
+                AddressScope::Universe => AddrScope::Global,
+                AddressScope::Site => AddrScope::Site,
+                AddressScope::Link => AddrScope::Link,
+                AddressScope::Host => AddrScope::Host,
+                AddressScope::Nowhere => AddrScope::Nowhere,
+                other => AddrScope::Other(u8::from(other)),
             },
             dynamic: !flags.contains(AddressFlags::Permanent),
             tentative: flags.contains(AddressFlags::Tentative),
@@ -410,14 +521,14 @@ mod tests {
     fn lab_client_snapshot_decodes() {
         let snap = lab_snapshot();
         let eth0 = snap.interface("eth0").expect("eth0 in fixture");
-        assert_eq!(eth0.link_type, "ether");
+        assert_eq!(eth0.link_type, LinkType::Ether);
         assert!(eth0.admin_up && eth0.has_carrier() && eth0.is_ethernet());
         assert_eq!(eth0.mtu, Some(1500));
         assert_eq!(eth0.oper_state, "up");
         assert!(eth0.counters.is_some());
         let v4 = eth0.addresses.iter().find(|a| a.address.is_ipv4()).expect("IPv4 address");
         assert_eq!(v4.address, "198.18.0.10".parse::<IpAddr>().unwrap());
-        assert_eq!((v4.prefix_len, v4.scope.as_str(), v4.dynamic), (24, "global", false));
+        assert_eq!((v4.prefix_len, v4.scope, v4.dynamic), (24, AddrScope::Global, false));
         assert_eq!(v4.valid_lft_s, None);
         let lo = snap.interface("lo").unwrap();
         assert!(lo.is_loopback());

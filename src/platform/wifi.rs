@@ -658,17 +658,49 @@ const READ_ATTRIBUTES: [u16; 18] = [
     161, // CENTER_FREQ2
 ];
 
+/// Bytes that are not a well-formed nl80211 dump.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DumpError {
+    /// A netlink or generic netlink header is cut short or inconsistent.
+    #[error("netlink header at byte {offset}: {message}")]
+    Header {
+        /// Where the message starts in the dump.
+        offset: usize,
+        /// What is wrong, from the netlink crate or our bounds checks.
+        message: String,
+    },
+    /// An attribute's length runs outside its message.
+    #[error("nl80211 attribute length {len} out of bounds")]
+    AttributeLength {
+        /// The length the attribute claims.
+        len: usize,
+    },
+    /// The kernel answered with an error message instead of data.
+    #[error("netlink error in the dump: {0}")]
+    Kernel(String),
+    /// wl-nl80211 could not decode a message.
+    #[error("nl80211 message at byte {offset}: {message}")]
+    Message {
+        /// Where the message starts in the dump.
+        offset: usize,
+        /// The crate's error.
+        message: String,
+    },
+}
+
 /// One generic netlink message with only [`READ_ATTRIBUTES`] kept (bounds-checked, pure).
-fn keep_read_attributes(one: &[u8]) -> Result<Vec<u8>, String> {
+fn keep_read_attributes(one: &[u8], offset: usize) -> Result<Vec<u8>, DumpError> {
     const HEADERS: usize = 16 + 4; // nlmsghdr + genlmsghdr
     const NLA_TYPE_MASK: u16 = 0x3fff;
-    let head = one.get(..HEADERS).ok_or("generic netlink header cut short")?;
+    let head = one
+        .get(..HEADERS)
+        .ok_or_else(|| DumpError::Header { offset, message: "generic netlink header cut short".into() })?;
     let mut out = head.to_vec();
     let mut rest = &one[HEADERS..];
     while let [l0, l1, t0, t1, ..] = *rest {
         let len = usize::from(u16::from_ne_bytes([l0, l1]));
         if len < 4 || len > rest.len() {
-            return Err(format!("nl80211 attribute length {len} out of bounds"));
+            return Err(DumpError::AttributeLength { len });
         }
         if READ_ATTRIBUTES.contains(&(u16::from_ne_bytes([t0, t1]) & NLA_TYPE_MASK)) {
             out.extend_from_slice(&rest[..len]);
@@ -676,7 +708,8 @@ fn keep_read_attributes(one: &[u8]) -> Result<Vec<u8>, String> {
         }
         rest = rest.get(len.div_ceil(4) * 4..).unwrap_or_default();
     }
-    let total = u32::try_from(out.len()).map_err(|_| "netlink message too long")?;
+    let total = u32::try_from(out.len())
+        .map_err(|_| DumpError::Header { offset, message: "netlink message too long".into() })?;
     out[..4].copy_from_slice(&total.to_ne_bytes());
     Ok(out)
 }
@@ -685,12 +718,16 @@ fn keep_read_attributes(one: &[u8]) -> Result<Vec<u8>, String> {
 /// back to back, each padded to 4 bytes, ending with `NLMSG_DONE`). Pure and bounds-checked;
 /// keeps only the attributes the converters read (`READ_ATTRIBUTES`). Used by the
 /// tests on `captures/wifi/` and by the fuzz target.
-pub fn decode_dump(mut bytes: &[u8]) -> Result<Vec<Nl80211Message>, String> {
+pub fn decode_dump(mut bytes: &[u8]) -> Result<Vec<Nl80211Message>, DumpError> {
     let mut out = Vec::new();
+    let mut offset = 0;
     while !bytes.is_empty() {
-        let buffer = NetlinkBuffer::new_checked(bytes).map_err(|e| format!("netlink header: {e}"))?;
+        let buffer =
+            NetlinkBuffer::new_checked(bytes).map_err(|e| DumpError::Header { offset, message: e.to_string() })?;
         let len = buffer.length() as usize;
-        let one = bytes.get(..len).ok_or("netlink message longer than the data")?;
+        let one = bytes
+            .get(..len)
+            .ok_or_else(|| DumpError::Header { offset, message: "netlink message longer than the data".into() })?;
         match buffer.message_type() {
             NLMSG_DONE => break,
             NLMSG_ERROR => {
@@ -698,21 +735,23 @@ pub fn decode_dump(mut bytes: &[u8]) -> Result<Vec<Nl80211Message>, String> {
                     NetlinkMessage::<GenlMessage<Nl80211Message>>::deserialize(one)
                     && e.code.is_some()
                 {
-                    return Err(format!("netlink error: {e}"));
+                    return Err(DumpError::Kernel(e.to_string()));
                 }
             }
             // Other control messages (NOOP, OVERRUN) carry nothing for us.
             0..16 => {}
             _ => {
-                let kept = keep_read_attributes(one)?;
+                let kept = keep_read_attributes(one, offset)?;
                 let msg = NetlinkMessage::<GenlMessage<Nl80211Message>>::deserialize(&kept)
-                    .map_err(|e: DecodeError| format!("nl80211 message: {e}"))?;
+                    .map_err(|e: DecodeError| DumpError::Message { offset, message: e.to_string() })?;
                 if let NetlinkPayload::InnerMessage(genl) = msg.payload {
                     out.push(genl.payload);
                 }
             }
         }
-        bytes = bytes.get(len.div_ceil(4) * 4..).unwrap_or_default();
+        let step = len.div_ceil(4) * 4;
+        bytes = bytes.get(step..).unwrap_or_default();
+        offset += step;
     }
     Ok(out)
 }
