@@ -113,7 +113,7 @@ fn healthy_network() {
     }
     assert_check_status(&r, "wifi", "skipped");
     // The lab's veth is wired: the Wi-Fi check says so instead of failing.
-    assert_eq!(check(&r, "wifi")["reason"], "not a wireless interface", "{}", pretty(&r));
+    assert_eq!(check(&r, "wifi")["reason_code"], "not_wireless", "{}", pretty(&r));
     assert_eq!(check(&r, "wifi")["blocked_by"], serde_json::Value::Null);
     assert_eq!(check(&r, "wifi")["evidence"]["wireless"], false);
     // The DNS check really asked the lab's resolver (from the client's

@@ -19,10 +19,10 @@ use crate::check::{CheckContext, CheckError, Outcome, evidence, finding};
 use crate::config::WifiSettings;
 use crate::platform::sysfs;
 use crate::platform::wifi::{Band, Bss, Nl80211, ScanWait, Security, Station, Survey, WifiError, WifiInterface};
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Finding, Severity, SkipReason};
 use crate::types::MacAddr;
 
-/// The skip reason on a wired interface (a lab test asserts it).
+/// The skip reason on a wired interface, in words (its code is [`SkipReason::NotWireless`]).
 pub const NOT_WIRELESS: &str = "not a wireless interface";
 
 /// The most access points listed in the evidence (strongest first).
@@ -201,8 +201,8 @@ pub struct Readings {
     pub notes: Vec<String>,
 }
 
-fn skipped(reason: impl Into<String>, evidence: serde_json::Value) -> Outcome {
-    Outcome::Skipped { reason: reason.into(), blocked_by: None, evidence }
+fn skipped(code: SkipReason, reason: impl Into<String>, evidence: serde_json::Value) -> Outcome {
+    Outcome::Skipped { code, reason: reason.into(), blocked_by: None, evidence }
 }
 
 /// An early verdict the runner may use as this check's gate: only `wifi.not_connected`
@@ -218,9 +218,9 @@ pub fn gate(ctx: &CheckContext<'_>) -> bool {
 /// Runs the Wi-Fi check.
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let Some(iface) = ctx.interface else {
-        return Ok(skipped("no interface under test", serde_json::Value::Null));
+        return Ok(skipped(SkipReason::NoInterface, "no interface under test", serde_json::Value::Null));
     };
-    let not_wireless = || Ok(skipped(NOT_WIRELESS, serde_json::json!({ "wireless": false })));
+    let not_wireless = || Ok(skipped(SkipReason::NotWireless, NOT_WIRELESS, serde_json::json!({ "wireless": false })));
     // sysfs knows most wireless interfaces without a socket; nl80211 has the last word
     // (it also knows interfaces whose sysfs is not visible, e.g. in some containers).
     let sysfs_wireless = sysfs::is_wireless(&iface.name);
@@ -240,7 +240,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             "{} is a Wi-Fi interface in {} mode; only client (station) interfaces are judged",
             iface.name, interface.iftype
         );
-        return Ok(skipped(reason, serde_json::json!({ "wireless": true, "interface": evidence(&interface) })));
+        let evidence = serde_json::json!({ "wireless": true, "interface": evidence(&interface) });
+        return Ok(skipped(SkipReason::NotStation, reason, evidence));
     }
 
     let settings = &ctx.config.wifi;
@@ -927,6 +928,7 @@ mod tests {
                 duration_ms: 4,
                 blocked_by: None,
                 reason: None,
+                reason_code: None,
                 findings,
                 evidence: evidence(&ev),
             })

@@ -982,6 +982,13 @@ pub fn assert_report_contract(code: i32, report: &Value) {
         let st = c["status"].as_str().unwrap_or("<none>");
         assert!(CHECK_STATUSES.contains(&st), "check {id}: unknown status {st:?}; {}", ctx());
         assert!(c["findings"].is_array(), "check {id}: findings must be an array; {}", ctx());
+        // This version gives every skip a code and nothing else one.
+        let reason_code = c.get("reason_code");
+        if st == "skipped" {
+            assert!(reason_code.is_some_and(Value::is_string), "check {id}: skipped without reason_code; {}", ctx());
+        } else {
+            assert!(reason_code.is_none(), "check {id}: {st} with a reason_code; {}", ctx());
+        }
     }
     let status = diagnosis_status(report);
     let expected = match code {
@@ -1307,6 +1314,13 @@ pub fn assert_check_status(report: &Value, id: &str, expected: &str) {
 /// when `by` is None).
 pub fn assert_skipped_blocked(report: &Value, id: &str, by: Option<&str>) {
     assert_check_status(report, id, "skipped");
+    // The runner's `blocked`, or the ports check's own skip when no target name resolved.
+    let reason_code = &check(report, id)["reason_code"];
+    assert!(
+        reason_code == "blocked" || (id == "ports" && reason_code == "no_resolved_target"),
+        "check {id:?}: reason_code should be \"blocked\", got {reason_code}; full report:\n{}",
+        pretty(report)
+    );
     let blocked = &check(report, id)["blocked_by"];
     match by {
         Some(by) => {
