@@ -20,6 +20,18 @@ use lab::{
 };
 use serde_json::Value;
 
+/// A scenario whose extra tool is missing fails, naming the program and its package
+/// (never passes). Not a lab test: nothing is built.
+#[test]
+fn a_missing_lab_tool_fails_the_test_naming_it() {
+    let (tool, package) = ("nettriage-lab-no-such-tool", "no-such-package");
+    let outcome = std::panic::catch_unwind(|| lab::require_tools("probe", &[("sh", "dash"), (tool, package)]));
+    let payload = outcome.expect_err("a missing tool must fail the test");
+    let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains(tool) && message.contains(package) && !message.contains("\"sh\""), "{message}");
+    lab::require_tools("probe", &[("sh", "dash")]);
+}
+
 /// Builds a lab for the named test (panics with what is missing when it cannot).
 ///
 /// Every test that uses it carries
