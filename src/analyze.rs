@@ -89,7 +89,7 @@ use crate::pcap::{Frame, UdpDatagram, udp_datagram};
 use crate::platform::arp;
 use crate::platform::dhcp::{DhcpReply, decode_message, reply_from};
 use crate::report::{
-    CheckId, CheckResult, CheckStatus, Code, Finding, HostInfo, Report, SCHEMA_VERSION, Severity, ToolInfo,
+    CheckId, CheckResult, CheckStatus, Code, Finding, HostInfo, Report, SCHEMA_VERSION, Severity, SkipReason, ToolInfo,
 };
 use crate::types::MacAddr;
 
@@ -125,8 +125,8 @@ pub fn analyze(frames: &[Frame], source: &str, started_at: String, hostname: Str
         state.feed(frame);
     }
     let checks = vec![
-        skipped(CheckId::Link, NOT_OBSERVABLE),
-        skipped(CheckId::Wifi, NOT_OBSERVABLE),
+        skipped(CheckId::Link, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
+        skipped(CheckId::Wifi, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
         state.dhcp_check(source),
         state.gateway_check(source),
         state.dns_check(source),
@@ -152,13 +152,14 @@ fn whole_ms(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn skipped(id: CheckId, reason: &str) -> CheckResult {
+fn skipped(id: CheckId, code: SkipReason, reason: &str) -> CheckResult {
     CheckResult {
         id,
         status: CheckStatus::Skipped,
         duration_ms: 0,
         blocked_by: None,
         reason: Some(reason.to_string()),
+        reason_code: Some(code),
         findings: vec![],
         evidence: serde_json::Value::Null,
     }
@@ -171,6 +172,7 @@ fn ran(id: CheckId, span: Span, findings: Vec<Finding>, evidence: serde_json::Va
         duration_ms: span.ms(),
         blocked_by: None,
         reason: None,
+        reason_code: None,
         findings,
         evidence,
     }
@@ -435,7 +437,7 @@ impl State {
     fn dhcp_check(&self, source: &str) -> CheckResult {
         let s = &self.dhcp;
         if s.txns.is_empty() && s.untracked == 0 {
-            return skipped(CheckId::Dhcp, "no DHCP packets in the capture");
+            return skipped(CheckId::Dhcp, SkipReason::NoPacketsInCapture, "no DHCP packets in the capture");
         }
         let f = |code, severity, message: String| finding(CheckId::Dhcp, code, severity, message);
         let mut findings = Vec::new();
@@ -535,7 +537,11 @@ impl State {
     fn gateway_check(&self, source: &str) -> CheckResult {
         let g = &self.gateway;
         if g.order.is_empty() && g.untracked == 0 {
-            return skipped(CheckId::Gateway, "no ARP or ICMP echo packets in the capture");
+            return skipped(
+                CheckId::Gateway,
+                SkipReason::NoPacketsInCapture,
+                "no ARP or ICMP echo packets in the capture",
+            );
         }
         let entries: Vec<GatewayEntry> = g.order.iter().map(|&address| g.entry(address)).collect();
         let f = |code, severity, message: String| finding(CheckId::Gateway, code, severity, message);
@@ -604,7 +610,7 @@ impl State {
     fn dns_check(&self, source: &str) -> CheckResult {
         let d = &self.dns;
         if d.queries.is_empty() && d.untracked == 0 {
-            return skipped(CheckId::Dns, "no DNS queries in the capture");
+            return skipped(CheckId::Dns, SkipReason::NoPacketsInCapture, "no DNS queries in the capture");
         }
         let mut order: Vec<IpAddr> = Vec::new();
         let mut by_server: HashMap<IpAddr, Vec<&DnsQuery>> = HashMap::new();
@@ -715,7 +721,11 @@ impl State {
     fn ports_check(&self, source: &str) -> CheckResult {
         let t = &self.tcp;
         if t.attempts.is_empty() && t.untracked == 0 {
-            return skipped(CheckId::Ports, "no TCP connection attempts (SYN) in the capture");
+            return skipped(
+                CheckId::Ports,
+                SkipReason::NoPacketsInCapture,
+                "no TCP connection attempts (SYN) in the capture",
+            );
         }
         let mut order: Vec<SocketAddr> = Vec::new();
         let mut by_target: HashMap<SocketAddr, Vec<&TcpAttempt>> = HashMap::new();
@@ -1709,13 +1719,10 @@ mod tests {
         assert_eq!(ids, CheckId::ALL);
         for id in [CheckId::Link, CheckId::Wifi] {
             assert_eq!(check(&r, id).status, CheckStatus::Skipped);
-            assert_eq!(check(&r, id).reason.as_deref(), Some(NOT_OBSERVABLE));
+            assert_eq!(check(&r, id).reason_code, Some(SkipReason::NotObservableInCapture));
         }
         let dhcp = check(&r, CheckId::Dhcp);
-        assert_eq!(
-            (dhcp.status, dhcp.reason.as_deref()),
-            (CheckStatus::Skipped, Some("no DHCP packets in the capture"))
-        );
+        assert_eq!((dhcp.status, &dhcp.reason_code), (CheckStatus::Skipped, &Some(SkipReason::NoPacketsInCapture)));
 
         let gw = check(&r, CheckId::Gateway);
         assert_eq!(gw.status, CheckStatus::Pass);
@@ -1757,6 +1764,7 @@ mod tests {
         assert!(gw.evidence["gateways"][0]["ping"].is_null());
         for id in [CheckId::Dhcp, CheckId::Dns, CheckId::Ports] {
             assert_eq!(check(&r, id).status, CheckStatus::Skipped, "{id}");
+            assert_eq!(check(&r, id).reason_code, Some(SkipReason::NoPacketsInCapture), "{id}");
         }
     }
 

@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use crate::config::Config;
 use crate::platform::netlink::{Interface, NetSnapshot};
 use crate::platform::privilege::Privileges;
-use crate::report::{CheckId, CheckStatus, Code, Finding, Severity};
+use crate::report::{CheckId, CheckStatus, Code, Finding, Severity, SkipReason};
 
 /// What every check may read.
 pub struct CheckContext<'a> {
@@ -54,6 +54,8 @@ pub enum Outcome {
     },
     /// The check did not apply or was blocked by data from an earlier check.
     Skipped {
+        /// Why, as a stable code.
+        code: SkipReason,
         /// Why, in words.
         reason: String,
         /// The check whose failure blocked it, if that is the reason.

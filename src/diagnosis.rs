@@ -45,6 +45,7 @@ mod tests {
             duration_ms: 1,
             blocked_by: None,
             reason: None,
+            reason_code: None,
             findings: findings
                 .into_iter()
                 .map(|(code, severity)| Finding { code, severity, layer: id, message: String::new() })

@@ -396,6 +396,7 @@ pub(crate) mod tests {
             duration_ms: if status == CheckStatus::Skipped { 0 } else { 12 },
             blocked_by: None,
             reason: (status == CheckStatus::Skipped).then(|| "not applicable".to_string()),
+            reason_code: (status == CheckStatus::Skipped).then_some(crate::report::SkipReason::NotWireless),
             findings,
             evidence,
         }

@@ -257,6 +257,8 @@ pub(crate) fn sample_report() -> Report {
         duration_ms: if status == CheckStatus::Skipped { 0 } else { 3 },
         blocked_by,
         reason: (status == CheckStatus::Skipped).then(|| "not a wireless interface".to_string()),
+        reason_code: (status == CheckStatus::Skipped)
+            .then(|| if blocked_by.is_some() { SkipReason::Blocked } else { SkipReason::NotWireless }),
         findings,
         evidence,
     };

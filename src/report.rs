@@ -118,6 +118,85 @@ impl CheckStatus {
     }
 }
 
+/// Why a check was skipped, as a stable snake_case code; `reason` says the same in words.
+///
+/// Consumers key on this, never on the `reason` text. A code written by a newer version
+/// reads back as [`SkipReason::Unknown`] holding it, and is written out again unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SkipReason {
+    /// `blocked`: an earlier layer failed; `blocked_by` names it.
+    Blocked,
+    /// `no_interface`: no interface under test was found.
+    NoInterface,
+    /// `not_wireless`: the interface under test is not a Wi-Fi interface.
+    NotWireless,
+    /// `not_station`: a Wi-Fi interface, but not in client (station) mode.
+    NotStation,
+    /// `no_targets`: no TCP targets were configured.
+    NoTargets,
+    /// `no_resolved_target`: no target name could be resolved, so none was probed.
+    NoResolvedTarget,
+    /// `not_observable_in_capture`: `analyze` cannot see this layer in a packet capture.
+    NotObservableInCapture,
+    /// `no_packets_in_capture`: the capture holds no packets of this layer.
+    NoPacketsInCapture,
+    /// A code this version does not know (from a newer version), as written.
+    Unknown(String),
+}
+
+impl SkipReason {
+    /// Every code this version knows.
+    pub const KNOWN: [SkipReason; 8] = [
+        SkipReason::Blocked,
+        SkipReason::NoInterface,
+        SkipReason::NotWireless,
+        SkipReason::NotStation,
+        SkipReason::NoTargets,
+        SkipReason::NoResolvedTarget,
+        SkipReason::NotObservableInCapture,
+        SkipReason::NoPacketsInCapture,
+    ];
+
+    /// The code as it appears in reports.
+    pub fn as_str(&self) -> &str {
+        match self {
+            SkipReason::Blocked => "blocked",
+            SkipReason::NoInterface => "no_interface",
+            SkipReason::NotWireless => "not_wireless",
+            SkipReason::NotStation => "not_station",
+            SkipReason::NoTargets => "no_targets",
+            SkipReason::NoResolvedTarget => "no_resolved_target",
+            SkipReason::NotObservableInCapture => "not_observable_in_capture",
+            SkipReason::NoPacketsInCapture => "no_packets_in_capture",
+            SkipReason::Unknown(code) => code,
+        }
+    }
+
+    /// The reason for `code`; a code this version does not know becomes [`SkipReason::Unknown`].
+    pub fn from_code(code: &str) -> SkipReason {
+        SkipReason::KNOWN.into_iter().find(|r| r.as_str() == code).unwrap_or_else(|| SkipReason::Unknown(code.into()))
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for SkipReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for SkipReason {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        Ok(SkipReason::from_code(&code))
+    }
+}
+
 /// The result of one check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
@@ -129,8 +208,12 @@ pub struct CheckResult {
     pub duration_ms: u64,
     /// The failed check that kept this one from running, if any.
     pub blocked_by: Option<CheckId>,
-    /// Why the check was skipped or could not run.
+    /// Why the check was skipped or could not run, in words.
     pub reason: Option<String>,
+    /// Why the check was skipped, as a code (set exactly when `status` is `skipped`; absent
+    /// from reports of versions before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<SkipReason>,
     /// What it found.
     pub findings: Vec<Finding>,
     /// Check-specific measurements (see `docs/checks/<id>.md`).
@@ -286,5 +369,29 @@ mod tests {
             assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{}\"", id.as_str()));
         }
         assert!(serde_json::from_str::<Code>("\"dns.bogus\"").is_err());
+    }
+
+    #[test]
+    fn skip_reasons_round_trip_and_tolerate_unknown_codes() {
+        for reason in SkipReason::KNOWN {
+            let json = serde_json::to_string(&reason).unwrap();
+            assert_eq!(json, format!("\"{}\"", reason.as_str()));
+            assert_eq!(serde_json::from_str::<SkipReason>(&json).unwrap(), reason);
+            let code = reason.as_str();
+            assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{code} is not snake_case");
+        }
+        let unknown: SkipReason = serde_json::from_str("\"not_on_this_planet\"").unwrap();
+        assert_eq!(unknown, SkipReason::Unknown("not_on_this_planet".into()));
+        assert_eq!(serde_json::to_string(&unknown).unwrap(), "\"not_on_this_planet\"");
+    }
+
+    #[test]
+    fn a_check_result_without_reason_code_still_reads() {
+        let json = r#"{"id":"wifi","status":"skipped","duration_ms":0,"blocked_by":null,
+            "reason":"not a wireless interface","findings":[],"evidence":{"wireless":false}}"#;
+        let result: CheckResult = serde_json::from_str(json).unwrap();
+        assert_eq!((result.status, &result.reason_code), (CheckStatus::Skipped, &None));
+        let written = serde_json::to_value(&result).unwrap();
+        assert!(written.get("reason_code").is_none(), "absent stays absent: {written}");
     }
 }

@@ -24,7 +24,7 @@ use futures::stream::FuturesUnordered;
 
 use crate::check::{self, CheckContext, CheckError, Outcome};
 use crate::config::Config;
-use crate::report::{CheckId, CheckResult, CheckStatus, Code, Finding, Severity};
+use crate::report::{CheckId, CheckResult, CheckStatus, Code, Finding, Severity, SkipReason};
 
 /// One node of the check graph.
 #[derive(Debug, Clone, Copy)]
@@ -166,6 +166,7 @@ fn blocked(id: CheckId, by: CheckId) -> CheckResult {
         duration_ms: 0,
         blocked_by: Some(by),
         reason: Some(format!("blocked by {by}: that layer failed, so this one cannot be tested")),
+        reason_code: Some(SkipReason::Blocked),
         findings: Vec::new(),
         evidence: serde_json::Value::Null,
     }
@@ -214,15 +215,17 @@ fn from_outcome(id: CheckId, outcome: Outcome, duration_ms: u64) -> CheckResult 
             duration_ms,
             blocked_by: None,
             reason: None,
+            reason_code: None,
             findings,
             evidence,
         },
-        Outcome::Skipped { reason, blocked_by, evidence } => CheckResult {
+        Outcome::Skipped { code, reason, blocked_by, evidence } => CheckResult {
             id,
             status: CheckStatus::Skipped,
             duration_ms,
             blocked_by,
             reason: Some(reason),
+            reason_code: Some(code),
             findings: Vec::new(),
             evidence,
         },
@@ -237,6 +240,7 @@ fn errored(id: CheckId, code: Code, reason: String, duration_ms: u64) -> CheckRe
         duration_ms,
         blocked_by: None,
         reason: Some(reason),
+        reason_code: None,
         findings: vec![finding],
         evidence: serde_json::Value::Null,
     }
@@ -263,9 +267,26 @@ mod tests {
             duration_ms: 0,
             blocked_by,
             reason: None,
+            reason_code: (status == CheckStatus::Skipped).then_some(SkipReason::NotWireless),
             findings,
             evidence: serde_json::Value::Null,
         }
+    }
+
+    #[test]
+    fn skips_carry_their_code_and_ran_or_errored_checks_none() {
+        assert_eq!(blocked(CheckId::Dns, CheckId::Gateway).reason_code, Some(SkipReason::Blocked));
+        let skipped = Outcome::Skipped {
+            code: SkipReason::NoTargets,
+            reason: "no targets".into(),
+            blocked_by: None,
+            evidence: serde_json::Value::Null,
+        };
+        let r = from_outcome(CheckId::Ports, skipped, 0);
+        assert_eq!((r.status, r.reason_code), (CheckStatus::Skipped, Some(SkipReason::NoTargets)));
+        let ran = Outcome::Ran { findings: vec![], evidence: serde_json::Value::Null };
+        assert_eq!(from_outcome(CheckId::Ports, ran, 0).reason_code, None);
+        assert_eq!(errored(CheckId::Ports, Code::ToolTimeout, "late".into(), 0).reason_code, None);
     }
 
     #[test]

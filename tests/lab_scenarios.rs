@@ -3,9 +3,12 @@
 //! binary inside the client namespace and asserts on codes and statuses of
 //! its JSON report (never on message text).
 //!
-//! Needs root, iproute2, dnsmasq, nftables, dig and setpriv (and python3,
-//! stdlib only, for `hostile_dhcp_replies`). Outside CI,
-//! `NETTRIAGE_LAB=skip` skips these tests loudly.
+//! Needs root, iproute2, dnsmasq, nftables, dig and setpriv; some scenarios
+//! also need python3 (stdlib only), chromium, tmux, tcpdump, prometheus or
+//! curl and name them when missing. A lab test that cannot run FAILS with a
+//! message naming what is missing; it never passes without running. Outside
+//! CI, `NETTRIAGE_LAB=skip` at build time (see build.rs) marks every lab
+//! test ignored, which `cargo test` shows as such.
 
 mod lab;
 
@@ -17,23 +20,67 @@ use lab::{
 };
 use serde_json::Value;
 
-/// Builds a lab or returns from the test when lab tests are skipped.
+/// A scenario whose extra tool is missing fails, naming the program and its package
+/// (never passes). Not a lab test: nothing is built.
+#[test]
+fn a_missing_lab_tool_fails_the_test_naming_it() {
+    let (tool, package) = ("nettriage-lab-no-such-tool", "no-such-package");
+    let outcome = std::panic::catch_unwind(|| lab::require_tools("probe", &[("sh", "dash"), (tool, package)]));
+    let payload = outcome.expect_err("a missing tool must fail the test");
+    let message = payload.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains(tool) && message.contains(package) && !message.contains("\"sh\""), "{message}");
+    lab::require_tools("probe", &[("sh", "dash")]);
+}
+
+/// Builds a lab for the named test (panics with what is missing when it cannot).
+///
+/// Every test that uses it carries
+/// `#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]`, so an explicit
+/// `NETTRIAGE_LAB=skip` (outside CI; see build.rs) shows these tests as ignored; a lab test
+/// never returns early as passed. `every_lab_test_is_ignored_when_skipped` checks the
+/// attribute is there.
 macro_rules! lab {
     ($name:expr) => {
-        match Lab::start($name) {
-            Some(l) => l,
-            None => return,
-        }
+        Lab::start($name)
     };
     ($name:expr, $opts:expr) => {
-        match Lab::start_with($name, $opts) {
-            Some(l) => l,
-            None => return,
-        }
+        Lab::start_with($name, $opts)
     };
 }
 
 const TARGET_OK: &str = "198.18.1.2:8080";
+
+/// The mark every lab test carries: ignored when built with `NETTRIAGE_LAB=skip`.
+const SKIP_MARK: &str = "#[cfg_attr(nettriage_lab_skip, ignore = \"NETTRIAGE_LAB=skip\")]";
+
+/// Every test in this file that builds a lab carries [`SKIP_MARK`], so an explicit skip
+/// shows it as ignored. (Without the mark it would fail under the skip, never pass; this
+/// names it at once, in every run.) Not a lab test itself: it reads this file's source.
+#[test]
+fn every_lab_test_carries_the_skip_mark() {
+    let source = include_str!("lab_scenarios.rs");
+    // Built from pieces so this test's own body does not count as a lab test.
+    let (uses_lab, starts_lab) = (["lab", "!("].concat(), ["Lab::", "start"].concat());
+    let lines: Vec<&str> = source.lines().collect();
+    let (mut tests, mut unmarked) = (0, Vec::new());
+    for (i, line) in lines.iter().enumerate() {
+        let Some(name) = line.strip_prefix("fn ").and_then(|rest| rest.split('(').next()) else {
+            continue;
+        };
+        let attributes: Vec<&str> =
+            lines[..i].iter().rev().take_while(|l| l.starts_with("#[") || l.starts_with("///")).copied().collect();
+        if !attributes.contains(&"#[test]") {
+            continue;
+        }
+        tests += 1;
+        let mut body = lines[i..].iter().take_while(|l| **l != "}");
+        if body.any(|l| l.contains(&uses_lab) || l.contains(&starts_lab)) && !attributes.contains(&SKIP_MARK) {
+            unmarked.push(name.to_string());
+        }
+    }
+    assert!(tests > 1, "found no tests in this file's source");
+    assert!(unmarked.is_empty(), "lab tests without `{SKIP_MARK}`: {unmarked:?}");
+}
 
 /// The usual arguments: one reachable TCP target and the lab's test name.
 fn default_args() -> Vec<&'static str> {
@@ -58,6 +105,7 @@ fn wait_no_carrier(lab: &Lab) {
 
 // 1 -------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn healthy_network() {
     let lab = lab!("healthy_network");
     let (code, r, _stderr) = lab.run_nettriage(&default_args());
@@ -77,7 +125,7 @@ fn healthy_network() {
     }
     assert_check_status(&r, "wifi", "skipped");
     // The lab's veth is wired: the Wi-Fi check says so instead of failing.
-    assert_eq!(check(&r, "wifi")["reason"], "not a wireless interface", "{}", pretty(&r));
+    assert_eq!(check(&r, "wifi")["reason_code"], "not_wireless", "{}", pretty(&r));
     assert_eq!(check(&r, "wifi")["blocked_by"], serde_json::Value::Null);
     assert_eq!(check(&r, "wifi")["evidence"]["wireless"], false);
     // The DNS check really asked the lab's resolver (from the client's
@@ -111,6 +159,7 @@ fn wait_for_log(lab: &Lab, label: &str, ready: impl Fn(&str) -> bool) -> String 
 
 // 2 -------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn link_without_carrier() {
     let lab = lab!("link_without_carrier");
     lab.link_down(&lab.r, "lan0");
@@ -127,6 +176,7 @@ fn link_without_carrier() {
 
 // 3 -------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn no_default_route() {
     let lab = lab!("no_default_route");
     lab.del_default_route();
@@ -138,6 +188,7 @@ fn no_default_route() {
 
 // 4 -------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn gateway_does_not_answer_arp() {
     let lab = lab!("gateway_does_not_answer_arp");
     lab.nft(
@@ -155,6 +206,7 @@ fn gateway_does_not_answer_arp() {
 
 // 5 -------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn gateway_drops_echo_but_forwards() {
     let lab = lab!("gateway_drops_echo_but_forwards");
     lab.nft(
@@ -179,6 +231,7 @@ fn gateway_drops_echo_but_forwards() {
 
 // 6 -------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn dns_not_answering() {
     let lab = lab!("dns_not_answering");
     lab.nft(
@@ -205,6 +258,7 @@ fn dns_not_answering() {
 /// against made-up trust anchors and its upstream (the server's dnsmasq)
 /// returns unsigned answers, which are BOGUS. See `RouterDns::ServfailDnssec`.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn dns_servfail() {
     let lab = lab!("dns_servfail", LabOptions { router_dns: RouterDns::ServfailDnssec, ..Default::default() });
     assert_eq!(lab.dig_rcode(GATEWAY_IP, WWW_NAME), "SERVFAIL", "lab fault not in place");
@@ -218,6 +272,7 @@ fn dns_servfail() {
 /// to an upstream it has no route to. See
 /// `RouterDns::RefusedUnreachableUpstream`.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn dns_refused() {
     let lab =
         lab!("dns_refused", LabOptions { router_dns: RouterDns::RefusedUnreachableUpstream, ..Default::default() });
@@ -229,6 +284,7 @@ fn dns_refused() {
 
 // 8 -------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn one_of_two_resolvers_dead() {
     let lab = lab!("one_of_two_resolvers_dead");
     lab.set_resolv_conf(&[&format!("nameserver {GATEWAY_IP}"), &format!("nameserver {SERVER_IP}")]);
@@ -254,6 +310,7 @@ fn one_of_two_resolvers_dead() {
 
 // 9 -------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn port_refused() {
     let lab = lab!("port_refused");
     let (code, r, _) = lab.run_nettriage(&args_with_target("198.18.1.2:9"));
@@ -263,6 +320,7 @@ fn port_refused() {
 }
 
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn named_target_without_address() {
     let lab = lab!("named_target_without_address");
     // The name exists (TXT only), so DNS works and answers NODATA for A and AAAA.
@@ -277,6 +335,7 @@ fn named_target_without_address() {
 
 // 10 ------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn port_filtered() {
     let lab = lab!("port_filtered");
     // 8081 has a real listener; the server's firewall silently drops it.
@@ -296,6 +355,7 @@ fn port_filtered() {
 
 // 11 ------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn port_unreachable() {
     let lab = lab!("port_unreachable");
     lab.nft(
@@ -314,6 +374,7 @@ fn port_unreachable() {
 
 // 12 ------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn no_ipv4_address() {
     let lab = lab!("no_ipv4_address");
     lab.flush_client_addr();
@@ -327,6 +388,7 @@ fn no_ipv4_address() {
 
 // 13 ------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn no_resolvers_configured() {
     let lab = lab!("no_resolvers_configured");
     lab.set_resolv_conf(&[]);
@@ -337,6 +399,7 @@ fn no_resolvers_configured() {
 
 // 14 ------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn without_raw_socket_privilege() {
     let lab = lab!("without_raw_socket_privilege");
     let (code, r, _) = lab.run_nettriage_unprivileged(&default_args());
@@ -349,6 +412,7 @@ fn without_raw_socket_privilege() {
 
 // 15 ------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn unknown_interface_cannot_run() {
     let lab = lab!("unknown_interface_cannot_run");
     let out = lab.run_nettriage_raw(
@@ -366,6 +430,7 @@ fn unknown_interface_cannot_run() {
 // what the scenarios rely on. Cheap, and it tells a lab bug from a product
 // bug.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn lab_self_check() {
     let lab = lab!("lab_self_check");
     assert_eq!(lab.dig_rcode(GATEWAY_IP, WWW_NAME), "NOERROR");
@@ -425,6 +490,7 @@ fn no_dhcp() -> LabOptions {
 
 // D1 ------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn dhcp_healthy() {
     let lab = lab!("dhcp_healthy");
     let (code, r, _) = lab.run_nettriage(&default_args());
@@ -456,6 +522,7 @@ fn dhcp_healthy() {
 
 // D2 ------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn no_dhcp_server_dynamic_address() {
     let lab = lab!("no_dhcp_server_dynamic_address", no_dhcp());
     lab.set_client_dynamic_addr(3000);
@@ -475,6 +542,7 @@ fn no_dhcp_server_dynamic_address() {
 
 // D3 ------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn no_dhcp_server_no_address() {
     let lab = lab!("no_dhcp_server_no_address", no_dhcp());
     lab.flush_client_addr();
@@ -492,6 +560,7 @@ fn no_dhcp_server_no_address() {
 
 // D4 ------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn apipa_no_server() {
     let lab = lab!("apipa_no_server", no_dhcp());
     lab.flush_client_addr();
@@ -512,6 +581,7 @@ fn apipa_no_server() {
 /// A second, real dnsmasq on the client segment hands out its own range with
 /// itself as the router (a home router plugged in backwards).
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn rogue_dhcp_server() {
     const ROGUE_IP: &str = "198.18.0.66";
     let mut lab = lab!("rogue_dhcp_server");
@@ -559,6 +629,7 @@ fn rogue_dhcp_server() {
 /// An authoritative dnsmasq NAKs an INIT-REBOOT REQUEST for an address of
 /// another network ("wrong network").
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn dhcp_nak() {
     let lab = lab!("dhcp_nak", LabOptions { dhcp_authoritative: true, ..Default::default() });
     let mut args = default_args();
@@ -582,6 +653,7 @@ fn dhcp_nak() {
 
 // D7 ------------------------------------------------------------------------
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn dhcp_full_ack_and_release() {
     let lab = lab!("dhcp_full_ack_and_release");
     let mut args = default_args();
@@ -619,6 +691,7 @@ fn dhcp_full_ack_and_release() {
 // D8 ------------------------------------------------------------------------
 /// Another host on the segment uses the client's address.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn duplicate_address() {
     let mut lab = lab!("duplicate_address");
     let ns = lab.add_lan_host("dup", &format!("{}/24", lab::CLIENT_IP));
@@ -640,6 +713,7 @@ fn duplicate_address() {
 /// dnsmasq with its own default conflict check pings a new address for about
 /// 3 s before offering it.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn slow_dhcp_server() {
     let lab = lab!("slow_dhcp_server", LabOptions { dhcp_ping_check: true, ..Default::default() });
     // The default offer_cap_ms (3300) leaves only ~300 ms of slack over
@@ -664,6 +738,7 @@ fn slow_dhcp_server() {
 /// The client's dynamic address has 20 s left of a 1 h lease (the server's
 /// offer says 1 h): it is past its rebinding time.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn lease_expiring() {
     let lab = lab!("lease_expiring");
     lab.set_client_dynamic_addr(20);
@@ -681,6 +756,7 @@ fn lease_expiring() {
 /// the real server's offer. The probe must stay bounded and keep the real
 /// offer.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn hostile_dhcp_replies() {
     const FLOOD: u32 = 500;
     let mut lab = lab!("hostile_dhcp_replies");
@@ -780,7 +856,9 @@ fn chromium(lab: &mut Lab, html: &std::path::Path, shot: &std::path::Path) -> (S
 /// The self-test writes an HTML report that opens in a real browser with no console
 /// errors and no network requests, and whose banner names the root cause.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn selftest_html_report_in_chromium() {
+    lab::require_tools("selftest_html_report_in_chromium", &[("chromium", "chromium")]);
     for (name, fault) in [("healthy", false), ("dns_down", true)] {
         let mut lab = lab!(&format!("selftest_html_{name}"));
         if fault {
@@ -822,7 +900,9 @@ fn selftest_html_report_in_chromium() {
 /// The self-test under a real pseudo-terminal (tmux): the live checklist ends with a tick
 /// per layer, the plain sentence and the report path.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn selftest_checklist_in_a_terminal() {
+    lab::require_tools("selftest_checklist_in_a_terminal", &[("tmux", "tmux")]);
     let lab = lab!("selftest_checklist_in_a_terminal");
     let html = lab.tmp().join("tty-report.html");
     let socket = format!("nt{}", std::process::id());
@@ -867,7 +947,9 @@ fn selftest_checklist_in_a_terminal() {
 /// `--capture` writes a pcap that tcpdump reads and that holds the run's DHCP, ARP, ICMP,
 /// DNS and TCP packets; `--redact` leaves no MAC address or hostname in any format.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn capture_and_redact_in_every_format() {
+    lab::require_tools("capture_and_redact_in_every_format", &[("tcpdump", "tcpdump")]);
     let lab = lab!("capture_and_redact_in_every_format");
     let dir = lab.tmp().join("out");
     std::fs::create_dir_all(&dir).unwrap();
@@ -969,6 +1051,7 @@ fn live_and_analyzed(lab: &Lab, extra: &[&str]) -> (serde_json::Value, serde_jso
 }
 
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn analyze_finds_the_codes_of_the_live_run() {
     // DNS answering SERVFAIL and a refused port.
     let lab =
@@ -1003,6 +1086,7 @@ fn analyze_finds_the_codes_of_the_live_run() {
 /// counts the fault's root cause, the export is one valid report per line, and the
 /// textfile for node_exporter holds the last run.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn survey_history_trend_and_textfile() {
     let lab = lab!("survey_history_trend_and_textfile");
     let db = lab.tmp().join("history.db");
@@ -1062,6 +1146,7 @@ fn survey_history_trend_and_textfile() {
 /// SIGINT in the middle of a survey run: that run finishes and is stored, the survey stops
 /// cleanly, and every run it announced is in the history.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn survey_stops_cleanly_on_sigint_without_losing_runs() {
     use std::io::BufRead;
     let lab = lab!("survey_stops_cleanly_on_sigint");
@@ -1109,7 +1194,9 @@ fn survey_stops_cleanly_on_sigint_without_losing_runs() {
 /// A real Prometheus scrapes `nettriage serve`, and its own query API returns the survey's
 /// results: the last run per site and location, its status and its root cause.
 #[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn prometheus_scrapes_serve() {
+    lab::require_tools("prometheus_scrapes_serve", &[("prometheus", "prometheus"), ("curl", "curl")]);
     let mut lab = lab!("prometheus_scrapes_serve");
     let db = lab.tmp().join("history.db");
     let db_arg = db.display().to_string();

@@ -27,7 +27,7 @@ use nettriage::platform::dhcp::DhcpReply;
 use nettriage::platform::lease::{Lease, LeaseClient};
 use nettriage::platform::netlink::{AddrScope, Counters, IfAddr, Interface, LinkType, Route};
 use nettriage::report::{
-    CheckId, CheckResult, CheckStatus, Code, Finding, Report, RunStatus, SCHEMA_VERSION, Severity,
+    CheckId, CheckResult, CheckStatus, Code, Finding, Report, RunStatus, SCHEMA_VERSION, Severity, SkipReason,
 };
 use nettriage::types::MacAddr;
 use serde_json::{Value, json};
@@ -114,19 +114,21 @@ fn ran(id: CheckId, findings: Vec<Finding>, evidence: Value) -> CheckResult {
         duration_ms: 7,
         blocked_by: None,
         reason: None,
+        reason_code: None,
         findings,
         evidence,
     }
 }
 
 /// A check that skipped itself (not applicable, or blocked by data from an earlier check).
-fn skipped(id: CheckId, reason: &str, blocked_by: Option<CheckId>, evidence: Value) -> CheckResult {
+fn skipped(id: CheckId, code: SkipReason, reason: &str, blocked_by: Option<CheckId>, evidence: Value) -> CheckResult {
     CheckResult {
         id,
         status: CheckStatus::Skipped,
         duration_ms: 0,
         blocked_by,
         reason: Some(reason.into()),
+        reason_code: Some(code),
         findings: vec![],
         evidence,
     }
@@ -135,7 +137,7 @@ fn skipped(id: CheckId, reason: &str, blocked_by: Option<CheckId>, evidence: Val
 /// A check the runner did not start because `by` failed.
 fn blocked(id: CheckId, by: CheckId) -> CheckResult {
     let reason = format!("blocked by {by}: that layer failed, so this one cannot be tested");
-    skipped(id, &reason, Some(by), Value::Null)
+    skipped(id, SkipReason::Blocked, &reason, Some(by), Value::Null)
 }
 
 /// A check that could not run, as the runner's `errored` makes it.
@@ -147,6 +149,7 @@ fn errored(id: CheckId, code: Code, reason: &str) -> CheckResult {
         duration_ms: 2_000,
         blocked_by: None,
         reason: Some(reason.into()),
+        reason_code: None,
         findings: vec![finding],
         evidence: Value::Null,
     }
@@ -223,7 +226,7 @@ fn link_check(interface: Option<Interface>) -> CheckResult {
 }
 
 fn wired_wifi_check() -> CheckResult {
-    skipped(CheckId::Wifi, "not a wireless interface", None, json!({ "wireless": false }))
+    skipped(CheckId::Wifi, SkipReason::NotWireless, "not a wireless interface", None, json!({ "wireless": false }))
 }
 
 fn offer(server: &str, last: u8, ms: f64) -> DhcpReply {
@@ -446,6 +449,7 @@ fn degraded() -> Report {
     };
     let wireless = skipped(
         CheckId::Wifi,
+        SkipReason::NotStation,
         "wlan0 is wireless, but Wi-Fi checks are not available in this version",
         None,
         json!({ "wireless": true }),
@@ -487,6 +491,7 @@ fn degraded_by_errors() -> Report {
             errored(CheckId::Dns, Code::ToolTimeout, "did not finish within 3000 ms (check budget or run deadline)"),
             skipped(
                 CheckId::Ports,
+                SkipReason::NoTargets,
                 "no targets configured (give --target HOST:PORT or `targets` in the config file)",
                 None,
                 Value::Null,
@@ -518,7 +523,7 @@ fn broken_no_interface() -> Report {
         None,
         vec![
             link_check(None),
-            skipped(CheckId::Wifi, "no interface under test", None, Value::Null),
+            skipped(CheckId::Wifi, SkipReason::NoInterface, "no interface under test", None, Value::Null),
             blocked(CheckId::Dhcp, CheckId::Link),
             blocked(CheckId::Gateway, CheckId::Link),
             blocked(CheckId::Dns, CheckId::Link),
@@ -581,6 +586,7 @@ fn broken_dns() -> Report {
             dns_check(vec![dead_server("198.18.0.1"), dead_server("198.18.0.2")]),
             skipped(
                 CheckId::Ports,
+                SkipReason::NoResolvedTarget,
                 "no target could be resolved, so none could be probed",
                 Some(CheckId::Dns),
                 Value::Null,
@@ -904,6 +910,27 @@ fn docs_report_md_json_examples_match_schema() {
     }
 }
 
+/// Every skip reason code the library knows is in docs/report.md's `reason_code` table and
+/// in the schema's description of it, and matches the schema's pattern.
+#[test]
+fn every_skip_reason_is_documented() {
+    let markdown = std::fs::read_to_string(REPORT_MD).expect("docs/report.md exists");
+    let schema = schema_json();
+    let description = schema["$defs"]["skip_reason"]["description"].as_str().expect("skip_reason is described");
+    for reason in SkipReason::KNOWN {
+        let code = reason.as_str();
+        assert!(markdown.contains(&format!("| `{code}` |")), "docs/report.md lacks a `reason_code` row for {code}");
+        assert!(description.split([' ', ',', ':', '.']).any(|w| w == code), "schema description lacks {code}");
+        let mut json = to_json(&healthy());
+        json["checks"][1]["reason_code"] = json!(code);
+        if reason == SkipReason::Blocked {
+            (json["checks"][1]["blocked_by"], json["checks"][1]["evidence"]) = (json!("link"), Value::Null);
+        }
+        let errors = schema_errors(report_validator(), &json);
+        assert!(errors.is_empty(), "{code} is rejected by the schema: {errors:#?}");
+    }
+}
+
 #[test]
 fn json_blocks_are_extracted() {
     let md = "text\n```json\n{ \"a\": 1 }\n```\n```sh\necho\n```\n  ```json\n[]\n  ```\n";
@@ -948,6 +975,23 @@ fn unknown_statuses_are_rejected() {
     let mut json = to_json(&degraded());
     json["diagnosis"]["findings"][0]["severity"] = json!("error");
     assert_rejected(&json, "/diagnosis/findings/0/severity", "severity");
+}
+
+#[test]
+fn bad_skip_reasons_are_rejected() {
+    // checks[1] is the wired wifi check, skipped as not_wireless.
+    for bad in [json!("Not_Wireless"), json!("not wireless"), json!(""), json!(3)] {
+        let mut json = to_json(&healthy());
+        json["checks"][1]["reason_code"] = bad.clone();
+        assert_rejected(&json, "/checks/1/reason_code", &format!("reason_code {bad}"));
+    }
+    // A check that ran has no reason_code; `blocked` needs a blocked_by.
+    let mut json = to_json(&healthy());
+    json["checks"][0]["reason_code"] = json!("not_wireless");
+    assert_rejected(&json, "/checks/0/reason_code", "reason_code on a check that passed");
+    let mut json = to_json(&healthy());
+    json["checks"][1]["reason_code"] = json!("blocked");
+    assert_rejected(&json, "/checks/1/blocked_by", "reason_code blocked without blocked_by");
 }
 
 #[test]

@@ -16,7 +16,7 @@ use tokio::sync::Semaphore;
 
 use crate::check::{CheckContext, CheckError, Outcome, evidence, finding, millis};
 use crate::config::{Target, TargetHost};
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Finding, Severity, SkipReason};
 
 const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;
@@ -80,6 +80,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let targets = &ctx.config.targets;
     if targets.is_empty() {
         return Ok(Outcome::Skipped {
+            code: SkipReason::NoTargets,
             reason: "no targets configured (give --target HOST:PORT or `targets` in the config file)".into(),
             blocked_by: None,
             evidence: serde_json::Value::Null,
@@ -99,6 +100,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let dns_worked = resolved.is_some_and(|f| f.any_server_ok);
     if addresses.iter().all(Option::is_none) && !dns_worked {
         return Ok(Outcome::Skipped {
+            code: SkipReason::NoResolvedTarget,
             reason: "no target could be resolved, so none could be probed".into(),
             blocked_by: Some(CheckId::Dns),
             evidence: serde_json::Value::Null,

@@ -19,10 +19,10 @@ use crate::check::{CheckContext, CheckError, Outcome, evidence, finding};
 use crate::config::WifiSettings;
 use crate::platform::sysfs;
 use crate::platform::wifi::{Band, Bss, Nl80211, ScanWait, Security, Station, Survey, WifiError, WifiInterface};
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Finding, Severity, SkipReason};
 use crate::types::MacAddr;
 
-/// The skip reason on a wired interface (a lab test asserts it).
+/// The skip reason on a wired interface, in words (its code is [`SkipReason::NotWireless`]).
 pub const NOT_WIRELESS: &str = "not a wireless interface";
 
 /// The most access points listed in the evidence (strongest first).
@@ -201,8 +201,8 @@ pub struct Readings {
     pub notes: Vec<String>,
 }
 
-fn skipped(reason: impl Into<String>, evidence: serde_json::Value) -> Outcome {
-    Outcome::Skipped { reason: reason.into(), blocked_by: None, evidence }
+fn skipped(code: SkipReason, reason: impl Into<String>, evidence: serde_json::Value) -> Outcome {
+    Outcome::Skipped { code, reason: reason.into(), blocked_by: None, evidence }
 }
 
 /// An early verdict the runner may use as this check's gate: only `wifi.not_connected`
@@ -218,9 +218,9 @@ pub fn gate(ctx: &CheckContext<'_>) -> bool {
 /// Runs the Wi-Fi check.
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let Some(iface) = ctx.interface else {
-        return Ok(skipped("no interface under test", serde_json::Value::Null));
+        return Ok(skipped(SkipReason::NoInterface, "no interface under test", serde_json::Value::Null));
     };
-    let not_wireless = || Ok(skipped(NOT_WIRELESS, serde_json::json!({ "wireless": false })));
+    let not_wireless = || Ok(skipped(SkipReason::NotWireless, NOT_WIRELESS, serde_json::json!({ "wireless": false })));
     // sysfs knows most wireless interfaces without a socket; nl80211 has the last word
     // (it also knows interfaces whose sysfs is not visible, e.g. in some containers).
     let sysfs_wireless = sysfs::is_wireless(&iface.name);
@@ -240,7 +240,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             "{} is a Wi-Fi interface in {} mode; only client (station) interfaces are judged",
             iface.name, interface.iftype
         );
-        return Ok(skipped(reason, serde_json::json!({ "wireless": true, "interface": evidence(&interface) })));
+        let evidence = serde_json::json!({ "wireless": true, "interface": evidence(&interface) });
+        return Ok(skipped(SkipReason::NotStation, reason, evidence));
     }
 
     let settings = &ctx.config.wifi;
@@ -802,8 +803,12 @@ mod tests {
                 (Code::WifiHighRetries, Severity::Warn),
             ]
         );
-        assert!(findings[0].message.contains("-82 dBm"), "{}", findings[0].message);
-        assert!(findings[2].message.contains("6.5 Mbit/s (VHT, MCS 0, 1 stream, 20 MHz)"), "{}", findings[2].message);
+        // What the findings are about, from the evidence they were judged on.
+        let link = ev.link.as_ref().unwrap();
+        assert_eq!(link.signal_dbm.map(f64::round), Some(-82.0));
+        assert_eq!(link.tx_bitrate_mbps, Some(6.5));
+        let rate = ev.station.as_ref().and_then(|s| s.tx_bitrate.as_ref()).unwrap();
+        assert_eq!((rate.phy, rate.mcs, rate.nss, rate.width_mhz), ("vht", Some(0), Some(1), 20));
         assert_eq!(ev.scan.status, "not_run");
     }
 
@@ -827,10 +832,20 @@ mod tests {
         assert_eq!(ev.scan.adjacent_channel.iter().map(|i| i.channel.unwrap()).collect::<Vec<_>>(), [4, 8]);
         let best: Vec<u16> = ev.scan.best_channels.iter().map(|c| c.channel).collect();
         assert_eq!(best, [1, 11, 6]);
-        let msg = &findings[0].message;
-        assert!(msg.contains("3 co-channel and 2 overlapping") && msg.contains("busy 64.0 %"), "{msg}");
-        assert!(msg.contains("quieter: 1 (2 AP radio(s)), 11 (2 AP radio(s))"), "{msg}");
-        assert!(findings[1].message.contains("heard on 5 GHz at -64 dBm"), "{}", findings[1].message);
+        let link = ev.link.as_ref().unwrap();
+        assert_eq!((link.channel_busy_ratio, link.channel_busy_source), (Some(0.64), Some("survey")));
+        let quieter: Vec<(u16, usize)> = ev
+            .scan
+            .best_channels
+            .iter()
+            .filter(|c| !c.current)
+            .map(|c| (c.channel, c.co_channel + c.overlapping))
+            .collect();
+        assert_eq!(quieter, [(1, 2), (11, 2)]);
+        // band_2ghz_only: the same network is heard on 5 GHz too.
+        let same_net_5ghz = ev.scan.access_points.iter().find(|b| b.band == Band::Ghz5 && b.ssid == link.ssid);
+        assert_eq!(same_net_5ghz.and_then(|b| b.signal_dbm), Some(-64.0));
+        // Privacy, not wording: an SSID never appears in a message.
         assert!(!findings.iter().any(|f| f.message.contains("lab-2g")), "SSIDs stay out of messages");
     }
 
@@ -839,7 +854,7 @@ mod tests {
         let (ev, findings) =
             judged(readings("interface_5ghz.bin", "station_strong.bin", "survey_5ghz.bin", "scan_open.bin", true));
         assert_eq!(codes(&findings), [(Code::WifiInsecure, Severity::Warn)]);
-        assert!(findings[0].message.contains("open network"), "{}", findings[0].message);
+        assert_eq!(ev.link.as_ref().and_then(|l| l.security.as_ref()).map(|s| s.protocol), Some("open"));
         let protocols: Vec<&str> = ev.scan.access_points.iter().map(|b| b.security.protocol).collect();
         assert_eq!(protocols, ["open", "wpa", "wep"]);
     }
@@ -849,7 +864,7 @@ mod tests {
         let (ev, findings) =
             judged(readings("interface_idle.bin", "station_none.bin", "survey_5ghz.bin", "scan_idle.bin", true));
         assert_eq!(codes(&findings), [(Code::WifiNotConnected, Severity::Fail)]);
-        assert!(findings[0].message.contains("heard 3 access point(s)"), "{}", findings[0].message);
+        assert_eq!(ev.scan.access_points.len(), 3);
         assert!(!ev.associated && ev.link.is_none() && ev.survey.is_none());
         assert!(Code::WifiNotConnected.blocks());
     }
@@ -858,9 +873,11 @@ mod tests {
     fn unauthorized_association_fails_not_connected() {
         let mut r = readings("interface_5ghz.bin", "station_strong.bin", "survey_5ghz.bin", "scan_5ghz.bin", false);
         r.stations[0].authorized = Some(false);
-        let (_, findings) = judged(r);
+        let (ev, findings) = judged(r);
         assert_eq!(codes(&findings), [(Code::WifiNotConnected, Severity::Fail)]);
-        assert!(findings[0].message.contains("not authorized"));
+        // Associated, but the key handshake is not complete.
+        assert!(ev.associated);
+        assert_eq!(ev.link.as_ref().and_then(|l| l.authorized), Some(false));
     }
 
     #[test]
@@ -927,6 +944,7 @@ mod tests {
                 duration_ms: 4,
                 blocked_by: None,
                 reason: None,
+                reason_code: None,
                 findings,
                 evidence: evidence(&ev),
             })

@@ -107,6 +107,7 @@ mod tests {
             duration_ms: 1,
             blocked_by,
             reason: None,
+            reason_code: None,
             findings: vec![],
             evidence: serde_json::Value::Null,
         }

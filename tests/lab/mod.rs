@@ -200,18 +200,27 @@ pub struct RunOutput {
 }
 
 impl Lab {
-    /// Builds a lab with default options, or returns `None` when lab tests
-    /// are explicitly skipped (`NETTRIAGE_LAB=skip` and `CI` is not `true`).
-    /// Panics with a clear message when the lab cannot be built.
-    pub fn start(test: &str) -> Option<Lab> {
+    /// Builds a lab with default options. Panics with a clear message when
+    /// the lab cannot be built (see [`Lab::start_with`]).
+    pub fn start(test: &str) -> Lab {
         Lab::start_with(test, LabOptions::default())
     }
 
-    pub fn start_with(test: &str, opts: LabOptions) -> Option<Lab> {
-        if skip_requested(test) {
-            return None;
+    /// Builds a lab with `opts`. Panics, naming what is missing, without
+    /// root or a lab tool, so a lab test that cannot run fails instead of
+    /// passing. An explicit skip (`NETTRIAGE_LAB=skip` outside CI) is not
+    /// decided here but at build time: the test is then marked ignored (see
+    /// build.rs); reaching this point with the skip still requested means the
+    /// test lacks that mark (or ran with `--ignored`), and it fails.
+    pub fn start_with(test: &str, opts: LabOptions) -> Lab {
+        if skip_requested() {
+            panic!(
+                "lab test {test} ran although NETTRIAGE_LAB=skip is set: it lacks \
+                 #[cfg_attr(nettriage_lab_skip, ignore = \"NETTRIAGE_LAB=skip\")] or was run with \
+                 --ignored/--include-ignored; unset NETTRIAGE_LAB to run the lab"
+            );
         }
-        preflight();
+        preflight(test);
         cleanup_stale();
 
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
@@ -246,7 +255,7 @@ impl Lab {
             lab.start_server_dnsmasq();
         }
         lab.start_router_dnsmasq();
-        Some(lab)
+        lab
     }
 
     pub fn tmp(&self) -> &Path {
@@ -973,6 +982,13 @@ pub fn assert_report_contract(code: i32, report: &Value) {
         let st = c["status"].as_str().unwrap_or("<none>");
         assert!(CHECK_STATUSES.contains(&st), "check {id}: unknown status {st:?}; {}", ctx());
         assert!(c["findings"].is_array(), "check {id}: findings must be an array; {}", ctx());
+        // This version gives every skip a code and nothing else one.
+        let reason_code = c.get("reason_code");
+        if st == "skipped" {
+            assert!(reason_code.is_some_and(Value::is_string), "check {id}: skipped without reason_code; {}", ctx());
+        } else {
+            assert!(reason_code.is_none(), "check {id}: {st} with a reason_code; {}", ctx());
+        }
     }
     let status = diagnosis_status(report);
     let expected = match code {
@@ -993,19 +1009,27 @@ pub fn assert_report_contract(code: i32, report: &Value) {
 // Environment checks and stale cleanup
 // ---------------------------------------------------------------------------
 
-/// True (after printing a loud line) when lab tests are explicitly skipped.
-/// `NETTRIAGE_LAB=skip` is honoured only outside CI.
-pub fn skip_requested(test: &str) -> bool {
+/// True when lab tests are explicitly skipped: `NETTRIAGE_LAB=skip`, honoured
+/// only when `CI` is not `true` (the same rule build.rs applies at build time).
+pub fn skip_requested() -> bool {
     let skip = std::env::var("NETTRIAGE_LAB").is_ok_and(|v| v == "skip");
     let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-    if skip && !ci {
-        eprintln!("SKIPPED lab test {test}: NETTRIAGE_LAB=skip");
-        return true;
+    skip && !ci
+}
+
+/// Fails the test, naming every missing program and its Debian package,
+/// unless all of `tools` (program, package) are on the PATH. For scenarios
+/// that need more than the base lab (which [`Lab::start`] checks itself).
+pub fn require_tools(test: &str, tools: &[(&str, &str)]) {
+    let missing: Vec<_> = tools.iter().filter(|(tool, _)| find_in_path(tool).is_none()).collect();
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|(tool, _)| *tool).collect();
+        let packages: Vec<&str> = missing.iter().map(|(_, package)| *package).collect();
+        panic!(
+            "lab test {test} cannot run: missing {names:?} (apt-get install -y --no-install-recommends {})",
+            packages.join(" ")
+        );
     }
-    if skip && ci {
-        eprintln!("lab: NETTRIAGE_LAB=skip is ignored because CI=true; running {test}");
-    }
-    false
 }
 
 /// Path of the nettriage binary built by cargo for this test run.
@@ -1026,8 +1050,8 @@ fn euid() -> Option<u32> {
     line.split_whitespace().nth(2)?.parse().ok()
 }
 
-/// Fails loudly when the machine cannot run the lab.
-fn preflight() {
+/// Fails `test` loudly, naming what is missing, when the machine cannot run the lab.
+fn preflight(test: &str) {
     static DONE: Mutex<bool> = Mutex::new(false);
     let mut done = DONE.lock().unwrap_or_else(|p| p.into_inner());
     if *done {
@@ -1035,11 +1059,11 @@ fn preflight() {
     }
     let hint = "the lab needs root and: iproute2 dnsmasq-base nftables dnsutils util-linux procps \
                 (apt-get install -y --no-install-recommends dnsmasq-base nftables iproute2 dnsutils util-linux procps); \
-                set NETTRIAGE_LAB=skip (outside CI) to skip lab tests explicitly";
+                or build and run with NETTRIAGE_LAB=skip (outside CI) to mark lab tests ignored";
     match euid() {
         Some(0) => {}
-        Some(u) => panic!("lab tests must run as root (euid is {u}); {hint}"),
-        None => panic!("lab: cannot determine euid from /proc/self/status; {hint}"),
+        Some(u) => panic!("lab test {test} cannot run: lab tests must run as root (euid is {u}); {hint}"),
+        None => panic!("lab test {test} cannot run: cannot determine euid from /proc/self/status; {hint}"),
     }
     let mut missing = Vec::new();
     for tool in ["ip", "dnsmasq", "nft", "dig", "setpriv", "sysctl"] {
@@ -1048,7 +1072,7 @@ fn preflight() {
         }
     }
     if !missing.is_empty() {
-        panic!("lab: missing tools {missing:?}; {hint}");
+        panic!("lab test {test} cannot run: missing tools {missing:?}; {hint}");
     }
     if !Path::new("/etc/resolv.conf").exists() {
         panic!(
@@ -1290,6 +1314,13 @@ pub fn assert_check_status(report: &Value, id: &str, expected: &str) {
 /// when `by` is None).
 pub fn assert_skipped_blocked(report: &Value, id: &str, by: Option<&str>) {
     assert_check_status(report, id, "skipped");
+    // The runner's `blocked`, or the ports check's own skip when no target name resolved.
+    let reason_code = &check(report, id)["reason_code"];
+    assert!(
+        reason_code == "blocked" || (id == "ports" && reason_code == "no_resolved_target"),
+        "check {id:?}: reason_code should be \"blocked\", got {reason_code}; full report:\n{}",
+        pretty(report)
+    );
     let blocked = &check(report, id)["blocked_by"];
     match by {
         Some(by) => {
