@@ -19,6 +19,7 @@ pub mod history;
 pub mod metrics;
 pub mod pcap;
 pub mod platform;
+pub mod progress;
 pub mod redact;
 pub mod render;
 pub mod report;

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::progress::Progress;
 use crate::report::{CheckId, CheckResult, CheckStatus};
-use crate::runner::Progress;
 
 /// What an end user calls each layer.
 pub fn label(id: CheckId) -> &'static str {
