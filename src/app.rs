@@ -140,17 +140,11 @@ pub async fn run(config: &Config) -> Result<u8, RunError> {
 }
 
 /// Writes the report to `path` atomically (temp file, then rename), so a reader never
-/// sees half a report.
+/// sees half a report; the format follows the extension.
 fn write_file(report: &Report, path: &std::path::Path) -> std::io::Result<()> {
     let mut buf = Vec::new();
     render::write(report, Format::for_path(path), &mut buf, false)?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let file_name = path.file_name().ok_or_else(|| std::io::Error::other("not a file name"))?;
-    let tmp = dir.join(format!(".{}.tmp{}", file_name.to_string_lossy(), std::process::id()));
-    std::fs::write(&tmp, &buf)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    crate::files::write_atomic(path, &buf).map_err(|e| e.source)
 }
 
 /// The end user's one-click self-test: checklist, one sentence, an HTML report file.

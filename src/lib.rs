@@ -15,6 +15,7 @@ pub mod codes;
 pub mod config;
 pub mod diagnosis;
 pub mod diff;
+pub mod files;
 pub mod history;
 pub mod metrics;
 pub mod pcap;
