@@ -10,7 +10,6 @@
 pub mod analyze;
 pub mod app;
 pub mod check;
-pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod diagnosis;
@@ -25,5 +24,7 @@ pub mod redact;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod serve;
 pub mod survey;
+pub mod systemd;
 pub mod types;
