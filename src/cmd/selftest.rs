@@ -5,6 +5,7 @@
 
 use std::io::{IsTerminal, Write};
 
+use indicatif::ProgressDrawTarget;
 use nettriage::app::{self, RunError};
 use nettriage::config::Config;
 use nettriage::render;
@@ -14,7 +15,8 @@ use super::ignore_broken_pipe;
 
 /// Runs with the checklist, writes the report file, and returns the exit code.
 pub async fn selftest(config: &Config) -> Result<u8, RunError> {
-    let checklist = Checklist::new(std::io::stdout().is_terminal(), Box::new(std::io::stdout()));
+    let live = std::io::stdout().is_terminal().then(ProgressDrawTarget::stdout);
+    let checklist = Checklist::new(live, Box::new(std::io::stdout()));
     let stdout = std::io::stdout();
     ignore_broken_pipe(writeln!(stdout.lock(), "Checking your network connection…"))?;
     let report = app::collect(config, &|event| checklist.update(&event)).await?;
