@@ -17,7 +17,7 @@ use crate::report::Report;
 use crate::survey::open_history;
 
 /// The body of `/metrics`: the latest run of every site and location.
-pub fn metrics_body(db: &Option<PathBuf>) -> Result<String, RunError> {
+fn metrics_body(db: &Option<PathBuf>) -> Result<String, RunError> {
     let history = open_history(db)?;
     let mut runs = Vec::new();
     for (id, site, location) in history.latest_per_location()? {
@@ -105,5 +105,43 @@ pub async fn serve(
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::History;
+    use crate::metrics::tests::{broken_report, healthy_report};
+
+    /// The value of `name` for `site`, from an exposition body.
+    fn sample(body: &str, name: &str, site: &str) -> Option<f64> {
+        let lines = prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_string()))).unwrap();
+        lines.samples.into_iter().find(|s| s.metric == name && s.labels.get("site") == Some(site)).and_then(|s| match s
+            .value
+        {
+            prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => Some(v),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn metrics_body_has_the_latest_run_of_every_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.db");
+        let mut history = History::open(&path).unwrap();
+        history.insert(&broken_report("2026-11-24T07:00:00.000Z"), "HQ", "floor 2").unwrap();
+        history.insert(&healthy_report("2026-11-24T07:05:00.000Z"), "HQ", "floor 2").unwrap();
+        history.insert(&broken_report("2026-11-24T07:01:00.000Z"), "Branch", "").unwrap();
+        let body = metrics_body(&Some(path)).unwrap();
+        assert_eq!(sample(&body, "nettriage_run_status", "HQ"), Some(0.0));
+        assert_eq!(sample(&body, "nettriage_run_status", "Branch"), Some(2.0));
+    }
+
+    #[test]
+    fn a_missing_database_directory_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = Some(dir.path().join("missing").join("history.db"));
+        assert!(matches!(metrics_body(&missing), Err(RunError::Input { .. })));
     }
 }

@@ -153,3 +153,40 @@ pub fn series(history: &History, filter: &Filter, site: &str, location: &str) ->
 pub fn trend_series(history: &History, filter: &Filter, trend: &Trend) -> Result<Vec<Series>, RunError> {
     trend.groups.iter().map(|g| series(history, filter, &g.site, &g.location)).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::tests::{broken_report, healthy_report};
+
+    #[tokio::test]
+    async fn a_stop_request_is_kept_until_someone_waits() {
+        let stop = Stop::default();
+        assert!(!stop.is_requested());
+        stop.request();
+        assert!(stop.is_requested());
+        // The request came before anyone waited; the waiter still wakes at once.
+        tokio::time::timeout(Duration::from_secs(1), stop.wake.notified()).await.expect("woken");
+    }
+
+    #[test]
+    fn trend_series_follow_the_trend_groups_oldest_run_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut history = open_history(&Some(dir.path().join("history.db"))).unwrap();
+        history.insert(&healthy_report("2026-11-24T07:00:00.000Z"), "HQ", "floor 2").unwrap();
+        history.insert(&broken_report("2026-11-24T07:05:00.000Z"), "HQ", "floor 2").unwrap();
+        history.insert(&healthy_report("2026-11-24T07:01:00.000Z"), "Branch", "").unwrap();
+        let filter = Filter::default();
+        let trend = history.trend(&filter).unwrap();
+        let series = trend_series(&history, &filter, &trend).unwrap();
+        assert_eq!(series.len(), trend.groups.len());
+        for (g, (rtt, dns, signal)) in trend.groups.iter().zip(&series) {
+            assert_eq!(rtt.len() as u64, g.runs, "{} / {}", g.site, g.location);
+            assert_eq!((dns.len(), signal.len()), (rtt.len(), rtt.len()));
+        }
+        let hq = trend.groups.iter().position(|g| g.site == "HQ").unwrap();
+        // The healthy run (first) has a 2.5 ms gateway and no Wi-Fi; the broken one is on Wi-Fi.
+        assert_eq!(series[hq].0[0], Some(2.5));
+        assert_eq!((series[hq].2[0], series[hq].2[1].is_some()), (None, true));
+    }
+}

@@ -112,3 +112,50 @@ pub fn write_trend_html(trend: &Trend, series: &[Series], out: &mut impl Write) 
     h.push_str("</body></html>\n");
     out.write_all(h.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::{RootCauseCount, SiteTrend};
+
+    fn trend() -> Trend {
+        let group = |site: &str| SiteTrend {
+            site: site.into(),
+            location: "floor <2>".into(),
+            runs: 2,
+            healthy: 1,
+            broken: 1,
+            first_run: "2026-11-24T07:00:00.000Z".into(),
+            last_run: "2026-11-24T07:05:00.000Z".into(),
+            degraded: 0,
+            availability: vec![],
+            gateway_rtt_ms: None,
+            gateway_loss_ratio: None,
+            dns_ms: None,
+            wifi_signal_dbm: None,
+            root_causes: vec![RootCauseCount { code: "dns.timeout".into(), runs: 1 }],
+        };
+        Trend { groups: vec![group("HQ"), group("Branch")] }
+    }
+
+    #[test]
+    fn html_charts_each_group_from_its_own_series_and_escapes_names() {
+        let series: Vec<Series> = vec![(vec![Some(2.0), Some(3.0)], vec![Some(12.0), None], vec![None, None])];
+        let mut out = Vec::new();
+        write_trend_html(&trend(), &series, &mut out).unwrap();
+        let page = String::from_utf8(out).unwrap();
+        let (hq, branch) = page.split_at(page.find("<h2>Branch").expect("second group"));
+        // HQ has RTT and DNS points; Branch has no series and draws no lines.
+        assert_eq!(hq.matches("<polyline").count(), 2, "{hq}");
+        assert_eq!(branch.matches("<polyline").count(), 0, "{branch}");
+        assert!(!page.contains("floor <2>") && page.contains("floor &lt;2&gt;"));
+    }
+
+    #[test]
+    fn text_has_one_block_per_group() {
+        let mut out = Vec::new();
+        write_trend(&trend(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.matches("2 runs (1 healthy, 0 degraded, 1 broken)").count(), 2, "{text}");
+    }
+}
