@@ -49,7 +49,7 @@ pub enum RunError {
         /// What is wrong.
         message: String,
     },
-    /// Output could not be written (stdout, a signal handler, a listening socket).
+    /// Output could not be written (standard output).
     #[error("cannot write report to {path}: {source}")]
     Output {
         /// What was being written to.
@@ -60,6 +60,36 @@ pub enum RunError {
     /// A file (report, textfile, unit) could not be written atomically.
     #[error(transparent)]
     Write(#[from] WriteError),
+    /// A directory (the default history's) could not be created.
+    #[error("cannot create directory {}: {source}", path.display())]
+    CreateDir {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The metrics textfile could not be written.
+    #[error("cannot write the metrics textfile in {}: {source}", dir.display())]
+    Textfile {
+        /// The textfile collector's directory.
+        dir: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The `/metrics` server could not listen.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// SIGINT/SIGTERM could not be caught.
+    #[error("cannot catch SIGINT and SIGTERM: {0}")]
+    Signal(#[source] std::io::Error),
+    /// The running binary's path, needed for the systemd unit, is unknown.
+    #[error("cannot find the running binary's path: {0}")]
+    CurrentExe(#[source] std::io::Error),
 }
 
 impl From<HistoryError> for RunError {

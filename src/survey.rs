@@ -26,7 +26,7 @@ pub fn open_history(db: &Option<PathBuf>) -> Result<History, RunError> {
     if db.is_none()
         && let Some(dir) = path.parent()
     {
-        std::fs::create_dir_all(dir).map_err(|source| RunError::Output { path: dir.display().to_string(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| RunError::CreateDir { path: dir.to_path_buf(), source })?;
     }
     Ok(History::open(&path)?)
 }
@@ -104,7 +104,7 @@ pub async fn survey(
         if let Some(dir) = &settings.textfile {
             let text = metrics::render(&report, &settings.site, &settings.location);
             metrics::write_textfile(dir, "nettriage.prom", &text)
-                .map_err(|source| RunError::Output { path: dir.display().to_string(), source })?;
+                .map_err(|source| RunError::Textfile { dir: dir.clone(), source })?;
         }
         last = report.diagnosis.status.exit_code();
         tracing::info!(id, status = report.diagnosis.status.as_str(), "survey run stored");

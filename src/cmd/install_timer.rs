@@ -29,8 +29,7 @@ impl TimerArgs {
 
 /// Writes (or with `--print` prints) the service and timer units.
 pub fn install_timer(args: &TimerArgs) -> Result<u8, RunError> {
-    let binary = std::env::current_exe()
-        .map_err(|source| RunError::Output { path: "the running binary's path".into(), source })?;
+    let binary = std::env::current_exe().map_err(RunError::CurrentExe)?;
     let (service, timer) = timer_units(&binary.display().to_string(), &args.settings());
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

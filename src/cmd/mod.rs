@@ -72,9 +72,8 @@ impl RunArgs {
 /// arrives (so one that arrives before anyone waits is not lost).
 pub fn stop_signal() -> Result<impl Future<Output = ()> + Send + 'static, RunError> {
     use tokio::signal::unix::{SignalKind, signal};
-    let handler = |source| RunError::Output { path: "signal handler".into(), source };
-    let mut sigint = signal(SignalKind::interrupt()).map_err(handler)?;
-    let mut sigterm = signal(SignalKind::terminate()).map_err(handler)?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(RunError::Signal)?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(RunError::Signal)?;
     Ok(async move {
         tokio::select! {
             _ = sigint.recv() => {}
