@@ -166,7 +166,4 @@ pub fn evidence<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or_else(|e| serde_json::json!({ "serialisation_error": e.to_string() }))
 }
 
-/// Milliseconds as a float, for RTTs and latencies in evidence.
-pub fn millis(d: std::time::Duration) -> f64 {
-    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
-}
+pub use crate::types::millis;

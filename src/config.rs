@@ -1,6 +1,8 @@
 //! Validated settings, built from the command line and the TOML config file.
 //!
-//! Defaults < config file < command line. Everything is checked here, before any packet is
+//! Defaults < config file < command line. The command line arrives as plain
+//! [`Overrides`] (the binary converts its clap arguments into them), so no clap type is
+//! seen here or below. Everything is checked here, before any packet is
 //! sent, so that a bad value is a clear "could not run" (exit 3) and never a surprise in the
 //! middle of a check. Every threshold's source is documented in `docs/checks/`.
 
@@ -9,8 +11,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
-
-use crate::cli::{ColorArg, FormatArg, RunArgs};
 
 /// Where the config file is looked for when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/nettriage/config.toml";
@@ -53,15 +53,51 @@ fn invalid(what: impl Into<String>, message: impl Into<String>) -> ConfigError {
 
 pub use crate::render::Format;
 
-impl From<FormatArg> for Format {
-    fn from(arg: FormatArg) -> Format {
-        match arg {
-            FormatArg::Table => Format::Table,
-            FormatArg::Json => Format::Json,
-            FormatArg::Markdown => Format::Markdown,
-            FormatArg::Html => Format::Html,
-        }
-    }
+/// When to colour terminal output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Color {
+    /// Only when stdout is a terminal and NO_COLOR is unset.
+    #[default]
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// What the command line says about a run, as plain values: each `None` or empty field
+/// leaves the config file's value (or the default) in place. The binary builds this from
+/// its clap arguments; field meanings are those of the `run` flags of the same names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// `--interface`.
+    pub interface: Option<String>,
+    /// `--target`, as given (HOST:PORT or \[IPv6\]:PORT).
+    pub targets: Vec<String>,
+    /// `--dns-name`.
+    pub dns_names: Vec<String>,
+    /// `--format`.
+    pub format: Option<Format>,
+    /// `--output`.
+    pub output: Option<PathBuf>,
+    /// `--deadline`, in seconds.
+    pub deadline: Option<u64>,
+    /// `--config`: the config file; `None` reads [`DEFAULT_CONFIG_PATH`] if it exists.
+    pub config: Option<PathBuf>,
+    /// `--expected-dhcp-server`.
+    pub expected_dhcp_servers: Vec<std::net::Ipv4Addr>,
+    /// `--dhcp-full`.
+    pub dhcp_full: bool,
+    /// `--dhcp-request-ip`.
+    pub dhcp_request_ip: Option<std::net::Ipv4Addr>,
+    /// `--wifi-scan`.
+    pub wifi_scan: bool,
+    /// `--capture`.
+    pub capture: Option<PathBuf>,
+    /// `--redact`.
+    pub redact: bool,
+    /// `--color`.
+    pub color: Color,
 }
 
 /// A TCP service to probe.
@@ -350,7 +386,7 @@ pub struct Config {
     /// Report file, if any.
     pub output: Option<PathBuf>,
     /// Colour choice for the terminal.
-    pub color: ColorArg,
+    pub color: Color,
     /// Replace identifying values with placeholders in every output.
     pub redact: bool,
     /// Where to write the run's packets, if anywhere.
@@ -374,13 +410,13 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config::resolve(&RunArgs::default(), None).expect("defaults are valid")
+        Config::resolve(&Overrides::default(), None).expect("defaults are valid")
     }
 }
 
 impl Config {
     /// Builds the config from the command line, reading `--config` or the default file.
-    pub fn from_args(args: &RunArgs) -> Result<Config, ConfigError> {
+    pub fn load(args: &Overrides) -> Result<Config, ConfigError> {
         let path = match &args.config {
             Some(path) => Some(path.clone()),
             None => Some(PathBuf::from(DEFAULT_CONFIG_PATH)).filter(|p| p.exists()),
@@ -396,7 +432,7 @@ impl Config {
     }
 
     /// Builds the config from the command line and the text of a config file (pure).
-    pub fn resolve(args: &RunArgs, file: Option<(&Path, &str)>) -> Result<Config, ConfigError> {
+    pub fn resolve(args: &Overrides, file: Option<(&Path, &str)>) -> Result<Config, ConfigError> {
         let file: FileConfig = match file {
             Some((path, text)) => toml::from_str(text)
                 .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.message().to_string() })?,
@@ -437,7 +473,7 @@ impl Config {
             return Err(invalid("interface", format!("`{name}` is not an interface name")));
         }
 
-        let format = args.format.map_or(Format::Table, Format::from);
+        let format = args.format.unwrap_or(Format::Table);
 
         let config = Config {
             interface,
@@ -524,8 +560,8 @@ fn check_range(what: &str, value: f64, min: f64, max: f64) -> Result<(), ConfigE
 mod tests {
     use super::*;
 
-    fn args() -> RunArgs {
-        RunArgs::default()
+    fn args() -> Overrides {
+        Overrides::default()
     }
 
     #[test]

@@ -3,25 +3,30 @@
 //! One run checks the link, the addressing, the gateway, DNS and TCP services of one
 //! interface as a dependency graph, decides which layer is the root cause, and produces a
 //! [`report::Report`] for a ticket. See `docs/ARCHITECTURE.md` for the map; in short,
-//! dependencies flow one way: `cli` -> `config` -> `app` -> `runner` -> `check` ->
-//! `platform`, with `report` (and `codes`) a leaf everyone may use and `render` reading only
-//! `report`.
+//! dependencies flow one way: `config` -> `app` -> `runner` -> `check` -> `platform`, with
+//! `report` (and `codes`, `progress`, `types`, `files`) a leaf everyone may use and
+//! `render` reading `report`. This library has no clap type and never prints: the
+//! binary's command modules (`src/main.rs`, `src/cmd/`) parse arguments into plain
+//! settings and write what the user sees.
 
 pub mod analyze;
 pub mod app;
 pub mod check;
-pub mod cli;
 pub mod codes;
 pub mod config;
 pub mod diagnosis;
 pub mod diff;
+pub mod files;
 pub mod history;
 pub mod metrics;
 pub mod pcap;
 pub mod platform;
+pub mod progress;
 pub mod redact;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod serve;
 pub mod survey;
+pub mod systemd;
 pub mod types;

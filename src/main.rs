@@ -1,12 +1,19 @@
-//! The `nettriage` binary: parse arguments, build the config, run, exit.
+//! The `nettriage` binary: parse arguments, build the config, run the command, exit.
+//!
+//! Everything that knows about clap or writes to stdout/stderr lives in the binary's
+//! command modules ([`cmd`]); the `nettriage` library below them takes plain settings,
+//! returns values and never prints.
+
+mod cmd;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use clap::error::ErrorKind;
-use nettriage::app::{self, EXIT_COULD_NOT_RUN};
-use nettriage::cli::{Cli, Command};
+use nettriage::app::{EXIT_COULD_NOT_RUN, RunError};
 use nettriage::config::Config;
+
+use crate::cmd::cli::{Cli, Command, ServeArgs, SurveyArgs, SurveyCommand};
 
 #[allow(clippy::print_stderr)]
 fn main() -> ExitCode {
@@ -24,25 +31,25 @@ fn main() -> ExitCode {
     enum Job {
         Run,
         Selftest,
-        Survey(Box<nettriage::cli::SurveyArgs>),
-        Serve(nettriage::cli::ServeArgs),
+        Survey(Box<SurveyArgs>),
+        Serve(ServeArgs),
     }
     let (args, job) = match cli.command {
         Some(Command::Run(args)) => (args, Job::Run),
         Some(Command::Selftest(args)) => (args, Job::Selftest),
         Some(Command::Survey(survey)) => match &survey.command {
-            Some(nettriage::cli::SurveyCommand::InstallTimer(timer)) => {
-                return exit(nettriage::survey::install_timer(timer));
+            Some(SurveyCommand::InstallTimer(timer)) => {
+                return exit(cmd::install_timer::install_timer(timer));
             }
             None => (survey.run.clone(), Job::Survey(survey)),
         },
-        Some(Command::Diff(args)) => return exit(app::diff(&args)),
-        Some(Command::Analyze(args)) => return exit(app::analyze(&args)),
-        Some(Command::History(args)) => return exit(nettriage::survey::history(&args)),
+        Some(Command::Diff(args)) => return exit(cmd::diff::diff(&args)),
+        Some(Command::Analyze(args)) => return exit(cmd::analyze::analyze(&args)),
+        Some(Command::History(args)) => return exit(cmd::history::history(&args)),
         Some(Command::Serve(args)) => (cli.run, Job::Serve(args)),
         None => (cli.run, Job::Run),
     };
-    let config = match Config::from_args(&args) {
+    let config = match Config::load(&args.overrides()) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("nettriage: {e}");
@@ -57,17 +64,17 @@ fn main() -> ExitCode {
         }
     };
     let result = match job {
-        Job::Run => runtime.block_on(app::run(&config)),
-        Job::Selftest => runtime.block_on(app::selftest(&config)),
-        Job::Survey(survey) => runtime.block_on(nettriage::survey::survey(&config, &survey)),
-        Job::Serve(args) => runtime.block_on(nettriage::survey::serve(&args)),
+        Job::Run => runtime.block_on(cmd::run::run(&config)),
+        Job::Selftest => runtime.block_on(cmd::selftest::selftest(&config)),
+        Job::Survey(survey) => runtime.block_on(cmd::survey::survey(&config, &survey)),
+        Job::Serve(args) => runtime.block_on(cmd::serve::serve(&args)),
     };
     exit(result)
 }
 
 /// The process exit code for a command's result; an error is printed and means 3.
 #[allow(clippy::print_stderr)]
-fn exit(result: Result<u8, app::RunError>) -> ExitCode {
+fn exit(result: Result<u8, RunError>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -31,9 +31,8 @@
 //! never disagree about what a report said. This module reads only [`crate::report`].
 
 use std::fmt::Write as _;
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::UNIX_EPOCH;
 
 use serde_json::Value;
@@ -345,15 +344,13 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
     all
 }
 
-/// Distinguishes temporary files of concurrent writers in one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 /// Writes `text` to `dir/name` for node_exporter's textfile collector, atomically.
 ///
-/// The text goes to a hidden temporary file in the same directory (which the collector
-/// ignores: it reads only `*.prom`), is flushed to disk, and is then renamed over `name`,
-/// so a scrape sees either the previous file or the new one, never half of one. `name`
-/// must be a plain file name ending in `.prom`. Returns the final path.
+/// Through [`crate::files::write_atomic`]: the text goes to a hidden temporary file in the
+/// same directory (which the collector ignores: it reads only `*.prom`), is flushed to
+/// disk, and is then renamed over `name`, so a scrape sees either the previous file or the
+/// new one, never half of one. `name` must be a plain file name ending in `.prom`.
+/// Returns the final path.
 pub fn write_textfile(dir: &Path, name: &str, text: &str) -> io::Result<PathBuf> {
     let plain = !name.is_empty() && Path::new(name).file_name() == Some(name.as_ref()) && !name.starts_with('.');
     if !plain || !name.ends_with(".prom") || name.len() == ".prom".len() {
@@ -363,22 +360,7 @@ pub fn write_textfile(dir: &Path, name: &str, text: &str) -> io::Result<PathBuf>
         ));
     }
     let path = dir.join(name);
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let temp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
-    let written = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        std::fs::rename(&temp, &path)
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temp);
-        return Err(io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())));
-    }
-    // Persist the rename itself; a failure here loses nothing a scrape could see.
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
+    crate::files::write_atomic(&path, text.as_bytes()).map_err(|e| io::Error::new(e.kind(), e))?;
     Ok(path)
 }
 

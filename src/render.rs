@@ -10,6 +10,7 @@ pub mod json;
 pub mod markdown;
 pub mod progress;
 pub mod table;
+pub mod trend;
 
 use std::io::Write;
 

@@ -24,6 +24,7 @@ use futures::stream::FuturesUnordered;
 
 use crate::check::{self, CheckContext, CheckError, Outcome};
 use crate::config::Config;
+pub use crate::progress::Progress;
 use crate::report::{CheckId, CheckResult, CheckStatus, Code, Finding, Severity, SkipReason};
 
 /// One node of the check graph.
@@ -55,15 +56,6 @@ pub const GRAPH: [Node; 6] = [
 
 fn node(id: CheckId) -> &'static Node {
     GRAPH.iter().find(|n| n.id == id).expect("every check is in the graph")
-}
-
-/// Progress of a run, for live displays.
-#[derive(Debug, Clone)]
-pub enum Progress {
-    /// A check started.
-    Started(CheckId),
-    /// A check finished (or was skipped).
-    Finished(CheckResult),
 }
 
 /// The time budget of one check, from its settings (the run deadline caps it further).

@@ -1,4 +1,7 @@
-//! Newtypes for protocol quantities shared across layers.
+//! Newtypes and units for protocol quantities shared across layers.
+//!
+//! A leaf: `platform`, `check`, `analyze` and the report model use these; it imports
+//! nothing from the crate.
 
 use serde::{Serialize, Serializer};
 
@@ -29,6 +32,11 @@ impl Serialize for MacAddr {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
+}
+
+/// Milliseconds as a float with microsecond precision, for RTTs and latencies in evidence.
+pub fn millis(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
 #[cfg(test)]

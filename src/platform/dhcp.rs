@@ -409,7 +409,7 @@ impl Channel {
                     if let Some(mut reply) = parse_reply(bytes, xid, chaddr) {
                         first.get_or_insert_with(Instant::now);
                         if out.replies.len() < MAX_REPLIES {
-                            reply.ms = crate::check::millis(start.elapsed());
+                            reply.ms = crate::types::millis(start.elapsed());
                             out.replies.push(reply);
                         } else {
                             out.dropped = out.dropped.saturating_add(1);

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::progress::Progress;
 use crate::report::{CheckId, CheckResult, CheckStatus};
-use crate::runner::Progress;
 
 /// What an end user calls each layer.
 pub fn label(id: CheckId) -> &'static str {
@@ -49,11 +49,11 @@ pub struct Checklist {
 }
 
 impl Checklist {
-    /// A checklist drawn live on the terminal when `live`, else printed line by line to
-    /// `plain`.
-    pub fn new(live: bool, plain: Box<dyn Write + Send>) -> Checklist {
-        let live = live.then(|| {
-            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
+    /// A checklist drawn live on the terminal `live` (the caller's choice, e.g.
+    /// `ProgressDrawTarget::stdout()`), else printed line by line to `plain`.
+    pub fn new(live: Option<ProgressDrawTarget>, plain: Box<dyn Write + Send>) -> Checklist {
+        let live = live.map(|target| {
+            let multi = MultiProgress::with_draw_target(target);
             let style = ProgressStyle::with_template("{spinner} {msg}")
                 .expect("valid template")
                 .tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✔"]);
@@ -134,7 +134,7 @@ mod tests {
             }
         }
         let buf = Buf::default();
-        let list = Checklist::new(false, Box::new(buf.clone()));
+        let list = Checklist::new(None, Box::new(buf.clone()));
         list.update(&Progress::Started(CheckId::Dns));
         list.update(&Progress::Finished(result(CheckStatus::Pass, None)));
         assert_eq!(String::from_utf8(buf.0.lock().unwrap().clone()).unwrap(), "✔ Finding websites by name: OK\n");

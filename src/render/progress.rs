@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use crate::progress::Progress;
 use crate::report::{CheckId, CheckStatus};
-use crate::runner::Progress;
 
 /// Tracks check states and redraws the line.
 #[derive(Debug, Default)]

@@ -1,7 +1,9 @@
 //! Command-line types (clap derive) and nothing else.
 //!
-//! Every flag's `///` doc is its help text. These types are turned into a validated
-//! [`crate::config::Config`] before anything runs; no module below `config` sees clap.
+//! Every flag's `///` doc is its help text. These types live in the binary only: the
+//! command modules beside this one turn them into the library's plain settings
+//! (`nettriage::config::Overrides`, `SurveySettings`, `TimerSettings`, ...) before
+//! anything runs, so the library never sees clap.
 
 // Doc comments here are help text, where `[IPv6]:PORT` is literal, not an intra-doc link.
 #![allow(rustdoc::broken_intra_doc_links)]

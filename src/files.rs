@@ -1,0 +1,131 @@
+//! The one atomic file writer: every report, metrics textfile and systemd unit the tool
+//! writes goes through [`write_atomic`].
+//!
+//! A leaf with no crate imports. `app` (report files), `metrics` (node_exporter's
+//! textfile) and the binary's `install-timer` command use it, so a reader (a person, a
+//! scrape, systemd) sees either the previous file or the new one, never half of one.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Distinguishes temporary files of concurrent writers in one process.
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// The step of an atomic write that failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteStep {
+    /// The path has no file name (e.g. `/` or `..`).
+    Name,
+    /// Creating the temporary file next to the target.
+    CreateTemp,
+    /// Writing the bytes to the temporary file.
+    Write,
+    /// Flushing the temporary file to disk.
+    Sync,
+    /// Renaming the temporary file over the target.
+    Rename,
+}
+
+impl std::fmt::Display for WriteStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WriteStep::Name => "not a file name",
+            WriteStep::CreateTemp => "creating a temporary file",
+            WriteStep::Write => "writing",
+            WriteStep::Sync => "flushing to disk",
+            WriteStep::Rename => "renaming into place",
+        })
+    }
+}
+
+/// An atomic write that failed; the target is unchanged and no temporary file is left.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {step}: {source}", path.display())]
+pub struct WriteError {
+    /// The file that was to be written.
+    pub path: PathBuf,
+    /// The step that failed.
+    pub step: WriteStep,
+    /// The operating system's error.
+    #[source]
+    pub source: io::Error,
+}
+
+impl WriteError {
+    /// The kind of the underlying I/O error.
+    pub fn kind(&self) -> io::ErrorKind {
+        self.source.kind()
+    }
+}
+
+/// Writes `bytes` to `path` atomically.
+///
+/// The bytes go to a hidden temporary file in the same directory (`.NAME.PID.N.tmp`,
+/// ignored by node_exporter's collector and by systemd), are flushed to disk, and the
+/// file is then renamed over `path`. On failure the temporary file is removed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    let fail = |step: WriteStep, source: io::Error| WriteError { path: path.to_path_buf(), step, source };
+    let Some(name) = path.file_name() else {
+        return Err(fail(WriteStep::Name, io::Error::from(io::ErrorKind::InvalidInput)));
+    };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let temp = dir.join(format!(".{}.{}.{n}.tmp", name.to_string_lossy(), std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&temp)
+        .map_err(|e| fail(WriteStep::CreateTemp, e))?;
+    let written = file
+        .write_all(bytes)
+        .map_err(|e| (WriteStep::Write, e))
+        .and_then(|()| file.sync_all().map_err(|e| (WriteStep::Sync, e)))
+        .and_then(|()| std::fs::rename(&temp, path).map_err(|e| (WriteStep::Rename, e)));
+    if let Err((step, e)) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(fail(step, e));
+    }
+    // Persist the rename itself; a failure here loses nothing a reader could see.
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<std::ffi::OsString> {
+        let mut names: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn replaces_the_file_without_leftovers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("report.json");
+        std::fs::write(&path, "old").unwrap();
+        write_atomic(&path, b"new").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        assert_eq!(names(dir.path()), ["report.json"]);
+    }
+
+    #[test]
+    fn failures_name_the_step_and_leave_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = write_atomic(&dir.path().join("missing").join("x.json"), b"x").unwrap_err();
+        assert_eq!((e.step, e.kind()), (WriteStep::CreateTemp, io::ErrorKind::NotFound));
+        assert!(e.path.ends_with("missing/x.json"));
+        // Renaming a file over a directory fails after the temporary file was written.
+        std::fs::create_dir(dir.path().join("taken")).unwrap();
+        std::fs::write(dir.path().join("taken").join("inside"), "x").unwrap();
+        let e = write_atomic(&dir.path().join("taken"), b"x").unwrap_err();
+        assert_eq!(e.step, WriteStep::Rename);
+        assert_eq!(names(dir.path()), ["taken"]);
+        let e = write_atomic(Path::new("/"), b"x").unwrap_err();
+        assert_eq!(e.step, WriteStep::Name);
+    }
+}
