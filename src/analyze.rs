@@ -1,5 +1,5 @@
 //! Offline analysis of a packet capture (`nettriage analyze FILE.pcap`): the exchanges in a
-//! capture, judged with the same finding codes as a live run.
+//! capture, judged by the live checks' own judges.
 //!
 //! Input is the frames of a classic pcap ([`crate::pcap::read_file`]): nettriage's own
 //! `--capture` output or a tcpdump recording. Output is a [`Report`] of `schema_version` "1"
@@ -8,59 +8,44 @@
 //! ("not observable in a capture"); `dhcp`, `gateway`, `dns` and `ports` are rebuilt from
 //! the packets, each `skipped` when the capture holds no packets of its kind; the verdict is
 //! [`crate::diagnosis::diagnose`]'s. Pure: no I/O, no clock; the caller reads the file and
-//! passes the start time and hostname. Decoding reuses the live checks' parsers
+//! passes the start time and hostname.
+//!
+//! The pipeline is read, decode, fold, judge, report. Frames are decoded here (VLAN tags
+//! stripped, IPv4/IPv6, UDP, TCP, ICMP) and with the live checks' parsers
 //! ([`crate::platform::dhcp::decode_message`], [`crate::platform::arp::parse_reply`],
-//! [`crate::check::dns::parse_response`] and `classify`), and the evidence keeps the live
-//! checks' field names (plus a `source` and capture-only fields), so renderers, `diff` and
-//! `docs/report.schema.json` apply unchanged.
+//! [`crate::check::dns::parse_response`] and `classify`). Folding pairs requests with
+//! answers and fills the live checks' evidence types ([`DhcpEvidence`], [`GatewayEvidence`],
+//! [`DnsEvidence`], [`PortsEvidence`]) with their capture-only parts set (`capture`,
+//! `seen`, `attempts`). Judging is the layer's own `judge` with [`Source::Capture`] and the
+//! default settings: this module holds no verdicts and no finding messages. What a capture
+//! changes in a judge is documented there and in docs/checks/ ("Live and capture").
 //!
-//! # Rules
+//! # Folding
 //!
-//! - **DHCP** (UDP 67/68, decoded as DHCPv4): messages are grouped into transactions by xid
-//!   and client hardware address. A transaction with a DISCOVER and no OFFER (or
-//!   rapid-commit ACK) is `dhcp.no_offer`: `fail`, or `warn` when the same client got an
-//!   offer in another transaction of the capture. OFFERs from more than one distinct server
-//!   identifier across the capture are `dhcp.multiple_servers` (warn), naming each server
-//!   and the MAC it answered from. Every NAK is `dhcp.nak` (fail) with the server's message
-//!   (option 56). Evidence: per transaction `{xid, client_mac, messages: [{kind, server,
-//!   server_mac, address, message, ms}]}`, `ms` counted from the transaction's first
-//!   message; the live fields (`usable_ipv4`, `current`, ...) are filled from the last ACK
-//!   seen, and the probes the live check sends are `not_run`.
-//! - **ARP**: who-has requests are matched to is-at replies by target and requester. ARP
-//!   probes (sender 0.0.0.0) and announcements (sender = target) expect no reply and are
-//!   ignored. A target that was asked for and never answered anywhere in the capture is
-//!   `gateway.unreachable` (fail). Evidence lists the who-has/is-at pairs with their RTT.
+//! - **DHCP** (UDP 67/68): messages are grouped into transactions by xid and client
+//!   hardware address, with DISCOVER count, broadcast flag, whether an OFFER or ACK came
+//!   and the address asked for. OFFERs name the servers. The live fields (`usable_ipv4`,
+//!   `current`) come from the last ACK; the probe is `not_run`.
+//! - **ARP**: who-has requests are matched to is-at replies by target and requester;
+//!   announcements (sender = target) expect no reply and are ignored. RFC 5227 probes
+//!   (sender 0.0.0.0) fill the dhcp evidence's `duplicate_check`: a reply for the probed
+//!   address from another MAC within 2 s (RFC 5227 ANNOUNCE_WAIT) is a conflict.
 //! - **ICMP echo** (v4 and v6): requests are matched to replies by (source, destination,
-//!   identifier, sequence). A target that answered none of its echoes is `gateway.no_echo`
-//!   (warn), unless ARP already showed it absent; partial loss above 5 % is `gateway.loss`
-//!   (warn). Evidence per target: `ping` with `sent`, `received`, `rtts_ms` and the live
-//!   check's statistics. Every ARP or echo target is listed under `gateways`: a capture
-//!   does not say which address is the default gateway.
+//!   identifier, sequence); every ARP or echo target is one `gateways[]` entry.
 //! - **DNS** (UDP 53): queries are matched to responses by (client address and port,
-//!   server, id), and the response's question must match. A resent query on the same
-//!   socket counts as one query with more `attempts`; an unanswered query is forgiven when
-//!   a later query for the same name and type to the same server was answered (the live
-//!   check's retry). Each server earns a verdict: `dns.unreachable` (an ICMP unreachable
-//!   for its queries), `dns.timeout` (an unforgiven unanswered query), `dns.servfail`
-//!   (SERVFAIL or another error rcode), `dns.refused`, else `ok`. As in the live check:
-//!   when every server fails, each code is a `fail` finding (so `dns.timeout` fails when
-//!   no server answered); when only some fail, one `dns.partial` (warn). NXDOMAIN is
-//!   information, not a finding (a random-label query gets it legitimately).
+//!   server, id) and question. A resend on the same socket is one query with more
+//!   `attempts`; an unanswered query followed by an answered one for the same name and type
+//!   to the same server is marked `answered_on_retry`. An ICMP unreachable quoting a query
+//!   makes it `unreachable`.
 //! - **TCP**: each SYN (retransmissions folded in) starts a connection attempt, ended by a
 //!   SYN-ACK (`open`), a RST (`refused`), an ICMP unreachable quoting it (`unreachable`),
-//!   or nothing by the end of the capture (`filtered`). Attempts are summed per
-//!   destination address and port; the target's `outcome` is its last attempt's, `ms` the
-//!   mean time to that outcome. Each failure kind seen is one finding (`ports.refused`,
-//!   `ports.filtered`, `ports.unreachable`) naming its targets: `fail` when one of them
-//!   never opened in the capture, `warn` when they all did at other times.
-//! - **Bounded**: frames that do not decode are skipped (802.1Q/802.1ad tags are removed
-//!   first); at most [`MAX_TRACKED`] exchanges of each kind are tracked (the rest is
-//!   counted as `untracked` in the evidence), and evidence lists hold at most
-//!   [`MAX_LISTED`] entries, with totals alongside. Findings are judged on everything
-//!   tracked.
+//!   or nothing by the end of the capture (`filtered`). Attempts are counted per
+//!   destination; the target's `outcome` is its last attempt's.
+//! - **Bounded**: frames that do not decode are skipped; at most [`MAX_TRACKED`] exchanges
+//!   of each kind are tracked (the rest is counted as `untracked`), and evidence lists
+//!   hold at most [`MAX_LISTED`] entries, with totals alongside. Judges see everything
+//!   tracked; lists are cut after judging.
 //!
-//! Not judged from a capture: latency thresholds (`gateway.latency`, `dns.slow`,
-//! `dhcp.slow`), which depend on which address is the gateway and on the run's settings.
 //! A request whose answer fell after the end of the capture counts as unanswered: stop
 //! tcpdump a moment after the exchange.
 

@@ -248,7 +248,7 @@ async fn ping_series(iface: &Interface, target: Ipv4Addr, settings: &GatewaySett
 ///
 /// What a capture changes ([`Source::Capture`]): no `gateway.missing` (routes are not in a
 /// capture); an address nobody answered ARP for is `gateway.unreachable` only when it was
-/// asked for [`CAPTURE_ARP_REQUESTS`] times or also pinged (a busy segment is full of
+/// asked for 3 times (`CAPTURE_ARP_REQUESTS`) or also pinged (a busy segment is full of
 /// one-off lookups of hosts that have left); no `gateway.latency` (a capture does not say
 /// which address is the gateway). Loss is judged alike, with `s.loss_warn`/`s.loss_fail`.
 pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: Source) -> Vec<Finding> {
