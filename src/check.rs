@@ -147,6 +147,31 @@ impl CheckError {
     }
 }
 
+/// Where a check's observations came from: the one thing, besides the evidence itself,
+/// that a layer's `judge` is told. A live run probes actively and knows which address is
+/// its gateway and how long its own probes took; a capture (`nettriage analyze`) is
+/// passive, may miss unicast replies sent to other hosts, and sees other hosts' retries
+/// and ARP sweeps. Each layer's page in docs/checks/ says what the judge does differently
+/// ("Live and capture").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    /// Observed by this run's own probes.
+    #[default]
+    Live,
+    /// Read from a packet capture.
+    Capture,
+}
+
+/// At most `max` items joined with `sep`, the rest counted ("; and 3 more"): finding
+/// messages stay bounded however many targets a capture holds.
+pub fn named(items: &[String], sep: &str, max: usize) -> String {
+    let mut text = items.iter().take(max).cloned().collect::<Vec<_>>().join(sep);
+    if items.len() > max {
+        text.push_str(&format!("{sep}and {} more", items.len() - max));
+    }
+    text
+}
+
 /// A finding for `layer`.
 pub fn finding(layer: CheckId, code: Code, severity: Severity, message: impl Into<String>) -> Finding {
     Finding { code, severity, layer, message: message.into() }

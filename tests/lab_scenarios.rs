@@ -1258,3 +1258,183 @@ fn prometheus_scrapes_serve() {
     let dns = query("nettriage_check_success{check=\"dns\",location=\"room%202\"}");
     assert_eq!(dns["data"]["result"][0]["value"][1], "0", "{dns}");
 }
+
+// J -------------------------------------------------------------------------
+// The same run, judged twice (issue 9, item 9): every network-visible fault
+// is run live with `--capture`, then `nettriage analyze` reads that capture;
+// both reports must name the same root cause, because both go through the
+// same judge (with `Source::Live` and `Source::Capture`).
+
+/// Runs `extra` live with `--capture`, analyzes the capture, and asserts that
+/// both reports have `expected` as their root cause and as a finding.
+fn judged_twice(lab: &Lab, extra: &[&str], expected: &str) -> (Value, Value) {
+    let (live, analyzed) = live_and_analyzed(lab, extra);
+    assert_eq!(lab::root_cause_code(&live).as_deref(), Some(expected), "live:\n{}", pretty(&live));
+    assert_eq!(
+        lab::root_cause_code(&analyzed).as_deref(),
+        Some(expected),
+        "analyzed:\n{}\nlive:\n{}",
+        pretty(&analyzed),
+        pretty(&live)
+    );
+    assert!(all_codes(&analyzed).iter().any(|c| c == expected), "analyzed:\n{}", pretty(&analyzed));
+    (live, analyzed)
+}
+
+/// A ruleset that drops (or rejects) DNS on `hook` of the namespace it is loaded in.
+fn dns_rule(action: &str) -> String {
+    format!(
+        "table inet nt_fault {{\n chain input {{\n  type filter hook input priority 0; policy accept;\n  udp dport 53 {action}\n  tcp dport 53 {action}\n }}\n}}\n"
+    )
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_dhcp_no_offer() {
+    let lab = lab!("twice_dhcp_no_offer", no_dhcp());
+    lab.flush_client_addr();
+    let (live, analyzed) = judged_twice(&lab, &default_args(), "dhcp.no_offer");
+    assert_eq!(severity_of(&live, "dhcp", "dhcp.no_offer"), severity_of(&analyzed, "dhcp", "dhcp.no_offer"));
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_dhcp_nak() {
+    let lab = lab!("twice_dhcp_nak", LabOptions { dhcp_authoritative: true, ..Default::default() });
+    let mut args = default_args();
+    args.extend(["--dhcp-request-ip", "198.19.9.9"]);
+    judged_twice(&lab, &args, "dhcp.nak");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_dhcp_multiple_servers() {
+    let mut lab = lab!("twice_dhcp_multiple_servers");
+    let ns = lab.add_lan_host("rogue", "198.18.0.66/24");
+    lab.start_lan_dhcp_server("dnsmasq-rogue", &ns, "198.18.0.150,198.18.0.160", "198.18.0.66");
+    judged_twice(&lab, &default_args(), "dhcp.multiple_servers");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_duplicate_address() {
+    let mut lab = lab!("twice_duplicate_address");
+    let ns = lab.add_lan_host("dup", &format!("{}/24", lab::CLIENT_IP));
+    let dup_mac = lab.mac_of(&ns, "eth0");
+    let (_, analyzed) = judged_twice(&lab, &default_args(), "dhcp.duplicate_address");
+    let dup = &dhcp_evidence(&analyzed)["duplicate_check"];
+    assert_eq!(dup["address"], lab::CLIENT_IP, "{}", pretty(dup));
+    assert_eq!(dup["conflict_mac"], dup_mac.as_str(), "{}", pretty(dup));
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_gateway_unreachable() {
+    let lab = lab!("twice_gateway_unreachable");
+    lab.nft(&lab.r, "table arp nt_fault {\n chain i { type filter hook input priority 0; policy drop; }\n}\n");
+    lab.flush_client_neigh();
+    judged_twice(&lab, &default_args(), "gateway.unreachable");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_gateway_no_echo() {
+    let lab = lab!("twice_gateway_no_echo");
+    lab.nft(
+        &lab.r,
+        "table inet nt_fault {\n chain input {\n  type filter hook input priority 0; policy accept;\n  icmp type echo-request drop\n }\n}\n",
+    );
+    judged_twice(&lab, &default_args(), "gateway.no_echo");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_gateway_loss() {
+    let lab = lab!("twice_gateway_loss");
+    // Every fifth echo request is dropped: 1 of the 5 probes, 20 % loss.
+    lab.nft(
+        &lab.r,
+        "table inet nt_fault {\n chain input {\n  type filter hook input priority 0; policy accept;\n  icmp type echo-request numgen inc mod 5 0 drop\n }\n}\n",
+    );
+    let (live, analyzed) = judged_twice(&lab, &default_args(), "gateway.loss");
+    assert_eq!(severity_of(&live, "gateway", "gateway.loss"), severity_of(&analyzed, "gateway", "gateway.loss"));
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_dns_timeout() {
+    let lab = lab!("twice_dns_timeout");
+    lab.nft(&lab.r, &dns_rule("drop"));
+    judged_twice(&lab, &default_args(), "dns.timeout");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_dns_unreachable() {
+    let lab = lab!("twice_dns_unreachable");
+    lab.nft(&lab.r, &dns_rule("reject"));
+    judged_twice(&lab, &default_args(), "dns.unreachable");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_dns_servfail() {
+    let lab = lab!("twice_dns_servfail", LabOptions { router_dns: RouterDns::ServfailDnssec, ..Default::default() });
+    judged_twice(&lab, &default_args(), "dns.servfail");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_dns_refused() {
+    let lab = lab!(
+        "twice_dns_refused",
+        LabOptions { router_dns: RouterDns::RefusedUnreachableUpstream, ..Default::default() }
+    );
+    judged_twice(&lab, &default_args(), "dns.refused");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_dns_nxdomain() {
+    let lab = lab!("twice_dns_nxdomain");
+    // The router is authoritative for site.test: a name it does not know is NXDOMAIN.
+    judged_twice(&lab, &["--target", TARGET_OK, "--dns-name", "nosuch.site.test"], "dns.nxdomain");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_dns_partial() {
+    let lab = lab!("twice_dns_partial");
+    lab.set_resolv_conf(&[&format!("nameserver {GATEWAY_IP}"), &format!("nameserver {SERVER_IP}")]);
+    lab.nft(&lab.s, &dns_rule("drop"));
+    judged_twice(&lab, &default_args(), "dns.partial");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_ports_refused() {
+    let lab = lab!("twice_ports_refused");
+    judged_twice(&lab, &args_with_target("198.18.1.2:9"), "ports.refused");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_ports_filtered() {
+    let lab = lab!("twice_ports_filtered");
+    lab.nft(
+        &lab.s,
+        "table inet nt_fault {\n chain input {\n  type filter hook input priority 0; policy accept;\n  tcp dport 8081 drop\n }\n}\n",
+    );
+    judged_twice(&lab, &args_with_target("198.18.1.2:8081"), "ports.filtered");
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn judged_twice_ports_unreachable() {
+    let lab = lab!("twice_ports_unreachable");
+    lab.nft(
+        &lab.r,
+        "table inet nt_fault {\n chain forward {\n  type filter hook forward priority 0; policy accept;\n  tcp dport 8082 reject with icmp type host-unreachable\n }\n}\n",
+    );
+    judged_twice(&lab, &args_with_target("198.18.1.2:8082"), "ports.unreachable");
+}

@@ -20,7 +20,7 @@ use nettriage::check::dns::{DnsEvidence, QueryOutcome, QueryResult, ServerResult
 use nettriage::check::gateway::{ArpResult, GatewayEvidence, GatewayProbe, PingStats};
 use nettriage::check::link::LinkEvidence;
 use nettriage::check::ports::{PortOutcome, PortResult, PortsEvidence};
-use nettriage::check::{self, evidence};
+use nettriage::check::{self, Source, evidence};
 use nettriage::config::{DhcpSettings, DnsSettings, GatewaySettings, LinkSettings};
 use nettriage::diagnosis::diagnose;
 use nettriage::platform::dhcp::DhcpReply;
@@ -289,6 +289,7 @@ fn dhcp_ran(offers: Vec<DhcpReply>, full: Option<FullExchange>) -> DhcpEvidence 
         },
         full,
         duplicate_check: DuplicateCheck { status: "ran", address: usable, conflict_mac: None, reason: None },
+        capture: None,
     }
 }
 
@@ -310,13 +311,13 @@ fn dhcp_not_run(reason: &str) -> DhcpEvidence {
 }
 
 fn dhcp_check(ev: &DhcpEvidence, expected: &[Ipv4Addr]) -> CheckResult {
-    ran(CheckId::Dhcp, check::dhcp::judge("eth0", ev, &DhcpSettings::default(), expected), evidence(ev))
+    ran(CheckId::Dhcp, check::dhcp::judge("eth0", ev, &DhcpSettings::default(), expected, Source::Live), evidence(ev))
 }
 
 /// The dhcp check without CAP_NET_RAW: lease state only, plus the warning `run` adds.
 fn dhcp_without_privilege() -> CheckResult {
     let ev = dhcp_not_run("needs CAP_NET_RAW: lease state only");
-    let mut findings = check::dhcp::judge("eth0", &ev, &DhcpSettings::default(), &[]);
+    let mut findings = check::dhcp::judge("eth0", &ev, &DhcpSettings::default(), &[], Source::Live);
     findings.push(check::finding(
         CheckId::Dhcp,
         Code::ToolNoPrivilege,
@@ -346,12 +347,13 @@ fn gateway_check(rtts: &[Option<Duration>]) -> CheckResult {
     let ev = GatewayEvidence {
         default_routes: vec![default_route()],
         gateways: vec![GatewayProbe {
-            address: ip4("198.18.0.1"),
-            arp: ArpResult { status: "answered", mac: Some(mac(1)), rtt_ms: Some(0.057), requests_sent: 1 },
+            address: IpAddr::V4(ip4("198.18.0.1")),
+            arp: ArpResult { status: "answered", mac: Some(mac(1)), rtt_ms: Some(0.057), requests_sent: 1, seen: None },
             ping: Some(PingStats::from_rtts(rtts)),
         }],
+        capture: None,
     };
-    ran(CheckId::Gateway, check::gateway::judge("eth0", &ev, &GatewaySettings::default()), evidence(&ev))
+    ran(CheckId::Gateway, check::gateway::judge("eth0", &ev, &GatewaySettings::default(), Source::Live), evidence(&ev))
 }
 
 fn query(name: &str, record_type: &str, outcome: QueryOutcome, answers: &[&str], ms: Option<f64>) -> QueryResult {
@@ -367,6 +369,7 @@ fn query(name: &str, record_type: &str, outcome: QueryOutcome, answers: &[&str],
         attempts: if outcome == QueryOutcome::Timeout { 2 } else { 1 },
         cache_buster: name.starts_with("nt-"),
         error: None,
+        seen: None,
     }
 }
 
@@ -380,6 +383,7 @@ fn healthy_server(ip: &str) -> ServerResult {
             query("www.site.test", "AAAA", QueryOutcome::NoData, &[], Some(0.353)),
             query("nt-rtasbvko.site.test", "A", QueryOutcome::Nxdomain, &[], Some(0.343)),
         ],
+        capture: None,
     }
 }
 
@@ -393,6 +397,7 @@ fn dead_server(ip: &str) -> ServerResult {
             query("www.site.test", "AAAA", QueryOutcome::Timeout, &[], None),
             query("nt-rtasbvko.site.test", "A", QueryOutcome::Timeout, &[], None),
         ],
+        capture: None,
     }
 }
 
@@ -403,18 +408,19 @@ fn dns_check(servers: Vec<ServerResult>) -> CheckResult {
         names: vec!["www.site.test".into()],
         cache_buster: "nt-rtasbvko.site.test".into(),
         servers,
+        capture: None,
     };
-    ran(CheckId::Dns, check::dns::judge(&ev, &DnsSettings::default()), evidence(&ev))
+    ran(CheckId::Dns, check::dns::judge(&ev, &DnsSettings::default(), Source::Live), evidence(&ev))
 }
 
 fn port(target: &str, outcome: PortOutcome, ms: Option<f64>, error: Option<&str>) -> PortResult {
     let address: Option<SocketAddr> =
         (outcome != PortOutcome::Unresolved).then(|| target.parse().expect("test target"));
-    PortResult { target: target.into(), address, outcome, ms, error: error.map(Into::into) }
+    PortResult { target: target.into(), address, outcome, ms, error: error.map(Into::into), attempts: None }
 }
 
 fn ports_check(targets: Vec<PortResult>) -> CheckResult {
-    let ev = PortsEvidence { targets };
+    let ev = PortsEvidence { targets, capture: None };
     ran(CheckId::Ports, check::ports::judge(&ev), evidence(&ev))
 }
 
@@ -556,10 +562,11 @@ fn broken_gateway() -> Report {
             Route { gateway: Some("fe80::1".parse().unwrap()), ipv6: true, ..default_route() },
         ],
         gateways: vec![GatewayProbe {
-            address: ip4("198.18.0.1"),
-            arp: ArpResult { status: "no_reply", mac: None, rtt_ms: None, requests_sent: 3 },
+            address: IpAddr::V4(ip4("198.18.0.1")),
+            arp: ArpResult { status: "no_reply", mac: None, rtt_ms: None, requests_sent: 3, seen: None },
             ping: None,
         }],
+        capture: None,
     };
     report(
         Some("eth0"),
@@ -567,7 +574,11 @@ fn broken_gateway() -> Report {
             link_check(Some(eth0(true))),
             wired_wifi_check(),
             dhcp_check(&ev, &[ip4("198.18.0.1")]),
-            ran(CheckId::Gateway, check::gateway::judge("eth0", &gone, &GatewaySettings::default()), evidence(&gone)),
+            ran(
+                CheckId::Gateway,
+                check::gateway::judge("eth0", &gone, &GatewaySettings::default(), Source::Live),
+                evidence(&gone),
+            ),
             blocked(CheckId::Dns, CheckId::Gateway),
             blocked(CheckId::Ports, CheckId::Gateway),
         ],

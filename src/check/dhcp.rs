@@ -8,14 +8,17 @@
 //! the machine's address and lease are untouched. `--dhcp-full` adds a complete exchange
 //! under a separate, clearly marked identity and RELEASEs it. An RFC 5227 ARP probe looks
 //! for another owner of our address. Judging is pure (`judge`). `usable_ipv4` is also the
-//! gateway check's source address.
+//! gateway check's source address. `nettriage analyze` ([`crate::analyze`]) fills the same
+//! [`DhcpEvidence`] from a capture (every transaction in [`DhcpCapture`], the duplicate
+//! check from the RFC 5227 probes it holds) and calls the same `judge` with
+//! [`Source::Capture`].
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::check::{CheckContext, CheckError, Outcome, dns, evidence, finding};
+use crate::check::{CheckContext, CheckError, Outcome, Source, dns, evidence, finding, named};
 use crate::config::{Config, DhcpSettings};
 use crate::platform::arp;
 use crate::platform::dhcp::{self as wire, Channel, DhcpReply, ProbeIdentity};
@@ -27,6 +30,8 @@ use crate::types::MacAddr;
 /// The client identifier the full exchange uses, so server logs show who it was: type 0
 /// (not a hardware address, RFC 2132 section 9.14) followed by the text.
 pub const FULL_CLIENT_ID: &[u8] = b"\0nettriage-probe";
+/// Most transactions, servers or NAKs named in one finding's message.
+const MAX_NAMED: usize = 10;
 
 /// What the DHCP check saw.
 #[derive(Debug, Clone, Serialize)]
@@ -43,8 +48,78 @@ pub struct DhcpEvidence {
     pub probe: Probe,
     /// The `--dhcp-full` exchange, when asked for.
     pub full: Option<FullExchange>,
-    /// The RFC 5227 duplicate-address probe.
+    /// The RFC 5227 duplicate-address probe (from a capture: the first ARP probe another
+    /// host answered, else the first ARP probe seen).
     pub duplicate_check: DuplicateCheck,
+    /// Set when the evidence comes from a capture: what the DHCP messages in it show.
+    #[serde(flatten)]
+    pub capture: Option<DhcpCapture>,
+}
+
+/// The DHCP messages of a capture, grouped into transactions.
+#[derive(Debug, Clone, Serialize)]
+pub struct DhcpCapture {
+    /// The capture file, as given.
+    pub source: String,
+    /// Transactions (xid and client MAC), in order of their first message (at most
+    /// `analyze::MAX_LISTED` in a report).
+    pub transactions: Vec<DhcpTransaction>,
+    /// Transactions seen.
+    pub transactions_total: usize,
+    /// Every server that sent an OFFER, with the MAC it answered from.
+    pub servers: Vec<DhcpServerSeen>,
+    /// Messages of transactions beyond `analyze::MAX_TRACKED`, counted only.
+    pub untracked: u32,
+}
+
+/// One DHCP transaction seen in a capture.
+#[derive(Debug, Clone, Serialize)]
+pub struct DhcpTransaction {
+    /// Transaction id.
+    pub xid: u32,
+    /// The client's hardware address (chaddr).
+    pub client_mac: MacAddr,
+    /// The messages, in order (at most 32).
+    pub messages: Vec<DhcpMessageSeen>,
+    /// Messages beyond the cap, counted only.
+    pub dropped: u32,
+    /// DISCOVERs sent (retransmissions included).
+    pub discovers: u32,
+    /// Whether a DISCOVER asked for broadcast replies; without it a server may unicast
+    /// the OFFER to the client, which a capture taken elsewhere does not see.
+    pub broadcast: bool,
+    /// Whether an OFFER or an ACK came.
+    pub answered: bool,
+    /// The address the client asked for (option 50 or ciaddr).
+    pub requested: Option<Ipv4Addr>,
+}
+
+/// One DHCP message of a transaction.
+#[derive(Debug, Clone, Serialize)]
+pub struct DhcpMessageSeen {
+    /// `discover`, `offer`, `request`, `decline`, `ack`, `nak`, `release` or `inform`.
+    pub kind: &'static str,
+    /// Server identifier (option 54) of a reply or a REQUEST.
+    pub server: Option<Ipv4Addr>,
+    /// Ethernet source of a reply.
+    pub server_mac: Option<MacAddr>,
+    /// The address offered, acknowledged or asked for.
+    pub address: Option<Ipv4Addr>,
+    /// Option 56, the server's message (usually with a NAK).
+    pub message: Option<String>,
+    /// Time since the transaction's first message.
+    pub ms: f64,
+}
+
+/// A server that sent OFFERs in a capture.
+#[derive(Debug, Clone, Serialize)]
+pub struct DhcpServerSeen {
+    /// Server identifier.
+    pub server: Ipv4Addr,
+    /// The MAC its first OFFER came from.
+    pub mac: MacAddr,
+    /// OFFERs sent.
+    pub offers: u32,
 }
 
 /// What the interface uses now.
@@ -172,6 +247,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         probe: not_run_probe("disabled in the config (dhcp.probe = false)"),
         full: None,
         duplicate_check: DuplicateCheck { status: "not_run", address: usable, conflict_mac: None, reason: None },
+        capture: None,
     };
 
     let mut privilege_gap = false;
@@ -197,7 +273,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         }
     }
 
-    let mut findings = judge(&iface.name, &ev, settings, &ctx.config.expected_dhcp_servers);
+    let mut findings = judge(&iface.name, &ev, settings, &ctx.config.expected_dhcp_servers, Source::Live);
     if privilege_gap {
         findings.push(finding(
             CheckId::Dhcp,
@@ -341,10 +417,76 @@ fn matching_offer(ev: &DhcpEvidence) -> Option<&DhcpReply> {
         .or_else(|| ev.probe.offers.iter().find(|o| o.routers.iter().any(|r| ev.current.routers.contains(r))))
 }
 
-/// Judges the DHCP evidence (pure). Findings are ordered so the cause comes before its
-/// symptoms: no offer before "no address".
-pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4Addr]) -> Vec<Finding> {
+/// The servers that offered an address, each once with the MAC of its first offer: the
+/// probe's offers live, every OFFER of a capture.
+fn offering_servers(ev: &DhcpEvidence) -> Vec<(Ipv4Addr, MacAddr)> {
+    let mut servers: Vec<(Ipv4Addr, MacAddr)> = Vec::new();
+    let seen = ev.capture.iter().flat_map(|c| c.servers.iter().map(|s| (s.server, s.mac)));
+    for (ip, mac) in ev.probe.offers.iter().map(|o| (o.server, o.server_mac)).chain(seen) {
+        if !servers.iter().any(|(known, _)| *known == ip) {
+            servers.push((ip, mac));
+        }
+    }
+    servers
+}
+
+/// "SERVER answered WHOSE REQUEST for ADDRESS with NAK: "why"".
+fn nak_phrase(
+    server: Option<Ipv4Addr>,
+    client: Option<MacAddr>,
+    requested: Option<Ipv4Addr>,
+    why: Option<&str>,
+) -> String {
+    let server = server.map_or_else(|| "a server".to_string(), |s| s.to_string());
+    let whose = client.map_or_else(|| "the".to_string(), |mac| format!("{mac}'s"));
+    let asked = requested.map_or_else(|| "an address".to_string(), |ip| ip.to_string());
+    let why = why.map(|m| format!(": \"{m}\"")).unwrap_or_default();
+    format!("{server} answered {whose} REQUEST for {asked} with NAK{why}")
+}
+
+/// The capture's unanswered DISCOVERs as `dhcp.no_offer`: `fail` when some client got no
+/// answer in any transaction and asked for broadcast replies; `warn` when every such
+/// client was answered in another transaction, or asked for unicast replies (a capture
+/// taken on another port does not see those).
+fn capture_no_offer(capture: &DhcpCapture) -> Option<Finding> {
+    let answered_later =
+        |t: &DhcpTransaction| capture.transactions.iter().any(|o| o.client_mac == t.client_mac && o.answered);
+    let unanswered: Vec<&DhcpTransaction> =
+        capture.transactions.iter().filter(|t| t.discovers > 0 && !t.answered).collect();
+    if unanswered.is_empty() {
+        return None;
+    }
+    let severity =
+        if unanswered.iter().any(|t| t.broadcast && !answered_later(t)) { Severity::Fail } else { Severity::Warn };
+    let list: Vec<String> = unanswered
+        .iter()
+        .map(|t| {
+            let n = t.discovers;
+            let sent = if n == 1 { "1 DISCOVER".to_string() } else { format!("{n} DISCOVERs") };
+            let later = if answered_later(t) { ", answered in another transaction" } else { "" };
+            let unicast = if t.broadcast { "" } else { ", unicast replies asked for" };
+            format!("xid {:#010x} from {} ({sent}{later}{unicast})", t.xid, t.client_mac)
+        })
+        .collect();
+    Some(finding(
+        CheckId::Dhcp,
+        Code::DhcpNoOffer,
+        severity,
+        format!("no DHCP server offered an address: {}", named(&list, "; ", MAX_NAMED)),
+    ))
+}
+
+/// Judges the DHCP evidence (pure), live or from a capture. Findings are ordered so the
+/// cause comes before its symptoms: no offer before "no address".
+///
+/// What a capture changes ([`Source::Capture`]): `dhcp.no_offer` comes from its
+/// transactions (see `capture_no_offer`), `dhcp.nak` from every NAK in it, and servers
+/// from every OFFER; the interface's own addresses and lease are not in a capture, so
+/// `dhcp.no_ipv4`, `dhcp.apipa`, `dhcp.lease_expiring`, `dhcp.offer_mismatch` and
+/// `dhcp.slow` are not judged. The duplicate-address finding is judged alike.
+pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4Addr], source: Source) -> Vec<Finding> {
     let f = |code, severity, message: String| finding(CheckId::Dhcp, code, severity, message);
+    let live = source == Source::Live;
     let mut out = Vec::new();
     let apipa: Vec<&IfAddr> =
         ev.ipv4.iter().filter(|a| matches!(a.address, IpAddr::V4(ip) if ip.is_link_local())).collect();
@@ -352,7 +494,7 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
     let ran = ev.probe.status == "ran";
     let offers = &ev.probe.offers;
 
-    if ran && offers.is_empty() {
+    if live && ran && offers.is_empty() {
         let waited = s.offer_cap_ms;
         match (ev.usable_ipv4, dynamic) {
             (None, _) => out.push(f(
@@ -369,27 +511,25 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
             (Some(_), false) => {}
         }
     }
+    if let (false, Some(capture)) = (live, &ev.capture) {
+        out.extend(capture_no_offer(capture));
+    }
+    let mut naks: Vec<String> = Vec::new();
     if let Some(full) = &ev.full
         && let Some(reply) = full.reply.as_ref().filter(|r| r.kind == "nak")
     {
-        let why = reply.message.as_deref().map(|m| format!(": \"{m}\"")).unwrap_or_default();
-        out.push(f(
-            Code::DhcpNak,
-            Severity::Fail,
-            format!(
-                "{} answered the REQUEST for {} with NAK{why}",
-                reply.server,
-                full.requested.map_or_else(|| "an address".to_string(), |ip| ip.to_string())
-            ),
-        ));
+        naks.push(nak_phrase(Some(reply.server), None, full.requested, reply.message.as_deref()));
     }
-
-    let mut servers: Vec<(Ipv4Addr, MacAddr)> = Vec::new();
-    for o in offers {
-        if !servers.iter().any(|(ip, _)| *ip == o.server) {
-            servers.push((o.server, o.server_mac));
+    for t in ev.capture.iter().flat_map(|c| c.transactions.iter()) {
+        for m in t.messages.iter().filter(|m| m.kind == "nak") {
+            naks.push(nak_phrase(m.server, Some(t.client_mac), t.requested, m.message.as_deref()));
         }
     }
+    if !naks.is_empty() {
+        out.push(f(Code::DhcpNak, Severity::Fail, named(&naks, "; ", MAX_NAMED)));
+    }
+
+    let servers = offering_servers(ev);
     let unexpected: Vec<&(Ipv4Addr, MacAddr)> =
         servers.iter().filter(|(ip, _)| !expected.is_empty() && !expected.contains(ip)).collect();
     if !unexpected.is_empty() {
@@ -397,7 +537,7 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
         out.push(f(
             Code::DhcpUnexpectedServer,
             Severity::Fail,
-            format!("offer from a server not in expected_dhcp_servers: {}", list.join(", ")),
+            format!("offer from a server not in expected_dhcp_servers: {}", named(&list, ", ", MAX_NAMED)),
         ));
     }
     if servers.len() > 1 && (expected.is_empty() || !unexpected.is_empty()) {
@@ -412,11 +552,12 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
         out.push(f(
             Code::DhcpMultipleServers,
             Severity::Warn,
-            format!("{} DHCP servers answered: {}", servers.len(), list.join("; ")),
+            format!("{} DHCP servers answered: {}", servers.len(), named(&list, "; ", MAX_NAMED)),
         ));
     }
 
-    if ev.usable_ipv4.is_some()
+    if live
+        && ev.usable_ipv4.is_some()
         && let Some(offer) = matching_offer(ev).or(offers.first())
     {
         let mut diffs = Vec::new();
@@ -441,6 +582,7 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
         }
     }
     if let Some(ms) = ev.probe.first_offer_ms
+        && live
         && ms > s.slow_ms
     {
         out.push(f(
@@ -450,7 +592,7 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
         ));
     }
 
-    if ev.usable_ipv4.is_none() {
+    if live && ev.usable_ipv4.is_none() {
         if let Some(a) = apipa.first() {
             out.push(f(
                 Code::DhcpApipa,
@@ -468,13 +610,14 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
         }
     }
     if let (Some(mac), Some(ip)) = (ev.duplicate_check.conflict_mac, ev.duplicate_check.address) {
+        let whose = if live { "this interface's address" } else { "the address an ARP probe checked" };
         out.push(f(
             Code::DhcpDuplicateAddress,
             Severity::Fail,
-            format!("another host ({mac}) answers ARP for {ip}, this interface's address"),
+            format!("another host ({mac}) answers ARP for {ip}, {whose}"),
         ));
     }
-    if let Some(msg) = lease_expiring(ev) {
+    if let Some(msg) = lease_expiring(ev).filter(|_| live) {
         out.push(f(Code::DhcpLeaseExpiring, Severity::Warn, msg));
     }
     out
@@ -566,11 +709,15 @@ mod tests {
             },
             full: None,
             duplicate_check: DuplicateCheck { status: "ran", address: usable, conflict_mac: None, reason: None },
+            capture: None,
         }
     }
 
     fn codes(ev: &DhcpEvidence, expected: &[Ipv4Addr]) -> Vec<(Code, Severity)> {
-        judge("eth0", ev, &DhcpSettings::default(), expected).iter().map(|f| (f.code, f.severity)).collect()
+        judge("eth0", ev, &DhcpSettings::default(), expected, Source::Live)
+            .iter()
+            .map(|f| (f.code, f.severity))
+            .collect()
     }
 
     fn good() -> DhcpReply {
@@ -600,7 +747,7 @@ mod tests {
     fn rogue_servers() {
         let rogue = offer("198.18.0.66", 9, "198.18.0.66", "198.18.0.66", 1.0);
         let e = ev(vec![addr("198.18.0.10", "global", true, Some(3000))], vec![good(), rogue]);
-        let found = judge("eth0", &e, &DhcpSettings::default(), &[]);
+        let found = judge("eth0", &e, &DhcpSettings::default(), &[], Source::Live);
         assert_eq!(found.iter().map(|f| f.code).collect::<Vec<_>>(), [Code::DhcpMultipleServers]);
         assert!(found[0].message.contains("198.18.0.1 (02:00:00:00:00:01, matches the current lease)"));
         assert!(found[0].message.contains("198.18.0.66 (02:00:00:00:00:09)"));
@@ -658,12 +805,70 @@ mod tests {
             ),
         ];
         for e in &with_address {
-            let found = judge("eth0", e, &DhcpSettings::default(), &[Ipv4Addr::new(198, 18, 0, 1)]);
+            let found = judge("eth0", e, &DhcpSettings::default(), &[Ipv4Addr::new(198, 18, 0, 1)], Source::Live);
             assert!(!found.is_empty() && found.iter().all(|f| !f.code.blocks()), "{found:?}");
         }
         let without = ev(vec![addr("169.254.1.1", "link", true, None)], vec![]);
-        let found = judge("eth0", &without, &DhcpSettings::default(), &[]);
+        let found = judge("eth0", &without, &DhcpSettings::default(), &[], Source::Live);
         assert!(found.iter().any(|f| f.code.blocks()));
+    }
+
+    fn txn(xid: u32, mac: u8, broadcast: bool, kinds: &[&'static str]) -> DhcpTransaction {
+        let message =
+            |kind| DhcpMessageSeen { kind, server: None, server_mac: None, address: None, message: None, ms: 0.0 };
+        DhcpTransaction {
+            xid,
+            client_mac: MacAddr([2, 0, 0, 0, 0, mac]),
+            messages: kinds.iter().map(|k| message(*k)).collect(),
+            dropped: 0,
+            discovers: kinds.iter().filter(|k| **k == "discover").count() as u32,
+            broadcast,
+            answered: kinds.iter().any(|k| matches!(*k, "offer" | "ack")),
+            requested: None,
+        }
+    }
+
+    fn captured(transactions: Vec<DhcpTransaction>) -> DhcpEvidence {
+        let mut e = ev(vec![], vec![]);
+        e.probe = not_run_probe("not observable in a capture");
+        e.duplicate_check = DuplicateCheck { status: "not_run", address: None, conflict_mac: None, reason: None };
+        e.capture = Some(DhcpCapture {
+            source: "x.pcap".into(),
+            transactions_total: transactions.len(),
+            transactions,
+            servers: vec![],
+            untracked: 0,
+        });
+        e
+    }
+
+    #[test]
+    fn a_capture_judges_its_transactions_not_the_interface() {
+        let codes = |e: &DhcpEvidence| -> Vec<(Code, Severity)> {
+            judge("eth0", e, &DhcpSettings::default(), &[], Source::Capture)
+                .iter()
+                .map(|f| (f.code, f.severity))
+                .collect()
+        };
+        // No address on "the interface" is not a capture's business.
+        assert!(codes(&captured(vec![])).is_empty());
+        let lost = txn(1, 1, true, &["discover", "discover"]);
+        assert_eq!(codes(&captured(vec![lost.clone()])), [(Code::DhcpNoOffer, Severity::Fail)]);
+        // Answered in another transaction, or unicast offers the capture may not see.
+        assert_eq!(
+            codes(&captured(vec![lost, txn(2, 1, true, &["discover", "offer"])])),
+            [(Code::DhcpNoOffer, Severity::Warn)]
+        );
+        assert_eq!(codes(&captured(vec![txn(3, 2, false, &["discover"])])), [(Code::DhcpNoOffer, Severity::Warn)]);
+        assert_eq!(codes(&captured(vec![txn(4, 2, true, &["request", "nak"])])), [(Code::DhcpNak, Severity::Fail)]);
+        let mut dup = captured(vec![]);
+        dup.duplicate_check = DuplicateCheck {
+            status: "ran",
+            address: Some(Ipv4Addr::new(198, 18, 0, 10)),
+            conflict_mac: Some(MacAddr([2; 6])),
+            reason: None,
+        };
+        assert_eq!(codes(&dup), [(Code::DhcpDuplicateAddress, Severity::Fail)]);
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! random label that no cache can answer (ChromeOS's technique, ANCHORS.md b). Queries go
 //! over a connected UDP socket so an ICMP unreachable from the server is seen
 //! (`dns.unreachable`) instead of waiting for a timeout; a timed-out query is retried once.
-//! Message building and parsing use hickory's codec; judging is pure.
+//! Message building and parsing use hickory's codec; judging is pure. `nettriage analyze`
+//! ([`crate::analyze`]) fills the same [`DnsEvidence`] from a capture's queries (with
+//! [`QuerySeen`] and [`ServerCapture`] for what only a capture shows) and calls the same
+//! [`server_result`] and [`judge`] with [`Source::Capture`].
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
@@ -17,7 +20,7 @@ use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use serde::Serialize;
 use tokio::net::UdpSocket;
 
-use crate::check::{CheckContext, CheckError, Outcome, evidence, finding, millis};
+use crate::check::{CheckContext, CheckError, Outcome, Source, evidence, finding, millis, named};
 use crate::config::DnsSettings;
 use crate::report::{CheckId, Code, Finding, Severity};
 
@@ -25,6 +28,8 @@ use crate::report::{CheckId, Code, Finding, Severity};
 const RESOLVED_STUB: &str = "127.0.0.53";
 /// Where systemd-resolved lists the upstream servers it really uses.
 const RESOLVED_UPSTREAMS: &str = "/run/systemd/resolve/resolv.conf";
+/// Most servers or names listed in one finding's message.
+const MAX_NAMED: usize = 10;
 
 /// What later checks learn from DNS.
 #[derive(Debug, Clone, Default)]
@@ -48,6 +53,41 @@ pub struct DnsEvidence {
     pub cache_buster: String,
     /// One entry per server.
     pub servers: Vec<ServerResult>,
+    /// Set when the evidence comes from a capture (`source` is then the capture file).
+    #[serde(flatten)]
+    pub capture: Option<DnsCapture>,
+}
+
+/// What a capture adds to the dns evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct DnsCapture {
+    /// Servers seen (the report lists at most `analyze::MAX_LISTED`).
+    pub servers_total: usize,
+    /// Queries beyond `analyze::MAX_TRACKED`, counted only.
+    pub untracked: u32,
+}
+
+/// What a capture adds to one server's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerCapture {
+    /// Queries seen (the report lists at most `analyze::MAX_LISTED`).
+    pub queries_total: usize,
+    /// Queries the server answered (any response code).
+    pub answered: usize,
+}
+
+/// Where and when a capture saw one query.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuerySeen {
+    /// The client's address and port.
+    pub client: SocketAddr,
+    /// The DNS message id.
+    pub id: u16,
+    /// When the query was first sent, since the start of the capture.
+    pub at_ms: f64,
+    /// Unanswered, but a later query for the same name and type to this server was (the
+    /// client's retry): not held against the server.
+    pub answered_on_retry: bool,
 }
 
 /// Results for one server.
@@ -61,6 +101,9 @@ pub struct ServerResult {
     pub avg_ms: Option<f64>,
     /// Every query.
     pub queries: Vec<QueryResult>,
+    /// Set when the results come from a capture.
+    #[serde(flatten)]
+    pub capture: Option<ServerCapture>,
 }
 
 /// One query and its outcome.
@@ -84,6 +127,22 @@ pub struct QueryResult {
     pub cache_buster: bool,
     /// Error text for `unreachable` and `error`.
     pub error: Option<String>,
+    /// Set when the query was read from a capture.
+    #[serde(flatten)]
+    pub seen: Option<QuerySeen>,
+}
+
+impl QueryResult {
+    /// Whether the server answered at all (any response code).
+    pub fn is_response(&self) -> bool {
+        !matches!(self.outcome, QueryOutcome::Timeout | QueryOutcome::Unreachable | QueryOutcome::LocalError)
+    }
+
+    /// Whether a failure of this query is held against the server: not when a later
+    /// retry of it was answered (seen in a capture).
+    fn counts(&self) -> bool {
+        !self.seen.as_ref().is_some_and(|s| s.answered_on_retry)
+    }
 }
 
 /// How one query ended.
@@ -170,7 +229,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
                 jobs.into_iter().map(|(name, rtype, cb)| query(server, name, rtype, cb, timeout)),
             )
             .await;
-            server_result(server, queries)
+            server_result(server, queries, Source::Live)
         }
     });
     let server_results = futures::future::join_all(per_server).await;
@@ -187,8 +246,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     facts.any_server_ok = server_results.iter().any(|s| s.verdict == "ok");
     let _ = ctx.facts.dns.set(facts);
 
-    let ev = DnsEvidence { source, stub, names, cache_buster: buster, servers: server_results };
-    Ok(Outcome::Ran { findings: judge(&ev, settings), evidence: evidence(&ev) })
+    let ev = DnsEvidence { source, stub, names, cache_buster: buster, servers: server_results, capture: None };
+    Ok(Outcome::Ran { findings: judge(&ev, settings, Source::Live), evidence: evidence(&ev) })
 }
 
 /// Builds a recursive query for `name` (pure).
@@ -245,6 +304,7 @@ async fn query(server: IpAddr, name: String, rtype: RecordType, cache_buster: bo
         attempts: 0,
         cache_buster,
         error: None,
+        seen: None,
     };
     let Ok(qname) = Name::from_ascii(format!("{name}.")) else {
         result.outcome = QueryOutcome::LocalError;
@@ -316,38 +376,54 @@ async fn exchange(server: SocketAddr, name: &Name, rtype: RecordType, timeout: D
     }
 }
 
-fn server_result(server: IpAddr, queries: Vec<QueryResult>) -> ServerResult {
+/// One server's results from its queries: the mean answer time and the verdict (pure).
+pub fn server_result(server: IpAddr, queries: Vec<QueryResult>, source: Source) -> ServerResult {
     let times: Vec<f64> = queries.iter().filter_map(|q| q.ms).collect();
     let avg_ms =
         (!times.is_empty()).then(|| (times.iter().sum::<f64>() / times.len() as f64 * 1000.0).round() / 1000.0);
-    let verdict = server_verdict(&queries).map_or_else(|| "ok".to_string(), |c| c.as_str().to_string());
-    ServerResult { server, verdict, avg_ms, queries }
+    let verdict = server_verdict(&queries, source).map_or_else(|| "ok".to_string(), |c| c.as_str().to_string());
+    ServerResult { server, verdict, avg_ms, queries, capture: None }
 }
 
 /// The failure code a server earns from its queries, `None` when it works (pure).
-/// A missing AAAA record (NODATA) and NXDOMAIN for the random label are normal answers.
-pub fn server_verdict(queries: &[QueryResult]) -> Option<Code> {
+/// A missing AAAA record (NODATA) and NXDOMAIN for the random label are normal answers; a
+/// failed query that a later retry got answered (seen in a capture) is forgiven.
+///
+/// NXDOMAIN for a real name is `dns.nxdomain`. A capture also holds other clients'
+/// lookups, where NXDOMAIN is routine (search-list expansions), so from a capture the
+/// server earns it only when it answered NXDOMAIN to every name it was asked and
+/// answered (`Source::Capture`).
+pub fn server_verdict(queries: &[QueryResult], source: Source) -> Option<Code> {
+    let failed = |o: QueryOutcome| queries.iter().any(|q| q.outcome == o && q.counts());
     let has = |o: QueryOutcome| queries.iter().any(|q| q.outcome == o);
-    if queries.is_empty() {
-        return None;
-    }
-    if has(QueryOutcome::Unreachable) {
+    let real = || queries.iter().filter(|q| !q.cache_buster);
+    let nxdomain = match source {
+        Source::Live => real().any(|q| q.outcome == QueryOutcome::Nxdomain),
+        Source::Capture => {
+            real().any(|q| q.outcome == QueryOutcome::Nxdomain)
+                && real().all(|q| !matches!(q.outcome, QueryOutcome::Answer | QueryOutcome::NoData))
+        }
+    };
+    if failed(QueryOutcome::Unreachable) {
         Some(Code::DnsUnreachable)
-    } else if has(QueryOutcome::Timeout) {
+    } else if failed(QueryOutcome::Timeout) {
         Some(Code::DnsTimeout)
     } else if has(QueryOutcome::Servfail) || has(QueryOutcome::OtherRcode) {
         Some(Code::DnsServfail)
     } else if has(QueryOutcome::Refused) {
         Some(Code::DnsRefused)
-    } else if queries.iter().any(|q| !q.cache_buster && q.outcome == QueryOutcome::Nxdomain) {
+    } else if nxdomain {
         Some(Code::DnsNxdomain)
     } else {
         None
     }
 }
 
-/// Judges the DNS evidence (pure).
-pub fn judge(ev: &DnsEvidence, settings: &DnsSettings) -> Vec<Finding> {
+/// Judges the DNS evidence (pure), live or from a capture. When every server fails, each
+/// failure code is a `fail` finding naming its servers; when only some fail, one
+/// `dns.partial` warning. `dns.slow` is judged live only: a capture's timings include
+/// other clients' queries and retries, and the run's settings are not known.
+pub fn judge(ev: &DnsEvidence, settings: &DnsSettings, source: Source) -> Vec<Finding> {
     let f = |code, severity, message: String| finding(CheckId::Dns, code, severity, message);
     if ev.servers.is_empty() {
         return vec![f(Code::DnsNoServers, Severity::Fail, format!("no nameserver in {}", ev.source))];
@@ -362,7 +438,7 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings) -> Vec<Finding> {
         for code in codes {
             let servers: Vec<String> =
                 failing.iter().filter(|(_, c)| *c == code).map(|(s, _)| describe(s, code)).collect();
-            findings.push(f(code, Severity::Fail, servers.join("; ")));
+            findings.push(f(code, Severity::Fail, named(&servers, "; ", MAX_NAMED)));
         }
     } else if !failing.is_empty() {
         let bad: Vec<String> = failing.iter().map(|(s, c)| format!("{} ({c})", s.server)).collect();
@@ -370,7 +446,12 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings) -> Vec<Finding> {
         findings.push(f(
             Code::DnsPartial,
             Severity::Warn,
-            format!("{} of {} resolvers fail: {}; {good} work", failing.len(), ev.servers.len(), bad.join(", ")),
+            format!(
+                "{} of {} resolvers fail: {}; {good} work",
+                failing.len(),
+                ev.servers.len(),
+                named(&bad, ", ", MAX_NAMED)
+            ),
         ));
     }
     let local: Vec<String> = ev
@@ -380,17 +461,23 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings) -> Vec<Finding> {
         .map(|(s, q)| format!("{} {} {}: {}", s.server, q.name, q.record_type, q.error.as_deref().unwrap_or("error")))
         .collect();
     if !local.is_empty() {
-        findings.push(f(Code::ToolCheckError, Severity::Warn, format!("could not send queries: {}", local.join("; "))));
+        findings.push(f(
+            Code::ToolCheckError,
+            Severity::Warn,
+            format!("could not send queries: {}", named(&local, "; ", MAX_NAMED)),
+        ));
     }
-    for s in ev.servers.iter().filter(|s| s.verdict == "ok") {
-        if let Some(avg) = s.avg_ms
-            && avg > settings.slow_ms
-        {
-            findings.push(f(
-                Code::DnsSlow,
-                Severity::Warn,
-                format!("{} answers in {avg:.0} ms on average (limit {} ms)", s.server, settings.slow_ms),
-            ));
+    if source == Source::Live {
+        for s in ev.servers.iter().filter(|s| s.verdict == "ok") {
+            if let Some(avg) = s.avg_ms
+                && avg > settings.slow_ms
+            {
+                findings.push(f(
+                    Code::DnsSlow,
+                    Severity::Warn,
+                    format!("{} answers in {avg:.0} ms on average (limit {} ms)", s.server, settings.slow_ms),
+                ));
+            }
         }
     }
     findings
@@ -402,10 +489,11 @@ fn describe(s: &ServerResult, code: Code) -> String {
         .iter()
         .filter(|q| match code {
             Code::DnsNxdomain => q.outcome == QueryOutcome::Nxdomain && !q.cache_buster,
-            _ => !matches!(
-                q.outcome,
-                QueryOutcome::Answer | QueryOutcome::NoData | QueryOutcome::Nxdomain | QueryOutcome::LocalError
-            ),
+            Code::DnsTimeout => q.outcome == QueryOutcome::Timeout && q.counts(),
+            Code::DnsUnreachable => q.outcome == QueryOutcome::Unreachable && q.counts(),
+            Code::DnsServfail => matches!(q.outcome, QueryOutcome::Servfail | QueryOutcome::OtherRcode),
+            Code::DnsRefused => q.outcome == QueryOutcome::Refused,
+            _ => false,
         })
         .collect();
     let what = match code {
@@ -418,9 +506,13 @@ fn describe(s: &ServerResult, code: Code) -> String {
         Code::DnsNxdomain => "says the name does not exist".to_string(),
         _ => code.to_string(),
     };
-    let mut names: Vec<&str> = bad.iter().map(|q| q.name.as_str()).collect();
-    names.dedup();
-    format!("{} {what} for {}", s.server, names.join(", "))
+    let mut names: Vec<String> = Vec::new();
+    for q in &bad {
+        if !names.contains(&q.name) {
+            names.push(q.name.clone());
+        }
+    }
+    format!("{} {what} for {}", s.server, named(&names, ", ", MAX_NAMED))
 }
 
 #[cfg(test)]
@@ -438,11 +530,12 @@ mod tests {
             attempts: 1,
             cache_buster,
             error: None,
+            seen: None,
         }
     }
 
     fn server(ip: &str, queries: Vec<QueryResult>) -> ServerResult {
-        server_result(ip.parse().unwrap(), queries)
+        server_result(ip.parse().unwrap(), queries, Source::Live)
     }
 
     fn ev(servers: Vec<ServerResult>) -> DnsEvidence {
@@ -452,6 +545,7 @@ mod tests {
             names: vec!["www.site.test".into()],
             cache_buster: "nt-abcdefgh.site.test".into(),
             servers,
+            capture: None,
         }
     }
 
@@ -467,7 +561,33 @@ mod tests {
     }
 
     fn codes(ev: &DnsEvidence) -> Vec<(Code, Severity)> {
-        judge(ev, &DnsSettings::default()).iter().map(|f| (f.code, f.severity)).collect()
+        judge(ev, &DnsSettings::default(), Source::Live).iter().map(|f| (f.code, f.severity)).collect()
+    }
+
+    #[test]
+    fn a_capture_forgives_retried_queries_and_wants_nxdomain_for_every_name() {
+        let seen = |retried| QuerySeen {
+            client: "198.18.0.10:40000".parse().unwrap(),
+            id: 1,
+            at_ms: 0.0,
+            answered_on_retry: retried,
+        };
+        let mut lost = q("www.site.test", QueryOutcome::Timeout, None, false);
+        lost.seen = Some(seen(true));
+        let answered = q("www.site.test", QueryOutcome::Answer, Some(1.0), false);
+        let ip: IpAddr = "198.18.0.1".parse().unwrap();
+        assert_eq!(server_result(ip, vec![lost.clone(), answered.clone()], Source::Capture).verdict, "ok");
+        lost.seen = Some(seen(false));
+        assert_eq!(server_result(ip, vec![lost, answered.clone()], Source::Capture).verdict, "dns.timeout");
+
+        let nx = q("other.site.test", QueryOutcome::Nxdomain, Some(1.0), false);
+        assert_eq!(server_verdict(&[nx.clone(), answered.clone()], Source::Live), Some(Code::DnsNxdomain));
+        assert_eq!(server_verdict(&[nx.clone(), answered], Source::Capture), None, "another client's typo");
+        assert_eq!(server_verdict(std::slice::from_ref(&nx), Source::Capture), Some(Code::DnsNxdomain));
+
+        // No latency judgement from a capture.
+        let slow = ev(vec![healthy("198.18.0.1", 450.0)]);
+        assert!(judge(&slow, &DnsSettings::default(), Source::Capture).is_empty());
     }
 
     #[test]

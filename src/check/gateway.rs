@@ -4,7 +4,9 @@
 //! ARP is what tells "the gateway is gone" (`gateway.unreachable`) apart from "the gateway
 //! drops ping to itself" (`gateway.no_echo`, a warning: traffic through it may work, and
 //! the later layers show whether it does). Probing needs CAP_NET_RAW; finding the default
-//! route does not. The judging half (`judge`) is pure.
+//! route does not. The judging half (`judge`) is pure; `nettriage analyze`
+//! ([`crate::analyze`]) fills the same [`GatewayEvidence`] from a capture's ARP and echo
+//! exchanges and calls it with [`Source::Capture`].
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
@@ -12,27 +14,49 @@ use std::time::Duration;
 use serde::Serialize;
 use surge_ping::{Client, Config as PingConfig, ICMP, PingIdentifier, PingSequence};
 
-use crate::check::{CheckContext, CheckError, Outcome, dhcp, evidence, finding, millis};
+use crate::check::{CheckContext, CheckError, Outcome, Source, dhcp, evidence, finding, millis, named};
 use crate::config::GatewaySettings;
 use crate::platform::arp;
 use crate::platform::netlink::{Interface, Route};
 use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::MacAddr;
 
+/// Most addresses named in one finding's message.
+const MAX_NAMED: usize = 10;
+/// A capture judges an unanswered ARP target only when someone asked this often (as a
+/// host resolving its gateway does, and as the live check does) or also pinged it.
+const CAPTURE_ARP_REQUESTS: u32 = 3;
+
 /// What the gateway check saw.
 #[derive(Debug, Clone, Serialize)]
 pub struct GatewayEvidence {
     /// Every default route on the machine (IPv4 and IPv6), for context.
     pub default_routes: Vec<Route>,
-    /// The IPv4 gateways of the interface under test, each probed.
+    /// The IPv4 gateways of the interface under test, each probed. From a capture: every
+    /// ARP or echo target, in order of first appearance (a capture does not say which
+    /// address is the gateway).
     pub gateways: Vec<GatewayProbe>,
+    /// Set when the evidence comes from a capture.
+    #[serde(flatten)]
+    pub capture: Option<GatewayCapture>,
+}
+
+/// What a capture adds to the gateway evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct GatewayCapture {
+    /// The capture file, as given.
+    pub source: String,
+    /// Targets seen (the report lists at most `analyze::MAX_LISTED`).
+    pub gateways_total: usize,
+    /// ARP and echo requests beyond `analyze::MAX_TRACKED`, counted only.
+    pub untracked: u32,
 }
 
 /// Probes of one gateway.
 #[derive(Debug, Clone, Serialize)]
 pub struct GatewayProbe {
-    /// The gateway's address.
-    pub address: Ipv4Addr,
+    /// The gateway's address (IPv6 only for echo targets in a capture).
+    pub address: IpAddr,
     /// The ARP lookup.
     pub arp: ArpResult,
     /// The echo series; null when ARP already showed the gateway is gone.
@@ -50,6 +74,33 @@ pub struct ArpResult {
     pub rtt_ms: Option<f64>,
     /// Requests sent.
     pub requests_sent: u32,
+    /// Set when the lookup was read from a capture.
+    #[serde(flatten)]
+    pub seen: Option<ArpSeen>,
+}
+
+/// What a capture shows of the ARP lookups of one address.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArpSeen {
+    /// Replies seen.
+    pub replies: u32,
+    /// The who-has requests and their is-at replies (at most `analyze::MAX_LISTED`).
+    pub exchanges: Vec<ArpExchange>,
+}
+
+/// One who-has and, when it came, its is-at.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArpExchange {
+    /// Who asked.
+    pub requester: Ipv4Addr,
+    /// The asker's MAC.
+    pub requester_mac: MacAddr,
+    /// When the request was seen, since the start of the capture.
+    pub at_ms: f64,
+    /// The MAC in the reply.
+    pub is_at: Option<MacAddr>,
+    /// Time from the request to its reply.
+    pub rtt_ms: Option<f64>,
 }
 
 /// Echo statistics.
@@ -114,9 +165,13 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let iface = ctx.interface.ok_or(CheckError::NoInterface)?;
     let default_routes = ctx.snapshot.default_routes();
     let gateways = gateways_of(iface, &default_routes);
-    let mut ev = GatewayEvidence { default_routes: default_routes.into_iter().cloned().collect(), gateways: vec![] };
+    let mut ev = GatewayEvidence {
+        default_routes: default_routes.into_iter().cloned().collect(),
+        gateways: vec![],
+        capture: None,
+    };
     if gateways.is_empty() {
-        let findings = judge(&iface.name, &ev, &ctx.config.gateway);
+        let findings = judge(&iface.name, &ev, &ctx.config.gateway, Source::Live);
         return Ok(Outcome::Ran { findings, evidence: evidence(&ev) });
     }
     if !ctx.privileges.net_raw {
@@ -130,7 +185,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     for probe in futures::future::join_all(probes).await {
         ev.gateways.push(probe?);
     }
-    Ok(Outcome::Ran { findings: judge(&iface.name, &ev, &ctx.config.gateway), evidence: evidence(&ev) })
+    Ok(Outcome::Ran { findings: judge(&iface.name, &ev, &ctx.config.gateway, Source::Live), evidence: evidence(&ev) })
 }
 
 async fn probe(
@@ -152,14 +207,15 @@ async fn probe(
                     mac: Some(r.mac),
                     rtt_ms: Some(millis(r.rtt)),
                     requests_sent: r.requests_sent,
+                    seen: None,
                 },
-                None => ArpResult { status: "no_reply", mac: None, rtt_ms: None, requests_sent: 3 },
+                None => ArpResult { status: "no_reply", mac: None, rtt_ms: None, requests_sent: 3, seen: None },
             }
         }
-        _ => ArpResult { status: "not_applicable", mac: None, rtt_ms: None, requests_sent: 0 },
+        _ => ArpResult { status: "not_applicable", mac: None, rtt_ms: None, requests_sent: 0, seen: None },
     };
     let ping = if arp.status == "no_reply" { None } else { Some(ping_series(iface, gateway, settings).await?) };
-    Ok(GatewayProbe { address: gateway, arp, ping })
+    Ok(GatewayProbe { address: IpAddr::V4(gateway), arp, ping })
 }
 
 /// Sends `settings.probes` echo requests, one every `interval_ms`, each waiting up to
@@ -187,58 +243,86 @@ async fn ping_series(iface: &Interface, target: Ipv4Addr, settings: &GatewaySett
     Ok(PingStats::from_rtts(&rtts))
 }
 
-/// Judges the gateway evidence (pure).
-pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings) -> Vec<Finding> {
-    let f = |code, severity, message: String| finding(CheckId::Gateway, code, severity, message);
+/// Judges the gateway evidence (pure), live or from a capture. Findings of one code and
+/// severity are one finding naming every address.
+///
+/// What a capture changes ([`Source::Capture`]): no `gateway.missing` (routes are not in a
+/// capture); an address nobody answered ARP for is `gateway.unreachable` only when it was
+/// asked for 3 times (`CAPTURE_ARP_REQUESTS`) or also pinged (a busy segment is full of
+/// one-off lookups of hosts that have left); no `gateway.latency` (a capture does not say
+/// which address is the gateway). Loss is judged alike, with `s.loss_warn`/`s.loss_fail`.
+pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: Source) -> Vec<Finding> {
+    let live = source == Source::Live;
     if ev.gateways.is_empty() {
+        if !live {
+            return vec![];
+        }
         let elsewhere = ev.default_routes.iter().filter(|r| !r.ipv6).count();
         let message = if elsewhere > 0 {
             format!("no IPv4 default route via {ifname}; {elsewhere} default route(s) use other interfaces")
         } else {
             format!("no IPv4 default route via {ifname}")
         };
-        return vec![f(Code::GatewayMissing, Severity::Fail, message)];
+        return vec![finding(CheckId::Gateway, Code::GatewayMissing, Severity::Fail, message)];
     }
-    let mut findings = Vec::new();
+    let place = if live { format!("on {ifname}") } else { "in the capture".to_string() };
+    let mut items: Vec<(Code, Severity, String)> = Vec::new();
     for gw in &ev.gateways {
-        let addr = gw.address;
+        let who = if live { format!("gateway {}", gw.address) } else { gw.address.to_string() };
         if gw.arp.status == "no_reply" {
-            findings.push(f(
-                Code::GatewayUnreachable,
-                Severity::Fail,
-                format!("gateway {addr} did not answer {} ARP requests on {ifname}", gw.arp.requests_sent),
-            ));
+            if live || gw.arp.requests_sent >= CAPTURE_ARP_REQUESTS || gw.ping.is_some() {
+                let n = gw.arp.requests_sent;
+                let plural = if n == 1 { "" } else { "s" };
+                items.push((
+                    Code::GatewayUnreachable,
+                    Severity::Fail,
+                    format!("{who} did not answer {n} ARP request{plural} {place}"),
+                ));
+            }
             continue;
         }
         let Some(p) = &gw.ping else { continue };
         if p.received == 0 {
             let message = match gw.arp.mac {
-                Some(mac) => format!("gateway {addr} answers ARP ({mac}) but none of {} pings", p.sent),
-                None => format!("gateway {addr} answered none of {} pings", p.sent),
+                Some(mac) => format!("{who} answers ARP ({mac}) but none of {} pings", p.sent),
+                None => format!("{who} answered none of {} pings", p.sent),
             };
-            findings.push(f(Code::GatewayNoEcho, Severity::Warn, message));
+            items.push((Code::GatewayNoEcho, Severity::Warn, message));
             continue;
         }
         let loss_pct = p.loss_ratio * 100.0;
         if p.loss_ratio > s.loss_fail || p.loss_ratio > s.loss_warn {
             let severity = if p.loss_ratio > s.loss_fail { Severity::Fail } else { Severity::Warn };
-            findings.push(f(
+            items.push((
                 Code::GatewayLoss,
                 severity,
-                format!("{loss_pct:.0} % of pings to gateway {addr} lost ({} of {})", p.sent - p.received, p.sent),
+                format!("{loss_pct:.0} % of pings to {who} lost ({} of {})", p.sent - p.received, p.sent),
             ));
         }
         if let Some(avg) = p.avg_ms
+            && live
             && avg > s.rtt_warn_ms
         {
             let severity = if avg > s.rtt_fail_ms { Severity::Fail } else { Severity::Warn };
             let limit = if severity == Severity::Fail { s.rtt_fail_ms } else { s.rtt_warn_ms };
-            findings.push(f(
+            items.push((
                 Code::GatewayLatency,
                 severity,
-                format!("average RTT to gateway {addr} is {avg:.1} ms (limit {limit} ms)"),
+                format!("average RTT to {who} is {avg:.1} ms (limit {limit} ms)"),
             ));
         }
+    }
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut groups: Vec<(Code, Severity)> = Vec::new();
+    for (code, severity, _) in &items {
+        if !groups.contains(&(*code, *severity)) {
+            groups.push((*code, *severity));
+        }
+    }
+    for (code, severity) in groups {
+        let messages: Vec<String> =
+            items.iter().filter(|(c, s, _)| (*c, *s) == (code, severity)).map(|(_, _, m)| m.clone()).collect();
+        findings.push(finding(CheckId::Gateway, code, severity, named(&messages, "; ", MAX_NAMED)));
     }
     findings
 }
@@ -256,20 +340,39 @@ mod tests {
         GatewayEvidence {
             default_routes: vec![],
             gateways: vec![GatewayProbe {
-                address: Ipv4Addr::new(198, 18, 0, 1),
+                address: IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1)),
                 arp: ArpResult {
                     status: arp,
                     mac: (arp == "answered").then_some(MacAddr([2, 0, 0, 0, 0, 1])),
                     rtt_ms: None,
                     requests_sent: 1,
+                    seen: None,
                 },
                 ping: (arp != "no_reply").then(|| PingStats::from_rtts(rtts)),
             }],
+            capture: None,
         }
     }
 
     fn codes(ev: &GatewayEvidence) -> Vec<(Code, Severity)> {
-        judge("eth0", ev, &GatewaySettings::default()).iter().map(|f| (f.code, f.severity)).collect()
+        judge("eth0", ev, &GatewaySettings::default(), Source::Live).iter().map(|f| (f.code, f.severity)).collect()
+    }
+
+    #[test]
+    fn a_capture_judges_arp_silence_only_when_asked_for_in_earnest_and_has_no_latency() {
+        let capture = |ev: &GatewayEvidence| -> Vec<(Code, Severity)> {
+            judge("eth0", ev, &GatewaySettings::default(), Source::Capture)
+                .iter()
+                .map(|f| (f.code, f.severity))
+                .collect()
+        };
+        let mut once = ev_with("no_reply", &[]);
+        assert!(capture(&once).is_empty(), "one lookup of a host that left");
+        once.gateways[0].arp.requests_sent = 3;
+        assert_eq!(capture(&once), [(Code::GatewayUnreachable, Severity::Fail)]);
+        assert!(capture(&ev_with("answered", &[ms(150); 5])).is_empty());
+        assert_eq!(capture(&ev_with("answered", &[None; 5])), [(Code::GatewayNoEcho, Severity::Warn)]);
+        assert!(capture(&GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None }).is_empty());
     }
 
     #[test]
@@ -312,7 +415,7 @@ mod tests {
 
     #[test]
     fn no_default_route_is_missing() {
-        let ev = GatewayEvidence { default_routes: vec![], gateways: vec![] };
+        let ev = GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None };
         assert_eq!(codes(&ev), [(Code::GatewayMissing, Severity::Fail)]);
     }
 

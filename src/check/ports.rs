@@ -4,7 +4,10 @@
 //! ask for, ANCHORS.md c): `open`, `refused` (RST), `filtered` (no answer: something drops
 //! the packets; a dead host looks the same, as Strike48's PR found), `unreachable` (ICMP
 //! unreachable or no route), `local_error`, or `unresolved` (a named target DNS could not
-//! resolve: not probed). Probes run concurrently under a cap. Judging is pure.
+//! resolve: not probed). Probes run concurrently under a cap. Judging is pure, and
+//! `nettriage analyze` ([`crate::analyze`]) fills the same [`PortsEvidence`] from a
+//! capture's TCP handshakes (with per-target attempt counts in [`PortAttempts`]) and calls
+//! the same [`judge`].
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -14,18 +17,64 @@ use serde::Serialize;
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
-use crate::check::{CheckContext, CheckError, Outcome, evidence, finding, millis};
+use crate::check::{CheckContext, CheckError, Outcome, evidence, finding, millis, named};
 use crate::config::{Target, TargetHost};
 use crate::report::{CheckId, Code, Finding, Severity, SkipReason};
 
 const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;
+/// Most targets named in one finding's message.
+const MAX_NAMED: usize = 10;
 
 /// What the ports check saw.
 #[derive(Debug, Clone, Serialize)]
 pub struct PortsEvidence {
-    /// One entry per target, in the order given.
+    /// One entry per target, in the order given (in a capture: in order of the first SYN).
     pub targets: Vec<PortResult>,
+    /// Set when the evidence comes from a capture.
+    #[serde(flatten)]
+    pub capture: Option<PortsCapture>,
+}
+
+/// What a capture adds to the ports evidence.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortsCapture {
+    /// The capture file, as given.
+    pub source: String,
+    /// Targets seen (the report lists at most `analyze::MAX_LISTED`).
+    pub targets_total: usize,
+    /// Connection attempts beyond `analyze::MAX_TRACKED`, counted only.
+    pub untracked: u32,
+}
+
+/// How the connection attempts to one target ended, counted over a capture.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PortAttempts {
+    /// Connection attempts (a SYN and its retransmissions are one).
+    pub attempts: u32,
+    /// Attempts answered with a SYN-ACK.
+    pub open: u32,
+    /// Attempts answered with a RST.
+    pub refused: u32,
+    /// Attempts with no answer by the end of the capture.
+    pub filtered: u32,
+    /// Attempts answered with an ICMP unreachable.
+    pub unreachable: u32,
+    /// SYNs sent beyond the first, over all attempts (retransmissions).
+    pub syn_retransmissions: u32,
+}
+
+impl PortAttempts {
+    /// Attempts that ended with `outcome`.
+    pub fn count(&self, outcome: PortOutcome) -> u32 {
+        match outcome {
+            PortOutcome::Open => self.open,
+            PortOutcome::Refused => self.refused,
+            PortOutcome::Filtered => self.filtered,
+            PortOutcome::Unreachable => self.unreachable,
+            PortOutcome::LocalError | PortOutcome::Unresolved => 0,
+        }
+    }
 }
 
 /// One target's probe.
@@ -39,8 +88,22 @@ pub struct PortResult {
     pub outcome: PortOutcome,
     /// Time to the outcome (connect time when open).
     pub ms: Option<f64>,
-    /// The OS error for `unreachable` and `local_error`.
+    /// The OS error for `unreachable` and `local_error` (in a capture: the ICMP error).
     pub error: Option<String>,
+    /// In a capture: every attempt to this target, counted by outcome; `outcome` is the
+    /// last attempt's and `ms` the mean time to it.
+    #[serde(flatten)]
+    pub attempts: Option<PortAttempts>,
+}
+
+impl PortResult {
+    /// Attempts that ended with `outcome` (a live probe is one attempt).
+    pub fn count(&self, outcome: PortOutcome) -> u32 {
+        match &self.attempts {
+            Some(a) => a.count(outcome),
+            None => u32::from(self.outcome == outcome),
+        }
+    }
 }
 
 /// How a TCP connection attempt ended.
@@ -123,11 +186,12 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
                     outcome: PortOutcome::Unresolved,
                     ms: None,
                     error: None,
+                    attempts: None,
                 },
             }
         }
     });
-    let ev = PortsEvidence { targets: futures::future::join_all(probes).await };
+    let ev = PortsEvidence { targets: futures::future::join_all(probes).await, capture: None };
     Ok(Outcome::Ran { findings: judge(&ev), evidence: evidence(&ev) })
 }
 
@@ -140,7 +204,7 @@ async fn probe(target: &Target, address: SocketAddr, timeout: Duration) -> PortR
         Ok(Err(e)) => (classify_error(&e), Some(e.to_string())),
         Err(_) => (PortOutcome::Filtered, None),
     };
-    PortResult { target: target.to_string(), address: Some(address), outcome, ms, error }
+    PortResult { target: target.to_string(), address: Some(address), outcome, ms, error, attempts: None }
 }
 
 /// Maps a connect error to an outcome (pure).
@@ -154,9 +218,11 @@ pub fn classify_error(e: &std::io::Error) -> PortOutcome {
     }
 }
 
-/// Judges the probes (pure). Every target that is not open is a failure: these are the
-/// services the user needs. An unresolved target only reaches here when DNS worked (the
-/// runner skips the check as blocked by dns otherwise), so it is a missing record.
+/// Judges the probes (pure), live or from a capture alike. Every target that is not open
+/// is a failure: these are the services the user needs. A target that failed only some of
+/// its attempts and opened in others (a capture can hold many attempts) is a warning. An
+/// unresolved target only reaches here when DNS worked (the runner skips the check as
+/// blocked by dns otherwise), so it is a missing record.
 pub fn judge(ev: &PortsEvidence) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (outcome, code, what) in [
@@ -165,11 +231,20 @@ pub fn judge(ev: &PortsEvidence) -> Vec<Finding> {
         (PortOutcome::Unreachable, Code::PortsUnreachable, "is unreachable"),
         (PortOutcome::Unresolved, Code::PortsUnresolved, "has no address in DNS, so it was not probed"),
     ] {
-        let hit: Vec<&PortResult> = ev.targets.iter().filter(|t| t.outcome == outcome).collect();
-        if !hit.is_empty() {
-            let names: Vec<&str> = hit.iter().map(|t| t.target.as_str()).collect();
-            findings.push(finding(CheckId::Ports, code, Severity::Fail, format!("{} {what}", names.join(", "))));
+        let hit: Vec<&PortResult> = ev.targets.iter().filter(|t| t.count(outcome) > 0).collect();
+        if hit.is_empty() {
+            continue;
         }
+        let severity =
+            if hit.iter().any(|t| t.count(PortOutcome::Open) == 0) { Severity::Fail } else { Severity::Warn };
+        let names: Vec<String> = hit
+            .iter()
+            .map(|t| match &t.attempts {
+                Some(a) => format!("{} ({} of {} attempts)", t.target, a.count(outcome), a.attempts),
+                None => t.target.clone(),
+            })
+            .collect();
+        findings.push(finding(CheckId::Ports, code, severity, format!("{} {what}", named(&names, ", ", MAX_NAMED))));
     }
     let local: Vec<String> = ev
         .targets
@@ -182,7 +257,7 @@ pub fn judge(ev: &PortsEvidence) -> Vec<Finding> {
             CheckId::Ports,
             Code::ToolCheckError,
             Severity::Warn,
-            format!("could not probe {}", local.join("; ")),
+            format!("could not probe {}", named(&local, "; ", MAX_NAMED)),
         ));
     }
     findings
@@ -194,7 +269,21 @@ mod tests {
     use std::io::{Error, ErrorKind};
 
     fn result(target: &str, outcome: PortOutcome) -> PortResult {
-        PortResult { target: target.into(), address: None, outcome, ms: None, error: None }
+        PortResult { target: target.into(), address: None, outcome, ms: None, error: None, attempts: None }
+    }
+
+    #[test]
+    fn a_capture_target_that_also_opened_is_a_warning() {
+        let counted = |refused, open| PortResult {
+            attempts: Some(PortAttempts { attempts: refused + open, open, refused, ..PortAttempts::default() }),
+            ..result("b:2", if open > 0 { PortOutcome::Open } else { PortOutcome::Refused })
+        };
+        let codes = |t: PortResult| -> Vec<(Code, Severity)> {
+            judge(&PortsEvidence { targets: vec![t], capture: None }).iter().map(|f| (f.code, f.severity)).collect()
+        };
+        assert_eq!(codes(counted(1, 1)), [(Code::PortsRefused, Severity::Warn)]);
+        assert_eq!(codes(counted(2, 0)), [(Code::PortsRefused, Severity::Fail)]);
+        assert!(codes(counted(0, 3)).is_empty());
     }
 
     #[test]
@@ -216,11 +305,18 @@ mod tests {
                 result("d:4", PortOutcome::Filtered),
                 result("e:5", PortOutcome::Unresolved),
             ],
+            capture: None,
         };
         let f = judge(&ev);
-        let codes: Vec<Code> = f.iter().map(|f| f.code).collect();
-        assert_eq!(codes, [Code::PortsRefused, Code::PortsFiltered, Code::PortsUnresolved]);
-        assert!(f[0].message.contains("b:2") && f[0].message.contains("c:3"));
-        assert!(judge(&PortsEvidence { targets: vec![result("a:1", PortOutcome::Open)] }).is_empty());
+        let codes: Vec<(Code, Severity)> = f.iter().map(|f| (f.code, f.severity)).collect();
+        assert_eq!(
+            codes,
+            [
+                (Code::PortsRefused, Severity::Fail),
+                (Code::PortsFiltered, Severity::Fail),
+                (Code::PortsUnresolved, Severity::Fail)
+            ]
+        );
+        assert!(judge(&PortsEvidence { targets: vec![result("a:1", PortOutcome::Open)], capture: None }).is_empty());
     }
 }
