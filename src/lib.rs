@@ -25,3 +25,4 @@ pub mod report;
 pub mod runner;
 pub mod survey;
 pub mod types;
+pub mod wire;

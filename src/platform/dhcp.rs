@@ -12,16 +12,16 @@ use std::time::{Duration, Instant};
 
 use dhcproto::v4::{self, Decodable, Decoder, DhcpOption, Encodable, Encoder, Flags, MessageType, Opcode, OptionCode};
 use pnet::datalink::{DataLinkReceiver, DataLinkSender};
-use pnet::packet::ethernet::{EtherTypes, EthernetPacket, MutableEthernetPacket};
+use pnet::packet::ethernet::{EtherTypes, MutableEthernetPacket};
 use pnet::packet::ip::IpNextHeaderProtocols;
 use pnet::packet::ipv4::{self, MutableIpv4Packet};
 use pnet::packet::udp::{self, MutableUdpPacket};
 use pnet::util::MacAddr as PnetMac;
 use serde::Serialize;
 
-use crate::pcap::udp_datagram;
 use crate::platform::packet::{self, PacketError};
 use crate::types::MacAddr;
+use crate::wire;
 
 /// The most replies one collection keeps; a flood beyond this is counted, not stored.
 pub const MAX_REPLIES: usize = 64;
@@ -176,10 +176,11 @@ fn frame(src_mac: MacAddr, dst_mac: PnetMac, src: Ipv4Addr, dst: Ipv4Addr, msg: 
 }
 
 /// If `frame` is a DHCP reply (OFFER, ACK or NAK) for transaction `xid` and hardware
-/// address `chaddr`, its contents (pure; `ms` is left at 0).
+/// address `chaddr`, its contents (pure; `ms` is left at 0). The frame is decoded by
+/// [`crate::wire`] (any VLAN depth; a fragment is not a reply).
 pub fn parse_reply(frame: &[u8], xid: u32, chaddr: MacAddr) -> Option<DhcpReply> {
-    let eth = EthernetPacket::new(frame)?;
-    let dgram = udp_datagram(frame)?;
+    let packet = wire::decode(frame).ok()?;
+    let dgram = packet.udp_datagram()?;
     if dgram.src.port() != SERVER_PORT || dgram.dst.port() != CLIENT_PORT {
         return None;
     }
@@ -191,7 +192,7 @@ pub fn parse_reply(frame: &[u8], xid: u32, chaddr: MacAddr) -> Option<DhcpReply>
         std::net::IpAddr::V4(ip) => ip,
         std::net::IpAddr::V6(_) => return None,
     };
-    let mut reply = reply_from(&msg, src_ip, MacAddr(eth.get_source().octets()))?;
+    let mut reply = reply_from(&msg, src_ip, packet.src_mac)?;
     reply.relay_agent_info = relay_agent_info;
     Some(reply)
 }
@@ -426,6 +427,8 @@ impl Channel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::udp_datagram;
+    use pnet::packet::ethernet::EthernetPacket;
     use pnet::packet::ipv4::Ipv4Packet;
 
     const ME: MacAddr = MacAddr([0x02, 0x00, 0x00, 0x00, 0x00, 0x10]);

@@ -1,0 +1,799 @@
+//! The one decoder for bytes on the wire: Ethernet frames, from the capture reader
+//! ([`crate::pcap`]), the `--capture` filter ([`crate::platform::capture`]), ARP
+//! ([`crate::platform::arp`]) and DHCP ([`crate::platform::dhcp`]) alike.
+//!
+//! [`decode`] turns one frame into a typed [`Packet`]: Ethernet addresses, every
+//! 802.1Q/802.1ad VLAN tag (outermost first), then ARP or IPv4/IPv6 (with IPv6 extension
+//! headers), then UDP, TCP, ICMP or ICMPv6 (with the packet an error message quotes). It is
+//! pure and total: anything malformed is an `Err`, never a panic. A fragment of an IP
+//! datagram decodes with [`Transport::Fragment`]; a [`Reassembler`], fed frames in capture
+//! order, joins fragments into whole packets within bounds (datagrams in flight, bytes per
+//! datagram, a timeout measured in capture time).
+//!
+//! The IP and transport layers are `etherparse`'s slices (`Ipv4Slice`, `Ipv6Slice`,
+//! `UdpSlice`, `TcpSlice`, `Icmpv4Slice`, `Icmpv6Slice`, `ArpPacketSlice`, and
+//! `LaxIpSlice` for the truncated packet an ICMP error quotes), and reassembly keeps one
+//! `etherparse::defrag::IpDefragBuf` per datagram. Two parts are our own, and why:
+//! - the Ethernet and VLAN layer: `SlicedPacket` keeps at most three link extensions and
+//!   its VLAN ids in a fixed-size array, while captures from trunks may stack more tags;
+//!   walking tags is a few lines, bounded by the frame's length;
+//! - the reassembly pool: `etherparse::defrag::IpDefragPool` is documented as not safe
+//!   against memory exhaustion (no bound on datagrams in flight), so [`Reassembler`] holds
+//!   the buffers itself, bounded by [`ReassemblyLimits`].
+//!
+//! What is validated is decided here and nowhere else: lengths at every layer (a frame
+//! shorter than its headers or than the IP or UDP length says is malformed; Ethernet
+//! padding beyond the IP length is ignored), ARP only for Ethernet/IPv4 with 6- and 4-byte
+//! addresses. Checksums are not checked: frames captured on a packet socket carry the
+//! outgoing ones before checksum offload fills them in, so checking would reject the
+//! machine's own traffic.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use etherparse::defrag::IpDefragBuf;
+use etherparse::{
+    ArpHardwareId, ArpPacketSlice, EtherType, Icmpv4Slice, Icmpv6Slice, IpFragOffset, IpNumber, Ipv4Slice,
+    Ipv6ExtensionSlice, Ipv6Slice, LaxIpSlice, TcpSlice, UdpSlice,
+};
+
+use crate::types::MacAddr;
+
+/// Ethernet header length (destination, source, EtherType).
+pub const ETHERNET_HEADER_LEN: usize = 14;
+/// EtherType of IPv4.
+pub const ETHERTYPE_IPV4: u16 = 0x0800;
+/// EtherType of ARP.
+pub const ETHERTYPE_ARP: u16 = 0x0806;
+/// EtherType of IPv6.
+pub const ETHERTYPE_IPV6: u16 = 0x86dd;
+/// Tag protocol identifiers taken for a VLAN tag: 802.1Q, 802.1ad (S-tag), and the
+/// pre-standard QinQ 0x9100.
+pub const VLAN_TPIDS: [u16; 3] = [0x8100, 0x88a8, 0x9100];
+
+/// IP protocol number of ICMP.
+pub const PROTO_ICMP: u8 = 1;
+/// IP protocol number of TCP.
+pub const PROTO_TCP: u8 = 6;
+/// IP protocol number of UDP.
+pub const PROTO_UDP: u8 = 17;
+/// IP protocol number of ICMPv6.
+pub const PROTO_ICMPV6: u8 = 58;
+
+/// The layer a decoding error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// The Ethernet header.
+    Ethernet,
+    /// An 802.1Q/802.1ad tag.
+    Vlan,
+    /// An ARP packet.
+    Arp,
+    /// The IPv4 header.
+    Ipv4,
+    /// The IPv6 header or its extension headers.
+    Ipv6,
+    /// The UDP header.
+    Udp,
+    /// The TCP header.
+    Tcp,
+    /// The ICMP header.
+    Icmp,
+    /// The ICMPv6 header.
+    Icmpv6,
+}
+
+impl fmt::Display for Layer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Layer::Ethernet => "Ethernet",
+            Layer::Vlan => "VLAN",
+            Layer::Arp => "ARP",
+            Layer::Ipv4 => "IPv4",
+            Layer::Ipv6 => "IPv6",
+            Layer::Udp => "UDP",
+            Layer::Tcp => "TCP",
+            Layer::Icmp => "ICMP",
+            Layer::Icmpv6 => "ICMPv6",
+        })
+    }
+}
+
+/// Why a fragment was not taken into a reassembly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FragmentRejected {
+    /// [`ReassemblyLimits::max_in_flight`] datagrams are already being reassembled.
+    TooManyInFlight,
+    /// The fragment reaches beyond [`ReassemblyLimits::max_datagram_bytes`].
+    TooLarge,
+    /// It overlaps or contradicts the fragments already held (offsets, lengths, end); the
+    /// datagram is dropped.
+    Inconsistent,
+}
+
+impl fmt::Display for FragmentRejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            FragmentRejected::TooManyInFlight => "too many datagrams in reassembly",
+            FragmentRejected::TooLarge => "datagram larger than the reassembly limit",
+            FragmentRejected::Inconsistent => "fragment inconsistent with the ones held",
+        })
+    }
+}
+
+/// A frame that could not be decoded, or a fragment that could not be reassembled.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    /// The frame ends inside a header of `layer`.
+    #[error("{layer} header truncated: frame of {len} bytes")]
+    Truncated {
+        /// The layer cut short.
+        layer: Layer,
+        /// The frame's length.
+        len: usize,
+    },
+    /// A header of `layer` is malformed (lengths, version, ...).
+    #[error("malformed {layer} header")]
+    Malformed {
+        /// The layer.
+        layer: Layer,
+        /// What etherparse found.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A fragment from `src` to `dst` was dropped.
+    #[error("fragment {src} -> {dst} (id {id}) dropped: {reason}")]
+    Fragment {
+        /// Source of the datagram.
+        src: IpAddr,
+        /// Destination of the datagram.
+        dst: IpAddr,
+        /// IP identification.
+        id: u32,
+        /// Why.
+        reason: FragmentRejected,
+    },
+}
+
+fn malformed<E: std::error::Error + Send + Sync + 'static>(layer: Layer) -> impl FnOnce(E) -> WireError {
+    move |e| WireError::Malformed { layer, source: Box::new(e) }
+}
+
+/// One decoded Ethernet frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet {
+    /// Ethernet destination.
+    pub dst_mac: MacAddr,
+    /// Ethernet source.
+    pub src_mac: MacAddr,
+    /// VLAN ids of the frame's 802.1Q/802.1ad tags, outermost first (empty: untagged).
+    pub vlans: Vec<u16>,
+    /// What the frame carries.
+    pub net: Net,
+}
+
+/// The network layer of a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Net {
+    /// ARP for IPv4 over Ethernet.
+    Arp(Arp),
+    /// IPv4 or IPv6.
+    Ip(Ip),
+    /// Any other EtherType (or an 802.3 length field, or ARP for other address kinds).
+    Other {
+        /// The EtherType after the VLAN tags.
+        ether_type: u16,
+    },
+}
+
+/// ARP operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArpOperation {
+    /// Who-has (1).
+    Request,
+    /// Is-at (2).
+    Reply,
+    /// Any other operation code.
+    Other(u16),
+}
+
+/// An ARP packet for IPv4 over Ethernet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arp {
+    /// Request or reply.
+    pub operation: ArpOperation,
+    /// Sender hardware address.
+    pub sender_mac: MacAddr,
+    /// Sender protocol address.
+    pub sender_ip: Ipv4Addr,
+    /// Target hardware address.
+    pub target_mac: MacAddr,
+    /// Target protocol address.
+    pub target_ip: Ipv4Addr,
+}
+
+/// An IPv4 or IPv6 packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ip {
+    /// Source address.
+    pub src: IpAddr,
+    /// Destination address.
+    pub dst: IpAddr,
+    /// The protocol of the payload, after any IPv6 extension headers (or IPv4 AH).
+    pub protocol: u8,
+    /// IPv4 TTL or IPv6 hop limit.
+    pub hop_limit: u8,
+    /// IPv6 extension headers (and an IPv4 authentication header) by protocol number, in
+    /// order: 0 hop-by-hop, 43 routing, 44 fragment, 60 destination options, 51 AH.
+    pub extensions: Vec<u8>,
+    /// Set when this packet is one fragment of a larger datagram.
+    pub fragment: Option<Fragment>,
+    /// Whether this packet was joined from fragments by a [`Reassembler`].
+    pub reassembled: bool,
+    /// The transport layer.
+    pub transport: Transport,
+}
+
+/// Where a fragment sits in its datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fragment {
+    /// IP identification (16 bits for IPv4, 32 for IPv6).
+    pub id: u32,
+    /// Offset of this fragment's data in the datagram's payload, in bytes.
+    pub offset: u16,
+    /// Whether more fragments follow.
+    pub more: bool,
+}
+
+/// The transport layer of an IP packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// UDP.
+    Udp(Udp),
+    /// TCP.
+    Tcp(Tcp),
+    /// ICMP (in IPv4).
+    Icmp(Icmp),
+    /// ICMPv6 (in IPv6).
+    Icmpv6(Icmp),
+    /// A fragment: the transport is known only once reassembled.
+    Fragment,
+    /// Any other protocol.
+    Other,
+}
+
+/// A UDP datagram.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Udp {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// The payload, as long as the UDP length says.
+    pub payload: Vec<u8>,
+}
+
+/// TCP header flags.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TcpFlags {
+    /// FIN.
+    pub fin: bool,
+    /// SYN.
+    pub syn: bool,
+    /// RST.
+    pub rst: bool,
+    /// PSH.
+    pub psh: bool,
+    /// ACK.
+    pub ack: bool,
+    /// URG.
+    pub urg: bool,
+    /// ECE.
+    pub ece: bool,
+    /// CWR.
+    pub cwr: bool,
+}
+
+/// A TCP segment's header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tcp {
+    /// Source port.
+    pub src_port: u16,
+    /// Destination port.
+    pub dst_port: u16,
+    /// Sequence number.
+    pub seq: u32,
+    /// Acknowledgment number.
+    pub ack: u32,
+    /// Flags.
+    pub flags: TcpFlags,
+    /// Receive window.
+    pub window: u16,
+    /// Bytes of payload.
+    pub payload_len: usize,
+}
+
+/// An ICMP or ICMPv6 message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Icmp {
+    /// Type.
+    pub kind: u8,
+    /// Code.
+    pub code: u8,
+    /// What the type means, with its fields.
+    pub message: IcmpMessage,
+}
+
+/// The ICMP/ICMPv6 messages the checks use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IcmpMessage {
+    /// Echo request (ICMP 8, ICMPv6 128).
+    EchoRequest {
+        /// Identifier.
+        id: u16,
+        /// Sequence number.
+        seq: u16,
+    },
+    /// Echo reply (ICMP 0, ICMPv6 129).
+    EchoReply {
+        /// Identifier.
+        id: u16,
+        /// Sequence number.
+        seq: u16,
+    },
+    /// Destination unreachable (ICMP 3, ICMPv6 1); the reason is the code.
+    Unreachable {
+        /// The packet that could not be delivered, as far as it was quoted.
+        quoted: Option<Quoted>,
+    },
+    /// Packet too big (ICMPv6 2).
+    PacketTooBig {
+        /// The next hop's MTU.
+        mtu: u32,
+        /// The packet that was too big.
+        quoted: Option<Quoted>,
+    },
+    /// Time exceeded (ICMP 11, ICMPv6 3).
+    TimeExceeded {
+        /// The packet whose hop limit ran out.
+        quoted: Option<Quoted>,
+    },
+    /// Any other type.
+    Other,
+}
+
+/// The start of the packet an ICMP error quotes. Only the first 8 bytes of its transport
+/// header are guaranteed to be there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quoted {
+    /// Source of the quoted packet (us, for errors about what we sent).
+    pub src: IpAddr,
+    /// Destination of the quoted packet.
+    pub dst: IpAddr,
+    /// Its protocol, after any IPv6 extension headers.
+    pub protocol: u8,
+    /// Source and destination ports, for UDP and TCP (and a first or whole fragment).
+    pub ports: Option<(u16, u16)>,
+}
+
+impl Quoted {
+    /// The quoted packet's source and destination as socket addresses (UDP and TCP only).
+    pub fn sockets(&self) -> Option<(SocketAddr, SocketAddr)> {
+        let (sport, dport) = self.ports?;
+        Some((SocketAddr::new(self.src, sport), SocketAddr::new(self.dst, dport)))
+    }
+}
+
+/// A UDP datagram found in a frame, with its socket addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UdpDatagram {
+    /// Sender.
+    pub src: SocketAddr,
+    /// Receiver.
+    pub dst: SocketAddr,
+    /// The UDP payload.
+    pub payload: Vec<u8>,
+}
+
+impl Packet {
+    /// The IP layer, if any.
+    pub fn ip(&self) -> Option<&Ip> {
+        match &self.net {
+            Net::Ip(ip) => Some(ip),
+            _ => None,
+        }
+    }
+
+    /// The ARP packet, if any.
+    pub fn arp(&self) -> Option<&Arp> {
+        match &self.net {
+            Net::Arp(arp) => Some(arp),
+            _ => None,
+        }
+    }
+
+    /// The UDP datagram, if the packet is a whole (or reassembled) UDP packet.
+    pub fn udp_datagram(&self) -> Option<UdpDatagram> {
+        let ip = self.ip()?;
+        let Transport::Udp(udp) = &ip.transport else { return None };
+        Some(UdpDatagram {
+            src: SocketAddr::new(ip.src, udp.src_port),
+            dst: SocketAddr::new(ip.dst, udp.dst_port),
+            payload: udp.payload.clone(),
+        })
+    }
+}
+
+/// Extracts the UDP datagram of an Ethernet frame (any VLAN depth, IPv4 or IPv6); `None`
+/// for anything else, malformed frames and fragments included (pure).
+pub fn udp_datagram(frame: &[u8]) -> Option<UdpDatagram> {
+    let packet = decode(frame).ok()?;
+    let Net::Ip(ip) = packet.net else { return None };
+    let Transport::Udp(udp) = ip.transport else { return None };
+    Some(UdpDatagram {
+        src: SocketAddr::new(ip.src, udp.src_port),
+        dst: SocketAddr::new(ip.dst, udp.dst_port),
+        payload: udp.payload,
+    })
+}
+
+fn mac_at(frame: &[u8], at: usize) -> Option<MacAddr> {
+    frame.get(at..at + 6).and_then(MacAddr::from_slice)
+}
+
+fn be16(bytes: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]))
+}
+
+/// Decodes one Ethernet frame (pure; never panics).
+pub fn decode(frame: &[u8]) -> Result<Packet, WireError> {
+    decode_frame(frame).map(|(packet, _)| packet)
+}
+
+/// [`decode`], also returning the IP payload (for a fragment: the data it carries).
+fn decode_frame(frame: &[u8]) -> Result<(Packet, &[u8]), WireError> {
+    let truncated = |layer| WireError::Truncated { layer, len: frame.len() };
+    let (Some(dst_mac), Some(src_mac), Some(mut ether_type)) = (mac_at(frame, 0), mac_at(frame, 6), be16(frame, 12))
+    else {
+        return Err(truncated(Layer::Ethernet));
+    };
+    let mut at = ETHERNET_HEADER_LEN;
+    let mut vlans = Vec::new();
+    while VLAN_TPIDS.contains(&ether_type) {
+        let (Some(tci), Some(inner)) = (be16(frame, at), be16(frame, at + 2)) else {
+            return Err(truncated(Layer::Vlan));
+        };
+        vlans.push(tci & 0x0fff);
+        ether_type = inner;
+        at += 4;
+    }
+    let body = frame.get(at..).unwrap_or_default();
+    let (net, payload) = match ether_type {
+        ETHERTYPE_ARP => (decode_arp(body)?, &[][..]),
+        ETHERTYPE_IPV4 => decode_ipv4(body).map(|(ip, payload)| (Net::Ip(ip), payload))?,
+        ETHERTYPE_IPV6 => decode_ipv6(body).map(|(ip, payload)| (Net::Ip(ip), payload))?,
+        _ => (Net::Other { ether_type }, &[][..]),
+    };
+    Ok((Packet { dst_mac, src_mac, vlans, net }, payload))
+}
+
+fn decode_arp(body: &[u8]) -> Result<Net, WireError> {
+    let arp = ArpPacketSlice::from_slice(body).map_err(malformed(Layer::Arp))?;
+    if arp.hw_addr_type() != ArpHardwareId::ETHERNET
+        || arp.proto_addr_type() != EtherType::IPV4
+        || arp.hw_addr_size() != 6
+        || arp.proto_addr_size() != 4
+    {
+        return Ok(Net::Other { ether_type: ETHERTYPE_ARP });
+    }
+    let ip = |b: &[u8]| <[u8; 4]>::try_from(b).map(Ipv4Addr::from).ok();
+    let (Some(sender_mac), Some(target_mac), Some(sender_ip), Some(target_ip)) = (
+        MacAddr::from_slice(arp.sender_hw_addr()),
+        MacAddr::from_slice(arp.target_hw_addr()),
+        ip(arp.sender_protocol_addr()),
+        ip(arp.target_protocol_addr()),
+    ) else {
+        return Err(WireError::Truncated { layer: Layer::Arp, len: body.len() });
+    };
+    let operation = match arp.operation().0 {
+        1 => ArpOperation::Request,
+        2 => ArpOperation::Reply,
+        other => ArpOperation::Other(other),
+    };
+    Ok(Net::Arp(Arp { operation, sender_mac, sender_ip, target_mac, target_ip }))
+}
+
+fn decode_ipv4(body: &[u8]) -> Result<(Ip, &[u8]), WireError> {
+    let ip = Ipv4Slice::from_slice(body).map_err(malformed(Layer::Ipv4))?;
+    let header = ip.header();
+    let payload = ip.payload();
+    let extensions = if ip.extensions().auth.is_some() { vec![IpNumber::AUTHENTICATION_HEADER.0] } else { vec![] };
+    let fragment = payload.fragmented.then(|| Fragment {
+        id: u32::from(header.identification()),
+        offset: header.fragments_offset().value() * 8,
+        more: header.more_fragments(),
+    });
+    let (src, dst) = (IpAddr::V4(header.source_addr()), IpAddr::V4(header.destination_addr()));
+    let transport = if fragment.is_some() {
+        Transport::Fragment
+    } else {
+        decode_transport(payload.ip_number.0, payload.payload, false)?
+    };
+    let ip = Ip {
+        src,
+        dst,
+        protocol: payload.ip_number.0,
+        hop_limit: header.ttl(),
+        extensions,
+        fragment,
+        reassembled: false,
+        transport,
+    };
+    Ok((ip, payload.payload))
+}
+
+fn decode_ipv6(body: &[u8]) -> Result<(Ip, &[u8]), WireError> {
+    let ip = Ipv6Slice::from_slice(body).map_err(malformed(Layer::Ipv6))?;
+    let header = ip.header();
+    let payload = ip.payload();
+    let mut extensions = Vec::new();
+    let mut fragment = None;
+    for ext in ip.extensions().clone() {
+        extensions.push(match ext {
+            Ipv6ExtensionSlice::HopByHop(_) => IpNumber::IPV6_HEADER_HOP_BY_HOP.0,
+            Ipv6ExtensionSlice::Routing(_) => IpNumber::IPV6_ROUTE_HEADER.0,
+            Ipv6ExtensionSlice::Fragment(f) => {
+                if f.is_fragmenting_payload() {
+                    fragment = Some(Fragment {
+                        id: f.identification(),
+                        offset: f.fragment_offset().value() * 8,
+                        more: f.more_fragments(),
+                    });
+                }
+                IpNumber::IPV6_FRAGMENTATION_HEADER.0
+            }
+            Ipv6ExtensionSlice::DestinationOptions(_) => IpNumber::IPV6_DESTINATION_OPTIONS.0,
+            Ipv6ExtensionSlice::Authentication(_) => IpNumber::AUTHENTICATION_HEADER.0,
+        });
+    }
+    let transport = if fragment.is_some() || payload.fragmented {
+        Transport::Fragment
+    } else {
+        decode_transport(payload.ip_number.0, payload.payload, true)?
+    };
+    let ip = Ip {
+        src: IpAddr::V6(header.source_addr()),
+        dst: IpAddr::V6(header.destination_addr()),
+        protocol: payload.ip_number.0,
+        hop_limit: header.hop_limit(),
+        extensions,
+        fragment,
+        reassembled: false,
+        transport,
+    };
+    Ok((ip, payload.payload))
+}
+
+/// The transport layer of a whole IP payload (`v6`: carried in IPv6).
+fn decode_transport(protocol: u8, bytes: &[u8], v6: bool) -> Result<Transport, WireError> {
+    Ok(match (protocol, v6) {
+        (PROTO_UDP, _) => {
+            let udp = UdpSlice::from_slice(bytes).map_err(malformed(Layer::Udp))?;
+            Transport::Udp(Udp {
+                src_port: udp.source_port(),
+                dst_port: udp.destination_port(),
+                payload: udp.payload().to_vec(),
+            })
+        }
+        (PROTO_TCP, _) => {
+            let tcp = TcpSlice::from_slice(bytes).map_err(malformed(Layer::Tcp))?;
+            Transport::Tcp(Tcp {
+                src_port: tcp.source_port(),
+                dst_port: tcp.destination_port(),
+                seq: tcp.sequence_number(),
+                ack: tcp.acknowledgment_number(),
+                flags: TcpFlags {
+                    fin: tcp.fin(),
+                    syn: tcp.syn(),
+                    rst: tcp.rst(),
+                    psh: tcp.psh(),
+                    ack: tcp.ack(),
+                    urg: tcp.urg(),
+                    ece: tcp.ece(),
+                    cwr: tcp.cwr(),
+                },
+                window: tcp.window_size(),
+                payload_len: tcp.payload().len(),
+            })
+        }
+        (PROTO_ICMP, false) => {
+            let icmp = Icmpv4Slice::from_slice(bytes).map_err(malformed(Layer::Icmp))?;
+            let (kind, code, rest) = (icmp.type_u8(), icmp.code_u8(), icmp.bytes5to8());
+            let message = match kind {
+                8 => IcmpMessage::EchoRequest { id: id_of(rest), seq: seq_of(rest) },
+                0 => IcmpMessage::EchoReply { id: id_of(rest), seq: seq_of(rest) },
+                3 => IcmpMessage::Unreachable { quoted: quoted(icmp.payload()) },
+                11 => IcmpMessage::TimeExceeded { quoted: quoted(icmp.payload()) },
+                _ => IcmpMessage::Other,
+            };
+            Transport::Icmp(Icmp { kind, code, message })
+        }
+        (PROTO_ICMPV6, true) => {
+            let icmp = Icmpv6Slice::from_slice(bytes).map_err(malformed(Layer::Icmpv6))?;
+            let (kind, code, rest) = (icmp.type_u8(), icmp.code_u8(), icmp.bytes5to8());
+            let message = match kind {
+                128 => IcmpMessage::EchoRequest { id: id_of(rest), seq: seq_of(rest) },
+                129 => IcmpMessage::EchoReply { id: id_of(rest), seq: seq_of(rest) },
+                1 => IcmpMessage::Unreachable { quoted: quoted(icmp.payload()) },
+                2 => IcmpMessage::PacketTooBig { mtu: u32::from_be_bytes(rest), quoted: quoted(icmp.payload()) },
+                3 => IcmpMessage::TimeExceeded { quoted: quoted(icmp.payload()) },
+                _ => IcmpMessage::Other,
+            };
+            Transport::Icmpv6(Icmp { kind, code, message })
+        }
+        _ => Transport::Other,
+    })
+}
+
+fn id_of(rest: [u8; 4]) -> u16 {
+    u16::from_be_bytes([rest[0], rest[1]])
+}
+
+fn seq_of(rest: [u8; 4]) -> u16 {
+    u16::from_be_bytes([rest[2], rest[3]])
+}
+
+/// The packet an ICMP error quotes (truncated by design, so decoded leniently).
+fn quoted(inner: &[u8]) -> Option<Quoted> {
+    let (ip, _) = LaxIpSlice::from_slice(inner).ok()?;
+    let payload = ip.payload();
+    let first = match &ip {
+        LaxIpSlice::Ipv4(v4) => v4.header().fragments_offset().value() == 0,
+        LaxIpSlice::Ipv6(v6) => v6.extensions().clone().into_iter().all(|ext| match ext {
+            Ipv6ExtensionSlice::Fragment(f) => f.fragment_offset().value() == 0,
+            _ => true,
+        }),
+    };
+    let protocol = payload.ip_number.0;
+    let ports = (first && matches!(protocol, PROTO_UDP | PROTO_TCP))
+        .then(|| Some((be16(payload.payload, 0)?, be16(payload.payload, 2)?)))
+        .flatten();
+    Some(Quoted { src: ip.source_addr(), dst: ip.destination_addr(), protocol, ports })
+}
+
+// ---------------------------------------------------------------------------------------
+// Reassembly
+// ---------------------------------------------------------------------------------------
+
+/// Bounds of a [`Reassembler`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReassemblyLimits {
+    /// Datagrams being reassembled at once; fragments of further datagrams are dropped.
+    pub max_in_flight: usize,
+    /// Largest reassembled payload (after the IP header), in bytes; at most 65,535.
+    pub max_datagram_bytes: usize,
+    /// A datagram whose last fragment is older than this (in capture time) is dropped.
+    pub timeout: Duration,
+}
+
+impl Default for ReassemblyLimits {
+    /// 64 datagrams in flight, 65,535 bytes each, 30 s (Linux's `ipfrag_time`).
+    fn default() -> Self {
+        ReassemblyLimits { max_in_flight: 64, max_datagram_bytes: 65_535, timeout: Duration::from_secs(30) }
+    }
+}
+
+/// What a [`Reassembler`] did, for reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReassemblyStats {
+    /// Datagrams joined from fragments.
+    pub reassembled: u64,
+    /// Fragments dropped (limits or inconsistency).
+    pub dropped_fragments: u64,
+    /// Datagrams given up incomplete after the timeout.
+    pub timed_out: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct FragKey {
+    vlans: Vec<u16>,
+    src: IpAddr,
+    dst: IpAddr,
+    id: u32,
+    protocol: u8,
+}
+
+#[derive(Debug)]
+struct InFlight {
+    buf: IpDefragBuf,
+    last_seen: Duration,
+}
+
+/// Joins IPv4 and IPv6 fragments into whole packets, bounded by [`ReassemblyLimits`]. Feed
+/// it every frame in capture order with its capture timestamp.
+#[derive(Debug)]
+pub struct Reassembler {
+    limits: ReassemblyLimits,
+    in_flight: HashMap<FragKey, InFlight>,
+    stats: ReassemblyStats,
+}
+
+impl Default for Reassembler {
+    fn default() -> Self {
+        Reassembler::new(ReassemblyLimits::default())
+    }
+}
+
+impl Reassembler {
+    /// An empty reassembler with these limits (`max_datagram_bytes` capped at 65,535).
+    pub fn new(limits: ReassemblyLimits) -> Reassembler {
+        let limits = ReassemblyLimits { max_datagram_bytes: limits.max_datagram_bytes.min(65_535), ..limits };
+        Reassembler { limits, in_flight: HashMap::new(), stats: ReassemblyStats::default() }
+    }
+
+    /// What was done so far.
+    pub fn stats(&self) -> ReassemblyStats {
+        self.stats
+    }
+
+    /// Datagrams currently being reassembled.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.len()
+    }
+
+    /// Decodes `frame`, seen at capture time `at`: a whole packet is returned as it is, a
+    /// fragment is held (`Ok(None)`) until its datagram is complete, then the reassembled
+    /// packet is returned (with the Ethernet and IP fields of the last fragment, and
+    /// [`Ip::reassembled`] set). Datagrams idle past the timeout are dropped first.
+    pub fn feed(&mut self, frame: &[u8], at: Duration) -> Result<Option<Packet>, WireError> {
+        self.expire(at);
+        let (mut packet, data) = decode_frame(frame)?;
+        let Net::Ip(ip) = &mut packet.net else { return Ok(Some(packet)) };
+        let Some(fragment) = ip.fragment else { return Ok(Some(packet)) };
+        let key =
+            FragKey { vlans: packet.vlans.clone(), src: ip.src, dst: ip.dst, id: fragment.id, protocol: ip.protocol };
+        let reject = |reason| WireError::Fragment { src: ip.src, dst: ip.dst, id: fragment.id, reason };
+        if usize::from(fragment.offset) + data.len() > self.limits.max_datagram_bytes {
+            self.in_flight.remove(&key);
+            self.stats.dropped_fragments += 1;
+            return Err(reject(FragmentRejected::TooLarge));
+        }
+        if !self.in_flight.contains_key(&key) && self.in_flight.len() >= self.limits.max_in_flight {
+            self.stats.dropped_fragments += 1;
+            return Err(reject(FragmentRejected::TooManyInFlight));
+        }
+        let entry = self.in_flight.entry(key.clone()).or_insert_with(|| InFlight {
+            buf: IpDefragBuf::new(IpNumber(ip.protocol), Vec::new(), Vec::new()),
+            last_seen: at,
+        });
+        entry.last_seen = entry.last_seen.max(at);
+        let offset = IpFragOffset::try_new(fragment.offset / 8).map_err(|_| reject(FragmentRejected::Inconsistent));
+        if offset
+            .and_then(|o| entry.buf.add(o, fragment.more, data).map_err(|_| reject(FragmentRejected::Inconsistent)))
+            .is_err()
+        {
+            self.in_flight.remove(&key);
+            self.stats.dropped_fragments += 1;
+            return Err(reject(FragmentRejected::Inconsistent));
+        }
+        if !entry.buf.is_complete() {
+            return Ok(None);
+        }
+        let Some(done) = self.in_flight.remove(&key) else { return Ok(None) };
+        let (payload, _) = done.buf.take_bufs();
+        ip.transport = decode_transport(ip.protocol, &payload, ip.src.is_ipv6())?;
+        ip.fragment = None;
+        ip.reassembled = true;
+        self.stats.reassembled += 1;
+        Ok(Some(packet))
+    }
+
+    fn expire(&mut self, now: Duration) {
+        let timeout = self.limits.timeout;
+        let before = self.in_flight.len();
+        self.in_flight.retain(|_, f| now.saturating_sub(f.last_seen) <= timeout);
+        self.stats.timed_out += (before - self.in_flight.len()) as u64;
+    }
+}
