@@ -47,12 +47,18 @@ pub struct DhcpEvidence {
     pub duplicate_check: DuplicateCheck,
 }
 
-/// What the interface uses now.
+/// What the interface uses now, to compare with what DHCP offers. Its lists are bounded
+/// by the same limits as the options of replies and leases
+/// ([`wire::MAX_ROUTERS`], [`wire::MAX_DNS`]).
+//
+// Meant to become `pub type CurrentConfig = DhcpOptions;`: `analyze.rs`, which is being
+// rewritten on another branch, builds this struct with exactly these three fields, so the
+// switch is made when that rewrite lands.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CurrentConfig {
-    /// IPv4 default gateways via this interface.
+    /// IPv4 default gateways via this interface (at most [`wire::MAX_ROUTERS`]).
     pub routers: Vec<Ipv4Addr>,
-    /// IPv4 resolvers the system uses.
+    /// IPv4 resolvers the system uses (at most [`wire::MAX_DNS`]).
     pub dns: Vec<Ipv4Addr>,
     /// Subnet mask of the usable address.
     pub subnet_mask: Option<Ipv4Addr>,
@@ -138,6 +144,7 @@ fn current_config(iface: &Interface, snapshot: &NetSnapshot, config: &Config) ->
             Some(IpAddr::V4(g)) => Some(g),
             _ => None,
         })
+        .take(wire::MAX_ROUTERS)
         .collect();
     let (_, _, servers) = dns::read_servers(&config.dns.resolv_conf);
     let dns = servers
@@ -146,6 +153,7 @@ fn current_config(iface: &Interface, snapshot: &NetSnapshot, config: &Config) ->
             IpAddr::V4(v4) => Some(v4),
             IpAddr::V6(_) => None,
         })
+        .take(wire::MAX_DNS)
         .collect();
     CurrentConfig { routers, dns, subnet_mask: usable_ipv4(iface).map(|(_, p)| mask(p)) }
 }
@@ -507,6 +515,7 @@ fn join(ips: &[Ipv4Addr]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::platform::dhcp::DhcpOptions;
 
     fn addr(ip: &str, scope: &str, dynamic: bool, valid: Option<u32>) -> IfAddr {
         IfAddr {
@@ -527,13 +536,13 @@ mod tests {
             server: server.parse().unwrap(),
             server_mac: MacAddr([2, 0, 0, 0, 0, mac]),
             address: "198.18.0.150".parse().unwrap(),
-            subnet_mask: Some(Ipv4Addr::new(255, 255, 255, 0)),
-            routers: vec![router.parse().unwrap()],
-            dns: vec![dns.parse().unwrap()],
-            domain: None,
-            lease_time_s: Some(3600),
-            renew_s: None,
-            rebind_s: None,
+            options: DhcpOptions {
+                subnet_mask: Some(Ipv4Addr::new(255, 255, 255, 0)),
+                routers: vec![router.parse().unwrap()],
+                dns: vec![dns.parse().unwrap()],
+                lease_time_s: Some(3600),
+                ..DhcpOptions::default()
+            },
             relay: None,
             relay_agent_info: false,
             message: None,
