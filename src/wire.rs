@@ -343,12 +343,13 @@ pub enum IcmpMessage {
         /// Sequence number.
         seq: u16,
     },
-    /// Destination unreachable (ICMP 3, ICMPv6 1); the reason is the code.
+    /// Destination unreachable (ICMP 3 but code 4, ICMPv6 1); the reason is the code.
     Unreachable {
         /// The packet that could not be delivered, as far as it was quoted.
         quoted: Option<Quoted>,
     },
-    /// Packet too big (ICMPv6 2).
+    /// Packet too big (ICMPv6 2), or its IPv4 form: destination unreachable with code 4,
+    /// fragmentation needed and DF set (RFC 1191).
     PacketTooBig {
         /// The next hop's MTU.
         mtu: u32,
@@ -614,6 +615,10 @@ fn decode_transport(protocol: u8, bytes: &[u8], v6: bool) -> Result<Transport, W
             let message = match kind {
                 8 => IcmpMessage::EchoRequest { id: id_of(rest), seq: seq_of(rest) },
                 0 => IcmpMessage::EchoReply { id: id_of(rest), seq: seq_of(rest) },
+                3 if code == 4 => IcmpMessage::PacketTooBig {
+                    mtu: u32::from(seq_of(rest)), // RFC 1191: the next-hop MTU in bytes 7-8
+                    quoted: quoted(icmp.payload()),
+                },
                 3 => IcmpMessage::Unreachable { quoted: quoted(icmp.payload()) },
                 11 => IcmpMessage::TimeExceeded { quoted: quoted(icmp.payload()) },
                 _ => IcmpMessage::Other,
@@ -1144,6 +1149,16 @@ mod tests {
             panic!()
         };
         assert_eq!((q.dst, q.ports), (sent.dst.ip(), None));
+        // Code 4 (fragmentation needed) carries the next hop's MTU: a packet too big.
+        let mut too_big = frame.clone();
+        too_big[14 + 20 + 1] = 4;
+        too_big[14 + 20 + 6..14 + 20 + 8].copy_from_slice(&1400u16.to_be_bytes());
+        let Transport::Icmp(Icmp { message: IcmpMessage::PacketTooBig { mtu: 1400, quoted: Some(q) }, .. }) =
+            decode(&too_big).unwrap().ip().unwrap().transport
+        else {
+            panic!()
+        };
+        assert_eq!(q.sockets(), Some((sent.src, sent.dst)));
     }
 
     #[test]

@@ -134,6 +134,19 @@ mod tests {
         assert!(!replies[0].is_zero());
         // The same capture has no reply for another address.
         assert!(frames.iter().all(|f| parse_reply(&f.data, Ipv4Addr::new(198, 18, 0, 99)).is_none()));
+        // On a trunk (802.1Q, and QinQ), the same reply is understood.
+        for tags in [&[0x81u8, 0x00, 0, 10][..], &[0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 10]] {
+            let tagged: Vec<MacAddr> = frames
+                .iter()
+                .filter_map(|f| {
+                    let mut t = f.data[..12].to_vec();
+                    t.extend_from_slice(tags);
+                    t.extend_from_slice(&f.data[12..]);
+                    parse_reply(&t, gw)
+                })
+                .collect();
+            assert_eq!(tagged, replies);
+        }
     }
 
     #[test]

@@ -140,4 +140,18 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn keeps_fragments_and_tagged_frames() {
+        let frag = crate::pcap::read_file(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/fragments.pcap")).unwrap();
+        assert!(frag.iter().all(|f| is_relevant(&f.data, &[])), "a large DNS answer arrives in fragments");
+        let frames = crate::pcap::read_file(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/lab_healthy.pcap")).unwrap();
+        for f in &frames {
+            let mut tagged = f.data[..12].to_vec();
+            tagged.extend_from_slice(&[0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 10]);
+            tagged.extend_from_slice(&f.data[12..]);
+            assert_eq!(is_relevant(&tagged, &[8080]), is_relevant(&f.data, &[8080]));
+            assert_eq!(is_relevant(&tagged, &[]), is_relevant(&f.data, &[]));
+        }
+    }
 }

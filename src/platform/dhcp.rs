@@ -817,6 +817,26 @@ mod tests {
     }
 
     #[test]
+    fn replay_offers_on_a_tagged_trunk_parse_the_same() {
+        let frames = frames(DORA);
+        let probe = &sent(&frames)[0];
+        let plain = replies_to(&frames, probe);
+        assert_eq!(plain.len(), 1);
+        for tags in [&[0x81u8, 0x00, 0, 10][..], &[0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 10]] {
+            let tagged: Vec<Vec<u8>> = frames
+                .iter()
+                .map(|f| {
+                    let mut t = f[..12].to_vec();
+                    t.extend_from_slice(tags);
+                    t.extend_from_slice(&f[12..]);
+                    t
+                })
+                .collect();
+            assert_eq!(replies_to(&tagged, probe), plain);
+        }
+    }
+
+    #[test]
     fn replay_two_servers_offer_from_distinct_servers_and_macs() {
         let frames = frames(TWO_SERVERS);
         let sent = sent(&frames);
