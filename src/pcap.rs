@@ -46,8 +46,11 @@ pub enum PcapError {
         path: String,
     },
     /// Not a pcap file, or damaged.
-    #[error("{0}")]
-    Format(String),
+    #[error("not a readable pcap capture")]
+    Format(#[source] pcap_file::PcapError),
+    /// More than [`MAX_FRAMES`] frames.
+    #[error("more than {MAX_FRAMES} frames")]
+    TooManyFrames,
     /// Not an Ethernet capture.
     #[error("unsupported link type {0:?}: only Ethernet captures are read")]
     LinkType(DataLink),
@@ -67,16 +70,16 @@ pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<Frame>, PcapError> {
 
 /// Reads every Ethernet frame of a pcap held in memory.
 pub fn read_bytes(bytes: &[u8]) -> Result<Vec<Frame>, PcapError> {
-    let mut reader = PcapReader::new(bytes).map_err(|e| PcapError::Format(e.to_string()))?;
+    let mut reader = PcapReader::new(bytes).map_err(PcapError::Format)?;
     let link = reader.header().datalink;
     if link != DataLink::ETHERNET {
         return Err(PcapError::LinkType(link));
     }
     let mut frames = Vec::new();
     while let Some(packet) = reader.next_packet() {
-        let packet = packet.map_err(|e| PcapError::Format(e.to_string()))?;
+        let packet = packet.map_err(PcapError::Format)?;
         if frames.len() == MAX_FRAMES {
-            return Err(PcapError::Format(format!("more than {MAX_FRAMES} frames")));
+            return Err(PcapError::TooManyFrames);
         }
         frames.push(Frame { timestamp: packet.timestamp, data: packet.data.into_owned() });
     }
@@ -89,8 +92,8 @@ mod tests {
 
     #[test]
     fn garbage_and_truncated_captures_are_errors_not_panics() {
-        assert!(read_bytes(b"").is_err());
-        assert!(read_bytes(b"not a pcap file at all, just text").is_err());
+        assert!(matches!(read_bytes(b""), Err(PcapError::Format(_))));
+        assert!(matches!(read_bytes(b"not a pcap file at all, just text"), Err(PcapError::Format(_))));
         let good = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/arp_gateway.pcap")).unwrap();
         assert!(!read_bytes(&good).unwrap().is_empty());
         for cut in 0..good.len() {

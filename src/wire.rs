@@ -425,19 +425,23 @@ impl Packet {
             payload: udp.payload.clone(),
         })
     }
+
+    /// The UDP datagram, taking the payload out of the packet.
+    pub fn into_udp_datagram(self) -> Option<UdpDatagram> {
+        let Net::Ip(ip) = self.net else { return None };
+        let Transport::Udp(udp) = ip.transport else { return None };
+        Some(UdpDatagram {
+            src: SocketAddr::new(ip.src, udp.src_port),
+            dst: SocketAddr::new(ip.dst, udp.dst_port),
+            payload: udp.payload,
+        })
+    }
 }
 
 /// Extracts the UDP datagram of an Ethernet frame (any VLAN depth, IPv4 or IPv6); `None`
 /// for anything else, malformed frames and fragments included (pure).
 pub fn udp_datagram(frame: &[u8]) -> Option<UdpDatagram> {
-    let packet = decode(frame).ok()?;
-    let Net::Ip(ip) = packet.net else { return None };
-    let Transport::Udp(udp) = ip.transport else { return None };
-    Some(UdpDatagram {
-        src: SocketAddr::new(ip.src, udp.src_port),
-        dst: SocketAddr::new(ip.dst, udp.dst_port),
-        payload: udp.payload,
-    })
+    decode(frame).ok()?.into_udp_datagram()
 }
 
 fn mac_at(frame: &[u8], at: usize) -> Option<MacAddr> {

@@ -261,7 +261,8 @@ fn frame(src_mac: MacAddr, dst_mac: PnetMac, src: Ipv4Addr, dst: Ipv4Addr, msg: 
 /// [`crate::wire`] (any VLAN depth; a fragment is not a reply).
 pub fn parse_reply(frame: &[u8], xid: u32, chaddr: MacAddr) -> Option<DhcpReply> {
     let packet = wire::decode(frame).ok()?;
-    let dgram = packet.udp_datagram()?;
+    let src_mac = packet.src_mac;
+    let dgram = packet.into_udp_datagram()?;
     if dgram.src.port() != SERVER_PORT || dgram.dst.port() != CLIENT_PORT {
         return None;
     }
@@ -273,7 +274,7 @@ pub fn parse_reply(frame: &[u8], xid: u32, chaddr: MacAddr) -> Option<DhcpReply>
         std::net::IpAddr::V4(ip) => ip,
         std::net::IpAddr::V6(_) => return None,
     };
-    let mut reply = reply_from(&msg, src_ip, packet.src_mac)?;
+    let mut reply = reply_from(&msg, src_ip, src_mac)?;
     reply.relay_agent_info = relay_agent_info;
     Some(reply)
 }
