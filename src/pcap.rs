@@ -46,7 +46,7 @@ pub enum PcapError {
         path: String,
     },
     /// Not a pcap file, or damaged.
-    #[error("not a readable pcap capture")]
+    #[error("not a readable pcap capture: {0}")]
     Format(#[source] pcap_file::PcapError),
     /// More than [`MAX_FRAMES`] frames.
     #[error("more than {MAX_FRAMES} frames")]
