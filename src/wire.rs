@@ -10,13 +10,16 @@
 //! order, joins fragments into whole packets within bounds (datagrams in flight, bytes per
 //! datagram, a timeout measured in capture time).
 //!
-//! The IP and transport layers are `etherparse`'s slices (`Ipv4Slice`, `Ipv6Slice`,
+//! The IP and transport layers are `etherparse`'s slices (`Ipv4Slice`, `Ipv6HeaderSlice`,
 //! `UdpSlice`, `TcpSlice`, `Icmpv4Slice`, `Icmpv6Slice`, `ArpPacketSlice`, and
 //! `LaxIpSlice` for the truncated packet an ICMP error quotes), and reassembly keeps one
 //! `etherparse::defrag::IpDefragBuf` per datagram. Two parts are our own, and why:
 //! - the Ethernet and VLAN layer: `SlicedPacket` keeps at most three link extensions and
 //!   its VLAN ids in a fixed-size array, while captures from trunks may stack more tags;
 //!   walking tags is a few lines, bounded by the frame's length;
+//! - the IPv6 extension-header walk: etherparse's goes on past a fragment header into the
+//!   fragment's data, which misreads a later fragment whose fragmentable part starts with
+//!   an extension header; ours stops there, and walks the rest once reassembled;
 //! - the reassembly pool: `etherparse::defrag::IpDefragPool` is documented as not safe
 //!   against memory exhaustion (no bound on datagrams in flight), so [`Reassembler`] holds
 //!   the buffers itself, bounded by [`ReassemblyLimits`].
@@ -36,7 +39,7 @@ use std::time::Duration;
 use etherparse::defrag::IpDefragBuf;
 use etherparse::{
     ArpHardwareId, ArpPacketSlice, EtherType, Icmpv4Slice, Icmpv6Slice, IpFragOffset, IpNumber, Ipv4Slice,
-    Ipv6ExtensionSlice, Ipv6Slice, LaxIpSlice, TcpSlice, UdpSlice,
+    Ipv6ExtensionSlice, Ipv6HeaderSlice, LaxIpSlice, TcpSlice, UdpSlice,
 };
 
 use crate::types::MacAddr;
@@ -540,45 +543,68 @@ fn decode_ipv4(body: &[u8]) -> Result<(Ip, &[u8]), WireError> {
 }
 
 fn decode_ipv6(body: &[u8]) -> Result<(Ip, &[u8]), WireError> {
-    let ip = Ipv6Slice::from_slice(body).map_err(malformed(Layer::Ipv6))?;
-    let header = ip.header();
-    let payload = ip.payload();
-    let mut extensions = Vec::new();
-    let mut fragment = None;
-    for ext in ip.extensions().clone() {
-        extensions.push(match ext {
-            Ipv6ExtensionSlice::HopByHop(_) => IpNumber::IPV6_HEADER_HOP_BY_HOP.0,
-            Ipv6ExtensionSlice::Routing(_) => IpNumber::IPV6_ROUTE_HEADER.0,
-            Ipv6ExtensionSlice::Fragment(f) => {
-                if f.is_fragmenting_payload() {
-                    fragment = Some(Fragment {
-                        id: f.identification(),
-                        offset: f.fragment_offset().value() * 8,
-                        more: f.more_fragments(),
-                    });
-                }
-                IpNumber::IPV6_FRAGMENTATION_HEADER.0
-            }
-            Ipv6ExtensionSlice::DestinationOptions(_) => IpNumber::IPV6_DESTINATION_OPTIONS.0,
-            Ipv6ExtensionSlice::Authentication(_) => IpNumber::AUTHENTICATION_HEADER.0,
-        });
-    }
-    let transport = if fragment.is_some() || payload.fragmented {
-        Transport::Fragment
-    } else {
-        decode_transport(payload.ip_number.0, payload.payload, true)?
+    let header = Ipv6HeaderSlice::from_slice(body).map_err(malformed(Layer::Ipv6))?;
+    // The payload length bounds the packet (Ethernet padding dropped); 0 is a jumbogram,
+    // whose length is in an option: the rest of the frame.
+    let end = match usize::from(header.payload_length()) {
+        0 => body.len(),
+        len => IPV6_HEADER_LEN + len,
     };
+    let payload = body.get(IPV6_HEADER_LEN..end).ok_or(WireError::Truncated { layer: Layer::Ipv6, len: body.len() })?;
+    let (extensions, protocol, rest, fragment) = ipv6_extensions(header.next_header().0, payload)?;
+    let transport = if fragment.is_some() { Transport::Fragment } else { decode_transport(protocol, rest, true)? };
     let ip = Ip {
         src: IpAddr::V6(header.source_addr()),
         dst: IpAddr::V6(header.destination_addr()),
-        protocol: payload.ip_number.0,
+        protocol,
         hop_limit: header.hop_limit(),
         extensions,
         fragment,
         reassembled: false,
         transport,
     };
-    Ok((ip, payload.payload))
+    Ok((ip, rest))
+}
+
+/// IPv6 header length.
+const IPV6_HEADER_LEN: usize = 40;
+
+/// IPv6 extension headers walked (each tells the next's type and its own length).
+type Ipv6Extensions<'a> = (Vec<u8>, u8, &'a [u8], Option<Fragment>);
+
+/// Walks the IPv6 extension headers that start with header type `next` in `bytes`: the
+/// types seen, the protocol after them, the bytes after them and, when a fragment header
+/// fragments the packet, where this fragment sits. The walk stops after such a fragment
+/// header, since what follows is fragment data (etherparse's walk goes on into it, which
+/// misreads a later fragment whose fragmentable part starts with an extension header).
+fn ipv6_extensions(mut next: u8, mut bytes: &[u8]) -> Result<Ipv6Extensions<'_>, WireError> {
+    const HOP_BY_HOP: u8 = 0;
+    const ROUTING: u8 = 43;
+    const FRAGMENT: u8 = 44;
+    const AUTHENTICATION: u8 = 51;
+    const DESTINATION_OPTIONS: u8 = 60;
+    let truncated = |bytes: &[u8]| WireError::Truncated { layer: Layer::Ipv6, len: bytes.len() };
+    let mut seen = Vec::new();
+    loop {
+        let len = match next {
+            HOP_BY_HOP | ROUTING | DESTINATION_OPTIONS => (usize::from(*bytes.get(1).ok_or(truncated(bytes))?) + 1) * 8,
+            AUTHENTICATION => (usize::from(*bytes.get(1).ok_or(truncated(bytes))?) + 2) * 4,
+            FRAGMENT => 8,
+            _ => return Ok((seen, next, bytes, None)),
+        };
+        let (header, after) = (bytes.get(..len).ok_or(truncated(bytes))?, &bytes[len..]);
+        seen.push(next);
+        if next == FRAGMENT {
+            let field = u16::from_be_bytes([header[2], header[3]]);
+            let (offset, more) = (field & 0xfff8, field & 1 == 1);
+            if offset != 0 || more {
+                let id = u32::from_be_bytes([header[4], header[5], header[6], header[7]]);
+                return Ok((seen, header[0], after, Some(Fragment { id, offset, more })));
+            }
+        }
+        next = header[0];
+        bytes = after;
+    }
 }
 
 /// The transport layer of a whole IP payload (`v6`: carried in IPv6).
@@ -792,7 +818,15 @@ impl Reassembler {
         }
         let Some(done) = self.in_flight.remove(&key) else { return Ok(None) };
         let (payload, _) = done.buf.take_bufs();
-        ip.transport = decode_transport(ip.protocol, &payload, ip.src.is_ipv6())?;
+        if ip.src.is_ipv6() {
+            // The fragmentable part may start with more extension headers.
+            let (more, protocol, rest, inner) = ipv6_extensions(ip.protocol, &payload)?;
+            ip.extensions.extend(more);
+            ip.protocol = protocol;
+            ip.transport = if inner.is_some() { Transport::Other } else { decode_transport(protocol, rest, true)? };
+        } else {
+            ip.transport = decode_transport(ip.protocol, &payload, false)?;
+        }
         ip.fragment = None;
         ip.reassembled = true;
         self.stats.reassembled += 1;
@@ -1064,6 +1098,44 @@ mod tests {
         // The same datagrams, reassembled, give the same answers as the ones parsed whole.
         let udp = reassemble(&frames, ReassemblyLimits::default()).0.iter().find_map(Packet::udp_datagram).unwrap();
         assert_eq!(udp.src, "198.18.0.10:51313".parse().unwrap());
+    }
+
+    #[test]
+    fn ipv6_fragments_whose_fragmentable_part_starts_with_options_reassemble() {
+        // The lab's IPv6 UDP datagram, fragmented again with a destination options header
+        // (PadN) at the start of its fragmentable part: the later fragment then starts with
+        // data, though its fragment header names options as the next header.
+        let frames = capture("fragments.pcap");
+        let v6_udp: Vec<&Frame> = frames
+            .iter()
+            .filter(|f| decode(&f.data).unwrap().ip().is_some_and(|ip| ip.src.is_ipv6() && ip.protocol == PROTO_UDP))
+            .collect();
+        assert_eq!(v6_udp.len(), 2);
+        const AFTER_FRAGMENT_HEADER: usize = 14 + 40 + 8;
+        let mut fragmentable = vec![PROTO_UDP, 0, 1, 4, 0, 0, 0, 0];
+        for f in &v6_udp {
+            fragmentable.extend_from_slice(&f.data[AFTER_FRAGMENT_HEADER..]);
+        }
+        let (first, second) = fragmentable.split_at(1448);
+        let build = |chunk: &[u8], offset: usize, more: bool| {
+            let mut frame = v6_udp[0].data[..14 + 40].to_vec();
+            frame[14 + 4..14 + 6].copy_from_slice(&((8 + chunk.len()) as u16).to_be_bytes());
+            frame[14 + 6] = 44;
+            frame.extend_from_slice(&[60, 0]);
+            frame.extend_from_slice(&(offset as u16 | u16::from(more)).to_be_bytes());
+            frame.extend_from_slice(&0x5eed_u32.to_be_bytes());
+            frame.extend_from_slice(chunk);
+            frame
+        };
+        let fragments = [build(first, 0, true), build(second, 1448, false)];
+        for order in [[0, 1], [1, 0]] {
+            let mut r = Reassembler::default();
+            assert!(r.feed(&fragments[order[0]], Duration::ZERO).unwrap().is_none());
+            let packet = r.feed(&fragments[order[1]], Duration::ZERO).unwrap().unwrap();
+            let ip = packet.ip().unwrap();
+            assert_eq!((ip.extensions.as_slice(), ip.protocol), (&[44, 60][..], PROTO_UDP));
+            assert_eq!(packet.udp_datagram().unwrap().payload, lab_udp_payload());
+        }
     }
 
     #[test]
