@@ -13,7 +13,7 @@
 //! The IP and transport layers are `etherparse`'s slices (`Ipv4Slice`, `Ipv6HeaderSlice`,
 //! `UdpSlice`, `TcpSlice`, `Icmpv4Slice`, `Icmpv6Slice`, `ArpPacketSlice`, and
 //! `LaxIpSlice` for the truncated packet an ICMP error quotes), and reassembly keeps one
-//! `etherparse::defrag::IpDefragBuf` per datagram. Two parts are our own, and why:
+//! `etherparse::defrag::IpDefragBuf` per datagram. Three parts are our own, and why:
 //! - the Ethernet and VLAN layer: `SlicedPacket` keeps at most three link extensions and
 //!   its VLAN ids in a fixed-size array, while captures from trunks may stack more tags;
 //!   walking tags is a few lines, bounded by the frame's length;
@@ -27,7 +27,8 @@
 //! What is validated is decided here and nowhere else: lengths at every layer (a frame
 //! shorter than its headers or than the IP or UDP length says is malformed; Ethernet
 //! padding beyond the IP length is ignored), ARP only for Ethernet/IPv4 with 6- and 4-byte
-//! addresses. Checksums are not checked: frames captured on a packet socket carry the
+//! addresses, and every IP fragment, first or later, without a transport layer until it is
+//! reassembled (no reader takes a fragment's bytes for a UDP or TCP header). Checksums are not checked: frames captured on a packet socket carry the
 //! outgoing ones before checksum offload fills them in, so checking would reject the
 //! machine's own traffic.
 
