@@ -41,7 +41,7 @@ const MAX_FILES: usize = 64;
 const MAX_DIR_ENTRIES: usize = 4096;
 
 /// Which DHCP client wrote the lease.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeaseClient {
     /// systemd-networkd.
@@ -57,7 +57,7 @@ pub enum LeaseClient {
 
 /// A DHCP lease as the system holds it. It reads as its options (`lease.routers`, through
 /// `Deref`).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Lease {
     /// The client that wrote the lease.
     pub client: LeaseClient,
@@ -669,6 +669,16 @@ mod tests {
             },
             server: Some(ip("198.18.0.1")),
             expires_unix: None,
+        }
+    }
+
+    #[test]
+    fn leases_read_back_from_the_report() {
+        for client in [LeaseClient::Networkd, LeaseClient::NetworkManager, LeaseClient::Dhclient, LeaseClient::Dhcpcd] {
+            let lease = lab_lease(client);
+            let json = serde_json::to_value(&lease).unwrap();
+            assert_eq!(json["routers"], serde_json::json!(["198.18.0.1"]), "options are flattened");
+            assert_eq!(serde_json::from_value::<Lease>(json).unwrap(), lease);
         }
     }
 
