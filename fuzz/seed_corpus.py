@@ -29,7 +29,11 @@ def save(target, blob):
 
 for pcap in glob.glob(os.path.join(CAP, "*.pcap")):
     save("pcap", open(pcap, "rb").read())
+    # wire: each frame alone, and the capture as one sequence of length-prefixed frames
+    # (the target's second reading; frames cut to 255 bytes).
+    save("wire", b"".join(bytes([min(len(f), 255)]) + f[:255] for f in frames(pcap)))
     for f in frames(pcap):
+        save("wire", f)
         ethertype = f[12:14]
         if ethertype == b"\x08\x06":
             save("arp_reply", f)

@@ -438,6 +438,7 @@ impl State {
                 routers: ack.map(|a| a.routers.clone()).unwrap_or_default(),
                 dns: ack.map(|a| a.dns.clone()).unwrap_or_default(),
                 subnet_mask: ack.and_then(|a| a.subnet_mask),
+                ..CurrentConfig::default()
             },
             probe: Probe {
                 status: "not_run",

@@ -30,3 +30,4 @@ pub mod serve;
 pub mod survey;
 pub mod systemd;
 pub mod types;
+pub mod wire;

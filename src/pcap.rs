@@ -2,21 +2,17 @@
 //!
 //! A thin, bounded wrapper over the `pcap-file` crate: captures come from the network and
 //! from users, so the file size and frame count are capped and a damaged file is an error,
-//! never a panic. Only Ethernet captures (link type 1) are returned as frames.
+//! never a panic. Only Ethernet captures (link type 1) are returned as frames; decoding
+//! them is [`crate::wire`]'s job (`udp_datagram` and `UdpDatagram` are re-exported from
+//! there for the readers of captures).
 
-use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use pnet::packet::Packet;
-use pnet::packet::ethernet::{EtherTypes, EthernetPacket};
-use pnet::packet::ip::IpNextHeaderProtocols;
-use pnet::packet::ipv4::Ipv4Packet;
-use pnet::packet::ipv6::Ipv6Packet;
-use pnet::packet::udp::UdpPacket;
-
 use pcap_file::DataLink;
 use pcap_file::pcap::PcapReader;
+
+pub use crate::wire::{UdpDatagram, udp_datagram};
 
 /// Largest capture file read (256 MiB).
 pub const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
@@ -50,8 +46,11 @@ pub enum PcapError {
         path: String,
     },
     /// Not a pcap file, or damaged.
-    #[error("{0}")]
-    Format(String),
+    #[error("not a readable pcap capture: {0}")]
+    Format(#[source] pcap_file::PcapError),
+    /// More than [`MAX_FRAMES`] frames.
+    #[error("more than {MAX_FRAMES} frames")]
+    TooManyFrames,
     /// Not an Ethernet capture.
     #[error("unsupported link type {0:?}: only Ethernet captures are read")]
     LinkType(DataLink),
@@ -71,65 +70,20 @@ pub fn read_file(path: impl AsRef<Path>) -> Result<Vec<Frame>, PcapError> {
 
 /// Reads every Ethernet frame of a pcap held in memory.
 pub fn read_bytes(bytes: &[u8]) -> Result<Vec<Frame>, PcapError> {
-    let mut reader = PcapReader::new(bytes).map_err(|e| PcapError::Format(e.to_string()))?;
+    let mut reader = PcapReader::new(bytes).map_err(PcapError::Format)?;
     let link = reader.header().datalink;
     if link != DataLink::ETHERNET {
         return Err(PcapError::LinkType(link));
     }
     let mut frames = Vec::new();
     while let Some(packet) = reader.next_packet() {
-        let packet = packet.map_err(|e| PcapError::Format(e.to_string()))?;
+        let packet = packet.map_err(PcapError::Format)?;
         if frames.len() == MAX_FRAMES {
-            return Err(PcapError::Format(format!("more than {MAX_FRAMES} frames")));
+            return Err(PcapError::TooManyFrames);
         }
         frames.push(Frame { timestamp: packet.timestamp, data: packet.data.into_owned() });
     }
     Ok(frames)
-}
-
-/// A UDP datagram found in an Ethernet frame.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UdpDatagram {
-    /// Sender.
-    pub src: SocketAddr,
-    /// Receiver.
-    pub dst: SocketAddr,
-    /// The UDP payload.
-    pub payload: Vec<u8>,
-}
-
-/// Extracts the UDP datagram of an Ethernet/IPv4 or Ethernet/IPv6 frame (pure; anything
-/// else, including a truncated or inconsistent header, is `None`).
-pub fn udp_datagram(frame: &[u8]) -> Option<UdpDatagram> {
-    let eth = EthernetPacket::new(frame)?;
-    let (src_ip, dst_ip, udp_bytes) = match eth.get_ethertype() {
-        EtherTypes::Ipv4 => {
-            let ip = Ipv4Packet::new(eth.payload())?;
-            let header = usize::from(ip.get_header_length()) * 4;
-            let total = usize::from(ip.get_total_length());
-            if ip.get_next_level_protocol() != IpNextHeaderProtocols::Udp || header < 20 || total < header {
-                return None;
-            }
-            let body = eth.payload().get(header..total.min(eth.payload().len()))?;
-            (IpAddr::V4(ip.get_source()), IpAddr::V4(ip.get_destination()), body.to_vec())
-        }
-        EtherTypes::Ipv6 => {
-            let ip = Ipv6Packet::new(eth.payload())?;
-            if ip.get_next_header() != IpNextHeaderProtocols::Udp {
-                return None;
-            }
-            (IpAddr::V6(ip.get_source()), IpAddr::V6(ip.get_destination()), ip.payload().to_vec())
-        }
-        _ => return None,
-    };
-    let udp = UdpPacket::new(&udp_bytes)?;
-    let len = usize::from(udp.get_length());
-    let payload = udp_bytes.get(8..len.clamp(8, udp_bytes.len()))?.to_vec();
-    Some(UdpDatagram {
-        src: SocketAddr::new(src_ip, udp.get_source()),
-        dst: SocketAddr::new(dst_ip, udp.get_destination()),
-        payload,
-    })
 }
 
 #[cfg(test)]
@@ -138,8 +92,8 @@ mod tests {
 
     #[test]
     fn garbage_and_truncated_captures_are_errors_not_panics() {
-        assert!(read_bytes(b"").is_err());
-        assert!(read_bytes(b"not a pcap file at all, just text").is_err());
+        assert!(matches!(read_bytes(b""), Err(PcapError::Format(_))));
+        assert!(matches!(read_bytes(b"not a pcap file at all, just text"), Err(PcapError::Format(_))));
         let good = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/arp_gateway.pcap")).unwrap();
         assert!(!read_bytes(&good).unwrap().is_empty());
         for cut in 0..good.len() {

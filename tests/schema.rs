@@ -23,7 +23,7 @@ use nettriage::check::ports::{PortOutcome, PortResult, PortsEvidence};
 use nettriage::check::{self, Source, evidence};
 use nettriage::config::{DhcpSettings, DnsSettings, GatewaySettings, LinkSettings};
 use nettriage::diagnosis::diagnose;
-use nettriage::platform::dhcp::DhcpReply;
+use nettriage::platform::dhcp::{DhcpOptions, DhcpReply};
 use nettriage::platform::lease::{Lease, LeaseClient};
 use nettriage::platform::netlink::{AddrScope, Counters, IfAddr, Interface, LinkType, Route};
 use nettriage::report::{
@@ -235,13 +235,15 @@ fn offer(server: &str, last: u8, ms: f64) -> DhcpReply {
         server: ip4(server),
         server_mac: mac(last),
         address: ip4("198.18.0.150"),
-        subnet_mask: Some(ip4("255.255.255.0")),
-        routers: vec![ip4(server)],
-        dns: vec![ip4(server)],
-        domain: Some("site.test".into()),
-        lease_time_s: Some(3600),
-        renew_s: Some(1800),
-        rebind_s: Some(3150),
+        options: DhcpOptions {
+            subnet_mask: Some(ip4("255.255.255.0")),
+            routers: vec![ip4(server)],
+            dns: vec![ip4(server)],
+            domain: Some("site.test".into()),
+            lease_time_s: Some(3600),
+            renew_s: Some(1800),
+            rebind_s: Some(3150),
+        },
         relay: None,
         relay_agent_info: false,
         message: None,
@@ -254,14 +256,14 @@ fn lease() -> Lease {
         client: LeaseClient::Networkd,
         source: "/run/systemd/netif/leases/2".into(),
         address: Some(ip4("198.18.0.10")),
-        subnet_mask: Some(ip4("255.255.255.0")),
+        options: DhcpOptions {
+            subnet_mask: Some(ip4("255.255.255.0")),
+            routers: vec![ip4("198.18.0.1")],
+            dns: vec![ip4("198.18.0.1")],
+            lease_time_s: Some(3600),
+            ..DhcpOptions::default()
+        },
         server: Some(ip4("198.18.0.1")),
-        routers: vec![ip4("198.18.0.1")],
-        dns: vec![ip4("198.18.0.1")],
-        domain: None,
-        lease_time_s: Some(3600),
-        renew_s: None,
-        rebind_s: None,
         expires_unix: Some(1_795_000_000),
     }
 }
@@ -277,6 +279,7 @@ fn dhcp_ran(offers: Vec<DhcpReply>, full: Option<FullExchange>) -> DhcpEvidence 
             routers: vec![ip4("198.18.0.1")],
             dns: vec![ip4("198.18.0.1")],
             subnet_mask: Some(ip4("255.255.255.0")),
+            ..CurrentConfig::default()
         },
         probe: Probe {
             status: "ran",

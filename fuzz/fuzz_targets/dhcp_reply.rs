@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nettriage::platform::dhcp::parse_reply;
+use nettriage::platform::dhcp::{MAX_DNS, MAX_ROUTERS, parse_reply};
 use nettriage::types::MacAddr;
 
 // Ethernet (14) + IPv4 without options (20) + UDP (8) = 42: the BOOTP header starts here.
@@ -14,6 +14,6 @@ fuzz_target!(|frame: &[u8]| {
     let xid = frame.get(BOOTP + 4..BOOTP + 8).map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
     let chaddr = frame.get(BOOTP + 28..BOOTP + 34).and_then(MacAddr::from_slice).unwrap_or(MacAddr([0; 6]));
     if let Some(reply) = parse_reply(frame, xid, chaddr) {
-        assert!(reply.routers.len() <= 16 && reply.dns.len() <= 16);
+        assert!(reply.routers.len() <= MAX_ROUTERS && reply.dns.len() <= MAX_DNS);
     }
 });

@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::check::{CheckContext, CheckError, Outcome, Source, dns, evidence, finding, named};
 use crate::config::{Config, DhcpSettings};
 use crate::platform::arp;
-use crate::platform::dhcp::{self as wire, Channel, DhcpReply, ProbeIdentity};
+use crate::platform::dhcp::{self as wire, Channel, DhcpOptions, DhcpReply, ProbeIdentity};
 use crate::platform::lease::{self, Lease};
 use crate::platform::netlink::{AddrScope, IfAddr, Interface, NetSnapshot};
 use crate::report::{CheckId, Code, Finding, Severity};
@@ -122,16 +122,9 @@ pub struct DhcpServerSeen {
     pub offers: u32,
 }
 
-/// What the interface uses now.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct CurrentConfig {
-    /// IPv4 default gateways via this interface.
-    pub routers: Vec<Ipv4Addr>,
-    /// IPv4 resolvers the system uses.
-    pub dns: Vec<Ipv4Addr>,
-    /// Subnet mask of the usable address.
-    pub subnet_mask: Option<Ipv4Addr>,
-}
+/// What the interface uses now (gateways, resolvers, mask), as the same [`DhcpOptions`]
+/// offers and leases hold, so they compare field by field under the same limits.
+pub type CurrentConfig = DhcpOptions;
 
 /// The DISCOVER probe.
 #[derive(Debug, Clone, Serialize)]
@@ -205,24 +198,20 @@ fn mask(prefix: u8) -> Ipv4Addr {
 
 /// What the interface uses now: gateways, resolvers and mask (pure but for resolv.conf).
 fn current_config(iface: &Interface, snapshot: &NetSnapshot, config: &Config) -> CurrentConfig {
-    let routers = snapshot
-        .default_routes()
-        .iter()
-        .filter(|r| r.oif == Some(iface.index))
-        .filter_map(|r| match r.gateway {
+    let mut current = DhcpOptions { subnet_mask: usable_ipv4(iface).map(|(_, p)| mask(p)), ..DhcpOptions::default() };
+    current.set_routers(snapshot.default_routes().iter().filter(|r| r.oif == Some(iface.index)).filter_map(|r| {
+        match r.gateway {
             Some(IpAddr::V4(g)) => Some(g),
             _ => None,
-        })
-        .collect();
+        }
+    }));
     let (_, _, servers) = dns::read_servers(&config.dns.resolv_conf);
-    let dns = servers
-        .into_iter()
-        .filter_map(|ip| match ip {
-            IpAddr::V4(v4) => Some(v4),
-            IpAddr::V6(_) => None,
-        })
-        .collect();
-    CurrentConfig { routers, dns, subnet_mask: usable_ipv4(iface).map(|(_, p)| mask(p)) }
+    let dns = servers.into_iter().filter_map(|ip| match ip {
+        IpAddr::V4(v4) => Some(v4),
+        IpAddr::V6(_) => None,
+    });
+    current.set_dns(dns);
+    current
 }
 
 /// The runner's early verdict for this check: with a usable address, nothing this check
@@ -670,13 +659,13 @@ mod tests {
             server: server.parse().unwrap(),
             server_mac: MacAddr([2, 0, 0, 0, 0, mac]),
             address: "198.18.0.150".parse().unwrap(),
-            subnet_mask: Some(Ipv4Addr::new(255, 255, 255, 0)),
-            routers: vec![router.parse().unwrap()],
-            dns: vec![dns.parse().unwrap()],
-            domain: None,
-            lease_time_s: Some(3600),
-            renew_s: None,
-            rebind_s: None,
+            options: DhcpOptions {
+                subnet_mask: Some(Ipv4Addr::new(255, 255, 255, 0)),
+                routers: vec![router.parse().unwrap()],
+                dns: vec![dns.parse().unwrap()],
+                lease_time_s: Some(3600),
+                ..DhcpOptions::default()
+            },
             relay: None,
             relay_agent_info: false,
             message: None,
@@ -697,6 +686,7 @@ mod tests {
                 routers: vec![Ipv4Addr::new(198, 18, 0, 1)],
                 dns: vec![Ipv4Addr::new(198, 18, 0, 1)],
                 subnet_mask: usable.map(|_| Ipv4Addr::new(255, 255, 255, 0)),
+                ..CurrentConfig::default()
             },
             probe: Probe {
                 status: "ran",

@@ -9,13 +9,13 @@
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use pnet::packet::Packet;
-use pnet::packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket, MutableArpPacket};
-use pnet::packet::ethernet::{EtherTypes, EthernetPacket, MutableEthernetPacket};
+use pnet::packet::arp::{ArpHardwareTypes, ArpOperations, MutableArpPacket};
+use pnet::packet::ethernet::{EtherTypes, MutableEthernetPacket};
 use pnet::util::MacAddr as PnetMac;
 
 use crate::platform::packet::{self, PacketError};
 use crate::types::MacAddr;
+use crate::wire::{self, ArpOperation};
 
 /// Length of an ARP request frame on Ethernet (without FCS or padding).
 pub const REQUEST_LEN: usize = 42;
@@ -53,27 +53,16 @@ pub fn build_request(src_mac: MacAddr, src_ip: Ipv4Addr, target: Ipv4Addr) -> [u
     frame
 }
 
-/// If `frame` is an Ethernet ARP reply in which `asked` announces itself, its MAC.
+/// If `frame` is an Ethernet ARP reply (at any VLAN depth) in which `asked` announces
+/// itself, its MAC. The frame is decoded by [`crate::wire`], which takes ARP only for
+/// Ethernet/IPv4 with 6- and 4-byte addresses; a zero sender MAC is no answer.
 pub fn parse_reply(frame: &[u8], asked: Ipv4Addr) -> Option<MacAddr> {
-    let eth = EthernetPacket::new(frame)?;
-    if eth.get_ethertype() != EtherTypes::Arp {
+    let packet = wire::decode(frame).ok()?;
+    let arp = packet.arp()?;
+    if arp.operation != ArpOperation::Reply || arp.sender_ip != asked {
         return None;
     }
-    let payload = eth.payload();
-    // pnet's ArpPacket assumes 6-byte hardware and 4-byte protocol addresses; check the
-    // header says so before trusting the fixed offsets.
-    let arp = ArpPacket::new(payload)?;
-    if arp.get_hardware_type() != ArpHardwareTypes::Ethernet
-        || arp.get_protocol_type() != EtherTypes::Ipv4
-        || arp.get_hw_addr_len() != 6
-        || arp.get_proto_addr_len() != 4
-        || arp.get_operation() != ArpOperations::Reply
-        || arp.get_sender_proto_addr() != asked
-    {
-        return None;
-    }
-    let mac = MacAddr(arp.get_sender_hw_addr().octets());
-    (!mac.is_zero()).then_some(mac)
+    (!arp.sender_mac.is_zero()).then_some(arp.sender_mac)
 }
 
 /// Asks who has `target` on `interface`, sending up to three requests spread over
@@ -118,6 +107,9 @@ pub fn resolve(
 mod tests {
     use super::*;
     use crate::pcap;
+    use pnet::packet::Packet;
+    use pnet::packet::arp::ArpPacket;
+    use pnet::packet::ethernet::EthernetPacket;
 
     const ME: MacAddr = MacAddr([0x02, 0, 0, 0, 0, 0x10]);
 
@@ -142,6 +134,19 @@ mod tests {
         assert!(!replies[0].is_zero());
         // The same capture has no reply for another address.
         assert!(frames.iter().all(|f| parse_reply(&f.data, Ipv4Addr::new(198, 18, 0, 99)).is_none()));
+        // On a trunk (802.1Q, and QinQ), the same reply is understood.
+        for tags in [&[0x81u8, 0x00, 0, 10][..], &[0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 10]] {
+            let tagged: Vec<MacAddr> = frames
+                .iter()
+                .filter_map(|f| {
+                    let mut t = f.data[..12].to_vec();
+                    t.extend_from_slice(tags);
+                    t.extend_from_slice(&f.data[12..]);
+                    parse_reply(&t, gw)
+                })
+                .collect();
+            assert_eq!(tagged, replies);
+        }
     }
 
     #[test]

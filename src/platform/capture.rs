@@ -15,17 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::platform::packet::{self, PacketError};
+use crate::wire::{self, Net, Transport};
 use pcap_file::DataLink;
 use pcap_file::pcap::{PcapHeader, PcapPacket, PcapWriter};
-use pnet::packet::Packet;
-use pnet::packet::ethernet::{EtherTypes, EthernetPacket};
-use pnet::packet::ip::{IpNextHeaderProtocol, IpNextHeaderProtocols};
-use pnet::packet::ipv4::Ipv4Packet;
-use pnet::packet::ipv6::Ipv6Packet;
-use pnet::packet::tcp::TcpPacket;
-use pnet::packet::udp::UdpPacket;
-
-use crate::platform::packet::{self, PacketError};
 
 /// Most packets one capture keeps.
 pub const MAX_PACKETS: u64 = 100_000;
@@ -48,29 +41,21 @@ pub enum CaptureError {
     },
 }
 
-/// Whether the run's checks could have produced `frame` (pure): ARP, ICMP, DNS (53), DHCP
-/// (67/68), or TCP with a port in `tcp_ports`.
+/// Whether the run's checks could have produced `frame` (pure): ARP, ICMP/ICMPv6, DNS
+/// (53), DHCP (67/68), TCP with a port in `tcp_ports`, and IP fragments (whose ports only
+/// the first fragment shows; keeping them lets `analyze` reassemble a large DNS answer),
+/// at any VLAN depth. Decoded by [`crate::wire`]; a frame it rejects is not kept.
 pub fn is_relevant(frame: &[u8], tcp_ports: &[u16]) -> bool {
-    let Some(eth) = EthernetPacket::new(frame) else { return false };
-    let (proto, payload): (IpNextHeaderProtocol, Vec<u8>) = match eth.get_ethertype() {
-        EtherTypes::Arp => return true,
-        EtherTypes::Ipv4 => match Ipv4Packet::new(eth.payload()) {
-            Some(ip) => (ip.get_next_level_protocol(), ip.payload().to_vec()),
-            None => return false,
+    let Ok(packet) = wire::decode(frame) else { return false };
+    match packet.net {
+        Net::Arp(_) => true,
+        Net::Other { ether_type } => ether_type == wire::ETHERTYPE_ARP,
+        Net::Ip(ip) => match ip.transport {
+            Transport::Icmp(_) | Transport::Icmpv6(_) | Transport::Fragment => true,
+            Transport::Udp(u) => [u.src_port, u.dst_port].iter().any(|p| matches!(p, 53 | 67 | 68)),
+            Transport::Tcp(t) => [t.src_port, t.dst_port].iter().any(|p| *p == 53 || tcp_ports.contains(p)),
+            Transport::Other => false,
         },
-        EtherTypes::Ipv6 => match Ipv6Packet::new(eth.payload()) {
-            Some(ip) => (ip.get_next_header(), ip.payload().to_vec()),
-            None => return false,
-        },
-        _ => return false,
-    };
-    match proto {
-        IpNextHeaderProtocols::Icmp | IpNextHeaderProtocols::Icmpv6 => true,
-        IpNextHeaderProtocols::Udp => UdpPacket::new(&payload)
-            .is_some_and(|u| [u.get_source(), u.get_destination()].iter().any(|p| matches!(p, 53 | 67 | 68))),
-        IpNextHeaderProtocols::Tcp => TcpPacket::new(&payload)
-            .is_some_and(|t| [t.get_source(), t.get_destination()].iter().any(|p| *p == 53 || tcp_ports.contains(p))),
-        _ => false,
     }
 }
 
@@ -153,6 +138,20 @@ mod tests {
             for cut in 0..f.data.len() {
                 let _ = is_relevant(&f.data[..cut], &[8080]);
             }
+        }
+    }
+
+    #[test]
+    fn keeps_fragments_and_tagged_frames() {
+        let frag = crate::pcap::read_file(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/fragments.pcap")).unwrap();
+        assert!(frag.iter().all(|f| is_relevant(&f.data, &[])), "a large DNS answer arrives in fragments");
+        let frames = crate::pcap::read_file(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/lab_healthy.pcap")).unwrap();
+        for f in &frames {
+            let mut tagged = f.data[..12].to_vec();
+            tagged.extend_from_slice(&[0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 10]);
+            tagged.extend_from_slice(&f.data[12..]);
+            assert_eq!(is_relevant(&tagged, &[8080]), is_relevant(&f.data, &[8080]));
+            assert_eq!(is_relevant(&tagged, &[]), is_relevant(&f.data, &[]));
         }
     }
 }

@@ -6,22 +6,27 @@
 //! untrusted: anything that is not a well-formed BOOTREPLY for our transaction and hardware
 //! address is ignored, and every collection is bounded in count and time. The socket half
 //! (`Channel`) is blocking; callers run it on a blocking thread.
+//!
+//! [`DhcpOptions`] is the one type for the options nettriage reads (mask, routers, DNS
+//! servers, domain, lease times), with one set of limits ([`MAX_ROUTERS`], [`MAX_DNS`],
+//! [`MAX_TEXT_CHARS`]): a reply here, a lease in [`crate::platform::lease`] and the
+//! interface's current configuration in `check::dhcp` all hold it.
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use dhcproto::v4::{self, Decodable, Decoder, DhcpOption, Encodable, Encoder, Flags, MessageType, Opcode, OptionCode};
 use pnet::datalink::{DataLinkReceiver, DataLinkSender};
-use pnet::packet::ethernet::{EtherTypes, EthernetPacket, MutableEthernetPacket};
+use pnet::packet::ethernet::{EtherTypes, MutableEthernetPacket};
 use pnet::packet::ip::IpNextHeaderProtocols;
 use pnet::packet::ipv4::{self, MutableIpv4Packet};
 use pnet::packet::udp::{self, MutableUdpPacket};
 use pnet::util::MacAddr as PnetMac;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::pcap::udp_datagram;
 use crate::platform::packet::{self, PacketError};
 use crate::types::MacAddr;
+use crate::wire;
 
 /// The most replies one collection keeps; a flood beyond this is counted, not stored.
 pub const MAX_REPLIES: usize = 64;
@@ -32,7 +37,86 @@ const CLIENT_PORT: u16 = 68;
 const MAGIC_COOKIE: [u8; 4] = [99, 130, 83, 99];
 const SERVER_PORT: u16 = 67;
 
-/// A DHCP reply (OFFER, ACK or NAK) as seen on the wire.
+/// Most routers (option 3) kept, from a reply, a lease file or the routing table.
+pub const MAX_ROUTERS: usize = 16;
+/// Most DNS servers (option 6) kept, from a reply, a lease file or resolv.conf.
+pub const MAX_DNS: usize = 16;
+/// Most characters kept of a text option (domain name, server message).
+pub const MAX_TEXT_CHARS: usize = 255;
+
+/// The DHCP options nettriage reads, as a server sent them, a client stored them, or the
+/// interface uses them now. Every collection is bounded by the limits above: set them
+/// through [`DhcpOptions::set_routers`], [`DhcpOptions::set_dns`] and
+/// [`DhcpOptions::set_domain`]. Serialised flattened into its holder, so the report's field
+/// names are the options' own (`subnet_mask`, `routers`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DhcpOptions {
+    /// Option 1.
+    pub subnet_mask: Option<Ipv4Addr>,
+    /// Option 3, in the server's order of preference (at most [`MAX_ROUTERS`]).
+    pub routers: Vec<Ipv4Addr>,
+    /// Option 6 (at most [`MAX_DNS`]).
+    pub dns: Vec<Ipv4Addr>,
+    /// Option 15 (at most [`MAX_TEXT_CHARS`] characters).
+    pub domain: Option<String>,
+    /// Option 51, seconds; `u32::MAX` is an infinite lease.
+    pub lease_time_s: Option<u32>,
+    /// Option 58 (T1), seconds.
+    pub renew_s: Option<u32>,
+    /// Option 59 (T2), seconds.
+    pub rebind_s: Option<u32>,
+}
+
+impl DhcpOptions {
+    /// The options of a decoded DHCP message (pure).
+    pub fn from_message(msg: &v4::Message) -> DhcpOptions {
+        let mut options = DhcpOptions::default();
+        for (_, opt) in msg.opts().iter() {
+            match opt {
+                DhcpOption::SubnetMask(ip) => options.subnet_mask = Some(*ip),
+                DhcpOption::Router(ips) => options.set_routers(ips.iter().copied()),
+                DhcpOption::DomainNameServer(ips) => options.set_dns(ips.iter().copied()),
+                DhcpOption::DomainName(d) => options.set_domain(d),
+                DhcpOption::AddressLeaseTime(t) => options.lease_time_s = Some(*t),
+                DhcpOption::Renewal(t) => options.renew_s = Some(*t),
+                DhcpOption::Rebinding(t) => options.rebind_s = Some(*t),
+                _ => {}
+            }
+        }
+        options
+    }
+
+    /// Sets the routers, keeping at most [`MAX_ROUTERS`].
+    pub fn set_routers(&mut self, routers: impl IntoIterator<Item = Ipv4Addr>) {
+        self.routers = routers.into_iter().take(MAX_ROUTERS).collect();
+    }
+
+    /// Sets the DNS servers, keeping at most [`MAX_DNS`].
+    pub fn set_dns(&mut self, dns: impl IntoIterator<Item = Ipv4Addr>) {
+        self.dns = dns.into_iter().take(MAX_DNS).collect();
+    }
+
+    /// Sets the domain: trailing NULs (some servers send C strings) and surrounding
+    /// whitespace dropped, at most [`MAX_TEXT_CHARS`] characters, `None` when empty.
+    pub fn set_domain(&mut self, domain: &str) {
+        self.domain = bounded_text(domain.trim_end_matches('\0'));
+    }
+
+    /// Whether no option is set.
+    pub fn is_empty(&self) -> bool {
+        *self == DhcpOptions::default()
+    }
+}
+
+/// Text from the network or a file, trimmed and cut to [`MAX_TEXT_CHARS`] characters;
+/// `None` when nothing is left.
+pub fn bounded_text(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| text.chars().take(MAX_TEXT_CHARS).collect())
+}
+
+/// A DHCP reply (OFFER, ACK or NAK) as seen on the wire. It reads as its options
+/// (`reply.routers`, through `Deref`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DhcpReply {
     /// `offer`, `ack` or `nak`.
@@ -43,28 +127,25 @@ pub struct DhcpReply {
     pub server_mac: MacAddr,
     /// The address offered or acknowledged (yiaddr).
     pub address: Ipv4Addr,
-    /// Option 1.
-    pub subnet_mask: Option<Ipv4Addr>,
-    /// Option 3.
-    pub routers: Vec<Ipv4Addr>,
-    /// Option 6.
-    pub dns: Vec<Ipv4Addr>,
-    /// Option 15.
-    pub domain: Option<String>,
-    /// Option 51, seconds.
-    pub lease_time_s: Option<u32>,
-    /// Option 58 (T1), seconds.
-    pub renew_s: Option<u32>,
-    /// Option 59 (T2), seconds.
-    pub rebind_s: Option<u32>,
+    /// The options offered (mask, routers, DNS, domain, lease times).
+    #[serde(flatten)]
+    pub options: DhcpOptions,
     /// giaddr, when a relay agent forwarded the exchange.
     pub relay: Option<Ipv4Addr>,
     /// Whether option 82 (relay agent information) was present (set by `parse_reply`).
     pub relay_agent_info: bool,
-    /// Option 56: the server's message, usually with a NAK.
+    /// Option 56: the server's message, usually with a NAK (at most [`MAX_TEXT_CHARS`]).
     pub message: Option<String>,
     /// Time from our request to this reply, in ms (filled in by the collector).
     pub ms: f64,
+}
+
+impl std::ops::Deref for DhcpReply {
+    type Target = DhcpOptions;
+
+    fn deref(&self) -> &DhcpOptions {
+        &self.options
+    }
 }
 
 /// Who the probe pretends to be: the interface's own MAC (passes DHCP snooping) or, for
@@ -176,10 +257,12 @@ fn frame(src_mac: MacAddr, dst_mac: PnetMac, src: Ipv4Addr, dst: Ipv4Addr, msg: 
 }
 
 /// If `frame` is a DHCP reply (OFFER, ACK or NAK) for transaction `xid` and hardware
-/// address `chaddr`, its contents (pure; `ms` is left at 0).
+/// address `chaddr`, its contents (pure; `ms` is left at 0). The frame is decoded by
+/// [`crate::wire`] (any VLAN depth; a fragment is not a reply).
 pub fn parse_reply(frame: &[u8], xid: u32, chaddr: MacAddr) -> Option<DhcpReply> {
-    let eth = EthernetPacket::new(frame)?;
-    let dgram = udp_datagram(frame)?;
+    let packet = wire::decode(frame).ok()?;
+    let src_mac = packet.src_mac;
+    let dgram = packet.into_udp_datagram()?;
     if dgram.src.port() != SERVER_PORT || dgram.dst.port() != CLIENT_PORT {
         return None;
     }
@@ -191,7 +274,7 @@ pub fn parse_reply(frame: &[u8], xid: u32, chaddr: MacAddr) -> Option<DhcpReply>
         std::net::IpAddr::V4(ip) => ip,
         std::net::IpAddr::V6(_) => return None,
     };
-    let mut reply = reply_from(&msg, src_ip, MacAddr(eth.get_source().octets()))?;
+    let mut reply = reply_from(&msg, src_ip, src_mac)?;
     reply.relay_agent_info = relay_agent_info;
     Some(reply)
 }
@@ -315,38 +398,28 @@ pub fn reply_from(msg: &v4::Message, src_ip: Ipv4Addr, src_mac: MacAddr) -> Opti
         MessageType::Nak => "nak",
         _ => return None,
     };
-    let mut reply = DhcpReply {
+    let message = opts.iter().find_map(|(_, opt)| match opt {
+        DhcpOption::Message(m) => bounded_text(m),
+        _ => None,
+    });
+    let server = opts
+        .iter()
+        .find_map(|(_, opt)| match opt {
+            DhcpOption::ServerIdentifier(ip) => Some(*ip),
+            _ => None,
+        })
+        .unwrap_or(src_ip);
+    Some(DhcpReply {
         kind,
-        server: src_ip,
+        server,
         server_mac: src_mac,
         address: msg.yiaddr(),
-        subnet_mask: None,
-        routers: vec![],
-        dns: vec![],
-        domain: None,
-        lease_time_s: None,
-        renew_s: None,
-        rebind_s: None,
+        options: DhcpOptions::from_message(msg),
         relay: Some(msg.giaddr()).filter(|g| !g.is_unspecified()),
         relay_agent_info: false,
-        message: None,
+        message,
         ms: 0.0,
-    };
-    for (_, opt) in opts.iter() {
-        match opt {
-            DhcpOption::ServerIdentifier(ip) => reply.server = *ip,
-            DhcpOption::SubnetMask(ip) => reply.subnet_mask = Some(*ip),
-            DhcpOption::Router(ips) => reply.routers = ips.iter().take(16).copied().collect(),
-            DhcpOption::DomainNameServer(ips) => reply.dns = ips.iter().take(16).copied().collect(),
-            DhcpOption::DomainName(d) => reply.domain = Some(d.chars().take(255).collect()),
-            DhcpOption::AddressLeaseTime(t) => reply.lease_time_s = Some(*t),
-            DhcpOption::Renewal(t) => reply.renew_s = Some(*t),
-            DhcpOption::Rebinding(t) => reply.rebind_s = Some(*t),
-            DhcpOption::Message(m) => reply.message = Some(m.chars().take(255).collect()),
-            _ => {}
-        }
-    }
-    Some(reply)
+    })
 }
 
 /// The replies of one collection, bounded.
@@ -426,6 +499,8 @@ impl Channel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::udp_datagram;
+    use pnet::packet::ethernet::EthernetPacket;
     use pnet::packet::ipv4::Ipv4Packet;
 
     const ME: MacAddr = MacAddr([0x02, 0x00, 0x00, 0x00, 0x00, 0x10]);
@@ -534,6 +609,65 @@ mod tests {
         // The lenient path (lease files) keeps the message and drops the bad option.
         let udp = udp_datagram(&fix_lengths(short_router)).unwrap();
         assert!(decode_message(&udp.payload).is_some());
+    }
+
+    #[test]
+    fn replies_and_leases_share_the_options_and_their_limits() {
+        let many: Vec<Ipv4Addr> = (1..=40).map(|i| Ipv4Addr::new(198, 18, 0, i)).collect();
+        let long_domain = "a".repeat(400);
+        let mut msg = v4::Message::new_with_id(
+            9,
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::new(198, 18, 0, 150),
+            Ipv4Addr::UNSPECIFIED,
+            Ipv4Addr::UNSPECIFIED,
+            &ME.0,
+        );
+        msg.set_opcode(Opcode::BootReply);
+        msg.opts_mut().insert(DhcpOption::MessageType(MessageType::Ack));
+        msg.opts_mut().insert(DhcpOption::Router(many.clone()));
+        msg.opts_mut().insert(DhcpOption::DomainNameServer(many.clone()));
+        msg.opts_mut().insert(DhcpOption::DomainName(long_domain.clone()));
+        msg.opts_mut().insert(DhcpOption::AddressLeaseTime(3600));
+        let bytes = msg.to_vec().unwrap();
+        let reply = reply_from(&decode_message(&bytes).unwrap(), Ipv4Addr::new(198, 18, 0, 1), ME).unwrap();
+        assert_eq!((reply.routers.len(), reply.dns.len()), (MAX_ROUTERS, MAX_DNS));
+        assert_eq!(reply.domain.as_ref().map(|d| d.chars().count()), Some(MAX_TEXT_CHARS));
+        // The same ACK stored by dhcpcd, and the same values in a networkd lease, give the
+        // same options under the same limits.
+        let dhcpcd = crate::platform::lease::parse_dhcpcd(&bytes).unwrap();
+        assert_eq!(dhcpcd.options, reply.options);
+        let list = many.iter().map(Ipv4Addr::to_string).collect::<Vec<_>>().join(" ");
+        let networkd = crate::platform::lease::parse_networkd(&format!(
+            "ROUTER={list}\nDNS={list}\nDOMAINNAME={long_domain}\nLIFETIME=3600\n"
+        ))
+        .unwrap();
+        assert_eq!(networkd.options, reply.options);
+    }
+
+    #[test]
+    fn report_keeps_the_field_names_of_replies_and_leases() {
+        let keys = |v: serde_json::Value| -> Vec<String> {
+            let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            keys.sort();
+            keys
+        };
+        let sorted = |names: &[&str]| {
+            let mut names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            names.sort();
+            names
+        };
+        let options = ["subnet_mask", "routers", "dns", "domain", "lease_time_s", "renew_s", "rebind_s"];
+        let frames = frames(DORA);
+        let reply = replies_to(&frames, &sent(&frames)[0]).remove(0);
+        let mut expected =
+            vec!["kind", "server", "server_mac", "address", "relay", "relay_agent_info", "message", "ms"];
+        expected.extend(options);
+        assert_eq!(keys(serde_json::to_value(&reply).unwrap()), sorted(&expected));
+        let lease = crate::platform::lease::parse_networkd("ADDRESS=198.18.0.150\n").unwrap();
+        let mut expected = vec!["client", "source", "address", "server", "expires_unix"];
+        expected.extend(options);
+        assert_eq!(keys(serde_json::to_value(&lease).unwrap()), sorted(&expected));
     }
 
     #[test]
@@ -684,6 +818,26 @@ mod tests {
     }
 
     #[test]
+    fn replay_offers_on_a_tagged_trunk_parse_the_same() {
+        let frames = frames(DORA);
+        let probe = &sent(&frames)[0];
+        let plain = replies_to(&frames, probe);
+        assert_eq!(plain.len(), 1);
+        for tags in [&[0x81u8, 0x00, 0, 10][..], &[0x88, 0xa8, 0, 100, 0x81, 0x00, 0, 10]] {
+            let tagged: Vec<Vec<u8>> = frames
+                .iter()
+                .map(|f| {
+                    let mut t = f[..12].to_vec();
+                    t.extend_from_slice(tags);
+                    t.extend_from_slice(&f[12..]);
+                    t
+                })
+                .collect();
+            assert_eq!(replies_to(&tagged, probe), plain);
+        }
+    }
+
+    #[test]
     fn replay_two_servers_offer_from_distinct_servers_and_macs() {
         let frames = frames(TWO_SERVERS);
         let sent = sent(&frames);
@@ -776,9 +930,9 @@ mod tests {
                 if let Some(r) = parse_reply(&bad, xid, chaddr) {
                     parsed += 1;
                     assert!(matches!(r.kind, "offer" | "ack" | "nak"));
-                    assert!(r.routers.len() <= 16 && r.dns.len() <= 16);
-                    assert!(r.domain.as_ref().is_none_or(|d| d.chars().count() <= 255));
-                    assert!(r.message.as_ref().is_none_or(|m| m.chars().count() <= 255));
+                    assert!(r.routers.len() <= MAX_ROUTERS && r.dns.len() <= MAX_DNS);
+                    assert!(r.domain.as_ref().is_none_or(|d| d.chars().count() <= MAX_TEXT_CHARS));
+                    assert!(r.message.as_ref().is_none_or(|m| m.chars().count() <= MAX_TEXT_CHARS));
                 }
             }
         }

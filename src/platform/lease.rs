@@ -20,6 +20,7 @@
 //!   (`IF-SSID.lease` on wireless in dhcpcd 9, `dhcpcd-IF[-SSID].lease` before); it is
 //!   decoded with `dhcproto`.
 //!
+//! The options are the same [`DhcpOptions`] a DHCP reply carries, with the same limits.
 //! The parsers are pure and total: any input, however broken, gives `None` or a partial
 //! [`Lease`], never a panic. [`find`] does the file I/O, bounded (1 MiB per file, 64 files).
 
@@ -30,6 +31,8 @@ use std::path::{Path, PathBuf};
 
 use dhcproto::v4::{DhcpOption, MessageType, Opcode};
 
+use crate::platform::dhcp::DhcpOptions;
+
 /// At most this many bytes are read from one lease file.
 const MAX_FILE_BYTES: u64 = 1 << 20;
 /// At most this many lease files are opened by one [`find`].
@@ -38,7 +41,7 @@ const MAX_FILES: usize = 64;
 const MAX_DIR_ENTRIES: usize = 4096;
 
 /// Which DHCP client wrote the lease.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeaseClient {
     /// systemd-networkd.
@@ -52,8 +55,9 @@ pub enum LeaseClient {
     Dhcpcd,
 }
 
-/// A DHCP lease as the system holds it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+/// A DHCP lease as the system holds it. It reads as its options (`lease.routers`, through
+/// `Deref`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Lease {
     /// The client that wrote the lease.
     pub client: LeaseClient,
@@ -62,25 +66,22 @@ pub struct Lease {
     pub source: String,
     /// The leased address (`yiaddr`).
     pub address: Option<Ipv4Addr>,
-    /// The subnet mask (option 1).
-    pub subnet_mask: Option<Ipv4Addr>,
+    /// The options stored with the lease (mask, routers, DNS, domain, lease times).
+    #[serde(flatten)]
+    pub options: DhcpOptions,
     /// The DHCP server identifier (option 54).
     pub server: Option<Ipv4Addr>,
-    /// Routers (option 3), in the server's order of preference.
-    pub routers: Vec<Ipv4Addr>,
-    /// DNS servers (option 6).
-    pub dns: Vec<Ipv4Addr>,
-    /// Domain name (option 15).
-    pub domain: Option<String>,
-    /// Lease time in seconds (option 51); `u32::MAX` is an infinite lease.
-    pub lease_time_s: Option<u32>,
-    /// Renewal time T1 in seconds (option 58), if known.
-    pub renew_s: Option<u32>,
-    /// Rebinding time T2 in seconds (option 59), if known.
-    pub rebind_s: Option<u32>,
     /// Absolute expiry (Unix seconds) when the file states it (dhclient's `expire`);
     /// `None` for `expire never` and for formats that store no expiry.
     pub expires_unix: Option<u64>,
+}
+
+impl std::ops::Deref for Lease {
+    type Target = DhcpOptions;
+
+    fn deref(&self) -> &DhcpOptions {
+        &self.options
+    }
 }
 
 impl Lease {
@@ -89,30 +90,15 @@ impl Lease {
             client,
             source: String::new(),
             address: None,
-            subnet_mask: None,
+            options: DhcpOptions::default(),
             server: None,
-            routers: Vec::new(),
-            dns: Vec::new(),
-            domain: None,
-            lease_time_s: None,
-            renew_s: None,
-            rebind_s: None,
             expires_unix: None,
         }
     }
 
     /// Whether anything at all was recognised.
     fn has_content(&self) -> bool {
-        self.address.is_some()
-            || self.subnet_mask.is_some()
-            || self.server.is_some()
-            || !self.routers.is_empty()
-            || !self.dns.is_empty()
-            || self.domain.is_some()
-            || self.lease_time_s.is_some()
-            || self.renew_s.is_some()
-            || self.rebind_s.is_some()
-            || self.expires_unix.is_some()
+        self.address.is_some() || self.server.is_some() || self.expires_unix.is_some() || !self.options.is_empty()
     }
 }
 
@@ -137,14 +123,14 @@ pub fn parse_networkd(text: &str) -> Option<Lease> {
         let value = unquote(value.trim());
         match key.trim() {
             "ADDRESS" => lease.address = value.parse().ok(),
-            "NETMASK" => lease.subnet_mask = value.parse().ok(),
+            "NETMASK" => lease.options.subnet_mask = value.parse().ok(),
             "SERVER_ADDRESS" => lease.server = value.parse().ok(),
-            "ROUTER" => lease.routers = ipv4_list(value),
-            "DNS" => lease.dns = ipv4_list(value),
-            "DOMAINNAME" => lease.domain = non_empty(value),
-            "LIFETIME" => lease.lease_time_s = parse_timespan_s(value),
-            "T1" => lease.renew_s = parse_timespan_s(value),
-            "T2" => lease.rebind_s = parse_timespan_s(value),
+            "ROUTER" => lease.options.set_routers(ipv4_list(value)),
+            "DNS" => lease.options.set_dns(ipv4_list(value)),
+            "DOMAINNAME" => lease.options.set_domain(value),
+            "LIFETIME" => lease.options.lease_time_s = parse_timespan_s(value),
+            "T1" => lease.options.renew_s = parse_timespan_s(value),
+            "T2" => lease.options.rebind_s = parse_timespan_s(value),
             _ => {}
         }
     }
@@ -159,11 +145,6 @@ fn unquote(value: &str) -> &str {
         }
     }
     value
-}
-
-fn non_empty(value: &str) -> Option<String> {
-    let value = value.trim();
-    (!value.is_empty()).then(|| value.to_string())
 }
 
 /// IPv4 addresses separated by spaces and/or commas; entries that do not parse are skipped.
@@ -289,16 +270,16 @@ fn apply_dhclient_statement(words: &[String], lease: &mut Lease, iface: &mut Opt
 fn apply_dhclient_option(name: &str, values: &[String], lease: &mut Lease) {
     let first = values.first().map_or("", String::as_str);
     match name {
-        "subnet-mask" => lease.subnet_mask = first.parse().ok(),
-        "routers" => lease.routers = ipv4_list(&values.join(" ")),
-        "domain-name-servers" => lease.dns = ipv4_list(&values.join(" ")),
+        "subnet-mask" => lease.options.subnet_mask = first.parse().ok(),
+        "routers" => lease.options.set_routers(ipv4_list(&values.join(" "))),
+        "domain-name-servers" => lease.options.set_dns(ipv4_list(&values.join(" "))),
         "dhcp-server-identifier" => lease.server = first.parse().ok(),
-        "dhcp-lease-time" => lease.lease_time_s = first.parse().ok(),
-        "dhcp-renewal-time" => lease.renew_s = first.parse().ok(),
-        "dhcp-rebinding-time" => lease.rebind_s = first.parse().ok(),
+        "dhcp-lease-time" => lease.options.lease_time_s = first.parse().ok(),
+        "dhcp-renewal-time" => lease.options.renew_s = first.parse().ok(),
+        "dhcp-rebinding-time" => lease.options.rebind_s = first.parse().ok(),
         "domain-name" => {
             let parts: Vec<&str> = values.iter().map(String::as_str).filter(|v| *v != ",").collect();
-            lease.domain = non_empty(&parts.join(" "));
+            lease.options.set_domain(&parts.join(" "));
         }
         _ => {}
     }
@@ -456,19 +437,11 @@ pub fn parse_dhcpcd(bytes: &[u8]) -> Option<Lease> {
     let mut lease = Lease::empty(LeaseClient::Dhcpcd);
     // An ACK to an INFORM carries the address in ciaddr, not yiaddr.
     lease.address = [msg.yiaddr(), msg.ciaddr()].into_iter().find(|a| !a.is_unspecified());
-    for (_, opt) in opts.iter() {
-        match opt {
-            DhcpOption::SubnetMask(mask) => lease.subnet_mask = Some(*mask),
-            DhcpOption::Router(routers) => lease.routers.clone_from(routers),
-            DhcpOption::DomainNameServer(dns) => lease.dns.clone_from(dns),
-            DhcpOption::DomainName(name) => lease.domain = non_empty(name.trim_end_matches('\0')),
-            DhcpOption::ServerIdentifier(server) => lease.server = Some(*server),
-            DhcpOption::AddressLeaseTime(t) => lease.lease_time_s = Some(*t),
-            DhcpOption::Renewal(t) => lease.renew_s = Some(*t),
-            DhcpOption::Rebinding(t) => lease.rebind_s = Some(*t),
-            _ => {}
-        }
-    }
+    lease.options = DhcpOptions::from_message(&msg);
+    lease.server = opts.iter().find_map(|(_, opt)| match opt {
+        DhcpOption::ServerIdentifier(server) => Some(*server),
+        _ => None,
+    });
     lease.has_content().then_some(lease)
 }
 
@@ -685,15 +658,27 @@ mod tests {
             client,
             source: String::new(),
             address: Some(ip("198.18.0.150")),
-            subnet_mask: Some(ip("255.255.255.0")),
+            options: DhcpOptions {
+                subnet_mask: Some(ip("255.255.255.0")),
+                routers: vec![ip("198.18.0.1")],
+                dns: vec![ip("198.18.0.1"), ip("198.18.0.2")],
+                domain: Some("lab.test".to_string()),
+                lease_time_s: Some(3600),
+                renew_s: Some(1800),
+                rebind_s: Some(3150),
+            },
             server: Some(ip("198.18.0.1")),
-            routers: vec![ip("198.18.0.1")],
-            dns: vec![ip("198.18.0.1"), ip("198.18.0.2")],
-            domain: Some("lab.test".to_string()),
-            lease_time_s: Some(3600),
-            renew_s: Some(1800),
-            rebind_s: Some(3150),
             expires_unix: None,
+        }
+    }
+
+    #[test]
+    fn leases_read_back_from_the_report() {
+        for client in [LeaseClient::Networkd, LeaseClient::NetworkManager, LeaseClient::Dhclient, LeaseClient::Dhcpcd] {
+            let lease = lab_lease(client);
+            let json = serde_json::to_value(&lease).unwrap();
+            assert_eq!(json["routers"], serde_json::json!(["198.18.0.1"]), "options are flattened");
+            assert_eq!(serde_json::from_value::<Lease>(json).unwrap(), lease);
         }
     }
 
@@ -761,7 +746,7 @@ mod tests {
         assert_eq!(eth1.address, Some(ip("198.19.0.20")));
         assert_eq!(eth1.lease_time_s, Some(u32::MAX));
         assert_eq!(eth1.expires_unix, None, "expire never");
-        assert_eq!((eth1.renew_s, eth1.domain), (None, None));
+        assert_eq!((eth1.renew_s, eth1.domain.as_deref()), (None, None));
 
         assert_eq!(parse_dhclient(DHCLIENT, "wlan0"), None);
     }

@@ -1,0 +1,27 @@
+//! Ethernet frames from the network or a capture: `wire::decode` must never panic, and a
+//! `Reassembler` fed any sequence of frames stays within its limits.
+#![no_main]
+
+use std::time::Duration;
+
+use libfuzzer_sys::fuzz_target;
+use nettriage::wire::{self, Reassembler, ReassemblyLimits};
+
+fuzz_target!(|data: &[u8]| {
+    let _ = wire::decode(data);
+    // The same bytes as a sequence of frames: a length byte, then the frame, with the
+    // capture time advancing a second per frame so the timeout is exercised too.
+    let limits = ReassemblyLimits { max_in_flight: 4, max_datagram_bytes: 4096, timeout: Duration::from_secs(3) };
+    let mut reassembler = Reassembler::new(limits);
+    let mut rest = data;
+    let mut at = Duration::ZERO;
+    while let Some((&len, tail)) = rest.split_first() {
+        let (frame, tail) = tail.split_at(usize::from(len).min(tail.len()));
+        if let Ok(Some(packet)) = reassembler.feed(frame, at) {
+            let _ = packet.udp_datagram();
+        }
+        assert!(reassembler.in_flight() <= limits.max_in_flight);
+        rest = tail;
+        at += Duration::from_secs(1);
+    }
+});
