@@ -509,7 +509,7 @@ impl State {
                 subnet_mask: ack.and_then(|a| a.subnet_mask),
             },
             probe: Probe {
-                status: "not_run",
+                status: "not_run".to_string(),
                 reason: Some(format!("{NOT_OBSERVABLE}: see `transactions`")),
                 mac: None,
                 xid: None,
@@ -519,7 +519,7 @@ impl State {
             },
             full: None,
             duplicate_check: DuplicateCheck {
-                status: "not_run",
+                status: "not_run".to_string(),
                 address: None,
                 conflict_mac: None,
                 reason: Some(NOT_OBSERVABLE.to_string()),
@@ -810,6 +810,11 @@ struct DhcpServer {
     offers: u32,
 }
 
+/// The reply kinds `DhcpMessageEv` names (its `kind` is static text).
+fn static_kind(kind: &str) -> Option<&'static str> {
+    ["offer", "ack", "nak"].into_iter().find(|k| *k == kind)
+}
+
 impl DhcpState {
     fn feed(&mut self, d: &UdpDatagram, src_mac: MacAddr, ts: Duration) {
         let Some(msg) = decode_message(&d.payload) else { return };
@@ -839,7 +844,8 @@ impl DhcpState {
                 let IpAddr::V4(src_ip) = d.src.ip() else { return };
                 let Some(reply) = reply_from(&msg, src_ip, src_mac) else { return };
                 let address = Some(reply.address).filter(|ip| !ip.is_unspecified());
-                (reply.kind, Some(reply.server), Some(reply.server_mac), address, Some(reply))
+                let Some(kind) = static_kind(&reply.kind) else { return };
+                (kind, Some(reply.server), Some(reply.server_mac), address, Some(reply))
             }
             Opcode::Unknown(_) => return,
         };
@@ -881,7 +887,7 @@ impl DhcpState {
             txn.dropped = txn.dropped.saturating_add(1);
         }
         let Some(reply) = reply else { return };
-        match reply.kind {
+        match reply.kind.as_str() {
             "offer" => {
                 txn.answered = true;
                 match self.servers.iter().position(|s| s.server == reply.server) {

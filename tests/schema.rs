@@ -218,7 +218,12 @@ fn eth0(carrier: bool) -> Interface {
 
 fn link_check(interface: Option<Interface>) -> CheckResult {
     let selected_by = if interface.is_some() { "default_route" } else { "none" };
-    let ev = LinkEvidence { interface, speed_mbps: Some(10_000), duplex: Some("full".into()), selected_by };
+    let ev = LinkEvidence {
+        interface,
+        speed_mbps: Some(10_000),
+        duplex: Some("full".into()),
+        selected_by: selected_by.to_string(),
+    };
     ran(CheckId::Link, check::link::judge(&ev, &LinkSettings::default()), evidence(&ev))
 }
 
@@ -228,7 +233,7 @@ fn wired_wifi_check() -> CheckResult {
 
 fn offer(server: &str, last: u8, ms: f64) -> DhcpReply {
     DhcpReply {
-        kind: "offer",
+        kind: "offer".to_string(),
         server: ip4(server),
         server_mac: mac(last),
         address: ip4("198.18.0.150"),
@@ -276,7 +281,7 @@ fn dhcp_ran(offers: Vec<DhcpReply>, full: Option<FullExchange>) -> DhcpEvidence 
             subnet_mask: Some(ip4("255.255.255.0")),
         },
         probe: Probe {
-            status: "ran",
+            status: "ran".to_string(),
             reason: None,
             mac: Some(mac(0x10)),
             xid: Some(0xdead_beef),
@@ -285,7 +290,12 @@ fn dhcp_ran(offers: Vec<DhcpReply>, full: Option<FullExchange>) -> DhcpEvidence 
             dropped: 0,
         },
         full,
-        duplicate_check: DuplicateCheck { status: "ran", address: usable, conflict_mac: None, reason: None },
+        duplicate_check: DuplicateCheck {
+            status: "ran".to_string(),
+            address: usable,
+            conflict_mac: None,
+            reason: None,
+        },
     }
 }
 
@@ -293,7 +303,7 @@ fn dhcp_ran(offers: Vec<DhcpReply>, full: Option<FullExchange>) -> DhcpEvidence 
 fn dhcp_not_run(reason: &str) -> DhcpEvidence {
     let mut ev = dhcp_ran(vec![], None);
     ev.probe = Probe {
-        status: "not_run",
+        status: "not_run".to_string(),
         reason: Some(reason.into()),
         mac: None,
         xid: None,
@@ -301,8 +311,12 @@ fn dhcp_not_run(reason: &str) -> DhcpEvidence {
         dropped: 0,
         first_offer_ms: None,
     };
-    ev.duplicate_check =
-        DuplicateCheck { status: "not_run", address: ev.usable_ipv4, conflict_mac: None, reason: Some(reason.into()) };
+    ev.duplicate_check = DuplicateCheck {
+        status: "not_run".to_string(),
+        address: ev.usable_ipv4,
+        conflict_mac: None,
+        reason: Some(reason.into()),
+    };
     ev
 }
 
@@ -344,7 +358,7 @@ fn gateway_check(rtts: &[Option<Duration>]) -> CheckResult {
         default_routes: vec![default_route()],
         gateways: vec![GatewayProbe {
             address: ip4("198.18.0.1"),
-            arp: ArpResult { status: "answered", mac: Some(mac(1)), rtt_ms: Some(0.057), requests_sent: 1 },
+            arp: ArpResult { status: "answered".to_string(), mac: Some(mac(1)), rtt_ms: Some(0.057), requests_sent: 1 },
             ping: Some(PingStats::from_rtts(rtts)),
         }],
     };
@@ -439,7 +453,7 @@ fn degraded() -> Report {
         client_id: "nettriage-probe".into(),
         offer: Some(offer("198.18.0.1", 1, 2.0)),
         requested: Some(ip4("198.18.0.150")),
-        reply: Some(DhcpReply { kind: "ack", ..offer("198.18.0.1", 1, 1.2) }),
+        reply: Some(DhcpReply { kind: "ack".to_string(), ..offer("198.18.0.1", 1, 1.2) }),
         request_ms: Some(1.2),
         released: true,
         error: None,
@@ -537,7 +551,7 @@ fn broken_gateway() -> Report {
         offer: None,
         requested: Some(ip4("10.9.9.9")),
         reply: Some(DhcpReply {
-            kind: "nak",
+            kind: "nak".to_string(),
             message: Some("address not available".into()),
             ..offer("198.18.0.1", 1, 1.0)
         }),
@@ -552,7 +566,7 @@ fn broken_gateway() -> Report {
         ],
         gateways: vec![GatewayProbe {
             address: ip4("198.18.0.1"),
-            arp: ArpResult { status: "no_reply", mac: None, rtt_ms: None, requests_sent: 3 },
+            arp: ArpResult { status: "no_reply".to_string(), mac: None, rtt_ms: None, requests_sent: 3 },
             ping: None,
         }],
     };

@@ -13,7 +13,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::check::{CheckContext, CheckError, Outcome, dns, evidence, finding};
 use crate::config::{Config, DhcpSettings};
@@ -29,13 +29,15 @@ use crate::types::MacAddr;
 pub const FULL_CLIENT_ID: &[u8] = b"\0nettriage-probe";
 
 /// What the DHCP check saw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DhcpEvidence {
     /// The interface's IPv4 addresses, usable or not.
+    #[serde(default)]
     pub ipv4: Vec<IfAddr>,
     /// The address later checks use as their source.
     pub usable_ipv4: Option<Ipv4Addr>,
     /// Leases found in the DHCP clients' lease files for this interface.
+    #[serde(default)]
     pub leases: Vec<Lease>,
     /// The interface's current default gateways, DNS servers and mask, for comparison.
     pub current: CurrentConfig,
@@ -48,21 +50,23 @@ pub struct DhcpEvidence {
 }
 
 /// What the interface uses now.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CurrentConfig {
     /// IPv4 default gateways via this interface.
+    #[serde(default)]
     pub routers: Vec<Ipv4Addr>,
     /// IPv4 resolvers the system uses.
+    #[serde(default)]
     pub dns: Vec<Ipv4Addr>,
     /// Subnet mask of the usable address.
     pub subnet_mask: Option<Ipv4Addr>,
 }
 
 /// The DISCOVER probe.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Probe {
     /// `ran`, or `not_run` with `reason`.
-    pub status: &'static str,
+    pub status: String,
     /// Why it did not run.
     pub reason: Option<String>,
     /// The chaddr used (the interface's own MAC).
@@ -70,15 +74,17 @@ pub struct Probe {
     /// Transaction id.
     pub xid: Option<u32>,
     /// Every offer, in arrival order (at most 64).
+    #[serde(default)]
     pub offers: Vec<DhcpReply>,
     /// Offers beyond the cap, counted only.
+    #[serde(default)]
     pub dropped: u32,
     /// Time to the first offer.
     pub first_offer_ms: Option<f64>,
 }
 
 /// The full exchange under a separate identity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FullExchange {
     /// The separate MAC (locally administered, `02:6e:74:..` for "nt").
     pub mac: MacAddr,
@@ -93,16 +99,17 @@ pub struct FullExchange {
     /// Time from REQUEST to the reply.
     pub request_ms: Option<f64>,
     /// Whether the acknowledged address was released again.
+    #[serde(default)]
     pub released: bool,
     /// What went wrong, if a step could not be done.
     pub error: Option<String>,
 }
 
 /// The duplicate-address probe.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DuplicateCheck {
     /// `ran` or `not_run`.
-    pub status: &'static str,
+    pub status: String,
     /// The address probed.
     pub address: Option<Ipv4Addr>,
     /// The MAC of another host answering for it.
@@ -171,7 +178,12 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         current: current_config(iface, ctx.snapshot, ctx.config),
         probe: not_run_probe("disabled in the config (dhcp.probe = false)"),
         full: None,
-        duplicate_check: DuplicateCheck { status: "not_run", address: usable, conflict_mac: None, reason: None },
+        duplicate_check: DuplicateCheck {
+            status: "not_run".to_string(),
+            address: usable,
+            conflict_mac: None,
+            reason: None,
+        },
     };
 
     let mut privilege_gap = false;
@@ -211,7 +223,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
 
 fn not_run_probe(reason: &str) -> Probe {
     Probe {
-        status: "not_run",
+        status: "not_run".to_string(),
         reason: Some(reason.into()),
         mac: None,
         xid: None,
@@ -240,7 +252,7 @@ async fn spawn_probe(ifname: String, mac: MacAddr, s: DhcpSettings) -> Result<Pr
         )?;
         let offers: Vec<DhcpReply> = got.replies.into_iter().filter(|r| r.kind == "offer").collect();
         Ok(Probe {
-            status: "ran",
+            status: "ran".to_string(),
             reason: None,
             mac: Some(mac),
             xid: Some(xid),
@@ -260,7 +272,7 @@ async fn spawn_duplicate_check(
 ) -> Result<DuplicateCheck, CheckError> {
     let Some(ip) = address else {
         return Ok(DuplicateCheck {
-            status: "not_run",
+            status: "not_run".to_string(),
             address: None,
             conflict_mac: None,
             reason: Some("no usable IPv4 address to probe".into()),
@@ -268,7 +280,12 @@ async fn spawn_duplicate_check(
     };
     let reply =
         blocking(move || arp::resolve(&ifname, mac, Ipv4Addr::UNSPECIFIED, ip, Duration::from_millis(ms))).await??;
-    Ok(DuplicateCheck { status: "ran", address: Some(ip), conflict_mac: reply.map(|r| r.mac), reason: None })
+    Ok(DuplicateCheck {
+        status: "ran".to_string(),
+        address: Some(ip),
+        conflict_mac: reply.map(|r| r.mac),
+        reason: None,
+    })
 }
 
 /// A locally administered MAC marked "nt" (02:6e:74:xx:xx:xx), random per run.
@@ -523,7 +540,7 @@ mod tests {
 
     fn offer(server: &str, mac: u8, router: &str, dns: &str, ms: f64) -> DhcpReply {
         DhcpReply {
-            kind: "offer",
+            kind: "offer".to_string(),
             server: server.parse().unwrap(),
             server_mac: MacAddr([2, 0, 0, 0, 0, mac]),
             address: "198.18.0.150".parse().unwrap(),
@@ -556,7 +573,7 @@ mod tests {
                 subnet_mask: usable.map(|_| Ipv4Addr::new(255, 255, 255, 0)),
             },
             probe: Probe {
-                status: "ran",
+                status: "ran".to_string(),
                 reason: None,
                 mac: None,
                 xid: Some(1),
@@ -565,7 +582,12 @@ mod tests {
                 dropped: 0,
             },
             full: None,
-            duplicate_check: DuplicateCheck { status: "ran", address: usable, conflict_mac: None, reason: None },
+            duplicate_check: DuplicateCheck {
+                status: "ran".to_string(),
+                address: usable,
+                conflict_mac: None,
+                reason: None,
+            },
         }
     }
 
@@ -631,7 +653,7 @@ mod tests {
     fn nak_in_full_exchange() {
         let mut e = ev(vec![addr("198.18.0.10", "global", false, None)], vec![good()]);
         let mut nak = good();
-        nak.kind = "nak";
+        nak.kind = "nak".to_string();
         nak.message = Some("address not available".into());
         e.full = Some(FullExchange {
             mac: probe_mac(),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use hickory_resolver::proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::UdpSocket;
 
 use crate::check::{CheckContext, CheckError, Outcome, evidence, finding, millis};
@@ -36,22 +36,24 @@ pub struct DnsFacts {
 }
 
 /// What the dns check saw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DnsEvidence {
     /// The file the servers came from.
     pub source: String,
     /// Set when resolv.conf pointed at systemd-resolved's stub and its upstreams were tested.
     pub stub: Option<IpAddr>,
     /// The names tested.
+    #[serde(default)]
     pub names: Vec<String>,
     /// The random, uncacheable name.
     pub cache_buster: String,
     /// One entry per server.
+    #[serde(default)]
     pub servers: Vec<ServerResult>,
 }
 
 /// Results for one server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ServerResult {
     /// The server.
     pub server: IpAddr,
@@ -60,11 +62,12 @@ pub struct ServerResult {
     /// Mean answer time over the queries it answered.
     pub avg_ms: Option<f64>,
     /// Every query.
+    #[serde(default)]
     pub queries: Vec<QueryResult>,
 }
 
 /// One query and its outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryResult {
     /// Name asked.
     pub name: String,
@@ -75,19 +78,22 @@ pub struct QueryResult {
     /// Response code when there was a response.
     pub rcode: Option<String>,
     /// Addresses in the answer.
+    #[serde(default)]
     pub answers: Vec<IpAddr>,
     /// Time to the response.
     pub ms: Option<f64>,
     /// Attempts made (a timeout is retried once).
+    #[serde(default)]
     pub attempts: u32,
     /// Whether this was the random-label query.
+    #[serde(default)]
     pub cache_buster: bool,
     /// Error text for `unreachable` and `error`.
     pub error: Option<String>,
 }
 
 /// How one query ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueryOutcome {
     /// NOERROR with addresses.

@@ -9,7 +9,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use surge_ping::{Client, Config as PingConfig, ICMP, PingIdentifier, PingSequence};
 
 use crate::check::{CheckContext, CheckError, Outcome, dhcp, evidence, finding, millis};
@@ -20,16 +20,18 @@ use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::MacAddr;
 
 /// What the gateway check saw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GatewayEvidence {
     /// Every default route on the machine (IPv4 and IPv6), for context.
+    #[serde(default)]
     pub default_routes: Vec<Route>,
     /// The IPv4 gateways of the interface under test, each probed.
+    #[serde(default)]
     pub gateways: Vec<GatewayProbe>,
 }
 
 /// Probes of one gateway.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GatewayProbe {
     /// The gateway's address.
     pub address: Ipv4Addr,
@@ -40,28 +42,32 @@ pub struct GatewayProbe {
 }
 
 /// Outcome of the ARP lookup.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ArpResult {
     /// `answered`, `no_reply`, or `not_applicable` (the link has no Ethernet framing).
-    pub status: &'static str,
+    pub status: String,
     /// The MAC that answered.
     pub mac: Option<MacAddr>,
     /// Time to the reply.
     pub rtt_ms: Option<f64>,
     /// Requests sent.
+    #[serde(default)]
     pub requests_sent: u32,
 }
 
 /// Echo statistics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PingStats {
     /// Requests sent.
+    #[serde(default)]
     pub sent: u32,
     /// Replies received.
+    #[serde(default)]
     pub received: u32,
     /// Lost share, 0 to 1.
     pub loss_ratio: f64,
     /// Per-probe RTT in ms, null for a lost probe, in sending order.
+    #[serde(default)]
     pub rtts_ms: Vec<Option<f64>>,
     /// Fastest reply.
     pub min_ms: Option<f64>,
@@ -148,15 +154,15 @@ async fn probe(
                 .map_err(|e| CheckError::Other(format!("ARP task failed: {e}")))??;
             match reply {
                 Some(r) => ArpResult {
-                    status: "answered",
+                    status: "answered".to_string(),
                     mac: Some(r.mac),
                     rtt_ms: Some(millis(r.rtt)),
                     requests_sent: r.requests_sent,
                 },
-                None => ArpResult { status: "no_reply", mac: None, rtt_ms: None, requests_sent: 3 },
+                None => ArpResult { status: "no_reply".to_string(), mac: None, rtt_ms: None, requests_sent: 3 },
             }
         }
-        _ => ArpResult { status: "not_applicable", mac: None, rtt_ms: None, requests_sent: 0 },
+        _ => ArpResult { status: "not_applicable".to_string(), mac: None, rtt_ms: None, requests_sent: 0 },
     };
     let ping = if arp.status == "no_reply" { None } else { Some(ping_series(iface, gateway, settings).await?) };
     Ok(GatewayProbe { address: gateway, arp, ping })
@@ -257,7 +263,7 @@ mod tests {
             gateways: vec![GatewayProbe {
                 address: Ipv4Addr::new(198, 18, 0, 1),
                 arp: ArpResult {
-                    status: arp,
+                    status: arp.to_string(),
                     mac: (arp == "answered").then_some(MacAddr([2, 0, 0, 0, 0, 1])),
                     rtt_ms: None,
                     requests_sent: 1,

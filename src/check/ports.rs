@@ -10,7 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
@@ -22,14 +22,15 @@ const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;
 
 /// What the ports check saw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PortsEvidence {
     /// One entry per target, in the order given.
+    #[serde(default)]
     pub targets: Vec<PortResult>,
 }
 
 /// One target's probe.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PortResult {
     /// The target as given (`host:port`).
     pub target: String,
@@ -44,7 +45,7 @@ pub struct PortResult {
 }
 
 /// How a TCP connection attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PortOutcome {
     /// Connected.

@@ -17,7 +17,7 @@ use pnet::packet::ip::IpNextHeaderProtocols;
 use pnet::packet::ipv4::{self, MutableIpv4Packet};
 use pnet::packet::udp::{self, MutableUdpPacket};
 use pnet::util::MacAddr as PnetMac;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::pcap::udp_datagram;
 use crate::platform::packet::{self, PacketError};
@@ -33,10 +33,10 @@ const MAGIC_COOKIE: [u8; 4] = [99, 130, 83, 99];
 const SERVER_PORT: u16 = 67;
 
 /// A DHCP reply (OFFER, ACK or NAK) as seen on the wire.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DhcpReply {
     /// `offer`, `ack` or `nak`.
-    pub kind: &'static str,
+    pub kind: String,
     /// Server identifier (option 54), else the IP source address.
     pub server: Ipv4Addr,
     /// Ethernet source of the reply: the server, or the relay that forwarded it.
@@ -46,8 +46,10 @@ pub struct DhcpReply {
     /// Option 1.
     pub subnet_mask: Option<Ipv4Addr>,
     /// Option 3.
+    #[serde(default)]
     pub routers: Vec<Ipv4Addr>,
     /// Option 6.
+    #[serde(default)]
     pub dns: Vec<Ipv4Addr>,
     /// Option 15.
     pub domain: Option<String>,
@@ -60,6 +62,7 @@ pub struct DhcpReply {
     /// giaddr, when a relay agent forwarded the exchange.
     pub relay: Option<Ipv4Addr>,
     /// Whether option 82 (relay agent information) was present (set by `parse_reply`).
+    #[serde(default)]
     pub relay_agent_info: bool,
     /// Option 56: the server's message, usually with a NAK.
     pub message: Option<String>,
@@ -316,7 +319,7 @@ pub fn reply_from(msg: &v4::Message, src_ip: Ipv4Addr, src_mac: MacAddr) -> Opti
         _ => return None,
     };
     let mut reply = DhcpReply {
-        kind,
+        kind: kind.to_string(),
         server: src_ip,
         server_mac: src_mac,
         address: msg.yiaddr(),
@@ -350,11 +353,13 @@ pub fn reply_from(msg: &v4::Message, src_ip: Ipv4Addr, src_mac: MacAddr) -> Opti
 }
 
 /// The replies of one collection, bounded.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Collected {
     /// Replies in arrival order, at most [`MAX_REPLIES`].
+    #[serde(default)]
     pub replies: Vec<DhcpReply>,
     /// Replies beyond [`MAX_REPLIES`] that were counted but not kept.
+    #[serde(default)]
     pub dropped: u32,
 }
 
@@ -400,7 +405,7 @@ impl Channel {
         loop {
             let now = Instant::now();
             let deadline = first.map_or(start + cap, |f| (f + settle).min(start + cap));
-            let wanted_arrived = out.replies.iter().any(|r| until.contains(&r.kind));
+            let wanted_arrived = out.replies.iter().any(|r| until.contains(&r.kind.as_str()));
             if now >= deadline || wanted_arrived {
                 return Ok(out);
             }
@@ -645,7 +650,7 @@ mod tests {
         assert!(is_probe_mac(discover.chaddr), "{}", discover.chaddr);
         assert_eq!((request.xid, request.chaddr), (discover.xid, discover.chaddr));
         let got = replies_to(&frames, discover);
-        let got_kinds: Vec<&str> = got.iter().map(|r| r.kind).collect();
+        let got_kinds: Vec<&str> = got.iter().map(|r| r.kind.as_str()).collect();
         assert_eq!(got_kinds, ["offer", "ack"]);
         let (offer, ack) = (&got[0], &got[1]);
         assert_lab_settings(offer);
@@ -733,7 +738,7 @@ mod tests {
         assert_eq!((nak.lease_time_s, nak.subnet_mask), (None, None));
         // The probe's own DISCOVER in the same run still got its offer.
         let offers = replies_to(&frames, &sent[0]);
-        assert_eq!(offers.iter().map(|o| o.kind).collect::<Vec<_>>(), ["offer"]);
+        assert_eq!(offers.iter().map(|o| o.kind.as_str()).collect::<Vec<_>>(), ["offer"]);
     }
 
     #[test]
@@ -775,7 +780,7 @@ mod tests {
                 bad[i] = m(bad[i]);
                 if let Some(r) = parse_reply(&bad, xid, chaddr) {
                     parsed += 1;
-                    assert!(matches!(r.kind, "offer" | "ack" | "nak"));
+                    assert!(matches!(r.kind.as_str(), "offer" | "ack" | "nak"));
                     assert!(r.routers.len() <= 16 && r.dns.len() <= 16);
                     assert!(r.domain.as_ref().is_none_or(|d| d.chars().count() <= 255));
                     assert!(r.message.as_ref().is_none_or(|m| m.chars().count() <= 255));

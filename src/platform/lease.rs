@@ -38,7 +38,7 @@ const MAX_FILES: usize = 64;
 const MAX_DIR_ENTRIES: usize = 4096;
 
 /// Which DHCP client wrote the lease.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeaseClient {
     /// systemd-networkd.
@@ -53,7 +53,7 @@ pub enum LeaseClient {
 }
 
 /// A DHCP lease as the system holds it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Lease {
     /// The client that wrote the lease.
     pub client: LeaseClient,
@@ -67,8 +67,10 @@ pub struct Lease {
     /// The DHCP server identifier (option 54).
     pub server: Option<Ipv4Addr>,
     /// Routers (option 3), in the server's order of preference.
+    #[serde(default)]
     pub routers: Vec<Ipv4Addr>,
     /// DNS servers (option 6).
+    #[serde(default)]
     pub dns: Vec<Ipv4Addr>,
     /// Domain name (option 15).
     pub domain: Option<String>,
