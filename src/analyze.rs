@@ -84,7 +84,7 @@ use crate::check::dhcp::{CurrentConfig, DuplicateCheck, Probe};
 use crate::check::dns::{QueryOutcome, classify, parse_response};
 use crate::check::gateway::PingStats;
 use crate::check::ports::PortOutcome;
-use crate::check::{evidence, finding, millis, status_of};
+use crate::check::{finding, millis, status_of};
 use crate::pcap::{Frame, UdpDatagram, udp_datagram};
 use crate::platform::arp;
 use crate::platform::dhcp::{DhcpReply, decode_message, reply_from};
@@ -160,7 +160,7 @@ fn skipped(id: CheckId, reason: &str) -> CheckResult {
         blocked_by: None,
         reason: Some(reason.to_string()),
         findings: vec![],
-        evidence: serde_json::Value::Null,
+        evidence: crate::report::Evidence::None,
     }
 }
 
@@ -172,8 +172,15 @@ fn ran(id: CheckId, span: Span, findings: Vec<Finding>, evidence: serde_json::Va
         blocked_by: None,
         reason: None,
         findings,
-        evidence,
+        // TODO(analyze helper): produce the layers' own evidence types (`Evidence::Dhcp`, ...)
+        // instead of capture-specific JSON; render's capture branch reads this `Other`.
+        evidence: crate::report::Evidence::Other(evidence),
     }
+}
+
+/// Serialises capture evidence; these types are plain data, so this cannot fail in practice.
+fn evidence<T: Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_else(|e| serde_json::json!({ "serialisation_error": e.to_string() }))
 }
 
 /// `items` joined with "; ", naming at most [`MAX_NAMED`] and counting the rest.
@@ -1725,29 +1732,29 @@ mod tests {
 
         let gw = check(&r, CheckId::Gateway);
         assert_eq!(gw.status, CheckStatus::Pass);
-        let g = &gw.evidence["gateways"][0];
+        let g = &gw.evidence.to_json()["gateways"][0];
         assert_eq!((g["address"].as_str(), g["arp"]["status"].as_str()), (Some("198.18.0.1"), Some("answered")));
         assert_eq!(g["arp"]["mac"], "ca:67:75:6e:cc:98");
         assert_eq!(g["arp"]["exchanges"][0]["requester"], "198.18.0.10");
         assert!(g["arp"]["rtt_ms"].as_f64().unwrap() < 1.0);
         assert_eq!((g["ping"]["sent"].as_u64(), g["ping"]["received"].as_u64()), (Some(5), Some(5)));
         assert_eq!(g["ping"]["rtts_ms"].as_array().unwrap().len(), 5);
-        assert_eq!(gw.evidence["source"], "test.pcap");
+        assert_eq!(gw.evidence.to_json()["source"], "test.pcap");
 
         let dns = check(&r, CheckId::Dns);
         assert_eq!(dns.status, CheckStatus::Pass);
-        let server = &dns.evidence["servers"][0];
+        let server = &dns.evidence.to_json()["servers"][0];
         assert_eq!((server["server"].as_str(), server["verdict"].as_str()), (Some("198.18.0.1"), Some("ok")));
         let outcomes: Vec<&str> =
             server["queries"].as_array().unwrap().iter().map(|q| q["outcome"].as_str().unwrap()).collect();
         assert_eq!(outcomes, ["answer", "no_data", "nxdomain"], "NXDOMAIN for the random label is no finding");
         assert_eq!(server["queries"][0]["answers"][0], "198.18.1.2");
-        assert_eq!(dns.evidence["names"], serde_json::json!(["www.site.test"]));
-        assert_eq!(dns.evidence["cache_buster"], "nt-rtasbvko.site.test");
+        assert_eq!(dns.evidence.to_json()["names"], serde_json::json!(["www.site.test"]));
+        assert_eq!(dns.evidence.to_json()["cache_buster"], "nt-rtasbvko.site.test");
 
         let ports = check(&r, CheckId::Ports);
         assert_eq!(ports.status, CheckStatus::Pass);
-        let t = &ports.evidence["targets"][0];
+        let t = &ports.evidence.to_json()["targets"][0];
         assert_eq!((t["target"].as_str(), t["outcome"].as_str()), (Some("198.18.1.2:8080"), Some("open")));
         assert!(t["ms"].as_f64().unwrap() < 1.0);
     }
@@ -1759,8 +1766,8 @@ mod tests {
         assert_eq!(r.diagnosis.status, RunStatus::Healthy);
         let gw = check(&r, CheckId::Gateway);
         assert_eq!(gw.status, CheckStatus::Pass);
-        assert_eq!(gw.evidence["gateways"][0]["arp"]["status"], "answered");
-        assert!(gw.evidence["gateways"][0]["ping"].is_null());
+        assert_eq!(gw.evidence.to_json()["gateways"][0]["arp"]["status"], "answered");
+        assert!(gw.evidence.to_json()["gateways"][0]["ping"].is_null());
         for id in [CheckId::Dhcp, CheckId::Dns, CheckId::Ports] {
             assert_eq!(check(&r, id).status, CheckStatus::Skipped, "{id}");
         }
@@ -1772,7 +1779,8 @@ mod tests {
         assert_matches_schema(&r);
         let dhcp = check(&r, CheckId::Dhcp);
         assert_eq!(dhcp.status, CheckStatus::Pass, "{:?}", dhcp.findings);
-        let txns = dhcp.evidence["transactions"].as_array().unwrap();
+        let dhcp_ev = dhcp.evidence.to_json();
+        let txns = dhcp_ev["transactions"].as_array().unwrap();
         assert_eq!(txns.len(), 2, "the probe and the full exchange");
         let kinds = |t: &Value| -> Vec<String> {
             t["messages"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect()
@@ -1784,9 +1792,9 @@ mod tests {
         assert_eq!(txns[1]["messages"][0]["ms"], 0.0);
         assert!(txns[1]["messages"][3]["ms"].as_f64().unwrap() > 0.0);
         // The live fields come from the last ACK.
-        assert_eq!(dhcp.evidence["current"]["routers"], serde_json::json!(["198.18.0.1"]));
-        assert_eq!(dhcp.evidence["usable_ipv4"], txns[1]["messages"][3]["address"]);
-        assert_eq!(dhcp.evidence["servers"].as_array().unwrap().len(), 1);
+        assert_eq!(dhcp.evidence.to_json()["current"]["routers"], serde_json::json!(["198.18.0.1"]));
+        assert_eq!(dhcp.evidence.to_json()["usable_ipv4"], txns[1]["messages"][3]["address"]);
+        assert_eq!(dhcp.evidence.to_json()["servers"].as_array().unwrap().len(), 1);
     }
 
     #[test]
@@ -1870,7 +1878,7 @@ mod tests {
         );
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsPartial, Severity::Warn)]);
-        let servers = &check(&r, CheckId::Dns).evidence["servers"];
+        let servers = &check(&r, CheckId::Dns).evidence.to_json()["servers"];
         assert_eq!((servers[0]["verdict"].as_str(), servers[1]["verdict"].as_str()), (Some("ok"), Some("dns.timeout")));
         assert_eq!(servers[0]["queries"][0]["ms"], 2.0);
         assert!(servers[1]["avg_ms"].is_null());
@@ -1926,7 +1934,7 @@ mod tests {
             .concat(),
         );
         assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass, "{:?}", check(&r, CheckId::Dns).findings);
-        assert_eq!(check(&r, CheckId::Dns).evidence["servers"][0]["queries"][0]["answered_on_retry"], true);
+        assert_eq!(check(&r, CheckId::Dns).evidence.to_json()["servers"][0]["queries"][0]["answered_on_retry"], true);
 
         // A resend on the same socket with the same id is one query with two attempts.
         let q = dns_query(3, "www.site.test.", RecordType::A);
@@ -1942,7 +1950,7 @@ mod tests {
             ),
         ));
         let r = report(&frames);
-        let q0 = &check(&r, CheckId::Dns).evidence["servers"][0]["queries"][0];
+        let q0 = &check(&r, CheckId::Dns).evidence.to_json()["servers"][0]["queries"][0];
         assert_eq!(
             (q0["attempts"].as_u64(), q0["ms"].as_f64(), q0["outcome"].as_str()),
             (Some(2), Some(3.0), Some("answer"))
@@ -1965,7 +1973,7 @@ mod tests {
         let r = report(&dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::ServFail)));
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsServfail, Severity::Fail)]);
-        assert_eq!(check(&r, CheckId::Dns).evidence["servers"][0]["queries"][0]["outcome"], "servfail");
+        assert_eq!(check(&r, CheckId::Dns).evidence.to_json()["servers"][0]["queries"][0]["outcome"], "servfail");
 
         let r = report(
             &[
@@ -1999,7 +2007,7 @@ mod tests {
         ]);
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsRefused, Severity::Fail)]);
-        let t = &check(&r, CheckId::Ports).evidence["targets"][0];
+        let t = &check(&r, CheckId::Ports).evidence.to_json()["targets"][0];
         assert_eq!(
             (t["target"].as_str(), t["outcome"].as_str(), t["ms"].as_f64()),
             (Some("198.18.1.2:8080"), Some("refused"), Some(1.0))
@@ -2009,7 +2017,7 @@ mod tests {
         let r = report(&[syn(0, 50000), syn(1000, 50000), syn(3000, 50000)]);
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsFiltered, Severity::Fail)]);
-        let t = &check(&r, CheckId::Ports).evidence["targets"][0];
+        let t = &check(&r, CheckId::Ports).evidence.to_json()["targets"][0];
         assert_eq!(
             (t["attempts"].as_u64(), t["syn_retransmissions"].as_u64(), t["outcome"].as_str()),
             (Some(1), Some(2), Some("filtered"))
@@ -2022,7 +2030,7 @@ mod tests {
         };
         let r = report(&[syn(0, 50000), syn(1000, 50000), synack(1001, 50000)]);
         assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass);
-        assert_eq!(check(&r, CheckId::Ports).evidence["targets"][0]["ms"], 1001.0);
+        assert_eq!(check(&r, CheckId::Ports).evidence.to_json()["targets"][0]["ms"], 1001.0);
 
         // Refused once, open later: intermittent, a warning.
         let r = report(&[
@@ -2040,7 +2048,10 @@ mod tests {
         icmp.extend_from_slice(&quoted[14..14 + 28]);
         let r = report(&[syn(0, 50000), at(3, back(GATEWAY, IpNextHeaderProtocols::Icmp, &icmp))]);
         assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsUnreachable, Severity::Fail)]);
-        assert_eq!(check(&r, CheckId::Ports).evidence["targets"][0]["error"], "ICMP host unreachable from 198.18.0.1");
+        assert_eq!(
+            check(&r, CheckId::Ports).evidence.to_json()["targets"][0]["error"],
+            "ICMP host unreachable from 198.18.0.1"
+        );
 
         // Handshake segments of an untracked connection alone are no attempt.
         let r = report(&[synack(0, 50000)]);
@@ -2063,7 +2074,7 @@ mod tests {
         // Answered at last: no finding; the reply pairs with the latest request.
         let r = report(&[at(0, who_has(GATEWAY)), at(1000, who_has(GATEWAY)), at(1001, is_at(GATEWAY))]);
         assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass);
-        let arp = &check(&r, CheckId::Gateway).evidence["gateways"][0]["arp"];
+        let arp = &check(&r, CheckId::Gateway).evidence.to_json()["gateways"][0]["arp"];
         assert_eq!((arp["rtt_ms"].as_f64(), arp["requests_sent"].as_u64()), (Some(1.0), Some(2)));
 
         // ARP probes (sender 0.0.0.0) and announcements expect no reply.
@@ -2087,7 +2098,7 @@ mod tests {
         let r = report(&series(10, 1));
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayLoss, Severity::Warn)]);
-        let ping = &check(&r, CheckId::Gateway).evidence["gateways"][0]["ping"];
+        let ping = &check(&r, CheckId::Gateway).evidence.to_json()["gateways"][0]["ping"];
         assert_eq!((ping["sent"].as_u64(), ping["received"].as_u64()), (Some(10), Some(9)));
         assert!(ping["rtts_ms"][0].is_null() && ping["rtts_ms"][1] == 1.0);
         assert!(codes(&report(&series(20, 1)), CheckId::Gateway).is_empty());
@@ -2097,7 +2108,7 @@ mod tests {
         let r = report(&[at(0, out(SERVER, IpNextHeaderProtocols::Icmp, &echo(8, 1, 1)))]);
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayNoEcho, Severity::Warn)]);
-        assert_eq!(check(&r, CheckId::Gateway).evidence["gateways"][0]["arp"]["status"], "not_applicable");
+        assert_eq!(check(&r, CheckId::Gateway).evidence.to_json()["gateways"][0]["arp"]["status"], "not_applicable");
 
         // ARP unanswered and pings unanswered: unreachable only.
         let r = report(&[at(0, who_has(GATEWAY)), at(5, out(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(8, 1, 1)))]);
@@ -2136,7 +2147,7 @@ mod tests {
             })
             .collect();
         let r = report(&frames);
-        let ev = &check(&r, CheckId::Ports).evidence;
+        let ev = &check(&r, CheckId::Ports).evidence.to_json();
         assert_eq!(ev["untracked"], 5);
         assert_eq!((ev["targets"].as_array().unwrap().len(), ev["targets_total"].as_u64()), (MAX_LISTED, Some(150)));
         assert!(check(&r, CheckId::Ports).findings[0].message.ends_with("and 140 more"));

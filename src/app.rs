@@ -191,12 +191,11 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
 
 /// `nettriage diff`: compares two JSON reports; exits with the newer one's status.
 pub fn diff(args: &DiffArgs) -> Result<u8, RunError> {
-    let read = |path: &std::path::Path| -> Result<serde_json::Value, RunError> {
+    let read = |path: &std::path::Path| -> Result<crate::report::Report, RunError> {
         let input = |message: String| RunError::Input { path: path.display().to_string(), message };
         let text = std::fs::read_to_string(path).map_err(|e| input(e.to_string()))?;
         let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| input(format!("not JSON: {e}")))?;
-        crate::diff::validate(&value).map_err(input)?;
-        Ok(value)
+        crate::diff::read(value).map_err(input)
     };
     let (old, new) = (read(&args.old)?, read(&args.new)?);
     let d = crate::diff::diff(&old, &new);

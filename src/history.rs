@@ -892,7 +892,8 @@ mod tests {
     /// Sets the gateway's mean RTT of a report.
     fn with_rtt(mut report: Report, ms: f64) -> Report {
         let gw = report.checks.iter_mut().find(|c| c.id == CheckId::Gateway).unwrap();
-        gw.evidence["gateways"][0]["ping"]["avg_ms"] = serde_json::json!(ms);
+        let crate::report::Evidence::Gateway(ev) = &mut gw.evidence else { panic!("gateway evidence") };
+        ev.gateways[0].ping.as_mut().expect("pinged").avg_ms = Some(ms);
         report
     }
 
@@ -1205,7 +1206,7 @@ mod tests {
         let pages: i64 = h.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
         h.conn.pragma_update(None, "max_page_count", pages + 2).unwrap();
         let mut big = healthy_at(2);
-        big.checks[0].evidence["padding"] = serde_json::json!("x".repeat(1 << 20));
+        big.checks[0].evidence = crate::report::Evidence::Other(serde_json::json!({"padding": "x".repeat(1 << 20)}));
         let err = h.insert(&big, "HQ", "floor 2").unwrap_err();
         assert!(matches!(err, HistoryError::DiskFull { .. }), "{err:?}");
         assert!(err.to_string().starts_with("disk full while writing history database"), "{err}");
@@ -1258,7 +1259,7 @@ mod tests {
         let mut h = History::open(&path).unwrap();
         let tx = h.conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
         let mut report = broken_at(50_000);
-        report.checks[0].evidence["padding"] = serde_json::json!("y".repeat(4096));
+        report.checks[0].evidence = crate::report::Evidence::Other(serde_json::json!({"padding": "y".repeat(4096)}));
         for _ in 0..2_000 {
             insert_run(&tx, &h.path, &report, "HQ", "killed").unwrap();
         }

@@ -3,10 +3,22 @@
 //! This is the contract with everything downstream of a run: the renderers in `render/`,
 //! tickets, scripts and monitoring. Its JSON form is `schema_version` "1"; within that
 //! version fields are only ever added, never renamed or removed (see `docs/report.md`).
-//! Every other module may use this one; it uses only [`crate::codes`].
+//! Every other module may use this one; it uses [`crate::codes`] and the checks' evidence
+//! types (plain data in `check/*.rs`), which [`Evidence`] carries.
+//!
+//! Reading is tolerant so that stored reports of other versions still read: unknown fields
+//! are ignored, unknown codes read as [`Code::Unknown`], fields added later default, checks
+//! and findings of layers this build does not know are left out, and evidence that does
+//! not fit this version's type is kept whole as [`Evidence::Other`].
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::check::dhcp::DhcpEvidence;
+use crate::check::dns::DnsEvidence;
+use crate::check::gateway::GatewayEvidence;
+use crate::check::link::LinkEvidence;
+use crate::check::ports::PortsEvidence;
+use crate::check::wifi::{WifiEvidence, WifiSkipEvidence};
 pub use crate::codes::Code;
 
 /// The JSON schema version this build writes.
@@ -86,6 +98,7 @@ pub struct Finding {
     /// The check that found it.
     pub layer: CheckId,
     /// Technician-facing detail: addresses, numbers, what was seen.
+    #[serde(default)]
     pub message: String,
 }
 
@@ -118,8 +131,91 @@ impl CheckStatus {
     }
 }
 
+/// A check's measurements: one variant per layer, serialised as the bare evidence object
+/// (or `null`), exactly as `docs/checks/<id>.md` documents it. The layer types are boxed so
+/// a [`CheckResult`] stays small whichever layer it is.
+///
+/// Reading a stored report converts the evidence by the check's `id` (see
+/// [`Evidence::from_json`]); only evidence that does not fit this version's type becomes
+/// [`Evidence::Other`], so nothing is lost. No check produces `Other`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Evidence {
+    /// No evidence (`null`): blocked, errored, or skipped before observing anything.
+    #[default]
+    None,
+    /// The link check's.
+    Link(Box<LinkEvidence>),
+    /// The Wi-Fi check's, when it ran.
+    Wifi(Box<WifiEvidence>),
+    /// What the Wi-Fi check saw before skipping (not wireless, or not a client interface).
+    WifiSkipped(Box<WifiSkipEvidence>),
+    /// The DHCP check's.
+    Dhcp(Box<DhcpEvidence>),
+    /// The gateway check's.
+    Gateway(Box<GatewayEvidence>),
+    /// The DNS check's.
+    Dns(Box<DnsEvidence>),
+    /// The ports check's.
+    Ports(Box<PortsEvidence>),
+    /// Evidence this version's types do not describe (written by another version, or by
+    /// `analyze` until it produces the layer types), kept as read.
+    Other(serde_json::Value),
+}
+
+impl Evidence {
+    /// Reads `value` as the evidence of check `id`: `null` is [`Evidence::None`]; evidence
+    /// that does not deserialise into the layer's type is kept as [`Evidence::Other`].
+    pub fn from_json(id: CheckId, value: serde_json::Value) -> Evidence {
+        fn typed<'a, T: Deserialize<'a>>(value: &'a serde_json::Value) -> Option<T> {
+            T::deserialize(value).map_err(|e| tracing::debug!(error = %e, "evidence kept as read")).ok()
+        }
+        let converted = match (&value, id) {
+            (serde_json::Value::Null, _) => return Evidence::None,
+            (_, CheckId::Link) => typed(&value).map(|e| Evidence::Link(Box::new(e))),
+            (_, CheckId::Wifi) => typed(&value).map(|w| Evidence::Wifi(Box::new(w))).or_else(|| {
+                // The skip shape has only these two fields; anything richer that did not
+                // read as `WifiEvidence` must not be narrowed to it.
+                let only_skip_fields =
+                    value.as_object().is_some_and(|o| o.keys().all(|k| k == "wireless" || k == "interface"));
+                only_skip_fields.then(|| typed(&value).map(|e| Evidence::WifiSkipped(Box::new(e)))).flatten()
+            }),
+            (_, CheckId::Dhcp) => typed(&value).map(|d| Evidence::Dhcp(Box::new(d))),
+            (_, CheckId::Gateway) => typed(&value).map(|e| Evidence::Gateway(Box::new(e))),
+            (_, CheckId::Dns) => typed(&value).map(|e| Evidence::Dns(Box::new(e))),
+            (_, CheckId::Ports) => typed(&value).map(|e| Evidence::Ports(Box::new(e))),
+        };
+        converted.unwrap_or(Evidence::Other(value))
+    }
+
+    /// The evidence as JSON, as it appears in the report (for raw dumps).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Whether there is no evidence (`null`).
+    pub fn is_none(&self) -> bool {
+        matches!(self, Evidence::None)
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Evidence::None => serializer.serialize_none(),
+            Evidence::Link(e) => e.serialize(serializer),
+            Evidence::Wifi(e) => e.serialize(serializer),
+            Evidence::WifiSkipped(e) => e.serialize(serializer),
+            Evidence::Dhcp(e) => e.serialize(serializer),
+            Evidence::Gateway(e) => e.serialize(serializer),
+            Evidence::Dns(e) => e.serialize(serializer),
+            Evidence::Ports(e) => e.serialize(serializer),
+            Evidence::Other(v) => v.serialize(serializer),
+        }
+    }
+}
+
 /// The result of one check.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
     /// Which check.
     pub id: CheckId,
@@ -134,7 +230,114 @@ pub struct CheckResult {
     /// What it found.
     pub findings: Vec<Finding>,
     /// Check-specific measurements (see `docs/checks/<id>.md`).
-    pub evidence: serde_json::Value,
+    pub evidence: Evidence,
+}
+
+impl<'de> Deserialize<'de> for CheckResult {
+    /// Reads the `id` first, then the evidence as that layer's type ([`Evidence::from_json`]).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            id: CheckId,
+            status: CheckStatus,
+            #[serde(default)]
+            duration_ms: u64,
+            #[serde(default)]
+            blocked_by: Option<CheckId>,
+            #[serde(default)]
+            reason: Option<String>,
+            #[serde(default, deserialize_with = "known_only")]
+            findings: Vec<Finding>,
+            #[serde(default)]
+            evidence: serde_json::Value,
+        }
+        let raw = Raw::deserialize(deserializer)?;
+        Ok(CheckResult {
+            id: raw.id,
+            status: raw.status,
+            duration_ms: raw.duration_ms,
+            blocked_by: raw.blocked_by,
+            reason: raw.reason,
+            findings: raw.findings,
+            evidence: Evidence::from_json(raw.id, raw.evidence),
+        })
+    }
+}
+
+impl CheckResult {
+    /// The link evidence, if this is a link check that has it.
+    pub fn link(&self) -> Option<&LinkEvidence> {
+        match &self.evidence {
+            Evidence::Link(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The Wi-Fi evidence, if this is a Wi-Fi check that ran.
+    pub fn wifi(&self) -> Option<&WifiEvidence> {
+        match &self.evidence {
+            Evidence::Wifi(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The DHCP evidence, if this is a DHCP check that has it.
+    pub fn dhcp(&self) -> Option<&DhcpEvidence> {
+        match &self.evidence {
+            Evidence::Dhcp(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The gateway evidence, if this is a gateway check that has it.
+    pub fn gateway(&self) -> Option<&GatewayEvidence> {
+        match &self.evidence {
+            Evidence::Gateway(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The DNS evidence, if this is a DNS check that has it.
+    pub fn dns(&self) -> Option<&DnsEvidence> {
+        match &self.evidence {
+            Evidence::Dns(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The ports evidence, if this is a ports check that has it.
+    pub fn ports(&self) -> Option<&PortsEvidence> {
+        match &self.evidence {
+            Evidence::Ports(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a list leniently: elements this build cannot read (a finding or check of a layer
+/// it does not know, written by a newer version) are left out instead of failing the report.
+fn known_only<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let raw = Vec::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(raw
+        .into_iter()
+        .filter_map(|v| {
+            serde_json::from_value(v).map_err(|e| tracing::debug!(error = %e, "report entry left out")).ok()
+        })
+        .collect())
+}
+
+/// Reads an optional value leniently: one this build cannot read is `None`.
+fn or_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let raw = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(raw.and_then(|v| serde_json::from_value(v).ok()))
 }
 
 /// The run's overall verdict.
@@ -177,8 +380,10 @@ pub struct RootCause {
     /// The layer it belongs to.
     pub layer: CheckId,
     /// One sentence for the end user.
+    #[serde(default)]
     pub summary: String,
     /// What a technician should do next.
+    #[serde(default)]
     pub next_steps: Vec<String>,
 }
 
@@ -188,13 +393,15 @@ pub struct Diagnosis {
     /// Healthy, degraded or broken.
     pub status: RunStatus,
     /// Null when healthy.
+    #[serde(default, deserialize_with = "or_none")]
     pub root_cause: Option<RootCause>,
     /// Every finding of every check, in layer order.
+    #[serde(default, deserialize_with = "known_only")]
     pub findings: Vec<Finding>,
 }
 
 /// The tool that wrote the report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ToolInfo {
     /// Always `nettriage`.
     pub name: String,
@@ -203,7 +410,7 @@ pub struct ToolInfo {
 }
 
 /// The machine the report is about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HostInfo {
     /// The kernel's hostname.
     pub hostname: String,
@@ -215,16 +422,22 @@ pub struct Report {
     /// `"1"`.
     pub schema_version: String,
     /// Which tool and version.
+    #[serde(default)]
     pub tool: ToolInfo,
     /// RFC 3339 UTC start time.
+    #[serde(default)]
     pub started_at: String,
     /// Wall time of the whole run.
+    #[serde(default)]
     pub duration_ms: u64,
     /// Which machine.
+    #[serde(default)]
     pub host: HostInfo,
     /// The interface under test, if one was found.
+    #[serde(default)]
     pub interface: Option<String>,
     /// Whether the run had CAP_NET_RAW and CAP_NET_ADMIN.
+    #[serde(default)]
     pub privileged: bool,
     /// Whether MACs, public addresses, SSIDs and the hostname were replaced by placeholders.
     #[serde(default)]
@@ -235,6 +448,7 @@ pub struct Report {
     /// The verdict.
     pub diagnosis: Diagnosis,
     /// One entry per check, in layer order.
+    #[serde(deserialize_with = "known_only")]
     pub checks: Vec<CheckResult>,
 }
 
@@ -251,6 +465,36 @@ impl Report {
     /// The result of one check, if present.
     pub fn check(&self, id: CheckId) -> Option<&CheckResult> {
         self.checks.iter().find(|c| c.id == id)
+    }
+
+    /// The link check's evidence, if it has any.
+    pub fn link_evidence(&self) -> Option<&LinkEvidence> {
+        self.check(CheckId::Link).and_then(CheckResult::link)
+    }
+
+    /// The Wi-Fi check's evidence, if it ran.
+    pub fn wifi_evidence(&self) -> Option<&WifiEvidence> {
+        self.check(CheckId::Wifi).and_then(CheckResult::wifi)
+    }
+
+    /// The DHCP check's evidence, if it has any.
+    pub fn dhcp_evidence(&self) -> Option<&DhcpEvidence> {
+        self.check(CheckId::Dhcp).and_then(CheckResult::dhcp)
+    }
+
+    /// The gateway check's evidence, if it has any.
+    pub fn gateway_evidence(&self) -> Option<&GatewayEvidence> {
+        self.check(CheckId::Gateway).and_then(CheckResult::gateway)
+    }
+
+    /// The DNS check's evidence, if it has any.
+    pub fn dns_evidence(&self) -> Option<&DnsEvidence> {
+        self.check(CheckId::Dns).and_then(CheckResult::dns)
+    }
+
+    /// The ports check's evidence, if it has any.
+    pub fn ports_evidence(&self) -> Option<&PortsEvidence> {
+        self.check(CheckId::Ports).and_then(CheckResult::ports)
     }
 }
 
@@ -269,6 +513,111 @@ pub(crate) fn test_report(checks: Vec<CheckResult>, started_at: &str, duration_m
         capture: None,
         diagnosis: crate::diagnosis::diagnose(&checks),
         checks,
+    }
+}
+
+/// Typed evidence for unit tests, built from the few values each test cares about.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use serde_json::json;
+
+    use super::Evidence;
+    use crate::check::gateway::{ArpResult, GatewayEvidence, GatewayProbe, PingStats};
+    use crate::check::ports::PortOutcome;
+    use crate::check::wifi::WifiSkipEvidence;
+
+    /// Reads `value` as `T`, panicking when the fixture does not fit the type.
+    pub(crate) fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+        serde_json::from_value(value).expect("fixture fits its evidence type")
+    }
+
+    /// Link evidence for an Ethernet interface that is up.
+    pub(crate) fn link(name: &str, speed_mbps: Option<u32>) -> Evidence {
+        Evidence::Link(Box::new(typed(json!({
+            "interface": {"index": 2, "name": name, "link_type": "ether", "mac": "02:00:00:00:00:10", "mtu": 1500,
+                          "admin_up": true, "lower_up": true, "carrier": true, "oper_state": "up"},
+            "speed_mbps": speed_mbps, "duplex": speed_mbps.map(|_| "full"), "selected_by": "default_route"
+        }))))
+    }
+
+    /// The Wi-Fi check's skip evidence on a wired interface.
+    pub(crate) fn wired_wifi() -> Evidence {
+        Evidence::WifiSkipped(Box::new(WifiSkipEvidence { wireless: false, interface: None }))
+    }
+
+    /// Wi-Fi evidence of an associated client with `signal_dbm` and `scan` (a `ScanReport`).
+    pub(crate) fn wifi(ssid: &str, signal_dbm: f64, scan: serde_json::Value) -> Evidence {
+        Evidence::Wifi(Box::new(typed(json!({
+            "wireless": true,
+            "interface": {"ifindex": 3, "name": "wlan0", "iftype": "station"},
+            "associated": true,
+            "link": {"ssid": ssid, "signal_dbm": signal_dbm, "band": "5GHz", "channel": 36},
+            "scan": scan,
+        }))))
+    }
+
+    /// A scan that did not run.
+    pub(crate) fn no_scan() -> serde_json::Value {
+        json!({"status": "not_run", "floor_dbm": -82})
+    }
+
+    /// DHCP evidence with one usable address.
+    pub(crate) fn dhcp(ip: &str, prefix_len: u8, valid_lft_s: Option<u32>) -> Evidence {
+        Evidence::Dhcp(Box::new(typed(json!({
+            "ipv4": [{"address": ip, "prefix_len": prefix_len, "scope": "global", "dynamic": valid_lft_s.is_some(),
+                      "valid_lft_s": valid_lft_s}],
+            "usable_ipv4": ip,
+            "current": {},
+            "probe": {"status": "not_run", "reason": "a test"},
+            "duplicate_check": {"status": "not_run"},
+        }))))
+    }
+
+    /// Gateway evidence: one gateway that answered ARP and these echo RTTs (ms; `None` lost).
+    pub(crate) fn gateway(address: &str, rtts_ms: &[Option<f64>]) -> Evidence {
+        let rtts: Vec<_> =
+            rtts_ms.iter().map(|r| r.map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0))).collect();
+        Evidence::Gateway(Box::new(GatewayEvidence {
+            default_routes: vec![],
+            gateways: vec![GatewayProbe {
+                address: address.parse().expect("an IPv4 address"),
+                arp: ArpResult {
+                    status: "answered".into(),
+                    mac: "02:00:00:00:00:01".parse().ok(),
+                    rtt_ms: Some(0.05),
+                    requests_sent: 1,
+                },
+                ping: Some(PingStats::from_rtts(&rtts)),
+            }],
+        }))
+    }
+
+    /// DNS evidence: per server its verdict and mean answer time, with an A and an AAAA query
+    /// for `www.site.test` that took that long.
+    pub(crate) fn dns(servers: &[(&str, &str, Option<f64>)]) -> Evidence {
+        let servers: Vec<_> = servers
+            .iter()
+            .map(|(server, verdict, avg)| {
+                let outcome = if avg.is_some() { "answer" } else { "timeout" };
+                let query = |rtype: &str| {
+                    json!({"name": "www.site.test", "record_type": rtype, "outcome": outcome, "ms": avg, "attempts": 1})
+                };
+                json!({"server": server, "verdict": verdict, "avg_ms": avg, "queries": [query("A"), query("AAAA")]})
+            })
+            .collect();
+        Evidence::Dns(Box::new(typed(json!({
+            "source": "/etc/resolv.conf", "names": ["www.site.test"], "cache_buster": "nt-abcdefgh.site.test",
+            "servers": servers
+        }))))
+    }
+
+    /// Ports evidence: per target its outcome and time.
+    pub(crate) fn ports(targets: &[(&str, PortOutcome, Option<f64>)]) -> Evidence {
+        let targets: Vec<_> = targets
+            .iter()
+            .map(|(target, outcome, ms)| json!({"target": target, "address": target, "outcome": outcome, "ms": ms}))
+            .collect();
+        Evidence::Ports(Box::new(typed(json!({ "targets": targets }))))
     }
 }
 

@@ -167,7 +167,7 @@ fn blocked(id: CheckId, by: CheckId) -> CheckResult {
         blocked_by: Some(by),
         reason: Some(format!("blocked by {by}: that layer failed, so this one cannot be tested")),
         findings: Vec::new(),
-        evidence: serde_json::Value::Null,
+        evidence: crate::report::Evidence::None,
     }
 }
 
@@ -238,7 +238,7 @@ fn errored(id: CheckId, code: Code, reason: String, duration_ms: u64) -> CheckRe
         blocked_by: None,
         reason: Some(reason),
         findings: vec![finding],
-        evidence: serde_json::Value::Null,
+        evidence: crate::report::Evidence::None,
     }
 }
 
@@ -264,7 +264,7 @@ mod tests {
             blocked_by,
             reason: None,
             findings,
-            evidence: serde_json::Value::Null,
+            evidence: crate::report::Evidence::None,
         }
     }
 

@@ -15,19 +15,20 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use nettriage::check;
 use nettriage::check::dhcp::{CurrentConfig, DhcpEvidence, DuplicateCheck, FullExchange, Probe};
 use nettriage::check::dns::{DnsEvidence, QueryOutcome, QueryResult, ServerResult};
 use nettriage::check::gateway::{ArpResult, GatewayEvidence, GatewayProbe, PingStats};
 use nettriage::check::link::LinkEvidence;
 use nettriage::check::ports::{PortOutcome, PortResult, PortsEvidence};
-use nettriage::check::{self, evidence};
+use nettriage::check::wifi::WifiSkipEvidence;
 use nettriage::config::{DhcpSettings, DnsSettings, GatewaySettings, LinkSettings};
 use nettriage::diagnosis::diagnose;
 use nettriage::platform::dhcp::DhcpReply;
 use nettriage::platform::lease::{Lease, LeaseClient};
 use nettriage::platform::netlink::{Counters, IfAddr, Interface, Route};
 use nettriage::report::{
-    CheckId, CheckResult, CheckStatus, Code, Finding, Report, RunStatus, SCHEMA_VERSION, Severity,
+    CheckId, CheckResult, CheckStatus, Code, Evidence, Finding, Report, RunStatus, SCHEMA_VERSION, Severity,
 };
 use nettriage::types::MacAddr;
 use serde_json::{Value, json};
@@ -107,7 +108,7 @@ fn mac(last: u8) -> MacAddr {
 const STARTED_AT: &str = "2026-11-24T06:48:44.851Z";
 
 /// A check that ran, as the runner's `from_outcome` makes it.
-fn ran(id: CheckId, findings: Vec<Finding>, evidence: Value) -> CheckResult {
+fn ran(id: CheckId, findings: Vec<Finding>, evidence: Evidence) -> CheckResult {
     CheckResult {
         id,
         status: check::status_of(&findings),
@@ -120,7 +121,7 @@ fn ran(id: CheckId, findings: Vec<Finding>, evidence: Value) -> CheckResult {
 }
 
 /// A check that skipped itself (not applicable, or blocked by data from an earlier check).
-fn skipped(id: CheckId, reason: &str, blocked_by: Option<CheckId>, evidence: Value) -> CheckResult {
+fn skipped(id: CheckId, reason: &str, blocked_by: Option<CheckId>, evidence: Evidence) -> CheckResult {
     CheckResult {
         id,
         status: CheckStatus::Skipped,
@@ -135,7 +136,7 @@ fn skipped(id: CheckId, reason: &str, blocked_by: Option<CheckId>, evidence: Val
 /// A check the runner did not start because `by` failed.
 fn blocked(id: CheckId, by: CheckId) -> CheckResult {
     let reason = format!("blocked by {by}: that layer failed, so this one cannot be tested");
-    skipped(id, &reason, Some(by), Value::Null)
+    skipped(id, &reason, Some(by), Evidence::None)
 }
 
 /// A check that could not run, as the runner's `errored` makes it.
@@ -148,7 +149,7 @@ fn errored(id: CheckId, code: Code, reason: &str) -> CheckResult {
         blocked_by: None,
         reason: Some(reason.into()),
         findings: vec![finding],
-        evidence: Value::Null,
+        evidence: Evidence::None,
     }
 }
 
@@ -224,11 +225,12 @@ fn link_check(interface: Option<Interface>) -> CheckResult {
         duplex: Some("full".into()),
         selected_by: selected_by.to_string(),
     };
-    ran(CheckId::Link, check::link::judge(&ev, &LinkSettings::default()), evidence(&ev))
+    ran(CheckId::Link, check::link::judge(&ev, &LinkSettings::default()), Evidence::Link(Box::new(ev)))
 }
 
 fn wired_wifi_check() -> CheckResult {
-    skipped(CheckId::Wifi, "not a wireless interface", None, json!({ "wireless": false }))
+    let seen = WifiSkipEvidence { wireless: false, interface: None };
+    skipped(CheckId::Wifi, "not a wireless interface", None, Evidence::WifiSkipped(Box::new(seen)))
 }
 
 fn offer(server: &str, last: u8, ms: f64) -> DhcpReply {
@@ -321,7 +323,11 @@ fn dhcp_not_run(reason: &str) -> DhcpEvidence {
 }
 
 fn dhcp_check(ev: &DhcpEvidence, expected: &[Ipv4Addr]) -> CheckResult {
-    ran(CheckId::Dhcp, check::dhcp::judge("eth0", ev, &DhcpSettings::default(), expected), evidence(ev))
+    ran(
+        CheckId::Dhcp,
+        check::dhcp::judge("eth0", ev, &DhcpSettings::default(), expected),
+        Evidence::Dhcp(Box::new(ev.clone())),
+    )
 }
 
 /// The dhcp check without CAP_NET_RAW: lease state only, plus the warning `run` adds.
@@ -334,7 +340,7 @@ fn dhcp_without_privilege() -> CheckResult {
         Severity::Warn,
         "the DHCP and duplicate-address probes need CAP_NET_RAW; only the lease state was checked",
     ));
-    ran(CheckId::Dhcp, findings, evidence(&ev))
+    ran(CheckId::Dhcp, findings, Evidence::Dhcp(Box::new(ev)))
 }
 
 fn default_route() -> Route {
@@ -362,7 +368,8 @@ fn gateway_check(rtts: &[Option<Duration>]) -> CheckResult {
             ping: Some(PingStats::from_rtts(rtts)),
         }],
     };
-    ran(CheckId::Gateway, check::gateway::judge("eth0", &ev, &GatewaySettings::default()), evidence(&ev))
+    let findings = check::gateway::judge("eth0", &ev, &GatewaySettings::default());
+    ran(CheckId::Gateway, findings, Evidence::Gateway(Box::new(ev)))
 }
 
 fn query(name: &str, record_type: &str, outcome: QueryOutcome, answers: &[&str], ms: Option<f64>) -> QueryResult {
@@ -415,7 +422,7 @@ fn dns_check(servers: Vec<ServerResult>) -> CheckResult {
         cache_buster: "nt-rtasbvko.site.test".into(),
         servers,
     };
-    ran(CheckId::Dns, check::dns::judge(&ev, &DnsSettings::default()), evidence(&ev))
+    ran(CheckId::Dns, check::dns::judge(&ev, &DnsSettings::default()), Evidence::Dns(Box::new(ev)))
 }
 
 fn port(target: &str, outcome: PortOutcome, ms: Option<f64>, error: Option<&str>) -> PortResult {
@@ -426,7 +433,7 @@ fn port(target: &str, outcome: PortOutcome, ms: Option<f64>, error: Option<&str>
 
 fn ports_check(targets: Vec<PortResult>) -> CheckResult {
     let ev = PortsEvidence { targets };
-    ran(CheckId::Ports, check::ports::judge(&ev), evidence(&ev))
+    ran(CheckId::Ports, check::ports::judge(&ev), Evidence::Ports(Box::new(ev)))
 }
 
 /// Everything fine: the lab's healthy run.
@@ -462,7 +469,7 @@ fn degraded() -> Report {
         CheckId::Wifi,
         "wlan0 is wireless, but Wi-Fi checks are not available in this version",
         None,
-        json!({ "wireless": true }),
+        Evidence::WifiSkipped(Box::new(WifiSkipEvidence { wireless: true, interface: None })),
     );
     report(
         Some("eth0"),
@@ -503,7 +510,7 @@ fn degraded_by_errors() -> Report {
                 CheckId::Ports,
                 "no targets configured (give --target HOST:PORT or `targets` in the config file)",
                 None,
-                Value::Null,
+                Evidence::None,
             ),
         ],
     )
@@ -532,7 +539,7 @@ fn broken_no_interface() -> Report {
         None,
         vec![
             link_check(None),
-            skipped(CheckId::Wifi, "no interface under test", None, Value::Null),
+            skipped(CheckId::Wifi, "no interface under test", None, Evidence::None),
             blocked(CheckId::Dhcp, CheckId::Link),
             blocked(CheckId::Gateway, CheckId::Link),
             blocked(CheckId::Dns, CheckId::Link),
@@ -576,7 +583,11 @@ fn broken_gateway() -> Report {
             link_check(Some(eth0(true))),
             wired_wifi_check(),
             dhcp_check(&ev, &[ip4("198.18.0.1")]),
-            ran(CheckId::Gateway, check::gateway::judge("eth0", &gone, &GatewaySettings::default()), evidence(&gone)),
+            ran(
+                CheckId::Gateway,
+                check::gateway::judge("eth0", &gone, &GatewaySettings::default()),
+                Evidence::Gateway(Box::new(gone)),
+            ),
             blocked(CheckId::Dns, CheckId::Gateway),
             blocked(CheckId::Ports, CheckId::Gateway),
         ],
@@ -597,7 +608,7 @@ fn broken_dns() -> Report {
                 CheckId::Ports,
                 "no target could be resolved, so none could be probed",
                 Some(CheckId::Dns),
-                Value::Null,
+                Evidence::None,
             ),
         ],
     )

@@ -15,13 +15,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckContext, CheckError, Outcome, dns, evidence, finding};
+use crate::check::{CheckContext, CheckError, Outcome, dns, finding};
 use crate::config::{Config, DhcpSettings};
 use crate::platform::arp;
 use crate::platform::dhcp::{self as wire, Channel, DhcpReply, ProbeIdentity};
 use crate::platform::lease::{self, Lease};
 use crate::platform::netlink::{IfAddr, Interface, NetSnapshot};
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Evidence, Finding, Severity};
 use crate::types::MacAddr;
 
 /// The client identifier the full exchange uses, so server logs show who it was: type 0
@@ -29,7 +29,7 @@ use crate::types::MacAddr;
 pub const FULL_CLIENT_ID: &[u8] = b"\0nettriage-probe";
 
 /// What the DHCP check saw.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DhcpEvidence {
     /// The interface's IPv4 addresses, usable or not.
     #[serde(default)]
@@ -50,7 +50,7 @@ pub struct DhcpEvidence {
 }
 
 /// What the interface uses now.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CurrentConfig {
     /// IPv4 default gateways via this interface.
     #[serde(default)]
@@ -63,7 +63,7 @@ pub struct CurrentConfig {
 }
 
 /// The DISCOVER probe.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Probe {
     /// `ran`, or `not_run` with `reason`.
     pub status: String,
@@ -84,7 +84,7 @@ pub struct Probe {
 }
 
 /// The full exchange under a separate identity.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FullExchange {
     /// The separate MAC (locally administered, `02:6e:74:..` for "nt").
     pub mac: MacAddr,
@@ -106,7 +106,7 @@ pub struct FullExchange {
 }
 
 /// The duplicate-address probe.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DuplicateCheck {
     /// `ran` or `not_run`.
     pub status: String,
@@ -218,7 +218,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             "the DHCP and duplicate-address probes need CAP_NET_RAW; only the lease state was checked",
         ));
     }
-    Ok(Outcome::Ran { findings, evidence: evidence(&ev) })
+    Ok(Outcome::Ran { findings, evidence: Evidence::Dhcp(Box::new(ev)) })
 }
 
 fn not_run_probe(reason: &str) -> Probe {

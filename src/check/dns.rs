@@ -17,9 +17,9 @@ use hickory_resolver::proto::rr::{Name, RData, RecordType};
 use serde::{Deserialize, Serialize};
 use tokio::net::UdpSocket;
 
-use crate::check::{CheckContext, CheckError, Outcome, evidence, finding, millis};
+use crate::check::{CheckContext, CheckError, Outcome, finding, millis};
 use crate::config::DnsSettings;
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Evidence, Finding, Severity};
 
 /// The stub address systemd-resolved puts in /etc/resolv.conf.
 const RESOLVED_STUB: &str = "127.0.0.53";
@@ -36,7 +36,7 @@ pub struct DnsFacts {
 }
 
 /// What the dns check saw.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DnsEvidence {
     /// The file the servers came from.
     pub source: String,
@@ -53,7 +53,7 @@ pub struct DnsEvidence {
 }
 
 /// Results for one server.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerResult {
     /// The server.
     pub server: IpAddr,
@@ -67,7 +67,7 @@ pub struct ServerResult {
 }
 
 /// One query and its outcome.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryResult {
     /// Name asked.
     pub name: String,
@@ -194,7 +194,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let _ = ctx.facts.dns.set(facts);
 
     let ev = DnsEvidence { source, stub, names, cache_buster: buster, servers: server_results };
-    Ok(Outcome::Ran { findings: judge(&ev, settings), evidence: evidence(&ev) })
+    Ok(Outcome::Ran { findings: judge(&ev, settings), evidence: Evidence::Dns(Box::new(ev)) })
 }
 
 /// Builds a recursive query for `name` (pure).

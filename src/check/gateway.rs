@@ -12,15 +12,15 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use surge_ping::{Client, Config as PingConfig, ICMP, PingIdentifier, PingSequence};
 
-use crate::check::{CheckContext, CheckError, Outcome, dhcp, evidence, finding, millis};
+use crate::check::{CheckContext, CheckError, Outcome, dhcp, finding, millis};
 use crate::config::GatewaySettings;
 use crate::platform::arp;
 use crate::platform::netlink::{Interface, Route};
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Evidence, Finding, Severity};
 use crate::types::MacAddr;
 
 /// What the gateway check saw.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatewayEvidence {
     /// Every default route on the machine (IPv4 and IPv6), for context.
     #[serde(default)]
@@ -31,7 +31,7 @@ pub struct GatewayEvidence {
 }
 
 /// Probes of one gateway.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatewayProbe {
     /// The gateway's address.
     pub address: Ipv4Addr,
@@ -42,7 +42,7 @@ pub struct GatewayProbe {
 }
 
 /// Outcome of the ARP lookup.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArpResult {
     /// `answered`, `no_reply`, or `not_applicable` (the link has no Ethernet framing).
     pub status: String,
@@ -123,7 +123,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let mut ev = GatewayEvidence { default_routes: default_routes.into_iter().cloned().collect(), gateways: vec![] };
     if gateways.is_empty() {
         let findings = judge(&iface.name, &ev, &ctx.config.gateway);
-        return Ok(Outcome::Ran { findings, evidence: evidence(&ev) });
+        return Ok(Outcome::Ran { findings, evidence: Evidence::Gateway(Box::new(ev)) });
     }
     if !ctx.privileges.net_raw {
         return Err(CheckError::NoPrivilege {
@@ -136,7 +136,10 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     for probe in futures::future::join_all(probes).await {
         ev.gateways.push(probe?);
     }
-    Ok(Outcome::Ran { findings: judge(&iface.name, &ev, &ctx.config.gateway), evidence: evidence(&ev) })
+    Ok(Outcome::Ran {
+        findings: judge(&iface.name, &ev, &ctx.config.gateway),
+        evidence: Evidence::Gateway(Box::new(ev)),
+    })
 }
 
 async fn probe(

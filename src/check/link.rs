@@ -6,14 +6,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckContext, CheckError, Outcome, evidence, finding};
+use crate::check::{CheckContext, CheckError, Outcome, finding};
 use crate::config::LinkSettings;
 use crate::platform::netlink::Interface;
 use crate::platform::sysfs;
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Evidence, Finding, Severity};
 
 /// What the link check saw.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkEvidence {
     /// The interface under test, as netlink reports it; null when there is none.
     pub interface: Option<Interface>,
@@ -43,7 +43,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         duplex: speed.duplex,
         selected_by: selected_by.to_string(),
     };
-    Ok(Outcome::Ran { findings: judge(&ev, &ctx.config.link), evidence: evidence(&ev) })
+    Ok(Outcome::Ran { findings: judge(&ev, &ctx.config.link), evidence: Evidence::Link(Box::new(ev)) })
 }
 
 /// Judges the link (pure).

@@ -14,15 +14,15 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
-use crate::check::{CheckContext, CheckError, Outcome, evidence, finding, millis};
+use crate::check::{CheckContext, CheckError, Outcome, finding, millis};
 use crate::config::{Target, TargetHost};
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Evidence, Finding, Severity};
 
 const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;
 
 /// What the ports check saw.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortsEvidence {
     /// One entry per target, in the order given.
     #[serde(default)]
@@ -30,7 +30,7 @@ pub struct PortsEvidence {
 }
 
 /// One target's probe.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortResult {
     /// The target as given (`host:port`).
     pub target: String,
@@ -83,7 +83,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         return Ok(Outcome::Skipped {
             reason: "no targets configured (give --target HOST:PORT or `targets` in the config file)".into(),
             blocked_by: None,
-            evidence: serde_json::Value::Null,
+            evidence: Evidence::None,
         });
     }
     let resolved = ctx.facts.dns.get();
@@ -102,7 +102,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         return Ok(Outcome::Skipped {
             reason: "no target could be resolved, so none could be probed".into(),
             blocked_by: Some(CheckId::Dns),
-            evidence: serde_json::Value::Null,
+            evidence: Evidence::None,
         });
     }
 
@@ -127,7 +127,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         }
     });
     let ev = PortsEvidence { targets: futures::future::join_all(probes).await };
-    Ok(Outcome::Ran { findings: judge(&ev), evidence: evidence(&ev) })
+    Ok(Outcome::Ran { findings: judge(&ev), evidence: Evidence::Ports(Box::new(ev)) })
 }
 
 async fn probe(target: &Target, address: SocketAddr, timeout: Duration) -> PortResult {

@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckContext, CheckError, Outcome, evidence, finding};
+use crate::check::{CheckContext, CheckError, Outcome, finding};
 use crate::config::WifiSettings;
 use crate::platform::sysfs;
 use crate::platform::wifi::{Band, Bss, Nl80211, ScanWait, Security, Station, Survey, WifiError, WifiInterface};
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Evidence, Finding, Severity};
 use crate::types::MacAddr;
 
 /// The skip reason on a wired interface (a lab test asserts it).
@@ -41,7 +41,7 @@ const SCAN_FRESH_MARGIN_MS: u64 = 1000;
 const JOINED_SCAN_MARGIN_MS: u64 = 10_000;
 
 /// What the Wi-Fi check saw.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WifiEvidence {
     /// Always `true` here (the skip evidence on a wired interface says `false`).
     #[serde(default)]
@@ -69,8 +69,19 @@ pub struct WifiEvidence {
     pub notes: Vec<String>,
 }
 
+/// What the Wi-Fi check saw before skipping: `{"wireless": false}` on a wired interface, or
+/// `{"wireless": true, "interface": ...}` for a wireless interface that is not a client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WifiSkipEvidence {
+    /// Whether the interface is wireless.
+    pub wireless: bool,
+    /// The wireless interface, when it is one (omitted otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<WifiInterface>,
+}
+
 /// The current link: the values that are judged, with where each came from.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WifiLink {
     /// Network name (`null` when hidden and not known).
     pub ssid: Option<String>,
@@ -117,7 +128,7 @@ pub struct WifiLink {
 }
 
 /// The neighbourhood scan and the interference it shows.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScanReport {
     /// `ran`, `not_run` or `failed`.
     pub status: String,
@@ -214,7 +225,7 @@ pub struct Readings {
     pub notes: Vec<String>,
 }
 
-fn skipped(reason: impl Into<String>, evidence: serde_json::Value) -> Outcome {
+fn skipped(reason: impl Into<String>, evidence: Evidence) -> Outcome {
     Outcome::Skipped { reason: reason.into(), blocked_by: None, evidence }
 }
 
@@ -231,9 +242,14 @@ pub fn gate(ctx: &CheckContext<'_>) -> bool {
 /// Runs the Wi-Fi check.
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let Some(iface) = ctx.interface else {
-        return Ok(skipped("no interface under test", serde_json::Value::Null));
+        return Ok(skipped("no interface under test", Evidence::None));
     };
-    let not_wireless = || Ok(skipped(NOT_WIRELESS, serde_json::json!({ "wireless": false })));
+    let not_wireless = || {
+        Ok(skipped(
+            NOT_WIRELESS,
+            Evidence::WifiSkipped(Box::new(WifiSkipEvidence { wireless: false, interface: None })),
+        ))
+    };
     // sysfs knows most wireless interfaces without a socket; nl80211 has the last word
     // (it also knows interfaces whose sysfs is not visible, e.g. in some containers).
     let sysfs_wireless = sysfs::is_wireless(&iface.name);
@@ -253,7 +269,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             "{} is a Wi-Fi interface in {} mode; only client (station) interfaces are judged",
             iface.name, interface.iftype
         );
-        return Ok(skipped(reason, serde_json::json!({ "wireless": true, "interface": evidence(&interface) })));
+        let seen = WifiSkipEvidence { wireless: true, interface: Some(interface) };
+        return Ok(skipped(reason, Evidence::WifiSkipped(Box::new(seen))));
     }
 
     let settings = &ctx.config.wifi;
@@ -303,7 +320,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             "the Wi-Fi scan needs CAP_NET_ADMIN; the link was judged without the neighbourhood",
         ));
     }
-    Ok(Outcome::Ran { findings, evidence: evidence(&ev) })
+    Ok(Outcome::Ran { findings, evidence: Evidence::Wifi(Box::new(ev)) })
 }
 
 /// Two BSSIDs on one channel belong to the same AP radio when they differ only in the low
@@ -942,7 +959,7 @@ mod tests {
                 blocked_by: None,
                 reason: None,
                 findings,
-                evidence: evidence(&ev),
+                evidence: Evidence::Wifi(Box::new(ev)),
             })
         };
         let strong = readings("interface_5ghz.bin", "station_strong.bin", "survey_5ghz.bin", "scan_5ghz.bin", true);
@@ -955,7 +972,7 @@ mod tests {
     fn evidence_serialises_with_raw_dbm_and_band_names() {
         let (ev, _) =
             judged(readings("interface_5ghz.bin", "station_strong.bin", "survey_5ghz.bin", "scan_5ghz.bin", true));
-        let json = evidence(&ev);
+        let json = serde_json::to_value(&ev).unwrap();
         assert_eq!(json["wireless"], true);
         assert_eq!(json["link"]["signal_dbm"], -57.0);
         assert_eq!(json["link"]["band"], "5GHz");

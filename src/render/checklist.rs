@@ -108,7 +108,7 @@ mod tests {
             blocked_by,
             reason: None,
             findings: vec![],
-            evidence: serde_json::Value::Null,
+            evidence: crate::report::Evidence::None,
         }
     }
 

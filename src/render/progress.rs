@@ -73,7 +73,7 @@ mod tests {
             blocked_by: None,
             reason: None,
             findings: vec![],
-            evidence: serde_json::Value::Null,
+            evidence: crate::report::Evidence::None,
         };
         assert_eq!(p.update(&Progress::Finished(done)), "checking: link pass  wifi …");
     }
