@@ -902,6 +902,28 @@ mod tests {
     }
 
     #[test]
+    fn codes_of_a_newer_version_are_stored_read_back_and_trended_as_themselves() {
+        let (_dir, path) = temp_db();
+        let mut h = History::open(&path).unwrap();
+        let newer = crate::metrics::tests::newer_version_report(&format_time(at(100)));
+        let id = h.insert(&newer, "HQ", "floor 2").unwrap();
+        h.insert(&broken_at(200), "HQ", "floor 2").unwrap();
+        let stored: Report = serde_json::from_value(h.get(id).unwrap().unwrap()).unwrap();
+        assert_eq!(stored, newer);
+        let code = stored.diagnosis.root_cause.as_ref().unwrap().code;
+        assert_eq!((code.as_str(), code.is_known()), ("dns.brand_new_code", false));
+        let runs = h.list(&all()).unwrap();
+        assert!(runs.iter().any(|r| r.root_cause.as_deref() == Some("dns.brand_new_code")), "{runs:?}");
+        let trend = h.trend(&all()).unwrap();
+        let mut causes: Vec<(&str, u64)> =
+            trend.groups[0].root_causes.iter().map(|r| (r.code.as_str(), r.runs)).collect();
+        causes.sort();
+        assert_eq!(causes, [("dns.brand_new_code", 1), ("dns.timeout", 1)]);
+        // Its evidence still feeds the trend (two gateway samples, one from each run).
+        assert_eq!(trend.groups[0].gateway_rtt_ms.as_ref().unwrap().samples, 2);
+    }
+
+    #[test]
     fn round_trip_keeps_the_report_and_its_summary() {
         let (_dir, path) = temp_db();
         let mut h = History::open(&path).unwrap();

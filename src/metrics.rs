@@ -447,6 +447,36 @@ pub(crate) mod tests {
         )
     }
 
+    /// [`broken_report`] as a newer nettriage might store it: its DNS finding and root cause
+    /// carry a code this build does not know, and fields this build does not know are added
+    /// at the top level, to a finding and to the gateway evidence. Read back through the
+    /// tolerant deserialisation, as history, diff and `/metrics` read stored reports.
+    pub(crate) fn newer_version_report(started_at: &str) -> Report {
+        let mut v = serde_json::to_value(broken_report(started_at)).unwrap();
+        v["diagnosis"]["root_cause"]["code"] = serde_json::json!("dns.brand_new_code");
+        v["diagnosis"]["findings"][1]["code"] = serde_json::json!("dns.brand_new_code");
+        v["diagnosis"]["findings"][1]["confidence"] = serde_json::json!(0.9);
+        v["checks"][4]["findings"][0]["code"] = serde_json::json!("dns.brand_new_code");
+        v["checks"][3]["evidence"]["gateways"][0]["vlan_id"] = serde_json::json!(10);
+        v["added_in_a_later_version"] = serde_json::json!({"x": [1, 2]});
+        let report: Report = serde_json::from_value(v).unwrap();
+        assert_eq!(report.diagnosis.root_cause.as_ref().unwrap().code.as_str(), "dns.brand_new_code");
+        report
+    }
+
+    #[test]
+    fn codes_of_a_newer_version_become_labels_as_themselves() {
+        let report = newer_version_report("2026-11-24T07:00:00.000Z");
+        let scrape = parse(&render(&report, "HQ", "floor 2"));
+        assert_eq!(
+            one(&scrape, "nettriage_root_cause", &[("code", "dns.brand_new_code"), ("layer", "dns")]),
+            Some(1.0)
+        );
+        assert_eq!(family(&scrape, "nettriage_root_cause").len(), 1);
+        // The evidence with a field this build does not know still gives its readings.
+        assert!(close(one(&scrape, "nettriage_gateway_rtt_seconds", &[("gateway", "10.9.0.1")]), 0.040));
+    }
+
     /// Parses exposition text with a real parser, and checks that it understood every line
     /// (the parser silently skips lines it cannot read).
     fn parse(text: &str) -> prometheus_parse::Scrape {

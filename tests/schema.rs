@@ -756,14 +756,53 @@ fn broken_reports_match_schema() {
 }
 
 /// Reports read back through the library (`Report: Deserialize`) and written again still
-/// match: what a consumer re-emits from the model is as valid as the original.
+/// match, as values and as JSON: every layer's evidence reads as its own type (never kept
+/// as `Other`), and what a consumer re-emits from the model is as valid as the original.
 #[test]
 fn reports_round_trip_through_the_model() {
     for (name, r) in scenarios() {
-        let back: Report = serde_json::from_value(to_json(&r)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let json = to_json(&r);
+        let back: Report = serde_json::from_value(json.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(back, r, "{name}");
+        assert_eq!(to_json(&back), json, "{name}");
+        for c in &back.checks {
+            assert!(!matches!(c.evidence, Evidence::Other(_)), "{name}: {} evidence did not read as its type", c.id);
+        }
         assert!(schema_errors(report_validator(), &to_json(&back)).is_empty(), "{name}");
     }
+}
+
+/// A stored report of a newer version (a code this build does not know, fields it does not
+/// know everywhere) reads, keeps the code as itself, and keeps typed evidence.
+#[test]
+fn newer_reports_read_with_their_codes_and_typed_evidence() {
+    let mut json = to_json(&broken_dns());
+    json["diagnosis"]["root_cause"]["code"] = json!("dns.brand_new_code");
+    json["checks"][4]["findings"][0]["code"] = json!("dns.brand_new_code");
+    json["checks"][4]["evidence"]["servers"][0]["dnssec"] = json!("bogus");
+    json["checks"][4]["x_added_later"] = json!(1);
+    json["x_added_later"] = json!({ "nested": [1, "two", null] });
+    let back: Report = serde_json::from_value(json).expect("a newer report reads");
+    let cause = back.diagnosis.root_cause.as_ref().expect("a root cause");
+    assert_eq!((cause.code.as_str(), cause.code.is_known(), cause.layer), ("dns.brand_new_code", false, CheckId::Dns));
+    let dns = back.check(CheckId::Dns).expect("the dns check");
+    assert_eq!(dns.findings[0].code.as_str(), "dns.brand_new_code");
+    assert_eq!(back.dns_evidence().expect("typed dns evidence").servers.len(), 2);
+    // Written back, the code is itself and the report still matches the schema.
+    let again = to_json(&back);
+    assert_eq!(again["diagnosis"]["root_cause"]["code"], "dns.brand_new_code");
+    assert_matches_schema(&again);
+}
+
+/// Evidence that does not fit this version's type is kept whole rather than dropped.
+#[test]
+fn evidence_of_another_shape_is_kept_as_read() {
+    let mut json = to_json(&healthy());
+    json["checks"][3]["evidence"] = json!({ "gateways": "a shape of another version", "n": [1, 2] });
+    let back: Report = serde_json::from_value(json.clone()).expect("reads");
+    assert!(matches!(back.checks[3].evidence, Evidence::Other(_)));
+    assert!(back.gateway_evidence().is_none());
+    assert_eq!(to_json(&back), json);
 }
 
 /// Fields a later release adds, at any level, must not make a report invalid.
