@@ -75,8 +75,8 @@ pub struct PortReading {
 /// The measured numbers of one report, read from the checks' evidence.
 ///
 /// Missing evidence, or evidence of another version that does not fit this version's types
-/// (a check that was skipped, [`crate::report::Evidence::Other`]) simply gives fewer
-/// readings: this never fails.
+/// at all (a check that was skipped, [`crate::report::Evidence::Other`]) simply gives fewer
+/// readings: this never fails. Evidence with fields added by a newer version is read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Measurements {
     /// Every probed gateway, in report order.

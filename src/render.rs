@@ -119,8 +119,14 @@ pub fn details(check: &CheckResult) -> String {
     if matches!(check.status, CheckStatus::Skipped | CheckStatus::Error) {
         return check.reason.clone().unwrap_or_default();
     }
-    match &check.evidence {
-        Evidence::None | Evidence::WifiSkipped(_) => String::new(),
+    if let Evidence::Extended { raw, .. } | Evidence::Other(raw) = &check.evidence {
+        let line = capture_details(check.id, raw);
+        if !line.is_empty() {
+            return line;
+        }
+    }
+    match check.evidence.known() {
+        Evidence::None | Evidence::WifiSkipped(_) | Evidence::Extended { .. } => String::new(),
         Evidence::Link(ev) => link_details(ev),
         Evidence::Wifi(ev) => wifi_details(ev),
         Evidence::Dhcp(ev) => dhcp_details(ev),
@@ -144,7 +150,7 @@ pub fn details(check: &CheckResult) -> String {
             })
             .collect::<Vec<_>>()
             .join(", "),
-        Evidence::Other(ev) => capture_details(check.id, ev),
+        Evidence::Other(_) => String::new(),
     }
 }
 

@@ -9,7 +9,8 @@
 //! Reading is tolerant so that stored reports of other versions still read: unknown fields
 //! are ignored, unknown codes read as [`Code::Unknown`], fields added later default, checks
 //! and findings of layers this build does not know are left out, and evidence that does
-//! not fit this version's type is kept whole as [`Evidence::Other`].
+//! not fit this version's type exactly is kept whole as read ([`Evidence::Extended`],
+//! [`Evidence::Other`]), so writing a report back never loses anything.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -136,8 +137,9 @@ impl CheckStatus {
 /// a [`CheckResult`] stays small whichever layer it is.
 ///
 /// Reading a stored report converts the evidence by the check's `id` (see
-/// [`Evidence::from_json`]); only evidence that does not fit this version's type becomes
-/// [`Evidence::Other`], so nothing is lost. No check produces `Other`.
+/// [`Evidence::from_json`]); evidence that does not fit this version's type exactly is kept
+/// as read ([`Evidence::Extended`] or [`Evidence::Other`]), so nothing is lost. No check
+/// produces either.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Evidence {
     /// No evidence (`null`): blocked, errored, or skipped before observing anything.
@@ -157,14 +159,25 @@ pub enum Evidence {
     Dns(Box<DnsEvidence>),
     /// The ports check's.
     Ports(Box<PortsEvidence>),
-    /// Evidence this version's types do not describe (written by another version, or by
-    /// `analyze` until it produces the layer types), kept as read.
+    /// Evidence that reads as its layer's type only by leaving fields out (a newer version
+    /// added them, or `analyze` adds its capture fields): `known` serves the accessors,
+    /// `raw` is what is written back.
+    Extended {
+        /// The part this version understands: one of the layer variants above.
+        known: Box<Evidence>,
+        /// The evidence as read.
+        raw: serde_json::Value,
+    },
+    /// Evidence this version's types do not describe at all (written by another version, or
+    /// by `analyze` until it produces the layer types), kept as read.
     Other(serde_json::Value),
 }
 
 impl Evidence {
     /// Reads `value` as the evidence of check `id`: `null` is [`Evidence::None`]; evidence
-    /// that does not deserialise into the layer's type is kept as [`Evidence::Other`].
+    /// that reads as the layer's type and writes back without losing anything (fields it
+    /// lacks take their defaults) is that variant; evidence that reads only by leaving
+    /// fields out is [`Evidence::Extended`]; anything else is [`Evidence::Other`].
     pub fn from_json(id: CheckId, value: serde_json::Value) -> Evidence {
         fn typed<'a, T: Deserialize<'a>>(value: &'a serde_json::Value) -> Option<T> {
             T::deserialize(value).map_err(|e| tracing::debug!(error = %e, "evidence kept as read")).ok()
@@ -184,7 +197,19 @@ impl Evidence {
             (_, CheckId::Dns) => typed(&value).map(|e| Evidence::Dns(Box::new(e))),
             (_, CheckId::Ports) => typed(&value).map(|e| Evidence::Ports(Box::new(e))),
         };
-        converted.unwrap_or(Evidence::Other(value))
+        match converted {
+            None => Evidence::Other(value),
+            Some(known) if covers(&known.to_json(), &value) => known,
+            Some(known) => Evidence::Extended { known: Box::new(known), raw: value },
+        }
+    }
+
+    /// The layer variant this evidence is, or holds (for [`Evidence::Extended`]).
+    pub fn known(&self) -> &Evidence {
+        match self {
+            Evidence::Extended { known, .. } => known,
+            other => other,
+        }
     }
 
     /// The evidence as JSON, as it appears in the report (for raw dumps).
@@ -209,8 +234,22 @@ impl Serialize for Evidence {
             Evidence::Gateway(e) => e.serialize(serializer),
             Evidence::Dns(e) => e.serialize(serializer),
             Evidence::Ports(e) => e.serialize(serializer),
+            Evidence::Extended { raw, .. } => raw.serialize(serializer),
             Evidence::Other(v) => v.serialize(serializer),
         }
+    }
+}
+
+/// Whether `written` (evidence as this version writes it) holds everything in `read` (as
+/// read): the same values, every field of `read` present; `written` may have more fields
+/// (ones an older version lacked). Numbers compare by value (`12` and `12.0` are equal).
+fn covers(written: &serde_json::Value, read: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (written, read) {
+        (Value::Object(w), Value::Object(r)) => r.iter().all(|(k, rv)| w.get(k).is_some_and(|wv| covers(wv, rv))),
+        (Value::Array(w), Value::Array(r)) => w.len() == r.len() && w.iter().zip(r).all(|(wv, rv)| covers(wv, rv)),
+        (Value::Number(w), Value::Number(r)) => w == r || w.as_f64().is_some_and(|w| r.as_f64() == Some(w)),
+        (w, r) => w == r,
     }
 }
 
@@ -267,7 +306,7 @@ impl<'de> Deserialize<'de> for CheckResult {
 impl CheckResult {
     /// The link evidence, if this is a link check that has it.
     pub fn link(&self) -> Option<&LinkEvidence> {
-        match &self.evidence {
+        match self.evidence.known() {
             Evidence::Link(e) => Some(e),
             _ => None,
         }
@@ -275,7 +314,7 @@ impl CheckResult {
 
     /// The Wi-Fi evidence, if this is a Wi-Fi check that ran.
     pub fn wifi(&self) -> Option<&WifiEvidence> {
-        match &self.evidence {
+        match self.evidence.known() {
             Evidence::Wifi(e) => Some(e),
             _ => None,
         }
@@ -283,7 +322,7 @@ impl CheckResult {
 
     /// The DHCP evidence, if this is a DHCP check that has it.
     pub fn dhcp(&self) -> Option<&DhcpEvidence> {
-        match &self.evidence {
+        match self.evidence.known() {
             Evidence::Dhcp(e) => Some(e),
             _ => None,
         }
@@ -291,7 +330,7 @@ impl CheckResult {
 
     /// The gateway evidence, if this is a gateway check that has it.
     pub fn gateway(&self) -> Option<&GatewayEvidence> {
-        match &self.evidence {
+        match self.evidence.known() {
             Evidence::Gateway(e) => Some(e),
             _ => None,
         }
@@ -299,7 +338,7 @@ impl CheckResult {
 
     /// The DNS evidence, if this is a DNS check that has it.
     pub fn dns(&self) -> Option<&DnsEvidence> {
-        match &self.evidence {
+        match self.evidence.known() {
             Evidence::Dns(e) => Some(e),
             _ => None,
         }
@@ -307,7 +346,7 @@ impl CheckResult {
 
     /// The ports evidence, if this is a ports check that has it.
     pub fn ports(&self) -> Option<&PortsEvidence> {
-        match &self.evidence {
+        match self.evidence.known() {
             Evidence::Ports(e) => Some(e),
             _ => None,
         }
@@ -624,6 +663,46 @@ pub(crate) mod fixtures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_reads_by_id_and_never_loses_what_it_read() {
+        let ev = fixtures::gateway("198.18.0.1", &[Some(1.0), None]);
+        let json = ev.to_json();
+        // Exactly this version's shape: the layer variant, written back unchanged.
+        assert_eq!(Evidence::from_json(CheckId::Gateway, json.clone()), ev);
+        // An older report without a list reads with the default.
+        let mut older = json.clone();
+        older.as_object_mut().unwrap().remove("default_routes");
+        assert!(matches!(Evidence::from_json(CheckId::Gateway, older), Evidence::Gateway(_)));
+        // A newer report's extra field: readable through the accessor, and kept when written.
+        let mut newer = json.clone();
+        newer["gateways"][0]["vlan_id"] = serde_json::json!(10);
+        let read = Evidence::from_json(CheckId::Gateway, newer.clone());
+        assert!(matches!(&read, Evidence::Extended { .. }));
+        assert!(matches!(read.known(), Evidence::Gateway(g) if g.gateways[0].ping.is_some()));
+        assert_eq!(read.to_json(), newer);
+        let check = CheckResult {
+            id: CheckId::Gateway,
+            status: CheckStatus::Pass,
+            duration_ms: 1,
+            blocked_by: None,
+            reason: None,
+            findings: vec![],
+            evidence: read,
+        };
+        assert_eq!(check.gateway().map(|g| g.gateways.len()), Some(1));
+        // Another layer's evidence, or a shape this version cannot read, is kept whole.
+        for (id, value) in [(CheckId::Dns, json.clone()), (CheckId::Gateway, serde_json::json!({"gateways": 3}))] {
+            let read = Evidence::from_json(id, value.clone());
+            assert_eq!(read, Evidence::Other(value), "{id}");
+        }
+        assert_eq!(Evidence::from_json(CheckId::Link, serde_json::Value::Null), Evidence::None);
+        // The Wi-Fi skip shape reads as itself, and nothing richer is narrowed to it.
+        let skip = fixtures::wired_wifi();
+        assert_eq!(Evidence::from_json(CheckId::Wifi, skip.to_json()), skip);
+        let odd = serde_json::json!({"wireless": true, "scan": "elsewhere"});
+        assert_eq!(Evidence::from_json(CheckId::Wifi, odd.clone()), Evidence::Other(odd));
+    }
 
     #[test]
     fn ids_and_statuses_serialise_as_documented() {
