@@ -173,8 +173,10 @@ fn ran(id: CheckId, span: Span, findings: Vec<Finding>, evidence: serde_json::Va
         reason: None,
         findings,
         // TODO(analyze helper): produce the layers' own evidence types (`Evidence::Dhcp`, ...)
-        // instead of capture-specific JSON; render's capture branch reads this `Other`.
-        evidence: crate::report::Evidence::Other(evidence),
+        // instead of capture-specific JSON. Until then the JSON is read as a stored report's
+        // would be: `Extended` (typed where it has the live shape, written back as is) or
+        // `Other`; render's capture branch reads the raw JSON.
+        evidence: crate::report::Evidence::from_json(id, evidence),
     }
 }
 

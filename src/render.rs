@@ -377,6 +377,27 @@ mod tests {
     }
 
     #[test]
+    fn analyzed_captures_keep_a_details_line_per_layer_they_saw() {
+        let capture = |name: &str| {
+            let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));
+            let frames = crate::pcap::read_file(&path).unwrap();
+            crate::analyze::analyze(&frames, name, "2026-11-24T07:00:00Z".into(), "vm".into())
+        };
+        let healthy = capture("lab_healthy.pcap");
+        for id in [CheckId::Gateway, CheckId::Dns, CheckId::Ports] {
+            let c = healthy.check(id).unwrap();
+            assert!(c.status != CheckStatus::Skipped && !details(c).is_empty(), "{id}: {c:?}");
+        }
+        // The capture evidence is measured like a live run's, and written back as it was.
+        assert!(healthy.gateway_evidence().is_some_and(|g| !g.gateways.is_empty()));
+        let json = serde_json::to_value(&healthy).unwrap();
+        let back: Report = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&back).unwrap(), json);
+        let dora = capture("dhcp_dora.pcap");
+        assert!(!details(dora.check(CheckId::Dhcp).unwrap()).is_empty());
+    }
+
+    #[test]
     fn json_round_trips() {
         let parsed: Report = serde_json::from_str(&render(Format::Json)).unwrap();
         assert_eq!(parsed, sample_report());
