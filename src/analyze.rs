@@ -54,7 +54,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use dhcproto::v4::{DhcpOption, MessageType as DhcpMessageType, Opcode, OptionCode};
+use dhcproto::v4::{DhcpOption, Opcode, OptionCode};
 use hickory_resolver::proto::op::{Message, MessageType, OpCode};
 use hickory_resolver::proto::rr::{Name, RecordType};
 use pnet::packet::Packet;
@@ -66,23 +66,23 @@ use pnet::packet::tcp::{TcpFlags, TcpPacket};
 
 use crate::check::dhcp::{
     self, CurrentConfig, DhcpCapture, DhcpEvidence, DhcpMessageSeen, DhcpServerSeen, DhcpTransaction, DuplicateCheck,
-    Probe,
+    Probe, ProbeStatus,
 };
 use crate::check::dns::{
     self, DnsCapture, DnsEvidence, QueryOutcome, QueryResult, QuerySeen, ServerCapture, ServerResult, classify,
     parse_response,
 };
 use crate::check::gateway::{
-    self, ArpExchange, ArpResult, ArpSeen, GatewayCapture, GatewayEvidence, GatewayProbe, PingStats,
+    self, ArpExchange, ArpResult, ArpSeen, ArpStatus, GatewayCapture, GatewayEvidence, GatewayProbe, PingStats,
 };
 use crate::check::ports::{self, PortAttempts, PortOutcome, PortResult, PortsCapture, PortsEvidence};
-use crate::check::{Source, evidence, millis, status_of};
+use crate::check::{Source, millis, status_of};
 use crate::config::{DhcpSettings, DnsSettings, GatewaySettings};
 use crate::pcap::{Frame, UdpDatagram, udp_datagram};
 use crate::platform::arp;
-use crate::platform::dhcp::{DhcpReply, decode_message, reply_from};
+use crate::platform::dhcp::{DhcpKind, DhcpReply, decode_message, reply_from};
 use crate::report::{
-    CheckId, CheckResult, CheckStatus, Finding, HostInfo, Report, SCHEMA_VERSION, SkipReason, ToolInfo,
+    CheckId, CheckResult, CheckStatus, Evidence, Finding, HostInfo, Report, SCHEMA_VERSION, SkipReason, ToolInfo,
 };
 use crate::types::MacAddr;
 
@@ -151,11 +151,11 @@ fn skipped(id: CheckId, code: SkipReason, reason: &str) -> CheckResult {
         reason: Some(reason.to_string()),
         reason_code: Some(code),
         findings: vec![],
-        evidence: serde_json::Value::Null,
+        evidence: Evidence::None,
     }
 }
 
-fn ran(id: CheckId, span: Span, findings: Vec<Finding>, evidence: serde_json::Value) -> CheckResult {
+fn ran(id: CheckId, span: Span, findings: Vec<Finding>, evidence: Evidence) -> CheckResult {
     CheckResult {
         id,
         status: status_of(&findings),
@@ -441,7 +441,7 @@ impl State {
                 ..CurrentConfig::default()
             },
             probe: Probe {
-                status: "not_run",
+                status: ProbeStatus::NotRun,
                 reason: Some(format!("{NOT_OBSERVABLE}: see `transactions`")),
                 mac: None,
                 xid: None,
@@ -463,7 +463,7 @@ impl State {
         if let Some(c) = ev.capture.as_mut() {
             c.transactions.truncate(MAX_LISTED);
         }
-        ran(CheckId::Dhcp, s.span, findings, evidence(&ev))
+        ran(CheckId::Dhcp, s.span, findings, Evidence::Dhcp(Box::new(ev)))
     }
 
     fn gateway_check(&self, source: &str) -> CheckResult {
@@ -487,7 +487,7 @@ impl State {
         };
         let findings = gateway::judge(source, &ev, &GatewaySettings::default(), Source::Capture);
         ev.gateways.truncate(MAX_LISTED);
-        ran(CheckId::Gateway, g.span, findings, evidence(&ev))
+        ran(CheckId::Gateway, g.span, findings, Evidence::Gateway(Box::new(ev)))
     }
 
     fn dns_check(&self, source: &str) -> CheckResult {
@@ -555,7 +555,7 @@ impl State {
         for server in &mut ev.servers {
             server.queries.truncate(MAX_LISTED);
         }
-        ran(CheckId::Dns, d.span, findings, evidence(&ev))
+        ran(CheckId::Dns, d.span, findings, Evidence::Dns(Box::new(ev)))
     }
 
     fn ports_check(&self, source: &str) -> CheckResult {
@@ -589,7 +589,7 @@ impl State {
         };
         let findings = ports::judge(&ev);
         ev.targets.truncate(MAX_LISTED);
-        ran(CheckId::Ports, t.span, findings, evidence(&ev))
+        ran(CheckId::Ports, t.span, findings, Evidence::Ports(Box::new(ev)))
     }
 }
 
@@ -616,14 +616,10 @@ impl DhcpState {
         let opts = msg.opts();
         let (kind, server, server_mac, address, reply) = match msg.opcode() {
             Opcode::BootRequest => {
-                let kind = match opts.msg_type() {
-                    Some(DhcpMessageType::Discover) => "discover",
-                    Some(DhcpMessageType::Request) => "request",
-                    Some(DhcpMessageType::Decline) => "decline",
-                    Some(DhcpMessageType::Release) => "release",
-                    Some(DhcpMessageType::Inform) => "inform",
-                    _ => return,
-                };
+                let Some(kind) = opts.msg_type().map(DhcpKind::of) else { return };
+                if kind.is_reply() || kind == DhcpKind::Other {
+                    return;
+                }
                 let server = match opts.get(OptionCode::ServerIdentifier) {
                     Some(DhcpOption::ServerIdentifier(ip)) => Some(*ip),
                     _ => None,
@@ -668,11 +664,13 @@ impl DhcpState {
         };
         let txn = &mut self.txns[i];
         match kind {
-            "discover" => {
+            DhcpKind::Discover => {
                 txn.discovers = txn.discovers.saturating_add(1);
                 txn.broadcast |= msg.flags().broadcast();
             }
-            "request" | "decline" | "release" | "inform" => txn.requested = address.or(txn.requested),
+            DhcpKind::Request | DhcpKind::Decline | DhcpKind::Release | DhcpKind::Inform => {
+                txn.requested = address.or(txn.requested)
+            }
             _ => {}
         }
         let message = reply.as_ref().and_then(|r| r.message.clone());
@@ -684,7 +682,7 @@ impl DhcpState {
         }
         let Some(reply) = reply else { return };
         match reply.kind {
-            "offer" => {
+            DhcpKind::Offer => {
                 txn.answered = true;
                 match self.servers.iter().position(|s| s.server == reply.server) {
                     Some(i) => self.servers[i].offers = self.servers[i].offers.saturating_add(1),
@@ -694,7 +692,7 @@ impl DhcpState {
                     None => {}
                 }
             }
-            "ack" => {
+            DhcpKind::Ack => {
                 txn.answered = true;
                 self.last_ack = Some(reply);
             }
@@ -833,11 +831,14 @@ impl GatewayState {
     /// another host answered, else the first probe.
     fn duplicate_check(&self) -> DuplicateCheck {
         match self.probes.iter().find(|p| p.conflict.is_some()).or(self.probes.first()) {
-            Some(p) => {
-                DuplicateCheck { status: "ran", address: Some(p.address), conflict_mac: p.conflict, reason: None }
-            }
+            Some(p) => DuplicateCheck {
+                status: ProbeStatus::Ran,
+                address: Some(p.address),
+                conflict_mac: p.conflict,
+                reason: None,
+            },
             None => DuplicateCheck {
-                status: "not_run",
+                status: ProbeStatus::NotRun,
                 address: None,
                 conflict_mac: None,
                 reason: Some("no ARP probe (RFC 5227) in the capture".to_string()),
@@ -892,7 +893,7 @@ impl GatewayState {
         };
         let arp = match arp {
             Some(t) => ArpResult {
-                status: if t.replies > 0 { "answered" } else { "no_reply" },
+                status: if t.replies > 0 { ArpStatus::Answered } else { ArpStatus::NoReply },
                 mac: t.mac,
                 rtt_ms: t.exchanges.iter().find_map(|(x, _)| x.rtt_ms),
                 requests_sent: t.requests,
@@ -902,7 +903,7 @@ impl GatewayState {
                 }),
             },
             None => ArpResult {
-                status: "not_applicable",
+                status: ArpStatus::NotApplicable,
                 mac: None,
                 rtt_ms: None,
                 requests_sent: 0,
@@ -1182,7 +1183,7 @@ mod tests {
     use crate::check::dns::build_query;
     use crate::platform::dhcp::{ProbeIdentity, build_discover};
     use crate::report::{Code, RunStatus, Severity};
-    use dhcproto::v4::{self, Encodable};
+    use dhcproto::v4::{self, Encodable, MessageType as DhcpMessageType};
     use hickory_resolver::proto::op::ResponseCode;
     use hickory_resolver::proto::rr::rdata::A;
     use hickory_resolver::proto::rr::{RData, Record};
@@ -1213,6 +1214,11 @@ mod tests {
 
     fn report(frames: &[Frame]) -> Report {
         analyze(frames, "test.pcap", "2026-11-24T06:48:44.851Z".into(), "lab".into())
+    }
+
+    /// A check's evidence as JSON, for asserting on capture-only fields by their names.
+    fn ev(r: &Report, id: CheckId) -> Value {
+        check(r, id).evidence.to_json()
     }
 
     fn check(r: &Report, id: CheckId) -> &CheckResult {
@@ -1405,29 +1411,29 @@ mod tests {
 
         let gw = check(&r, CheckId::Gateway);
         assert_eq!(gw.status, CheckStatus::Pass);
-        let g = &gw.evidence["gateways"][0];
+        let g = &gw.evidence.to_json()["gateways"][0];
         assert_eq!((g["address"].as_str(), g["arp"]["status"].as_str()), (Some("198.18.0.1"), Some("answered")));
         assert_eq!(g["arp"]["mac"], "ca:67:75:6e:cc:98");
         assert_eq!(g["arp"]["exchanges"][0]["requester"], "198.18.0.10");
         assert!(g["arp"]["rtt_ms"].as_f64().unwrap() < 1.0);
         assert_eq!((g["ping"]["sent"].as_u64(), g["ping"]["received"].as_u64()), (Some(5), Some(5)));
         assert_eq!(g["ping"]["rtts_ms"].as_array().unwrap().len(), 5);
-        assert_eq!(gw.evidence["source"], "test.pcap");
+        assert_eq!(gw.evidence.to_json()["source"], "test.pcap");
 
         let dns = check(&r, CheckId::Dns);
         assert_eq!(dns.status, CheckStatus::Pass);
-        let server = &dns.evidence["servers"][0];
+        let server = &dns.evidence.to_json()["servers"][0];
         assert_eq!((server["server"].as_str(), server["verdict"].as_str()), (Some("198.18.0.1"), Some("ok")));
         let outcomes: Vec<&str> =
             server["queries"].as_array().unwrap().iter().map(|q| q["outcome"].as_str().unwrap()).collect();
         assert_eq!(outcomes, ["answer", "no_data", "nxdomain"], "NXDOMAIN for the random label is no finding");
         assert_eq!(server["queries"][0]["answers"][0], "198.18.1.2");
-        assert_eq!(dns.evidence["names"], serde_json::json!(["www.site.test"]));
-        assert_eq!(dns.evidence["cache_buster"], "nt-rtasbvko.site.test");
+        assert_eq!(dns.evidence.to_json()["names"], serde_json::json!(["www.site.test"]));
+        assert_eq!(dns.evidence.to_json()["cache_buster"], "nt-rtasbvko.site.test");
 
         let ports = check(&r, CheckId::Ports);
         assert_eq!(ports.status, CheckStatus::Pass);
-        let t = &ports.evidence["targets"][0];
+        let t = &ports.evidence.to_json()["targets"][0];
         assert_eq!((t["target"].as_str(), t["outcome"].as_str()), (Some("198.18.1.2:8080"), Some("open")));
         assert!(t["ms"].as_f64().unwrap() < 1.0);
     }
@@ -1439,8 +1445,8 @@ mod tests {
         assert_eq!(r.diagnosis.status, RunStatus::Healthy);
         let gw = check(&r, CheckId::Gateway);
         assert_eq!(gw.status, CheckStatus::Pass);
-        assert_eq!(gw.evidence["gateways"][0]["arp"]["status"], "answered");
-        assert!(gw.evidence["gateways"][0]["ping"].is_null());
+        assert_eq!(gw.evidence.to_json()["gateways"][0]["arp"]["status"], "answered");
+        assert!(gw.evidence.to_json()["gateways"][0]["ping"].is_null());
         for id in [CheckId::Dhcp, CheckId::Dns, CheckId::Ports] {
             assert_eq!(check(&r, id).status, CheckStatus::Skipped, "{id}");
             assert_eq!(check(&r, id).reason_code, Some(SkipReason::NoPacketsInCapture), "{id}");
@@ -1453,7 +1459,8 @@ mod tests {
         assert_matches_schema(&r);
         let dhcp = check(&r, CheckId::Dhcp);
         assert_eq!(dhcp.status, CheckStatus::Pass, "{:?}", dhcp.findings);
-        let txns = dhcp.evidence["transactions"].as_array().unwrap();
+        let dhcp_ev = dhcp.evidence.to_json();
+        let txns = dhcp_ev["transactions"].as_array().unwrap();
         assert_eq!(txns.len(), 2, "the probe and the full exchange");
         let kinds = |t: &Value| -> Vec<String> {
             t["messages"].as_array().unwrap().iter().map(|m| m["kind"].as_str().unwrap().to_string()).collect()
@@ -1465,9 +1472,9 @@ mod tests {
         assert_eq!(txns[1]["messages"][0]["ms"], 0.0);
         assert!(txns[1]["messages"][3]["ms"].as_f64().unwrap() > 0.0);
         // The live fields come from the last ACK.
-        assert_eq!(dhcp.evidence["current"]["routers"], serde_json::json!(["198.18.0.1"]));
-        assert_eq!(dhcp.evidence["usable_ipv4"], txns[1]["messages"][3]["address"]);
-        assert_eq!(dhcp.evidence["servers"].as_array().unwrap().len(), 1);
+        assert_eq!(dhcp.evidence.to_json()["current"]["routers"], serde_json::json!(["198.18.0.1"]));
+        assert_eq!(dhcp.evidence.to_json()["usable_ipv4"], txns[1]["messages"][3]["address"]);
+        assert_eq!(dhcp.evidence.to_json()["servers"].as_array().unwrap().len(), 1);
     }
 
     #[test]
@@ -1475,7 +1482,7 @@ mod tests {
         let r = report(&capture("dhcp_two_servers.pcap"));
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpMultipleServers, Severity::Warn)]);
-        let servers = &check(&r, CheckId::Dhcp).evidence["servers"];
+        let servers = ev(&r, CheckId::Dhcp)["servers"].clone();
         let seen: Vec<(&str, &str)> = servers
             .as_array()
             .unwrap()
@@ -1492,7 +1499,7 @@ mod tests {
         let r = report(&capture("dhcp_nak.pcap"));
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpNak, Severity::Fail)]);
-        let txns = check(&r, CheckId::Dhcp).evidence["transactions"].as_array().unwrap().clone();
+        let txns = ev(&r, CheckId::Dhcp)["transactions"].as_array().unwrap().clone();
         let nak = txns.iter().find(|t| t["messages"].as_array().unwrap().iter().any(|m| m["kind"] == "nak")).unwrap();
         assert_eq!(nak["requested"], "198.19.9.9");
         let m = nak["messages"].as_array().unwrap().iter().find(|m| m["kind"] == "nak").unwrap();
@@ -1508,7 +1515,7 @@ mod tests {
         let r = report(&[at(0, discover(7, CLIENT_MAC)), at(1000, discover(7, CLIENT_MAC))]);
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpNoOffer, Severity::Fail)]);
-        let t = &check(&r, CheckId::Dhcp).evidence["transactions"][0];
+        let t = ev(&r, CheckId::Dhcp)["transactions"][0].clone();
         assert_eq!(
             (t["xid"].as_u64(), t["discovers"].as_u64(), t["answered"].as_bool()),
             (Some(7), Some(2), Some(false))
@@ -1537,7 +1544,7 @@ mod tests {
             at(2, dhcp_reply(9, CLIENT_MAC, GATEWAY, ROUTER_MAC, DhcpMessageType::Offer)),
         ]);
         assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpNoOffer, Severity::Warn)]);
-        let txns = &check(&r, CheckId::Dhcp).evidence["transactions"];
+        let txns = ev(&r, CheckId::Dhcp)["transactions"].clone();
         assert_eq!((txns[0]["answered"].as_bool(), txns[1]["answered"].as_bool()), (Some(false), Some(true)));
 
         let r = report(&[
@@ -1554,7 +1561,7 @@ mod tests {
         let r = report(&silent);
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsTimeout, Severity::Fail)]);
-        let servers = &check(&r, CheckId::Dns).evidence["servers"];
+        let servers = ev(&r, CheckId::Dns)["servers"].clone();
         assert_eq!(
             (servers[0]["verdict"].as_str(), servers[1]["verdict"].as_str()),
             (Some("dns.timeout"), Some("dns.timeout"))
@@ -1566,7 +1573,7 @@ mod tests {
         );
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsPartial, Severity::Warn)]);
-        let servers = &check(&r, CheckId::Dns).evidence["servers"];
+        let servers = &check(&r, CheckId::Dns).evidence.to_json()["servers"];
         assert_eq!((servers[0]["verdict"].as_str(), servers[1]["verdict"].as_str()), (Some("ok"), Some("dns.timeout")));
         assert_eq!(servers[0]["queries"][0]["ms"], 2.0);
         assert!(servers[1]["avg_ms"].is_null());
@@ -1622,7 +1629,7 @@ mod tests {
             .concat(),
         );
         assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass, "{:?}", check(&r, CheckId::Dns).findings);
-        assert_eq!(check(&r, CheckId::Dns).evidence["servers"][0]["queries"][0]["answered_on_retry"], true);
+        assert_eq!(check(&r, CheckId::Dns).evidence.to_json()["servers"][0]["queries"][0]["answered_on_retry"], true);
 
         // A resend on the same socket with the same id is one query with two attempts.
         let q = dns_query(3, "www.site.test.", RecordType::A);
@@ -1638,7 +1645,7 @@ mod tests {
             ),
         ));
         let r = report(&frames);
-        let q0 = &check(&r, CheckId::Dns).evidence["servers"][0]["queries"][0];
+        let q0 = &check(&r, CheckId::Dns).evidence.to_json()["servers"][0]["queries"][0];
         assert_eq!(
             (q0["attempts"].as_u64(), q0["ms"].as_f64(), q0["outcome"].as_str()),
             (Some(2), Some(3.0), Some("answer"))
@@ -1653,7 +1660,7 @@ mod tests {
         frames.push(at(1, back(GATEWAY, IpNextHeaderProtocols::Icmp, &icmp)));
         let r = report(&frames);
         assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsUnreachable, Severity::Fail)]);
-        assert_eq!(check(&r, CheckId::Dns).evidence["servers"][0]["queries"][0]["outcome"], "unreachable");
+        assert_eq!(ev(&r, CheckId::Dns)["servers"][0]["queries"][0]["outcome"], "unreachable");
     }
 
     #[test]
@@ -1661,7 +1668,7 @@ mod tests {
         let r = report(&dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::ServFail)));
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsServfail, Severity::Fail)]);
-        assert_eq!(check(&r, CheckId::Dns).evidence["servers"][0]["queries"][0]["outcome"], "servfail");
+        assert_eq!(check(&r, CheckId::Dns).evidence.to_json()["servers"][0]["queries"][0]["outcome"], "servfail");
 
         let r = report(
             &[
@@ -1705,7 +1712,7 @@ mod tests {
         ]);
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsRefused, Severity::Fail)]);
-        let t = &check(&r, CheckId::Ports).evidence["targets"][0];
+        let t = &check(&r, CheckId::Ports).evidence.to_json()["targets"][0];
         assert_eq!(
             (t["target"].as_str(), t["outcome"].as_str(), t["ms"].as_f64()),
             (Some("198.18.1.2:8080"), Some("refused"), Some(1.0))
@@ -1715,7 +1722,7 @@ mod tests {
         let r = report(&[syn(0, 50000), syn(1000, 50000), syn(3000, 50000)]);
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsFiltered, Severity::Fail)]);
-        let t = &check(&r, CheckId::Ports).evidence["targets"][0];
+        let t = &check(&r, CheckId::Ports).evidence.to_json()["targets"][0];
         assert_eq!(
             (t["attempts"].as_u64(), t["syn_retransmissions"].as_u64(), t["outcome"].as_str()),
             (Some(1), Some(2), Some("filtered"))
@@ -1728,7 +1735,7 @@ mod tests {
         };
         let r = report(&[syn(0, 50000), syn(1000, 50000), synack(1001, 50000)]);
         assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass);
-        assert_eq!(check(&r, CheckId::Ports).evidence["targets"][0]["ms"], 1001.0);
+        assert_eq!(check(&r, CheckId::Ports).evidence.to_json()["targets"][0]["ms"], 1001.0);
 
         // Refused once, open later: intermittent, a warning.
         let r = report(&[
@@ -1738,7 +1745,7 @@ mod tests {
             synack(11, 50001),
         ]);
         assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsRefused, Severity::Warn)]);
-        let t = &check(&r, CheckId::Ports).evidence["targets"][0];
+        let t = ev(&r, CheckId::Ports)["targets"][0].clone();
         assert_eq!((t["attempts"].as_u64(), t["refused"].as_u64(), t["open"].as_u64()), (Some(2), Some(1), Some(1)));
 
         // ICMP host unreachable quoting the SYN.
@@ -1747,7 +1754,10 @@ mod tests {
         icmp.extend_from_slice(&quoted[14..14 + 28]);
         let r = report(&[syn(0, 50000), at(3, back(GATEWAY, IpNextHeaderProtocols::Icmp, &icmp))]);
         assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsUnreachable, Severity::Fail)]);
-        assert_eq!(check(&r, CheckId::Ports).evidence["targets"][0]["error"], "ICMP host unreachable from 198.18.0.1");
+        assert_eq!(
+            check(&r, CheckId::Ports).evidence.to_json()["targets"][0]["error"],
+            "ICMP host unreachable from 198.18.0.1"
+        );
 
         // Handshake segments of an untracked connection alone are no attempt.
         let r = report(&[synack(0, 50000)]);
@@ -1765,14 +1775,14 @@ mod tests {
         let r = report(&[at(0, who_has(GATEWAY)), at(1000, who_has(GATEWAY)), at(2000, who_has(GATEWAY))]);
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayUnreachable, Severity::Fail)]);
-        let arp = &check(&r, CheckId::Gateway).evidence["gateways"][0]["arp"];
+        let arp = ev(&r, CheckId::Gateway)["gateways"][0]["arp"].clone();
         assert_eq!((arp["requests_sent"].as_u64(), arp["status"].as_str()), (Some(3), Some("no_reply")));
         assert_eq!(arp["exchanges"][2]["requester"], "198.18.0.10");
 
         // Answered at last: no finding; the reply pairs with the latest request.
         let r = report(&[at(0, who_has(GATEWAY)), at(1000, who_has(GATEWAY)), at(1001, is_at(GATEWAY))]);
         assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass);
-        let arp = &check(&r, CheckId::Gateway).evidence["gateways"][0]["arp"];
+        let arp = &check(&r, CheckId::Gateway).evidence.to_json()["gateways"][0]["arp"];
         assert_eq!((arp["rtt_ms"].as_f64(), arp["requests_sent"].as_u64()), (Some(1.0), Some(2)));
 
         // ARP probes (sender 0.0.0.0) and announcements expect no reply.
@@ -1796,7 +1806,7 @@ mod tests {
         let r = report(&series(10, 1));
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayLoss, Severity::Warn)]);
-        let ping = &check(&r, CheckId::Gateway).evidence["gateways"][0]["ping"];
+        let ping = &check(&r, CheckId::Gateway).evidence.to_json()["gateways"][0]["ping"];
         assert_eq!((ping["sent"].as_u64(), ping["received"].as_u64()), (Some(10), Some(9)));
         assert!(ping["rtts_ms"][0].is_null() && ping["rtts_ms"][1] == 1.0);
         assert!(codes(&report(&series(20, 1)), CheckId::Gateway).is_empty());
@@ -1806,7 +1816,7 @@ mod tests {
         let r = report(&[at(0, out(SERVER, IpNextHeaderProtocols::Icmp, &echo(8, 1, 1)))]);
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayNoEcho, Severity::Warn)]);
-        assert_eq!(check(&r, CheckId::Gateway).evidence["gateways"][0]["arp"]["status"], "not_applicable");
+        assert_eq!(check(&r, CheckId::Gateway).evidence.to_json()["gateways"][0]["arp"]["status"], "not_applicable");
 
         // ARP unanswered and pings unanswered: unreachable only.
         let r = report(&[at(0, who_has(GATEWAY)), at(5, out(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(8, 1, 1)))]);
@@ -1822,7 +1832,7 @@ mod tests {
         let r = report(&[at(0, probe()), at(3, other.clone())]);
         assert_matches_schema(&r);
         assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpDuplicateAddress, Severity::Fail)]);
-        let dup = &check(&r, CheckId::Dhcp).evidence["duplicate_check"];
+        let dup = ev(&r, CheckId::Dhcp)["duplicate_check"].clone();
         assert_eq!(
             (dup["address"].as_str(), dup["conflict_mac"].as_str()),
             (Some("198.18.0.10"), Some("02:00:00:00:00:66"))
@@ -1831,7 +1841,7 @@ mod tests {
         // Unanswered, answered by the prober itself, or answered long after: no conflict.
         let r = report(&[at(0, probe())]);
         assert_eq!(check(&r, CheckId::Dhcp).status, CheckStatus::Pass);
-        assert_eq!(check(&r, CheckId::Dhcp).evidence["duplicate_check"]["status"], "ran");
+        assert_eq!(ev(&r, CheckId::Dhcp)["duplicate_check"]["status"], "ran");
         let own = arp_frame(ArpOperations::Reply, (CLIENT_MAC, CLIENT), (ROGUE_MAC, Ipv4Addr::UNSPECIFIED));
         assert_eq!(check(&report(&[at(0, probe()), at(1, own)]), CheckId::Dhcp).status, CheckStatus::Pass);
         assert_eq!(check(&report(&[at(0, probe()), at(5000, other)]), CheckId::Dhcp).status, CheckStatus::Pass);
@@ -1869,7 +1879,7 @@ mod tests {
             })
             .collect();
         let r = report(&frames);
-        let ev = &check(&r, CheckId::Ports).evidence;
+        let ev = &check(&r, CheckId::Ports).evidence.to_json();
         assert_eq!(ev["untracked"], 5);
         assert_eq!((ev["targets"].as_array().unwrap().len(), ev["targets_total"].as_u64()), (MAX_LISTED, Some(150)));
         assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsFiltered, Severity::Fail)], "judged on all 150 targets");

@@ -165,13 +165,13 @@ pub fn analyze_file(capture: &Path, redact_it: bool) -> Result<Report, RunError>
     Ok(if redact_it { redact(&report) } else { report })
 }
 
-/// Reads a JSON report for `nettriage diff`, checking it is one ([`crate::diff::validate`]).
-pub fn read_report_json(path: &Path) -> Result<serde_json::Value, RunError> {
+/// Reads a JSON report for `nettriage diff`; reports of other versions read too
+/// ([`crate::diff::read`]).
+pub fn read_report(path: &Path) -> Result<crate::report::Report, RunError> {
     let input = |message: String| RunError::Input { path: path.display().to_string(), message };
     let text = std::fs::read_to_string(path).map_err(|e| input(e.to_string()))?;
     let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| input(format!("not JSON: {e}")))?;
-    crate::diff::validate(&value).map_err(input)?;
-    Ok(value)
+    crate::diff::read(value).map_err(input)
 }
 
 /// `nettriage-<hostname>-<UTC timestamp>.html`, safe as a file name.

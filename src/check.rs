@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 use crate::config::Config;
 use crate::platform::netlink::{Interface, NetSnapshot};
 use crate::platform::privilege::Privileges;
-use crate::report::{CheckId, CheckStatus, Code, Finding, Severity, SkipReason};
+use crate::report::{CheckId, CheckStatus, Code, Evidence, Finding, Severity, SkipReason};
 
 /// What every check may read.
 pub struct CheckContext<'a> {
@@ -49,8 +49,8 @@ pub enum Outcome {
     Ran {
         /// What it found (empty: pass).
         findings: Vec<Finding>,
-        /// Measurements, serialised into the report.
-        evidence: serde_json::Value,
+        /// Measurements: the layer's own evidence variant.
+        evidence: Evidence,
     },
     /// The check did not apply or was blocked by data from an earlier check.
     Skipped {
@@ -61,7 +61,7 @@ pub enum Outcome {
         /// The check whose failure blocked it, if that is the reason.
         blocked_by: Option<CheckId>,
         /// Whatever was observed before deciding to skip.
-        evidence: serde_json::Value,
+        evidence: Evidence,
     },
 }
 
@@ -184,11 +184,6 @@ pub fn status_of(findings: &[Finding]) -> CheckStatus {
         Some(Severity::Warn) => CheckStatus::Warn,
         Some(Severity::Fail) => CheckStatus::Fail,
     }
-}
-
-/// Serialises evidence; evidence types are plain data, so this cannot fail in practice.
-pub fn evidence<T: serde::Serialize>(value: &T) -> serde_json::Value {
-    serde_json::to_value(value).unwrap_or_else(|e| serde_json::json!({ "serialisation_error": e.to_string() }))
 }
 
 pub use crate::types::millis;

@@ -6,6 +6,11 @@
 //! steps live here, next to the code, so that the diagnosis, the renderers and the docs all
 //! say the same thing. `docs/checks/*.md` documents every code; a unit test keeps the two
 //! in step.
+//!
+//! A report written by a newer nettriage may carry codes this build does not know. They
+//! read as [`Code::Unknown`] and write back as themselves (hickory's
+//! `ResponseCode::Unknown(u16)` is the pattern), so history, metrics, trends and diff keep
+//! them. [`UnknownCode`] keeps `Code` `Copy` by interning the text in a small bounded table.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -22,6 +27,9 @@ macro_rules! codes {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Code {
             $($(#[$doc])* $variant,)*
+            /// A code this build does not know (a report from a newer nettriage): read and
+            /// written back as itself, never produced by a check.
+            Unknown(UnknownCode),
         }
 
         impl Code {
@@ -30,34 +38,46 @@ macro_rules! codes {
 
             /// The code as it appears in reports, e.g. `dns.timeout`.
             pub fn as_str(self) -> &'static str {
-                match self { $(Code::$variant => $text,)* }
+                match self { $(Code::$variant => $text,)* Code::Unknown(u) => u.as_str() }
             }
 
             /// The check (layer) this code belongs to; `tool.*` codes belong to the check
-            /// that could not run and report their layer from the finding.
+            /// that could not run and report their layer from the finding. An unknown code
+            /// belongs to the layer its prefix names, if this build knows that layer.
             pub fn layer(self) -> Option<CheckId> {
-                match self { $(Code::$variant => codes!(@layer $layer),)* }
+                match self { $(Code::$variant => codes!(@layer $layer),)* Code::Unknown(u) => u.layer() }
             }
 
             /// Whether a failure with this code makes the later layers untestable, so the
             /// runner skips them as blocked (a rogue DHCP server does not; no address does).
             pub fn blocks(self) -> bool {
-                match self { $(Code::$variant => $blocks,)* }
+                match self { $(Code::$variant => $blocks,)* Code::Unknown(_) => false }
             }
 
             /// One plain-language sentence an end user understands.
             pub fn summary(self) -> &'static str {
-                match self { $(Code::$variant => $summary,)* }
+                match self { $(Code::$variant => $summary,)* Code::Unknown(_) => UNKNOWN_SUMMARY }
             }
 
             /// Concrete next steps for a technician, most likely fix first.
             pub fn next_steps(self) -> &'static [&'static str] {
-                match self { $(Code::$variant => &[$($step),*],)* }
+                match self { $(Code::$variant => &[$($step),*],)* Code::Unknown(_) => UNKNOWN_STEPS }
             }
 
-            /// Looks a code up by its report string.
+            /// Looks a code this build knows up by its report string.
             pub fn from_code_str(text: &str) -> Option<Code> {
                 match text { $($text => Some(Code::$variant),)* _ => None }
+            }
+
+            /// Reads a code from its report string: a known code, or [`Code::Unknown`]
+            /// holding the text (see [`UnknownCode::intern`] for the bounds).
+            pub fn parse(text: &str) -> Code {
+                Code::from_code_str(text).unwrap_or_else(|| Code::Unknown(UnknownCode::intern(text)))
+            }
+
+            /// Whether this build knows the code (it is not [`Code::Unknown`]).
+            pub fn is_known(self) -> bool {
+                !matches!(self, Code::Unknown(_))
             }
         }
     };
@@ -377,6 +397,70 @@ codes! {
     ];
 }
 
+/// The end-user summary of a code this build does not know.
+const UNKNOWN_SUMMARY: &str = "A finding from a newer nettriage; upgrade to see advice.";
+/// The next steps for a code this build does not know.
+const UNKNOWN_STEPS: &[&str] =
+    &["This finding comes from a newer nettriage; upgrade to see what it means and what to do."];
+
+/// Most distinct unknown codes interned per process; later ones share [`UnknownCode::OVERFLOW`].
+pub const MAX_UNKNOWN_CODES: usize = 1024;
+/// Longest unknown code kept, in bytes; longer ones become [`UnknownCode::OVERFLOW`].
+pub const MAX_UNKNOWN_CODE_LEN: usize = 64;
+
+/// The interned texts of unknown codes. Each is leaked once, so the table costs at most
+/// `MAX_UNKNOWN_CODES * MAX_UNKNOWN_CODE_LEN` bytes however many reports are read.
+static INTERNED: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+
+/// The text of a code this build does not know, interned so that [`Code`] stays `Copy`.
+///
+/// Only texts of at most [`MAX_UNKNOWN_CODE_LEN`] bytes of `[a-z0-9_.-]` (what codes are
+/// made of) are kept, and at most [`MAX_UNKNOWN_CODES`] distinct ones; anything else reads
+/// as the shared placeholder [`UnknownCode::OVERFLOW`], so hostile input cannot grow memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownCode(&'static str);
+
+impl UnknownCode {
+    /// What every unknown code beyond the bounds (or malformed) reads as.
+    pub const OVERFLOW: UnknownCode = UnknownCode("unknown.unrecognised_code");
+
+    /// Interns `text` (see the type's bounds).
+    pub fn intern(text: &str) -> UnknownCode {
+        UnknownCode::intern_in(&INTERNED, text)
+    }
+
+    fn intern_in(table: &std::sync::Mutex<Vec<&'static str>>, text: &str) -> UnknownCode {
+        let well_formed = !text.is_empty()
+            && text.len() <= MAX_UNKNOWN_CODE_LEN
+            && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-'));
+        if !well_formed {
+            return UnknownCode::OVERFLOW;
+        }
+        // A poisoned lock only means another thread panicked mid-push; the Vec is intact.
+        let mut table = table.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(known) = table.iter().find(|t| **t == text) {
+            return UnknownCode(known);
+        }
+        if table.len() >= MAX_UNKNOWN_CODES {
+            return UnknownCode::OVERFLOW;
+        }
+        let leaked: &'static str = Box::leak(text.to_owned().into_boxed_str());
+        table.push(leaked);
+        UnknownCode(leaked)
+    }
+
+    /// The code's text, as read.
+    pub fn as_str(self) -> &'static str {
+        self.0
+    }
+
+    /// The layer its prefix (the text before the first dot) names, if this build knows it.
+    pub fn layer(self) -> Option<CheckId> {
+        let prefix = self.0.split_once('.').map_or(self.0, |(p, _)| p);
+        CheckId::ALL.into_iter().find(|id| id.as_str() == prefix)
+    }
+}
+
 impl Serialize for Code {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
@@ -385,8 +469,8 @@ impl Serialize for Code {
 
 impl<'de> Deserialize<'de> for Code {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Code::from_code_str(&text).ok_or_else(|| serde::de::Error::custom(format!("unknown finding code `{text}`")))
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        Ok(Code::parse(&text))
     }
 }
 
@@ -415,6 +499,45 @@ mod tests {
             assert_eq!(Code::from_code_str(text), Some(*code));
             assert!(!code.summary().is_empty() && !code.next_steps().is_empty());
         }
+    }
+
+    #[test]
+    fn unknown_codes_read_and_write_back_as_themselves() {
+        let code: Code = serde_json::from_str("\"dns.brand_new_code\"").unwrap();
+        assert_eq!(code, Code::Unknown(UnknownCode::intern("dns.brand_new_code")));
+        assert!(!code.is_known() && !code.blocks());
+        assert_eq!(code.layer(), Some(CheckId::Dns));
+        assert_eq!(serde_json::to_string(&code).unwrap(), "\"dns.brand_new_code\"");
+        assert_eq!(code.summary(), UNKNOWN_SUMMARY);
+        assert!(!code.next_steps().is_empty());
+        assert_eq!(Code::parse("vpn.tunnel_down").layer(), None);
+        assert_eq!(Code::parse("dns.timeout"), Code::DnsTimeout);
+        // The same text interns to the same slot.
+        let again = Code::parse("dns.brand_new_code");
+        assert!(matches!((code, again), (Code::Unknown(a), Code::Unknown(b)) if std::ptr::eq(a.0, b.0)));
+    }
+
+    #[test]
+    fn malformed_or_oversized_unknown_codes_share_the_placeholder() {
+        let long = format!("dns.{}", "x".repeat(MAX_UNKNOWN_CODE_LEN));
+        for text in ["", "DNS.Upper", "dns.<script>", "dns.a b", long.as_str()] {
+            assert_eq!(Code::parse(text), Code::Unknown(UnknownCode::OVERFLOW), "{text:?}");
+        }
+        // Non-string JSON is still an error, not a code.
+        assert!(serde_json::from_str::<Code>("42").is_err());
+    }
+
+    #[test]
+    fn the_unknown_table_is_bounded() {
+        // A table of its own, so the other tests' codes still fit in the global one.
+        let table = std::sync::Mutex::new(Vec::new());
+        let codes: Vec<UnknownCode> =
+            (0..MAX_UNKNOWN_CODES + 10).map(|i| UnknownCode::intern_in(&table, &format!("bound.code_{i}"))).collect();
+        assert_eq!(codes[MAX_UNKNOWN_CODES - 1].as_str(), format!("bound.code_{}", MAX_UNKNOWN_CODES - 1));
+        assert!(codes[MAX_UNKNOWN_CODES..].iter().all(|c| *c == UnknownCode::OVERFLOW));
+        assert_eq!(table.lock().unwrap().len(), MAX_UNKNOWN_CODES);
+        // Codes already in the table are still found once it is full.
+        assert_eq!(UnknownCode::intern_in(&table, "bound.code_0"), codes[0]);
     }
 
     #[test]

@@ -50,7 +50,7 @@ mod tests {
                 .into_iter()
                 .map(|(code, severity)| Finding { code, severity, layer: id, message: String::new() })
                 .collect(),
-            evidence: serde_json::Value::Null,
+            evidence: crate::report::Evidence::None,
         }
     }
 

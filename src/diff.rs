@@ -1,9 +1,10 @@
 //! `nettriage diff OLD.json NEW.json`: what changed between two reports — "it worked
 //! yesterday" is a common ticket.
 //!
-//! Works on the reports as JSON values, not on the typed [`crate::report::Report`], so it
-//! reads reports from other versions too (codes it does not know, fields added later).
-//! Compares the run status, each layer's status, findings (matched by layer and code) and
+//! Works on deserialised [`Report`]s, whose reading is tolerant, so it compares reports of
+//! other versions too: codes this build does not know read as themselves, fields added
+//! later are ignored, checks of layers it does not know are left out, and evidence that
+//! does not fit this version's types simply has no latencies. Compares the run status, each layer's status, findings (matched by layer and code) and
 //! the latencies a technician watches: gateway RTT, each DNS server's answer time, each
 //! TCP target's connect time. Pure; the renderers below write to `&mut impl Write`.
 
@@ -14,6 +15,8 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::report::Report;
 
 /// One side of the comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -97,73 +100,60 @@ pub fn validate(v: &Value) -> Result<(), String> {
     Ok(())
 }
 
-fn text(v: &Value) -> String {
-    v.as_str().map(str::to_string).unwrap_or_default()
-}
-
-fn side(v: &Value) -> Side {
+fn side(r: &Report) -> Side {
     Side {
-        started_at: text(&v["started_at"]),
-        status: text(&v["diagnosis"]["status"]),
-        root_cause: v["diagnosis"]["root_cause"]["code"].as_str().map(str::to_string),
+        started_at: r.started_at.clone(),
+        status: r.diagnosis.status.as_str().to_string(),
+        root_cause: r.diagnosis.root_cause.as_ref().map(|rc| rc.code.as_str().to_string()),
     }
 }
 
-fn findings(v: &Value) -> Vec<FindingChange> {
-    v["diagnosis"]["findings"]
-        .as_array()
-        .into_iter()
-        .flatten()
+fn findings(r: &Report) -> Vec<FindingChange> {
+    r.diagnosis
+        .findings
+        .iter()
         .map(|f| FindingChange {
-            code: text(&f["code"]),
-            layer: text(&f["layer"]),
-            severity: text(&f["severity"]),
-            message: text(&f["message"]),
+            code: f.code.as_str().to_string(),
+            layer: f.layer.as_str().to_string(),
+            severity: match f.severity {
+                crate::report::Severity::Warn => "warn",
+                crate::report::Severity::Fail => "fail",
+            }
+            .to_string(),
+            message: f.message.clone(),
         })
         .collect()
 }
 
 /// The latencies of a report, by what was measured.
-fn latencies(v: &Value) -> BTreeMap<String, f64> {
+fn latencies(r: &Report) -> BTreeMap<String, f64> {
     let mut out = BTreeMap::new();
-    for check in v["checks"].as_array().into_iter().flatten() {
-        let ev = &check["evidence"];
-        match check["id"].as_str() {
-            Some("gateway") => {
-                for g in ev["gateways"].as_array().into_iter().flatten() {
-                    if let Some(ms) = g["ping"]["avg_ms"].as_f64() {
-                        out.insert(format!("gateway {} avg RTT", text(&g["address"])), ms);
-                    }
-                }
-            }
-            Some("dns") => {
-                for s in ev["servers"].as_array().into_iter().flatten() {
-                    if let Some(ms) = s["avg_ms"].as_f64() {
-                        out.insert(format!("dns {} avg answer", text(&s["server"])), ms);
-                    }
-                }
-            }
-            Some("ports") => {
-                for t in ev["targets"].as_array().into_iter().flatten() {
-                    if let (Some(ms), Some("open")) = (t["ms"].as_f64(), t["outcome"].as_str()) {
-                        out.insert(format!("port {} connect", text(&t["target"])), ms);
-                    }
-                }
-            }
-            _ => {}
+    for g in r.gateway_evidence().map(|e| e.gateways.as_slice()).unwrap_or_default() {
+        if let Some(ms) = g.ping.as_ref().and_then(|p| p.avg_ms) {
+            out.insert(format!("gateway {} avg RTT", g.address), ms);
+        }
+    }
+    for s in r.dns_evidence().map(|e| e.servers.as_slice()).unwrap_or_default() {
+        if let Some(ms) = s.avg_ms {
+            out.insert(format!("dns {} avg answer", s.server), ms);
+        }
+    }
+    for t in r.ports_evidence().map(|e| e.targets.as_slice()).unwrap_or_default() {
+        if let (Some(ms), crate::check::ports::PortOutcome::Open) = (t.ms, t.outcome) {
+            out.insert(format!("port {} connect", t.target), ms);
         }
     }
     out
 }
 
 /// Compares two reports (pure).
-pub fn diff(old: &Value, new: &Value) -> Diff {
-    let statuses = |v: &Value| -> BTreeMap<String, String> {
-        v["checks"].as_array().into_iter().flatten().map(|c| (text(&c["id"]), text(&c["status"]))).collect()
+pub fn diff(old: &Report, new: &Report) -> Diff {
+    let statuses = |r: &Report| -> BTreeMap<String, String> {
+        r.checks.iter().map(|c| (c.id.as_str().to_string(), c.status.as_str().to_string())).collect()
     };
     let (old_st, new_st) = (statuses(old), statuses(new));
     // Layers in the order of the newer report, then any only the old one has.
-    let mut ids: Vec<String> = new["checks"].as_array().into_iter().flatten().map(|c| text(&c["id"])).collect();
+    let mut ids: Vec<String> = new.checks.iter().map(|c| c.id.as_str().to_string()).collect();
     for id in old_st.keys() {
         if !ids.contains(id) {
             ids.push(id.clone());
@@ -194,6 +184,12 @@ pub fn diff(old: &Value, new: &Value) -> Diff {
         .collect();
     let (o, n) = (side(old), side(new));
     Diff { status_changed: o.status != n.status, old: o, new: n, layers, new_findings, resolved_findings, latency }
+}
+
+/// Reads a report for comparison: [`validate`]s the JSON, then deserialises it tolerantly.
+pub fn read(v: Value) -> Result<Report, String> {
+    validate(&v)?;
+    serde_json::from_value(v).map_err(|e| format!("not a nettriage report: {e}"))
 }
 
 /// Writes a readable summary of `d`.
@@ -241,18 +237,21 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn report(status: &str, dns: &str, findings: Value, rtt: f64) -> Value {
-        json!({
+    fn report(status: &str, dns: &str, findings: Value, rtt: f64) -> Report {
+        read(json!({
             "schema_version": "1",
             "started_at": "2026-11-24T07:00:00Z",
             "diagnosis": {"status": status, "root_cause": null, "findings": findings},
             "checks": [
-                {"id": "gateway", "status": "pass", "evidence": {"gateways": [{"address": "198.18.0.1", "ping": {"avg_ms": rtt}}]}},
-                {"id": "dns", "status": dns, "evidence": {"servers": [{"server": "198.18.0.1", "avg_ms": null}]}},
+                {"id": "gateway", "status": "pass", "evidence": {"gateways": [{"address": "198.18.0.1",
+                    "arp": {"status": "answered"}, "ping": {"loss_ratio": 0.0, "avg_ms": rtt}}]}},
+                {"id": "dns", "status": dns, "evidence": {"source": "/etc/resolv.conf", "cache_buster": "nt-x.test",
+                    "servers": [{"server": "198.18.0.1", "verdict": "ok", "avg_ms": null}]}},
                 {"id": "ports", "status": "pass", "evidence": {"targets": [{"target": "198.18.1.2:8080", "outcome": "open", "ms": 0.4}]}},
                 {"id": "wifi", "status": "skipped", "evidence": null}
             ]
-        })
+        }))
+        .unwrap()
     }
 
     #[test]
@@ -289,14 +288,41 @@ mod tests {
 
     #[test]
     fn unknown_codes_fields_and_missing_evidence_are_tolerated() {
-        let old = json!({"schema_version": "1", "checks": [{"id": "dns", "status": "pass"}], "future": {"x": 1}});
-        let new = json!({"schema_version": "1", "checks": [{"id": "dns", "status": "warn", "evidence": null}, {"id": "vpn", "status": "pass"}],
-            "diagnosis": {"status": "degraded", "findings": [{"code": "dns.dnssec_bogus", "layer": "dns", "severity": "warn"}]}});
-        assert!(validate(&old).is_ok() && validate(&new).is_ok());
+        let old = read(json!({"schema_version": "1", "checks": [{"id": "dns", "status": "pass"}], "future": {"x": 1},
+            "diagnosis": {"status": "healthy", "root_cause": null}}))
+        .unwrap();
+        let new = read(json!({"schema_version": "1",
+            "checks": [{"id": "dns", "status": "warn", "evidence": {"servers": "a shape of another version"}},
+                       {"id": "vpn", "status": "pass"}],
+            "diagnosis": {"status": "degraded", "findings": [
+                {"code": "dns.dnssec_bogus", "layer": "dns", "severity": "warn"},
+                {"code": "vpn.tunnel_down", "layer": "vpn", "severity": "fail"}]}}))
+        .unwrap();
         let d = diff(&old, &new);
+        // The unknown code compares as itself; the layer this build does not know is left out.
+        assert_eq!(d.new_findings.len(), 1);
         assert_eq!(d.new_findings[0].code, "dns.dnssec_bogus");
-        assert!(d.layers.iter().any(|l| l.id == "vpn" && l.old_status.is_none()));
+        assert_eq!(d.layers.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(), ["dns"]);
+        assert!(d.layers[0].changed);
         assert!(d.latency.is_empty());
+    }
+
+    #[test]
+    fn a_stored_report_of_a_newer_version_compares_with_its_latencies() {
+        let old = report("healthy", "pass", json!([]), 0.25);
+        let mut value = serde_json::to_value(report("degraded", "warn", json!([]), 0.75)).unwrap();
+        value["diagnosis"]["findings"] = json!([{"code": "dns.brand_new_code", "layer": "dns", "severity": "warn",
+            "message": "new", "confidence": 0.9}]);
+        value["diagnosis"]["root_cause"] = json!({"code": "dns.brand_new_code", "layer": "dns", "summary": "s",
+            "next_steps": [], "added_later": true});
+        value["checks"][0]["evidence"]["gateways"][0]["vlan"] = json!(10);
+        value["added_later"] = json!({"x": 1});
+        let new = read(value).unwrap();
+        let d = diff(&old, &new);
+        assert_eq!(d.new.root_cause.as_deref(), Some("dns.brand_new_code"));
+        assert_eq!(d.new_findings[0].code, "dns.brand_new_code");
+        let gw = d.latency.iter().find(|l| l.what.starts_with("gateway")).unwrap();
+        assert_eq!(gw.change_ms, 0.5);
     }
 
     #[test]
@@ -304,5 +330,6 @@ mod tests {
         assert!(validate(&json!({"hello": 1})).unwrap_err().contains("not a nettriage report"));
         assert!(validate(&json!({"schema_version": "2", "checks": []})).unwrap_err().contains("not supported"));
         assert!(validate(&json!({"schema_version": "1"})).is_err());
+        assert!(read(json!({"schema_version": "1", "checks": []})).unwrap_err().contains("not a nettriage report"));
     }
 }

@@ -892,12 +892,35 @@ mod tests {
     /// Sets the gateway's mean RTT of a report.
     fn with_rtt(mut report: Report, ms: f64) -> Report {
         let gw = report.checks.iter_mut().find(|c| c.id == CheckId::Gateway).unwrap();
-        gw.evidence["gateways"][0]["ping"]["avg_ms"] = serde_json::json!(ms);
+        let crate::report::Evidence::Gateway(ev) = &mut gw.evidence else { panic!("gateway evidence") };
+        ev.gateways[0].ping.as_mut().expect("pinged").avg_ms = Some(ms);
         report
     }
 
     fn all() -> Filter {
         Filter::default()
+    }
+
+    #[test]
+    fn codes_of_a_newer_version_are_stored_read_back_and_trended_as_themselves() {
+        let (_dir, path) = temp_db();
+        let mut h = History::open(&path).unwrap();
+        let newer = crate::metrics::tests::newer_version_report(&format_time(at(100)));
+        let id = h.insert(&newer, "HQ", "floor 2").unwrap();
+        h.insert(&broken_at(200), "HQ", "floor 2").unwrap();
+        let stored: Report = serde_json::from_value(h.get(id).unwrap().unwrap()).unwrap();
+        assert_eq!(stored, newer);
+        let code = stored.diagnosis.root_cause.as_ref().unwrap().code;
+        assert_eq!((code.as_str(), code.is_known()), ("dns.brand_new_code", false));
+        let runs = h.list(&all()).unwrap();
+        assert!(runs.iter().any(|r| r.root_cause.as_deref() == Some("dns.brand_new_code")), "{runs:?}");
+        let trend = h.trend(&all()).unwrap();
+        let mut causes: Vec<(&str, u64)> =
+            trend.groups[0].root_causes.iter().map(|r| (r.code.as_str(), r.runs)).collect();
+        causes.sort();
+        assert_eq!(causes, [("dns.brand_new_code", 1), ("dns.timeout", 1)]);
+        // Its evidence still feeds the trend (two gateway samples, one from each run).
+        assert_eq!(trend.groups[0].gateway_rtt_ms.as_ref().unwrap().samples, 2);
     }
 
     #[test]
@@ -1196,7 +1219,7 @@ mod tests {
         let pages: i64 = h.conn.query_row("PRAGMA page_count", [], |r| r.get(0)).unwrap();
         h.conn.pragma_update(None, "max_page_count", pages + 2).unwrap();
         let mut big = healthy_at(2);
-        big.checks[0].evidence["padding"] = serde_json::json!("x".repeat(1 << 20));
+        big.checks[0].evidence = crate::report::Evidence::Other(serde_json::json!({"padding": "x".repeat(1 << 20)}));
         let err = h.insert(&big, "HQ", "floor 2").unwrap_err();
         assert!(matches!(err, HistoryError::DiskFull { .. }), "{err:?}");
         assert!(err.to_string().starts_with("disk full while writing history database"), "{err}");
@@ -1249,7 +1272,7 @@ mod tests {
         let mut h = History::open(&path).unwrap();
         let tx = h.conn.transaction_with_behavior(TransactionBehavior::Immediate).unwrap();
         let mut report = broken_at(50_000);
-        report.checks[0].evidence["padding"] = serde_json::json!("y".repeat(4096));
+        report.checks[0].evidence = crate::report::Evidence::Other(serde_json::json!({"padding": "y".repeat(4096)}));
         for _ in 0..2_000 {
             insert_run(&tx, &h.path, &report, "HQ", "killed").unwrap();
         }

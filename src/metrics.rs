@@ -35,9 +35,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use serde_json::Value;
-
-use crate::report::{CheckId, CheckStatus, Report, RunStatus};
+use crate::report::{CheckStatus, Report, RunStatus};
 
 /// The HTTP content type of [`render`]'s output: Prometheus text format 0.0.4.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -75,8 +73,9 @@ pub struct PortReading {
 
 /// The measured numbers of one report, read from the checks' evidence.
 ///
-/// Missing or malformed evidence (a check that was skipped, an older report) simply gives
-/// fewer readings: this never fails.
+/// Missing evidence, or evidence of another version that does not fit this version's types
+/// at all (a check that was skipped, [`crate::report::Evidence::Other`]) simply gives fewer
+/// readings: this never fails. Evidence with fields added by a newer version is read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Measurements {
     /// Every probed gateway, in report order.
@@ -85,51 +84,39 @@ pub struct Measurements {
     pub dns: Vec<DnsReading>,
     /// Every probed TCP target, in report order.
     pub ports: Vec<PortReading>,
-    /// The Wi-Fi link's signal, dBm (`evidence.link.signal_dbm`, or `evidence.signal_dbm`).
+    /// The Wi-Fi link's signal, dBm (`evidence.link.signal_dbm`).
     pub wifi_signal_dbm: Option<f64>,
 }
 
 impl Measurements {
     /// Reads the measurements out of a report.
     pub fn from_report(report: &Report) -> Measurements {
-        let evidence = |id: CheckId| report.check(id).map(|c| &c.evidence).filter(|e| e.is_object());
-        let items = |id: CheckId, key: &str| -> Vec<&Value> {
-            evidence(id)
-                .and_then(|e| e.get(key))
-                .and_then(Value::as_array)
-                .map(|a| a.iter().collect())
-                .unwrap_or_default()
-        };
-        let text = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
-        let number = |v: Option<&Value>, key: &str| v.and_then(|v| v.get(key)).and_then(Value::as_f64);
-
-        let gateways = items(CheckId::Gateway, "gateways")
-            .into_iter()
-            .filter_map(|g| {
-                let ping = g.get("ping").filter(|p| p.is_object());
-                Some(GatewayReading {
-                    address: text(g, "address")?,
-                    avg_ms: number(ping, "avg_ms"),
-                    loss_ratio: number(ping, "loss_ratio"),
-                })
+        let gateways = report
+            .gateway_evidence()
+            .map(|e| e.gateways.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|g| GatewayReading {
+                address: g.address.to_string(),
+                avg_ms: g.ping.as_ref().and_then(|p| p.avg_ms),
+                loss_ratio: g.ping.as_ref().map(|p| p.loss_ratio),
             })
             .collect();
-        let dns = items(CheckId::Dns, "servers")
-            .into_iter()
-            .filter_map(|s| Some(DnsReading { server: text(s, "server")?, avg_ms: number(Some(s), "avg_ms") }))
+        let dns = report
+            .dns_evidence()
+            .map(|e| e.servers.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|s| DnsReading { server: s.server.to_string(), avg_ms: s.avg_ms })
             .collect();
-        let ports = items(CheckId::Ports, "targets")
-            .into_iter()
-            .filter_map(|t| {
-                Some(PortReading {
-                    target: text(t, "target")?,
-                    outcome: text(t, "outcome")?,
-                    ms: number(Some(t), "ms"),
-                })
-            })
+        let ports = report
+            .ports_evidence()
+            .map(|e| e.targets.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|t| PortReading { target: t.target.clone(), outcome: t.outcome.as_str().to_string(), ms: t.ms })
             .collect();
-        let wifi_signal_dbm = evidence(CheckId::Wifi)
-            .and_then(|e| number(e.get("link"), "signal_dbm").or_else(|| number(Some(e), "signal_dbm")));
+        let wifi_signal_dbm = report.wifi_evidence().and_then(|e| e.link.as_ref()).and_then(|l| l.signal_dbm);
         Measurements { gateways, dns, ports, wifi_signal_dbm }
     }
 }
@@ -369,9 +356,10 @@ pub(crate) mod tests {
     use std::collections::HashMap;
 
     use super::*;
-    use crate::report::{CheckResult, Code, Finding, Severity};
+    use crate::check::ports::PortOutcome;
+    use crate::report::{CheckId, CheckResult, Code, Evidence, Finding, Severity, fixtures};
 
-    fn check(id: CheckId, status: CheckStatus, findings: Vec<Finding>, evidence: Value) -> CheckResult {
+    fn check(id: CheckId, status: CheckStatus, findings: Vec<Finding>, evidence: Evidence) -> CheckResult {
         CheckResult {
             id,
             status,
@@ -392,28 +380,21 @@ pub(crate) mod tests {
     pub(crate) fn healthy_report(started_at: &str) -> Report {
         report_of(
             vec![
-                check(CheckId::Link, CheckStatus::Pass, vec![], serde_json::json!({"speed_mbps": 1000})),
-                check(CheckId::Wifi, CheckStatus::Skipped, vec![], serde_json::json!({"wireless": false})),
-                check(CheckId::Dhcp, CheckStatus::Pass, vec![], serde_json::json!({"usable_ipv4": "198.18.0.10"})),
+                check(CheckId::Link, CheckStatus::Pass, vec![], fixtures::link("eth0", Some(1000))),
+                check(CheckId::Wifi, CheckStatus::Skipped, vec![], fixtures::wired_wifi()),
+                check(CheckId::Dhcp, CheckStatus::Pass, vec![], fixtures::dhcp("198.18.0.10", 24, Some(3600))),
                 check(
                     CheckId::Gateway,
                     CheckStatus::Pass,
                     vec![],
-                    serde_json::json!({"gateways": [{"address": "198.18.0.1",
-                        "ping": {"sent": 5, "received": 5, "loss_ratio": 0.0, "avg_ms": 2.5,
-                                 "rtts_ms": [2.0, 3.0, 2.5, 2.5, 2.5]}}]}),
+                    fixtures::gateway("198.18.0.1", &[Some(2.0), Some(3.0), Some(2.5), Some(2.5), Some(2.5)]),
                 ),
-                check(
-                    CheckId::Dns,
-                    CheckStatus::Pass,
-                    vec![],
-                    serde_json::json!({"servers": [{"server": "198.18.0.1", "verdict": "ok", "avg_ms": 12.0}]}),
-                ),
+                check(CheckId::Dns, CheckStatus::Pass, vec![], fixtures::dns(&[("198.18.0.1", "ok", Some(12.0))])),
                 check(
                     CheckId::Ports,
                     CheckStatus::Pass,
                     vec![],
-                    serde_json::json!({"targets": [{"target": "198.18.1.2:443", "outcome": "open", "ms": 4.0}]}),
+                    fixtures::ports(&[("198.18.1.2:443", PortOutcome::Open, Some(4.0))]),
                 ),
             ],
             started_at,
@@ -424,36 +405,59 @@ pub(crate) mod tests {
     /// fails and `ports` is blocked.
     pub(crate) fn broken_report(started_at: &str) -> Report {
         let finding = |code, severity, layer| Finding { code, severity, layer, message: "seen in a test".into() };
-        let mut ports = check(CheckId::Ports, CheckStatus::Skipped, vec![], Value::Null);
+        let mut ports = check(CheckId::Ports, CheckStatus::Skipped, vec![], Evidence::None);
         ports.blocked_by = Some(CheckId::Dns);
         report_of(
             vec![
-                check(CheckId::Link, CheckStatus::Pass, vec![], serde_json::json!({"speed_mbps": 300})),
-                check(
-                    CheckId::Wifi,
-                    CheckStatus::Pass,
-                    vec![],
-                    serde_json::json!({"wireless": true, "link": {"signal_dbm": -71.0, "ssid": "corp"}}),
-                ),
-                check(CheckId::Dhcp, CheckStatus::Pass, vec![], serde_json::json!({"usable_ipv4": "10.9.0.10"})),
+                check(CheckId::Link, CheckStatus::Pass, vec![], fixtures::link("wlan0", Some(300))),
+                check(CheckId::Wifi, CheckStatus::Pass, vec![], fixtures::wifi("corp", -71.0, fixtures::no_scan())),
+                check(CheckId::Dhcp, CheckStatus::Pass, vec![], fixtures::dhcp("10.9.0.10", 24, Some(3600))),
                 check(
                     CheckId::Gateway,
                     CheckStatus::Warn,
                     vec![finding(Code::GatewayLoss, Severity::Warn, CheckId::Gateway)],
-                    serde_json::json!({"gateways": [{"address": "10.9.0.1",
-                        "ping": {"sent": 5, "received": 4, "loss_ratio": 0.2, "avg_ms": 40.0,
-                                 "rtts_ms": [30.0, null, 40.0, 50.0, 40.0]}}]}),
+                    fixtures::gateway("10.9.0.1", &[Some(30.0), None, Some(40.0), Some(50.0), Some(40.0)]),
                 ),
                 check(
                     CheckId::Dns,
                     CheckStatus::Fail,
                     vec![finding(Code::DnsTimeout, Severity::Fail, CheckId::Dns)],
-                    serde_json::json!({"servers": [{"server": "10.9.0.53", "verdict": "dns.timeout", "avg_ms": null}]}),
+                    fixtures::dns(&[("10.9.0.53", "dns.timeout", None)]),
                 ),
                 ports,
             ],
             started_at,
         )
+    }
+
+    /// [`broken_report`] as a newer nettriage might store it: its DNS finding and root cause
+    /// carry a code this build does not know, and fields this build does not know are added
+    /// at the top level, to a finding and to the gateway evidence. Read back through the
+    /// tolerant deserialisation, as history, diff and `/metrics` read stored reports.
+    pub(crate) fn newer_version_report(started_at: &str) -> Report {
+        let mut v = serde_json::to_value(broken_report(started_at)).unwrap();
+        v["diagnosis"]["root_cause"]["code"] = serde_json::json!("dns.brand_new_code");
+        v["diagnosis"]["findings"][1]["code"] = serde_json::json!("dns.brand_new_code");
+        v["diagnosis"]["findings"][1]["confidence"] = serde_json::json!(0.9);
+        v["checks"][4]["findings"][0]["code"] = serde_json::json!("dns.brand_new_code");
+        v["checks"][3]["evidence"]["gateways"][0]["vlan_id"] = serde_json::json!(10);
+        v["added_in_a_later_version"] = serde_json::json!({"x": [1, 2]});
+        let report: Report = serde_json::from_value(v).unwrap();
+        assert_eq!(report.diagnosis.root_cause.as_ref().unwrap().code.as_str(), "dns.brand_new_code");
+        report
+    }
+
+    #[test]
+    fn codes_of_a_newer_version_become_labels_as_themselves() {
+        let report = newer_version_report("2026-11-24T07:00:00.000Z");
+        let scrape = parse(&render(&report, "HQ", "floor 2"));
+        assert_eq!(
+            one(&scrape, "nettriage_root_cause", &[("code", "dns.brand_new_code"), ("layer", "dns")]),
+            Some(1.0)
+        );
+        assert_eq!(family(&scrape, "nettriage_root_cause").len(), 1);
+        // The evidence with a field this build does not know still gives its readings.
+        assert!(close(one(&scrape, "nettriage_gateway_rtt_seconds", &[("gateway", "10.9.0.1")]), 0.040));
     }
 
     /// Parses exposition text with a real parser, and checks that it understood every line
@@ -560,8 +564,7 @@ pub(crate) mod tests {
     fn duplicate_series_are_written_once() {
         let mut report = healthy_report("2026-11-24T07:00:00.000Z");
         let dns = report.checks.iter_mut().find(|c| c.id == CheckId::Dns).unwrap();
-        dns.evidence = serde_json::json!({"servers": [
-            {"server": "198.18.0.1", "avg_ms": 12.0}, {"server": "198.18.0.1", "avg_ms": 99.0}]});
+        dns.evidence = fixtures::dns(&[("198.18.0.1", "ok", Some(12.0)), ("198.18.0.1", "ok", Some(99.0))]);
         let scrape = parse(&render(&report, "HQ", "floor 2"));
         assert_eq!(family(&scrape, "nettriage_dns_lookup_seconds").len(), 1);
         assert!(close(one(&scrape, "nettriage_dns_lookup_seconds", &[("server", "198.18.0.1")]), 0.012));
@@ -577,12 +580,14 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn measurements_read_the_wifi_signal_from_either_place() {
+    fn measurements_read_the_wifi_signal_and_the_gateway() {
         let mut report = broken_report("2026-11-24T07:00:00.000Z");
         assert_eq!(Measurements::from_report(&report).wifi_signal_dbm, Some(-71.0));
+        // Evidence of another shape (another version wrote it) gives no reading, not a wrong one.
         let wifi = report.checks.iter_mut().find(|c| c.id == CheckId::Wifi).unwrap();
-        wifi.evidence = serde_json::json!({"wireless": true, "signal_dbm": -60});
-        assert_eq!(Measurements::from_report(&report).wifi_signal_dbm, Some(-60.0));
+        wifi.evidence = Evidence::from_json(CheckId::Wifi, serde_json::json!({"wireless": true, "signal_dbm": -60}));
+        assert!(matches!(wifi.evidence, Evidence::Other(_)));
+        assert_eq!(Measurements::from_report(&report).wifi_signal_dbm, None);
         let m = Measurements::from_report(&healthy_report("2026-11-24T07:00:00.000Z"));
         assert_eq!(m.wifi_signal_dbm, None);
         assert_eq!(

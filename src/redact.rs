@@ -196,7 +196,7 @@ mod tests {
                 reason: None,
                 reason_code: None,
                 findings: vec![],
-                evidence,
+                evidence: Evidence::Other(evidence),
             }],
         }
     }
@@ -212,7 +212,7 @@ mod tests {
         }
         assert!(r.redacted);
         assert_eq!(r.host.hostname, "host-1");
-        let ev = &r.checks[0].evidence;
+        let ev = &r.checks[0].evidence.to_json();
         // The same MAC in two places (and in two cases) is the same placeholder.
         let mac = ev["interface"]["mac"].as_str().unwrap();
         assert!(mac.starts_with("mac-"));

@@ -14,9 +14,11 @@ pub mod trend;
 
 use std::io::Write;
 
-use serde_json::Value;
-
-use crate::report::{CheckId, CheckResult, CheckStatus, Report, RunStatus};
+use crate::check::dhcp::DhcpEvidence;
+use crate::check::gateway::GatewayEvidence;
+use crate::check::link::LinkEvidence;
+use crate::check::wifi::WifiEvidence;
+use crate::report::{CheckId, CheckResult, CheckStatus, Evidence, Report, RunStatus};
 
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,171 +90,178 @@ pub const NEIGHBOUR_COLUMNS: [&str; 6] = ["SSID", "BSSID", "Channel", "Band", "S
 /// The access points a Wi-Fi scan heard, one row per AP, strongest first (pure; empty when no
 /// scan ran). Also returns the best channels line, when the scan suggested any.
 pub fn wifi_neighbours(report: &Report) -> (Vec<[String; 6]>, Option<String>) {
-    let Some(wifi) = report.check(CheckId::Wifi) else { return (vec![], None) };
-    let scan = &wifi.evidence["scan"];
-    let s = |v: &Value| {
-        v.as_str().map(str::to_string).unwrap_or_else(|| if v.is_null() { "-".into() } else { v.to_string() })
-    };
-    let mut aps: Vec<&Value> = scan["access_points"].as_array().into_iter().flatten().collect();
+    let Some(wifi) = report.wifi_evidence() else { return (vec![], None) };
+    let scan = &wifi.scan;
+    let dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let mut aps: Vec<_> = scan.access_points.iter().collect();
     aps.sort_by(|a, b| {
-        let key = |v: &Value| v["signal_dbm"].as_f64().unwrap_or(f64::MIN);
+        let key = |ap: &crate::platform::wifi::Bss| ap.signal_dbm.unwrap_or(f64::MIN);
         key(b).total_cmp(&key(a))
     });
     let rows = aps
         .into_iter()
         .map(|ap| {
             [
-                ap["ssid"].as_str().map_or_else(|| "(hidden)".to_string(), str::to_string),
-                s(&ap["bssid"]),
-                s(&ap["channel"]),
-                s(&ap["band"]),
-                ap["signal_dbm"].as_f64().map_or_else(|| "-".to_string(), |d| format!("{d:.0} dBm")),
-                s(&ap["security"]),
+                ap.ssid.clone().unwrap_or_else(|| "(hidden)".to_string()),
+                ap.bssid.to_string(),
+                dash(ap.channel.map(|c| c.to_string())),
+                ap.band.label().to_string(),
+                dash(ap.signal_dbm.map(|d| format!("{d:.0} dBm"))),
+                ap.security.protocol.clone(),
             ]
         })
         .collect();
-    let best: Vec<String> = scan["best_channels"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .take(3)
-        .filter_map(|c| c["channel"].as_u64().map(|ch| ch.to_string()))
-        .collect();
+    let best: Vec<String> = scan.best_channels.iter().take(3).map(|c| c.channel.to_string()).collect();
     (rows, (!best.is_empty()).then(|| format!("Least crowded channels: {}", best.join(", "))))
 }
 
-/// One line of the most useful evidence for a check (pure; tolerant of missing fields).
+/// One line of the most useful evidence for a check (pure; empty when it has none).
 pub fn details(check: &CheckResult) -> String {
     if matches!(check.status, CheckStatus::Skipped | CheckStatus::Error) {
         return check.reason.clone().unwrap_or_default();
     }
-    let ev = &check.evidence;
-    let s = |v: &Value| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string());
-    match check.id {
-        CheckId::Link => {
-            let i = &ev["interface"];
-            // Carrier is what the check judges; the kernel's operstate can lag behind it.
-            let state = match (i["carrier"].as_bool(), i["oper_state"].as_str()) {
-                (Some(true), Some("up") | None) => "up".to_string(),
-                (Some(true), Some(op)) => format!("up (operstate {op})"),
-                (_, Some(op)) => op.to_string(),
-                (_, None) => "unknown".to_string(),
-            };
-            let mut parts = vec![format!("{} {state}", s(&i["name"]))];
-            if let Some(mac) = i["mac"].as_str() {
-                parts.push(mac.to_string());
-            }
-            if let Some(speed) = ev["speed_mbps"].as_u64() {
-                parts.push(format!("{speed} Mb/s {}", ev["duplex"].as_str().unwrap_or("")).trim().to_string());
-            }
-            if let Some(mtu) = i["mtu"].as_u64() {
-                parts.push(format!("MTU {mtu}"));
-            }
-            parts.join(", ")
+    if let Evidence::Extended { raw, .. } | Evidence::Other(raw) = &check.evidence {
+        let line = capture_details(check.id, raw);
+        if !line.is_empty() {
+            return line;
         }
-        // A report of `nettriage analyze`: transactions seen in the capture.
-        CheckId::Dhcp if ev["transactions_total"].is_number() => {
-            let servers: Vec<String> =
-                ev["servers"].as_array().into_iter().flatten().map(|sv| s(&sv["server"])).collect();
-            format!("{} transaction(s) in the capture; servers: {}", ev["transactions_total"], servers.join(", "))
-        }
-        CheckId::Dhcp => match ev["usable_ipv4"].as_str() {
-            Some(ip) => {
-                let a = ev["ipv4"].as_array().and_then(|a| a.iter().find(|a| a["address"] == ip));
-                match a {
-                    Some(a) if a["dynamic"] == true => match a["valid_lft_s"].as_u64() {
-                        Some(lft) => format!("{ip}/{} (dynamic, valid {lft} s)", a["prefix_len"]),
-                        None => format!("{ip}/{} (dynamic)", a["prefix_len"]),
-                    },
-                    Some(a) => format!("{ip}/{} (static)", a["prefix_len"]),
-                    None => ip.to_string(),
-                }
-            }
-            None => "no usable IPv4 address".into(),
-        },
-        CheckId::Gateway => {
-            let gws = ev["gateways"].as_array().cloned().unwrap_or_default();
-            if gws.is_empty() {
-                return "no default route".into();
-            }
-            gws.iter()
-                .map(|g| {
-                    let mut line = s(&g["address"]);
-                    if let Some(mac) = g["arp"]["mac"].as_str() {
-                        line.push_str(&format!(" ({mac})"));
-                    } else {
-                        line.push_str(&format!(" ARP {}", s(&g["arp"]["status"])));
-                    }
-                    let p = &g["ping"];
-                    if p.is_object() {
-                        line.push_str(&format!(", ping {}/{}", p["received"], p["sent"]));
-                        if let (Some(avg), Some(jit)) = (p["avg_ms"].as_f64(), p["jitter_ms"].as_f64()) {
-                            line.push_str(&format!(" avg {avg:.2} ms jitter {jit:.2} ms"));
-                        }
-                    }
-                    line
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        }
-        CheckId::Dns => {
-            let servers = ev["servers"].as_array().cloned().unwrap_or_default();
-            if servers.is_empty() {
+    }
+    match check.evidence.known() {
+        Evidence::None | Evidence::WifiSkipped(_) | Evidence::Extended { .. } => String::new(),
+        Evidence::Link(ev) => link_details(ev),
+        Evidence::Wifi(ev) => wifi_details(ev),
+        Evidence::Dhcp(ev) => dhcp_details(ev),
+        Evidence::Gateway(ev) => gateway_details(ev),
+        Evidence::Dns(ev) => {
+            if ev.servers.is_empty() {
                 return "no servers".into();
             }
-            servers
-                .iter()
-                .map(|sv| match sv["avg_ms"].as_f64() {
-                    Some(ms) => format!("{} {} {ms:.1} ms", s(&sv["server"]), s(&sv["verdict"])),
-                    None => format!("{} {}", s(&sv["server"]), s(&sv["verdict"])),
-                })
-                .collect::<Vec<_>>()
-                .join(", ")
+            let line = |sv: &crate::check::dns::ServerResult| match sv.avg_ms {
+                Some(ms) => format!("{} {} {ms:.1} ms", sv.server, sv.verdict),
+                None => format!("{} {}", sv.server, sv.verdict),
+            };
+            ev.servers.iter().map(line).collect::<Vec<_>>().join(", ")
         }
-        CheckId::Ports => ev["targets"]
-            .as_array()
-            .map(|ts| {
-                ts.iter()
-                    .map(|t| match t["ms"].as_f64() {
-                        Some(ms) => format!("{} {} {ms:.1} ms", s(&t["target"]), s(&t["outcome"])),
-                        None => format!("{} {}", s(&t["target"]), s(&t["outcome"])),
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
+        Evidence::Ports(ev) => ev
+            .targets
+            .iter()
+            .map(|t| match t.ms {
+                Some(ms) => format!("{} {} {ms:.1} ms", t.target, t.outcome.as_str()),
+                None => format!("{} {}", t.target, t.outcome.as_str()),
             })
-            .unwrap_or_default(),
-        CheckId::Wifi => {
-            let l = &ev["link"];
-            if !l.is_object() {
-                return if ev["associated"] == false { "not associated".into() } else { String::new() };
+            .collect::<Vec<_>>()
+            .join(", "),
+        Evidence::Other(_) => String::new(),
+    }
+}
+
+fn link_details(ev: &LinkEvidence) -> String {
+    let Some(i) = &ev.interface else { return "no interface".into() };
+    // Carrier is what the check judges; the kernel's operstate can lag behind it.
+    let state = match (i.carrier, i.oper_state.as_str()) {
+        (Some(true), "up" | "") => "up".to_string(),
+        (Some(true), op) => format!("up (operstate {op})"),
+        (_, "") => "unknown".to_string(),
+        (_, op) => op.to_string(),
+    };
+    let mut parts = vec![format!("{} {state}", i.name)];
+    if let Some(mac) = i.mac {
+        parts.push(mac.to_string());
+    }
+    if let Some(speed) = ev.speed_mbps {
+        parts.push(format!("{speed} Mb/s {}", ev.duplex.as_deref().unwrap_or("")).trim().to_string());
+    }
+    if let Some(mtu) = i.mtu {
+        parts.push(format!("MTU {mtu}"));
+    }
+    parts.join(", ")
+}
+
+fn dhcp_details(ev: &DhcpEvidence) -> String {
+    let Some(ip) = ev.usable_ipv4 else { return "no usable IPv4 address".into() };
+    match ev.ipv4.iter().find(|a| a.address == std::net::IpAddr::V4(ip)) {
+        Some(a) if a.dynamic => match a.valid_lft_s {
+            Some(lft) => format!("{ip}/{} (dynamic, valid {lft} s)", a.prefix_len),
+            None => format!("{ip}/{} (dynamic)", a.prefix_len),
+        },
+        Some(a) => format!("{ip}/{} (static)", a.prefix_len),
+        None => ip.to_string(),
+    }
+}
+
+fn gateway_details(ev: &GatewayEvidence) -> String {
+    if ev.gateways.is_empty() {
+        return "no default route".into();
+    }
+    ev.gateways
+        .iter()
+        .map(|g| {
+            let mut line = g.address.to_string();
+            match g.arp.mac {
+                Some(mac) => line.push_str(&format!(" ({mac})")),
+                None => line.push_str(&format!(" ARP {}", g.arp.status)),
             }
-            let mut head = vec![l["ssid"].as_str().unwrap_or("hidden network").to_string()];
-            if let Some(band) = l["band"].as_str() {
-                head.push(band.replace("GHz", " GHz"));
+            if let Some(p) = &g.ping {
+                line.push_str(&format!(", ping {}/{}", p.received, p.sent));
+                if let (Some(avg), Some(jit)) = (p.avg_ms, p.jitter_ms) {
+                    line.push_str(&format!(" avg {avg:.2} ms jitter {jit:.2} ms"));
+                }
             }
-            if let Some(ch) = l["channel"].as_u64() {
-                head.push(format!("ch {ch}"));
-            }
-            let mut parts = vec![head.join(" ")];
-            if let Some(dbm) = l["signal_dbm"].as_f64() {
-                parts.push(format!("{dbm:.0} dBm"));
-            }
-            if let Some(snr) = l["snr_db"].as_f64() {
-                parts.push(format!("SNR {snr:.0} dB"));
-            }
-            if let Some(rate) = l["tx_bitrate_mbps"].as_f64() {
-                parts.push(format!("{rate:.0} Mbit/s"));
-            }
-            parts.join(", ")
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn wifi_details(ev: &WifiEvidence) -> String {
+    let Some(l) = &ev.link else {
+        return if ev.associated { String::new() } else { "not associated".into() };
+    };
+    let mut head = vec![l.ssid.clone().unwrap_or_else(|| "hidden network".to_string())];
+    if let Some(band) = l.band {
+        head.push(band.label().to_string());
+    }
+    if let Some(ch) = l.channel {
+        head.push(format!("ch {ch}"));
+    }
+    let mut parts = vec![head.join(" ")];
+    if let Some(dbm) = l.signal_dbm {
+        parts.push(format!("{dbm:.0} dBm"));
+    }
+    if let Some(snr) = l.snr_db {
+        parts.push(format!("SNR {snr:.0} dB"));
+    }
+    if let Some(rate) = l.tx_bitrate_mbps {
+        parts.push(format!("{rate:.0} Mbit/s"));
+    }
+    parts.join(", ")
+}
+
+/// The line for evidence this version has no type for; today that is a report of
+/// `nettriage analyze`, whose DHCP evidence counts the transactions seen in the capture.
+// TODO(analyze helper): goes away once analyze produces the layers' evidence types.
+fn capture_details(id: CheckId, ev: &serde_json::Value) -> String {
+    match (id, ev.get("transactions_total")) {
+        (CheckId::Dhcp, Some(total)) if total.is_number() => {
+            let servers: Vec<String> = ev["servers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|sv| sv["server"].as_str().map_or_else(|| sv["server"].to_string(), str::to_string))
+                .collect();
+            format!("{total} transaction(s) in the capture; servers: {}", servers.join(", "))
         }
+        _ => String::new(),
     }
 }
 
 /// A fixed, realistic report (DNS down in the lab) for renderer tests and snapshots.
 #[cfg(test)]
 pub(crate) fn sample_report() -> Report {
+    use crate::check::ports::PortOutcome;
+    use crate::report::fixtures;
     use crate::report::*;
-    let check = |id, status, findings: Vec<Finding>, evidence: Value, blocked_by| CheckResult {
+    let check = |id, status, findings: Vec<Finding>, evidence: Evidence, blocked_by| CheckResult {
         id,
         status,
         duration_ms: if status == CheckStatus::Skipped { 0 } else { 3 },
@@ -270,46 +279,28 @@ pub(crate) fn sample_report() -> Report {
         message: "198.18.0.1 did not answer for www.site.test, nt-abcdefgh.site.test".into(),
     };
     let checks = vec![
-        check(
-            CheckId::Link,
-            CheckStatus::Pass,
-            vec![],
-            serde_json::json!({"interface": {"name": "eth0", "oper_state": "up", "mac": "02:00:00:00:00:10", "mtu": 1500},
-                "speed_mbps": 1000, "duplex": "full", "selected_by": "default_route"}),
-            None,
-        ),
-        check(CheckId::Wifi, CheckStatus::Skipped, vec![], serde_json::json!({"wireless": false}), None),
-        check(
-            CheckId::Dhcp,
-            CheckStatus::Pass,
-            vec![],
-            serde_json::json!({"usable_ipv4": "198.18.0.10",
-                "ipv4": [{"address": "198.18.0.10", "prefix_len": 24, "dynamic": true, "valid_lft_s": 3000}]}),
-            None,
-        ),
+        check(CheckId::Link, CheckStatus::Pass, vec![], fixtures::link("eth0", Some(1000)), None),
+        check(CheckId::Wifi, CheckStatus::Skipped, vec![], fixtures::wired_wifi(), None),
+        check(CheckId::Dhcp, CheckStatus::Pass, vec![], fixtures::dhcp("198.18.0.10", 24, Some(3000)), None),
         check(
             CheckId::Gateway,
             CheckStatus::Pass,
             vec![],
-            serde_json::json!({"gateways": [{"address": "198.18.0.1", "arp": {"status": "answered", "mac": "02:00:00:00:00:01"},
-                "ping": {"sent": 5, "received": 4, "avg_ms": 0.25, "jitter_ms": 0.05,
-                         "rtts_ms": [0.2, 0.3, null, 0.25, 0.25]}}]}),
+            fixtures::gateway("198.18.0.1", &[Some(0.2), Some(0.3), None, Some(0.25), Some(0.25)]),
             None,
         ),
         check(
             CheckId::Dns,
             CheckStatus::Fail,
             vec![dns_fail.clone()],
-            serde_json::json!({"servers": [{"server": "198.18.0.1", "verdict": "dns.timeout", "avg_ms": null,
-                "queries": [{"name": "www.site.test", "record_type": "A", "ms": null},
-                            {"name": "www.site.test", "record_type": "AAAA", "ms": null}]}]}),
+            fixtures::dns(&[("198.18.0.1", "dns.timeout", None)]),
             None,
         ),
         check(
             CheckId::Ports,
             CheckStatus::Pass,
             vec![],
-            serde_json::json!({"targets": [{"target": "198.18.1.2:8080", "outcome": "open", "ms": 0.4}]}),
+            fixtures::ports(&[("198.18.1.2:8080", PortOutcome::Open, Some(0.4))]),
             None,
         ),
     ];
@@ -362,15 +353,23 @@ mod tests {
     fn wifi_neighbours_appear_in_every_human_format() {
         let mut r = sample_report();
         let wifi = r.checks.iter_mut().find(|c| c.id == CheckId::Wifi).unwrap();
-        wifi.evidence = serde_json::json!({"wireless": true, "scan": {"status": "ran",
+        wifi.status = CheckStatus::Pass;
+        wifi.evidence = crate::report::fixtures::wifi(
+            "Lab-5G",
+            -48.0,
+            serde_json::json!({"status": "ran", "floor_dbm": -82,
             "access_points": [
-                {"ssid": "Lab-2G", "bssid": "02:00:00:00:0a:01", "channel": 6, "band": "2.4", "signal_dbm": -71.0, "security": "wpa2"},
-                {"ssid": null, "bssid": "02:00:00:00:0a:02", "channel": 36, "band": "5", "signal_dbm": -48.0, "security": "open"}
+                {"ssid": "Lab-2G", "bssid": "02:00:00:00:0a:01", "freq_mhz": 2437, "channel": 6, "band": "2.4GHz",
+                 "signal_dbm": -71.0, "security": {"protocol": "wpa2"}},
+                {"ssid": null, "bssid": "02:00:00:00:0a:02", "freq_mhz": 5180, "channel": 36, "band": "5GHz",
+                 "signal_dbm": -48.0, "security": {"protocol": "open"}}
             ],
-            "best_channels": [{"channel": 1}, {"channel": 11}]}});
+            "best_channels": [{"channel": 1}, {"channel": 11}]}),
+        );
         let (rows, best) = wifi_neighbours(&r);
         assert_eq!(rows[0][0], "(hidden)", "strongest first");
         assert_eq!(rows[1][4], "-71 dBm");
+        assert_eq!((rows[1][3].as_str(), rows[1][5].as_str()), ("2.4 GHz", "wpa2"));
         assert_eq!(best.as_deref(), Some("Least crowded channels: 1, 11"));
         for format in [Format::Table, Format::Markdown, Format::Html] {
             let mut out = Vec::new();
@@ -378,6 +377,27 @@ mod tests {
             let text = String::from_utf8(out).unwrap();
             assert!(text.contains("Lab-2G") && text.contains("Least crowded channels"), "{format:?}:\n{text}");
         }
+    }
+
+    #[test]
+    fn analyzed_captures_keep_a_details_line_per_layer_they_saw() {
+        let capture = |name: &str| {
+            let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));
+            let frames = crate::pcap::read_file(&path).unwrap();
+            crate::analyze::analyze(&frames, name, "2026-11-24T07:00:00Z".into(), "vm".into())
+        };
+        let healthy = capture("lab_healthy.pcap");
+        for id in [CheckId::Gateway, CheckId::Dns, CheckId::Ports] {
+            let c = healthy.check(id).unwrap();
+            assert!(c.status != CheckStatus::Skipped && !details(c).is_empty(), "{id}: {c:?}");
+        }
+        // The capture evidence is measured like a live run's, and written back as it was.
+        assert!(healthy.gateway_evidence().is_some_and(|g| !g.gateways.is_empty()));
+        let json = serde_json::to_value(&healthy).unwrap();
+        let back: Report = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(serde_json::to_value(&back).unwrap(), json);
+        let dora = capture("dhcp_dora.pcap");
+        assert!(!details(dora.check(CheckId::Dhcp).unwrap()).is_empty());
     }
 
     #[test]

@@ -3,10 +3,23 @@
 //! This is the contract with everything downstream of a run: the renderers in `render/`,
 //! tickets, scripts and monitoring. Its JSON form is `schema_version` "1"; within that
 //! version fields are only ever added, never renamed or removed (see `docs/report.md`).
-//! Every other module may use this one; it uses only [`crate::codes`].
+//! Every other module may use this one; it uses [`crate::codes`] and the checks' evidence
+//! types (plain data in `check/*.rs`), which [`Evidence`] carries.
+//!
+//! Reading is tolerant so that stored reports of other versions still read: unknown fields
+//! are ignored, unknown codes read as [`Code::Unknown`], fields added later default, checks
+//! and findings of layers this build does not know are left out, and evidence that does
+//! not fit this version's type exactly is kept whole as read ([`Evidence::Extended`],
+//! [`Evidence::Other`]), so writing a report back never loses anything.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::check::dhcp::DhcpEvidence;
+use crate::check::dns::DnsEvidence;
+use crate::check::gateway::GatewayEvidence;
+use crate::check::link::LinkEvidence;
+use crate::check::ports::PortsEvidence;
+use crate::check::wifi::{WifiEvidence, WifiSkipEvidence};
 pub use crate::codes::Code;
 
 /// The JSON schema version this build writes.
@@ -86,6 +99,7 @@ pub struct Finding {
     /// The check that found it.
     pub layer: CheckId,
     /// Technician-facing detail: addresses, numbers, what was seen.
+    #[serde(default)]
     pub message: String,
 }
 
@@ -197,8 +211,129 @@ impl<'de> Deserialize<'de> for SkipReason {
     }
 }
 
+/// A check's measurements: one variant per layer, serialised as the bare evidence object
+/// (or `null`), exactly as `docs/checks/<id>.md` documents it. The layer types are boxed so
+/// a [`CheckResult`] stays small whichever layer it is.
+///
+/// Reading a stored report converts the evidence by the check's `id` (see
+/// [`Evidence::from_json`]); evidence that does not fit this version's type exactly is kept
+/// as read ([`Evidence::Extended`] or [`Evidence::Other`]), so nothing is lost. No check
+/// produces either.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Evidence {
+    /// No evidence (`null`): blocked, errored, or skipped before observing anything.
+    #[default]
+    None,
+    /// The link check's.
+    Link(Box<LinkEvidence>),
+    /// The Wi-Fi check's, when it ran.
+    Wifi(Box<WifiEvidence>),
+    /// What the Wi-Fi check saw before skipping (not wireless, or not a client interface).
+    WifiSkipped(Box<WifiSkipEvidence>),
+    /// The DHCP check's.
+    Dhcp(Box<DhcpEvidence>),
+    /// The gateway check's.
+    Gateway(Box<GatewayEvidence>),
+    /// The DNS check's.
+    Dns(Box<DnsEvidence>),
+    /// The ports check's.
+    Ports(Box<PortsEvidence>),
+    /// Evidence that reads as its layer's type only by leaving fields out (a newer version
+    /// added them, or `analyze` adds its capture fields): `known` serves the accessors,
+    /// `raw` is what is written back.
+    Extended {
+        /// The part this version understands: one of the layer variants above.
+        known: Box<Evidence>,
+        /// The evidence as read.
+        raw: serde_json::Value,
+    },
+    /// Evidence this version's types do not describe at all (written by another version, or
+    /// by `analyze` until it produces the layer types), kept as read.
+    Other(serde_json::Value),
+}
+
+impl Evidence {
+    /// Reads `value` as the evidence of check `id`: `null` is [`Evidence::None`]; evidence
+    /// that reads as the layer's type and writes back without losing anything (fields it
+    /// lacks take their defaults) is that variant; evidence that reads only by leaving
+    /// fields out is [`Evidence::Extended`]; anything else is [`Evidence::Other`].
+    pub fn from_json(id: CheckId, value: serde_json::Value) -> Evidence {
+        fn typed<'a, T: Deserialize<'a>>(value: &'a serde_json::Value) -> Option<T> {
+            T::deserialize(value).map_err(|e| tracing::debug!(error = %e, "evidence kept as read")).ok()
+        }
+        let converted = match (&value, id) {
+            (serde_json::Value::Null, _) => return Evidence::None,
+            (_, CheckId::Link) => typed(&value).map(|e| Evidence::Link(Box::new(e))),
+            (_, CheckId::Wifi) => typed(&value).map(|w| Evidence::Wifi(Box::new(w))).or_else(|| {
+                // The skip shape has only these two fields; anything richer that did not
+                // read as `WifiEvidence` must not be narrowed to it.
+                let only_skip_fields =
+                    value.as_object().is_some_and(|o| o.keys().all(|k| k == "wireless" || k == "interface"));
+                only_skip_fields.then(|| typed(&value).map(|e| Evidence::WifiSkipped(Box::new(e)))).flatten()
+            }),
+            (_, CheckId::Dhcp) => typed(&value).map(|d| Evidence::Dhcp(Box::new(d))),
+            (_, CheckId::Gateway) => typed(&value).map(|e| Evidence::Gateway(Box::new(e))),
+            (_, CheckId::Dns) => typed(&value).map(|e| Evidence::Dns(Box::new(e))),
+            (_, CheckId::Ports) => typed(&value).map(|e| Evidence::Ports(Box::new(e))),
+        };
+        match converted {
+            None => Evidence::Other(value),
+            Some(known) if covers(&known.to_json(), &value) => known,
+            Some(known) => Evidence::Extended { known: Box::new(known), raw: value },
+        }
+    }
+
+    /// The layer variant this evidence is, or holds (for [`Evidence::Extended`]).
+    pub fn known(&self) -> &Evidence {
+        match self {
+            Evidence::Extended { known, .. } => known,
+            other => other,
+        }
+    }
+
+    /// The evidence as JSON, as it appears in the report (for raw dumps).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+
+    /// Whether there is no evidence (`null`).
+    pub fn is_none(&self) -> bool {
+        matches!(self, Evidence::None)
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Evidence::None => serializer.serialize_none(),
+            Evidence::Link(e) => e.serialize(serializer),
+            Evidence::Wifi(e) => e.serialize(serializer),
+            Evidence::WifiSkipped(e) => e.serialize(serializer),
+            Evidence::Dhcp(e) => e.serialize(serializer),
+            Evidence::Gateway(e) => e.serialize(serializer),
+            Evidence::Dns(e) => e.serialize(serializer),
+            Evidence::Ports(e) => e.serialize(serializer),
+            Evidence::Extended { raw, .. } => raw.serialize(serializer),
+            Evidence::Other(v) => v.serialize(serializer),
+        }
+    }
+}
+
+/// Whether `written` (evidence as this version writes it) holds everything in `read` (as
+/// read): the same values, every field of `read` present; `written` may have more fields
+/// (ones an older version lacked). Numbers compare by value (`12` and `12.0` are equal).
+fn covers(written: &serde_json::Value, read: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (written, read) {
+        (Value::Object(w), Value::Object(r)) => r.iter().all(|(k, rv)| w.get(k).is_some_and(|wv| covers(wv, rv))),
+        (Value::Array(w), Value::Array(r)) => w.len() == r.len() && w.iter().zip(r).all(|(wv, rv)| covers(wv, rv)),
+        (Value::Number(w), Value::Number(r)) => w == r || w.as_f64().is_some_and(|w| r.as_f64() == Some(w)),
+        (w, r) => w == r,
+    }
+}
+
 /// The result of one check.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CheckResult {
     /// Which check.
     pub id: CheckId,
@@ -217,7 +352,117 @@ pub struct CheckResult {
     /// What it found.
     pub findings: Vec<Finding>,
     /// Check-specific measurements (see `docs/checks/<id>.md`).
-    pub evidence: serde_json::Value,
+    pub evidence: Evidence,
+}
+
+impl<'de> Deserialize<'de> for CheckResult {
+    /// Reads the `id` first, then the evidence as that layer's type ([`Evidence::from_json`]).
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Raw {
+            id: CheckId,
+            status: CheckStatus,
+            #[serde(default)]
+            duration_ms: u64,
+            #[serde(default)]
+            blocked_by: Option<CheckId>,
+            #[serde(default)]
+            reason: Option<String>,
+            #[serde(default)]
+            reason_code: Option<SkipReason>,
+            #[serde(default, deserialize_with = "known_only")]
+            findings: Vec<Finding>,
+            #[serde(default)]
+            evidence: serde_json::Value,
+        }
+        let raw = Raw::deserialize(deserializer)?;
+        Ok(CheckResult {
+            id: raw.id,
+            status: raw.status,
+            duration_ms: raw.duration_ms,
+            blocked_by: raw.blocked_by,
+            reason: raw.reason,
+            reason_code: raw.reason_code,
+            findings: raw.findings,
+            evidence: Evidence::from_json(raw.id, raw.evidence),
+        })
+    }
+}
+
+impl CheckResult {
+    /// The link evidence, if this is a link check that has it.
+    pub fn link(&self) -> Option<&LinkEvidence> {
+        match self.evidence.known() {
+            Evidence::Link(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The Wi-Fi evidence, if this is a Wi-Fi check that ran.
+    pub fn wifi(&self) -> Option<&WifiEvidence> {
+        match self.evidence.known() {
+            Evidence::Wifi(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The DHCP evidence, if this is a DHCP check that has it.
+    pub fn dhcp(&self) -> Option<&DhcpEvidence> {
+        match self.evidence.known() {
+            Evidence::Dhcp(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The gateway evidence, if this is a gateway check that has it.
+    pub fn gateway(&self) -> Option<&GatewayEvidence> {
+        match self.evidence.known() {
+            Evidence::Gateway(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The DNS evidence, if this is a DNS check that has it.
+    pub fn dns(&self) -> Option<&DnsEvidence> {
+        match self.evidence.known() {
+            Evidence::Dns(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The ports evidence, if this is a ports check that has it.
+    pub fn ports(&self) -> Option<&PortsEvidence> {
+        match self.evidence.known() {
+            Evidence::Ports(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a list leniently: elements this build cannot read (a finding or check of a layer
+/// it does not know, written by a newer version) are left out instead of failing the report.
+fn known_only<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let raw = Vec::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(raw
+        .into_iter()
+        .filter_map(|v| {
+            serde_json::from_value(v).map_err(|e| tracing::debug!(error = %e, "report entry left out")).ok()
+        })
+        .collect())
+}
+
+/// Reads an optional value leniently: one this build cannot read is `None`.
+fn or_none<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let raw = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(raw.and_then(|v| serde_json::from_value(v).ok()))
 }
 
 /// The run's overall verdict.
@@ -260,8 +505,10 @@ pub struct RootCause {
     /// The layer it belongs to.
     pub layer: CheckId,
     /// One sentence for the end user.
+    #[serde(default)]
     pub summary: String,
     /// What a technician should do next.
+    #[serde(default)]
     pub next_steps: Vec<String>,
 }
 
@@ -271,13 +518,15 @@ pub struct Diagnosis {
     /// Healthy, degraded or broken.
     pub status: RunStatus,
     /// Null when healthy.
+    #[serde(default, deserialize_with = "or_none")]
     pub root_cause: Option<RootCause>,
     /// Every finding of every check, in layer order.
+    #[serde(default, deserialize_with = "known_only")]
     pub findings: Vec<Finding>,
 }
 
 /// The tool that wrote the report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ToolInfo {
     /// Always `nettriage`.
     pub name: String,
@@ -286,7 +535,7 @@ pub struct ToolInfo {
 }
 
 /// The machine the report is about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HostInfo {
     /// The kernel's hostname.
     pub hostname: String,
@@ -298,16 +547,22 @@ pub struct Report {
     /// `"1"`.
     pub schema_version: String,
     /// Which tool and version.
+    #[serde(default)]
     pub tool: ToolInfo,
     /// RFC 3339 UTC start time.
+    #[serde(default)]
     pub started_at: String,
     /// Wall time of the whole run.
+    #[serde(default)]
     pub duration_ms: u64,
     /// Which machine.
+    #[serde(default)]
     pub host: HostInfo,
     /// The interface under test, if one was found.
+    #[serde(default)]
     pub interface: Option<String>,
     /// Whether the run had CAP_NET_RAW and CAP_NET_ADMIN.
+    #[serde(default)]
     pub privileged: bool,
     /// Whether MACs, public addresses, SSIDs and the hostname were replaced by placeholders.
     #[serde(default)]
@@ -318,6 +573,7 @@ pub struct Report {
     /// The verdict.
     pub diagnosis: Diagnosis,
     /// One entry per check, in layer order.
+    #[serde(deserialize_with = "known_only")]
     pub checks: Vec<CheckResult>,
 }
 
@@ -334,6 +590,36 @@ impl Report {
     /// The result of one check, if present.
     pub fn check(&self, id: CheckId) -> Option<&CheckResult> {
         self.checks.iter().find(|c| c.id == id)
+    }
+
+    /// The link check's evidence, if it has any.
+    pub fn link_evidence(&self) -> Option<&LinkEvidence> {
+        self.check(CheckId::Link).and_then(CheckResult::link)
+    }
+
+    /// The Wi-Fi check's evidence, if it ran.
+    pub fn wifi_evidence(&self) -> Option<&WifiEvidence> {
+        self.check(CheckId::Wifi).and_then(CheckResult::wifi)
+    }
+
+    /// The DHCP check's evidence, if it has any.
+    pub fn dhcp_evidence(&self) -> Option<&DhcpEvidence> {
+        self.check(CheckId::Dhcp).and_then(CheckResult::dhcp)
+    }
+
+    /// The gateway check's evidence, if it has any.
+    pub fn gateway_evidence(&self) -> Option<&GatewayEvidence> {
+        self.check(CheckId::Gateway).and_then(CheckResult::gateway)
+    }
+
+    /// The DNS check's evidence, if it has any.
+    pub fn dns_evidence(&self) -> Option<&DnsEvidence> {
+        self.check(CheckId::Dns).and_then(CheckResult::dns)
+    }
+
+    /// The ports check's evidence, if it has any.
+    pub fn ports_evidence(&self) -> Option<&PortsEvidence> {
+        self.check(CheckId::Ports).and_then(CheckResult::ports)
     }
 }
 
@@ -355,9 +641,157 @@ pub(crate) fn test_report(checks: Vec<CheckResult>, started_at: &str, duration_m
     }
 }
 
+/// Typed evidence for unit tests, built from the few values each test cares about.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use serde_json::json;
+
+    use super::Evidence;
+    use crate::check::gateway::{ArpResult, ArpStatus, GatewayEvidence, GatewayProbe, PingStats};
+    use crate::check::ports::PortOutcome;
+    use crate::check::wifi::WifiSkipEvidence;
+
+    /// Reads `value` as `T`, panicking when the fixture does not fit the type.
+    pub(crate) fn typed<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> T {
+        serde_json::from_value(value).expect("fixture fits its evidence type")
+    }
+
+    /// Link evidence for an Ethernet interface that is up.
+    pub(crate) fn link(name: &str, speed_mbps: Option<u32>) -> Evidence {
+        Evidence::Link(Box::new(typed(json!({
+            "interface": {"index": 2, "name": name, "link_type": "ether", "mac": "02:00:00:00:00:10", "mtu": 1500,
+                          "admin_up": true, "lower_up": true, "carrier": true, "oper_state": "up"},
+            "speed_mbps": speed_mbps, "duplex": speed_mbps.map(|_| "full"), "selected_by": "default_route"
+        }))))
+    }
+
+    /// The Wi-Fi check's skip evidence on a wired interface.
+    pub(crate) fn wired_wifi() -> Evidence {
+        Evidence::WifiSkipped(Box::new(WifiSkipEvidence { wireless: false, interface: None }))
+    }
+
+    /// Wi-Fi evidence of an associated client with `signal_dbm` and `scan` (a `ScanReport`).
+    pub(crate) fn wifi(ssid: &str, signal_dbm: f64, scan: serde_json::Value) -> Evidence {
+        Evidence::Wifi(Box::new(typed(json!({
+            "wireless": true,
+            "interface": {"ifindex": 3, "name": "wlan0", "iftype": "station"},
+            "associated": true,
+            "link": {"ssid": ssid, "signal_dbm": signal_dbm, "band": "5GHz", "channel": 36},
+            "scan": scan,
+        }))))
+    }
+
+    /// A scan that did not run.
+    pub(crate) fn no_scan() -> serde_json::Value {
+        json!({"status": "not_run", "floor_dbm": -82})
+    }
+
+    /// DHCP evidence with one usable address.
+    pub(crate) fn dhcp(ip: &str, prefix_len: u8, valid_lft_s: Option<u32>) -> Evidence {
+        Evidence::Dhcp(Box::new(typed(json!({
+            "ipv4": [{"address": ip, "prefix_len": prefix_len, "scope": "global", "dynamic": valid_lft_s.is_some(),
+                      "valid_lft_s": valid_lft_s}],
+            "usable_ipv4": ip,
+            "current": {},
+            "probe": {"status": "not_run", "reason": "a test"},
+            "duplicate_check": {"status": "not_run"},
+        }))))
+    }
+
+    /// Gateway evidence: one gateway that answered ARP and these echo RTTs (ms; `None` lost).
+    pub(crate) fn gateway(address: &str, rtts_ms: &[Option<f64>]) -> Evidence {
+        let rtts: Vec<_> =
+            rtts_ms.iter().map(|r| r.map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0))).collect();
+        Evidence::Gateway(Box::new(GatewayEvidence {
+            default_routes: vec![],
+            gateways: vec![GatewayProbe {
+                address: address.parse().expect("an IPv4 address"),
+                arp: ArpResult {
+                    status: ArpStatus::Answered,
+                    mac: "02:00:00:00:00:01".parse().ok(),
+                    rtt_ms: Some(0.05),
+                    requests_sent: 1,
+                    seen: None,
+                },
+                ping: Some(PingStats::from_rtts(&rtts)),
+            }],
+            capture: None,
+        }))
+    }
+
+    /// DNS evidence: per server its verdict and mean answer time, with an A and an AAAA query
+    /// for `www.site.test` that took that long.
+    pub(crate) fn dns(servers: &[(&str, &str, Option<f64>)]) -> Evidence {
+        let servers: Vec<_> = servers
+            .iter()
+            .map(|(server, verdict, avg)| {
+                let outcome = if avg.is_some() { "answer" } else { "timeout" };
+                let query = |rtype: &str| {
+                    json!({"name": "www.site.test", "record_type": rtype, "outcome": outcome, "ms": avg, "attempts": 1})
+                };
+                json!({"server": server, "verdict": verdict, "avg_ms": avg, "queries": [query("A"), query("AAAA")]})
+            })
+            .collect();
+        Evidence::Dns(Box::new(typed(json!({
+            "source": "/etc/resolv.conf", "names": ["www.site.test"], "cache_buster": "nt-abcdefgh.site.test",
+            "servers": servers
+        }))))
+    }
+
+    /// Ports evidence: per target its outcome and time.
+    pub(crate) fn ports(targets: &[(&str, PortOutcome, Option<f64>)]) -> Evidence {
+        let targets: Vec<_> = targets
+            .iter()
+            .map(|(target, outcome, ms)| json!({"target": target, "address": target, "outcome": outcome, "ms": ms}))
+            .collect();
+        Evidence::Ports(Box::new(typed(json!({ "targets": targets }))))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evidence_reads_by_id_and_never_loses_what_it_read() {
+        let ev = fixtures::gateway("198.18.0.1", &[Some(1.0), None]);
+        let json = ev.to_json();
+        // Exactly this version's shape: the layer variant, written back unchanged.
+        assert_eq!(Evidence::from_json(CheckId::Gateway, json.clone()), ev);
+        // An older report without a list reads with the default.
+        let mut older = json.clone();
+        older.as_object_mut().unwrap().remove("default_routes");
+        assert!(matches!(Evidence::from_json(CheckId::Gateway, older), Evidence::Gateway(_)));
+        // A newer report's extra field: readable through the accessor, and kept when written.
+        let mut newer = json.clone();
+        newer["gateways"][0]["vlan_id"] = serde_json::json!(10);
+        let read = Evidence::from_json(CheckId::Gateway, newer.clone());
+        assert!(matches!(&read, Evidence::Extended { .. }));
+        assert!(matches!(read.known(), Evidence::Gateway(g) if g.gateways[0].ping.is_some()));
+        assert_eq!(read.to_json(), newer);
+        let check = CheckResult {
+            id: CheckId::Gateway,
+            status: CheckStatus::Pass,
+            duration_ms: 1,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings: vec![],
+            evidence: read,
+        };
+        assert_eq!(check.gateway().map(|g| g.gateways.len()), Some(1));
+        // Another layer's evidence, or a shape this version cannot read, is kept whole.
+        for (id, value) in [(CheckId::Dns, json.clone()), (CheckId::Gateway, serde_json::json!({"gateways": 3}))] {
+            let read = Evidence::from_json(id, value.clone());
+            assert_eq!(read, Evidence::Other(value), "{id}");
+        }
+        assert_eq!(Evidence::from_json(CheckId::Link, serde_json::Value::Null), Evidence::None);
+        // The Wi-Fi skip shape reads as itself, and nothing richer is narrowed to it.
+        let skip = fixtures::wired_wifi();
+        assert_eq!(Evidence::from_json(CheckId::Wifi, skip.to_json()), skip);
+        let odd = serde_json::json!({"wireless": true, "scan": "elsewhere"});
+        assert_eq!(Evidence::from_json(CheckId::Wifi, odd.clone()), Evidence::Other(odd));
+    }
 
     #[test]
     fn ids_and_statuses_serialise_as_documented() {
@@ -368,7 +802,10 @@ mod tests {
         for id in CheckId::ALL {
             assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{}\"", id.as_str()));
         }
-        assert!(serde_json::from_str::<Code>("\"dns.bogus\"").is_err());
+        // A code from a newer version reads as itself instead of failing the report.
+        let newer: Code = serde_json::from_str("\"dns.bogus\"").unwrap();
+        assert!(!newer.is_known());
+        assert_eq!(newer.as_str(), "dns.bogus");
     }
 
     #[test]

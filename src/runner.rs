@@ -160,7 +160,7 @@ fn blocked(id: CheckId, by: CheckId) -> CheckResult {
         reason: Some(format!("blocked by {by}: that layer failed, so this one cannot be tested")),
         reason_code: Some(SkipReason::Blocked),
         findings: Vec::new(),
-        evidence: serde_json::Value::Null,
+        evidence: crate::report::Evidence::None,
     }
 }
 
@@ -234,13 +234,14 @@ fn errored(id: CheckId, code: Code, reason: String, duration_ms: u64) -> CheckRe
         reason: Some(reason),
         reason_code: None,
         findings: vec![finding],
-        evidence: serde_json::Value::Null,
+        evidence: crate::report::Evidence::None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Evidence;
 
     fn result(id: CheckId, status: CheckStatus, blocked_by: Option<CheckId>) -> CheckResult {
         let code = match id {
@@ -261,7 +262,7 @@ mod tests {
             reason: None,
             reason_code: (status == CheckStatus::Skipped).then_some(SkipReason::NotWireless),
             findings,
-            evidence: serde_json::Value::Null,
+            evidence: crate::report::Evidence::None,
         }
     }
 
@@ -272,11 +273,11 @@ mod tests {
             code: SkipReason::NoTargets,
             reason: "no targets".into(),
             blocked_by: None,
-            evidence: serde_json::Value::Null,
+            evidence: Evidence::None,
         };
         let r = from_outcome(CheckId::Ports, skipped, 0);
         assert_eq!((r.status, r.reason_code), (CheckStatus::Skipped, Some(SkipReason::NoTargets)));
-        let ran = Outcome::Ran { findings: vec![], evidence: serde_json::Value::Null };
+        let ran = Outcome::Ran { findings: vec![], evidence: Evidence::None };
         assert_eq!(from_outcome(CheckId::Ports, ran, 0).reason_code, None);
         assert_eq!(errored(CheckId::Ports, Code::ToolTimeout, "late".into(), 0).reason_code, None);
     }

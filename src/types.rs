@@ -3,7 +3,7 @@
 //! A leaf: `platform`, `check`, `analyze` and the report model use these; it imports
 //! nothing from the crate.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An Ethernet (EUI-48) address, shown as `aa:bb:cc:dd:ee:ff`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -39,6 +39,39 @@ pub fn millis(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0
 }
 
+impl std::str::FromStr for MacAddr {
+    type Err = MacParseError;
+
+    /// Reads `aa:bb:cc:dd:ee:ff` (either case; `-` also separates).
+    fn from_str(text: &str) -> Result<MacAddr, MacParseError> {
+        let mut bytes = [0u8; 6];
+        let mut parts = text.split([':', '-']);
+        for byte in &mut bytes {
+            let part = parts
+                .next()
+                .filter(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+                .ok_or_else(|| MacParseError(text.into()))?;
+            *byte = u8::from_str_radix(part, 16).map_err(|_| MacParseError(text.into()))?;
+        }
+        match parts.next() {
+            None => Ok(MacAddr(bytes)),
+            Some(_) => Err(MacParseError(text.into())),
+        }
+    }
+}
+
+/// A string that is not an `aa:bb:cc:dd:ee:ff` MAC address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a MAC address: {0:?}")]
+pub struct MacParseError(pub String);
+
+impl<'de> Deserialize<'de> for MacAddr {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -49,5 +82,17 @@ mod tests {
         assert_eq!(mac.to_string(), "de:ad:c0:de:ca:fe");
         assert_eq!(serde_json::to_string(&mac).unwrap(), "\"de:ad:c0:de:ca:fe\"");
         assert!(MacAddr::from_slice(&[1, 2, 3]).is_none());
+    }
+
+    #[test]
+    fn parses_what_it_prints_and_rejects_the_rest() {
+        let mac: MacAddr = serde_json::from_str("\"de:ad:c0:de:ca:fe\"").unwrap();
+        assert_eq!(mac, MacAddr([0xde, 0xad, 0xc0, 0xde, 0xca, 0xfe]));
+        assert_eq!("DE-AD-C0-DE-CA-FE".parse::<MacAddr>(), Ok(mac));
+        for bad in
+            ["", "de:ad:c0:de:ca", "de:ad:c0:de:ca:fe:00", "de:ad:c0:de:ca:f", "xx:ad:c0:de:ca:fe", "+e:ad:c0:de:ca:fe"]
+        {
+            assert!(bad.parse::<MacAddr>().is_err(), "{bad}");
+        }
     }
 }

@@ -15,19 +15,20 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use nettriage::check::dhcp::{CurrentConfig, DhcpEvidence, DuplicateCheck, FullExchange, Probe};
-use nettriage::check::dns::{DnsEvidence, QueryOutcome, QueryResult, ServerResult};
-use nettriage::check::gateway::{ArpResult, GatewayEvidence, GatewayProbe, PingStats};
+use nettriage::check::dhcp::{CurrentConfig, DhcpEvidence, DuplicateCheck, FullExchange, Probe, ProbeStatus};
+use nettriage::check::dns::{DnsEvidence, QueryOutcome, QueryResult, ServerResult, ServerVerdict};
+use nettriage::check::gateway::{ArpResult, ArpStatus, GatewayEvidence, GatewayProbe, PingStats};
 use nettriage::check::link::LinkEvidence;
 use nettriage::check::ports::{PortOutcome, PortResult, PortsEvidence};
-use nettriage::check::{self, Source, evidence};
+use nettriage::check::wifi::WifiSkipEvidence;
+use nettriage::check::{self, Source};
 use nettriage::config::{DhcpSettings, DnsSettings, GatewaySettings, LinkSettings};
 use nettriage::diagnosis::diagnose;
-use nettriage::platform::dhcp::{DhcpOptions, DhcpReply};
+use nettriage::platform::dhcp::{DhcpKind, DhcpOptions, DhcpReply};
 use nettriage::platform::lease::{Lease, LeaseClient};
 use nettriage::platform::netlink::{AddrScope, Counters, IfAddr, Interface, LinkType, Route};
 use nettriage::report::{
-    CheckId, CheckResult, CheckStatus, Code, Finding, Report, RunStatus, SCHEMA_VERSION, Severity, SkipReason,
+    CheckId, CheckResult, CheckStatus, Code, Evidence, Finding, Report, RunStatus, SCHEMA_VERSION, Severity, SkipReason,
 };
 use nettriage::types::MacAddr;
 use serde_json::{Value, json};
@@ -107,7 +108,7 @@ fn mac(last: u8) -> MacAddr {
 const STARTED_AT: &str = "2026-11-24T06:48:44.851Z";
 
 /// A check that ran, as the runner's `from_outcome` makes it.
-fn ran(id: CheckId, findings: Vec<Finding>, evidence: Value) -> CheckResult {
+fn ran(id: CheckId, findings: Vec<Finding>, evidence: Evidence) -> CheckResult {
     CheckResult {
         id,
         status: check::status_of(&findings),
@@ -121,7 +122,13 @@ fn ran(id: CheckId, findings: Vec<Finding>, evidence: Value) -> CheckResult {
 }
 
 /// A check that skipped itself (not applicable, or blocked by data from an earlier check).
-fn skipped(id: CheckId, code: SkipReason, reason: &str, blocked_by: Option<CheckId>, evidence: Value) -> CheckResult {
+fn skipped(
+    id: CheckId,
+    code: SkipReason,
+    reason: &str,
+    blocked_by: Option<CheckId>,
+    evidence: Evidence,
+) -> CheckResult {
     CheckResult {
         id,
         status: CheckStatus::Skipped,
@@ -137,7 +144,7 @@ fn skipped(id: CheckId, code: SkipReason, reason: &str, blocked_by: Option<Check
 /// A check the runner did not start because `by` failed.
 fn blocked(id: CheckId, by: CheckId) -> CheckResult {
     let reason = format!("blocked by {by}: that layer failed, so this one cannot be tested");
-    skipped(id, SkipReason::Blocked, &reason, Some(by), Value::Null)
+    skipped(id, SkipReason::Blocked, &reason, Some(by), Evidence::None)
 }
 
 /// A check that could not run, as the runner's `errored` makes it.
@@ -151,7 +158,7 @@ fn errored(id: CheckId, code: Code, reason: &str) -> CheckResult {
         reason: Some(reason.into()),
         reason_code: None,
         findings: vec![finding],
-        evidence: Value::Null,
+        evidence: Evidence::None,
     }
 }
 
@@ -221,17 +228,29 @@ fn eth0(carrier: bool) -> Interface {
 
 fn link_check(interface: Option<Interface>) -> CheckResult {
     let selected_by = if interface.is_some() { "default_route" } else { "none" };
-    let ev = LinkEvidence { interface, speed_mbps: Some(10_000), duplex: Some("full".into()), selected_by };
-    ran(CheckId::Link, check::link::judge(&ev, &LinkSettings::default()), evidence(&ev))
+    let ev = LinkEvidence {
+        interface,
+        speed_mbps: Some(10_000),
+        duplex: Some("full".into()),
+        selected_by: selected_by.to_string(),
+    };
+    ran(CheckId::Link, check::link::judge(&ev, &LinkSettings::default()), Evidence::Link(Box::new(ev)))
 }
 
 fn wired_wifi_check() -> CheckResult {
-    skipped(CheckId::Wifi, SkipReason::NotWireless, "not a wireless interface", None, json!({ "wireless": false }))
+    let seen = WifiSkipEvidence { wireless: false, interface: None };
+    skipped(
+        CheckId::Wifi,
+        SkipReason::NotWireless,
+        "not a wireless interface",
+        None,
+        Evidence::WifiSkipped(Box::new(seen)),
+    )
 }
 
 fn offer(server: &str, last: u8, ms: f64) -> DhcpReply {
     DhcpReply {
-        kind: "offer",
+        kind: DhcpKind::Offer,
         server: ip4(server),
         server_mac: mac(last),
         address: ip4("198.18.0.150"),
@@ -282,7 +301,7 @@ fn dhcp_ran(offers: Vec<DhcpReply>, full: Option<FullExchange>) -> DhcpEvidence 
             ..CurrentConfig::default()
         },
         probe: Probe {
-            status: "ran",
+            status: ProbeStatus::Ran,
             reason: None,
             mac: Some(mac(0x10)),
             xid: Some(0xdead_beef),
@@ -291,7 +310,7 @@ fn dhcp_ran(offers: Vec<DhcpReply>, full: Option<FullExchange>) -> DhcpEvidence 
             dropped: 0,
         },
         full,
-        duplicate_check: DuplicateCheck { status: "ran", address: usable, conflict_mac: None, reason: None },
+        duplicate_check: DuplicateCheck { status: ProbeStatus::Ran, address: usable, conflict_mac: None, reason: None },
         capture: None,
     }
 }
@@ -300,7 +319,7 @@ fn dhcp_ran(offers: Vec<DhcpReply>, full: Option<FullExchange>) -> DhcpEvidence 
 fn dhcp_not_run(reason: &str) -> DhcpEvidence {
     let mut ev = dhcp_ran(vec![], None);
     ev.probe = Probe {
-        status: "not_run",
+        status: ProbeStatus::NotRun,
         reason: Some(reason.into()),
         mac: None,
         xid: None,
@@ -308,13 +327,21 @@ fn dhcp_not_run(reason: &str) -> DhcpEvidence {
         dropped: 0,
         first_offer_ms: None,
     };
-    ev.duplicate_check =
-        DuplicateCheck { status: "not_run", address: ev.usable_ipv4, conflict_mac: None, reason: Some(reason.into()) };
+    ev.duplicate_check = DuplicateCheck {
+        status: ProbeStatus::NotRun,
+        address: ev.usable_ipv4,
+        conflict_mac: None,
+        reason: Some(reason.into()),
+    };
     ev
 }
 
 fn dhcp_check(ev: &DhcpEvidence, expected: &[Ipv4Addr]) -> CheckResult {
-    ran(CheckId::Dhcp, check::dhcp::judge("eth0", ev, &DhcpSettings::default(), expected, Source::Live), evidence(ev))
+    ran(
+        CheckId::Dhcp,
+        check::dhcp::judge("eth0", ev, &DhcpSettings::default(), expected, Source::Live),
+        Evidence::Dhcp(Box::new(ev.clone())),
+    )
 }
 
 /// The dhcp check without CAP_NET_RAW: lease state only, plus the warning `run` adds.
@@ -327,7 +354,7 @@ fn dhcp_without_privilege() -> CheckResult {
         Severity::Warn,
         "the DHCP and duplicate-address probes need CAP_NET_RAW; only the lease state was checked",
     ));
-    ran(CheckId::Dhcp, findings, evidence(&ev))
+    ran(CheckId::Dhcp, findings, Evidence::Dhcp(Box::new(ev)))
 }
 
 fn default_route() -> Route {
@@ -351,12 +378,19 @@ fn gateway_check(rtts: &[Option<Duration>]) -> CheckResult {
         default_routes: vec![default_route()],
         gateways: vec![GatewayProbe {
             address: IpAddr::V4(ip4("198.18.0.1")),
-            arp: ArpResult { status: "answered", mac: Some(mac(1)), rtt_ms: Some(0.057), requests_sent: 1, seen: None },
+            arp: ArpResult {
+                status: ArpStatus::Answered,
+                mac: Some(mac(1)),
+                rtt_ms: Some(0.057),
+                requests_sent: 1,
+                seen: None,
+            },
             ping: Some(PingStats::from_rtts(rtts)),
         }],
         capture: None,
     };
-    ran(CheckId::Gateway, check::gateway::judge("eth0", &ev, &GatewaySettings::default(), Source::Live), evidence(&ev))
+    let findings = check::gateway::judge("eth0", &ev, &GatewaySettings::default(), Source::Live);
+    ran(CheckId::Gateway, findings, Evidence::Gateway(Box::new(ev)))
 }
 
 fn query(name: &str, record_type: &str, outcome: QueryOutcome, answers: &[&str], ms: Option<f64>) -> QueryResult {
@@ -379,7 +413,7 @@ fn query(name: &str, record_type: &str, outcome: QueryOutcome, answers: &[&str],
 fn healthy_server(ip: &str) -> ServerResult {
     ServerResult {
         server: ip.parse().expect("test server"),
-        verdict: "ok".into(),
+        verdict: ServerVerdict::Ok,
         avg_ms: Some(0.357),
         queries: vec![
             query("www.site.test", "A", QueryOutcome::Answer, &["198.18.1.2"], Some(0.374)),
@@ -393,7 +427,7 @@ fn healthy_server(ip: &str) -> ServerResult {
 fn dead_server(ip: &str) -> ServerResult {
     ServerResult {
         server: ip.parse().expect("test server"),
-        verdict: Code::DnsTimeout.as_str().into(),
+        verdict: ServerVerdict::Failed(Code::DnsTimeout),
         avg_ms: None,
         queries: vec![
             query("www.site.test", "A", QueryOutcome::Timeout, &[], None),
@@ -413,7 +447,7 @@ fn dns_check(servers: Vec<ServerResult>) -> CheckResult {
         servers,
         capture: None,
     };
-    ran(CheckId::Dns, check::dns::judge(&ev, &DnsSettings::default(), Source::Live), evidence(&ev))
+    ran(CheckId::Dns, check::dns::judge(&ev, &DnsSettings::default(), Source::Live), Evidence::Dns(Box::new(ev)))
 }
 
 fn port(target: &str, outcome: PortOutcome, ms: Option<f64>, error: Option<&str>) -> PortResult {
@@ -424,7 +458,7 @@ fn port(target: &str, outcome: PortOutcome, ms: Option<f64>, error: Option<&str>
 
 fn ports_check(targets: Vec<PortResult>) -> CheckResult {
     let ev = PortsEvidence { targets, capture: None };
-    ran(CheckId::Ports, check::ports::judge(&ev), evidence(&ev))
+    ran(CheckId::Ports, check::ports::judge(&ev), Evidence::Ports(Box::new(ev)))
 }
 
 /// Everything fine: the lab's healthy run.
@@ -451,7 +485,7 @@ fn degraded() -> Report {
         client_id: "nettriage-probe".into(),
         offer: Some(offer("198.18.0.1", 1, 2.0)),
         requested: Some(ip4("198.18.0.150")),
-        reply: Some(DhcpReply { kind: "ack", ..offer("198.18.0.1", 1, 1.2) }),
+        reply: Some(DhcpReply { kind: DhcpKind::Ack, ..offer("198.18.0.1", 1, 1.2) }),
         request_ms: Some(1.2),
         released: true,
         error: None,
@@ -461,7 +495,7 @@ fn degraded() -> Report {
         SkipReason::NotStation,
         "wlan0 is wireless, but Wi-Fi checks are not available in this version",
         None,
-        json!({ "wireless": true }),
+        Evidence::WifiSkipped(Box::new(WifiSkipEvidence { wireless: true, interface: None })),
     );
     report(
         Some("eth0"),
@@ -503,7 +537,7 @@ fn degraded_by_errors() -> Report {
                 SkipReason::NoTargets,
                 "no targets configured (give --target HOST:PORT or `targets` in the config file)",
                 None,
-                Value::Null,
+                Evidence::None,
             ),
         ],
     )
@@ -532,7 +566,7 @@ fn broken_no_interface() -> Report {
         None,
         vec![
             link_check(None),
-            skipped(CheckId::Wifi, SkipReason::NoInterface, "no interface under test", None, Value::Null),
+            skipped(CheckId::Wifi, SkipReason::NoInterface, "no interface under test", None, Evidence::None),
             blocked(CheckId::Dhcp, CheckId::Link),
             blocked(CheckId::Gateway, CheckId::Link),
             blocked(CheckId::Dns, CheckId::Link),
@@ -551,7 +585,7 @@ fn broken_gateway() -> Report {
         offer: None,
         requested: Some(ip4("10.9.9.9")),
         reply: Some(DhcpReply {
-            kind: "nak",
+            kind: DhcpKind::Nak,
             message: Some("address not available".into()),
             ..offer("198.18.0.1", 1, 1.0)
         }),
@@ -566,7 +600,7 @@ fn broken_gateway() -> Report {
         ],
         gateways: vec![GatewayProbe {
             address: IpAddr::V4(ip4("198.18.0.1")),
-            arp: ArpResult { status: "no_reply", mac: None, rtt_ms: None, requests_sent: 3, seen: None },
+            arp: ArpResult { status: ArpStatus::NoReply, mac: None, rtt_ms: None, requests_sent: 3, seen: None },
             ping: None,
         }],
         capture: None,
@@ -580,7 +614,7 @@ fn broken_gateway() -> Report {
             ran(
                 CheckId::Gateway,
                 check::gateway::judge("eth0", &gone, &GatewaySettings::default(), Source::Live),
-                evidence(&gone),
+                Evidence::Gateway(Box::new(gone)),
             ),
             blocked(CheckId::Dns, CheckId::Gateway),
             blocked(CheckId::Ports, CheckId::Gateway),
@@ -603,7 +637,7 @@ fn broken_dns() -> Report {
                 SkipReason::NoResolvedTarget,
                 "no target could be resolved, so none could be probed",
                 Some(CheckId::Dns),
-                Value::Null,
+                Evidence::None,
             ),
         ],
     )
@@ -751,14 +785,53 @@ fn broken_reports_match_schema() {
 }
 
 /// Reports read back through the library (`Report: Deserialize`) and written again still
-/// match: what a consumer re-emits from the model is as valid as the original.
+/// match, as values and as JSON: every layer's evidence reads as its own type (never kept
+/// as `Other`), and what a consumer re-emits from the model is as valid as the original.
 #[test]
 fn reports_round_trip_through_the_model() {
     for (name, r) in scenarios() {
-        let back: Report = serde_json::from_value(to_json(&r)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let json = to_json(&r);
+        let back: Report = serde_json::from_value(json.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(back, r, "{name}");
+        assert_eq!(to_json(&back), json, "{name}");
+        for c in &back.checks {
+            assert!(!matches!(c.evidence, Evidence::Other(_)), "{name}: {} evidence did not read as its type", c.id);
+        }
         assert!(schema_errors(report_validator(), &to_json(&back)).is_empty(), "{name}");
     }
+}
+
+/// A stored report of a newer version (a code this build does not know, fields it does not
+/// know everywhere) reads, keeps the code as itself, and keeps typed evidence.
+#[test]
+fn newer_reports_read_with_their_codes_and_typed_evidence() {
+    let mut json = to_json(&broken_dns());
+    json["diagnosis"]["root_cause"]["code"] = json!("dns.brand_new_code");
+    json["checks"][4]["findings"][0]["code"] = json!("dns.brand_new_code");
+    json["checks"][4]["evidence"]["servers"][0]["dnssec"] = json!("bogus");
+    json["checks"][4]["x_added_later"] = json!(1);
+    json["x_added_later"] = json!({ "nested": [1, "two", null] });
+    let back: Report = serde_json::from_value(json).expect("a newer report reads");
+    let cause = back.diagnosis.root_cause.as_ref().expect("a root cause");
+    assert_eq!((cause.code.as_str(), cause.code.is_known(), cause.layer), ("dns.brand_new_code", false, CheckId::Dns));
+    let dns = back.check(CheckId::Dns).expect("the dns check");
+    assert_eq!(dns.findings[0].code.as_str(), "dns.brand_new_code");
+    assert_eq!(back.dns_evidence().expect("typed dns evidence").servers.len(), 2);
+    // Written back, the code is itself and the report still matches the schema.
+    let again = to_json(&back);
+    assert_eq!(again["diagnosis"]["root_cause"]["code"], "dns.brand_new_code");
+    assert_matches_schema(&again);
+}
+
+/// Evidence that does not fit this version's type is kept whole rather than dropped.
+#[test]
+fn evidence_of_another_shape_is_kept_as_read() {
+    let mut json = to_json(&healthy());
+    json["checks"][3]["evidence"] = json!({ "gateways": "a shape of another version", "n": [1, 2] });
+    let back: Report = serde_json::from_value(json.clone()).expect("reads");
+    assert!(matches!(back.checks[3].evidence, Evidence::Other(_)));
+    assert!(back.gateway_evidence().is_none());
+    assert_eq!(to_json(&back), json);
 }
 
 /// Fields a later release adds, at any level, must not make a report invalid.

@@ -25,11 +25,13 @@ fuzz_target!(|data: &[u8]| {
         stations: msgs.iter().filter_map(|m| station_from(&m.attributes)).collect(),
         surveys: msgs.iter().filter_map(|m| survey_from(&m.attributes)).collect(),
         bss_dump: msgs.iter().filter_map(|m| bss_from(&m.attributes)).collect(),
-        scan: ScanRun::Ran(ScanWait { outcome: "completed", waited_ms: 3000, joined_running_scan: false }),
+        scan: ScanRun::Ran(ScanWait { outcome: "completed".into(), waited_ms: 3000, joined_running_scan: false }),
         notes: Vec::new(),
     };
     let settings = WifiSettings::default();
     let evidence = observe(readings, settings.interference_floor_dbm);
     let _ = judge(&evidence, &settings);
-    let _ = nettriage::check::evidence(&evidence);
+    // Writing the evidence into a report and reading it back must not panic.
+    let written = nettriage::report::Evidence::Wifi(Box::new(evidence));
+    let _ = nettriage::report::Evidence::from_json(nettriage::report::CheckId::Wifi, written.to_json());
 });

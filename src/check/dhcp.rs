@@ -16,15 +16,15 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckContext, CheckError, Outcome, Source, dns, evidence, finding, named};
+use crate::check::{CheckContext, CheckError, Outcome, Source, dns, finding, named};
 use crate::config::{Config, DhcpSettings};
 use crate::platform::arp;
-use crate::platform::dhcp::{self as wire, Channel, DhcpOptions, DhcpReply, ProbeIdentity};
+use crate::platform::dhcp::{self as frames, Channel, DhcpKind, DhcpOptions, DhcpReply, ProbeIdentity};
 use crate::platform::lease::{self, Lease};
 use crate::platform::netlink::{AddrScope, IfAddr, Interface, NetSnapshot};
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Evidence, Finding, Severity};
 use crate::types::MacAddr;
 
 /// The client identifier the full exchange uses, so server logs show who it was: type 0
@@ -34,13 +34,15 @@ pub const FULL_CLIENT_ID: &[u8] = b"\0nettriage-probe";
 const MAX_NAMED: usize = 10;
 
 /// What the DHCP check saw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DhcpEvidence {
     /// The interface's IPv4 addresses, usable or not.
+    #[serde(default)]
     pub ipv4: Vec<IfAddr>,
     /// The address later checks use as their source.
     pub usable_ipv4: Option<Ipv4Addr>,
     /// Leases found in the DHCP clients' lease files for this interface.
+    #[serde(default)]
     pub leases: Vec<Lease>,
     /// The interface's current default gateways, DNS servers and mask, for comparison.
     pub current: CurrentConfig,
@@ -57,7 +59,7 @@ pub struct DhcpEvidence {
 }
 
 /// The DHCP messages of a capture, grouped into transactions.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DhcpCapture {
     /// The capture file, as given.
     pub source: String,
@@ -73,7 +75,7 @@ pub struct DhcpCapture {
 }
 
 /// One DHCP transaction seen in a capture.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DhcpTransaction {
     /// Transaction id.
     pub xid: u32,
@@ -95,10 +97,10 @@ pub struct DhcpTransaction {
 }
 
 /// One DHCP message of a transaction.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DhcpMessageSeen {
     /// `discover`, `offer`, `request`, `decline`, `ack`, `nak`, `release` or `inform`.
-    pub kind: &'static str,
+    pub kind: DhcpKind,
     /// Server identifier (option 54) of a reply or a REQUEST.
     pub server: Option<Ipv4Addr>,
     /// Ethernet source of a reply.
@@ -112,7 +114,7 @@ pub struct DhcpMessageSeen {
 }
 
 /// A server that sent OFFERs in a capture.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DhcpServerSeen {
     /// Server identifier.
     pub server: Ipv4Addr,
@@ -126,11 +128,21 @@ pub struct DhcpServerSeen {
 /// offers and leases hold, so they compare field by field under the same limits.
 pub type CurrentConfig = DhcpOptions;
 
+/// Whether a probe ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeStatus {
+    /// It ran; its results follow.
+    Ran,
+    /// It did not run; `reason` says why.
+    NotRun,
+}
+
 /// The DISCOVER probe.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Probe {
     /// `ran`, or `not_run` with `reason`.
-    pub status: &'static str,
+    pub status: ProbeStatus,
     /// Why it did not run.
     pub reason: Option<String>,
     /// The chaddr used (the interface's own MAC).
@@ -138,15 +150,17 @@ pub struct Probe {
     /// Transaction id.
     pub xid: Option<u32>,
     /// Every offer, in arrival order (at most 64).
+    #[serde(default)]
     pub offers: Vec<DhcpReply>,
     /// Offers beyond the cap, counted only.
+    #[serde(default)]
     pub dropped: u32,
     /// Time to the first offer.
     pub first_offer_ms: Option<f64>,
 }
 
 /// The full exchange under a separate identity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FullExchange {
     /// The separate MAC (locally administered, `02:6e:74:..` for "nt").
     pub mac: MacAddr,
@@ -161,16 +175,17 @@ pub struct FullExchange {
     /// Time from REQUEST to the reply.
     pub request_ms: Option<f64>,
     /// Whether the acknowledged address was released again.
+    #[serde(default)]
     pub released: bool,
     /// What went wrong, if a step could not be done.
     pub error: Option<String>,
 }
 
 /// The duplicate-address probe.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DuplicateCheck {
     /// `ran` or `not_run`.
-    pub status: &'static str,
+    pub status: ProbeStatus,
     /// The address probed.
     pub address: Option<Ipv4Addr>,
     /// The MAC of another host answering for it.
@@ -235,7 +250,12 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         current: current_config(iface, ctx.snapshot, ctx.config),
         probe: not_run_probe("disabled in the config (dhcp.probe = false)"),
         full: None,
-        duplicate_check: DuplicateCheck { status: "not_run", address: usable, conflict_mac: None, reason: None },
+        duplicate_check: DuplicateCheck {
+            status: ProbeStatus::NotRun,
+            address: usable,
+            conflict_mac: None,
+            reason: None,
+        },
         capture: None,
     };
 
@@ -271,12 +291,12 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             "the DHCP and duplicate-address probes need CAP_NET_RAW; only the lease state was checked",
         ));
     }
-    Ok(Outcome::Ran { findings, evidence: evidence(&ev) })
+    Ok(Outcome::Ran { findings, evidence: Evidence::Dhcp(Box::new(ev)) })
 }
 
 fn not_run_probe(reason: &str) -> Probe {
     Probe {
-        status: "not_run",
+        status: ProbeStatus::NotRun,
         reason: Some(reason.into()),
         mac: None,
         xid: None,
@@ -296,16 +316,16 @@ async fn spawn_probe(ifname: String, mac: MacAddr, s: DhcpSettings) -> Result<Pr
         let who = ProbeIdentity { mac, client_id: None };
         let mut channel = Channel::open(&ifname)?;
         let got = channel.exchange(
-            &wire::build_discover(xid, &who),
+            &frames::build_discover(xid, &who),
             xid,
             mac,
             Duration::from_millis(s.offer_window_ms),
             Duration::from_millis(s.offer_cap_ms),
             &[],
         )?;
-        let offers: Vec<DhcpReply> = got.replies.into_iter().filter(|r| r.kind == "offer").collect();
+        let offers: Vec<DhcpReply> = got.replies.into_iter().filter(|r| r.kind == DhcpKind::Offer).collect();
         Ok(Probe {
-            status: "ran",
+            status: ProbeStatus::Ran,
             reason: None,
             mac: Some(mac),
             xid: Some(xid),
@@ -325,7 +345,7 @@ async fn spawn_duplicate_check(
 ) -> Result<DuplicateCheck, CheckError> {
     let Some(ip) = address else {
         return Ok(DuplicateCheck {
-            status: "not_run",
+            status: ProbeStatus::NotRun,
             address: None,
             conflict_mac: None,
             reason: Some("no usable IPv4 address to probe".into()),
@@ -333,7 +353,7 @@ async fn spawn_duplicate_check(
     };
     let reply =
         blocking(move || arp::resolve(&ifname, mac, Ipv4Addr::UNSPECIFIED, ip, Duration::from_millis(ms))).await??;
-    Ok(DuplicateCheck { status: "ran", address: Some(ip), conflict_mac: reply.map(|r| r.mac), reason: None })
+    Ok(DuplicateCheck { status: ProbeStatus::Ran, address: Some(ip), conflict_mac: reply.map(|r| r.mac), reason: None })
 }
 
 /// A locally administered MAC marked "nt" (02:6e:74:xx:xx:xx), random per run.
@@ -363,27 +383,28 @@ async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, Che
             // INIT-REBOOT: ask for the address directly, with no server identifier.
             Some(ip) => {
                 ex.requested = Some(ip);
-                wire::build_request(xid, &who, None, ip)
+                frames::build_request(xid, &who, None, ip)
             }
             None => {
-                let offers = channel.exchange(&wire::build_discover(xid, &who), xid, mac, cap, cap, &["offer"])?;
-                let Some(offer) = offers.replies.into_iter().find(|r| r.kind == "offer") else {
+                let offers =
+                    channel.exchange(&frames::build_discover(xid, &who), xid, mac, cap, cap, &[DhcpKind::Offer])?;
+                let Some(offer) = offers.replies.into_iter().find(|r| r.kind == DhcpKind::Offer) else {
                     ex.error = Some("no offer for the probe identity".into());
                     return Ok(ex);
                 };
                 ex.requested = Some(offer.address);
-                let request = wire::build_request(xid, &who, Some(offer.server), offer.address);
+                let request = frames::build_request(xid, &who, Some(offer.server), offer.address);
                 ex.offer = Some(offer);
                 request
             }
         };
         // A second server's late OFFER must not end the wait for the ACK or NAK.
-        let replies = channel.exchange(&request, xid, mac, cap, cap, &["ack", "nak"])?;
-        if let Some(reply) = replies.replies.into_iter().find(|r| r.kind == "ack" || r.kind == "nak") {
+        let replies = channel.exchange(&request, xid, mac, cap, cap, &[DhcpKind::Ack, DhcpKind::Nak])?;
+        if let Some(reply) = replies.replies.into_iter().find(|r| r.kind == DhcpKind::Ack || r.kind == DhcpKind::Nak) {
             ex.request_ms = Some(reply.ms);
-            if reply.kind == "ack" {
+            if reply.kind == DhcpKind::Ack {
                 // Give the address back at once so the probe never holds a lease.
-                channel.send(&wire::build_release(xid, &who, reply.server, reply.server_mac, reply.address))?;
+                channel.send(&frames::build_release(xid, &who, reply.server, reply.server_mac, reply.address))?;
                 ex.released = true;
             }
             ex.reply = Some(reply);
@@ -480,7 +501,7 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
     let apipa: Vec<&IfAddr> =
         ev.ipv4.iter().filter(|a| matches!(a.address, IpAddr::V4(ip) if ip.is_link_local())).collect();
     let dynamic = ev.ipv4.iter().any(|a| a.dynamic && Some(a.address) == ev.usable_ipv4.map(IpAddr::V4));
-    let ran = ev.probe.status == "ran";
+    let ran = ev.probe.status == ProbeStatus::Ran;
     let offers = &ev.probe.offers;
 
     if live && ran && offers.is_empty() {
@@ -505,12 +526,12 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
     }
     let mut naks: Vec<String> = Vec::new();
     if let Some(full) = &ev.full
-        && let Some(reply) = full.reply.as_ref().filter(|r| r.kind == "nak")
+        && let Some(reply) = full.reply.as_ref().filter(|r| r.kind == DhcpKind::Nak)
     {
         naks.push(nak_phrase(Some(reply.server), None, full.requested, reply.message.as_deref()));
     }
     for t in ev.capture.iter().flat_map(|c| c.transactions.iter()) {
-        for m in t.messages.iter().filter(|m| m.kind == "nak") {
+        for m in t.messages.iter().filter(|m| m.kind == DhcpKind::Nak) {
             naks.push(nak_phrase(m.server, Some(t.client_mac), t.requested, m.message.as_deref()));
         }
     }
@@ -655,7 +676,7 @@ mod tests {
 
     fn offer(server: &str, mac: u8, router: &str, dns: &str, ms: f64) -> DhcpReply {
         DhcpReply {
-            kind: "offer",
+            kind: DhcpKind::Offer,
             server: server.parse().unwrap(),
             server_mac: MacAddr([2, 0, 0, 0, 0, mac]),
             address: "198.18.0.150".parse().unwrap(),
@@ -689,7 +710,7 @@ mod tests {
                 ..CurrentConfig::default()
             },
             probe: Probe {
-                status: "ran",
+                status: ProbeStatus::Ran,
                 reason: None,
                 mac: None,
                 xid: Some(1),
@@ -698,7 +719,12 @@ mod tests {
                 dropped: 0,
             },
             full: None,
-            duplicate_check: DuplicateCheck { status: "ran", address: usable, conflict_mac: None, reason: None },
+            duplicate_check: DuplicateCheck {
+                status: ProbeStatus::Ran,
+                address: usable,
+                conflict_mac: None,
+                reason: None,
+            },
             capture: None,
         }
     }
@@ -768,7 +794,7 @@ mod tests {
     fn nak_in_full_exchange() {
         let mut e = ev(vec![addr("198.18.0.10", "global", false, None)], vec![good()]);
         let mut nak = good();
-        nak.kind = "nak";
+        nak.kind = DhcpKind::Nak;
         nak.message = Some("address not available".into());
         e.full = Some(FullExchange {
             mac: probe_mac(),
@@ -803,7 +829,7 @@ mod tests {
         assert!(found.iter().any(|f| f.code.blocks()));
     }
 
-    fn txn(xid: u32, mac: u8, broadcast: bool, kinds: &[&'static str]) -> DhcpTransaction {
+    fn txn(xid: u32, mac: u8, broadcast: bool, kinds: &[DhcpKind]) -> DhcpTransaction {
         let message =
             |kind| DhcpMessageSeen { kind, server: None, server_mac: None, address: None, message: None, ms: 0.0 };
         DhcpTransaction {
@@ -811,9 +837,9 @@ mod tests {
             client_mac: MacAddr([2, 0, 0, 0, 0, mac]),
             messages: kinds.iter().map(|k| message(*k)).collect(),
             dropped: 0,
-            discovers: kinds.iter().filter(|k| **k == "discover").count() as u32,
+            discovers: kinds.iter().filter(|k| **k == DhcpKind::Discover).count() as u32,
             broadcast,
-            answered: kinds.iter().any(|k| matches!(*k, "offer" | "ack")),
+            answered: kinds.iter().any(|k| matches!(*k, DhcpKind::Offer | DhcpKind::Ack)),
             requested: None,
         }
     }
@@ -821,7 +847,8 @@ mod tests {
     fn captured(transactions: Vec<DhcpTransaction>) -> DhcpEvidence {
         let mut e = ev(vec![], vec![]);
         e.probe = not_run_probe("not observable in a capture");
-        e.duplicate_check = DuplicateCheck { status: "not_run", address: None, conflict_mac: None, reason: None };
+        e.duplicate_check =
+            DuplicateCheck { status: ProbeStatus::NotRun, address: None, conflict_mac: None, reason: None };
         e.capture = Some(DhcpCapture {
             source: "x.pcap".into(),
             transactions_total: transactions.len(),
@@ -842,18 +869,24 @@ mod tests {
         };
         // No address on "the interface" is not a capture's business.
         assert!(codes(&captured(vec![])).is_empty());
-        let lost = txn(1, 1, true, &["discover", "discover"]);
+        let lost = txn(1, 1, true, &[DhcpKind::Discover, DhcpKind::Discover]);
         assert_eq!(codes(&captured(vec![lost.clone()])), [(Code::DhcpNoOffer, Severity::Fail)]);
         // Answered in another transaction, or unicast offers the capture may not see.
         assert_eq!(
-            codes(&captured(vec![lost, txn(2, 1, true, &["discover", "offer"])])),
+            codes(&captured(vec![lost, txn(2, 1, true, &[DhcpKind::Discover, DhcpKind::Offer])])),
             [(Code::DhcpNoOffer, Severity::Warn)]
         );
-        assert_eq!(codes(&captured(vec![txn(3, 2, false, &["discover"])])), [(Code::DhcpNoOffer, Severity::Warn)]);
-        assert_eq!(codes(&captured(vec![txn(4, 2, true, &["request", "nak"])])), [(Code::DhcpNak, Severity::Fail)]);
+        assert_eq!(
+            codes(&captured(vec![txn(3, 2, false, &[DhcpKind::Discover])])),
+            [(Code::DhcpNoOffer, Severity::Warn)]
+        );
+        assert_eq!(
+            codes(&captured(vec![txn(4, 2, true, &[DhcpKind::Request, DhcpKind::Nak])])),
+            [(Code::DhcpNak, Severity::Fail)]
+        );
         let mut dup = captured(vec![]);
         dup.duplicate_check = DuplicateCheck {
-            status: "ran",
+            status: ProbeStatus::Ran,
             address: Some(Ipv4Addr::new(198, 18, 0, 10)),
             conflict_mac: Some(MacAddr([2; 6])),
             reason: None,

@@ -17,12 +17,12 @@ use std::time::{Duration, Instant};
 
 use hickory_resolver::proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_resolver::proto::rr::{Name, RData, RecordType};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::UdpSocket;
 
-use crate::check::{CheckContext, CheckError, Outcome, Source, evidence, finding, millis, named};
+use crate::check::{CheckContext, CheckError, Outcome, Source, finding, millis, named};
 use crate::config::DnsSettings;
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Evidence, Finding, Severity};
 
 /// The stub address systemd-resolved puts in /etc/resolv.conf.
 const RESOLVED_STUB: &str = "127.0.0.53";
@@ -41,17 +41,19 @@ pub struct DnsFacts {
 }
 
 /// What the dns check saw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DnsEvidence {
     /// The file the servers came from.
     pub source: String,
     /// Set when resolv.conf pointed at systemd-resolved's stub and its upstreams were tested.
     pub stub: Option<IpAddr>,
     /// The names tested.
+    #[serde(default)]
     pub names: Vec<String>,
     /// The random, uncacheable name.
     pub cache_buster: String,
     /// One entry per server.
+    #[serde(default)]
     pub servers: Vec<ServerResult>,
     /// Set when the evidence comes from a capture (`source` is then the capture file).
     #[serde(flatten)]
@@ -59,7 +61,7 @@ pub struct DnsEvidence {
 }
 
 /// What a capture adds to the dns evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DnsCapture {
     /// Servers seen (the report lists at most `analyze::MAX_LISTED`).
     pub servers_total: usize,
@@ -68,7 +70,7 @@ pub struct DnsCapture {
 }
 
 /// What a capture adds to one server's results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerCapture {
     /// Queries seen (the report lists at most `analyze::MAX_LISTED`).
     pub queries_total: usize,
@@ -77,7 +79,7 @@ pub struct ServerCapture {
 }
 
 /// Where and when a capture saw one query.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuerySeen {
     /// The client's address and port.
     pub client: SocketAddr,
@@ -90,16 +92,66 @@ pub struct QuerySeen {
     pub answered_on_retry: bool,
 }
 
+/// One server's verdict: `ok`, or the finding code it earned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerVerdict {
+    /// Every query was answered usefully.
+    Ok,
+    /// The code this server earned (`dns.timeout`, `dns.servfail`, ...).
+    Failed(Code),
+}
+
+impl ServerVerdict {
+    /// `ok` or the code, as reports write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerVerdict::Ok => "ok",
+            ServerVerdict::Failed(code) => code.as_str(),
+        }
+    }
+
+    /// The code, when the server failed.
+    pub fn code(self) -> Option<Code> {
+        match self {
+            ServerVerdict::Ok => None,
+            ServerVerdict::Failed(code) => Some(code),
+        }
+    }
+}
+
+impl std::fmt::Display for ServerVerdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ServerVerdict {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ServerVerdict {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        Ok(match &*text {
+            "ok" => ServerVerdict::Ok,
+            code => ServerVerdict::Failed(Code::parse(code)),
+        })
+    }
+}
+
 /// Results for one server.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServerResult {
     /// The server.
     pub server: IpAddr,
     /// `ok`, or the finding code this server earned (`dns.timeout`, ...).
-    pub verdict: String,
+    pub verdict: ServerVerdict,
     /// Mean answer time over the queries it answered.
     pub avg_ms: Option<f64>,
     /// Every query.
+    #[serde(default)]
     pub queries: Vec<QueryResult>,
     /// Set when the results come from a capture.
     #[serde(flatten)]
@@ -107,7 +159,7 @@ pub struct ServerResult {
 }
 
 /// One query and its outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryResult {
     /// Name asked.
     pub name: String,
@@ -118,12 +170,15 @@ pub struct QueryResult {
     /// Response code when there was a response.
     pub rcode: Option<String>,
     /// Addresses in the answer.
+    #[serde(default)]
     pub answers: Vec<IpAddr>,
     /// Time to the response.
     pub ms: Option<f64>,
     /// Attempts made (a timeout is retried once).
+    #[serde(default)]
     pub attempts: u32,
     /// Whether this was the random-label query.
+    #[serde(default)]
     pub cache_buster: bool,
     /// Error text for `unreachable` and `error`.
     pub error: Option<String>,
@@ -146,7 +201,7 @@ impl QueryResult {
 }
 
 /// How one query ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QueryOutcome {
     /// NOERROR with addresses.
@@ -243,11 +298,11 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         });
         facts.resolved.insert(name.clone(), answers.unwrap_or_default());
     }
-    facts.any_server_ok = server_results.iter().any(|s| s.verdict == "ok");
+    facts.any_server_ok = server_results.iter().any(|s| s.verdict == ServerVerdict::Ok);
     let _ = ctx.facts.dns.set(facts);
 
     let ev = DnsEvidence { source, stub, names, cache_buster: buster, servers: server_results, capture: None };
-    Ok(Outcome::Ran { findings: judge(&ev, settings, Source::Live), evidence: evidence(&ev) })
+    Ok(Outcome::Ran { findings: judge(&ev, settings, Source::Live), evidence: Evidence::Dns(Box::new(ev)) })
 }
 
 /// Builds a recursive query for `name` (pure).
@@ -381,7 +436,7 @@ pub fn server_result(server: IpAddr, queries: Vec<QueryResult>, source: Source) 
     let times: Vec<f64> = queries.iter().filter_map(|q| q.ms).collect();
     let avg_ms =
         (!times.is_empty()).then(|| (times.iter().sum::<f64>() / times.len() as f64 * 1000.0).round() / 1000.0);
-    let verdict = server_verdict(&queries, source).map_or_else(|| "ok".to_string(), |c| c.as_str().to_string());
+    let verdict = server_verdict(&queries, source).map_or(ServerVerdict::Ok, ServerVerdict::Failed);
     ServerResult { server, verdict, avg_ms, queries, capture: None }
 }
 
@@ -429,7 +484,7 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings, source: Source) -> Vec<Fi
         return vec![f(Code::DnsNoServers, Severity::Fail, format!("no nameserver in {}", ev.source))];
     }
     let failing: Vec<(&ServerResult, Code)> =
-        ev.servers.iter().filter_map(|s| Code::from_code_str(&s.verdict).map(|c| (s, c))).collect();
+        ev.servers.iter().filter_map(|s| s.verdict.code().map(|c| (s, c))).collect();
     let mut findings = Vec::new();
     if failing.len() == ev.servers.len() {
         let mut codes: Vec<Code> = failing.iter().map(|(_, c)| *c).collect();
@@ -468,7 +523,7 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings, source: Source) -> Vec<Fi
         ));
     }
     if source == Source::Live {
-        for s in ev.servers.iter().filter(|s| s.verdict == "ok") {
+        for s in ev.servers.iter().filter(|s| s.verdict == ServerVerdict::Ok) {
             if let Some(avg) = s.avg_ms
                 && avg > settings.slow_ms
             {
@@ -576,9 +631,12 @@ mod tests {
         lost.seen = Some(seen(true));
         let answered = q("www.site.test", QueryOutcome::Answer, Some(1.0), false);
         let ip: IpAddr = "198.18.0.1".parse().unwrap();
-        assert_eq!(server_result(ip, vec![lost.clone(), answered.clone()], Source::Capture).verdict, "ok");
+        assert_eq!(server_result(ip, vec![lost.clone(), answered.clone()], Source::Capture).verdict, ServerVerdict::Ok);
         lost.seen = Some(seen(false));
-        assert_eq!(server_result(ip, vec![lost, answered.clone()], Source::Capture).verdict, "dns.timeout");
+        assert_eq!(
+            server_result(ip, vec![lost, answered.clone()], Source::Capture).verdict,
+            ServerVerdict::Failed(Code::DnsTimeout)
+        );
 
         let nx = q("other.site.test", QueryOutcome::Nxdomain, Some(1.0), false);
         assert_eq!(server_verdict(&[nx.clone(), answered.clone()], Source::Live), Some(Code::DnsNxdomain));
@@ -617,7 +675,7 @@ mod tests {
         let mut local = q("www.site.test", QueryOutcome::LocalError, None, false);
         local.error = Some("cannot open UDP socket".into());
         let s = server("198.18.0.1", vec![local, q("www.site.test", QueryOutcome::Answer, Some(1.0), false)]);
-        assert_eq!(s.verdict, "ok");
+        assert_eq!(s.verdict, ServerVerdict::Ok);
         assert_eq!(codes(&ev(vec![s])), [(Code::ToolCheckError, Severity::Warn)]);
     }
 

@@ -11,14 +11,14 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use surge_ping::{Client, Config as PingConfig, ICMP, PingIdentifier, PingSequence};
 
-use crate::check::{CheckContext, CheckError, Outcome, Source, dhcp, evidence, finding, millis, named};
+use crate::check::{CheckContext, CheckError, Outcome, Source, dhcp, finding, millis, named};
 use crate::config::GatewaySettings;
 use crate::platform::arp;
 use crate::platform::netlink::{Interface, Route};
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Evidence, Finding, Severity};
 use crate::types::MacAddr;
 
 /// Most addresses named in one finding's message.
@@ -28,13 +28,15 @@ const MAX_NAMED: usize = 10;
 const CAPTURE_ARP_REQUESTS: u32 = 3;
 
 /// What the gateway check saw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatewayEvidence {
     /// Every default route on the machine (IPv4 and IPv6), for context.
+    #[serde(default)]
     pub default_routes: Vec<Route>,
     /// The IPv4 gateways of the interface under test, each probed. From a capture: every
     /// ARP or echo target, in order of first appearance (a capture does not say which
     /// address is the gateway).
+    #[serde(default)]
     pub gateways: Vec<GatewayProbe>,
     /// Set when the evidence comes from a capture.
     #[serde(flatten)]
@@ -42,7 +44,7 @@ pub struct GatewayEvidence {
 }
 
 /// What a capture adds to the gateway evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatewayCapture {
     /// The capture file, as given.
     pub source: String,
@@ -53,7 +55,7 @@ pub struct GatewayCapture {
 }
 
 /// Probes of one gateway.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GatewayProbe {
     /// The gateway's address (IPv6 only for echo targets in a capture).
     pub address: IpAddr,
@@ -63,16 +65,40 @@ pub struct GatewayProbe {
     pub ping: Option<PingStats>,
 }
 
+/// How the ARP lookup ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArpStatus {
+    /// The gateway answered.
+    Answered,
+    /// No answer to any request: the gateway is not on the link.
+    NoReply,
+    /// Not asked: the link has no Ethernet framing, or no address to ask from (or, in a
+    /// capture, the target was only pinged).
+    NotApplicable,
+}
+
+impl std::fmt::Display for ArpStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ArpStatus::Answered => "answered",
+            ArpStatus::NoReply => "no_reply",
+            ArpStatus::NotApplicable => "not_applicable",
+        })
+    }
+}
+
 /// Outcome of the ARP lookup.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArpResult {
     /// `answered`, `no_reply`, or `not_applicable` (the link has no Ethernet framing).
-    pub status: &'static str,
+    pub status: ArpStatus,
     /// The MAC that answered.
     pub mac: Option<MacAddr>,
     /// Time to the reply.
     pub rtt_ms: Option<f64>,
     /// Requests sent.
+    #[serde(default)]
     pub requests_sent: u32,
     /// Set when the lookup was read from a capture.
     #[serde(flatten)]
@@ -80,7 +106,7 @@ pub struct ArpResult {
 }
 
 /// What a capture shows of the ARP lookups of one address.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArpSeen {
     /// Replies seen.
     pub replies: u32,
@@ -89,7 +115,7 @@ pub struct ArpSeen {
 }
 
 /// One who-has and, when it came, its is-at.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ArpExchange {
     /// Who asked.
     pub requester: Ipv4Addr,
@@ -104,15 +130,18 @@ pub struct ArpExchange {
 }
 
 /// Echo statistics.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PingStats {
     /// Requests sent.
+    #[serde(default)]
     pub sent: u32,
     /// Replies received.
+    #[serde(default)]
     pub received: u32,
     /// Lost share, 0 to 1.
     pub loss_ratio: f64,
     /// Per-probe RTT in ms, null for a lost probe, in sending order.
+    #[serde(default)]
     pub rtts_ms: Vec<Option<f64>>,
     /// Fastest reply.
     pub min_ms: Option<f64>,
@@ -172,7 +201,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     };
     if gateways.is_empty() {
         let findings = judge(&iface.name, &ev, &ctx.config.gateway, Source::Live);
-        return Ok(Outcome::Ran { findings, evidence: evidence(&ev) });
+        return Ok(Outcome::Ran { findings, evidence: Evidence::Gateway(Box::new(ev)) });
     }
     if !ctx.privileges.net_raw {
         return Err(CheckError::NoPrivilege {
@@ -185,7 +214,10 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     for probe in futures::future::join_all(probes).await {
         ev.gateways.push(probe?);
     }
-    Ok(Outcome::Ran { findings: judge(&iface.name, &ev, &ctx.config.gateway, Source::Live), evidence: evidence(&ev) })
+    Ok(Outcome::Ran {
+        findings: judge(&iface.name, &ev, &ctx.config.gateway, Source::Live),
+        evidence: Evidence::Gateway(Box::new(ev)),
+    })
 }
 
 async fn probe(
@@ -203,18 +235,18 @@ async fn probe(
                 .map_err(|source| CheckError::Task { operation: "ARP", source })??;
             match reply {
                 Some(r) => ArpResult {
-                    status: "answered",
+                    status: ArpStatus::Answered,
                     mac: Some(r.mac),
                     rtt_ms: Some(millis(r.rtt)),
                     requests_sent: r.requests_sent,
                     seen: None,
                 },
-                None => ArpResult { status: "no_reply", mac: None, rtt_ms: None, requests_sent: 3, seen: None },
+                None => ArpResult { status: ArpStatus::NoReply, mac: None, rtt_ms: None, requests_sent: 3, seen: None },
             }
         }
-        _ => ArpResult { status: "not_applicable", mac: None, rtt_ms: None, requests_sent: 0, seen: None },
+        _ => ArpResult { status: ArpStatus::NotApplicable, mac: None, rtt_ms: None, requests_sent: 0, seen: None },
     };
-    let ping = if arp.status == "no_reply" { None } else { Some(ping_series(iface, gateway, settings).await?) };
+    let ping = if arp.status == ArpStatus::NoReply { None } else { Some(ping_series(iface, gateway, settings).await?) };
     Ok(GatewayProbe { address: IpAddr::V4(gateway), arp, ping })
 }
 
@@ -269,7 +301,7 @@ pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: So
     let mut items: Vec<(Code, Severity, String)> = Vec::new();
     for gw in &ev.gateways {
         let who = if live { format!("gateway {}", gw.address) } else { gw.address.to_string() };
-        if gw.arp.status == "no_reply" {
+        if gw.arp.status == ArpStatus::NoReply {
             if live || gw.arp.requests_sent >= CAPTURE_ARP_REQUESTS || gw.ping.is_some() {
                 let n = gw.arp.requests_sent;
                 let plural = if n == 1 { "" } else { "s" };
@@ -336,19 +368,19 @@ mod tests {
         Some(Duration::from_millis(v))
     }
 
-    fn ev_with(arp: &'static str, rtts: &[Option<Duration>]) -> GatewayEvidence {
+    fn ev_with(arp: ArpStatus, rtts: &[Option<Duration>]) -> GatewayEvidence {
         GatewayEvidence {
             default_routes: vec![],
             gateways: vec![GatewayProbe {
                 address: IpAddr::V4(Ipv4Addr::new(198, 18, 0, 1)),
                 arp: ArpResult {
                     status: arp,
-                    mac: (arp == "answered").then_some(MacAddr([2, 0, 0, 0, 0, 1])),
+                    mac: (arp == ArpStatus::Answered).then_some(MacAddr([2, 0, 0, 0, 0, 1])),
                     rtt_ms: None,
                     requests_sent: 1,
                     seen: None,
                 },
-                ping: (arp != "no_reply").then(|| PingStats::from_rtts(rtts)),
+                ping: (arp != ArpStatus::NoReply).then(|| PingStats::from_rtts(rtts)),
             }],
             capture: None,
         }
@@ -366,12 +398,12 @@ mod tests {
                 .map(|f| (f.code, f.severity))
                 .collect()
         };
-        let mut once = ev_with("no_reply", &[]);
+        let mut once = ev_with(ArpStatus::NoReply, &[]);
         assert!(capture(&once).is_empty(), "one lookup of a host that left");
         once.gateways[0].arp.requests_sent = 3;
         assert_eq!(capture(&once), [(Code::GatewayUnreachable, Severity::Fail)]);
-        assert!(capture(&ev_with("answered", &[ms(150); 5])).is_empty());
-        assert_eq!(capture(&ev_with("answered", &[None; 5])), [(Code::GatewayNoEcho, Severity::Warn)]);
+        assert!(capture(&ev_with(ArpStatus::Answered, &[ms(150); 5])).is_empty());
+        assert_eq!(capture(&ev_with(ArpStatus::Answered, &[None; 5])), [(Code::GatewayNoEcho, Severity::Warn)]);
         assert!(capture(&GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None }).is_empty());
     }
 
@@ -389,28 +421,28 @@ mod tests {
 
     #[test]
     fn healthy_gateway_passes() {
-        assert!(codes(&ev_with("answered", &[ms(1); 5])).is_empty());
+        assert!(codes(&ev_with(ArpStatus::Answered, &[ms(1); 5])).is_empty());
     }
 
     #[test]
     fn arp_silence_is_unreachable_and_ping_silence_is_no_echo() {
-        assert_eq!(codes(&ev_with("no_reply", &[])), [(Code::GatewayUnreachable, Severity::Fail)]);
-        assert_eq!(codes(&ev_with("answered", &[None; 5])), [(Code::GatewayNoEcho, Severity::Warn)]);
+        assert_eq!(codes(&ev_with(ArpStatus::NoReply, &[])), [(Code::GatewayUnreachable, Severity::Fail)]);
+        assert_eq!(codes(&ev_with(ArpStatus::Answered, &[None; 5])), [(Code::GatewayNoEcho, Severity::Warn)]);
     }
 
     #[test]
     fn loss_and_latency_thresholds() {
         // 1 of 5 lost = 20 %: above the 5 % warning, below the 50 % failure.
         assert_eq!(
-            codes(&ev_with("answered", &[ms(1), None, ms(1), ms(1), ms(1)])),
+            codes(&ev_with(ArpStatus::Answered, &[ms(1), None, ms(1), ms(1), ms(1)])),
             [(Code::GatewayLoss, Severity::Warn)]
         );
         assert_eq!(
-            codes(&ev_with("answered", &[ms(1), None, None, None, ms(1)])),
+            codes(&ev_with(ArpStatus::Answered, &[ms(1), None, None, None, ms(1)])),
             [(Code::GatewayLoss, Severity::Fail)]
         );
-        assert_eq!(codes(&ev_with("answered", &[ms(150); 5])), [(Code::GatewayLatency, Severity::Warn)]);
-        assert_eq!(codes(&ev_with("answered", &[ms(1600); 5])), [(Code::GatewayLatency, Severity::Fail)]);
+        assert_eq!(codes(&ev_with(ArpStatus::Answered, &[ms(150); 5])), [(Code::GatewayLatency, Severity::Warn)]);
+        assert_eq!(codes(&ev_with(ArpStatus::Answered, &[ms(1600); 5])), [(Code::GatewayLatency, Severity::Fail)]);
     }
 
     #[test]

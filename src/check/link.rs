@@ -4,16 +4,16 @@
 //! judging is pure (`judge`). This is the first layer: when it fails, everything after it
 //! is reported as blocked by `link`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckContext, CheckError, Outcome, evidence, finding};
+use crate::check::{CheckContext, CheckError, Outcome, finding};
 use crate::config::LinkSettings;
 use crate::platform::netlink::Interface;
 use crate::platform::sysfs;
-use crate::report::{CheckId, Code, Finding, Severity};
+use crate::report::{CheckId, Code, Evidence, Finding, Severity};
 
 /// What the link check saw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkEvidence {
     /// The interface under test, as netlink reports it; null when there is none.
     pub interface: Option<Interface>,
@@ -22,7 +22,7 @@ pub struct LinkEvidence {
     /// `full` or `half`, where the driver reports it.
     pub duplex: Option<String>,
     /// How the interface was chosen: `requested`, `default_route`, `first_up`, or `none`.
-    pub selected_by: &'static str,
+    pub selected_by: String,
 }
 
 /// Runs the link check.
@@ -41,9 +41,9 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         interface: ctx.interface.cloned(),
         speed_mbps: speed.speed_mbps,
         duplex: speed.duplex,
-        selected_by,
+        selected_by: selected_by.to_string(),
     };
-    Ok(Outcome::Ran { findings: judge(&ev, &ctx.config.link), evidence: evidence(&ev) })
+    Ok(Outcome::Ran { findings: judge(&ev, &ctx.config.link), evidence: Evidence::Link(Box::new(ev)) })
 }
 
 /// Judges the link (pure).
@@ -114,7 +114,8 @@ mod tests {
     }
 
     fn codes(iface: Option<Interface>) -> Vec<Code> {
-        let ev = LinkEvidence { interface: iface, speed_mbps: None, duplex: None, selected_by: "requested" };
+        let ev =
+            LinkEvidence { interface: iface, speed_mbps: None, duplex: None, selected_by: "requested".to_string() };
         judge(&ev, &LinkSettings::default()).iter().map(|f| f.code).collect()
     }
 

@@ -13,13 +13,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
-use crate::check::{CheckContext, CheckError, Outcome, evidence, finding, millis, named};
+use crate::check::{CheckContext, CheckError, Outcome, finding, millis, named};
 use crate::config::{Target, TargetHost};
-use crate::report::{CheckId, Code, Finding, Severity, SkipReason};
+use crate::report::{CheckId, Code, Evidence, Finding, Severity, SkipReason};
 
 const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;
@@ -27,9 +27,10 @@ const ENETUNREACH: i32 = 101;
 const MAX_NAMED: usize = 10;
 
 /// What the ports check saw.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortsEvidence {
     /// One entry per target, in the order given (in a capture: in order of the first SYN).
+    #[serde(default)]
     pub targets: Vec<PortResult>,
     /// Set when the evidence comes from a capture.
     #[serde(flatten)]
@@ -37,7 +38,7 @@ pub struct PortsEvidence {
 }
 
 /// What a capture adds to the ports evidence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortsCapture {
     /// The capture file, as given.
     pub source: String,
@@ -48,7 +49,7 @@ pub struct PortsCapture {
 }
 
 /// How the connection attempts to one target ended, counted over a capture.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PortAttempts {
     /// Connection attempts (a SYN and its retransmissions are one).
     pub attempts: u32,
@@ -78,7 +79,7 @@ impl PortAttempts {
 }
 
 /// One target's probe.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PortResult {
     /// The target as given (`host:port`).
     pub target: String,
@@ -107,7 +108,7 @@ impl PortResult {
 }
 
 /// How a TCP connection attempt ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PortOutcome {
     /// Connected.
@@ -146,7 +147,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             code: SkipReason::NoTargets,
             reason: "no targets configured (give --target HOST:PORT or `targets` in the config file)".into(),
             blocked_by: None,
-            evidence: serde_json::Value::Null,
+            evidence: Evidence::None,
         });
     }
     let resolved = ctx.facts.dns.get();
@@ -166,7 +167,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             code: SkipReason::NoResolvedTarget,
             reason: "no target could be resolved, so none could be probed".into(),
             blocked_by: Some(CheckId::Dns),
-            evidence: serde_json::Value::Null,
+            evidence: Evidence::None,
         });
     }
 
@@ -192,7 +193,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         }
     });
     let ev = PortsEvidence { targets: futures::future::join_all(probes).await, capture: None };
-    Ok(Outcome::Ran { findings: judge(&ev), evidence: evidence(&ev) })
+    Ok(Outcome::Ran { findings: judge(&ev), evidence: Evidence::Ports(Box::new(ev)) })
 }
 
 async fn probe(target: &Target, address: SocketAddr, timeout: Duration) -> PortResult {

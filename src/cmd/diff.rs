@@ -1,5 +1,5 @@
 //! `nettriage diff OLD.json NEW.json`: the library reads and compares the reports
-//! (`app::read_report_json`, `diff::diff`); this module writes the table or JSON.
+//! (`app::read_report`, `diff::diff`); this module writes the table or JSON.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -13,7 +13,7 @@ use super::ignore_broken_pipe;
 
 /// Compares two JSON reports; returns the newer one's exit code.
 pub fn diff(args: &DiffArgs) -> Result<u8, RunError> {
-    let (old, new) = (app::read_report_json(&args.old)?, app::read_report_json(&args.new)?);
+    let (old, new) = (app::read_report(&args.old)?, app::read_report(&args.new)?);
     let d = nettriage::diff::diff(&old, &new);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

@@ -54,8 +54,10 @@ pub struct DhcpOptions {
     /// Option 1.
     pub subnet_mask: Option<Ipv4Addr>,
     /// Option 3, in the server's order of preference (at most [`MAX_ROUTERS`]).
+    #[serde(default)]
     pub routers: Vec<Ipv4Addr>,
     /// Option 6 (at most [`MAX_DNS`]).
+    #[serde(default)]
     pub dns: Vec<Ipv4Addr>,
     /// Option 15 (at most [`MAX_TEXT_CHARS`] characters).
     pub domain: Option<String>,
@@ -115,12 +117,59 @@ pub fn bounded_text(text: &str) -> Option<String> {
     (!text.is_empty()).then(|| text.chars().take(MAX_TEXT_CHARS).collect())
 }
 
+/// A DHCP message type (option 53), as reports name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DhcpKind {
+    /// DHCPDISCOVER.
+    Discover,
+    /// DHCPOFFER.
+    Offer,
+    /// DHCPREQUEST.
+    Request,
+    /// DHCPDECLINE.
+    Decline,
+    /// DHCPACK.
+    Ack,
+    /// DHCPNAK.
+    Nak,
+    /// DHCPRELEASE.
+    Release,
+    /// DHCPINFORM.
+    Inform,
+    /// Any other type (a report of a newer version may name one this build does not know).
+    #[serde(other)]
+    Other,
+}
+
+impl DhcpKind {
+    /// The kind of a dhcproto message type.
+    pub fn of(t: MessageType) -> DhcpKind {
+        match t {
+            MessageType::Discover => DhcpKind::Discover,
+            MessageType::Offer => DhcpKind::Offer,
+            MessageType::Request => DhcpKind::Request,
+            MessageType::Decline => DhcpKind::Decline,
+            MessageType::Ack => DhcpKind::Ack,
+            MessageType::Nak => DhcpKind::Nak,
+            MessageType::Release => DhcpKind::Release,
+            MessageType::Inform => DhcpKind::Inform,
+            _ => DhcpKind::Other,
+        }
+    }
+
+    /// Whether servers send this kind (OFFER, ACK, NAK).
+    pub fn is_reply(self) -> bool {
+        matches!(self, DhcpKind::Offer | DhcpKind::Ack | DhcpKind::Nak)
+    }
+}
+
 /// A DHCP reply (OFFER, ACK or NAK) as seen on the wire. It reads as its options
 /// (`reply.routers`, through `Deref`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DhcpReply {
     /// `offer`, `ack` or `nak`.
-    pub kind: &'static str,
+    pub kind: DhcpKind,
     /// Server identifier (option 54), else the IP source address.
     pub server: Ipv4Addr,
     /// Ethernet source of the reply: the server, or the relay that forwarded it.
@@ -133,6 +182,7 @@ pub struct DhcpReply {
     /// giaddr, when a relay agent forwarded the exchange.
     pub relay: Option<Ipv4Addr>,
     /// Whether option 82 (relay agent information) was present (set by `parse_reply`).
+    #[serde(default)]
     pub relay_agent_info: bool,
     /// Option 56: the server's message, usually with a NAK (at most [`MAX_TEXT_CHARS`]).
     pub message: Option<String>,
@@ -392,12 +442,10 @@ fn decode(bytes: &[u8], strict: bool) -> Option<(v4::Message, bool)> {
 /// The reply fields of a decoded DHCP message (pure).
 pub fn reply_from(msg: &v4::Message, src_ip: Ipv4Addr, src_mac: MacAddr) -> Option<DhcpReply> {
     let opts = msg.opts();
-    let kind = match opts.msg_type()? {
-        MessageType::Offer => "offer",
-        MessageType::Ack => "ack",
-        MessageType::Nak => "nak",
-        _ => return None,
-    };
+    let kind = DhcpKind::of(opts.msg_type()?);
+    if !kind.is_reply() {
+        return None;
+    }
     let message = opts.iter().find_map(|(_, opt)| match opt {
         DhcpOption::Message(m) => bounded_text(m),
         _ => None,
@@ -423,11 +471,13 @@ pub fn reply_from(msg: &v4::Message, src_ip: Ipv4Addr, src_mac: MacAddr) -> Opti
 }
 
 /// The replies of one collection, bounded.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Collected {
     /// Replies in arrival order, at most [`MAX_REPLIES`].
+    #[serde(default)]
     pub replies: Vec<DhcpReply>,
     /// Replies beyond [`MAX_REPLIES`] that were counted but not kept.
+    #[serde(default)]
     pub dropped: u32,
 }
 
@@ -464,7 +514,7 @@ impl Channel {
         chaddr: MacAddr,
         settle: Duration,
         cap: Duration,
-        until: &[&str],
+        until: &[DhcpKind],
     ) -> Result<Collected, PacketError> {
         let start = Instant::now();
         self.send(frame)?;
@@ -771,7 +821,7 @@ mod tests {
         assert!(probe.msg.flags().broadcast());
         let offers = replies_to(&frames, probe);
         assert_eq!(offers.len(), 1, "{offers:?}");
-        assert_eq!(offers[0].kind, "offer");
+        assert_eq!(offers[0].kind, DhcpKind::Offer);
         assert_lab_settings(&offers[0]);
 
         // The full exchange: separate identity, OFFER, then an ACK for what was requested.
@@ -779,8 +829,8 @@ mod tests {
         assert!(is_probe_mac(discover.chaddr), "{}", discover.chaddr);
         assert_eq!((request.xid, request.chaddr), (discover.xid, discover.chaddr));
         let got = replies_to(&frames, discover);
-        let got_kinds: Vec<&str> = got.iter().map(|r| r.kind).collect();
-        assert_eq!(got_kinds, ["offer", "ack"]);
+        let got_kinds: Vec<DhcpKind> = got.iter().map(|r| r.kind).collect();
+        assert_eq!(got_kinds, [DhcpKind::Offer, DhcpKind::Ack]);
         let (offer, ack) = (&got[0], &got[1]);
         assert_lab_settings(offer);
         assert_lab_settings(ack);
@@ -845,7 +895,7 @@ mod tests {
         assert_eq!(sent[0].kind, MessageType::Discover);
         let offers = replies_to(&frames, &sent[0]);
         assert_eq!(offers.len(), 2, "{offers:?}");
-        assert!(offers.iter().all(|o| o.kind == "offer"));
+        assert!(offers.iter().all(|o| o.kind == DhcpKind::Offer));
         let mut servers: Vec<Ipv4Addr> = offers.iter().map(|o| o.server).collect();
         servers.sort();
         servers.dedup();
@@ -881,13 +931,13 @@ mod tests {
         let got = replies_to(&frames, request);
         assert_eq!(got.len(), 1, "{got:?}");
         let nak = &got[0];
-        assert_eq!(nak.kind, "nak");
+        assert_eq!(nak.kind, DhcpKind::Nak);
         assert_eq!(nak.message.as_deref(), Some("wrong network"));
         assert_eq!((nak.server, nak.address), (LAB_ROUTER, Ipv4Addr::UNSPECIFIED));
         assert_eq!((nak.lease_time_s, nak.subnet_mask), (None, None));
         // The probe's own DISCOVER in the same run still got its offer.
         let offers = replies_to(&frames, &sent[0]);
-        assert_eq!(offers.iter().map(|o| o.kind).collect::<Vec<_>>(), ["offer"]);
+        assert_eq!(offers.iter().map(|o| o.kind).collect::<Vec<_>>(), [DhcpKind::Offer]);
     }
 
     #[test]
@@ -919,7 +969,7 @@ mod tests {
         let (frame, ids) = offer_frame.expect("a reply in the captures");
         let (xid, chaddr) = ids[0];
         let original = parse_reply(&frame, xid, chaddr).unwrap();
-        assert_eq!(original.kind, "offer");
+        assert_eq!(original.kind, DhcpKind::Offer);
         let start = frame.len() - udp_datagram(&frame).unwrap().payload.len();
         assert_eq!(start, 14 + 20 + 8);
         let mut parsed = 0;
@@ -929,7 +979,7 @@ mod tests {
                 bad[i] = m(bad[i]);
                 if let Some(r) = parse_reply(&bad, xid, chaddr) {
                     parsed += 1;
-                    assert!(matches!(r.kind, "offer" | "ack" | "nak"));
+                    assert!(r.kind.is_reply());
                     assert!(r.routers.len() <= MAX_ROUTERS && r.dns.len() <= MAX_DNS);
                     assert!(r.domain.as_ref().is_none_or(|d| d.chars().count() <= MAX_TEXT_CHARS));
                     assert!(r.message.as_ref().is_none_or(|m| m.chars().count() <= MAX_TEXT_CHARS));
@@ -976,7 +1026,7 @@ mod tests {
                 let before = reply_from(&decode_message(&payload).unwrap(), from.0, from.1).unwrap();
                 let after = reply_from(&decode_message(&bytes).unwrap(), from.0, from.1).unwrap();
                 assert_eq!(before, after, "{path}");
-                if before.kind == "offer" {
+                if before.kind == DhcpKind::Offer {
                     checked += 1;
                 }
             }

@@ -11,7 +11,7 @@ use netlink_packet_route::AddressFamily;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkLayerType, LinkMessage, State};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteType};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::types::MacAddr;
 
@@ -149,9 +149,10 @@ pub struct NetSnapshot {
 }
 
 /// One network interface.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interface {
     /// Kernel index.
+    #[serde(default)]
     pub index: u32,
     /// Name, e.g. `eth0`.
     pub name: String,
@@ -162,8 +163,10 @@ pub struct Interface {
     /// Maximum transmission unit.
     pub mtu: Option<u32>,
     /// IFF_UP: administratively up.
+    #[serde(default)]
     pub admin_up: bool,
     /// IFF_LOWER_UP: the driver signals carrier.
+    #[serde(default)]
     pub lower_up: bool,
     /// IFLA_CARRIER, where reported.
     pub carrier: Option<bool>,
@@ -174,6 +177,7 @@ pub struct Interface {
     /// Packet and error counters.
     pub counters: Option<Counters>,
     /// Addresses on this link.
+    #[serde(default)]
     pub addresses: Vec<IfAddr>,
 }
 
@@ -196,26 +200,33 @@ impl Interface {
 }
 
 /// Counters since the link was created (IFLA_STATS64).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
     /// Packets received.
+    #[serde(default)]
     pub rx_packets: u64,
     /// Packets sent.
+    #[serde(default)]
     pub tx_packets: u64,
     /// Receive errors (CRC, frame, length, ...).
+    #[serde(default)]
     pub rx_errors: u64,
     /// Transmit errors.
+    #[serde(default)]
     pub tx_errors: u64,
     /// Received packets dropped.
+    #[serde(default)]
     pub rx_dropped: u64,
     /// Packets dropped before sending.
+    #[serde(default)]
     pub tx_dropped: u64,
     /// Receive CRC errors: usually cabling.
+    #[serde(default)]
     pub rx_crc_errors: u64,
 }
 
 /// An address on an interface.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IfAddr {
     /// The address.
     pub address: IpAddr,
@@ -224,10 +235,13 @@ pub struct IfAddr {
     /// `global`, `site`, `link`, `host`.
     pub scope: AddrScope,
     /// Not permanent: configured by DHCP, SLAAC or another daemon with a lifetime.
+    #[serde(default)]
     pub dynamic: bool,
     /// Duplicate address detection has not finished.
+    #[serde(default)]
     pub tentative: bool,
     /// Duplicate address detection failed.
+    #[serde(default)]
     pub dad_failed: bool,
     /// Seconds the address remains valid; `None` = forever.
     pub valid_lft_s: Option<u32>,
@@ -236,7 +250,7 @@ pub struct IfAddr {
 }
 
 /// A route of the main table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Route {
     /// Destination network; `None` with `dst_len` 0 is the default route.
     pub dst: Option<IpAddr>,
@@ -249,6 +263,7 @@ pub struct Route {
     /// Metric.
     pub metric: Option<u32>,
     /// Whether this is an IPv6 route.
+    #[serde(default)]
     pub ipv6: bool,
 }
 

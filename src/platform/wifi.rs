@@ -15,7 +15,7 @@
 use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStream, TryStreamExt};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use wl_nl80211::packet_core::{
     DecodeError, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NetlinkMessage, NetlinkPayload, Nla, ParseableParametrized,
 };
@@ -74,7 +74,7 @@ pub enum WifiError {
 }
 
 /// A frequency band.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Band {
     /// 2.4 GHz (channels 1 to 14).
     #[serde(rename = "2.4GHz")]
@@ -133,9 +133,10 @@ pub fn channel_of(mhz: u32) -> Option<u16> {
 }
 
 /// The wireless interface as nl80211 sees it (`NL80211_CMD_GET_INTERFACE`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WifiInterface {
     /// Kernel interface index.
+    #[serde(default)]
     pub ifindex: u32,
     /// Interface name.
     pub name: Option<String>,
@@ -164,25 +165,27 @@ pub struct WifiInterface {
 }
 
 /// A transmit or receive rate (`NL80211_RATE_INFO_*`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rate {
     /// Mbit/s (the kernel reports units of 100 kbit/s).
     pub mbps: Option<f64>,
     /// `legacy` (802.11a/b/g), `ht` (Wi-Fi 4), `vht` (5), `he` (6), `eht` (7).
-    pub phy: &'static str,
+    pub phy: String,
     /// MCS index (for HT the raw index 0-31, which also encodes the streams).
     pub mcs: Option<u8>,
     /// Spatial streams (for HT derived from the MCS index).
     pub nss: Option<u8>,
     /// Channel width used, MHz (nl80211 leaves 20 MHz implicit).
+    #[serde(default)]
     pub width_mhz: u32,
     /// 400 ns short guard interval (HT/VHT).
+    #[serde(default)]
     pub short_gi: bool,
 }
 
 /// One station entry from `NL80211_CMD_GET_STATION`: on a client interface, the access
 /// point it is associated with.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Station {
     /// The peer's MAC (the BSSID on a client).
     pub mac: MacAddr,
@@ -193,6 +196,7 @@ pub struct Station {
     /// Average beacon signal, dBm.
     pub beacon_signal_avg_dbm: Option<i32>,
     /// Signal per receive chain, dBm.
+    #[serde(default)]
     pub chain_signal_dbm: Vec<i32>,
     /// Current unicast transmit rate.
     pub tx_bitrate: Option<Rate>,
@@ -222,7 +226,7 @@ pub struct Station {
 }
 
 /// The load the access point itself advertises (BSS Load element, 802.11-2020 9.4.2.27).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct BssLoad {
     /// Associated stations.
     pub station_count: u16,
@@ -232,20 +236,24 @@ pub struct BssLoad {
 
 /// The security a BSS advertises, from its RSN and WPA information elements and the
 /// privacy capability bit.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Security {
     /// `open`, `owe` (Enhanced Open: encrypted, no password), `wep`, `wpa` (WPA1 only),
     /// `wpa_wpa2` (both offered), `wpa2`, `wpa2_wpa3` (transition mode), `wpa3`.
-    pub protocol: &'static str,
+    pub protocol: String,
     /// Key management suites, e.g. `PSK`, `SAE`, `802.1X`.
+    #[serde(default)]
     pub akm: Vec<String>,
     /// Pairwise (unicast) ciphers, e.g. `CCMP`, `TKIP`.
+    #[serde(default)]
     pub pairwise: Vec<String>,
     /// Group (broadcast) cipher.
     pub group: Option<String>,
     /// 802.1X (enterprise) authentication.
+    #[serde(default)]
     pub enterprise: bool,
     /// Management frame protection required (RSN capabilities MFPR).
+    #[serde(default)]
     pub mfp_required: bool,
 }
 
@@ -259,15 +267,17 @@ impl Security {
 }
 
 /// One BSS (an access point's network) from the scan results (`NL80211_CMD_GET_SCAN`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Bss {
     /// The AP radio's MAC for this network.
     pub bssid: MacAddr,
     /// Network name; `null` for a hidden network.
     pub ssid: Option<String>,
     /// The network hides its name (empty or zeroed SSID).
+    #[serde(default)]
     pub hidden: bool,
     /// Primary channel frequency, MHz.
+    #[serde(default)]
     pub freq_mhz: u32,
     /// Primary channel number.
     pub channel: Option<u16>,
@@ -280,23 +290,26 @@ pub struct Bss {
     /// How long ago it was last heard, ms.
     pub seen_ms_ago: Option<u32>,
     /// Our relation to it: `associated`, `authenticated`, `ibss_joined`, or `null`.
-    pub status: Option<&'static str>,
+    pub status: Option<String>,
     /// What security it advertises.
     pub security: Security,
     /// The load it advertises, when it sends a BSS Load element.
     pub bss_load: Option<BssLoad>,
     /// Its information elements ended in the middle of an element.
+    #[serde(default)]
     pub ies_truncated: bool,
 }
 
 /// One channel of the survey dump (`NL80211_CMD_GET_SURVEY`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Survey {
     /// Channel frequency, MHz.
+    #[serde(default)]
     pub freq_mhz: u32,
     /// Channel number.
     pub channel: Option<u16>,
     /// The radio operates on this channel now.
+    #[serde(default)]
     pub in_use: bool,
     /// Noise floor, dBm, where the driver measures it.
     pub noise_dbm: Option<i32>,
@@ -323,13 +336,15 @@ impl Survey {
 }
 
 /// What the kernel said after a scan was triggered.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScanWait {
     /// `completed` (new results), `aborted`, or `timeout`.
-    pub outcome: &'static str,
+    pub outcome: String,
     /// Time from the trigger to the event (or to giving up), ms.
+    #[serde(default)]
     pub waited_ms: u64,
     /// Another scan was already running (EBUSY); we waited for its results instead.
+    #[serde(default)]
     pub joined_running_scan: bool,
 }
 
@@ -459,20 +474,20 @@ pub fn bands_from(messages: &[Nl80211Message]) -> Vec<Band> {
 }
 
 fn rate_from(infos: &[Nl80211RateInfo]) -> Rate {
-    let mut rate = Rate { mbps: None, phy: "legacy", mcs: None, nss: None, width_mhz: 20, short_gi: false };
+    let mut rate = Rate { mbps: None, phy: "legacy".to_string(), mcs: None, nss: None, width_mhz: 20, short_gi: false };
     let mut bitrate16 = None;
     for info in infos {
         match info {
             Nl80211RateInfo::Bitrate32(v) => rate.mbps = Some(f64::from(*v) / 10.0),
             Nl80211RateInfo::Bitrate(v) => bitrate16 = Some(f64::from(*v) / 10.0),
             Nl80211RateInfo::Mcs(m) => {
-                rate.phy = "ht";
+                rate.phy = "ht".to_string();
                 rate.mcs = Some(*m);
                 rate.nss = Some(m / 8 + 1);
             }
-            Nl80211RateInfo::VhtMcs(m) => (rate.phy, rate.mcs) = ("vht", Some(*m)),
-            Nl80211RateInfo::HeMcs(m) => (rate.phy, rate.mcs) = ("he", Some(*m)),
-            Nl80211RateInfo::EhtMcs(m) => (rate.phy, rate.mcs) = ("eht", Some(*m)),
+            Nl80211RateInfo::VhtMcs(m) => (rate.phy, rate.mcs) = ("vht".to_string(), Some(*m)),
+            Nl80211RateInfo::HeMcs(m) => (rate.phy, rate.mcs) = ("he".to_string(), Some(*m)),
+            Nl80211RateInfo::EhtMcs(m) => (rate.phy, rate.mcs) = ("eht".to_string(), Some(*m)),
             Nl80211RateInfo::VhtNss(n) | Nl80211RateInfo::HeNss(n) | Nl80211RateInfo::EhtNss(n) => rate.nss = Some(*n),
             Nl80211RateInfo::MhzWidth(w) => rate.width_mhz = *w,
             Nl80211RateInfo::MhzWidth80Plus80 => rate.width_mhz = 160,
@@ -627,7 +642,7 @@ pub fn bss_from(attrs: &[Nl80211Attr]) -> Option<Bss> {
         width_mhz: parsed.width_mhz(),
         signal_dbm: signal,
         seen_ms_ago: seen,
-        status,
+        status: status.map(str::to_string),
         security: security_of(&parsed, privacy),
         bss_load: parsed.bss_load,
         ies_truncated: parsed.truncated,
@@ -997,7 +1012,7 @@ pub fn security_of(ies: &Ies, privacy: bool) -> Security {
     let group = ies.rsn.as_ref().or(ies.wpa.as_ref()).and_then(|s| s.group).map(cipher_name);
     let enterprise = akm.iter().any(|a| a.contains("802.1X") || a.starts_with("FILS") || a.starts_with("FT/FILS"));
     let mfp_required = ies.rsn.as_ref().and_then(|r| r.capabilities).is_some_and(|c| c & (1 << 6) != 0);
-    Security { protocol, akm, pairwise, group, enterprise, mfp_required }
+    Security { protocol: protocol.to_string(), akm, pairwise, group, enterprise, mfp_required }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1196,7 +1211,11 @@ impl Nl80211 {
             Ok(None) | Err(_) => "timeout",
         };
         task.abort();
-        Ok(ScanWait { outcome, waited_ms: started.elapsed().as_millis() as u64, joined_running_scan })
+        Ok(ScanWait {
+            outcome: outcome.to_string(),
+            waited_ms: started.elapsed().as_millis() as u64,
+            joined_running_scan,
+        })
     }
 }
 
@@ -1263,7 +1282,7 @@ mod tests {
         assert_eq!(sec(vec![], true).protocol, "wep");
         let wpa2 = sec(ie(48, &rsn(&[4], &[2], 0)), true);
         assert_eq!(
-            (wpa2.protocol, wpa2.akm.as_slice(), wpa2.pairwise.as_slice()),
+            (wpa2.protocol.as_str(), wpa2.akm.as_slice(), wpa2.pairwise.as_slice()),
             ("wpa2", &["PSK".to_string()][..], &["CCMP".to_string()][..])
         );
         assert!(!wpa2.tkip() && !wpa2.enterprise);
@@ -1283,7 +1302,7 @@ mod tests {
             ),
             true,
         );
-        assert_eq!((wpa1.protocol, wpa1.group.as_deref()), ("wpa", Some("TKIP")));
+        assert_eq!((wpa1.protocol.as_str(), wpa1.group.as_deref()), ("wpa", Some("TKIP")));
         assert!(wpa1.tkip());
         let tkip_rsn = sec(ie(48, &rsn(&[2], &[2], 0)), true);
         assert!(tkip_rsn.tkip());
@@ -1847,7 +1866,14 @@ mod tests {
         assert_eq!(st.chain_signal_dbm, [-60, -61]);
         assert_eq!(
             st.tx_bitrate,
-            Some(Rate { mbps: Some(433.3), phy: "vht", mcs: Some(9), nss: Some(1), width_mhz: 80, short_gi: true })
+            Some(Rate {
+                mbps: Some(433.3),
+                phy: "vht".to_string(),
+                mcs: Some(9),
+                nss: Some(1),
+                width_mhz: 80,
+                short_gi: true
+            })
         );
         assert_eq!(st.rx_bitrate.as_ref().and_then(|r| r.mbps), Some(390.0));
         assert_eq!(
@@ -1861,7 +1887,14 @@ mod tests {
         let ht = station_from(&messages("station_2ghz.bin")[0].attributes).unwrap();
         assert_eq!(
             ht.tx_bitrate,
-            Some(Rate { mbps: Some(72.2), phy: "ht", mcs: Some(7), nss: Some(1), width_mhz: 20, short_gi: true })
+            Some(Rate {
+                mbps: Some(72.2),
+                phy: "ht".to_string(),
+                mcs: Some(7),
+                nss: Some(1),
+                width_mhz: 20,
+                short_gi: true
+            })
         );
         assert!(messages("station_none.bin").is_empty());
     }
@@ -1889,7 +1922,7 @@ mod tests {
         assert_eq!(bsses.len(), 5);
         let ours = &bsses[0];
         assert_eq!(
-            (ours.bssid, ours.ssid.as_deref(), ours.status),
+            (ours.bssid, ours.ssid.as_deref(), ours.status.as_deref()),
             (MacAddr(recipes::AP), Some("lab-5g"), Some("associated"))
         );
         assert_eq!((ours.freq_mhz, ours.channel, ours.band, ours.width_mhz), (5180, Some(36), Band::Ghz5, Some(80)));
@@ -1899,10 +1932,10 @@ mod tests {
         assert_eq!(ours.bss_load.map(|l| l.station_count), Some(8));
         assert_eq!(bsses[1].security.protocol, "owe");
         assert!(bsses[4].hidden && bsses[4].ssid.is_none() && bsses[4].security.enterprise);
-        let open: Vec<&str> = messages("scan_open.bin")
+        let open: Vec<String> = messages("scan_open.bin")
             .iter()
             .filter_map(|m| bss_from(&m.attributes))
-            .map(|b| b.security.protocol)
+            .map(|b| b.security.protocol.clone())
             .collect();
         assert_eq!(open, ["open", "wep", "wpa"]);
     }

@@ -109,7 +109,7 @@ mod tests {
             reason: None,
             reason_code: None,
             findings: vec![],
-            evidence: serde_json::Value::Null,
+            evidence: crate::report::Evidence::None,
         }
     }
 

@@ -6,9 +6,7 @@
 use std::fmt::Write as _;
 use std::io::Write;
 
-use serde_json::Value;
-
-use crate::report::{CheckId, CheckStatus, Report, RunStatus, Severity};
+use crate::report::{CheckStatus, Report, RunStatus, Severity};
 
 /// The id of the `<script type="application/json">` element holding the raw report.
 pub const JSON_ELEMENT_ID: &str = "nettriage-report";
@@ -162,7 +160,7 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         if let Some(reason) = &c.reason {
             let _ = write!(h, "<p>{}</p>", escape(reason));
         }
-        if !c.evidence.is_null() {
+        if !c.evidence.is_none() {
             let json = serde_json::to_string_pretty(&c.evidence).unwrap_or_default();
             let _ = write!(h, "<details><summary>Evidence</summary><pre>{}</pre></details>", escape(&json));
         }
@@ -179,33 +177,19 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
 /// The RTT and DNS latency charts, as inline SVG (empty when there is nothing to plot).
 fn charts(report: &Report) -> String {
     let mut out = String::new();
-    if let Some(gw) = report.check(CheckId::Gateway) {
-        for g in gw.evidence["gateways"].as_array().into_iter().flatten() {
-            let bars: Vec<(String, Option<f64>)> = g["ping"]["rtts_ms"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .map(|(i, v)| (format!("#{}", i + 1), v.as_f64()))
-                .collect();
-            if !bars.is_empty() {
-                let title = format!("Ping RTT to gateway {}", g["address"].as_str().unwrap_or("?"));
-                out.push_str(&bar_chart(&title, &bars));
-            }
+    for g in report.gateway_evidence().map(|e| e.gateways.as_slice()).unwrap_or_default() {
+        let Some(ping) = &g.ping else { continue };
+        let bars: Vec<(String, Option<f64>)> =
+            ping.rtts_ms.iter().enumerate().map(|(i, v)| (format!("#{}", i + 1), *v)).collect();
+        if !bars.is_empty() {
+            out.push_str(&bar_chart(&format!("Ping RTT to gateway {}", g.address), &bars));
         }
     }
-    if let Some(dns) = report.check(CheckId::Dns) {
-        let bars: Vec<(String, Option<f64>)> = dns.evidence["servers"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|s| {
-                let server = s["server"].as_str().unwrap_or("?").to_string();
-                s["queries"].as_array().into_iter().flatten().map(move |q: &Value| {
-                    let label = format!("{server} {}", q["record_type"].as_str().unwrap_or(""));
-                    (label, q["ms"].as_f64())
-                })
-            })
+    if let Some(dns) = report.dns_evidence() {
+        let bars: Vec<(String, Option<f64>)> = dns
+            .servers
+            .iter()
+            .flat_map(|s| s.queries.iter().map(move |q| (format!("{} {}", s.server, q.record_type), q.ms)))
             .collect();
         if !bars.is_empty() {
             out.push_str(&bar_chart("DNS answer time per query", &bars));

@@ -115,7 +115,7 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             writeln!(out, "{}", escape(reason))?;
             writeln!(out)?;
         }
-        if !check.evidence.is_null() {
+        if !check.evidence.is_none() {
             let json = serde_json::to_string_pretty(&check.evidence).map_err(std::io::Error::other)?;
             // A fence longer than any backtick run inside keeps the block closed.
             writeln!(out, "````json\n{}\n````", json.replace("````", "` ` ` `"))?;

@@ -74,7 +74,7 @@ mod tests {
             reason: None,
             reason_code: None,
             findings: vec![],
-            evidence: serde_json::Value::Null,
+            evidence: crate::report::Evidence::None,
         };
         assert_eq!(p.update(&Progress::Finished(done)), "checking: link pass  wifi …");
     }

@@ -975,6 +975,11 @@ pub fn assert_report_contract(code: i32, report: &Value) {
         report_schema().iter_errors(report).map(|e| format!("{}: {e}", e.instance_path())).collect();
     assert!(errors.is_empty(), "report does not match docs/report.schema.json: {errors:#?}; {}", ctx());
     assert_eq!(report["schema_version"], "1", "schema_version; {}", ctx());
+    // The report reads back through the library's types and writes back unchanged.
+    let typed: nettriage::report::Report = serde_json::from_value(report.clone())
+        .unwrap_or_else(|e| panic!("report does not read as nettriage::report::Report: {e}; {}", ctx()));
+    let again = serde_json::to_value(&typed).expect("a report serialises");
+    assert_eq!(&again, report, "report changed through the typed model; {}", ctx());
     assert!(report["checks"].is_array(), "checks must be an array; {}", ctx());
     for c in report["checks"].as_array().unwrap() {
         let id = c["id"].as_str().unwrap_or("<none>");
