@@ -330,6 +330,27 @@ pub struct Icmp {
     pub message: IcmpMessage,
 }
 
+impl Icmp {
+    /// What a destination unreachable's code means, in words (ICMP type 3 or ICMPv6 type
+    /// 1); `None` for any other message.
+    pub fn unreachable_reason(&self) -> Option<&'static str> {
+        let IcmpMessage::Unreachable { .. } = self.message else { return None };
+        Some(match (self.kind, self.code) {
+            (3, 0) => "network unreachable",
+            (3, 1) => "host unreachable",
+            (3, 2) => "protocol unreachable",
+            (3, 3) => "port unreachable",
+            (3, 9 | 10 | 13) => "administratively prohibited",
+            (1, 0) => "no route to destination",
+            (1, 1) => "administratively prohibited",
+            (1, 3) => "address unreachable",
+            (1, 4) => "port unreachable",
+            (1, 5 | 6) => "rejected by policy",
+            _ => "destination unreachable",
+        })
+    }
+}
+
 /// The ICMP/ICMPv6 messages the checks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IcmpMessage {
