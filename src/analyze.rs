@@ -1719,6 +1719,73 @@ mod tests {
     }
 
     #[test]
+    fn vlan_tags_of_any_depth_and_kind_decode_like_untagged_ones() {
+        // 802.1ad outer tag, then 802.1Q, then the legacy 0x9100 QinQ TPID: three deep.
+        let tag = |frame: Vec<u8>| {
+            let mut tagged = frame[..12].to_vec();
+            for (tpid, vid) in [(0x88a8u16, 100u16), (0x8100, 200), (0x9100, 300)] {
+                tagged.extend_from_slice(&tpid.to_be_bytes());
+                tagged.extend_from_slice(&vid.to_be_bytes());
+            }
+            tagged.extend_from_slice(&frame[12..]);
+            tagged
+        };
+        let frames = dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::NoError));
+        let untagged = report(&frames);
+        let tagged = report(&frames.into_iter().map(|f| Frame { data: tag(f.data), ..f }).collect::<Vec<_>>());
+        assert_eq!(check(&tagged, CheckId::Dns).status, CheckStatus::Pass);
+        assert_eq!(
+            check(&tagged, CheckId::Dns).evidence["servers"][0]["queries"][0]["outcome"],
+            check(&untagged, CheckId::Dns).evidence["servers"][0]["queries"][0]["outcome"]
+        );
+        assert_eq!(check(&tagged, CheckId::Dns).evidence["servers"][0]["queries"][0]["outcome"], "answer");
+    }
+
+    #[test]
+    fn fragmented_dns_answers_are_reassembled_and_count_as_answers() {
+        // Real large answers (120 A over IPv4, 120 AAAA over IPv6) that the server's kernel
+        // fragmented; captures/README.md says how they were recorded.
+        let frames = capture("dns_fragments.pcap");
+        let fragments = frames
+            .iter()
+            .filter_map(|f| crate::wire::decode(&f.data).ok())
+            .filter(|p| p.ip().is_some_and(|ip| ip.fragment.is_some()))
+            .count();
+        assert_eq!((frames.len(), fragments), (7, 5), "2 IPv4 and 3 IPv6 fragments");
+
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        let dns = check(&r, CheckId::Dns);
+        assert_eq!(dns.status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Dns));
+        let servers = dns.evidence["servers"].as_array().unwrap();
+        let seen: Vec<(&str, &str, &str, usize)> = servers
+            .iter()
+            .map(|s| {
+                let q = &s["queries"][0];
+                (
+                    s["server"].as_str().unwrap(),
+                    q["record_type"].as_str().unwrap(),
+                    q["outcome"].as_str().unwrap(),
+                    q["answers"].as_array().unwrap().len(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [("198.18.0.1", "A", "answer", MAX_ANSWERS), ("2001:2::1", "AAAA", "answer", MAX_ANSWERS)],
+            "answers kept up to MAX_ANSWERS of 120"
+        );
+
+        // Without its last fragment the IPv6 answer never completes: that query timed out.
+        let r = report(&frames[..frames.len() - 1]);
+        let servers = check(&r, CheckId::Dns).evidence["servers"].clone();
+        assert_eq!(
+            (servers[0]["queries"][0]["outcome"].as_str(), servers[1]["queries"][0]["outcome"].as_str()),
+            (Some("answer"), Some("timeout"))
+        );
+    }
+
+    #[test]
     fn empty_capture_skips_every_layer() {
         let r = report(&[]);
         assert_matches_schema(&r);
@@ -1743,8 +1810,15 @@ mod tests {
 
     #[test]
     fn truncated_and_mutated_frames_never_panic() {
-        let names =
-            ["lab_healthy.pcap", "dhcp_dora.pcap", "dhcp_two_servers.pcap", "dhcp_nak.pcap", "arp_gateway.pcap"];
+        let names = [
+            "lab_healthy.pcap",
+            "dhcp_dora.pcap",
+            "dhcp_two_servers.pcap",
+            "dhcp_nak.pcap",
+            "arp_gateway.pcap",
+            "dns_fragments.pcap",
+            "fragments.pcap",
+        ];
         let all: Vec<Frame> = names.iter().flat_map(|n| capture(n)).collect();
         let mut cut: Vec<Frame> = Vec::new();
         for frame in &all {
