@@ -10,10 +10,14 @@
 //! [`crate::diagnosis::diagnose`]'s. Pure: no I/O, no clock; the caller reads the file and
 //! passes the start time and hostname.
 //!
-//! The pipeline is read, decode, fold, judge, report. Frames are decoded here (VLAN tags
-//! stripped, IPv4/IPv6, UDP, TCP, ICMP) and with the live checks' parsers
-//! ([`crate::platform::dhcp::decode_message`], [`crate::platform::arp::parse_reply`],
-//! [`crate::check::dns::parse_response`] and `classify`). Folding pairs requests with
+//! The pipeline is read, decode, fold, judge, report. Every frame goes through the one wire
+//! decoder, [`crate::wire::Reassembler::feed`] (with its capture timestamp), and folding
+//! matches on the typed [`crate::wire::Packet`]: VLAN tags of any depth are read past, IP
+//! fragments are reassembled (bounded, [`crate::wire::ReassemblyLimits`]'s defaults) and
+//! ICMP errors come with the packet they quote. This module decodes no frame bytes of its
+//! own; the payloads go to the live checks' parsers
+//! ([`crate::platform::dhcp::decode_message`], [`crate::check::dns::parse_response`] and
+//! `classify`). Folding pairs requests with
 //! answers and fills the live checks' evidence types ([`DhcpEvidence`], [`GatewayEvidence`],
 //! [`DnsEvidence`], [`PortsEvidence`]) with their capture-only parts set (`capture`,
 //! `seen`, `attempts`). Judging is the layer's own `judge` with [`Source::Capture`] and the
@@ -41,7 +45,9 @@
 //!   SYN-ACK (`open`), a RST (`refused`), an ICMP unreachable quoting it (`unreachable`),
 //!   or nothing by the end of the capture (`filtered`). Attempts are counted per
 //!   destination; the target's `outcome` is its last attempt's.
-//! - **Bounded**: frames that do not decode are skipped; at most [`MAX_TRACKED`] exchanges
+//! - **Bounded**: frames that do not decode are skipped, and so are fragments the
+//!   reassembler holds or drops (a datagram is folded once all its fragments are in, or
+//!   never: limits, inconsistency, 30 s of capture time); at most [`MAX_TRACKED`] exchanges
 //!   of each kind are tracked (the rest is counted as `untracked`), and evidence lists
 //!   hold at most [`MAX_LISTED`] entries, with totals alongside. Judges see everything
 //!   tracked; lists are cut after judging.
