@@ -10,10 +10,14 @@
 //! [`crate::diagnosis::diagnose`]'s. Pure: no I/O, no clock; the caller reads the file and
 //! passes the start time and hostname.
 //!
-//! The pipeline is read, decode, fold, judge, report. Frames are decoded here (VLAN tags
-//! stripped, IPv4/IPv6, UDP, TCP, ICMP) and with the live checks' parsers
-//! ([`crate::platform::dhcp::decode_message`], [`crate::platform::arp::parse_reply`],
-//! [`crate::check::dns::parse_response`] and `classify`). Folding pairs requests with
+//! The pipeline is read, decode, fold, judge, report. Every frame goes through the one wire
+//! decoder, [`crate::wire::Reassembler::feed`] (with its capture timestamp), and folding
+//! matches on the typed [`crate::wire::Packet`]: VLAN tags of any depth are read past, IP
+//! fragments are reassembled (bounded, [`crate::wire::ReassemblyLimits`]'s defaults) and
+//! ICMP errors come with the packet they quote. This module decodes no frame bytes of its
+//! own; the payloads go to the live checks' parsers
+//! ([`crate::platform::dhcp::decode_message`], [`crate::check::dns::parse_response`] and
+//! `classify`). Folding pairs requests with
 //! answers and fills the live checks' evidence types ([`DhcpEvidence`], [`GatewayEvidence`],
 //! [`DnsEvidence`], [`PortsEvidence`]) with their capture-only parts set (`capture`,
 //! `seen`, `attempts`). Judging is the layer's own `judge` with [`Source::Capture`] and the
@@ -41,7 +45,9 @@
 //!   SYN-ACK (`open`), a RST (`refused`), an ICMP unreachable quoting it (`unreachable`),
 //!   or nothing by the end of the capture (`filtered`). Attempts are counted per
 //!   destination; the target's `outcome` is its last attempt's.
-//! - **Bounded**: frames that do not decode are skipped; at most [`MAX_TRACKED`] exchanges
+//! - **Bounded**: frames that do not decode are skipped, and so are fragments the
+//!   reassembler holds or drops (a datagram is folded once all its fragments are in, or
+//!   never: limits, inconsistency, 30 s of capture time); at most [`MAX_TRACKED`] exchanges
 //!   of each kind are tracked (the rest is counted as `untracked`), and evidence lists
 //!   hold at most [`MAX_LISTED`] entries, with totals alongside. Judges see everything
 //!   tracked; lists are cut after judging.
@@ -49,7 +55,6 @@
 //! A request whose answer fell after the end of the capture counts as unanswered: stop
 //! tcpdump a moment after the exchange.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -57,12 +62,6 @@ use std::time::Duration;
 use dhcproto::v4::{DhcpOption, Opcode, OptionCode};
 use hickory_resolver::proto::op::{Message, MessageType, OpCode};
 use hickory_resolver::proto::rr::{Name, RecordType};
-use pnet::packet::Packet;
-use pnet::packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket};
-use pnet::packet::ethernet::{EtherTypes, EthernetPacket};
-use pnet::packet::ipv4::Ipv4Packet;
-use pnet::packet::ipv6::Ipv6Packet;
-use pnet::packet::tcp::{TcpFlags, TcpPacket};
 
 use crate::check::dhcp::{
     self, CurrentConfig, DhcpCapture, DhcpEvidence, DhcpMessageSeen, DhcpServerSeen, DhcpTransaction, DuplicateCheck,
@@ -78,13 +77,16 @@ use crate::check::gateway::{
 use crate::check::ports::{self, PortAttempts, PortOutcome, PortResult, PortsCapture, PortsEvidence};
 use crate::check::{Source, millis, status_of};
 use crate::config::{DhcpSettings, DnsSettings, GatewaySettings};
-use crate::pcap::{Frame, UdpDatagram, udp_datagram};
-use crate::platform::arp;
+use crate::pcap::Frame;
 use crate::platform::dhcp::{DhcpKind, DhcpReply, decode_message, reply_from};
 use crate::report::{
     CheckId, CheckResult, CheckStatus, Evidence, Finding, HostInfo, Report, SCHEMA_VERSION, SkipReason, ToolInfo,
 };
 use crate::types::MacAddr;
+use crate::wire::{
+    Arp, ArpOperation, Icmp, IcmpMessage, Net, PROTO_TCP, PROTO_UDP, Packet, Reassembler, Tcp, TcpFlags, Transport,
+    UdpDatagram,
+};
 
 /// Most exchanges of one kind (DHCP transactions, ARP requests, echo requests, DNS
 /// queries, TCP connection attempts) tracked; beyond this they are only counted.
@@ -111,8 +113,12 @@ pub fn analyze(frames: &[Frame], source: &str, started_at: String, hostname: Str
     let start = frames.iter().map(|f| f.timestamp).min().unwrap_or_default();
     let end = frames.iter().map(|f| f.timestamp).max().unwrap_or_default();
     let mut state = State::new(start);
+    let mut reassembler = Reassembler::default();
     for frame in frames {
-        state.feed(frame);
+        // Frames that do not decode, and fragments still waiting for the rest, add nothing.
+        if let Ok(Some(packet)) = reassembler.feed(&frame.data, frame.timestamp) {
+            state.feed(packet, frame.timestamp);
+        }
     }
     let checks = vec![
         skipped(CheckId::Link, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
@@ -195,119 +201,6 @@ impl Span {
 }
 
 // ---------------------------------------------------------------------------------------
-// Decoding
-// ---------------------------------------------------------------------------------------
-
-/// The frame without its 802.1Q/802.1ad VLAN tags (at most two), so that captures from a
-/// trunk port decode like untagged ones.
-fn untagged(data: &[u8]) -> Cow<'_, [u8]> {
-    let mut frame = Cow::Borrowed(data);
-    for _ in 0..2 {
-        if !matches!(frame.get(12..14), Some([0x81, 0x00] | [0x88, 0xa8])) || frame.len() < 18 {
-            break;
-        }
-        let mut inner = Vec::with_capacity(frame.len() - 4);
-        inner.extend_from_slice(&frame[..12]);
-        inner.extend_from_slice(&frame[16..]);
-        frame = Cow::Owned(inner);
-    }
-    frame
-}
-
-/// The IP layer of an Ethernet payload.
-struct IpPacket<'a> {
-    src: IpAddr,
-    dst: IpAddr,
-    protocol: u8,
-    body: &'a [u8],
-}
-
-/// The IPv4 or IPv6 packet in an Ethernet payload; `None` for anything malformed, for
-/// later IPv4 fragments (no transport header) and for IPv6 extension headers (the
-/// protocol is then the extension, which nothing below matches).
-fn ip_packet(ethertype: pnet::packet::ethernet::EtherType, payload: &[u8]) -> Option<IpPacket<'_>> {
-    match ethertype {
-        EtherTypes::Ipv4 => {
-            let ip = Ipv4Packet::new(payload)?;
-            let header = usize::from(ip.get_header_length()) * 4;
-            let total = usize::from(ip.get_total_length());
-            if ip.get_version() != 4 || header < 20 || total < header || ip.get_fragment_offset() != 0 {
-                return None;
-            }
-            Some(IpPacket {
-                src: IpAddr::V4(ip.get_source()),
-                dst: IpAddr::V4(ip.get_destination()),
-                protocol: ip.get_next_level_protocol().0,
-                body: payload.get(header..total.min(payload.len()))?,
-            })
-        }
-        EtherTypes::Ipv6 => {
-            let ip = Ipv6Packet::new(payload)?;
-            if ip.get_version() != 6 {
-                return None;
-            }
-            let end = 40 + usize::from(ip.get_payload_length());
-            Some(IpPacket {
-                src: IpAddr::V6(ip.get_source()),
-                dst: IpAddr::V6(ip.get_destination()),
-                protocol: ip.get_next_header().0,
-                body: payload.get(40..end.min(payload.len()))?,
-            })
-        }
-        _ => None,
-    }
-}
-
-/// The packet an ICMP error quotes: (source, destination, protocol, source port,
-/// destination port). Only the first 8 bytes of its transport header are guaranteed.
-fn quoted(inner: &[u8]) -> Option<(SocketAddr, SocketAddr, u8)> {
-    let (src, dst, protocol, transport) = match inner.first()? >> 4 {
-        4 => {
-            let ip = Ipv4Packet::new(inner)?;
-            let header = usize::from(ip.get_header_length()) * 4;
-            if header < 20 {
-                return None;
-            }
-            let t = inner.get(header..header + 4)?;
-            (IpAddr::V4(ip.get_source()), IpAddr::V4(ip.get_destination()), ip.get_next_level_protocol().0, t)
-        }
-        6 => {
-            let ip = Ipv6Packet::new(inner)?;
-            let t = inner.get(40..44)?;
-            (IpAddr::V6(ip.get_source()), IpAddr::V6(ip.get_destination()), ip.get_next_header().0, t)
-        }
-        _ => return None,
-    };
-    let sport = u16::from_be_bytes([transport[0], transport[1]]);
-    let dport = u16::from_be_bytes([transport[2], transport[3]]);
-    Some((SocketAddr::new(src, sport), SocketAddr::new(dst, dport), protocol))
-}
-
-const PROTO_ICMP: u8 = 1;
-const PROTO_TCP: u8 = 6;
-const PROTO_UDP: u8 = 17;
-const PROTO_ICMPV6: u8 = 58;
-
-/// What an ICMP destination-unreachable code means, in words; `None` for codes that are
-/// not about reachability (IPv4 "fragmentation needed").
-fn unreachable_text(v6: bool, code: u8) -> Option<&'static str> {
-    Some(match (v6, code) {
-        (false, 0) => "network unreachable",
-        (false, 1) => "host unreachable",
-        (false, 2) => "protocol unreachable",
-        (false, 3) => "port unreachable",
-        (false, 4) => return None,
-        (false, 9 | 10 | 13) => "administratively prohibited",
-        (true, 0) => "no route to destination",
-        (true, 1) => "administratively prohibited",
-        (true, 3) => "address unreachable",
-        (true, 4) => "port unreachable",
-        (true, 5 | 6) => "rejected by policy",
-        _ => "destination unreachable",
-    })
-}
-
-// ---------------------------------------------------------------------------------------
 // State
 // ---------------------------------------------------------------------------------------
 
@@ -330,52 +223,42 @@ impl State {
         }
     }
 
-    fn feed(&mut self, frame: &Frame) {
-        let data = untagged(&frame.data);
-        let Some(eth) = EthernetPacket::new(&data) else { return };
-        let ts = frame.timestamp;
-        let ethertype = eth.get_ethertype();
-        if ethertype == EtherTypes::Arp {
-            self.arp(&data, eth.payload(), ts);
-            return;
-        }
-        if let Some(d) = udp_datagram(&data) {
-            let src_mac = MacAddr(eth.get_source().octets());
-            if DHCP_PORTS.contains(&d.src.port()) || DHCP_PORTS.contains(&d.dst.port()) {
-                self.dhcp.feed(&d, src_mac, ts);
-            } else if d.src.port() == DNS_PORT || d.dst.port() == DNS_PORT {
-                self.dns.feed(&d, ts, self.start);
+    /// Folds one decoded (or reassembled) packet into the state.
+    fn feed(&mut self, packet: Packet, ts: Duration) {
+        let src_mac = packet.src_mac;
+        let ip = match packet.net {
+            Net::Arp(arp) => return self.arp(&arp, ts),
+            Net::Ip(ip) => ip,
+            Net::Other { .. } => return,
+        };
+        match ip.transport {
+            Transport::Udp(udp) => {
+                let d = UdpDatagram {
+                    src: SocketAddr::new(ip.src, udp.src_port),
+                    dst: SocketAddr::new(ip.dst, udp.dst_port),
+                    payload: udp.payload,
+                };
+                if DHCP_PORTS.contains(&d.src.port()) || DHCP_PORTS.contains(&d.dst.port()) {
+                    self.dhcp.feed(&d, src_mac, ts);
+                } else if d.src.port() == DNS_PORT || d.dst.port() == DNS_PORT {
+                    self.dns.feed(&d, ts, self.start);
+                }
             }
-            return;
-        }
-        let Some(ip) = ip_packet(ethertype, eth.payload()) else { return };
-        match (ip.protocol, ip.src) {
-            (PROTO_TCP, _) => self.tcp.feed(&ip, ts),
-            (PROTO_ICMP, IpAddr::V4(_)) => self.icmp(&ip, false, ts),
-            (PROTO_ICMPV6, IpAddr::V6(_)) => self.icmp(&ip, true, ts),
-            _ => {}
+            Transport::Tcp(tcp) => self.tcp.feed(ip.src, ip.dst, &tcp, ts),
+            Transport::Icmp(icmp) | Transport::Icmpv6(icmp) => self.icmp(ip.src, ip.dst, &icmp, ts),
+            Transport::Fragment | Transport::Other => {}
         }
     }
 
-    fn arp(&mut self, frame: &[u8], payload: &[u8], ts: Duration) {
-        let Some(packet) = ArpPacket::new(payload) else { return };
-        if packet.get_hardware_type() != ArpHardwareTypes::Ethernet
-            || packet.get_protocol_type() != EtherTypes::Ipv4
-            || packet.get_hw_addr_len() != 6
-            || packet.get_proto_addr_len() != 4
-        {
-            return;
-        }
-        let sender = packet.get_sender_proto_addr();
-        let target = packet.get_target_proto_addr();
-        match packet.get_operation() {
-            ArpOperations::Request => {
-                let mac = MacAddr(packet.get_sender_hw_addr().octets());
+    fn arp(&mut self, arp: &Arp, ts: Duration) {
+        let (sender, target) = (arp.sender_ip, arp.target_ip);
+        match arp.operation {
+            ArpOperation::Request => {
                 // An RFC 5227 probe asks whether anyone else has the address; a reply from
                 // another MAC is a duplicate address (the dhcp check's duplicate_check).
                 if sender.is_unspecified() {
                     if !target.is_unspecified() {
-                        self.gateway.arp_probe(target, mac, ts);
+                        self.gateway.arp_probe(target, arp.sender_mac, ts);
                     }
                     return;
                 }
@@ -383,40 +266,32 @@ impl State {
                 if sender == target {
                     return;
                 }
-                self.gateway.arp_request(sender, mac, target, ts, self.start);
+                self.gateway.arp_request(sender, arp.sender_mac, target, ts, self.start);
             }
-            ArpOperations::Reply => {
-                if let Some(mac) = arp::parse_reply(frame, sender) {
-                    self.gateway.probe_answered(sender, mac, ts);
-                    self.gateway.arp_reply(sender, mac, target, ts);
-                }
+            // A reply without a hardware address answers nothing.
+            ArpOperation::Reply if !arp.sender_mac.is_zero() => {
+                self.gateway.probe_answered(sender, arp.sender_mac, ts);
+                self.gateway.arp_reply(sender, arp.sender_mac, target, ts);
             }
-            _ => {}
+            ArpOperation::Reply | ArpOperation::Other(_) => {}
         }
     }
 
-    fn icmp(&mut self, ip: &IpPacket<'_>, v6: bool, ts: Duration) {
-        let body = ip.body;
-        let (Some(&kind), Some(&code)) = (body.first(), body.get(1)) else { return };
-        let (request, reply, unreachable) = if v6 { (128, 129, 1) } else { (8, 0, 3) };
-        if kind == request || kind == reply {
-            let Some(idseq) = body.get(4..8) else { return };
-            let id = u16::from_be_bytes([idseq[0], idseq[1]]);
-            let seq = u16::from_be_bytes([idseq[2], idseq[3]]);
-            if kind == request {
-                self.gateway.echo_request(ip.src, ip.dst, id, seq, ts);
-            } else {
-                self.gateway.echo_reply(ip.src, ip.dst, id, seq, ts);
+    fn icmp(&mut self, src: IpAddr, dst: IpAddr, icmp: &Icmp, ts: Duration) {
+        match icmp.message {
+            IcmpMessage::EchoRequest { id, seq } => self.gateway.echo_request(src, dst, id, seq, ts),
+            IcmpMessage::EchoReply { id, seq } => self.gateway.echo_reply(src, dst, id, seq, ts),
+            IcmpMessage::Unreachable { quoted: Some(quoted) } => {
+                let Some(what) = icmp.unreachable_reason() else { return };
+                let Some((from, to)) = quoted.sockets() else { return };
+                let error = format!("ICMP {what} from {src}");
+                match quoted.protocol {
+                    PROTO_UDP if to.port() == DNS_PORT => self.dns.unreachable(from, to.ip(), error),
+                    PROTO_TCP => self.tcp.unreachable(from, to, error, ts),
+                    _ => {}
+                }
             }
-        } else if kind == unreachable {
-            let Some(what) = unreachable_text(v6, code) else { return };
-            let Some((from, to, protocol)) = body.get(8..).and_then(quoted) else { return };
-            let error = format!("ICMP {what} from {}", ip.src);
-            match protocol {
-                PROTO_UDP if to.port() == DNS_PORT => self.dns.unreachable(from, to.ip(), error),
-                PROTO_TCP => self.tcp.unreachable(from, to, error, ts),
-                _ => {}
-            }
+            _ => {}
         }
     }
 
@@ -1103,14 +978,10 @@ struct TcpAttempt {
 }
 
 impl TcpState {
-    fn feed(&mut self, ip: &IpPacket<'_>, ts: Duration) {
-        let Some(tcp) = TcpPacket::new(ip.body) else { return };
-        let flags = tcp.get_flags();
-        let src = SocketAddr::new(ip.src, tcp.get_source());
-        let dst = SocketAddr::new(ip.dst, tcp.get_destination());
-        let syn = flags & TcpFlags::SYN != 0;
-        let ack = flags & TcpFlags::ACK != 0;
-        let rst = flags & TcpFlags::RST != 0;
+    fn feed(&mut self, src: IpAddr, dst: IpAddr, tcp: &Tcp, ts: Duration) {
+        let src = SocketAddr::new(src, tcp.src_port);
+        let dst = SocketAddr::new(dst, tcp.dst_port);
+        let TcpFlags { syn, ack, rst, .. } = tcp.flags;
         if syn && !ack && !rst {
             self.span.add(ts);
             if let Some(&i) = self.pending.get(&(src, dst))
@@ -1187,11 +1058,12 @@ mod tests {
     use hickory_resolver::proto::op::ResponseCode;
     use hickory_resolver::proto::rr::rdata::A;
     use hickory_resolver::proto::rr::{RData, Record};
-    use pnet::packet::arp::MutableArpPacket;
-    use pnet::packet::ethernet::{EtherType, MutableEthernetPacket};
+    use pnet::packet::arp::{ArpHardwareTypes, ArpOperations, MutableArpPacket};
+    use pnet::packet::ethernet::{EtherType, EtherTypes, MutableEthernetPacket};
     use pnet::packet::ip::{IpNextHeaderProtocol, IpNextHeaderProtocols};
     use pnet::packet::ipv4::MutableIpv4Packet;
     use pnet::packet::tcp::MutableTcpPacket;
+    use pnet::packet::tcp::TcpFlags;
     use pnet::packet::udp::MutableUdpPacket;
     use pnet::util::MacAddr as PnetMac;
     use serde_json::Value;
@@ -1863,6 +1735,68 @@ mod tests {
     }
 
     #[test]
+    fn vlan_tags_of_any_depth_and_kind_decode_like_untagged_ones() {
+        // 802.1ad outer tag, then 802.1Q, then the legacy 0x9100 QinQ TPID: three deep.
+        let tag = |frame: Vec<u8>| {
+            let mut tagged = frame[..12].to_vec();
+            for (tpid, vid) in [(0x88a8u16, 100u16), (0x8100, 200), (0x9100, 300)] {
+                tagged.extend_from_slice(&tpid.to_be_bytes());
+                tagged.extend_from_slice(&vid.to_be_bytes());
+            }
+            tagged.extend_from_slice(&frame[12..]);
+            tagged
+        };
+        let frames = dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::NoError));
+        let untagged = report(&frames);
+        let tagged = report(&frames.into_iter().map(|f| Frame { data: tag(f.data), ..f }).collect::<Vec<_>>());
+        assert_eq!(check(&tagged, CheckId::Dns).status, CheckStatus::Pass);
+        let outcome = |r: &Report| check(r, CheckId::Dns).dns().map(|d| d.servers[0].queries[0].outcome);
+        assert_eq!(outcome(&tagged), outcome(&untagged));
+        assert_eq!(outcome(&tagged), Some(QueryOutcome::Answer));
+    }
+
+    #[test]
+    fn fragmented_dns_answers_are_reassembled_and_count_as_answers() {
+        // Real large answers (120 A over IPv4, 120 AAAA over IPv6) that the server's kernel
+        // fragmented; captures/README.md says how they were recorded.
+        let frames = capture("dns_fragments.pcap");
+        let fragments = frames
+            .iter()
+            .filter_map(|f| crate::wire::decode(&f.data).ok())
+            .filter(|p| p.ip().is_some_and(|ip| ip.fragment.is_some()))
+            .count();
+        assert_eq!((frames.len(), fragments), (7, 5), "2 IPv4 and 3 IPv6 fragments");
+
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        let dns = check(&r, CheckId::Dns);
+        assert_eq!(dns.status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Dns));
+        let seen: Vec<(String, &str, QueryOutcome, usize)> = dns
+            .dns()
+            .expect("typed DNS evidence")
+            .servers
+            .iter()
+            .map(|s| {
+                let q = &s.queries[0];
+                (s.server.to_string(), q.record_type.as_str(), q.outcome, q.answers.len())
+            })
+            .collect();
+        let expected = [
+            ("198.18.0.1".to_string(), "A", QueryOutcome::Answer, MAX_ANSWERS),
+            ("2001:2::1".to_string(), "AAAA", QueryOutcome::Answer, MAX_ANSWERS),
+        ];
+        assert_eq!(seen, expected, "answers kept up to MAX_ANSWERS of 120");
+
+        // Without its last fragment the IPv6 answer never completes: that query timed out.
+        let r = report(&frames[..frames.len() - 1]);
+        let servers = &check(&r, CheckId::Dns).dns().expect("typed DNS evidence").servers;
+        assert_eq!(
+            (servers[0].queries[0].outcome, servers[1].queries[0].outcome),
+            (QueryOutcome::Answer, QueryOutcome::Timeout)
+        );
+    }
+
+    #[test]
     fn empty_capture_skips_every_layer() {
         let r = report(&[]);
         assert_matches_schema(&r);
@@ -1887,8 +1821,15 @@ mod tests {
 
     #[test]
     fn truncated_and_mutated_frames_never_panic() {
-        let names =
-            ["lab_healthy.pcap", "dhcp_dora.pcap", "dhcp_two_servers.pcap", "dhcp_nak.pcap", "arp_gateway.pcap"];
+        let names = [
+            "lab_healthy.pcap",
+            "dhcp_dora.pcap",
+            "dhcp_two_servers.pcap",
+            "dhcp_nak.pcap",
+            "arp_gateway.pcap",
+            "dns_fragments.pcap",
+            "fragments.pcap",
+        ];
         let all: Vec<Frame> = names.iter().flat_map(|n| capture(n)).collect();
         let mut cut: Vec<Frame> = Vec::new();
         for frame in &all {

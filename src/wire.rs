@@ -330,6 +330,64 @@ pub struct Icmp {
     pub message: IcmpMessage,
 }
 
+impl Icmp {
+    /// Why a destination was unreachable, from an ICMP type 3 or ICMPv6 type 1 message's
+    /// code; `None` for any other message.
+    pub fn unreachable_reason(&self) -> Option<UnreachableReason> {
+        let IcmpMessage::Unreachable { .. } = self.message else { return None };
+        Some(match (self.kind, self.code) {
+            (3, 0) => UnreachableReason::Network,
+            (3, 1) => UnreachableReason::Host,
+            (3, 2) => UnreachableReason::Protocol,
+            (3, 3) | (1, 4) => UnreachableReason::Port,
+            (3, 9 | 10 | 13) | (1, 1) => UnreachableReason::AdministrativelyProhibited,
+            (1, 0) => UnreachableReason::NoRoute,
+            (1, 3) => UnreachableReason::Address,
+            (1, 5 | 6) => UnreachableReason::RejectedByPolicy,
+            _ => UnreachableReason::Other,
+        })
+    }
+}
+
+/// What an ICMP/ICMPv6 destination unreachable says (its code, RFC 792/1812 and RFC 4443).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnreachableReason {
+    /// ICMP code 0.
+    Network,
+    /// ICMP code 1.
+    Host,
+    /// ICMP code 2.
+    Protocol,
+    /// ICMP code 3, ICMPv6 code 4.
+    Port,
+    /// ICMP codes 9, 10 and 13, ICMPv6 code 1.
+    AdministrativelyProhibited,
+    /// ICMPv6 code 0.
+    NoRoute,
+    /// ICMPv6 code 3.
+    Address,
+    /// ICMPv6 codes 5 (ingress/egress policy) and 6 (reject route).
+    RejectedByPolicy,
+    /// Any other code.
+    Other,
+}
+
+impl fmt::Display for UnreachableReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UnreachableReason::Network => "network unreachable",
+            UnreachableReason::Host => "host unreachable",
+            UnreachableReason::Protocol => "protocol unreachable",
+            UnreachableReason::Port => "port unreachable",
+            UnreachableReason::AdministrativelyProhibited => "administratively prohibited",
+            UnreachableReason::NoRoute => "no route to destination",
+            UnreachableReason::Address => "address unreachable",
+            UnreachableReason::RejectedByPolicy => "rejected by policy",
+            UnreachableReason::Other => "destination unreachable",
+        })
+    }
+}
+
 /// The ICMP/ICMPv6 messages the checks use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IcmpMessage {
@@ -935,8 +993,9 @@ mod tests {
                 compared += usize::from(udp_datagram(&f.data).is_some());
             }
         }
-        // DHCP: 7 + 3 + 4 frames; DNS in the healthy run: 6.
-        assert_eq!(compared, 7 + 3 + 4 + 6);
+        // DHCP: 7 + 3 + 4 frames; DNS in the healthy run: 6; the 2 queries of
+        // dns_fragments.pcap (their answers are fragments).
+        assert_eq!(compared, 7 + 3 + 4 + 6 + 2);
     }
 
     #[test]
@@ -1236,6 +1295,39 @@ mod tests {
             panic!()
         };
         assert_eq!(q.sockets(), Some((sent.src, sent.dst)));
+    }
+
+    #[test]
+    fn unreachable_reasons_follow_each_family_codes() {
+        let unreachable = |kind, code| Icmp { kind, code, message: IcmpMessage::Unreachable { quoted: None } };
+        use UnreachableReason::*;
+        let v4: Vec<_> = [0, 1, 2, 3, 9, 10, 13, 5].map(|c| unreachable(3, c).unreachable_reason()).to_vec();
+        assert_eq!(
+            v4,
+            [
+                Network,
+                Host,
+                Protocol,
+                Port,
+                AdministrativelyProhibited,
+                AdministrativelyProhibited,
+                AdministrativelyProhibited,
+                Other
+            ]
+            .map(Some)
+        );
+        let v6: Vec<_> = [0, 1, 3, 4, 5, 6, 2].map(|c| unreachable(1, c).unreachable_reason()).to_vec();
+        assert_eq!(
+            v6,
+            [NoRoute, AdministrativelyProhibited, Address, Port, RejectedByPolicy, RejectedByPolicy, Other].map(Some)
+        );
+        // Not an unreachable: no reason (IPv4 code 4 decodes as a packet too big).
+        let too_big = Icmp { kind: 3, code: 4, message: IcmpMessage::PacketTooBig { mtu: 1400, quoted: None } };
+        assert_eq!(too_big.unreachable_reason(), None);
+        assert_eq!(
+            Icmp { kind: 8, code: 0, message: IcmpMessage::EchoRequest { id: 1, seq: 1 } }.unreachable_reason(),
+            None
+        );
     }
 
     #[test]

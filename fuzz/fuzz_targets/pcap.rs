@@ -1,7 +1,10 @@
-//! Capture files from users: reading them and extracting UDP must never panic.
+//! Capture files from users: reading them, extracting UDP and analysing them must never
+//! panic. `analyze` drives every frame through the wire decoder and its reassembler and
+//! folds the packets into the layers' evidence, so the folding is fuzzed too.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use nettriage::analyze::analyze;
 use nettriage::pcap::{read_bytes, udp_datagram};
 
 fuzz_target!(|data: &[u8]| {
@@ -9,5 +12,6 @@ fuzz_target!(|data: &[u8]| {
         for frame in &frames {
             let _ = udp_datagram(&frame.data);
         }
+        let _ = analyze(&frames, "fuzz.pcap", String::new(), String::new());
     }
 });
