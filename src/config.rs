@@ -51,7 +51,31 @@ fn invalid(what: impl Into<String>, message: impl Into<String>) -> ConfigError {
     ConfigError::Invalid { what: what.into(), message: message.into() }
 }
 
-pub use crate::render::Format;
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Terminal table.
+    Table,
+    /// JSON report (schema_version "1").
+    Json,
+    /// Markdown for tickets (Jira, ServiceNow, Zendesk).
+    Markdown,
+    /// One self-contained HTML file.
+    Html,
+}
+
+impl Format {
+    /// The format implied by a file name's extension: `.txt` table, `.md` Markdown,
+    /// `.html`/`.htm` HTML, anything else JSON.
+    pub fn for_path(path: &std::path::Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("txt") => Format::Table,
+            Some("md" | "markdown") => Format::Markdown,
+            Some("html" | "htm") => Format::Html,
+            _ => Format::Json,
+        }
+    }
+}
 
 /// When to colour terminal output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -18,33 +18,8 @@ use crate::check::dhcp::DhcpEvidence;
 use crate::check::gateway::GatewayEvidence;
 use crate::check::link::LinkEvidence;
 use crate::check::wifi::WifiEvidence;
+pub use crate::config::Format;
 use crate::report::{CheckId, CheckResult, CheckStatus, Evidence, Report, RunStatus};
-
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Terminal table.
-    Table,
-    /// JSON report (schema_version "1").
-    Json,
-    /// Markdown for tickets (Jira, ServiceNow, Zendesk).
-    Markdown,
-    /// One self-contained HTML file.
-    Html,
-}
-
-impl Format {
-    /// The format implied by a file name's extension: `.txt` table, `.md` Markdown,
-    /// `.html`/`.htm` HTML, anything else JSON.
-    pub fn for_path(path: &std::path::Path) -> Format {
-        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
-            Some("txt") => Format::Table,
-            Some("md" | "markdown") => Format::Markdown,
-            Some("html" | "htm") => Format::Html,
-            _ => Format::Json,
-        }
-    }
-}
 
 /// Renders `report` in `format` (colour applies to the terminal table only).
 pub fn write(report: &Report, format: Format, out: &mut impl Write, color: bool) -> std::io::Result<()> {
