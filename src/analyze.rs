@@ -82,7 +82,7 @@ use crate::platform::dhcp::{DhcpKind, DhcpReply, decode_message, reply_from};
 use crate::report::{
     CheckId, CheckResult, CheckStatus, Evidence, Finding, HostInfo, Report, SCHEMA_VERSION, SkipReason, ToolInfo,
 };
-use crate::types::MacAddr;
+use crate::types::{MacAddr, Timestamp};
 use crate::wire::{
     Arp, ArpOperation, Icmp, IcmpMessage, Net, PROTO_TCP, PROTO_UDP, Packet, Reassembler, Tcp, TcpFlags, Transport,
     UdpDatagram,
@@ -109,7 +109,7 @@ const DNS_PORT: u16 = 53;
 
 /// Analyses the frames of a capture (pure). `source` is the capture's path as shown in the
 /// evidence; `started_at` and `hostname` go into the report as given.
-pub fn analyze(frames: &[Frame], source: &str, started_at: String, hostname: String) -> Report {
+pub fn analyze(frames: &[Frame], source: &str, started_at: Timestamp, hostname: String) -> Report {
     let start = frames.iter().map(|f| f.timestamp).min().unwrap_or_default();
     let end = frames.iter().map(|f| f.timestamp).max().unwrap_or_default();
     let mut state = State::new(start);
@@ -1085,7 +1085,7 @@ mod tests {
     }
 
     fn report(frames: &[Frame]) -> Report {
-        analyze(frames, "test.pcap", "2026-11-24T06:48:44.851Z".into(), "lab".into())
+        analyze(frames, "test.pcap", "2026-11-24T06:48:44.851Z".parse().unwrap(), "lab".into())
     }
 
     /// A check's evidence as JSON, for asserting on capture-only fields by their names.

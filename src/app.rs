@@ -20,7 +20,7 @@ use crate::platform::netlink::{NetSnapshot, NetlinkError};
 use crate::platform::privilege::Privileges;
 use crate::progress::Progress;
 use crate::redact::redact;
-use crate::report::{CaptureInfo, HostInfo, Report, SCHEMA_VERSION, ToolInfo};
+use crate::report::{CaptureInfo, HostInfo, Report, SCHEMA_VERSION, Timestamp, ToolInfo};
 use crate::{render, runner};
 
 /// Exit code when the run could not happen (monitoring-plugins "unknown").
@@ -132,7 +132,7 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> R
     let report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
         tool: ToolInfo { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
-        started_at: humantime::format_rfc3339_millis(started_at).to_string(),
+        started_at: Timestamp(started_at),
         duration_ms: started.elapsed().as_millis() as u64,
         host: HostInfo { hostname: hostname() },
         interface: interface.map(|i| i.name.clone()),
@@ -160,8 +160,7 @@ pub fn analyze_file(capture: &Path, redact_it: bool) -> Result<Report, RunError>
     let shown = capture.display().to_string();
     let frames =
         crate::pcap::read_file(capture).map_err(|e| RunError::Input { path: shown.clone(), message: e.to_string() })?;
-    let started_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
-    let report = crate::analyze::analyze(&frames, &shown, started_at, hostname());
+    let report = crate::analyze::analyze(&frames, &shown, Timestamp::now(), hostname());
     Ok(if redact_it { redact(&report) } else { report })
 }
 
@@ -183,7 +182,8 @@ pub fn default_report_name(report: &Report) -> String {
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
         .take(64)
         .collect();
-    let stamp: String = report.started_at.chars().filter(|c| c.is_ascii_digit() || *c == 'T').take(15).collect();
+    let stamp: String =
+        report.started_at.to_string().chars().filter(|c| c.is_ascii_digit() || *c == 'T').take(15).collect();
     format!("nettriage-{host}-{stamp}Z.html")
 }
 

@@ -102,7 +102,7 @@ pub fn validate(v: &Value) -> Result<(), String> {
 
 fn side(r: &Report) -> Side {
     Side {
-        started_at: r.started_at.clone(),
+        started_at: r.started_at.to_string(),
         status: r.diagnosis.status.as_str().to_string(),
         root_cause: r.diagnosis.root_cause.as_ref().map(|rc| rc.code.as_str().to_string()),
     }
@@ -288,10 +288,11 @@ mod tests {
 
     #[test]
     fn unknown_codes_fields_and_missing_evidence_are_tolerated() {
-        let old = read(json!({"schema_version": "1", "checks": [{"id": "dns", "status": "pass"}], "future": {"x": 1},
+        let old = read(json!({"schema_version": "1", "started_at": "2026-11-24T07:00:00Z",
+            "checks": [{"id": "dns", "status": "pass"}], "future": {"x": 1},
             "diagnosis": {"status": "healthy", "root_cause": null}}))
         .unwrap();
-        let new = read(json!({"schema_version": "1",
+        let new = read(json!({"schema_version": "1", "started_at": "2026-11-24T08:00:00Z",
             "checks": [{"id": "dns", "status": "warn", "evidence": {"servers": "a shape of another version"}},
                        {"id": "vpn", "status": "pass"}],
             "diagnosis": {"status": "degraded", "findings": [

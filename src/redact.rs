@@ -171,7 +171,7 @@ mod tests {
         Report {
             schema_version: SCHEMA_VERSION.into(),
             tool: ToolInfo { name: "nettriage".into(), version: "0".into() },
-            started_at: "2026-11-24T07:00:00.000Z".into(),
+            started_at: "2026-11-24T07:00:00.000Z".parse().unwrap(),
             duration_ms: 1,
             host: HostInfo { hostname: "alice-laptop".into() },
             interface: Some("eth0".into()),

@@ -359,7 +359,7 @@ mod tests {
         let capture = |name: &str| {
             let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));
             let frames = crate::pcap::read_file(&path).unwrap();
-            crate::analyze::analyze(&frames, name, "2026-11-24T07:00:00Z".into(), "vm".into())
+            crate::analyze::analyze(&frames, name, "2026-11-24T07:00:00Z".parse().unwrap(), "vm".into())
         };
         let healthy = capture("lab_healthy.pcap");
         for id in [CheckId::Gateway, CheckId::Dns, CheckId::Ports] {

@@ -21,6 +21,7 @@ use crate::check::link::LinkEvidence;
 use crate::check::ports::PortsEvidence;
 use crate::check::wifi::{WifiEvidence, WifiSkipEvidence};
 pub use crate::codes::Code;
+pub use crate::types::Timestamp;
 
 /// The JSON schema version this build writes.
 pub const SCHEMA_VERSION: &str = "1";
@@ -549,9 +550,8 @@ pub struct Report {
     /// Which tool and version.
     #[serde(default)]
     pub tool: ToolInfo,
-    /// RFC 3339 UTC start time.
-    #[serde(default)]
-    pub started_at: String,
+    /// Start time (RFC 3339 UTC in JSON).
+    pub started_at: Timestamp,
     /// Wall time of the whole run.
     #[serde(default)]
     pub duration_ms: u64,
@@ -629,7 +629,7 @@ pub(crate) fn test_report(checks: Vec<CheckResult>, started_at: &str, duration_m
     Report {
         schema_version: SCHEMA_VERSION.into(),
         tool: ToolInfo { name: "nettriage".into(), version: "0.1.0".into() },
-        started_at: started_at.into(),
+        started_at: started_at.parse().expect("an RFC 3339 test time"),
         duration_ms,
         host: HostInfo { hostname: "desk-214".into() },
         interface: Some("eth0".into()),

@@ -72,9 +72,65 @@ impl<'de> Deserialize<'de> for MacAddr {
     }
 }
 
+/// A moment in UTC, written as RFC 3339 with milliseconds (`2026-11-24T07:00:00.000Z`), as
+/// reports carry their start time. Reading accepts any RFC 3339 UTC form (with or without
+/// fractions of a second).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub std::time::SystemTime);
+
+impl Timestamp {
+    /// Now.
+    pub fn now() -> Timestamp {
+        Timestamp(std::time::SystemTime::now())
+    }
+}
+
+impl std::fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", humantime::format_rfc3339_millis(self.0))
+    }
+}
+
+/// A string that is not an RFC 3339 UTC time.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an RFC 3339 UTC time: {0:?}")]
+pub struct TimestampParseError(pub String);
+
+impl std::str::FromStr for Timestamp {
+    type Err = TimestampParseError;
+
+    fn from_str(text: &str) -> Result<Timestamp, TimestampParseError> {
+        humantime::parse_rfc3339_weak(text).map(Timestamp).map_err(|_| TimestampParseError(text.to_string()))
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_write_rfc3339_millis_and_read_any_utc_form() {
+        let t: Timestamp = "2026-11-24T07:00:00Z".parse().unwrap();
+        assert_eq!(t.to_string(), "2026-11-24T07:00:00.000Z");
+        assert_eq!(serde_json::to_string(&t).unwrap(), "\"2026-11-24T07:00:00.000Z\"");
+        let back: Timestamp = serde_json::from_str("\"2026-11-24T07:00:00.123Z\"").unwrap();
+        assert!(back > t);
+        assert!("24.11.2026 06:48".parse::<Timestamp>().is_err());
+        assert!(serde_json::from_str::<Timestamp>("\"yesterday\"").is_err());
+    }
 
     #[test]
     fn formats_lowercase_colon_separated() {

@@ -87,7 +87,7 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         "<div class=\"meta\">Host <b>{}</b>, interface <b>{}</b>, started {}, took {} ms, nettriage {}{}.</div>",
         escape(&report.host.hostname),
         escape(report.interface.as_deref().unwrap_or("none")),
-        escape(&report.started_at),
+        escape(&report.started_at.to_string()),
         report.duration_ms,
         escape(&report.tool.version),
         if report.redacted { ", redacted" } else { "" }
