@@ -41,14 +41,38 @@ pub enum RunError {
     /// The packet capture could not be started or written.
     #[error(transparent)]
     Capture(#[from] CaptureError),
-    /// An input file could not be read or is not what it should be.
-    #[error("{path}: {message}")]
-    Input {
+    /// A capture file could not be read.
+    #[error("{}: {source}", path.display())]
+    ReadCapture {
         /// The file.
-        path: String,
-        /// What is wrong.
-        message: String,
+        path: std::path::PathBuf,
+        /// Why.
+        source: crate::pcap::PcapError,
     },
+    /// A report file could not be read.
+    #[error("{}: {source}", path.display())]
+    ReadReport {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: ReportFileError,
+    },
+    /// The run history could not be opened, read or written.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// A command-line value is not what it should be.
+    #[error("{flag}: `{value}` is not {expected}")]
+    BadValue {
+        /// The flag, e.g. `--since`.
+        flag: &'static str,
+        /// The value given.
+        value: String,
+        /// What it should be, e.g. `an RFC 3339 time`.
+        expected: &'static str,
+    },
+    /// No stored run has this id.
+    #[error("the history has no run with id {0}")]
+    NoSuchRun(i64),
     /// Output could not be written (standard output).
     #[error("cannot write report to {path}: {source}")]
     Output {
@@ -92,10 +116,18 @@ pub enum RunError {
     CurrentExe(#[source] std::io::Error),
 }
 
-impl From<HistoryError> for RunError {
-    fn from(e: HistoryError) -> RunError {
-        RunError::Input { path: "history".into(), message: e.to_string() }
-    }
+/// Why a report file does not read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportFileError {
+    /// The file could not be read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// It is not JSON.
+    #[error("not JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// It is JSON, but not a report this build reads.
+    #[error(transparent)]
+    NotAReport(#[from] crate::diff::ReadError),
 }
 
 /// Runs every check, telling `observer` as checks start and finish, and returns the report
@@ -158,8 +190,8 @@ pub fn write_report(report: &Report, path: &Path) -> Result<(), RunError> {
 /// (redacted when asked).
 pub fn analyze_file(capture: &Path, redact_it: bool) -> Result<Report, RunError> {
     let shown = capture.display().to_string();
-    let frames =
-        crate::pcap::read_file(capture).map_err(|e| RunError::Input { path: shown.clone(), message: e.to_string() })?;
+    let frames = crate::pcap::read_file(capture)
+        .map_err(|source| RunError::ReadCapture { path: capture.to_path_buf(), source })?;
     let report = crate::analyze::analyze(&frames, &shown, Timestamp::now(), hostname());
     Ok(if redact_it { redact(&report) } else { report })
 }
@@ -167,10 +199,10 @@ pub fn analyze_file(capture: &Path, redact_it: bool) -> Result<Report, RunError>
 /// Reads a JSON report for `nettriage diff`; reports of other versions read too
 /// ([`crate::diff::read`]).
 pub fn read_report(path: &Path) -> Result<crate::report::Report, RunError> {
-    let input = |message: String| RunError::Input { path: path.display().to_string(), message };
-    let text = std::fs::read_to_string(path).map_err(|e| input(e.to_string()))?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| input(format!("not JSON: {e}")))?;
-    crate::diff::read(value).map_err(input)
+    let fail = |source: ReportFileError| RunError::ReadReport { path: path.to_path_buf(), source };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.into()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| fail(ReportFileError::NotJson(e)))?;
+    crate::diff::read(value).map_err(|e| fail(e.into()))
 }
 
 /// `nettriage-<hostname>-<UTC timestamp>.html`, safe as a file name.

@@ -88,16 +88,30 @@ pub struct Diff {
 }
 
 /// Checks that `v` looks like a nettriage report this version can compare.
-pub fn validate(v: &Value) -> Result<(), String> {
+pub fn validate(v: &Value) -> Result<(), ReadError> {
     match v.get("schema_version").and_then(Value::as_str) {
         Some("1") => {}
-        Some(other) => return Err(format!("schema_version {other} is not supported (this build reads \"1\")")),
-        None => return Err("not a nettriage report (no schema_version)".into()),
+        Some(other) => return Err(ReadError::UnsupportedVersion(other.to_string())),
+        None => return Err(ReadError::Missing("schema_version")),
     }
     if !v.get("checks").is_some_and(Value::is_array) {
-        return Err("not a nettriage report (no checks array)".into());
+        return Err(ReadError::Missing("checks array"));
     }
     Ok(())
+}
+
+/// JSON that is not a report this build can read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// A schema version other than "1".
+    #[error("schema_version {0} is not supported (this build reads \"1\")")]
+    UnsupportedVersion(String),
+    /// A field every report has is missing.
+    #[error("not a nettriage report (no {0})")]
+    Missing(&'static str),
+    /// The report's fields do not read (a bad start time, a status no version writes, ...).
+    #[error("not a nettriage report: {0}")]
+    Invalid(#[source] serde_json::Error),
 }
 
 fn side(r: &Report) -> Side {
@@ -187,9 +201,9 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
 }
 
 /// Reads a report for comparison: [`validate`]s the JSON, then deserialises it tolerantly.
-pub fn read(v: Value) -> Result<Report, String> {
+pub fn read(v: Value) -> Result<Report, ReadError> {
     validate(&v)?;
-    serde_json::from_value(v).map_err(|e| format!("not a nettriage report: {e}"))
+    serde_json::from_value(v).map_err(ReadError::Invalid)
 }
 
 /// Writes a readable summary of `d`.
@@ -328,9 +342,11 @@ mod tests {
 
     #[test]
     fn wrong_files_are_refused_clearly() {
-        assert!(validate(&json!({"hello": 1})).unwrap_err().contains("not a nettriage report"));
-        assert!(validate(&json!({"schema_version": "2", "checks": []})).unwrap_err().contains("not supported"));
+        assert!(matches!(validate(&json!({"hello": 1})), Err(ReadError::Missing("schema_version"))));
+        assert!(
+            matches!(validate(&json!({"schema_version": "2", "checks": []})), Err(ReadError::UnsupportedVersion(v)) if v == "2")
+        );
         assert!(validate(&json!({"schema_version": "1"})).is_err());
-        assert!(read(json!({"schema_version": "1", "checks": []})).unwrap_err().contains("not a nettriage report"));
+        assert!(matches!(read(json!({"schema_version": "1", "checks": []})), Err(ReadError::Invalid(_))));
     }
 }

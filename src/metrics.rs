@@ -249,7 +249,7 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
     duration.push(vec![], seconds(report.duration_ms as f64));
     let mut timestamp =
         Family::new("nettriage_last_run_timestamp_seconds", "Start of the last survey run as a Unix timestamp.");
-    if let Some(t) = report.started_at.0.duration_since(UNIX_EPOCH).ok() {
+    if let Ok(t) = report.started_at.0.duration_since(UNIX_EPOCH) {
         timestamp.push(vec![], t.as_secs_f64());
     }
 

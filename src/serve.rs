@@ -141,6 +141,6 @@ mod tests {
     fn a_missing_database_directory_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let missing = Some(dir.path().join("missing").join("history.db"));
-        assert!(matches!(metrics_body(&missing), Err(RunError::Input { .. })));
+        assert!(matches!(metrics_body(&missing), Err(RunError::History(_))));
     }
 }

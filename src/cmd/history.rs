@@ -24,12 +24,13 @@ use super::cli::{HistoryArgs, HistoryCommand};
 use super::{print_json, stdout_error};
 
 fn filter(args: &HistoryArgs) -> Result<Filter, RunError> {
-    let time = |text: &Option<String>, what: &str| -> Result<Option<SystemTime>, RunError> {
+    let time = |text: &Option<String>, what: &'static str| -> Result<Option<SystemTime>, RunError> {
         text.as_deref()
             .map(|t| {
-                humantime::parse_rfc3339_weak(t).map_err(|e| RunError::Input {
-                    path: what.into(),
-                    message: format!("`{t}` is not an RFC 3339 time: {e}"),
+                humantime::parse_rfc3339_weak(t).map_err(|_| RunError::BadValue {
+                    flag: what,
+                    value: t.to_string(),
+                    expected: "an RFC 3339 time",
                 })
             })
             .transpose()
@@ -40,9 +41,10 @@ fn filter(args: &HistoryArgs) -> Result<Filter, RunError> {
         Some("degraded") => Some(RunStatus::Degraded),
         Some("broken") => Some(RunStatus::Broken),
         Some(other) => {
-            return Err(RunError::Input {
-                path: "--status".into(),
-                message: format!("`{other}` is not healthy, degraded or broken"),
+            return Err(RunError::BadValue {
+                flag: "--status",
+                value: other.to_string(),
+                expected: "healthy, degraded or broken",
             });
         }
     };
@@ -90,9 +92,7 @@ pub fn history(args: &HistoryArgs) -> Result<u8, RunError> {
             }
         }
         Some(HistoryCommand::Show { id }) => {
-            let value = db
-                .get(*id)?
-                .ok_or_else(|| RunError::Input { path: "history".into(), message: format!("no run with id {id}") })?;
+            let value = db.get(*id)?.ok_or(RunError::NoSuchRun(*id))?;
             match serde_json::from_value::<Report>(value.clone()) {
                 Ok(report) => {
                     render::write(&report, format.unwrap_or(Format::Table), &mut out, false).map_err(stdout_error)?
