@@ -90,6 +90,10 @@ pub enum RunError {
     /// The running binary's path, needed for the systemd unit, is unknown.
     #[error("cannot find the running binary's path: {0}")]
     CurrentExe(#[source] std::io::Error),
+    /// `--redact` was asked for and the report could not be redacted safely: nothing is
+    /// written.
+    #[error(transparent)]
+    Redact(#[from] crate::redact::RedactError),
 }
 
 impl From<HistoryError> for RunError {
@@ -142,7 +146,7 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> R
         diagnosis: diagnose(&checks),
         checks,
     };
-    Ok(if config.redact { redact(&report) } else { report })
+    Ok(if config.redact { redact(&report)? } else { report })
 }
 
 /// Writes the report to `path` atomically (temp file, then rename), so a reader never
@@ -162,7 +166,7 @@ pub fn analyze_file(capture: &Path, redact_it: bool) -> Result<Report, RunError>
         crate::pcap::read_file(capture).map_err(|e| RunError::Input { path: shown.clone(), message: e.to_string() })?;
     let started_at = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
     let report = crate::analyze::analyze(&frames, &shown, started_at, hostname());
-    Ok(if redact_it { redact(&report) } else { report })
+    Ok(if redact_it { redact(&report)? } else { report })
 }
 
 /// Reads a JSON report for `nettriage diff`; reports of other versions read too
