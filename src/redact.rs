@@ -936,6 +936,34 @@ mod tests {
     }
 
     #[test]
+    fn every_stored_capture_redacts_with_its_evidence_typed() {
+        let dir = format!("{}/captures", env!("CARGO_MANIFEST_DIR"));
+        let mut seen = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "pcap") {
+                continue;
+            }
+            let frames = crate::pcap::read_file(&path).unwrap();
+            let name = path.display().to_string();
+            let before = crate::analyze::analyze(&frames, &name, "2026-11-24T07:00:00Z".into(), "vm".into());
+            let after = redact(&before).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let read: Report = serde_json::from_str(&serde_json::to_string(&after).unwrap()).unwrap();
+            for (b, a) in before.checks.iter().zip(&read.checks) {
+                assert_eq!(std::mem::discriminant(b.evidence.known()), std::mem::discriminant(a.evidence.known()));
+                assert_eq!(
+                    crate::render::details(b).is_empty(),
+                    crate::render::details(a).is_empty(),
+                    "{name} {}",
+                    a.id
+                );
+            }
+            seen += 1;
+        }
+        assert!(seen >= 5, "captures/ holds the stored captures");
+    }
+
+    #[test]
     fn public_ranges() {
         for ip in ["8.8.8.8", "1.1.1.1", "2a00:1450::1", "::ffff:8.8.4.4"] {
             assert!(is_public(ip.parse().unwrap()), "{ip}");
