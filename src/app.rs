@@ -3,7 +3,7 @@
 //! [`collect`] reads the netlink snapshot once, picks the interface, runs the check graph
 //! (telling an observer as checks start and finish), diagnoses and builds the report.
 //! [`write_report`] writes a report file atomically in the format its extension names,
-//! [`analyze_file`] turns a capture into a report, [`read_report_json`] reads a stored
+//! [`analyze_file`] turns a capture into a report, [`read_report`] reads a stored
 //! report for `diff`. Nothing here prints: the binary's command modules (`src/cmd/`) show
 //! progress and write to stdout.
 
@@ -114,6 +114,10 @@ pub enum RunError {
     /// The running binary's path, needed for the systemd unit, is unknown.
     #[error("cannot find the running binary's path: {0}")]
     CurrentExe(#[source] std::io::Error),
+    /// `--redact` was asked for and the report could not be redacted safely: nothing is
+    /// written.
+    #[error(transparent)]
+    Redact(#[from] crate::redact::RedactError),
 }
 
 /// Why a report file does not read.
@@ -174,7 +178,7 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> R
         diagnosis: diagnose(&checks),
         checks,
     };
-    Ok(if config.redact { redact(&report) } else { report })
+    Ok(if config.redact { redact(&report)? } else { report })
 }
 
 /// Writes the report to `path` atomically (temp file, then rename), so a reader never
@@ -193,7 +197,7 @@ pub fn analyze_file(capture: &Path, redact_it: bool) -> Result<Report, RunError>
     let frames = crate::pcap::read_file(capture)
         .map_err(|source| RunError::ReadCapture { path: capture.to_path_buf(), source })?;
     let report = crate::analyze::analyze(&frames, &shown, Timestamp::now(), hostname());
-    Ok(if redact_it { redact(&report) } else { report })
+    Ok(if redact_it { redact(&report)? } else { report })
 }
 
 /// Reads a JSON report for `nettriage diff`; reports of other versions read too

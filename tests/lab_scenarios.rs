@@ -955,6 +955,18 @@ fn capture_and_redact_in_every_format() {
     std::fs::create_dir_all(&dir).unwrap();
     let pcap = dir.join("run.pcap");
     let pcap_arg = pcap.display().to_string();
+    // The client's EUI-64 link-local address (the MAC readable from it) is in the report:
+    // wait for it to leave duplicate address detection.
+    let link_local_ready = || {
+        let out = lab.exec(&lab.c, &["ip", "-6", "addr", "show", "dev", "eth0", "scope", "link"]);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.contains("fe80::") && !text.contains("tentative")
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !link_local_ready() {
+        assert!(std::time::Instant::now() < deadline, "the client never got its IPv6 link-local address");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let mut texts = Vec::new();
     for (format, ext) in [("json", "json"), ("table", "txt"), ("markdown", "md"), ("html", "html")] {
         let file = dir.join(format!("report.{ext}"));
@@ -993,21 +1005,70 @@ fn capture_and_redact_in_every_format() {
         assert!(dump.contains(want), "capture lacks `{want}`:\n{dump}");
     }
 
-    // Nothing identifying survives redaction, in any format.
+    // Nothing identifying survives redaction, in any format: not the hostname, not the
+    // MACs in any spelling, not an IPv6 interface identifier built from them (EUI-64).
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap().trim().to_string();
     let macs = [lab.mac_of(&lab.c, "eth0"), lab.mac_of(&lab.r, "br0")];
+    let mac_bytes = |mac: &str| -> Vec<u8> { mac.split(':').map(|p| u8::from_str_radix(p, 16).unwrap()).collect() };
     for (what, text) in &texts {
         let lower = text.to_lowercase();
         for mac in &macs {
-            assert!(!lower.contains(&mac.to_lowercase()), "{what} leaks MAC {mac}");
+            let bare = mac.replace(':', "");
+            let cisco = format!("{}.{}.{}", &bare[0..4], &bare[4..8], &bare[8..12]);
+            for form in [mac.clone(), mac.replace(':', "-"), bare.clone(), cisco] {
+                assert!(!lower.contains(&form), "{what} leaks MAC {mac} as {form}");
+            }
         }
         assert!(!text.contains(&hostname), "{what} leaks the hostname {hostname}");
-        let mac_like = lower.split(|c: char| !(c.is_ascii_hexdigit() || c == ':')).any(|t| {
-            let parts: Vec<&str> = t.split(':').collect();
-            parts.len() == 6 && parts.iter().all(|p| p.len() == 2)
-        });
-        assert!(!mac_like, "{what} still contains something shaped like a MAC:\n{text}");
+        for token in lower.split(|c: char| !(c.is_ascii_hexdigit() || c == ':' || c == '.')) {
+            let token = token.trim_end_matches(['.', ':']);
+            // Every MAC left is a placeholder: the RFC 7042 documentation block (or the
+            // locally administered fallback past 256 MACs).
+            let parts: Vec<&str> = token.split(':').collect();
+            if parts.len() == 6 && parts.iter().all(|p| p.len() == 2) {
+                assert!(
+                    token.starts_with("00:00:5e:00:53:") || token.starts_with("02:00:5e:10:"),
+                    "{what} holds a MAC that is not a placeholder: {token}"
+                );
+            }
+            // No IPv6 address carries a real MAC's bytes (EUI-64 or otherwise).
+            if let Ok(v6) = token.parse::<std::net::Ipv6Addr>() {
+                let o = v6.octets();
+                for mac in &macs {
+                    let m = mac_bytes(mac);
+                    let eui = [m[0] ^ 0x02, m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]];
+                    assert_ne!(o[8..], eui, "{what} holds the EUI-64 of {mac}: {v6}");
+                    assert!(!o.windows(6).any(|w| w == m.as_slice()), "{what} holds {mac} inside {v6}");
+                }
+            }
+        }
     }
+
+    // The redacted report is a full report: the same codes as an unredacted run, and every
+    // check's evidence reads back as its layer's type, with a details line.
+    let (_, json_text) = texts.iter().find(|(w, _)| *w == "json").unwrap();
+    let redacted: Value = serde_json::from_str(json_text).unwrap();
+    let plain = lab.run_nettriage(&["--target", TARGET_OK, "--dns-name", WWW_NAME]);
+    assert_eq!(all_codes(&redacted), all_codes(&plain.1), "redaction changed the codes");
+    assert_eq!(redacted["diagnosis"]["status"], plain.1["diagnosis"]["status"]);
+    let statuses = |r: &Value| -> Vec<(Value, Value)> {
+        r["checks"].as_array().unwrap().iter().map(|c| (c["id"].clone(), c["status"].clone())).collect()
+    };
+    assert_eq!(statuses(&redacted), statuses(&plain.1));
+    let typed: nettriage::report::Report = serde_json::from_str(json_text).unwrap();
+    for check in &typed.checks {
+        assert!(
+            !matches!(check.evidence.known(), nettriage::report::Evidence::Other(_)),
+            "{}: redacted evidence lost its type",
+            check.id
+        );
+        if check.status != nettriage::report::CheckStatus::Skipped {
+            assert!(!nettriage::render::details(check).is_empty(), "{}: no details line", check.id);
+        }
+    }
+    // The client's link-local address is still there, its identifier rebuilt from the
+    // MAC's placeholder.
+    assert!(json_text.contains("fe80::200:5eff:fe00:53"), "no redacted link-local address:\n{json_text}");
 }
 
 // R4 ------------------------------------------------------------------------
