@@ -55,8 +55,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use dhcproto::v4::{DhcpOption, Opcode, OptionCode};
-use hickory_resolver::proto::op::{Message, MessageType, OpCode};
-use hickory_resolver::proto::rr::{Name, RecordType};
+use hickory_proto::op::{Message, MessageType, OpCode};
+use hickory_proto::rr::{Name, RecordType};
 use pnet::packet::Packet;
 use pnet::packet::arp::{ArpHardwareTypes, ArpOperations, ArpPacket};
 use pnet::packet::ethernet::{EtherTypes, EthernetPacket};
@@ -1184,9 +1184,9 @@ mod tests {
     use crate::platform::dhcp::{ProbeIdentity, build_discover};
     use crate::report::{Code, RunStatus, Severity};
     use dhcproto::v4::{self, Encodable, MessageType as DhcpMessageType};
-    use hickory_resolver::proto::op::ResponseCode;
-    use hickory_resolver::proto::rr::rdata::A;
-    use hickory_resolver::proto::rr::{RData, Record};
+    use hickory_proto::op::ResponseCode;
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{RData, Record};
     use pnet::packet::arp::MutableArpPacket;
     use pnet::packet::ethernet::{EtherType, MutableEthernetPacket};
     use pnet::packet::ip::{IpNextHeaderProtocol, IpNextHeaderProtocols};

@@ -91,6 +91,7 @@ pub enum CheckError {
     #[error(transparent)]
     Packet(crate::platform::packet::PacketError),
     /// A blocking probe task panicked or was cancelled.
+    #[cfg(feature = "live")]
     #[error("{operation} task failed: {source}")]
     Task {
         /// Which probe, e.g. `DHCP probe`.
@@ -124,11 +125,11 @@ impl CheckError {
     pub fn code(&self) -> Code {
         match self {
             CheckError::NoPrivilege { .. } => Code::ToolNoPrivilege,
-            CheckError::Os { .. }
-            | CheckError::NoInterface
-            | CheckError::Packet(_)
-            | CheckError::Task { .. }
-            | CheckError::Wifi { .. } => Code::ToolCheckError,
+            CheckError::Os { .. } | CheckError::NoInterface | CheckError::Packet(_) | CheckError::Wifi { .. } => {
+                Code::ToolCheckError
+            }
+            #[cfg(feature = "live")]
+            CheckError::Task { .. } => Code::ToolCheckError,
         }
     }
 

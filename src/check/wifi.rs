@@ -11,16 +11,21 @@
 //! wireless interface"); a wireless client that is not associated fails with
 //! `wifi.not_connected`, which blocks `dhcp` and everything after it.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckContext, CheckError, Outcome, finding};
+use crate::check::{CheckContext, finding};
 use crate::config::WifiSettings;
 use crate::platform::sysfs;
-use crate::platform::wifi::{Band, Bss, Nl80211, ScanWait, Security, Station, Survey, WifiError, WifiInterface};
-use crate::report::{CheckId, Code, Evidence, Finding, Severity, SkipReason};
+use crate::platform::wifi::{Band, Bss, ScanWait, Security, Station, Survey, WifiInterface};
+use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::MacAddr;
+#[cfg(feature = "live")]
+use {
+    crate::check::{CheckError, Outcome},
+    crate::platform::wifi::{Nl80211, WifiError},
+    crate::report::{Evidence, SkipReason},
+    std::time::Duration,
+};
 
 /// The skip reason on a wired interface, in words (its code is [`SkipReason::NotWireless`]).
 pub const NOT_WIRELESS: &str = "not a wireless interface";
@@ -225,6 +230,7 @@ pub struct Readings {
     pub notes: Vec<String>,
 }
 
+#[cfg(feature = "live")]
 fn skipped(code: SkipReason, reason: impl Into<String>, evidence: Evidence) -> Outcome {
     Outcome::Skipped { code, reason: reason.into(), blocked_by: None, evidence }
 }
@@ -240,6 +246,7 @@ pub fn gate(ctx: &CheckContext<'_>) -> bool {
 }
 
 /// Runs the Wi-Fi check.
+#[cfg(feature = "live")]
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let Some(iface) = ctx.interface else {
         return Ok(skipped(SkipReason::NoInterface, "no interface under test", Evidence::None));
