@@ -3,7 +3,7 @@
 //! [`collect`] reads the netlink snapshot once, picks the interface, runs the check graph
 //! (telling an observer as checks start and finish), diagnoses and builds the report.
 //! [`write_report`] writes a report file atomically in the format its extension names,
-//! [`analyze_file`] turns a capture into a report, [`read_report_json`] reads a stored
+//! [`analyze_file`] turns a capture into a report, [`read_report`] reads a stored
 //! report for `diff`. Nothing here prints: the binary's command modules (`src/cmd/`) show
 //! progress and write to stdout.
 

@@ -27,7 +27,8 @@ use {
     std::time::Duration,
 };
 
-/// The skip reason on a wired interface, in words (its code is [`SkipReason::NotWireless`]).
+/// The skip reason on a wired interface, in words (its code is
+/// [`crate::report::SkipReason::NotWireless`]).
 pub const NOT_WIRELESS: &str = "not a wireless interface";
 
 /// The most access points listed in the evidence (strongest first).
