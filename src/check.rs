@@ -3,9 +3,10 @@
 //! A check is an async function `run(&CheckContext) -> Result<Outcome, CheckError>` in
 //! `check/<layer>.rs`. It is split in two halves: an I/O half that gathers observations
 //! through [`crate::platform`] and a pure `judge` half that turns observations into
-//! findings, where most unit tests live. A broken layer is an `Ok(Outcome)` with `fail`
-//! findings; `Err(CheckError)` means the check could not run at all. The runner
-//! (`runner.rs`) decides when each check runs and what blocks it.
+//! findings, where most unit tests live; only the I/O half needs the `live` feature. A
+//! broken layer is an `Ok(Outcome)` with `fail` findings; `Err(CheckError)` means the
+//! check could not run at all. The runner (`runner.rs`) decides when each check runs and
+//! what blocks it.
 
 pub mod dhcp;
 pub mod dns;

@@ -14,27 +14,32 @@
 //! [`Source::Capture`].
 
 use std::net::{IpAddr, Ipv4Addr};
+#[cfg(feature = "live")]
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::check::{CheckContext, Source, finding, named};
+#[cfg(feature = "live")]
+use crate::check::{CheckError, Outcome, dns};
+#[cfg(feature = "live")]
+use crate::config::Config;
 use crate::config::DhcpSettings;
+#[cfg(feature = "live")]
+use crate::platform::arp;
+#[cfg(feature = "live")]
+use crate::platform::dhcp::{self as frames, Channel, ProbeIdentity};
 use crate::platform::dhcp::{DhcpKind, DhcpOptions, DhcpReply};
+#[cfg(feature = "live")]
+use crate::platform::lease;
 use crate::platform::lease::Lease;
+#[cfg(feature = "live")]
+use crate::platform::netlink::NetSnapshot;
 use crate::platform::netlink::{AddrScope, IfAddr, Interface};
+#[cfg(feature = "live")]
+use crate::report::Evidence;
 use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::MacAddr;
-#[cfg(feature = "live")]
-use {
-    crate::check::{CheckError, Outcome, dns},
-    crate::config::Config,
-    crate::platform::arp,
-    crate::platform::dhcp::{self as frames, Channel, ProbeIdentity},
-    crate::platform::lease,
-    crate::platform::netlink::NetSnapshot,
-    crate::report::Evidence,
-    std::time::Duration,
-};
 
 /// The client identifier the full exchange uses, so server logs show who it was: type 0
 /// (not a hardware address, RFC 2132 section 9.14) followed by the text.

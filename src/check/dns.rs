@@ -13,21 +13,22 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+#[cfg(feature = "live")]
+use std::time::{Duration, Instant};
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RData, RecordType};
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "live")]
+use tokio::net::UdpSocket;
 
+#[cfg(feature = "live")]
+use crate::check::{CheckContext, CheckError, Outcome, millis};
 use crate::check::{Source, finding, named};
 use crate::config::DnsSettings;
-use crate::report::{CheckId, Code, Finding, Severity};
 #[cfg(feature = "live")]
-use {
-    crate::check::{CheckContext, CheckError, Outcome, millis},
-    crate::report::Evidence,
-    std::time::{Duration, Instant},
-    tokio::net::UdpSocket,
-};
+use crate::report::Evidence;
+use crate::report::{CheckId, Code, Finding, Severity};
 
 /// The stub address systemd-resolved puts in /etc/resolv.conf.
 const RESOLVED_STUB: &str = "127.0.0.53";

@@ -12,19 +12,20 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "live")]
+use surge_ping::{Client, Config as PingConfig, ICMP, PingIdentifier, PingSequence};
 
+#[cfg(feature = "live")]
+use crate::check::{CheckContext, CheckError, Outcome, dhcp};
 use crate::check::{Source, finding, millis, named};
 use crate::config::GatewaySettings;
+#[cfg(feature = "live")]
+use crate::platform::arp;
 use crate::platform::netlink::{Interface, Route};
+#[cfg(feature = "live")]
+use crate::report::Evidence;
 use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::MacAddr;
-#[cfg(feature = "live")]
-use {
-    crate::check::{CheckContext, CheckError, Outcome, dhcp},
-    crate::platform::arp,
-    crate::report::Evidence,
-    surge_ping::{Client, Config as PingConfig, ICMP, PingIdentifier, PingSequence},
-};
 
 /// Most addresses named in one finding's message.
 const MAX_NAMED: usize = 10;

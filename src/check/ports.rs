@@ -9,23 +9,28 @@
 //! capture's TCP handshakes (with per-target attempt counts in [`PortAttempts`]) and calls
 //! the same [`judge`].
 
+#[cfg(feature = "live")]
+use std::net::IpAddr;
 use std::net::SocketAddr;
+#[cfg(feature = "live")]
+use std::sync::Arc;
+#[cfg(feature = "live")]
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "live")]
+use tokio::net::TcpStream;
+#[cfg(feature = "live")]
+use tokio::sync::Semaphore;
 
+#[cfg(feature = "live")]
+use crate::check::{CheckContext, CheckError, Outcome, millis};
 use crate::check::{finding, named};
+#[cfg(feature = "live")]
+use crate::config::{Target, TargetHost};
 use crate::report::{CheckId, Code, Finding, Severity};
 #[cfg(feature = "live")]
-use {
-    crate::check::{CheckContext, CheckError, Outcome, millis},
-    crate::config::{Target, TargetHost},
-    crate::report::{Evidence, SkipReason},
-    std::net::IpAddr,
-    std::sync::Arc,
-    std::time::{Duration, Instant},
-    tokio::net::TcpStream,
-    tokio::sync::Semaphore,
-};
+use crate::report::{Evidence, SkipReason};
 
 const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;

@@ -11,21 +11,23 @@
 //! wireless interface"); a wireless client that is not associated fails with
 //! `wifi.not_connected`, which blocks `dhcp` and everything after it.
 
+#[cfg(feature = "live")]
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use crate::check::{CheckContext, finding};
+#[cfg(feature = "live")]
+use crate::check::{CheckError, Outcome};
 use crate::config::WifiSettings;
 use crate::platform::sysfs;
 use crate::platform::wifi::{Band, Bss, ScanWait, Security, Station, Survey, WifiInterface};
-use crate::report::{CheckId, Code, Finding, Severity};
-use crate::types::MacAddr;
 #[cfg(feature = "live")]
-use {
-    crate::check::{CheckError, Outcome},
-    crate::platform::wifi::{Nl80211, WifiError},
-    crate::report::{Evidence, SkipReason},
-    std::time::Duration,
-};
+use crate::platform::wifi::{Nl80211, WifiError};
+use crate::report::{CheckId, Code, Finding, Severity};
+#[cfg(feature = "live")]
+use crate::report::{Evidence, SkipReason};
+use crate::types::MacAddr;
 
 /// The skip reason on a wired interface, in words (its code is
 /// [`crate::report::SkipReason::NotWireless`]).

@@ -13,8 +13,14 @@
 //! Privileges: every dump works for any user; only triggering a scan needs CAP_NET_ADMIN.
 
 use std::time::Duration;
+#[cfg(feature = "live")]
+use std::time::Instant;
 
+#[cfg(feature = "live")]
+use futures::{StreamExt, TryStream, TryStreamExt};
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "live")]
+use wl_nl80211::packet_core::ParseableParametrized;
 use wl_nl80211::packet_core::{
     DecodeError, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NetlinkMessage, NetlinkPayload, Nla,
 };
@@ -24,12 +30,7 @@ use wl_nl80211::{
     Nl80211RateInfo, Nl80211StationFlags, Nl80211StationInfo, Nl80211SurveyInfo,
 };
 #[cfg(feature = "live")]
-use {
-    futures::{StreamExt, TryStream, TryStreamExt},
-    std::time::Instant,
-    wl_nl80211::packet_core::ParseableParametrized,
-    wl_nl80211::{Nl80211Command, Nl80211Error, Nl80211Handle, Nl80211MulticastGroup, Nl80211Scan},
-};
+use wl_nl80211::{Nl80211Command, Nl80211Error, Nl80211Handle, Nl80211MulticastGroup, Nl80211Scan};
 
 use crate::types::MacAddr;
 
