@@ -221,7 +221,7 @@ fn is_usable(a: &IfAddr, ip: Ipv4Addr) -> bool {
     !ip.is_link_local() && !ip.is_loopback() && !a.tentative && !a.dad_failed && a.scope == AddrScope::Global
 }
 
-#[cfg(feature = "live")]
+#[cfg(any(feature = "live", test))]
 fn mask(prefix: u8) -> Ipv4Addr {
     Ipv4Addr::from(u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0))
 }
@@ -311,7 +311,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     Ok(Outcome::Ran { findings, evidence: Evidence::Dhcp(Box::new(ev)) })
 }
 
-#[cfg(feature = "live")]
+#[cfg(any(feature = "live", test))]
 fn not_run_probe(reason: &str) -> Probe {
     Probe {
         status: ProbeStatus::NotRun,

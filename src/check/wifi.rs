@@ -768,6 +768,7 @@ pub fn judge(ev: &WifiEvidence, s: &WifiSettings) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::platform::wifi::{bands_from, bss_from, decode_dump, interface_from, station_from, survey_from};
+    use crate::report::Evidence;
 
     fn read(name: &str) -> Vec<wl_nl80211::Nl80211Message> {
         let path = format!("{}/captures/wifi/{name}", env!("CARGO_MANIFEST_DIR"));
