@@ -60,8 +60,8 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use dhcproto::v4::{DhcpOption, Opcode, OptionCode};
-use hickory_resolver::proto::op::{Message, MessageType, OpCode};
-use hickory_resolver::proto::rr::{Name, RecordType};
+use hickory_proto::op::{Message, MessageType, OpCode};
+use hickory_proto::rr::{Name, RecordType};
 
 use crate::check::dhcp::{
     self, CurrentConfig, DhcpCapture, DhcpEvidence, DhcpMessageSeen, DhcpServerSeen, DhcpTransaction, DuplicateCheck,
@@ -1055,9 +1055,9 @@ mod tests {
     use crate::platform::dhcp::{ProbeIdentity, build_discover};
     use crate::report::{Code, RunStatus, Severity};
     use dhcproto::v4::{self, Encodable, MessageType as DhcpMessageType};
-    use hickory_resolver::proto::op::ResponseCode;
-    use hickory_resolver::proto::rr::rdata::A;
-    use hickory_resolver::proto::rr::{RData, Record};
+    use hickory_proto::op::ResponseCode;
+    use hickory_proto::rr::rdata::A;
+    use hickory_proto::rr::{RData, Record};
     use pnet::packet::arp::{ArpHardwareTypes, ArpOperations, MutableArpPacket};
     use pnet::packet::ethernet::{EtherType, EtherTypes, MutableEthernetPacket};
     use pnet::packet::ip::{IpNextHeaderProtocol, IpNextHeaderProtocols};

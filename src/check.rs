@@ -3,9 +3,10 @@
 //! A check is an async function `run(&CheckContext) -> Result<Outcome, CheckError>` in
 //! `check/<layer>.rs`. It is split in two halves: an I/O half that gathers observations
 //! through [`crate::platform`] and a pure `judge` half that turns observations into
-//! findings, where most unit tests live. A broken layer is an `Ok(Outcome)` with `fail`
-//! findings; `Err(CheckError)` means the check could not run at all. The runner
-//! (`runner.rs`) decides when each check runs and what blocks it.
+//! findings, where most unit tests live; only the I/O half needs the `live` feature. A
+//! broken layer is an `Ok(Outcome)` with `fail` findings; `Err(CheckError)` means the
+//! check could not run at all. The runner (`runner.rs`) decides when each check runs and
+//! what blocks it.
 
 pub mod dhcp;
 pub mod dns;
@@ -91,6 +92,7 @@ pub enum CheckError {
     #[error(transparent)]
     Packet(crate::platform::packet::PacketError),
     /// A blocking probe task panicked or was cancelled.
+    #[cfg(feature = "live")]
     #[error("{operation} task failed: {source}")]
     Task {
         /// Which probe, e.g. `DHCP probe`.
@@ -124,11 +126,11 @@ impl CheckError {
     pub fn code(&self) -> Code {
         match self {
             CheckError::NoPrivilege { .. } => Code::ToolNoPrivilege,
-            CheckError::Os { .. }
-            | CheckError::NoInterface
-            | CheckError::Packet(_)
-            | CheckError::Task { .. }
-            | CheckError::Wifi { .. } => Code::ToolCheckError,
+            CheckError::Os { .. } | CheckError::NoInterface | CheckError::Packet(_) | CheckError::Wifi { .. } => {
+                Code::ToolCheckError
+            }
+            #[cfg(feature = "live")]
+            CheckError::Task { .. } => Code::ToolCheckError,
         }
     }
 

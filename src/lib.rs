@@ -10,6 +10,7 @@
 //! settings and write what the user sees.
 
 pub mod analyze;
+#[cfg(feature = "live")]
 pub mod app;
 pub mod check;
 pub mod codes;
@@ -17,6 +18,7 @@ pub mod config;
 pub mod diagnosis;
 pub mod diff;
 pub mod files;
+#[cfg(feature = "live")]
 pub mod history;
 pub mod metrics;
 pub mod pcap;
@@ -25,9 +27,13 @@ pub mod progress;
 pub mod redact;
 pub mod render;
 pub mod report;
+#[cfg(feature = "live")]
 pub mod runner;
+#[cfg(feature = "live")]
 pub mod serve;
+#[cfg(feature = "live")]
 pub mod survey;
+#[cfg(feature = "live")]
 pub mod systemd;
 pub mod types;
 pub mod wire;

@@ -4,12 +4,14 @@
 //! anything about the network. `progress` draws the live line on a terminal while checks
 //! run.
 
+#[cfg(feature = "live")]
 pub mod checklist;
 pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod progress;
 pub mod table;
+#[cfg(feature = "live")]
 pub mod trend;
 
 use std::io::Write;

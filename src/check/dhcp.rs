@@ -14,17 +14,31 @@
 //! [`Source::Capture`].
 
 use std::net::{IpAddr, Ipv4Addr};
+#[cfg(feature = "live")]
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckContext, CheckError, Outcome, Source, dns, finding, named};
-use crate::config::{Config, DhcpSettings};
+use crate::check::{CheckContext, Source, finding, named};
+#[cfg(feature = "live")]
+use crate::check::{CheckError, Outcome, dns};
+#[cfg(feature = "live")]
+use crate::config::Config;
+use crate::config::DhcpSettings;
+#[cfg(feature = "live")]
 use crate::platform::arp;
-use crate::platform::dhcp::{self as frames, Channel, DhcpKind, DhcpOptions, DhcpReply, ProbeIdentity};
-use crate::platform::lease::{self, Lease};
-use crate::platform::netlink::{AddrScope, IfAddr, Interface, NetSnapshot};
-use crate::report::{CheckId, Code, Evidence, Finding, Severity};
+#[cfg(feature = "live")]
+use crate::platform::dhcp::{self as frames, Channel, ProbeIdentity};
+use crate::platform::dhcp::{DhcpKind, DhcpOptions, DhcpReply};
+#[cfg(feature = "live")]
+use crate::platform::lease;
+use crate::platform::lease::Lease;
+#[cfg(feature = "live")]
+use crate::platform::netlink::NetSnapshot;
+use crate::platform::netlink::{AddrScope, IfAddr, Interface};
+#[cfg(feature = "live")]
+use crate::report::Evidence;
+use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::MacAddr;
 
 /// The client identifier the full exchange uses, so server logs show who it was: type 0
@@ -207,11 +221,13 @@ fn is_usable(a: &IfAddr, ip: Ipv4Addr) -> bool {
     !ip.is_link_local() && !ip.is_loopback() && !a.tentative && !a.dad_failed && a.scope == AddrScope::Global
 }
 
+#[cfg(any(feature = "live", test))]
 fn mask(prefix: u8) -> Ipv4Addr {
     Ipv4Addr::from(u32::MAX.checked_shl(32 - u32::from(prefix.min(32))).unwrap_or(0))
 }
 
 /// What the interface uses now: gateways, resolvers and mask (pure but for resolv.conf).
+#[cfg(feature = "live")]
 fn current_config(iface: &Interface, snapshot: &NetSnapshot, config: &Config) -> CurrentConfig {
     let mut current = DhcpOptions { subnet_mask: usable_ipv4(iface).map(|(_, p)| mask(p)), ..DhcpOptions::default() };
     current.set_routers(snapshot.default_routes().iter().filter(|r| r.oif == Some(iface.index)).filter_map(|r| {
@@ -237,6 +253,7 @@ pub fn gate(ctx: &CheckContext<'_>) -> bool {
 }
 
 /// Runs the DHCP check.
+#[cfg(feature = "live")]
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let Some(iface) = ctx.interface else {
         return Err(CheckError::NoInterface);
@@ -294,6 +311,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     Ok(Outcome::Ran { findings, evidence: Evidence::Dhcp(Box::new(ev)) })
 }
 
+#[cfg(any(feature = "live", test))]
 fn not_run_probe(reason: &str) -> Probe {
     Probe {
         status: ProbeStatus::NotRun,
@@ -306,10 +324,12 @@ fn not_run_probe(reason: &str) -> Probe {
     }
 }
 
+#[cfg(feature = "live")]
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, CheckError> {
     tokio::task::spawn_blocking(f).await.map_err(|source| CheckError::Task { operation: "DHCP probe", source })
 }
 
+#[cfg(feature = "live")]
 async fn spawn_probe(ifname: String, mac: MacAddr, s: DhcpSettings) -> Result<Probe, CheckError> {
     blocking(move || -> Result<Probe, CheckError> {
         let xid: u32 = rand::random();
@@ -337,6 +357,7 @@ async fn spawn_probe(ifname: String, mac: MacAddr, s: DhcpSettings) -> Result<Pr
     .await?
 }
 
+#[cfg(feature = "live")]
 async fn spawn_duplicate_check(
     ifname: String,
     mac: MacAddr,
@@ -362,6 +383,7 @@ pub fn probe_mac() -> MacAddr {
     MacAddr([0x02, 0x6e, 0x74, r[0], r[1], r[2]])
 }
 
+#[cfg(feature = "live")]
 async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, CheckError> {
     blocking(move || -> Result<FullExchange, CheckError> {
         let mac = probe_mac();

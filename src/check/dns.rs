@@ -13,16 +13,22 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+#[cfg(feature = "live")]
 use std::time::{Duration, Instant};
 
-use hickory_resolver::proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "live")]
 use tokio::net::UdpSocket;
 
-use crate::check::{CheckContext, CheckError, Outcome, Source, finding, millis, named};
+#[cfg(feature = "live")]
+use crate::check::{CheckContext, CheckError, Outcome, millis};
+use crate::check::{Source, finding, named};
 use crate::config::DnsSettings;
-use crate::report::{CheckId, Code, Evidence, Finding, Severity};
+#[cfg(feature = "live")]
+use crate::report::Evidence;
+use crate::report::{CheckId, Code, Finding, Severity};
 
 /// The stub address systemd-resolved puts in /etc/resolv.conf.
 const RESOLVED_STUB: &str = "127.0.0.53";
@@ -263,6 +269,7 @@ pub fn cache_buster(first_name: &str) -> String {
 }
 
 /// Runs the dns check.
+#[cfg(feature = "live")]
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let settings = &ctx.config.dns;
     let (source, stub, servers) = read_servers(&settings.resolv_conf);
@@ -341,6 +348,7 @@ pub fn classify(msg: &Message, rtype: RecordType) -> (QueryOutcome, Vec<IpAddr>)
     (outcome, answers)
 }
 
+#[cfg(feature = "live")]
 enum Exchange {
     Response(Message, Duration),
     Timeout,
@@ -348,6 +356,7 @@ enum Exchange {
     LocalError(String),
 }
 
+#[cfg(feature = "live")]
 async fn query(server: IpAddr, name: String, rtype: RecordType, cache_buster: bool, timeout: Duration) -> QueryResult {
     let mut result = QueryResult {
         name: name.clone(),
@@ -397,6 +406,7 @@ async fn query(server: IpAddr, name: String, rtype: RecordType, cache_buster: bo
     result
 }
 
+#[cfg(feature = "live")]
 async fn exchange(server: SocketAddr, name: &Name, rtype: RecordType, timeout: Duration) -> Exchange {
     let bind: SocketAddr = if server.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" }.parse().expect("valid");
     let socket = match UdpSocket::bind(bind).await {

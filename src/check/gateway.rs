@@ -12,13 +12,19 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "live")]
 use surge_ping::{Client, Config as PingConfig, ICMP, PingIdentifier, PingSequence};
 
-use crate::check::{CheckContext, CheckError, Outcome, Source, dhcp, finding, millis, named};
+#[cfg(feature = "live")]
+use crate::check::{CheckContext, CheckError, Outcome, dhcp};
+use crate::check::{Source, finding, millis, named};
 use crate::config::GatewaySettings;
+#[cfg(feature = "live")]
 use crate::platform::arp;
 use crate::platform::netlink::{Interface, Route};
-use crate::report::{CheckId, Code, Evidence, Finding, Severity};
+#[cfg(feature = "live")]
+use crate::report::Evidence;
+use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::MacAddr;
 
 /// Most addresses named in one finding's message.
@@ -190,6 +196,7 @@ pub fn gateways_of(iface: &Interface, default_routes: &[&Route]) -> Vec<Ipv4Addr
 }
 
 /// Runs the gateway check.
+#[cfg(feature = "live")]
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let iface = ctx.interface.ok_or(CheckError::NoInterface)?;
     let default_routes = ctx.snapshot.default_routes();
@@ -220,6 +227,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     })
 }
 
+#[cfg(feature = "live")]
 async fn probe(
     iface: &Interface,
     source: Option<Ipv4Addr>,
@@ -253,6 +261,7 @@ async fn probe(
 /// Sends `settings.probes` echo requests, one every `interval_ms`, each waiting up to
 /// `timeout_ms`, all in flight together so the series takes about
 /// (probes - 1) x interval + timeout.
+#[cfg(feature = "live")]
 async fn ping_series(iface: &Interface, target: Ipv4Addr, settings: &GatewaySettings) -> Result<PingStats, CheckError> {
     let config = PingConfig::builder().kind(ICMP::V4).interface(&iface.name).build();
     let client = Client::new(&config)

@@ -9,17 +9,28 @@
 //! capture's TCP handshakes (with per-target attempt counts in [`PortAttempts`]) and calls
 //! the same [`judge`].
 
-use std::net::{IpAddr, SocketAddr};
+#[cfg(feature = "live")]
+use std::net::IpAddr;
+use std::net::SocketAddr;
+#[cfg(feature = "live")]
 use std::sync::Arc;
+#[cfg(feature = "live")]
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "live")]
 use tokio::net::TcpStream;
+#[cfg(feature = "live")]
 use tokio::sync::Semaphore;
 
-use crate::check::{CheckContext, CheckError, Outcome, finding, millis, named};
+#[cfg(feature = "live")]
+use crate::check::{CheckContext, CheckError, Outcome, millis};
+use crate::check::{finding, named};
+#[cfg(feature = "live")]
 use crate::config::{Target, TargetHost};
-use crate::report::{CheckId, Code, Evidence, Finding, Severity, SkipReason};
+use crate::report::{CheckId, Code, Finding, Severity};
+#[cfg(feature = "live")]
+use crate::report::{Evidence, SkipReason};
 
 const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;
@@ -140,6 +151,7 @@ impl PortOutcome {
 }
 
 /// Runs the ports check.
+#[cfg(feature = "live")]
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let targets = &ctx.config.targets;
     if targets.is_empty() {
@@ -196,6 +208,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     Ok(Outcome::Ran { findings: judge(&ev), evidence: Evidence::Ports(Box::new(ev)) })
 }
 
+#[cfg(feature = "live")]
 async fn probe(target: &Target, address: SocketAddr, timeout: Duration) -> PortResult {
     let start = Instant::now();
     let result = tokio::time::timeout(timeout, TcpStream::connect(address)).await;

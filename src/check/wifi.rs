@@ -11,18 +11,26 @@
 //! wireless interface"); a wireless client that is not associated fails with
 //! `wifi.not_connected`, which blocks `dhcp` and everything after it.
 
+#[cfg(feature = "live")]
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckContext, CheckError, Outcome, finding};
+use crate::check::{CheckContext, finding};
+#[cfg(feature = "live")]
+use crate::check::{CheckError, Outcome};
 use crate::config::WifiSettings;
 use crate::platform::sysfs;
-use crate::platform::wifi::{Band, Bss, Nl80211, ScanWait, Security, Station, Survey, WifiError, WifiInterface};
-use crate::report::{CheckId, Code, Evidence, Finding, Severity, SkipReason};
+use crate::platform::wifi::{Band, Bss, ScanWait, Security, Station, Survey, WifiInterface};
+#[cfg(feature = "live")]
+use crate::platform::wifi::{Nl80211, WifiError};
+use crate::report::{CheckId, Code, Finding, Severity};
+#[cfg(feature = "live")]
+use crate::report::{Evidence, SkipReason};
 use crate::types::MacAddr;
 
-/// The skip reason on a wired interface, in words (its code is [`SkipReason::NotWireless`]).
+/// The skip reason on a wired interface, in words (its code is
+/// [`crate::report::SkipReason::NotWireless`]).
 pub const NOT_WIRELESS: &str = "not a wireless interface";
 
 /// The most access points listed in the evidence (strongest first).
@@ -225,6 +233,7 @@ pub struct Readings {
     pub notes: Vec<String>,
 }
 
+#[cfg(feature = "live")]
 fn skipped(code: SkipReason, reason: impl Into<String>, evidence: Evidence) -> Outcome {
     Outcome::Skipped { code, reason: reason.into(), blocked_by: None, evidence }
 }
@@ -240,6 +249,7 @@ pub fn gate(ctx: &CheckContext<'_>) -> bool {
 }
 
 /// Runs the Wi-Fi check.
+#[cfg(feature = "live")]
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let Some(iface) = ctx.interface else {
         return Ok(skipped(SkipReason::NoInterface, "no interface under test", Evidence::None));
@@ -758,6 +768,7 @@ pub fn judge(ev: &WifiEvidence, s: &WifiSettings) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::platform::wifi::{bands_from, bss_from, decode_dump, interface_from, station_from, survey_from};
+    use crate::report::Evidence;
 
     fn read(name: &str) -> Vec<wl_nl80211::Nl80211Message> {
         let path = format!("{}/captures/wifi/{name}", env!("CARGO_MANIFEST_DIR"));

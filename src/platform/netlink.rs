@@ -4,8 +4,11 @@
 //! messages into our plain model (`interface_from`, `address_from`, `route_from`) is pure
 //! and unit-tested on messages decoded from kernel bytes. Nothing here parses `ip` output.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
+#[cfg(feature = "live")]
+use std::net::{Ipv4Addr, Ipv6Addr};
 
+#[cfg(feature = "live")]
 use futures::TryStreamExt;
 use netlink_packet_route::AddressFamily;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
@@ -16,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::types::MacAddr;
 
 /// Reading links, addresses or routes from netlink failed.
+#[cfg(feature = "live")]
 #[derive(Debug, thiserror::Error)]
 pub enum NetlinkError {
     /// The netlink socket could not be opened.
@@ -276,6 +280,7 @@ impl Route {
 
 impl NetSnapshot {
     /// Reads links, addresses and routes through one netlink connection.
+    #[cfg(feature = "live")]
     pub async fn read() -> Result<NetSnapshot, NetlinkError> {
         let err = |operation: &'static str| move |source: rtnetlink::Error| NetlinkError::Dump { operation, source };
         let (connection, handle, _) = rtnetlink::new_connection().map_err(NetlinkError::Socket)?;

@@ -12,19 +12,25 @@
 //!
 //! Privileges: every dump works for any user; only triggering a scan needs CAP_NET_ADMIN.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+#[cfg(feature = "live")]
+use std::time::Instant;
 
+#[cfg(feature = "live")]
 use futures::{StreamExt, TryStream, TryStreamExt};
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "live")]
+use wl_nl80211::packet_core::ParseableParametrized;
 use wl_nl80211::packet_core::{
-    DecodeError, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NetlinkMessage, NetlinkPayload, Nla, ParseableParametrized,
+    DecodeError, NLMSG_DONE, NLMSG_ERROR, NetlinkBuffer, NetlinkMessage, NetlinkPayload, Nla,
 };
 use wl_nl80211::packet_generic::GenlMessage;
 use wl_nl80211::{
-    Nl80211Attr, Nl80211BandType, Nl80211BssInfo, Nl80211ChannelWidth, Nl80211Command, Nl80211Error, Nl80211Handle,
-    Nl80211InterfaceType, Nl80211Message, Nl80211MulticastGroup, Nl80211RateInfo, Nl80211Scan, Nl80211StationFlags,
-    Nl80211StationInfo, Nl80211SurveyInfo,
+    Nl80211Attr, Nl80211BandType, Nl80211BssInfo, Nl80211ChannelWidth, Nl80211InterfaceType, Nl80211Message,
+    Nl80211RateInfo, Nl80211StationFlags, Nl80211StationInfo, Nl80211SurveyInfo,
 };
+#[cfg(feature = "live")]
+use wl_nl80211::{Nl80211Command, Nl80211Error, Nl80211Handle, Nl80211MulticastGroup, Nl80211Scan};
 
 use crate::types::MacAddr;
 
@@ -1018,6 +1024,7 @@ pub fn security_of(ies: &Ies, privacy: bool) -> Security {
 // ---------------------------------------------------------------------------------------
 // I/O.
 
+#[cfg(feature = "live")]
 fn nl_error(operation: &'static str, e: Nl80211Error) -> WifiError {
     match e {
         Nl80211Error::NetlinkError(msg) => match msg.raw_code().abs() {
@@ -1030,6 +1037,7 @@ fn nl_error(operation: &'static str, e: Nl80211Error) -> WifiError {
 }
 
 /// The errno values the kernel's nl80211 answers use here.
+#[cfg(feature = "live")]
 mod libc_errno {
     pub const EPERM: i32 = 1;
     pub const EACCES: i32 = 13;
@@ -1038,6 +1046,7 @@ mod libc_errno {
 
 /// Drains one request's answers; a message the crate cannot decode is skipped (and
 /// logged), so one odd entry does not hide the rest of a dump.
+#[cfg(feature = "live")]
 async fn drain<S>(operation: &'static str, answers: S) -> Result<Vec<Nl80211Message>, WifiError>
 where
     S: TryStream<Ok = GenlMessage<Nl80211Message>, Error = Nl80211Error>,
@@ -1056,6 +1065,7 @@ where
     Ok(out)
 }
 
+#[cfg(feature = "live")]
 async fn timed<T>(
     operation: &'static str,
     limit: Duration,
@@ -1067,17 +1077,20 @@ async fn timed<T>(
 }
 
 /// An open nl80211 connection; the background task ends when this is dropped.
+#[cfg(feature = "live")]
 pub struct Nl80211 {
     handle: Nl80211Handle,
     connection: tokio::task::JoinHandle<()>,
 }
 
+#[cfg(feature = "live")]
 impl Drop for Nl80211 {
     fn drop(&mut self) {
         self.connection.abort();
     }
 }
 
+#[cfg(feature = "live")]
 impl Nl80211 {
     /// Opens a generic netlink socket and resolves the `nl80211` family.
     pub async fn open() -> Result<Nl80211, WifiError> {
