@@ -12,6 +12,6 @@ fuzz_target!(|data: &[u8]| {
         for frame in &frames {
             let _ = udp_datagram(&frame.data);
         }
-        let _ = analyze(&frames, "fuzz.pcap", String::new(), String::new());
+        let _ = analyze(&frames, "fuzz.pcap", nettriage::types::Timestamp(std::time::UNIX_EPOCH), String::new());
     }
 });
