@@ -947,6 +947,38 @@ mod tests {
     }
 
     #[test]
+    fn servers_compete_only_on_the_same_vlan() {
+        let server = |ip: u8, vlan: Option<u16>| DhcpServerSeen {
+            server: Ipv4Addr::new(198, 19, 0, ip),
+            mac: MacAddr([2, 0, 0, 0, 0, ip]),
+            offers: 1,
+            vlan,
+        };
+        let judged = |servers: Vec<DhcpServerSeen>, expected: &[Ipv4Addr]| -> Vec<(Code, Severity)> {
+            let mut e = captured(vec![]);
+            e.capture.as_mut().unwrap().servers = servers;
+            judge("eth0", &e, &DhcpSettings::default(), expected, Source::Capture)
+                .iter()
+                .map(|f| (f.code, f.severity))
+                .collect()
+        };
+        let multiple = [(Code::DhcpMultipleServers, Severity::Warn)];
+        // One server per VLAN of a trunk; the same server on two VLANs (a relay).
+        assert!(judged(vec![server(1, Some(10)), server(2, Some(20))], &[]).is_empty());
+        assert!(judged(vec![server(1, Some(10)), server(1, Some(20))], &[]).is_empty());
+        // Two on one VLAN, or two untagged.
+        assert_eq!(judged(vec![server(1, Some(10)), server(2, Some(30)), server(3, Some(30))], &[]), multiple);
+        assert_eq!(judged(vec![server(1, None), server(2, None)], &[]), multiple);
+        // Expected servers: two expected ones on a VLAN are fine, an unexpected one is named once.
+        let expected = [Ipv4Addr::new(198, 19, 0, 1), Ipv4Addr::new(198, 19, 0, 2)];
+        assert!(judged(vec![server(1, Some(30)), server(2, Some(30))], &expected).is_empty());
+        assert_eq!(
+            judged(vec![server(1, Some(10)), server(3, Some(10)), server(3, Some(20))], &expected),
+            [(Code::DhcpUnexpectedServer, Severity::Fail), (Code::DhcpMultipleServers, Severity::Warn)]
+        );
+    }
+
+    #[test]
     fn probe_mac_is_locally_administered_unicast() {
         let m = probe_mac();
         assert_eq!(m.0[0] & 0x03, 0x02);
