@@ -3,7 +3,7 @@
 # number), GRE (IPv4/IPv6 only, no key) and VXLAN, and DHCP mirrored onto an 802.1Q trunk
 # (one server per VLAN; then a VLAN with two servers), in network namespaces.
 # Run as root from the repository root:  sudo captures/record_tunnels.sh [OUTDIR]
-# (default captures). Everything lives in namespaces named nttun-*, with addresses from
+# (default captures). Everything lives in namespaces named nttun-* (NTTUN_PREFIX-*), with addresses from
 # 198.18.0.0/15 and 2001:2::/48 only; every process started is stopped by its PID and every
 # namespace deleted at the end. Needs iproute2, tcpdump, dnsmasq, dig, busybox (udhcpc),
 # python3; not the ip_gre, vxlan or 8021q modules: captures/lab_mirror.py wraps the frames.
@@ -16,7 +16,7 @@
 #   c mon0 198.18.0.1/24 ---- col eth0 198.18.0.2/24 (collector: tcpdump on eth0)
 set -euo pipefail
 OUT="${1:-captures}"
-P=nttun
+P="${NTTUN_PREFIX:-nttun}"
 HERE=$(cd "$(dirname "$0")" && pwd)
 STATE=$(mktemp -d)
 PIDS=()
