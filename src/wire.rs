@@ -20,7 +20,7 @@
 //! The IP and transport layers are `etherparse`'s slices (`Ipv4Slice`, `Ipv6HeaderSlice`,
 //! `UdpSlice`, `TcpSlice`, `Icmpv4Slice`, `Icmpv6Slice`, `ArpPacketSlice`, and
 //! `LaxIpSlice` for the truncated packet an ICMP error quotes), and reassembly keeps one
-//! `etherparse::defrag::IpDefragBuf` per datagram. Three parts are our own, and why:
+//! `etherparse::defrag::IpDefragBuf` per datagram. Four parts are our own, and why:
 //! - the Ethernet and VLAN layer: `SlicedPacket` keeps at most three link extensions and
 //!   its VLAN ids in a fixed-size array, while captures from trunks may stack more tags;
 //!   walking tags is a few lines, bounded by the frame's length;
@@ -29,7 +29,8 @@
 //!   an extension header; ours stops there, and walks the rest once reassembled;
 //! - the reassembly pool: `etherparse::defrag::IpDefragPool` is documented as not safe
 //!   against memory exhaustion (no bound on datagrams in flight), so [`Reassembler`] holds
-//!   the buffers itself, bounded by [`ReassemblyLimits`].
+//!   the buffers itself, bounded by [`ReassemblyLimits`];
+//! - GRE and VXLAN: etherparse reads neither; each header is a few fixed fields.
 //!
 //! What is validated is decided here and nowhere else: lengths at every layer (a frame
 //! shorter than its headers or than the IP or UDP length says is malformed; Ethernet
