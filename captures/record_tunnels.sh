@@ -24,6 +24,8 @@ cleanup() {
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   PIDS=()
   for n in c s rogue b30 col; do ip netns del $P-$n 2>/dev/null || true; done
+  # The daemons' logs are kept only when asked for (NTTUN_KEEP_LOGS=1).
+  [ -n "${NTTUN_KEEP_LOGS:-}" ] || rm -rf "$STATE"
 }
 trap cleanup EXIT
 
@@ -87,4 +89,4 @@ record "$OUT/tunnel_gre_ip.pcap" gre-ip 198.18.0.2 eth0 -- \
 record "$OUT/tunnel_vxlan.pcap" vxlan 198.18.0.2 100 eth0 -- "dhcp eth0" "ask @198.19.1.1 www.site.test A"
 record "$OUT/trunk_vlans.pcap" tag mon0 eth10:10 eth20:20 eth30:30 -- "dhcp eth10" "dhcp eth20"
 record "$OUT/trunk_vlan_two_servers.pcap" tag mon0 eth10:10 eth20:20 eth30:30 -- "dhcp eth10" "dhcp eth30"
-echo "recorded into $OUT; logs in $STATE"
+echo "recorded into $OUT${NTTUN_KEEP_LOGS:+; logs in $STATE}"
