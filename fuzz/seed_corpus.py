@@ -27,7 +27,7 @@ def save(target, blob):
     open(os.path.join(d, hashlib.sha1(blob).hexdigest()), "wb").write(blob)
 
 
-for pcap in glob.glob(os.path.join(CAP, "*.pcap")):
+for pcap in glob.glob(os.path.join(CAP, "*.pcap")) + glob.glob(os.path.join(CAP, "tunnels", "*.pcap")):
     save("pcap", open(pcap, "rb").read())
     # wire: each frame alone, and the capture as one sequence of length-prefixed frames
     # (the target's second reading; frames cut to 255 bytes).

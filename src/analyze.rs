@@ -12,7 +12,8 @@
 //!
 //! The pipeline is read, decode, fold, judge, report. Every frame goes through the one wire
 //! decoder, [`crate::wire::Reassembler::feed`] (with its capture timestamp), and folding
-//! matches on the typed [`crate::wire::Packet`]: VLAN tags of any depth are read past, IP
+//! matches on the typed [`crate::wire::Packet`]: VLAN tags of any depth are read past,
+//! GRE and VXLAN tunnels unwrapped (the inner packets are folded like any other), IP
 //! fragments are reassembled (bounded, [`crate::wire::ReassemblyLimits`]'s defaults) and
 //! ICMP errors come with the packet they quote. This module decodes no frame bytes of its
 //! own; the payloads go to the live checks' parsers
@@ -26,10 +27,13 @@
 //!
 //! # Folding
 //!
-//! - **DHCP** (UDP 67/68): messages are grouped into transactions by xid and client
-//!   hardware address, with DISCOVER count, broadcast flag, whether an OFFER or ACK came
-//!   and the address asked for. OFFERs name the servers. The live fields (`usable_ipv4`,
-//!   `current`) come from the last ACK; the probe is `not_run`.
+//! - **DHCP** (UDP 67/68): messages are grouped into transactions by xid, client
+//!   hardware address and VLAN, with DISCOVER count, broadcast flag, whether an OFFER or
+//!   ACK came and the address asked for. OFFERs name the servers, per VLAN. The VLAN is
+//!   the innermost 802.1Q/802.1ad tag of the Ethernet header the message came in (inside
+//!   a tunnel: the inner frame's), or none: servers on different VLANs of a trunk are
+//!   different segments' servers. The live fields (`usable_ipv4`, `current`) come from the
+//!   last ACK; the probe is `not_run`.
 //! - **ARP**: who-has requests are matched to is-at replies by target and requester;
 //!   announcements (sender = target) expect no reply and are ignored. RFC 5227 probes
 //!   (sender 0.0.0.0) fill the dhcp evidence's `duplicate_check`: a reply for the probed
@@ -226,6 +230,7 @@ impl State {
     /// Folds one decoded (or reassembled) packet into the state.
     fn feed(&mut self, packet: Packet, ts: Duration) {
         let src_mac = packet.src_mac;
+        let vlan = packet.vlans.last().copied();
         let ip = match packet.net {
             Net::Arp(arp) => return self.arp(&arp, ts),
             Net::Ip(ip) => ip,
@@ -239,7 +244,7 @@ impl State {
                     payload: udp.payload,
                 };
                 if DHCP_PORTS.contains(&d.src.port()) || DHCP_PORTS.contains(&d.dst.port()) {
-                    self.dhcp.feed(&d, src_mac, ts);
+                    self.dhcp.feed(&d, src_mac, vlan, ts);
                 } else if d.src.port() == DNS_PORT || d.dst.port() == DNS_PORT {
                     self.dns.feed(&d, ts, self.start);
                 }
@@ -478,14 +483,16 @@ struct DhcpState {
     txns: Vec<DhcpTransaction>,
     /// When each transaction's first message was seen.
     first: Vec<Duration>,
-    index: HashMap<(u32, MacAddr), usize>,
+    /// By xid, client MAC and VLAN.
+    index: HashMap<(u32, MacAddr, Option<u16>), usize>,
     servers: Vec<DhcpServerSeen>,
     last_ack: Option<DhcpReply>,
     untracked: u32,
 }
 
 impl DhcpState {
-    fn feed(&mut self, d: &UdpDatagram, src_mac: MacAddr, ts: Duration) {
+    /// Folds one DHCP message that came on `vlan` (the innermost tag, if any).
+    fn feed(&mut self, d: &UdpDatagram, src_mac: MacAddr, vlan: Option<u16>, ts: Duration) {
         let Some(msg) = decode_message(&d.payload) else { return };
         let Some(client_mac) = msg.chaddr().get(..6).and_then(MacAddr::from_slice) else { return };
         let opts = msg.opts();
@@ -514,7 +521,7 @@ impl DhcpState {
             Opcode::Unknown(_) => return,
         };
         self.span.add(ts);
-        let key = (msg.xid(), client_mac);
+        let key = (msg.xid(), client_mac, vlan);
         let i = match self.index.get(&key) {
             Some(&i) => i,
             None if self.txns.len() >= MAX_TRACKED => {
@@ -531,6 +538,7 @@ impl DhcpState {
                     broadcast: false,
                     answered: false,
                     requested: None,
+                    vlan,
                 });
                 self.first.push(ts);
                 self.index.insert(key, self.txns.len() - 1);
@@ -559,11 +567,14 @@ impl DhcpState {
         match reply.kind {
             DhcpKind::Offer => {
                 txn.answered = true;
-                match self.servers.iter().position(|s| s.server == reply.server) {
+                match self.servers.iter().position(|s| s.server == reply.server && s.vlan == vlan) {
                     Some(i) => self.servers[i].offers = self.servers[i].offers.saturating_add(1),
-                    None if self.servers.len() < MAX_LISTED => {
-                        self.servers.push(DhcpServerSeen { server: reply.server, mac: reply.server_mac, offers: 1 })
-                    }
+                    None if self.servers.len() < MAX_LISTED => self.servers.push(DhcpServerSeen {
+                        server: reply.server,
+                        mac: reply.server_mac,
+                        offers: 1,
+                        vlan,
+                    }),
                     None => {}
                 }
             }
@@ -1856,5 +1867,99 @@ mod tests {
         let r = report(&mutated);
         assert_eq!(r.checks.len(), 6);
         assert_matches_schema(&r);
+    }
+
+    // ---- tunnels and VLAN trunks (captures/tunnels/, captures/README.md) -----------------
+
+    /// The DHCP servers of a capture's evidence as (server, vlan).
+    fn dhcp_servers(r: &Report) -> Vec<(String, Option<u64>)> {
+        let servers = ev(r, CheckId::Dhcp)["servers"].clone();
+        let servers = servers.as_array().unwrap();
+        servers.iter().map(|s| (s["server"].as_str().unwrap().to_string(), s["vlan"].as_u64())).collect()
+    }
+
+    #[test]
+    fn a_trunk_with_one_dhcp_server_per_vlan_is_healthy() {
+        let r = report(&capture("tunnels/trunk_vlans.pcap"));
+        assert_matches_schema(&r);
+        let dhcp = check(&r, CheckId::Dhcp);
+        assert_eq!((dhcp.status, codes(&r, CheckId::Dhcp)), (CheckStatus::Pass, vec![]));
+        assert_eq!(dhcp_servers(&r), [("198.19.10.1".to_string(), Some(10)), ("198.19.20.1".to_string(), Some(20))]);
+        let txns = ev(&r, CheckId::Dhcp)["transactions"].clone();
+        let vlans: Vec<(Option<u64>, bool)> =
+            txns.as_array().unwrap().iter().map(|t| (t["vlan"].as_u64(), t["answered"] == true)).collect();
+        assert_eq!(vlans, [(Some(10), true), (Some(20), true)]);
+        assert_eq!(r.diagnosis.status, RunStatus::Healthy);
+    }
+
+    #[test]
+    fn two_dhcp_servers_on_one_vlan_of_a_trunk_are_multiple_servers() {
+        let r = report(&capture("tunnels/trunk_vlan_two_servers.pcap"));
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpMultipleServers, Severity::Warn)]);
+        let servers = dhcp_servers(&r);
+        assert_eq!(servers.len(), 3, "{servers:?}");
+        assert_eq!(servers.iter().filter(|s| s.1 == Some(30)).count(), 2, "{servers:?}");
+        assert_eq!(servers.iter().filter(|s| s.1 == Some(10)).count(), 1, "{servers:?}");
+        // The same frames untagged: all three servers on one segment.
+        let untagged: Vec<Frame> = capture("tunnels/trunk_vlan_two_servers.pcap")
+            .into_iter()
+            .map(|f| Frame { data: [&f.data[..12], &f.data[16..]].concat(), ..f })
+            .collect();
+        let r = report(&untagged);
+        assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpMultipleServers, Severity::Warn)]);
+        assert!(dhcp_servers(&r).iter().all(|s| s.1.is_none()));
+    }
+
+    #[test]
+    fn dhcp_and_dns_inside_gre_and_vxlan_are_judged() {
+        for name in ["tunnels/tunnel_gretap.pcap", "tunnels/tunnel_vxlan.pcap"] {
+            let r = report(&capture(name));
+            assert_matches_schema(&r);
+            let dhcp = check(&r, CheckId::Dhcp);
+            assert_eq!((dhcp.status, codes(&r, CheckId::Dhcp)), (CheckStatus::Pass, vec![]), "{name}");
+            assert_eq!(dhcp_servers(&r), [("198.19.1.1".to_string(), None)], "{name}");
+            let kinds: Vec<String> = ev(&r, CheckId::Dhcp)["transactions"][0]["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["kind"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(kinds, ["discover", "offer", "request", "ack"], "{name}");
+            let dns = check(&r, CheckId::Dns);
+            assert_eq!(dns.status, CheckStatus::Pass, "{name}: {:?}", dns.findings);
+            let server = &dns.evidence.to_json()["servers"][0];
+            assert_eq!(server["server"], "198.19.1.1", "{name}");
+            assert!(server["queries"].as_array().unwrap().iter().all(|q| q["outcome"] == "answer"), "{name}");
+            assert_eq!(r.diagnosis.status, RunStatus::Healthy, "{name}");
+        }
+        // The 120-record answer fragmented inside the GRE tunnel, and the GRE packet
+        // carrying its first fragment fragmented outside: both reassembled.
+        let r = report(&capture("tunnels/tunnel_gretap.pcap"));
+        let queries = ev(&r, CheckId::Dns)["servers"][0]["queries"].clone();
+        let big = queries.as_array().unwrap().iter().find(|q| q["name"] == "big.site.test").unwrap().clone();
+        assert_eq!((big["outcome"].as_str(), big["answers"].as_array().unwrap().len()), (Some("answer"), 16));
+
+        // GRE carrying IPv4 and IPv6 packets (no Ethernet inside).
+        let r = report(&capture("tunnels/tunnel_gre_ip.pcap"));
+        assert_matches_schema(&r);
+        let dns = check(&r, CheckId::Dns);
+        assert_eq!(dns.status, CheckStatus::Pass, "{:?}", dns.findings);
+        let servers: Vec<String> = dns.evidence.to_json()["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["server"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(servers, ["198.19.1.1", "2001:2:0:1::1"]);
+
+        // tcpdump's own VXLAN test capture: ICMP echoes and ARP inside VNI 100.
+        let r = report(&capture("tunnels/tcpdump_vxlan.pcap"));
+        assert_matches_schema(&r);
+        let gw = check(&r, CheckId::Gateway);
+        assert_eq!(gw.status, CheckStatus::Pass, "{:?}", gw.findings);
+        let g = gw.evidence.to_json()["gateways"].clone();
+        let echo = g.as_array().unwrap().iter().find(|g| g["address"] == "192.168.203.5").unwrap().clone();
+        assert_eq!((echo["ping"]["sent"].as_u64(), echo["ping"]["received"].as_u64()), (Some(4), Some(4)));
     }
 }

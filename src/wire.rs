@@ -10,10 +10,17 @@
 //! order, joins fragments into whole packets within bounds (datagrams in flight, bytes per
 //! datagram, a timeout measured in capture time).
 //!
+//! Tunnels are unwrapped into the same [`Packet`]: GRE (IP protocol 47, RFC 2784 with
+//! RFC 2890's key and sequence number) carrying IPv4, IPv6 or Ethernet (transparent
+//! Ethernet bridging), and VXLAN (UDP port 4789, RFC 7348) carrying Ethernet, nested up to
+//! [`MAX_TUNNEL_DEPTH`] levels. The packet is the innermost one, its outer layers listed in
+//! [`Packet::tunnels`]; a tunnel packet that is a fragment is reassembled first, and
+//! fragments inside a tunnel are reassembled per tunnel.
+//!
 //! The IP and transport layers are `etherparse`'s slices (`Ipv4Slice`, `Ipv6HeaderSlice`,
 //! `UdpSlice`, `TcpSlice`, `Icmpv4Slice`, `Icmpv6Slice`, `ArpPacketSlice`, and
 //! `LaxIpSlice` for the truncated packet an ICMP error quotes), and reassembly keeps one
-//! `etherparse::defrag::IpDefragBuf` per datagram. Three parts are our own, and why:
+//! `etherparse::defrag::IpDefragBuf` per datagram. Four parts are our own, and why:
 //! - the Ethernet and VLAN layer: `SlicedPacket` keeps at most three link extensions and
 //!   its VLAN ids in a fixed-size array, while captures from trunks may stack more tags;
 //!   walking tags is a few lines, bounded by the frame's length;
@@ -22,7 +29,8 @@
 //!   an extension header; ours stops there, and walks the rest once reassembled;
 //! - the reassembly pool: `etherparse::defrag::IpDefragPool` is documented as not safe
 //!   against memory exhaustion (no bound on datagrams in flight), so [`Reassembler`] holds
-//!   the buffers itself, bounded by [`ReassemblyLimits`].
+//!   the buffers itself, bounded by [`ReassemblyLimits`];
+//! - GRE and VXLAN: etherparse reads neither; each header is a few fixed fields.
 //!
 //! What is validated is decided here and nowhere else: lengths at every layer (a frame
 //! shorter than its headers or than the IP or UDP length says is malformed; Ethernet
@@ -32,6 +40,7 @@
 //! outgoing ones before checksum offload fills them in, so checking would reject the
 //! machine's own traffic.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -87,6 +96,8 @@ pub enum Layer {
     Icmp,
     /// The ICMPv6 header.
     Icmpv6,
+    /// A GRE header.
+    Gre,
 }
 
 impl fmt::Display for Layer {
@@ -101,6 +112,7 @@ impl fmt::Display for Layer {
             Layer::Tcp => "TCP",
             Layer::Icmp => "ICMP",
             Layer::Icmpv6 => "ICMPv6",
+            Layer::Gre => "GRE",
         })
     }
 }
@@ -159,21 +171,30 @@ pub enum WireError {
         /// Why.
         reason: FragmentRejected,
     },
+    /// Tunnels nested deeper than [`MAX_TUNNEL_DEPTH`].
+    #[error("tunnels nested deeper than {limit} levels")]
+    TooDeep {
+        /// The limit.
+        limit: usize,
+    },
 }
 
 fn malformed<E: std::error::Error + Send + Sync + 'static>(layer: Layer) -> impl FnOnce(E) -> WireError {
     move |e| WireError::Malformed { layer, source: Box::new(e) }
 }
 
-/// One decoded Ethernet frame.
+/// One decoded Ethernet frame; for a tunnelled packet, the innermost packet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packet {
-    /// Ethernet destination.
+    /// Ethernet destination (of the innermost Ethernet header the packet came in).
     pub dst_mac: MacAddr,
-    /// Ethernet source.
+    /// Ethernet source (of the innermost Ethernet header the packet came in).
     pub src_mac: MacAddr,
-    /// VLAN ids of the frame's 802.1Q/802.1ad tags, outermost first (empty: untagged).
+    /// VLAN ids of the 802.1Q/802.1ad tags of the innermost Ethernet header the packet came
+    /// in, outermost first (empty: untagged).
     pub vlans: Vec<u16>,
+    /// The tunnels the packet was carried in, outermost first (empty: not tunnelled).
+    pub tunnels: Vec<Tunnel>,
     /// What the frame carries.
     pub net: Net,
 }
@@ -514,9 +535,14 @@ fn be16(bytes: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]))
 }
 
-/// Decodes one Ethernet frame (pure; never panics).
+/// Decodes one Ethernet frame, unwrapping GRE and VXLAN tunnels (pure; never panics). A
+/// tunnel packet that is a fragment is returned as the fragment (see [`Reassembler`]).
 pub fn decode(frame: &[u8]) -> Result<Packet, WireError> {
-    decode_frame(frame).map(|(packet, _)| packet)
+    let (mut packet, mut data) = decode_frame(frame)?;
+    while let Some((inner, rest)) = decapsulate(&packet, data)? {
+        (packet, data) = (inner, rest);
+    }
+    Ok(packet)
 }
 
 /// [`decode`], also returning the IP payload (for a fragment: the data it carries).
@@ -537,13 +563,18 @@ fn decode_frame(frame: &[u8]) -> Result<(Packet, &[u8]), WireError> {
         at += 4;
     }
     let body = frame.get(at..).unwrap_or_default();
-    let (net, payload) = match ether_type {
+    let (net, payload) = decode_network(ether_type, body)?;
+    Ok((Packet { dst_mac, src_mac, vlans, tunnels: Vec::new(), net }, payload))
+}
+
+/// The network layer `ether_type` names, and its payload (for IP, the transport bytes).
+fn decode_network(ether_type: u16, body: &[u8]) -> Result<(Net, &[u8]), WireError> {
+    Ok(match ether_type {
         ETHERTYPE_ARP => (decode_arp(body)?, &[][..]),
         ETHERTYPE_IPV4 => decode_ipv4(body).map(|(ip, payload)| (Net::Ip(ip), payload))?,
         ETHERTYPE_IPV6 => decode_ipv6(body).map(|(ip, payload)| (Net::Ip(ip), payload))?,
         _ => (Net::Other { ether_type }, &[][..]),
-    };
-    Ok((Packet { dst_mac, src_mac, vlans, net }, payload))
+    })
 }
 
 fn decode_arp(body: &[u8]) -> Result<Net, WireError> {
@@ -758,6 +789,138 @@ fn quoted(inner: &[u8]) -> Option<Quoted> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Tunnels
+// ---------------------------------------------------------------------------------------
+
+/// IP protocol number of GRE.
+pub const PROTO_GRE: u8 = 47;
+/// UDP destination port of VXLAN (RFC 7348).
+pub const VXLAN_PORT: u16 = 4789;
+/// GRE protocol type of transparent Ethernet bridging: an Ethernet frame inside.
+pub const ETHERTYPE_TRANSPARENT_ETHERNET: u16 = 0x6558;
+/// Most tunnel layers unwrapped from one frame; a packet nested deeper is
+/// [`WireError::TooDeep`].
+pub const MAX_TUNNEL_DEPTH: usize = 4;
+
+/// The kind of a tunnel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TunnelKind {
+    /// GRE (RFC 2784, RFC 2890) carrying IPv4, IPv6 or Ethernet.
+    Gre,
+    /// VXLAN (RFC 7348) carrying Ethernet.
+    Vxlan,
+}
+
+impl fmt::Display for TunnelKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TunnelKind::Gre => "GRE",
+            TunnelKind::Vxlan => "VXLAN",
+        })
+    }
+}
+
+/// One tunnel layer a packet came through: the outer packet's endpoints and identifier.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tunnel {
+    /// GRE or VXLAN.
+    pub kind: TunnelKind,
+    /// The outer packet's source (a tunnel endpoint).
+    pub src: IpAddr,
+    /// The outer packet's destination (the other endpoint).
+    pub dst: IpAddr,
+    /// The GRE key (when the header has one) or the VXLAN network identifier.
+    pub id: Option<u32>,
+    /// VLAN ids of the frame that carried the outer packet, outermost first.
+    pub vlans: Vec<u16>,
+}
+
+/// What a tunnel header says is inside it.
+enum Inner<'a> {
+    /// An Ethernet frame.
+    Ethernet(&'a [u8]),
+    /// A network-layer packet of this EtherType (IPv4 or IPv6), without a link layer.
+    Network(u16, &'a [u8]),
+}
+
+/// Unwraps one tunnel layer: when `packet` (whose IP payload, the transport bytes, is
+/// `data`) is a whole GRE or VXLAN packet this decoder reads, the packet inside it with the
+/// tunnel appended to its `tunnels`, and the inner packet's own IP payload. `Ok(None)`: not
+/// a tunnel, a fragment (reassemble first), or a GRE payload other than IPv4, IPv6 and
+/// Ethernet. A packet inside a GRE tunnel without Ethernet keeps the outer frame's MACs
+/// and VLAN tags.
+fn decapsulate<'a>(packet: &Packet, data: &'a [u8]) -> Result<Option<(Packet, &'a [u8])>, WireError> {
+    let Net::Ip(ip) = &packet.net else { return Ok(None) };
+    if ip.fragment.is_some() {
+        return Ok(None);
+    }
+    let found = match &ip.transport {
+        Transport::Other if ip.protocol == PROTO_GRE => gre(data)?.map(|(key, inner)| (TunnelKind::Gre, key, inner)),
+        Transport::Udp(udp) if udp.dst_port == VXLAN_PORT => {
+            let udp = UdpSlice::from_slice(data).map_err(malformed(Layer::Udp))?;
+            vxlan(udp.payload()).map(|(vni, frame)| (TunnelKind::Vxlan, Some(vni), Inner::Ethernet(frame)))
+        }
+        _ => None,
+    };
+    let Some((kind, id, inner)) = found else { return Ok(None) };
+    if packet.tunnels.len() >= MAX_TUNNEL_DEPTH {
+        return Err(WireError::TooDeep { limit: MAX_TUNNEL_DEPTH });
+    }
+    let mut tunnels = packet.tunnels.clone();
+    tunnels.push(Tunnel { kind, src: ip.src, dst: ip.dst, id, vlans: packet.vlans.clone() });
+    let (inner, payload) = match inner {
+        Inner::Ethernet(frame) => decode_frame(frame)?,
+        Inner::Network(ether_type, bytes) => {
+            let (net, payload) = decode_network(ether_type, bytes)?;
+            let outer = Packet { net, tunnels: Vec::new(), vlans: packet.vlans.clone(), ..*packet };
+            (outer, payload)
+        }
+    };
+    Ok(Some((Packet { tunnels, ..inner }, payload)))
+}
+
+/// Reads a GRE header (RFC 2784; RFC 2890's key and sequence number): the key, if any,
+/// and what it carries. `None` for other versions (1 is PPTP's enhanced GRE), RFC 1701
+/// source routing, and payloads other than IPv4, IPv6 and Ethernet.
+fn gre(bytes: &[u8]) -> Result<Option<(Option<u32>, Inner<'_>)>, WireError> {
+    const CHECKSUM: u8 = 0x80;
+    const ROUTING: u8 = 0x40;
+    const KEY: u8 = 0x20;
+    const SEQUENCE: u8 = 0x10;
+    let truncated = || WireError::Truncated { layer: Layer::Gre, len: bytes.len() };
+    let (Some(&flags), Some(&version), Some(protocol)) = (bytes.first(), bytes.get(1), be16(bytes, 2)) else {
+        return Err(truncated());
+    };
+    if version & 0x07 != 0 || flags & ROUTING != 0 {
+        return Ok(None);
+    }
+    // The checksum and its reserved half-word, then the key, then the sequence number.
+    let mut at = 4 + if flags & CHECKSUM != 0 { 4 } else { 0 };
+    let key = if flags & KEY != 0 {
+        let key = bytes.get(at..at + 4).ok_or_else(truncated)?;
+        at += 4;
+        Some(u32::from_be_bytes([key[0], key[1], key[2], key[3]]))
+    } else {
+        None
+    };
+    at += if flags & SEQUENCE != 0 { 4 } else { 0 };
+    let payload = bytes.get(at..).ok_or_else(truncated)?;
+    Ok(match protocol {
+        ETHERTYPE_TRANSPARENT_ETHERNET => Some((key, Inner::Ethernet(payload))),
+        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => Some((key, Inner::Network(protocol, payload))),
+        _ => None,
+    })
+}
+
+/// Reads a VXLAN header: the network identifier and the Ethernet frame after it. `None`
+/// when the datagram is too short or the I flag (VNI valid) is clear: not VXLAN, whatever
+/// its port says.
+fn vxlan(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    let header = bytes.get(..8)?;
+    (header[0] & 0x08 != 0).then(|| (u32::from_be_bytes([0, header[4], header[5], header[6]]), &bytes[8..]))
+}
+
+// ---------------------------------------------------------------------------------------
 // Reassembly
 // ---------------------------------------------------------------------------------------
 
@@ -793,6 +956,7 @@ pub struct ReassemblyStats {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct FragKey {
     vlans: Vec<u16>,
+    tunnels: Vec<Tunnel>,
     src: IpAddr,
     dst: IpAddr,
     id: u32,
@@ -840,14 +1004,47 @@ impl Reassembler {
     /// Decodes `frame`, seen at capture time `at`: a whole packet is returned as it is, a
     /// fragment is held (`Ok(None)`) until its datagram is complete, then the reassembled
     /// packet is returned (with the Ethernet and IP fields of the last fragment, and
-    /// [`Ip::reassembled`] set). Datagrams idle past the timeout are dropped first.
+    /// [`Ip::reassembled`] set). Tunnels are unwrapped as [`decode`] does, each layer
+    /// reassembled before it is unwrapped. Datagrams idle past the timeout are dropped first.
     pub fn feed(&mut self, frame: &[u8], at: Duration) -> Result<Option<Packet>, WireError> {
         self.expire(at);
         let (mut packet, data) = decode_frame(frame)?;
-        let Net::Ip(ip) = &mut packet.net else { return Ok(Some(packet)) };
-        let Some(fragment) = ip.fragment else { return Ok(Some(packet)) };
-        let key =
-            FragKey { vlans: packet.vlans.clone(), src: ip.src, dst: ip.dst, id: fragment.id, protocol: ip.protocol };
+        let mut data = Cow::Borrowed(data);
+        // Each turn reassembles or unwraps one layer; decapsulate bounds the depth.
+        loop {
+            if packet.ip().is_some_and(|ip| ip.fragment.is_some()) {
+                let Some((whole, payload)) = self.reassemble(packet, &data, at)? else { return Ok(None) };
+                (packet, data) = (whole, Cow::Owned(payload));
+            }
+            let inner = match data {
+                Cow::Borrowed(bytes) => decapsulate(&packet, bytes)?.map(|(p, rest)| (p, Cow::Borrowed(rest))),
+                Cow::Owned(bytes) => decapsulate(&packet, &bytes)?.map(|(p, rest)| (p, Cow::Owned(rest.to_vec()))),
+            };
+            match inner {
+                Some((p, rest)) => (packet, data) = (p, rest),
+                None => return Ok(Some(packet)),
+            }
+        }
+    }
+
+    /// Takes a fragment (`packet`, carrying `data`) into its datagram's buffer; once the
+    /// datagram is complete, the whole packet and its transport bytes.
+    fn reassemble(
+        &mut self,
+        mut packet: Packet,
+        data: &[u8],
+        at: Duration,
+    ) -> Result<Option<(Packet, Vec<u8>)>, WireError> {
+        let Net::Ip(ip) = &mut packet.net else { return Ok(None) };
+        let Some(fragment) = ip.fragment else { return Ok(None) };
+        let key = FragKey {
+            vlans: packet.vlans.clone(),
+            tunnels: packet.tunnels.clone(),
+            src: ip.src,
+            dst: ip.dst,
+            id: fragment.id,
+            protocol: ip.protocol,
+        };
         let reject = |reason| WireError::Fragment { src: ip.src, dst: ip.dst, id: fragment.id, reason };
         if usize::from(fragment.offset) + data.len() > self.limits.max_datagram_bytes {
             self.in_flight.remove(&key);
@@ -876,20 +1073,22 @@ impl Reassembler {
             return Ok(None);
         }
         let Some(done) = self.in_flight.remove(&key) else { return Ok(None) };
-        let (payload, _) = done.buf.take_bufs();
+        let (mut payload, _) = done.buf.take_bufs();
         if ip.src.is_ipv6() {
             // The fragmentable part may start with more extension headers.
             let (more, protocol, rest, inner) = ipv6_extensions(ip.protocol, &payload)?;
             ip.extensions.extend(more);
             ip.protocol = protocol;
             ip.transport = if inner.is_some() { Transport::Other } else { decode_transport(protocol, rest, true)? };
+            let headers = payload.len() - rest.len();
+            payload.drain(..headers);
         } else {
             ip.transport = decode_transport(ip.protocol, &payload, false)?;
         }
         ip.fragment = None;
         ip.reassembled = true;
         self.stats.reassembled += 1;
-        Ok(Some(packet))
+        Ok(Some((packet, payload)))
     }
 
     fn expire(&mut self, now: Duration) {
@@ -1353,5 +1552,263 @@ mod tests {
             assert!(r.in_flight() <= ReassemblyLimits::default().max_in_flight);
         }
         assert!(decoded > 0);
+    }
+
+    // ---- tunnels ---------------------------------------------------------------------
+
+    const OUTER_SRC: [u8; 4] = [198, 18, 0, 1];
+    const OUTER_DST: [u8; 4] = [198, 18, 0, 2];
+
+    /// An Ethernet frame from 02:..:01 to 02:..:02 carrying `payload` as `ether_type`.
+    fn ether(ether_type: u16, payload: &[u8]) -> Vec<u8> {
+        let mut frame = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1];
+        frame.extend_from_slice(&ether_type.to_be_bytes());
+        frame.extend_from_slice(payload);
+        frame
+    }
+
+    /// An IPv4 packet (no options, checksum left zero) from OUTER_SRC to OUTER_DST.
+    fn ipv4(protocol: u8, payload: &[u8]) -> Vec<u8> {
+        let total = (20 + payload.len()) as u16;
+        let mut ip = vec![0x45, 0];
+        ip.extend_from_slice(&total.to_be_bytes());
+        ip.extend_from_slice(&[0, 0, 0, 0, 64, protocol, 0, 0]);
+        ip.extend_from_slice(&OUTER_SRC);
+        ip.extend_from_slice(&OUTER_DST);
+        ip.extend_from_slice(payload);
+        ip
+    }
+
+    /// A GRE header: flags (checksum 0x80, key 0x20, sequence 0x10), protocol, then the
+    /// optional fields, then `payload`.
+    fn gre(flags: u8, protocol: u16, key: u32, payload: &[u8]) -> Vec<u8> {
+        let mut gre = vec![flags, 0];
+        gre.extend_from_slice(&protocol.to_be_bytes());
+        if flags & 0x80 != 0 {
+            gre.extend_from_slice(&[0xab, 0xcd, 0, 0]);
+        }
+        if flags & 0x20 != 0 {
+            gre.extend_from_slice(&key.to_be_bytes());
+        }
+        if flags & 0x10 != 0 {
+            gre.extend_from_slice(&7u32.to_be_bytes());
+        }
+        gre.extend_from_slice(payload);
+        gre
+    }
+
+    /// `frame` inside GRE (transparent Ethernet bridging) inside an Ethernet frame.
+    fn in_gretap(frame: &[u8], flags: u8, key: u32) -> Vec<u8> {
+        ether(ETHERTYPE_IPV4, &ipv4(PROTO_GRE, &gre(flags, ETHERTYPE_TRANSPARENT_ETHERNET, key, frame)))
+    }
+
+    /// `frame` inside VXLAN (UDP 4789) inside an Ethernet frame.
+    fn in_vxlan(frame: &[u8], vni: u32) -> Vec<u8> {
+        let mut udp = Vec::new();
+        udp.extend_from_slice(&49152u16.to_be_bytes());
+        udp.extend_from_slice(&VXLAN_PORT.to_be_bytes());
+        udp.extend_from_slice(&((8 + 8 + frame.len()) as u16).to_be_bytes());
+        udp.extend_from_slice(&[0, 0, 0x08, 0, 0, 0]);
+        udp.extend_from_slice(&(vni << 8).to_be_bytes());
+        udp.extend_from_slice(frame);
+        ether(ETHERTYPE_IPV4, &ipv4(PROTO_UDP, &udp))
+    }
+
+    fn tunnel(kind: TunnelKind, id: Option<u32>) -> Tunnel {
+        Tunnel { kind, src: IpAddr::from(OUTER_SRC), dst: IpAddr::from(OUTER_DST), id, vlans: vec![] }
+    }
+
+    #[test]
+    fn frames_inside_gre_and_vxlan_decode_like_the_frames_themselves() {
+        let mut compared = 0;
+        for name in ["lab_healthy.pcap", "dhcp_dora.pcap", "ipv6_mld.pcap"] {
+            for f in capture(name) {
+                let plain = decode(&f.data).unwrap();
+                // GRE with every combination of checksum, key and sequence number.
+                for flags in [0x00, 0x80, 0x20, 0x10, 0xb0] {
+                    let packet = decode(&in_gretap(&f.data, flags, 42)).unwrap();
+                    let id = (flags & 0x20 != 0).then_some(42);
+                    assert_eq!(packet.tunnels, [tunnel(TunnelKind::Gre, id)], "{name}");
+                    assert_eq!(Packet { tunnels: vec![], ..packet }, plain, "{name}");
+                }
+                let packet = decode(&in_vxlan(&f.data, 100)).unwrap();
+                assert_eq!(packet.tunnels, [tunnel(TunnelKind::Vxlan, Some(100))]);
+                assert_eq!(Packet { tunnels: vec![], ..packet.clone() }, plain);
+                assert_eq!(udp_datagram(&in_vxlan(&f.data, 100)), udp_datagram(&f.data));
+                // GRE carrying the IP packet alone: the outer frame's MACs.
+                if let Some(ip) = plain.ip() {
+                    let ether_type = if ip.src.is_ipv6() { ETHERTYPE_IPV6 } else { ETHERTYPE_IPV4 };
+                    let wrapped = ether(ETHERTYPE_IPV4, &ipv4(PROTO_GRE, &gre(0, ether_type, 0, &f.data[14..])));
+                    let packet = decode(&wrapped).unwrap();
+                    assert_eq!((packet.tunnels.len(), packet.ip()), (1, Some(ip)), "{name}");
+                    assert_eq!(packet.src_mac, MacAddr([2, 0, 0, 0, 0, 1]));
+                    compared += 1;
+                }
+                // The inner frame's VLAN tags are the packet's; the outer's the tunnel's.
+                let inner = tagged(&f.data, &[(0x8100, 30)]);
+                let outer = tagged(&in_gretap(&inner, 0x20, 9), &[(0x88a8, 100), (0x8100, 200)]);
+                let packet = decode(&outer).unwrap();
+                assert_eq!((packet.vlans.as_slice(), packet.tunnels[0].vlans.as_slice()), (&[30][..], &[100, 200][..]));
+            }
+        }
+        assert!(compared > 40);
+    }
+
+    #[test]
+    fn tunnels_nest_up_to_the_depth_limit() {
+        let f = &capture("lab_healthy.pcap")[0];
+        let mut frame = f.data.clone();
+        for depth in 1..=MAX_TUNNEL_DEPTH + 1 {
+            frame = if depth % 2 == 0 { in_vxlan(&frame, depth as u32) } else { in_gretap(&frame, 0x20, depth as u32) };
+            let mut r = Reassembler::default();
+            if depth <= MAX_TUNNEL_DEPTH {
+                let packet = decode(&frame).unwrap();
+                assert_eq!(packet.tunnels.len(), depth);
+                // Outermost first: the last wrapping is the first tunnel.
+                assert_eq!(packet.tunnels[0].id, Some(depth as u32));
+                assert_eq!(r.feed(&frame, f.timestamp).unwrap(), Some(packet));
+            } else {
+                assert!(matches!(decode(&frame), Err(WireError::TooDeep { limit: MAX_TUNNEL_DEPTH })));
+                assert!(matches!(r.feed(&frame, f.timestamp), Err(WireError::TooDeep { .. })));
+            }
+        }
+    }
+
+    #[test]
+    fn gre_and_vxlan_headers_are_validated() {
+        let f = &capture("lab_healthy.pcap")[0];
+        let plain = decode(&f.data).unwrap();
+        // A GRE header cut short (before the protocol type, or inside the key or sequence).
+        for gre_bytes in [&[0x20u8, 0][..], &[0x20, 0, 0x65, 0x58, 0, 0][..], &[0x90, 0, 0x65, 0x58, 0, 0, 0, 0][..]] {
+            let frame = ether(ETHERTYPE_IPV4, &ipv4(PROTO_GRE, gre_bytes));
+            assert!(matches!(decode(&frame), Err(WireError::Truncated { layer: Layer::Gre, .. })), "{gre_bytes:?}");
+        }
+        // GRE version 1 (PPTP), source routing and unknown payload types are not unwrapped.
+        let mut v1 = gre(0x20, ETHERTYPE_TRANSPARENT_ETHERNET, 1, &f.data);
+        v1[1] = 1;
+        let mut routing = gre(0, ETHERTYPE_TRANSPARENT_ETHERNET, 0, &f.data);
+        routing[0] = 0x40;
+        for gre_bytes in [v1, routing, gre(0, 0x8847, 0, &f.data)] {
+            let packet = decode(&ether(ETHERTYPE_IPV4, &ipv4(PROTO_GRE, &gre_bytes))).unwrap();
+            assert!(packet.tunnels.is_empty());
+            let ip = packet.ip().unwrap();
+            assert_eq!((ip.protocol, &ip.transport), (PROTO_GRE, &Transport::Other));
+        }
+        // A malformed inner frame makes the frame malformed.
+        let frame = in_gretap(&f.data[..20], 0, 0);
+        assert!(decode(&frame).is_err());
+        // UDP to port 4789 without the VXLAN I flag is plain UDP.
+        let mut no_flag = in_vxlan(&f.data, 5);
+        no_flag[14 + 20 + 8] = 0;
+        let packet = decode(&no_flag).unwrap();
+        assert!(packet.tunnels.is_empty() && packet.udp_datagram().is_some_and(|d| d.dst.port() == VXLAN_PORT));
+        assert_ne!(packet, plain);
+    }
+
+    #[test]
+    fn fragments_inside_and_outside_a_tunnel_reassemble() {
+        // The lab's fragments, each in GRE: reassembled per tunnel.
+        let frames = capture("fragments.pcap");
+        let wrapped: Vec<Frame> =
+            frames.iter().map(|f| Frame { data: in_gretap(&f.data, 0x20, 42), timestamp: f.timestamp }).collect();
+        let (packets, r) = reassemble(&wrapped, ReassemblyLimits::default());
+        check_reassembled(&packets);
+        assert!(packets.iter().all(|p| p.tunnels == [tunnel(TunnelKind::Gre, Some(42))]));
+        assert_eq!(r.stats().reassembled, 6);
+        // The same datagram id in two tunnels (other keys) is two datagrams.
+        let mut r = Reassembler::default();
+        assert!(r.feed(&in_gretap(&frames[0].data, 0x20, 1), frames[0].timestamp).unwrap().is_none());
+        assert!(r.feed(&in_gretap(&frames[0].data, 0x20, 2), frames[0].timestamp).unwrap().is_none());
+        assert_eq!(r.in_flight(), 2);
+
+        // A GRE packet fragmented outside, whose inner packet is itself a fragment (the lab
+        // recording's 120-record DNS answer; captures/README.md).
+        let frames = capture("tunnels/tunnel_gretap.pcap");
+        let outer_fragments = frames.iter().filter(|f| decode(&f.data).unwrap().tunnels.is_empty()).count();
+        assert!(outer_fragments >= 1);
+        for order in [false, true] {
+            let mut r = Reassembler::default();
+            let mut big = None;
+            let fed: Vec<&Frame> = if order { frames.iter().rev().collect() } else { frames.iter().collect() };
+            for f in fed {
+                if let Some(p) = r.feed(&f.data, f.timestamp).unwrap()
+                    && let Some(d) = p.udp_datagram().filter(|d| d.payload.len() > 1500)
+                {
+                    assert_eq!(p.tunnels, [tunnel(TunnelKind::Gre, Some(42))]);
+                    big = Some(d);
+                }
+            }
+            let big = big.expect("the big answer, reassembled");
+            assert_eq!(big.src, "198.19.1.1:53".parse().unwrap());
+            assert_eq!((r.stats().reassembled, r.in_flight()), (2, 0), "one outer, one inner datagram");
+        }
+    }
+
+    #[test]
+    fn the_tunnel_captures_decode_to_their_inner_exchanges() {
+        let inner_udp = |name: &str| -> Vec<(Packet, UdpDatagram)> {
+            let mut r = Reassembler::default();
+            capture(name)
+                .iter()
+                .filter_map(|f| r.feed(&f.data, f.timestamp).unwrap())
+                .filter(|p| !p.tunnels.is_empty())
+                .filter_map(|p| p.udp_datagram().map(|d| (p, d)))
+                .collect()
+        };
+        let ports = |d: &[(Packet, UdpDatagram)]| -> Vec<u16> { d.iter().map(|(_, d)| d.dst.port()).collect() };
+        let gretap = inner_udp("tunnels/tunnel_gretap.pcap");
+        let dhcp = gretap.iter().filter(|(_, d)| [67, 68].contains(&d.dst.port())).count();
+        let dns = gretap.iter().filter(|(_, d)| d.src.port() == 53 || d.dst.port() == 53).count();
+        assert_eq!((dhcp, dns, gretap.len()), (4, 4, 8), "{:?}", ports(&gretap));
+        let vxlan = inner_udp("tunnels/tunnel_vxlan.pcap");
+        assert!(vxlan.iter().all(|(p, _)| p.tunnels == [tunnel(TunnelKind::Vxlan, Some(100))]));
+        assert_eq!(vxlan.len(), 6, "DISCOVER, OFFER, REQUEST, ACK, a query and its answer");
+        let gre = inner_udp("tunnels/tunnel_gre_ip.pcap");
+        assert_eq!(gre.len(), 4);
+        assert_eq!(gre.iter().filter(|(_, d)| d.src.is_ipv6()).count(), 2);
+        assert!(gre.iter().all(|(p, _)| p.tunnels == [tunnel(TunnelKind::Gre, None)] && p.vlans.is_empty()));
+
+        // tcpdump's VXLAN test capture (captures/README.md): echoes and ARP inside VNI 100.
+        for f in capture("tunnels/tcpdump_vxlan.pcap") {
+            let packet = decode(&f.data).unwrap();
+            let t = &packet.tunnels[..];
+            assert!(matches!(t, [Tunnel { kind: TunnelKind::Vxlan, id: Some(100), .. }]), "{t:?}");
+            assert!(matches!(packet.net, Net::Arp(_)) || matches!(packet.ip().unwrap().transport, Transport::Icmp(_)));
+        }
+
+        // A trunk: every frame tagged, the VLAN the DHCP exchange ran on.
+        for (name, vlans) in [("tunnels/trunk_vlans.pcap", [10, 20]), ("tunnels/trunk_vlan_two_servers.pcap", [10, 30])]
+        {
+            let frames = capture(name);
+            let mut seen: Vec<u16> = frames.iter().map(|f| decode(&f.data).unwrap().vlans[0]).collect();
+            seen.dedup();
+            assert_eq!(seen, vlans, "{name}");
+        }
+    }
+
+    #[test]
+    fn truncated_and_mutated_tunnel_frames_never_panic() {
+        let names = ["tunnel_gretap", "tunnel_gre_ip", "tunnel_vxlan", "trunk_vlans", "tcpdump_vxlan"];
+        for name in names {
+            let mut r = Reassembler::default();
+            for f in capture(&format!("tunnels/{name}.pcap")) {
+                for cut in 0..f.data.len() {
+                    let _ = decode(&f.data[..cut]);
+                    let _ = r.feed(&f.data[..cut], f.timestamp);
+                }
+                // Single-byte mutations of the outer and inner headers (the first 120 bytes).
+                for i in 0..f.data.len().min(120) {
+                    for m in [|b: u8| !b, |b: u8| b ^ 0x01, |_| 0xff] {
+                        let mut bad = f.data.clone();
+                        bad[i] = m(bad[i]);
+                        if let Ok(packet) = decode(&bad) {
+                            assert!(packet.tunnels.len() <= MAX_TUNNEL_DEPTH);
+                        }
+                        let _ = r.feed(&bad, f.timestamp);
+                    }
+                }
+            }
+            assert!(r.in_flight() <= ReassemblyLimits::default().max_in_flight);
+        }
     }
 }

@@ -1499,3 +1499,64 @@ fn judged_twice_ports_unreachable() {
     );
     judged_twice(&lab, &args_with_target("198.18.1.2:8082"), "ports.unreachable");
 }
+
+/// `captures/record_tunnels.sh` records DHCP and DNS inside GRE and VXLAN and DHCP on an
+/// 802.1Q trunk in fresh namespaces; `nettriage analyze` (in a namespace without network)
+/// judges the traffic inside the tunnels and counts DHCP servers per VLAN.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn tunnelled_and_trunk_captures_recorded_in_the_lab_are_judged() {
+    let test = "tunnels_and_trunk";
+    lab::require_tools(
+        test,
+        &[
+            ("ip", "iproute2"),
+            ("tcpdump", "tcpdump"),
+            ("dnsmasq", "dnsmasq-base"),
+            ("dig", "bind9-dnsutils"),
+            ("busybox", "busybox"),
+            ("python3", "python3"),
+            ("unshare", "util-linux"),
+        ],
+    );
+    let dir = std::env::temp_dir().join(format!("nettriage-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/record_tunnels.sh");
+    let recorded = std::process::Command::new(script)
+        .arg(&dir)
+        .env("NTTUN_PREFIX", format!("ntt{}", std::process::id()))
+        .output()
+        .expect("run captures/record_tunnels.sh");
+    assert!(recorded.status.success(), "record_tunnels.sh: {}", String::from_utf8_lossy(&recorded.stderr));
+    let analyze = |name: &str| -> Value {
+        let file = dir.join(name);
+        let out = std::process::Command::new("unshare")
+            .args(["--net", &lab::nettriage_bin(), "analyze"])
+            .arg(&file)
+            .args(["--format", "json"])
+            .output()
+            .expect("run nettriage analyze");
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_report_contract(out.status.code().unwrap_or(-1), &report);
+        report
+    };
+    for name in ["tunnel_gretap.pcap", "tunnel_vxlan.pcap"] {
+        let r = analyze(name);
+        assert_eq!(all_codes(&r), Vec::<String>::new(), "{name}:\n{}", pretty(&r));
+        for id in ["dhcp", "dns", "gateway"] {
+            assert_check_status(&r, id, "pass");
+        }
+        let txn = &check(&r, "dhcp")["evidence"]["transactions"][0];
+        assert_eq!(txn["answered"], true, "{name}");
+    }
+    let r = analyze("tunnel_gre_ip.pcap");
+    assert_check_status(&r, "dns", "pass");
+    assert_eq!(check(&r, "dns")["evidence"]["servers"].as_array().map(Vec::len), Some(2), "{}", pretty(&r));
+    let r = analyze("trunk_vlans.pcap");
+    assert_eq!(all_codes(&r), Vec::<String>::new(), "{}", pretty(&r));
+    assert_check_status(&r, "dhcp", "pass");
+    assert_eq!(check(&r, "dhcp")["evidence"]["servers"].as_array().map(Vec::len), Some(2));
+    let r = analyze("trunk_vlan_two_servers.pcap");
+    assert_eq!(all_codes(&r), ["dhcp.multiple_servers"], "{}", pretty(&r));
+    std::fs::remove_dir_all(&dir).ok();
+}

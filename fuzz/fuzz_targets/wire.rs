@@ -1,4 +1,5 @@
-//! Ethernet frames from the network or a capture: `wire::decode` must never panic, and a
+//! Ethernet frames from the network or a capture: `wire::decode` must never panic (GRE and
+//! VXLAN tunnels included, unwrapped at most `MAX_TUNNEL_DEPTH` deep), and a
 //! `Reassembler` fed any sequence of frames stays within its limits.
 #![no_main]
 
@@ -8,7 +9,9 @@ use libfuzzer_sys::fuzz_target;
 use nettriage::wire::{self, Reassembler, ReassemblyLimits};
 
 fuzz_target!(|data: &[u8]| {
-    let _ = wire::decode(data);
+    if let Ok(packet) = wire::decode(data) {
+        assert!(packet.tunnels.len() <= wire::MAX_TUNNEL_DEPTH);
+    }
     // The same bytes as a sequence of frames: a length byte, then the frame, with the
     // capture time advancing a second per frame so the timeout is exercised too.
     let limits = ReassemblyLimits { max_in_flight: 4, max_datagram_bytes: 4096, timeout: Duration::from_secs(3) };
@@ -18,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
     while let Some((&len, tail)) = rest.split_first() {
         let (frame, tail) = tail.split_at(usize::from(len).min(tail.len()));
         if let Ok(Some(packet)) = reassembler.feed(frame, at) {
+            assert!(packet.tunnels.len() <= wire::MAX_TUNNEL_DEPTH);
             let _ = packet.udp_datagram();
         }
         assert!(reassembler.in_flight() <= limits.max_in_flight);

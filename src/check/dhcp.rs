@@ -108,6 +108,10 @@ pub struct DhcpTransaction {
     pub answered: bool,
     /// The address the client asked for (option 50 or ciaddr).
     pub requested: Option<Ipv4Addr>,
+    /// The VLAN the transaction's messages came on (the innermost 802.1Q/802.1ad tag), or
+    /// none for untagged frames.
+    #[serde(default)]
+    pub vlan: Option<u16>,
 }
 
 /// One DHCP message of a transaction.
@@ -136,6 +140,10 @@ pub struct DhcpServerSeen {
     pub mac: MacAddr,
     /// OFFERs sent.
     pub offers: u32,
+    /// The VLAN its OFFERs came on (the innermost tag), or none for untagged frames: one
+    /// entry per server and VLAN.
+    #[serde(default)]
+    pub vlan: Option<u16>,
 }
 
 /// What the interface uses now (gateways, resolvers, mask), as the same [`DhcpOptions`]
@@ -449,14 +457,17 @@ fn matching_offer(ev: &DhcpEvidence) -> Option<&DhcpReply> {
         .or_else(|| ev.probe.offers.iter().find(|o| o.routers.iter().any(|r| ev.current.routers.contains(r))))
 }
 
-/// The servers that offered an address, each once with the MAC of its first offer: the
-/// probe's offers live, every OFFER of a capture.
-fn offering_servers(ev: &DhcpEvidence) -> Vec<(Ipv4Addr, MacAddr)> {
-    let mut servers: Vec<(Ipv4Addr, MacAddr)> = Vec::new();
-    let seen = ev.capture.iter().flat_map(|c| c.servers.iter().map(|s| (s.server, s.mac)));
-    for (ip, mac) in ev.probe.offers.iter().map(|o| (o.server, o.server_mac)).chain(seen) {
-        if !servers.iter().any(|(known, _)| *known == ip) {
-            servers.push((ip, mac));
+/// A server that offered an address on a VLAN (none: untagged, and always live).
+type Offering = (Option<u16>, Ipv4Addr, MacAddr);
+
+/// The servers that offered an address, each once per VLAN with the MAC of its first
+/// offer there: the probe's offers live, every OFFER of a capture.
+fn offering_servers(ev: &DhcpEvidence) -> Vec<Offering> {
+    let mut servers: Vec<Offering> = Vec::new();
+    let seen = ev.capture.iter().flat_map(|c| c.servers.iter().map(|s| (s.vlan, s.server, s.mac)));
+    for (vlan, ip, mac) in ev.probe.offers.iter().map(|o| (None, o.server, o.server_mac)).chain(seen) {
+        if !servers.iter().any(|(v, known, _)| *v == vlan && *known == ip) {
+            servers.push((vlan, ip, mac));
         }
     }
     servers
@@ -562,30 +573,48 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
     }
 
     let servers = offering_servers(ev);
-    let unexpected: Vec<&(Ipv4Addr, MacAddr)> =
-        servers.iter().filter(|(ip, _)| !expected.is_empty() && !expected.contains(ip)).collect();
+    let is_unexpected = |ip: &Ipv4Addr| !expected.is_empty() && !expected.contains(ip);
+    let mut unexpected: Vec<String> = Vec::new();
+    for (_, ip, mac) in servers.iter().filter(|(_, ip, _)| is_unexpected(ip)) {
+        let text = format!("{ip} ({mac})");
+        if !unexpected.contains(&text) {
+            unexpected.push(text);
+        }
+    }
     if !unexpected.is_empty() {
-        let list: Vec<String> = unexpected.iter().map(|(ip, mac)| format!("{ip} ({mac})")).collect();
         out.push(f(
             Code::DhcpUnexpectedServer,
             Severity::Fail,
-            format!("offer from a server not in expected_dhcp_servers: {}", named(&list, ", ", MAX_NAMED)),
+            format!("offer from a server not in expected_dhcp_servers: {}", named(&unexpected, ", ", MAX_NAMED)),
         ));
     }
-    if servers.len() > 1 && (expected.is_empty() || !unexpected.is_empty()) {
-        let matching = matching_offer(ev).map(|o| o.server);
-        let list: Vec<String> = servers
+    // Servers are per segment: two servers on different VLANs of a trunk are each their
+    // VLAN's one server; only two on the same VLAN (or untagged) compete.
+    let mut vlans: Vec<Option<u16>> = Vec::new();
+    for (vlan, _, _) in &servers {
+        if !vlans.contains(vlan) {
+            vlans.push(*vlan);
+        }
+    }
+    let matching = matching_offer(ev).map(|o| o.server);
+    let mut competing: Vec<String> = Vec::new();
+    for vlan in vlans {
+        let here: Vec<&Offering> = servers.iter().filter(|(v, _, _)| *v == vlan).collect();
+        if here.len() < 2 || !(expected.is_empty() || here.iter().any(|(_, ip, _)| is_unexpected(ip))) {
+            continue;
+        }
+        let list: Vec<String> = here
             .iter()
-            .map(|(ip, mac)| {
+            .map(|(_, ip, mac)| {
                 let tag = if Some(*ip) == matching { ", matches the current lease" } else { "" };
                 format!("{ip} ({mac}{tag})")
             })
             .collect();
-        out.push(f(
-            Code::DhcpMultipleServers,
-            Severity::Warn,
-            format!("{} DHCP servers answered: {}", servers.len(), named(&list, "; ", MAX_NAMED)),
-        ));
+        let on = vlan.map(|v| format!(" on VLAN {v}")).unwrap_or_default();
+        competing.push(format!("{} DHCP servers answered{on}: {}", here.len(), named(&list, "; ", MAX_NAMED)));
+    }
+    if !competing.is_empty() {
+        out.push(f(Code::DhcpMultipleServers, Severity::Warn, named(&competing, " | ", MAX_NAMED)));
     }
 
     if live
@@ -863,6 +892,7 @@ mod tests {
             broadcast,
             answered: kinds.iter().any(|k| matches!(*k, DhcpKind::Offer | DhcpKind::Ack)),
             requested: None,
+            vlan: None,
         }
     }
 
@@ -914,6 +944,38 @@ mod tests {
             reason: None,
         };
         assert_eq!(codes(&dup), [(Code::DhcpDuplicateAddress, Severity::Fail)]);
+    }
+
+    #[test]
+    fn servers_compete_only_on_the_same_vlan() {
+        let server = |ip: u8, vlan: Option<u16>| DhcpServerSeen {
+            server: Ipv4Addr::new(198, 19, 0, ip),
+            mac: MacAddr([2, 0, 0, 0, 0, ip]),
+            offers: 1,
+            vlan,
+        };
+        let judged = |servers: Vec<DhcpServerSeen>, expected: &[Ipv4Addr]| -> Vec<(Code, Severity)> {
+            let mut e = captured(vec![]);
+            e.capture.as_mut().unwrap().servers = servers;
+            judge("eth0", &e, &DhcpSettings::default(), expected, Source::Capture)
+                .iter()
+                .map(|f| (f.code, f.severity))
+                .collect()
+        };
+        let multiple = [(Code::DhcpMultipleServers, Severity::Warn)];
+        // One server per VLAN of a trunk; the same server on two VLANs (a relay).
+        assert!(judged(vec![server(1, Some(10)), server(2, Some(20))], &[]).is_empty());
+        assert!(judged(vec![server(1, Some(10)), server(1, Some(20))], &[]).is_empty());
+        // Two on one VLAN, or two untagged.
+        assert_eq!(judged(vec![server(1, Some(10)), server(2, Some(30)), server(3, Some(30))], &[]), multiple);
+        assert_eq!(judged(vec![server(1, None), server(2, None)], &[]), multiple);
+        // Expected servers: two expected ones on a VLAN are fine, an unexpected one is named once.
+        let expected = [Ipv4Addr::new(198, 19, 0, 1), Ipv4Addr::new(198, 19, 0, 2)];
+        assert!(judged(vec![server(1, Some(30)), server(2, Some(30))], &expected).is_empty());
+        assert_eq!(
+            judged(vec![server(1, Some(10)), server(3, Some(10)), server(3, Some(20))], &expected),
+            [(Code::DhcpUnexpectedServer, Severity::Fail), (Code::DhcpMultipleServers, Severity::Warn)]
+        );
     }
 
     #[test]

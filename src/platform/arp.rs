@@ -55,9 +55,10 @@ pub fn build_request(src_mac: MacAddr, src_ip: Ipv4Addr, target: Ipv4Addr) -> [u
 
 /// If `frame` is an Ethernet ARP reply (at any VLAN depth) in which `asked` announces
 /// itself, its MAC. The frame is decoded by [`crate::wire`], which takes ARP only for
-/// Ethernet/IPv4 with 6- and 4-byte addresses; a zero sender MAC is no answer.
+/// Ethernet/IPv4 with 6- and 4-byte addresses; a zero sender MAC is no answer, nor is a
+/// reply inside a GRE or VXLAN tunnel passing the interface (another segment's).
 pub fn parse_reply(frame: &[u8], asked: Ipv4Addr) -> Option<MacAddr> {
-    let packet = wire::decode(frame).ok()?;
+    let packet = wire::decode(frame).ok().filter(|p| p.tunnels.is_empty())?;
     let arp = packet.arp()?;
     if arp.operation != ArpOperation::Reply || arp.sender_ip != asked {
         return None;

@@ -308,9 +308,10 @@ fn frame(src_mac: MacAddr, dst_mac: PnetMac, src: Ipv4Addr, dst: Ipv4Addr, msg: 
 
 /// If `frame` is a DHCP reply (OFFER, ACK or NAK) for transaction `xid` and hardware
 /// address `chaddr`, its contents (pure; `ms` is left at 0). The frame is decoded by
-/// [`crate::wire`] (any VLAN depth; a fragment is not a reply).
+/// [`crate::wire`] (any VLAN depth; a fragment is not a reply, nor a reply inside a GRE or
+/// VXLAN tunnel passing the interface: it answers someone on another segment).
 pub fn parse_reply(frame: &[u8], xid: u32, chaddr: MacAddr) -> Option<DhcpReply> {
-    let packet = wire::decode(frame).ok()?;
+    let packet = wire::decode(frame).ok().filter(|p| p.tunnels.is_empty())?;
     let src_mac = packet.src_mac;
     let dgram = packet.into_udp_datagram()?;
     if dgram.src.port() != SERVER_PORT || dgram.dst.port() != CLIENT_PORT {
@@ -885,6 +886,21 @@ mod tests {
                 .collect();
             assert_eq!(replies_to(&tagged, probe), plain);
         }
+        // The same offer inside GRE (transparent Ethernet bridging) is not ours.
+        let in_gre: Vec<Vec<u8>> = frames
+            .iter()
+            .map(|f| {
+                let mut outer = f[..12].to_vec();
+                outer.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 0, 0, 0, 0, 0, 64, 47, 0, 0]);
+                outer.extend_from_slice(&[198, 18, 0, 1, 198, 18, 0, 2, 0, 0, 0x65, 0x58]);
+                outer.extend_from_slice(f);
+                let total = (outer.len() - 14) as u16;
+                outer[16..18].copy_from_slice(&total.to_be_bytes());
+                outer
+            })
+            .collect();
+        assert!(in_gre.iter().all(|f| wire::decode(f).is_ok_and(|p| p.tunnels.len() == 1)));
+        assert!(replies_to(&in_gre, probe).is_empty());
     }
 
     #[test]
