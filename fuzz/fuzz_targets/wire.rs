@@ -1,4 +1,5 @@
-//! Ethernet frames from the network or a capture: `wire::decode` must never panic, and a
+//! Frames from the network or a capture: `wire::decode` and `wire::decode_link` (every
+//! link type) must never panic, and a
 //! `Reassembler` fed any sequence of frames stays within its limits.
 #![no_main]
 
@@ -9,6 +10,10 @@ use nettriage::wire::{self, Reassembler, ReassemblyLimits};
 
 fuzz_target!(|data: &[u8]| {
     let _ = wire::decode(data);
+    // Every capture link type's header reader in front of the same decoder.
+    for link in wire::LinkType::ALL {
+        let _ = wire::decode_link(link, data);
+    }
     // The same bytes as a sequence of frames: a length byte, then the frame, with the
     // capture time advancing a second per frame so the timeout is exercised too.
     let limits = ReassemblyLimits { max_in_flight: 4, max_datagram_bytes: 4096, timeout: Duration::from_secs(3) };
