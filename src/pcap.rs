@@ -585,6 +585,136 @@ mod tests {
         assert_eq!(ticks_to_time(1, 25), None);
     }
 
+    /// pcapng blocks, built by hand in either byte order.
+    struct Ng {
+        big: bool,
+        out: Vec<u8>,
+    }
+
+    impl Ng {
+        fn u16(&self, v: u16) -> [u8; 2] {
+            if self.big { v.to_be_bytes() } else { v.to_le_bytes() }
+        }
+
+        fn u32(&self, v: u32) -> [u8; 4] {
+            if self.big { v.to_be_bytes() } else { v.to_le_bytes() }
+        }
+
+        fn block(&mut self, kind: u32, body: &[u8]) {
+            let mut body = body.to_vec();
+            body.resize(body.len().next_multiple_of(4), 0);
+            let len = u32::try_from(body.len() + 12).unwrap();
+            let (k, l) = (self.u32(kind), self.u32(len));
+            self.out.extend_from_slice(&k);
+            self.out.extend_from_slice(&l);
+            self.out.extend_from_slice(&body);
+            self.out.extend_from_slice(&l);
+        }
+
+        fn section(&mut self) {
+            let mut body = self.u32(0x1a2b_3c4d).to_vec();
+            body.extend_from_slice(&self.u16(1));
+            body.extend_from_slice(&self.u16(0));
+            body.extend_from_slice(&[0xff; 8]);
+            self.block(BLOCK_SECTION_HEADER, &body);
+        }
+
+        fn interface(&mut self, link: u16, tsresol: Option<u8>) {
+            let mut body = self.u16(link).to_vec();
+            body.extend_from_slice(&[0, 0]);
+            body.extend_from_slice(&self.u32(65535));
+            if let Some(r) = tsresol {
+                body.extend_from_slice(&self.u16(OPT_IF_TSRESOL));
+                body.extend_from_slice(&self.u16(1));
+                body.extend_from_slice(&[r, 0, 0, 0]);
+                body.extend_from_slice(&[0, 0, 0, 0]);
+            }
+            self.block(BLOCK_INTERFACE_DESCRIPTION, &body);
+        }
+
+        fn packet(&mut self, kind: u32, interface: u32, ticks: u64, data: &[u8]) {
+            let mut body = match kind {
+                BLOCK_PACKET_OBSOLETE => {
+                    let mut b = self.u16(interface as u16).to_vec();
+                    b.extend_from_slice(&self.u16(0));
+                    b
+                }
+                _ => self.u32(interface).to_vec(),
+            };
+            body.extend_from_slice(&self.u32((ticks >> 32) as u32));
+            body.extend_from_slice(&self.u32(ticks as u32));
+            body.extend_from_slice(&self.u32(data.len() as u32));
+            body.extend_from_slice(&self.u32(data.len() as u32));
+            body.extend_from_slice(data);
+            self.block(kind, &body);
+        }
+
+        fn simple(&mut self, data: &[u8]) {
+            let mut body = self.u32(data.len() as u32).to_vec();
+            body.extend_from_slice(data);
+            self.block(BLOCK_SIMPLE_PACKET, &body);
+        }
+    }
+
+    #[test]
+    fn pcapng_interfaces_resolutions_packet_blocks_and_sections() {
+        let frames = read_file(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/lab_healthy.pcap")).unwrap();
+        let eth = &frames[0].data;
+        let ip = &frames.iter().find(|f| f.data[12..14] == [0x08, 0x00]).unwrap().data[14..];
+        let mut ng = Ng { big: false, out: vec![] };
+        ng.section();
+        ng.interface(1, None); // Ethernet, microseconds
+        ng.interface(101, Some(9)); // RAW, nanoseconds
+        ng.interface(147, None); // a user link type: not decoded
+        ng.packet(BLOCK_ENHANCED_PACKET, 0, 1_700_000_000_250_000, eth);
+        ng.packet(BLOCK_ENHANCED_PACKET, 1, 1_700_000_001_000_000_123, ip);
+        ng.packet(BLOCK_ENHANCED_PACKET, 2, 1, eth);
+        ng.block(0x0000_0bad, &[1, 2, 3, 4, 5]);
+        ng.simple(eth);
+        ng.packet(BLOCK_PACKET_OBSOLETE, 1, 1_700_000_002_000_000_000, ip);
+        ng.packet(BLOCK_ENHANCED_PACKET, 9, 1, eth); // no such interface
+        let mut be = Ng { big: true, out: vec![] };
+        be.section();
+        be.interface(113, Some(0x80 | 20)); // LINUX_SLL, 2^-20 s
+        let mut sll = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00];
+        sll.extend_from_slice(ip);
+        be.packet(BLOCK_ENHANCED_PACKET, 0, 1_700_000_003 << 20 | 1 << 19, &sll);
+        let mut bytes = ng.out;
+        bytes.extend_from_slice(&be.out);
+
+        let (summary, got) = records(&bytes);
+        let want: Vec<(Duration, LinkType, Vec<u8>)> = vec![
+            (Duration::new(1_700_000_000, 250_000_000), LinkType::Ethernet, eth.clone()),
+            (Duration::new(1_700_000_001, 123), LinkType::Raw, ip.to_vec()),
+            // A simple packet block: interface 0, the previous record's time.
+            (Duration::new(1_700_000_001, 123), LinkType::Ethernet, eth.clone()),
+            (Duration::new(1_700_000_002, 0), LinkType::Raw, ip.to_vec()),
+            (Duration::new(1_700_000_003, 500_000_000), LinkType::LinuxSll, sll.clone()),
+        ];
+        assert_eq!(got, want);
+        assert_eq!(summary.format, CaptureFormat::Pcapng);
+        assert_eq!(summary.packets, 5);
+        assert_eq!(summary.skipped, 2, "the unsupported interface's packet and the one of no interface");
+        assert_eq!(summary.unsupported_link_types, BTreeSet::from([147]));
+        assert_eq!(summary.cut, None);
+        for r in &got {
+            let packet = crate::wire::decode_link(r.1, &r.2).unwrap();
+            assert!(matches!(packet.net, crate::wire::Net::Ip(_) | crate::wire::Net::Arp(_)), "{:?}", r.1);
+        }
+        // Cut anywhere: never a panic, never more than was there.
+        for cut in 0..bytes.len() {
+            if let Ok(s) = read_records(&bytes[..cut], |_| {}) {
+                assert!(s.packets <= 5);
+            }
+        }
+        // Only interfaces of unsupported link types: refused, naming the type.
+        let mut only = Ng { big: false, out: vec![] };
+        only.section();
+        only.interface(147, None);
+        only.packet(BLOCK_ENHANCED_PACKET, 0, 1, eth);
+        assert!(matches!(read_records(&only.out[..], |_| {}), Err(PcapError::LinkType { number: 147 })));
+    }
+
     #[test]
     fn unsupported_link_type_is_named() {
         let mut bytes = fixture("arp_gateway.pcap");
