@@ -4,6 +4,8 @@
 //! was read. Damaged copies (cut inside the last record, snap length 96) are read as far as
 //! they go. Offline, in-process: no network is touched and the binary is not run.
 
+#![cfg(feature = "live")]
+
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::PathBuf;
