@@ -679,6 +679,8 @@ mod tests {
         let mut sll = vec![0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00];
         sll.extend_from_slice(ip);
         be.packet(BLOCK_ENHANCED_PACKET, 0, 1_700_000_003 << 20 | 1 << 19, &sll);
+        // A big-endian section first in its file, too.
+        assert_eq!(records(&be.out).0.packets, 1);
         let mut bytes = ng.out;
         bytes.extend_from_slice(&be.out);
 
