@@ -1,8 +1,10 @@
 //! Offline analysis of a packet capture (`nettriage analyze FILE.pcap`): the exchanges in a
 //! capture, judged by the live checks' own judges.
 //!
-//! Input is the frames of a classic pcap ([`crate::pcap::read_file`]): nettriage's own
-//! `--capture` output or a tcpdump recording. Output is a [`Report`] of `schema_version` "1"
+//! Input is a capture's records, streamed: [`Analysis::feed`] takes each frame with its
+//! link type and time as [`crate::pcap::read_records`] reads them (pcap or pcapng, any
+//! link type [`crate::wire::LinkType`] decodes), and [`Analysis::finish`] judges;
+//! [`analyze`] does both for Ethernet frames held in memory. Output is a [`Report`] of `schema_version` "1"
 //! like a live run's: `interface` is null, `privileged` false, `duration_ms` the capture's
 //! time span, and the checks come in [`CheckId`] order. `link` and `wifi` are `skipped`
 //! ("not observable in a capture"); `dhcp`, `gateway`, `dns` and `ports` are rebuilt from
@@ -88,8 +90,8 @@ use crate::report::{
 };
 use crate::types::{MacAddr, Timestamp};
 use crate::wire::{
-    Arp, ArpOperation, Icmp, IcmpMessage, Net, PROTO_TCP, PROTO_UDP, Packet, Reassembler, Tcp, TcpFlags, Transport,
-    UdpDatagram,
+    Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_TCP, PROTO_UDP, Packet, Reassembler, Tcp, TcpFlags,
+    Transport, UdpDatagram,
 };
 
 /// Most exchanges of one kind (DHCP transactions, ARP requests, echo requests, DNS
@@ -111,40 +113,83 @@ const PROBE_ANSWER_WINDOW: Duration = Duration::from_secs(2);
 const DHCP_PORTS: [u16; 2] = [67, 68];
 const DNS_PORT: u16 = 53;
 
-/// Analyses the frames of a capture (pure). `source` is the capture's path as shown in the
-/// evidence; `started_at` and `hostname` go into the report as given.
+/// What the report's `host.hostname` says for an analysed capture: the capture does not
+/// record which machine it was taken on, and the analysing machine is not it.
+pub const CAPTURED_HOST: &str = "unknown (analysed capture)";
+
+/// Analyses the Ethernet frames of a capture held in memory (pure): [`Analysis`] fed
+/// every frame in order. `source` is the capture's path as shown in the evidence;
+/// `started_at` and `hostname` go into the report as given.
 pub fn analyze(frames: &[Frame], source: &str, started_at: Timestamp, hostname: String) -> Report {
-    let start = frames.iter().map(|f| f.timestamp).min().unwrap_or_default();
-    let end = frames.iter().map(|f| f.timestamp).max().unwrap_or_default();
-    let mut state = State::new(start);
-    let mut reassembler = Reassembler::default();
+    let mut analysis = Analysis::new();
     for frame in frames {
-        // Frames that do not decode, and fragments still waiting for the rest, add nothing.
-        if let Ok(Some(packet)) = reassembler.feed(&frame.data, frame.timestamp) {
-            state.feed(packet, frame.timestamp);
+        analysis.feed(LinkType::Ethernet, &frame.data, frame.timestamp);
+    }
+    analysis.finish(source, started_at, hostname)
+}
+
+/// One capture's analysis, fed frame by frame (streamed: the state is per open exchange,
+/// not per frame), then turned into a [`Report`] by [`Analysis::finish`].
+pub struct Analysis {
+    /// Created with the first frame, whose time is the capture's start.
+    state: Option<State>,
+    reassembler: Reassembler,
+    start: Option<Duration>,
+    end: Duration,
+}
+
+impl Default for Analysis {
+    fn default() -> Self {
+        Analysis::new()
+    }
+}
+
+impl Analysis {
+    /// Nothing seen yet.
+    pub fn new() -> Analysis {
+        Analysis { state: None, reassembler: Reassembler::default(), start: None, end: Duration::ZERO }
+    }
+
+    /// Decodes one frame of link type `link`, captured at `ts`, and folds it in. Frames
+    /// that do not decode, and fragments still waiting for the rest, add nothing.
+    pub fn feed(&mut self, link: LinkType, frame: &[u8], ts: Duration) {
+        let start = *self.start.get_or_insert(ts);
+        self.start = Some(start.min(ts));
+        self.end = self.end.max(ts);
+        let state = self.state.get_or_insert_with(|| State::new(ts));
+        if let Ok(Some(packet)) = self.reassembler.feed_link(link, frame, ts) {
+            state.feed(packet, ts);
         }
     }
-    let checks = vec![
-        skipped(CheckId::Link, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
-        skipped(CheckId::Wifi, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
-        state.dhcp_check(source),
-        state.gateway_check(source),
-        state.dns_check(source),
-        state.ports_check(source),
-    ];
-    let diagnosis = crate::diagnosis::diagnose(&checks);
-    Report {
-        schema_version: SCHEMA_VERSION.to_string(),
-        tool: ToolInfo { name: env!("CARGO_PKG_NAME").to_string(), version: env!("CARGO_PKG_VERSION").to_string() },
-        started_at,
-        duration_ms: whole_ms(end.saturating_sub(start)),
-        host: HostInfo { hostname },
-        interface: None,
-        privileged: false,
-        redacted: false,
-        capture: None,
-        diagnosis,
-        checks,
+
+    /// Judges what was fed into a report: `source` is the capture's path as shown in the
+    /// evidence; `started_at` and `hostname` go into the report as given.
+    pub fn finish(self, source: &str, started_at: Timestamp, hostname: String) -> Report {
+        let start = self.start.unwrap_or_default();
+        let end = self.end;
+        let state = self.state.unwrap_or_else(|| State::new(start));
+        let checks = vec![
+            skipped(CheckId::Link, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
+            skipped(CheckId::Wifi, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
+            state.dhcp_check(source),
+            state.gateway_check(source),
+            state.dns_check(source),
+            state.ports_check(source),
+        ];
+        let diagnosis = crate::diagnosis::diagnose(&checks);
+        Report {
+            schema_version: SCHEMA_VERSION.to_string(),
+            tool: ToolInfo { name: env!("CARGO_PKG_NAME").to_string(), version: env!("CARGO_PKG_VERSION").to_string() },
+            started_at,
+            duration_ms: whole_ms(end.saturating_sub(start)),
+            host: HostInfo { hostname },
+            interface: None,
+            privileged: false,
+            redacted: false,
+            capture: None,
+            diagnosis,
+            checks,
+        }
     }
 }
 

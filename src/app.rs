@@ -160,7 +160,7 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> R
             let packets = tokio::task::spawn_blocking(move || recorder.finish())
                 .await
                 .map_err(|e| CaptureError::Io { path: path.clone(), source: std::io::Error::other(e) })??;
-            Some(CaptureInfo { path, packets })
+            Some(CaptureInfo { path, packets, ..CaptureInfo::default() })
         }
         None => None,
     };
@@ -190,14 +190,53 @@ pub fn write_report(report: &Report, path: &Path) -> Result<(), RunError> {
     Ok(crate::files::write_atomic(path, &buf)?)
 }
 
-/// `nettriage analyze`'s work: reads a capture and judges its exchanges into a report
-/// (redacted when asked).
+/// `nettriage analyze`'s work: reads a capture (pcap or pcapng; `-` is standard input)
+/// and judges its exchanges into a report (redacted when asked).
 pub fn analyze_file(capture: &Path, redact_it: bool) -> Result<Report, RunError> {
-    let shown = capture.display().to_string();
-    let frames = crate::pcap::read_file(capture)
-        .map_err(|source| RunError::ReadCapture { path: capture.to_path_buf(), source })?;
-    let report = crate::analyze::analyze(&frames, &shown, Timestamp::now(), hostname());
+    if capture == Path::new("-") {
+        return analyze_reader(std::io::stdin().lock(), "-", redact_it);
+    }
+    let file = std::fs::File::open(capture).map_err(|source| RunError::ReadCapture {
+        path: capture.to_path_buf(),
+        source: crate::pcap::PcapError::Io { path: capture.display().to_string(), source },
+    })?;
+    analyze_reader(std::io::BufReader::new(file), &capture.display().to_string(), redact_it)
+}
+
+/// [`analyze_file`] on a stream: the capture is read record by record (memory constant
+/// in its size) and `shown` names it in the report (`capture.path` and the evidence).
+/// The report's `capture` says what was read and what was cut; its `host` is
+/// [`crate::analyze::CAPTURED_HOST`], since the capture does not say which machine took it.
+pub fn analyze_reader(reader: impl std::io::Read, shown: &str, redact_it: bool) -> Result<Report, RunError> {
+    let mut analysis = crate::analyze::Analysis::new();
+    let summary = crate::pcap::read_records(reader, |r| analysis.feed(r.link, r.data, r.timestamp))
+        .map_err(|source| RunError::ReadCapture { path: shown.into(), source })?;
+    let mut report = analysis.finish(shown, Timestamp::now(), crate::analyze::CAPTURED_HOST.to_string());
+    report.capture = Some(capture_info(shown, &summary));
     Ok(if redact_it { redact(&report)? } else { report })
+}
+
+/// The report's account of an analysed capture.
+fn capture_info(shown: &str, summary: &crate::pcap::CaptureSummary) -> CaptureInfo {
+    let at = |d: std::time::Duration| Timestamp(std::time::UNIX_EPOCH + d);
+    CaptureInfo {
+        path: shown.to_string(),
+        packets: summary.packets,
+        format: Some(
+            match summary.format {
+                crate::pcap::CaptureFormat::Pcap => "pcap",
+                crate::pcap::CaptureFormat::Pcapng => "pcapng",
+            }
+            .to_string(),
+        ),
+        link_types: summary.link_types.iter().map(|l| l.name().to_string()).collect(),
+        first_packet: summary.first.map(at),
+        last_packet: summary.last.map(at),
+        truncated_records: Some(summary.truncated),
+        skipped_records: Some(summary.skipped),
+        bad_timestamps: Some(summary.bad_timestamps),
+        cut: summary.cut.clone(),
+    }
 }
 
 /// Reads a JSON report for `nettriage diff`; reports of other versions read too

@@ -577,13 +577,42 @@ pub struct Report {
     pub checks: Vec<CheckResult>,
 }
 
-/// A packet capture written alongside the report.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A packet capture: the one written alongside a live run's report (`--capture`: only
+/// `path` and `packets`), or the one `nettriage analyze` read (every field it knows).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CaptureInfo {
-    /// Where the pcap file was written.
+    /// Where the pcap file was written, or the file analysed (`-` for standard input).
     pub path: String,
-    /// Packets in it.
+    /// Packets in it (for `analyze`: the packet records read).
     pub packets: u64,
+    /// Container format of an analysed capture: `pcap` or `pcapng`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+    /// Link-layer header types of the records read, by their tcpdump.org names without
+    /// `LINKTYPE_` (`ETHERNET`, `LINUX_SLL2`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub link_types: Vec<String>,
+    /// Capture time of the earliest packet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_packet: Option<Timestamp>,
+    /// Capture time of the latest packet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_packet: Option<Timestamp>,
+    /// Packets captured shorter than they were on the wire (snap length): counted and
+    /// passed on; the decoder still needs a whole IP datagram to judge one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated_records: Option<u64>,
+    /// Records not read: packets on interfaces of an unsupported link type, blocks that
+    /// do not parse.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped_records: Option<u64>,
+    /// Records whose timestamp was impossible (the previous record's time was used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bad_timestamps: Option<u64>,
+    /// Why reading stopped before the end of the file, if it did (a file cut inside a
+    /// record, a damaged record): everything before was read and judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut: Option<String>,
 }
 
 impl Report {

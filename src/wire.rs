@@ -2,6 +2,12 @@
 //! ([`crate::pcap`]), the `--capture` filter ([`crate::platform::capture`]), ARP
 //! ([`crate::platform::arp`]) and DHCP ([`crate::platform::dhcp`]) alike.
 //!
+//! Captures of other link types come through [`decode_link`] (and
+//! [`Reassembler::feed_link`]) with their [`LinkType`]: Linux cooked v1/v2, raw IP,
+//! NULL/loopback, and 802.11/radiotap data frames (through their LLC/SNAP header) have
+//! their link header read here and translated into the Ethernet fields a [`Packet`] has
+//! (addresses the header lacks are zeros), and the rest takes the one path below.
+//!
 //! [`decode`] turns one frame into a typed [`Packet`]: Ethernet addresses, every
 //! 802.1Q/802.1ad VLAN tag (outermost first), then ARP or IPv4/IPv6 (with IPv6 extension
 //! headers), then UDP, TCP, ICMP or ICMPv6 (with the packet an error message quotes). It is
@@ -80,6 +86,9 @@ pub const PROTO_ICMPV6: u8 = 58;
 pub enum Layer {
     /// The Ethernet header.
     Ethernet,
+    /// A capture's link-layer header other than Ethernet ([`LinkType`]): Linux cooked,
+    /// NULL/loopback, 802.11 or radiotap.
+    Link,
     /// An 802.1Q/802.1ad tag.
     Vlan,
     /// An ARP packet.
@@ -104,6 +113,7 @@ impl fmt::Display for Layer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Layer::Ethernet => "Ethernet",
+            Layer::Link => "link-layer",
             Layer::Vlan => "VLAN",
             Layer::Arp => "ARP",
             Layer::Ipv4 => "IPv4",
@@ -538,21 +548,27 @@ fn be16(bytes: &[u8], at: usize) -> Option<u16> {
 /// Decodes one Ethernet frame, unwrapping GRE and VXLAN tunnels (pure; never panics). A
 /// tunnel packet that is a fragment is returned as the fragment (see [`Reassembler`]).
 pub fn decode(frame: &[u8]) -> Result<Packet, WireError> {
-    let (mut packet, mut data) = decode_frame(frame)?;
+    decode_link(LinkType::Ethernet, frame)
+}
+
+/// Decodes one frame of a capture whose link type is `link` (pure; never panics): the link
+/// header is read (see [`LinkType`]) and the rest goes through the same VLAN, IP and
+/// transport path as [`decode`]. Addresses a link header does not carry are
+/// [`MacAddr`] zeros (a broadcast destination is `ff:ff:ff:ff:ff:ff` when the header
+/// says so).
+pub fn decode_link(link: LinkType, frame: &[u8]) -> Result<Packet, WireError> {
+    let (mut packet, mut data) = decode_frame(link, frame)?;
     while let Some((inner, rest)) = decapsulate(&packet, data)? {
         (packet, data) = (inner, rest);
     }
     Ok(packet)
 }
 
-/// [`decode`], also returning the IP payload (for a fragment: the data it carries).
-fn decode_frame(frame: &[u8]) -> Result<(Packet, &[u8]), WireError> {
+/// [`decode_link`], also returning the IP payload (for a fragment: the data it carries).
+fn decode_frame(link: LinkType, frame: &[u8]) -> Result<(Packet, &[u8]), WireError> {
+    let header = link_header(link, frame)?;
+    let LinkHeader { dst_mac, src_mac, mut ether_type, mut at } = header;
     let truncated = |layer| WireError::Truncated { layer, len: frame.len() };
-    let (Some(dst_mac), Some(src_mac), Some(mut ether_type)) = (mac_at(frame, 0), mac_at(frame, 6), be16(frame, 12))
-    else {
-        return Err(truncated(Layer::Ethernet));
-    };
-    let mut at = ETHERNET_HEADER_LEN;
     let mut vlans = Vec::new();
     while VLAN_TPIDS.contains(&ether_type) {
         let (Some(tci), Some(inner)) = (be16(frame, at), be16(frame, at + 2)) else {
@@ -575,6 +591,253 @@ fn decode_network(ether_type: u16, body: &[u8]) -> Result<(Net, &[u8]), WireErro
         ETHERTYPE_IPV6 => decode_ipv6(body).map(|(ip, payload)| (Net::Ip(ip), payload))?,
         _ => (Net::Other { ether_type }, &[][..]),
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// Link types
+// ---------------------------------------------------------------------------------------
+
+/// The link-layer header types of captures that are decoded (tcpdump.org's LINKTYPE_
+/// numbers). Everything else is refused by the capture reader, naming the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum LinkType {
+    /// LINKTYPE_ETHERNET (1): Ethernet II / 802.3.
+    Ethernet,
+    /// LINKTYPE_NULL (0): BSD loopback, a 4-byte address family in the capturing host's
+    /// byte order.
+    Null,
+    /// LINKTYPE_LOOP (108): OpenBSD loopback, the address family in network byte order.
+    Loop,
+    /// LINKTYPE_RAW (101): a bare IPv4 or IPv6 packet (the version nibble tells which).
+    Raw,
+    /// LINKTYPE_IPV4 (228): a bare IPv4 packet.
+    Ipv4,
+    /// LINKTYPE_IPV6 (229): a bare IPv6 packet.
+    Ipv6,
+    /// LINKTYPE_LINUX_SLL (113): Linux cooked capture v1 (`tcpdump -i any` before 4.99).
+    LinuxSll,
+    /// LINKTYPE_LINUX_SLL2 (276): Linux cooked capture v2 (`tcpdump -i any`).
+    LinuxSll2,
+    /// LINKTYPE_IEEE802_11 (105): 802.11 frames; data frames' LLC/SNAP payload is read.
+    Ieee80211,
+    /// LINKTYPE_IEEE802_11_RADIOTAP (127): a radiotap header, then an 802.11 frame.
+    Radiotap,
+}
+
+impl LinkType {
+    /// Every link type decoded.
+    pub const ALL: [LinkType; 10] = [
+        LinkType::Ethernet,
+        LinkType::Null,
+        LinkType::Loop,
+        LinkType::Raw,
+        LinkType::Ipv4,
+        LinkType::Ipv6,
+        LinkType::LinuxSll,
+        LinkType::LinuxSll2,
+        LinkType::Ieee80211,
+        LinkType::Radiotap,
+    ];
+
+    /// The link type of a LINKTYPE_ number, if it is one that is decoded.
+    pub fn from_number(number: u32) -> Option<LinkType> {
+        LinkType::ALL.into_iter().find(|l| l.number() == number)
+    }
+
+    /// The LINKTYPE_ number.
+    pub fn number(self) -> u32 {
+        match self {
+            LinkType::Null => 0,
+            LinkType::Ethernet => 1,
+            LinkType::Raw => 101,
+            LinkType::Ieee80211 => 105,
+            LinkType::Loop => 108,
+            LinkType::LinuxSll => 113,
+            LinkType::Radiotap => 127,
+            LinkType::Ipv4 => 228,
+            LinkType::Ipv6 => 229,
+            LinkType::LinuxSll2 => 276,
+        }
+    }
+
+    /// The name tcpdump.org gives it, without `LINKTYPE_` (`ETHERNET`, `LINUX_SLL2`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkType::Ethernet => "ETHERNET",
+            LinkType::Null => "NULL",
+            LinkType::Loop => "LOOP",
+            LinkType::Raw => "RAW",
+            LinkType::Ipv4 => "IPV4",
+            LinkType::Ipv6 => "IPV6",
+            LinkType::LinuxSll => "LINUX_SLL",
+            LinkType::LinuxSll2 => "LINUX_SLL2",
+            LinkType::Ieee80211 => "IEEE802_11",
+            LinkType::Radiotap => "IEEE802_11_RADIOTAP",
+        }
+    }
+}
+
+impl fmt::Display for LinkType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.name(), self.number())
+    }
+}
+
+/// What a link header says: addresses, the EtherType of what follows and where it starts.
+struct LinkHeader {
+    dst_mac: MacAddr,
+    src_mac: MacAddr,
+    ether_type: u16,
+    at: usize,
+}
+
+const NO_MAC: MacAddr = MacAddr([0; 6]);
+const BROADCAST_MAC: MacAddr = MacAddr([0xff; 6]);
+/// EtherType given to a frame that carries no network layer this decoder reads (an 802.11
+/// management or control frame, an encrypted data frame, a non-SNAP LLC payload).
+const ETHERTYPE_NONE: u16 = 0;
+
+/// Reads the link header of `frame` for `link`.
+fn link_header(link: LinkType, frame: &[u8]) -> Result<LinkHeader, WireError> {
+    let truncated = |layer| WireError::Truncated { layer, len: frame.len() };
+    match link {
+        LinkType::Ethernet => {
+            let (Some(dst_mac), Some(src_mac), Some(ether_type)) =
+                (mac_at(frame, 0), mac_at(frame, 6), be16(frame, 12))
+            else {
+                return Err(truncated(Layer::Ethernet));
+            };
+            Ok(LinkHeader { dst_mac, src_mac, ether_type, at: ETHERNET_HEADER_LEN })
+        }
+        LinkType::Raw | LinkType::Ipv4 | LinkType::Ipv6 => {
+            let version = frame.first().map(|b| b >> 4).ok_or(truncated(Layer::Link))?;
+            let ether_type = match (link, version) {
+                (LinkType::Ipv4, _) | (LinkType::Raw, 4) => ETHERTYPE_IPV4,
+                (LinkType::Ipv6, _) | (LinkType::Raw, 6) => ETHERTYPE_IPV6,
+                _ => ETHERTYPE_NONE,
+            };
+            Ok(LinkHeader { dst_mac: NO_MAC, src_mac: NO_MAC, ether_type, at: 0 })
+        }
+        LinkType::Null | LinkType::Loop => {
+            let family = frame.get(..4).ok_or(truncated(Layer::Link))?;
+            let family = <[u8; 4]>::try_from(family).map_err(|_| truncated(Layer::Link))?;
+            // NULL is in the capturing host's byte order: the family is a small number, so
+            // the end holding the non-zero byte tells the order.
+            let family = if link == LinkType::Loop || family[0] == 0 {
+                u32::from_be_bytes(family)
+            } else {
+                u32::from_le_bytes(family)
+            };
+            let ether_type = match family {
+                2 => ETHERTYPE_IPV4,
+                // AF_INET6 on Linux, the BSDs, FreeBSD and macOS.
+                10 | 24 | 28 | 30 => ETHERTYPE_IPV6,
+                _ => ETHERTYPE_NONE,
+            };
+            Ok(LinkHeader { dst_mac: NO_MAC, src_mac: NO_MAC, ether_type, at: 4 })
+        }
+        LinkType::LinuxSll => {
+            // packet type, ARPHRD type, address length, 8 address bytes, protocol.
+            let (Some(packet_type), Some(addr_len), Some(protocol)) = (be16(frame, 0), be16(frame, 4), be16(frame, 14))
+            else {
+                return Err(truncated(Layer::Link));
+            };
+            let src_mac = if addr_len == 6 { mac_at(frame, 6).unwrap_or(NO_MAC) } else { NO_MAC };
+            Ok(LinkHeader {
+                dst_mac: sll_destination(packet_type),
+                src_mac,
+                ether_type: sll_protocol(protocol),
+                at: 16,
+            })
+        }
+        LinkType::LinuxSll2 => {
+            // protocol, reserved, interface index, ARPHRD type, packet type, address
+            // length, 8 address bytes.
+            let (Some(protocol), Some(&packet_type), Some(&addr_len)) = (be16(frame, 0), frame.get(10), frame.get(11))
+            else {
+                return Err(truncated(Layer::Link));
+            };
+            if frame.len() < 20 {
+                return Err(truncated(Layer::Link));
+            }
+            let src_mac = if addr_len == 6 { mac_at(frame, 12).unwrap_or(NO_MAC) } else { NO_MAC };
+            let dst_mac = sll_destination(u16::from(packet_type));
+            Ok(LinkHeader { dst_mac, src_mac, ether_type: sll_protocol(protocol), at: 20 })
+        }
+        LinkType::Ieee80211 => ieee80211_header(frame, 0),
+        LinkType::Radiotap => {
+            // version 0, padding, little-endian length of the whole radiotap header.
+            let (Some(&0), Some(len)) = (frame.first(), frame.get(2..4)) else {
+                return Err(truncated(Layer::Link));
+            };
+            let len = usize::from(u16::from_le_bytes([len[0], len[1]]));
+            if len < 8 || len > frame.len() {
+                return Err(truncated(Layer::Link));
+            }
+            ieee80211_header(frame, len)
+        }
+    }
+}
+
+/// The destination a Linux cooked header's packet type implies: broadcast for
+/// PACKET_BROADCAST (1), unknown otherwise.
+fn sll_destination(packet_type: u16) -> MacAddr {
+    if packet_type == 1 { BROADCAST_MAC } else { NO_MAC }
+}
+
+/// A Linux cooked header's protocol as an EtherType: values below 0x0600 are Linux
+/// pseudo-protocols (802.3 frames, 802.2 LLC, CAN, ...), not read.
+fn sll_protocol(protocol: u16) -> u16 {
+    if protocol < 0x0600 { ETHERTYPE_NONE } else { protocol }
+}
+
+/// Reads an 802.11 MAC header starting at `start` and, for an unprotected data frame, the
+/// LLC/SNAP header after it. Other frames (management, control, encrypted data, non-SNAP
+/// LLC) decode with no network layer.
+fn ieee80211_header(frame: &[u8], start: usize) -> Result<LinkHeader, WireError> {
+    let truncated = || WireError::Truncated { layer: Layer::Link, len: frame.len() };
+    let (Some(&fc0), Some(&fc1)) = (frame.get(start), frame.get(start + 1)) else {
+        return Err(truncated());
+    };
+    let (kind, subtype) = ((fc0 >> 2) & 0x3, fc0 >> 4);
+    let (to_ds, from_ds, protected, order) = (fc1 & 0x01 != 0, fc1 & 0x02 != 0, fc1 & 0x40 != 0, fc1 & 0x80 != 0);
+    let addr = |n: usize| mac_at(frame, start + 4 + 6 * n);
+    let other = |src_mac, dst_mac| LinkHeader { dst_mac, src_mac, ether_type: ETHERTYPE_NONE, at: frame.len() };
+    if kind != 2 {
+        return Ok(other(addr(1).unwrap_or(NO_MAC), addr(0).unwrap_or(NO_MAC)));
+    }
+    let qos = subtype & 0x8 != 0;
+    let null_data = subtype & 0x4 != 0;
+    let mut len = 24;
+    if to_ds && from_ds {
+        len += 6;
+    }
+    if qos {
+        len += 2;
+        if order {
+            len += 4;
+        }
+    }
+    let (Some(a1), Some(a2), Some(a3)) = (addr(0), addr(1), addr(2)) else {
+        return Err(truncated());
+    };
+    let (dst_mac, src_mac) = match (to_ds, from_ds) {
+        (false, false) => (a1, a2),
+        (true, false) => (a3, a2),
+        (false, true) => (a1, a3),
+        (true, true) => (a3, mac_at(frame, start + 24).ok_or_else(truncated)?),
+    };
+    if protected || null_data {
+        return Ok(other(src_mac, dst_mac));
+    }
+    let llc = start + len;
+    const SNAP: [u8; 6] = [0xaa, 0xaa, 0x03, 0, 0, 0];
+    let header = frame.get(llc..llc + 6).ok_or_else(truncated)?;
+    if header != SNAP {
+        return Ok(other(src_mac, dst_mac));
+    }
+    let ether_type = be16(frame, llc + 6).ok_or_else(truncated)?;
+    Ok(LinkHeader { dst_mac, src_mac, ether_type, at: llc + 8 })
 }
 
 fn decode_arp(body: &[u8]) -> Result<Net, WireError> {
@@ -869,7 +1132,7 @@ fn decapsulate<'a>(packet: &Packet, data: &'a [u8]) -> Result<Option<(Packet, &'
     let mut tunnels = packet.tunnels.clone();
     tunnels.push(Tunnel { kind, src: ip.src, dst: ip.dst, id, vlans: packet.vlans.clone() });
     let (inner, payload) = match inner {
-        Inner::Ethernet(frame) => decode_frame(frame)?,
+        Inner::Ethernet(frame) => decode_frame(LinkType::Ethernet, frame)?,
         Inner::Network(ether_type, bytes) => {
             let (net, payload) = decode_network(ether_type, bytes)?;
             let outer = Packet { net, tunnels: Vec::new(), vlans: packet.vlans.clone(), ..*packet };
@@ -1007,8 +1270,14 @@ impl Reassembler {
     /// [`Ip::reassembled`] set). Tunnels are unwrapped as [`decode`] does, each layer
     /// reassembled before it is unwrapped. Datagrams idle past the timeout are dropped first.
     pub fn feed(&mut self, frame: &[u8], at: Duration) -> Result<Option<Packet>, WireError> {
+        self.feed_link(LinkType::Ethernet, frame, at)
+    }
+
+    /// [`Reassembler::feed`] for a frame of a capture whose link type is `link`
+    /// ([`decode_link`]).
+    pub fn feed_link(&mut self, link: LinkType, frame: &[u8], at: Duration) -> Result<Option<Packet>, WireError> {
         self.expire(at);
-        let (mut packet, data) = decode_frame(frame)?;
+        let (mut packet, data) = decode_frame(link, frame)?;
         let mut data = Cow::Borrowed(data);
         // Each turn reassembles or unwraps one layer; decapsulate bounds the depth.
         loop {
@@ -1810,5 +2079,131 @@ mod tests {
             }
             assert!(r.in_flight() <= ReassemblyLimits::default().max_in_flight);
         }
+    }
+}
+
+#[cfg(test)]
+mod link_tests {
+    //! The link headers of [`LinkType`], built around the lab's real Ethernet frames: each
+    //! decodes to the same network layer as the Ethernet original.
+    use super::*;
+
+    fn frames() -> Vec<Vec<u8>> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/lab_healthy.pcap");
+        crate::pcap::read_file(path).unwrap().into_iter().map(|f| f.data).collect()
+    }
+
+    /// The frame's EtherType and what follows it.
+    fn split(frame: &[u8]) -> (u16, &[u8]) {
+        (be16(frame, 12).unwrap(), &frame[ETHERNET_HEADER_LEN..])
+    }
+
+    fn sll(frame: &[u8]) -> Vec<u8> {
+        let (ether_type, rest) = split(frame);
+        let mut out = vec![0, 4, 0, 1, 0, 6];
+        out.extend_from_slice(&frame[6..12]);
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&ether_type.to_be_bytes());
+        out.extend_from_slice(rest);
+        out
+    }
+
+    fn sll2(frame: &[u8]) -> Vec<u8> {
+        let (ether_type, rest) = split(frame);
+        let mut out = ether_type.to_be_bytes().to_vec();
+        out.extend_from_slice(&[0, 0, 0, 0, 0, 2, 0, 1, 0, 6]);
+        out.extend_from_slice(&frame[6..12]);
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(rest);
+        out
+    }
+
+    fn wifi(frame: &[u8], radiotap: bool) -> Vec<u8> {
+        let (ether_type, rest) = split(frame);
+        let mut out = if radiotap { vec![0, 0, 8, 0, 0, 0, 0, 0] } else { vec![] };
+        // Data frame from the distribution system: addr1 = DA, addr2 = BSSID, addr3 = SA.
+        out.extend_from_slice(&[0x08, 0x02, 0, 0]);
+        out.extend_from_slice(&frame[0..6]);
+        out.extend_from_slice(&[2, 0, 0, 0, 0, 1]);
+        out.extend_from_slice(&frame[6..12]);
+        out.extend_from_slice(&[0, 0]);
+        out.extend_from_slice(&[0xaa, 0xaa, 0x03, 0, 0, 0]);
+        out.extend_from_slice(&ether_type.to_be_bytes());
+        out.extend_from_slice(rest);
+        out
+    }
+
+    #[test]
+    fn every_link_type_decodes_like_ethernet() {
+        for frame in frames() {
+            let want = decode(&frame).unwrap();
+            let (ether_type, rest) = split(&frame);
+            for (link, bytes) in [
+                (LinkType::LinuxSll, sll(&frame)),
+                (LinkType::LinuxSll2, sll2(&frame)),
+                (LinkType::Ieee80211, wifi(&frame, false)),
+                (LinkType::Radiotap, wifi(&frame, true)),
+            ] {
+                let got = decode_link(link, &bytes).unwrap_or_else(|e| panic!("{link}: {e}"));
+                assert_eq!(got.net, want.net, "{link}");
+                assert_eq!(got.src_mac, want.src_mac, "{link}");
+            }
+            if ether_type == ETHERTYPE_IPV4 || ether_type == ETHERTYPE_IPV6 {
+                let family: u32 = if ether_type == ETHERTYPE_IPV4 { 2 } else { 10 };
+                let mut null = family.to_le_bytes().to_vec();
+                null.extend_from_slice(rest);
+                let mut lo = family.to_be_bytes().to_vec();
+                lo.extend_from_slice(rest);
+                let ip = if ether_type == ETHERTYPE_IPV4 { LinkType::Ipv4 } else { LinkType::Ipv6 };
+                for (link, bytes) in
+                    [(LinkType::Raw, rest), (ip, rest), (LinkType::Null, &null[..]), (LinkType::Loop, &lo[..])]
+                {
+                    assert_eq!(decode_link(link, bytes).unwrap().net, want.net, "{link}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn link_types_round_trip_their_numbers_and_cut_frames_are_errors() {
+        for link in LinkType::ALL {
+            assert_eq!(LinkType::from_number(link.number()), Some(link));
+            for cut in [&[][..], &[0x45][..], &[0, 0, 0x20, 0, 0][..]] {
+                let _ = decode_link(link, cut);
+            }
+        }
+        assert_eq!(LinkType::from_number(147), None);
+        let frame = &frames()[0];
+        for cut in 0..frame.len() {
+            for link in LinkType::ALL {
+                let _ = decode_link(link, &frame[..cut]);
+            }
+        }
+    }
+
+    #[test]
+    fn protected_and_management_wifi_frames_carry_no_network_layer() {
+        let frame = &frames()[0];
+        let mut protected = wifi(frame, false);
+        protected[1] |= 0x40;
+        assert!(matches!(decode_link(LinkType::Ieee80211, &protected).unwrap().net, Net::Other { .. }));
+        let mut beacon = wifi(frame, false);
+        beacon[0] = 0x80;
+        assert!(matches!(decode_link(LinkType::Ieee80211, &beacon).unwrap().net, Net::Other { .. }));
+    }
+
+    #[test]
+    fn the_reassembler_takes_other_link_types() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/fragments.pcap");
+        let frames = crate::pcap::read_file(path).unwrap();
+        let (mut eth, mut cooked) = (Reassembler::default(), Reassembler::default());
+        let (mut a, mut b) = (0, 0);
+        for f in &frames {
+            a += usize::from(matches!(eth.feed(&f.data, f.timestamp), Ok(Some(_))));
+            b += usize::from(matches!(cooked.feed_link(LinkType::LinuxSll2, &sll2(&f.data), f.timestamp), Ok(Some(_))));
+        }
+        assert!(a > 0);
+        assert_eq!(a, b);
+        assert_eq!(eth.stats(), cooked.stats());
     }
 }

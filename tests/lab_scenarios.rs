@@ -1560,3 +1560,51 @@ fn tunnelled_and_trunk_captures_recorded_in_the_lab_are_judged() {
     assert_eq!(all_codes(&r), ["dhcp.multiple_servers"], "{}", pretty(&r));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+// ----- analyze reads what technicians record: `tcpdump -i any` and pcapng ------------------
+
+/// A lab fault (DNS dropped at the router) recorded in the client namespace by
+/// `tcpdump -i any` (Linux cooked v2) and by `dumpcap` (pcapng) while nettriage runs live;
+/// `nettriage analyze` of each names the live run's root cause, and of standard input too.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn analyze_reads_tcpdump_any_and_pcapng_recordings() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    lab::require_tools(
+        "analyze_reads_tcpdump_any_and_pcapng_recordings",
+        &[("tcpdump", "tcpdump"), ("dumpcap", "tshark")],
+    );
+    let mut lab = lab!("analyze_formats");
+    lab.nft(&lab.r, &dns_rule("drop"));
+    let sll2 = lab.tmp().join("any.pcap").display().to_string();
+    let pcapng = lab.tmp().join("eth0.pcapng").display().to_string();
+    let c = lab.c.clone();
+    let tcpdump = lab.spawn_in("tcpdump-any", &c, &["tcpdump", "-i", "any", "-U", "-w", &sll2]);
+    let dumpcap = lab.spawn_in("dumpcap", &c, &["dumpcap", "-q", "-i", "eth0", "-w", &pcapng]);
+    std::thread::sleep(Duration::from_secs(2));
+    let (_, live, _) = lab.run_nettriage(&default_args());
+    std::thread::sleep(Duration::from_secs(1));
+    for (label, pid) in [("tcpdump-any", tcpdump), ("dumpcap", dumpcap)] {
+        let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+        assert!(lab.wait_daemon_exit(label, Duration::from_secs(10)), "{label} did not stop");
+    }
+    let expected = lab::root_cause_code(&live);
+    assert_eq!(expected.as_deref(), Some("dns.timeout"), "live:\n{}", pretty(&live));
+    for (file, link) in [(&sll2, "LINUX_SLL2"), (&pcapng, "ETHERNET")] {
+        let out = lab.run_nettriage_raw(&[], &["analyze", file, "--format", "json"]);
+        let analyzed: Value = serde_json::from_str(&out.stdout).expect("analyze JSON");
+        assert_eq!(lab::root_cause_code(&analyzed), expected, "{file}:\n{}", pretty(&analyzed));
+        assert_eq!(analyzed["capture"]["link_types"][0], link, "{file}");
+        assert!(analyzed["capture"]["cut"].is_null(), "{file}: {}", analyzed["capture"]);
+    }
+    // The same pcapng through standard input.
+    let out = lab.run_nettriage_raw(
+        &["sh", "-c", &format!("exec \"$0\" \"$@\" < {pcapng}")],
+        &["analyze", "-", "--format", "json"],
+    );
+    let analyzed: Value = serde_json::from_str(&out.stdout).expect("analyze - JSON");
+    assert_eq!(analyzed["capture"]["format"], "pcapng");
+    assert_eq!(lab::root_cause_code(&analyzed), expected, "stdin:\n{}", pretty(&analyzed));
+}

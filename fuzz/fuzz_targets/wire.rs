@@ -1,5 +1,6 @@
-//! Ethernet frames from the network or a capture: `wire::decode` must never panic (GRE and
-//! VXLAN tunnels included, unwrapped at most `MAX_TUNNEL_DEPTH` deep), and a
+//! Frames from the network or a capture: `wire::decode` and `wire::decode_link` (every
+//! link type) must never panic (GRE and VXLAN tunnels included, unwrapped at most
+//! `MAX_TUNNEL_DEPTH` deep), and a
 //! `Reassembler` fed any sequence of frames stays within its limits.
 #![no_main]
 
@@ -11,6 +12,12 @@ use nettriage::wire::{self, Reassembler, ReassemblyLimits};
 fuzz_target!(|data: &[u8]| {
     if let Ok(packet) = wire::decode(data) {
         assert!(packet.tunnels.len() <= wire::MAX_TUNNEL_DEPTH);
+    }
+    // Every capture link type's header reader in front of the same decoder.
+    for link in wire::LinkType::ALL {
+        if let Ok(packet) = wire::decode_link(link, data) {
+            assert!(packet.tunnels.len() <= wire::MAX_TUNNEL_DEPTH);
+        }
     }
     // The same bytes as a sequence of frames: a length byte, then the frame, with the
     // capture time advancing a second per frame so the timeout is exercised too.

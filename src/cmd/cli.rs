@@ -196,7 +196,8 @@ pub enum HistoryCommand {
 /// Options of `nettriage analyze`.
 #[derive(Debug, Clone, Args)]
 pub struct AnalyzeArgs {
-    /// The capture to read (classic pcap with Ethernet frames).
+    /// The capture to read: pcap or pcapng (Ethernet, Linux cooked, raw IP, loopback or
+    /// 802.11 frames), or `-` for standard input (`tcpdump -w - | nettriage analyze -`).
     #[arg(value_name = "FILE.pcap")]
     pub capture: PathBuf,
     /// Output format on stdout [default: table].
