@@ -33,14 +33,25 @@
 //! - **ARP**: who-has requests are matched to is-at replies by target and requester;
 //!   announcements (sender = target) expect no reply and are ignored. RFC 5227 probes
 //!   (sender 0.0.0.0) fill the dhcp evidence's `duplicate_check`: a reply for the probed
-//!   address from another MAC within 2 s (RFC 5227 ANNOUNCE_WAIT) is a conflict.
+//!   address from another MAC within 2 s (RFC 5227 ANNOUNCE_WAIT) is a conflict. Each
+//!   target records who asked (`requesters`), whether every asker was sweeping the segment
+//!   (asked for [`ARP_SWEEP_TARGETS`] addresses or more: `sweep`) and whether the last DHCP
+//!   ACK names it a router (`dhcp_router`): the judge calls ARP silence unreachable only
+//!   for a gateway.
 //! - **ICMP echo** (v4 and v6): requests are matched to replies by (source, destination,
-//!   identifier, sequence); every ARP or echo target is one `gateways[]` entry.
+//!   identifier, sequence); every ARP or echo target is one `gateways[]` entry. An ICMP
+//!   time exceeded quoting an echo request (which quotes no identifier) marks the oldest
+//!   open request of that source and destination as a traceroute's probe: it leaves the
+//!   series and is counted in `time_exceeded`.
 //! - **DNS** (UDP 53): queries are matched to responses by (client address and port,
 //!   server, id) and question. A resend on the same socket is one query with more
 //!   `attempts`; an unanswered query followed by an answered one for the same name and type
-//!   to the same server is marked `answered_on_retry`. An ICMP unreachable quoting a query
-//!   makes it `unreachable`.
+//!   to the same server is marked `answered_on_retry`, and so is an error rcode or an
+//!   unreadable answer followed by a useful answer (an EDNS fallback). A response that
+//!   matches a query (id, QR bit, sockets) but does not parse makes it `malformed`. An ICMP
+//!   unreachable quoting a query makes it `unreachable`. Each server's failures held
+//!   against it are counted with the times of the first and last (`failed`,
+//!   `first_failure`, `last_failure`).
 //! - **TCP**: each SYN (retransmissions folded in) starts a connection attempt, ended by a
 //!   SYN-ACK (`open`), a RST (`refused`), an ICMP unreachable quoting it (`unreachable`),
 //!   or nothing by the end of the capture (`filtered`). Attempts are counted per
@@ -55,7 +66,7 @@
 //! A request whose answer fell after the end of the capture counts as unanswered: stop
 //! tcpdump a moment after the exchange.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -72,7 +83,8 @@ use crate::check::dns::{
     parse_response,
 };
 use crate::check::gateway::{
-    self, ArpExchange, ArpResult, ArpSeen, ArpStatus, GatewayCapture, GatewayEvidence, GatewayProbe, PingStats,
+    self, ARP_SWEEP_TARGETS, ArpExchange, ArpResult, ArpSeen, ArpStatus, GatewayCapture, GatewayEvidence, GatewayProbe,
+    PingStats,
 };
 use crate::check::ports::{self, PortAttempts, PortOutcome, PortResult, PortsCapture, PortsEvidence};
 use crate::check::{Source, millis, status_of};
@@ -84,8 +96,8 @@ use crate::report::{
 };
 use crate::types::{MacAddr, Timestamp};
 use crate::wire::{
-    Arp, ArpOperation, Icmp, IcmpMessage, Net, PROTO_TCP, PROTO_UDP, Packet, Reassembler, Tcp, TcpFlags, Transport,
-    UdpDatagram,
+    Arp, ArpOperation, Icmp, IcmpMessage, Net, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, Packet, Reassembler,
+    Tcp, TcpFlags, Transport, UdpDatagram,
 };
 
 /// Most exchanges of one kind (DHCP transactions, ARP requests, echo requests, DNS
@@ -96,6 +108,11 @@ pub const MAX_LISTED: usize = 100;
 /// Reason for the checks a capture cannot show.
 pub const NOT_OBSERVABLE: &str = "not observable in a capture";
 
+/// Most different requesters kept per ARP target.
+const MAX_REQUESTERS: usize = 16;
+/// Most recent echo requests kept per (source, destination) for matching ICMP time
+/// exceeded (a traceroute has at most 16 probes in flight by default).
+const MAX_RECENT_ECHOES: usize = 64;
 /// Most messages kept per DHCP transaction (a DISCOVER storm is counted, not kept).
 const MAX_DHCP_MESSAGES: usize = 32;
 /// Most addresses kept from one DNS answer.
@@ -291,6 +308,12 @@ impl State {
                     _ => {}
                 }
             }
+            // A TTL-limited echo request (a traceroute's): not a ping that was lost.
+            IcmpMessage::TimeExceeded { quoted: Some(quoted) }
+                if matches!(quoted.protocol, PROTO_ICMP | PROTO_ICMPV6) =>
+            {
+                self.gateway.echo_expired(quoted.src, quoted.dst, ts)
+            }
             _ => {}
         }
     }
@@ -350,7 +373,8 @@ impl State {
                 "no ARP or ICMP echo packets in the capture",
             );
         }
-        let gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address)).collect();
+        let routers: Vec<Ipv4Addr> = self.dhcp.last_ack.as_ref().map(|a| a.routers.clone()).unwrap_or_default();
+        let gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address, &routers)).collect();
         let mut ev = GatewayEvidence {
             default_routes: vec![],
             capture: Some(GatewayCapture {
@@ -381,11 +405,20 @@ impl State {
                 })
                 .push(q);
         }
-        // (server, name, type) to the last time a query for it was answered: an earlier
-        // unanswered query for the same was retried successfully.
-        let mut last_answered: HashMap<(IpAddr, String, RecordType), Duration> = HashMap::new();
+        // (server, name, type) to the last time a query for it was answered (any rcode) and
+        // answered usefully: an earlier unanswered query for the same was retried, and an
+        // earlier error rcode (FORMERR, BADVERS, SERVFAIL) or unreadable answer followed by
+        // a useful one was an EDNS fallback or a retry.
+        type Question = (IpAddr, String, RecordType);
+        let mut last_answered: HashMap<Question, Duration> = HashMap::new();
+        let mut last_useful: HashMap<Question, Duration> = HashMap::new();
         for q in d.queries.iter().filter(|q| is_response(q.outcome)) {
-            let t = last_answered.entry((q.server, q.name.to_ascii_lowercase(), q.rtype)).or_default();
+            let key = (q.server, q.name.to_ascii_lowercase(), q.rtype);
+            if is_useful(q.outcome) {
+                let t = last_useful.entry(key.clone()).or_default();
+                *t = (*t).max(q.first_sent);
+            }
+            let t = last_answered.entry(key).or_default();
             *t = (*t).max(q.first_sent);
         }
         let servers: Vec<ServerResult> = order
@@ -393,15 +426,33 @@ impl State {
             .map(|server| {
                 let queries = &by_server[server];
                 let forgiven = |q: &DnsQuery| {
-                    !is_response(q.outcome)
-                        && last_answered
-                            .get(&(q.server, q.name.to_ascii_lowercase(), q.rtype))
-                            .is_some_and(|t| *t > q.first_sent)
+                    let later = if is_useful(q.outcome) {
+                        return false;
+                    } else if is_response(q.outcome) {
+                        &last_useful
+                    } else {
+                        &last_answered
+                    };
+                    later.get(&(q.server, q.name.to_ascii_lowercase(), q.rtype)).is_some_and(|t| *t > q.first_sent)
                 };
                 let results: Vec<QueryResult> = queries.iter().map(|q| q.result(forgiven(q))).collect();
                 let answered = results.iter().filter(|q| q.is_response()).count();
+                // When the failures held against the server happened, in capture time.
+                let failed: Vec<Duration> = queries
+                    .iter()
+                    .zip(&results)
+                    .filter(|(_, r)| dns::counts_against(r))
+                    .map(|(q, _)| q.first_sent)
+                    .collect();
+                let at = |d: Option<&Duration>| d.map(|d| Timestamp(std::time::UNIX_EPOCH + *d));
                 let mut result = dns::server_result(*server, results, Source::Capture);
-                result.capture = Some(ServerCapture { queries_total: queries.len(), answered });
+                result.capture = Some(ServerCapture {
+                    queries_total: queries.len(),
+                    answered,
+                    failed: failed.len(),
+                    first_failure: at(failed.iter().min()),
+                    last_failure: at(failed.iter().max()),
+                });
                 result
             })
             .collect();
@@ -591,7 +642,13 @@ struct GatewayState {
     echo: Vec<EchoTarget>,
     echo_index: HashMap<IpAddr, usize>,
     echo_pending: HashMap<(IpAddr, IpAddr, u16, u16), (usize, usize)>,
+    /// (source, destination) to its latest echo requests, oldest first (at most
+    /// [`MAX_RECENT_ECHOES`]), for ICMP time exceeded, which quotes no identifier.
+    echo_recent: HashMap<(IpAddr, IpAddr), VecDeque<(usize, usize)>>,
     echo_stored: usize,
+    /// Requester to how many different addresses it asked ARP for (counted up to
+    /// [`ARP_SWEEP_TARGETS`]).
+    asked: HashMap<Ipv4Addr, u32>,
     /// RFC 5227 probes, one per (address, prober), at most [`MAX_LISTED`].
     probes: Vec<ArpProbe>,
     untracked: u32,
@@ -599,6 +656,8 @@ struct GatewayState {
 
 struct ArpTarget {
     requests: u32,
+    /// Different hosts that asked, at most [`MAX_REQUESTERS`].
+    requesters: Vec<Ipv4Addr>,
     replies: u32,
     mac: Option<MacAddr>,
     /// The exchanges and when each request was sent.
@@ -617,6 +676,8 @@ struct ArpProbe {
 struct EchoTarget {
     rtts: Vec<Option<Duration>>,
     sent: Vec<Duration>,
+    /// Whether each request was answered by ICMP time exceeded (a traceroute's probe).
+    expired: Vec<bool>,
 }
 
 impl GatewayState {
@@ -639,7 +700,7 @@ impl GatewayState {
             return None;
         }
         self.see(IpAddr::V4(address));
-        self.arp.push(ArpTarget { requests: 0, replies: 0, mac: None, exchanges: vec![] });
+        self.arp.push(ArpTarget { requests: 0, requesters: vec![], replies: 0, mac: None, exchanges: vec![] });
         self.arp_index.insert(address, self.arp.len() - 1);
         Some(self.arp.len() - 1)
     }
@@ -650,6 +711,11 @@ impl GatewayState {
         let stored = self.arp_stored < MAX_TRACKED;
         let t = &mut self.arp[i];
         t.requests = t.requests.saturating_add(1);
+        if t.requesters.len() < MAX_REQUESTERS && !t.requesters.contains(&sender) {
+            t.requesters.push(sender);
+            let asked = self.asked.entry(sender).or_default();
+            *asked = (*asked + 1).min(ARP_SWEEP_TARGETS);
+        }
         if stored && t.exchanges.len() < MAX_LISTED {
             let exchange = ArpExchange {
                 requester: sender,
@@ -738,7 +804,7 @@ impl GatewayState {
             Some(&t) => t,
             None => {
                 self.see(dst);
-                self.echo.push(EchoTarget { rtts: vec![], sent: vec![] });
+                self.echo.push(EchoTarget { rtts: vec![], sent: vec![], expired: vec![] });
                 self.echo_index.insert(dst, self.echo.len() - 1);
                 self.echo.len() - 1
             }
@@ -746,8 +812,29 @@ impl GatewayState {
         let target = &mut self.echo[t];
         target.rtts.push(None);
         target.sent.push(ts);
-        self.echo_pending.insert(key, (t, target.rtts.len() - 1));
+        target.expired.push(false);
+        let probe = (t, target.rtts.len() - 1);
+        self.echo_pending.insert(key, probe);
+        let recent = self.echo_recent.entry((src, dst)).or_default();
+        if recent.len() >= MAX_RECENT_ECHOES {
+            recent.pop_front();
+        }
+        recent.push_back(probe);
         self.echo_stored += 1;
+    }
+
+    /// An ICMP time exceeded quoting an echo request from `src` to `dst`: the oldest of
+    /// that pair's recent requests still open was a traceroute's TTL-limited probe.
+    fn echo_expired(&mut self, src: IpAddr, dst: IpAddr, ts: Duration) {
+        let Some(recent) = self.echo_recent.get_mut(&(src, dst)) else { return };
+        while let Some((t, p)) = recent.pop_front() {
+            let target = &mut self.echo[t];
+            if target.rtts[p].is_none() && !target.expired[p] {
+                target.expired[p] = true;
+                self.span.add(ts);
+                return;
+            }
+        }
     }
 
     fn echo_reply(&mut self, src: IpAddr, dst: IpAddr, id: u16, seq: u16, ts: Duration) {
@@ -760,8 +847,11 @@ impl GatewayState {
         }
     }
 
-    /// One row of the gateway evidence: the live check's fields for an address seen.
-    fn entry(&self, address: IpAddr) -> GatewayProbe {
+    /// One row of the gateway evidence: the live check's fields for an address seen;
+    /// `routers` are those of the capture's DHCP ACK.
+    fn entry(&self, address: IpAddr, routers: &[Ipv4Addr]) -> GatewayProbe {
+        let sweeper = |r: &Ipv4Addr| self.asked.get(r).is_some_and(|n| *n >= ARP_SWEEP_TARGETS);
+        let dhcp_router = matches!(address, IpAddr::V4(v4) if routers.contains(&v4));
         let arp = match address {
             IpAddr::V4(v4) => self.arp_index.get(&v4).map(|&i| &self.arp[i]),
             IpAddr::V6(_) => None,
@@ -775,6 +865,9 @@ impl GatewayState {
                 seen: Some(ArpSeen {
                     replies: t.replies,
                     exchanges: t.exchanges.iter().map(|(x, _)| x.clone()).collect(),
+                    requesters: t.requesters.len() as u32,
+                    sweep: !t.requesters.is_empty() && t.requesters.iter().all(sweeper),
+                    dhcp_router,
                 }),
             },
             None => ArpResult {
@@ -782,12 +875,17 @@ impl GatewayState {
                 mac: None,
                 rtt_ms: None,
                 requests_sent: 0,
-                seen: Some(ArpSeen { replies: 0, exchanges: vec![] }),
+                seen: Some(ArpSeen { replies: 0, exchanges: vec![], requesters: 0, sweep: false, dhcp_router }),
             },
         };
         let ping = self.echo_index.get(&address).map(|&i| {
-            let mut stats = PingStats::from_rtts(&self.echo[i].rtts);
+            let e = &self.echo[i];
+            let pings: Vec<Option<Duration>> =
+                e.rtts.iter().zip(&e.expired).filter(|(_, expired)| !**expired).map(|(rtt, _)| *rtt).collect();
+            let mut stats = PingStats::from_rtts(&pings);
             stats.rtts_ms.truncate(MAX_LISTED);
+            let expired = e.expired.iter().filter(|x| **x).count() as u32;
+            stats.time_exceeded = (expired > 0).then_some(expired);
             stats
         });
         GatewayProbe { address, arp, ping }
@@ -829,9 +927,14 @@ struct DnsQuery {
     done: bool,
 }
 
-/// Whether the server answered at all (any rcode).
+/// Whether the server answered at all (any rcode, or an answer that does not parse).
 fn is_response(outcome: QueryOutcome) -> bool {
     !matches!(outcome, QueryOutcome::Timeout | QueryOutcome::Unreachable | QueryOutcome::LocalError)
+}
+
+/// Whether the server answered usefully: addresses, no data, or no such name.
+fn is_useful(outcome: QueryOutcome) -> bool {
+    matches!(outcome, QueryOutcome::Answer | QueryOutcome::NoData | QueryOutcome::Nxdomain)
 }
 
 impl DnsQuery {
@@ -923,11 +1026,20 @@ impl DnsState {
     fn response(&mut self, d: &UdpDatagram, ts: Duration) {
         let Some(id) = d.payload.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else { return };
         let Some(&i) = self.pending.get(&(d.dst, d.src.ip(), id)) else { return };
-        let Some(msg) = parse_response(&d.payload, id) else { return };
         let q = &mut self.queries[i];
         if q.done {
             return;
         }
+        // The id, the QR bit and the sockets say this is the server's answer: one that
+        // does not parse is a malformed answer, not silence.
+        let Some(msg) = parse_response(&d.payload, id) else {
+            self.span.add(ts);
+            q.outcome = QueryOutcome::Malformed;
+            q.error = Some(format!("{}-byte answer that does not parse as DNS", d.payload.len()));
+            q.ms = Some(millis(ts.saturating_sub(q.last_sent)));
+            q.done = true;
+            return;
+        };
         // A response names the question it answers; one for another name is not ours.
         if let Some(question) = msg.queries.first()
             && (*question.name() != q.qname || question.query_type() != q.rtype)
@@ -1024,6 +1136,8 @@ fn port_result(server: SocketAddr, attempts: &[&TcpAttempt]) -> PortResult {
     let outcome_of = |a: &TcpAttempt| a.outcome.map_or(PortOutcome::Filtered, |(o, _)| o);
     let count = |o: PortOutcome| attempts.iter().filter(|a| outcome_of(a) == o).count() as u32;
     let outcome = attempts.last().map_or(PortOutcome::Filtered, |a| outcome_of(a));
+    let failed = attempts.iter().filter(|a| outcome_of(a) != PortOutcome::Open).map(|a| a.first_syn);
+    let at = |d: Duration| Timestamp(std::time::UNIX_EPOCH + d);
     let times: Vec<f64> = attempts
         .iter()
         .filter_map(|a| match a.outcome {
@@ -1044,6 +1158,8 @@ fn port_result(server: SocketAddr, attempts: &[&TcpAttempt]) -> PortResult {
             filtered: count(PortOutcome::Filtered),
             unreachable: count(PortOutcome::Unreachable),
             syn_retransmissions: attempts.iter().map(|a| a.syns.saturating_sub(1)).sum(),
+            first_failure: failed.clone().min().map(at),
+            last_failure: failed.max().map(at),
         }),
     }
 }
@@ -1797,11 +1913,192 @@ mod tests {
     }
 
     #[test]
-    fn empty_capture_skips_every_layer() {
-        let r = report(&[]);
+    fn empty_capture_skips_every_layer_and_is_unknown_not_healthy() {
+        // An empty capture, and one with only traffic no check reads (a UDP datagram to
+        // port 5000, an ARP announcement): nothing to judge, exit code 3.
+        let other = at(0, out(SERVER, IpNextHeaderProtocols::Udp, &udp(40000, 5000, b"hello")));
+        let announce = at(1, arp_frame(ArpOperations::Request, (CLIENT_MAC, CLIENT), (MacAddr([0; 6]), CLIENT)));
+        for frames in [vec![], vec![other, announce]] {
+            let r = report(&frames);
+            assert_matches_schema(&r);
+            assert_eq!((r.diagnosis.status, r.diagnosis.status.exit_code()), (RunStatus::Unknown, 3));
+            assert!(r.diagnosis.root_cause.is_none() && r.diagnosis.findings.is_empty());
+            assert!(r.checks.iter().all(|c| c.status == CheckStatus::Skipped));
+            for id in [CheckId::Dhcp, CheckId::Gateway, CheckId::Dns, CheckId::Ports] {
+                assert_eq!(check(&r, id).reason_code, Some(SkipReason::NoPacketsInCapture), "{id}");
+            }
+        }
+        assert_eq!(report(&[]).duration_ms, 0);
+    }
+
+    // ---- the passive-capture policy (docs/analyze-and-diff.md) ----------------------------
+
+    #[test]
+    fn an_answer_that_does_not_parse_is_malformed_not_silence() {
+        // A real answer cut in its answer record: id, QR bit and sockets match the query.
+        let whole = dns_response(1, "www.site.test.", RecordType::A, ResponseCode::NoError, Some(SERVER));
+        let cut = &whole[..whole.len() - 3];
+        assert!(Message::from_vec(cut).is_err());
+        let query = dns_query(1, "www.site.test.", RecordType::A);
+        let frames = [
+            at(0, out(GATEWAY, IpNextHeaderProtocols::Udp, &udp(40000, 53, &query))),
+            at(2, back(GATEWAY, IpNextHeaderProtocols::Udp, &udp(53, 40000, cut))),
+        ];
+        let r = report(&frames);
         assert_matches_schema(&r);
-        assert_eq!((r.diagnosis.status, r.duration_ms), (RunStatus::Healthy, 0));
-        assert!(r.checks.iter().all(|c| c.status == CheckStatus::Skipped));
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsMalformed, Severity::Fail)]);
+        let q = &check(&r, CheckId::Dns).dns().expect("typed DNS evidence").servers[0].queries[0];
+        assert_eq!((q.outcome, q.ms), (QueryOutcome::Malformed, Some(2.0)));
+
+        // The client asked again and got a readable answer: a retry, not a finding.
+        let mut retried = frames.to_vec();
+        retried.extend(dns_exchange(10, GATEWAY, 40001, 2, Some(ResponseCode::NoError)));
+        assert_eq!(check(&report(&retried), CheckId::Dns).status, CheckStatus::Pass);
+    }
+
+    #[test]
+    fn an_error_rcode_then_success_for_the_same_question_is_a_retry() {
+        // EDNS fallback: FORMERR (or BADVERS, SERVFAIL) to the first query, the same
+        // question answered on the retry.
+        for rcode in [ResponseCode::FormErr, ResponseCode::ServFail] {
+            let mut frames = dns_exchange(0, GATEWAY, 40000, 1, Some(rcode));
+            frames.extend(dns_exchange(5, GATEWAY, 40000, 2, Some(ResponseCode::NoError)));
+            let r = report(&frames);
+            assert_matches_schema(&r);
+            assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass, "{rcode}: {:?}", codes(&r, CheckId::Dns));
+            let queries = &check(&r, CheckId::Dns).dns().expect("typed DNS evidence").servers[0].queries;
+            let retried: Vec<bool> =
+                queries.iter().map(|q| q.seen.as_ref().is_some_and(|s| s.answered_on_retry)).collect();
+            assert_eq!(retried, [true, false]);
+            // The other order, or no success at all, is a failure.
+            let mut frames = dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::NoError));
+            frames.extend(dns_exchange(5, GATEWAY, 40000, 2, Some(rcode)));
+            assert_eq!(codes(&report(&frames), CheckId::Dns), [(Code::DnsServfail, Severity::Fail)]);
+        }
+        // A retry to another server does not excuse this one.
+        let mut frames = dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::ServFail));
+        frames.extend(dns_exchange(5, DNS2, 40000, 2, Some(ResponseCode::NoError)));
+        assert_eq!(codes(&report(&frames), CheckId::Dns), [(Code::DnsPartial, Severity::Warn)]);
+    }
+
+    #[test]
+    fn a_router_sweeping_absent_hosts_is_not_an_unreachable_gateway() {
+        // The router asks three times for each of ten absent hosts, nobody answers.
+        let sweep =
+            |target: Ipv4Addr| arp_frame(ArpOperations::Request, (ROUTER_MAC, GATEWAY), (MacAddr([0; 6]), target));
+        let mut frames = Vec::new();
+        for round in 0..3u64 {
+            for host in 100..110u8 {
+                frames.push(at(round * 1000 + u64::from(host), sweep(Ipv4Addr::new(198, 18, 0, host))));
+            }
+        }
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Gateway));
+        let g = check(&r, CheckId::Gateway).gateway().expect("typed gateway evidence");
+        let seen = g.gateways[0].arp.seen.as_ref().expect("capture fields");
+        assert_eq!((g.gateways.len(), g.gateways[0].arp.requests_sent, seen.sweep), (10, 3, true));
+
+        // The client asking for its gateway three times alongside is still judged.
+        frames.extend([at(4000, who_has(GATEWAY)), at(5000, who_has(GATEWAY)), at(6000, who_has(GATEWAY))]);
+        assert_eq!(codes(&report(&frames), CheckId::Gateway), [(Code::GatewayUnreachable, Severity::Fail)]);
+    }
+
+    #[test]
+    fn echoes_answered_by_time_exceeded_are_a_traceroute_not_loss() {
+        // traceroute -I to SERVER: TTL 1..5 expire at the gateway, TTL 6 gets the reply.
+        let time_exceeded = |seq: u16| {
+            let quoted = out(SERVER, IpNextHeaderProtocols::Icmp, &echo(8, 9, seq));
+            let mut body = vec![11, 0, 0, 0, 0, 0, 0, 0];
+            body.extend_from_slice(&quoted[14..14 + 28]);
+            back(GATEWAY, IpNextHeaderProtocols::Icmp, &body)
+        };
+        let mut frames = Vec::new();
+        for seq in 1..=6u16 {
+            let ms = u64::from(seq) * 10;
+            frames.push(at(ms, out(SERVER, IpNextHeaderProtocols::Icmp, &echo(8, 9, seq))));
+            let answer =
+                if seq < 6 { time_exceeded(seq) } else { back(SERVER, IpNextHeaderProtocols::Icmp, &echo(0, 9, seq)) };
+            frames.push(at(ms + 1, answer));
+        }
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Gateway));
+        let g = check(&r, CheckId::Gateway).gateway().expect("typed gateway evidence");
+        let ping = g.gateways[0].ping.as_ref().expect("echo series");
+        assert_eq!((ping.sent, ping.received, ping.time_exceeded), (1, 1, Some(5)));
+
+        // Without the time-exceeded replies the same requests are 5 of 6 lost.
+        let silent: Vec<Frame> =
+            frames.iter().enumerate().filter(|(i, _)| i % 2 == 0 || *i == 11).map(|(_, f)| f.clone()).collect();
+        assert_eq!(codes(&report(&silent), CheckId::Gateway), [(Code::GatewayLoss, Severity::Fail)]);
+    }
+
+    #[test]
+    fn a_discover_followed_by_a_request_naming_a_server_was_answered() {
+        // The real DORA capture, as a switch port that does not see the server's frames
+        // (OFFER and ACK sent unicast to the client) sees it: the client 02:6e:74:77:99:88's
+        // DISCOVER, REQUEST (naming the server) and RELEASE.
+        let client = MacAddr([0x02, 0x6e, 0x74, 0x77, 0x99, 0x88]);
+        let client_only: Vec<Frame> = capture("dhcp_dora.pcap")
+            .into_iter()
+            .filter(|f| crate::wire::decode(&f.data).is_ok_and(|p| p.src_mac == client))
+            .collect();
+        assert_eq!(client_only.len(), 3);
+        let r = report(&client_only);
+        assert_matches_schema(&r);
+        let kinds: Vec<DhcpKind> = check(&r, CheckId::Dhcp)
+            .dhcp()
+            .and_then(|d| d.capture.as_ref())
+            .map(|c| c.transactions.iter().flat_map(|t| t.messages.iter().map(|m| m.kind)).collect())
+            .unwrap_or_default();
+        assert!(kinds.contains(&DhcpKind::Discover) && kinds.contains(&DhcpKind::Request), "{kinds:?}");
+        assert!(!kinds.iter().any(|k| k.is_reply()), "{kinds:?}");
+        assert!(
+            !codes(&r, CheckId::Dhcp).iter().any(|(c, _)| *c == Code::DhcpNoOffer),
+            "{:?}",
+            codes(&r, CheckId::Dhcp)
+        );
+
+        // DISCOVERs alone, broadcast, never answered: still no offer.
+        let r = report(&[at(0, discover(5, CLIENT_MAC)), at(4000, discover(5, CLIENT_MAC))]);
+        assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpNoOffer, Severity::Fail)]);
+    }
+
+    #[test]
+    fn a_late_outage_is_reported_with_its_time_range() {
+        // Ten answered queries, then the server stops answering for the last five.
+        let mut frames = Vec::new();
+        for i in 0..15u16 {
+            let rcode = (i < 10).then_some(ResponseCode::NoError);
+            frames.extend(dns_exchange(u64::from(i) * 1000, GATEWAY, 40000 + i, i, rcode));
+        }
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsTimeout, Severity::Fail)]);
+        let server = &check(&r, CheckId::Dns).dns().expect("typed DNS evidence").servers[0];
+        let c = server.capture.as_ref().expect("capture fields");
+        let at_s = |s: u64| Some(Timestamp(std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s)));
+        assert_eq!(
+            (c.queries_total, c.answered, c.failed, c.first_failure, c.last_failure),
+            (15, 10, 5, at_s(10), at_s(14))
+        );
+
+        // A port that opened, then was refused at 10 s and 20 s.
+        let syn = |ms, port| at(ms, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(port, 8080, TcpFlags::SYN)));
+        let answer = |ms, port, flags| at(ms, back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(8080, port, flags)));
+        let r = report(&[
+            syn(0, 50000),
+            answer(1, 50000, TcpFlags::SYN | TcpFlags::ACK),
+            syn(10_000, 50001),
+            answer(10_001, 50001, TcpFlags::RST | TcpFlags::ACK),
+            syn(20_000, 50002),
+            answer(20_001, 50002, TcpFlags::RST | TcpFlags::ACK),
+        ]);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsRefused, Severity::Warn)]);
+        let a = check(&r, CheckId::Ports).ports().expect("typed ports evidence").targets[0].attempts.clone().unwrap();
+        assert_eq!((a.refused, a.first_failure, a.last_failure), (2, at_s(10), at_s(20)));
     }
 
     #[test]
