@@ -59,9 +59,13 @@
 //! - **Bounded**: frames that do not decode are skipped, and so are fragments the
 //!   reassembler holds or drops (a datagram is folded once all its fragments are in, or
 //!   never: limits, inconsistency, 30 s of capture time); at most [`MAX_TRACKED`] exchanges
-//!   of each kind are tracked (the rest is counted as `untracked`), and evidence lists
-//!   hold at most [`MAX_LISTED`] entries, with totals alongside. Judges see everything
-//!   tracked; lists are cut after judging.
+//!   of each kind are tracked in detail, and evidence lists hold at most [`MAX_LISTED`]
+//!   entries, with totals alongside. DNS queries beyond the bound are still matched and
+//!   judged: each open query is kept until its answer (at most [`MAX_OPEN`] open), then
+//!   only per-server counters and, per question, the failures a later answer may forgive;
+//!   the judge gets one query standing for each outcome beyond the bound, removed before
+//!   the evidence is reported. Other kinds beyond the bound are counted as `untracked`.
+//!   Judges see everything tracked; lists are cut after judging.
 //!
 //! A request whose answer fell after the end of the capture counts as unanswered: stop
 //! tcpdump a moment after the exchange.
@@ -108,6 +112,12 @@ pub const MAX_LISTED: usize = 100;
 /// Reason for the checks a capture cannot show.
 pub const NOT_OBSERVABLE: &str = "not observable in a capture";
 
+/// Most DNS queries beyond [`MAX_TRACKED`] open at once, and most questions with failures
+/// a later answer may still forgive; beyond this a query is only counted (`untracked`).
+const MAX_OPEN: usize = 65_536;
+/// An open query beyond [`MAX_TRACKED`] this long without an answer (capture time) is
+/// unanswered, when room is needed.
+const OPEN_QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most different requesters kept per ARP target.
 const MAX_REQUESTERS: usize = 16;
 /// Most recent echo requests kept per (source, destination) for matching ICMP time
@@ -391,7 +401,7 @@ impl State {
 
     fn dns_check(&self, source: &str) -> CheckResult {
         let d = &self.dns;
-        if d.queries.is_empty() && d.untracked == 0 {
+        if d.queries.is_empty() && d.overflow.order.is_empty() && d.untracked == 0 {
             return skipped(CheckId::Dns, SkipReason::NoPacketsInCapture, "no DNS queries in the capture");
         }
         let mut order: Vec<IpAddr> = Vec::new();
@@ -405,13 +415,20 @@ impl State {
                 })
                 .push(q);
         }
+        for server in &d.overflow.order {
+            if !by_server.contains_key(server) {
+                by_server.insert(*server, Vec::new());
+                order.push(*server);
+            }
+        }
         // (server, name, type) to the last time a query for it was answered (any rcode) and
         // answered usefully: an earlier unanswered query for the same was retried, and an
         // earlier error rcode (FORMERR, BADVERS, SERVFAIL) or unreadable answer followed by
         // a useful one was an EDNS fallback or a retry.
-        type Question = (IpAddr, String, RecordType);
-        let mut last_answered: HashMap<Question, Duration> = HashMap::new();
-        let mut last_useful: HashMap<Question, Duration> = HashMap::new();
+        let extra_failures = d.overflow.failures();
+        let mut listed: Vec<usize> = Vec::new();
+        let mut last_answered: HashMap<Question, Duration> = d.overflow.late_answered.clone();
+        let mut last_useful: HashMap<Question, Duration> = d.overflow.late_useful.clone();
         for q in d.queries.iter().filter(|q| is_response(q.outcome)) {
             let key = (q.server, q.name.to_ascii_lowercase(), q.rtype);
             if is_useful(q.outcome) {
@@ -435,8 +452,8 @@ impl State {
                     };
                     later.get(&(q.server, q.name.to_ascii_lowercase(), q.rtype)).is_some_and(|t| *t > q.first_sent)
                 };
-                let results: Vec<QueryResult> = queries.iter().map(|q| q.result(forgiven(q))).collect();
-                let answered = results.iter().filter(|q| q.is_response()).count();
+                let mut results: Vec<QueryResult> = queries.iter().map(|q| q.result(forgiven(q))).collect();
+                let mut answered = results.iter().filter(|q| q.is_response()).count();
                 // When the failures held against the server happened, in capture time.
                 let failed: Vec<Duration> = queries
                     .iter()
@@ -444,15 +461,36 @@ impl State {
                     .filter(|(_, r)| dns::counts_against(r))
                     .map(|(q, _)| q.first_sent)
                     .collect();
-                let at = |d: Option<&Duration>| d.map(|d| Timestamp(std::time::UNIX_EPOCH + *d));
+                let mut ms_sum = results.iter().filter_map(|q| q.ms).sum::<f64>();
+                let mut ms_count = results.iter().filter(|q| q.ms.is_some()).count();
+                let mut total = queries.len();
+                // Beyond the tracking bound: the counters, and one query standing for each
+                // outcome so the verdict is over every query (removed after judging).
+                let runs = extra_failures.get(server).map(Vec::as_slice).unwrap_or_default();
+                let failures = failed.len() + runs.iter().map(|r| r.count).sum::<usize>();
+                let first = failed.iter().copied().chain(runs.iter().map(|r| r.first)).min();
+                let last = failed.iter().copied().chain(runs.iter().map(|r| r.last)).max();
+                if let Some(tally) = d.overflow.servers.get(server) {
+                    total += tally.total;
+                    answered += tally.answered;
+                    ms_sum += tally.ms_sum;
+                    ms_count += tally.ms_count;
+                    results.extend(tally.useful.iter().map(|(o, name, rtype)| example(name, *rtype, *o)));
+                }
+                results.extend(runs.iter().map(FailureRun::example));
+                let at = |d: Option<Duration>| d.map(|d| Timestamp(std::time::UNIX_EPOCH + d));
                 let mut result = dns::server_result(*server, results, Source::Capture);
+                if ms_count > 0 {
+                    result.avg_ms = Some(round3(ms_sum / ms_count as f64));
+                }
                 result.capture = Some(ServerCapture {
-                    queries_total: queries.len(),
+                    queries_total: total,
                     answered,
-                    failed: failed.len(),
-                    first_failure: at(failed.iter().min()),
-                    last_failure: at(failed.iter().max()),
+                    failed: failures,
+                    first_failure: at(first),
+                    last_failure: at(last),
                 });
+                listed.push(queries.len().min(MAX_LISTED));
                 result
             })
             .collect();
@@ -478,8 +516,8 @@ impl State {
         };
         let findings = dns::judge(&ev, &DnsSettings::default(), Source::Capture);
         ev.servers.truncate(MAX_LISTED);
-        for server in &mut ev.servers {
-            server.queries.truncate(MAX_LISTED);
+        for (server, listed) in ev.servers.iter_mut().zip(listed) {
+            server.queries.truncate(listed);
         }
         ran(CheckId::Dns, d.span, findings, Evidence::Dns(Box::new(ev)))
     }
@@ -905,7 +943,271 @@ struct DnsState {
     /// (client, server) to the latest query on that socket, for ICMP errors (which quote
     /// only the UDP header, not the DNS id).
     sockets: HashMap<(SocketAddr, IpAddr), usize>,
+    /// Queries beyond [`MAX_TRACKED`]: matched and judged, kept as counters.
+    overflow: DnsOverflow,
     untracked: u32,
+}
+
+/// A server and a question (lowercased name, type): what a retry asks again.
+type Question = (IpAddr, String, RecordType);
+
+/// The queries beyond [`MAX_TRACKED`]: each open query until its answer (or
+/// [`OPEN_QUERY_TIMEOUT`] of capture time), then only counters per server and, per
+/// question, the failures a later answer may still forgive. Bounded by [`MAX_OPEN`].
+#[derive(Default)]
+struct DnsOverflow {
+    open: HashMap<(SocketAddr, IpAddr, u16), OpenQuery>,
+    /// Each question's open queries, so an answer to a retry forgives them.
+    open_by_question: HashMap<Question, Vec<(SocketAddr, IpAddr, u16)>>,
+    /// (client, server) to the latest open query's id, for ICMP errors.
+    sockets: HashMap<(SocketAddr, IpAddr), u16>,
+    servers: HashMap<IpAddr, Tally>,
+    /// Servers first seen beyond the tracking bound, in order.
+    order: Vec<IpAddr>,
+    /// Failures not (yet) followed by an answer that forgives them.
+    pending_failures: HashMap<Question, Vec<FailureRun>>,
+    /// When a tracked question was last answered (any rcode) and answered usefully by a
+    /// query beyond the bound, so tracked failures are forgiven alike.
+    late_answered: HashMap<Question, Duration>,
+    late_useful: HashMap<Question, Duration>,
+}
+
+struct OpenQuery {
+    qname: Name,
+    question: Question,
+    first_sent: Duration,
+    last_sent: Duration,
+}
+
+/// One server's queries beyond the bound.
+#[derive(Default)]
+struct Tally {
+    total: usize,
+    answered: usize,
+    ms_sum: f64,
+    ms_count: usize,
+    /// Failures that no answer can forgive any more (the question table was full).
+    kept_failures: Vec<FailureRun>,
+    /// Each useful outcome seen, for the random label and for other names, with one
+    /// question.
+    useful: Vec<(QueryOutcome, String, RecordType)>,
+}
+
+/// Failures of one kind: how many, the first and the last, and one question.
+#[derive(Clone)]
+struct FailureRun {
+    outcome: QueryOutcome,
+    name: String,
+    rtype: RecordType,
+    count: usize,
+    first: Duration,
+    last: Duration,
+}
+
+impl FailureRun {
+    fn one(outcome: QueryOutcome, question: &Question, at: Duration) -> FailureRun {
+        FailureRun { outcome, name: question.1.clone(), rtype: question.2, count: 1, first: at, last: at }
+    }
+
+    /// Adds `run` to the run of the same outcome in `runs`.
+    fn merge(runs: &mut Vec<FailureRun>, run: FailureRun) {
+        match runs.iter_mut().find(|r| r.outcome == run.outcome) {
+            Some(r) => {
+                r.count += run.count;
+                r.first = r.first.min(run.first);
+                r.last = r.last.max(run.last);
+            }
+            None => runs.push(run),
+        }
+    }
+
+    /// The run as one query of the judge's, standing for all of them.
+    fn example(&self) -> QueryResult {
+        example(&self.name, self.rtype, self.outcome)
+    }
+}
+
+/// A query standing for the queries of one outcome beyond the tracking bound, for the
+/// judge only (removed before the evidence is reported).
+fn example(name: &str, rtype: RecordType, outcome: QueryOutcome) -> QueryResult {
+    QueryResult {
+        name: name.to_string(),
+        record_type: rtype.to_string(),
+        outcome,
+        rcode: None,
+        answers: vec![],
+        ms: None,
+        attempts: 1,
+        cache_buster: is_cache_buster(name),
+        error: None,
+        seen: None,
+    }
+}
+
+impl DnsOverflow {
+    fn tally(&mut self, server: IpAddr) -> &mut Tally {
+        if !self.servers.contains_key(&server) {
+            self.order.push(server);
+        }
+        self.servers.entry(server).or_default()
+    }
+
+    /// A query beyond the bound; `false` when the open-query table is full.
+    fn query(&mut self, key: (SocketAddr, IpAddr, u16), qname: &Name, rtype: RecordType, ts: Duration) -> bool {
+        if let Some(open) = self.open.get_mut(&key)
+            && open.qname == *qname
+            && open.question.2 == rtype
+        {
+            open.last_sent = ts;
+            return true;
+        }
+        if self.open.len() >= MAX_OPEN {
+            self.expire(ts);
+            if self.open.len() >= MAX_OPEN {
+                return false;
+            }
+        }
+        if let Some(old) = self.remove_open(key) {
+            // The socket reused the id for another question before an answer: the old one
+            // went unanswered.
+            self.finish(old, QueryOutcome::Timeout, None);
+        }
+        let question = (key.1, display_name(qname).to_ascii_lowercase(), rtype);
+        self.tally(key.1).total += 1;
+        self.sockets.insert((key.0, key.1), key.2);
+        self.open_by_question.entry(question.clone()).or_default().push(key);
+        self.open.insert(key, OpenQuery { qname: qname.clone(), question, first_sent: ts, last_sent: ts });
+        true
+    }
+
+    fn remove_open(&mut self, key: (SocketAddr, IpAddr, u16)) -> Option<OpenQuery> {
+        let q = self.open.remove(&key)?;
+        if let Some(keys) = self.open_by_question.get_mut(&q.question) {
+            keys.retain(|k| *k != key);
+            if keys.is_empty() {
+                self.open_by_question.remove(&q.question);
+            }
+        }
+        Some(q)
+    }
+
+    /// Open queries older than [`OPEN_QUERY_TIMEOUT`] at `now` went unanswered.
+    fn expire(&mut self, now: Duration) {
+        let old: Vec<_> =
+            self.open.iter().filter(|(_, q)| q.last_sent + OPEN_QUERY_TIMEOUT < now).map(|(k, _)| *k).collect();
+        for key in old {
+            if let Some(q) = self.remove_open(key) {
+                self.finish(q, QueryOutcome::Timeout, None);
+            }
+        }
+    }
+
+    /// A response (or an ICMP error) to an open query beyond the bound; `false` when it
+    /// matches none.
+    fn answer(&mut self, key: (SocketAddr, IpAddr, u16), msg: Option<&Message>, ts: Duration) -> bool {
+        let Some(open) = self.open.get(&key) else { return false };
+        let outcome = match msg {
+            None => QueryOutcome::Malformed,
+            Some(msg) => {
+                if let Some(question) = msg.queries.first()
+                    && (*question.name() != open.qname || question.query_type() != open.question.2)
+                {
+                    return false;
+                }
+                classify(msg, open.question.2).0
+            }
+        };
+        let Some(open) = self.remove_open(key) else { return false };
+        let ms = millis(ts.saturating_sub(open.last_sent));
+        self.finish(open, outcome, Some(ms));
+        true
+    }
+
+    fn unreachable(&mut self, client: SocketAddr, server: IpAddr) -> bool {
+        let Some(&id) = self.sockets.get(&(client, server)) else { return false };
+        let Some(open) = self.remove_open((client, server, id)) else { return false };
+        self.finish(open, QueryOutcome::Unreachable, None);
+        true
+    }
+
+    /// Counts a finished query: a useful answer forgives the question's earlier failures,
+    /// any answer its earlier silences; a failure waits for a later answer.
+    fn finish(&mut self, q: OpenQuery, outcome: QueryOutcome, ms: Option<f64>) {
+        let question = q.question;
+        let server = question.0;
+        let tally = self.tally(server);
+        if let Some(ms) = ms {
+            tally.answered += 1;
+            tally.ms_sum += ms;
+            tally.ms_count += 1;
+        }
+        let random = is_cache_buster(&question.1);
+        if is_useful(outcome) && !tally.useful.iter().any(|(o, n, _)| *o == outcome && is_cache_buster(n) == random) {
+            tally.useful.push((outcome, question.1.clone(), question.2));
+        }
+        if is_response(outcome) {
+            if let Some(t) = self.late_answered.get_mut(&question) {
+                *t = (*t).max(q.first_sent);
+            }
+            if is_useful(outcome)
+                && let Some(t) = self.late_useful.get_mut(&question)
+            {
+                *t = (*t).max(q.first_sent);
+            }
+            if let Some(runs) = self.pending_failures.get_mut(&question) {
+                // A useful answer forgives every failure; any answer forgives silences.
+                runs.retain(|r| !is_useful(outcome) && is_response(r.outcome));
+                if runs.is_empty() {
+                    self.pending_failures.remove(&question);
+                }
+            }
+            // Earlier queries for the question still open were retried: not failures.
+            let earlier: Vec<_> = self
+                .open_by_question
+                .get(&question)
+                .map(|keys| {
+                    keys.iter()
+                        .copied()
+                        .filter(|k| self.open.get(k).is_some_and(|o| o.first_sent < q.first_sent))
+                        .collect()
+                })
+                .unwrap_or_default();
+            for key in earlier {
+                self.remove_open(key);
+            }
+        }
+        if is_useful(outcome) {
+            return;
+        }
+        let run = FailureRun::one(outcome, &question, q.first_sent);
+        if let Some(runs) = self.pending_failures.get_mut(&question) {
+            FailureRun::merge(runs, run);
+        } else if self.pending_failures.len() < MAX_OPEN {
+            self.pending_failures.insert(question, vec![run]);
+        } else {
+            FailureRun::merge(&mut self.tally(server).kept_failures, run);
+        }
+    }
+
+    /// Each server's failures beyond the bound that nothing forgave, with the queries
+    /// still open at the end of the capture counted as unanswered.
+    fn failures(&self) -> HashMap<IpAddr, Vec<FailureRun>> {
+        let mut out: HashMap<IpAddr, Vec<FailureRun>> = HashMap::new();
+        for (server, tally) in &self.servers {
+            out.entry(*server).or_default().extend(tally.kept_failures.iter().cloned());
+        }
+        for ((server, _, _), runs) in &self.pending_failures {
+            let all = out.entry(*server).or_default();
+            for r in runs {
+                FailureRun::merge(all, r.clone());
+            }
+        }
+        for q in self.open.values() {
+            let all = out.entry(q.question.0).or_default();
+            FailureRun::merge(all, FailureRun::one(QueryOutcome::Timeout, &q.question, q.first_sent));
+        }
+        out
+    }
 }
 
 struct DnsQuery {
@@ -997,9 +1299,15 @@ impl DnsState {
             }
         }
         if self.queries.len() >= MAX_TRACKED {
-            self.untracked = self.untracked.saturating_add(1);
+            if !self.overflow.query(key, question.name(), question.query_type(), ts) {
+                self.untracked = self.untracked.saturating_add(1);
+            }
             return;
         }
+        // Answers beyond the bound to this question forgive its failures alike.
+        let asked = (d.dst.ip(), display_name(question.name()).to_ascii_lowercase(), question.query_type());
+        self.overflow.late_answered.entry(asked.clone()).or_default();
+        self.overflow.late_useful.entry(asked).or_default();
         self.queries.push(DnsQuery {
             client: d.src,
             server: d.dst.ip(),
@@ -1025,11 +1333,17 @@ impl DnsState {
 
     fn response(&mut self, d: &UdpDatagram, ts: Duration) {
         let Some(id) = d.payload.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else { return };
-        let Some(&i) = self.pending.get(&(d.dst, d.src.ip(), id)) else { return };
-        let q = &mut self.queries[i];
-        if q.done {
+        let key = (d.dst, d.src.ip(), id);
+        let tracked = self.pending.get(&key).copied().filter(|&i| !self.queries[i].done);
+        let Some(i) = tracked else {
+            if self.overflow.open.contains_key(&key)
+                && self.overflow.answer(key, parse_response(&d.payload, id).as_ref(), ts)
+            {
+                self.span.add(ts);
+            }
             return;
-        }
+        };
+        let q = &mut self.queries[i];
         // The id, the QR bit and the sockets say this is the server's answer: one that
         // does not parse is a malformed answer, not silence.
         let Some(msg) = parse_response(&d.payload, id) else {
@@ -1057,13 +1371,15 @@ impl DnsState {
     }
 
     fn unreachable(&mut self, client: SocketAddr, server: IpAddr, error: String) {
-        let Some(&i) = self.sockets.get(&(client, server)) else { return };
+        let tracked = self.sockets.get(&(client, server)).copied().filter(|&i| !self.queries[i].done);
+        let Some(i) = tracked else {
+            self.overflow.unreachable(client, server);
+            return;
+        };
         let q = &mut self.queries[i];
-        if !q.done {
-            q.outcome = QueryOutcome::Unreachable;
-            q.error = Some(error);
-            q.done = true;
-        }
+        q.outcome = QueryOutcome::Unreachable;
+        q.error = Some(error);
+        q.done = true;
     }
 }
 
@@ -2114,6 +2430,53 @@ mod tests {
         assert_eq!(ev["untracked"], 5);
         assert_eq!((ev["targets"].as_array().unwrap().len(), ev["targets_total"].as_u64()), (MAX_LISTED, Some(150)));
         assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsFiltered, Severity::Fail)], "judged on all 150 targets");
+    }
+
+    #[test]
+    fn every_dns_query_is_judged_beyond_the_tracking_bound() {
+        // MAX_TRACKED answered queries, then the server stops answering: the late outage
+        // is the finding, with its time range, and the lists stay bounded.
+        let mut frames: Vec<Frame> = Vec::new();
+        for i in 0..MAX_TRACKED {
+            let port = 1024 + (i % 60_000) as u16;
+            frames.extend(dns_exchange(i as u64, GATEWAY, port, i as u16, Some(ResponseCode::NoError)));
+        }
+        let late = MAX_TRACKED as u64 + 1_000;
+        let mut outage = frames.clone();
+        for i in 0..50u16 {
+            outage.extend(dns_exchange(late + u64::from(i) * 100, GATEWAY, 30_000 + i, i, None));
+        }
+        let r = report(&outage);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsTimeout, Severity::Fail)]);
+        let dns = check(&r, CheckId::Dns).dns().expect("typed DNS evidence");
+        let server = &dns.servers[0];
+        let c = server.capture.as_ref().expect("capture fields");
+        let at_ms = |ms: u64| {
+            Some(Timestamp(std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000) + Duration::from_millis(ms)))
+        };
+        assert_eq!(
+            (c.queries_total, c.answered, c.failed, c.first_failure, c.last_failure),
+            (MAX_TRACKED + 50, MAX_TRACKED, 50, at_ms(late), at_ms(late + 49 * 100))
+        );
+        assert_eq!((server.queries.len(), dns.capture.as_ref().map(|c| c.untracked)), (MAX_LISTED, Some(0)));
+        assert!(server.queries.iter().all(|q| q.seen.is_some()), "only real queries are listed");
+
+        // Beyond the bound too, a retry answered and an EDNS fallback are forgiven.
+        let mut retried = frames.clone();
+        retried.extend(dns_exchange(late, GATEWAY, 30_000, 1, None));
+        retried.extend(dns_exchange(late + 1_000, GATEWAY, 30_001, 2, Some(ResponseCode::NoError)));
+        retried.extend(dns_exchange(late + 2_000, GATEWAY, 30_002, 3, Some(ResponseCode::FormErr)));
+        retried.extend(dns_exchange(late + 2_010, GATEWAY, 30_002, 4, Some(ResponseCode::NoError)));
+        let r = report(&retried);
+        assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Dns));
+        let c = check(&r, CheckId::Dns).dns().unwrap().servers[0].capture.clone().unwrap();
+        assert_eq!((c.queries_total, c.failed), (MAX_TRACKED + 4, 0));
+
+        // An error rcode beyond the bound that nothing forgives is judged.
+        let mut servfail = frames;
+        servfail.extend(dns_exchange(late, GATEWAY, 30_000, 1, Some(ResponseCode::ServFail)));
+        assert_eq!(codes(&report(&servfail), CheckId::Dns), [(Code::DnsServfail, Severity::Fail)]);
     }
 
     #[test]

@@ -72,7 +72,8 @@ pub struct DnsEvidence {
 pub struct DnsCapture {
     /// Servers seen (the report lists at most `analyze::MAX_LISTED`).
     pub servers_total: usize,
-    /// Queries beyond `analyze::MAX_TRACKED`, counted only.
+    /// Queries not judged: beyond `analyze::MAX_TRACKED` and found with the table of open
+    /// queries full (queries beyond the bound are otherwise judged from counters).
     pub untracked: u32,
 }
 
