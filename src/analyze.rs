@@ -61,7 +61,7 @@
 //!   never: limits, inconsistency, 30 s of capture time); at most [`MAX_TRACKED`] exchanges
 //!   of each kind are tracked in detail, and evidence lists hold at most [`MAX_LISTED`]
 //!   entries, with totals alongside. DNS queries beyond the bound are still matched and
-//!   judged: each open query is kept until its answer (at most [`MAX_OPEN`] open), then
+//!   judged: each open query is kept until its answer (at most `MAX_OPEN`, 65,536, open), then
 //!   only per-server counters and, per question, the failures a later answer may forgive;
 //!   the judge gets one query standing for each outcome beyond the bound, removed before
 //!   the evidence is reported. Other kinds beyond the bound are counted as `untracked`.
