@@ -64,7 +64,9 @@
 //!   judged: each open query is kept until its answer (at most `MAX_OPEN`, 65,536, open), then
 //!   only per-server counters and, per question, the failures a later answer may forgive;
 //!   the judge gets one query standing for each outcome beyond the bound, removed before
-//!   the evidence is reported. Other kinds beyond the bound are counted as `untracked`.
+//!   the evidence is reported. TCP connection attempts beyond the bound likewise: each
+//!   open until answered, then counted per target (the ports row is counters anyway).
+//!   ARP, echo and DHCP exchanges beyond the bound are counted as `untracked`.
 //!   Judges see everything tracked; lists are cut after judging.
 //!
 //! A request whose answer fell after the end of the capture counts as unanswered: stop
@@ -203,10 +205,6 @@ fn ran(id: CheckId, span: Span, findings: Vec<Finding>, evidence: Evidence) -> C
 
 fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
-}
-
-fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| round3(values.iter().sum::<f64>() / values.len() as f64))
 }
 
 /// First and last packet of one kind.
@@ -524,7 +522,7 @@ impl State {
 
     fn ports_check(&self, source: &str) -> CheckResult {
         let t = &self.tcp;
-        if t.attempts.is_empty() && t.untracked == 0 {
+        if t.attempts.is_empty() && t.overflow_order.is_empty() && t.untracked == 0 {
             return skipped(
                 CheckId::Ports,
                 SkipReason::NoPacketsInCapture,
@@ -542,7 +540,30 @@ impl State {
                 })
                 .push(a);
         }
-        let targets: Vec<PortResult> = order.iter().map(|server| port_result(*server, &by_target[server])).collect();
+        for server in &t.overflow_order {
+            if !by_target.contains_key(server) {
+                by_target.insert(*server, Vec::new());
+                order.push(*server);
+            }
+        }
+        // Attempts beyond the bound still open at the end of the capture were filtered.
+        let mut still_open: HashMap<SocketAddr, TargetTally> = HashMap::new();
+        for a in t.overflow_open.values() {
+            still_open.entry(a.server).or_default().add(a);
+        }
+        let targets: Vec<PortResult> = order
+            .iter()
+            .map(|server| {
+                let mut tally = TargetTally::default();
+                for a in &by_target[server] {
+                    tally.add(a);
+                }
+                for extra in [t.overflow.get(server), still_open.get(server)].into_iter().flatten() {
+                    tally.merge(extra);
+                }
+                port_result(*server, &tally)
+            })
+            .collect();
         let mut ev = PortsEvidence {
             capture: Some(PortsCapture {
                 source: source.to_string(),
@@ -1393,6 +1414,12 @@ struct TcpState {
     attempts: Vec<TcpAttempt>,
     /// (client, server) to the latest attempt between them.
     pending: HashMap<(SocketAddr, SocketAddr), usize>,
+    /// Attempts beyond [`MAX_TRACKED`]: each open until answered (at most [`MAX_OPEN`]),
+    /// then counted per target.
+    overflow_open: HashMap<(SocketAddr, SocketAddr), TcpAttempt>,
+    overflow: HashMap<SocketAddr, TargetTally>,
+    /// Targets first seen beyond the bound, in order.
+    overflow_order: Vec<SocketAddr>,
     untracked: u32,
 }
 
@@ -1419,24 +1446,30 @@ impl TcpState {
                 return;
             }
             if self.attempts.len() >= MAX_TRACKED {
-                self.untracked = self.untracked.saturating_add(1);
+                self.overflow_syn(src, dst, ts);
                 return;
             }
             self.attempts.push(TcpAttempt { server: dst, first_syn: ts, syns: 1, outcome: None, error: None });
             self.pending.insert((src, dst), self.attempts.len() - 1);
         } else if (syn && ack) || rst {
-            let Some(&i) = self.pending.get(&(dst, src)) else { return };
+            let outcome = if rst { PortOutcome::Refused } else { PortOutcome::Open };
+            let Some(&i) = self.pending.get(&(dst, src)) else {
+                self.overflow_end((dst, src), outcome, None, ts);
+                return;
+            };
             let attempt = &mut self.attempts[i];
             if attempt.outcome.is_none() {
                 self.span.add(ts);
-                let outcome = if rst { PortOutcome::Refused } else { PortOutcome::Open };
                 attempt.outcome = Some((outcome, ts));
             }
         }
     }
 
     fn unreachable(&mut self, client: SocketAddr, server: SocketAddr, error: String, ts: Duration) {
-        let Some(&i) = self.pending.get(&(client, server)) else { return };
+        let Some(&i) = self.pending.get(&(client, server)) else {
+            self.overflow_end((client, server), PortOutcome::Unreachable, Some(error), ts);
+            return;
+        };
         let attempt = &mut self.attempts[i];
         if attempt.outcome.is_none() {
             self.span.add(ts);
@@ -1444,38 +1477,169 @@ impl TcpState {
             attempt.error = Some(error);
         }
     }
+
+    /// A SYN beyond the tracking bound: a retransmission, or a new open attempt.
+    fn overflow_syn(&mut self, client: SocketAddr, server: SocketAddr, ts: Duration) {
+        if let Some(a) = self.overflow_open.get_mut(&(client, server)) {
+            a.syns = a.syns.saturating_add(1);
+            return;
+        }
+        if self.overflow_open.len() >= MAX_OPEN {
+            // Attempts unanswered for OPEN_QUERY_TIMEOUT were filtered.
+            let old: Vec<_> = self
+                .overflow_open
+                .iter()
+                .filter(|(_, a)| a.first_syn + OPEN_QUERY_TIMEOUT < ts)
+                .map(|(k, _)| *k)
+                .collect();
+            for key in old {
+                if let Some(a) = self.overflow_open.remove(&key) {
+                    self.overflow_tally(a.server).add(&a);
+                }
+            }
+        }
+        let known = self.overflow.contains_key(&server);
+        if self.overflow_open.len() >= MAX_OPEN || (!known && self.overflow.len() >= MAX_OPEN) {
+            self.untracked = self.untracked.saturating_add(1);
+            return;
+        }
+        if !known {
+            self.overflow.insert(server, TargetTally::default());
+            self.overflow_order.push(server);
+        }
+        self.overflow_open
+            .insert((client, server), TcpAttempt { server, first_syn: ts, syns: 1, outcome: None, error: None });
+    }
+
+    fn overflow_tally(&mut self, server: SocketAddr) -> &mut TargetTally {
+        self.overflow.entry(server).or_default()
+    }
+
+    /// An answer to an open attempt beyond the bound.
+    fn overflow_end(
+        &mut self,
+        key: (SocketAddr, SocketAddr),
+        outcome: PortOutcome,
+        error: Option<String>,
+        ts: Duration,
+    ) {
+        let Some(mut a) = self.overflow_open.remove(&key) else { return };
+        self.span.add(ts);
+        a.outcome = Some((outcome, ts));
+        a.error = error;
+        self.overflow_tally(a.server).add(&a);
+    }
+}
+
+/// A target's connection attempts as counters: what a ports row needs, for the tracked
+/// attempts and for those beyond [`MAX_TRACKED`] alike.
+#[derive(Debug, Clone, Default)]
+struct TargetTally {
+    attempts: u32,
+    open: u32,
+    refused: u32,
+    filtered: u32,
+    unreachable: u32,
+    syn_retransmissions: u32,
+    /// Per outcome (open, refused, unreachable), the sum and count of the times from the
+    /// first SYN to it, in ms.
+    ms: [(f64, u32); 3],
+    /// The latest attempt's first SYN and outcome.
+    last: Option<(Duration, PortOutcome)>,
+    /// The latest attempt's error, with its first SYN.
+    error: Option<(Duration, String)>,
+    first_failure: Option<Duration>,
+    last_failure: Option<Duration>,
+}
+
+fn ms_slot(outcome: PortOutcome) -> Option<usize> {
+    match outcome {
+        PortOutcome::Open => Some(0),
+        PortOutcome::Refused => Some(1),
+        PortOutcome::Unreachable => Some(2),
+        _ => None,
+    }
+}
+
+impl TargetTally {
+    /// Counts one attempt; one without an outcome was filtered.
+    fn add(&mut self, a: &TcpAttempt) {
+        let outcome = a.outcome.map_or(PortOutcome::Filtered, |(o, _)| o);
+        self.attempts = self.attempts.saturating_add(1);
+        let n = match outcome {
+            PortOutcome::Open => &mut self.open,
+            PortOutcome::Refused => &mut self.refused,
+            PortOutcome::Unreachable => &mut self.unreachable,
+            _ => &mut self.filtered,
+        };
+        *n = n.saturating_add(1);
+        self.syn_retransmissions = self.syn_retransmissions.saturating_add(a.syns.saturating_sub(1));
+        if let (Some((_, at)), Some(slot)) = (a.outcome, ms_slot(outcome)) {
+            self.ms[slot].0 += millis(at.saturating_sub(a.first_syn));
+            self.ms[slot].1 += 1;
+        }
+        if self.last.is_none_or(|(t, _)| a.first_syn >= t) {
+            self.last = Some((a.first_syn, outcome));
+        }
+        if let Some(e) = &a.error
+            && self.error.as_ref().is_none_or(|(t, _)| a.first_syn >= *t)
+        {
+            self.error = Some((a.first_syn, e.clone()));
+        }
+        if outcome != PortOutcome::Open {
+            self.first_failure = Some(self.first_failure.map_or(a.first_syn, |t| t.min(a.first_syn)));
+            self.last_failure = Some(self.last_failure.map_or(a.first_syn, |t| t.max(a.first_syn)));
+        }
+    }
+
+    /// Adds another tally of the same target.
+    fn merge(&mut self, o: &TargetTally) {
+        self.attempts = self.attempts.saturating_add(o.attempts);
+        self.open = self.open.saturating_add(o.open);
+        self.refused = self.refused.saturating_add(o.refused);
+        self.filtered = self.filtered.saturating_add(o.filtered);
+        self.unreachable = self.unreachable.saturating_add(o.unreachable);
+        self.syn_retransmissions = self.syn_retransmissions.saturating_add(o.syn_retransmissions);
+        for (mine, theirs) in self.ms.iter_mut().zip(o.ms) {
+            mine.0 += theirs.0;
+            mine.1 += theirs.1;
+        }
+        if let Some((t, outcome)) = o.last
+            && self.last.is_none_or(|(mine, _)| t >= mine)
+        {
+            self.last = Some((t, outcome));
+        }
+        if let Some((t, e)) = &o.error
+            && self.error.as_ref().is_none_or(|(mine, _)| *t >= *mine)
+        {
+            self.error = Some((*t, e.clone()));
+        }
+        self.first_failure = self.first_failure.into_iter().chain(o.first_failure).min();
+        self.last_failure = self.last_failure.into_iter().chain(o.last_failure).max();
+    }
 }
 
 /// One row of the ports evidence: the target's attempts counted by outcome; `outcome` is
 /// the last attempt's, `ms` the mean time from the first SYN to that outcome.
-fn port_result(server: SocketAddr, attempts: &[&TcpAttempt]) -> PortResult {
-    let outcome_of = |a: &TcpAttempt| a.outcome.map_or(PortOutcome::Filtered, |(o, _)| o);
-    let count = |o: PortOutcome| attempts.iter().filter(|a| outcome_of(a) == o).count() as u32;
-    let outcome = attempts.last().map_or(PortOutcome::Filtered, |a| outcome_of(a));
-    let failed = attempts.iter().filter(|a| outcome_of(a) != PortOutcome::Open).map(|a| a.first_syn);
+fn port_result(server: SocketAddr, t: &TargetTally) -> PortResult {
+    let outcome = t.last.map_or(PortOutcome::Filtered, |(_, o)| o);
     let at = |d: Duration| Timestamp(std::time::UNIX_EPOCH + d);
-    let times: Vec<f64> = attempts
-        .iter()
-        .filter_map(|a| match a.outcome {
-            Some((o, at)) if o == outcome => Some(millis(at.saturating_sub(a.first_syn))),
-            _ => None,
-        })
-        .collect();
+    let ms = ms_slot(outcome).map(|slot| t.ms[slot]).filter(|(_, n)| *n > 0).map(|(sum, n)| round3(sum / f64::from(n)));
     PortResult {
         target: server.to_string(),
         address: Some(server),
         outcome,
-        ms: mean(&times),
-        error: attempts.iter().rev().find_map(|a| a.error.clone()),
+        ms,
+        error: t.error.as_ref().map(|(_, e)| e.clone()),
         attempts: Some(PortAttempts {
-            attempts: attempts.len() as u32,
-            open: count(PortOutcome::Open),
-            refused: count(PortOutcome::Refused),
-            filtered: count(PortOutcome::Filtered),
-            unreachable: count(PortOutcome::Unreachable),
-            syn_retransmissions: attempts.iter().map(|a| a.syns.saturating_sub(1)).sum(),
-            first_failure: failed.clone().min().map(at),
-            last_failure: failed.max().map(at),
+            attempts: t.attempts,
+            open: t.open,
+            refused: t.refused,
+            filtered: t.filtered,
+            unreachable: t.unreachable,
+            syn_retransmissions: t.syn_retransmissions,
+            first_failure: t.first_failure.map(at),
+            last_failure: t.last_failure.map(at),
         }),
     }
 }
@@ -2418,18 +2582,42 @@ mod tests {
     }
 
     #[test]
-    fn tracking_is_bounded() {
-        let frames: Vec<Frame> = (0..MAX_TRACKED + 5)
+    fn tracking_is_bounded_and_every_connection_attempt_is_judged() {
+        let mut frames: Vec<Frame> = (0..MAX_TRACKED)
             .map(|i| {
                 let (sport, dport) = (10_000 + (i % 50_000) as u16, 1000 + (i % 150) as u16);
                 at(i as u64, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(sport, dport, TcpFlags::SYN)))
             })
             .collect();
+        let late = MAX_TRACKED as u64 + 1_000;
+        // Beyond the bound: five attempts to a new port, each refused, and one more SYN to
+        // an old port that is answered.
+        for i in 0..5u16 {
+            let ms = late + u64::from(i) * 10;
+            frames.push(at(ms, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(60_000 + i, 9999, TcpFlags::SYN))));
+            let rst = tcp(9999, 60_000 + i, TcpFlags::RST | TcpFlags::ACK);
+            frames.push(at(ms + 1, back(SERVER, IpNextHeaderProtocols::Tcp, &rst)));
+        }
+        frames.push(at(late + 100, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(61_000, 1000, TcpFlags::SYN))));
+        let synack = tcp(1000, 61_000, TcpFlags::SYN | TcpFlags::ACK);
+        frames.push(at(late + 102, back(SERVER, IpNextHeaderProtocols::Tcp, &synack)));
         let r = report(&frames);
+        assert_matches_schema(&r);
         let ev = &check(&r, CheckId::Ports).evidence.to_json();
-        assert_eq!(ev["untracked"], 5);
-        assert_eq!((ev["targets"].as_array().unwrap().len(), ev["targets_total"].as_u64()), (MAX_LISTED, Some(150)));
-        assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsFiltered, Severity::Fail)], "judged on all 150 targets");
+        assert_eq!(ev["untracked"], 0);
+        assert_eq!((ev["targets"].as_array().unwrap().len(), ev["targets_total"].as_u64()), (MAX_LISTED, Some(151)));
+        let first = ev["targets"][0].clone();
+        assert_eq!(
+            (first["target"].as_str(), first["attempts"].as_u64(), first["open"].as_u64(), first["outcome"].as_str()),
+            (Some("198.18.1.2:1000"), Some(68), Some(1), Some("open")),
+            "the answered attempt beyond the bound counts and is the last"
+        );
+        assert_eq!(first["ms"], 2.0);
+        assert_eq!(
+            codes(&r, CheckId::Ports),
+            [(Code::PortsRefused, Severity::Fail), (Code::PortsFiltered, Severity::Fail)],
+            "judged on all 151 targets, the late refused one included"
+        );
     }
 
     #[test]

@@ -56,7 +56,8 @@ pub struct PortsCapture {
     pub source: String,
     /// Targets seen (the report lists at most `analyze::MAX_LISTED`).
     pub targets_total: usize,
-    /// Connection attempts beyond `analyze::MAX_TRACKED`, counted only.
+    /// Connection attempts not judged: beyond `analyze::MAX_TRACKED` with the table of open
+    /// attempts (or of targets) full; attempts beyond the bound are otherwise judged.
     pub untracked: u32,
 }
 
