@@ -61,7 +61,8 @@
 //!   never: limits, inconsistency, 30 s of capture time); at most [`MAX_TRACKED`] exchanges
 //!   of each kind are tracked in detail, and evidence lists hold at most [`MAX_LISTED`]
 //!   entries, with totals alongside. DNS queries beyond the bound are still matched and
-//!   judged: each open query is kept until its answer (at most `MAX_OPEN`, 65,536, open), then
+//!   judged: each open query is kept until its answer (at most `MAX_OPEN`, 65,536, open;
+//!   when full, the oldest open query counts as unanswered), then
 //!   only per-server counters and, per question, the failures a later answer may forgive;
 //!   the judge gets one query standing for each outcome beyond the bound, removed before
 //!   the evidence is reported. TCP connection attempts beyond the bound likewise: each
@@ -114,12 +115,10 @@ pub const MAX_LISTED: usize = 100;
 /// Reason for the checks a capture cannot show.
 pub const NOT_OBSERVABLE: &str = "not observable in a capture";
 
-/// Most DNS queries beyond [`MAX_TRACKED`] open at once, and most questions with failures
-/// a later answer may still forgive; beyond this a query is only counted (`untracked`).
+/// Most DNS queries or TCP attempts beyond [`MAX_TRACKED`] open at once (when full, the
+/// oldest counts as unanswered), most questions with failures a later answer may still
+/// forgive, and most TCP targets beyond the bound (further ones are `untracked`).
 const MAX_OPEN: usize = 65_536;
-/// An open query beyond [`MAX_TRACKED`] this long without an answer (capture time) is
-/// unanswered, when room is needed.
-const OPEN_QUERY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Most different requesters kept per ARP target.
 const MAX_REQUESTERS: usize = 16;
 /// Most recent echo requests kept per (source, destination) for matching ICMP time
@@ -969,17 +968,92 @@ struct DnsState {
     untracked: u32,
 }
 
+/// Open exchanges beyond [`MAX_TRACKED`], with their order of arrival so that the oldest
+/// can make room (amortised O(1): the order is compacted when mostly stale).
+struct OpenTable<K, V> {
+    map: HashMap<K, (u64, V)>,
+    order: VecDeque<(u64, K)>,
+    next: u64,
+}
+
+impl<K, V> Default for OpenTable<K, V> {
+    fn default() -> Self {
+        OpenTable { map: HashMap::new(), order: VecDeque::new(), next: 0 }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy, V> OpenTable<K, V> {
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn get(&self, k: &K) -> Option<&V> {
+        self.map.get(k).map(|(_, v)| v)
+    }
+
+    fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        self.map.get_mut(k).map(|(_, v)| v)
+    }
+
+    fn contains_key(&self, k: &K) -> bool {
+        self.map.contains_key(k)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.map.values().map(|(_, v)| v)
+    }
+
+    /// Inserts `v` as the newest entry (replacing any entry under `k`).
+    fn insert(&mut self, k: K, v: V) {
+        self.next += 1;
+        self.map.insert(k, (self.next, v));
+        self.order.push_back((self.next, k));
+        self.compact();
+    }
+
+    fn remove(&mut self, k: &K) -> Option<V> {
+        let (_, v) = self.map.remove(k)?;
+        self.compact();
+        Some(v)
+    }
+
+    /// Removes and returns the oldest entry.
+    fn pop_oldest(&mut self) -> Option<(K, V)> {
+        while let Some((seq, k)) = self.order.pop_front() {
+            if self.map.get(&k).is_some_and(|(s, _)| *s == seq) {
+                return self.map.remove(&k).map(|(_, v)| (k, v));
+            }
+        }
+        None
+    }
+
+    fn compact(&mut self) {
+        if self.order.len() > 2 * self.map.len() + 64 {
+            let map = &self.map;
+            self.order.retain(|(seq, k)| map.get(k).is_some_and(|(s, _)| s == seq));
+        }
+    }
+}
+
+/// One question's open queries beyond the bound; `keys` may hold stale keys (compacted
+/// when they are most of it), `live` counts the open ones.
+#[derive(Default)]
+struct OpenKeys {
+    keys: Vec<(SocketAddr, IpAddr, u16)>,
+    live: usize,
+}
+
 /// A server and a question (lowercased name, type): what a retry asks again.
 type Question = (IpAddr, String, RecordType);
 
 /// The queries beyond [`MAX_TRACKED`]: each open query until its answer (or
-/// [`OPEN_QUERY_TIMEOUT`] of capture time), then only counters per server and, per
+/// it is the oldest open one when room is needed), then only counters per server and, per
 /// question, the failures a later answer may still forgive. Bounded by [`MAX_OPEN`].
 #[derive(Default)]
 struct DnsOverflow {
-    open: HashMap<(SocketAddr, IpAddr, u16), OpenQuery>,
+    open: OpenTable<(SocketAddr, IpAddr, u16), OpenQuery>,
     /// Each question's open queries, so an answer to a retry forgives them.
-    open_by_question: HashMap<Question, Vec<(SocketAddr, IpAddr, u16)>>,
+    open_by_question: HashMap<Question, OpenKeys>,
     /// (client, server) to the latest open query's id, for ICMP errors.
     sockets: HashMap<(SocketAddr, IpAddr), u16>,
     servers: HashMap<IpAddr, Tally>,
@@ -1073,7 +1147,8 @@ impl DnsOverflow {
         self.servers.entry(server).or_default()
     }
 
-    /// A query beyond the bound; `false` when the open-query table is full.
+    /// A query beyond the bound; `false` when it could not be kept (the open-query table
+    /// is full even after the oldest open query was counted unanswered).
     fn query(&mut self, key: (SocketAddr, IpAddr, u16), qname: &Name, rtype: RecordType, ts: Duration) -> bool {
         if let Some(open) = self.open.get_mut(&key)
             && open.qname == *qname
@@ -1083,9 +1158,10 @@ impl DnsOverflow {
             return true;
         }
         if self.open.len() >= MAX_OPEN {
-            self.expire(ts);
-            if self.open.len() >= MAX_OPEN {
-                return false;
+            // No room: the oldest open query went unanswered.
+            if let Some((old_key, old)) = self.open.pop_oldest() {
+                self.unindex(old_key, &old);
+                self.finish(old, QueryOutcome::Timeout, None);
             }
         }
         if let Some(old) = self.remove_open(key) {
@@ -1096,30 +1172,29 @@ impl DnsOverflow {
         let question = (key.1, display_name(qname).to_ascii_lowercase(), rtype);
         self.tally(key.1).total += 1;
         self.sockets.insert((key.0, key.1), key.2);
-        self.open_by_question.entry(question.clone()).or_default().push(key);
+        let keys = self.open_by_question.entry(question.clone()).or_default();
+        keys.keys.push(key);
+        keys.live += 1;
         self.open.insert(key, OpenQuery { qname: qname.clone(), question, first_sent: ts, last_sent: ts });
         true
     }
 
     fn remove_open(&mut self, key: (SocketAddr, IpAddr, u16)) -> Option<OpenQuery> {
         let q = self.open.remove(&key)?;
-        if let Some(keys) = self.open_by_question.get_mut(&q.question) {
-            keys.retain(|k| *k != key);
-            if keys.is_empty() {
-                self.open_by_question.remove(&q.question);
-            }
-        }
+        self.unindex(key, &q);
         Some(q)
     }
 
-    /// Open queries older than [`OPEN_QUERY_TIMEOUT`] at `now` went unanswered.
-    fn expire(&mut self, now: Duration) {
-        let old: Vec<_> =
-            self.open.iter().filter(|(_, q)| q.last_sent + OPEN_QUERY_TIMEOUT < now).map(|(k, _)| *k).collect();
-        for key in old {
-            if let Some(q) = self.remove_open(key) {
-                self.finish(q, QueryOutcome::Timeout, None);
-            }
+    /// Takes a query that left the open table out of its question's list (lazily: the
+    /// list is compacted when it holds mostly stale keys).
+    fn unindex(&mut self, key: (SocketAddr, IpAddr, u16), q: &OpenQuery) {
+        let Some(keys) = self.open_by_question.get_mut(&q.question) else { return };
+        keys.live = keys.live.saturating_sub(1);
+        if keys.live == 0 {
+            self.open_by_question.remove(&q.question);
+        } else if keys.keys.len() > 2 * keys.live + 16 {
+            let open = &self.open;
+            keys.keys.retain(|k| *k != key && open.get(k).is_some_and(|o| o.question == q.question));
         }
     }
 
@@ -1187,9 +1262,12 @@ impl DnsOverflow {
                 .open_by_question
                 .get(&question)
                 .map(|keys| {
-                    keys.iter()
+                    keys.keys
+                        .iter()
                         .copied()
-                        .filter(|k| self.open.get(k).is_some_and(|o| o.first_sent < q.first_sent))
+                        .filter(|k| {
+                            self.open.get(k).is_some_and(|o| o.question == question && o.first_sent < q.first_sent)
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -1416,7 +1494,7 @@ struct TcpState {
     pending: HashMap<(SocketAddr, SocketAddr), usize>,
     /// Attempts beyond [`MAX_TRACKED`]: each open until answered (at most [`MAX_OPEN`]),
     /// then counted per target.
-    overflow_open: HashMap<(SocketAddr, SocketAddr), TcpAttempt>,
+    overflow_open: OpenTable<(SocketAddr, SocketAddr), TcpAttempt>,
     overflow: HashMap<SocketAddr, TargetTally>,
     /// Targets first seen beyond the bound, in order.
     overflow_order: Vec<SocketAddr>,
@@ -1484,22 +1562,18 @@ impl TcpState {
             a.syns = a.syns.saturating_add(1);
             return;
         }
-        if self.overflow_open.len() >= MAX_OPEN {
-            // Attempts unanswered for OPEN_QUERY_TIMEOUT were filtered.
-            let old: Vec<_> = self
-                .overflow_open
-                .iter()
-                .filter(|(_, a)| a.first_syn + OPEN_QUERY_TIMEOUT < ts)
-                .map(|(k, _)| *k)
-                .collect();
-            for key in old {
-                if let Some(a) = self.overflow_open.remove(&key) {
-                    self.overflow_tally(a.server).add(&a);
-                }
-            }
-        }
         let known = self.overflow.contains_key(&server);
-        if self.overflow_open.len() >= MAX_OPEN || (!known && self.overflow.len() >= MAX_OPEN) {
+        if !known && self.overflow.len() >= MAX_OPEN {
+            self.untracked = self.untracked.saturating_add(1);
+            return;
+        }
+        if self.overflow_open.len() >= MAX_OPEN
+            && let Some((_, oldest)) = self.overflow_open.pop_oldest()
+        {
+            // No room: the oldest open attempt got no answer (filtered).
+            self.overflow_tally(oldest.server).add(&oldest);
+        }
+        if self.overflow_open.len() >= MAX_OPEN {
             self.untracked = self.untracked.saturating_add(1);
             return;
         }
@@ -2665,6 +2739,28 @@ mod tests {
         let mut servfail = frames;
         servfail.extend(dns_exchange(late, GATEWAY, 30_000, 1, Some(ResponseCode::ServFail)));
         assert_eq!(codes(&report(&servfail), CheckId::Dns), [(Code::DnsServfail, Severity::Fail)]);
+    }
+
+    #[test]
+    fn the_open_table_gives_up_its_oldest_entry_and_stays_compact() {
+        let mut t: OpenTable<u32, u32> = OpenTable::default();
+        for k in 0..10 {
+            t.insert(k, k * 10);
+        }
+        t.insert(3, 31); // re-inserted: now the newest
+        assert_eq!(t.remove(&0), Some(0));
+        assert_eq!(t.pop_oldest(), Some((1, 10)));
+        assert_eq!(t.pop_oldest(), Some((2, 20)));
+        assert_eq!(t.pop_oldest(), Some((4, 40)), "3 moved to the back");
+        assert_eq!((t.len(), t.get(&3), t.contains_key(&1)), (6, Some(&31), false));
+        // Many short-lived entries: the order queue stays within twice the live ones.
+        for k in 100..10_100 {
+            t.insert(k, k);
+            t.remove(&k);
+        }
+        assert!(t.order.len() <= 2 * t.len() + 64, "{}", t.order.len());
+        let rest: Vec<u32> = std::iter::from_fn(|| t.pop_oldest().map(|(k, _)| k)).collect();
+        assert_eq!(rest, [5, 6, 7, 8, 9, 3]);
     }
 
     #[test]
