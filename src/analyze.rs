@@ -1185,9 +1185,12 @@ impl DnsOverflow {
         Some(q)
     }
 
-    /// Takes a query that left the open table out of its question's list (lazily: the
-    /// list is compacted when it holds mostly stale keys).
+    /// Takes a query that left the open table out of the socket map and its question's
+    /// list (lazily: the list is compacted when it holds mostly stale keys).
     fn unindex(&mut self, key: (SocketAddr, IpAddr, u16), q: &OpenQuery) {
+        if self.sockets.get(&(key.0, key.1)) == Some(&key.2) {
+            self.sockets.remove(&(key.0, key.1));
+        }
         let Some(keys) = self.open_by_question.get_mut(&q.question) else { return };
         keys.live = keys.live.saturating_sub(1);
         if keys.live == 0 {
@@ -2734,6 +2737,16 @@ mod tests {
         assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Dns));
         let c = check(&r, CheckId::Dns).dns().unwrap().servers[0].capture.clone().unwrap();
         assert_eq!((c.queries_total, c.failed), (MAX_TRACKED + 4, 0));
+
+        // An ICMP port unreachable quoting a query beyond the bound.
+        let mut refused_port = frames.clone();
+        let query =
+            out(GATEWAY, IpNextHeaderProtocols::Udp, &udp(30_000, 53, &dns_query(1, "www.site.test.", RecordType::A)));
+        let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&query[14..14 + 28]);
+        refused_port.push(at(late, query));
+        refused_port.push(at(late + 1, back(GATEWAY, IpNextHeaderProtocols::Icmp, &icmp)));
+        assert_eq!(codes(&report(&refused_port), CheckId::Dns), [(Code::DnsUnreachable, Severity::Fail)]);
 
         // An error rcode beyond the bound that nothing forgives is judged.
         let mut servfail = frames;
