@@ -67,7 +67,11 @@
 //!   the judge gets one query standing for each outcome beyond the bound, removed before
 //!   the evidence is reported. TCP connection attempts beyond the bound likewise: each
 //!   open until answered, then counted per target (the ports row is counters anyway).
-//!   ARP, echo and DHCP exchanges beyond the bound are counted as `untracked`.
+//!   ICMP echo requests beyond the bound are matched and counted into the target's
+//!   `sent`, `received`, loss and mean RTT (`rtts_ms`, min, max and jitter are from the
+//!   tracked ones; time exceeded is matched for tracked requests only). ARP requests are
+//!   counted per target always; new ARP targets and DHCP transactions beyond the bound are
+//!   counted as `untracked`.
 //!   Judges see everything tracked; lists are cut after judging.
 //!
 //! A request whose answer fell after the end of the capture counts as unanswered: stop
@@ -704,6 +708,8 @@ struct GatewayState {
     /// [`MAX_RECENT_ECHOES`]), for ICMP time exceeded, which quotes no identifier.
     echo_recent: HashMap<(IpAddr, IpAddr), VecDeque<(usize, usize)>>,
     echo_stored: usize,
+    /// Echo requests beyond [`MAX_TRACKED`] waiting for their reply: (target, sent).
+    echo_open: OpenTable<(IpAddr, IpAddr, u16, u16), (usize, Duration)>,
     /// Requester to how many different addresses it asked ARP for (counted up to
     /// [`ARP_SWEEP_TARGETS`]).
     asked: HashMap<Ipv4Addr, u32>,
@@ -736,6 +742,11 @@ struct EchoTarget {
     sent: Vec<Duration>,
     /// Whether each request was answered by ICMP time exceeded (a traceroute's probe).
     expired: Vec<bool>,
+    /// Requests beyond [`MAX_TRACKED`], counted only: sent, answered, and the sum of
+    /// their RTTs in ms.
+    extra_sent: u32,
+    extra_received: u32,
+    extra_ms: f64,
 }
 
 impl GatewayState {
@@ -854,19 +865,41 @@ impl GatewayState {
             // The same probe seen twice (a capture on a bridge, or a resend): one probe.
             return;
         }
-        if self.echo_stored >= MAX_TRACKED {
-            self.untracked = self.untracked.saturating_add(1);
+        let beyond = self.echo_stored >= MAX_TRACKED;
+        if beyond
+            && (self.echo_open.contains_key(&key)
+                || (!self.echo_index.contains_key(&dst) && self.echo.len() >= MAX_OPEN))
+        {
+            if !self.echo_open.contains_key(&key) {
+                self.untracked = self.untracked.saturating_add(1);
+            }
             return;
         }
         let t = match self.echo_index.get(&dst) {
             Some(&t) => t,
             None => {
                 self.see(dst);
-                self.echo.push(EchoTarget { rtts: vec![], sent: vec![], expired: vec![] });
+                self.echo.push(EchoTarget {
+                    rtts: vec![],
+                    sent: vec![],
+                    expired: vec![],
+                    extra_sent: 0,
+                    extra_received: 0,
+                    extra_ms: 0.0,
+                });
                 self.echo_index.insert(dst, self.echo.len() - 1);
                 self.echo.len() - 1
             }
         };
+        if beyond {
+            // Counted only; when the table is full the oldest open request stays lost.
+            if self.echo_open.len() >= MAX_OPEN {
+                self.echo_open.pop_oldest();
+            }
+            self.echo_open.insert(key, (t, ts));
+            self.echo[t].extra_sent = self.echo[t].extra_sent.saturating_add(1);
+            return;
+        }
         let target = &mut self.echo[t];
         target.rtts.push(None);
         target.sent.push(ts);
@@ -896,12 +929,19 @@ impl GatewayState {
     }
 
     fn echo_reply(&mut self, src: IpAddr, dst: IpAddr, id: u16, seq: u16, ts: Duration) {
-        if let Some(&(t, p)) = self.echo_pending.get(&(dst, src, id, seq)) {
+        let key = (dst, src, id, seq);
+        if let Some(&(t, p)) = self.echo_pending.get(&key)
+            && self.echo[t].rtts[p].is_none()
+            && !self.echo[t].expired[p]
+        {
             self.span.add(ts);
             let target = &mut self.echo[t];
-            if target.rtts[p].is_none() {
-                target.rtts[p] = Some(ts.saturating_sub(target.sent[p]));
-            }
+            target.rtts[p] = Some(ts.saturating_sub(target.sent[p]));
+        } else if let Some((t, sent)) = self.echo_open.remove(&key) {
+            self.span.add(ts);
+            let target = &mut self.echo[t];
+            target.extra_received = target.extra_received.saturating_add(1);
+            target.extra_ms += millis(ts.saturating_sub(sent));
         }
     }
 
@@ -942,6 +982,16 @@ impl GatewayState {
                 e.rtts.iter().zip(&e.expired).filter(|(_, expired)| !**expired).map(|(rtt, _)| *rtt).collect();
             let mut stats = PingStats::from_rtts(&pings);
             stats.rtts_ms.truncate(MAX_LISTED);
+            if e.extra_sent > 0 {
+                // Beyond the bound: counted into sent, received, the loss and the mean.
+                let tracked_sum = stats.avg_ms.unwrap_or(0.0) * f64::from(stats.received);
+                stats.sent = stats.sent.saturating_add(e.extra_sent);
+                stats.received = stats.received.saturating_add(e.extra_received);
+                stats.loss_ratio = f64::from(stats.sent - stats.received) / f64::from(stats.sent);
+                if stats.received > 0 {
+                    stats.avg_ms = Some(round3((tracked_sum + e.extra_ms) / f64::from(stats.received)));
+                }
+            }
             let expired = e.expired.iter().filter(|x| **x).count() as u32;
             stats.time_exceeded = (expired > 0).then_some(expired);
             stats
@@ -2752,6 +2802,35 @@ mod tests {
         let mut servfail = frames;
         servfail.extend(dns_exchange(late, GATEWAY, 30_000, 1, Some(ResponseCode::ServFail)));
         assert_eq!(codes(&report(&servfail), CheckId::Dns), [(Code::DnsServfail, Severity::Fail)]);
+    }
+
+    #[test]
+    fn echo_requests_beyond_the_tracking_bound_are_judged() {
+        // MAX_TRACKED answered pings, then 5,000 unanswered: a third of all lost.
+        let mut frames = vec![at(0, who_has(GATEWAY)), at(1, is_at(GATEWAY))];
+        for i in 0..MAX_TRACKED + 5_000 {
+            let (ms, seq) = (10 + i as u64, i as u16);
+            frames.push(at(ms, out(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(8, (i / 65_536) as u16, seq))));
+            if i < MAX_TRACKED {
+                frames.push(at(ms + 2, back(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(0, 0, seq))));
+            }
+        }
+        // One more beyond the bound, answered in 4 ms.
+        let last = (MAX_TRACKED + 5_000) as u64 + 100;
+        frames.push(at(last, out(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(8, 9, 1))));
+        frames.push(at(last + 4, back(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(0, 9, 1))));
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        // A third lost: above the default loss_warn (5 %), below loss_fail (50 %).
+        assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayLoss, Severity::Warn)]);
+        let g = check(&r, CheckId::Gateway).gateway().expect("typed gateway evidence");
+        let ping = g.gateways[0].ping.as_ref().expect("echo series");
+        let sent = (MAX_TRACKED + 5_001) as u32;
+        assert_eq!((ping.sent, ping.received), (sent, MAX_TRACKED as u32 + 1));
+        assert_eq!(ping.rtts_ms.len(), MAX_LISTED);
+        let expected_avg = (2.0 * MAX_TRACKED as f64 + 4.0) / (MAX_TRACKED as f64 + 1.0);
+        assert!((ping.avg_ms.unwrap() - expected_avg).abs() < 0.001, "{:?}", ping.avg_ms);
+        assert_eq!(check(&r, CheckId::Gateway).gateway().unwrap().capture.as_ref().unwrap().untracked, 0);
     }
 
     #[test]
