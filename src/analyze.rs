@@ -39,14 +39,25 @@
 //! - **ARP**: who-has requests are matched to is-at replies by target and requester;
 //!   announcements (sender = target) expect no reply and are ignored. RFC 5227 probes
 //!   (sender 0.0.0.0) fill the dhcp evidence's `duplicate_check`: a reply for the probed
-//!   address from another MAC within 2 s (RFC 5227 ANNOUNCE_WAIT) is a conflict.
+//!   address from another MAC within 2 s (RFC 5227 ANNOUNCE_WAIT) is a conflict. Each
+//!   target records who asked (`requesters`), whether every asker was sweeping the segment
+//!   (asked for [`ARP_SWEEP_TARGETS`] addresses or more: `sweep`) and whether the last DHCP
+//!   ACK names it a router (`dhcp_router`): the judge calls ARP silence unreachable only
+//!   for a gateway.
 //! - **ICMP echo** (v4 and v6): requests are matched to replies by (source, destination,
-//!   identifier, sequence); every ARP or echo target is one `gateways[]` entry.
+//!   identifier, sequence); every ARP or echo target is one `gateways[]` entry. An ICMP
+//!   time exceeded quoting an echo request (which quotes no identifier) marks the oldest
+//!   open request of that source and destination as a traceroute's probe: it leaves the
+//!   series and is counted in `time_exceeded`.
 //! - **DNS** (UDP 53): queries are matched to responses by (client address and port,
 //!   server, id) and question. A resend on the same socket is one query with more
 //!   `attempts`; an unanswered query followed by an answered one for the same name and type
-//!   to the same server is marked `answered_on_retry`. An ICMP unreachable quoting a query
-//!   makes it `unreachable`.
+//!   to the same server is marked `answered_on_retry`, and so is an error rcode or an
+//!   unreadable answer followed by a useful answer (an EDNS fallback). A response that
+//!   matches a query (id, QR bit, sockets) but does not parse makes it `malformed`. An ICMP
+//!   unreachable quoting a query makes it `unreachable`. Each server's failures held
+//!   against it are counted with the times of the first and last (`failed`,
+//!   `first_failure`, `last_failure`).
 //! - **TCP**: each SYN (retransmissions folded in) starts a connection attempt, ended by a
 //!   SYN-ACK (`open`), a RST (`refused`), an ICMP unreachable quoting it (`unreachable`),
 //!   or nothing by the end of the capture (`filtered`). Attempts are counted per
@@ -54,14 +65,25 @@
 //! - **Bounded**: frames that do not decode are skipped, and so are fragments the
 //!   reassembler holds or drops (a datagram is folded once all its fragments are in, or
 //!   never: limits, inconsistency, 30 s of capture time); at most [`MAX_TRACKED`] exchanges
-//!   of each kind are tracked (the rest is counted as `untracked`), and evidence lists
-//!   hold at most [`MAX_LISTED`] entries, with totals alongside. Judges see everything
-//!   tracked; lists are cut after judging.
+//!   of each kind are tracked in detail, and evidence lists hold at most [`MAX_LISTED`]
+//!   entries, with totals alongside. DNS queries beyond the bound are still matched and
+//!   judged: each open query is kept until its answer (at most `MAX_OPEN`, 65,536, open;
+//!   when full, the oldest open query counts as unanswered), then
+//!   only per-server counters and, per question, the failures a later answer may forgive;
+//!   the judge gets one query standing for each outcome beyond the bound, removed before
+//!   the evidence is reported. TCP connection attempts beyond the bound likewise: each
+//!   open until answered, then counted per target (the ports row is counters anyway).
+//!   ICMP echo requests beyond the bound are matched and counted into the target's
+//!   `sent`, `received`, loss and mean RTT (`rtts_ms`, min, max and jitter are from the
+//!   tracked ones; time exceeded is matched for tracked requests only). ARP requests are
+//!   counted per target always; new ARP targets and DHCP transactions beyond the bound are
+//!   counted as `untracked`.
+//!   Judges see everything tracked; lists are cut after judging.
 //!
 //! A request whose answer fell after the end of the capture counts as unanswered: stop
 //! tcpdump a moment after the exchange.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -78,7 +100,8 @@ use crate::check::dns::{
     parse_response,
 };
 use crate::check::gateway::{
-    self, ArpExchange, ArpResult, ArpSeen, ArpStatus, GatewayCapture, GatewayEvidence, GatewayProbe, PingStats,
+    self, ARP_SWEEP_TARGETS, ArpExchange, ArpResult, ArpSeen, ArpStatus, GatewayCapture, GatewayEvidence, GatewayProbe,
+    PingStats,
 };
 use crate::check::ports::{self, PortAttempts, PortOutcome, PortResult, PortsCapture, PortsEvidence};
 use crate::check::{Source, millis, status_of};
@@ -90,8 +113,8 @@ use crate::report::{
 };
 use crate::types::{MacAddr, Timestamp};
 use crate::wire::{
-    Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_TCP, PROTO_UDP, Packet, Reassembler, Tcp, TcpFlags,
-    Transport, UdpDatagram,
+    Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, Packet,
+    Reassembler, Tcp, TcpFlags, Transport, UdpDatagram,
 };
 
 /// Most exchanges of one kind (DHCP transactions, ARP requests, echo requests, DNS
@@ -102,6 +125,15 @@ pub const MAX_LISTED: usize = 100;
 /// Reason for the checks a capture cannot show.
 pub const NOT_OBSERVABLE: &str = "not observable in a capture";
 
+/// Most DNS queries or TCP attempts beyond [`MAX_TRACKED`] open at once (when full, the
+/// oldest counts as unanswered), most questions with failures a later answer may still
+/// forgive, and most TCP targets beyond the bound (further ones are `untracked`).
+const MAX_OPEN: usize = 65_536;
+/// Most different requesters kept per ARP target.
+const MAX_REQUESTERS: usize = 16;
+/// Most recent echo requests kept per (source, destination) for matching ICMP time
+/// exceeded (a traceroute has at most 16 probes in flight by default).
+const MAX_RECENT_ECHOES: usize = 64;
 /// Most messages kept per DHCP transaction (a DISCOVER storm is counted, not kept).
 const MAX_DHCP_MESSAGES: usize = 32;
 /// Most addresses kept from one DNS answer.
@@ -227,10 +259,6 @@ fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0
 }
 
-fn mean(values: &[f64]) -> Option<f64> {
-    (!values.is_empty()).then(|| round3(values.iter().sum::<f64>() / values.len() as f64))
-}
-
 /// First and last packet of one kind.
 #[derive(Debug, Clone, Copy, Default)]
 struct Span {
@@ -341,6 +369,12 @@ impl State {
                     _ => {}
                 }
             }
+            // A TTL-limited echo request (a traceroute's): not a ping that was lost.
+            IcmpMessage::TimeExceeded { quoted: Some(quoted) }
+                if matches!(quoted.protocol, PROTO_ICMP | PROTO_ICMPV6) =>
+            {
+                self.gateway.echo_expired(quoted.src, quoted.dst, ts)
+            }
             _ => {}
         }
     }
@@ -400,7 +434,8 @@ impl State {
                 "no ARP or ICMP echo packets in the capture",
             );
         }
-        let gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address)).collect();
+        let routers: Vec<Ipv4Addr> = self.dhcp.last_ack.as_ref().map(|a| a.routers.clone()).unwrap_or_default();
+        let gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address, &routers)).collect();
         let mut ev = GatewayEvidence {
             default_routes: vec![],
             capture: Some(GatewayCapture {
@@ -417,7 +452,7 @@ impl State {
 
     fn dns_check(&self, source: &str) -> CheckResult {
         let d = &self.dns;
-        if d.queries.is_empty() && d.untracked == 0 {
+        if d.queries.is_empty() && d.overflow.order.is_empty() && d.untracked == 0 {
             return skipped(CheckId::Dns, SkipReason::NoPacketsInCapture, "no DNS queries in the capture");
         }
         let mut order: Vec<IpAddr> = Vec::new();
@@ -431,11 +466,27 @@ impl State {
                 })
                 .push(q);
         }
-        // (server, name, type) to the last time a query for it was answered: an earlier
-        // unanswered query for the same was retried successfully.
-        let mut last_answered: HashMap<(IpAddr, String, RecordType), Duration> = HashMap::new();
+        for server in &d.overflow.order {
+            if !by_server.contains_key(server) {
+                by_server.insert(*server, Vec::new());
+                order.push(*server);
+            }
+        }
+        // (server, name, type) to the last time a query for it was answered (any rcode) and
+        // answered usefully: an earlier unanswered query for the same was retried, and an
+        // earlier error rcode (FORMERR, BADVERS, SERVFAIL) or unreadable answer followed by
+        // a useful one was an EDNS fallback or a retry.
+        let extra_failures = d.overflow.failures();
+        let mut listed: Vec<usize> = Vec::new();
+        let mut last_answered: HashMap<Question, Duration> = d.overflow.late_answered.clone();
+        let mut last_useful: HashMap<Question, Duration> = d.overflow.late_useful.clone();
         for q in d.queries.iter().filter(|q| is_response(q.outcome)) {
-            let t = last_answered.entry((q.server, q.name.to_ascii_lowercase(), q.rtype)).or_default();
+            let key = (q.server, q.name.to_ascii_lowercase(), q.rtype);
+            if is_useful(q.outcome) {
+                let t = last_useful.entry(key.clone()).or_default();
+                *t = (*t).max(q.first_sent);
+            }
+            let t = last_answered.entry(key).or_default();
             *t = (*t).max(q.first_sent);
         }
         let servers: Vec<ServerResult> = order
@@ -443,15 +494,54 @@ impl State {
             .map(|server| {
                 let queries = &by_server[server];
                 let forgiven = |q: &DnsQuery| {
-                    !is_response(q.outcome)
-                        && last_answered
-                            .get(&(q.server, q.name.to_ascii_lowercase(), q.rtype))
-                            .is_some_and(|t| *t > q.first_sent)
+                    let later = if is_useful(q.outcome) {
+                        return false;
+                    } else if is_response(q.outcome) {
+                        &last_useful
+                    } else {
+                        &last_answered
+                    };
+                    later.get(&(q.server, q.name.to_ascii_lowercase(), q.rtype)).is_some_and(|t| *t > q.first_sent)
                 };
-                let results: Vec<QueryResult> = queries.iter().map(|q| q.result(forgiven(q))).collect();
-                let answered = results.iter().filter(|q| q.is_response()).count();
+                let mut results: Vec<QueryResult> = queries.iter().map(|q| q.result(forgiven(q))).collect();
+                let mut answered = results.iter().filter(|q| q.is_response()).count();
+                // When the failures held against the server happened, in capture time.
+                let failed: Vec<Duration> = queries
+                    .iter()
+                    .zip(&results)
+                    .filter(|(_, r)| dns::counts_against(r))
+                    .map(|(q, _)| q.first_sent)
+                    .collect();
+                let mut ms_sum = results.iter().filter_map(|q| q.ms).sum::<f64>();
+                let mut ms_count = results.iter().filter(|q| q.ms.is_some()).count();
+                let mut total = queries.len();
+                // Beyond the tracking bound: the counters, and one query standing for each
+                // outcome so the verdict is over every query (removed after judging).
+                let runs = extra_failures.get(server).map(Vec::as_slice).unwrap_or_default();
+                let failures = failed.len() + runs.iter().map(|r| r.count).sum::<usize>();
+                let first = failed.iter().copied().chain(runs.iter().map(|r| r.first)).min();
+                let last = failed.iter().copied().chain(runs.iter().map(|r| r.last)).max();
+                if let Some(tally) = d.overflow.servers.get(server) {
+                    total += tally.total;
+                    answered += tally.answered;
+                    ms_sum += tally.ms_sum;
+                    ms_count += tally.ms_count;
+                    results.extend(tally.useful.iter().map(|(o, name, rtype)| example(name, *rtype, *o)));
+                }
+                results.extend(runs.iter().map(FailureRun::example));
+                let at = |d: Option<Duration>| d.map(|d| Timestamp(std::time::UNIX_EPOCH + d));
                 let mut result = dns::server_result(*server, results, Source::Capture);
-                result.capture = Some(ServerCapture { queries_total: queries.len(), answered });
+                if ms_count > 0 {
+                    result.avg_ms = Some(round3(ms_sum / ms_count as f64));
+                }
+                result.capture = Some(ServerCapture {
+                    queries_total: total,
+                    answered,
+                    failed: failures,
+                    first_failure: at(first),
+                    last_failure: at(last),
+                });
+                listed.push(queries.len().min(MAX_LISTED));
                 result
             })
             .collect();
@@ -477,15 +567,15 @@ impl State {
         };
         let findings = dns::judge(&ev, &DnsSettings::default(), Source::Capture);
         ev.servers.truncate(MAX_LISTED);
-        for server in &mut ev.servers {
-            server.queries.truncate(MAX_LISTED);
+        for (server, listed) in ev.servers.iter_mut().zip(listed) {
+            server.queries.truncate(listed);
         }
         ran(CheckId::Dns, d.span, findings, Evidence::Dns(Box::new(ev)))
     }
 
     fn ports_check(&self, source: &str) -> CheckResult {
         let t = &self.tcp;
-        if t.attempts.is_empty() && t.untracked == 0 {
+        if t.attempts.is_empty() && t.overflow_order.is_empty() && t.untracked == 0 {
             return skipped(
                 CheckId::Ports,
                 SkipReason::NoPacketsInCapture,
@@ -503,7 +593,30 @@ impl State {
                 })
                 .push(a);
         }
-        let targets: Vec<PortResult> = order.iter().map(|server| port_result(*server, &by_target[server])).collect();
+        for server in &t.overflow_order {
+            if !by_target.contains_key(server) {
+                by_target.insert(*server, Vec::new());
+                order.push(*server);
+            }
+        }
+        // Attempts beyond the bound still open at the end of the capture were filtered.
+        let mut still_open: HashMap<SocketAddr, TargetTally> = HashMap::new();
+        for a in t.overflow_open.values() {
+            still_open.entry(a.server).or_default().add(a);
+        }
+        let targets: Vec<PortResult> = order
+            .iter()
+            .map(|server| {
+                let mut tally = TargetTally::default();
+                for a in &by_target[server] {
+                    tally.add(a);
+                }
+                for extra in [t.overflow.get(server), still_open.get(server)].into_iter().flatten() {
+                    tally.merge(extra);
+                }
+                port_result(*server, &tally)
+            })
+            .collect();
         let mut ev = PortsEvidence {
             capture: Some(PortsCapture {
                 source: source.to_string(),
@@ -647,7 +760,15 @@ struct GatewayState {
     echo: Vec<EchoTarget>,
     echo_index: HashMap<IpAddr, usize>,
     echo_pending: HashMap<(IpAddr, IpAddr, u16, u16), (usize, usize)>,
+    /// (source, destination) to its latest echo requests, oldest first (at most
+    /// [`MAX_RECENT_ECHOES`]), for ICMP time exceeded, which quotes no identifier.
+    echo_recent: HashMap<(IpAddr, IpAddr), VecDeque<(usize, usize)>>,
     echo_stored: usize,
+    /// Echo requests beyond [`MAX_TRACKED`] waiting for their reply: (target, sent).
+    echo_open: OpenTable<(IpAddr, IpAddr, u16, u16), (usize, Duration)>,
+    /// Requester to how many different addresses it asked ARP for (counted up to
+    /// [`ARP_SWEEP_TARGETS`]).
+    asked: HashMap<Ipv4Addr, u32>,
     /// RFC 5227 probes, one per (address, prober), at most [`MAX_LISTED`].
     probes: Vec<ArpProbe>,
     untracked: u32,
@@ -655,6 +776,8 @@ struct GatewayState {
 
 struct ArpTarget {
     requests: u32,
+    /// Different hosts that asked, at most [`MAX_REQUESTERS`].
+    requesters: Vec<Ipv4Addr>,
     replies: u32,
     mac: Option<MacAddr>,
     /// The exchanges and when each request was sent.
@@ -673,6 +796,13 @@ struct ArpProbe {
 struct EchoTarget {
     rtts: Vec<Option<Duration>>,
     sent: Vec<Duration>,
+    /// Whether each request was answered by ICMP time exceeded (a traceroute's probe).
+    expired: Vec<bool>,
+    /// Requests beyond [`MAX_TRACKED`], counted only: sent, answered, and the sum of
+    /// their RTTs in ms.
+    extra_sent: u32,
+    extra_received: u32,
+    extra_ms: f64,
 }
 
 impl GatewayState {
@@ -695,7 +825,7 @@ impl GatewayState {
             return None;
         }
         self.see(IpAddr::V4(address));
-        self.arp.push(ArpTarget { requests: 0, replies: 0, mac: None, exchanges: vec![] });
+        self.arp.push(ArpTarget { requests: 0, requesters: vec![], replies: 0, mac: None, exchanges: vec![] });
         self.arp_index.insert(address, self.arp.len() - 1);
         Some(self.arp.len() - 1)
     }
@@ -706,6 +836,11 @@ impl GatewayState {
         let stored = self.arp_stored < MAX_TRACKED;
         let t = &mut self.arp[i];
         t.requests = t.requests.saturating_add(1);
+        if t.requesters.len() < MAX_REQUESTERS && !t.requesters.contains(&sender) {
+            t.requesters.push(sender);
+            let asked = self.asked.entry(sender).or_default();
+            *asked = (*asked + 1).min(ARP_SWEEP_TARGETS);
+        }
         if stored && t.exchanges.len() < MAX_LISTED {
             let exchange = ArpExchange {
                 requester: sender,
@@ -786,38 +921,91 @@ impl GatewayState {
             // The same probe seen twice (a capture on a bridge, or a resend): one probe.
             return;
         }
-        if self.echo_stored >= MAX_TRACKED {
-            self.untracked = self.untracked.saturating_add(1);
+        let beyond = self.echo_stored >= MAX_TRACKED;
+        if beyond
+            && (self.echo_open.contains_key(&key)
+                || (!self.echo_index.contains_key(&dst) && self.echo.len() >= MAX_OPEN))
+        {
+            if !self.echo_open.contains_key(&key) {
+                self.untracked = self.untracked.saturating_add(1);
+            }
             return;
         }
         let t = match self.echo_index.get(&dst) {
             Some(&t) => t,
             None => {
                 self.see(dst);
-                self.echo.push(EchoTarget { rtts: vec![], sent: vec![] });
+                self.echo.push(EchoTarget {
+                    rtts: vec![],
+                    sent: vec![],
+                    expired: vec![],
+                    extra_sent: 0,
+                    extra_received: 0,
+                    extra_ms: 0.0,
+                });
                 self.echo_index.insert(dst, self.echo.len() - 1);
                 self.echo.len() - 1
             }
         };
+        if beyond {
+            // Counted only; when the table is full the oldest open request stays lost.
+            if self.echo_open.len() >= MAX_OPEN {
+                self.echo_open.pop_oldest();
+            }
+            self.echo_open.insert(key, (t, ts));
+            self.echo[t].extra_sent = self.echo[t].extra_sent.saturating_add(1);
+            return;
+        }
         let target = &mut self.echo[t];
         target.rtts.push(None);
         target.sent.push(ts);
-        self.echo_pending.insert(key, (t, target.rtts.len() - 1));
+        target.expired.push(false);
+        let probe = (t, target.rtts.len() - 1);
+        self.echo_pending.insert(key, probe);
+        let recent = self.echo_recent.entry((src, dst)).or_default();
+        if recent.len() >= MAX_RECENT_ECHOES {
+            recent.pop_front();
+        }
+        recent.push_back(probe);
         self.echo_stored += 1;
     }
 
-    fn echo_reply(&mut self, src: IpAddr, dst: IpAddr, id: u16, seq: u16, ts: Duration) {
-        if let Some(&(t, p)) = self.echo_pending.get(&(dst, src, id, seq)) {
-            self.span.add(ts);
+    /// An ICMP time exceeded quoting an echo request from `src` to `dst`: the oldest of
+    /// that pair's recent requests still open was a traceroute's TTL-limited probe.
+    fn echo_expired(&mut self, src: IpAddr, dst: IpAddr, ts: Duration) {
+        let Some(recent) = self.echo_recent.get_mut(&(src, dst)) else { return };
+        while let Some((t, p)) = recent.pop_front() {
             let target = &mut self.echo[t];
-            if target.rtts[p].is_none() {
-                target.rtts[p] = Some(ts.saturating_sub(target.sent[p]));
+            if target.rtts[p].is_none() && !target.expired[p] {
+                target.expired[p] = true;
+                self.span.add(ts);
+                return;
             }
         }
     }
 
-    /// One row of the gateway evidence: the live check's fields for an address seen.
-    fn entry(&self, address: IpAddr) -> GatewayProbe {
+    fn echo_reply(&mut self, src: IpAddr, dst: IpAddr, id: u16, seq: u16, ts: Duration) {
+        let key = (dst, src, id, seq);
+        if let Some(&(t, p)) = self.echo_pending.get(&key)
+            && self.echo[t].rtts[p].is_none()
+            && !self.echo[t].expired[p]
+        {
+            self.span.add(ts);
+            let target = &mut self.echo[t];
+            target.rtts[p] = Some(ts.saturating_sub(target.sent[p]));
+        } else if let Some((t, sent)) = self.echo_open.remove(&key) {
+            self.span.add(ts);
+            let target = &mut self.echo[t];
+            target.extra_received = target.extra_received.saturating_add(1);
+            target.extra_ms += millis(ts.saturating_sub(sent));
+        }
+    }
+
+    /// One row of the gateway evidence: the live check's fields for an address seen;
+    /// `routers` are those of the capture's DHCP ACK.
+    fn entry(&self, address: IpAddr, routers: &[Ipv4Addr]) -> GatewayProbe {
+        let sweeper = |r: &Ipv4Addr| self.asked.get(r).is_some_and(|n| *n >= ARP_SWEEP_TARGETS);
+        let dhcp_router = matches!(address, IpAddr::V4(v4) if routers.contains(&v4));
         let arp = match address {
             IpAddr::V4(v4) => self.arp_index.get(&v4).map(|&i| &self.arp[i]),
             IpAddr::V6(_) => None,
@@ -831,6 +1019,9 @@ impl GatewayState {
                 seen: Some(ArpSeen {
                     replies: t.replies,
                     exchanges: t.exchanges.iter().map(|(x, _)| x.clone()).collect(),
+                    requesters: t.requesters.len() as u32,
+                    sweep: !t.requesters.is_empty() && t.requesters.iter().all(sweeper),
+                    dhcp_router,
                 }),
             },
             None => ArpResult {
@@ -838,12 +1029,27 @@ impl GatewayState {
                 mac: None,
                 rtt_ms: None,
                 requests_sent: 0,
-                seen: Some(ArpSeen { replies: 0, exchanges: vec![] }),
+                seen: Some(ArpSeen { replies: 0, exchanges: vec![], requesters: 0, sweep: false, dhcp_router }),
             },
         };
         let ping = self.echo_index.get(&address).map(|&i| {
-            let mut stats = PingStats::from_rtts(&self.echo[i].rtts);
+            let e = &self.echo[i];
+            let pings: Vec<Option<Duration>> =
+                e.rtts.iter().zip(&e.expired).filter(|(_, expired)| !**expired).map(|(rtt, _)| *rtt).collect();
+            let mut stats = PingStats::from_rtts(&pings);
             stats.rtts_ms.truncate(MAX_LISTED);
+            if e.extra_sent > 0 {
+                // Beyond the bound: counted into sent, received, the loss and the mean.
+                let tracked_sum = stats.avg_ms.unwrap_or(0.0) * f64::from(stats.received);
+                stats.sent = stats.sent.saturating_add(e.extra_sent);
+                stats.received = stats.received.saturating_add(e.extra_received);
+                stats.loss_ratio = f64::from(stats.sent - stats.received) / f64::from(stats.sent);
+                if stats.received > 0 {
+                    stats.avg_ms = Some(round3((tracked_sum + e.extra_ms) / f64::from(stats.received)));
+                }
+            }
+            let expired = e.expired.iter().filter(|x| **x).count() as u32;
+            stats.time_exceeded = (expired > 0).then_some(expired);
             stats
         });
         GatewayProbe { address, arp, ping }
@@ -863,7 +1069,353 @@ struct DnsState {
     /// (client, server) to the latest query on that socket, for ICMP errors (which quote
     /// only the UDP header, not the DNS id).
     sockets: HashMap<(SocketAddr, IpAddr), usize>,
+    /// Queries beyond [`MAX_TRACKED`]: matched and judged, kept as counters.
+    overflow: DnsOverflow,
     untracked: u32,
+}
+
+/// Open exchanges beyond [`MAX_TRACKED`], with their order of arrival so that the oldest
+/// can make room (amortised O(1): the order is compacted when mostly stale).
+struct OpenTable<K, V> {
+    map: HashMap<K, (u64, V)>,
+    order: VecDeque<(u64, K)>,
+    next: u64,
+}
+
+impl<K, V> Default for OpenTable<K, V> {
+    fn default() -> Self {
+        OpenTable { map: HashMap::new(), order: VecDeque::new(), next: 0 }
+    }
+}
+
+impl<K: std::hash::Hash + Eq + Copy, V> OpenTable<K, V> {
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    fn get(&self, k: &K) -> Option<&V> {
+        self.map.get(k).map(|(_, v)| v)
+    }
+
+    fn get_mut(&mut self, k: &K) -> Option<&mut V> {
+        self.map.get_mut(k).map(|(_, v)| v)
+    }
+
+    fn contains_key(&self, k: &K) -> bool {
+        self.map.contains_key(k)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.map.values().map(|(_, v)| v)
+    }
+
+    /// Inserts `v` as the newest entry (replacing any entry under `k`).
+    fn insert(&mut self, k: K, v: V) {
+        self.next += 1;
+        self.map.insert(k, (self.next, v));
+        self.order.push_back((self.next, k));
+        self.compact();
+    }
+
+    fn remove(&mut self, k: &K) -> Option<V> {
+        let (_, v) = self.map.remove(k)?;
+        self.compact();
+        Some(v)
+    }
+
+    /// Removes and returns the oldest entry.
+    fn pop_oldest(&mut self) -> Option<(K, V)> {
+        while let Some((seq, k)) = self.order.pop_front() {
+            if self.map.get(&k).is_some_and(|(s, _)| *s == seq) {
+                return self.map.remove(&k).map(|(_, v)| (k, v));
+            }
+        }
+        None
+    }
+
+    fn compact(&mut self) {
+        if self.order.len() > 2 * self.map.len() + 64 {
+            let map = &self.map;
+            self.order.retain(|(seq, k)| map.get(k).is_some_and(|(s, _)| s == seq));
+        }
+    }
+}
+
+/// One question's open queries beyond the bound; `keys` may hold stale keys (compacted
+/// when they are most of it), `live` counts the open ones.
+#[derive(Default)]
+struct OpenKeys {
+    keys: Vec<(SocketAddr, IpAddr, u16)>,
+    live: usize,
+}
+
+/// A server and a question (lowercased name, type): what a retry asks again.
+type Question = (IpAddr, String, RecordType);
+
+/// The queries beyond [`MAX_TRACKED`]: each open query until its answer (or
+/// it is the oldest open one when room is needed), then only counters per server and, per
+/// question, the failures a later answer may still forgive. Bounded by [`MAX_OPEN`].
+#[derive(Default)]
+struct DnsOverflow {
+    open: OpenTable<(SocketAddr, IpAddr, u16), OpenQuery>,
+    /// Each question's open queries, so an answer to a retry forgives them.
+    open_by_question: HashMap<Question, OpenKeys>,
+    /// (client, server) to the latest open query's id, for ICMP errors.
+    sockets: HashMap<(SocketAddr, IpAddr), u16>,
+    servers: HashMap<IpAddr, Tally>,
+    /// Servers first seen beyond the tracking bound, in order.
+    order: Vec<IpAddr>,
+    /// Failures not (yet) followed by an answer that forgives them.
+    pending_failures: HashMap<Question, Vec<FailureRun>>,
+    /// When a tracked question was last answered (any rcode) and answered usefully by a
+    /// query beyond the bound, so tracked failures are forgiven alike.
+    late_answered: HashMap<Question, Duration>,
+    late_useful: HashMap<Question, Duration>,
+}
+
+struct OpenQuery {
+    qname: Name,
+    question: Question,
+    first_sent: Duration,
+    last_sent: Duration,
+}
+
+/// One server's queries beyond the bound.
+#[derive(Default)]
+struct Tally {
+    total: usize,
+    answered: usize,
+    ms_sum: f64,
+    ms_count: usize,
+    /// Failures that no answer can forgive any more (the question table was full).
+    kept_failures: Vec<FailureRun>,
+    /// Each useful outcome seen, for the random label and for other names, with one
+    /// question.
+    useful: Vec<(QueryOutcome, String, RecordType)>,
+}
+
+/// Failures of one kind: how many, the first and the last, and one question.
+#[derive(Clone)]
+struct FailureRun {
+    outcome: QueryOutcome,
+    name: String,
+    rtype: RecordType,
+    count: usize,
+    first: Duration,
+    last: Duration,
+}
+
+impl FailureRun {
+    fn one(outcome: QueryOutcome, question: &Question, at: Duration) -> FailureRun {
+        FailureRun { outcome, name: question.1.clone(), rtype: question.2, count: 1, first: at, last: at }
+    }
+
+    /// Adds `run` to the run of the same outcome in `runs`.
+    fn merge(runs: &mut Vec<FailureRun>, run: FailureRun) {
+        match runs.iter_mut().find(|r| r.outcome == run.outcome) {
+            Some(r) => {
+                r.count += run.count;
+                r.first = r.first.min(run.first);
+                r.last = r.last.max(run.last);
+            }
+            None => runs.push(run),
+        }
+    }
+
+    /// The run as one query of the judge's, standing for all of them.
+    fn example(&self) -> QueryResult {
+        example(&self.name, self.rtype, self.outcome)
+    }
+}
+
+/// A query standing for the queries of one outcome beyond the tracking bound, for the
+/// judge only (removed before the evidence is reported).
+fn example(name: &str, rtype: RecordType, outcome: QueryOutcome) -> QueryResult {
+    QueryResult {
+        name: name.to_string(),
+        record_type: rtype.to_string(),
+        outcome,
+        rcode: None,
+        answers: vec![],
+        ms: None,
+        attempts: 1,
+        cache_buster: is_cache_buster(name),
+        error: None,
+        seen: None,
+    }
+}
+
+impl DnsOverflow {
+    fn tally(&mut self, server: IpAddr) -> &mut Tally {
+        if !self.servers.contains_key(&server) {
+            self.order.push(server);
+        }
+        self.servers.entry(server).or_default()
+    }
+
+    /// A query beyond the bound; `false` when it could not be kept (the open-query table
+    /// is full even after the oldest open query was counted unanswered).
+    fn query(&mut self, key: (SocketAddr, IpAddr, u16), qname: &Name, rtype: RecordType, ts: Duration) -> bool {
+        if let Some(open) = self.open.get_mut(&key)
+            && open.qname == *qname
+            && open.question.2 == rtype
+        {
+            open.last_sent = ts;
+            return true;
+        }
+        if self.open.len() >= MAX_OPEN {
+            // No room: the oldest open query went unanswered.
+            if let Some((old_key, old)) = self.open.pop_oldest() {
+                self.unindex(old_key, &old);
+                self.finish(old, QueryOutcome::Timeout, None);
+            }
+        }
+        if let Some(old) = self.remove_open(key) {
+            // The socket reused the id for another question before an answer: the old one
+            // went unanswered.
+            self.finish(old, QueryOutcome::Timeout, None);
+        }
+        let question = (key.1, display_name(qname).to_ascii_lowercase(), rtype);
+        self.tally(key.1).total += 1;
+        self.sockets.insert((key.0, key.1), key.2);
+        let keys = self.open_by_question.entry(question.clone()).or_default();
+        keys.keys.push(key);
+        keys.live += 1;
+        self.open.insert(key, OpenQuery { qname: qname.clone(), question, first_sent: ts, last_sent: ts });
+        true
+    }
+
+    fn remove_open(&mut self, key: (SocketAddr, IpAddr, u16)) -> Option<OpenQuery> {
+        let q = self.open.remove(&key)?;
+        self.unindex(key, &q);
+        Some(q)
+    }
+
+    /// Takes a query that left the open table out of the socket map and its question's
+    /// list (lazily: the list is compacted when it holds mostly stale keys).
+    fn unindex(&mut self, key: (SocketAddr, IpAddr, u16), q: &OpenQuery) {
+        if self.sockets.get(&(key.0, key.1)) == Some(&key.2) {
+            self.sockets.remove(&(key.0, key.1));
+        }
+        let Some(keys) = self.open_by_question.get_mut(&q.question) else { return };
+        keys.live = keys.live.saturating_sub(1);
+        if keys.live == 0 {
+            self.open_by_question.remove(&q.question);
+        } else if keys.keys.len() > 2 * keys.live + 16 {
+            let open = &self.open;
+            keys.keys.retain(|k| *k != key && open.get(k).is_some_and(|o| o.question == q.question));
+        }
+    }
+
+    /// A response (or an ICMP error) to an open query beyond the bound; `false` when it
+    /// matches none.
+    fn answer(&mut self, key: (SocketAddr, IpAddr, u16), msg: Option<&Message>, ts: Duration) -> bool {
+        let Some(open) = self.open.get(&key) else { return false };
+        let outcome = match msg {
+            None => QueryOutcome::Malformed,
+            Some(msg) => {
+                if let Some(question) = msg.queries.first()
+                    && (*question.name() != open.qname || question.query_type() != open.question.2)
+                {
+                    return false;
+                }
+                classify(msg, open.question.2).0
+            }
+        };
+        let Some(open) = self.remove_open(key) else { return false };
+        let ms = millis(ts.saturating_sub(open.last_sent));
+        self.finish(open, outcome, Some(ms));
+        true
+    }
+
+    fn unreachable(&mut self, client: SocketAddr, server: IpAddr) -> bool {
+        let Some(&id) = self.sockets.get(&(client, server)) else { return false };
+        let Some(open) = self.remove_open((client, server, id)) else { return false };
+        self.finish(open, QueryOutcome::Unreachable, None);
+        true
+    }
+
+    /// Counts a finished query: a useful answer forgives the question's earlier failures,
+    /// any answer its earlier silences; a failure waits for a later answer.
+    fn finish(&mut self, q: OpenQuery, outcome: QueryOutcome, ms: Option<f64>) {
+        let question = q.question;
+        let server = question.0;
+        let tally = self.tally(server);
+        if let Some(ms) = ms {
+            tally.answered += 1;
+            tally.ms_sum += ms;
+            tally.ms_count += 1;
+        }
+        let random = is_cache_buster(&question.1);
+        if is_useful(outcome) && !tally.useful.iter().any(|(o, n, _)| *o == outcome && is_cache_buster(n) == random) {
+            tally.useful.push((outcome, question.1.clone(), question.2));
+        }
+        if is_response(outcome) {
+            if let Some(t) = self.late_answered.get_mut(&question) {
+                *t = (*t).max(q.first_sent);
+            }
+            if is_useful(outcome)
+                && let Some(t) = self.late_useful.get_mut(&question)
+            {
+                *t = (*t).max(q.first_sent);
+            }
+            if let Some(runs) = self.pending_failures.get_mut(&question) {
+                // A useful answer forgives every failure; any answer forgives silences.
+                runs.retain(|r| !is_useful(outcome) && is_response(r.outcome));
+                if runs.is_empty() {
+                    self.pending_failures.remove(&question);
+                }
+            }
+            // Earlier queries for the question still open were retried: not failures.
+            let earlier: Vec<_> = self
+                .open_by_question
+                .get(&question)
+                .map(|keys| {
+                    keys.keys
+                        .iter()
+                        .copied()
+                        .filter(|k| {
+                            self.open.get(k).is_some_and(|o| o.question == question && o.first_sent < q.first_sent)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            for key in earlier {
+                self.remove_open(key);
+            }
+        }
+        if is_useful(outcome) {
+            return;
+        }
+        let run = FailureRun::one(outcome, &question, q.first_sent);
+        if let Some(runs) = self.pending_failures.get_mut(&question) {
+            FailureRun::merge(runs, run);
+        } else if self.pending_failures.len() < MAX_OPEN {
+            self.pending_failures.insert(question, vec![run]);
+        } else {
+            FailureRun::merge(&mut self.tally(server).kept_failures, run);
+        }
+    }
+
+    /// Each server's failures beyond the bound that nothing forgave, with the queries
+    /// still open at the end of the capture counted as unanswered.
+    fn failures(&self) -> HashMap<IpAddr, Vec<FailureRun>> {
+        let mut out: HashMap<IpAddr, Vec<FailureRun>> = HashMap::new();
+        for (server, tally) in &self.servers {
+            out.entry(*server).or_default().extend(tally.kept_failures.iter().cloned());
+        }
+        for ((server, _, _), runs) in &self.pending_failures {
+            let all = out.entry(*server).or_default();
+            for r in runs {
+                FailureRun::merge(all, r.clone());
+            }
+        }
+        for q in self.open.values() {
+            let all = out.entry(q.question.0).or_default();
+            FailureRun::merge(all, FailureRun::one(QueryOutcome::Timeout, &q.question, q.first_sent));
+        }
+        out
+    }
 }
 
 struct DnsQuery {
@@ -885,9 +1437,14 @@ struct DnsQuery {
     done: bool,
 }
 
-/// Whether the server answered at all (any rcode).
+/// Whether the server answered at all (any rcode, or an answer that does not parse).
 fn is_response(outcome: QueryOutcome) -> bool {
     !matches!(outcome, QueryOutcome::Timeout | QueryOutcome::Unreachable | QueryOutcome::LocalError)
+}
+
+/// Whether the server answered usefully: addresses, no data, or no such name.
+fn is_useful(outcome: QueryOutcome) -> bool {
+    matches!(outcome, QueryOutcome::Answer | QueryOutcome::NoData | QueryOutcome::Nxdomain)
 }
 
 impl DnsQuery {
@@ -950,9 +1507,15 @@ impl DnsState {
             }
         }
         if self.queries.len() >= MAX_TRACKED {
-            self.untracked = self.untracked.saturating_add(1);
+            if !self.overflow.query(key, question.name(), question.query_type(), ts) {
+                self.untracked = self.untracked.saturating_add(1);
+            }
             return;
         }
+        // Answers beyond the bound to this question forgive its failures alike.
+        let asked = (d.dst.ip(), display_name(question.name()).to_ascii_lowercase(), question.query_type());
+        self.overflow.late_answered.entry(asked.clone()).or_default();
+        self.overflow.late_useful.entry(asked).or_default();
         self.queries.push(DnsQuery {
             client: d.src,
             server: d.dst.ip(),
@@ -978,12 +1541,27 @@ impl DnsState {
 
     fn response(&mut self, d: &UdpDatagram, ts: Duration) {
         let Some(id) = d.payload.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else { return };
-        let Some(&i) = self.pending.get(&(d.dst, d.src.ip(), id)) else { return };
-        let Some(msg) = parse_response(&d.payload, id) else { return };
-        let q = &mut self.queries[i];
-        if q.done {
+        let key = (d.dst, d.src.ip(), id);
+        let tracked = self.pending.get(&key).copied().filter(|&i| !self.queries[i].done);
+        let Some(i) = tracked else {
+            if self.overflow.open.contains_key(&key)
+                && self.overflow.answer(key, parse_response(&d.payload, id).as_ref(), ts)
+            {
+                self.span.add(ts);
+            }
             return;
-        }
+        };
+        let q = &mut self.queries[i];
+        // The id, the QR bit and the sockets say this is the server's answer: one that
+        // does not parse is a malformed answer, not silence.
+        let Some(msg) = parse_response(&d.payload, id) else {
+            self.span.add(ts);
+            q.outcome = QueryOutcome::Malformed;
+            q.error = Some(format!("{}-byte answer that does not parse as DNS", d.payload.len()));
+            q.ms = Some(millis(ts.saturating_sub(q.last_sent)));
+            q.done = true;
+            return;
+        };
         // A response names the question it answers; one for another name is not ours.
         if let Some(question) = msg.queries.first()
             && (*question.name() != q.qname || question.query_type() != q.rtype)
@@ -1001,13 +1579,15 @@ impl DnsState {
     }
 
     fn unreachable(&mut self, client: SocketAddr, server: IpAddr, error: String) {
-        let Some(&i) = self.sockets.get(&(client, server)) else { return };
+        let tracked = self.sockets.get(&(client, server)).copied().filter(|&i| !self.queries[i].done);
+        let Some(i) = tracked else {
+            self.overflow.unreachable(client, server);
+            return;
+        };
         let q = &mut self.queries[i];
-        if !q.done {
-            q.outcome = QueryOutcome::Unreachable;
-            q.error = Some(error);
-            q.done = true;
-        }
+        q.outcome = QueryOutcome::Unreachable;
+        q.error = Some(error);
+        q.done = true;
     }
 }
 
@@ -1021,6 +1601,12 @@ struct TcpState {
     attempts: Vec<TcpAttempt>,
     /// (client, server) to the latest attempt between them.
     pending: HashMap<(SocketAddr, SocketAddr), usize>,
+    /// Attempts beyond [`MAX_TRACKED`]: each open until answered (at most [`MAX_OPEN`]),
+    /// then counted per target.
+    overflow_open: OpenTable<(SocketAddr, SocketAddr), TcpAttempt>,
+    overflow: HashMap<SocketAddr, TargetTally>,
+    /// Targets first seen beyond the bound, in order.
+    overflow_order: Vec<SocketAddr>,
     untracked: u32,
 }
 
@@ -1047,24 +1633,30 @@ impl TcpState {
                 return;
             }
             if self.attempts.len() >= MAX_TRACKED {
-                self.untracked = self.untracked.saturating_add(1);
+                self.overflow_syn(src, dst, ts);
                 return;
             }
             self.attempts.push(TcpAttempt { server: dst, first_syn: ts, syns: 1, outcome: None, error: None });
             self.pending.insert((src, dst), self.attempts.len() - 1);
         } else if (syn && ack) || rst {
-            let Some(&i) = self.pending.get(&(dst, src)) else { return };
+            let outcome = if rst { PortOutcome::Refused } else { PortOutcome::Open };
+            let Some(&i) = self.pending.get(&(dst, src)) else {
+                self.overflow_end((dst, src), outcome, None, ts);
+                return;
+            };
             let attempt = &mut self.attempts[i];
             if attempt.outcome.is_none() {
                 self.span.add(ts);
-                let outcome = if rst { PortOutcome::Refused } else { PortOutcome::Open };
                 attempt.outcome = Some((outcome, ts));
             }
         }
     }
 
     fn unreachable(&mut self, client: SocketAddr, server: SocketAddr, error: String, ts: Duration) {
-        let Some(&i) = self.pending.get(&(client, server)) else { return };
+        let Some(&i) = self.pending.get(&(client, server)) else {
+            self.overflow_end((client, server), PortOutcome::Unreachable, Some(error), ts);
+            return;
+        };
         let attempt = &mut self.attempts[i];
         if attempt.outcome.is_none() {
             self.span.add(ts);
@@ -1072,34 +1664,165 @@ impl TcpState {
             attempt.error = Some(error);
         }
     }
+
+    /// A SYN beyond the tracking bound: a retransmission, or a new open attempt.
+    fn overflow_syn(&mut self, client: SocketAddr, server: SocketAddr, ts: Duration) {
+        if let Some(a) = self.overflow_open.get_mut(&(client, server)) {
+            a.syns = a.syns.saturating_add(1);
+            return;
+        }
+        let known = self.overflow.contains_key(&server);
+        if !known && self.overflow.len() >= MAX_OPEN {
+            self.untracked = self.untracked.saturating_add(1);
+            return;
+        }
+        if self.overflow_open.len() >= MAX_OPEN
+            && let Some((_, oldest)) = self.overflow_open.pop_oldest()
+        {
+            // No room: the oldest open attempt got no answer (filtered).
+            self.overflow_tally(oldest.server).add(&oldest);
+        }
+        if self.overflow_open.len() >= MAX_OPEN {
+            self.untracked = self.untracked.saturating_add(1);
+            return;
+        }
+        if !known {
+            self.overflow.insert(server, TargetTally::default());
+            self.overflow_order.push(server);
+        }
+        self.overflow_open
+            .insert((client, server), TcpAttempt { server, first_syn: ts, syns: 1, outcome: None, error: None });
+    }
+
+    fn overflow_tally(&mut self, server: SocketAddr) -> &mut TargetTally {
+        self.overflow.entry(server).or_default()
+    }
+
+    /// An answer to an open attempt beyond the bound.
+    fn overflow_end(
+        &mut self,
+        key: (SocketAddr, SocketAddr),
+        outcome: PortOutcome,
+        error: Option<String>,
+        ts: Duration,
+    ) {
+        let Some(mut a) = self.overflow_open.remove(&key) else { return };
+        self.span.add(ts);
+        a.outcome = Some((outcome, ts));
+        a.error = error;
+        self.overflow_tally(a.server).add(&a);
+    }
+}
+
+/// A target's connection attempts as counters: what a ports row needs, for the tracked
+/// attempts and for those beyond [`MAX_TRACKED`] alike.
+#[derive(Debug, Clone, Default)]
+struct TargetTally {
+    attempts: u32,
+    open: u32,
+    refused: u32,
+    filtered: u32,
+    unreachable: u32,
+    syn_retransmissions: u32,
+    /// Per outcome (open, refused, unreachable), the sum and count of the times from the
+    /// first SYN to it, in ms.
+    ms: [(f64, u32); 3],
+    /// The latest attempt's first SYN and outcome.
+    last: Option<(Duration, PortOutcome)>,
+    /// The latest attempt's error, with its first SYN.
+    error: Option<(Duration, String)>,
+    first_failure: Option<Duration>,
+    last_failure: Option<Duration>,
+}
+
+fn ms_slot(outcome: PortOutcome) -> Option<usize> {
+    match outcome {
+        PortOutcome::Open => Some(0),
+        PortOutcome::Refused => Some(1),
+        PortOutcome::Unreachable => Some(2),
+        _ => None,
+    }
+}
+
+impl TargetTally {
+    /// Counts one attempt; one without an outcome was filtered.
+    fn add(&mut self, a: &TcpAttempt) {
+        let outcome = a.outcome.map_or(PortOutcome::Filtered, |(o, _)| o);
+        self.attempts = self.attempts.saturating_add(1);
+        let n = match outcome {
+            PortOutcome::Open => &mut self.open,
+            PortOutcome::Refused => &mut self.refused,
+            PortOutcome::Unreachable => &mut self.unreachable,
+            _ => &mut self.filtered,
+        };
+        *n = n.saturating_add(1);
+        self.syn_retransmissions = self.syn_retransmissions.saturating_add(a.syns.saturating_sub(1));
+        if let (Some((_, at)), Some(slot)) = (a.outcome, ms_slot(outcome)) {
+            self.ms[slot].0 += millis(at.saturating_sub(a.first_syn));
+            self.ms[slot].1 += 1;
+        }
+        if self.last.is_none_or(|(t, _)| a.first_syn >= t) {
+            self.last = Some((a.first_syn, outcome));
+        }
+        if let Some(e) = &a.error
+            && self.error.as_ref().is_none_or(|(t, _)| a.first_syn >= *t)
+        {
+            self.error = Some((a.first_syn, e.clone()));
+        }
+        if outcome != PortOutcome::Open {
+            self.first_failure = Some(self.first_failure.map_or(a.first_syn, |t| t.min(a.first_syn)));
+            self.last_failure = Some(self.last_failure.map_or(a.first_syn, |t| t.max(a.first_syn)));
+        }
+    }
+
+    /// Adds another tally of the same target.
+    fn merge(&mut self, o: &TargetTally) {
+        self.attempts = self.attempts.saturating_add(o.attempts);
+        self.open = self.open.saturating_add(o.open);
+        self.refused = self.refused.saturating_add(o.refused);
+        self.filtered = self.filtered.saturating_add(o.filtered);
+        self.unreachable = self.unreachable.saturating_add(o.unreachable);
+        self.syn_retransmissions = self.syn_retransmissions.saturating_add(o.syn_retransmissions);
+        for (mine, theirs) in self.ms.iter_mut().zip(o.ms) {
+            mine.0 += theirs.0;
+            mine.1 += theirs.1;
+        }
+        if let Some((t, outcome)) = o.last
+            && self.last.is_none_or(|(mine, _)| t >= mine)
+        {
+            self.last = Some((t, outcome));
+        }
+        if let Some((t, e)) = &o.error
+            && self.error.as_ref().is_none_or(|(mine, _)| *t >= *mine)
+        {
+            self.error = Some((*t, e.clone()));
+        }
+        self.first_failure = self.first_failure.into_iter().chain(o.first_failure).min();
+        self.last_failure = self.last_failure.into_iter().chain(o.last_failure).max();
+    }
 }
 
 /// One row of the ports evidence: the target's attempts counted by outcome; `outcome` is
 /// the last attempt's, `ms` the mean time from the first SYN to that outcome.
-fn port_result(server: SocketAddr, attempts: &[&TcpAttempt]) -> PortResult {
-    let outcome_of = |a: &TcpAttempt| a.outcome.map_or(PortOutcome::Filtered, |(o, _)| o);
-    let count = |o: PortOutcome| attempts.iter().filter(|a| outcome_of(a) == o).count() as u32;
-    let outcome = attempts.last().map_or(PortOutcome::Filtered, |a| outcome_of(a));
-    let times: Vec<f64> = attempts
-        .iter()
-        .filter_map(|a| match a.outcome {
-            Some((o, at)) if o == outcome => Some(millis(at.saturating_sub(a.first_syn))),
-            _ => None,
-        })
-        .collect();
+fn port_result(server: SocketAddr, t: &TargetTally) -> PortResult {
+    let outcome = t.last.map_or(PortOutcome::Filtered, |(_, o)| o);
+    let at = |d: Duration| Timestamp(std::time::UNIX_EPOCH + d);
+    let ms = ms_slot(outcome).map(|slot| t.ms[slot]).filter(|(_, n)| *n > 0).map(|(sum, n)| round3(sum / f64::from(n)));
     PortResult {
         target: server.to_string(),
         address: Some(server),
         outcome,
-        ms: mean(&times),
-        error: attempts.iter().rev().find_map(|a| a.error.clone()),
+        ms,
+        error: t.error.as_ref().map(|(_, e)| e.clone()),
         attempts: Some(PortAttempts {
-            attempts: attempts.len() as u32,
-            open: count(PortOutcome::Open),
-            refused: count(PortOutcome::Refused),
-            filtered: count(PortOutcome::Filtered),
-            unreachable: count(PortOutcome::Unreachable),
-            syn_retransmissions: attempts.iter().map(|a| a.syns.saturating_sub(1)).sum(),
+            attempts: t.attempts,
+            open: t.open,
+            refused: t.refused,
+            filtered: t.filtered,
+            unreachable: t.unreachable,
+            syn_retransmissions: t.syn_retransmissions,
+            first_failure: t.first_failure.map(at),
+            last_failure: t.last_failure.map(at),
         }),
     }
 }
@@ -1853,26 +2576,339 @@ mod tests {
     }
 
     #[test]
-    fn empty_capture_skips_every_layer() {
-        let r = report(&[]);
+    fn empty_capture_skips_every_layer_and_is_unknown_not_healthy() {
+        // An empty capture, and one with only traffic no check reads (a UDP datagram to
+        // port 5000, an ARP announcement): nothing to judge, exit code 3.
+        let other = at(0, out(SERVER, IpNextHeaderProtocols::Udp, &udp(40000, 5000, b"hello")));
+        let announce = at(1, arp_frame(ArpOperations::Request, (CLIENT_MAC, CLIENT), (MacAddr([0; 6]), CLIENT)));
+        for frames in [vec![], vec![other, announce]] {
+            let r = report(&frames);
+            assert_matches_schema(&r);
+            assert_eq!((r.diagnosis.status, r.diagnosis.status.exit_code()), (RunStatus::Unknown, 3));
+            assert!(r.diagnosis.root_cause.is_none() && r.diagnosis.findings.is_empty());
+            assert!(r.checks.iter().all(|c| c.status == CheckStatus::Skipped));
+            for id in [CheckId::Dhcp, CheckId::Gateway, CheckId::Dns, CheckId::Ports] {
+                assert_eq!(check(&r, id).reason_code, Some(SkipReason::NoPacketsInCapture), "{id}");
+            }
+        }
+        assert_eq!(report(&[]).duration_ms, 0);
+    }
+
+    // ---- the passive-capture policy (docs/analyze-and-diff.md) ----------------------------
+
+    #[test]
+    fn an_answer_that_does_not_parse_is_malformed_not_silence() {
+        // A real answer cut in its answer record: id, QR bit and sockets match the query.
+        let whole = dns_response(1, "www.site.test.", RecordType::A, ResponseCode::NoError, Some(SERVER));
+        let cut = &whole[..whole.len() - 3];
+        assert!(Message::from_vec(cut).is_err());
+        let query = dns_query(1, "www.site.test.", RecordType::A);
+        let frames = [
+            at(0, out(GATEWAY, IpNextHeaderProtocols::Udp, &udp(40000, 53, &query))),
+            at(2, back(GATEWAY, IpNextHeaderProtocols::Udp, &udp(53, 40000, cut))),
+        ];
+        let r = report(&frames);
         assert_matches_schema(&r);
-        assert_eq!((r.diagnosis.status, r.duration_ms), (RunStatus::Healthy, 0));
-        assert!(r.checks.iter().all(|c| c.status == CheckStatus::Skipped));
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsMalformed, Severity::Fail)]);
+        let q = &check(&r, CheckId::Dns).dns().expect("typed DNS evidence").servers[0].queries[0];
+        assert_eq!((q.outcome, q.ms), (QueryOutcome::Malformed, Some(2.0)));
+
+        // The client asked again and got a readable answer: a retry, not a finding.
+        let mut retried = frames.to_vec();
+        retried.extend(dns_exchange(10, GATEWAY, 40001, 2, Some(ResponseCode::NoError)));
+        assert_eq!(check(&report(&retried), CheckId::Dns).status, CheckStatus::Pass);
     }
 
     #[test]
-    fn tracking_is_bounded() {
-        let frames: Vec<Frame> = (0..MAX_TRACKED + 5)
+    fn an_error_rcode_then_success_for_the_same_question_is_a_retry() {
+        // EDNS fallback: FORMERR (or BADVERS, SERVFAIL) to the first query, the same
+        // question answered on the retry.
+        for rcode in [ResponseCode::FormErr, ResponseCode::ServFail] {
+            let mut frames = dns_exchange(0, GATEWAY, 40000, 1, Some(rcode));
+            frames.extend(dns_exchange(5, GATEWAY, 40000, 2, Some(ResponseCode::NoError)));
+            let r = report(&frames);
+            assert_matches_schema(&r);
+            assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass, "{rcode}: {:?}", codes(&r, CheckId::Dns));
+            let queries = &check(&r, CheckId::Dns).dns().expect("typed DNS evidence").servers[0].queries;
+            let retried: Vec<bool> =
+                queries.iter().map(|q| q.seen.as_ref().is_some_and(|s| s.answered_on_retry)).collect();
+            assert_eq!(retried, [true, false]);
+            // The other order, or no success at all, is a failure.
+            let mut frames = dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::NoError));
+            frames.extend(dns_exchange(5, GATEWAY, 40000, 2, Some(rcode)));
+            assert_eq!(codes(&report(&frames), CheckId::Dns), [(Code::DnsServfail, Severity::Fail)]);
+        }
+        // A retry to another server does not excuse this one.
+        let mut frames = dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::ServFail));
+        frames.extend(dns_exchange(5, DNS2, 40000, 2, Some(ResponseCode::NoError)));
+        assert_eq!(codes(&report(&frames), CheckId::Dns), [(Code::DnsPartial, Severity::Warn)]);
+    }
+
+    #[test]
+    fn a_router_sweeping_absent_hosts_is_not_an_unreachable_gateway() {
+        // The router asks three times for each of ten absent hosts, nobody answers.
+        let sweep =
+            |target: Ipv4Addr| arp_frame(ArpOperations::Request, (ROUTER_MAC, GATEWAY), (MacAddr([0; 6]), target));
+        let mut frames = Vec::new();
+        for round in 0..3u64 {
+            for host in 100..110u8 {
+                frames.push(at(round * 1000 + u64::from(host), sweep(Ipv4Addr::new(198, 18, 0, host))));
+            }
+        }
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Gateway));
+        let g = check(&r, CheckId::Gateway).gateway().expect("typed gateway evidence");
+        let seen = g.gateways[0].arp.seen.as_ref().expect("capture fields");
+        assert_eq!((g.gateways.len(), g.gateways[0].arp.requests_sent, seen.sweep), (10, 3, true));
+
+        // The client asking for its gateway three times alongside is still judged.
+        frames.extend([at(4000, who_has(GATEWAY)), at(5000, who_has(GATEWAY)), at(6000, who_has(GATEWAY))]);
+        assert_eq!(codes(&report(&frames), CheckId::Gateway), [(Code::GatewayUnreachable, Severity::Fail)]);
+    }
+
+    #[test]
+    fn echoes_answered_by_time_exceeded_are_a_traceroute_not_loss() {
+        // traceroute -I to SERVER: TTL 1..5 expire at the gateway, TTL 6 gets the reply.
+        let time_exceeded = |seq: u16| {
+            let quoted = out(SERVER, IpNextHeaderProtocols::Icmp, &echo(8, 9, seq));
+            let mut body = vec![11, 0, 0, 0, 0, 0, 0, 0];
+            body.extend_from_slice(&quoted[14..14 + 28]);
+            back(GATEWAY, IpNextHeaderProtocols::Icmp, &body)
+        };
+        let mut frames = Vec::new();
+        for seq in 1..=6u16 {
+            let ms = u64::from(seq) * 10;
+            frames.push(at(ms, out(SERVER, IpNextHeaderProtocols::Icmp, &echo(8, 9, seq))));
+            let answer =
+                if seq < 6 { time_exceeded(seq) } else { back(SERVER, IpNextHeaderProtocols::Icmp, &echo(0, 9, seq)) };
+            frames.push(at(ms + 1, answer));
+        }
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Gateway));
+        let g = check(&r, CheckId::Gateway).gateway().expect("typed gateway evidence");
+        let ping = g.gateways[0].ping.as_ref().expect("echo series");
+        assert_eq!((ping.sent, ping.received, ping.time_exceeded), (1, 1, Some(5)));
+
+        // Without the time-exceeded replies the same requests are 5 of 6 lost.
+        let silent: Vec<Frame> =
+            frames.iter().enumerate().filter(|(i, _)| i % 2 == 0 || *i == 11).map(|(_, f)| f.clone()).collect();
+        assert_eq!(codes(&report(&silent), CheckId::Gateway), [(Code::GatewayLoss, Severity::Fail)]);
+    }
+
+    #[test]
+    fn a_discover_followed_by_a_request_naming_a_server_was_answered() {
+        // The real DORA capture, as a switch port that does not see the server's frames
+        // (OFFER and ACK sent unicast to the client) sees it: the client 02:6e:74:77:99:88's
+        // DISCOVER, REQUEST (naming the server) and RELEASE.
+        let client = MacAddr([0x02, 0x6e, 0x74, 0x77, 0x99, 0x88]);
+        let client_only: Vec<Frame> = capture("dhcp_dora.pcap")
+            .into_iter()
+            .filter(|f| crate::wire::decode(&f.data).is_ok_and(|p| p.src_mac == client))
+            .collect();
+        assert_eq!(client_only.len(), 3);
+        let r = report(&client_only);
+        assert_matches_schema(&r);
+        let kinds: Vec<DhcpKind> = check(&r, CheckId::Dhcp)
+            .dhcp()
+            .and_then(|d| d.capture.as_ref())
+            .map(|c| c.transactions.iter().flat_map(|t| t.messages.iter().map(|m| m.kind)).collect())
+            .unwrap_or_default();
+        assert!(kinds.contains(&DhcpKind::Discover) && kinds.contains(&DhcpKind::Request), "{kinds:?}");
+        assert!(!kinds.iter().any(|k| k.is_reply()), "{kinds:?}");
+        assert!(
+            !codes(&r, CheckId::Dhcp).iter().any(|(c, _)| *c == Code::DhcpNoOffer),
+            "{:?}",
+            codes(&r, CheckId::Dhcp)
+        );
+
+        // DISCOVERs alone, broadcast, never answered: still no offer.
+        let r = report(&[at(0, discover(5, CLIENT_MAC)), at(4000, discover(5, CLIENT_MAC))]);
+        assert_eq!(codes(&r, CheckId::Dhcp), [(Code::DhcpNoOffer, Severity::Fail)]);
+    }
+
+    #[test]
+    fn a_late_outage_is_reported_with_its_time_range() {
+        // Ten answered queries, then the server stops answering for the last five.
+        let mut frames = Vec::new();
+        for i in 0..15u16 {
+            let rcode = (i < 10).then_some(ResponseCode::NoError);
+            frames.extend(dns_exchange(u64::from(i) * 1000, GATEWAY, 40000 + i, i, rcode));
+        }
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsTimeout, Severity::Fail)]);
+        let server = &check(&r, CheckId::Dns).dns().expect("typed DNS evidence").servers[0];
+        let c = server.capture.as_ref().expect("capture fields");
+        let at_s = |s: u64| Some(Timestamp(std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + s)));
+        assert_eq!(
+            (c.queries_total, c.answered, c.failed, c.first_failure, c.last_failure),
+            (15, 10, 5, at_s(10), at_s(14))
+        );
+
+        // A port that opened, then was refused at 10 s and 20 s.
+        let syn = |ms, port| at(ms, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(port, 8080, TcpFlags::SYN)));
+        let answer = |ms, port, flags| at(ms, back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(8080, port, flags)));
+        let r = report(&[
+            syn(0, 50000),
+            answer(1, 50000, TcpFlags::SYN | TcpFlags::ACK),
+            syn(10_000, 50001),
+            answer(10_001, 50001, TcpFlags::RST | TcpFlags::ACK),
+            syn(20_000, 50002),
+            answer(20_001, 50002, TcpFlags::RST | TcpFlags::ACK),
+        ]);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsRefused, Severity::Warn)]);
+        let a = check(&r, CheckId::Ports).ports().expect("typed ports evidence").targets[0].attempts.clone().unwrap();
+        assert_eq!((a.refused, a.first_failure, a.last_failure), (2, at_s(10), at_s(20)));
+    }
+
+    #[test]
+    fn tracking_is_bounded_and_every_connection_attempt_is_judged() {
+        let mut frames: Vec<Frame> = (0..MAX_TRACKED)
             .map(|i| {
                 let (sport, dport) = (10_000 + (i % 50_000) as u16, 1000 + (i % 150) as u16);
                 at(i as u64, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(sport, dport, TcpFlags::SYN)))
             })
             .collect();
+        let late = MAX_TRACKED as u64 + 1_000;
+        // Beyond the bound: five attempts to a new port, each refused, and one more SYN to
+        // an old port that is answered.
+        for i in 0..5u16 {
+            let ms = late + u64::from(i) * 10;
+            frames.push(at(ms, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(60_000 + i, 9999, TcpFlags::SYN))));
+            let rst = tcp(9999, 60_000 + i, TcpFlags::RST | TcpFlags::ACK);
+            frames.push(at(ms + 1, back(SERVER, IpNextHeaderProtocols::Tcp, &rst)));
+        }
+        frames.push(at(late + 100, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(61_000, 1000, TcpFlags::SYN))));
+        let synack = tcp(1000, 61_000, TcpFlags::SYN | TcpFlags::ACK);
+        frames.push(at(late + 102, back(SERVER, IpNextHeaderProtocols::Tcp, &synack)));
         let r = report(&frames);
+        assert_matches_schema(&r);
         let ev = &check(&r, CheckId::Ports).evidence.to_json();
-        assert_eq!(ev["untracked"], 5);
-        assert_eq!((ev["targets"].as_array().unwrap().len(), ev["targets_total"].as_u64()), (MAX_LISTED, Some(150)));
-        assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsFiltered, Severity::Fail)], "judged on all 150 targets");
+        assert_eq!(ev["untracked"], 0);
+        assert_eq!((ev["targets"].as_array().unwrap().len(), ev["targets_total"].as_u64()), (MAX_LISTED, Some(151)));
+        let first = ev["targets"][0].clone();
+        assert_eq!(
+            (first["target"].as_str(), first["attempts"].as_u64(), first["open"].as_u64(), first["outcome"].as_str()),
+            (Some("198.18.1.2:1000"), Some(68), Some(1), Some("open")),
+            "the answered attempt beyond the bound counts and is the last"
+        );
+        assert_eq!(first["ms"], 2.0);
+        assert_eq!(
+            codes(&r, CheckId::Ports),
+            [(Code::PortsRefused, Severity::Fail), (Code::PortsFiltered, Severity::Fail)],
+            "judged on all 151 targets, the late refused one included"
+        );
+    }
+
+    #[test]
+    fn every_dns_query_is_judged_beyond_the_tracking_bound() {
+        // MAX_TRACKED answered queries, then the server stops answering: the late outage
+        // is the finding, with its time range, and the lists stay bounded.
+        let mut frames: Vec<Frame> = Vec::new();
+        for i in 0..MAX_TRACKED {
+            let port = 1024 + (i % 60_000) as u16;
+            frames.extend(dns_exchange(i as u64, GATEWAY, port, i as u16, Some(ResponseCode::NoError)));
+        }
+        let late = MAX_TRACKED as u64 + 1_000;
+        let mut outage = frames.clone();
+        for i in 0..50u16 {
+            outage.extend(dns_exchange(late + u64::from(i) * 100, GATEWAY, 30_000 + i, i, None));
+        }
+        let r = report(&outage);
+        assert_matches_schema(&r);
+        assert_eq!(codes(&r, CheckId::Dns), [(Code::DnsTimeout, Severity::Fail)]);
+        let dns = check(&r, CheckId::Dns).dns().expect("typed DNS evidence");
+        let server = &dns.servers[0];
+        let c = server.capture.as_ref().expect("capture fields");
+        let at_ms = |ms: u64| {
+            Some(Timestamp(std::time::UNIX_EPOCH + Duration::from_secs(1_700_000_000) + Duration::from_millis(ms)))
+        };
+        assert_eq!(
+            (c.queries_total, c.answered, c.failed, c.first_failure, c.last_failure),
+            (MAX_TRACKED + 50, MAX_TRACKED, 50, at_ms(late), at_ms(late + 49 * 100))
+        );
+        assert_eq!((server.queries.len(), dns.capture.as_ref().map(|c| c.untracked)), (MAX_LISTED, Some(0)));
+        assert!(server.queries.iter().all(|q| q.seen.is_some()), "only real queries are listed");
+
+        // Beyond the bound too, a retry answered and an EDNS fallback are forgiven.
+        let mut retried = frames.clone();
+        retried.extend(dns_exchange(late, GATEWAY, 30_000, 1, None));
+        retried.extend(dns_exchange(late + 1_000, GATEWAY, 30_001, 2, Some(ResponseCode::NoError)));
+        retried.extend(dns_exchange(late + 2_000, GATEWAY, 30_002, 3, Some(ResponseCode::FormErr)));
+        retried.extend(dns_exchange(late + 2_010, GATEWAY, 30_002, 4, Some(ResponseCode::NoError)));
+        let r = report(&retried);
+        assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Dns));
+        let c = check(&r, CheckId::Dns).dns().unwrap().servers[0].capture.clone().unwrap();
+        assert_eq!((c.queries_total, c.failed), (MAX_TRACKED + 4, 0));
+
+        // An ICMP port unreachable quoting a query beyond the bound.
+        let mut refused_port = frames.clone();
+        let query =
+            out(GATEWAY, IpNextHeaderProtocols::Udp, &udp(30_000, 53, &dns_query(1, "www.site.test.", RecordType::A)));
+        let mut icmp = vec![3, 3, 0, 0, 0, 0, 0, 0];
+        icmp.extend_from_slice(&query[14..14 + 28]);
+        refused_port.push(at(late, query));
+        refused_port.push(at(late + 1, back(GATEWAY, IpNextHeaderProtocols::Icmp, &icmp)));
+        assert_eq!(codes(&report(&refused_port), CheckId::Dns), [(Code::DnsUnreachable, Severity::Fail)]);
+
+        // An error rcode beyond the bound that nothing forgives is judged.
+        let mut servfail = frames;
+        servfail.extend(dns_exchange(late, GATEWAY, 30_000, 1, Some(ResponseCode::ServFail)));
+        assert_eq!(codes(&report(&servfail), CheckId::Dns), [(Code::DnsServfail, Severity::Fail)]);
+    }
+
+    #[test]
+    fn echo_requests_beyond_the_tracking_bound_are_judged() {
+        // MAX_TRACKED answered pings, then 5,000 unanswered: a third of all lost.
+        let mut frames = vec![at(0, who_has(GATEWAY)), at(1, is_at(GATEWAY))];
+        for i in 0..MAX_TRACKED + 5_000 {
+            let (ms, seq) = (10 + i as u64, i as u16);
+            frames.push(at(ms, out(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(8, (i / 65_536) as u16, seq))));
+            if i < MAX_TRACKED {
+                frames.push(at(ms + 2, back(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(0, 0, seq))));
+            }
+        }
+        // One more beyond the bound, answered in 4 ms.
+        let last = (MAX_TRACKED + 5_000) as u64 + 100;
+        frames.push(at(last, out(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(8, 9, 1))));
+        frames.push(at(last + 4, back(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(0, 9, 1))));
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        // A third lost: above the default loss_warn (5 %), below loss_fail (50 %).
+        assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayLoss, Severity::Warn)]);
+        let g = check(&r, CheckId::Gateway).gateway().expect("typed gateway evidence");
+        let ping = g.gateways[0].ping.as_ref().expect("echo series");
+        let sent = (MAX_TRACKED + 5_001) as u32;
+        assert_eq!((ping.sent, ping.received), (sent, MAX_TRACKED as u32 + 1));
+        assert_eq!(ping.rtts_ms.len(), MAX_LISTED);
+        let expected_avg = (2.0 * MAX_TRACKED as f64 + 4.0) / (MAX_TRACKED as f64 + 1.0);
+        assert!((ping.avg_ms.unwrap() - expected_avg).abs() < 0.001, "{:?}", ping.avg_ms);
+        assert_eq!(check(&r, CheckId::Gateway).gateway().unwrap().capture.as_ref().unwrap().untracked, 0);
+    }
+
+    #[test]
+    fn the_open_table_gives_up_its_oldest_entry_and_stays_compact() {
+        let mut t: OpenTable<u32, u32> = OpenTable::default();
+        for k in 0..10 {
+            t.insert(k, k * 10);
+        }
+        t.insert(3, 31); // re-inserted: now the newest
+        assert_eq!(t.remove(&0), Some(0));
+        assert_eq!(t.pop_oldest(), Some((1, 10)));
+        assert_eq!(t.pop_oldest(), Some((2, 20)));
+        assert_eq!(t.pop_oldest(), Some((4, 40)), "3 moved to the back");
+        assert_eq!((t.len(), t.get(&3), t.contains_key(&1)), (6, Some(&31), false));
+        // Many short-lived entries: the order queue stays within twice the live ones.
+        for k in 100..10_100 {
+            t.insert(k, k);
+            t.remove(&k);
+        }
+        assert!(t.order.len() <= 2 * t.len() + 64, "{}", t.order.len());
+        let rest: Vec<u32> = std::iter::from_fn(|| t.pop_oldest().map(|(k, _)| k)).collect();
+        assert_eq!(rest, [5, 6, 7, 8, 9, 3]);
     }
 
     #[test]

@@ -320,6 +320,13 @@ codes! {
         "Check the DNS server's upstream forwarders and its logs.",
         "Check DNSSEC validation failures and the server's own connectivity.",
     ];
+    /// The DNS server answered, but the answer does not parse (seen in a capture).
+    DnsMalformed = "dns.malformed", Dns, blocks: false,
+    summary: "The name server answers with messages this computer cannot read.",
+    steps: [
+        "Capture the answer and open it in Wireshark to see which part is broken (a middlebox rewriting or truncating DNS, or a server bug).",
+        "Check DNS-aware firewalls, load balancers and DNS64/ALG features on the path; try the same query against another resolver.",
+    ];
     /// The DNS server refused to answer.
     DnsRefused = "dns.refused", Dns, blocks: false,
     summary: "The name server refuses to answer this computer.",

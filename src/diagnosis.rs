@@ -1,7 +1,8 @@
 //! Root-cause inference over check results: pure functions, no I/O.
 //!
 //! The run is `broken` when any check failed, `degraded` when something warned or could
-//! not run, `healthy` otherwise. The root cause is the earliest layer in graph order
+//! not run, `unknown` when every check was skipped (nothing to judge: a capture without
+//! the traffic the checks read), `healthy` otherwise. The root cause is the earliest layer in graph order
 //! (link, wifi, dhcp, gateway, dns, ports) that failed; when nothing failed, the earliest
 //! warning. Later layers that failed only because of it are already `skipped` by the
 //! runner, so this is the layer a technician should look at first.
@@ -16,11 +17,13 @@ pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
         RunStatus::Broken
     } else if any(CheckStatus::Warn) || any(CheckStatus::Error) || !findings.is_empty() {
         RunStatus::Degraded
+    } else if checks.iter().all(|c| c.status == CheckStatus::Skipped) {
+        RunStatus::Unknown
     } else {
         RunStatus::Healthy
     };
     let deciding = match status {
-        RunStatus::Healthy => None,
+        RunStatus::Healthy | RunStatus::Unknown => None,
         RunStatus::Broken => findings.iter().find(|f| f.severity == Severity::Fail),
         RunStatus::Degraded => findings.first(),
     };
@@ -90,5 +93,22 @@ mod tests {
         let d = diagnose(&[check(CheckId::Gateway, CheckStatus::Error, vec![(Code::ToolNoPrivilege, Severity::Warn)])]);
         assert_eq!(d.status, RunStatus::Degraded);
         assert_eq!(d.root_cause.unwrap().layer, CheckId::Gateway);
+    }
+
+    #[test]
+    fn nothing_judged_is_unknown_not_healthy() {
+        let d = diagnose(&[
+            check(CheckId::Link, CheckStatus::Skipped, vec![]),
+            check(CheckId::Dns, CheckStatus::Skipped, vec![]),
+        ]);
+        assert_eq!((d.status, d.status.exit_code(), d.status.as_str()), (RunStatus::Unknown, 3, "unknown"));
+        assert!(d.root_cause.is_none() && d.findings.is_empty());
+        assert_eq!(serde_json::to_string(&d.status).unwrap(), "\"unknown\"");
+        // One check that ran is something judged.
+        let d = diagnose(&[
+            check(CheckId::Link, CheckStatus::Pass, vec![]),
+            check(CheckId::Dns, CheckStatus::Skipped, vec![]),
+        ]);
+        assert_eq!(d.status, RunStatus::Healthy);
     }
 }

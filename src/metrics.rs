@@ -14,7 +14,7 @@
 //! | Family | Labels | Value |
 //! |---|---|---|
 //! | `nettriage_probe_success` | | 1 when the run is healthy, else 0 |
-//! | `nettriage_run_status` | | 0 healthy, 1 degraded, 2 broken (the exit code) |
+//! | `nettriage_run_status` | | 0 healthy, 1 degraded, 2 broken, 3 unknown (the exit code) |
 //! | `nettriage_probe_duration_seconds` | | wall time of the whole run |
 //! | `nettriage_last_run_timestamp_seconds` | | start of the run, Unix time |
 //! | `nettriage_root_cause` | `code`, `layer` | 1 for the root cause; absent when healthy |
@@ -242,8 +242,10 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
     let mut probe_success =
         Family::new("nettriage_probe_success", "Whether the last survey run was healthy (1) or not (0).");
     probe_success.push(vec![], bool_value(status == RunStatus::Healthy));
-    let mut run_status =
-        Family::new("nettriage_run_status", "Verdict of the last survey run: 0 healthy, 1 degraded, 2 broken.");
+    let mut run_status = Family::new(
+        "nettriage_run_status",
+        "Verdict of the last survey run: 0 healthy, 1 degraded, 2 broken, 3 unknown.",
+    );
     run_status.push(vec![], f64::from(status.exit_code()));
     let mut duration = Family::new("nettriage_probe_duration_seconds", "Wall time of the last survey run in seconds.");
     duration.push(vec![], seconds(report.duration_ms as f64));

@@ -35,6 +35,11 @@ pub fn write(report: &Report, format: Format, out: &mut impl Write, color: bool)
 
 /// The one plain-language sentence for an end user: what works and what does not.
 pub fn sentence(report: &Report) -> String {
+    if report.diagnosis.status == RunStatus::Unknown {
+        return "Nothing could be judged: none of the checks had anything to look at, so this says nothing \
+                about the network."
+            .into();
+    }
     let Some(rc) = &report.diagnosis.root_cause else {
         return "Everything works: your computer is connected and the network answers as it should.".into();
     };
@@ -389,6 +394,17 @@ mod tests {
             sentence(&sample_report()),
             "Your computer is connected, but the network's name server is not answering, so websites cannot be found."
         );
+        // Nothing judged says so, and is not the healthy sentence.
+        let mut unknown = sample_report();
+        unknown.diagnosis = crate::report::Diagnosis { status: RunStatus::Unknown, root_cause: None, findings: vec![] };
+        let mut healthy = unknown.clone();
+        healthy.diagnosis.status = RunStatus::Healthy;
+        assert_ne!(sentence(&unknown), sentence(&healthy));
+        for format in [Format::Table, Format::Markdown, Format::Html] {
+            let mut out = Vec::new();
+            write(&unknown, format, &mut out, false).unwrap();
+            assert!(String::from_utf8(out).unwrap().to_lowercase().contains("unknown"), "{format:?}");
+        }
     }
 
     #[test]

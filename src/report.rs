@@ -476,6 +476,9 @@ pub enum RunStatus {
     Degraded,
     /// A layer is broken.
     Broken,
+    /// Nothing to judge: every check was skipped (a capture with none of the traffic the
+    /// checks read). Not healthy: nothing was seen to work.
+    Unknown,
 }
 
 impl RunStatus {
@@ -485,6 +488,7 @@ impl RunStatus {
             RunStatus::Healthy => "healthy",
             RunStatus::Degraded => "degraded",
             RunStatus::Broken => "broken",
+            RunStatus::Unknown => "unknown",
         }
     }
 
@@ -494,6 +498,7 @@ impl RunStatus {
             RunStatus::Healthy => 0,
             RunStatus::Degraded => 1,
             RunStatus::Broken => 2,
+            RunStatus::Unknown => 3,
         }
     }
 }

@@ -487,15 +487,24 @@ fn nak_phrase(
     format!("{server} answered {whose} REQUEST for {asked} with NAK{why}")
 }
 
+/// Whether a capture shows the transaction was answered: an OFFER or ACK in it, or a
+/// REQUEST naming a server (option 54), which a client sends only after an OFFER (a
+/// capture on a switch port sees the broadcast DISCOVER and REQUEST, not an OFFER sent
+/// unicast to the client).
+fn completed(t: &DhcpTransaction) -> bool {
+    t.answered || t.messages.iter().any(|m| m.kind == DhcpKind::Request && m.server.is_some())
+}
+
 /// The capture's unanswered DISCOVERs as `dhcp.no_offer`: `fail` when some client got no
 /// answer in any transaction and asked for broadcast replies; `warn` when every such
 /// client was answered in another transaction, or asked for unicast replies (a capture
-/// taken on another port does not see those).
+/// taken on another port does not see those). A transaction the client carried on with
+/// (a REQUEST naming a server) was answered ([`completed`]).
 fn capture_no_offer(capture: &DhcpCapture) -> Option<Finding> {
     let answered_later =
-        |t: &DhcpTransaction| capture.transactions.iter().any(|o| o.client_mac == t.client_mac && o.answered);
+        |t: &DhcpTransaction| capture.transactions.iter().any(|o| o.client_mac == t.client_mac && completed(o));
     let unanswered: Vec<&DhcpTransaction> =
-        capture.transactions.iter().filter(|t| t.discovers > 0 && !t.answered).collect();
+        capture.transactions.iter().filter(|t| t.discovers > 0 && !completed(t)).collect();
     if unanswered.is_empty() {
         return None;
     }
@@ -936,6 +945,14 @@ mod tests {
             codes(&captured(vec![txn(4, 2, true, &[DhcpKind::Request, DhcpKind::Nak])])),
             [(Code::DhcpNak, Severity::Fail)]
         );
+        // A broadcast DISCOVER the client followed with a REQUEST naming a server: the
+        // OFFER came (unicast, unseen); a REQUEST without a server (INIT-REBOOT) says not.
+        let mut selecting = txn(5, 3, true, &[DhcpKind::Discover, DhcpKind::Request]);
+        assert_eq!(codes(&captured(vec![selecting.clone()])), [(Code::DhcpNoOffer, Severity::Fail)]);
+        selecting.messages[1].server = Some(Ipv4Addr::new(198, 18, 0, 1));
+        assert!(codes(&captured(vec![selecting.clone()])).is_empty());
+        let lost_first = txn(6, 3, true, &[DhcpKind::Discover]);
+        assert_eq!(codes(&captured(vec![lost_first, selecting])), [(Code::DhcpNoOffer, Severity::Warn)]);
         let mut dup = captured(vec![]);
         dup.duplicate_check = DuplicateCheck {
             status: ProbeStatus::Ran,

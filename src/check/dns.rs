@@ -29,6 +29,7 @@ use crate::config::DnsSettings;
 #[cfg(feature = "live")]
 use crate::report::Evidence;
 use crate::report::{CheckId, Code, Finding, Severity};
+use crate::types::Timestamp;
 
 /// The stub address systemd-resolved puts in /etc/resolv.conf.
 const RESOLVED_STUB: &str = "127.0.0.53";
@@ -71,7 +72,8 @@ pub struct DnsEvidence {
 pub struct DnsCapture {
     /// Servers seen (the report lists at most `analyze::MAX_LISTED`).
     pub servers_total: usize,
-    /// Queries beyond `analyze::MAX_TRACKED`, counted only.
+    /// Queries not judged: beyond `analyze::MAX_TRACKED` and found with the table of open
+    /// queries full (queries beyond the bound are otherwise judged from counters).
     pub untracked: u32,
 }
 
@@ -82,6 +84,16 @@ pub struct ServerCapture {
     pub queries_total: usize,
     /// Queries the server answered (any response code).
     pub answered: usize,
+    /// Queries whose failure is held against the server ([`counts_against`]): every one
+    /// seen, not only those listed.
+    #[serde(default)]
+    pub failed: usize,
+    /// When the first of them was sent (capture time).
+    #[serde(default)]
+    pub first_failure: Option<Timestamp>,
+    /// When the last of them was sent (capture time).
+    #[serde(default)]
+    pub last_failure: Option<Timestamp>,
 }
 
 /// Where and when a capture saw one query.
@@ -93,8 +105,10 @@ pub struct QuerySeen {
     pub id: u16,
     /// When the query was first sent, since the start of the capture.
     pub at_ms: f64,
-    /// Unanswered, but a later query for the same name and type to this server was (the
-    /// client's retry): not held against the server.
+    /// Failed (no answer, an ICMP error, an error rcode such as FORMERR, BADVERS or
+    /// SERVFAIL, or an unreadable answer), but a later query for the same name and type to
+    /// this server was answered (the client's retry, or its EDNS fallback): not held
+    /// against the server.
     pub answered_on_retry: bool,
 }
 
@@ -222,6 +236,9 @@ pub enum QueryOutcome {
     Refused,
     /// Any other response code (FORMERR, NOTIMP, ...).
     OtherRcode,
+    /// A response came (its id and direction match) but does not parse as a DNS message
+    /// (seen in a capture).
+    Malformed,
     /// No response, also after the retry.
     Timeout,
     /// ICMP unreachable or no route to the server.
@@ -441,6 +458,22 @@ async fn exchange(server: SocketAddr, name: &Name, rtype: RecordType, timeout: D
     }
 }
 
+/// Whether a query's outcome is a failure held against its server: no answer, an ICMP
+/// error, an error rcode or an unreadable answer, unless a later retry was answered
+/// (NXDOMAIN is not counted: from a capture it is judged over all names).
+pub fn counts_against(q: &QueryResult) -> bool {
+    q.counts()
+        && matches!(
+            q.outcome,
+            QueryOutcome::Timeout
+                | QueryOutcome::Unreachable
+                | QueryOutcome::Servfail
+                | QueryOutcome::Refused
+                | QueryOutcome::OtherRcode
+                | QueryOutcome::Malformed
+        )
+}
+
 /// One server's results from its queries: the mean answer time and the verdict (pure).
 pub fn server_result(server: IpAddr, queries: Vec<QueryResult>, source: Source) -> ServerResult {
     let times: Vec<f64> = queries.iter().filter_map(|q| q.ms).collect();
@@ -452,7 +485,9 @@ pub fn server_result(server: IpAddr, queries: Vec<QueryResult>, source: Source) 
 
 /// The failure code a server earns from its queries, `None` when it works (pure).
 /// A missing AAAA record (NODATA) and NXDOMAIN for the random label are normal answers; a
-/// failed query that a later retry got answered (seen in a capture) is forgiven.
+/// failed query that a later retry got answered (seen in a capture) is forgiven: a
+/// timeout followed by any answer, and an error rcode (FORMERR, BADVERS, SERVFAIL) or an
+/// unreadable answer followed by a useful one (an EDNS fallback is a retry, not a failure).
 ///
 /// NXDOMAIN for a real name is `dns.nxdomain`. A capture also holds other clients'
 /// lookups, where NXDOMAIN is routine (search-list expansions), so from a capture the
@@ -473,7 +508,9 @@ pub fn server_verdict(queries: &[QueryResult], source: Source) -> Option<Code> {
         Some(Code::DnsUnreachable)
     } else if failed(QueryOutcome::Timeout) {
         Some(Code::DnsTimeout)
-    } else if has(QueryOutcome::Servfail) || has(QueryOutcome::OtherRcode) {
+    } else if failed(QueryOutcome::Malformed) {
+        Some(Code::DnsMalformed)
+    } else if failed(QueryOutcome::Servfail) || failed(QueryOutcome::OtherRcode) {
         Some(Code::DnsServfail)
     } else if has(QueryOutcome::Refused) {
         Some(Code::DnsRefused)
@@ -556,7 +593,8 @@ fn describe(s: &ServerResult, code: Code) -> String {
             Code::DnsNxdomain => q.outcome == QueryOutcome::Nxdomain && !q.cache_buster,
             Code::DnsTimeout => q.outcome == QueryOutcome::Timeout && q.counts(),
             Code::DnsUnreachable => q.outcome == QueryOutcome::Unreachable && q.counts(),
-            Code::DnsServfail => matches!(q.outcome, QueryOutcome::Servfail | QueryOutcome::OtherRcode),
+            Code::DnsServfail => matches!(q.outcome, QueryOutcome::Servfail | QueryOutcome::OtherRcode) && q.counts(),
+            Code::DnsMalformed => q.outcome == QueryOutcome::Malformed && q.counts(),
             Code::DnsRefused => q.outcome == QueryOutcome::Refused,
             _ => false,
         })
@@ -567,6 +605,7 @@ fn describe(s: &ServerResult, code: Code) -> String {
             format!("is unreachable ({})", bad.iter().find_map(|q| q.error.as_deref()).unwrap_or("ICMP unreachable"))
         }
         Code::DnsServfail => "answered SERVFAIL".to_string(),
+        Code::DnsMalformed => "answered with messages that do not parse".to_string(),
         Code::DnsRefused => "refused the query".to_string(),
         Code::DnsNxdomain => "says the name does not exist".to_string(),
         _ => code.to_string(),
@@ -577,7 +616,15 @@ fn describe(s: &ServerResult, code: Code) -> String {
             names.push(q.name.clone());
         }
     }
-    format!("{} {what} for {}", s.server, named(&names, ", ", MAX_NAMED))
+    let mut text = format!("{} {what} for {}", s.server, named(&names, ", ", MAX_NAMED));
+    // From a capture: when, and how many of all the queries it saw.
+    if let Some(c) = &s.capture
+        && let (Some(first), Some(last)) = (c.first_failure, c.last_failure)
+    {
+        let span = if first == last { format!("at {first}") } else { format!("from {first} to {last}") };
+        text.push_str(&format!(" ({span}; {} of {} queries failed)", c.failed, c.queries_total));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -656,6 +703,41 @@ mod tests {
         // No latency judgement from a capture.
         let slow = ev(vec![healthy("198.18.0.1", 450.0)]);
         assert!(judge(&slow, &DnsSettings::default(), Source::Capture).is_empty());
+    }
+
+    #[test]
+    fn a_capture_forgives_error_rcodes_retried_and_names_unreadable_answers() {
+        let ip: IpAddr = "198.18.0.1".parse().unwrap();
+        let seen = |retried| QuerySeen {
+            client: "198.18.0.10:40000".parse().unwrap(),
+            id: 1,
+            at_ms: 0.0,
+            answered_on_retry: retried,
+        };
+        let answered = q("www.site.test", QueryOutcome::Answer, Some(1.0), false);
+        for (outcome, code) in [
+            (QueryOutcome::OtherRcode, Code::DnsServfail),
+            (QueryOutcome::Servfail, Code::DnsServfail),
+            (QueryOutcome::Malformed, Code::DnsMalformed),
+        ] {
+            let mut failed = q("www.site.test", outcome, Some(1.0), false);
+            failed.seen = Some(seen(true));
+            assert!(!counts_against(&failed));
+            assert_eq!(server_verdict(&[failed.clone(), answered.clone()], Source::Capture), None, "{outcome:?}");
+            failed.seen = Some(seen(false));
+            assert!(counts_against(&failed));
+            assert_eq!(server_verdict(&[failed, answered.clone()], Source::Capture), Some(code), "{outcome:?}");
+        }
+        // A malformed answer is judged before error rcodes, after silence.
+        let malformed = q("www.site.test", QueryOutcome::Malformed, Some(1.0), false);
+        let servfail = q("www.site.test", QueryOutcome::Servfail, Some(1.0), false);
+        let timeout = q("www.site.test", QueryOutcome::Timeout, None, false);
+        assert_eq!(server_verdict(&[servfail.clone(), malformed.clone()], Source::Live), Some(Code::DnsMalformed));
+        assert_eq!(server_verdict(&[malformed, timeout], Source::Live), Some(Code::DnsTimeout));
+        let e =
+            ev(vec![server_result(ip, vec![q("x.test", QueryOutcome::Malformed, Some(1.0), false)], Source::Capture)]);
+        assert_eq!(codes(&e), [(Code::DnsMalformed, Severity::Fail)]);
+        assert!(!counts_against(&answered) && counts_against(&servfail));
     }
 
     #[test]

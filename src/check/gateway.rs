@@ -32,6 +32,12 @@ const MAX_NAMED: usize = 10;
 /// A capture judges an unanswered ARP target only when someone asked this often (as a
 /// host resolving its gateway does, and as the live check does) or also pinged it.
 const CAPTURE_ARP_REQUESTS: u32 = 3;
+/// A capture judges an unanswered ARP target also when this many hosts asked for it.
+const CAPTURE_ARP_HOSTS: u32 = 3;
+/// A host that asks ARP for this many different addresses is sweeping the segment (a
+/// router refreshing its neighbours, a scanner); its unanswered lookups are of hosts that
+/// are absent, not of a gateway (`ArpSeen::sweep`).
+pub const ARP_SWEEP_TARGETS: u32 = 8;
 
 /// What the gateway check saw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -118,6 +124,16 @@ pub struct ArpSeen {
     pub replies: u32,
     /// The who-has requests and their is-at replies (at most `analyze::MAX_LISTED`).
     pub exchanges: Vec<ArpExchange>,
+    /// Different hosts that asked for this address (counted up to 16).
+    #[serde(default)]
+    pub requesters: u32,
+    /// Every host that asked for it asked for at least [`ARP_SWEEP_TARGETS`] addresses: the
+    /// lookups are a sweep of the segment, not a host resolving its gateway.
+    #[serde(default)]
+    pub sweep: bool,
+    /// A DHCP ACK in the capture names this address a router.
+    #[serde(default)]
+    pub dhcp_router: bool,
 }
 
 /// One who-has and, when it came, its is-at.
@@ -157,6 +173,10 @@ pub struct PingStats {
     pub max_ms: Option<f64>,
     /// Mean absolute difference between consecutive replies (RFC 3550's idea, unsmoothed).
     pub jitter_ms: Option<f64>,
+    /// Capture only: echo requests answered by ICMP time exceeded (a traceroute's
+    /// TTL-limited probes); not pings, so not in `sent` or the loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_exceeded: Option<u32>,
 }
 
 impl PingStats {
@@ -178,6 +198,7 @@ impl PingStats {
             avg_ms: avg,
             max_ms: got.iter().copied().reduce(f64::max),
             jitter_ms: jitter,
+            time_exceeded: None,
         }
     }
 }
@@ -288,10 +309,15 @@ async fn ping_series(iface: &Interface, target: Ipv4Addr, settings: &GatewaySett
 /// severity are one finding naming every address.
 ///
 /// What a capture changes ([`Source::Capture`]): no `gateway.missing` (routes are not in a
-/// capture); an address nobody answered ARP for is `gateway.unreachable` only when it was
-/// asked for 3 times (`CAPTURE_ARP_REQUESTS`) or also pinged (a busy segment is full of
-/// one-off lookups of hosts that have left); no `gateway.latency` (a capture does not say
-/// which address is the gateway). Loss is judged alike, with `s.loss_warn`/`s.loss_fail`.
+/// capture); an address nobody answered ARP for is `gateway.unreachable` only when the
+/// capture shows it is a gateway: it was pinged, a DHCP ACK names it a router, 3 hosts
+/// asked for it (`CAPTURE_ARP_HOSTS`), or it was asked for 3 times
+/// (`CAPTURE_ARP_REQUESTS`) by hosts that are not sweeping the segment ([`ArpSeen::sweep`]:
+/// a router refreshing its neighbour table asks for absent hosts, and a busy segment is
+/// full of one-off lookups of hosts that have left); no `gateway.latency` (a capture does
+/// not say which address is the gateway). Echo requests answered by ICMP time exceeded are
+/// a traceroute's, not pings (`PingStats::time_exceeded`, not in `sent`); a series with no
+/// pings left is not judged. Loss is judged alike, with `s.loss_warn`/`s.loss_fail`.
 pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: Source) -> Vec<Finding> {
     let live = source == Source::Live;
     if ev.gateways.is_empty() {
@@ -310,8 +336,13 @@ pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: So
     let mut items: Vec<(Code, Severity, String)> = Vec::new();
     for gw in &ev.gateways {
         let who = if live { format!("gateway {}", gw.address) } else { gw.address.to_string() };
+        let pinged = gw.ping.as_ref().is_some_and(|p| p.sent > 0);
         if gw.arp.status == ArpStatus::NoReply {
-            if live || gw.arp.requests_sent >= CAPTURE_ARP_REQUESTS || gw.ping.is_some() {
+            let seen = gw.arp.seen.as_ref();
+            let is_gateway = pinged
+                || seen.is_some_and(|s| s.dhcp_router || s.requesters >= CAPTURE_ARP_HOSTS)
+                || (gw.arp.requests_sent >= CAPTURE_ARP_REQUESTS && !seen.is_some_and(|s| s.sweep));
+            if live || is_gateway {
                 let n = gw.arp.requests_sent;
                 let plural = if n == 1 { "" } else { "s" };
                 items.push((
@@ -322,7 +353,7 @@ pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: So
             }
             continue;
         }
-        let Some(p) = &gw.ping else { continue };
+        let Some(p) = gw.ping.as_ref().filter(|_| pinged) else { continue };
         if p.received == 0 {
             let message = match gw.arp.mac {
                 Some(mac) => format!("{who} answers ARP ({mac}) but none of {} pings", p.sent),
@@ -414,6 +445,36 @@ mod tests {
         assert!(capture(&ev_with(ArpStatus::Answered, &[ms(150); 5])).is_empty());
         assert_eq!(capture(&ev_with(ArpStatus::Answered, &[None; 5])), [(Code::GatewayNoEcho, Severity::Warn)]);
         assert!(capture(&GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None }).is_empty());
+    }
+
+    #[test]
+    fn a_capture_judges_arp_silence_only_for_a_gateway_and_skips_traceroute_probes() {
+        let capture = |ev: &GatewayEvidence| -> Vec<Code> {
+            judge("eth0", ev, &GatewaySettings::default(), Source::Capture).iter().map(|f| f.code).collect()
+        };
+        let seen =
+            |requesters, sweep, dhcp_router| ArpSeen { replies: 0, exchanges: vec![], requesters, sweep, dhcp_router };
+        let mut silent = ev_with(ArpStatus::NoReply, &[]);
+        silent.gateways[0].arp.requests_sent = 3;
+        // Asked three times by a host sweeping the segment: an absent host, not a gateway.
+        silent.gateways[0].arp.seen = Some(seen(1, true, false));
+        assert!(capture(&silent).is_empty());
+        // The same, but a DHCP ACK names it the router, or three hosts asked for it.
+        silent.gateways[0].arp.seen = Some(seen(1, true, true));
+        assert_eq!(capture(&silent), [Code::GatewayUnreachable]);
+        silent.gateways[0].arp.requests_sent = 1;
+        silent.gateways[0].arp.seen = Some(seen(3, false, false));
+        assert_eq!(capture(&silent), [Code::GatewayUnreachable]);
+        // Asked three times by a host that is not sweeping: the capture's rule since 0.1.
+        silent.gateways[0].arp.requests_sent = 3;
+        silent.gateways[0].arp.seen = Some(seen(1, false, false));
+        assert_eq!(capture(&silent), [Code::GatewayUnreachable]);
+
+        // Only traceroute probes: no pings to judge; live judging is unchanged.
+        let mut traced = ev_with(ArpStatus::NotApplicable, &[]);
+        traced.gateways[0].ping = Some(PingStats { time_exceeded: Some(5), ..PingStats::from_rtts(&[]) });
+        assert!(capture(&traced).is_empty());
+        assert_eq!(codes(&ev_with(ArpStatus::Answered, &[None; 5])), [(Code::GatewayNoEcho, Severity::Warn)]);
     }
 
     #[test]

@@ -31,6 +31,7 @@ use crate::config::{Target, TargetHost};
 use crate::report::{CheckId, Code, Finding, Severity};
 #[cfg(feature = "live")]
 use crate::report::{Evidence, SkipReason};
+use crate::types::Timestamp;
 
 const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;
@@ -55,7 +56,8 @@ pub struct PortsCapture {
     pub source: String,
     /// Targets seen (the report lists at most `analyze::MAX_LISTED`).
     pub targets_total: usize,
-    /// Connection attempts beyond `analyze::MAX_TRACKED`, counted only.
+    /// Connection attempts not judged: beyond `analyze::MAX_TRACKED` with the table of open
+    /// attempts (or of targets) full; attempts beyond the bound are otherwise judged.
     pub untracked: u32,
 }
 
@@ -74,6 +76,12 @@ pub struct PortAttempts {
     pub unreachable: u32,
     /// SYNs sent beyond the first, over all attempts (retransmissions).
     pub syn_retransmissions: u32,
+    /// When the first attempt that did not open was started (capture time).
+    #[serde(default)]
+    pub first_failure: Option<Timestamp>,
+    /// When the last attempt that did not open was started (capture time).
+    #[serde(default)]
+    pub last_failure: Option<Timestamp>,
 }
 
 impl PortAttempts {
@@ -254,7 +262,14 @@ pub fn judge(ev: &PortsEvidence) -> Vec<Finding> {
         let names: Vec<String> = hit
             .iter()
             .map(|t| match &t.attempts {
-                Some(a) => format!("{} ({} of {} attempts)", t.target, a.count(outcome), a.attempts),
+                Some(a) => {
+                    let when = match (a.first_failure, a.last_failure) {
+                        (Some(first), Some(last)) if first != last => format!(", failures from {first} to {last}"),
+                        (Some(first), _) => format!(", at {first}"),
+                        _ => String::new(),
+                    };
+                    format!("{} ({} of {} attempts{when})", t.target, a.count(outcome), a.attempts)
+                }
                 None => t.target.clone(),
             })
             .collect();

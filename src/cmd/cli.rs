@@ -15,7 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Layered network diagnostics: link, addressing, gateway, DNS and TCP services checked in
 /// one run, with the root cause named.
 ///
-/// Exit codes: 0 healthy, 1 degraded, 2 broken, 3 could not run.
+/// Exit codes: 0 healthy, 1 degraded, 2 broken, 3 could not run or nothing to judge.
 #[derive(Debug, Parser)]
 #[command(name = "nettriage", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
@@ -164,7 +164,7 @@ pub struct HistoryArgs {
     /// Only runs started before this RFC 3339 time [default: no limit].
     #[arg(long, value_name = "TIME", global = true)]
     pub until: Option<String>,
-    /// Only runs with this status: healthy, degraded or broken [default: all].
+    /// Only runs with this status: healthy, degraded, broken or unknown [default: all].
     #[arg(long, global = true)]
     pub status: Option<String>,
     /// At most this many runs, newest first [default: all].

@@ -27,6 +27,7 @@ pub fn diff(args: &DiffArgs) -> Result<u8, RunError> {
     let status = match d.new.status.as_str() {
         "healthy" => RunStatus::Healthy,
         "degraded" => RunStatus::Degraded,
+        "unknown" => RunStatus::Unknown,
         _ => RunStatus::Broken,
     };
     Ok(status.exit_code())

@@ -40,11 +40,12 @@ fn filter(args: &HistoryArgs) -> Result<Filter, RunError> {
         Some("healthy") => Some(RunStatus::Healthy),
         Some("degraded") => Some(RunStatus::Degraded),
         Some("broken") => Some(RunStatus::Broken),
+        Some("unknown") => Some(RunStatus::Unknown),
         Some(other) => {
             return Err(RunError::BadValue {
                 flag: "--status",
                 value: other.to_string(),
-                expected: "healthy, degraded or broken",
+                expected: "healthy, degraded, broken or unknown",
             });
         }
     };

@@ -40,7 +40,7 @@ body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;color:#1
 main{max-width:960px;margin:0 auto;padding:1.5rem}
 .banner{padding:1.2rem 1.5rem;border-radius:10px;color:#fff;margin-bottom:1rem}
 .banner h1{margin:0 0 .4rem;font-size:1.6rem}.banner p{margin:.2rem 0;font-size:1.1rem}
-.banner.healthy{background:#1e8a4c}.banner.degraded{background:#b7791f}.banner.broken{background:#c0392b}
+.banner.healthy{background:#1e8a4c}.banner.degraded{background:#b7791f}.banner.broken{background:#c0392b}.banner.unknown{background:#5d6778}
 .meta{color:#555;font-size:.9rem;margin-bottom:1rem}
 ol.ladder{list-style:none;padding:0;margin:0 0 1.5rem}
 ol.ladder li{display:flex;gap:1rem;align-items:center;background:#fff;border-left:8px solid #999;

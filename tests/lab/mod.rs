@@ -1000,11 +1000,12 @@ pub fn assert_report_contract(code: i32, report: &Value) {
         0 => "healthy",
         1 => "degraded",
         2 => "broken",
+        3 => "unknown",
         other => panic!("exit code {other} is not a diagnosis exit code; {}", ctx()),
     };
     assert_eq!(status, expected, "diagnosis.status must match the exit code; {}", ctx());
-    if status == "healthy" {
-        assert!(report["diagnosis"]["root_cause"].is_null(), "root_cause must be null when healthy; {}", ctx());
+    if status == "healthy" || status == "unknown" {
+        assert!(report["diagnosis"]["root_cause"].is_null(), "root_cause must be null when {status}; {}", ctx());
     } else {
         assert!(root_cause_code(report).is_some(), "root_cause.code must be set when not healthy; {}", ctx());
     }
