@@ -1132,6 +1132,13 @@ fn decapsulate<'a>(packet: &Packet, data: &'a [u8]) -> Result<Option<(Packet, &'
     let mut tunnels = packet.tunnels.clone();
     tunnels.push(Tunnel { kind, src: ip.src, dst: ip.dst, id, vlans: packet.vlans.clone() });
     let (inner, payload) = match inner {
+        // Port 4789 alone does not make a datagram VXLAN (a DNS client may have picked it as
+        // its source port, so its answers go to 4789): an inner frame that does not decode
+        // leaves the datagram as plain UDP.
+        Inner::Ethernet(frame) if kind == TunnelKind::Vxlan => match decode_frame(LinkType::Ethernet, frame) {
+            Ok(decoded) => decoded,
+            Err(_) => return Ok(None),
+        },
         Inner::Ethernet(frame) => decode_frame(LinkType::Ethernet, frame)?,
         Inner::Network(ether_type, bytes) => {
             let (net, payload) = decode_network(ether_type, bytes)?;
@@ -1179,8 +1186,14 @@ fn gre(bytes: &[u8]) -> Result<Option<(Option<u32>, Inner<'_>)>, WireError> {
 /// when the datagram is too short or the I flag (VNI valid) is clear: not VXLAN, whatever
 /// its port says.
 fn vxlan(bytes: &[u8]) -> Option<(u32, &[u8])> {
+    const VNI_VALID: u8 = 0x08;
+    // Only the group-policy extension's G bit (0x80) may join I among the flags, and the
+    // byte after the VNI is reserved (RFC 7348 section 5): stricter than a receiver needs
+    // to be, because a capture reader has only the port to go on.
+    const OTHER_FLAGS: u8 = 0x77;
     let header = bytes.get(..8)?;
-    (header[0] & 0x08 != 0).then(|| (u32::from_be_bytes([0, header[4], header[5], header[6]]), &bytes[8..]))
+    let vxlan = header[0] & VNI_VALID != 0 && header[0] & OTHER_FLAGS == 0 && header[7] == 0;
+    vxlan.then(|| (u32::from_be_bytes([0, header[4], header[5], header[6]]), &bytes[8..]))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1966,6 +1979,20 @@ mod tests {
         // A malformed inner frame makes the frame malformed.
         let frame = in_gretap(&f.data[..20], 0, 0);
         assert!(decode(&frame).is_err());
+        // UDP to port 4789 whose header is not VXLAN's (other flag bits, a reserved byte
+        // set, or an inner frame that does not decode) is plain UDP: e.g. a DNS answer to a
+        // client that used 4789 as its source port.
+        for (at, value) in [(0, 0x0e), (7, 1)] {
+            let mut odd = in_vxlan(&f.data, 5);
+            odd[14 + 20 + 8 + at] = value;
+            let packet = decode(&odd).unwrap();
+            assert!(packet.tunnels.is_empty(), "byte {at} = {value:#04x} is not VXLAN");
+        }
+        let mut short_inner = in_vxlan(&f.data[..20], 5);
+        let udp_len = (short_inner.len() - 34) as u16;
+        short_inner[38..40].copy_from_slice(&udp_len.to_be_bytes());
+        let packet = decode(&short_inner).unwrap();
+        assert!(packet.tunnels.is_empty() && packet.udp_datagram().is_some_and(|d| d.dst.port() == VXLAN_PORT));
         // UDP to port 4789 without the VXLAN I flag is plain UDP.
         let mut no_flag = in_vxlan(&f.data, 5);
         no_flag[14 + 20 + 8] = 0;
