@@ -77,6 +77,9 @@ record() {
   local mpid=$!
   PIDS+=($tpid $mpid)
   sleep 1
+  # Forget earlier neighbours, so every recording holds the ARP exchange its first packet
+  # to the router needs (a cache entry left by the previous recording would hide it).
+  ip -n $P-c neigh flush all 2>/dev/null || true
   for action in "$@"; do eval "$action"; done
   sleep 1
   kill -TERM $mpid; wait $mpid || true
