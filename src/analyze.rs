@@ -104,14 +104,14 @@ use crate::check::gateway::{
     PingStats,
 };
 use crate::check::ports::{self, PortAttempts, PortOutcome, PortResult, PortsCapture, PortsEvidence};
-use crate::check::{Source, millis, status_of};
+use crate::check::{Source, status_of};
 use crate::config::{DhcpSettings, DnsSettings, GatewaySettings};
 use crate::pcap::Frame;
 use crate::platform::dhcp::{DhcpKind, DhcpReply, decode_message, reply_from};
 use crate::report::{
     CheckId, CheckResult, CheckStatus, Evidence, Finding, HostInfo, Report, SCHEMA_VERSION, SkipReason, ToolInfo,
 };
-use crate::types::{MacAddr, Timestamp};
+use crate::types::{MacAddr, Timestamp, millis};
 use crate::wire::{
     Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, Packet,
     Reassembler, Tcp, TcpFlags, Transport, UdpDatagram,

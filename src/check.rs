@@ -187,5 +187,3 @@ pub fn status_of(findings: &[Finding]) -> CheckStatus {
         Some(Severity::Fail) => CheckStatus::Fail,
     }
 }
-
-pub use crate::types::millis;

@@ -24,7 +24,7 @@ use futures::stream::FuturesUnordered;
 
 use crate::check::{self, CheckContext, CheckError, Outcome};
 use crate::config::Config;
-pub use crate::progress::Progress;
+use crate::progress::Progress;
 use crate::report::{CheckId, CheckResult, CheckStatus, Code, Finding, Severity, SkipReason};
 
 /// One node of the check graph.

@@ -23,13 +23,15 @@ use serde::{Deserialize, Serialize};
 use tokio::net::UdpSocket;
 
 #[cfg(feature = "live")]
-use crate::check::{CheckContext, CheckError, Outcome, millis};
+use crate::check::{CheckContext, CheckError, Outcome};
 use crate::check::{Source, finding, named};
 use crate::config::DnsSettings;
 #[cfg(feature = "live")]
 use crate::report::Evidence;
 use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::Timestamp;
+#[cfg(feature = "live")]
+use crate::types::millis;
 
 /// The stub address systemd-resolved puts in /etc/resolv.conf.
 const RESOLVED_STUB: &str = "127.0.0.53";

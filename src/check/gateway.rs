@@ -17,7 +17,7 @@ use surge_ping::{Client, Config as PingConfig, ICMP, PingIdentifier, PingSequenc
 
 #[cfg(feature = "live")]
 use crate::check::{CheckContext, CheckError, Outcome, dhcp};
-use crate::check::{Source, finding, millis, named};
+use crate::check::{Source, finding, named};
 use crate::config::GatewaySettings;
 #[cfg(feature = "live")]
 use crate::platform::arp;
@@ -25,7 +25,7 @@ use crate::platform::netlink::{Interface, Route};
 #[cfg(feature = "live")]
 use crate::report::Evidence;
 use crate::report::{CheckId, Code, Finding, Severity};
-use crate::types::MacAddr;
+use crate::types::{MacAddr, millis};
 
 /// Most addresses named in one finding's message.
 const MAX_NAMED: usize = 10;

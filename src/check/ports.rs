@@ -24,7 +24,7 @@ use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
 #[cfg(feature = "live")]
-use crate::check::{CheckContext, CheckError, Outcome, millis};
+use crate::check::{CheckContext, CheckError, Outcome};
 use crate::check::{finding, named};
 #[cfg(feature = "live")]
 use crate::config::{Target, TargetHost};
@@ -32,6 +32,8 @@ use crate::report::{CheckId, Code, Finding, Severity};
 #[cfg(feature = "live")]
 use crate::report::{Evidence, SkipReason};
 use crate::types::Timestamp;
+#[cfg(feature = "live")]
+use crate::types::millis;
 
 const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;
