@@ -1016,7 +1016,11 @@ fn capture_and_redact_in_every_format() {
             let bare = mac.replace(':', "");
             let cisco = format!("{}.{}.{}", &bare[0..4], &bare[4..8], &bare[8..12]);
             for form in [mac.clone(), mac.replace(':', "-"), bare.clone(), cisco] {
-                assert!(!lower.contains(&form), "{what} leaks MAC {mac} as {form}");
+                if let Some(at) = lower.find(&form) {
+                    let from = (0..=at.saturating_sub(200)).rev().find(|&i| lower.is_char_boundary(i)).unwrap_or(0);
+                    let context: String = lower[from..].chars().take(400 + form.len()).collect();
+                    panic!("{what} leaks MAC {mac} as {form}, here:\n{context}");
+                }
             }
         }
         assert!(!text.contains(&hostname), "{what} leaks the hostname {hostname}");
