@@ -25,6 +25,10 @@ pub enum WriteStep {
     Sync,
     /// Renaming the temporary file over the target.
     Rename,
+    /// Creating a missing directory (see [`prepare_dir`]).
+    CreateDir,
+    /// The path exists but is not a directory (see [`prepare_dir`]).
+    NotADirectory,
 }
 
 impl std::fmt::Display for WriteStep {
@@ -35,6 +39,8 @@ impl std::fmt::Display for WriteStep {
             WriteStep::Write => "writing",
             WriteStep::Sync => "flushing to disk",
             WriteStep::Rename => "renaming into place",
+            WriteStep::CreateDir => "creating the directory",
+            WriteStep::NotADirectory => "not a directory",
         })
     }
 }
@@ -93,6 +99,42 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
+/// What [`prepare_dir`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirState {
+    /// The directory was there.
+    Existed,
+    /// The directory was missing and has been created (with its parents).
+    Created,
+}
+
+/// Makes sure files can be written into `dir` before any work is done: creates it (and
+/// its parents) when missing, refuses a path that is not a directory, and proves that
+/// this process may create files there by creating and removing a hidden temporary file,
+/// the way [`write_atomic`] will. Used to check an output directory up front (a survey's
+/// textfile directory), so a bad path is an error before the first run, not after it.
+pub fn prepare_dir(dir: &Path) -> Result<DirState, WriteError> {
+    let fail = |step: WriteStep, source: io::Error| WriteError { path: dir.to_path_buf(), step, source };
+    let state = match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => DirState::Existed,
+        Ok(_) => return Err(fail(WriteStep::NotADirectory, io::Error::from(io::ErrorKind::NotADirectory))),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            std::fs::create_dir_all(dir).map_err(|e| fail(WriteStep::CreateDir, e))?;
+            DirState::Created
+        }
+        Err(e) => return Err(fail(WriteStep::CreateDir, e)),
+    };
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let probe = dir.join(format!(".nettriage-probe.{}.{n}.tmp", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| fail(WriteStep::CreateTemp, e))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(state)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +169,18 @@ mod tests {
         assert_eq!(names(dir.path()), ["taken"]);
         let e = write_atomic(Path::new("/"), b"x").unwrap_err();
         assert_eq!(e.step, WriteStep::Name);
+    }
+
+    #[test]
+    fn prepare_dir_creates_refuses_files_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a").join("b");
+        assert_eq!(prepare_dir(&nested).unwrap(), DirState::Created);
+        assert_eq!(prepare_dir(&nested).unwrap(), DirState::Existed);
+        assert!(names(&nested).is_empty(), "the probe file is removed");
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        assert_eq!(prepare_dir(&file).unwrap_err().step, WriteStep::NotADirectory);
+        assert_eq!(prepare_dir(&file.join("below")).unwrap_err().step, WriteStep::CreateDir);
     }
 }

@@ -9,7 +9,7 @@
 //! callback and decides what to show; nothing here prints. Also here: where the history
 //! database is ([`open_history`]) and the trend page's chart series ([`trend_series`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -72,43 +72,88 @@ impl Stop {
     }
 }
 
-/// One stored survey run.
-#[derive(Debug, Clone)]
+/// One survey run that produced a report.
+#[derive(Debug)]
 pub struct SurveyRun {
-    /// Its id in the history.
-    pub id: i64,
-    /// The run's report, as stored.
+    /// Its id in the history; `None` when storing it failed (see `problems`).
+    pub id: Option<i64>,
+    /// The run's report.
     pub report: Report,
+    /// Outputs of this run that failed (storing it, the metrics textfile). The survey
+    /// goes on after them: an unattended survey never ends because one output failed.
+    pub problems: Vec<RunError>,
 }
 
-/// Runs the survey until `settings.count`, `settings.once`, or `stop`; calls `on_run` after
-/// each run is stored (and exported) and returns the last run's exit code. An error from
-/// `on_run` ends the survey with that error.
+/// What the survey tells its caller, as it happens.
+#[derive(Debug)]
+pub enum SurveyEvent<'a> {
+    /// The `--textfile` directory did not exist and was created before the first run.
+    TextfileDirCreated(&'a Path),
+    /// A run finished (stored and exported, unless `problems` says otherwise).
+    Run(&'a SurveyRun),
+    /// A run could not be made at all (e.g. the interface vanished); the survey goes on.
+    RunFailed(&'a RunError),
+}
+
+/// Runs the survey until `settings.count`, `settings.once`, or `stop`; calls `on_event`
+/// for everything that happens and returns the last run's exit code
+/// ([`app::EXIT_COULD_NOT_RUN`] when that run could not be made, stored or exported).
+///
+/// Every output is checked before the first run: the history database is opened (and
+/// created), the textfile directory created when missing and tried for writing, so a
+/// bad path is an error at once. After that nothing but `on_event` ends the survey: a
+/// run that fails, a history insert or a textfile write that fails is reported through
+/// `on_event` and the next run comes as planned.
 pub async fn survey(
     config: &Config,
     settings: &SurveySettings,
     stop: &Stop,
-    mut on_run: impl FnMut(&SurveyRun) -> Result<(), RunError>,
+    mut on_event: impl FnMut(SurveyEvent<'_>) -> Result<(), RunError>,
 ) -> Result<u8, RunError> {
     // A survey records the neighbourhood too: on a wireless interface every run scans.
     let mut config = config.clone();
     config.wifi.scan = true;
     let config = &config;
+    if let Some(dir) = &settings.textfile {
+        let state = crate::files::prepare_dir(dir)
+            .map_err(|e| RunError::Textfile { dir: dir.clone(), source: std::io::Error::new(e.kind(), e) })?;
+        if state == crate::files::DirState::Created {
+            on_event(SurveyEvent::TextfileDirCreated(dir))?;
+        }
+    }
     let mut history = open_history(&settings.db)?;
     let mut done = 0u64;
     let mut last;
     loop {
         let started = tokio::time::Instant::now();
-        let report = app::collect(config, &|_| {}).await?;
-        let id = history.insert(&report, &settings.site, &settings.location)?;
-        if let Some(dir) = &settings.textfile {
-            let text = metrics::render(&report, &settings.site, &settings.location);
-            metrics::write_textfile(dir, "nettriage.prom", &text)
-                .map_err(|source| RunError::Textfile { dir: dir.clone(), source })?;
+        match app::collect(config, &|_| {}).await {
+            Ok(report) => {
+                let mut problems = Vec::new();
+                let id = history
+                    .insert(&report, &settings.site, &settings.location)
+                    .map_err(|e| problems.push(RunError::History(e)))
+                    .ok();
+                if let Some(dir) = &settings.textfile {
+                    let text = metrics::render(&report, &settings.site, &settings.location);
+                    if let Err(source) = metrics::write_textfile(dir, "nettriage.prom", &text) {
+                        problems.push(RunError::Textfile { dir: dir.clone(), source });
+                    }
+                }
+                last = if problems.is_empty() { report.diagnosis.status.exit_code() } else { app::EXIT_COULD_NOT_RUN };
+                tracing::info!(
+                    ?id,
+                    status = report.diagnosis.status.as_str(),
+                    problems = problems.len(),
+                    "survey run done"
+                );
+                on_event(SurveyEvent::Run(&SurveyRun { id, report, problems }))?;
+            }
+            Err(e) => {
+                last = app::EXIT_COULD_NOT_RUN;
+                tracing::warn!(error = %e, "survey run failed");
+                on_event(SurveyEvent::RunFailed(&e))?;
+            }
         }
-        last = report.diagnosis.status.exit_code();
-        tracing::info!(id, status = report.diagnosis.status.as_str(), "survey run stored");
-        on_run(&SurveyRun { id, report })?;
         done += 1;
         if settings.once || settings.count.is_some_and(|c| done >= c) || stop.is_requested() {
             break;

@@ -1612,3 +1612,80 @@ fn analyze_reads_tcpdump_any_and_pcapng_recordings() {
     assert_eq!(analyzed["capture"]["format"], "pcapng");
     assert_eq!(lab::root_cause_code(&analyzed), expected, "stdin:\n{}", pretty(&analyzed));
 }
+
+// S4 ------------------------------------------------------------------------
+/// An unattended survey and its outputs (issue 12, item 2): a missing `--textfile`
+/// directory is created before the first run; a textfile path that is not a directory is
+/// refused before any run (nothing stored); an output that starts failing mid-survey is
+/// reported and the survey goes on, storing every run, and ends with exit code 3.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn survey_outputs_are_checked_first_and_a_failing_one_does_not_end_it() {
+    use std::io::BufRead;
+    let lab = lab!("survey_outputs_are_checked_first");
+    let db = lab.tmp().join("history.db");
+    let db_arg = db.display().to_string();
+    let stored = || -> usize {
+        let out = lab.run_nettriage_raw(&[], &["history", "--db", &db_arg, "--format", "json"]);
+        let runs: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or(serde_json::Value::Null);
+        runs.as_array().map_or(0, Vec::len)
+    };
+
+    // A missing directory (two levels) is created, and the first run's textfile is in it.
+    let textfile = lab.tmp().join("node_exporter").join("textfile");
+    let tf_arg = textfile.display().to_string();
+    let base = ["survey", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--db", &db_arg];
+    let mut args = base.to_vec();
+    args.extend(["--textfile", &tf_arg, "--once"]);
+    let out = lab.run_nettriage_raw(&[], &args);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(textfile.join("nettriage.prom").is_file(), "the textfile was written into the created directory");
+    assert_eq!(stored(), 1);
+
+    // A textfile path that is a file: refused before the first run, nothing stored.
+    let not_a_dir = lab.tmp().join("not-a-dir");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let bad_arg = not_a_dir.display().to_string();
+    let mut args = base.to_vec();
+    args.extend(["--textfile", &bad_arg, "--once"]);
+    let out = lab.run_nettriage_raw(&[], &args);
+    assert_eq!(out.code, 3, "refused before any run: {}", out.stderr);
+    assert_eq!(stored(), 1, "no run was made");
+
+    // The directory turns into a file after the first run: the next runs still happen and
+    // are stored; the survey reports the failure and ends with exit code 3.
+    let log = lab.tmp().join("survey.out");
+    let mut child = std::process::Command::new("ip")
+        .args(["netns", "exec", &lab.c, &lab::nettriage_bin()])
+        .args(base)
+        .args(["--textfile", &tf_arg, "--every", "1s", "--count", "3"])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::null())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = || std::fs::read(&log).map(|b| b.lines().count()).unwrap_or(0);
+    let started = std::time::Instant::now();
+    while lines() < 1 && started.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(lines(), 1, "the first run was announced");
+    std::fs::remove_dir_all(&textfile).unwrap();
+    std::fs::write(&textfile, "in the way").unwrap();
+    let mut status = None;
+    for _ in 0..1500 {
+        if let Some(s) = child.try_wait().unwrap() {
+            status = Some(s);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let Some(status) = status else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the survey did not finish its three runs within 30 s");
+    };
+    assert_eq!(status.code(), Some(3), "the last run's textfile failed");
+    assert_eq!(lines(), 3, "every run was announced");
+    assert_eq!(stored(), 4, "every run was stored");
+}

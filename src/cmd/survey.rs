@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use nettriage::app::RunError;
 use nettriage::config::Config;
-use nettriage::survey::{self, Stop, SurveyRun, SurveySettings};
+use nettriage::survey::{self, Stop, SurveyEvent, SurveySettings};
 
 use super::cli::SurveyArgs;
 use super::{stdout_error, stop_signal};
@@ -44,11 +44,25 @@ pub async fn survey(config: &Config, args: &SurveyArgs) -> Result<u8, RunError> 
             stop.request();
         });
     }
-    survey::survey(config, &settings, &stop, |run: &SurveyRun| {
-        let report = &run.report;
-        let root = report.diagnosis.root_cause.as_ref().map(|r| format!(" ({})", r.code)).unwrap_or_default();
-        let line = format!("run {} at {}: {}{root}", run.id, report.started_at, report.diagnosis.status.as_str());
-        writeln!(std::io::stdout(), "{line}").map_err(stdout_error)
+    survey::survey(config, &settings, &stop, |event| match event {
+        SurveyEvent::TextfileDirCreated(dir) => {
+            eprintln!("nettriage: created the textfile directory {} (node_exporter reads it with --collector.textfile.directory)", dir.display());
+            Ok(())
+        }
+        SurveyEvent::Run(run) => {
+            let report = &run.report;
+            let root = report.diagnosis.root_cause.as_ref().map(|r| format!(" ({})", r.code)).unwrap_or_default();
+            let id = run.id.map_or_else(|| "not stored".to_string(), |id| id.to_string());
+            for problem in &run.problems {
+                eprintln!("nettriage: survey run at {}: {problem}; the survey goes on", report.started_at);
+            }
+            let line = format!("run {id} at {}: {}{root}", report.started_at, report.diagnosis.status.as_str());
+            writeln!(std::io::stdout(), "{line}").map_err(stdout_error)
+        }
+        SurveyEvent::RunFailed(error) => {
+            eprintln!("nettriage: survey run failed: {error}; the survey goes on");
+            Ok(())
+        }
     })
     .await
 }
