@@ -114,6 +114,20 @@ pub enum RunError {
     /// The running binary's path, needed for the systemd unit, is unknown.
     #[error("cannot find the running binary's path: {0}")]
     CurrentExe(#[source] std::io::Error),
+    /// `survey install-timer` would write units that run a binary they must not run.
+    #[error(
+        "cannot write units that run {}: {reason}; install nettriage first (for example \
+         `sudo install -m 0755 {} /usr/local/bin/nettriage`) and run install-timer from \
+         there, or name the installed binary with --binary PATH",
+        path.display(),
+        path.display()
+    )]
+    UnitBinary {
+        /// The binary.
+        path: std::path::PathBuf,
+        /// Why not ([`crate::systemd::unsuitable_binary`]).
+        reason: &'static str,
+    },
     /// `--redact` was asked for and the report could not be redacted safely: nothing is
     /// written.
     #[error(transparent)]

@@ -4,15 +4,55 @@
 //! binary's `survey install-timer` command prints them or writes them with
 //! [`crate::files::write_atomic`]. The service runs with only CAP_NET_RAW and
 //! CAP_NET_ADMIN, a read-only system, and write access to the history and textfile
-//! directories.
+//! directories: the default history directory is the unit's `StateDirectory=`
+//! (`/var/lib/nettriage`, which systemd creates), a custom one and the textfile directory
+//! are `ReadWritePaths=` (which systemd refuses when missing, so the installer creates
+//! them). [`unsuitable_binary`] tells which binaries a unit must not run (a cargo build
+//! tree, a home directory the unit cannot see).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The service unit's file name.
 pub const SERVICE_NAME: &str = "nettriage-survey.service";
 /// The timer unit's file name.
 pub const TIMER_NAME: &str = "nettriage-survey.timer";
+
+/// The shortest period a timer may have: a survey run itself takes seconds, and a
+/// shorter period would only pile up runs (systemd does not start a oneshot service
+/// that is still running, so they would silently be skipped).
+pub const MIN_EVERY: Duration = Duration::from_secs(60);
+
+/// The history directory systemd creates for the unit (`StateDirectory=`), under
+/// `/var/lib`: the directory of [`crate::history::DEFAULT_PATH`].
+const STATE_DIRECTORY: &str = "nettriage";
+
+/// Why `binary` must not be the `ExecStart=` of a unit, if it must not: a path inside a
+/// cargo build tree (gone after `cargo clean`, replaced by every build), a relative path,
+/// or one under `/home` or `/root`, which the unit's `ProtectHome=yes` hides.
+pub fn unsuitable_binary(binary: &Path) -> Option<&'static str> {
+    if !binary.is_absolute() {
+        return Some("it is not an absolute path");
+    }
+    let parts: Vec<&std::ffi::OsStr> = binary.iter().collect();
+    let in_build_tree = parts
+        .windows(2)
+        .any(|w| w[0] == "target" && (w[1] == "debug" || w[1] == "release" || w[1] == "llvm-cov-target"))
+        || parts.windows(3).any(|w| w[0] == "target" && w[2] == "release");
+    if in_build_tree {
+        return Some("it is inside a cargo build tree");
+    }
+    if binary.starts_with("/home") || binary.starts_with("/root") {
+        return Some("it is under /home or /root, which the unit's ProtectHome=yes hides");
+    }
+    None
+}
+
+/// `text` as plain unit-file text: `%` doubled (systemd expands `%` specifiers in
+/// `Description=`), line breaks and other control characters made spaces.
+fn unit_text(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect::<String>().replace('%', "%%")
+}
 
 /// What the units run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,11 +94,18 @@ fn systemd_quote(arg: &str) -> String {
 
 /// The service and timer units for a survey every `args.every` (pure).
 pub fn timer_units(binary: &str, args: &TimerSettings) -> (String, String) {
-    let db = args.db.clone().unwrap_or_else(|| PathBuf::from(crate::history::DEFAULT_PATH));
+    let default_db = PathBuf::from(crate::history::DEFAULT_PATH);
+    let db = args.db.clone().unwrap_or_else(|| default_db.clone());
     let mut exec = vec![binary.to_string(), "survey".into(), "--once".into()];
     exec.extend(["--site".into(), args.site.clone(), "--location".into(), args.location.clone()]);
     exec.extend(["--db".into(), db.display().to_string()]);
-    let mut writable = vec![db.parent().map_or_else(|| "/var/lib/nettriage".into(), |p| p.display().to_string())];
+    let mut writable = Vec::new();
+    let state_directory = if db.parent() == default_db.parent() {
+        format!("StateDirectory={STATE_DIRECTORY}\n")
+    } else {
+        writable.push(db.parent().map_or_else(|| ".".into(), |p| p.display().to_string()));
+        String::new()
+    };
     if let Some(dir) = &args.textfile {
         exec.extend(["--textfile".into(), dir.display().to_string()]);
         writable.push(dir.display().to_string());
@@ -66,6 +113,8 @@ pub fn timer_units(binary: &str, args: &TimerSettings) -> (String, String) {
     exec.extend(args.run_options.iter().cloned());
     let exec: Vec<String> = exec.iter().map(|a| systemd_quote(a)).collect();
     let writable: Vec<String> = writable.iter().map(|a| systemd_quote(a)).collect();
+    let read_write =
+        if writable.is_empty() { String::new() } else { format!("ReadWritePaths={}\n", writable.join(" ")) };
     let every = humantime::format_duration(args.every).to_string();
     let service = format!(
         "# Written by `nettriage survey install-timer`.\n\
@@ -83,13 +132,14 @@ pub fn timer_units(binary: &str, args: &TimerSettings) -> (String, String) {
          NoNewPrivileges=yes\n\
          ProtectSystem=strict\n\
          ProtectHome=yes\n\
-         ReadWritePaths={writable}\n\
+         {state_directory}\
+         {read_write}\
          TimeoutStartSec=10min\n",
-        site = args.site,
-        location = args.location,
+        site = unit_text(&args.site),
+        location = unit_text(&args.location),
         exec = exec.join(" "),
-        writable = writable.join(" "),
     );
+    // No `Persistent=`: it only applies to OnCalendar= timers.
     let timer = format!(
         "# Written by `nettriage survey install-timer`.\n\
          [Unit]\n\
@@ -97,8 +147,7 @@ pub fn timer_units(binary: &str, args: &TimerSettings) -> (String, String) {
          [Timer]\n\
          OnBootSec=1min\n\
          OnUnitActiveSec={every}\n\
-         AccuracySec=10s\n\
-         Persistent=true\n\n\
+         AccuracySec=10s\n\n\
          [Install]\n\
          WantedBy=timers.target\n"
     );
@@ -131,7 +180,38 @@ mod tests {
              --target crm.example.com:443"
         );
         assert!(service.contains("SuccessExitStatus=1 2") && service.contains("AmbientCapabilities=CAP_NET_RAW"));
-        assert!(service.contains("ReadWritePaths=/var/lib/nettriage /var/lib/node_exporter/textfile_collector"));
+        let lines: Vec<&str> = service.lines().collect();
+        assert!(lines.contains(&"StateDirectory=nettriage"), "the default history directory is systemd's to create");
+        assert!(lines.contains(&"ReadWritePaths=/var/lib/node_exporter/textfile_collector"));
+        assert!(lines.contains(&"Description=nettriage site survey (HQ / floor 2 \"west\" 100%%)"));
         assert!(timer.contains("OnUnitActiveSec=15m") && timer.contains("WantedBy=timers.target"));
+        assert!(!timer.contains("Persistent="), "Persistent= has no effect on a monotonic timer");
+    }
+
+    #[test]
+    fn a_custom_history_directory_is_a_read_write_path_and_control_characters_go() {
+        let mut a = args(&[]);
+        (a.db, a.textfile, a.site) = (Some(PathBuf::from("/srv/nt/h.db")), None, "a\nb".into());
+        let (service, _) = timer_units("/usr/bin/nettriage", &a);
+        let lines: Vec<&str> = service.lines().collect();
+        assert!(lines.contains(&"ReadWritePaths=/srv/nt") && !service.contains("StateDirectory="));
+        assert!(lines.iter().any(|l| l.starts_with("Description=nettriage site survey (a b /")));
+    }
+
+    #[test]
+    fn units_do_not_run_a_binary_from_a_build_tree_or_a_home_directory() {
+        for bad in [
+            "/work/nettriage/target/debug/nettriage",
+            "/src/nt/target/release/nettriage",
+            "/src/nt/target/x86_64-unknown-linux-gnu/release/nettriage",
+            "/home/ann/.cargo/bin/nettriage",
+            "/root/nettriage",
+            "nettriage",
+        ] {
+            assert!(unsuitable_binary(Path::new(bad)).is_some(), "{bad}");
+        }
+        for good in ["/usr/bin/nettriage", "/usr/local/bin/nettriage", "/opt/nettriage/bin/nettriage"] {
+            assert_eq!(unsuitable_binary(Path::new(good)), None, "{good}");
+        }
     }
 }

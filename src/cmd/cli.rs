@@ -106,8 +106,8 @@ pub enum SurveyCommand {
 /// Options of `nettriage survey install-timer`.
 #[derive(Debug, Clone, Args)]
 pub struct TimerArgs {
-    /// How often the survey runs, e.g. 15m [default: 15m].
-    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    /// How often the survey runs, at least 1m, e.g. 15m [default: 15m].
+    #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = timer_period)]
     pub every: humantime::Duration,
     /// Site tag of every run [default: default].
     #[arg(long, default_value = "default")]
@@ -115,12 +115,15 @@ pub struct TimerArgs {
     /// Location tag of every run [default: empty].
     #[arg(long, default_value = "")]
     pub location: String,
-    /// History database [default: /var/lib/nettriage/history.db].
+    /// History database; a custom one's directory is created now [default: /var/lib/nettriage/history.db, created by systemd].
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// Directory for node_exporter's textfile collector [default: none].
+    /// Directory for node_exporter's textfile collector, created now if missing [default: none].
     #[arg(long, value_name = "DIR")]
     pub textfile: Option<PathBuf>,
+    /// The installed nettriage the units run [default: this binary, unless it is in a build tree or a home directory].
+    #[arg(long, value_name = "PATH")]
+    pub binary: Option<PathBuf>,
     /// Where to write the unit files [default: /etc/systemd/system].
     #[arg(long, value_name = "DIR", default_value = "/etc/systemd/system")]
     pub unit_dir: PathBuf,
@@ -325,6 +328,15 @@ pub enum ColorArg {
     Never,
 }
 
+/// A timer's period: a duration of at least [`nettriage::systemd::MIN_EVERY`].
+fn timer_period(text: &str) -> Result<humantime::Duration, String> {
+    let period: humantime::Duration = text.parse().map_err(|e| format!("{e}"))?;
+    if std::time::Duration::from(period) < nettriage::systemd::MIN_EVERY {
+        return Err("a timer runs the survey at most once a minute: use 1m or more".into());
+    }
+    Ok(period)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,3 +383,4 @@ mod tests {
         assert_eq!(args.targets, ["a.example:443"]);
     }
 }
+

@@ -1,14 +1,17 @@
 //! `nettriage survey install-timer`: the library writes the unit texts
 //! (`systemd::timer_units`); this module prints them or writes them atomically into
-//! `--unit-dir` and tells the user how to enable the timer.
+//! `--unit-dir` and tells the user how to enable the timer. Before writing it creates the
+//! directories the units need (a custom history directory, the textfile directory: systemd
+//! refuses a missing `ReadWritePaths=`), and it refuses to write units that would run a
+//! binary from a build tree or a home directory (`systemd::unsuitable_binary`).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::Write;
 
 use nettriage::app::RunError;
-use nettriage::files::write_atomic;
-use nettriage::systemd::{SERVICE_NAME, TIMER_NAME, TimerSettings, timer_units};
+use nettriage::files::{DirState, prepare_dir, write_atomic};
+use nettriage::systemd::{SERVICE_NAME, TIMER_NAME, TimerSettings, timer_units, unsuitable_binary};
 
 use super::cli::TimerArgs;
 use super::stdout_error;
@@ -29,14 +32,28 @@ impl TimerArgs {
 
 /// Writes (or with `--print` prints) the service and timer units.
 pub fn install_timer(args: &TimerArgs) -> Result<u8, RunError> {
-    let binary = std::env::current_exe().map_err(RunError::CurrentExe)?;
-    let (service, timer) = timer_units(&binary.display().to_string(), &args.settings());
+    let binary = match &args.binary {
+        Some(path) => path.clone(),
+        None => std::env::current_exe().map_err(RunError::CurrentExe)?,
+    };
+    if let Some(reason) = unsuitable_binary(&binary) {
+        return Err(RunError::UnitBinary { path: binary, reason });
+    }
+    let settings = args.settings();
+    let (service, timer) = timer_units(&binary.display().to_string(), &settings);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let say = |out: &mut std::io::StdoutLock<'_>, text: &str| writeln!(out, "{text}").map_err(stdout_error);
     if args.print {
         say(&mut out, &format!("# {SERVICE_NAME}\n{service}\n# {TIMER_NAME}\n{timer}"))?;
         return Ok(0);
+    }
+    // systemd refuses to start a unit whose ReadWritePaths= are missing.
+    let custom_db_dir = settings.db.as_deref().and_then(std::path::Path::parent).filter(|d| !d.as_os_str().is_empty());
+    for dir in custom_db_dir.into_iter().chain(settings.textfile.as_deref()) {
+        if prepare_dir(dir)? == DirState::Created {
+            say(&mut out, &format!("created {}", dir.display()))?;
+        }
     }
     for (name, text) in [(SERVICE_NAME, &service), (TIMER_NAME, &timer)] {
         let path = args.unit_dir.join(name);
@@ -61,6 +78,7 @@ mod tests {
             db: None,
             textfile: None,
             unit_dir: dir.path().to_path_buf(),
+            binary: Some("/usr/bin/nettriage".into()),
             print: false,
             run_options: vec![],
         };
@@ -82,6 +100,7 @@ mod tests {
             db: Some("/tmp/h.db".into()),
             textfile: Some("/tmp/tf".into()),
             unit_dir: "/etc/systemd/system".into(),
+            binary: None,
             print: true,
             run_options: vec!["--target".into(), "a.example:443".into()],
         };
