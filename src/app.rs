@@ -114,6 +114,9 @@ pub enum RunError {
     /// The running binary's path, needed for the systemd unit, is unknown.
     #[error("cannot find the running binary's path: {0}")]
     CurrentExe(#[source] std::io::Error),
+    /// The self-test found no place to save its report.
+    #[error("no place to save the report was found")]
+    NoReportLocation,
     /// `survey install-timer` would write units that run a binary they must not run.
     #[error(
         "cannot write units that run {}: {reason}; install nettriage first (for example \

@@ -1689,3 +1689,29 @@ fn survey_outputs_are_checked_first_and_a_failing_one_does_not_end_it() {
     assert_eq!(lines(), 3, "every run was announced");
     assert_eq!(stored(), 4, "every run was stored");
 }
+
+// S5 ------------------------------------------------------------------------
+/// The end user's self-test keeps its result when neither `--output` nor the current
+/// directory can be written (issue 12, item 4): the report goes to the desktop named by
+/// the real xdg-user-dirs file, and the exit code is the run's status.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn selftest_saves_its_report_on_the_desktop_when_the_current_directory_is_read_only() {
+    let lab = lab!("selftest_saves_its_report_on_the_desktop");
+    // The home run_nettriage_* gives every run, with the file xdg-user-dirs-update writes.
+    let home = lab.tmp().join("home");
+    std::fs::create_dir_all(home.join(".config")).unwrap();
+    std::fs::write(home.join(".config").join("user-dirs.dirs"), "XDG_DESKTOP_DIR=\"$HOME/Schreibtisch\"\n").unwrap();
+    let desktop = home.join("Schreibtisch");
+    std::fs::create_dir_all(&desktop).unwrap();
+    // /proc takes no new files, not even from root.
+    let out = lab.run_nettriage_in_dir(
+        std::path::Path::new("/proc"),
+        &["selftest", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--output", "/proc/nettriage-report.html"],
+    );
+    assert_eq!(out.code, 0, "the run's status (healthy), not an error: {}", out.stderr);
+    let saved: Vec<_> = std::fs::read_dir(&desktop).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(saved.len(), 1, "one report on the desktop: {saved:?}");
+    let html = std::fs::read_to_string(&saved[0]).unwrap();
+    assert!(saved[0].extension().is_some_and(|e| e == "html") && html.contains("class=\"banner healthy\""));
+}

@@ -383,4 +383,3 @@ mod tests {
         assert_eq!(args.targets, ["a.example:443"]);
     }
 }
-

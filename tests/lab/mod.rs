@@ -795,11 +795,23 @@ impl Lab {
     /// Runs `<wrapper...> nettriage <args>` in the client namespace exactly
     /// as given (no implicit arguments). Killed by PID after RUN_TIMEOUT.
     pub fn run_nettriage_raw(&self, wrapper: &[&str], args: &[&str]) -> RunOutput {
+        self.run_nettriage_with(wrapper, args, None)
+    }
+
+    /// Like `run_nettriage_raw`, started in the working directory `cwd`.
+    pub fn run_nettriage_in_dir(&self, cwd: &Path, args: &[&str]) -> RunOutput {
+        self.run_nettriage_with(&[], args, Some(cwd))
+    }
+
+    fn run_nettriage_with(&self, wrapper: &[&str], args: &[&str], cwd: Option<&Path>) -> RunOutput {
         let bin = nettriage_bin();
         let home = self.tmp().join("home");
         fs::create_dir_all(&home).unwrap();
         let mut cmd = lab_command("ip");
         cmd.args(["netns", "exec", &self.c]).args(wrapper).arg(&bin).args(args);
+        if let Some(dir) = cwd {
+            cmd.current_dir(dir);
+        }
         // Keep the run hermetic: no user config from the real $HOME.
         cmd.env("HOME", &home)
             .env("XDG_CONFIG_HOME", home.join(".config"))
