@@ -105,6 +105,27 @@ const WIFI_SIGNAL_DBM: &str = "wifi_signal_dbm";
 /// Why the history could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum HistoryError {
+    /// A reader was pointed at a database that does not exist (only a survey creates one).
+    #[error("no such history database: {}", .path.display())]
+    NoSuchDatabase {
+        /// The path given.
+        path: PathBuf,
+    },
+    /// A reader found a history written by an older version, which only a writer (the
+    /// next survey run) upgrades.
+    #[error(
+        "history database {} has schema version {found}, older than this version's {supported}; \
+         the next survey run upgrades it",
+        .path.display()
+    )]
+    OlderSchema {
+        /// The database path.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The version this build reads.
+        supported: i64,
+    },
     /// The directory the database should be in does not exist (it is not created).
     #[error("cannot open history database {}: directory {} does not exist", .path.display(), .dir.display())]
     MissingDir {
@@ -395,6 +416,31 @@ impl History {
         history.configure()?;
         if version < SCHEMA_VERSION {
             history.migrate()?;
+        }
+        Ok(history)
+    }
+
+    /// Opens an existing history for reading only (`history`, `serve`): nothing is
+    /// created, configured or migrated, so a mistyped path is an error
+    /// ([`HistoryError::NoSuchDatabase`]) instead of a new empty database, and a reader
+    /// that may not write (a scrape user) can open it. A history with an older schema is
+    /// refused with [`HistoryError::OlderSchema`] (the next survey run upgrades it).
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<History> {
+        let path = path.as_ref().to_path_buf();
+        match std::fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => {}
+            Ok(_) => return Err(HistoryError::Io { path, source: io::Error::from(io::ErrorKind::IsADirectory) }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(HistoryError::NoSuchDatabase { path }),
+            Err(source) => return Err(HistoryError::Io { path, source }),
+        }
+        check_header(&path)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(&path, flags).map_err(|e| classify(&path, "open", e))?;
+        let history = History { conn, path };
+        history.conn.busy_timeout(BUSY_TIMEOUT).map_err(history.err("set busy timeout"))?;
+        let version = history.check_schema()?;
+        if version < SCHEMA_VERSION {
+            return Err(HistoryError::OlderSchema { path: history.path, found: version, supported: SCHEMA_VERSION });
         }
         Ok(history)
     }
@@ -1106,6 +1152,33 @@ mod tests {
             .collect();
         files.sort();
         files
+    }
+
+    #[test]
+    fn a_reader_never_creates_migrates_or_writes() {
+        let (_dir, path) = temp_db();
+        assert!(matches!(History::open_read_only(&path), Err(HistoryError::NoSuchDatabase { .. })));
+        assert!(!path.exists(), "not created");
+        {
+            let mut h = History::open(&path).unwrap();
+            h.insert(&healthy_at(1), "HQ", "floor 2").unwrap();
+        }
+        // SQLite's WAL reader may create the -shm/-wal side files; the database is unchanged.
+        let before = std::fs::read(&path).unwrap();
+        {
+            let h = History::open_read_only(&path).unwrap();
+            assert_eq!(h.count(&all()).unwrap(), 1);
+            assert_eq!(h.list(&all()).unwrap().len(), 1);
+        }
+        assert_eq!(std::fs::read(&path).unwrap(), before, "reading left the database as it was");
+        // A history of an older schema is refused, untouched (the next survey upgrades it).
+        {
+            let h = History::open(&path).unwrap();
+            h.conn.pragma_update(None, "user_version", SCHEMA_VERSION - 1).unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        assert!(matches!(History::open_read_only(&path), Err(HistoryError::OlderSchema { .. })));
+        assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 
     #[test]

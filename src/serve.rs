@@ -1,24 +1,28 @@
 //! `/metrics` for Prometheus: a small, bounded HTTP server over the survey history.
 //!
-//! Every scrape reads the latest stored run of every site and location from the history
-//! ([`crate::history`]) and renders it with [`crate::metrics::render_many`]. Requests are
-//! bounded in size (8 KiB), time (5 s each way) and number (16 at once). The server runs
-//! until the `shutdown` future given by the caller completes (the binary's `serve` command
-//! passes SIGINT/SIGTERM); it never prints.
+//! The history ([`crate::history`]) is opened once, read-only, before listening (a
+//! missing database is an error, never created; a scrape never writes). Every scrape
+//! reads the latest stored run of every site and location on a blocking thread (SQLite
+//! is synchronous; the async thread keeps accepting) and renders it with
+//! [`crate::metrics::render_many`]. `GET` and `HEAD` are answered. Requests are bounded in
+//! size (8 KiB), time (5 s each way) and number (16 at once). The server runs until the
+//! `shutdown` future given by the caller completes (the binary's `serve` command passes
+//! SIGINT/SIGTERM); it never prints: the caller hears the bound address through
+//! `on_listening`.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::app::RunError;
+use crate::history::History;
 use crate::metrics;
 use crate::report::Report;
-use crate::survey::open_history;
+use crate::survey::open_history_read;
 
 /// The body of `/metrics`: the latest run of every site and location.
-fn metrics_body(db: &Option<PathBuf>) -> Result<String, RunError> {
-    let history = open_history(db)?;
+fn metrics_body(history: &History) -> Result<String, RunError> {
     let mut runs = Vec::new();
     for (id, site, location) in history.latest_per_location()? {
         if let Some(value) = history.get(id)?
@@ -32,7 +36,7 @@ fn metrics_body(db: &Option<PathBuf>) -> Result<String, RunError> {
 }
 
 /// Answers one HTTP request, bounded in size and time.
-async fn answer(mut stream: tokio::net::TcpStream, db: Option<PathBuf>) {
+async fn answer(mut stream: tokio::net::TcpStream, history: Arc<Mutex<History>>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut buf = vec![0u8; 8192];
     let mut len = 0;
@@ -54,39 +58,56 @@ async fn answer(mut stream: tokio::net::TcpStream, db: Option<PathBuf>) {
     let request = String::from_utf8_lossy(&buf[..len]);
     let mut words = request.split_whitespace();
     let (method, path) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let text = "text/plain; charset=utf-8";
+    let head_only = method == "HEAD";
     let (status, kind, body) = match (method, path.split('?').next().unwrap_or("")) {
-        ("GET", "/metrics") => match metrics_body(&db) {
-            Ok(body) => ("200 OK", metrics::CONTENT_TYPE, body),
-            Err(e) => ("500 Internal Server Error", "text/plain; charset=utf-8", format!("{e}\n")),
-        },
-        ("GET", "/") => ("200 OK", "text/plain; charset=utf-8", "nettriage: see /metrics\n".to_string()),
-        ("GET", _) => ("404 Not Found", "text/plain; charset=utf-8", "not found\n".to_string()),
-        _ => ("405 Method Not Allowed", "text/plain; charset=utf-8", "only GET\n".to_string()),
+        ("GET" | "HEAD", "/metrics") => {
+            let read = tokio::task::spawn_blocking(move || {
+                let history = history.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                metrics_body(&history)
+            })
+            .await;
+            match read {
+                Ok(Ok(body)) => ("200 OK", metrics::CONTENT_TYPE, body),
+                Ok(Err(e)) => ("500 Internal Server Error", text, format!("{e}\n")),
+                Err(e) => ("500 Internal Server Error", text, format!("reading the history failed: {e}\n")),
+            }
+        }
+        ("GET" | "HEAD", "/") => ("200 OK", text, "nettriage: see /metrics\n".to_string()),
+        ("GET" | "HEAD", _) => ("404 Not Found", text, "not found\n".to_string()),
+        _ => ("405 Method Not Allowed", text, "only GET and HEAD\n".to_string()),
     };
+    let allow = if status.starts_with("405") { "Allow: GET, HEAD\r\n" } else { "" };
     let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n{allow}Connection: close\r\n\r\n",
         body.len()
     );
     let _ = tokio::time::timeout(std::time::Duration::from_secs(5), async {
         let _ = stream.write_all(head.as_bytes()).await;
-        let _ = stream.write_all(body.as_bytes()).await;
+        if !head_only {
+            let _ = stream.write_all(body.as_bytes()).await;
+        }
         let _ = stream.shutdown().await;
     })
     .await;
 }
 
-/// Serves `/metrics` on `listen` from the history `db` until `shutdown` completes.
+/// Serves `/metrics` on `listen` from the history `db` until `shutdown` completes;
+/// `on_listening` hears the bound address and the database once the server listens.
 ///
-/// Fails at once, not at the first scrape, when the database cannot be opened or the
-/// address cannot be bound.
+/// Fails at once, not at the first scrape, when the database cannot be opened (it must
+/// exist: it is opened read-only, once) or the address cannot be bound.
 pub async fn serve(
     listen: SocketAddr,
     db: Option<PathBuf>,
     shutdown: impl Future<Output = ()>,
+    on_listening: impl FnOnce(SocketAddr, &std::path::Path),
 ) -> Result<(), RunError> {
-    open_history(&db)?;
+    let history = open_history_read(&db)?;
     let listener =
         tokio::net::TcpListener::bind(listen).await.map_err(|source| RunError::Listen { addr: listen, source })?;
+    on_listening(listener.local_addr().unwrap_or(listen), history.path());
+    let history = Arc::new(Mutex::new(history));
     // At most this many requests at once; more wait in the listen backlog.
     let slots = Arc::new(tokio::sync::Semaphore::new(16));
     let mut shutdown = std::pin::pin!(shutdown);
@@ -97,9 +118,9 @@ pub async fn serve(
                 let Ok((stream, peer)) = accepted else { continue };
                 tracing::debug!(%peer, "metrics request");
                 let Ok(permit) = Arc::clone(&slots).acquire_owned().await else { continue };
-                let db = db.clone();
+                let history = Arc::clone(&history);
                 tokio::spawn(async move {
-                    answer(stream, db).await;
+                    answer(stream, history).await;
                     drop(permit);
                 });
             }
@@ -132,15 +153,18 @@ mod tests {
         history.insert(&broken_report("2026-11-24T07:00:00.000Z"), "HQ", "floor 2").unwrap();
         history.insert(&healthy_report("2026-11-24T07:05:00.000Z"), "HQ", "floor 2").unwrap();
         history.insert(&broken_report("2026-11-24T07:01:00.000Z"), "Branch", "").unwrap();
-        let body = metrics_body(&Some(path)).unwrap();
+        drop(history);
+        let body = metrics_body(&History::open_read_only(&path).unwrap()).unwrap();
         assert_eq!(sample(&body, "nettriage_run_status", "HQ"), Some(0.0));
         assert_eq!(sample(&body, "nettriage_run_status", "Branch"), Some(2.0));
     }
 
     #[test]
-    fn a_missing_database_directory_is_an_error() {
+    fn a_missing_database_is_an_error_and_is_not_created() {
         let dir = tempfile::tempdir().unwrap();
-        let missing = Some(dir.path().join("missing").join("history.db"));
-        assert!(matches!(metrics_body(&missing), Err(RunError::History(_))));
+        let missing = dir.path().join("history.db");
+        let e = open_history_read(&Some(missing.clone())).unwrap_err();
+        assert!(matches!(e, RunError::History(crate::history::HistoryError::NoSuchDatabase { .. })), "{e}");
+        assert!(!missing.exists(), "a reader never creates the database");
     }
 }

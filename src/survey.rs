@@ -31,6 +31,13 @@ pub fn open_history(db: &Option<PathBuf>) -> Result<History, RunError> {
     Ok(History::open(&path)?)
 }
 
+/// The history database for reading (`history`, `serve`): `db`, else the default path.
+/// Nothing is created: a missing database is [`crate::history::HistoryError::NoSuchDatabase`].
+pub fn open_history_read(db: &Option<PathBuf>) -> Result<History, RunError> {
+    let path = db.clone().unwrap_or_else(|| PathBuf::from(crate::history::DEFAULT_PATH));
+    Ok(History::open_read_only(&path)?)
+}
+
 /// How a survey runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SurveySettings {

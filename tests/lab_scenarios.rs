@@ -1715,3 +1715,78 @@ fn selftest_saves_its_report_on_the_desktop_when_the_current_directory_is_read_o
     let html = std::fs::read_to_string(&saved[0]).unwrap();
     assert!(saved[0].extension().is_some_and(|e| e == "html") && html.contains("class=\"banner healthy\""));
 }
+
+// S6 ------------------------------------------------------------------------
+/// Readers never create a history (issue 12, item 5): `history` and `serve` on a mistyped
+/// `--db` exit 3 and leave no file; `serve` answers `HEAD /metrics` like `GET` without a
+/// body, and refuses other methods with 405.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn history_readers_never_create_a_database_and_serve_answers_head() {
+    lab::require_tools("history_readers_never_create_a_database", &[("curl", "curl")]);
+    let mut lab = lab!("history_readers_never_create_a_database");
+    let missing = lab.tmp().join("mistyped.db");
+    let missing_arg = missing.display().to_string();
+    for args in [
+        vec!["history", "--db", &missing_arg],
+        vec!["history", "trend", "--db", &missing_arg],
+        vec!["serve", "--listen", "127.0.0.1:9464", "--db", &missing_arg],
+    ] {
+        let out = lab.run_nettriage_raw(&[], &args);
+        assert_eq!(out.code, 3, "{args:?}: {}", out.stderr);
+        assert!(!missing.exists(), "{args:?} created the database");
+    }
+
+    let db = lab.tmp().join("history.db");
+    let db_arg = db.display().to_string();
+    let out = lab
+        .run_nettriage_raw(&[], &["survey", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--db", &db_arg, "--once"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let (c, bin) = (lab.c.clone(), lab::nettriage_bin());
+    lab.spawn_in("serve", &c, &[&bin, "serve", "--listen", "127.0.0.1:9464", "--db", &db_arg]);
+    let status = |method: &str| -> (String, usize) {
+        let out = lab.exec(
+            &c,
+            &[
+                "curl",
+                "-s",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code} %{size_download}",
+                "--max-time",
+                "2",
+                "-X",
+                method,
+                "http://127.0.0.1:9464/metrics",
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut words = text.split_whitespace();
+        (words.next().unwrap_or("").to_string(), words.next().and_then(|n| n.parse().ok()).unwrap_or(0))
+    };
+    let started = std::time::Instant::now();
+    let mut get = status("GET");
+    while get.0 != "200" && started.elapsed() < std::time::Duration::from_secs(10) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        get = status("GET");
+    }
+    assert!(get.0 == "200" && get.1 > 0, "GET /metrics: {get:?}");
+    let head = lab.exec(
+        &c,
+        &[
+            "curl",
+            "-s",
+            "-I",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "2",
+            "http://127.0.0.1:9464/metrics",
+        ],
+    );
+    assert_eq!(String::from_utf8_lossy(&head.stdout), "200", "HEAD /metrics");
+    assert_eq!(status("POST").0, "405");
+}

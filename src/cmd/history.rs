@@ -1,7 +1,7 @@
 //! `nettriage history`: list, show, export and trend over the stored survey runs.
 //!
 //! The queries are the library's `history::History` (opened with
-//! `survey::open_history`); tables are drawn here, reports and trends by the renderers
+//! `survey::open_history_read`, which never creates one); tables are drawn here, reports and trends by the renderers
 //! (`render::write`, `render::trend`).
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -18,7 +18,7 @@ use nettriage::history::Filter;
 use nettriage::render;
 use nettriage::render::trend::{write_trend, write_trend_html};
 use nettriage::report::{Report, RunStatus};
-use nettriage::survey::{open_history, trend_series};
+use nettriage::survey::{open_history_read, trend_series};
 
 use super::cli::{HistoryArgs, HistoryCommand};
 use super::{print_json, stdout_error};
@@ -61,7 +61,7 @@ fn filter(args: &HistoryArgs) -> Result<Filter, RunError> {
 
 /// `nettriage history`: list (default), show, export, trend.
 pub fn history(args: &HistoryArgs) -> Result<u8, RunError> {
-    let db = open_history(&args.db)?;
+    let db = open_history_read(&args.db)?;
     let f = filter(args)?;
     let format = args.format.map(Format::from);
     let stdout = std::io::stdout();
