@@ -114,6 +114,16 @@ pub enum RunError {
     /// The running binary's path, needed for the systemd unit, is unknown.
     #[error("cannot find the running binary's path: {0}")]
     CurrentExe(#[source] std::io::Error),
+    /// An option was given to a command that has no use for it.
+    #[error("{option} does not apply to `{command}`: {why}")]
+    NotApplicable {
+        /// The option as typed, e.g. `--format markdown`.
+        option: String,
+        /// The command, e.g. `history list`.
+        command: &'static str,
+        /// What to do instead.
+        why: &'static str,
+    },
     /// The self-test found no place to save its report.
     #[error("no place to save the report was found")]
     NoReportLocation,

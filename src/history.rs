@@ -626,28 +626,37 @@ impl History {
         .transpose()
     }
 
-    /// Writes the selected reports as JSON Lines, one stored report per line, oldest first
-    /// (with a `limit`: the newest runs, still oldest first). Returns the number of lines.
+    /// Writes the selected runs as JSON Lines, one object per run, oldest first (with a
+    /// `limit`: the newest runs, still oldest first): `{"id", "site", "location",
+    /// "report"}`, the report as stored. Returns the number of lines.
     pub fn export(&self, filter: &Filter, out: &mut impl Write) -> Result<u64> {
         let (clause, mut params) = filter.where_clause();
         let sql = if filter.limit.is_some() {
             params.push(SqlValue::Integer(filter.limit_value()));
             format!(
-                "SELECT report FROM runs WHERE id IN \
+                "SELECT id, site, location, report FROM runs WHERE id IN \
                  (SELECT id FROM runs {clause} ORDER BY started_at DESC, id DESC LIMIT ?) \
                  ORDER BY started_at, id"
             )
         } else {
-            format!("SELECT report FROM runs {clause} ORDER BY started_at, id")
+            format!("SELECT id, site, location, report FROM runs {clause} ORDER BY started_at, id")
         };
         let err = self.err("export runs");
         let mut stmt = self.conn.prepare(&sql).map_err(&err)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(params)).map_err(&err)?;
         let mut lines = 0;
         while let Some(row) = rows.next().map_err(&err)? {
-            let report = row.get_ref(0).and_then(|v| Ok(v.as_str()?)).map_err(&err)?;
+            let id: i64 = row.get(0).map_err(&err)?;
+            let (site, location): (String, String) = (row.get(1).map_err(&err)?, row.get(2).map_err(&err)?);
+            let report = row.get_ref(3).and_then(|v| Ok(v.as_str()?)).map_err(&err)?;
             // Stored reports are compact serde_json output: no raw newlines inside.
-            out.write_all(report.as_bytes()).and_then(|()| out.write_all(b"\n")).map_err(HistoryError::Export)?;
+            let quote = |text: &str| serde_json::Value::from(text).to_string();
+            let line = format!(
+                "{{\"id\":{id},\"site\":{},\"location\":{},\"report\":{report}}}\n",
+                quote(&site),
+                quote(&location)
+            );
+            out.write_all(line.as_bytes()).map_err(HistoryError::Export)?;
             lines += 1;
         }
         out.flush().map_err(HistoryError::Export)?;
@@ -1048,14 +1057,20 @@ mod tests {
         let mut out = Vec::new();
         assert_eq!(h.export(&all(), &mut out).unwrap(), 3);
         let text = String::from_utf8(out).unwrap();
-        let lines: Vec<Report> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let runs: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let ids: Vec<i64> = runs.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+        assert_eq!(ids, [2, 3, 1], "each line names its run");
+        assert!(runs.iter().all(|r| r["site"] == "HQ" && r["location"] == "floor 2"));
+        let report = |r: &serde_json::Value| serde_json::from_value::<Report>(r["report"].clone()).unwrap();
+        let lines: Vec<Report> = runs.iter().map(report).collect();
         assert_eq!(lines, [reports[1].clone(), reports[2].clone(), reports[0].clone()]);
         assert!(text.ends_with('\n'));
 
         let mut out = Vec::new();
         assert_eq!(h.export(&Filter { limit: Some(2), ..all() }, &mut out).unwrap(), 2);
-        let lines: Vec<Report> =
+        let runs: Vec<serde_json::Value> =
             String::from_utf8(out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<Report> = runs.iter().map(report).collect();
         assert_eq!(lines, [reports[2].clone(), reports[0].clone()], "the newest two, oldest first");
     }
 

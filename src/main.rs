@@ -12,6 +12,7 @@ use clap::Parser;
 use clap::error::ErrorKind;
 use nettriage::app::{EXIT_COULD_NOT_RUN, RunError};
 use nettriage::config::Config;
+use nettriage::history::HistoryError;
 
 use crate::cmd::cli::{Cli, Command, ServeArgs, SurveyArgs, SurveyCommand};
 
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => (cli.run, Job::Serve(args)),
         None => (cli.run, Job::Run),
     };
+    let format_given = args.format.is_some();
     let config = match Config::load(&args.overrides()) {
         Ok(config) => config,
         Err(e) => {
@@ -65,7 +67,7 @@ fn main() -> ExitCode {
     };
     let result = match job {
         Job::Run => runtime.block_on(cmd::run::run(&config)),
-        Job::Selftest => runtime.block_on(cmd::selftest::selftest(&config)),
+        Job::Selftest => runtime.block_on(cmd::selftest::selftest(&config, format_given)),
         Job::Survey(survey) => runtime.block_on(cmd::survey::survey(&config, &survey)),
         Job::Serve(args) => runtime.block_on(cmd::serve::serve(&args)),
     };
@@ -73,10 +75,17 @@ fn main() -> ExitCode {
 }
 
 /// The process exit code for a command's result; an error is printed and means 3.
+/// Standard output closed by the reader (`nettriage history | head`) is not an error: the
+/// command stops quietly with 0, as ripgrep and the classic tools do.
 #[allow(clippy::print_stderr)]
 fn exit(result: Result<u8, RunError>) -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
+        Err(RunError::Output { source, .. } | RunError::History(HistoryError::Export(source)))
+            if source.kind() == std::io::ErrorKind::BrokenPipe =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("nettriage: {e}");
             ExitCode::from(EXIT_COULD_NOT_RUN)

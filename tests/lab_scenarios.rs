@@ -1195,8 +1195,9 @@ fn survey_history_trend_and_textfile() {
     let lines: Vec<&str> = export.lines().collect();
     assert_eq!(lines.len(), 4);
     for line in lines {
-        let report: serde_json::Value = serde_json::from_str(line).unwrap();
-        assert_report_contract(exit_code_of(&report), &report);
+        let run: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(run["id"].is_i64() && run["site"] == "HQ" && run["location"] == "floor 2", "{}", pretty(&run));
+        assert_report_contract(exit_code_of(&run["report"]), &run["report"]);
     }
     let page = lab.run_nettriage_raw(&[], &["history", "trend", "--db", &db_arg, "--format", "html"]);
     assert_eq!(page.code, 0);

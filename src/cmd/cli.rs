@@ -69,24 +69,23 @@ pub struct SurveyArgs {
     /// The options of every run.
     #[command(flatten)]
     pub run: RunArgs,
-    /// Site tag stored with every run, e.g. "HQ" [default: default].
+    /// Site tag stored with every run, e.g. "HQ".
     #[arg(long, default_value = "default")]
     pub site: String,
     /// Location tag stored with every run, e.g. "floor 2 room 214" [default: empty].
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub location: String,
     /// History database [default: /var/lib/nettriage/history.db].
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
-    /// Time from the start of one run to the start of the next, e.g. 30s, 15m
-    /// [default: 5m].
+    /// Time from the start of one run to the start of the next, e.g. 30s, 15m.
     #[arg(long, value_name = "DURATION", default_value = "5m")]
     pub every: humantime::Duration,
-    /// Stop after this many runs [default: until stopped].
-    #[arg(long, value_name = "N")]
+    /// Stop after this many runs, 1 or more [default: until stopped].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
     /// One run, then stop (for cron).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "count")]
     pub once: bool,
     /// After every run, write nettriage.prom for node_exporter's textfile collector into
     /// this directory (atomically) [default: none].
@@ -106,14 +105,14 @@ pub enum SurveyCommand {
 /// Options of `nettriage survey install-timer`.
 #[derive(Debug, Clone, Args)]
 pub struct TimerArgs {
-    /// How often the survey runs, at least 1m, e.g. 15m [default: 15m].
+    /// How often the survey runs, at least 1m, e.g. 15m.
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = timer_period)]
     pub every: humantime::Duration,
-    /// Site tag of every run [default: default].
+    /// Site tag of every run.
     #[arg(long, default_value = "default")]
     pub site: String,
     /// Location tag of every run [default: empty].
-    #[arg(long, default_value = "")]
+    #[arg(long, default_value = "", hide_default_value = true)]
     pub location: String,
     /// History database; a custom one's directory is created now [default: /var/lib/nettriage/history.db, created by systemd].
     #[arg(long, value_name = "PATH")]
@@ -124,7 +123,7 @@ pub struct TimerArgs {
     /// The installed nettriage the units run [default: this binary, unless it is in a build tree or a home directory].
     #[arg(long, value_name = "PATH")]
     pub binary: Option<PathBuf>,
-    /// Where to write the unit files [default: /etc/systemd/system].
+    /// Where to write the unit files.
     #[arg(long, value_name = "DIR", default_value = "/etc/systemd/system")]
     pub unit_dir: PathBuf,
     /// Print the unit files instead of writing them.
@@ -138,8 +137,8 @@ pub struct TimerArgs {
 /// Options of `nettriage serve`.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:9464].
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464")]
+    /// Address to listen on, as IP:PORT, [IPv6]:PORT or HOST:PORT (e.g. localhost:9464).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464", value_parser = listen_addr)]
     pub listen: std::net::SocketAddr,
     /// History database to read [default: /var/lib/nettriage/history.db].
     #[arg(long, value_name = "PATH")]
@@ -161,10 +160,11 @@ pub struct HistoryArgs {
     /// Only runs of this location [default: all].
     #[arg(long, global = true)]
     pub location: Option<String>,
-    /// Only runs started at or after this RFC 3339 time [default: no limit].
+    /// Only runs started at or after this time: RFC 3339 (2026-11-30T08:00:00Z), a date
+    /// (2026-11-30, midnight UTC) or an age (24h, 7d) [default: no limit].
     #[arg(long, value_name = "TIME", global = true)]
     pub since: Option<String>,
-    /// Only runs started before this RFC 3339 time [default: no limit].
+    /// Only runs started before this time, written as for --since [default: no limit].
     #[arg(long, value_name = "TIME", global = true)]
     pub until: Option<String>,
     /// Only runs with this status: healthy, degraded, broken or unknown [default: all].
@@ -173,8 +173,8 @@ pub struct HistoryArgs {
     /// At most this many runs, newest first [default: all].
     #[arg(long, value_name = "N", global = true)]
     pub limit: Option<usize>,
-    /// Output format (list: table or json; trend: table, json or html; show: any report
-    /// format) [default: table].
+    /// Output format: list takes table or json, trend table, json or html, show any report
+    /// format; export always writes JSON Lines [default: table].
     #[arg(short, long, value_enum, value_name = "FORMAT", global = true)]
     pub format: Option<FormatArg>,
 }
@@ -189,7 +189,8 @@ pub enum HistoryCommand {
         /// The run's id, as `history list` shows it.
         id: i64,
     },
-    /// Write the stored reports as JSON Lines, oldest first.
+    /// Write the stored runs as JSON Lines, oldest first: one {"id", "site", "location",
+    /// "report"} object per line.
     Export,
     /// Availability per layer, latency and signal percentiles, and the most frequent root
     /// causes, per site and location.
@@ -223,9 +224,18 @@ pub struct DiffArgs {
     /// The newer report.
     #[arg(value_name = "NEW.json")]
     pub new: PathBuf,
-    /// Output format: table or json [default: table].
+    /// Output format [default: table].
     #[arg(short, long, value_enum, value_name = "FORMAT")]
-    pub format: Option<FormatArg>,
+    pub format: Option<DiffFormat>,
+}
+
+/// Output formats of `nettriage diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// A table for the terminal.
+    Table,
+    /// The comparison as JSON.
+    Json,
 }
 
 /// Output formats for the report.
@@ -269,7 +279,7 @@ pub struct RunArgs {
 
     /// Deadline for the whole run in seconds, 1 to 300; checks still running then are
     /// reported as errors [default: 10].
-    #[arg(short, long, value_name = "SECS")]
+    #[arg(short, long, value_name = "SECS", allow_hyphen_values = true, value_parser = deadline_secs)]
     pub deadline: Option<u64>,
 
     /// TOML config file with targets, names and thresholds; the command line wins
@@ -326,6 +336,26 @@ pub enum ColorArg {
     Always,
     /// Never.
     Never,
+}
+
+/// A run's deadline in seconds: 1 to 300 (a negative number is read, then refused).
+fn deadline_secs(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(secs @ 1..=300) => Ok(secs as u64),
+        Ok(_) => Err("the deadline is 1 to 300 seconds".into()),
+        Err(_) => Err("the deadline is a whole number of seconds, 1 to 300".into()),
+    }
+}
+
+/// A listening address: IP:PORT, [IPv6]:PORT, or HOST:PORT resolved through the system's
+/// resolver (`/etc/hosts` first: `localhost:9464`); the first address is used.
+fn listen_addr(text: &str) -> Result<std::net::SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    use std::net::ToSocketAddrs;
+    let mut addrs = text.to_socket_addrs().map_err(|e| format!("not an IP:PORT or HOST:PORT ({e})"))?;
+    addrs.next().ok_or_else(|| format!("{text} has no address"))
 }
 
 /// A timer's period: a duration of at least [`nettriage::systemd::MIN_EVERY`].

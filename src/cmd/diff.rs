@@ -8,7 +8,7 @@ use std::io::Write;
 use nettriage::app::{self, RunError};
 use nettriage::report::RunStatus;
 
-use super::cli::{DiffArgs, FormatArg};
+use super::cli::{DiffArgs, DiffFormat};
 use super::ignore_broken_pipe;
 
 /// Compares two JSON reports; returns the newer one's exit code.
@@ -18,8 +18,8 @@ pub fn diff(args: &DiffArgs) -> Result<u8, RunError> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let written = match args.format {
-        Some(FormatArg::Json) => {
-            serde_json::to_writer_pretty(&mut out, &d).map_err(std::io::Error::other).and_then(|()| writeln!(out))
+        Some(DiffFormat::Json) => {
+            serde_json::to_writer_pretty(&mut out, &d).map_err(std::io::Error::from).and_then(|()| writeln!(out))
         }
         _ => nettriage::diff::write_table(&d, &mut out),
     };

@@ -20,17 +20,35 @@ use nettriage::render::trend::{write_trend, write_trend_html};
 use nettriage::report::{Report, RunStatus};
 use nettriage::survey::{open_history_read, trend_series};
 
-use super::cli::{HistoryArgs, HistoryCommand};
+use super::cli::{FormatArg, HistoryArgs, HistoryCommand};
 use super::{print_json, stdout_error};
 
+/// A time for `--since`/`--until`: RFC 3339 (UTC unless an offset is given), a date
+/// (`2026-11-30`, midnight UTC), or an age before `now` (`24h`, `7d`, `90min`).
+pub fn parse_time(text: &str, now: SystemTime) -> Option<SystemTime> {
+    let text = text.trim();
+    if let Ok(t) = humantime::parse_rfc3339_weak(text) {
+        return Some(t);
+    }
+    if text.len() == 10
+        && let Ok(t) = humantime::parse_rfc3339_weak(&format!("{text}T00:00:00"))
+    {
+        return Some(t);
+    }
+    let age = humantime::parse_duration(text).ok()?;
+    // No run is older than the epoch (and times before it cannot be written as RFC 3339).
+    Some(now.checked_sub(age).unwrap_or(SystemTime::UNIX_EPOCH).max(SystemTime::UNIX_EPOCH))
+}
+
 fn filter(args: &HistoryArgs) -> Result<Filter, RunError> {
+    let now = SystemTime::now();
     let time = |text: &Option<String>, what: &'static str| -> Result<Option<SystemTime>, RunError> {
         text.as_deref()
             .map(|t| {
-                humantime::parse_rfc3339_weak(t).map_err(|_| RunError::BadValue {
+                parse_time(t, now).ok_or_else(|| RunError::BadValue {
                     flag: what,
                     value: t.to_string(),
-                    expected: "an RFC 3339 time",
+                    expected: "an RFC 3339 time, a date (2026-11-30) or an age (24h, 7d)",
                 })
             })
             .transpose()
@@ -59,10 +77,52 @@ fn filter(args: &HistoryArgs) -> Result<Filter, RunError> {
     })
 }
 
+/// Refuses options the subcommand would ignore: a format it cannot write, filters on
+/// `show` (which takes one run by id).
+fn check_options(args: &HistoryArgs) -> Result<(), RunError> {
+    let (command, formats, hint): (&'static str, &[FormatArg], &'static str) = match &args.command {
+        None | Some(HistoryCommand::List) => {
+            ("history list", &[FormatArg::Table, FormatArg::Json], "list writes table or json")
+        }
+        Some(HistoryCommand::Show { .. }) => {
+            ("history show", &[FormatArg::Table, FormatArg::Json, FormatArg::Markdown, FormatArg::Html], "")
+        }
+        Some(HistoryCommand::Export) => ("history export", &[], "export always writes JSON Lines"),
+        Some(HistoryCommand::Trend) => {
+            ("history trend", &[FormatArg::Table, FormatArg::Json, FormatArg::Html], "trend writes table, json or html")
+        }
+    };
+    if let Some(format) = args.format
+        && !formats.contains(&format)
+    {
+        let name = format!("{format:?}").to_lowercase();
+        return Err(RunError::NotApplicable { option: format!("--format {name}"), command, why: hint });
+    }
+    if matches!(args.command, Some(HistoryCommand::Show { .. })) {
+        let filters = [
+            ("--site", args.site.is_some()),
+            ("--location", args.location.is_some()),
+            ("--since", args.since.is_some()),
+            ("--until", args.until.is_some()),
+            ("--status", args.status.is_some()),
+            ("--limit", args.limit.is_some()),
+        ];
+        if let Some((flag, _)) = filters.iter().find(|(_, given)| *given) {
+            return Err(RunError::NotApplicable {
+                option: flag.to_string(),
+                command,
+                why: "show takes one run by its id; filter with `history list`",
+            });
+        }
+    }
+    Ok(())
+}
+
 /// `nettriage history`: list (default), show, export, trend.
 pub fn history(args: &HistoryArgs) -> Result<u8, RunError> {
-    let db = open_history_read(&args.db)?;
+    check_options(args)?;
     let f = filter(args)?;
+    let db = open_history_read(&args.db)?;
     let format = args.format.map(Format::from);
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -107,6 +167,10 @@ pub fn history(args: &HistoryArgs) -> Result<u8, RunError> {
         }
         Some(HistoryCommand::Trend) => {
             let trend = db.trend(&f)?;
+            if trend.groups.is_empty() {
+                // Said on stderr, so a JSON or HTML reader still gets a valid document.
+                eprintln!("nettriage: no stored runs match these filters; nothing to summarise");
+            }
             if format == Some(Format::Json) {
                 print_json(&mut out, &trend)?;
             } else if format == Some(Format::Html) {
@@ -118,4 +182,25 @@ pub fn history(args: &HistoryArgs) -> Result<u8, RunError> {
         }
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_dates_or_ages() {
+        let now = humantime::parse_rfc3339("2026-11-30T12:00:00Z").unwrap();
+        let at = |t: &str| humantime::parse_rfc3339(t).unwrap();
+        assert_eq!(parse_time("2026-11-30T08:00:00Z", now), Some(at("2026-11-30T08:00:00Z")));
+        assert_eq!(parse_time("2026-11-30", now), Some(at("2026-11-30T00:00:00Z")));
+        assert_eq!(parse_time("24h", now), Some(now - Duration::from_secs(86_400)));
+        assert_eq!(parse_time("7d", now), Some(now - Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_time("100000d", now), Some(SystemTime::UNIX_EPOCH), "clamped to the epoch");
+        for bad in ["yesterday", "2026-13-40", "", "-5h"] {
+            assert_eq!(parse_time(bad, now), None, "{bad}");
+        }
+    }
 }

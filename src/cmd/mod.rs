@@ -98,7 +98,7 @@ pub fn ignore_broken_pipe(result: std::io::Result<()>) -> Result<(), RunError> {
 /// Writes `value` as pretty JSON and a newline.
 pub fn print_json<T: serde::Serialize>(out: &mut impl Write, value: &T) -> Result<(), RunError> {
     serde_json::to_writer_pretty(&mut *out, value)
-        .map_err(std::io::Error::other)
+        .map_err(std::io::Error::from)
         .and_then(|()| writeln!(out))
         .map_err(stdout_error)
 }
@@ -159,5 +159,44 @@ mod tests {
         assert_eq!(o, expected);
         let bare = cli::Cli::try_parse_from(["nettriage"]).unwrap();
         assert_eq!(bare.run.overrides(), Overrides::default());
+    }
+
+    #[test]
+    fn clap_refuses_what_would_be_ignored_and_reads_what_users_type() {
+        let parse = |args: &[&str]| cli::Cli::try_parse_from(std::iter::once("nettriage").chain(args.iter().copied()));
+        let kind = |args: &[&str]| parse(args).err().map(|e| e.kind());
+        use clap::error::ErrorKind;
+        assert_eq!(kind(&["survey", "--count", "0"]), Some(ErrorKind::ValueValidation));
+        assert_eq!(kind(&["survey", "--once", "--count", "5"]), Some(ErrorKind::ArgumentConflict));
+        assert_eq!(kind(&["diff", "a.json", "b.json", "--format", "html"]), Some(ErrorKind::InvalidValue));
+        assert_eq!(kind(&["diff", "a.json", "b.json", "--format", "markdown"]), Some(ErrorKind::InvalidValue));
+        // A negative deadline is read as a value and refused as one, not as an unknown flag.
+        assert_eq!(kind(&["--deadline", "-1"]), Some(ErrorKind::ValueValidation));
+        assert_eq!(kind(&["--deadline", "301"]), Some(ErrorKind::ValueValidation));
+        assert_eq!(parse(&["--deadline", "300"]).unwrap().run.deadline, Some(300));
+        let Some(cli::Command::Serve(serve)) = parse(&["serve", "--listen", "localhost:9464"]).unwrap().command else {
+            panic!("serve")
+        };
+        assert!(serve.listen.ip().is_loopback() && serve.listen.port() == 9464, "{}", serve.listen);
+        assert_eq!(kind(&["serve", "--listen", "9464"]), Some(ErrorKind::ValueValidation));
+    }
+
+    #[test]
+    fn help_prints_each_default_once() {
+        use clap::CommandFactory;
+        let mut command = cli::Cli::command();
+        let mut seen = Vec::new();
+        command.build();
+        let mut stack = vec![command];
+        while let Some(mut c) = stack.pop() {
+            let help = c.render_long_help().to_string();
+            for line in help.lines() {
+                assert!(line.matches("[default:").count() <= 1, "{}: {line}", c.get_name());
+            }
+            assert_eq!(help.matches("[default: 15m] [default: 15m]").count(), 0);
+            seen.push(c.get_name().to_string());
+            stack.extend(c.get_subcommands().cloned());
+        }
+        assert!(seen.iter().any(|n| n == "install-timer"), "{seen:?}");
     }
 }

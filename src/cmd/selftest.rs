@@ -22,7 +22,14 @@ use super::ignore_broken_pipe;
 
 /// Runs with the checklist, prints the verdict, writes the report file, and returns the
 /// exit code.
-pub async fn selftest(config: &Config) -> Result<u8, RunError> {
+pub async fn selftest(config: &Config, format_given: bool) -> Result<u8, RunError> {
+    if format_given {
+        return Err(RunError::NotApplicable {
+            option: "--format".into(),
+            command: "selftest",
+            why: "the self-test prints its checklist and writes an HTML report; for JSON use --output FILE.json or `run --format json`",
+        });
+    }
     let live = std::io::stdout().is_terminal().then(ProgressDrawTarget::stdout);
     let checklist = Checklist::new(live, Box::new(std::io::stdout()));
     let stdout = std::io::stdout();

@@ -33,6 +33,14 @@ impl SurveyArgs {
 
 /// Runs until `--count`, `--once`, or a signal; returns the last run's exit code.
 pub async fn survey(config: &Config, args: &SurveyArgs) -> Result<u8, RunError> {
+    let why = "every run is stored in the history; read it with `history show ID --format ...`";
+    if let Some(path) = &args.run.output {
+        return Err(RunError::NotApplicable { option: format!("--output {}", path.display()), command: "survey", why });
+    }
+    if let Some(format) = args.run.format {
+        let option = format!("--format {}", format!("{format:?}").to_lowercase());
+        return Err(RunError::NotApplicable { option, command: "survey", why });
+    }
     let settings = args.settings();
     // Catch the signals before the first run, so that one arriving mid-run lets it finish.
     let signalled = stop_signal()?;
