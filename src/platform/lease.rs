@@ -72,8 +72,8 @@ pub const MAX_SEARCH_DOMAINS: usize = 16;
 pub enum LeaseClient {
     /// systemd-networkd.
     Networkd,
-    /// NetworkManager: its internal client, or the dhclient it runs (files under
-    /// `/var/lib/NetworkManager`).
+    /// NetworkManager: its device state (`/run/NetworkManager/devices/IFINDEX`), its
+    /// internal client, or the dhclient it runs (files under `/var/lib/NetworkManager`).
     NetworkManager,
     /// ISC dhclient run on its own (ifupdown, dhclient-script).
     Dhclient,
