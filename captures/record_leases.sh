@@ -4,7 +4,7 @@
 # (default captures/leases). Everything lives in namespaces named ntlease-* (NTLEASE_PREFIX-*),
 # with addresses from 198.18.0.0/15 only; no client ever runs in the host namespace, no
 # client script runs (dhclient -sf /bin/true, dhcpcd -c /bin/true), dhcpcd's database
-# directories are a tmpfs in a private mount namespace, every process started is stopped by
+# directory and /run are a tmpfs in a private mount namespace, every process started is stopped by
 # its PID and every namespace deleted at the end. Needs iproute2, dnsmasq, isc-dhcp-client,
 # dhcpcd-base (dhcpcd 9), busybox (udhcpc), util-linux (unshare).
 #
@@ -12,9 +12,9 @@
 #                        router 198.18.0.1, DNS 198.18.0.1 and .2, domain lab.test,
 #                        search lab.test corp.lab.test, lease 1 h)
 #
-# Writes dhclient--eth0.lease (ISC dhclient, RHEL's singular name), dhcpcd-real-eth0.lease
-# (dhcpcd 9's eth0.lease) and udhcpc-env.txt (what busybox udhcpc hands its script: it keeps
-# no lease file of its own).
+# Writes dhclient--eth0.lease (ISC dhclient, RHEL's singular name) and dhcpcd-real-eth0.lease
+# (dhcpcd 9's eth0.lease). busybox udhcpc keeps no lease file of its own: what it hands its
+# script is recorded in the state directory only (udhcpc-env.txt, kept with NTLEASE_KEEP_LOGS=1).
 set -euo pipefail
 OUT="${1:-captures/leases}"
 P="${NTLEASE_PREFIX:-ntlease}"
@@ -68,12 +68,13 @@ kill -TERM $DPID; wait $DPID 2>/dev/null || true
 cp "$STATE/dhclient.lease" "$OUT/dhclient--eth0.lease"
 forget
 
-# dhcpcd 9: its database directory (/var/lib/dhcpcd) and run directory are fresh tmpfs
-# mounts in a private mount namespace; IPv4 only, no hooks, one shot, no background.
+# dhcpcd 9: its database directory (/var/lib/dhcpcd) and /run are fresh tmpfs mounts in a
+# private mount namespace (nothing is created on the host's file systems); IPv4 only, no
+# hooks, one shot, no background.
 printf '%s\n' 'option domain_name_servers, domain_name, domain_search, host_name' \
   'option interface_mtu' 'noipv4ll' 'noarp' > "$STATE/dhcpcd.conf"
 ip netns exec $P-c unshare -m --propagation private sh -c "
-  mount -t tmpfs tmpfs /var/lib/dhcpcd && mount -t tmpfs tmpfs /run/dhcpcd 2>/dev/null || mkdir -p /run/dhcpcd
+  mount -t tmpfs tmpfs /var/lib/dhcpcd && mount -t tmpfs tmpfs /run || exit 1
   dhcpcd -f '$STATE/dhcpcd.conf' -c /bin/true -4 -1 -B -t 15 eth0
   cp /var/lib/dhcpcd/eth0.lease '$STATE/dhcpcd.lease'
   dhcpcd -f '$STATE/dhcpcd.conf' -x eth0 2>/dev/null || true
@@ -88,6 +89,5 @@ printf '#!/bin/sh\n[ "$1" = bound ] && env | grep -E "^(interface|ip|subnet|rout
 chmod +x "$STATE/udhcpc.sh"
 ip netns exec $P-c busybox udhcpc -i eth0 -f -q -n -t 3 -T 1 -O search -s "$STATE/udhcpc.sh" \
   >"$STATE/udhcpc.log" 2>&1
-cp "$STATE/udhcpc-env.txt" "$OUT/udhcpc-env.txt"
 
 echo "recorded into $OUT${NTLEASE_KEEP_LOGS:+; logs in $STATE}"
