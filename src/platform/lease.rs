@@ -98,15 +98,16 @@ pub struct Lease {
     /// The DHCP server identifier (option 54).
     pub server: Option<Ipv4Addr>,
     /// Absolute expiry (Unix seconds) when the file states it (dhclient's `expire`,
-    /// NetworkManager's `expiry`); `None` for `expire never` and for formats that store no
-    /// expiry.
+    /// NetworkManager's `expiry`, networkd's JSON lease from when it was obtained); `None`
+    /// for `expire never` and for formats that store no expiry.
     pub expires_unix: Option<u64>,
     /// Absolute renewal time, T1 (Unix seconds), when the file states it (dhclient's
-    /// `renew`); `None` for `renew never` and for formats that store only durations.
+    /// `renew`) or states when the lease was obtained (networkd's JSON lease); `None` for
+    /// `renew never` and for formats that store only durations.
     #[serde(default)]
     pub renew_unix: Option<u64>,
     /// Absolute rebinding time, T2 (Unix seconds), when the file states it (dhclient's
-    /// `rebind`); `None` otherwise.
+    /// `rebind`, or networkd's JSON lease as for `renew_unix`); `None` otherwise.
     #[serde(default)]
     pub rebind_unix: Option<u64>,
     /// The domain search list (option 119), without trailing dots, at most
@@ -230,8 +231,9 @@ pub fn parse_networkd(text: &str) -> Option<Lease> {
 /// Parses systemd-networkd's JSON lease (the layout of `dhcp_lease_append_json()`, see the
 /// module header): `Address`, `Netmask`, `Server_Address` (a byte array such as
 /// `[198, 18, 0, 150]`, or a dotted string), `Router` and `Servers.DNS` (arrays of them),
-/// `T1`, `T2`, `Lifetime` (time spans such as `30min`, or plain seconds), `Domain_Name`
-/// and `Domain_Search_List`.
+/// `T1`, `T2`, `Lifetime` (time spans such as `30min`, or plain seconds), `Domain_Name`,
+/// `Domain_Search_List`, and `Timestamp_realtime` (when the lease was obtained: the
+/// absolute renewal, rebinding and expiry times are derived from it when it is in UTC).
 ///
 /// Fields of the wrong type and addresses that do not parse are skipped; JSON nested
 /// deeper than `serde_json`'s limit (128) is refused. `None` when the text is not a JSON
@@ -265,7 +267,30 @@ pub fn parse_networkd_json(text: &str) -> Option<Lease> {
     lease.options.lease_time_s = span("Lifetime");
     lease.options.renew_s = span("T1");
     lease.options.rebind_s = span("T2");
+    // When the lease was obtained, as a UTC time stamp: the absolute times follow from it
+    // (an infinite lifetime has no expiry).
+    if let Some(obtained) =
+        field("Timestamp_realtime").and_then(serde_json::Value::as_str).and_then(parse_utc_timestamp)
+    {
+        let at = |secs: Option<u32>| secs.filter(|s| *s != u32::MAX).map(|s| obtained + u64::from(s));
+        lease.renew_unix = at(lease.options.renew_s);
+        lease.rebind_unix = at(lease.options.rebind_s);
+        lease.expires_unix = at(lease.options.lease_time_s);
+    }
     lease.has_content().then_some(lease)
+}
+
+/// A systemd time stamp in UTC, `Mon 2026-11-30 06:47:52.000000 UTC` (the weekday and the
+/// fraction optional), to Unix seconds; `None` for any other zone (a local time zone's name
+/// cannot be resolved here) or form.
+fn parse_utc_timestamp(text: &str) -> Option<u64> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let (date, time) = match words.as_slice() {
+        [_, date, time, "UTC"] | [date, time, "UTC"] => (*date, *time),
+        _ => return None,
+    };
+    let time = time.split_once('.').map_or(time, |(whole, _)| whole);
+    unix_from_utc(&date.replace('-', "/"), time)
 }
 
 /// An IPv4 address as systemd's JSON writes it: an array of four bytes, or a dotted string.
@@ -1085,7 +1110,11 @@ mod tests {
 
     #[test]
     fn networkd_json_fixture() {
-        let want = lab_lease_with_search(LeaseClient::Networkd);
+        let mut want = lab_lease_with_search(LeaseClient::Networkd);
+        // Obtained 2026-11-30 06:47:52 UTC: + 30 min, + 52 min 30 s, + 1 h.
+        want.renew_unix = Some(1_796_021_272 + 1800);
+        want.rebind_unix = Some(1_796_021_272 + 3150);
+        want.expires_unix = Some(1_796_021_272 + 3600);
         assert_eq!(parse_networkd_json(NETWORKD_JSON), Some(want.clone()));
         assert_eq!(parse_networkd(NETWORKD_JSON), Some(want), "the JSON layout is recognised by its first character");
     }
@@ -1106,6 +1135,22 @@ mod tests {
         assert_eq!((lease.lease_time_s, lease.renew_s, lease.rebind_s), (Some(3600), Some(1800), None));
         assert_eq!(lease.domain, None);
         assert_eq!(lease.domain_search, vec!["a.test".to_string()]);
+        assert_eq!((lease.renew_unix, lease.expires_unix), (None, None), "no time stamp");
+        for (stamp, want) in [
+            ("Mon 2026-11-30 06:47:52.000000 UTC", Some(1_796_021_272)),
+            ("2026-11-30 06:47:52 UTC", Some(1_796_021_272)),
+            ("Mon 2026-11-30 06:47:52.000000 CET", None),
+            ("Mon 2026-11-30", None),
+            ("Mon 2026-13-30 06:47:52 UTC", None),
+            ("", None),
+        ] {
+            assert_eq!(parse_utc_timestamp(stamp), want, "{stamp:?}");
+        }
+        let infinite = parse_networkd_json(
+            r#"{"Lifetime": "infinity", "T1": "1h", "Timestamp_realtime": "Thu 1970-01-01 00:00:10 UTC"}"#,
+        )
+        .unwrap();
+        assert_eq!((infinite.expires_unix, infinite.renew_unix), (None, Some(3610)));
         for text in ["{}", "[]", "{\"Address\": [1, 2, 3]}", "{", "null", "{\"Hostname\": \"client\"}"] {
             assert_eq!(parse_networkd_json(text), None, "{text}");
         }
