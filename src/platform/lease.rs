@@ -13,8 +13,10 @@
 //!   A JSON lease is also read (a file whose first character is `{`): the layout of
 //!   `dhcp_lease_append_json()`, which `dhcp_lease_save(lease, dir_fd, path)` writes with
 //!   `sd_json_variant_dump()` in systemd pull request #38806 ("network/dhcp-client: Allow
-//!   saving dhcp4 leases in persistent directory", open when this was written; no released
-//!   systemd writes it yet, every release up to then writes `KEY=VALUE`): `Address`,
+//!   saving dhcp4 leases in persistent directory"). That pull request was still open, not
+//!   merged, at its last activity seen (January 2026), and no systemd release was found
+//!   that writes JSON: the released `dhcp_lease_save()` writes `KEY=VALUE`. The layout is
+//!   read so that a networkd that adopts it is not misread: `Address`,
 //!   `Netmask`, `Server_Address` as byte arrays `[198, 18, 0, 150]` (with `AddressString`
 //!   next to some), `Router` and `Servers.DNS` as arrays of them, `T1`, `T2`, `Lifetime`
 //!   as time spans, `Domain_Name`, `Domain_Search_List`.
