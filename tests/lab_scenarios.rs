@@ -1790,4 +1790,92 @@ fn history_readers_never_create_a_database_and_serve_answers_head() {
     );
     assert_eq!(String::from_utf8_lossy(&head.stdout), "200", "HEAD /metrics");
     assert_eq!(status("POST").0, "405");
+// ---------------------------------------------------------------------------
+// Lease files (issue 11, item 3)
+// ---------------------------------------------------------------------------
+
+/// Each lease-file format, read by a real run: the files the real ISC dhclient and dhcpcd
+/// write for the client's eth0 against the router's dnsmasq, and the hand-made networkd JSON
+/// and NetworkManager device-state fixtures, each put where its client keeps it. The clients
+/// run no script (`-sf /bin/true`, `-c /bin/true`, `--noconfigure`); dhcpcd and nettriage
+/// run in private mount namespaces with a tmpfs over `/var/lib` and `/run`, so the host's
+/// lease files are neither seen nor touched.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn lease_files_of_every_client_are_read() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+
+    let test = "lease_files_of_every_client_are_read";
+    lab::require_tools(test, &[("dhclient", "isc-dhcp-client"), ("dhcpcd", "dhcpcd-base"), ("unshare", "util-linux")]);
+    let mut lab = lab!("lease_files");
+    let c = lab.c.clone();
+    let tmp = lab.tmp().to_path_buf();
+    let dhclient_lease = tmp.join("dhclient--eth0.lease").display().to_string();
+    let dhclient_pid = tmp.join("dhclient.pid").display().to_string();
+    let pid = lab.spawn_in(
+        "dhclient",
+        &c,
+        &["dhclient", "-4", "-d", "-lf", &dhclient_lease, "-pf", &dhclient_pid, "-sf", "/bin/true", "eth0"],
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&dhclient_lease).is_ok_and(|t| t.contains("expire")) {
+        assert!(std::time::Instant::now() < deadline, "dhclient wrote no lease:\n{}", lab.daemon_log("dhclient"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = kill(Pid::from_raw(pid as i32), Signal::SIGTERM);
+    assert!(lab.wait_daemon_exit("dhclient", Duration::from_secs(10)), "dhclient did not stop");
+
+    let dhcpcd_lease = tmp.join("dhcpcd-eth0.lease").display().to_string();
+    let dhcpcd = format!(
+        "mount -t tmpfs tmpfs /var/lib && mkdir /var/lib/dhcpcd && mount -t tmpfs tmpfs /run && \
+         dhcpcd --noconfigure -c /bin/true -4 -1 -B -t 20 eth0 && cp /var/lib/dhcpcd/eth0.lease {dhcpcd_lease}"
+    );
+    let out = lab.exec(&c, &["unshare", "-m", "--propagation", "private", "sh", "-c", &dhcpcd]);
+    assert!(out.status.success(), "dhcpcd: {}", String::from_utf8_lossy(&out.stderr));
+
+    let ifindex =
+        String::from_utf8_lossy(&lab.exec(&c, &["cat", "/sys/class/net/eth0/ifindex"]).stdout).trim().to_string();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/leases");
+    let setup = format!(
+        "mount -t tmpfs tmpfs /var/lib && mount -t tmpfs tmpfs /run && \
+         mkdir -p /var/lib/dhclient /var/lib/dhcpcd /run/systemd/netif/leases /run/NetworkManager/devices && \
+         cp {dhclient_lease} /var/lib/dhclient/dhclient--eth0.lease && cp {dhcpcd_lease} /var/lib/dhcpcd/eth0.lease && \
+         cp {fixtures}/networkd.json /run/systemd/netif/leases/{ifindex} && \
+         cp {fixtures}/nm-device-state /run/NetworkManager/devices/{ifindex} && exec \"$0\" \"$@\""
+    );
+    let out = lab.run_nettriage_raw(
+        &["unshare", "-m", "--propagation", "private", "sh", "-c", &setup],
+        &["run", "--interface", "eth0", "--format", "json"],
+    );
+    let r = lab::parse_report(&out);
+    let leases = dhcp_evidence(&r)["leases"].as_array().cloned().unwrap_or_default();
+    let clients: Vec<&str> = leases.iter().filter_map(|l| l["client"].as_str()).collect();
+    assert_eq!(
+        clients,
+        ["networkd", "network_manager", "dhclient", "dhcpcd"],
+        "{}",
+        pretty(&dhcp_evidence(&r)["leases"])
+    );
+    let (networkd, nm, dhclient, dhcpcd) = (&leases[0], &leases[1], &leases[2], &leases[3]);
+    assert_eq!(networkd["address"], "198.18.0.150");
+    assert_eq!(networkd["domain_search"], serde_json::json!(["lab.test", "corp.lab.test"]));
+    assert_eq!((&nm["address"], &nm["expires_unix"]), (&Value::from("198.18.0.150"), &Value::from(1_796_024_872u64)));
+    for (client, lease) in [("dhclient", dhclient), ("dhcpcd", dhcpcd)] {
+        let address: std::net::Ipv4Addr = lease["address"].as_str().and_then(|a| a.parse().ok()).expect(client);
+        assert!(
+            (100..=200).contains(&address.octets()[3]) && address.octets()[..3] == [198, 18, 0],
+            "{client}: {address}"
+        );
+        assert_eq!(lease["server"], DHCP_SERVER, "{client}");
+        assert_eq!(lease["routers"], serde_json::json!([DHCP_SERVER]), "{client}");
+        assert_eq!(lease["lease_time_s"], 3600, "{client}");
+    }
+    // dhclient's absolute times: T1 before T2 before the expiry, an hour from now.
+    let times: Vec<u64> =
+        ["renew_unix", "rebind_unix", "expires_unix"].iter().filter_map(|k| dhclient[*k].as_u64()).collect();
+    assert_eq!(times.len(), 3, "{}", pretty(dhclient));
+    assert!(times[0] < times[1] && times[1] < times[2], "{times:?}");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    assert!(times[2].abs_diff(now + 3600) < 120, "expires {} vs now {now}", times[2]);
 }

@@ -284,6 +284,9 @@ fn lease() -> Lease {
         },
         server: Some(ip4("198.18.0.1")),
         expires_unix: Some(1_795_000_000),
+        renew_unix: Some(1_794_998_200),
+        rebind_unix: Some(1_794_999_550),
+        domain_search: vec!["site.test".into()],
     }
 }
 

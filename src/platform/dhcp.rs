@@ -716,7 +716,8 @@ mod tests {
         expected.extend(options);
         assert_eq!(keys(serde_json::to_value(&reply).unwrap()), sorted(&expected));
         let lease = crate::platform::lease::parse_networkd("ADDRESS=198.18.0.150\n").unwrap();
-        let mut expected = vec!["client", "source", "address", "server", "expires_unix"];
+        let mut expected =
+            vec!["client", "source", "address", "server", "expires_unix", "renew_unix", "rebind_unix", "domain_search"];
         expected.extend(options);
         assert_eq!(keys(serde_json::to_value(&lease).unwrap()), sorted(&expected));
     }
