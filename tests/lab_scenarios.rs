@@ -1790,6 +1790,8 @@ fn history_readers_never_create_a_database_and_serve_answers_head() {
     );
     assert_eq!(String::from_utf8_lossy(&head.stdout), "200", "HEAD /metrics");
     assert_eq!(status("POST").0, "405");
+}
+
 // ---------------------------------------------------------------------------
 // Lease files (issue 11, item 3)
 // ---------------------------------------------------------------------------
