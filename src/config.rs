@@ -30,12 +30,14 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The config file is not valid TOML for nettriage.
-    #[error("invalid config file {path}: {message}")]
+    #[error("invalid config file {}{}: {message}{}", path.display(), at.as_ref().map_or(String::new(), |a| format!(", line {} column {}", a.line, a.column)), at.as_ref().map_or(String::new(), |a| format!("\n  {} | {}", a.line, a.text)))]
     Parse {
         /// The file.
         path: PathBuf,
         /// The parser's message.
         message: String,
+        /// Where in the file, when the parser said.
+        at: Option<TextPosition>,
     },
     /// A value is out of range or malformed.
     #[error("invalid {what}: {message}")]
@@ -45,6 +47,35 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+}
+
+/// A place in a text file, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextPosition {
+    /// Line, from 1.
+    pub line: usize,
+    /// Column in characters, from 1.
+    pub column: usize,
+    /// The line's text (at most 200 characters).
+    pub text: String,
+}
+
+impl TextPosition {
+    /// The position of byte `offset` in `text` (clamped to the text).
+    pub fn of(text: &str, offset: usize) -> TextPosition {
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = &text[..offset];
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        TextPosition {
+            line: before.matches('\n').count() + 1,
+            column: text[line_start..offset].chars().count() + 1,
+            text: text[line_start..line_end].trim_end_matches('\r').chars().take(200).collect(),
+        }
+    }
 }
 
 fn invalid(what: impl Into<String>, message: impl Into<String>) -> ConfigError {
@@ -458,8 +489,11 @@ impl Config {
     /// Builds the config from the command line and the text of a config file (pure).
     pub fn resolve(args: &Overrides, file: Option<(&Path, &str)>) -> Result<Config, ConfigError> {
         let file: FileConfig = match file {
-            Some((path, text)) => toml::from_str(text)
-                .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), message: e.message().to_string() })?,
+            Some((path, text)) => toml::from_str(text).map_err(|e| ConfigError::Parse {
+                path: path.to_path_buf(),
+                message: e.message().to_string(),
+                at: e.span().map(|span| TextPosition::of(text, span.start)),
+            })?,
             None => FileConfig::default(),
         };
 
@@ -582,6 +616,15 @@ fn check_range(what: &str, value: f64, min: f64, max: f64) -> Result<(), ConfigE
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_positions_count_lines_and_characters() {
+        let text = "a = 1\nbé = x\n";
+        assert_eq!(TextPosition::of(text, 0), TextPosition { line: 1, column: 1, text: "a = 1".into() });
+        assert_eq!(TextPosition::of(text, 12), TextPosition { line: 2, column: 6, text: "bé = x".into() });
+        assert_eq!(TextPosition::of(text, 8).column, 2, "inside a character: its start");
+        assert_eq!(TextPosition::of(text, 999).line, 3, "clamped to the end");
+    }
+
     use super::*;
 
     fn args() -> Overrides {
@@ -634,6 +677,11 @@ mod tests {
         let bad_file = "[gateway]\nprobez = 3\n";
         let e = Config::resolve(&args(), Some((Path::new("c.toml"), bad_file))).unwrap_err();
         assert!(e.to_string().contains("probez"), "{e}");
+        let ConfigError::Parse { at: Some(at), .. } = e else { panic!("{e}") };
+        assert_eq!(at, TextPosition { line: 2, column: 1, text: "probez = 3".into() });
+        let e = Config::resolve(&args(), Some((Path::new("c.toml"), "targets = [\n  \"a:1\",\n  3 ]\n"))).unwrap_err();
+        let ConfigError::Parse { at: Some(at), .. } = e else { panic!("{e}") };
+        assert_eq!((at.line, at.column), (3, 3), "{at:?}");
         let e = Config::resolve(&args(), Some((Path::new("c.toml"), "[gateway]\nloss_fail = 2.0"))).unwrap_err();
         assert!(e.to_string().contains("gateway.loss_fail"), "{e}");
         let mut a = args();

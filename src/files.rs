@@ -34,7 +34,7 @@ pub enum WriteStep {
 impl std::fmt::Display for WriteStep {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            WriteStep::Name => "not a file name",
+            WriteStep::Name => "not a file name (a directory?)",
             WriteStep::CreateTemp => "creating a temporary file",
             WriteStep::Write => "writing",
             WriteStep::Sync => "flushing to disk",
@@ -135,6 +135,33 @@ pub fn prepare_dir(dir: &Path) -> Result<DirState, WriteError> {
     Ok(state)
 }
 
+/// Checks, before any work, that [`write_atomic`] can later write `path`: it names a
+/// file (not a directory, not a path ending in `/`) in an existing directory where this
+/// process may create files (proved by creating and removing a hidden temporary file).
+/// Nothing is left behind; an existing file at `path` is not touched.
+pub fn check_file_target(path: &Path) -> Result<(), WriteError> {
+    let fail = |step: WriteStep, source: io::Error| WriteError { path: path.to_path_buf(), step, source };
+    let names_a_dir = path.as_os_str().to_string_lossy().ends_with('/') || path.is_dir();
+    if names_a_dir || path.file_name().is_none() {
+        return Err(fail(WriteStep::Name, io::Error::from(io::ErrorKind::IsADirectory)));
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    match std::fs::metadata(dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => return Err(fail(WriteStep::CreateTemp, io::Error::from(io::ErrorKind::NotADirectory))),
+        Err(e) => return Err(fail(WriteStep::CreateTemp, e)),
+    }
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let probe = dir.join(format!(".nettriage-probe.{}.{n}.tmp", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| fail(WriteStep::CreateTemp, e))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +209,17 @@ mod tests {
         std::fs::write(&file, "x").unwrap();
         assert_eq!(prepare_dir(&file).unwrap_err().step, WriteStep::NotADirectory);
         assert_eq!(prepare_dir(&file.join("below")).unwrap_err().step, WriteStep::CreateDir);
+    }
+
+    #[test]
+    fn a_file_target_is_checked_without_a_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        check_file_target(&dir.path().join("report.html")).unwrap();
+        assert!(names(dir.path()).is_empty(), "nothing created");
+        assert_eq!(check_file_target(dir.path()).unwrap_err().step, WriteStep::Name);
+        let slash = PathBuf::from(format!("{}/", dir.path().join("new").display()));
+        assert_eq!(check_file_target(&slash).unwrap_err().step, WriteStep::Name);
+        let e = check_file_target(&dir.path().join("missing").join("r.html")).unwrap_err();
+        assert_eq!((e.step, e.kind()), (WriteStep::CreateTemp, io::ErrorKind::NotFound));
     }
 }

@@ -1881,3 +1881,26 @@ fn lease_files_of_every_client_are_read() {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     assert!(times[2].abs_diff(now + 3600) < 120, "expires {} vs now {now}", times[2]);
 }
+
+// S7 ------------------------------------------------------------------------
+/// A bad `--output` (a directory, a missing directory) or `--capture` path is refused
+/// before the checks run (issue 12, items 13 and 14): exit 3 and no report on stdout.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn bad_output_paths_are_refused_before_the_checks_run() {
+    let lab = lab!("bad_output_paths_are_refused");
+    let dir = lab.tmp().display().to_string();
+    let with_slash = format!("{dir}/");
+    let missing = format!("{dir}/missing/report.json");
+    let capture = format!("{dir}/missing/run.pcap");
+    for args in [
+        vec!["run", "--target", TARGET_OK, "--output", &dir],
+        vec!["run", "--target", TARGET_OK, "--output", &with_slash],
+        vec!["run", "--target", TARGET_OK, "--output", &missing],
+        vec!["run", "--target", TARGET_OK, "--capture", &capture],
+    ] {
+        let out = lab.run_nettriage_raw(&[], &args);
+        assert_eq!(out.code, 3, "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: the checks ran first:\n{}", out.stdout);
+    }
+}

@@ -23,6 +23,9 @@ const PROGRESS_AFTER: Duration = Duration::from_secs(1);
 
 /// Reports a capture's exchanges; returns its status's exit code.
 pub fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
+    if let Some(path) = &args.output {
+        nettriage::files::check_file_target(path)?;
+    }
     let report = if args.capture == Path::new("-") {
         app::analyze_reader(std::io::stdin().lock(), "-", args.redact)?
     } else {

@@ -19,6 +19,10 @@ use super::ignore_broken_pipe;
 
 /// Runs, renders, and returns the process exit code.
 pub async fn run(config: &Config) -> Result<u8, RunError> {
+    // A bad --output or --capture path is an error before the first packet.
+    for path in config.output.iter().chain(config.capture.iter()) {
+        nettriage::files::check_file_target(path)?;
+    }
     // A live progress line on stderr when it is a terminal.
     let live = std::io::stderr().is_terminal();
     let line = Mutex::new(ProgressLine::default());
