@@ -36,6 +36,13 @@ pub async fn selftest(config: &Config, format_given: bool) -> Result<u8, RunErro
     ignore_broken_pipe(writeln!(stdout.lock(), "Checking your network connection…"))?;
     let report = app::collect(config, &|event| checklist.update(&event)).await?;
     ignore_broken_pipe(writeln!(stdout.lock(), "\n{}", render::sentence(&report)))?;
+    if report.checks.iter().any(render::checklist::only_privilege_missing) {
+        ignore_broken_pipe(writeln!(
+            stdout.lock(),
+            "Some checks need administrator rights and were not done: run it again with \
+             `sudo nettriage selftest`, or ask IT to allow it (`setcap cap_net_raw,cap_net_admin+ep` on the program)."
+        ))?;
+    }
     let name = app::default_report_name(&report);
     let home = dirs::home_dir();
     // xdg-user-dirs names the desktop; without it, ~/Desktop if there is one.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::progress::Progress;
-use crate::report::{CheckId, CheckResult, CheckStatus};
+use crate::report::{CheckId, CheckResult, CheckStatus, Code, Severity};
 
 /// What an end user calls each layer.
 pub fn label(id: CheckId) -> &'static str {
@@ -24,8 +24,21 @@ pub fn label(id: CheckId) -> &'static str {
     }
 }
 
+/// Whether the only problem a check reported is missing privileges (`tool.no_privilege`):
+/// what it could not check is the user's rights, not the network.
+pub fn only_privilege_missing(result: &CheckResult) -> bool {
+    let problems: Vec<_> = result.findings.iter().filter(|f| f.severity >= Severity::Warn).collect();
+    !problems.is_empty() && problems.iter().all(|f| f.code == Code::ToolNoPrivilege)
+}
+
+/// The words for a line whose only problem is missing privileges.
+pub const NEEDS_ADMIN: &str = "partly checked: the rest needs administrator rights";
+
 /// The tick or cross and the words for a finished check.
 pub fn outcome(result: &CheckResult) -> (&'static str, &'static str) {
+    if matches!(result.status, CheckStatus::Warn | CheckStatus::Error) && only_privilege_missing(result) {
+        return ("?", NEEDS_ADMIN);
+    }
     match result.status {
         CheckStatus::Pass => ("✔", "OK"),
         CheckStatus::Warn => ("!", "works, with a problem"),
@@ -118,6 +131,25 @@ mod tests {
         assert_eq!(line(&result(CheckStatus::Pass, None)), "✔ Finding websites by name: OK");
         assert_eq!(line(&result(CheckStatus::Fail, None)), "✘ Finding websites by name: not working");
         assert!(line(&result(CheckStatus::Skipped, Some(CheckId::Link))).contains("an earlier step failed"));
+    }
+
+    #[test]
+    fn missing_privileges_are_said_as_such_not_as_a_problem_of_the_network() {
+        let no_privilege = crate::report::Finding {
+            code: Code::ToolNoPrivilege,
+            severity: Severity::Warn,
+            layer: CheckId::Dns,
+            message: "needs CAP_NET_RAW".into(),
+        };
+        let mut r = result(CheckStatus::Warn, None);
+        r.findings = vec![no_privilege.clone()];
+        assert_eq!(outcome(&r), ("?", NEEDS_ADMIN));
+        r.status = CheckStatus::Error;
+        assert_eq!(outcome(&r), ("?", NEEDS_ADMIN));
+        // Another problem beside it is still "works, with a problem".
+        r.status = CheckStatus::Warn;
+        r.findings.push(crate::report::Finding { code: Code::DnsSlow, ..no_privilege });
+        assert_eq!(outcome(&r).1, "works, with a problem");
     }
 
     #[test]
