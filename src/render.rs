@@ -141,6 +141,8 @@ fn link_details(ev: &LinkEvidence) -> String {
     let Some(i) = &ev.interface else { return "no interface".into() };
     // Carrier is what the check judges; the kernel's operstate can lag behind it.
     let state = match (i.carrier, i.oper_state.as_str()) {
+        // What the check says: the link is up (administratively) without a carrier.
+        (Some(false), _) => "no carrier".to_string(),
         (Some(true), "up" | "") => "up".to_string(),
         (Some(true), op) => format!("up (operstate {op})"),
         (_, "") => "unknown".to_string(),
@@ -150,7 +152,8 @@ fn link_details(ev: &LinkEvidence) -> String {
     if let Some(mac) = i.mac {
         parts.push(mac.to_string());
     }
-    if let Some(speed) = ev.speed_mbps {
+    // The kernel keeps the last negotiated speed without a carrier: not worth showing.
+    if let Some(speed) = ev.speed_mbps.filter(|_| i.carrier == Some(true)) {
         parts.push(format!("{speed} Mb/s {}", ev.duplex.as_deref().unwrap_or("")).trim().to_string());
     }
     if let Some(mtu) = i.mtu {
@@ -160,15 +163,49 @@ fn link_details(ev: &LinkEvidence) -> String {
 }
 
 fn dhcp_details(ev: &DhcpEvidence) -> String {
-    let Some(ip) = ev.usable_ipv4 else { return "no usable IPv4 address".into() };
-    match ev.ipv4.iter().find(|a| a.address == std::net::IpAddr::V4(ip)) {
-        Some(a) if a.dynamic => match a.valid_lft_s {
-            Some(lft) => format!("{ip}/{} (dynamic, valid {lft} s)", a.prefix_len),
-            None => format!("{ip}/{} (dynamic)", a.prefix_len),
-        },
-        Some(a) => format!("{ip}/{} (static)", a.prefix_len),
-        None => ip.to_string(),
+    use crate::check::dhcp::ProbeStatus;
+    let mut parts = Vec::new();
+    match ev.usable_ipv4 {
+        None => parts.push("no usable IPv4 address".to_string()),
+        Some(ip) => parts.push(match ev.ipv4.iter().find(|a| a.address == std::net::IpAddr::V4(ip)) {
+            Some(a) if a.dynamic => match a.valid_lft_s {
+                Some(lft) => format!("{ip}/{} (dynamic, valid {lft} s)", a.prefix_len),
+                None => format!("{ip}/{} (dynamic)", a.prefix_len),
+            },
+            // Static only when no DHCP client holds a lease for it either.
+            Some(a) if ev.leases.is_empty() => format!("{ip}/{} (static)", a.prefix_len),
+            Some(a) => format!("{ip}/{}", a.prefix_len),
+            None => ip.to_string(),
+        }),
     }
+    if ev.probe.status == ProbeStatus::Ran {
+        let mut servers: Vec<String> = Vec::new();
+        for offer in &ev.probe.offers {
+            let server = offer.server.to_string();
+            if !servers.contains(&server) {
+                servers.push(server);
+            }
+        }
+        parts.push(match (servers.is_empty(), ev.probe.first_offer_ms) {
+            (true, _) => "no offer".to_string(),
+            (false, Some(ms)) => format!("offer from {} (first in {ms:.0} ms)", servers.join(", ")),
+            (false, None) => format!("offer from {}", servers.join(", ")),
+        });
+    }
+    if let Some(full) = &ev.full {
+        parts.push(match (&full.reply, full.request_ms, &full.error) {
+            (Some(reply), Some(ms), _) => format!("DORA: {} from {} in {ms:.0} ms", kind_name(reply), reply.server),
+            (Some(reply), None, _) => format!("DORA: {} from {}", kind_name(reply), reply.server),
+            (None, _, Some(error)) => format!("DORA failed: {error}"),
+            (None, _, None) => "DORA: no answer to the REQUEST".to_string(),
+        });
+    }
+    parts.join(", ")
+}
+
+/// A DHCP message type as RFC 2131 writes it (`ACK`, `NAK`, ...).
+fn kind_name(reply: &crate::platform::dhcp::DhcpReply) -> String {
+    format!("{:?}", reply.kind).to_uppercase()
 }
 
 fn gateway_details(ev: &GatewayEvidence) -> String {
@@ -297,6 +334,38 @@ mod tests {
         let mut out = Vec::new();
         write(&sample_report(), format, &mut out, false).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_dhcp_row_shows_what_dhcp_said_and_no_carrier_shows_no_speed() {
+        use crate::report::fixtures::{dhcp, link, typed};
+        let result = |id, evidence| CheckResult {
+            id,
+            status: CheckStatus::Warn,
+            duration_ms: 1,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings: vec![],
+            evidence,
+        };
+        assert_eq!(details(&result(CheckId::Dhcp, dhcp("198.18.0.10", 24, None))), "198.18.0.10/24 (static)");
+        let Evidence::Dhcp(mut ev) = dhcp("198.18.0.10", 24, None) else { unreachable!() };
+        ev.probe = typed(serde_json::json!({"status": "ran", "offers": [
+            {"kind": "offer", "server": "198.18.0.66", "server_mac": "02:00:00:00:00:66", "address": "198.18.0.150",
+             "options": {}, "relay_agent_info": false, "ms": 3.2}], "first_offer_ms": 3.2}));
+        ev.full = Some(typed(serde_json::json!({"mac": "02:6e:74:00:00:01", "client_id": "nt",
+            "reply": {"kind": "ack", "server": "198.18.0.66", "server_mac": "02:00:00:00:00:66", "address": "198.18.0.151",
+                      "options": {}, "relay_agent_info": false, "ms": 9.0},
+            "request_ms": 9.0, "released": true})));
+        assert_eq!(
+            details(&result(CheckId::Dhcp, Evidence::Dhcp(ev))),
+            "198.18.0.10/24 (static), offer from 198.18.0.66 (first in 3 ms), DORA: ACK from 198.18.0.66 in 9 ms"
+        );
+        let Evidence::Link(mut ev) = link("eth0", Some(10_000)) else { unreachable!() };
+        assert!(link_details(&ev).contains("10000 Mb/s full"));
+        ev.interface.as_mut().unwrap().carrier = Some(false);
+        assert_eq!(link_details(&ev), "eth0 no carrier, 02:00:00:00:00:10, MTU 1500");
     }
 
     #[test]
