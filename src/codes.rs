@@ -101,6 +101,13 @@ codes! {
         "Bring the interface up (`ip link set IF up`) or enable it in the network settings.",
         "Check whether a policy, NetworkManager profile or airplane mode disabled it.",
     ];
+    /// The interface cannot carry the tests: the loopback interface.
+    LinkUnsuitable = "link.unsuitable", Link, blocks: true,
+    summary: "The interface tested cannot carry these tests (it is the loopback interface).",
+    steps: [
+        "Test the interface that connects this computer to the network: leave out --interface, or name it (`ip link` lists them).",
+        "The loopback interface only talks to this computer itself: it has no router, DHCP server or carrier to check.",
+    ];
     /// The interface is up but has no carrier (no cable, dead port, no association).
     LinkNoCarrier = "link.no_carrier", Link, blocks: true,
     summary: "The network cable is unplugged or the connection on the other end is dead.",

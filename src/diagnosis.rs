@@ -7,7 +7,8 @@
 //! warning. Later layers that failed only because of it are already `skipped` by the
 //! runner, so this is the layer a technician should look at first.
 
-use crate::report::{CheckResult, CheckStatus, Diagnosis, RootCause, RunStatus, Severity};
+use crate::check::gateway::ArpStatus;
+use crate::report::{CheckResult, CheckStatus, Code, Diagnosis, RootCause, RunStatus, Severity};
 
 /// Diagnoses a run from its check results (in report order).
 pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
@@ -30,16 +31,44 @@ pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
     let root_cause = deciding.map(|f| RootCause {
         code: f.code,
         layer: f.layer,
-        summary: f.code.summary().to_string(),
+        summary: summary(f.code, checks),
         next_steps: f.code.next_steps().iter().map(|s| s.to_string()).collect(),
     });
     Diagnosis { status, root_cause, findings }
 }
 
+/// The root cause's summary, in words that fit this run's evidence: the code's summary,
+/// except where other layers saw something that contradicts its plain reading.
+///
+/// - `gateway.unreachable` when the router that did not answer ARP answered this run's
+///   DHCP DISCOVER (or the full exchange): it is alive, so the words are "answered DHCP but
+///   not ARP", not "not responding at all".
+fn summary(code: Code, checks: &[CheckResult]) -> String {
+    if code == Code::GatewayUnreachable {
+        let silent: Vec<std::net::IpAddr> = checks
+            .iter()
+            .filter_map(|c| c.gateway())
+            .flat_map(|g| g.gateways.iter())
+            .filter(|g| g.arp.status != ArpStatus::Answered)
+            .map(|g| g.address)
+            .collect();
+        let answered_dhcp = checks.iter().filter_map(|c| c.dhcp()).any(|d| {
+            let full = d.full.iter().flat_map(|f| f.offer.iter().chain(f.reply.iter()));
+            d.probe.offers.iter().chain(full).any(|reply| silent.contains(&std::net::IpAddr::V4(reply.server)))
+        });
+        if answered_dhcp {
+            return "The router answered DHCP in this run but not ARP: a filter or an ARP problem on the router, \
+                    not a router that is switched off."
+                .into();
+        }
+    }
+    code.summary().to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{CheckId, Code, Finding};
+    use crate::report::{CheckId, Finding};
 
     fn check(id: CheckId, status: CheckStatus, findings: Vec<(Code, Severity)>) -> CheckResult {
         CheckResult {
@@ -110,5 +139,26 @@ mod tests {
             check(CheckId::Dns, CheckStatus::Skipped, vec![]),
         ]);
         assert_eq!(d.status, RunStatus::Healthy);
+    }
+
+    #[test]
+    fn a_router_that_answered_dhcp_but_not_arp_is_not_called_dead() {
+        use crate::report::fixtures::{dhcp, gateway, typed};
+        let mut gw = check(CheckId::Gateway, CheckStatus::Fail, vec![(Code::GatewayUnreachable, Severity::Fail)]);
+        let crate::report::Evidence::Gateway(mut ev) = gateway("198.18.0.1", &[]) else { unreachable!() };
+        ev.gateways[0].arp.status = ArpStatus::NoReply;
+        gw.evidence = crate::report::Evidence::Gateway(ev);
+        let mut dh = check(CheckId::Dhcp, CheckStatus::Pass, vec![]);
+        dh.evidence = dhcp("198.18.0.10", 24, Some(3600));
+        let plain = diagnose(&[dh.clone(), gw.clone()]).root_cause.unwrap().summary;
+        assert_eq!(plain, Code::GatewayUnreachable.summary(), "no DHCP answer from it: the code's words");
+        let crate::report::Evidence::Dhcp(mut d) = dhcp("198.18.0.10", 24, Some(3600)) else { unreachable!() };
+        d.probe = typed(serde_json::json!({"status": "ran", "offers": [
+            {"kind": "offer", "server": "198.18.0.1", "server_mac": "02:00:00:00:00:01", "address": "198.18.0.150",
+             "options": {}, "relay_agent_info": false, "ms": 3.2}], "first_offer_ms": 3.2}));
+        dh.evidence = crate::report::Evidence::Dhcp(d);
+        let root = diagnose(&[dh, gw]).root_cause.unwrap();
+        assert_eq!(root.code, Code::GatewayUnreachable, "the code stays");
+        assert_ne!(root.summary, Code::GatewayUnreachable.summary(), "the words fit the evidence");
     }
 }

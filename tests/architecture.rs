@@ -31,7 +31,7 @@ const RULES: &[(&str, &[&str])] = &[
     ("platform", &["types", "wire", "config", "report", "codes"]),
     // One file per layer: an I/O half through platform, a pure judge half.
     ("check", &["config", "platform", "report", "codes", "types", "wire"]),
-    ("diagnosis", &["report", "codes"]),
+    ("diagnosis", &["report", "codes", "check"]),
     ("runner", &["check", "config", "progress", "report", "codes", "platform"]),
     // Captures judged by the checks' own judges.
     ("analyze", &["check", "config", "diagnosis", "pcap", "platform", "report", "codes", "types", "wire"]),

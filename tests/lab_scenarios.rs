@@ -1904,3 +1904,20 @@ fn bad_output_paths_are_refused_before_the_checks_run() {
         assert!(out.stdout.is_empty(), "{args:?}: the checks ran first:\n{}", out.stdout);
     }
 }
+
+// S8 ------------------------------------------------------------------------
+/// `-i lo` is an interface that cannot carry the tests (issue 11, item 6): the root cause
+/// is `link.unsuitable`, not an addressing failure, and the layers above are skipped.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn loopback_is_reported_as_unsuitable() {
+    let lab = lab!("loopback_is_reported_as_unsuitable");
+    let out = lab.run_nettriage_raw(&[], &["run", "--interface", "lo", "--format", "json", "--target", TARGET_OK]);
+    let report = lab::parse_report(&out);
+    assert_report_contract(out.code, &report);
+    assert_eq!(lab::root_cause_code(&report).as_deref(), Some("link.unsuitable"), "{}", pretty(&report));
+    for id in ["dhcp", "gateway", "dns"] {
+        assert_eq!(lab::check_status(&report, id), "skipped", "{id} is blocked by the link");
+        assert!(lab::codes(&report, id).is_empty(), "{id}: {:?}", lab::codes(&report, id));
+    }
+}

@@ -56,6 +56,13 @@ pub fn judge(ev: &LinkEvidence, settings: &LinkSettings) -> Vec<Finding> {
             "no interface to test: none has a default route and none besides loopback is up".into(),
         )];
     };
+    if iface.link_type == crate::platform::netlink::LinkType::Loopback {
+        return vec![f(
+            Code::LinkUnsuitable,
+            Severity::Fail,
+            format!("{} is the loopback interface: it has no network, router or DHCP server to test", iface.name),
+        )];
+    }
     if !iface.admin_up {
         return vec![f(Code::LinkAdminDown, Severity::Fail, format!("{} is administratively down", iface.name))];
     }
@@ -135,6 +142,13 @@ mod tests {
         no_carrier.carrier = Some(false);
         no_carrier.lower_up = false;
         assert_eq!(codes(Some(no_carrier)), [Code::LinkNoCarrier]);
+    }
+
+    #[test]
+    fn loopback_is_unsuitable_not_an_addressing_failure() {
+        let mut lo = iface();
+        (lo.name, lo.link_type) = ("lo".into(), LinkType::Loopback);
+        assert_eq!(codes(Some(lo)), [Code::LinkUnsuitable]);
     }
 
     #[test]
