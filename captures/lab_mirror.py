@@ -49,6 +49,9 @@ def main():
             out = socket.socket(socket.AF_INET, socket.SOCK_RAW, 47)
         out.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT)
         ports = {listen(name): 0 for name in rest}
+    # The recorder waits for this line before it makes traffic: a mirror started late on a
+    # loaded machine would otherwise miss the first exchanges.
+    print("ready", flush=True)
     seq = 0
     while True:
         for s in select.select(list(ports), [], [])[0]:

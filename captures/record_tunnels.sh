@@ -71,12 +71,19 @@ record() {
   local file=$1; shift
   local mirror=()
   while [ "$1" != -- ]; do mirror+=("$1"); shift; done; shift
-  ip netns exec $P-col tcpdump -i eth0 -U -w "$file" 'not arp and not (ip6 and icmp6)' 2>>"$STATE/tcpdump.err" &
+  local terr="$STATE/tcpdump.$(basename "$file").err" mout="$STATE/mirror.$(basename "$file").out"
+  ip netns exec $P-col tcpdump -i eth0 -U -w "$file" 'not arp and not (ip6 and icmp6)' 2>"$terr" &
   local tpid=$!
-  ip netns exec $P-c python3 "$HERE/lab_mirror.py" "${mirror[@]}" &
+  ip netns exec $P-c python3 "$HERE/lab_mirror.py" "${mirror[@]}" >"$mout" &
   local mpid=$!
   PIDS+=($tpid $mpid)
-  sleep 1
+  # Both must be listening before any traffic (bounded: 15 s), or the capture is empty on a
+  # loaded machine.
+  local waited=0
+  until grep -q "listening on" "$terr" 2>/dev/null && grep -q ready "$mout" 2>/dev/null; do
+    [ $waited -lt 150 ] || { echo "record: tcpdump or the mirror did not start for $file" >&2; exit 1; }
+    sleep 0.1; waited=$((waited + 1))
+  done
   # Forget earlier neighbours, so every recording holds the ARP exchange its first packet
   # to the router needs (a cache entry left by the previous recording would hide it).
   ip -n $P-c neigh flush all 2>/dev/null || true

@@ -87,7 +87,7 @@ fn check_options(args: &HistoryArgs) -> Result<(), RunError> {
         Some(HistoryCommand::Show { .. }) => {
             ("history show", &[FormatArg::Table, FormatArg::Json, FormatArg::Markdown, FormatArg::Html], "")
         }
-        Some(HistoryCommand::Export) => ("history export", &[], "export always writes JSON Lines"),
+        Some(HistoryCommand::Export) => ("history export", &[FormatArg::Json], "export always writes JSON Lines"),
         Some(HistoryCommand::Trend) => {
             ("history trend", &[FormatArg::Table, FormatArg::Json, FormatArg::Html], "trend writes table, json or html")
         }
