@@ -1587,8 +1587,12 @@ fn analyze_reads_tcpdump_any_and_pcapng_recordings() {
     let pcapng = lab.tmp().join("eth0.pcapng").display().to_string();
     let c = lab.c.clone();
     let tcpdump = lab.spawn_in("tcpdump-any", &c, &["tcpdump", "-i", "any", "-U", "-w", &sll2]);
-    let dumpcap = lab.spawn_in("dumpcap", &c, &["dumpcap", "-q", "-i", "eth0", "-w", &pcapng]);
-    std::thread::sleep(Duration::from_secs(2));
+    let dumpcap = lab.spawn_in("dumpcap", &c, &["dumpcap", "-i", "eth0", "-w", &pcapng]);
+    // Both say when they capture; on a loaded machine a fixed sleep was not always enough.
+    for (label, ready) in [("tcpdump-any", "listening on"), ("dumpcap", "Capturing on")] {
+        let log = lab.wait_daemon_log(label, Duration::from_secs(15), |log| log.contains(ready));
+        assert!(log.contains(ready), "{label} did not start capturing:\n{log}");
+    }
     let (_, live, _) = lab.run_nettriage(&default_args());
     std::thread::sleep(Duration::from_secs(1));
     for (label, pid) in [("tcpdump-any", tcpdump), ("dumpcap", dumpcap)] {
