@@ -394,7 +394,10 @@ fn no_resolvers_configured() {
     lab.set_resolv_conf(&[]);
     let (code, r, _) = lab.run_nettriage(&default_args());
     assert_report_contract(code, &r);
-    assert_has_code(&r, "dns", "dns.no_servers");
+    // As glibc: no nameserver means 127.0.0.1, where nothing listens in the lab.
+    assert_eq!(dns_notices(&r), ["dns.default_server", "dns.stub_upstreams_unknown"], "{}", pretty(&r));
+    assert_eq!(dns_servers(&r), [("127.0.0.1".to_string(), "dns.unreachable".to_string())], "{}", pretty(&r));
+    assert_has_code(&r, "dns", "dns.unreachable");
 }
 
 // 14 ------------------------------------------------------------------------
@@ -1611,4 +1614,214 @@ fn analyze_reads_tcpdump_any_and_pcapng_recordings() {
     let analyzed: Value = serde_json::from_str(&out.stdout).expect("analyze - JSON");
     assert_eq!(analyzed["capture"]["format"], "pcapng");
     assert_eq!(lab::root_cause_code(&analyzed), expected, "stdin:\n{}", pretty(&analyzed));
+}
+
+// Resolver discovery (issue 11, item 2) ------------------------------------
+
+/// The codes of the dns check's notices (`evidence.system.notices[].code`).
+fn dns_notices(r: &Value) -> Vec<String> {
+    check(r, "dns")["evidence"]["system"]["notices"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|n| n["code"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// Each tested server's address and verdict (`evidence.servers[]`).
+fn dns_servers(r: &Value) -> Vec<(String, String)> {
+    check(r, "dns")["evidence"]["servers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    (s["server"].as_str().unwrap_or("").to_string(), s["verdict"].as_str().unwrap_or("").to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A link-local IPv6 resolver with a zone: dnsmasq listens on the router's fe80::1 on br0
+/// (IPv6 in the lab's namespaces only, addresses without DAD); the client's resolv.conf
+/// names it as `fe80::1%eth0` and as `fe80::1%<ifindex>` (systemd-resolved's form). The
+/// zone becomes the socket's scope id, so the server answers and the check passes.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn link_local_resolver_with_a_zone() {
+    let mut lab = lab!("link_local_resolver_with_a_zone");
+    let (c, r) = (lab.c.clone(), lab.r.clone());
+    for (ns, dev) in [(&r, "br0"), (&r, "lan0"), (&c, "eth0")] {
+        lab.exec(ns, &["sysctl", "-q", "-w", &format!("net.ipv6.conf.{dev}.disable_ipv6=0")]);
+    }
+    lab.ip(&r, &["-6", "addr", "add", "fe80::1/64", "dev", "br0", "nodad"]);
+    lab.ip(&c, &["-6", "addr", "add", "fe80::10/64", "dev", "eth0", "nodad"]);
+    let log = lab.tmp().join("dnsmasq-v6.log").display().to_string();
+    lab.spawn_in(
+        "dnsmasq-v6",
+        &r,
+        &[
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--pid-file=",
+            "--user=root",
+            "--group=root",
+            "--bind-interfaces",
+            "--listen-address=fe80::1",
+            "--local=/site.test/",
+            &format!("--host-record={WWW_NAME},{SERVER_IP}"),
+            "--log-queries",
+            &format!("--log-facility={log}"),
+        ],
+    );
+    let mut ready = false;
+    for _ in 0..30 {
+        if lab.dig_rcode("fe80::1%eth0", WWW_NAME) == "NOERROR" {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        ready,
+        "dnsmasq on [fe80::1%br0]:53 does not answer dig from the client; log:\n{}",
+        lab.daemon_log("dnsmasq-v6")
+    );
+    let o = lab.exec(&c, &["cat", "/sys/class/net/eth0/ifindex"]);
+    let ifindex: u32 = String::from_utf8_lossy(&o.stdout).trim().parse().expect("the client's eth0 ifindex");
+    for zone in ["eth0".to_string(), ifindex.to_string()] {
+        lab.set_resolv_conf(&[&format!("nameserver fe80::1%{zone}")]);
+        let (code, r, _) = lab.run_nettriage(&default_args());
+        assert_report_contract(code, &r);
+        assert_exit(code, 0, &r);
+        assert_check_status(&r, "dns", "pass");
+        assert_eq!(dns_servers(&r), [("fe80::1".to_string(), "ok".to_string())], "{}", pretty(&r));
+        let tested = &check(&r, "dns")["evidence"]["system"]["tested"][0];
+        assert_eq!(tested["scope_id"], ifindex, "zone %{zone}: {}", pretty(&r));
+        assert_eq!(tested["zone"], zone.as_str(), "{}", pretty(&r));
+        assert!(dns_notices(&r).is_empty(), "{}", pretty(&r));
+    }
+    // A zone that names no interface: glibc keeps the server without a scope, so it
+    // cannot be reached; the notice names the zone.
+    lab.set_resolv_conf(&[&format!("nameserver {GATEWAY_IP}"), "nameserver fe80::1%nosuch0"]);
+    let (code, r, _) = lab.run_nettriage(&default_args());
+    assert_report_contract(code, &r);
+    assert_eq!(dns_notices(&r), ["dns.zone_unknown"], "{}", pretty(&r));
+    assert_has_code(&r, "dns", "dns.partial");
+}
+
+/// Four nameservers with the fourth dead: glibc uses the first three (MAXNS), so the
+/// machine is healthy; the fourth is listed as ignored and never tested.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn four_nameservers_with_the_fourth_dead() {
+    let lab = lab!("four_nameservers_with_the_fourth_dead", LabOptions { server_dns: true, ..LabOptions::default() });
+    let dead = lab::UNROUTED_IP;
+    assert_eq!(lab.dig_rcode(dead, WWW_NAME), "TIMEOUT", "the fourth must be dead");
+    lab.set_resolv_conf(&[
+        &format!("nameserver {GATEWAY_IP}"),
+        &format!("nameserver {SERVER_IP}"),
+        // Listed twice (DHCP and a static line): glibc counts it towards MAXNS.
+        &format!("nameserver {GATEWAY_IP}"),
+        &format!("nameserver {dead}"),
+        "options timeout:1 attempts:3 rotate",
+    ]);
+    let (code, r, _) = lab.run_nettriage(&default_args());
+    assert_report_contract(code, &r);
+    assert_exit(code, 0, &r);
+    assert_check_status(&r, "dns", "pass");
+    assert_eq!(dns_notices(&r), ["dns.ignored_servers"], "{}", pretty(&r));
+    let servers: Vec<String> = dns_servers(&r).into_iter().map(|(ip, _)| ip).collect();
+    assert_eq!(servers, [GATEWAY_IP, SERVER_IP], "{}", pretty(&r));
+    let system = &check(&r, "dns")["evidence"]["system"];
+    assert_eq!(system["ignored"][0]["ip"], dead, "{}", pretty(&r));
+    assert_eq!(system["options"]["timeout_s"], 1);
+    assert_eq!(system["options"]["attempts"], 3);
+    assert_eq!(system["options"]["rotate"], true);
+    assert_eq!(system["glibc_give_up_s"], 9, "timeout 1 s × 3 attempts × 3 resolvers");
+}
+
+/// systemd-resolved's layout: resolv.conf names the stub 127.0.0.53 and
+/// /run/systemd/resolve/resolv.conf lists the real upstream. The upstream file is written
+/// inside a private mount namespace (a tmpfs over /run, seen only by this one nettriage
+/// run), never the host's /run. Nothing listens on 127.0.0.53 in the lab: the check must
+/// test the upstream, not the stub.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn systemd_resolved_stub_in_a_private_mount_namespace() {
+    let test = "systemd_resolved_stub_in_a_private_mount_namespace";
+    lab::require_tools(test, &[("unshare", "util-linux"), ("mount", "mount")]);
+    let lab = lab!(test);
+    lab.set_resolv_conf(&[
+        "# stub file of systemd-resolved",
+        "nameserver 127.0.0.53",
+        "options edns0 trust-ad",
+        "search .",
+    ]);
+    let upstream = lab.tmp().join("resolved-upstream.conf");
+    std::fs::write(&upstream, format!("# This is /run/systemd/resolve/resolv.conf\nnameserver {GATEWAY_IP}\n"))
+        .unwrap();
+    let marker = "nettriage-lab-private-mount";
+    let script = format!(
+        "mount -t tmpfs nt-lab-run /run && mkdir -p /run/systemd/resolve && cp {} /run/systemd/resolve/resolv.conf \
+         && touch /run/{marker} && exec \"$0\" \"$@\"",
+        upstream.display()
+    );
+    let out = lab.run_nettriage_raw(
+        &["unshare", "--mount", "--propagation", "private", "sh", "-c", &script],
+        &["run", "--interface", "eth0", "--format", "json", "--target", TARGET_OK, "--dns-name", WWW_NAME],
+    );
+    assert!(!std::path::Path::new(&format!("/run/{marker}")).exists(), "the tmpfs over /run leaked to the host");
+    let r = lab::parse_report(&out);
+    assert_report_contract(out.code, &r);
+    assert_exit(out.code, 0, &r);
+    assert_check_status(&r, "dns", "pass");
+    let ev = &check(&r, "dns")["evidence"];
+    assert_eq!(ev["stub"], "127.0.0.53", "{}", pretty(&r));
+    assert_eq!(ev["source"], "/run/systemd/resolve/resolv.conf", "{}", pretty(&r));
+    assert_eq!(ev["system"]["system"][0]["stub"]["kind"], "systemd_resolved", "{}", pretty(&r));
+    assert_eq!(ev["system"]["tested"][0]["via"], "127.0.0.53", "{}", pretty(&r));
+    assert_eq!(dns_servers(&r), [(GATEWAY_IP.to_string(), "ok".to_string())], "{}", pretty(&r));
+    assert!(dns_notices(&r).is_empty(), "{}", pretty(&r));
+}
+
+/// NetworkManager's dnsmasq (resolv.conf names 127.0.0.1; its upstreams are in the
+/// no-stub file, here given by the config's path) is followed to the upstream; another
+/// loopback stub (Docker's 127.0.0.11) is tested itself with the notice that its
+/// upstreams are unknown.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn local_stubs_networkmanager_followed_docker_tested_itself() {
+    let lab = lab!("local_stubs_networkmanager_followed_docker_tested_itself");
+    let no_stub = lab.tmp().join("no-stub-resolv.conf");
+    std::fs::write(&no_stub, format!("# Generated by NetworkManager\nnameserver {GATEWAY_IP}\n")).unwrap();
+    let config = lab.tmp().join("nettriage.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[dns]\nnetworkmanager_upstreams = \"{}\"\nresolved_upstreams = \"{}\"\n",
+            no_stub.display(),
+            lab.tmp().join("absent").display()
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let mut args = default_args();
+    args.extend(["--config", &config]);
+
+    lab.set_resolv_conf(&["nameserver 127.0.0.1"]);
+    let (code, r, _) = lab.run_nettriage(&args);
+    assert_report_contract(code, &r);
+    assert_exit(code, 0, &r);
+    let ev = &check(&r, "dns")["evidence"];
+    assert_eq!(ev["system"]["system"][0]["stub"]["kind"], "network_manager_dnsmasq", "{}", pretty(&r));
+    assert_eq!(dns_servers(&r), [(GATEWAY_IP.to_string(), "ok".to_string())], "{}", pretty(&r));
+
+    lab.set_resolv_conf(&["nameserver 127.0.0.11"]);
+    let (code, r, _) = lab.run_nettriage(&args);
+    assert_report_contract(code, &r);
+    assert_eq!(dns_notices(&r), ["dns.stub_upstreams_unknown"], "{}", pretty(&r));
+    assert_eq!(dns_servers(&r), [("127.0.0.11".to_string(), "dns.unreachable".to_string())], "{}", pretty(&r));
+    assert_has_code(&r, "dns", "dns.unreachable");
 }

@@ -15,7 +15,6 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
 #[cfg(feature = "live")]
 use std::time::{Duration, Instant};
 
@@ -294,15 +293,21 @@ pub enum QueryOutcome {
     LocalError,
 }
 
-/// Reads the servers the system uses (see [`resolv::discover`]) with default stub paths
-/// and no zone lookup: returns (source file, the first stub followed, servers). The dhcp
-/// check compares these with what DHCP offers.
-pub fn read_servers(resolv_conf: &Path) -> (String, Option<IpAddr>, Vec<IpAddr>) {
-    let paths = ResolverPaths { resolv_conf: resolv_conf.to_path_buf(), ..ResolverPaths::default() };
-    let discovery = resolv::discover(&paths, &|_| None);
-    let tested = discovery.servers_to_test();
-    let (source, stub) = source_and_stub(&discovery);
-    (source, stub, tested.into_iter().map(|(ns, _)| ns.ip).collect())
+/// The addresses of the servers the system's lookups reach, from the paths in `settings`
+/// (resolv.conf's first three, local stubs replaced by their upstreams where known): what
+/// the dhcp check compares with the DNS servers DHCP offers.
+pub fn system_servers(settings: &DnsSettings) -> Vec<IpAddr> {
+    let discovery = resolv::discover(&resolver_paths(settings), &|_| None);
+    discovery.servers_to_test().into_iter().map(|(ns, _)| ns.ip).collect()
+}
+
+/// The resolver files named in the settings.
+fn resolver_paths(settings: &DnsSettings) -> ResolverPaths {
+    ResolverPaths {
+        resolv_conf: settings.resolv_conf.clone(),
+        resolved_upstreams: settings.resolved_upstreams.clone(),
+        networkmanager_upstreams: settings.networkmanager_upstreams.clone(),
+    }
 }
 
 /// The evidence's `source` and `stub`: the stub's upstream file and the stub when the only
@@ -422,11 +427,7 @@ pub fn cache_buster(first_name: &str) -> String {
 #[cfg(feature = "live")]
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let settings = &ctx.config.dns;
-    let paths = ResolverPaths {
-        resolv_conf: settings.resolv_conf.clone(),
-        resolved_upstreams: settings.resolved_upstreams.clone(),
-        networkmanager_upstreams: settings.networkmanager_upstreams.clone(),
-    };
+    let paths = resolver_paths(settings);
     // Zones name interfaces of this network namespace: the run's netlink snapshot knows them.
     let ifindex =
         |name: &str| ctx.snapshot.interfaces.iter().find(|i| i.name == name).map(|i| i.index).filter(|&i| i != 0);
