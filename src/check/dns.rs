@@ -312,6 +312,7 @@ fn resolver_paths(settings: &DnsSettings) -> ResolverPaths {
 
 /// The evidence's `source` and `stub`: the stub's upstream file and the stub when the only
 /// system resolver is a followed stub, else resolv.conf and none.
+#[cfg(any(feature = "live", test))]
 fn source_and_stub(d: &Discovery) -> (String, Option<IpAddr>) {
     if let [only] = d.system.as_slice()
         && let Some(stub) = &only.stub
