@@ -379,6 +379,14 @@ codes! {
         "Look up the stub's configuration (Docker: the host's resolv.conf; dnsmasq/unbound: their config) to find its upstreams.",
         "A SERVFAIL from the stub usually means its upstreams fail: test them directly with dig.",
     ];
+    /// Informational (a notice in the evidence, never a finding): systemd-resolved reaches
+    /// its upstreams over DNS-over-TLS, but they were tested on UDP port 53.
+    DnsDotNotProbed = "dns.dot_not_probed", Dns, blocks: false,
+    summary: "This computer's name lookups are encrypted (DNS over TLS); the test asked the same servers unencrypted.",
+    steps: [
+        "If the DNS check fails while lookups work, test the servers on port 853 (`kdig +tls @server name`).",
+        "Check `resolvectl status` for the per-link DNSOverTLS setting and the current server.",
+    ];
     /// Informational (a notice in the evidence, never a finding): an IPv6 zone names no
     /// interface of this machine, so the link-local server has no scope.
     DnsZoneUnknown = "dns.zone_unknown", Dns, blocks: false,

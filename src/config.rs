@@ -305,6 +305,9 @@ pub struct DnsSettings {
     /// NetworkManager's resolv.conf without its dnsmasq stub, read when resolv.conf names
     /// 127.0.0.1, ::1 or 127.0.1.1.
     pub networkmanager_upstreams: PathBuf,
+    /// systemd-resolved's configuration (drop-ins in the same path plus `.d`), read for
+    /// its global `DNSOverTLS=` mode when resolv.conf names its stub.
+    pub resolved_conf: PathBuf,
 }
 
 impl Default for DnsSettings {
@@ -315,6 +318,7 @@ impl Default for DnsSettings {
             resolv_conf: PathBuf::from("/etc/resolv.conf"),
             resolved_upstreams: PathBuf::from("/run/systemd/resolve/resolv.conf"),
             networkmanager_upstreams: PathBuf::from("/run/NetworkManager/no-stub-resolv.conf"),
+            resolved_conf: PathBuf::from("/etc/systemd/resolved.conf"),
         }
     }
 }

@@ -1768,11 +1768,34 @@ fn systemd_resolved_stub_in_a_private_mount_namespace() {
          && touch /run/{marker} && exec \"$0\" \"$@\"",
         upstream.display()
     );
-    let out = lab.run_nettriage_raw(
-        &["unshare", "--mount", "--propagation", "private", "sh", "-c", &script],
-        &["run", "--interface", "eth0", "--format", "json", "--target", TARGET_OK, "--dns-name", WWW_NAME],
-    );
-    assert!(!std::path::Path::new(&format!("/run/{marker}")).exists(), "the tmpfs over /run leaked to the host");
+    // resolved's configuration: a path of the lab's own (the host's /etc is never read).
+    let resolved_conf = lab.tmp().join("resolved.conf");
+    std::fs::write(&resolved_conf, "[Resolve]\nDNSOverTLS=no\n").unwrap();
+    std::fs::create_dir(lab.tmp().join("resolved.conf.d")).unwrap();
+    let config = lab.tmp().join("nettriage.toml");
+    std::fs::write(&config, format!("[dns]\nresolved_conf = \"{}\"\n", resolved_conf.display())).unwrap();
+    let config = config.display().to_string();
+    let run = || {
+        let out = lab.run_nettriage_raw(
+            &["unshare", "--mount", "--propagation", "private", "sh", "-c", &script],
+            &[
+                "run",
+                "--interface",
+                "eth0",
+                "--format",
+                "json",
+                "--target",
+                TARGET_OK,
+                "--dns-name",
+                WWW_NAME,
+                "--config",
+                &config,
+            ],
+        );
+        assert!(!std::path::Path::new(&format!("/run/{marker}")).exists(), "the tmpfs over /run leaked to the host");
+        out
+    };
+    let out = run();
     let r = lab::parse_report(&out);
     assert_report_contract(out.code, &r);
     assert_exit(out.code, 0, &r);
@@ -1783,7 +1806,17 @@ fn systemd_resolved_stub_in_a_private_mount_namespace() {
     assert_eq!(ev["system"]["system"][0]["stub"]["kind"], "systemd_resolved", "{}", pretty(&r));
     assert_eq!(ev["system"]["tested"][0]["via"], "127.0.0.53", "{}", pretty(&r));
     assert_eq!(dns_servers(&r), [(GATEWAY_IP.to_string(), "ok".to_string())], "{}", pretty(&r));
+    assert_eq!(ev["system"]["system"][0]["stub"]["dns_over_tls"], "no", "{}", pretty(&r));
     assert!(dns_notices(&r).is_empty(), "{}", pretty(&r));
+
+    // A drop-in turns DNS-over-TLS on: the upstream is still tested on UDP 53, and the
+    // notice says so.
+    std::fs::write(lab.tmp().join("resolved.conf.d").join("dot.conf"), "[Resolve]\nDNSOverTLS=yes\n").unwrap();
+    let out = run();
+    let r = lab::parse_report(&out);
+    assert_report_contract(out.code, &r);
+    assert_eq!(check(&r, "dns")["evidence"]["system"]["system"][0]["stub"]["dns_over_tls"], "yes", "{}", pretty(&r));
+    assert_eq!(dns_notices(&r), ["dns.dot_not_probed"], "{}", pretty(&r));
 }
 
 /// NetworkManager's dnsmasq (resolv.conf names 127.0.0.1; its upstreams are in the

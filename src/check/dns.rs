@@ -307,6 +307,7 @@ fn resolver_paths(settings: &DnsSettings) -> ResolverPaths {
         resolv_conf: settings.resolv_conf.clone(),
         resolved_upstreams: settings.resolved_upstreams.clone(),
         networkmanager_upstreams: settings.networkmanager_upstreams.clone(),
+        resolved_conf: settings.resolved_conf.clone(),
     }
 }
 
@@ -374,6 +375,20 @@ pub fn notices(d: &Discovery) -> Vec<Notice> {
             out.push(Notice {
                 code: Code::DnsStubUpstreamsUnknown,
                 message: format!("{} is {what}: upstreams unknown, the stub itself was tested", r.nameserver.text),
+            });
+        }
+    }
+    for r in &d.system {
+        if let Some(stub) = &r.stub
+            && !stub.upstreams.is_empty()
+            && let Some(mode @ (resolv::DotMode::Yes | resolv::DotMode::Opportunistic)) = stub.dns_over_tls
+        {
+            let mode = if mode == resolv::DotMode::Yes { "yes" } else { "opportunistic" };
+            out.push(Notice {
+                code: Code::DnsDotNotProbed,
+                message: format!(
+                    "systemd-resolved is set to DNSOverTLS={mode}: its upstreams were queried on UDP port 53, not over TLS on 853"
+                ),
             });
         }
     }
@@ -940,6 +955,11 @@ mod tests {
         assert!(notice_codes(&discovery("nameserver 127.0.0.53\n", Some("nameserver 198.18.0.1\n"))).is_empty());
         assert_eq!(notice_codes(&discovery("nameserver fe80::1%wlan9\n", None)), [Code::DnsZoneUnknown]);
         assert!(notice_codes(&discovery("nameserver fe80::1%eth0\n", None)).is_empty());
+        let mut dot = discovery("nameserver 127.0.0.53\n", Some("nameserver 198.18.0.1\n"));
+        dot.system[0].stub.as_mut().unwrap().dns_over_tls = Some(resolv::DotMode::Yes);
+        assert_eq!(notice_codes(&dot), [Code::DnsDotNotProbed]);
+        dot.system[0].stub.as_mut().unwrap().dns_over_tls = Some(resolv::DotMode::No);
+        assert!(notice_codes(&dot).is_empty());
     }
 
     #[test]

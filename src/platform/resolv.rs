@@ -52,6 +52,9 @@ pub struct ResolverPaths {
     /// NetworkManager's resolv.conf without its local caching stub
     /// (`/run/NetworkManager/no-stub-resolv.conf`).
     pub networkmanager_upstreams: PathBuf,
+    /// systemd-resolved's configuration (`/etc/systemd/resolved.conf`; drop-ins are read
+    /// from the same path with `.d` appended), for its global `DNSOverTLS=` mode.
+    pub resolved_conf: PathBuf,
 }
 
 impl Default for ResolverPaths {
@@ -60,6 +63,7 @@ impl Default for ResolverPaths {
             resolv_conf: PathBuf::from("/etc/resolv.conf"),
             resolved_upstreams: PathBuf::from("/run/systemd/resolve/resolv.conf"),
             networkmanager_upstreams: PathBuf::from("/run/NetworkManager/no-stub-resolv.conf"),
+            resolved_conf: PathBuf::from("/etc/systemd/resolved.conf"),
         }
     }
 }
@@ -255,11 +259,80 @@ pub enum StubKind {
     Unknown,
 }
 
+/// systemd-resolved's `DNSOverTLS=` mode (resolved.conf(5)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DotMode {
+    /// Plain DNS (the default).
+    No,
+    /// TLS when the server offers it, plain DNS otherwise.
+    Opportunistic,
+    /// TLS only (port 853); a server without it is not used.
+    Yes,
+}
+
+/// The last `DNSOverTLS=` in the `[Resolve]` section of a resolved.conf text (pure):
+/// `None` when absent or reset by an empty value.
+pub fn parse_resolved_dot(text: &str) -> Option<DotMode> {
+    let mut in_resolve = false;
+    let mut mode = None;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_resolve = line == "[Resolve]";
+        } else if in_resolve
+            && let Some((key, value)) = line.split_once('=')
+            && key.trim() == "DNSOverTLS"
+        {
+            mode = match value.trim().to_ascii_lowercase().as_str() {
+                "" => None,
+                "opportunistic" => Some(DotMode::Opportunistic),
+                "yes" | "true" | "on" | "1" => Some(DotMode::Yes),
+                "no" | "false" | "off" | "0" => Some(DotMode::No),
+                // systemd ignores an invalid value and keeps the previous one.
+                _ => mode,
+            };
+        }
+    }
+    mode
+}
+
+/// Most bytes read from one resolved.conf file or drop-in.
+const MAX_CONF_BYTES: u64 = 64 * 1024;
+/// Most drop-ins read.
+const MAX_DROP_INS: usize = 32;
+
+/// systemd-resolved's global `DNSOverTLS=` from `conf` and its drop-ins in `conf.d/*.conf`
+/// (read in file-name order, the last value winning), bounded in size and count.
+pub fn read_resolved_dot(conf: &Path) -> Option<DotMode> {
+    use std::io::Read;
+    let read = |p: &Path| -> Option<String> {
+        let mut text = String::new();
+        std::fs::File::open(p).ok()?.take(MAX_CONF_BYTES).read_to_string(&mut text).ok()?;
+        Some(text)
+    };
+    let mut texts: Vec<String> = read(conf).into_iter().collect();
+    let dir = PathBuf::from(format!("{}.d", conf.display()));
+    if let Ok(entries) = std::fs::read_dir(&dir) {
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "conf"))
+            .collect();
+        files.sort();
+        texts.extend(files.iter().take(MAX_DROP_INS).filter_map(|p| read(p)));
+    }
+    texts.iter().fold(None, |mode, text| parse_resolved_dot(text).or(mode))
+}
+
 /// What is known about a local stub.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stub {
     /// Which stub.
     pub kind: StubKind,
+    /// systemd-resolved's global `DNSOverTLS=` mode from its configuration files, when
+    /// set there (per-link modes are not read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns_over_tls: Option<DotMode>,
     /// The file its upstream servers were read from, when there is one.
     pub upstreams_source: Option<String>,
     /// Its upstream servers; empty when they are not known (the stub itself is then tested).
@@ -349,7 +422,16 @@ pub fn discover(paths: &ResolverPaths, ifindex: &dyn Fn(&str) -> Option<u32>) ->
     let conf = read_resolv_conf(&paths.resolv_conf, ifindex);
     let resolved = read_upstreams(&paths.resolved_upstreams, ifindex);
     let networkmanager = read_upstreams(&paths.networkmanager_upstreams, ifindex);
-    assemble(paths, conf, resolved, networkmanager)
+    let mut d = assemble(paths, conf, resolved, networkmanager);
+    if d.system.iter().any(|r| r.stub.as_ref().is_some_and(|s| s.kind == StubKind::SystemdResolved)) {
+        let mode = read_resolved_dot(&paths.resolved_conf);
+        for stub in d.system.iter_mut().filter_map(|r| r.stub.as_mut()) {
+            if stub.kind == StubKind::SystemdResolved {
+                stub.dns_over_tls = mode;
+            }
+        }
+    }
+    d
 }
 
 /// A stub's upstream file: its servers, or `None` when it cannot be read.
@@ -403,17 +485,19 @@ pub fn assemble(
                     let up = upstreams(&resolved);
                     Stub {
                         kind: StubKind::SystemdResolved,
+                        dns_over_tls: None,
                         upstreams_source: resolved.is_some().then(|| path_text(&paths.resolved_upstreams)),
                         upstreams: up,
                     }
                 } else if is_networkmanager_stub(nameserver.ip) && !upstreams(&networkmanager).is_empty() {
                     Stub {
                         kind: StubKind::NetworkManagerDnsmasq,
+                        dns_over_tls: None,
                         upstreams_source: Some(path_text(&paths.networkmanager_upstreams)),
                         upstreams: upstreams(&networkmanager),
                     }
                 } else {
-                    Stub { kind: StubKind::Unknown, upstreams_source: None, upstreams: Vec::new() }
+                    Stub { kind: StubKind::Unknown, dns_over_tls: None, upstreams_source: None, upstreams: Vec::new() }
                 }
             });
             SystemResolver { nameserver, stub }
@@ -543,6 +627,31 @@ mod tests {
         assert!(d.system[1].stub.is_none());
         let ips: Vec<String> = d.servers_to_test().iter().map(|(n, _)| n.ip.to_string()).collect();
         assert_eq!(ips, ["127.0.0.11", "198.18.0.1"]);
+    }
+
+    #[test]
+    fn resolved_dot_mode_is_the_last_value_in_the_resolve_section() {
+        assert_eq!(parse_resolved_dot("[Resolve]\n#DNSOverTLS=yes\nDNS=1.1.1.1\n"), None);
+        assert_eq!(parse_resolved_dot("[Resolve]\nDNSOverTLS=yes\n"), Some(DotMode::Yes));
+        assert_eq!(
+            parse_resolved_dot("[Resolve]\nDNSOverTLS = opportunistic\nDNSOverTLS=bogus\n"),
+            Some(DotMode::Opportunistic)
+        );
+        assert_eq!(parse_resolved_dot("[Resolve]\nDNSOverTLS=yes\nDNSOverTLS=\n"), None);
+        assert_eq!(parse_resolved_dot("[Other]\nDNSOverTLS=yes\n"), None);
+        assert_eq!(parse_resolved_dot("[Resolve]\nDNSOverTLS=false\n"), Some(DotMode::No));
+
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("resolved.conf");
+        std::fs::write(&conf, "[Resolve]\nDNSOverTLS=no\n").unwrap();
+        assert_eq!(read_resolved_dot(&conf), Some(DotMode::No));
+        let drop_ins = dir.path().join("resolved.conf.d");
+        std::fs::create_dir(&drop_ins).unwrap();
+        std::fs::write(drop_ins.join("10-dot.conf"), "[Resolve]\nDNSOverTLS=yes\n").unwrap();
+        std::fs::write(drop_ins.join("20-other.conf"), "[Resolve]\nDNS=198.18.0.1\n").unwrap();
+        std::fs::write(drop_ins.join("30-ignored.txt"), "[Resolve]\nDNSOverTLS=no\n").unwrap();
+        assert_eq!(read_resolved_dot(&conf), Some(DotMode::Yes));
+        assert_eq!(read_resolved_dot(&dir.path().join("absent.conf")), None);
     }
 
     #[test]
