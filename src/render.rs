@@ -122,7 +122,14 @@ pub fn details(check: &CheckResult) -> String {
                 Some(ms) => format!("{} {} {ms:.1} ms", sv.server, sv.verdict),
                 None => format!("{} {}", sv.server, sv.verdict),
             };
-            ev.servers.iter().map(line).collect::<Vec<_>>().join(", ")
+            let mut text = ev.servers.iter().map(line).collect::<Vec<_>>().join(", ");
+            // The notices explain the setup (glibc's default server, ignored servers, a
+            // stub whose upstreams are unknown): named by code, never a status.
+            if let Some(system) = ev.system.as_ref().filter(|s| !s.notices.is_empty()) {
+                let codes: Vec<&str> = system.notices.iter().map(|n| n.code.as_str()).collect();
+                text.push_str(&format!("; notices: {}", codes.join(", ")));
+            }
+            text
         }
         Evidence::Ports(ev) => ev
             .targets
