@@ -86,7 +86,8 @@ pub struct SystemView {
     /// when no resolver was tested directly, none works, or `rotate` spreads the lookups.
     pub glibc_wait_s: Option<u32>,
     /// Seconds a lookup takes before glibc gives up when no resolver answers:
-    /// `timeout_s × attempts × resolvers` (resolv.conf(5)).
+    /// `timeout_s × attempts × resolvers` (resolv.conf(5); a timeout of 0 counts as 1 s),
+    /// an estimate, not a model of glibc's exact back-off.
     pub glibc_give_up_s: u32,
     /// Informational observations (codes documented in docs/checks/dns.md); they are not
     /// findings and do not change the check's status.
@@ -326,18 +327,6 @@ fn source_and_stub(d: &Discovery) -> (String, Option<IpAddr>) {
     (d.resolv_conf.clone(), stub.map(|r| r.nameserver.ip))
 }
 
-/// The `nameserver` addresses of a resolv.conf text, duplicates dropped (pure; bad lines
-/// are ignored; zones are not looked up).
-pub fn parse_servers(bytes: &[u8]) -> Vec<IpAddr> {
-    let mut out: Vec<IpAddr> = Vec::new();
-    for ns in resolv::parse_resolv_conf(bytes, &|_| None).nameservers {
-        if !out.contains(&ns.ip) {
-            out.push(ns.ip);
-        }
-    }
-    out
-}
-
 /// The informational notices about the system's resolvers (pure).
 pub fn notices(d: &Discovery) -> Vec<Notice> {
     let mut out = Vec::new();
@@ -410,7 +399,7 @@ pub fn notices(d: &Discovery) -> Vec<Notice> {
 /// before a lookup reaches a working resolver, seconds before it gives up).
 pub fn glibc_waits(d: &Discovery, servers: &[ServerResult]) -> (Option<u32>, u32) {
     let o = &d.options;
-    let give_up = o.timeout_s.max(1).saturating_mul(o.attempts.max(1)).saturating_mul(d.system.len() as u32);
+    let give_up = o.timeout_s.max(1).saturating_mul(o.attempts).saturating_mul(d.system.len() as u32);
     if o.rotate {
         return (None, give_up);
     }
@@ -927,10 +916,11 @@ mod tests {
     #[test]
     fn resolv_conf_parsing() {
         let text = b"# comment\nsearch corp.example\nnameserver 198.18.0.1\nnameserver 2001:db8::53\nnameserver bogus\nnameserver 198.18.0.1\n";
-        let servers = parse_servers(text);
+        let d = resolv::assemble(&ResolverPaths::default(), Ok(resolv::parse_resolv_conf(text, &|_| None)), None, None);
+        let servers: Vec<IpAddr> = d.servers_to_test().iter().map(|(ns, _)| ns.ip).collect();
         assert_eq!(servers, ["198.18.0.1".parse::<IpAddr>().unwrap(), "2001:db8::53".parse().unwrap()]);
-        assert!(parse_servers(b"").is_empty());
-        assert!(parse_servers(&[0xff, 0xfe, 0x00]).is_empty());
+        assert!(resolv::parse_resolv_conf(b"", &|_| None).nameservers.is_empty());
+        assert!(resolv::parse_resolv_conf(&[0xff, 0xfe, 0x00], &|_| None).nameservers.is_empty());
     }
 
     fn discovery(conf: &str, resolved: Option<&str>) -> Discovery {
