@@ -1642,8 +1642,10 @@ fn dns_servers(r: &Value) -> Vec<(String, String)> {
 
 /// A link-local IPv6 resolver with a zone: dnsmasq listens on the router's fe80::1 on br0
 /// (IPv6 in the lab's namespaces only, addresses without DAD); the client's resolv.conf
-/// names it as `fe80::1%eth0` and as `fe80::1%<ifindex>` (systemd-resolved's form). The
-/// zone becomes the socket's scope id, so the server answers and the check passes.
+/// names it as `fe80::1%eth0` and as `fe80::1%<ifindex>` (systemd-resolved's form), and a
+/// second one, fe80::100 on another link, through a zone name with a dash and a dot
+/// (`%br-lan.100`). The zone becomes the socket's scope id, so the server answers and the
+/// check passes; a zone that names no interface is a notice.
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn link_local_resolver_with_a_zone() {
@@ -1654,30 +1656,43 @@ fn link_local_resolver_with_a_zone() {
     }
     lab.ip(&r, &["-6", "addr", "add", "fe80::1/64", "dev", "br0", "nodad"]);
     lab.ip(&c, &["-6", "addr", "add", "fe80::10/64", "dev", "eth0", "nodad"]);
-    let log = lab.tmp().join("dnsmasq-v6.log").display().to_string();
-    lab.spawn_in(
-        "dnsmasq-v6",
-        &r,
-        &[
-            "dnsmasq",
-            "--keep-in-foreground",
-            "--conf-file=/dev/null",
-            "--no-resolv",
-            "--no-hosts",
-            "--pid-file=",
-            "--user=root",
-            "--group=root",
-            "--bind-interfaces",
-            "--listen-address=fe80::1",
-            "--local=/site.test/",
-            &format!("--host-record={WWW_NAME},{SERVER_IP}"),
-            "--log-queries",
-            &format!("--log-facility={log}"),
-        ],
-    );
+    // A second link (a veth pair) whose client end has a name with a dash and a dot, as
+    // bridges and VLANs have (br-lan.100); a second resolver address listens on it.
+    lab.ip(&r, &["link", "add", "lan1", "type", "veth", "peer", "name", "br-lan.100", "netns", &c]);
+    for (ns, dev, addr) in [(&r, "lan1", "fe80::100/64"), (&c, "br-lan.100", "fe80::110/64")] {
+        lab.exec(ns, &["sysctl", "-q", "-w", &format!("net.ipv6.conf.{dev}.disable_ipv6=0")]);
+        lab.ip(ns, &["-6", "addr", "add", addr, "dev", dev, "nodad"]);
+        lab.ip(ns, &["link", "set", dev, "up"]);
+    }
+    // One dnsmasq per address (one instance listening on both fails to bind the first).
+    for (label, addr) in [("dnsmasq-v6", "fe80::1"), ("dnsmasq-v6b", "fe80::100")] {
+        let log = lab.tmp().join(format!("{label}.log")).display().to_string();
+        lab.spawn_in(
+            label,
+            &r,
+            &[
+                "dnsmasq",
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--pid-file=",
+                "--user=root",
+                "--group=root",
+                "--bind-interfaces",
+                &format!("--listen-address={addr}"),
+                "--local=/site.test/",
+                &format!("--host-record={WWW_NAME},{SERVER_IP}"),
+                "--log-queries",
+                &format!("--log-facility={log}"),
+            ],
+        );
+    }
     let mut ready = false;
     for _ in 0..30 {
-        if lab.dig_rcode("fe80::1%eth0", WWW_NAME) == "NOERROR" {
+        if lab.dig_rcode("fe80::1%eth0", WWW_NAME) == "NOERROR"
+            && lab.dig_rcode("fe80::100%br-lan.100", WWW_NAME) == "NOERROR"
+        {
             ready = true;
             break;
         }
@@ -1685,20 +1700,27 @@ fn link_local_resolver_with_a_zone() {
     }
     assert!(
         ready,
-        "dnsmasq on [fe80::1%br0]:53 does not answer dig from the client; log:\n{}",
-        lab.daemon_log("dnsmasq-v6")
+        "dnsmasq on [fe80::1%br0]:53 and [fe80::100%lan1]:53 does not answer dig from the client; logs:\n{}\n{}",
+        lab.daemon_log("dnsmasq-v6"),
+        lab.daemon_log("dnsmasq-v6b")
     );
     let o = lab.exec(&c, &["cat", "/sys/class/net/eth0/ifindex"]);
     let ifindex: u32 = String::from_utf8_lossy(&o.stdout).trim().parse().expect("the client's eth0 ifindex");
-    for zone in ["eth0".to_string(), ifindex.to_string()] {
-        lab.set_resolv_conf(&[&format!("nameserver fe80::1%{zone}")]);
+    let o = lab.exec(&c, &["cat", "/sys/class/net/br-lan.100/ifindex"]);
+    let second: u32 = String::from_utf8_lossy(&o.stdout).trim().parse().expect("the client's br-lan.100 ifindex");
+    for (server, zone, index) in [
+        ("fe80::1", "eth0".to_string(), ifindex),
+        ("fe80::1", ifindex.to_string(), ifindex),
+        ("fe80::100", "br-lan.100".to_string(), second),
+    ] {
+        lab.set_resolv_conf(&[&format!("nameserver {server}%{zone}")]);
         let (code, r, _) = lab.run_nettriage(&default_args());
         assert_report_contract(code, &r);
         assert_exit(code, 0, &r);
         assert_check_status(&r, "dns", "pass");
-        assert_eq!(dns_servers(&r), [("fe80::1".to_string(), "ok".to_string())], "{}", pretty(&r));
+        assert_eq!(dns_servers(&r), [(server.to_string(), "ok".to_string())], "{}", pretty(&r));
         let tested = &check(&r, "dns")["evidence"]["system"]["tested"][0];
-        assert_eq!(tested["scope_id"], ifindex, "zone %{zone}: {}", pretty(&r));
+        assert_eq!(tested["scope_id"], index, "zone %{zone}: {}", pretty(&r));
         assert_eq!(tested["zone"], zone.as_str(), "{}", pretty(&r));
         assert!(dns_notices(&r).is_empty(), "{}", pretty(&r));
     }
