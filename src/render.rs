@@ -369,6 +369,27 @@ mod tests {
     }
 
     #[test]
+    fn dns_notices_are_named_by_code_in_every_human_format() {
+        use crate::check::dns::{SystemView, notices};
+        use crate::platform::resolv::{ResolvConf, ResolverPaths, assemble};
+        use crate::report::Code;
+        let mut r = sample_report();
+        let dns = r.checks.iter_mut().find(|c| c.id == CheckId::Dns).unwrap();
+        let Evidence::Dns(ev) = &mut dns.evidence else { panic!("the sample's dns evidence") };
+        let resolvers = assemble(&ResolverPaths::default(), Ok(ResolvConf::default()), None, None);
+        let notices = notices(&resolvers);
+        assert_eq!(notices[0].code, Code::DnsDefaultServer);
+        ev.system =
+            Some(Box::new(SystemView { resolvers, tested: vec![], glibc_wait_s: None, glibc_give_up_s: 10, notices }));
+        for format in [Format::Table, Format::Markdown, Format::Html] {
+            let mut out = Vec::new();
+            write(&r, format, &mut out, false).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains(Code::DnsDefaultServer.as_str()), "{format:?}:\n{text}");
+        }
+    }
+
+    #[test]
     fn analyzed_captures_keep_a_details_line_per_layer_they_saw() {
         let capture = |name: &str| {
             let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));
