@@ -564,6 +564,7 @@ impl State {
             cache_buster,
             capture: Some(DnsCapture { servers_total: servers.len(), untracked: d.untracked }),
             servers,
+            system: None,
         };
         let findings = dns::judge(&ev, &DnsSettings::default(), Source::Capture);
         ev.servers.truncate(MAX_LISTED);

@@ -362,6 +362,46 @@ codes! {
         "Fix or remove the failing resolver from DHCP option 6 / the static configuration.",
         "Clients try resolvers in order: a dead first resolver delays every lookup.",
     ];
+    /// Informational (a notice in the evidence, never a finding): resolv.conf is missing or
+    /// names no server, so glibc asks 127.0.0.1.
+    DnsDefaultServer = "dns.default_server", Dns, blocks: false,
+    summary: "No name server is configured, so this computer asks itself (127.0.0.1).",
+    steps: [
+        "If no local resolver is meant to run here, configure name servers (DHCP option 6 or static).",
+        "Check /etc/resolv.conf: a broken symlink (e.g. to a stopped systemd-resolved) looks the same.",
+    ];
+    /// Informational (a notice in the evidence, never a finding): more than three
+    /// nameservers are listed; glibc never asks the others.
+    DnsIgnoredServers = "dns.ignored_servers", Dns, blocks: false,
+    summary: "More name servers are configured than this computer uses; the extra ones are never asked.",
+    steps: [
+        "Keep at most three nameservers in resolv.conf (glibc's MAXNS), the most reliable first.",
+        "Or use a local caching resolver (systemd-resolved, dnsmasq) that uses them all.",
+    ];
+    /// Informational (a notice in the evidence, never a finding): a resolver on this machine
+    /// (a local stub) whose upstream servers are not written anywhere nettriage reads.
+    DnsStubUpstreamsUnknown = "dns.stub_upstreams_unknown", Dns, blocks: false,
+    summary: "This computer asks a name server running on itself; the servers it forwards to are not known.",
+    steps: [
+        "Look up the stub's configuration (Docker: the host's resolv.conf; dnsmasq/unbound: their config) to find its upstreams.",
+        "A SERVFAIL from the stub usually means its upstreams fail: test them directly with dig.",
+    ];
+    /// Informational (a notice in the evidence, never a finding): systemd-resolved reaches
+    /// its upstreams over DNS-over-TLS, but they were tested on UDP port 53.
+    DnsDotNotProbed = "dns.dot_not_probed", Dns, blocks: false,
+    summary: "This computer's name lookups are encrypted (DNS over TLS); the test asked the same servers unencrypted.",
+    steps: [
+        "If the DNS check fails while lookups work, test the servers on port 853 (`kdig +tls @server name`).",
+        "Check `resolvectl status` for the per-link DNSOverTLS setting and the current server.",
+    ];
+    /// Informational (a notice in the evidence, never a finding): an IPv6 zone names no
+    /// interface of this machine, so the link-local server has no scope.
+    DnsZoneUnknown = "dns.zone_unknown", Dns, blocks: false,
+    summary: "A name server is configured on a network interface this computer does not have.",
+    steps: [
+        "Check the `%zone` after the link-local nameserver address: it must be an interface name or index of this machine.",
+        "Interfaces renamed or recreated (VLANs, bridges) change their index: regenerate resolv.conf.",
+    ];
     /// A TCP target refused the connection (RST).
     PortsRefused = "ports.refused", Ports, blocks: false,
     summary: "The service you need answered, but is not accepting connections.",

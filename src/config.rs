@@ -330,11 +330,27 @@ pub struct DnsSettings {
     pub slow_ms: f64,
     /// The resolver configuration to read.
     pub resolv_conf: PathBuf,
+    /// systemd-resolved's list of its upstream servers, read when resolv.conf names its
+    /// stub (127.0.0.53).
+    pub resolved_upstreams: PathBuf,
+    /// NetworkManager's resolv.conf without its dnsmasq stub, read when resolv.conf names
+    /// 127.0.0.1, ::1 or 127.0.1.1.
+    pub networkmanager_upstreams: PathBuf,
+    /// systemd-resolved's configuration (drop-ins in the same path plus `.d`), read for
+    /// its global `DNSOverTLS=` mode when resolv.conf names its stub.
+    pub resolved_conf: PathBuf,
 }
 
 impl Default for DnsSettings {
     fn default() -> Self {
-        Self { timeout_ms: 1500, slow_ms: 400.0, resolv_conf: PathBuf::from("/etc/resolv.conf") }
+        Self {
+            timeout_ms: 1500,
+            slow_ms: 400.0,
+            resolv_conf: PathBuf::from("/etc/resolv.conf"),
+            resolved_upstreams: PathBuf::from("/run/systemd/resolve/resolv.conf"),
+            networkmanager_upstreams: PathBuf::from("/run/NetworkManager/no-stub-resolv.conf"),
+            resolved_conf: PathBuf::from("/etc/systemd/resolved.conf"),
+        }
     }
 }
 

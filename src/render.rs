@@ -122,7 +122,14 @@ pub fn details(check: &CheckResult) -> String {
                 Some(ms) => format!("{} {} {ms:.1} ms", sv.server, sv.verdict),
                 None => format!("{} {}", sv.server, sv.verdict),
             };
-            ev.servers.iter().map(line).collect::<Vec<_>>().join(", ")
+            let mut text = ev.servers.iter().map(line).collect::<Vec<_>>().join(", ");
+            // The notices explain the setup (glibc's default server, ignored servers, a
+            // stub whose upstreams are unknown): named by code, never a status.
+            if let Some(system) = ev.system.as_ref().filter(|s| !s.notices.is_empty()) {
+                let codes: Vec<&str> = system.notices.iter().map(|n| n.code.as_str()).collect();
+                text.push_str(&format!("; notices: {}", codes.join(", ")));
+            }
+            text
         }
         Evidence::Ports(ev) => ev
             .targets
@@ -427,6 +434,27 @@ mod tests {
             write(&r, format, &mut out, false).unwrap();
             let text = String::from_utf8(out).unwrap();
             assert!(text.contains("Lab-2G") && text.contains("Least crowded channels"), "{format:?}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn dns_notices_are_named_by_code_in_every_human_format() {
+        use crate::check::dns::{SystemView, notices};
+        use crate::platform::resolv::{ResolvConf, ResolverPaths, assemble};
+        use crate::report::Code;
+        let mut r = sample_report();
+        let dns = r.checks.iter_mut().find(|c| c.id == CheckId::Dns).unwrap();
+        let Evidence::Dns(ev) = &mut dns.evidence else { panic!("the sample's dns evidence") };
+        let resolvers = assemble(&ResolverPaths::default(), Ok(ResolvConf::default()), None, None);
+        let notices = notices(&resolvers);
+        assert_eq!(notices[0].code, Code::DnsDefaultServer);
+        ev.system =
+            Some(Box::new(SystemView { resolvers, tested: vec![], glibc_wait_s: None, glibc_give_up_s: 10, notices }));
+        for format in [Format::Table, Format::Markdown, Format::Html] {
+            let mut out = Vec::new();
+            write(&r, format, &mut out, false).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(text.contains(Code::DnsDefaultServer.as_str()), "{format:?}:\n{text}");
         }
     }
 

@@ -394,7 +394,10 @@ fn no_resolvers_configured() {
     lab.set_resolv_conf(&[]);
     let (code, r, _) = lab.run_nettriage(&default_args());
     assert_report_contract(code, &r);
-    assert_has_code(&r, "dns", "dns.no_servers");
+    // As glibc: no nameserver means 127.0.0.1, where nothing listens in the lab.
+    assert_eq!(dns_notices(&r), ["dns.default_server", "dns.stub_upstreams_unknown"], "{}", pretty(&r));
+    assert_eq!(dns_servers(&r), [("127.0.0.1".to_string(), "dns.unreachable".to_string())], "{}", pretty(&r));
+    assert_has_code(&r, "dns", "dns.unreachable");
 }
 
 // 14 ------------------------------------------------------------------------
@@ -1924,4 +1927,269 @@ fn loopback_is_reported_as_unsuitable() {
         assert_eq!(lab::check_status(&report, id), "skipped", "{id} is blocked by the link");
         assert!(lab::codes(&report, id).is_empty(), "{id}: {:?}", lab::codes(&report, id));
     }
+}
+
+// Resolver discovery (issue 11, item 2) ------------------------------------
+
+/// The codes of the dns check's notices (`evidence.system.notices[].code`).
+fn dns_notices(r: &Value) -> Vec<String> {
+    check(r, "dns")["evidence"]["system"]["notices"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|n| n["code"].as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// Each tested server's address and verdict (`evidence.servers[]`).
+fn dns_servers(r: &Value) -> Vec<(String, String)> {
+    check(r, "dns")["evidence"]["servers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    (s["server"].as_str().unwrap_or("").to_string(), s["verdict"].as_str().unwrap_or("").to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A link-local IPv6 resolver with a zone: dnsmasq listens on the router's fe80::1 on br0
+/// (IPv6 in the lab's namespaces only, addresses without DAD); the client's resolv.conf
+/// names it as `fe80::1%eth0` and as `fe80::1%<ifindex>` (systemd-resolved's form), and a
+/// second one, fe80::100 on another link, through a zone name with a dash and a dot
+/// (`%br-lan.100`). The zone becomes the socket's scope id, so the server answers and the
+/// check passes; a zone that names no interface is a notice.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn link_local_resolver_with_a_zone() {
+    let mut lab = lab!("link_local_resolver_with_a_zone");
+    let (c, r) = (lab.c.clone(), lab.r.clone());
+    for (ns, dev) in [(&r, "br0"), (&r, "lan0"), (&c, "eth0")] {
+        lab.exec(ns, &["sysctl", "-q", "-w", &format!("net.ipv6.conf.{dev}.disable_ipv6=0")]);
+    }
+    lab.ip(&r, &["-6", "addr", "add", "fe80::1/64", "dev", "br0", "nodad"]);
+    lab.ip(&c, &["-6", "addr", "add", "fe80::10/64", "dev", "eth0", "nodad"]);
+    // A second link (a veth pair) whose client end has a name with a dash and a dot, as
+    // bridges and VLANs have (br-lan.100); a second resolver address listens on it.
+    lab.ip(&r, &["link", "add", "lan1", "type", "veth", "peer", "name", "br-lan.100", "netns", &c]);
+    for (ns, dev, addr) in [(&r, "lan1", "fe80::100/64"), (&c, "br-lan.100", "fe80::110/64")] {
+        lab.exec(ns, &["sysctl", "-q", "-w", &format!("net.ipv6.conf.{dev}.disable_ipv6=0")]);
+        lab.ip(ns, &["-6", "addr", "add", addr, "dev", dev, "nodad"]);
+        lab.ip(ns, &["link", "set", dev, "up"]);
+    }
+    // One dnsmasq per address (one instance listening on both fails to bind the first).
+    for (label, addr) in [("dnsmasq-v6", "fe80::1"), ("dnsmasq-v6b", "fe80::100")] {
+        let log = lab.tmp().join(format!("{label}.log")).display().to_string();
+        lab.spawn_in(
+            label,
+            &r,
+            &[
+                "dnsmasq",
+                "--keep-in-foreground",
+                "--conf-file=/dev/null",
+                "--no-resolv",
+                "--no-hosts",
+                "--pid-file=",
+                "--user=root",
+                "--group=root",
+                "--bind-interfaces",
+                &format!("--listen-address={addr}"),
+                "--local=/site.test/",
+                &format!("--host-record={WWW_NAME},{SERVER_IP}"),
+                "--log-queries",
+                &format!("--log-facility={log}"),
+            ],
+        );
+    }
+    let mut ready = false;
+    for _ in 0..30 {
+        if lab.dig_rcode("fe80::1%eth0", WWW_NAME) == "NOERROR"
+            && lab.dig_rcode("fe80::100%br-lan.100", WWW_NAME) == "NOERROR"
+        {
+            ready = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        ready,
+        "dnsmasq on [fe80::1%br0]:53 and [fe80::100%lan1]:53 does not answer dig from the client; logs:\n{}\n{}",
+        lab.daemon_log("dnsmasq-v6"),
+        lab.daemon_log("dnsmasq-v6b")
+    );
+    let o = lab.exec(&c, &["cat", "/sys/class/net/eth0/ifindex"]);
+    let ifindex: u32 = String::from_utf8_lossy(&o.stdout).trim().parse().expect("the client's eth0 ifindex");
+    let o = lab.exec(&c, &["cat", "/sys/class/net/br-lan.100/ifindex"]);
+    let second: u32 = String::from_utf8_lossy(&o.stdout).trim().parse().expect("the client's br-lan.100 ifindex");
+    for (server, zone, index) in [
+        ("fe80::1", "eth0".to_string(), ifindex),
+        ("fe80::1", ifindex.to_string(), ifindex),
+        ("fe80::100", "br-lan.100".to_string(), second),
+    ] {
+        lab.set_resolv_conf(&[&format!("nameserver {server}%{zone}")]);
+        let (code, r, _) = lab.run_nettriage(&default_args());
+        assert_report_contract(code, &r);
+        assert_exit(code, 0, &r);
+        assert_check_status(&r, "dns", "pass");
+        assert_eq!(dns_servers(&r), [(server.to_string(), "ok".to_string())], "{}", pretty(&r));
+        let tested = &check(&r, "dns")["evidence"]["system"]["tested"][0];
+        assert_eq!(tested["scope_id"], index, "zone %{zone}: {}", pretty(&r));
+        assert_eq!(tested["zone"], zone.as_str(), "{}", pretty(&r));
+        assert!(dns_notices(&r).is_empty(), "{}", pretty(&r));
+    }
+    // A zone that names no interface: glibc keeps the server without a scope, so it
+    // cannot be reached; the notice names the zone.
+    lab.set_resolv_conf(&[&format!("nameserver {GATEWAY_IP}"), "nameserver fe80::1%nosuch0"]);
+    let (code, r, _) = lab.run_nettriage(&default_args());
+    assert_report_contract(code, &r);
+    assert_eq!(dns_notices(&r), ["dns.zone_unknown"], "{}", pretty(&r));
+    assert_has_code(&r, "dns", "dns.partial");
+}
+
+/// Four nameservers with the fourth dead: glibc uses the first three (MAXNS), so the
+/// machine is healthy; the fourth is listed as ignored and never tested.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn four_nameservers_with_the_fourth_dead() {
+    let lab = lab!("four_nameservers_with_the_fourth_dead", LabOptions { server_dns: true, ..LabOptions::default() });
+    let dead = lab::UNROUTED_IP;
+    assert_eq!(lab.dig_rcode(dead, WWW_NAME), "TIMEOUT", "the fourth must be dead");
+    lab.set_resolv_conf(&[
+        &format!("nameserver {GATEWAY_IP}"),
+        &format!("nameserver {SERVER_IP}"),
+        // Listed twice (DHCP and a static line): glibc counts it towards MAXNS.
+        &format!("nameserver {GATEWAY_IP}"),
+        &format!("nameserver {dead}"),
+        "options timeout:1 attempts:3 rotate",
+    ]);
+    let (code, r, _) = lab.run_nettriage(&default_args());
+    assert_report_contract(code, &r);
+    assert_exit(code, 0, &r);
+    assert_check_status(&r, "dns", "pass");
+    assert_eq!(dns_notices(&r), ["dns.ignored_servers"], "{}", pretty(&r));
+    let servers: Vec<String> = dns_servers(&r).into_iter().map(|(ip, _)| ip).collect();
+    assert_eq!(servers, [GATEWAY_IP, SERVER_IP], "{}", pretty(&r));
+    let system = &check(&r, "dns")["evidence"]["system"];
+    assert_eq!(system["ignored"][0]["ip"], dead, "{}", pretty(&r));
+    assert_eq!(system["options"]["timeout_s"], 1);
+    assert_eq!(system["options"]["attempts"], 3);
+    assert_eq!(system["options"]["rotate"], true);
+    assert_eq!(system["glibc_give_up_s"], 9, "timeout 1 s × 3 attempts × 3 resolvers");
+}
+
+/// systemd-resolved's layout: resolv.conf names the stub 127.0.0.53 and
+/// /run/systemd/resolve/resolv.conf lists the real upstream. The upstream file is written
+/// inside a private mount namespace (a tmpfs over /run, seen only by this one nettriage
+/// run), never the host's /run. Nothing listens on 127.0.0.53 in the lab: the check must
+/// test the upstream, not the stub.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn systemd_resolved_stub_in_a_private_mount_namespace() {
+    let test = "systemd_resolved_stub_in_a_private_mount_namespace";
+    lab::require_tools(test, &[("unshare", "util-linux"), ("mount", "mount")]);
+    let lab = lab!(test);
+    lab.set_resolv_conf(&[
+        "# stub file of systemd-resolved",
+        "nameserver 127.0.0.53",
+        "options edns0 trust-ad",
+        "search .",
+    ]);
+    let upstream = lab.tmp().join("resolved-upstream.conf");
+    std::fs::write(&upstream, format!("# This is /run/systemd/resolve/resolv.conf\nnameserver {GATEWAY_IP}\n"))
+        .unwrap();
+    let marker = "nettriage-lab-private-mount";
+    let script = format!(
+        "mount -t tmpfs nt-lab-run /run && mkdir -p /run/systemd/resolve && cp {} /run/systemd/resolve/resolv.conf \
+         && touch /run/{marker} && exec \"$0\" \"$@\"",
+        upstream.display()
+    );
+    // resolved's configuration: a path of the lab's own (the host's /etc is never read).
+    let resolved_conf = lab.tmp().join("resolved.conf");
+    std::fs::write(&resolved_conf, "[Resolve]\nDNSOverTLS=no\n").unwrap();
+    std::fs::create_dir(lab.tmp().join("resolved.conf.d")).unwrap();
+    let config = lab.tmp().join("nettriage.toml");
+    std::fs::write(&config, format!("[dns]\nresolved_conf = \"{}\"\n", resolved_conf.display())).unwrap();
+    let config = config.display().to_string();
+    let run = || {
+        let out = lab.run_nettriage_raw(
+            &["unshare", "--mount", "--propagation", "private", "sh", "-c", &script],
+            &[
+                "run",
+                "--interface",
+                "eth0",
+                "--format",
+                "json",
+                "--target",
+                TARGET_OK,
+                "--dns-name",
+                WWW_NAME,
+                "--config",
+                &config,
+            ],
+        );
+        assert!(!std::path::Path::new(&format!("/run/{marker}")).exists(), "the tmpfs over /run leaked to the host");
+        out
+    };
+    let out = run();
+    let r = lab::parse_report(&out);
+    assert_report_contract(out.code, &r);
+    assert_exit(out.code, 0, &r);
+    assert_check_status(&r, "dns", "pass");
+    let ev = &check(&r, "dns")["evidence"];
+    assert_eq!(ev["stub"], "127.0.0.53", "{}", pretty(&r));
+    assert_eq!(ev["source"], "/run/systemd/resolve/resolv.conf", "{}", pretty(&r));
+    assert_eq!(ev["system"]["system"][0]["stub"]["kind"], "systemd_resolved", "{}", pretty(&r));
+    assert_eq!(ev["system"]["tested"][0]["via"], "127.0.0.53", "{}", pretty(&r));
+    assert_eq!(dns_servers(&r), [(GATEWAY_IP.to_string(), "ok".to_string())], "{}", pretty(&r));
+    assert_eq!(ev["system"]["system"][0]["stub"]["dns_over_tls"], "no", "{}", pretty(&r));
+    assert!(dns_notices(&r).is_empty(), "{}", pretty(&r));
+
+    // A drop-in turns DNS-over-TLS on: the upstream is still tested on UDP 53, and the
+    // notice says so.
+    std::fs::write(lab.tmp().join("resolved.conf.d").join("dot.conf"), "[Resolve]\nDNSOverTLS=yes\n").unwrap();
+    let out = run();
+    let r = lab::parse_report(&out);
+    assert_report_contract(out.code, &r);
+    assert_eq!(check(&r, "dns")["evidence"]["system"]["system"][0]["stub"]["dns_over_tls"], "yes", "{}", pretty(&r));
+    assert_eq!(dns_notices(&r), ["dns.dot_not_probed"], "{}", pretty(&r));
+}
+
+/// NetworkManager's dnsmasq (resolv.conf names 127.0.0.1; its upstreams are in the
+/// no-stub file, here given by the config's path) is followed to the upstream; another
+/// loopback stub (Docker's 127.0.0.11) is tested itself with the notice that its
+/// upstreams are unknown.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn local_stubs_networkmanager_followed_docker_tested_itself() {
+    let lab = lab!("local_stubs_networkmanager_followed_docker_tested_itself");
+    let no_stub = lab.tmp().join("no-stub-resolv.conf");
+    std::fs::write(&no_stub, format!("# Generated by NetworkManager\nnameserver {GATEWAY_IP}\n")).unwrap();
+    let config = lab.tmp().join("nettriage.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[dns]\nnetworkmanager_upstreams = \"{}\"\nresolved_upstreams = \"{}\"\n",
+            no_stub.display(),
+            lab.tmp().join("absent").display()
+        ),
+    )
+    .unwrap();
+    let config = config.display().to_string();
+    let mut args = default_args();
+    args.extend(["--config", &config]);
+
+    lab.set_resolv_conf(&["nameserver 127.0.0.1"]);
+    let (code, r, _) = lab.run_nettriage(&args);
+    assert_report_contract(code, &r);
+    assert_exit(code, 0, &r);
+    let ev = &check(&r, "dns")["evidence"];
+    assert_eq!(ev["system"]["system"][0]["stub"]["kind"], "network_manager_dnsmasq", "{}", pretty(&r));
+    assert_eq!(dns_servers(&r), [(GATEWAY_IP.to_string(), "ok".to_string())], "{}", pretty(&r));
+
+    lab.set_resolv_conf(&["nameserver 127.0.0.11"]);
+    let (code, r, _) = lab.run_nettriage(&args);
+    assert_report_contract(code, &r);
+    assert_eq!(dns_notices(&r), ["dns.stub_upstreams_unknown"], "{}", pretty(&r));
+    assert_eq!(dns_servers(&r), [("127.0.0.11".to_string(), "dns.unreachable".to_string())], "{}", pretty(&r));
+    assert_has_code(&r, "dns", "dns.unreachable");
 }

@@ -449,6 +449,7 @@ fn dns_check(servers: Vec<ServerResult>) -> CheckResult {
         cache_buster: "nt-rtasbvko.site.test".into(),
         servers,
         capture: None,
+        system: None,
     };
     ran(CheckId::Dns, check::dns::judge(&ev, &DnsSettings::default(), Source::Live), Evidence::Dns(Box::new(ev)))
 }

@@ -244,8 +244,7 @@ fn current_config(iface: &Interface, snapshot: &NetSnapshot, config: &Config) ->
             _ => None,
         }
     }));
-    let (_, _, servers) = dns::read_servers(&config.dns.resolv_conf);
-    let dns = servers.into_iter().filter_map(|ip| match ip {
+    let dns = dns::system_servers(&config.dns).into_iter().filter_map(|ip| match ip {
         IpAddr::V4(v4) => Some(v4),
         IpAddr::V6(_) => None,
     });

@@ -1,9 +1,12 @@
 //! The DNS layer: every configured resolver, queried on its own.
 //!
-//! Each server from resolv.conf (or systemd-resolved's real upstreams when resolv.conf
-//! points at its stub) gets A and AAAA queries for every test name plus one query for a
-//! random label that no cache can answer (ChromeOS's technique, ANCHORS.md b). Queries go
-//! over a connected UDP socket so an ICMP unreachable from the server is seen
+//! Which servers are the system's comes from [`crate::platform::resolv`]: resolv.conf read
+//! as glibc reads it (zones kept as scope ids, only the first `MAXNS` servers, `options`),
+//! with local stubs followed to their upstreams (systemd-resolved's 127.0.0.53,
+//! NetworkManager's dnsmasq) where those are written down, and the stub itself tested
+//! where they are not. Each server gets A and AAAA queries for every test name plus one
+//! query for a random label that no cache can answer (ChromeOS's technique, ANCHORS.md b).
+//! Queries go over a connected UDP socket so an ICMP unreachable from the server is seen
 //! (`dns.unreachable`) instead of waiting for a timeout; a timed-out query is retried once.
 //! Message building and parsing use hickory's codec; judging is pure. `nettriage analyze`
 //! ([`crate::analyze`]) fills the same [`DnsEvidence`] from a capture's queries (with
@@ -12,7 +15,6 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
 #[cfg(feature = "live")]
 use std::time::{Duration, Instant};
 
@@ -26,6 +28,7 @@ use tokio::net::UdpSocket;
 use crate::check::{CheckContext, CheckError, Outcome};
 use crate::check::{Source, finding, named};
 use crate::config::DnsSettings;
+use crate::platform::resolv::{self, ConfState, Discovery, Nameserver, ResolverPaths, StubKind};
 #[cfg(feature = "live")]
 use crate::report::Evidence;
 use crate::report::{CheckId, Code, Finding, Severity};
@@ -33,10 +36,6 @@ use crate::types::Timestamp;
 #[cfg(feature = "live")]
 use crate::types::millis;
 
-/// The stub address systemd-resolved puts in /etc/resolv.conf.
-const RESOLVED_STUB: &str = "127.0.0.53";
-/// Where systemd-resolved lists the upstream servers it really uses.
-const RESOLVED_UPSTREAMS: &str = "/run/systemd/resolve/resolv.conf";
 /// Most servers or names listed in one finding's message.
 const MAX_NAMED: usize = 10;
 
@@ -67,6 +66,52 @@ pub struct DnsEvidence {
     /// Set when the evidence comes from a capture (`source` is then the capture file).
     #[serde(flatten)]
     pub capture: Option<DnsCapture>,
+    /// The system's resolvers as glibc and the local stubs see them (live runs only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<Box<SystemView>>,
+}
+
+/// The system's view of DNS: which resolvers glibc uses, what the stubs forward to, what
+/// glibc's options make a lookup wait, and the informational notices about them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SystemView {
+    /// resolv.conf and the stubs, as read.
+    #[serde(flatten)]
+    pub resolvers: Discovery,
+    /// Every server queried, with its zone and the stub it was found behind.
+    #[serde(default)]
+    pub tested: Vec<TestedServer>,
+    /// Seconds glibc waits on silent resolvers before a lookup reaches one that answers
+    /// (`timeout_s` for each silent resolver listed before the first working one); `null`
+    /// when no resolver was tested directly, none works, or `rotate` spreads the lookups.
+    pub glibc_wait_s: Option<u32>,
+    /// Seconds a lookup takes before glibc gives up when no resolver answers:
+    /// `timeout_s × attempts × resolvers` (resolv.conf(5); a timeout of 0 counts as 1 s),
+    /// an estimate, not a model of glibc's exact back-off.
+    pub glibc_give_up_s: u32,
+    /// Informational observations (codes documented in docs/checks/dns.md); they are not
+    /// findings and do not change the check's status.
+    #[serde(default)]
+    pub notices: Vec<Notice>,
+}
+
+/// One server the check queried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestedServer {
+    /// The server, with its zone and scope id.
+    #[serde(flatten)]
+    pub nameserver: Nameserver,
+    /// The local stub whose upstream it is; `null` for a resolver from resolv.conf.
+    pub via: Option<IpAddr>,
+}
+
+/// An informational observation: a code and words, never a change of status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    /// Stable code (`dns.default_server`, ...).
+    pub code: Code,
+    /// What was seen, in words.
+    pub message: String,
 }
 
 /// What a capture adds to the dns evidence.
@@ -249,34 +294,130 @@ pub enum QueryOutcome {
     LocalError,
 }
 
-/// Reads the servers to test: resolv.conf's, or systemd-resolved's upstreams when
-/// resolv.conf only names its stub. Returns (source file, stub, servers).
-pub fn read_servers(resolv_conf: &Path) -> (String, Option<IpAddr>, Vec<IpAddr>) {
-    let source = resolv_conf.display().to_string();
-    let servers = std::fs::read(resolv_conf).map(|b| parse_servers(&b)).unwrap_or_default();
-    let stub: IpAddr = RESOLVED_STUB.parse().expect("valid address");
-    if servers == [stub]
-        && let Ok(bytes) = std::fs::read(RESOLVED_UPSTREAMS)
-    {
-        let upstream = parse_servers(&bytes);
-        if !upstream.is_empty() {
-            return (RESOLVED_UPSTREAMS.to_string(), Some(stub), upstream);
-        }
-    }
-    (source, None, servers)
+/// The addresses of the servers the system's lookups reach, from the paths in `settings`
+/// (resolv.conf's first three, local stubs replaced by their upstreams where known): what
+/// the dhcp check compares with the DNS servers DHCP offers.
+pub fn system_servers(settings: &DnsSettings) -> Vec<IpAddr> {
+    let discovery = resolv::discover(&resolver_paths(settings), &|_| None);
+    discovery.servers_to_test().into_iter().map(|(ns, _)| ns.ip).collect()
 }
 
-/// The `nameserver` addresses of a resolv.conf text (pure; bad lines are ignored).
-pub fn parse_servers(bytes: &[u8]) -> Vec<IpAddr> {
-    let (config, _errors) = resolv_conf::Config::parse_with_errors(bytes);
-    let mut out: Vec<IpAddr> = Vec::new();
-    for ns in config.nameservers {
-        let ip: IpAddr = ns.into();
-        if !out.contains(&ip) {
-            out.push(ip);
+/// The resolver files named in the settings.
+fn resolver_paths(settings: &DnsSettings) -> ResolverPaths {
+    ResolverPaths {
+        resolv_conf: settings.resolv_conf.clone(),
+        resolved_upstreams: settings.resolved_upstreams.clone(),
+        networkmanager_upstreams: settings.networkmanager_upstreams.clone(),
+        resolved_conf: settings.resolved_conf.clone(),
+    }
+}
+
+/// The evidence's `source` and `stub`: the stub's upstream file and the stub when the only
+/// system resolver is a followed stub, else resolv.conf and none.
+#[cfg(any(feature = "live", test))]
+fn source_and_stub(d: &Discovery) -> (String, Option<IpAddr>) {
+    if let [only] = d.system.as_slice()
+        && let Some(stub) = &only.stub
+        && !stub.upstreams.is_empty()
+        && let Some(file) = &stub.upstreams_source
+    {
+        return (file.clone(), Some(only.nameserver.ip));
+    }
+    let stub = d.system.iter().find(|r| r.stub.as_ref().is_some_and(|s| !s.upstreams.is_empty()));
+    (d.resolv_conf.clone(), stub.map(|r| r.nameserver.ip))
+}
+
+/// The informational notices about the system's resolvers (pure).
+pub fn notices(d: &Discovery) -> Vec<Notice> {
+    let mut out = Vec::new();
+    match d.conf_state {
+        ConfState::Read => {}
+        ConfState::Missing => out.push(Notice {
+            code: Code::DnsDefaultServer,
+            message: format!("{} is missing or unreadable: glibc asks {}", d.resolv_conf, resolv::GLIBC_DEFAULT_SERVER),
+        }),
+        ConfState::NoNameserver => out.push(Notice {
+            code: Code::DnsDefaultServer,
+            message: format!("{} names no server: glibc asks {}", d.resolv_conf, resolv::GLIBC_DEFAULT_SERVER),
+        }),
+    }
+    if !d.ignored.is_empty() {
+        let ignored: Vec<String> = d.ignored.iter().map(|n| n.text.clone()).collect();
+        out.push(Notice {
+            code: Code::DnsIgnoredServers,
+            message: format!(
+                "glibc uses only the first {} nameservers; not asked and not tested: {}",
+                resolv::MAXNS,
+                named(&ignored, ", ", MAX_NAMED)
+            ),
+        });
+    }
+    for r in &d.system {
+        if let Some(stub) = &r.stub
+            && stub.upstreams.is_empty()
+        {
+            let what = match stub.kind {
+                StubKind::SystemdResolved => "systemd-resolved's stub, its upstream file not readable",
+                StubKind::NetworkManagerDnsmasq => "NetworkManager's dnsmasq",
+                StubKind::Unknown => "a local stub",
+            };
+            out.push(Notice {
+                code: Code::DnsStubUpstreamsUnknown,
+                message: format!("{} is {what}: upstreams unknown, the stub itself was tested", r.nameserver.text),
+            });
         }
     }
+    for r in &d.system {
+        if let Some(stub) = &r.stub
+            && !stub.upstreams.is_empty()
+            && let Some(mode @ (resolv::DotMode::Yes | resolv::DotMode::Opportunistic)) = stub.dns_over_tls
+        {
+            let mode = if mode == resolv::DotMode::Yes { "yes" } else { "opportunistic" };
+            out.push(Notice {
+                code: Code::DnsDotNotProbed,
+                message: format!(
+                    "systemd-resolved is set to DNSOverTLS={mode}: its upstreams were queried on UDP port 53, not over TLS on 853"
+                ),
+            });
+        }
+    }
+    let zones = d
+        .system
+        .iter()
+        .map(|r| &r.nameserver)
+        .chain(d.system.iter().filter_map(|r| r.stub.as_ref()).flat_map(|s| s.upstreams.iter()));
+    for ns in zones.filter(|ns| ns.zone_unresolved()) {
+        out.push(Notice {
+            code: Code::DnsZoneUnknown,
+            message: format!("{}: the zone names no interface here, so the address has no scope", ns.text),
+        });
+    }
     out
+}
+
+/// What glibc's options make a lookup wait, from the servers' verdicts (pure): (seconds
+/// before a lookup reaches a working resolver, seconds before it gives up).
+pub fn glibc_waits(d: &Discovery, servers: &[ServerResult]) -> (Option<u32>, u32) {
+    let o = &d.options;
+    let give_up = o.timeout_s.max(1).saturating_mul(o.attempts).saturating_mul(d.system.len() as u32);
+    if o.rotate {
+        return (None, give_up);
+    }
+    let mut wait = 0u32;
+    for r in &d.system {
+        if r.stub.as_ref().is_some_and(|s| !s.upstreams.is_empty()) {
+            // glibc asks the stub, which was not tested itself.
+            return (None, give_up);
+        }
+        match servers.iter().find(|s| s.server == r.nameserver.ip).map(|s| s.verdict) {
+            Some(ServerVerdict::Ok) => return (Some(wait), give_up),
+            Some(ServerVerdict::Failed(Code::DnsTimeout)) => wait = wait.saturating_add(o.timeout_s.max(1)),
+            // An ICMP error or an error rcode: glibc moves on at once.
+            Some(ServerVerdict::Failed(_)) => {}
+            None => return (None, give_up),
+        }
+    }
+    (None, give_up)
 }
 
 /// A random label under the first test name's zone, e.g. `nt-qzkfmwpa.example.com`.
@@ -291,12 +432,18 @@ pub fn cache_buster(first_name: &str) -> String {
 #[cfg(feature = "live")]
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let settings = &ctx.config.dns;
-    let (source, stub, servers) = read_servers(&settings.resolv_conf);
+    let paths = resolver_paths(settings);
+    // Zones name interfaces of this network namespace: the run's netlink snapshot knows them.
+    let ifindex =
+        |name: &str| ctx.snapshot.interfaces.iter().find(|i| i.name == name).map(|i| i.index).filter(|&i| i != 0);
+    let discovery = resolv::discover(&paths, &ifindex);
+    let (source, stub) = source_and_stub(&discovery);
+    let tested = discovery.servers_to_test();
     let names = ctx.config.dns_names.clone();
     let buster = cache_buster(names.first().map(String::as_str).unwrap_or("example.com"));
     let timeout = Duration::from_millis(settings.timeout_ms);
 
-    let per_server = servers.iter().map(|&server| {
+    let per_server = tested.iter().map(|(ns, _)| {
         let names = &names;
         let buster = &buster;
         async move {
@@ -306,11 +453,12 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
                 jobs.push((name.clone(), RecordType::AAAA, false));
             }
             jobs.push((buster.clone(), RecordType::A, true));
+            let addr = ns.socket_addr(53);
             let queries = futures::future::join_all(
-                jobs.into_iter().map(|(name, rtype, cb)| query(server, name, rtype, cb, timeout)),
+                jobs.into_iter().map(|(name, rtype, cb)| query(addr, name, rtype, cb, timeout)),
             )
             .await;
-            server_result(server, queries, Source::Live)
+            server_result(ns.ip, queries, Source::Live)
         }
     });
     let server_results = futures::future::join_all(per_server).await;
@@ -327,7 +475,23 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     facts.any_server_ok = server_results.iter().any(|s| s.verdict == ServerVerdict::Ok);
     let _ = ctx.facts.dns.set(facts);
 
-    let ev = DnsEvidence { source, stub, names, cache_buster: buster, servers: server_results, capture: None };
+    let (glibc_wait_s, glibc_give_up_s) = glibc_waits(&discovery, &server_results);
+    let system = SystemView {
+        notices: notices(&discovery),
+        tested: tested.into_iter().map(|(nameserver, via)| TestedServer { nameserver, via }).collect(),
+        resolvers: discovery,
+        glibc_wait_s,
+        glibc_give_up_s,
+    };
+    let ev = DnsEvidence {
+        source,
+        stub,
+        names,
+        cache_buster: buster,
+        servers: server_results,
+        capture: None,
+        system: Some(Box::new(system)),
+    };
     Ok(Outcome::Ran { findings: judge(&ev, settings, Source::Live), evidence: Evidence::Dns(Box::new(ev)) })
 }
 
@@ -376,7 +540,13 @@ enum Exchange {
 }
 
 #[cfg(feature = "live")]
-async fn query(server: IpAddr, name: String, rtype: RecordType, cache_buster: bool, timeout: Duration) -> QueryResult {
+async fn query(
+    server: SocketAddr,
+    name: String,
+    rtype: RecordType,
+    cache_buster: bool,
+    timeout: Duration,
+) -> QueryResult {
     let mut result = QueryResult {
         name: name.clone(),
         record_type: rtype.to_string(),
@@ -397,7 +567,7 @@ async fn query(server: IpAddr, name: String, rtype: RecordType, cache_buster: bo
     // ChromeOS retries a DNS lookup once after a timeout (ANCHORS.md b).
     for attempt in 1..=2 {
         result.attempts = attempt;
-        match exchange(SocketAddr::new(server, 53), &qname, rtype, timeout).await {
+        match exchange(server, &qname, rtype, timeout).await {
             Exchange::Response(msg, elapsed) => {
                 let (outcome, answers) = classify(&msg, rtype);
                 result.outcome = outcome;
@@ -547,16 +717,16 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings, source: Source) -> Vec<Fi
     } else if !failing.is_empty() {
         let bad: Vec<String> = failing.iter().map(|(s, c)| format!("{} ({c})", s.server)).collect();
         let good = ev.servers.len() - failing.len();
-        findings.push(f(
-            Code::DnsPartial,
-            Severity::Warn,
-            format!(
-                "{} of {} resolvers fail: {}; {good} work",
-                failing.len(),
-                ev.servers.len(),
-                named(&bad, ", ", MAX_NAMED)
-            ),
-        ));
+        let mut message = format!(
+            "{} of {} resolvers fail: {}; {good} work",
+            failing.len(),
+            ev.servers.len(),
+            named(&bad, ", ", MAX_NAMED)
+        );
+        if let Some(wait) = ev.system.as_ref().and_then(|s| s.glibc_wait_s).filter(|&w| w > 0) {
+            message.push_str(&format!("; glibc waits {wait} s on silent resolvers before every lookup"));
+        }
+        findings.push(f(Code::DnsPartial, Severity::Warn, message));
     }
     let local: Vec<String> = ev
         .servers
@@ -660,6 +830,7 @@ mod tests {
             cache_buster: "nt-abcdefgh.site.test".into(),
             servers,
             capture: None,
+            system: None,
         }
     }
 
@@ -745,10 +916,83 @@ mod tests {
     #[test]
     fn resolv_conf_parsing() {
         let text = b"# comment\nsearch corp.example\nnameserver 198.18.0.1\nnameserver 2001:db8::53\nnameserver bogus\nnameserver 198.18.0.1\n";
-        let servers = parse_servers(text);
+        let d = resolv::assemble(&ResolverPaths::default(), Ok(resolv::parse_resolv_conf(text, &|_| None)), None, None);
+        let servers: Vec<IpAddr> = d.servers_to_test().iter().map(|(ns, _)| ns.ip).collect();
         assert_eq!(servers, ["198.18.0.1".parse::<IpAddr>().unwrap(), "2001:db8::53".parse().unwrap()]);
-        assert!(parse_servers(b"").is_empty());
-        assert!(parse_servers(&[0xff, 0xfe, 0x00]).is_empty());
+        assert!(resolv::parse_resolv_conf(b"", &|_| None).nameservers.is_empty());
+        assert!(resolv::parse_resolv_conf(&[0xff, 0xfe, 0x00], &|_| None).nameservers.is_empty());
+    }
+
+    fn discovery(conf: &str, resolved: Option<&str>) -> Discovery {
+        let parse = |t: &str| resolv::parse_resolv_conf(t.as_bytes(), &|n| (n == "eth0").then_some(2));
+        resolv::assemble(&ResolverPaths::default(), Ok(parse(conf)), resolved.map(|t| parse(t).nameservers), None)
+    }
+
+    fn notice_codes(d: &Discovery) -> Vec<Code> {
+        notices(d).iter().map(|n| n.code).collect()
+    }
+
+    #[test]
+    fn notices_name_defaults_ignored_servers_unknown_stubs_and_zones() {
+        assert!(notice_codes(&discovery("nameserver 198.18.0.1\n", None)).is_empty());
+        assert_eq!(notice_codes(&discovery("", None)), [Code::DnsDefaultServer, Code::DnsStubUpstreamsUnknown]);
+        let err = resolv::ResolvError::Read { path: "/x".into(), source: std::io::ErrorKind::NotFound.into() };
+        let missing = resolv::assemble(&ResolverPaths::default(), Err(err), None, None);
+        assert_eq!(notices(&missing)[0].code, Code::DnsDefaultServer);
+        let four = "nameserver 198.18.0.1\nnameserver 198.18.0.2\nnameserver 198.18.0.3\nnameserver 198.18.0.4\n";
+        assert_eq!(notice_codes(&discovery(four, None)), [Code::DnsIgnoredServers]);
+        assert_eq!(notice_codes(&discovery("nameserver 127.0.0.11\n", None)), [Code::DnsStubUpstreamsUnknown]);
+        assert!(notice_codes(&discovery("nameserver 127.0.0.53\n", Some("nameserver 198.18.0.1\n"))).is_empty());
+        assert_eq!(notice_codes(&discovery("nameserver fe80::1%wlan9\n", None)), [Code::DnsZoneUnknown]);
+        assert!(notice_codes(&discovery("nameserver fe80::1%eth0\n", None)).is_empty());
+        let mut dot = discovery("nameserver 127.0.0.53\n", Some("nameserver 198.18.0.1\n"));
+        dot.system[0].stub.as_mut().unwrap().dns_over_tls = Some(resolv::DotMode::Yes);
+        assert_eq!(notice_codes(&dot), [Code::DnsDotNotProbed]);
+        dot.system[0].stub.as_mut().unwrap().dns_over_tls = Some(resolv::DotMode::No);
+        assert!(notice_codes(&dot).is_empty());
+    }
+
+    #[test]
+    fn the_stub_and_its_upstream_file_are_the_source() {
+        let d = discovery("nameserver 127.0.0.53\n", Some("nameserver 198.18.0.1\n"));
+        let (source, stub) = source_and_stub(&d);
+        assert_eq!(source, "/run/systemd/resolve/resolv.conf");
+        assert_eq!(stub, Some("127.0.0.53".parse().unwrap()));
+        let d = discovery("nameserver 198.18.0.2\nnameserver 127.0.0.53\n", Some("nameserver 198.18.0.1\n"));
+        assert_eq!(source_and_stub(&d), ("/etc/resolv.conf".into(), Some("127.0.0.53".parse().unwrap())));
+        assert_eq!(source_and_stub(&discovery("nameserver 198.18.0.2\n", None)), ("/etc/resolv.conf".into(), None));
+    }
+
+    #[test]
+    fn glibc_waits_timeout_per_silent_resolver_before_the_first_working_one() {
+        let dead = |ip: &str| server(ip, vec![q("www.site.test", QueryOutcome::Timeout, None, false)]);
+        let refused = |ip: &str| server(ip, vec![q("www.site.test", QueryOutcome::Unreachable, None, false)]);
+        let three =
+            "options timeout:2 attempts:3\nnameserver 198.18.0.1\nnameserver 198.18.0.2\nnameserver 198.18.0.3\n";
+        let d = discovery(three, None);
+        let servers = vec![dead("198.18.0.1"), refused("198.18.0.2"), healthy("198.18.0.3", 1.0)];
+        assert_eq!(glibc_waits(&d, &servers), (Some(2), 18));
+        let servers = vec![healthy("198.18.0.1", 1.0), dead("198.18.0.2"), dead("198.18.0.3")];
+        assert_eq!(glibc_waits(&d, &servers), (Some(0), 18));
+        let servers = vec![dead("198.18.0.1"), dead("198.18.0.2"), dead("198.18.0.3")];
+        assert_eq!(glibc_waits(&d, &servers), (None, 18));
+        let rotate = discovery(&format!("{three}options rotate\n"), None);
+        assert_eq!(glibc_waits(&rotate, &[healthy("198.18.0.1", 1.0)]).0, None);
+        // The partial finding says what glibc waits.
+        let mut e = ev(vec![dead("198.18.0.1"), refused("198.18.0.2"), healthy("198.18.0.3", 1.0)]);
+        let (wait, give_up) = glibc_waits(&d, &e.servers);
+        assert_eq!(wait, Some(2));
+        e.system = Some(Box::new(SystemView {
+            resolvers: d,
+            tested: vec![],
+            glibc_wait_s: wait,
+            glibc_give_up_s: give_up,
+            notices: vec![],
+        }));
+        assert_eq!(codes(&e), [(Code::DnsPartial, Severity::Warn)]);
+        let json = serde_json::to_value(&e).unwrap();
+        let back: DnsEvidence = serde_json::from_value(json).unwrap();
+        assert_eq!(back, e, "the system view round-trips");
     }
 
     #[test]
