@@ -62,6 +62,11 @@
 //!   SYN-ACK (`open`), a RST (`refused`), an ICMP unreachable quoting it (`unreachable`),
 //!   or nothing by the end of the capture (`filtered`). Attempts are counted per
 //!   destination; the target's `outcome` is its last attempt's.
+//! - **Cut records**: a record the snap length cut ([`Analysis::feed_captured`]) is decoded
+//!   as far as its headers go ([`crate::wire::Ip::truncated`]): TCP flags, ICMP messages
+//!   and a DNS answer's header (rcode, answer count) and question are folded as usual, the
+//!   query marked `answer_cut`; an answer cut inside its DNS header is not judged, and a
+//!   cut DHCP message is not read.
 //! - **Bounded**: frames that do not decode are skipped, and so are fragments the
 //!   reassembler holds or drops (a datagram is folded once all its fragments are in, or
 //!   never: limits, inconsistency, 30 s of capture time); at most [`MAX_TRACKED`] exchanges
@@ -88,8 +93,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use dhcproto::v4::{DhcpOption, Opcode, OptionCode};
-use hickory_proto::op::{Message, MessageType, OpCode};
+use hickory_proto::op::{Header, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
 use crate::check::dhcp::{
     self, CurrentConfig, DhcpCapture, DhcpEvidence, DhcpMessageSeen, DhcpServerSeen, DhcpTransaction, DuplicateCheck,
@@ -185,11 +191,19 @@ impl Analysis {
     /// Decodes one frame of link type `link`, captured at `ts`, and folds it in. Frames
     /// that do not decode, and fragments still waiting for the rest, add nothing.
     pub fn feed(&mut self, link: LinkType, frame: &[u8], ts: Duration) {
+        self.feed_captured(link, frame, false, ts);
+    }
+
+    /// [`Analysis::feed`] for a capture record that the snap length may have cut
+    /// (`truncated`: fewer bytes captured than the packet had): what its whole headers say
+    /// is judged (a TCP SYN-ACK, an echo reply, a DNS answer's id, flags and rcode), never
+    /// a cut payload ([`crate::wire::decode_captured`]).
+    pub fn feed_captured(&mut self, link: LinkType, frame: &[u8], truncated: bool, ts: Duration) {
         let start = *self.start.get_or_insert(ts);
         self.start = Some(start.min(ts));
         self.end = self.end.max(ts);
         let state = self.state.get_or_insert_with(|| State::new(ts));
-        if let Ok(Some(packet)) = self.reassembler.feed_link(link, frame, ts) {
+        if let Ok(Some(packet)) = self.reassembler.feed_captured(link, frame, truncated, ts) {
             state.feed(packet, ts);
         }
     }
@@ -317,9 +331,12 @@ impl State {
                     payload: udp.payload,
                 };
                 if DHCP_PORTS.contains(&d.src.port()) || DHCP_PORTS.contains(&d.dst.port()) {
-                    self.dhcp.feed(&d, src_mac, vlan, ts);
+                    // A cut DHCP message has lost its options, the message type among them.
+                    if !ip.truncated {
+                        self.dhcp.feed(&d, src_mac, vlan, ts);
+                    }
                 } else if d.src.port() == DNS_PORT || d.dst.port() == DNS_PORT {
-                    self.dns.feed(&d, ts, self.start);
+                    self.dns.feed(&d, ip.truncated, ts, self.start);
                 }
             }
             Transport::Tcp(tcp) => self.tcp.feed(ip.src, ip.dst, &tcp, ts),
@@ -457,7 +474,8 @@ impl State {
         }
         let mut order: Vec<IpAddr> = Vec::new();
         let mut by_server: HashMap<IpAddr, Vec<&DnsQuery>> = HashMap::new();
-        for q in &d.queries {
+        // A query whose answer was cut inside its header came back, but nothing says how.
+        for q in d.queries.iter().filter(|q| !q.unjudged) {
             by_server
                 .entry(q.server)
                 .or_insert_with(|| {
@@ -1309,17 +1327,21 @@ impl DnsOverflow {
 
     /// A response (or an ICMP error) to an open query beyond the bound; `false` when it
     /// matches none.
-    fn answer(&mut self, key: (SocketAddr, IpAddr, u16), msg: Option<&Message>, ts: Duration) -> bool {
+    fn answer(&mut self, key: (SocketAddr, IpAddr, u16), reply: &Reply, ts: Duration) -> bool {
         let Some(open) = self.open.get(&key) else { return false };
-        let outcome = match msg {
-            None => QueryOutcome::Malformed,
-            Some(msg) => {
-                if let Some(question) = msg.queries.first()
-                    && (*question.name() != open.qname || question.query_type() != open.question.2)
-                {
-                    return false;
-                }
-                classify(msg, open.question.2).0
+        if let Some((name, rtype)) = reply.question()
+            && (*name != open.qname || rtype != open.question.2)
+        {
+            return false;
+        }
+        let outcome = match reply {
+            Reply::Unreadable => QueryOutcome::Malformed,
+            Reply::Whole(msg) => classify(msg, open.question.2).0,
+            Reply::Cut { header, .. } => cut_outcome(header),
+            Reply::HeaderCut => {
+                // Answered, but nothing says how: neither counted nor judged.
+                self.remove_open(key);
+                return true;
             }
         };
         let Some(open) = self.remove_open(key) else { return false };
@@ -1434,7 +1456,75 @@ struct DnsQuery {
     answers: Vec<IpAddr>,
     ms: Option<f64>,
     error: Option<String>,
+    /// The answer was cut by the snap length (judged from its header).
+    answer_cut: bool,
+    /// The answer was cut inside its header: not judged (neither answered nor failed).
+    unjudged: bool,
     done: bool,
+}
+
+/// A DNS response as far as the capture holds it.
+enum Reply {
+    /// Whole, and it parses.
+    Whole(Message),
+    /// Cut by the capture's snap length: its header, and its first question if that was
+    /// captured whole.
+    Cut { header: Header, question: Option<Query> },
+    /// Cut inside its 12-byte header (a snap length under 54 bytes): a response came, its
+    /// rcode was not captured.
+    HeaderCut,
+    /// Whole, but does not parse as a response to `id`.
+    Unreadable,
+}
+
+impl Reply {
+    /// Reads a response to query `id`; `cut`: the snap length cut it.
+    fn read(payload: &[u8], id: u16, cut: bool) -> Reply {
+        if let Some(msg) = parse_response(payload, id) {
+            return Reply::Whole(msg);
+        }
+        match read_head(payload) {
+            Some((header, question))
+                if cut && header.metadata.id == id && header.metadata.message_type == MessageType::Response =>
+            {
+                Reply::Cut { header, question }
+            }
+            None if cut => Reply::HeaderCut,
+            _ => Reply::Unreadable,
+        }
+    }
+
+    /// The question the response names, if it names one.
+    fn question(&self) -> Option<(&Name, RecordType)> {
+        let question = match self {
+            Reply::Whole(msg) => msg.queries.first(),
+            Reply::Cut { question, .. } => question.as_ref(),
+            Reply::HeaderCut | Reply::Unreadable => None,
+        }?;
+        Some((question.name(), question.query_type()))
+    }
+}
+
+/// A DNS message's header and its first question if it is there (for a message a snap
+/// length cut); `None` when even the header is cut.
+fn read_head(bytes: &[u8]) -> Option<(Header, Option<Query>)> {
+    let mut decoder = BinDecoder::new(bytes);
+    let header = Header::read(&mut decoder).ok()?;
+    let question = (header.counts.queries > 0).then(|| Query::read(&mut decoder).ok()).flatten();
+    Some((header, question))
+}
+
+/// What a cut answer's header says: its rcode, and for NOERROR whether it holds answer
+/// records (taken as an answer; the records themselves were not captured).
+fn cut_outcome(header: &Header) -> QueryOutcome {
+    match header.metadata.response_code {
+        ResponseCode::NoError if header.counts.answers == 0 => QueryOutcome::NoData,
+        ResponseCode::NoError => QueryOutcome::Answer,
+        ResponseCode::NXDomain => QueryOutcome::Nxdomain,
+        ResponseCode::ServFail => QueryOutcome::Servfail,
+        ResponseCode::Refused => QueryOutcome::Refused,
+        _ => QueryOutcome::OtherRcode,
+    }
 }
 
 /// Whether the server answered at all (any rcode, or an answer that does not parse).
@@ -1460,7 +1550,13 @@ impl DnsQuery {
             attempts: self.attempts,
             cache_buster: is_cache_buster(&self.name),
             error: self.error.clone(),
-            seen: Some(QuerySeen { client: self.client, id: self.id, at_ms: self.at_ms, answered_on_retry }),
+            seen: Some(QuerySeen {
+                client: self.client,
+                id: self.id,
+                at_ms: self.at_ms,
+                answered_on_retry,
+                answer_cut: self.answer_cut,
+            }),
         }
     }
 }
@@ -1480,24 +1576,34 @@ fn display_name(name: &Name) -> String {
 }
 
 impl DnsState {
-    fn feed(&mut self, d: &UdpDatagram, ts: Duration, start: Duration) {
+    /// `cut`: the snap length cut the datagram, `d.payload` is only its start.
+    fn feed(&mut self, d: &UdpDatagram, cut: bool, ts: Duration, start: Duration) {
         // The QR bit says which way it goes; a server-to-server query has port 53 at both ends.
         let is_response = d.payload.get(2).is_some_and(|b| b & 0x80 != 0);
         if is_response && d.src.port() == DNS_PORT {
-            self.response(d, ts);
+            self.response(d, cut, ts);
         } else if !is_response && d.dst.port() == DNS_PORT {
-            self.query(d, ts, start);
+            self.query(d, cut, ts, start);
         }
     }
 
-    fn query(&mut self, d: &UdpDatagram, ts: Duration, start: Duration) {
-        let Ok(msg) = Message::from_vec(&d.payload) else { return };
-        if msg.metadata.message_type != MessageType::Query || msg.metadata.op_code != OpCode::Query {
+    fn query(&mut self, d: &UdpDatagram, cut: bool, ts: Duration, start: Duration) {
+        // A cut query is read as far as its question (what matching needs).
+        let (metadata, question) = match Message::from_vec(&d.payload) {
+            Ok(mut msg) if !msg.queries.is_empty() => (msg.metadata, msg.queries.swap_remove(0)),
+            Ok(_) => return,
+            Err(_) if cut => match read_head(&d.payload) {
+                Some((header, Some(question))) => (header.metadata, question),
+                _ => return,
+            },
+            Err(_) => return,
+        };
+        if metadata.message_type != MessageType::Query || metadata.op_code != OpCode::Query {
             return;
         }
-        let Some(question) = msg.queries.first() else { return };
+        let question = &question;
         self.span.add(ts);
-        let key = (d.src, d.dst.ip(), msg.metadata.id);
+        let key = (d.src, d.dst.ip(), metadata.id);
         if let Some(&i) = self.pending.get(&key) {
             let q = &mut self.queries[i];
             if !q.done && q.qname == *question.name() && q.rtype == question.query_type() {
@@ -1519,7 +1625,7 @@ impl DnsState {
         self.queries.push(DnsQuery {
             client: d.src,
             server: d.dst.ip(),
-            id: msg.metadata.id,
+            id: metadata.id,
             qname: question.name().clone(),
             name: display_name(question.name()),
             rtype: question.query_type(),
@@ -1532,6 +1638,8 @@ impl DnsState {
             answers: vec![],
             ms: None,
             error: None,
+            answer_cut: false,
+            unjudged: false,
             done: false,
         });
         let i = self.queries.len() - 1;
@@ -1539,43 +1647,51 @@ impl DnsState {
         self.sockets.insert((d.src, d.dst.ip()), i);
     }
 
-    fn response(&mut self, d: &UdpDatagram, ts: Duration) {
+    fn response(&mut self, d: &UdpDatagram, cut: bool, ts: Duration) {
         let Some(id) = d.payload.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else { return };
         let key = (d.dst, d.src.ip(), id);
+        let reply = Reply::read(&d.payload, id, cut);
         let tracked = self.pending.get(&key).copied().filter(|&i| !self.queries[i].done);
         let Some(i) = tracked else {
-            if self.overflow.open.contains_key(&key)
-                && self.overflow.answer(key, parse_response(&d.payload, id).as_ref(), ts)
-            {
+            if self.overflow.open.contains_key(&key) && self.overflow.answer(key, &reply, ts) {
                 self.span.add(ts);
             }
             return;
         };
         let q = &mut self.queries[i];
-        // The id, the QR bit and the sockets say this is the server's answer: one that
-        // does not parse is a malformed answer, not silence.
-        let Some(msg) = parse_response(&d.payload, id) else {
-            self.span.add(ts);
-            q.outcome = QueryOutcome::Malformed;
-            q.error = Some(format!("{}-byte answer that does not parse as DNS", d.payload.len()));
-            q.ms = Some(millis(ts.saturating_sub(q.last_sent)));
-            q.done = true;
-            return;
-        };
         // A response names the question it answers; one for another name is not ours.
-        if let Some(question) = msg.queries.first()
-            && (*question.name() != q.qname || question.query_type() != q.rtype)
+        if let Some((name, rtype)) = reply.question()
+            && (*name != q.qname || rtype != q.rtype)
         {
             return;
         }
         self.span.add(ts);
-        let (outcome, mut answers) = classify(&msg, q.rtype);
-        answers.truncate(MAX_ANSWERS);
-        q.outcome = outcome;
-        q.answers = answers;
-        q.rcode = Some(msg.metadata.response_code.to_string());
         q.ms = Some(millis(ts.saturating_sub(q.last_sent)));
         q.done = true;
+        match &reply {
+            // The id, the QR bit and the sockets say this is the server's answer: one that
+            // does not parse is a malformed answer, not silence.
+            Reply::Unreadable => {
+                q.outcome = QueryOutcome::Malformed;
+                q.error = Some(format!("{}-byte answer that does not parse as DNS", d.payload.len()));
+            }
+            Reply::Whole(msg) => {
+                let (outcome, mut answers) = classify(msg, q.rtype);
+                answers.truncate(MAX_ANSWERS);
+                q.outcome = outcome;
+                q.answers = answers;
+                q.rcode = Some(msg.metadata.response_code.to_string());
+            }
+            Reply::Cut { header, .. } => {
+                q.outcome = cut_outcome(header);
+                q.rcode = Some(header.metadata.response_code.to_string());
+                q.answer_cut = true;
+            }
+            Reply::HeaderCut => {
+                q.answer_cut = true;
+                q.unjudged = true;
+            }
+        }
     }
 
     fn unreachable(&mut self, client: SocketAddr, server: IpAddr, error: String) {
@@ -2617,6 +2733,83 @@ mod tests {
         let mut retried = frames.to_vec();
         retried.extend(dns_exchange(10, GATEWAY, 40001, 2, Some(ResponseCode::NoError)));
         assert_eq!(check(&report(&retried), CheckId::Dns).status, CheckStatus::Pass);
+    }
+
+    /// Feeds `frames` as capture records, each cut to its `Some(len)` bytes by a snap
+    /// length (and flagged as cut), into a report.
+    fn report_cut(frames: &[(Frame, Option<usize>)]) -> Report {
+        let mut analysis = Analysis::new();
+        for (f, cut) in frames {
+            let len = cut.unwrap_or(f.data.len()).min(f.data.len());
+            analysis.feed_captured(LinkType::Ethernet, &f.data[..len], len < f.data.len(), f.timestamp);
+        }
+        analysis.finish("test.pcap", "2026-11-24T06:48:44.851Z".parse().unwrap(), "lab".into())
+    }
+
+    #[test]
+    fn answers_cut_by_the_snap_length_are_judged_by_their_headers() {
+        // Ethernet, IPv4 and UDP headers: 42 bytes; the DNS header: 12 more.
+        const HEADERS: usize = 42;
+        let query = dns_query(1, "www.site.test.", RecordType::A);
+        for rcode in [ResponseCode::NoError, ResponseCode::ServFail, ResponseCode::NXDomain, ResponseCode::Refused] {
+            let answer = (rcode == ResponseCode::NoError).then_some(SERVER);
+            let response = dns_response(1, "www.site.test.", RecordType::A, rcode, answer);
+            let frames = [
+                at(0, out(GATEWAY, IpNextHeaderProtocols::Udp, &udp(40000, 53, &query))),
+                at(2, back(GATEWAY, IpNextHeaderProtocols::Udp, &udp(53, 40000, &response))),
+            ];
+            let whole = report(&frames);
+            // Cut after the header, inside the question, and (an answer with a record)
+            // after the question (12 + 15 + 4 bytes).
+            for keep in [12, 20, 31].into_iter().filter(|&keep| frames[1].data.len() > HEADERS + keep) {
+                let r = report_cut(&[(frames[0].clone(), None), (frames[1].clone(), Some(HEADERS + keep))]);
+                assert_matches_schema(&r);
+                assert_eq!(codes(&r, CheckId::Dns), codes(&whole, CheckId::Dns), "{rcode} cut after {keep}");
+                let q = &check(&r, CheckId::Dns).dns().unwrap().servers[0].queries[0];
+                let want = check(&whole, CheckId::Dns).dns().unwrap().servers[0].queries[0].outcome;
+                assert_eq!((q.outcome, q.ms), (want, Some(2.0)), "{rcode} cut after {keep}");
+                assert!(q.seen.as_ref().is_some_and(|s| s.answer_cut));
+                // Without the flag, the same bytes are a malformed frame: nothing came.
+                let unflagged = report(&[frames[0].clone(), at(2, frames[1].data[..HEADERS + keep].to_vec())]);
+                assert_eq!(codes(&unflagged, CheckId::Dns), [(Code::DnsTimeout, Severity::Fail)]);
+            }
+        }
+        // An answer cut inside its DNS header came, but says nothing: neither a timeout nor
+        // malformed, and the other server's answer is judged as usual.
+        let mut frames: Vec<(Frame, Option<usize>)> =
+            dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::ServFail)).into_iter().map(|f| (f, None)).collect();
+        frames[1].1 = Some(HEADERS + 6);
+        frames.extend(dns_exchange(5, DNS2, 40001, 2, Some(ResponseCode::NoError)).into_iter().map(|f| (f, None)));
+        let r = report_cut(&frames);
+        assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass);
+        assert!(codes(&r, CheckId::Dns).is_empty());
+    }
+
+    #[test]
+    fn echo_replies_and_handshakes_cut_by_the_snap_length_count() {
+        // A 98-byte echo exchange cut to 96 bytes (tcpdump -s 96), and a SYN-ACK whose
+        // options were cut: the headers are whole.
+        let mut frames = Vec::new();
+        for seq in 0..3u16 {
+            frames
+                .push((at(u64::from(seq) * 10, out(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(8, 7, seq))), Some(96)));
+            frames.push((
+                at(u64::from(seq) * 10 + 1, back(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(0, 7, seq))),
+                Some(96),
+            ));
+        }
+        let syn_ack = TcpFlags::SYN | TcpFlags::ACK;
+        frames.push((at(40, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(41000, 443, TcpFlags::SYN))), None));
+        frames.push((at(41, back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(443, 41000, syn_ack))), None));
+        let r = report_cut(&frames);
+        let ping = check(&r, CheckId::Gateway).gateway().unwrap().gateways[0].ping.clone().unwrap();
+        assert_eq!((ping.sent, ping.received), (3, 3));
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass);
+        assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass);
+        // Unflagged, the cut echoes do not decode: nothing about the gateway was seen.
+        let unflagged: Vec<Frame> =
+            frames.iter().map(|(f, cut)| at(0, f.data[..cut.unwrap_or(f.data.len())].to_vec())).take(6).collect();
+        assert_eq!(check(&report(&unflagged), CheckId::Gateway).status, CheckStatus::Skipped);
     }
 
     #[test]

@@ -209,8 +209,9 @@ pub fn analyze_file(capture: &Path, redact_it: bool) -> Result<Report, RunError>
 /// [`crate::analyze::CAPTURED_HOST`], since the capture does not say which machine took it.
 pub fn analyze_reader(reader: impl std::io::Read, shown: &str, redact_it: bool) -> Result<Report, RunError> {
     let mut analysis = crate::analyze::Analysis::new();
-    let summary = crate::pcap::read_records(reader, |r| analysis.feed(r.link, r.data, r.timestamp))
-        .map_err(|source| RunError::ReadCapture { path: shown.into(), source })?;
+    let summary =
+        crate::pcap::read_records(reader, |r| analysis.feed_captured(r.link, r.data, r.is_truncated(), r.timestamp))
+            .map_err(|source| RunError::ReadCapture { path: shown.into(), source })?;
     let mut report = analysis.finish(shown, Timestamp::now(), crate::analyze::CAPTURED_HOST.to_string());
     report.capture = Some(capture_info(shown, &summary));
     Ok(if redact_it { redact(&report)? } else { report })

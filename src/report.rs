@@ -603,8 +603,8 @@ pub struct CaptureInfo {
     /// Capture time of the latest packet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_packet: Option<Timestamp>,
-    /// Packets captured shorter than they were on the wire (snap length): counted and
-    /// passed on; the decoder still needs a whole IP datagram to judge one.
+    /// Packets captured shorter than they were on the wire (snap length): counted, and
+    /// judged by their whole headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub truncated_records: Option<u64>,
     /// Records not read: packets on interfaces of an unsupported link type, blocks that

@@ -112,6 +112,10 @@ pub struct QuerySeen {
     /// this server was answered (the client's retry, or its EDNS fallback): not held
     /// against the server.
     pub answered_on_retry: bool,
+    /// The answer was cut by the capture's snap length: judged from its header (id, QR
+    /// bit, rcode, answer count) and its question if captured; its records are not read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub answer_cut: bool,
 }
 
 /// One server's verdict: `ok`, or the finding code it earned.
@@ -685,6 +689,7 @@ mod tests {
             id: 1,
             at_ms: 0.0,
             answered_on_retry: retried,
+            answer_cut: false,
         };
         let mut lost = q("www.site.test", QueryOutcome::Timeout, None, false);
         lost.seen = Some(seen(true));
@@ -715,6 +720,7 @@ mod tests {
             id: 1,
             at_ms: 0.0,
             answered_on_retry: retried,
+            answer_cut: false,
         };
         let answered = q("www.site.test", QueryOutcome::Answer, Some(1.0), false);
         for (outcome, code) in [
