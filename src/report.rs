@@ -618,6 +618,21 @@ pub struct CaptureInfo {
     /// record, a damaged record): everything before was read and judged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut: Option<String>,
+    /// What was cut, skipped or guessed in reading an analysed capture, one note per kind
+    /// (`capture.truncated`, `capture.cut`, `capture.skipped`, `capture.bad_timestamps`).
+    /// Informational: about the file, not the network, so they are not findings and do
+    /// not change the verdict.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<CaptureNote>,
+}
+
+/// One informational note about an analysed capture file (docs/checks/capture.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureNote {
+    /// A `capture.*` code.
+    pub code: Code,
+    /// Technician-facing prose; do not parse.
+    pub message: String,
 }
 
 impl Report {

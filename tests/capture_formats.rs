@@ -34,6 +34,11 @@ fn verdict(r: &Report) -> Verdict {
     )
 }
 
+/// The codes of the capture's informational notes.
+fn note_codes(r: &Report) -> Vec<Code> {
+    r.capture.as_ref().unwrap().notes.iter().map(|n| n.code).collect()
+}
+
 fn link_types(r: &Report) -> Vec<&str> {
     r.capture.as_ref().unwrap().link_types.iter().map(String::as_str).collect()
 }
@@ -47,6 +52,7 @@ fn the_ethernet_original_shows_the_recorded_faults() {
     assert_eq!(capture.packets, 18);
     assert_eq!(capture.cut, None);
     assert_eq!(capture.truncated_records, Some(0));
+    assert!(capture.notes.is_empty(), "{:?}", capture.notes);
     assert!(capture.first_packet.unwrap() < capture.last_packet.unwrap());
     assert_eq!(r.host.hostname, nettriage::analyze::CAPTURED_HOST);
     let codes: BTreeSet<Code> = r.diagnosis.findings.iter().map(|f| f.code).collect();
@@ -103,6 +109,7 @@ fn a_file_cut_inside_its_last_record_is_read_up_to_the_cut() {
         let r = report(name);
         let capture = r.capture.as_ref().unwrap();
         assert!(capture.cut.is_some(), "{name}");
+        assert_eq!(note_codes(&r), [Code::CaptureCut], "{name}");
         assert!(capture.packets >= whole_packets - 1 && capture.packets <= whole_packets, "{name}");
         // The DNS exchanges are before the cut.
         let dns = |r: &Report| verdict(r).2.into_iter().find(|c| c.0 == CheckId::Dns);
@@ -117,6 +124,7 @@ fn a_snap_length_shorter_than_the_packets_is_counted_not_refused() {
     assert_eq!(capture.packets, 18);
     // The six 98-byte echoes and the 99-byte DNS answer; queries, ARP and TCP are shorter.
     assert_eq!(capture.truncated_records, Some(7));
+    assert_eq!(note_codes(&r), [Code::CaptureTruncated]);
     // The cut echoes and answer are judged by their whole headers: the same findings.
     let original = report("ethernet.pcap");
     assert_eq!(verdict(&r), verdict(&original));
