@@ -462,6 +462,20 @@ impl State {
             }),
             gateways,
         };
+        // Only unanswered lookups of addresses that are not gateways (a router sweeping
+        // absent hosts): nothing about a gateway was seen, so nothing to judge. The
+        // evidence still lists what was seen.
+        if g.untracked == 0 && !ev.gateways.iter().any(gateway::observed_in_capture) {
+            ev.gateways.truncate(MAX_LISTED);
+            return CheckResult {
+                evidence: Evidence::Gateway(Box::new(ev)),
+                ..skipped(
+                    CheckId::Gateway,
+                    SkipReason::NoPacketsInCapture,
+                    "no exchange with a gateway in the capture: only unanswered ARP lookups of other addresses",
+                )
+            };
+        }
         let findings = gateway::judge(source, &ev, &GatewaySettings::default(), Source::Capture);
         ev.gateways.truncate(MAX_LISTED);
         ran(CheckId::Gateway, g.span, findings, Evidence::Gateway(Box::new(ev)))
@@ -2535,6 +2549,11 @@ mod tests {
     fn a_single_unanswered_arp_on_a_busy_segment_is_not_a_gateway_fault() {
         let r = report(&[at(0, who_has(GATEWAY))]);
         assert!(codes(&r, CheckId::Gateway).is_empty(), "{:?}", codes(&r, CheckId::Gateway));
+        // Nor is it a gateway that works: nothing was seen of one.
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Skipped);
+        // Answered, it is an exchange that worked.
+        let r = report(&[at(0, who_has(GATEWAY)), at(1, is_at(GATEWAY))]);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass);
     }
 
     #[test]
@@ -2850,10 +2869,28 @@ mod tests {
         }
         let r = report(&frames);
         assert_matches_schema(&r);
-        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Gateway));
-        let g = check(&r, CheckId::Gateway).gateway().expect("typed gateway evidence");
+        // Nothing about our gateway was seen: not a pass, nothing to judge.
+        let gateway = check(&r, CheckId::Gateway);
+        assert_eq!(
+            (gateway.status, gateway.reason_code.clone()),
+            (CheckStatus::Skipped, Some(SkipReason::NoPacketsInCapture)),
+            "{:?}",
+            codes(&r, CheckId::Gateway)
+        );
+        assert!(gateway.findings.is_empty());
+        assert_eq!(r.diagnosis.status, RunStatus::Unknown);
+        assert_eq!(r.diagnosis.status.exit_code(), 3);
+        // What was seen is still listed.
+        let g = gateway.gateway().expect("typed gateway evidence");
         let seen = g.gateways[0].arp.seen.as_ref().expect("capture fields");
         assert_eq!((g.gateways.len(), g.gateways[0].arp.requests_sent, seen.sweep), (10, 3, true));
+
+        // Beside a healthy DNS exchange, the sweep does not make the gateway pass either.
+        let mut with_dns = frames.clone();
+        with_dns.extend(dns_exchange(4000, GATEWAY, 40000, 1, Some(ResponseCode::NoError)));
+        let r = report(&with_dns);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Skipped);
+        assert_eq!((r.diagnosis.status, check(&r, CheckId::Dns).status), (RunStatus::Healthy, CheckStatus::Pass));
 
         // The client asking for its gateway three times alongside is still judged.
         frames.extend([at(4000, who_has(GATEWAY)), at(5000, who_has(GATEWAY)), at(6000, who_has(GATEWAY))]);

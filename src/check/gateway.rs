@@ -305,6 +305,24 @@ async fn ping_series(iface: &Interface, target: Ipv4Addr, settings: &GatewaySett
     Ok(PingStats::from_rtts(&rtts))
 }
 
+/// Whether a capture shows `gw` to be a gateway: pinged, named router by a DHCP ACK,
+/// asked for by [`CAPTURE_ARP_HOSTS`] hosts, or asked for [`CAPTURE_ARP_REQUESTS`] times by
+/// hosts that are not sweeping the segment. Only then is its ARP silence unreachable.
+pub fn is_a_gateway(gw: &GatewayProbe) -> bool {
+    let seen = gw.arp.seen.as_ref();
+    gw.ping.as_ref().is_some_and(|p| p.sent > 0)
+        || seen.is_some_and(|s| s.dhcp_router || s.requesters >= CAPTURE_ARP_HOSTS)
+        || (gw.arp.requests_sent >= CAPTURE_ARP_REQUESTS && !seen.is_some_and(|s| s.sweep))
+}
+
+/// Whether a capture's entry for `gw` says anything about a gateway: its ARP was answered,
+/// it was pinged, or it is [`is_a_gateway`]. Unanswered lookups of other addresses (a
+/// router sweeping absent hosts, one who-has on a busy segment) say nothing: a capture
+/// with only those leaves the gateway check `skipped`.
+pub fn observed_in_capture(gw: &GatewayProbe) -> bool {
+    gw.arp.status != ArpStatus::NoReply || is_a_gateway(gw)
+}
+
 /// Judges the gateway evidence (pure), live or from a capture. Findings of one code and
 /// severity are one finding naming every address.
 ///
@@ -338,11 +356,7 @@ pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: So
         let who = if live { format!("gateway {}", gw.address) } else { gw.address.to_string() };
         let pinged = gw.ping.as_ref().is_some_and(|p| p.sent > 0);
         if gw.arp.status == ArpStatus::NoReply {
-            let seen = gw.arp.seen.as_ref();
-            let is_gateway = pinged
-                || seen.is_some_and(|s| s.dhcp_router || s.requesters >= CAPTURE_ARP_HOSTS)
-                || (gw.arp.requests_sent >= CAPTURE_ARP_REQUESTS && !seen.is_some_and(|s| s.sweep));
-            if live || is_gateway {
+            if live || is_a_gateway(gw) {
                 let n = gw.arp.requests_sent;
                 let plural = if n == 1 { "" } else { "s" };
                 items.push((
