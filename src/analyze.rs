@@ -46,9 +46,11 @@
 //!   for a gateway.
 //! - **ICMP echo** (v4 and v6): requests are matched to replies by (source, destination,
 //!   identifier, sequence); every ARP or echo target is one `gateways[]` entry. An ICMP
-//!   time exceeded quoting an echo request (which quotes no identifier) marks the oldest
-//!   open request of that source and destination as a traceroute's probe: it leaves the
-//!   series and is counted in `time_exceeded`.
+//!   time exceeded quoting an echo request marks exactly that request (the quoted
+//!   identifier and sequence, [`crate::wire::Quoted::echo`]) as a traceroute's probe: it
+//!   leaves the series and is counted in `time_exceeded`. One quoting a UDP query to port
+//!   53 or a TCP SYN (by its sockets) marks that query or attempt as a UDP or TCP
+//!   traceroute's probe, judged neither way.
 //! - **DNS** (UDP 53): queries are matched to responses by (client address and port,
 //!   server, id) and question. A resend on the same socket is one query with more
 //!   `attempts`; an unanswered query followed by an answered one for the same name and type
@@ -119,8 +121,8 @@ use crate::report::{
 };
 use crate::types::{MacAddr, Timestamp, millis};
 use crate::wire::{
-    Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, Packet,
-    Reassembler, Tcp, TcpFlags, Transport, UdpDatagram,
+    Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_TCP, PROTO_UDP, Packet, Reassembler, Tcp, TcpFlags,
+    Transport, UdpDatagram,
 };
 
 /// Most exchanges of one kind (DHCP transactions, ARP requests, echo requests, DNS
@@ -137,9 +139,6 @@ pub const NOT_OBSERVABLE: &str = "not observable in a capture";
 const MAX_OPEN: usize = 65_536;
 /// Most different requesters kept per ARP target.
 const MAX_REQUESTERS: usize = 16;
-/// Most recent echo requests kept per (source, destination) for matching ICMP time
-/// exceeded (a traceroute has at most 16 probes in flight by default).
-const MAX_RECENT_ECHOES: usize = 64;
 /// Most messages kept per DHCP transaction (a DISCOVER storm is counted, not kept).
 const MAX_DHCP_MESSAGES: usize = 32;
 /// Most addresses kept from one DNS answer.
@@ -387,10 +386,19 @@ impl State {
                 }
             }
             // A TTL-limited echo request (a traceroute's): not a ping that was lost.
-            IcmpMessage::TimeExceeded { quoted: Some(quoted) }
-                if matches!(quoted.protocol, PROTO_ICMP | PROTO_ICMPV6) =>
-            {
-                self.gateway.echo_expired(quoted.src, quoted.dst, ts)
+            // A TTL-limited probe (a traceroute's: ICMP, UDP or TCP), matched exactly by the
+            // echo id and sequence or the sockets the error quotes: not a ping that was
+            // lost, a query that timed out or a port that is filtered.
+            IcmpMessage::TimeExceeded { quoted: Some(quoted) } => {
+                if let Some((id, seq)) = quoted.echo {
+                    self.gateway.echo_expired(quoted.src, quoted.dst, id, seq, ts)
+                } else if let Some((from, to)) = quoted.sockets() {
+                    match quoted.protocol {
+                        PROTO_UDP if to.port() == DNS_PORT => self.dns.expired(from, to.ip()),
+                        PROTO_TCP => self.tcp.expired(from, to),
+                        _ => {}
+                    }
+                }
             }
             _ => {}
         }
@@ -504,6 +512,13 @@ impl State {
                 order.push(*server);
             }
         }
+        if order.is_empty() && d.untracked == 0 {
+            return skipped(
+                CheckId::Dns,
+                SkipReason::NoPacketsInCapture,
+                "no DNS exchange to judge in the capture: only TTL-limited probes or answers cut inside their header",
+            );
+        }
         // (server, name, type) to the last time a query for it was answered (any rcode) and
         // answered usefully: an earlier unanswered query for the same was retried, and an
         // earlier error rcode (FORMERR, BADVERS, SERVFAIL) or unreadable answer followed by
@@ -616,7 +631,7 @@ impl State {
         }
         let mut order: Vec<SocketAddr> = Vec::new();
         let mut by_target: HashMap<SocketAddr, Vec<&TcpAttempt>> = HashMap::new();
-        for a in &t.attempts {
+        for a in t.attempts.iter().filter(|a| !a.probe) {
             by_target
                 .entry(a.server)
                 .or_insert_with(|| {
@@ -630,6 +645,13 @@ impl State {
                 by_target.insert(*server, Vec::new());
                 order.push(*server);
             }
+        }
+        if order.is_empty() && t.untracked == 0 {
+            return skipped(
+                CheckId::Ports,
+                SkipReason::NoPacketsInCapture,
+                "no TCP connection attempts in the capture: only a traceroute's TTL-limited SYNs",
+            );
         }
         // Attempts beyond the bound still open at the end of the capture were filtered.
         let mut still_open: HashMap<SocketAddr, TargetTally> = HashMap::new();
@@ -792,9 +814,6 @@ struct GatewayState {
     echo: Vec<EchoTarget>,
     echo_index: HashMap<IpAddr, usize>,
     echo_pending: HashMap<(IpAddr, IpAddr, u16, u16), (usize, usize)>,
-    /// (source, destination) to its latest echo requests, oldest first (at most
-    /// [`MAX_RECENT_ECHOES`]), for ICMP time exceeded, which quotes no identifier.
-    echo_recent: HashMap<(IpAddr, IpAddr), VecDeque<(usize, usize)>>,
     echo_stored: usize,
     /// Echo requests beyond [`MAX_TRACKED`] waiting for their reply: (target, sent).
     echo_open: OpenTable<(IpAddr, IpAddr, u16, u16), (usize, Duration)>,
@@ -835,6 +854,8 @@ struct EchoTarget {
     extra_sent: u32,
     extra_received: u32,
     extra_ms: f64,
+    /// Requests beyond the bound answered by ICMP time exceeded (not in `extra_sent`).
+    extra_expired: u32,
 }
 
 impl GatewayState {
@@ -972,6 +993,7 @@ impl GatewayState {
                     sent: vec![],
                     expired: vec![],
                     extra_sent: 0,
+                    extra_expired: 0,
                     extra_received: 0,
                     extra_ms: 0.0,
                 });
@@ -994,25 +1016,26 @@ impl GatewayState {
         target.expired.push(false);
         let probe = (t, target.rtts.len() - 1);
         self.echo_pending.insert(key, probe);
-        let recent = self.echo_recent.entry((src, dst)).or_default();
-        if recent.len() >= MAX_RECENT_ECHOES {
-            recent.pop_front();
-        }
-        recent.push_back(probe);
         self.echo_stored += 1;
     }
 
-    /// An ICMP time exceeded quoting an echo request from `src` to `dst`: the oldest of
-    /// that pair's recent requests still open was a traceroute's TTL-limited probe.
-    fn echo_expired(&mut self, src: IpAddr, dst: IpAddr, ts: Duration) {
-        let Some(recent) = self.echo_recent.get_mut(&(src, dst)) else { return };
-        while let Some((t, p)) = recent.pop_front() {
+    /// An ICMP time exceeded quoting the echo request `id`/`seq` from `src` to `dst`: that
+    /// request, still open, was a traceroute's TTL-limited probe (matched exactly, tracked
+    /// or beyond the bound).
+    fn echo_expired(&mut self, src: IpAddr, dst: IpAddr, id: u16, seq: u16, ts: Duration) {
+        let key = (src, dst, id, seq);
+        if let Some(&(t, p)) = self.echo_pending.get(&key) {
             let target = &mut self.echo[t];
             if target.rtts[p].is_none() && !target.expired[p] {
                 target.expired[p] = true;
                 self.span.add(ts);
-                return;
             }
+        } else if let Some((t, _)) = self.echo_open.remove(&key) {
+            // Beyond the bound: not a ping, so out of `sent`.
+            let target = &mut self.echo[t];
+            target.extra_sent = target.extra_sent.saturating_sub(1);
+            target.extra_expired = target.extra_expired.saturating_add(1);
+            self.span.add(ts);
         }
     }
 
@@ -1080,7 +1103,7 @@ impl GatewayState {
                     stats.avg_ms = Some(round3((tracked_sum + e.extra_ms) / f64::from(stats.received)));
                 }
             }
-            let expired = e.expired.iter().filter(|x| **x).count() as u32;
+            let expired = (e.expired.iter().filter(|x| **x).count() as u32).saturating_add(e.extra_expired);
             stats.time_exceeded = (expired > 0).then_some(expired);
             stats
         });
@@ -1472,7 +1495,8 @@ struct DnsQuery {
     error: Option<String>,
     /// The answer was cut by the snap length (judged from its header).
     answer_cut: bool,
-    /// The answer was cut inside its header: not judged (neither answered nor failed).
+    /// Not judged (neither answered nor failed): its answer was cut inside its header, or
+    /// it was a TTL-limited probe that an ICMP time exceeded answered.
     unjudged: bool,
     done: bool,
 }
@@ -1708,6 +1732,23 @@ impl DnsState {
         }
     }
 
+    /// An ICMP time exceeded quoting the latest open query from `client` to `server`: a
+    /// TTL-limited probe (a DNS traceroute's), neither answered nor failed.
+    fn expired(&mut self, client: SocketAddr, server: IpAddr) {
+        let tracked = self.sockets.get(&(client, server)).copied().filter(|&i| !self.queries[i].done);
+        match tracked {
+            Some(i) => {
+                self.queries[i].unjudged = true;
+                self.queries[i].done = true;
+            }
+            None => {
+                if let Some(&id) = self.overflow.sockets.get(&(client, server)) {
+                    self.overflow.remove_open((client, server, id));
+                }
+            }
+        }
+    }
+
     fn unreachable(&mut self, client: SocketAddr, server: IpAddr, error: String) {
         let tracked = self.sockets.get(&(client, server)).copied().filter(|&i| !self.queries[i].done);
         let Some(i) = tracked else {
@@ -1747,6 +1788,8 @@ struct TcpAttempt {
     /// How the attempt ended and when; `None`: no answer (filtered).
     outcome: Option<(PortOutcome, Duration)>,
     error: Option<String>,
+    /// A traceroute's TTL-limited SYN (an ICMP time exceeded quoted it): not judged.
+    probe: bool,
 }
 
 impl TcpState {
@@ -1766,7 +1809,14 @@ impl TcpState {
                 self.overflow_syn(src, dst, ts);
                 return;
             }
-            self.attempts.push(TcpAttempt { server: dst, first_syn: ts, syns: 1, outcome: None, error: None });
+            self.attempts.push(TcpAttempt {
+                server: dst,
+                first_syn: ts,
+                syns: 1,
+                outcome: None,
+                error: None,
+                probe: false,
+            });
             self.pending.insert((src, dst), self.attempts.len() - 1);
         } else if (syn && ack) || rst {
             let outcome = if rst { PortOutcome::Refused } else { PortOutcome::Open };
@@ -1778,6 +1828,18 @@ impl TcpState {
             if attempt.outcome.is_none() {
                 self.span.add(ts);
                 attempt.outcome = Some((outcome, ts));
+            }
+        }
+    }
+
+    /// An ICMP time exceeded quoting the SYN from `client` to `server`: a TCP
+    /// traceroute's TTL-limited probe, not a connection attempt.
+    fn expired(&mut self, client: SocketAddr, server: SocketAddr) {
+        match self.pending.get(&(client, server)) {
+            Some(&i) if self.attempts[i].outcome.is_none() => self.attempts[i].probe = true,
+            Some(_) => {}
+            None => {
+                self.overflow_open.remove(&(client, server));
             }
         }
     }
@@ -1820,8 +1882,10 @@ impl TcpState {
             self.overflow.insert(server, TargetTally::default());
             self.overflow_order.push(server);
         }
-        self.overflow_open
-            .insert((client, server), TcpAttempt { server, first_syn: ts, syns: 1, outcome: None, error: None });
+        self.overflow_open.insert(
+            (client, server),
+            TcpAttempt { server, first_syn: ts, syns: 1, outcome: None, error: None, probe: false },
+        );
     }
 
     fn overflow_tally(&mut self, server: SocketAddr) -> &mut TargetTally {
@@ -2925,6 +2989,70 @@ mod tests {
         let silent: Vec<Frame> =
             frames.iter().enumerate().filter(|(i, _)| i % 2 == 0 || *i == 11).map(|(_, f)| f.clone()).collect();
         assert_eq!(codes(&report(&silent), CheckId::Gateway), [(Code::GatewayLoss, Severity::Fail)]);
+
+        // A ping (id 7) whose request 7/1 was lost, and a time exceeded for a traceroute
+        // probe (9/99) whose request the capture missed: the time exceeded quotes id and
+        // sequence, so it matches no request and the lost ping stays lost (matching the
+        // oldest open request of the pair would have hidden the loss).
+        let mut both = vec![at(0, out(SERVER, IpNextHeaderProtocols::Icmp, &echo(8, 7, 1))), at(5, time_exceeded(99))];
+        for seq in 2..=4u16 {
+            let ms = 100 + u64::from(seq) * 10;
+            both.push(at(ms, out(SERVER, IpNextHeaderProtocols::Icmp, &echo(8, 7, seq))));
+            both.push(at(ms + 1, back(SERVER, IpNextHeaderProtocols::Icmp, &echo(0, 7, seq))));
+        }
+        let r = report(&both);
+        let g = check(&r, CheckId::Gateway).gateway().expect("typed gateway evidence");
+        let ping = g.gateways[0].ping.as_ref().expect("echo series");
+        assert_eq!((ping.sent, ping.received, ping.time_exceeded), (4, 3, None));
+    }
+
+    #[test]
+    fn tcp_and_dns_traceroute_probes_are_not_filtered_ports_or_timeouts() {
+        // An ICMP time exceeded from the gateway quoting the first 28 bytes (IP header and
+        // the transport's first 8: the ports) of the packet that expired.
+        let expired = |frame: &[u8]| {
+            let mut body = vec![11, 0, 0, 0, 0, 0, 0, 0];
+            body.extend_from_slice(&frame[14..14 + 28]);
+            back(GATEWAY, IpNextHeaderProtocols::Icmp, &body)
+        };
+        // traceroute -T -p 443: three SYNs expire on the way, the fourth gets the SYN-ACK.
+        let mut frames = Vec::new();
+        for hop in 0..4u16 {
+            let ms = u64::from(hop) * 10;
+            let syn = out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(41000 + hop, 443, TcpFlags::SYN));
+            let answer = if hop < 3 {
+                expired(&syn)
+            } else {
+                back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(443, 41000 + hop, TcpFlags::SYN | TcpFlags::ACK))
+            };
+            frames.extend([at(ms, syn), at(ms + 1, answer)]);
+        }
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Ports));
+        let ports = check(&r, CheckId::Ports).ports().expect("typed ports evidence");
+        assert_eq!(ports.targets.len(), 1);
+        // Without the time exceeded, the expired SYNs are unanswered attempts.
+        let silent: Vec<Frame> =
+            frames.iter().enumerate().filter(|(i, _)| i % 2 == 0 || *i == 7).map(|(_, f)| f.clone()).collect();
+        assert!(codes(&report(&silent), CheckId::Ports).iter().any(|(c, _)| *c == Code::PortsFiltered));
+        // Only the expired probes: nothing to judge.
+        let probes: Vec<Frame> = frames[..6].to_vec();
+        assert_eq!(check(&report(&probes), CheckId::Ports).status, CheckStatus::Skipped);
+
+        // A DNS traceroute: queries with a TTL of 1 and 2 expire, the third is answered.
+        let mut frames = Vec::new();
+        for hop in 0..3u16 {
+            let mut exchange = dns_exchange(u64::from(hop) * 10, SERVER, 42000 + hop, hop, Some(ResponseCode::NoError));
+            if hop < 2 {
+                exchange[1] = at(u64::from(hop) * 10 + 1, expired(&exchange[0].data));
+            }
+            frames.extend(exchange);
+        }
+        let r = report(&frames);
+        assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Dns));
+        let probes: Vec<Frame> = frames[..4].to_vec();
+        assert_eq!(check(&report(&probes), CheckId::Dns).status, CheckStatus::Skipped);
     }
 
     #[test]

@@ -477,8 +477,13 @@ pub struct Quoted {
     pub dst: IpAddr,
     /// Its protocol, after any IPv6 extension headers.
     pub protocol: u8,
-    /// Source and destination ports, for UDP and TCP (and a first or whole fragment).
+    /// Source and destination ports, for UDP and TCP (and a first or whole fragment): a
+    /// UDP or TCP traceroute's probe is told by them.
     pub ports: Option<(u16, u16)>,
+    /// Identifier and sequence number of a quoted ICMP or ICMPv6 echo request (a first or
+    /// whole fragment): the 8 bytes every ICMP error quotes hold them, so a time exceeded
+    /// names exactly which of a `traceroute -I` or mtr's probes expired.
+    pub echo: Option<(u16, u16)>,
 }
 
 impl Quoted {
@@ -1094,7 +1099,9 @@ fn quoted(inner: &[u8]) -> Option<Quoted> {
     let ports = (first && matches!(protocol, PROTO_UDP | PROTO_TCP))
         .then(|| Some((be16(payload.payload, 0)?, be16(payload.payload, 2)?)))
         .flatten();
-    Some(Quoted { src: ip.source_addr(), dst: ip.destination_addr(), protocol, ports })
+    let echo_request = matches!((protocol, payload.payload.first()), (PROTO_ICMP, Some(8)) | (PROTO_ICMPV6, Some(128)));
+    let echo = (first && echo_request).then(|| Some((be16(payload.payload, 4)?, be16(payload.payload, 6)?))).flatten();
+    Some(Quoted { src: ip.source_addr(), dst: ip.destination_addr(), protocol, ports, echo })
 }
 
 // ---------------------------------------------------------------------------------------
