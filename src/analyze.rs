@@ -118,11 +118,12 @@ use crate::pcap::Frame;
 use crate::platform::dhcp::{DhcpKind, DhcpReply, decode_message, reply_from};
 use crate::report::{
     CheckId, CheckResult, CheckStatus, Evidence, Finding, HostInfo, Report, SCHEMA_VERSION, SkipReason, ToolInfo,
+    TunnelSeen,
 };
 use crate::types::{MacAddr, Timestamp, millis};
 use crate::wire::{
     Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_TCP, PROTO_UDP, Packet, Reassembler, Tcp, TcpFlags,
-    Transport, UdpDatagram,
+    Transport, TunnelKind, UdpDatagram,
 };
 
 /// Most exchanges of one kind (DHCP transactions, ARP requests, echo requests, DNS
@@ -173,6 +174,10 @@ pub struct Analysis {
     reassembler: Reassembler,
     start: Option<Duration>,
     end: Duration,
+    /// VLAN ids seen, any depth.
+    vlans: std::collections::BTreeSet<u16>,
+    /// Tunnels seen by kind and key/VNI, in order of first sighting (at most [`MAX_LISTED`]).
+    tunnels: Vec<TunnelSeen>,
 }
 
 impl Default for Analysis {
@@ -184,7 +189,14 @@ impl Default for Analysis {
 impl Analysis {
     /// Nothing seen yet.
     pub fn new() -> Analysis {
-        Analysis { state: None, reassembler: Reassembler::default(), start: None, end: Duration::ZERO }
+        Analysis {
+            state: None,
+            reassembler: Reassembler::default(),
+            start: None,
+            end: Duration::ZERO,
+            vlans: std::collections::BTreeSet::new(),
+            tunnels: Vec::new(),
+        }
     }
 
     /// Decodes one frame of link type `link`, captured at `ts`, and folds it in. Frames
@@ -203,8 +215,29 @@ impl Analysis {
         self.end = self.end.max(ts);
         let state = self.state.get_or_insert_with(|| State::new(ts));
         if let Ok(Some(packet)) = self.reassembler.feed_captured(link, frame, truncated, ts) {
+            self.vlans.extend(packet.vlans.iter().chain(packet.tunnels.iter().flat_map(|t| &t.vlans)));
+            for tunnel in &packet.tunnels {
+                let kind = match tunnel.kind {
+                    TunnelKind::Gre => "gre",
+                    TunnelKind::Vxlan => "vxlan",
+                };
+                let listed = self.tunnels.len();
+                match self.tunnels.iter_mut().find(|t| t.kind == kind && t.id == tunnel.id) {
+                    Some(seen) => seen.packets += 1,
+                    None if listed < MAX_LISTED => {
+                        self.tunnels.push(TunnelSeen { kind: kind.to_string(), id: tunnel.id, packets: 1 })
+                    }
+                    None => {}
+                }
+            }
             state.feed(packet, ts);
         }
+    }
+
+    /// The encapsulations seen so far, for the report's `capture`: the VLAN ids
+    /// (ascending) and the tunnels.
+    pub fn encapsulations(&self) -> (Vec<u16>, Vec<TunnelSeen>) {
+        (self.vlans.iter().copied().collect(), self.tunnels.clone())
     }
 
     /// Judges what was fed into a report: `source` is the capture's path as shown in the

@@ -213,8 +213,9 @@ pub fn analyze_reader(reader: impl std::io::Read, shown: &str, redact_it: bool) 
     let summary =
         crate::pcap::read_records(reader, |r| analysis.feed_captured(r.link, r.data, r.is_truncated(), r.timestamp))
             .map_err(|source| RunError::ReadCapture { path: shown.into(), source })?;
+    let (vlans, tunnels) = analysis.encapsulations();
     let mut report = analysis.finish(shown, Timestamp::now(), crate::analyze::CAPTURED_HOST.to_string());
-    report.capture = Some(capture_info(shown, &summary));
+    report.capture = Some(CaptureInfo { vlans, tunnels, ..capture_info(shown, &summary) });
     Ok(if redact_it { redact(&report)? } else { report })
 }
 
@@ -239,6 +240,8 @@ fn capture_info(shown: &str, summary: &crate::pcap::CaptureSummary) -> CaptureIn
         bad_timestamps: Some(summary.bad_timestamps),
         cut: summary.cut.clone(),
         notes: capture_notes(summary),
+        vlans: vec![],
+        tunnels: vec![],
     }
 }
 

@@ -268,6 +268,20 @@ pub fn capture_rows(report: &Report) -> Vec<(String, String)> {
     if let Some(cut) = &c.cut {
         row("Cut", cut.clone());
     }
+    if !c.vlans.is_empty() {
+        row("VLANs", c.vlans.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
+    }
+    if !c.tunnels.is_empty() {
+        let tunnels: Vec<String> = c
+            .tunnels
+            .iter()
+            .map(|t| {
+                let id = t.id.map(|id| format!(" {} {id}", if t.kind == "vxlan" { "VNI" } else { "key" }));
+                format!("{}{} ({} packets)", t.kind.to_uppercase(), id.unwrap_or_default(), t.packets)
+            })
+            .collect();
+        row("Tunnels", tunnels.join(", "));
+    }
     for note in &c.notes {
         rows.push((note.code.to_string(), note.message.clone()));
     }
@@ -436,6 +450,8 @@ mod tests {
             bad_timestamps: Some(0),
             cut: Some("the file ends inside a record".into()),
             notes: vec![CaptureNote { code: Code::CaptureTruncated, message: "7 of 18 packets were cut".into() }],
+            vlans: vec![10, 20],
+            tunnels: vec![crate::report::TunnelSeen { kind: "vxlan".into(), id: Some(100), packets: 6 }],
         });
         let rows = capture_rows(&report);
         let labels: Vec<&str> = rows.iter().map(|(l, _)| l.as_str()).collect();
@@ -450,6 +466,8 @@ mod tests {
                 "Truncated records",
                 "Skipped records",
                 "Cut",
+                "VLANs",
+                "Tunnels",
                 "capture.truncated"
             ]
         );
@@ -458,9 +476,16 @@ mod tests {
             let mut out = Vec::new();
             write(&report, format, &mut out, false).unwrap();
             let text = String::from_utf8(out).unwrap();
-            for want in
-                ["desk 214.pcapng", "pcapng", "ETHERNET, LINUX", "3.500 s", "capture.truncated", "ends inside a record"]
-            {
+            for want in [
+                "desk 214.pcapng",
+                "pcapng",
+                "ETHERNET, LINUX",
+                "3.500 s",
+                "10, 20",
+                "VXLAN VNI 100 (6 packets)",
+                "capture.truncated",
+                "ends inside a record",
+            ] {
                 assert!(text.contains(want), "{format:?} lacks {want:?}:\n{text}");
             }
         }

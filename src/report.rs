@@ -624,6 +624,25 @@ pub struct CaptureInfo {
     /// not change the verdict.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<CaptureNote>,
+    /// VLAN ids of the 802.1Q/802.1ad tags seen in an analysed capture (any depth, inside
+    /// tunnels too), ascending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vlans: Vec<u16>,
+    /// The tunnels an analysed capture's packets came through, one entry per kind and
+    /// key/VNI, in order of first sighting (at most 100).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tunnels: Vec<TunnelSeen>,
+}
+
+/// One tunnel seen in an analysed capture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TunnelSeen {
+    /// `gre` or `vxlan`.
+    pub kind: String,
+    /// The GRE key (when the header has one) or the VXLAN network identifier (VNI).
+    pub id: Option<u32>,
+    /// Packets that came through it (the outermost layer of a nested tunnel counts too).
+    pub packets: u64,
 }
 
 /// One informational note about an analysed capture file (docs/checks/capture.md).

@@ -141,6 +141,23 @@ fn a_snap_length_shorter_than_the_packets_is_counted_not_refused() {
     assert_eq!(cut[0].outcome, nettriage::check::dns::QueryOutcome::Answer);
 }
 
+#[test]
+fn the_report_names_the_vlans_and_tunnels_it_saw() {
+    let tunnels = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/tunnels"));
+    let capture = |name: &str| analyze_file(&tunnels.join(name), false).unwrap().capture.unwrap();
+    let trunk = capture("trunk_vlans.pcap");
+    assert_eq!((trunk.vlans.as_slice(), trunk.tunnels.len()), (&[10, 20][..], 0));
+    let vxlan = capture("tunnel_vxlan.pcap");
+    let seen: Vec<(&str, Option<u32>)> = vxlan.tunnels.iter().map(|t| (t.kind.as_str(), t.id)).collect();
+    assert_eq!(seen, [("vxlan", Some(100))]);
+    assert!(vxlan.tunnels[0].packets >= 6);
+    let gre = capture("tunnel_gre_ip.pcap");
+    assert_eq!(gre.tunnels.iter().map(|t| (t.kind.as_str(), t.id)).collect::<Vec<_>>(), [("gre", None)]);
+    // A plain capture has neither.
+    let plain = report("ethernet.pcap").capture.unwrap();
+    assert!(plain.vlans.is_empty() && plain.tunnels.is_empty());
+}
+
 /// A pipe hands over a few bytes at a time (`tcpdump -w - | nettriage analyze -`).
 struct Trickle<'a>(&'a [u8]);
 
