@@ -333,6 +333,10 @@ struct State {
     gateway: GatewayState,
     dns: DnsState,
     tcp: TcpState,
+    /// The VLAN (innermost tag, or none) of the first request to each ARP, echo and DNS
+    /// target (at most [`MAX_OPEN`] targets), so a trunk's gateways and servers are named
+    /// with their VLAN.
+    first_vlan: HashMap<IpAddr, Option<u16>>,
 }
 
 impl State {
@@ -343,6 +347,19 @@ impl State {
             gateway: GatewayState::default(),
             dns: DnsState::default(),
             tcp: TcpState::default(),
+            first_vlan: HashMap::new(),
+        }
+    }
+
+    /// The VLAN the first request to `target` came in (none: untagged or not seen).
+    fn vlan_of(&self, target: IpAddr) -> Option<u16> {
+        self.first_vlan.get(&target).copied().flatten()
+    }
+
+    /// Notes the VLAN of a request to `target`, if it is the first.
+    fn request_to(&mut self, target: IpAddr, vlan: Option<u16>) {
+        if self.first_vlan.len() < MAX_OPEN || self.first_vlan.contains_key(&target) {
+            self.first_vlan.entry(target).or_insert(vlan);
         }
     }
 
@@ -350,6 +367,18 @@ impl State {
     fn feed(&mut self, packet: Packet, ts: Duration) {
         let src_mac = packet.src_mac;
         let vlan = packet.vlans.last().copied();
+        match &packet.net {
+            Net::Arp(arp) if arp.operation == ArpOperation::Request => self.request_to(IpAddr::V4(arp.target_ip), vlan),
+            Net::Ip(ip) => match &ip.transport {
+                Transport::Icmp(Icmp { message: IcmpMessage::EchoRequest { .. }, .. })
+                | Transport::Icmpv6(Icmp { message: IcmpMessage::EchoRequest { .. }, .. }) => {
+                    self.request_to(ip.dst, vlan)
+                }
+                Transport::Udp(udp) if udp.dst_port == DNS_PORT => self.request_to(ip.dst, vlan),
+                _ => {}
+            },
+            _ => {}
+        }
         let ip = match packet.net {
             Net::Arp(arp) => return self.arp(&arp, ts),
             Net::Ip(ip) => ip,
@@ -493,7 +522,12 @@ impl State {
             );
         }
         let routers: Vec<Ipv4Addr> = self.dhcp.last_ack.as_ref().map(|a| a.routers.clone()).unwrap_or_default();
-        let gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address, &routers)).collect();
+        let mut gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address, &routers)).collect();
+        for gw in &mut gateways {
+            if let Some(seen) = gw.arp.seen.as_mut() {
+                seen.vlan = self.vlan_of(gw.address);
+            }
+        }
         let mut ev = GatewayEvidence {
             default_routes: vec![],
             capture: Some(GatewayCapture {
@@ -620,6 +654,7 @@ impl State {
                     failed: failures,
                     first_failure: at(first),
                     last_failure: at(last),
+                    vlan: self.vlan_of(*server),
                 });
                 listed.push(queries.len().min(MAX_LISTED));
                 result
@@ -1110,6 +1145,7 @@ impl GatewayState {
                     requesters: t.requesters.len() as u32,
                     sweep: !t.requesters.is_empty() && t.requesters.iter().all(sweeper),
                     dhcp_router,
+                    vlan: None,
                 }),
             },
             None => ArpResult {
@@ -1117,7 +1153,14 @@ impl GatewayState {
                 mac: None,
                 rtt_ms: None,
                 requests_sent: 0,
-                seen: Some(ArpSeen { replies: 0, exchanges: vec![], requesters: 0, sweep: false, dhcp_router }),
+                seen: Some(ArpSeen {
+                    replies: 0,
+                    exchanges: vec![],
+                    requesters: 0,
+                    sweep: false,
+                    dhcp_router,
+                    vlan: None,
+                }),
             },
         };
         let ping = self.echo_index.get(&address).map(|&i| {
@@ -2743,6 +2786,32 @@ mod tests {
             at(1, tag(back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(443, 50000, TcpFlags::RST)))),
         ]);
         assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsRefused, Severity::Fail)]);
+    }
+
+    #[test]
+    fn gateways_and_dns_servers_are_named_with_the_vlan_they_were_asked_on() {
+        // VLAN 10 in the 802.1Q tag's identifier; DNS2 is asked untagged.
+        let tag = |frame: Vec<u8>| {
+            let mut tagged = frame[..12].to_vec();
+            tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x0a]);
+            tagged.extend_from_slice(&frame[12..]);
+            tagged
+        };
+        let mut frames = vec![at(0, tag(who_has(GATEWAY))), at(1, tag(is_at(GATEWAY)))];
+        frames.extend(
+            dns_exchange(10, GATEWAY, 40000, 1, Some(ResponseCode::NoError)).into_iter().map(|f| at(10, tag(f.data))),
+        );
+        frames.extend(dns_exchange(20, DNS2, 40001, 2, Some(ResponseCode::NoError)));
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        let g = check(&r, CheckId::Gateway).gateway().unwrap();
+        let vlans: Vec<(IpAddr, Option<u16>)> =
+            g.gateways.iter().map(|gw| (gw.address, gw.arp.seen.as_ref().and_then(|s| s.vlan))).collect();
+        assert_eq!(vlans, [(IpAddr::V4(GATEWAY), Some(10))]);
+        let dns = check(&r, CheckId::Dns).dns().unwrap();
+        let vlans: Vec<(IpAddr, Option<u16>)> =
+            dns.servers.iter().map(|s| (s.server, s.capture.as_ref().and_then(|c| c.vlan))).collect();
+        assert_eq!(vlans, [(IpAddr::V4(GATEWAY), Some(10)), (IpAddr::V4(DNS2), None)]);
     }
 
     #[test]

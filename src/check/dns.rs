@@ -96,6 +96,10 @@ pub struct ServerCapture {
     /// When the last of them was sent (capture time).
     #[serde(default)]
     pub last_failure: Option<Timestamp>,
+    /// The VLAN (innermost 802.1Q/802.1ad tag) the first query to the server came in;
+    /// absent when untagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<u16>,
 }
 
 /// Where and when a capture saw one query.

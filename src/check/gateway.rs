@@ -134,6 +134,10 @@ pub struct ArpSeen {
     /// A DHCP ACK in the capture names this address a router.
     #[serde(default)]
     pub dhcp_router: bool,
+    /// The VLAN (innermost 802.1Q/802.1ad tag) the first ARP request or echo request for
+    /// this address came in; absent when untagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<u16>,
 }
 
 /// One who-has and, when it came, its is-at.
@@ -466,8 +470,14 @@ mod tests {
         let capture = |ev: &GatewayEvidence| -> Vec<Code> {
             judge("eth0", ev, &GatewaySettings::default(), Source::Capture).iter().map(|f| f.code).collect()
         };
-        let seen =
-            |requesters, sweep, dhcp_router| ArpSeen { replies: 0, exchanges: vec![], requesters, sweep, dhcp_router };
+        let seen = |requesters, sweep, dhcp_router| ArpSeen {
+            replies: 0,
+            exchanges: vec![],
+            requesters,
+            sweep,
+            dhcp_router,
+            vlan: None,
+        };
         let mut silent = ev_with(ArpStatus::NoReply, &[]);
         silent.gateways[0].arp.requests_sent = 3;
         // Asked three times by a host sweeping the segment: an absent host, not a gateway.
