@@ -310,7 +310,7 @@ async fn ping_series(iface: &Interface, target: Ipv4Addr, settings: &GatewaySett
 }
 
 /// Whether a capture shows `gw` to be a gateway: pinged, named router by a DHCP ACK,
-/// asked for by [`CAPTURE_ARP_HOSTS`] hosts, or asked for [`CAPTURE_ARP_REQUESTS`] times by
+/// asked for by 3 hosts (`CAPTURE_ARP_HOSTS`), or asked for 3 times (`CAPTURE_ARP_REQUESTS`) by
 /// hosts that are not sweeping the segment. Only then is its ARP silence unreachable.
 pub fn is_a_gateway(gw: &GatewayProbe) -> bool {
     let seen = gw.arp.seen.as_ref();
