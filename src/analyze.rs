@@ -3106,6 +3106,12 @@ mod tests {
         let g = check(&r, CheckId::Gateway).gateway().expect("typed gateway evidence");
         let ping = g.gateways[0].ping.as_ref().expect("echo series");
         assert_eq!((ping.sent, ping.received, ping.time_exceeded), (4, 3, None));
+
+        // Only a traceroute's expired probes: no ping, nothing about a gateway to judge.
+        let probes: Vec<Frame> = frames[..10].to_vec();
+        let r = report(&probes);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Skipped);
+        assert_eq!(r.diagnosis.status, RunStatus::Unknown);
     }
 
     #[test]

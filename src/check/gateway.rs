@@ -321,10 +321,14 @@ pub fn is_a_gateway(gw: &GatewayProbe) -> bool {
 
 /// Whether a capture's entry for `gw` says anything about a gateway: its ARP was answered,
 /// it was pinged, or it is [`is_a_gateway`]. Unanswered lookups of other addresses (a
-/// router sweeping absent hosts, one who-has on a busy segment) say nothing: a capture
-/// with only those leaves the gateway check `skipped`.
+/// router sweeping absent hosts, one who-has on a busy segment) and a traceroute's
+/// TTL-limited echoes (not pings) say nothing: a capture with only those leaves the
+/// gateway check `skipped`.
 pub fn observed_in_capture(gw: &GatewayProbe) -> bool {
-    gw.arp.status != ArpStatus::NoReply || is_a_gateway(gw)
+    match gw.arp.status {
+        ArpStatus::Answered => true,
+        ArpStatus::NoReply | ArpStatus::NotApplicable => is_a_gateway(gw),
+    }
 }
 
 /// Judges the gateway evidence (pure), live or from a capture. Findings of one code and
