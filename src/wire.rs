@@ -11,7 +11,9 @@
 //! [`decode`] turns one frame into a typed [`Packet`]: Ethernet addresses, every
 //! 802.1Q/802.1ad VLAN tag (outermost first), then ARP or IPv4/IPv6 (with IPv6 extension
 //! headers), then UDP, TCP, ICMP or ICMPv6 (with the packet an error message quotes). It is
-//! pure and total: anything malformed is an `Err`, never a panic. A fragment of an IP
+//! pure and total: anything malformed is an `Err`, never a panic. A capture record that a
+//! snap length cut decodes through [`decode_captured`]: its whole headers are read and the
+//! packet is marked [`Ip::truncated`], its payload the captured start. A fragment of an IP
 //! datagram decodes with [`Transport::Fragment`]; a [`Reassembler`], fed frames in capture
 //! order, joins fragments into whole packets within bounds (datagrams in flight, bytes per
 //! datagram, a timeout measured in capture time).
