@@ -46,9 +46,11 @@
 //!   for a gateway.
 //! - **ICMP echo** (v4 and v6): requests are matched to replies by (source, destination,
 //!   identifier, sequence); every ARP or echo target is one `gateways[]` entry. An ICMP
-//!   time exceeded quoting an echo request (which quotes no identifier) marks the oldest
-//!   open request of that source and destination as a traceroute's probe: it leaves the
-//!   series and is counted in `time_exceeded`.
+//!   time exceeded quoting an echo request marks exactly that request (the quoted
+//!   identifier and sequence, [`crate::wire::Quoted::echo`]) as a traceroute's probe: it
+//!   leaves the series and is counted in `time_exceeded`. One quoting a UDP query to port
+//!   53 or a TCP SYN (by its sockets) marks that query or attempt as a UDP or TCP
+//!   traceroute's probe, judged neither way.
 //! - **DNS** (UDP 53): queries are matched to responses by (client address and port,
 //!   server, id) and question. A resend on the same socket is one query with more
 //!   `attempts`; an unanswered query followed by an answered one for the same name and type
@@ -62,6 +64,11 @@
 //!   SYN-ACK (`open`), a RST (`refused`), an ICMP unreachable quoting it (`unreachable`),
 //!   or nothing by the end of the capture (`filtered`). Attempts are counted per
 //!   destination; the target's `outcome` is its last attempt's.
+//! - **Cut records**: a record the snap length cut ([`Analysis::feed_captured`]) is decoded
+//!   as far as its headers go ([`crate::wire::Ip::truncated`]): TCP flags, ICMP messages
+//!   and a DNS answer's header (rcode, answer count) and question are folded as usual, the
+//!   query marked `answer_cut`; an answer cut inside its DNS header is not judged, and a
+//!   cut DHCP message is not read.
 //! - **Bounded**: frames that do not decode are skipped, and so are fragments the
 //!   reassembler holds or drops (a datagram is folded once all its fragments are in, or
 //!   never: limits, inconsistency, 30 s of capture time); at most [`MAX_TRACKED`] exchanges
@@ -88,8 +95,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use dhcproto::v4::{DhcpOption, Opcode, OptionCode};
-use hickory_proto::op::{Message, MessageType, OpCode};
+use hickory_proto::op::{Header, Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
 use crate::check::dhcp::{
     self, CurrentConfig, DhcpCapture, DhcpEvidence, DhcpMessageSeen, DhcpServerSeen, DhcpTransaction, DuplicateCheck,
@@ -110,11 +118,12 @@ use crate::pcap::Frame;
 use crate::platform::dhcp::{DhcpKind, DhcpReply, decode_message, reply_from};
 use crate::report::{
     CheckId, CheckResult, CheckStatus, Evidence, Finding, HostInfo, Report, SCHEMA_VERSION, SkipReason, ToolInfo,
+    TunnelSeen,
 };
 use crate::types::{MacAddr, Timestamp, millis};
 use crate::wire::{
-    Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_ICMP, PROTO_ICMPV6, PROTO_TCP, PROTO_UDP, Packet,
-    Reassembler, Tcp, TcpFlags, Transport, UdpDatagram,
+    Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_TCP, PROTO_UDP, Packet, Reassembler, Tcp, TcpFlags,
+    Transport, TunnelKind, UdpDatagram,
 };
 
 /// Most exchanges of one kind (DHCP transactions, ARP requests, echo requests, DNS
@@ -131,9 +140,6 @@ pub const NOT_OBSERVABLE: &str = "not observable in a capture";
 const MAX_OPEN: usize = 65_536;
 /// Most different requesters kept per ARP target.
 const MAX_REQUESTERS: usize = 16;
-/// Most recent echo requests kept per (source, destination) for matching ICMP time
-/// exceeded (a traceroute has at most 16 probes in flight by default).
-const MAX_RECENT_ECHOES: usize = 64;
 /// Most messages kept per DHCP transaction (a DISCOVER storm is counted, not kept).
 const MAX_DHCP_MESSAGES: usize = 32;
 /// Most addresses kept from one DNS answer.
@@ -168,6 +174,10 @@ pub struct Analysis {
     reassembler: Reassembler,
     start: Option<Duration>,
     end: Duration,
+    /// VLAN ids seen, any depth.
+    vlans: std::collections::BTreeSet<u16>,
+    /// Tunnels seen by kind and key/VNI, in order of first sighting (at most [`MAX_LISTED`]).
+    tunnels: Vec<TunnelSeen>,
 }
 
 impl Default for Analysis {
@@ -179,19 +189,55 @@ impl Default for Analysis {
 impl Analysis {
     /// Nothing seen yet.
     pub fn new() -> Analysis {
-        Analysis { state: None, reassembler: Reassembler::default(), start: None, end: Duration::ZERO }
+        Analysis {
+            state: None,
+            reassembler: Reassembler::default(),
+            start: None,
+            end: Duration::ZERO,
+            vlans: std::collections::BTreeSet::new(),
+            tunnels: Vec::new(),
+        }
     }
 
     /// Decodes one frame of link type `link`, captured at `ts`, and folds it in. Frames
     /// that do not decode, and fragments still waiting for the rest, add nothing.
     pub fn feed(&mut self, link: LinkType, frame: &[u8], ts: Duration) {
+        self.feed_captured(link, frame, false, ts);
+    }
+
+    /// [`Analysis::feed`] for a capture record that the snap length may have cut
+    /// (`truncated`: fewer bytes captured than the packet had): what its whole headers say
+    /// is judged (a TCP SYN-ACK, an echo reply, a DNS answer's id, flags and rcode), never
+    /// a cut payload ([`crate::wire::decode_captured`]).
+    pub fn feed_captured(&mut self, link: LinkType, frame: &[u8], truncated: bool, ts: Duration) {
         let start = *self.start.get_or_insert(ts);
         self.start = Some(start.min(ts));
         self.end = self.end.max(ts);
         let state = self.state.get_or_insert_with(|| State::new(ts));
-        if let Ok(Some(packet)) = self.reassembler.feed_link(link, frame, ts) {
+        if let Ok(Some(packet)) = self.reassembler.feed_captured(link, frame, truncated, ts) {
+            self.vlans.extend(packet.vlans.iter().chain(packet.tunnels.iter().flat_map(|t| &t.vlans)));
+            for tunnel in &packet.tunnels {
+                let kind = match tunnel.kind {
+                    TunnelKind::Gre => "gre",
+                    TunnelKind::Vxlan => "vxlan",
+                };
+                let listed = self.tunnels.len();
+                match self.tunnels.iter_mut().find(|t| t.kind == kind && t.id == tunnel.id) {
+                    Some(seen) => seen.packets += 1,
+                    None if listed < MAX_LISTED => {
+                        self.tunnels.push(TunnelSeen { kind: kind.to_string(), id: tunnel.id, packets: 1 })
+                    }
+                    None => {}
+                }
+            }
             state.feed(packet, ts);
         }
+    }
+
+    /// The encapsulations seen so far, for the report's `capture`: the VLAN ids
+    /// (ascending) and the tunnels.
+    pub fn encapsulations(&self) -> (Vec<u16>, Vec<TunnelSeen>) {
+        (self.vlans.iter().copied().collect(), self.tunnels.clone())
     }
 
     /// Judges what was fed into a report: `source` is the capture's path as shown in the
@@ -287,6 +333,10 @@ struct State {
     gateway: GatewayState,
     dns: DnsState,
     tcp: TcpState,
+    /// The VLAN (innermost tag, or none) of the first request to each ARP, echo and DNS
+    /// target (at most [`MAX_OPEN`] targets), so a trunk's gateways and servers are named
+    /// with their VLAN.
+    first_vlan: HashMap<IpAddr, Option<u16>>,
 }
 
 impl State {
@@ -297,6 +347,19 @@ impl State {
             gateway: GatewayState::default(),
             dns: DnsState::default(),
             tcp: TcpState::default(),
+            first_vlan: HashMap::new(),
+        }
+    }
+
+    /// The VLAN the first request to `target` came in (none: untagged or not seen).
+    fn vlan_of(&self, target: IpAddr) -> Option<u16> {
+        self.first_vlan.get(&target).copied().flatten()
+    }
+
+    /// Notes the VLAN of a request to `target`, if it is the first.
+    fn request_to(&mut self, target: IpAddr, vlan: Option<u16>) {
+        if self.first_vlan.len() < MAX_OPEN || self.first_vlan.contains_key(&target) {
+            self.first_vlan.entry(target).or_insert(vlan);
         }
     }
 
@@ -304,6 +367,18 @@ impl State {
     fn feed(&mut self, packet: Packet, ts: Duration) {
         let src_mac = packet.src_mac;
         let vlan = packet.vlans.last().copied();
+        match &packet.net {
+            Net::Arp(arp) if arp.operation == ArpOperation::Request => self.request_to(IpAddr::V4(arp.target_ip), vlan),
+            Net::Ip(ip) => match &ip.transport {
+                Transport::Icmp(Icmp { message: IcmpMessage::EchoRequest { .. }, .. })
+                | Transport::Icmpv6(Icmp { message: IcmpMessage::EchoRequest { .. }, .. }) => {
+                    self.request_to(ip.dst, vlan)
+                }
+                Transport::Udp(udp) if udp.dst_port == DNS_PORT => self.request_to(ip.dst, vlan),
+                _ => {}
+            },
+            _ => {}
+        }
         let ip = match packet.net {
             Net::Arp(arp) => return self.arp(&arp, ts),
             Net::Ip(ip) => ip,
@@ -317,9 +392,12 @@ impl State {
                     payload: udp.payload,
                 };
                 if DHCP_PORTS.contains(&d.src.port()) || DHCP_PORTS.contains(&d.dst.port()) {
-                    self.dhcp.feed(&d, src_mac, vlan, ts);
+                    // A cut DHCP message has lost its options, the message type among them.
+                    if !ip.truncated {
+                        self.dhcp.feed(&d, src_mac, vlan, ts);
+                    }
                 } else if d.src.port() == DNS_PORT || d.dst.port() == DNS_PORT {
-                    self.dns.feed(&d, ts, self.start);
+                    self.dns.feed(&d, ip.truncated, ts, self.start);
                 }
             }
             Transport::Tcp(tcp) => self.tcp.feed(ip.src, ip.dst, &tcp, ts),
@@ -370,10 +448,19 @@ impl State {
                 }
             }
             // A TTL-limited echo request (a traceroute's): not a ping that was lost.
-            IcmpMessage::TimeExceeded { quoted: Some(quoted) }
-                if matches!(quoted.protocol, PROTO_ICMP | PROTO_ICMPV6) =>
-            {
-                self.gateway.echo_expired(quoted.src, quoted.dst, ts)
+            // A TTL-limited probe (a traceroute's: ICMP, UDP or TCP), matched exactly by the
+            // echo id and sequence or the sockets the error quotes: not a ping that was
+            // lost, a query that timed out or a port that is filtered.
+            IcmpMessage::TimeExceeded { quoted: Some(quoted) } => {
+                if let Some((id, seq)) = quoted.echo {
+                    self.gateway.echo_expired(quoted.src, quoted.dst, id, seq, ts)
+                } else if let Some((from, to)) = quoted.sockets() {
+                    match quoted.protocol {
+                        PROTO_UDP if to.port() == DNS_PORT => self.dns.expired(from, to.ip()),
+                        PROTO_TCP => self.tcp.expired(from, to),
+                        _ => {}
+                    }
+                }
             }
             _ => {}
         }
@@ -435,7 +522,12 @@ impl State {
             );
         }
         let routers: Vec<Ipv4Addr> = self.dhcp.last_ack.as_ref().map(|a| a.routers.clone()).unwrap_or_default();
-        let gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address, &routers)).collect();
+        let mut gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address, &routers)).collect();
+        for gw in &mut gateways {
+            if let Some(seen) = gw.arp.seen.as_mut() {
+                seen.vlan = self.vlan_of(gw.address);
+            }
+        }
         let mut ev = GatewayEvidence {
             default_routes: vec![],
             capture: Some(GatewayCapture {
@@ -445,6 +537,20 @@ impl State {
             }),
             gateways,
         };
+        // Only unanswered lookups of addresses that are not gateways (a router sweeping
+        // absent hosts): nothing about a gateway was seen, so nothing to judge. The
+        // evidence still lists what was seen.
+        if g.untracked == 0 && !ev.gateways.iter().any(gateway::observed_in_capture) {
+            ev.gateways.truncate(MAX_LISTED);
+            return CheckResult {
+                evidence: Evidence::Gateway(Box::new(ev)),
+                ..skipped(
+                    CheckId::Gateway,
+                    SkipReason::NoPacketsInCapture,
+                    "no exchange with a gateway in the capture: only unanswered ARP lookups of other addresses",
+                )
+            };
+        }
         let findings = gateway::judge(source, &ev, &GatewaySettings::default(), Source::Capture);
         ev.gateways.truncate(MAX_LISTED);
         ran(CheckId::Gateway, g.span, findings, Evidence::Gateway(Box::new(ev)))
@@ -457,7 +563,8 @@ impl State {
         }
         let mut order: Vec<IpAddr> = Vec::new();
         let mut by_server: HashMap<IpAddr, Vec<&DnsQuery>> = HashMap::new();
-        for q in &d.queries {
+        // A query whose answer was cut inside its header came back, but nothing says how.
+        for q in d.queries.iter().filter(|q| !q.unjudged) {
             by_server
                 .entry(q.server)
                 .or_insert_with(|| {
@@ -471,6 +578,13 @@ impl State {
                 by_server.insert(*server, Vec::new());
                 order.push(*server);
             }
+        }
+        if order.is_empty() && d.untracked == 0 {
+            return skipped(
+                CheckId::Dns,
+                SkipReason::NoPacketsInCapture,
+                "no DNS exchange to judge in the capture: only TTL-limited probes or answers cut inside their header",
+            );
         }
         // (server, name, type) to the last time a query for it was answered (any rcode) and
         // answered usefully: an earlier unanswered query for the same was retried, and an
@@ -540,6 +654,7 @@ impl State {
                     failed: failures,
                     first_failure: at(first),
                     last_failure: at(last),
+                    vlan: self.vlan_of(*server),
                 });
                 listed.push(queries.len().min(MAX_LISTED));
                 result
@@ -585,7 +700,7 @@ impl State {
         }
         let mut order: Vec<SocketAddr> = Vec::new();
         let mut by_target: HashMap<SocketAddr, Vec<&TcpAttempt>> = HashMap::new();
-        for a in &t.attempts {
+        for a in t.attempts.iter().filter(|a| !a.probe) {
             by_target
                 .entry(a.server)
                 .or_insert_with(|| {
@@ -599,6 +714,13 @@ impl State {
                 by_target.insert(*server, Vec::new());
                 order.push(*server);
             }
+        }
+        if order.is_empty() && t.untracked == 0 {
+            return skipped(
+                CheckId::Ports,
+                SkipReason::NoPacketsInCapture,
+                "no TCP connection attempts in the capture: only a traceroute's TTL-limited SYNs",
+            );
         }
         // Attempts beyond the bound still open at the end of the capture were filtered.
         let mut still_open: HashMap<SocketAddr, TargetTally> = HashMap::new();
@@ -761,9 +883,6 @@ struct GatewayState {
     echo: Vec<EchoTarget>,
     echo_index: HashMap<IpAddr, usize>,
     echo_pending: HashMap<(IpAddr, IpAddr, u16, u16), (usize, usize)>,
-    /// (source, destination) to its latest echo requests, oldest first (at most
-    /// [`MAX_RECENT_ECHOES`]), for ICMP time exceeded, which quotes no identifier.
-    echo_recent: HashMap<(IpAddr, IpAddr), VecDeque<(usize, usize)>>,
     echo_stored: usize,
     /// Echo requests beyond [`MAX_TRACKED`] waiting for their reply: (target, sent).
     echo_open: OpenTable<(IpAddr, IpAddr, u16, u16), (usize, Duration)>,
@@ -804,6 +923,8 @@ struct EchoTarget {
     extra_sent: u32,
     extra_received: u32,
     extra_ms: f64,
+    /// Requests beyond the bound answered by ICMP time exceeded (not in `extra_sent`).
+    extra_expired: u32,
 }
 
 impl GatewayState {
@@ -941,6 +1062,7 @@ impl GatewayState {
                     sent: vec![],
                     expired: vec![],
                     extra_sent: 0,
+                    extra_expired: 0,
                     extra_received: 0,
                     extra_ms: 0.0,
                 });
@@ -963,25 +1085,26 @@ impl GatewayState {
         target.expired.push(false);
         let probe = (t, target.rtts.len() - 1);
         self.echo_pending.insert(key, probe);
-        let recent = self.echo_recent.entry((src, dst)).or_default();
-        if recent.len() >= MAX_RECENT_ECHOES {
-            recent.pop_front();
-        }
-        recent.push_back(probe);
         self.echo_stored += 1;
     }
 
-    /// An ICMP time exceeded quoting an echo request from `src` to `dst`: the oldest of
-    /// that pair's recent requests still open was a traceroute's TTL-limited probe.
-    fn echo_expired(&mut self, src: IpAddr, dst: IpAddr, ts: Duration) {
-        let Some(recent) = self.echo_recent.get_mut(&(src, dst)) else { return };
-        while let Some((t, p)) = recent.pop_front() {
+    /// An ICMP time exceeded quoting the echo request `id`/`seq` from `src` to `dst`: that
+    /// request, still open, was a traceroute's TTL-limited probe (matched exactly, tracked
+    /// or beyond the bound).
+    fn echo_expired(&mut self, src: IpAddr, dst: IpAddr, id: u16, seq: u16, ts: Duration) {
+        let key = (src, dst, id, seq);
+        if let Some(&(t, p)) = self.echo_pending.get(&key) {
             let target = &mut self.echo[t];
             if target.rtts[p].is_none() && !target.expired[p] {
                 target.expired[p] = true;
                 self.span.add(ts);
-                return;
             }
+        } else if let Some((t, _)) = self.echo_open.remove(&key) {
+            // Beyond the bound: not a ping, so out of `sent`.
+            let target = &mut self.echo[t];
+            target.extra_sent = target.extra_sent.saturating_sub(1);
+            target.extra_expired = target.extra_expired.saturating_add(1);
+            self.span.add(ts);
         }
     }
 
@@ -1023,6 +1146,7 @@ impl GatewayState {
                     requesters: t.requesters.len() as u32,
                     sweep: !t.requesters.is_empty() && t.requesters.iter().all(sweeper),
                     dhcp_router,
+                    vlan: None,
                 }),
             },
             None => ArpResult {
@@ -1030,7 +1154,14 @@ impl GatewayState {
                 mac: None,
                 rtt_ms: None,
                 requests_sent: 0,
-                seen: Some(ArpSeen { replies: 0, exchanges: vec![], requesters: 0, sweep: false, dhcp_router }),
+                seen: Some(ArpSeen {
+                    replies: 0,
+                    exchanges: vec![],
+                    requesters: 0,
+                    sweep: false,
+                    dhcp_router,
+                    vlan: None,
+                }),
             },
         };
         let ping = self.echo_index.get(&address).map(|&i| {
@@ -1049,7 +1180,7 @@ impl GatewayState {
                     stats.avg_ms = Some(round3((tracked_sum + e.extra_ms) / f64::from(stats.received)));
                 }
             }
-            let expired = e.expired.iter().filter(|x| **x).count() as u32;
+            let expired = (e.expired.iter().filter(|x| **x).count() as u32).saturating_add(e.extra_expired);
             stats.time_exceeded = (expired > 0).then_some(expired);
             stats
         });
@@ -1310,17 +1441,21 @@ impl DnsOverflow {
 
     /// A response (or an ICMP error) to an open query beyond the bound; `false` when it
     /// matches none.
-    fn answer(&mut self, key: (SocketAddr, IpAddr, u16), msg: Option<&Message>, ts: Duration) -> bool {
+    fn answer(&mut self, key: (SocketAddr, IpAddr, u16), reply: &Reply, ts: Duration) -> bool {
         let Some(open) = self.open.get(&key) else { return false };
-        let outcome = match msg {
-            None => QueryOutcome::Malformed,
-            Some(msg) => {
-                if let Some(question) = msg.queries.first()
-                    && (*question.name() != open.qname || question.query_type() != open.question.2)
-                {
-                    return false;
-                }
-                classify(msg, open.question.2).0
+        if let Some((name, rtype)) = reply.question()
+            && (*name != open.qname || rtype != open.question.2)
+        {
+            return false;
+        }
+        let outcome = match reply {
+            Reply::Unreadable => QueryOutcome::Malformed,
+            Reply::Whole(msg) => classify(msg, open.question.2).0,
+            Reply::Cut { header, .. } => cut_outcome(header),
+            Reply::HeaderCut => {
+                // Answered, but nothing says how: neither counted nor judged.
+                self.remove_open(key);
+                return true;
             }
         };
         let Some(open) = self.remove_open(key) else { return false };
@@ -1435,7 +1570,76 @@ struct DnsQuery {
     answers: Vec<IpAddr>,
     ms: Option<f64>,
     error: Option<String>,
+    /// The answer was cut by the snap length (judged from its header).
+    answer_cut: bool,
+    /// Not judged (neither answered nor failed): its answer was cut inside its header, or
+    /// it was a TTL-limited probe that an ICMP time exceeded answered.
+    unjudged: bool,
     done: bool,
+}
+
+/// A DNS response as far as the capture holds it.
+enum Reply {
+    /// Whole, and it parses.
+    Whole(Message),
+    /// Cut by the capture's snap length: its header, and its first question if that was
+    /// captured whole.
+    Cut { header: Header, question: Option<Query> },
+    /// Cut inside its 12-byte header (a snap length under 54 bytes): a response came, its
+    /// rcode was not captured.
+    HeaderCut,
+    /// Whole, but does not parse as a response to `id`.
+    Unreadable,
+}
+
+impl Reply {
+    /// Reads a response to query `id`; `cut`: the snap length cut it.
+    fn read(payload: &[u8], id: u16, cut: bool) -> Reply {
+        if let Some(msg) = parse_response(payload, id) {
+            return Reply::Whole(msg);
+        }
+        match read_head(payload) {
+            Some((header, question))
+                if cut && header.metadata.id == id && header.metadata.message_type == MessageType::Response =>
+            {
+                Reply::Cut { header, question }
+            }
+            None if cut => Reply::HeaderCut,
+            _ => Reply::Unreadable,
+        }
+    }
+
+    /// The question the response names, if it names one.
+    fn question(&self) -> Option<(&Name, RecordType)> {
+        let question = match self {
+            Reply::Whole(msg) => msg.queries.first(),
+            Reply::Cut { question, .. } => question.as_ref(),
+            Reply::HeaderCut | Reply::Unreadable => None,
+        }?;
+        Some((question.name(), question.query_type()))
+    }
+}
+
+/// A DNS message's header and its first question if it is there (for a message a snap
+/// length cut); `None` when even the header is cut.
+fn read_head(bytes: &[u8]) -> Option<(Header, Option<Query>)> {
+    let mut decoder = BinDecoder::new(bytes);
+    let header = Header::read(&mut decoder).ok()?;
+    let question = (header.counts.queries > 0).then(|| Query::read(&mut decoder).ok()).flatten();
+    Some((header, question))
+}
+
+/// What a cut answer's header says: its rcode, and for NOERROR whether it holds answer
+/// records (taken as an answer; the records themselves were not captured).
+fn cut_outcome(header: &Header) -> QueryOutcome {
+    match header.metadata.response_code {
+        ResponseCode::NoError if header.counts.answers == 0 => QueryOutcome::NoData,
+        ResponseCode::NoError => QueryOutcome::Answer,
+        ResponseCode::NXDomain => QueryOutcome::Nxdomain,
+        ResponseCode::ServFail => QueryOutcome::Servfail,
+        ResponseCode::Refused => QueryOutcome::Refused,
+        _ => QueryOutcome::OtherRcode,
+    }
 }
 
 /// Whether the server answered at all (any rcode, or an answer that does not parse).
@@ -1461,7 +1665,13 @@ impl DnsQuery {
             attempts: self.attempts,
             cache_buster: is_cache_buster(&self.name),
             error: self.error.clone(),
-            seen: Some(QuerySeen { client: self.client, id: self.id, at_ms: self.at_ms, answered_on_retry }),
+            seen: Some(QuerySeen {
+                client: self.client,
+                id: self.id,
+                at_ms: self.at_ms,
+                answered_on_retry,
+                answer_cut: self.answer_cut,
+            }),
         }
     }
 }
@@ -1481,24 +1691,34 @@ fn display_name(name: &Name) -> String {
 }
 
 impl DnsState {
-    fn feed(&mut self, d: &UdpDatagram, ts: Duration, start: Duration) {
+    /// `cut`: the snap length cut the datagram, `d.payload` is only its start.
+    fn feed(&mut self, d: &UdpDatagram, cut: bool, ts: Duration, start: Duration) {
         // The QR bit says which way it goes; a server-to-server query has port 53 at both ends.
         let is_response = d.payload.get(2).is_some_and(|b| b & 0x80 != 0);
         if is_response && d.src.port() == DNS_PORT {
-            self.response(d, ts);
+            self.response(d, cut, ts);
         } else if !is_response && d.dst.port() == DNS_PORT {
-            self.query(d, ts, start);
+            self.query(d, cut, ts, start);
         }
     }
 
-    fn query(&mut self, d: &UdpDatagram, ts: Duration, start: Duration) {
-        let Ok(msg) = Message::from_vec(&d.payload) else { return };
-        if msg.metadata.message_type != MessageType::Query || msg.metadata.op_code != OpCode::Query {
+    fn query(&mut self, d: &UdpDatagram, cut: bool, ts: Duration, start: Duration) {
+        // A cut query is read as far as its question (what matching needs).
+        let (metadata, question) = match Message::from_vec(&d.payload) {
+            Ok(mut msg) if !msg.queries.is_empty() => (msg.metadata, msg.queries.swap_remove(0)),
+            Ok(_) => return,
+            Err(_) if cut => match read_head(&d.payload) {
+                Some((header, Some(question))) => (header.metadata, question),
+                _ => return,
+            },
+            Err(_) => return,
+        };
+        if metadata.message_type != MessageType::Query || metadata.op_code != OpCode::Query {
             return;
         }
-        let Some(question) = msg.queries.first() else { return };
+        let question = &question;
         self.span.add(ts);
-        let key = (d.src, d.dst.ip(), msg.metadata.id);
+        let key = (d.src, d.dst.ip(), metadata.id);
         if let Some(&i) = self.pending.get(&key) {
             let q = &mut self.queries[i];
             if !q.done && q.qname == *question.name() && q.rtype == question.query_type() {
@@ -1520,7 +1740,7 @@ impl DnsState {
         self.queries.push(DnsQuery {
             client: d.src,
             server: d.dst.ip(),
-            id: msg.metadata.id,
+            id: metadata.id,
             qname: question.name().clone(),
             name: display_name(question.name()),
             rtype: question.query_type(),
@@ -1533,6 +1753,8 @@ impl DnsState {
             answers: vec![],
             ms: None,
             error: None,
+            answer_cut: false,
+            unjudged: false,
             done: false,
         });
         let i = self.queries.len() - 1;
@@ -1540,43 +1762,68 @@ impl DnsState {
         self.sockets.insert((d.src, d.dst.ip()), i);
     }
 
-    fn response(&mut self, d: &UdpDatagram, ts: Duration) {
+    fn response(&mut self, d: &UdpDatagram, cut: bool, ts: Duration) {
         let Some(id) = d.payload.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else { return };
         let key = (d.dst, d.src.ip(), id);
+        let reply = Reply::read(&d.payload, id, cut);
         let tracked = self.pending.get(&key).copied().filter(|&i| !self.queries[i].done);
         let Some(i) = tracked else {
-            if self.overflow.open.contains_key(&key)
-                && self.overflow.answer(key, parse_response(&d.payload, id).as_ref(), ts)
-            {
+            if self.overflow.open.contains_key(&key) && self.overflow.answer(key, &reply, ts) {
                 self.span.add(ts);
             }
             return;
         };
         let q = &mut self.queries[i];
-        // The id, the QR bit and the sockets say this is the server's answer: one that
-        // does not parse is a malformed answer, not silence.
-        let Some(msg) = parse_response(&d.payload, id) else {
-            self.span.add(ts);
-            q.outcome = QueryOutcome::Malformed;
-            q.error = Some(format!("{}-byte answer that does not parse as DNS", d.payload.len()));
-            q.ms = Some(millis(ts.saturating_sub(q.last_sent)));
-            q.done = true;
-            return;
-        };
         // A response names the question it answers; one for another name is not ours.
-        if let Some(question) = msg.queries.first()
-            && (*question.name() != q.qname || question.query_type() != q.rtype)
+        if let Some((name, rtype)) = reply.question()
+            && (*name != q.qname || rtype != q.rtype)
         {
             return;
         }
         self.span.add(ts);
-        let (outcome, mut answers) = classify(&msg, q.rtype);
-        answers.truncate(MAX_ANSWERS);
-        q.outcome = outcome;
-        q.answers = answers;
-        q.rcode = Some(msg.metadata.response_code.to_string());
         q.ms = Some(millis(ts.saturating_sub(q.last_sent)));
         q.done = true;
+        match &reply {
+            // The id, the QR bit and the sockets say this is the server's answer: one that
+            // does not parse is a malformed answer, not silence.
+            Reply::Unreadable => {
+                q.outcome = QueryOutcome::Malformed;
+                q.error = Some(format!("{}-byte answer that does not parse as DNS", d.payload.len()));
+            }
+            Reply::Whole(msg) => {
+                let (outcome, mut answers) = classify(msg, q.rtype);
+                answers.truncate(MAX_ANSWERS);
+                q.outcome = outcome;
+                q.answers = answers;
+                q.rcode = Some(msg.metadata.response_code.to_string());
+            }
+            Reply::Cut { header, .. } => {
+                q.outcome = cut_outcome(header);
+                q.rcode = Some(header.metadata.response_code.to_string());
+                q.answer_cut = true;
+            }
+            Reply::HeaderCut => {
+                q.answer_cut = true;
+                q.unjudged = true;
+            }
+        }
+    }
+
+    /// An ICMP time exceeded quoting the latest open query from `client` to `server`: a
+    /// TTL-limited probe (a DNS traceroute's), neither answered nor failed.
+    fn expired(&mut self, client: SocketAddr, server: IpAddr) {
+        let tracked = self.sockets.get(&(client, server)).copied().filter(|&i| !self.queries[i].done);
+        match tracked {
+            Some(i) => {
+                self.queries[i].unjudged = true;
+                self.queries[i].done = true;
+            }
+            None => {
+                if let Some(&id) = self.overflow.sockets.get(&(client, server)) {
+                    self.overflow.remove_open((client, server, id));
+                }
+            }
+        }
     }
 
     fn unreachable(&mut self, client: SocketAddr, server: IpAddr, error: String) {
@@ -1618,6 +1865,8 @@ struct TcpAttempt {
     /// How the attempt ended and when; `None`: no answer (filtered).
     outcome: Option<(PortOutcome, Duration)>,
     error: Option<String>,
+    /// A traceroute's TTL-limited SYN (an ICMP time exceeded quoted it): not judged.
+    probe: bool,
 }
 
 impl TcpState {
@@ -1637,7 +1886,14 @@ impl TcpState {
                 self.overflow_syn(src, dst, ts);
                 return;
             }
-            self.attempts.push(TcpAttempt { server: dst, first_syn: ts, syns: 1, outcome: None, error: None });
+            self.attempts.push(TcpAttempt {
+                server: dst,
+                first_syn: ts,
+                syns: 1,
+                outcome: None,
+                error: None,
+                probe: false,
+            });
             self.pending.insert((src, dst), self.attempts.len() - 1);
         } else if (syn && ack) || rst {
             let outcome = if rst { PortOutcome::Refused } else { PortOutcome::Open };
@@ -1649,6 +1905,18 @@ impl TcpState {
             if attempt.outcome.is_none() {
                 self.span.add(ts);
                 attempt.outcome = Some((outcome, ts));
+            }
+        }
+    }
+
+    /// An ICMP time exceeded quoting the SYN from `client` to `server`: a TCP
+    /// traceroute's TTL-limited probe, not a connection attempt.
+    fn expired(&mut self, client: SocketAddr, server: SocketAddr) {
+        match self.pending.get(&(client, server)) {
+            Some(&i) if self.attempts[i].outcome.is_none() => self.attempts[i].probe = true,
+            Some(_) => {}
+            None => {
+                self.overflow_open.remove(&(client, server));
             }
         }
     }
@@ -1691,8 +1959,10 @@ impl TcpState {
             self.overflow.insert(server, TargetTally::default());
             self.overflow_order.push(server);
         }
-        self.overflow_open
-            .insert((client, server), TcpAttempt { server, first_syn: ts, syns: 1, outcome: None, error: None });
+        self.overflow_open.insert(
+            (client, server),
+            TcpAttempt { server, first_syn: ts, syns: 1, outcome: None, error: None, probe: false },
+        );
     }
 
     fn overflow_tally(&mut self, server: SocketAddr) -> &mut TargetTally {
@@ -2420,6 +2690,11 @@ mod tests {
     fn a_single_unanswered_arp_on_a_busy_segment_is_not_a_gateway_fault() {
         let r = report(&[at(0, who_has(GATEWAY))]);
         assert!(codes(&r, CheckId::Gateway).is_empty(), "{:?}", codes(&r, CheckId::Gateway));
+        // Nor is it a gateway that works: nothing was seen of one.
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Skipped);
+        // Answered, it is an exchange that worked.
+        let r = report(&[at(0, who_has(GATEWAY)), at(1, is_at(GATEWAY))]);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass);
     }
 
     #[test]
@@ -2512,6 +2787,32 @@ mod tests {
             at(1, tag(back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(443, 50000, TcpFlags::RST)))),
         ]);
         assert_eq!(codes(&r, CheckId::Ports), [(Code::PortsRefused, Severity::Fail)]);
+    }
+
+    #[test]
+    fn gateways_and_dns_servers_are_named_with_the_vlan_they_were_asked_on() {
+        // VLAN 10 in the 802.1Q tag's identifier; DNS2 is asked untagged.
+        let tag = |frame: Vec<u8>| {
+            let mut tagged = frame[..12].to_vec();
+            tagged.extend_from_slice(&[0x81, 0x00, 0x00, 0x0a]);
+            tagged.extend_from_slice(&frame[12..]);
+            tagged
+        };
+        let mut frames = vec![at(0, tag(who_has(GATEWAY))), at(1, tag(is_at(GATEWAY)))];
+        frames.extend(
+            dns_exchange(10, GATEWAY, 40000, 1, Some(ResponseCode::NoError)).into_iter().map(|f| at(10, tag(f.data))),
+        );
+        frames.extend(dns_exchange(20, DNS2, 40001, 2, Some(ResponseCode::NoError)));
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        let g = check(&r, CheckId::Gateway).gateway().unwrap();
+        let vlans: Vec<(IpAddr, Option<u16>)> =
+            g.gateways.iter().map(|gw| (gw.address, gw.arp.seen.as_ref().and_then(|s| s.vlan))).collect();
+        assert_eq!(vlans, [(IpAddr::V4(GATEWAY), Some(10))]);
+        let dns = check(&r, CheckId::Dns).dns().unwrap();
+        let vlans: Vec<(IpAddr, Option<u16>)> =
+            dns.servers.iter().map(|s| (s.server, s.capture.as_ref().and_then(|c| c.vlan))).collect();
+        assert_eq!(vlans, [(IpAddr::V4(GATEWAY), Some(10)), (IpAddr::V4(DNS2), None)]);
     }
 
     #[test]
@@ -2620,6 +2921,83 @@ mod tests {
         assert_eq!(check(&report(&retried), CheckId::Dns).status, CheckStatus::Pass);
     }
 
+    /// Feeds `frames` as capture records, each cut to its `Some(len)` bytes by a snap
+    /// length (and flagged as cut), into a report.
+    fn report_cut(frames: &[(Frame, Option<usize>)]) -> Report {
+        let mut analysis = Analysis::new();
+        for (f, cut) in frames {
+            let len = cut.unwrap_or(f.data.len()).min(f.data.len());
+            analysis.feed_captured(LinkType::Ethernet, &f.data[..len], len < f.data.len(), f.timestamp);
+        }
+        analysis.finish("test.pcap", "2026-11-24T06:48:44.851Z".parse().unwrap(), "lab".into())
+    }
+
+    #[test]
+    fn answers_cut_by_the_snap_length_are_judged_by_their_headers() {
+        // Ethernet, IPv4 and UDP headers: 42 bytes; the DNS header: 12 more.
+        const HEADERS: usize = 42;
+        let query = dns_query(1, "www.site.test.", RecordType::A);
+        for rcode in [ResponseCode::NoError, ResponseCode::ServFail, ResponseCode::NXDomain, ResponseCode::Refused] {
+            let answer = (rcode == ResponseCode::NoError).then_some(SERVER);
+            let response = dns_response(1, "www.site.test.", RecordType::A, rcode, answer);
+            let frames = [
+                at(0, out(GATEWAY, IpNextHeaderProtocols::Udp, &udp(40000, 53, &query))),
+                at(2, back(GATEWAY, IpNextHeaderProtocols::Udp, &udp(53, 40000, &response))),
+            ];
+            let whole = report(&frames);
+            // Cut after the header, inside the question, and (an answer with a record)
+            // after the question (12 + 15 + 4 bytes).
+            for keep in [12, 20, 31].into_iter().filter(|&keep| frames[1].data.len() > HEADERS + keep) {
+                let r = report_cut(&[(frames[0].clone(), None), (frames[1].clone(), Some(HEADERS + keep))]);
+                assert_matches_schema(&r);
+                assert_eq!(codes(&r, CheckId::Dns), codes(&whole, CheckId::Dns), "{rcode} cut after {keep}");
+                let q = &check(&r, CheckId::Dns).dns().unwrap().servers[0].queries[0];
+                let want = check(&whole, CheckId::Dns).dns().unwrap().servers[0].queries[0].outcome;
+                assert_eq!((q.outcome, q.ms), (want, Some(2.0)), "{rcode} cut after {keep}");
+                assert!(q.seen.as_ref().is_some_and(|s| s.answer_cut));
+                // Without the flag, the same bytes are a malformed frame: nothing came.
+                let unflagged = report(&[frames[0].clone(), at(2, frames[1].data[..HEADERS + keep].to_vec())]);
+                assert_eq!(codes(&unflagged, CheckId::Dns), [(Code::DnsTimeout, Severity::Fail)]);
+            }
+        }
+        // An answer cut inside its DNS header came, but says nothing: neither a timeout nor
+        // malformed, and the other server's answer is judged as usual.
+        let mut frames: Vec<(Frame, Option<usize>)> =
+            dns_exchange(0, GATEWAY, 40000, 1, Some(ResponseCode::ServFail)).into_iter().map(|f| (f, None)).collect();
+        frames[1].1 = Some(HEADERS + 6);
+        frames.extend(dns_exchange(5, DNS2, 40001, 2, Some(ResponseCode::NoError)).into_iter().map(|f| (f, None)));
+        let r = report_cut(&frames);
+        assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass);
+        assert!(codes(&r, CheckId::Dns).is_empty());
+    }
+
+    #[test]
+    fn echo_replies_and_handshakes_cut_by_the_snap_length_count() {
+        // A 98-byte echo exchange cut to 96 bytes (tcpdump -s 96), and a SYN-ACK whose
+        // options were cut: the headers are whole.
+        let mut frames = Vec::new();
+        for seq in 0..3u16 {
+            frames
+                .push((at(u64::from(seq) * 10, out(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(8, 7, seq))), Some(96)));
+            frames.push((
+                at(u64::from(seq) * 10 + 1, back(GATEWAY, IpNextHeaderProtocols::Icmp, &echo(0, 7, seq))),
+                Some(96),
+            ));
+        }
+        let syn_ack = TcpFlags::SYN | TcpFlags::ACK;
+        frames.push((at(40, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(41000, 443, TcpFlags::SYN))), None));
+        frames.push((at(41, back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(443, 41000, syn_ack))), None));
+        let r = report_cut(&frames);
+        let ping = check(&r, CheckId::Gateway).gateway().unwrap().gateways[0].ping.clone().unwrap();
+        assert_eq!((ping.sent, ping.received), (3, 3));
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass);
+        assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass);
+        // Unflagged, the cut echoes do not decode: nothing about the gateway was seen.
+        let unflagged: Vec<Frame> =
+            frames.iter().map(|(f, cut)| at(0, f.data[..cut.unwrap_or(f.data.len())].to_vec())).take(6).collect();
+        assert_eq!(check(&report(&unflagged), CheckId::Gateway).status, CheckStatus::Skipped);
+    }
+
     #[test]
     fn an_error_rcode_then_success_for_the_same_question_is_a_retry() {
         // EDNS fallback: FORMERR (or BADVERS, SERVFAIL) to the first query, the same
@@ -2658,10 +3036,28 @@ mod tests {
         }
         let r = report(&frames);
         assert_matches_schema(&r);
-        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Gateway));
-        let g = check(&r, CheckId::Gateway).gateway().expect("typed gateway evidence");
+        // Nothing about our gateway was seen: not a pass, nothing to judge.
+        let gateway = check(&r, CheckId::Gateway);
+        assert_eq!(
+            (gateway.status, gateway.reason_code.clone()),
+            (CheckStatus::Skipped, Some(SkipReason::NoPacketsInCapture)),
+            "{:?}",
+            codes(&r, CheckId::Gateway)
+        );
+        assert!(gateway.findings.is_empty());
+        assert_eq!(r.diagnosis.status, RunStatus::Unknown);
+        assert_eq!(r.diagnosis.status.exit_code(), 3);
+        // What was seen is still listed.
+        let g = gateway.gateway().expect("typed gateway evidence");
         let seen = g.gateways[0].arp.seen.as_ref().expect("capture fields");
         assert_eq!((g.gateways.len(), g.gateways[0].arp.requests_sent, seen.sweep), (10, 3, true));
+
+        // Beside a healthy DNS exchange, the sweep does not make the gateway pass either.
+        let mut with_dns = frames.clone();
+        with_dns.extend(dns_exchange(4000, GATEWAY, 40000, 1, Some(ResponseCode::NoError)));
+        let r = report(&with_dns);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Skipped);
+        assert_eq!((r.diagnosis.status, check(&r, CheckId::Dns).status), (RunStatus::Healthy, CheckStatus::Pass));
 
         // The client asking for its gateway three times alongside is still judged.
         frames.extend([at(4000, who_has(GATEWAY)), at(5000, who_has(GATEWAY)), at(6000, who_has(GATEWAY))]);
@@ -2696,6 +3092,76 @@ mod tests {
         let silent: Vec<Frame> =
             frames.iter().enumerate().filter(|(i, _)| i % 2 == 0 || *i == 11).map(|(_, f)| f.clone()).collect();
         assert_eq!(codes(&report(&silent), CheckId::Gateway), [(Code::GatewayLoss, Severity::Fail)]);
+
+        // A ping (id 7) whose request 7/1 was lost, and a time exceeded for a traceroute
+        // probe (9/99) whose request the capture missed: the time exceeded quotes id and
+        // sequence, so it matches no request and the lost ping stays lost (matching the
+        // oldest open request of the pair would have hidden the loss).
+        let mut both = vec![at(0, out(SERVER, IpNextHeaderProtocols::Icmp, &echo(8, 7, 1))), at(5, time_exceeded(99))];
+        for seq in 2..=4u16 {
+            let ms = 100 + u64::from(seq) * 10;
+            both.push(at(ms, out(SERVER, IpNextHeaderProtocols::Icmp, &echo(8, 7, seq))));
+            both.push(at(ms + 1, back(SERVER, IpNextHeaderProtocols::Icmp, &echo(0, 7, seq))));
+        }
+        let r = report(&both);
+        let g = check(&r, CheckId::Gateway).gateway().expect("typed gateway evidence");
+        let ping = g.gateways[0].ping.as_ref().expect("echo series");
+        assert_eq!((ping.sent, ping.received, ping.time_exceeded), (4, 3, None));
+
+        // Only a traceroute's expired probes: no ping, nothing about a gateway to judge.
+        let probes: Vec<Frame> = frames[..10].to_vec();
+        let r = report(&probes);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Skipped);
+        assert_eq!(r.diagnosis.status, RunStatus::Unknown);
+    }
+
+    #[test]
+    fn tcp_and_dns_traceroute_probes_are_not_filtered_ports_or_timeouts() {
+        // An ICMP time exceeded from the gateway quoting the first 28 bytes (IP header and
+        // the transport's first 8: the ports) of the packet that expired.
+        let expired = |frame: &[u8]| {
+            let mut body = vec![11, 0, 0, 0, 0, 0, 0, 0];
+            body.extend_from_slice(&frame[14..14 + 28]);
+            back(GATEWAY, IpNextHeaderProtocols::Icmp, &body)
+        };
+        // traceroute -T -p 443: three SYNs expire on the way, the fourth gets the SYN-ACK.
+        let mut frames = Vec::new();
+        for hop in 0..4u16 {
+            let ms = u64::from(hop) * 10;
+            let syn = out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(41000 + hop, 443, TcpFlags::SYN));
+            let answer = if hop < 3 {
+                expired(&syn)
+            } else {
+                back(SERVER, IpNextHeaderProtocols::Tcp, &tcp(443, 41000 + hop, TcpFlags::SYN | TcpFlags::ACK))
+            };
+            frames.extend([at(ms, syn), at(ms + 1, answer)]);
+        }
+        let r = report(&frames);
+        assert_matches_schema(&r);
+        assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Ports));
+        let ports = check(&r, CheckId::Ports).ports().expect("typed ports evidence");
+        assert_eq!(ports.targets.len(), 1);
+        // Without the time exceeded, the expired SYNs are unanswered attempts.
+        let silent: Vec<Frame> =
+            frames.iter().enumerate().filter(|(i, _)| i % 2 == 0 || *i == 7).map(|(_, f)| f.clone()).collect();
+        assert!(codes(&report(&silent), CheckId::Ports).iter().any(|(c, _)| *c == Code::PortsFiltered));
+        // Only the expired probes: nothing to judge.
+        let probes: Vec<Frame> = frames[..6].to_vec();
+        assert_eq!(check(&report(&probes), CheckId::Ports).status, CheckStatus::Skipped);
+
+        // A DNS traceroute: queries with a TTL of 1 and 2 expire, the third is answered.
+        let mut frames = Vec::new();
+        for hop in 0..3u16 {
+            let mut exchange = dns_exchange(u64::from(hop) * 10, SERVER, 42000 + hop, hop, Some(ResponseCode::NoError));
+            if hop < 2 {
+                exchange[1] = at(u64::from(hop) * 10 + 1, expired(&exchange[0].data));
+            }
+            frames.extend(exchange);
+        }
+        let r = report(&frames);
+        assert_eq!(check(&r, CheckId::Dns).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Dns));
+        let probes: Vec<Frame> = frames[..4].to_vec();
+        assert_eq!(check(&report(&probes), CheckId::Dns).status, CheckStatus::Skipped);
     }
 
     #[test]

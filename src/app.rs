@@ -11,6 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::check::{CheckContext, Facts};
+use crate::codes::Code;
 use crate::config::{Config, Format};
 use crate::diagnosis::diagnose;
 use crate::files::WriteError;
@@ -20,7 +21,7 @@ use crate::platform::netlink::{NetSnapshot, NetlinkError};
 use crate::platform::privilege::Privileges;
 use crate::progress::Progress;
 use crate::redact::redact;
-use crate::report::{CaptureInfo, HostInfo, Report, SCHEMA_VERSION, Timestamp, ToolInfo};
+use crate::report::{CaptureInfo, CaptureNote, HostInfo, Report, SCHEMA_VERSION, Timestamp, ToolInfo};
 use crate::{render, runner};
 
 /// Exit code when the run could not happen (monitoring-plugins "unknown").
@@ -236,10 +237,12 @@ pub fn analyze_file(capture: &Path, redact_it: bool) -> Result<Report, RunError>
 /// [`crate::analyze::CAPTURED_HOST`], since the capture does not say which machine took it.
 pub fn analyze_reader(reader: impl std::io::Read, shown: &str, redact_it: bool) -> Result<Report, RunError> {
     let mut analysis = crate::analyze::Analysis::new();
-    let summary = crate::pcap::read_records(reader, |r| analysis.feed(r.link, r.data, r.timestamp))
-        .map_err(|source| RunError::ReadCapture { path: shown.into(), source })?;
+    let summary =
+        crate::pcap::read_records(reader, |r| analysis.feed_captured(r.link, r.data, r.is_truncated(), r.timestamp))
+            .map_err(|source| RunError::ReadCapture { path: shown.into(), source })?;
+    let (vlans, tunnels) = analysis.encapsulations();
     let mut report = analysis.finish(shown, Timestamp::now(), crate::analyze::CAPTURED_HOST.to_string());
-    report.capture = Some(capture_info(shown, &summary));
+    report.capture = Some(CaptureInfo { vlans, tunnels, ..capture_info(shown, &summary) });
     Ok(if redact_it { redact(&report)? } else { report })
 }
 
@@ -263,7 +266,50 @@ fn capture_info(shown: &str, summary: &crate::pcap::CaptureSummary) -> CaptureIn
         skipped_records: Some(summary.skipped),
         bad_timestamps: Some(summary.bad_timestamps),
         cut: summary.cut.clone(),
+        notes: capture_notes(summary),
+        vlans: vec![],
+        tunnels: vec![],
     }
+}
+
+/// The informational notes on what reading a capture cut, skipped or guessed, in the
+/// order a technician needs them (docs/checks/capture.md).
+pub fn capture_notes(summary: &crate::pcap::CaptureSummary) -> Vec<CaptureNote> {
+    let mut notes = Vec::new();
+    let mut note = |code, message: String| notes.push(CaptureNote { code, message });
+    if let Some(why) = &summary.cut {
+        note(
+            Code::CaptureCut,
+            format!("the file breaks off after {} records ({why}); they were read and judged", summary.packets),
+        );
+    }
+    if summary.truncated > 0 {
+        note(
+            Code::CaptureTruncated,
+            format!(
+                "{} of {} packets were cut by the snap length; they were judged by their whole headers",
+                summary.truncated, summary.packets
+            ),
+        );
+    }
+    if summary.skipped > 0 {
+        let links: Vec<String> = summary.unsupported_link_types.iter().map(|n| format!("LINKTYPE {n}")).collect();
+        let what = if links.is_empty() { String::new() } else { format!(" (including {})", links.join(", ")) };
+        note(
+            Code::CaptureSkipped,
+            format!("{} records were skipped: unsupported link types or unreadable blocks{what}", summary.skipped),
+        );
+    }
+    if summary.bad_timestamps > 0 {
+        note(
+            Code::CaptureBadTimestamps,
+            format!(
+                "{} records had impossible timestamps; the previous record's time was used",
+                summary.bad_timestamps
+            ),
+        );
+    }
+    notes
 }
 
 /// Reads a JSON report for `nettriage diff`; reports of other versions read too

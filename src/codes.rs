@@ -42,7 +42,8 @@ macro_rules! codes {
             }
 
             /// The check (layer) this code belongs to; `tool.*` codes belong to the check
-            /// that could not run and report their layer from the finding. An unknown code
+            /// that could not run and report their layer from the finding; `capture.*`
+            /// codes are about an analysed capture file, not a layer. An unknown code
             /// belongs to the layer its prefix names, if this build knows that layer.
             pub fn layer(self) -> Option<CheckId> {
                 match self { $(Code::$variant => codes!(@layer $layer),)* Code::Unknown(u) => u.layer() }
@@ -82,6 +83,7 @@ macro_rules! codes {
         }
     };
     (@layer tool) => { None };
+    (@layer capture) => { None };
     (@layer $layer:ident) => { Some(CheckId::$layer) };
 }
 
@@ -449,6 +451,37 @@ codes! {
     steps: [
         "Read the check's reason in the report; run with -v for details.",
     ];
+    /// Packets of an analysed capture were cut by its snap length (informational: a
+    /// capture note, not a finding).
+    CaptureTruncated = "capture.truncated", capture, blocks: false,
+    summary: "Some packets in the capture were cut short when they were recorded; only their headers were read.",
+    steps: [
+        "Record again without a snap length limit (`tcpdump -s 0`, the default of current tcpdump) to see whole packets.",
+        "The verdict stands: cut packets were judged by their whole headers, never by the missing bytes.",
+    ];
+    /// An analysed capture file ends inside a record, or its record framing breaks
+    /// (informational: a capture note).
+    CaptureCut = "capture.cut", capture, blocks: false,
+    summary: "The capture file is incomplete: it was read up to the point where it breaks off.",
+    steps: [
+        "Copy the file again once tcpdump or Wireshark has stopped writing it.",
+        "Exchanges after the break are not in the report; a request whose answer fell after it counts as unanswered.",
+    ];
+    /// Records of an analysed capture were skipped: interfaces of a link type that is not
+    /// decoded, blocks that do not parse (informational: a capture note).
+    CaptureSkipped = "capture.skipped", capture, blocks: false,
+    summary: "Some records in the capture could not be read and were skipped.",
+    steps: [
+        "For an unsupported link type, convert the file (`editcap -T ether IN OUT`) or record with `tcpdump -y EN10MB`.",
+        "A damaged block: open the file in Wireshark to see whether it is corrupt.",
+    ];
+    /// Records of an analysed capture had impossible timestamps (informational: a capture
+    /// note).
+    CaptureBadTimestamps = "capture.bad_timestamps", capture, blocks: false,
+    summary: "Some packets in the capture carry impossible times; the previous packet's time was used.",
+    steps: [
+        "Times and time ranges in the report may be off near those packets; check the file with `capinfos`.",
+    ];
 }
 
 /// The end-user summary of a code this build does not know.
@@ -547,7 +580,7 @@ mod tests {
             let (prefix, rest) = text.split_once('.').expect("layer prefix");
             match code.layer() {
                 Some(layer) => assert_eq!(prefix, layer.as_str(), "{text}"),
-                None => assert_eq!(prefix, "tool", "{text}"),
+                None => assert!(["tool", "capture"].contains(&prefix), "{text}"),
             }
             assert!(rest.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()));
             assert_eq!(Code::from_code_str(text), Some(*code));

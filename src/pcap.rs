@@ -79,6 +79,13 @@ pub struct Record<'a> {
     pub original_len: u32,
 }
 
+impl Record<'_> {
+    /// Whether the snap length cut the record: fewer bytes captured than the packet had.
+    pub fn is_truncated(&self) -> bool {
+        u32::try_from(self.data.len()).is_ok_and(|len| len < self.original_len)
+    }
+}
+
 /// The container format of a capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -281,6 +281,57 @@ fn capture_details(id: CheckId, ev: &serde_json::Value) -> String {
     }
 }
 
+/// The report's packet capture as (label, value) rows for the human formats: the file, and
+/// for an analysed capture its format, link types, time span, packets, what was truncated,
+/// skipped or cut, and the encapsulations seen; then one row per `capture.*` note (label:
+/// the code). Empty when the report has no capture.
+pub fn capture_rows(report: &Report) -> Vec<(String, String)> {
+    let Some(c) = &report.capture else { return vec![] };
+    let mut rows = vec![("Source file".to_string(), c.path.clone())];
+    let mut row = |label: &str, value: String| rows.push((label.to_string(), value));
+    if let Some(format) = &c.format {
+        row("Format", format.clone());
+    }
+    if !c.link_types.is_empty() {
+        row("Link types", c.link_types.join(", "));
+    }
+    if let (Some(first), Some(last)) = (c.first_packet, c.last_packet) {
+        let span = last.0.duration_since(first.0).unwrap_or_default();
+        row("Time span", format!("{first} to {last} ({:.3} s)", span.as_secs_f64()));
+    }
+    row("Packets", c.packets.to_string());
+    for (label, count) in [
+        ("Truncated records", c.truncated_records),
+        ("Skipped records", c.skipped_records),
+        ("Bad timestamps", c.bad_timestamps),
+    ] {
+        if let Some(n) = count.filter(|n| *n > 0) {
+            row(label, n.to_string());
+        }
+    }
+    if let Some(cut) = &c.cut {
+        row("Cut", cut.clone());
+    }
+    if !c.vlans.is_empty() {
+        row("VLANs", c.vlans.iter().map(u16::to_string).collect::<Vec<_>>().join(", "));
+    }
+    if !c.tunnels.is_empty() {
+        let tunnels: Vec<String> = c
+            .tunnels
+            .iter()
+            .map(|t| {
+                let id = t.id.map(|id| format!(" {} {id}", if t.kind == "vxlan" { "VNI" } else { "key" }));
+                format!("{}{} ({} packets)", t.kind.to_uppercase(), id.unwrap_or_default(), t.packets)
+            })
+            .collect();
+        row("Tunnels", tunnels.join(", "));
+    }
+    for note in &c.notes {
+        rows.push((note.code.to_string(), note.message.clone()));
+    }
+    rows
+}
+
 /// A fixed, realistic report (DNS down in the lab) for renderer tests and snapshots.
 #[cfg(test)]
 pub(crate) fn sample_report() -> Report {
@@ -477,6 +528,66 @@ mod tests {
         assert_eq!(serde_json::to_value(&back).unwrap(), json);
         let dora = capture("dhcp_dora.pcap");
         assert!(!details(dora.check(CheckId::Dhcp).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn every_human_format_shows_the_capture_fields() {
+        use crate::codes::Code;
+        use crate::report::{CaptureInfo, CaptureNote};
+        let mut report = sample_report();
+        report.capture = Some(CaptureInfo {
+            path: "/tmp/desk 214.pcapng".into(),
+            packets: 18,
+            format: Some("pcapng".into()),
+            link_types: vec!["ETHERNET".into(), "LINUX_SLL2".into()],
+            first_packet: Some("2026-11-24T06:59:58.000Z".parse().unwrap()),
+            last_packet: Some("2026-11-24T07:00:01.500Z".parse().unwrap()),
+            truncated_records: Some(7),
+            skipped_records: Some(2),
+            bad_timestamps: Some(0),
+            cut: Some("the file ends inside a record".into()),
+            notes: vec![CaptureNote { code: Code::CaptureTruncated, message: "7 of 18 packets were cut".into() }],
+            vlans: vec![10, 20],
+            tunnels: vec![crate::report::TunnelSeen { kind: "vxlan".into(), id: Some(100), packets: 6 }],
+        });
+        let rows = capture_rows(&report);
+        let labels: Vec<&str> = rows.iter().map(|(l, _)| l.as_str()).collect();
+        assert_eq!(
+            labels,
+            [
+                "Source file",
+                "Format",
+                "Link types",
+                "Time span",
+                "Packets",
+                "Truncated records",
+                "Skipped records",
+                "Cut",
+                "VLANs",
+                "Tunnels",
+                "capture.truncated"
+            ]
+        );
+        assert!(rows[3].1.ends_with("(3.500 s)"), "{}", rows[3].1);
+        for format in [Format::Table, Format::Markdown, Format::Html] {
+            let mut out = Vec::new();
+            write(&report, format, &mut out, false).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            for want in [
+                "desk 214.pcapng",
+                "pcapng",
+                "ETHERNET, LINUX",
+                "3.500 s",
+                "10, 20",
+                "VXLAN VNI 100 (6 packets)",
+                "capture.truncated",
+                "ends inside a record",
+            ] {
+                assert!(text.contains(want), "{format:?} lacks {want:?}:\n{text}");
+            }
+        }
+        // A live run's report without a capture has no capture rows.
+        assert!(capture_rows(&sample_report()).is_empty());
     }
 
     #[test]

@@ -603,8 +603,8 @@ pub struct CaptureInfo {
     /// Capture time of the latest packet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_packet: Option<Timestamp>,
-    /// Packets captured shorter than they were on the wire (snap length): counted and
-    /// passed on; the decoder still needs a whole IP datagram to judge one.
+    /// Packets captured shorter than they were on the wire (snap length): counted, and
+    /// judged by their whole headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub truncated_records: Option<u64>,
     /// Records not read: packets on interfaces of an unsupported link type, blocks that
@@ -618,6 +618,40 @@ pub struct CaptureInfo {
     /// record, a damaged record): everything before was read and judged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cut: Option<String>,
+    /// What was cut, skipped or guessed in reading an analysed capture, one note per kind
+    /// (`capture.truncated`, `capture.cut`, `capture.skipped`, `capture.bad_timestamps`).
+    /// Informational: about the file, not the network, so they are not findings and do
+    /// not change the verdict.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<CaptureNote>,
+    /// VLAN ids of the 802.1Q/802.1ad tags seen in an analysed capture (any depth, inside
+    /// tunnels too), ascending.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vlans: Vec<u16>,
+    /// The tunnels an analysed capture's packets came through, one entry per kind and
+    /// key/VNI, in order of first sighting (at most 100).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tunnels: Vec<TunnelSeen>,
+}
+
+/// One tunnel seen in an analysed capture.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TunnelSeen {
+    /// `gre` or `vxlan`.
+    pub kind: String,
+    /// The GRE key (when the header has one) or the VXLAN network identifier (VNI).
+    pub id: Option<u32>,
+    /// Packets that came through it (the outermost layer of a nested tunnel counts too).
+    pub packets: u64,
+}
+
+/// One informational note about an analysed capture file (docs/checks/capture.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureNote {
+    /// A `capture.*` code.
+    pub code: Code,
+    /// Technician-facing prose; do not parse.
+    pub message: String,
 }
 
 impl Report {

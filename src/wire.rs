@@ -11,7 +11,9 @@
 //! [`decode`] turns one frame into a typed [`Packet`]: Ethernet addresses, every
 //! 802.1Q/802.1ad VLAN tag (outermost first), then ARP or IPv4/IPv6 (with IPv6 extension
 //! headers), then UDP, TCP, ICMP or ICMPv6 (with the packet an error message quotes). It is
-//! pure and total: anything malformed is an `Err`, never a panic. A fragment of an IP
+//! pure and total: anything malformed is an `Err`, never a panic. A capture record that a
+//! snap length cut decodes through [`decode_captured`]: its whole headers are read and the
+//! packet is marked [`Ip::truncated`], its payload the captured start. A fragment of an IP
 //! datagram decodes with [`Transport::Fragment`]; a [`Reassembler`], fed frames in capture
 //! order, joins fragments into whole packets within bounds (datagrams in flight, bytes per
 //! datagram, a timeout measured in capture time).
@@ -55,7 +57,7 @@ use std::time::Duration;
 use etherparse::defrag::IpDefragBuf;
 use etherparse::{
     ArpHardwareId, ArpPacketSlice, EtherType, Icmpv4Slice, Icmpv6Slice, IpFragOffset, IpNumber, Ipv4Slice,
-    Ipv6ExtensionSlice, Ipv6HeaderSlice, LaxIpSlice, TcpSlice, UdpSlice,
+    Ipv6ExtensionSlice, Ipv6HeaderSlice, LaxIpSlice, LaxIpv4Slice, TcpSlice, UdpSlice,
 };
 
 use crate::types::MacAddr;
@@ -137,6 +139,9 @@ pub enum FragmentRejected {
     /// It overlaps or contradicts the fragments already held (offsets, lengths, end); the
     /// datagram is dropped.
     Inconsistent,
+    /// The capture's snap length cut it: its data is not all there; the datagram is
+    /// dropped.
+    Cut,
 }
 
 impl fmt::Display for FragmentRejected {
@@ -145,6 +150,7 @@ impl fmt::Display for FragmentRejected {
             FragmentRejected::TooManyInFlight => "too many datagrams in reassembly",
             FragmentRejected::TooLarge => "datagram larger than the reassembly limit",
             FragmentRejected::Inconsistent => "fragment inconsistent with the ones held",
+            FragmentRejected::Cut => "fragment cut by the capture's snap length",
         })
     }
 }
@@ -267,6 +273,11 @@ pub struct Ip {
     pub fragment: Option<Fragment>,
     /// Whether this packet was joined from fragments by a [`Reassembler`].
     pub reassembled: bool,
+    /// Whether the capture holds fewer bytes of this datagram than its IP header says: a
+    /// snap length cut the record ([`decode_captured`]). The headers up to the transport's
+    /// are whole (or the frame would not decode); the payload is what was captured
+    /// ([`Udp::payload`], [`Tcp::payload_len`]), so only the headers are to be judged.
+    pub truncated: bool,
     /// The transport layer.
     pub transport: Transport,
 }
@@ -306,7 +317,7 @@ pub struct Udp {
     pub src_port: u16,
     /// Destination port.
     pub dst_port: u16,
-    /// The payload, as long as the UDP length says.
+    /// The payload, as long as the UDP length says; only its start when [`Ip::truncated`].
     pub payload: Vec<u8>,
 }
 
@@ -468,8 +479,13 @@ pub struct Quoted {
     pub dst: IpAddr,
     /// Its protocol, after any IPv6 extension headers.
     pub protocol: u8,
-    /// Source and destination ports, for UDP and TCP (and a first or whole fragment).
+    /// Source and destination ports, for UDP and TCP (and a first or whole fragment): a
+    /// UDP or TCP traceroute's probe is told by them.
     pub ports: Option<(u16, u16)>,
+    /// Identifier and sequence number of a quoted ICMP or ICMPv6 echo request (a first or
+    /// whole fragment): the 8 bytes every ICMP error quotes hold them, so a time exceeded
+    /// names exactly which of a `traceroute -I` or mtr's probes expired.
+    pub echo: Option<(u16, u16)>,
 }
 
 impl Quoted {
@@ -557,15 +573,25 @@ pub fn decode(frame: &[u8]) -> Result<Packet, WireError> {
 /// [`MacAddr`] zeros (a broadcast destination is `ff:ff:ff:ff:ff:ff` when the header
 /// says so).
 pub fn decode_link(link: LinkType, frame: &[u8]) -> Result<Packet, WireError> {
-    let (mut packet, mut data) = decode_frame(link, frame)?;
+    decode_captured(link, frame, false)
+}
+
+/// [`decode_link`] for a capture record that a snap length may have cut: `truncated` says
+/// the record holds fewer bytes than the packet had on the wire. A datagram whose IP
+/// length reaches past the captured bytes then decodes, headers whole, with
+/// [`Ip::truncated`] set and the payload cut where the capture cut it (instead of being
+/// malformed); headers that are themselves cut are still an error.
+pub fn decode_captured(link: LinkType, frame: &[u8], truncated: bool) -> Result<Packet, WireError> {
+    let (mut packet, mut data) = decode_frame(link, frame, truncated)?;
     while let Some((inner, rest)) = decapsulate(&packet, data)? {
         (packet, data) = (inner, rest);
     }
     Ok(packet)
 }
 
-/// [`decode_link`], also returning the IP payload (for a fragment: the data it carries).
-fn decode_frame(link: LinkType, frame: &[u8]) -> Result<(Packet, &[u8]), WireError> {
+/// [`decode_captured`], also returning the IP payload (for a fragment: the data it
+/// carries); `cut`: the capture's snap length cut the record.
+fn decode_frame(link: LinkType, frame: &[u8], cut: bool) -> Result<(Packet, &[u8]), WireError> {
     let header = link_header(link, frame)?;
     let LinkHeader { dst_mac, src_mac, mut ether_type, mut at } = header;
     let truncated = |layer| WireError::Truncated { layer, len: frame.len() };
@@ -579,16 +605,17 @@ fn decode_frame(link: LinkType, frame: &[u8]) -> Result<(Packet, &[u8]), WireErr
         at += 4;
     }
     let body = frame.get(at..).unwrap_or_default();
-    let (net, payload) = decode_network(ether_type, body)?;
+    let (net, payload) = decode_network(ether_type, body, cut)?;
     Ok((Packet { dst_mac, src_mac, vlans, tunnels: Vec::new(), net }, payload))
 }
 
-/// The network layer `ether_type` names, and its payload (for IP, the transport bytes).
-fn decode_network(ether_type: u16, body: &[u8]) -> Result<(Net, &[u8]), WireError> {
+/// The network layer `ether_type` names, and its payload (for IP, the transport bytes);
+/// `cut`: the capture's snap length cut the record.
+fn decode_network(ether_type: u16, body: &[u8], cut: bool) -> Result<(Net, &[u8]), WireError> {
     Ok(match ether_type {
         ETHERTYPE_ARP => (decode_arp(body)?, &[][..]),
-        ETHERTYPE_IPV4 => decode_ipv4(body).map(|(ip, payload)| (Net::Ip(ip), payload))?,
-        ETHERTYPE_IPV6 => decode_ipv6(body).map(|(ip, payload)| (Net::Ip(ip), payload))?,
+        ETHERTYPE_IPV4 => decode_ipv4(body, cut).map(|(ip, payload)| (Net::Ip(ip), payload))?,
+        ETHERTYPE_IPV6 => decode_ipv6(body, cut).map(|(ip, payload)| (Net::Ip(ip), payload))?,
         _ => (Net::Other { ether_type }, &[][..]),
     })
 }
@@ -866,46 +893,68 @@ fn decode_arp(body: &[u8]) -> Result<Net, WireError> {
     Ok(Net::Arp(Arp { operation, sender_mac, sender_ip, target_mac, target_ip }))
 }
 
-fn decode_ipv4(body: &[u8]) -> Result<(Ip, &[u8]), WireError> {
-    let ip = Ipv4Slice::from_slice(body).map_err(malformed(Layer::Ipv4))?;
-    let header = ip.header();
-    let payload = ip.payload();
-    let extensions = if ip.extensions().auth.is_some() { vec![IpNumber::AUTHENTICATION_HEADER.0] } else { vec![] };
-    let fragment = payload.fragmented.then(|| Fragment {
-        id: u32::from(header.identification()),
-        offset: header.fragments_offset().value() * 8,
-        more: header.more_fragments(),
+fn decode_ipv4(body: &[u8], cut: bool) -> Result<(Ip, &[u8]), WireError> {
+    // A whole datagram, or (in a cut record) one whose total length reaches past the bytes
+    // captured: etherparse's lax slice takes the captured bytes as the payload.
+    let lax;
+    let (header, auth, ip_number, fragmented, payload, truncated) = match Ipv4Slice::from_slice(body) {
+        Ok(ip) => {
+            let p = ip.payload();
+            (ip.header().to_header(), ip.extensions().auth.is_some(), p.ip_number, p.fragmented, p.payload, false)
+        }
+        Err(e) if cut => {
+            lax = match LaxIpv4Slice::from_slice(body) {
+                Ok((lax, None)) if lax.payload().incomplete => lax,
+                _ => return Err(malformed(Layer::Ipv4)(e)),
+            };
+            let p = lax.payload();
+            (lax.header().to_header(), lax.extensions().auth.is_some(), p.ip_number, p.fragmented, p.payload, true)
+        }
+        Err(e) => return Err(malformed(Layer::Ipv4)(e)),
+    };
+    let extensions = if auth { vec![IpNumber::AUTHENTICATION_HEADER.0] } else { vec![] };
+    let fragment = fragmented.then(|| Fragment {
+        id: u32::from(header.identification),
+        offset: header.fragment_offset.value() * 8,
+        more: header.more_fragments,
     });
-    let (src, dst) = (IpAddr::V4(header.source_addr()), IpAddr::V4(header.destination_addr()));
+    let (src, dst) = (IpAddr::V4(header.source.into()), IpAddr::V4(header.destination.into()));
     let transport = if fragment.is_some() {
         Transport::Fragment
     } else {
-        decode_transport(payload.ip_number.0, payload.payload, false)?
+        decode_transport(ip_number.0, payload, false, truncated)?
     };
     let ip = Ip {
         src,
         dst,
-        protocol: payload.ip_number.0,
-        hop_limit: header.ttl(),
+        protocol: ip_number.0,
+        hop_limit: header.time_to_live,
         extensions,
         fragment,
         reassembled: false,
+        truncated,
         transport,
     };
-    Ok((ip, payload.payload))
+    Ok((ip, payload))
 }
 
-fn decode_ipv6(body: &[u8]) -> Result<(Ip, &[u8]), WireError> {
+fn decode_ipv6(body: &[u8], cut: bool) -> Result<(Ip, &[u8]), WireError> {
     let header = Ipv6HeaderSlice::from_slice(body).map_err(malformed(Layer::Ipv6))?;
     // The payload length bounds the packet (Ethernet padding dropped); 0 is a jumbogram,
-    // whose length is in an option: the rest of the frame.
-    let end = match usize::from(header.payload_length()) {
+    // whose length is in an option: the rest of the frame. In a cut record, a length past
+    // the bytes captured leaves the captured bytes as the payload.
+    let mut end = match usize::from(header.payload_length()) {
         0 => body.len(),
         len => IPV6_HEADER_LEN + len,
     };
+    let truncated = cut && end > body.len();
+    if truncated {
+        end = body.len();
+    }
     let payload = body.get(IPV6_HEADER_LEN..end).ok_or(WireError::Truncated { layer: Layer::Ipv6, len: body.len() })?;
     let (extensions, protocol, rest, fragment) = ipv6_extensions(header.next_header().0, payload)?;
-    let transport = if fragment.is_some() { Transport::Fragment } else { decode_transport(protocol, rest, true)? };
+    let transport =
+        if fragment.is_some() { Transport::Fragment } else { decode_transport(protocol, rest, true, truncated)? };
     let ip = Ip {
         src: IpAddr::V6(header.source_addr()),
         dst: IpAddr::V6(header.destination_addr()),
@@ -914,6 +963,7 @@ fn decode_ipv6(body: &[u8]) -> Result<(Ip, &[u8]), WireError> {
         extensions,
         fragment,
         reassembled: false,
+        truncated,
         transport,
     };
     Ok((ip, rest))
@@ -960,11 +1010,14 @@ fn ipv6_extensions(mut next: u8, mut bytes: &[u8]) -> Result<Ipv6Extensions<'_>,
     }
 }
 
-/// The transport layer of a whole IP payload (`v6`: carried in IPv6).
-fn decode_transport(protocol: u8, bytes: &[u8], v6: bool) -> Result<Transport, WireError> {
+/// The transport layer of an IP payload (`v6`: carried in IPv6; `cut`: the payload is only
+/// the start of the datagram's, a snap length cut it, so the UDP length is not held
+/// against the bytes).
+fn decode_transport(protocol: u8, bytes: &[u8], v6: bool, cut: bool) -> Result<Transport, WireError> {
     Ok(match (protocol, v6) {
         (PROTO_UDP, _) => {
-            let udp = UdpSlice::from_slice(bytes).map_err(malformed(Layer::Udp))?;
+            let udp = if cut { UdpSlice::from_slice_lax(bytes) } else { UdpSlice::from_slice(bytes) }
+                .map_err(malformed(Layer::Udp))?;
             Transport::Udp(Udp {
                 src_port: udp.source_port(),
                 dst_port: udp.destination_port(),
@@ -1048,7 +1101,9 @@ fn quoted(inner: &[u8]) -> Option<Quoted> {
     let ports = (first && matches!(protocol, PROTO_UDP | PROTO_TCP))
         .then(|| Some((be16(payload.payload, 0)?, be16(payload.payload, 2)?)))
         .flatten();
-    Some(Quoted { src: ip.source_addr(), dst: ip.destination_addr(), protocol, ports })
+    let echo_request = matches!((protocol, payload.payload.first()), (PROTO_ICMP, Some(8)) | (PROTO_ICMPV6, Some(128)));
+    let echo = (first && echo_request).then(|| Some((be16(payload.payload, 4)?, be16(payload.payload, 6)?))).flatten();
+    Some(Quoted { src: ip.source_addr(), dst: ip.destination_addr(), protocol, ports, echo })
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1120,7 +1175,8 @@ fn decapsulate<'a>(packet: &Packet, data: &'a [u8]) -> Result<Option<(Packet, &'
     let found = match &ip.transport {
         Transport::Other if ip.protocol == PROTO_GRE => gre(data)?.map(|(key, inner)| (TunnelKind::Gre, key, inner)),
         Transport::Udp(udp) if udp.dst_port == VXLAN_PORT => {
-            let udp = UdpSlice::from_slice(data).map_err(malformed(Layer::Udp))?;
+            let udp = if ip.truncated { UdpSlice::from_slice_lax(data) } else { UdpSlice::from_slice(data) }
+                .map_err(malformed(Layer::Udp))?;
             vxlan(udp.payload()).map(|(vni, frame)| (TunnelKind::Vxlan, Some(vni), Inner::Ethernet(frame)))
         }
         _ => None,
@@ -1135,13 +1191,15 @@ fn decapsulate<'a>(packet: &Packet, data: &'a [u8]) -> Result<Option<(Packet, &'
         // Port 4789 alone does not make a datagram VXLAN (a DNS client may have picked it as
         // its source port, so its answers go to 4789): an inner frame that does not decode
         // leaves the datagram as plain UDP.
-        Inner::Ethernet(frame) if kind == TunnelKind::Vxlan => match decode_frame(LinkType::Ethernet, frame) {
-            Ok(decoded) => decoded,
-            Err(_) => return Ok(None),
-        },
-        Inner::Ethernet(frame) => decode_frame(LinkType::Ethernet, frame)?,
+        Inner::Ethernet(frame) if kind == TunnelKind::Vxlan => {
+            match decode_frame(LinkType::Ethernet, frame, ip.truncated) {
+                Ok(decoded) => decoded,
+                Err(_) => return Ok(None),
+            }
+        }
+        Inner::Ethernet(frame) => decode_frame(LinkType::Ethernet, frame, ip.truncated)?,
         Inner::Network(ether_type, bytes) => {
-            let (net, payload) = decode_network(ether_type, bytes)?;
+            let (net, payload) = decode_network(ether_type, bytes, ip.truncated)?;
             let outer = Packet { net, tunnels: Vec::new(), vlans: packet.vlans.clone(), ..*packet };
             (outer, payload)
         }
@@ -1289,8 +1347,22 @@ impl Reassembler {
     /// [`Reassembler::feed`] for a frame of a capture whose link type is `link`
     /// ([`decode_link`]).
     pub fn feed_link(&mut self, link: LinkType, frame: &[u8], at: Duration) -> Result<Option<Packet>, WireError> {
+        self.feed_captured(link, frame, false, at)
+    }
+
+    /// [`Reassembler::feed_link`] for a capture record that a snap length may have cut
+    /// (`truncated`; [`decode_captured`]): a cut packet is returned with [`Ip::truncated`]
+    /// set, a cut fragment is dropped ([`FragmentRejected::Cut`]): its datagram cannot be
+    /// completed.
+    pub fn feed_captured(
+        &mut self,
+        link: LinkType,
+        frame: &[u8],
+        truncated: bool,
+        at: Duration,
+    ) -> Result<Option<Packet>, WireError> {
         self.expire(at);
-        let (mut packet, data) = decode_frame(link, frame)?;
+        let (mut packet, data) = decode_frame(link, frame, truncated)?;
         let mut data = Cow::Borrowed(data);
         // Each turn reassembles or unwraps one layer; decapsulate bounds the depth.
         loop {
@@ -1328,6 +1400,11 @@ impl Reassembler {
             protocol: ip.protocol,
         };
         let reject = |reason| WireError::Fragment { src: ip.src, dst: ip.dst, id: fragment.id, reason };
+        if ip.truncated {
+            self.in_flight.remove(&key);
+            self.stats.dropped_fragments += 1;
+            return Err(reject(FragmentRejected::Cut));
+        }
         if usize::from(fragment.offset) + data.len() > self.limits.max_datagram_bytes {
             self.in_flight.remove(&key);
             self.stats.dropped_fragments += 1;
@@ -1361,11 +1438,12 @@ impl Reassembler {
             let (more, protocol, rest, inner) = ipv6_extensions(ip.protocol, &payload)?;
             ip.extensions.extend(more);
             ip.protocol = protocol;
-            ip.transport = if inner.is_some() { Transport::Other } else { decode_transport(protocol, rest, true)? };
+            ip.transport =
+                if inner.is_some() { Transport::Other } else { decode_transport(protocol, rest, true, false)? };
             let headers = payload.len() - rest.len();
             payload.drain(..headers);
         } else {
-            ip.transport = decode_transport(ip.protocol, &payload, false)?;
+            ip.transport = decode_transport(ip.protocol, &payload, false, false)?;
         }
         ip.fragment = None;
         ip.reassembled = true;
@@ -1999,6 +2077,58 @@ mod tests {
         let packet = decode(&no_flag).unwrap();
         assert!(packet.tunnels.is_empty() && packet.udp_datagram().is_some_and(|d| d.dst.port() == VXLAN_PORT));
         assert_ne!(packet, plain);
+    }
+
+    #[test]
+    fn records_cut_by_the_snap_length_decode_their_whole_headers() {
+        // Every UDP and ICMP packet of the lab captures, cut 3 bytes short, plain and in a
+        // GRE and a VXLAN tunnel: flagged as cut, the headers decode the same, the payload
+        // is the captured start; unflagged, the frame is malformed.
+        let mut compared = 0;
+        for name in ["lab_healthy.pcap", "formats/ethernet.pcap"] {
+            for f in capture(name) {
+                let Ok(whole) = decode(&f.data) else { continue };
+                let Some(ip) = whole.ip().filter(|ip| ip.fragment.is_none()) else { continue };
+                let payload_len = match &ip.transport {
+                    Transport::Udp(udp) if udp.payload.len() >= 3 => udp.payload.len(),
+                    Transport::Icmp(_) | Transport::Icmpv6(_) => 0,
+                    _ => continue,
+                };
+                for (frame, tunnelled) in
+                    [(f.data.clone(), false), (in_gretap(&f.data, 0x20, 3), true), (in_vxlan(&f.data, 9), true)]
+                {
+                    let cut = &frame[..frame.len() - 3];
+                    assert!(decode(cut).is_err() || tunnelled, "{name}: unflagged, a cut frame is malformed");
+                    let packet = decode_captured(LinkType::Ethernet, cut, true).unwrap();
+                    let got = packet.ip().unwrap();
+                    assert!(got.truncated && !ip.truncated);
+                    assert_eq!((got.src, got.dst, got.protocol), (ip.src, ip.dst, ip.protocol));
+                    assert_eq!(packet.tunnels.len(), usize::from(tunnelled));
+                    match (&got.transport, &ip.transport) {
+                        (Transport::Udp(a), Transport::Udp(b)) => {
+                            assert_eq!((a.src_port, a.dst_port), (b.src_port, b.dst_port));
+                            assert_eq!(a.payload, b.payload[..payload_len - 3]);
+                        }
+                        (Transport::Icmp(a), Transport::Icmp(b)) | (Transport::Icmpv6(a), Transport::Icmpv6(b)) => {
+                            assert_eq!(a.message, b.message)
+                        }
+                        other => panic!("{name}: {other:?}"),
+                    }
+                    compared += 1;
+                }
+                // A record flagged as cut whose datagram is whole is not truncated.
+                assert_eq!(decode_captured(LinkType::Ethernet, &f.data, true).unwrap(), whole);
+            }
+        }
+        assert!(compared > 20, "{compared}");
+
+        // A cut fragment cannot be completed: dropped, never joined with the wrong bytes.
+        let frames = capture("fragments.pcap");
+        let mut r = Reassembler::default();
+        let first = &frames[0].data;
+        let err = r.feed_captured(LinkType::Ethernet, &first[..first.len() - 8], true, frames[0].timestamp);
+        assert!(matches!(err, Err(WireError::Fragment { reason: FragmentRejected::Cut, .. })), "{err:?}");
+        assert_eq!((r.stats().dropped_fragments, r.in_flight()), (1, 0));
     }
 
     #[test]

@@ -2193,3 +2193,60 @@ fn local_stubs_networkmanager_followed_docker_tested_itself() {
     assert_eq!(dns_servers(&r), [("127.0.0.11".to_string(), "dns.unreachable".to_string())], "{}", pretty(&r));
     assert_has_code(&r, "dns", "dns.unreachable");
 }
+
+/// Writes `captures/formats/ethernet.pcap`'s records repeated until the file holds at least
+/// `bytes` bytes, to `path`.
+fn write_repeated_capture(path: &std::path::Path, bytes: usize) {
+    let original = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/formats/ethernet.pcap")).unwrap();
+    let (header, records) = original.split_at(24);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    std::io::Write::write_all(&mut out, header).unwrap();
+    let mut written = header.len();
+    while written < bytes {
+        std::io::Write::write_all(&mut out, records).unwrap();
+        written += records.len();
+    }
+    std::io::Write::flush(&mut out).unwrap();
+}
+
+/// `nettriage analyze` draws its progress bar on a terminal when reading takes more than a
+/// second, and draws nothing when stderr is not a terminal. The terminal is a
+/// pseudo-terminal from `script` (util-linux); the file is a generated capture grown until
+/// reading it takes a few seconds on this machine.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn analyze_draws_a_progress_bar_on_a_terminal_only() {
+    lab::require_tools("analyze_progress", &[("script", "util-linux")]);
+    let lab = lab!("analyze_progress");
+    let big = lab.tmp().join("big.pcap");
+    let path = big.display().to_string();
+    // No terminal: nothing on stderr, however long it takes; grow the file until reading
+    // it takes over two seconds (the bar appears after one).
+    let mut size = 32 << 20;
+    let quiet = loop {
+        write_repeated_capture(&big, size);
+        let out = lab.run_nettriage_raw(&[], &["analyze", &path, "--format", "json"]);
+        if out.duration >= Duration::from_secs(2) || size >= 256 << 20 {
+            break out;
+        }
+        size *= 2;
+    };
+    assert!(quiet.duration >= Duration::from_secs(2), "reading {size} bytes took {:?}", quiet.duration);
+    assert!(quiet.stderr.is_empty(), "stderr without a terminal:\n{}", quiet.stderr);
+    let report: Value = serde_json::from_str(&quiet.stdout).expect("analyze JSON");
+    assert!(report["capture"]["packets"].as_u64().unwrap() > 100_000);
+    // On a pseudo-terminal (stdout and stderr both go to it): the bar is drawn.
+    let on_tty = lab.run_nettriage_raw(
+        &["sh", "-c", "exec script -qefc \"$0 $*\" /dev/null"],
+        &["analyze", &path, "--format", "json"],
+    );
+    assert!(
+        on_tty.stdout.contains("reading "),
+        "no progress bar on the terminal:\n{}",
+        on_tty.stdout.chars().take(2000).collect::<String>()
+    );
+    assert!(on_tty.stdout.contains("(") && on_tty.stdout.contains(" left)"), "the bar's template");
+    // The report itself is there too, and the exit code is the report's.
+    assert!(on_tty.stdout.contains("\"schema_version\""));
+    assert_eq!(on_tty.code, quiet.code);
+}

@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     }
     // The streaming path `nettriage analyze` takes, every link type included.
     let mut analysis = Analysis::new();
-    if read_records(data, |r| analysis.feed(r.link, r.data, r.timestamp)).is_ok() {
+    if read_records(data, |r| analysis.feed_captured(r.link, r.data, r.is_truncated(), r.timestamp)).is_ok() {
         let _ = analysis.finish("fuzz.pcapng", Timestamp(std::time::UNIX_EPOCH), String::new());
     }
 });

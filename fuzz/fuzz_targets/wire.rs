@@ -18,6 +18,10 @@ fuzz_target!(|data: &[u8]| {
         if let Ok(packet) = wire::decode_link(link, data) {
             assert!(packet.tunnels.len() <= wire::MAX_TUNNEL_DEPTH);
         }
+        // As a record a snap length cut: headers read as far as they go.
+        if let Ok(packet) = wire::decode_captured(link, data, true) {
+            assert!(packet.tunnels.len() <= wire::MAX_TUNNEL_DEPTH);
+        }
     }
     // The same bytes as a sequence of frames: a length byte, then the frame, with the
     // capture time advancing a second per frame so the timeout is exercised too.
@@ -27,7 +31,8 @@ fuzz_target!(|data: &[u8]| {
     let mut at = Duration::ZERO;
     while let Some((&len, tail)) = rest.split_first() {
         let (frame, tail) = tail.split_at(usize::from(len).min(tail.len()));
-        if let Ok(Some(packet)) = reassembler.feed(frame, at) {
+        // An odd length byte marks the frame as cut by a snap length.
+        if let Ok(Some(packet)) = reassembler.feed_captured(wire::LinkType::Ethernet, frame, len % 2 == 1, at) {
             assert!(packet.tunnels.len() <= wire::MAX_TUNNEL_DEPTH);
             let _ = packet.udp_datagram();
         }

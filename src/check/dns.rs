@@ -141,6 +141,10 @@ pub struct ServerCapture {
     /// When the last of them was sent (capture time).
     #[serde(default)]
     pub last_failure: Option<Timestamp>,
+    /// The VLAN (innermost 802.1Q/802.1ad tag) the first query to the server came in;
+    /// absent when untagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<u16>,
 }
 
 /// Where and when a capture saw one query.
@@ -157,6 +161,10 @@ pub struct QuerySeen {
     /// this server was answered (the client's retry, or its EDNS fallback): not held
     /// against the server.
     pub answered_on_retry: bool,
+    /// The answer was cut by the capture's snap length: judged from its header (id, QR
+    /// bit, rcode, answer count) and its question if captured; its records are not read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub answer_cut: bool,
 }
 
 /// One server's verdict: `ok`, or the finding code it earned.
@@ -856,6 +864,7 @@ mod tests {
             id: 1,
             at_ms: 0.0,
             answered_on_retry: retried,
+            answer_cut: false,
         };
         let mut lost = q("www.site.test", QueryOutcome::Timeout, None, false);
         lost.seen = Some(seen(true));
@@ -886,6 +895,7 @@ mod tests {
             id: 1,
             at_ms: 0.0,
             answered_on_retry: retried,
+            answer_cut: false,
         };
         let answered = q("www.site.test", QueryOutcome::Answer, Some(1.0), false);
         for (outcome, code) in [

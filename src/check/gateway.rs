@@ -134,6 +134,10 @@ pub struct ArpSeen {
     /// A DHCP ACK in the capture names this address a router.
     #[serde(default)]
     pub dhcp_router: bool,
+    /// The VLAN (innermost 802.1Q/802.1ad tag) the first ARP request or echo request for
+    /// this address came in; absent when untagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlan: Option<u16>,
 }
 
 /// One who-has and, when it came, its is-at.
@@ -305,6 +309,28 @@ async fn ping_series(iface: &Interface, target: Ipv4Addr, settings: &GatewaySett
     Ok(PingStats::from_rtts(&rtts))
 }
 
+/// Whether a capture shows `gw` to be a gateway: pinged, named router by a DHCP ACK,
+/// asked for by 3 hosts (`CAPTURE_ARP_HOSTS`), or asked for 3 times (`CAPTURE_ARP_REQUESTS`) by
+/// hosts that are not sweeping the segment. Only then is its ARP silence unreachable.
+pub fn is_a_gateway(gw: &GatewayProbe) -> bool {
+    let seen = gw.arp.seen.as_ref();
+    gw.ping.as_ref().is_some_and(|p| p.sent > 0)
+        || seen.is_some_and(|s| s.dhcp_router || s.requesters >= CAPTURE_ARP_HOSTS)
+        || (gw.arp.requests_sent >= CAPTURE_ARP_REQUESTS && !seen.is_some_and(|s| s.sweep))
+}
+
+/// Whether a capture's entry for `gw` says anything about a gateway: its ARP was answered,
+/// it was pinged, or it is [`is_a_gateway`]. Unanswered lookups of other addresses (a
+/// router sweeping absent hosts, one who-has on a busy segment) and a traceroute's
+/// TTL-limited echoes (not pings) say nothing: a capture with only those leaves the
+/// gateway check `skipped`.
+pub fn observed_in_capture(gw: &GatewayProbe) -> bool {
+    match gw.arp.status {
+        ArpStatus::Answered => true,
+        ArpStatus::NoReply | ArpStatus::NotApplicable => is_a_gateway(gw),
+    }
+}
+
 /// Judges the gateway evidence (pure), live or from a capture. Findings of one code and
 /// severity are one finding naming every address.
 ///
@@ -338,11 +364,7 @@ pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: So
         let who = if live { format!("gateway {}", gw.address) } else { gw.address.to_string() };
         let pinged = gw.ping.as_ref().is_some_and(|p| p.sent > 0);
         if gw.arp.status == ArpStatus::NoReply {
-            let seen = gw.arp.seen.as_ref();
-            let is_gateway = pinged
-                || seen.is_some_and(|s| s.dhcp_router || s.requesters >= CAPTURE_ARP_HOSTS)
-                || (gw.arp.requests_sent >= CAPTURE_ARP_REQUESTS && !seen.is_some_and(|s| s.sweep));
-            if live || is_gateway {
+            if live || is_a_gateway(gw) {
                 let n = gw.arp.requests_sent;
                 let plural = if n == 1 { "" } else { "s" };
                 items.push((
@@ -452,8 +474,14 @@ mod tests {
         let capture = |ev: &GatewayEvidence| -> Vec<Code> {
             judge("eth0", ev, &GatewaySettings::default(), Source::Capture).iter().map(|f| f.code).collect()
         };
-        let seen =
-            |requesters, sweep, dhcp_router| ArpSeen { replies: 0, exchanges: vec![], requesters, sweep, dhcp_router };
+        let seen = |requesters, sweep, dhcp_router| ArpSeen {
+            replies: 0,
+            exchanges: vec![],
+            requesters,
+            sweep,
+            dhcp_router,
+            vlan: None,
+        };
         let mut silent = ev_with(ArpStatus::NoReply, &[]);
         silent.gateways[0].arp.requests_sent = 3;
         // Asked three times by a host sweeping the segment: an absent host, not a gateway.

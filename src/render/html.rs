@@ -93,6 +93,15 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         if report.redacted { ", redacted" } else { "" }
     );
 
+    let capture = super::capture_rows(report);
+    if !capture.is_empty() {
+        h.push_str("<section><h2>Capture</h2><table class=\"capture\">");
+        for (label, value) in &capture {
+            let _ = write!(h, "<tr><th>{}</th><td>{}</td></tr>", escape(label), escape(value));
+        }
+        h.push_str("</table></section>\n");
+    }
+
     // The layer ladder.
     h.push_str("<ol class=\"ladder\">\n");
     for c in &report.checks {

@@ -53,6 +53,15 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         if report.redacted { ", redacted" } else { "" }
     )?;
     writeln!(out)?;
+    let capture = super::capture_rows(report);
+    if !capture.is_empty() {
+        writeln!(out, "| Capture | |")?;
+        writeln!(out, "|---|---|")?;
+        for (label, value) in &capture {
+            writeln!(out, "| {} | {} |", escape(label), escape(value))?;
+        }
+        writeln!(out)?;
+    }
     writeln!(out, "| Layer | Status | Time | Details |")?;
     writeln!(out, "|---|---|---|---|")?;
     for check in &report.checks {

@@ -31,6 +31,14 @@ pub fn write(report: &Report, out: &mut impl Write, color: bool) -> std::io::Res
         }
     }
 
+    let capture = super::capture_rows(report);
+    if !capture.is_empty() {
+        writeln!(out, "Capture:")?;
+        for (label, value) in &capture {
+            writeln!(out, "  {label}: {value}")?;
+        }
+    }
+
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic);
     if color {
