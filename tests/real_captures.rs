@@ -219,7 +219,7 @@ fn an_edns_error_then_an_answer_is_a_retry_and_alone_is_a_failure() {
     assert_eq!(server["failed"], 1);
 }
 
-/// Zeek `ipv6-fragmented-dns.pcap`: a 3,298-byte TXT answer in three IPv6 fragments counts as
+/// Zeek `ipv6-fragmented-dns.pcap`: a 3,238-byte TXT answer in three IPv6 fragments counts as
 /// an answer; the earlier copy of which only the last fragment was captured is the
 /// client's resend, answered.
 #[test]
