@@ -306,6 +306,15 @@ impl Frame {
         self.get(field) == Some(value)
     }
 
+    /// A boolean field: tshark prints `1`/`0`, newer versions `True`/`False`.
+    fn flag(&self, field: &str) -> Option<bool> {
+        match self.get(field)? {
+            "1" | "True" | "true" => Some(true),
+            "0" | "False" | "false" => Some(false),
+            _ => None,
+        }
+    }
+
     fn src(&self) -> Option<&str> {
         self.get("ip.src").or(self.get("ipv6.src"))
     }
@@ -318,8 +327,8 @@ impl Frame {
     fn dns(&self) -> Option<bool> {
         let port53 = self.is("udp.srcport", "53") || self.is("udp.dstport", "53");
         let quoted = self.get("icmp.type").is_some_and(|t| t != "0" && t != "8");
-        let response = self.get("dns.flags.response")?;
-        (port53 && !quoted).then_some(response == "1" || response == "True")
+        let response = self.flag("dns.flags.response")?;
+        (port53 && !quoted).then_some(response)
     }
 }
 
@@ -438,7 +447,7 @@ fn compare(name: &str) -> Vec<(String, u64, u64)> {
         .collect();
     let syn_targets: BTreeSet<String> = frames
         .iter()
-        .filter(|f| f.is("tcp.flags.syn", "1") && f.is("tcp.flags.ack", "0"))
+        .filter(|f| f.flag("tcp.flags.syn") == Some(true) && f.flag("tcp.flags.ack") == Some(false))
         .filter_map(|f| {
             let dst = f.dst()?;
             let port = f.get("tcp.dstport")?;
