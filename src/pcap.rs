@@ -53,6 +53,12 @@ const OPT_END: u16 = 0;
 const OPT_IF_NAME: u16 = 2;
 const OPT_IF_TSRESOL: u16 = 9;
 
+/// The bits of a classic pcap header's link-type field that hold the LINKTYPE_ number
+/// (libpcap's `LT_LINKTYPE`). The upper bits carry the FCS length and its flag
+/// (`LT_FCS_LENGTH_PRESENT`, `LT_FCS_LENGTH`): libpcap and Wireshark read the link type
+/// through them, so a file that sets them is not refused as an unknown link type.
+const PCAP_LINKTYPE_BITS: u32 = 0x03ff_ffff;
+
 /// The suggestion given with an unsupported link type.
 pub const CONVERT_HINT: &str =
     "convert it to Ethernet with `editcap -T ether IN OUT`, or record it again with `tcpdump -y EN10MB`";
@@ -265,7 +271,7 @@ fn read_pcap<R: Read>(
         other => PcapError::Format(other),
     })?;
     let header = reader.header();
-    let number = u32::from(header.datalink);
+    let number = u32::from(header.datalink) & PCAP_LINKTYPE_BITS;
     let Some(link) = LinkType::from_number(number) else {
         return Err(PcapError::LinkType { number });
     };
@@ -527,6 +533,25 @@ mod tests {
         for cut in 0..good.len() {
             let _ = read_bytes(&good[..cut]);
         }
+    }
+
+    /// The tcpdump test suite's captures whose header's link-type field also carries FCS
+    /// bits (`0x3000_0001`, `0x0400_0001`) are Ethernet to libpcap and Wireshark.
+    #[test]
+    fn fcs_bits_in_the_link_type_field_are_not_part_of_the_link_type() {
+        let good = fixture("lab_healthy.pcap");
+        let (_, want) = records(&good);
+        for field in [0x3000_0001u32, 0x0400_0001, 0x4000_0001] {
+            let mut bytes = good.clone();
+            bytes[20..24].copy_from_slice(&field.to_le_bytes());
+            let (summary, got) = records(&bytes);
+            assert_eq!(got, want, "{field:#x}");
+            assert_eq!(summary.link_types.iter().copied().collect::<Vec<_>>(), vec![LinkType::Ethernet]);
+        }
+        // A reserved bit below the FCS bits still names another (unknown) link type.
+        let mut bytes = good;
+        bytes[20..24].copy_from_slice(&0x0001_0001u32.to_le_bytes());
+        assert!(matches!(read_records(&bytes[..], |_| {}), Err(PcapError::LinkType { number: 0x0001_0001 })));
     }
 
     #[test]

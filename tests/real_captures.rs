@@ -1,0 +1,534 @@
+//! `nettriage analyze` on public captures that nobody here recorded (`captures/real/`, from
+//! the tcpdump and Zeek test suites; sources, licences and the findings expected from what
+//! tshark shows are in `captures/README.md`, section "Public captures").
+//!
+//! Two kinds of test, both running the real binary (`analyze FILE --format json`), offline:
+//! - **verdicts**: each capture's run status, exit code, root cause and every check's status
+//!   and finding codes, as written in the README from tshark's view of the file;
+//! - **counts against tshark**: the packet records, DNS queries and responses, DHCP
+//!   transactions and messages, ARP requests and replies, ICMP echoes and TCP targets that
+//!   the report counts are compared with what tshark decodes in the same file. Nothing is
+//!   hard-coded: both sides are read from the file. These tests need `tshark`; like the lab
+//!   tests they fail when it is missing, and are ignored only with `NETTRIAGE_LAB=skip`
+//!   outside CI (build.rs).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+fn real(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/real")).join(name)
+}
+
+/// Every capture in `captures/real/`, by file name.
+fn all_captures() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(real(""))
+        .expect("captures/real")
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".pcap") || n.ends_with(".pcapng"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs `nettriage analyze FILE --format json`: the exit code and the report.
+fn analyze(name: &str) -> (i32, Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_nettriage"))
+        .arg("analyze")
+        .arg(real(name))
+        .args(["--format", "json"])
+        .output()
+        .expect("run nettriage");
+    let code = out.status.code().expect("exit code");
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{name}: no JSON report ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr)));
+    (code, report)
+}
+
+fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["checks"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("no {id} check"))
+}
+
+fn codes(check: &Value) -> BTreeSet<String> {
+    check["findings"]
+        .as_array()
+        .map_or_else(BTreeSet::new, |f| f.iter().map(|f| f["code"].as_str().unwrap().to_string()).collect())
+}
+
+/// What the README expects of one capture.
+struct Expect {
+    file: &'static str,
+    format: &'static str,
+    link_types: &'static [&'static str],
+    /// Run status and exit code.
+    status: &'static str,
+    exit: i32,
+    root_cause: Option<&'static str>,
+    /// The layers with something to judge: (check, status, finding codes). Every other
+    /// layer must be skipped for lack of such traffic.
+    judged: &'static [(&'static str, &'static str, &'static [&'static str])],
+}
+
+const HEALTHY: (&str, i32) = ("healthy", 0);
+const DEGRADED: (&str, i32) = ("degraded", 1);
+const BROKEN: (&str, i32) = ("broken", 2);
+
+macro_rules! expect {
+    ($file:literal, $format:literal, [$($link:literal),*], $status:expr, $root:expr, [$(($id:literal, $st:literal, [$($code:literal),*])),* $(,)?]) => {
+        Expect {
+            file: $file,
+            format: $format,
+            link_types: &[$($link),*],
+            status: $status.0,
+            exit: $status.1,
+            root_cause: $root,
+            judged: &[$(($id, $st, &[$($code),*])),*],
+        }
+    };
+}
+
+/// The findings written in captures/README.md, one line per capture.
+const EXPECTED: &[Expect] = &[
+    expect!("tcpdump-802.1ad_QinQ.pcap", "pcap", ["ETHERNET"], HEALTHY, None, [("gateway", "pass", [])]),
+    expect!("tcpdump-dhcp-rfc3004.pcap", "pcap", ["ETHERNET"], HEALTHY, None, [("dhcp", "pass", [])]),
+    expect!("tcpdump-dns-badcookie.pcap", "pcap", ["NULL"], HEALTHY, None, [("dns", "pass", [])]),
+    expect!("tcpdump-dns-badvers.pcap", "pcap", ["ETHERNET"], HEALTHY, None, [("dns", "pass", [])]),
+    expect!("tcpdump-edns-opts.pcap", "pcap", ["ETHERNET"], HEALTHY, None, [("dns", "pass", [])]),
+    expect!("tcpdump-vxlan.pcap", "pcap", ["ETHERNET"], HEALTHY, None, [("gateway", "pass", [])]),
+    expect!(
+        "zeek-arp-who-has-radiotap.pcap",
+        "pcap",
+        ["IEEE802_11_RADIOTAP"],
+        HEALTHY,
+        None,
+        [("gateway", "pass", [])]
+    ),
+    expect!("zeek-dhcp-dhcp.pcap", "pcap", ["ETHERNET"], BROKEN, Some("dhcp.nak"), [("dhcp", "fail", ["dhcp.nak"])]),
+    expect!(
+        "zeek-dns-dns_extended_rcode.pcap",
+        "pcap",
+        ["IPV4"],
+        BROKEN,
+        Some("dns.servfail"),
+        [("dns", "fail", ["dns.servfail"])]
+    ),
+    expect!("zeek-dns-ech.pcap", "pcap", ["RAW"], HEALTHY, None, [("dns", "pass", [])]),
+    expect!(
+        "zeek-dnssec-nsec3.pcap",
+        "pcap",
+        ["ETHERNET"],
+        BROKEN,
+        Some("dns.nxdomain"),
+        [("dns", "fail", ["dns.nxdomain"])]
+    ),
+    expect!(
+        "zeek-icmp_dot1q.pcap",
+        "pcap",
+        ["ETHERNET"],
+        DEGRADED,
+        Some("gateway.loss"),
+        [("gateway", "warn", ["gateway.loss"])]
+    ),
+    expect!("zeek-ipv6-fragmented-dns.pcap", "pcap", ["ETHERNET"], HEALTHY, None, [("dns", "pass", [])]),
+    expect!("zeek-linux_dlt_sll2.pcap", "pcap", ["LINUX_SLL2"], HEALTHY, None, [("gateway", "pass", [])]),
+    expect!(
+        "zeek-linuxsll-arp.pcap",
+        "pcap",
+        ["LINUX_SLL"],
+        BROKEN,
+        Some("gateway.unreachable"),
+        [("gateway", "fail", ["gateway.unreachable"])]
+    ),
+    expect!("zeek-pcapng-multi-interface.pcapng", "pcapng", ["ETHERNET"], HEALTHY, None, [("dns", "pass", [])]),
+    expect!("zeek-radiotap.pcap", "pcap", ["IEEE802_11_RADIOTAP"], HEALTHY, None, [("dns", "pass", [])]),
+    expect!(
+        "zeek-tunnels-gre-sample.pcap",
+        "pcap",
+        ["ETHERNET"],
+        BROKEN,
+        Some("dns.unreachable"),
+        [("gateway", "pass", []), ("dns", "fail", ["dns.unreachable"]), ("ports", "pass", []),]
+    ),
+    expect!("zeek-vlan-qinqinq.pcap", "pcap", ["ETHERNET"], HEALTHY, None, [("ports", "pass", [])]),
+    expect!("zeek-wlanmon.pcap", "pcap", ["IEEE802_11"], HEALTHY, None, [("dns", "pass", [])]),
+];
+
+/// Captures whose verdict is asserted by a test of its own below (known misreads).
+const OWN_TESTS: &[&str] = &["tcpdump-dhcp-rfc4388.pcap", "tcpdump-dns_udp_2.pcap", "tcpdump-ospf-sr.pcapng"];
+
+fn assert_verdict(e: &Expect) {
+    let name = e.file;
+    let (exit, r) = analyze(name);
+    assert_eq!(r["capture"]["format"], e.format, "{name}");
+    let links: Vec<&str> = r["capture"]["link_types"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert_eq!(links, e.link_types, "{name}");
+    assert_eq!(r["capture"]["cut"], Value::Null, "{name}");
+    assert_eq!(r["diagnosis"]["status"], e.status, "{name}");
+    assert_eq!(exit, e.exit, "{name}");
+    assert_eq!(r["diagnosis"]["root_cause"]["code"].as_str(), e.root_cause, "{name}");
+    for id in ["link", "wifi"] {
+        assert_eq!(check(&r, id)["reason_code"], "not_observable_in_capture", "{name} {id}");
+    }
+    for id in ["dhcp", "gateway", "dns", "ports"] {
+        let c = check(&r, id);
+        match e.judged.iter().find(|(j, _, _)| *j == id) {
+            Some((_, status, want)) => {
+                assert_eq!(c["status"], *status, "{name} {id}");
+                let want: BTreeSet<String> = want.iter().map(|s| s.to_string()).collect();
+                assert_eq!(codes(c), want, "{name} {id}");
+            }
+            None => {
+                assert_eq!(c["status"], "skipped", "{name} {id}");
+                assert_eq!(c["reason_code"], "no_packets_in_capture", "{name} {id}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_public_capture_has_its_expected_verdict() {
+    let listed: BTreeSet<&str> = EXPECTED.iter().map(|e| e.file).chain(OWN_TESTS.iter().copied()).collect();
+    let present = all_captures();
+    let present: BTreeSet<&str> = present.iter().map(String::as_str).collect();
+    assert_eq!(listed, present, "captures/real/ and the expectations must list the same files");
+    for e in EXPECTED {
+        assert_verdict(e);
+    }
+}
+
+/// The EDNS retry rule on real resolvers: BADVERS (tcpdump `dns-badvers.pcap`) and
+/// BADCOOKIE (`dns-badcookie.pcap`) followed by a good answer are retries, not failures;
+/// BADVERS with no retry (Zeek `dns_extended_rcode.pcap`) is a failure.
+#[test]
+fn an_edns_error_then_an_answer_is_a_retry_and_alone_is_a_failure() {
+    for name in ["tcpdump-dns-badvers.pcap", "tcpdump-dns-badcookie.pcap"] {
+        let (_, r) = analyze(name);
+        let server = &check(&r, "dns")["evidence"]["servers"][0];
+        assert_eq!(server["verdict"], "ok", "{name}");
+        let queries = server["queries"].as_array().unwrap();
+        assert_eq!(queries[0]["outcome"], "other_rcode", "{name}");
+        assert_eq!(queries[0]["answered_on_retry"], true, "{name}");
+        assert_eq!(server["failed"], 0, "{name}");
+    }
+    let (_, r) = analyze("zeek-dns-dns_extended_rcode.pcap");
+    let server = &check(&r, "dns")["evidence"]["servers"][0];
+    assert_eq!(server["queries"][0]["outcome"], "other_rcode");
+    assert_eq!(server["queries"][0]["answered_on_retry"], false);
+    assert_eq!(server["failed"], 1);
+}
+
+/// Zeek `ipv6-fragmented-dns.pcap`: a 3,238-byte TXT answer in three IPv6 fragments counts as
+/// an answer; the earlier copy of which only the last fragment was captured is the
+/// client's resend, answered.
+#[test]
+fn a_fragmented_ipv6_answer_is_an_answer() {
+    let (_, r) = analyze("zeek-ipv6-fragmented-dns.pcap");
+    let server = &check(&r, "dns")["evidence"]["servers"][0];
+    assert_eq!(server["failed"], 0);
+    assert_eq!(server["answered"], server["queries_total"]);
+    assert!(server["queries"].as_array().unwrap().iter().any(|q| q["attempts"].as_u64() > Some(1)));
+}
+
+/// tcpdump `dns_udp_2.pcap` was recorded with a snap length that cuts the answer after its
+/// first A record: the DNS header (id, QR, rcode) is whole, so the server answered. A cut
+/// datagram is judged by its headers (`wire::decode_captured`), so this is an answer, not
+/// `dns.timeout`.
+#[test]
+fn an_answer_cut_by_the_snap_length_is_not_a_timeout() {
+    let (_, r) = analyze("tcpdump-dns_udp_2.pcap");
+    assert_eq!(r["capture"]["truncated_records"], 1);
+    let dns = check(&r, "dns");
+    assert!(!codes(dns).contains("dns.timeout"), "{:?}", codes(dns));
+    assert_eq!(dns["evidence"]["servers"][0]["answered"], 1);
+}
+
+/// The snap-length capture is read, counted and judged even while its answer is not used.
+#[test]
+fn a_snap_length_capture_is_read_and_counted() {
+    let (_, r) = analyze("tcpdump-dns_udp_2.pcap");
+    assert_eq!(r["capture"]["packets"], 2);
+    assert_eq!(r["capture"]["truncated_records"], 1);
+    assert_eq!(r["capture"]["cut"], Value::Null);
+    assert_ne!(check(&r, "dns")["status"], "skipped");
+}
+
+/// tcpdump `ospf-sr.pcapng` (written by rtbrick-lspgen) ends its section header's and
+/// interface description's option lists without `opt_endofopt`, which the pcapng
+/// specification tells readers to accept and tshark reads; `pcap-file` 2.0 refuses those
+/// blocks, so the file is read as cut before its first packet.
+#[test]
+#[ignore = "pcap-file 2.0 refuses option lists without opt_endofopt; needs our own pcapng block framing"]
+fn a_pcapng_option_list_without_end_of_options_is_read() {
+    let (_, r) = analyze("tcpdump-ospf-sr.pcapng");
+    assert_eq!(r["capture"]["cut"], Value::Null);
+    assert_eq!(r["capture"]["packets"], 1);
+}
+
+/// tcpdump `dhcp-rfc4388.pcap`: a DHCP server (10.40.2.3) answering four clients through
+/// relays (giaddr 10.30.1.1, 10.50.1.1), plus leasequeries (RFC 4388, not DORA messages).
+/// Every relayed DORA completes.
+#[test]
+fn relayed_dhcp_transactions_are_judged() {
+    let (_, r) = analyze("tcpdump-dhcp-rfc4388.pcap");
+    let dhcp = check(&r, "dhcp");
+    assert_eq!(dhcp["status"], "pass");
+    assert!(codes(dhcp).is_empty(), "{:?}", codes(dhcp));
+    let transactions = array(&dhcp["evidence"]["transactions"]);
+    assert_eq!(transactions.len(), 4);
+    for t in transactions {
+        let kinds: Vec<&str> = array(&t["messages"]).iter().map(|m| m["kind"].as_str().unwrap()).collect();
+        assert_eq!(kinds, ["discover", "offer", "request", "ack"], "{}", t["xid"]);
+    }
+}
+
+/// The same capture: before each OFFER the server pings the address it is about to offer
+/// (RFC 2131 section 4.4.1 conflict detection; the router answers host unreachable, so the
+/// address is free). Those echoes are not about a gateway, yet they are reported as
+/// `gateway.no_echo` (DEGRADED). The report also counts the two identical probes of
+/// 10.30.4.4 (same id and sequence, 30 s apart) as one echo request where tshark sees two.
+#[test]
+#[ignore = "a DHCP server's conflict-detection ping is judged as a gateway echo (gateway.no_echo)"]
+fn a_dhcp_servers_conflict_ping_is_not_a_gateway_echo() {
+    let (exit, r) = analyze("tcpdump-dhcp-rfc4388.pcap");
+    assert!(!codes(check(&r, "gateway")).contains("gateway.no_echo"));
+    assert_eq!(r["diagnosis"]["status"], "healthy");
+    assert_eq!(exit, 0);
+}
+
+// ---------------------------------------------------------------------------
+// Counts against tshark
+// ---------------------------------------------------------------------------
+
+/// Fields read from tshark, one line per frame, innermost occurrence (tunnels).
+const FIELDS: &[&str] = &[
+    "frame.number",
+    "dns.flags.response",
+    "dns.id",
+    "udp.srcport",
+    "udp.dstport",
+    "dhcp.id",
+    "dhcp.hw.mac_addr",
+    "arp.opcode",
+    "arp.src.proto_ipv4",
+    "arp.dst.proto_ipv4",
+    "icmp.type",
+    "icmpv6.type",
+    "ip.src",
+    "ip.dst",
+    "ipv6.src",
+    "ipv6.dst",
+    "tcp.flags.syn",
+    "tcp.flags.ack",
+    "tcp.dstport",
+];
+
+/// One frame as tshark decodes it.
+struct Frame(BTreeMap<&'static str, String>);
+
+impl Frame {
+    fn get(&self, field: &str) -> Option<&str> {
+        self.0.get(field).map(String::as_str).filter(|v| !v.is_empty())
+    }
+
+    fn is(&self, field: &str, value: &str) -> bool {
+        self.get(field) == Some(value)
+    }
+
+    /// A boolean field: tshark prints `1`/`0`, newer versions `True`/`False`.
+    fn flag(&self, field: &str) -> Option<bool> {
+        match self.get(field)? {
+            "1" | "True" | "true" => Some(true),
+            "0" | "False" | "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    fn src(&self) -> Option<&str> {
+        self.get("ip.src").or(self.get("ipv6.src"))
+    }
+
+    fn dst(&self) -> Option<&str> {
+        self.get("ip.dst").or(self.get("ipv6.dst"))
+    }
+
+    /// Unicast DNS on port 53 (not mDNS, not a query quoted by an ICMP error).
+    fn dns(&self) -> Option<bool> {
+        let port53 = self.is("udp.srcport", "53") || self.is("udp.dstport", "53");
+        let quoted = self.get("icmp.type").is_some_and(|t| t != "0" && t != "8");
+        let response = self.flag("dns.flags.response")?;
+        (port53 && !quoted).then_some(response)
+    }
+}
+
+fn tshark_frames(name: &str) -> Vec<Frame> {
+    require_tshark();
+    let mut cmd = Command::new("tshark");
+    cmd.arg("-r").arg(real(name)).args(["-n", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=l"]);
+    for f in FIELDS {
+        cmd.args(["-e", f]);
+    }
+    let out = cmd.output().expect("run tshark");
+    assert!(out.status.success(), "tshark on {name}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|line| Frame(FIELDS.iter().copied().zip(line.split('\t').map(str::to_string)).collect()))
+        .collect()
+}
+
+/// Fails, naming the package, when tshark is not installed (as `lab::require_tools` does).
+fn require_tshark() {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("tshark").is_file()));
+    assert!(
+        found,
+        "tshark is missing (apt-get install -y --no-install-recommends tshark), or set NETTRIAGE_LAB=skip outside CI"
+    );
+}
+
+fn array(v: &Value) -> &[Value] {
+    v.as_array().map_or(&[], Vec::as_slice)
+}
+
+fn count(frames: &[Frame], pred: impl Fn(&Frame) -> bool) -> u64 {
+    frames.iter().filter(|f| pred(f)).count() as u64
+}
+
+/// The report's numbers and tshark's for one capture: (what, report, tshark).
+fn compare(name: &str) -> Vec<(String, u64, u64)> {
+    let frames = tshark_frames(name);
+    let (_, r) = analyze(name);
+    let mut rows = vec![("packet records".to_string(), r["capture"]["packets"].as_u64().unwrap(), frames.len() as u64)];
+
+    // DNS: every query frame is a query or a resend of one; every response is counted.
+    let dns = &check(&r, "dns")["evidence"];
+    let servers = array(&dns["servers"]);
+    let queries: u64 = servers.iter().map(|s| s["queries_total"].as_u64().unwrap()).sum();
+    let resends: u64 = servers
+        .iter()
+        .flat_map(|s| array(&s["queries"]))
+        .map(|q| q["attempts"].as_u64().unwrap().saturating_sub(1))
+        .sum();
+    let answered: u64 = servers.iter().map(|s| s["answered"].as_u64().unwrap()).sum();
+    rows.push(("DNS query frames".into(), queries + resends, count(&frames, |f| f.dns() == Some(false))));
+    rows.push(("DNS responses".into(), answered, count(&frames, |f| f.dns() == Some(true))));
+
+    // DHCP: transactions by (xid, client MAC) and their messages.
+    let dhcp = &check(&r, "dhcp")["evidence"];
+    let transactions = array(&dhcp["transactions"]);
+    let xids: BTreeSet<(u64, String)> = frames
+        .iter()
+        .filter_map(|f| {
+            let id = u64::from_str_radix(f.get("dhcp.id")?.trim_start_matches("0x"), 16).ok()?;
+            Some((id, f.get("dhcp.hw.mac_addr")?.to_string()))
+        })
+        .collect();
+    rows.push(("DHCP transactions".into(), transactions.len() as u64, xids.len() as u64));
+    let messages: u64 = transactions.iter().map(|t| array(&t["messages"]).len() as u64).sum();
+    rows.push(("DHCP messages".into(), messages, count(&frames, |f| f.get("dhcp.id").is_some())));
+
+    // ARP and ICMP echo, per address.
+    let gateways = array(&check(&r, "gateway")["evidence"]["gateways"]);
+    let mut targets: BTreeSet<String> = gateways.iter().map(|g| g["address"].as_str().unwrap().to_string()).collect();
+    for f in &frames {
+        let request = f.is("arp.opcode", "1") && f.get("arp.src.proto_ipv4") != f.get("arp.dst.proto_ipv4");
+        if let (true, Some(t)) = (request, f.get("arp.dst.proto_ipv4")) {
+            targets.insert(t.to_string());
+        }
+        if let (true, Some(t)) = (f.is("icmp.type", "8") || f.is("icmpv6.type", "128"), f.dst()) {
+            targets.insert(t.to_string());
+        }
+    }
+    for t in &targets {
+        let g = gateways.iter().find(|g| g["address"] == t.as_str()).cloned().unwrap_or(Value::Null);
+        let n = |v: &Value| v.as_u64().unwrap_or(0);
+        let is_t = |v: Option<&str>| v == Some(t.as_str());
+        rows.push((
+            format!("ARP requests for {t}"),
+            n(&g["arp"]["requests_sent"]),
+            count(&frames, |f| {
+                f.is("arp.opcode", "1")
+                    && is_t(f.get("arp.dst.proto_ipv4"))
+                    && f.get("arp.src.proto_ipv4") != f.get("arp.dst.proto_ipv4")
+            }),
+        ));
+        rows.push((
+            format!("ARP replies from {t}"),
+            n(&g["arp"]["replies"]),
+            count(&frames, |f| f.is("arp.opcode", "2") && is_t(f.get("arp.src.proto_ipv4"))),
+        ));
+        rows.push((
+            format!("echo requests to {t}"),
+            n(&g["ping"]["sent"]),
+            count(&frames, |f| (f.is("icmp.type", "8") || f.is("icmpv6.type", "128")) && is_t(f.dst())),
+        ));
+        rows.push((
+            format!("echo replies from {t}"),
+            n(&g["ping"]["received"]),
+            count(&frames, |f| (f.is("icmp.type", "0") || f.is("icmpv6.type", "129")) && is_t(f.src())),
+        ));
+    }
+
+    // TCP: the targets of SYNs.
+    let report_targets: BTreeSet<String> = array(&check(&r, "ports")["evidence"]["targets"])
+        .iter()
+        .map(|t| t["address"].as_str().unwrap().to_string())
+        .collect();
+    let syn_targets: BTreeSet<String> = frames
+        .iter()
+        .filter(|f| f.flag("tcp.flags.syn") == Some(true) && f.flag("tcp.flags.ack") == Some(false))
+        .filter_map(|f| {
+            let dst = f.dst()?;
+            let port = f.get("tcp.dstport")?;
+            Some(if dst.contains(':') { format!("[{dst}]:{port}") } else { format!("{dst}:{port}") })
+        })
+        .collect();
+    rows.push(("TCP targets".into(), report_targets.len() as u64, syn_targets.len() as u64));
+    if report_targets != syn_targets {
+        rows.push(("TCP targets differ".into(), 0, 1));
+    }
+    rows
+}
+
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn the_counts_in_the_report_are_tsharks() {
+    let mut wrong = Vec::new();
+    for name in all_captures() {
+        if OWN_TESTS.contains(&name.as_str()) {
+            continue;
+        }
+        for (what, ours, theirs) in compare(&name) {
+            if ours != theirs {
+                wrong.push(format!("{name}: {what}: report {ours}, tshark {theirs}"));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The snap-length capture: tshark and the report agree on the records and on which is cut.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn the_truncated_records_are_tsharks() {
+    require_tshark();
+    let name = "tcpdump-dns_udp_2.pcap";
+    let out = Command::new("tshark")
+        .arg("-r")
+        .arg(real(name))
+        .args(["-T", "fields", "-e", "frame.cap_len", "-e", "frame.len"])
+        .output()
+        .expect("run tshark");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let cut = text
+        .lines()
+        .filter(|l| {
+            let mut it = l.split('\t').map(|v| v.parse::<u64>().unwrap());
+            it.next() < it.next()
+        })
+        .count() as u64;
+    let (_, r) = analyze(name);
+    assert_eq!(r["capture"]["truncated_records"].as_u64(), Some(cut));
+    assert_eq!(r["capture"]["packets"].as_u64(), Some(text.lines().count() as u64));
+}
