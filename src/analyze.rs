@@ -1178,6 +1178,9 @@ struct OpenQuery {
     question: Question,
     first_sent: Duration,
     last_sent: Duration,
+    /// A later query for the same question was answered: if this one never is, it was
+    /// retried, not a failure (its own answer, when it comes, still counts).
+    retried: bool,
 }
 
 /// One server's queries beyond the bound.
@@ -1281,7 +1284,8 @@ impl DnsOverflow {
         let keys = self.open_by_question.entry(question.clone()).or_default();
         keys.keys.push(key);
         keys.live += 1;
-        self.open.insert(key, OpenQuery { qname: qname.clone(), question, first_sent: ts, last_sent: ts });
+        self.open
+            .insert(key, OpenQuery { qname: qname.clone(), question, first_sent: ts, last_sent: ts, retried: false });
         true
     }
 
@@ -1366,23 +1370,22 @@ impl DnsOverflow {
                     self.pending_failures.remove(&question);
                 }
             }
-            // Earlier queries for the question still open were retried: not failures.
-            let earlier: Vec<_> = self
-                .open_by_question
-                .get(&question)
-                .map(|keys| {
-                    keys.keys
-                        .iter()
-                        .copied()
-                        .filter(|k| {
-                            self.open.get(k).is_some_and(|o| o.question == question && o.first_sent < q.first_sent)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            for key in earlier {
-                self.remove_open(key);
+            // Earlier queries for the question still open were retried: not failures if
+            // they stay unanswered, but still open, since their own answers may come (other
+            // clients ask the same question at the same time).
+            if let Some(keys) = self.open_by_question.get(&question) {
+                for key in &keys.keys {
+                    if let Some(o) = self.open.get_mut(key)
+                        && o.question == question
+                        && o.first_sent < q.first_sent
+                    {
+                        o.retried = true;
+                    }
+                }
             }
+        }
+        if q.retried && !is_response(outcome) {
+            return;
         }
         if is_useful(outcome) {
             return;
@@ -1410,7 +1413,7 @@ impl DnsOverflow {
                 FailureRun::merge(all, r.clone());
             }
         }
-        for q in self.open.values() {
+        for q in self.open.values().filter(|q| !q.retried) {
             let all = out.entry(q.question.0).or_default();
             FailureRun::merge(all, FailureRun::one(QueryOutcome::Timeout, &q.question, q.first_sent));
         }
