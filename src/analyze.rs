@@ -1158,7 +1158,8 @@ type Question = (IpAddr, String, RecordType);
 #[derive(Default)]
 struct DnsOverflow {
     open: OpenTable<(SocketAddr, IpAddr, u16), OpenQuery>,
-    /// Each question's open queries, so an answer to a retry forgives them.
+    /// Each question's open queries not yet retried, so an answer to a retry forgives
+    /// them (a retried query leaves its question's list, not the open table).
     open_by_question: HashMap<Question, OpenKeys>,
     /// (client, server) to the latest open query's id, for ICMP errors.
     sockets: HashMap<(SocketAddr, IpAddr), u16>,
@@ -1301,13 +1302,16 @@ impl DnsOverflow {
         if self.sockets.get(&(key.0, key.1)) == Some(&key.2) {
             self.sockets.remove(&(key.0, key.1));
         }
+        if q.retried {
+            return; // already out of its question's list
+        }
         let Some(keys) = self.open_by_question.get_mut(&q.question) else { return };
         keys.live = keys.live.saturating_sub(1);
         if keys.live == 0 {
             self.open_by_question.remove(&q.question);
         } else if keys.keys.len() > 2 * keys.live + 16 {
             let open = &self.open;
-            keys.keys.retain(|k| *k != key && open.get(k).is_some_and(|o| o.question == q.question));
+            keys.keys.retain(|k| *k != key && open.get(k).is_some_and(|o| o.question == q.question && !o.retried));
         }
     }
 
@@ -1373,14 +1377,23 @@ impl DnsOverflow {
             // Earlier queries for the question still open were retried: not failures if
             // they stay unanswered, but still open, since their own answers may come (other
             // clients ask the same question at the same time).
-            if let Some(keys) = self.open_by_question.get(&question) {
-                for key in &keys.keys {
-                    if let Some(o) = self.open.get_mut(key)
-                        && o.question == question
-                        && o.first_sent < q.first_sent
-                    {
-                        o.retried = true;
+            // Marked, they leave the question's list: the next answer does not scan them again.
+            if let Some(keys) = self.open_by_question.get_mut(&question) {
+                let open = &mut self.open;
+                let mut retried = 0;
+                keys.keys.retain(|k| match open.get_mut(k) {
+                    Some(o) if o.question == question && !o.retried => {
+                        if o.first_sent < q.first_sent {
+                            o.retried = true;
+                            retried += 1;
+                        }
+                        !o.retried
                     }
+                    _ => false, // stale: answered, or the key was reused
+                });
+                keys.live = keys.live.saturating_sub(retried);
+                if keys.live == 0 {
+                    self.open_by_question.remove(&question);
                 }
             }
         }
