@@ -1656,29 +1656,27 @@ impl TcpState {
             self.pending.insert((src, dst), self.attempts.len() - 1);
         } else if (syn && ack) || rst {
             let outcome = if rst { PortOutcome::Refused } else { PortOutcome::Open };
-            let Some(&i) = self.pending.get(&(dst, src)) else {
+            // A tracked attempt already answered: the answer is to a later attempt from the
+            // same port (beyond the bound), or a repeat.
+            let open = self.pending.get(&(dst, src)).copied().filter(|&i| self.attempts[i].outcome.is_none());
+            let Some(i) = open else {
                 self.overflow_end((dst, src), outcome, None, ts);
                 return;
             };
-            let attempt = &mut self.attempts[i];
-            if attempt.outcome.is_none() {
-                self.span.add(ts);
-                attempt.outcome = Some((outcome, ts));
-            }
+            self.span.add(ts);
+            self.attempts[i].outcome = Some((outcome, ts));
         }
     }
 
     fn unreachable(&mut self, client: SocketAddr, server: SocketAddr, error: String, ts: Duration) {
-        let Some(&i) = self.pending.get(&(client, server)) else {
+        let open = self.pending.get(&(client, server)).copied().filter(|&i| self.attempts[i].outcome.is_none());
+        let Some(i) = open else {
             self.overflow_end((client, server), PortOutcome::Unreachable, Some(error), ts);
             return;
         };
-        let attempt = &mut self.attempts[i];
-        if attempt.outcome.is_none() {
-            self.span.add(ts);
-            attempt.outcome = Some((PortOutcome::Unreachable, ts));
-            attempt.error = Some(error);
-        }
+        self.span.add(ts);
+        self.attempts[i].outcome = Some((PortOutcome::Unreachable, ts));
+        self.attempts[i].error = Some(error);
     }
 
     /// A SYN beyond the tracking bound: a retransmission, or a new open attempt.
@@ -3058,5 +3056,45 @@ mod tests {
         let g = gw.evidence.to_json()["gateways"].clone();
         let echo = g.as_array().unwrap().iter().find(|g| g["address"] == "192.168.203.5").unwrap().clone();
         assert_eq!((echo["ping"]["sent"].as_u64(), echo["ping"]["received"].as_u64()), (Some(4), Some(4)));
+    }
+
+    #[test]
+    fn answers_beyond_the_tracking_bound_match_their_own_queries() {
+        let late = MAX_TRACKED as u64 + 1_000;
+        // DNS: two clients ask the same question; the later one is answered first (a cache
+        // hit), then the earlier one (a miss): both answered, neither a failure.
+        let mut frames: Vec<Frame> = Vec::new();
+        for i in 0..MAX_TRACKED {
+            frames.extend(dns_exchange(i as u64, GATEWAY, 1024 + i as u16, i as u16, Some(ResponseCode::NoError)));
+        }
+        let query = dns_query(1, "www.site.test.", RecordType::A);
+        frames.push(at(late, out(GATEWAY, IpNextHeaderProtocols::Udp, &udp(30_000, 53, &query))));
+        frames.extend(dns_exchange(late + 1, GATEWAY, 30_001, 2, Some(ResponseCode::NoError)));
+        let answer = dns_response(1, "www.site.test.", RecordType::A, ResponseCode::NoError, Some(SERVER));
+        frames.push(at(late + 10, back(GATEWAY, IpNextHeaderProtocols::Udp, &udp(53, 30_000, &answer))));
+        let r = report(&frames);
+        let c = check(&r, CheckId::Dns).dns().unwrap().servers[0].capture.clone().unwrap();
+        assert_eq!((c.queries_total, c.answered, c.failed), (MAX_TRACKED + 2, MAX_TRACKED + 2, 0));
+
+        // TCP: a port of a tracked, answered attempt used again beyond the bound: its
+        // SYN-ACK answers the new attempt.
+        let mut frames: Vec<Frame> = Vec::new();
+        for i in 0..MAX_TRACKED {
+            let port = 10_000 + i as u16;
+            frames.push(at(2 * i as u64, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(port, 8080, TcpFlags::SYN))));
+            let synack = tcp(8080, port, TcpFlags::SYN | TcpFlags::ACK);
+            frames.push(at(2 * i as u64 + 1, back(SERVER, IpNextHeaderProtocols::Tcp, &synack)));
+        }
+        let late = 2 * MAX_TRACKED as u64 + 1_000;
+        frames.push(at(late, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(10_000, 8080, TcpFlags::SYN))));
+        let synack = tcp(8080, 10_000, TcpFlags::SYN | TcpFlags::ACK);
+        frames.push(at(late + 1, back(SERVER, IpNextHeaderProtocols::Tcp, &synack)));
+        let r = report(&frames);
+        assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Ports));
+        let target = ev(&r, CheckId::Ports)["targets"][0].clone();
+        assert_eq!(
+            (target["attempts"].as_u64(), target["open"].as_u64()),
+            (Some(MAX_TRACKED as u64 + 1), Some(MAX_TRACKED as u64 + 1))
+        );
     }
 }
