@@ -163,7 +163,7 @@ fn messages(rng: &mut Rng, id: u16) -> (Vec<u8>, Vec<u8>, bool) {
         let base = rng.below(1 << 15) as u32;
         for i in 0..u32::from(count) {
             // 198.18.0.0/15: the upper 17 bits fixed, 15 bits of host.
-            let ip = Ipv4Addr::from(0xc612_0000 | (1 + (base + i) % 0x7ffe) | 0x1_0000 * (base & 1));
+            let ip = Ipv4Addr::from(0xc612_0000 | (1 + (base + i) % 0x7ffe) | ((base & 1) << 16));
             answer.add_answer(Record::from_rdata(owner.clone(), ttl, RData::A(A(ip))));
         }
     }
@@ -362,15 +362,13 @@ fn vary(frame: &mut [u8], k: u64) {
     let (Some(sport), Some(dport)) = (word(frame, l4), word(frame, l4 + 2)) else { return };
     let delta = (k as u16).wrapping_mul(40_503);
     match frame[l3 + 9] {
-        17 => {
-            if sport == 53 || dport == 53 {
-                if let Some(id) = word(frame, l4 + 8) {
-                    patch(frame, l4 + 8, id.wrapping_add(delta), l4 + 6, true);
-                }
-                let client_at = if sport == 53 { l4 + 2 } else { l4 };
-                let port = if sport == 53 { dport } else { sport };
-                patch(frame, client_at, vary_port(port, k), l4 + 6, true);
+        17 if sport == 53 || dport == 53 => {
+            if let Some(id) = word(frame, l4 + 8) {
+                patch(frame, l4 + 8, id.wrapping_add(delta), l4 + 6, true);
             }
+            let client_at = if sport == 53 { l4 + 2 } else { l4 };
+            let port = if sport == 53 { dport } else { sport };
+            patch(frame, client_at, vary_port(port, k), l4 + 6, true);
         }
         6 => {
             // The client's port is the higher one (the service's is well known or lower).
