@@ -1290,7 +1290,8 @@ type Question = (IpAddr, String, RecordType);
 #[derive(Default)]
 struct DnsOverflow {
     open: OpenTable<(SocketAddr, IpAddr, u16), OpenQuery>,
-    /// Each question's open queries, so an answer to a retry forgives them.
+    /// Each question's open queries not yet retried, so an answer to a retry forgives
+    /// them (a retried query leaves its question's list, not the open table).
     open_by_question: HashMap<Question, OpenKeys>,
     /// (client, server) to the latest open query's id, for ICMP errors.
     sockets: HashMap<(SocketAddr, IpAddr), u16>,
@@ -1310,6 +1311,9 @@ struct OpenQuery {
     question: Question,
     first_sent: Duration,
     last_sent: Duration,
+    /// A later query for the same question was answered: if this one never is, it was
+    /// retried, not a failure (its own answer, when it comes, still counts).
+    retried: bool,
 }
 
 /// One server's queries beyond the bound.
@@ -1413,7 +1417,8 @@ impl DnsOverflow {
         let keys = self.open_by_question.entry(question.clone()).or_default();
         keys.keys.push(key);
         keys.live += 1;
-        self.open.insert(key, OpenQuery { qname: qname.clone(), question, first_sent: ts, last_sent: ts });
+        self.open
+            .insert(key, OpenQuery { qname: qname.clone(), question, first_sent: ts, last_sent: ts, retried: false });
         true
     }
 
@@ -1429,13 +1434,16 @@ impl DnsOverflow {
         if self.sockets.get(&(key.0, key.1)) == Some(&key.2) {
             self.sockets.remove(&(key.0, key.1));
         }
+        if q.retried {
+            return; // already out of its question's list
+        }
         let Some(keys) = self.open_by_question.get_mut(&q.question) else { return };
         keys.live = keys.live.saturating_sub(1);
         if keys.live == 0 {
             self.open_by_question.remove(&q.question);
         } else if keys.keys.len() > 2 * keys.live + 16 {
             let open = &self.open;
-            keys.keys.retain(|k| *k != key && open.get(k).is_some_and(|o| o.question == q.question));
+            keys.keys.retain(|k| *k != key && open.get(k).is_some_and(|o| o.question == q.question && !o.retried));
         }
     }
 
@@ -1502,23 +1510,31 @@ impl DnsOverflow {
                     self.pending_failures.remove(&question);
                 }
             }
-            // Earlier queries for the question still open were retried: not failures.
-            let earlier: Vec<_> = self
-                .open_by_question
-                .get(&question)
-                .map(|keys| {
-                    keys.keys
-                        .iter()
-                        .copied()
-                        .filter(|k| {
-                            self.open.get(k).is_some_and(|o| o.question == question && o.first_sent < q.first_sent)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            for key in earlier {
-                self.remove_open(key);
+            // Earlier queries for the question still open were retried: not failures if
+            // they stay unanswered, but still open, since their own answers may come (other
+            // clients ask the same question at the same time).
+            // Marked, they leave the question's list: the next answer does not scan them again.
+            if let Some(keys) = self.open_by_question.get_mut(&question) {
+                let open = &mut self.open;
+                let mut retried = 0;
+                keys.keys.retain(|k| match open.get_mut(k) {
+                    Some(o) if o.question == question && !o.retried => {
+                        if o.first_sent < q.first_sent {
+                            o.retried = true;
+                            retried += 1;
+                        }
+                        !o.retried
+                    }
+                    _ => false, // stale: answered, or the key was reused
+                });
+                keys.live = keys.live.saturating_sub(retried);
+                if keys.live == 0 {
+                    self.open_by_question.remove(&question);
+                }
             }
+        }
+        if q.retried && !is_response(outcome) {
+            return;
         }
         if is_useful(outcome) {
             return;
@@ -1546,7 +1562,7 @@ impl DnsOverflow {
                 FailureRun::merge(all, r.clone());
             }
         }
-        for q in self.open.values() {
+        for q in self.open.values().filter(|q| !q.retried) {
             let all = out.entry(q.question.0).or_default();
             FailureRun::merge(all, FailureRun::one(QueryOutcome::Timeout, &q.question, q.first_sent));
         }
@@ -1897,15 +1913,15 @@ impl TcpState {
             self.pending.insert((src, dst), self.attempts.len() - 1);
         } else if (syn && ack) || rst {
             let outcome = if rst { PortOutcome::Refused } else { PortOutcome::Open };
-            let Some(&i) = self.pending.get(&(dst, src)) else {
+            // A tracked attempt already answered: the answer is to a later attempt from the
+            // same port (beyond the bound), or a repeat.
+            let open = self.pending.get(&(dst, src)).copied().filter(|&i| self.attempts[i].outcome.is_none());
+            let Some(i) = open else {
                 self.overflow_end((dst, src), outcome, None, ts);
                 return;
             };
-            let attempt = &mut self.attempts[i];
-            if attempt.outcome.is_none() {
-                self.span.add(ts);
-                attempt.outcome = Some((outcome, ts));
-            }
+            self.span.add(ts);
+            self.attempts[i].outcome = Some((outcome, ts));
         }
     }
 
@@ -1922,16 +1938,14 @@ impl TcpState {
     }
 
     fn unreachable(&mut self, client: SocketAddr, server: SocketAddr, error: String, ts: Duration) {
-        let Some(&i) = self.pending.get(&(client, server)) else {
+        let open = self.pending.get(&(client, server)).copied().filter(|&i| self.attempts[i].outcome.is_none());
+        let Some(i) = open else {
             self.overflow_end((client, server), PortOutcome::Unreachable, Some(error), ts);
             return;
         };
-        let attempt = &mut self.attempts[i];
-        if attempt.outcome.is_none() {
-            self.span.add(ts);
-            attempt.outcome = Some((PortOutcome::Unreachable, ts));
-            attempt.error = Some(error);
-        }
+        self.span.add(ts);
+        self.attempts[i].outcome = Some((PortOutcome::Unreachable, ts));
+        self.attempts[i].error = Some(error);
     }
 
     /// A SYN beyond the tracking bound: a retransmission, or a new open attempt.
@@ -3509,5 +3523,45 @@ mod tests {
         let g = gw.evidence.to_json()["gateways"].clone();
         let echo = g.as_array().unwrap().iter().find(|g| g["address"] == "192.168.203.5").unwrap().clone();
         assert_eq!((echo["ping"]["sent"].as_u64(), echo["ping"]["received"].as_u64()), (Some(4), Some(4)));
+    }
+
+    #[test]
+    fn answers_beyond_the_tracking_bound_match_their_own_queries() {
+        let late = MAX_TRACKED as u64 + 1_000;
+        // DNS: two clients ask the same question; the later one is answered first (a cache
+        // hit), then the earlier one (a miss): both answered, neither a failure.
+        let mut frames: Vec<Frame> = Vec::new();
+        for i in 0..MAX_TRACKED {
+            frames.extend(dns_exchange(i as u64, GATEWAY, 1024 + i as u16, i as u16, Some(ResponseCode::NoError)));
+        }
+        let query = dns_query(1, "www.site.test.", RecordType::A);
+        frames.push(at(late, out(GATEWAY, IpNextHeaderProtocols::Udp, &udp(30_000, 53, &query))));
+        frames.extend(dns_exchange(late + 1, GATEWAY, 30_001, 2, Some(ResponseCode::NoError)));
+        let answer = dns_response(1, "www.site.test.", RecordType::A, ResponseCode::NoError, Some(SERVER));
+        frames.push(at(late + 10, back(GATEWAY, IpNextHeaderProtocols::Udp, &udp(53, 30_000, &answer))));
+        let r = report(&frames);
+        let c = check(&r, CheckId::Dns).dns().unwrap().servers[0].capture.clone().unwrap();
+        assert_eq!((c.queries_total, c.answered, c.failed), (MAX_TRACKED + 2, MAX_TRACKED + 2, 0));
+
+        // TCP: a port of a tracked, answered attempt used again beyond the bound: its
+        // SYN-ACK answers the new attempt.
+        let mut frames: Vec<Frame> = Vec::new();
+        for i in 0..MAX_TRACKED {
+            let port = 10_000 + i as u16;
+            frames.push(at(2 * i as u64, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(port, 8080, TcpFlags::SYN))));
+            let synack = tcp(8080, port, TcpFlags::SYN | TcpFlags::ACK);
+            frames.push(at(2 * i as u64 + 1, back(SERVER, IpNextHeaderProtocols::Tcp, &synack)));
+        }
+        let late = 2 * MAX_TRACKED as u64 + 1_000;
+        frames.push(at(late, out(SERVER, IpNextHeaderProtocols::Tcp, &tcp(10_000, 8080, TcpFlags::SYN))));
+        let synack = tcp(8080, 10_000, TcpFlags::SYN | TcpFlags::ACK);
+        frames.push(at(late + 1, back(SERVER, IpNextHeaderProtocols::Tcp, &synack)));
+        let r = report(&frames);
+        assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass, "{:?}", codes(&r, CheckId::Ports));
+        let target = ev(&r, CheckId::Ports)["targets"][0].clone();
+        assert_eq!(
+            (target["attempts"].as_u64(), target["open"].as_u64()),
+            (Some(MAX_TRACKED as u64 + 1), Some(MAX_TRACKED as u64 + 1))
+        );
     }
 }
