@@ -350,6 +350,14 @@ codes! {
         "Check the name for typos and that the record exists in its zone.",
         "Check split-horizon DNS: the internal view may lack the record.",
     ];
+    /// A working server answered some queries only on the retry (flapping).
+    DnsFlaky = "dns.flaky", Dns, blocks: false,
+    summary: "The name server answers, but only after a retry for some lookups, so pages sometimes hang for a second or more before they load.",
+    steps: [
+        "Look at the dns evidence: `first_attempt_loss` per server and the queries with `attempts: 2`.",
+        "Check the path to the server for packet loss (a lossy Wi-Fi link, an overloaded firewall or a rate limit on UDP 53).",
+        "Check the server's load and its own upstreams; run a survey to see how often it happens.",
+    ];
     /// DNS answers are slow.
     DnsSlow = "dns.slow", Dns, blocks: false,
     summary: "Looking up website names is slow, so pages start slowly.",

@@ -20,6 +20,7 @@
 //!   | `gateway_rtt_ms` | gateway address | mean echo round trip |
 //!   | `gateway_loss_ratio` | gateway address | lost echo share, 0 to 1 |
 //!   | `dns_ms` | server address | mean answer time of a server that answered |
+//!   | `dns_first_attempt_loss` | server address | share of queries whose first attempt got no answer (a retry was needed), 0 to 1 |
 //!   | `wifi_signal_dbm` | empty | signal of the Wi-Fi link |
 //!
 //! # Safety of the stored data
@@ -100,6 +101,7 @@ const CHECK_OK: &str = "check_ok";
 const GATEWAY_RTT_MS: &str = "gateway_rtt_ms";
 const GATEWAY_LOSS_RATIO: &str = "gateway_loss_ratio";
 const DNS_MS: &str = "dns_ms";
+const DNS_FIRST_ATTEMPT_LOSS: &str = "dns_first_attempt_loss";
 const WIFI_SIGNAL_DBM: &str = "wifi_signal_dbm";
 
 /// Why the history could not be opened, read or written.
@@ -373,6 +375,10 @@ pub struct SiteTrend {
     pub gateway_loss_ratio: Option<Distribution>,
     /// Mean DNS answer time per run and answering server, ms.
     pub dns_ms: Option<Distribution>,
+    /// Share of DNS queries whose first attempt got no answer, per run and server, 0 to 1:
+    /// a flapping resolver shows here even when every query was answered on the retry.
+    #[serde(default)]
+    pub dns_first_attempt_loss: Option<Distribution>,
     /// Wi-Fi signal per run, dBm.
     pub wifi_signal_dbm: Option<Distribution>,
     /// The most frequent root causes, most frequent first (at most [`TOP_ROOT_CAUSES`]).
@@ -733,6 +739,7 @@ fn samples(report: &Report) -> Vec<(&'static str, String, f64)> {
     }
     for s in &m.dns {
         out.extend(s.avg_ms.map(|v| (DNS_MS, s.server.clone(), v)));
+        out.extend(s.first_attempt_loss.map(|v| (DNS_FIRST_ATTEMPT_LOSS, s.server.clone(), v)));
     }
     out.extend(m.wifi_signal_dbm.map(|v| (WIFI_SIGNAL_DBM, String::new(), v)));
     out.retain(|(_, _, v)| v.is_finite());
@@ -779,6 +786,7 @@ struct Acc {
     gateway_rtt_ms: Vec<f64>,
     gateway_loss_ratio: Vec<f64>,
     dns_ms: Vec<f64>,
+    dns_first_attempt_loss: Vec<f64>,
     wifi_signal_dbm: Vec<f64>,
 }
 
@@ -838,6 +846,7 @@ fn trend(conn: &Connection, filter: &Filter) -> rusqlite::Result<Trend> {
             gateway_rtt_ms: None,
             gateway_loss_ratio: None,
             dns_ms: None,
+            dns_first_attempt_loss: None,
             wifi_signal_dbm: None,
             root_causes: Vec::new(),
         });
@@ -870,6 +879,7 @@ fn trend(conn: &Connection, filter: &Filter) -> rusqlite::Result<Trend> {
             GATEWAY_RTT_MS => acc.gateway_rtt_ms.push(value),
             GATEWAY_LOSS_RATIO => acc.gateway_loss_ratio.push(value),
             DNS_MS => acc.dns_ms.push(value),
+            DNS_FIRST_ATTEMPT_LOSS => acc.dns_first_attempt_loss.push(value),
             WIFI_SIGNAL_DBM => acc.wifi_signal_dbm.push(value),
             _ => {} // a metric of a newer minor version: not part of this trend
         }
@@ -885,6 +895,7 @@ fn trend(conn: &Connection, filter: &Filter) -> rusqlite::Result<Trend> {
         g.gateway_rtt_ms = Distribution::of(&mut a.gateway_rtt_ms);
         g.gateway_loss_ratio = Distribution::of(&mut a.gateway_loss_ratio);
         g.dns_ms = Distribution::of(&mut a.dns_ms);
+        g.dns_first_attempt_loss = Distribution::of(&mut a.dns_first_attempt_loss);
         g.wifi_signal_dbm = Distribution::of(&mut a.wifi_signal_dbm);
     }
 

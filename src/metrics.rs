@@ -23,6 +23,7 @@
 //! | `nettriage_gateway_rtt_seconds` | `gateway` | mean echo round trip |
 //! | `nettriage_gateway_loss_ratio` | `gateway` | lost echo share |
 //! | `nettriage_dns_lookup_seconds` | `server` | mean answer time of a server that answered |
+//! | `nettriage_dns_first_attempt_loss_ratio` | `server` | share of its queries whose first attempt got no answer (flapping) |
 //! | `nettriage_port_connect_seconds` | `target` | TCP connect time of an open port |
 //! | `nettriage_wifi_signal_dbm` | | signal of the Wi-Fi link, when there is one |
 //!
@@ -58,6 +59,9 @@ pub struct DnsReading {
     pub server: String,
     /// Mean answer time, ms; `None` when it answered nothing.
     pub avg_ms: Option<f64>,
+    /// Share of queries whose first attempt got no answer, 0 to 1 (a live run's; `None`
+    /// from a capture).
+    pub first_attempt_loss: Option<f64>,
 }
 
 /// One probed TCP target, from `checks[ports].evidence.targets[]`.
@@ -107,7 +111,11 @@ impl Measurements {
             .map(|e| e.servers.as_slice())
             .unwrap_or_default()
             .iter()
-            .map(|s| DnsReading { server: s.server.to_string(), avg_ms: s.avg_ms })
+            .map(|s| DnsReading {
+                server: s.server.to_string(),
+                avg_ms: s.avg_ms,
+                first_attempt_loss: s.first_attempt_loss,
+            })
             .collect();
         let ports = report
             .ports_evidence()
@@ -296,6 +304,15 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
             dns_lookup.push(vec![("server", s.server.clone())], seconds(avg));
         }
     }
+    let mut dns_first_loss = Family::new(
+        "nettriage_dns_first_attempt_loss_ratio",
+        "Share of each name server's queries whose first attempt got no answer (answered only on the retry, or not at all), 0 to 1.",
+    );
+    for s in &m.dns {
+        if let Some(loss) = s.first_attempt_loss {
+            dns_first_loss.push(vec![("server", s.server.clone())], loss);
+        }
+    }
     let mut port_connect =
         Family::new("nettriage_port_connect_seconds", "TCP connect time of each open target port in seconds.");
     for p in m.ports.iter().filter(|p| p.outcome == "open") {
@@ -319,6 +336,7 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
         gateway_rtt,
         gateway_loss,
         dns_lookup,
+        dns_first_loss,
         port_connect,
         wifi_signal,
     ];

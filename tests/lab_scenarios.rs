@@ -2250,3 +2250,26 @@ fn analyze_draws_a_progress_bar_on_a_terminal_only() {
     assert!(on_tty.stdout.contains("\"schema_version\""));
     assert_eq!(on_tty.code, quiet.code);
 }
+
+// S9 ------------------------------------------------------------------------
+/// A flapping resolver (issue 11, item 4): the router drops one query in four
+/// (`numgen inc mod 4`), so the first of the run's concurrent queries is lost and answered
+/// on the retry. The run is degraded with `dns.flaky`, not healthy, and the server's
+/// first-attempt loss is in the evidence and the metrics.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn a_resolver_that_drops_some_queries_is_flaky() {
+    let lab = lab!("a_resolver_that_drops_some_queries_is_flaky");
+    lab.nft(
+        &lab.r,
+        "table inet nt_flap {\n chain input {\n  type filter hook input priority 0;\n  udp dport 53 numgen inc mod 4 0 drop\n }\n}\n",
+    );
+    let (code, report, _) = lab.run_nettriage(&default_args());
+    assert_report_contract(code, &report);
+    assert_eq!(lab::root_cause_code(&report).as_deref(), Some("dns.flaky"), "{}", pretty(&report));
+    assert_eq!((code, lab::diagnosis_status(&report)), (1, "degraded"));
+    let server = &lab::check(&report, "dns")["evidence"]["servers"][0];
+    let loss = server["first_attempt_loss"].as_f64().unwrap_or(0.0);
+    assert!(loss > 0.0 && loss < 1.0, "{}", pretty(server));
+    assert_eq!(server["verdict"], "ok", "every query was answered in the end");
+}

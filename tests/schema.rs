@@ -423,6 +423,7 @@ fn healthy_server(ip: &str) -> ServerResult {
             query("www.site.test", "AAAA", QueryOutcome::NoData, &[], Some(0.353)),
             query("nt-rtasbvko.site.test", "A", QueryOutcome::Nxdomain, &[], Some(0.343)),
         ],
+        first_attempt_loss: Some(0.0),
         capture: None,
     }
 }
@@ -437,6 +438,7 @@ fn dead_server(ip: &str) -> ServerResult {
             query("www.site.test", "AAAA", QueryOutcome::Timeout, &[], None),
             query("nt-rtasbvko.site.test", "A", QueryOutcome::Timeout, &[], None),
         ],
+        first_attempt_loss: Some(1.0),
         capture: None,
     }
 }

@@ -228,6 +228,10 @@ pub struct ServerResult {
     /// Every query.
     #[serde(default)]
     pub queries: Vec<QueryResult>,
+    /// Live runs: the share of queries whose first attempt got no answer (the retry was
+    /// needed), 0 to 1 — a flapping server, even when every query was answered in the end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_attempt_loss: Option<f64>,
     /// Set when the results come from a capture.
     #[serde(flatten)]
     pub capture: Option<ServerCapture>,
@@ -660,7 +664,17 @@ pub fn server_result(server: IpAddr, queries: Vec<QueryResult>, source: Source) 
     let avg_ms =
         (!times.is_empty()).then(|| (times.iter().sum::<f64>() / times.len() as f64 * 1000.0).round() / 1000.0);
     let verdict = server_verdict(&queries, source).map_or(ServerVerdict::Ok, ServerVerdict::Failed);
-    ServerResult { server, verdict, avg_ms, queries, capture: None }
+    // Live: every query sent at least once, except those that never left (local errors,
+    // ICMP unreachable); a query that needed a second attempt lost its first.
+    let sent: Vec<&QueryResult> = queries
+        .iter()
+        .filter(|q| q.attempts > 0 && !matches!(q.outcome, QueryOutcome::LocalError | QueryOutcome::Unreachable))
+        .collect();
+    let first_attempt_loss = (source == Source::Live && !sent.is_empty()).then(|| {
+        let lost = sent.iter().filter(|q| q.attempts > 1 || q.outcome == QueryOutcome::Timeout).count();
+        (lost as f64 / sent.len() as f64 * 1000.0).round() / 1000.0
+    });
+    ServerResult { server, verdict, avg_ms, queries, first_attempt_loss, capture: None }
 }
 
 /// The failure code a server earns from its queries, `None` when it works (pure).
@@ -750,6 +764,23 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings, source: Source) -> Vec<Fi
         ));
     }
     if source == Source::Live {
+        // A server that works but needed retries flaps: the intermittent fault a survey
+        // exists to catch, and each lost first attempt cost the user a resolver timeout.
+        for s in ev.servers.iter().filter(|s| s.verdict == ServerVerdict::Ok) {
+            let retried = s.queries.iter().filter(|q| q.is_response() && q.attempts > 1).count();
+            if retried > 0 {
+                let asked = s.queries.iter().filter(|q| q.attempts > 0).count();
+                let share = s.first_attempt_loss.unwrap_or(retried as f64 / asked.max(1) as f64) * 100.0;
+                findings.push(f(
+                    Code::DnsFlaky,
+                    Severity::Warn,
+                    format!(
+                        "{} answered {retried} of {asked} queries only on the retry ({share:.0} % of first attempts lost)",
+                        s.server
+                    ),
+                ));
+            }
+        }
         for s in ev.servers.iter().filter(|s| s.verdict == ServerVerdict::Ok) {
             if let Some(avg) = s.avg_ms
                 && avg > settings.slow_ms
@@ -1044,6 +1075,32 @@ mod tests {
         assert_eq!(codes(&ev(vec![nx])), [(Code::DnsNxdomain, Severity::Fail)]);
         let unreach = server("198.18.0.1", vec![q("www.site.test", QueryOutcome::Unreachable, None, false)]);
         assert_eq!(codes(&ev(vec![unreach])), [(Code::DnsUnreachable, Severity::Fail)]);
+    }
+
+    #[test]
+    fn a_server_that_answers_only_on_the_retry_is_flaky() {
+        let retried = |name: &str| QueryResult { attempts: 2, ..q(name, QueryOutcome::Answer, Some(0.3), false) };
+        let queries = vec![
+            retried("www.site.test"),
+            q("www.site.test", QueryOutcome::NoData, Some(0.3), false),
+            q("nt-abcdefgh.site.test", QueryOutcome::Nxdomain, Some(0.3), true),
+            q("www.site.test", QueryOutcome::Answer, Some(0.3), false),
+        ];
+        let s = server_result("198.18.0.1".parse().unwrap(), queries, Source::Live);
+        assert_eq!((s.verdict, s.first_attempt_loss), (ServerVerdict::Ok, Some(0.25)));
+        assert_eq!(codes(&ev(vec![s.clone()])), [(Code::DnsFlaky, Severity::Warn)]);
+        // From a capture a retry is forgiven, and there is no first-attempt share.
+        let c = server_result("198.18.0.1".parse().unwrap(), s.queries.clone(), Source::Capture);
+        assert_eq!(c.first_attempt_loss, None);
+        assert!(judge(&ev(vec![c]), &DnsSettings::default(), Source::Capture).is_empty());
+        // Every first attempt answered: no loss, no finding.
+        let fine = server_result(
+            "198.18.0.1".parse().unwrap(),
+            vec![q("a.test", QueryOutcome::Answer, Some(1.0), false)],
+            Source::Live,
+        );
+        assert_eq!(fine.first_attempt_loss, Some(0.0));
+        assert!(codes(&ev(vec![fine])).is_empty());
     }
 
     #[test]

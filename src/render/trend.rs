@@ -39,6 +39,7 @@ pub fn write_trend(trend: &Trend, out: &mut impl Write) -> std::io::Result<()> {
             ("gateway RTT ms", &g.gateway_rtt_ms),
             ("gateway loss", &g.gateway_loss_ratio),
             ("DNS ms", &g.dns_ms),
+            ("DNS first-attempt loss", &g.dns_first_attempt_loss),
             ("Wi-Fi signal dBm (p5 for p95)", &g.wifi_signal_dbm),
         ] {
             if let Some(d) = d {
@@ -132,6 +133,7 @@ mod tests {
             gateway_rtt_ms: None,
             gateway_loss_ratio: None,
             dns_ms: None,
+            dns_first_attempt_loss: None,
             wifi_signal_dbm: None,
             root_causes: vec![RootCauseCount { code: "dns.timeout".into(), runs: 1 }],
         };
