@@ -385,6 +385,22 @@ mod tests {
     }
 
     #[test]
+    fn markdown_for_tickets_is_short_with_the_full_evidence_folded() {
+        let md = render(Format::Markdown);
+        let (visible, folded) = md.split_at(md.find(markdown::DETAILS_OPEN).expect("a <details> block"));
+        // Verdict, sentence, host, a table of six layers, root cause, steps, findings.
+        assert!(visible.lines().count() <= 40, "{} visible lines:\n{visible}", visible.lines().count());
+        assert!(folded.trim_end().ends_with("</details>"));
+        let start = folded.find("````json\n").unwrap() + "````json\n".len();
+        let json = &folded[start..start + folded[start..].find("\n````").unwrap()];
+        let evidence: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json).unwrap();
+        let report = sample_report();
+        for check in report.checks.iter().filter(|c| !c.evidence.is_none()) {
+            assert_eq!(evidence[&check.id.to_string()], serde_json::to_value(&check.evidence).unwrap(), "{}", check.id);
+        }
+    }
+
+    #[test]
     fn html_is_self_contained_and_embeds_the_report() {
         let html = render(Format::Html);
         for external in ["http://", "https://", "src=", "href=", "url(", "@import"] {

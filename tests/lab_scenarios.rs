@@ -897,50 +897,75 @@ fn selftest_html_report_in_chromium() {
 }
 
 // R2 ------------------------------------------------------------------------
-/// The self-test under a real pseudo-terminal (tmux): the live checklist ends with a tick
-/// per layer, the plain sentence and the report path.
+/// The self-test under a real pseudo-terminal (tmux) at several sizes: the final screen is
+/// the header, one settled line per layer (no spinner left anywhere, no stale line above
+/// the header), the plain sentence and the report path.
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn selftest_checklist_in_a_terminal() {
     lab::require_tools("selftest_checklist_in_a_terminal", &[("tmux", "tmux")]);
     let lab = lab!("selftest_checklist_in_a_terminal");
-    let html = lab.tmp().join("tty-report.html");
-    let socket = format!("nt{}", std::process::id());
-    let session = "selftest";
-    let command = format!(
-        "ip netns exec {} {} selftest --target {TARGET_OK} --dns-name {WWW_NAME} --output {}; sleep 30",
-        lab.c,
-        lab::nettriage_bin(),
-        html.display()
-    );
-    let tmux = |args: &[&str]| {
-        let mut full = vec!["tmux", "-L", socket.as_str()];
-        full.extend_from_slice(args);
-        lab::run_cmd(&full, std::time::Duration::from_secs(10)).expect("tmux answered")
-    };
-    let started = tmux(&["new-session", "-d", "-s", session, "-x", "110", "-y", "30", &command]);
-    assert!(started.status.success(), "tmux: {}", String::from_utf8_lossy(&started.stderr));
-    let mut screen = String::new();
-    for _ in 0..150 {
-        screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", session]).stdout).into_owned();
-        if screen.contains("Report for IT:") {
-            break;
+    const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+    const MARKS: [&str; 5] = ["✔ ", "! ", "✘ ", "– ", "? "];
+    for (width, height) in [("80", "24"), ("120", "30"), ("160", "40")] {
+        let html = lab.tmp().join(format!("tty-report-{width}.html"));
+        let socket = format!("nt{}-{width}", std::process::id());
+        let session = "selftest";
+        let command = format!(
+            "ip netns exec {} {} selftest --target {TARGET_OK} --dns-name {WWW_NAME} --output {}; sleep 30",
+            lab.c,
+            lab::nettriage_bin(),
+            html.display()
+        );
+        let tmux = |args: &[&str]| {
+            let mut full = vec!["tmux", "-L", socket.as_str()];
+            full.extend_from_slice(args);
+            lab::run_cmd(&full, std::time::Duration::from_secs(10)).expect("tmux answered")
+        };
+        let started = tmux(&["new-session", "-d", "-s", session, "-x", width, "-y", height, &command]);
+        assert!(started.status.success(), "tmux: {}", String::from_utf8_lossy(&started.stderr));
+        let mut screen = String::new();
+        for _ in 0..150 {
+            screen = String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", session]).stdout).into_owned();
+            if screen.contains("Report for IT:") {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+        let _ = tmux(&["kill-server"]);
+        let at = format!("{width}x{height}");
+        assert!(screen.contains("Report for IT:"), "{at}: the self-test never finished:\n{screen}");
+        assert!(!screen.contains(SPINNER), "{at}: a spinner is left on the final screen:\n{screen}");
+        let lines: Vec<&str> = screen.lines().skip_while(|l| l.trim().is_empty()).collect();
+        // The header is the first line: nothing stale above it.
+        assert_eq!(lines.first().copied(), Some(nettriage::render::checklist::HEADER), "{at}:\n{screen}");
+        // Then one settled line per layer, each once, then the verdict.
+        assert!(lines.len() > nettriage::report::CheckId::ALL.len() + 2, "{at}: too few lines:\n{screen}");
+        let layers = &lines[1..=nettriage::report::CheckId::ALL.len()];
+        for line in layers {
+            assert!(MARKS.iter().any(|m| line.starts_with(m)), "{at}: `{line}` is not a settled line:\n{screen}");
+        }
+        for id in nettriage::report::CheckId::ALL {
+            let label = nettriage::render::checklist::label(id);
+            let count = layers.iter().filter(|l| l.contains(&format!(" {label}: "))).count();
+            assert_eq!(count, 1, "{at}: {id} has {count} lines:\n{screen}");
+        }
+        let verdict = lines[nettriage::report::CheckId::ALL.len() + 1..].iter().find(|l| !l.trim().is_empty());
+        assert!(
+            verdict.is_some_and(|v| !MARKS.iter().any(|m| v.starts_with(m))),
+            "{at}: no extra layer line after the list, and a verdict:\n{screen}"
+        );
+        for line in [
+            "✔ Network cable or Wi-Fi connection: OK",
+            "✔ Network address: OK",
+            "✔ Connection to the router: OK",
+            "✔ Finding websites by name: OK",
+            "✔ Reaching the services you need: OK",
+        ] {
+            assert!(layers.contains(&line), "{at}: the list lacks `{line}`:\n{screen}");
+        }
+        assert!(html.exists(), "{at}: the report file was written");
     }
-    let _ = tmux(&["kill-server"]);
-    for line in [
-        "✔ Network cable or Wi-Fi connection: OK",
-        "✔ Network address: OK",
-        "✔ Connection to the router: OK",
-        "✔ Finding websites by name: OK",
-        "✔ Reaching the services you need: OK",
-        "Everything works",
-        "Report for IT:",
-    ] {
-        assert!(screen.contains(line), "screen lacks `{line}`:\n{screen}");
-    }
-    assert!(html.exists(), "the report file was written");
 }
 
 // R3 ------------------------------------------------------------------------
