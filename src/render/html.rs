@@ -62,7 +62,9 @@ table{border-collapse:collapse}td,th{padding:.25rem .7rem;border-bottom:1px soli
 pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     let mut h = String::with_capacity(32 * 1024);
     let d = &report.diagnosis;
-    let title = format!("nettriage: {} on {}", d.status.as_str(), report.host.hostname);
+    let capture = super::analysed_capture(report);
+    let about = capture.map_or_else(|| report.host.hostname.clone(), |path| format!("capture {path}"));
+    let title = format!("nettriage: {} on {about}", d.status.as_str());
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -86,9 +88,15 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     h.push_str("</div>\n");
     let _ = writeln!(
         h,
-        "<div class=\"meta\">Host <b>{}</b>, interface <b>{}</b>, started {}, took {} ms, nettriage {}{}.</div>",
-        escape(&report.host.hostname),
-        escape(report.interface.as_deref().unwrap_or("none")),
+        "<div class=\"meta\">{}, started {}, took {} ms, nettriage {}{}.</div>",
+        match capture {
+            Some(path) => format!("Capture <b>{}</b>", escape(path)),
+            None => format!(
+                "Host <b>{}</b>, interface <b>{}</b>",
+                escape(&report.host.hostname),
+                escape(report.interface.as_deref().unwrap_or("none"))
+            ),
+        },
         escape(&report.started_at.to_string()),
         report.duration_ms,
         escape(&report.tool.version),

@@ -49,9 +49,15 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "Host `{}`, interface `{}`, started {}, took {} ms, nettriage {}{}.",
-        escape(&report.host.hostname),
-        escape(report.interface.as_deref().unwrap_or("none")),
+        "{}, started {}, took {} ms, nettriage {}{}.",
+        match super::analysed_capture(report) {
+            Some(path) => format!("Capture `{}`", escape(path)),
+            None => format!(
+                "Host `{}`, interface `{}`",
+                escape(&report.host.hostname),
+                escape(report.interface.as_deref().unwrap_or("none"))
+            ),
+        },
         report.started_at,
         report.duration_ms,
         report.tool.version,
