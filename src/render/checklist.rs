@@ -204,6 +204,21 @@ mod tests {
     }
 
     #[test]
+    fn on_a_terminal_the_header_is_a_bar_and_finish_settles_every_layer() {
+        let list = Checklist::new(Some(ProgressDrawTarget::hidden()), Box::new(std::io::sink()));
+        list.update(&Progress::Started(CheckId::Dns));
+        list.update(&Progress::Started(CheckId::Link));
+        list.finish(&[result(CheckStatus::Pass, None)]);
+        let live = list.live.as_ref().expect("drawn live");
+        assert!(live._header.is_finished() && live._header.message() == HEADER);
+        assert!(live.bars.values().all(ProgressBar::is_finished));
+        assert_eq!(live.bars[&CheckId::Dns].message(), line(&result(CheckStatus::Pass, None)));
+        // Started but never reported, and never started: both end as "not checked".
+        assert_eq!(live.bars[&CheckId::Link].message(), unreported(CheckId::Link));
+        assert_eq!(live.bars[&CheckId::Ports].message(), unreported(CheckId::Ports));
+    }
+
+    #[test]
     fn without_a_terminal_each_finished_check_is_one_line() {
         #[derive(Clone, Default)]
         struct Buf(std::sync::Arc<Mutex<Vec<u8>>>);
