@@ -33,6 +33,14 @@ pub fn write(report: &Report, format: Format, out: &mut impl Write, color: bool)
     }
 }
 
+/// The capture file a report was made from by `nettriage analyze`, if it was: headers
+/// name it instead of a host, since the capture does not say which machine took it and
+/// the analysing machine is not it. (A live run's own `--capture` is not this: it has no
+/// container format recorded.)
+pub fn analysed_capture(report: &Report) -> Option<&str> {
+    report.capture.as_ref().filter(|c| c.format.is_some()).map(|c| c.path.as_str())
+}
+
 /// The one plain-language sentence for an end user: what works and what does not.
 pub fn sentence(report: &Report) -> String {
     if report.diagnosis.status == RunStatus::Unknown {
@@ -440,6 +448,51 @@ mod tests {
         pulldown_cmark::html::push_html(&mut html, parser);
         assert!(html.contains("<table>") && html.contains("<td>Name servers (DNS)</td>"), "{html}");
         assert!(html.contains("<code>dns.timeout</code>"));
+    }
+
+    #[test]
+    fn markdown_for_tickets_is_short_with_the_full_evidence_folded() {
+        let md = render(Format::Markdown);
+        let (visible, folded) = md.split_at(md.find(markdown::DETAILS_OPEN).expect("a <details> block"));
+        // Verdict, sentence, host, a table of six layers, root cause, steps, findings.
+        assert!(visible.lines().count() <= 40, "{} visible lines:\n{visible}", visible.lines().count());
+        assert!(folded.trim_end().ends_with("</details>"));
+        let start = folded.find("````json\n").unwrap() + "````json\n".len();
+        let json = &folded[start..start + folded[start..].find("\n````").unwrap()];
+        let evidence: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json).unwrap();
+        let report = sample_report();
+        for check in report.checks.iter().filter(|c| !c.evidence.is_none()) {
+            assert_eq!(evidence[&check.id.to_string()], serde_json::to_value(&check.evidence).unwrap(), "{}", check.id);
+        }
+    }
+
+    #[test]
+    fn headers_of_an_analysed_capture_name_the_file_not_a_machine() {
+        let mut report = sample_report();
+        report.host.hostname = "analyser-vm".into();
+        report.interface = None;
+        report.capture = Some(crate::report::CaptureInfo {
+            path: "site-a.pcapng".into(),
+            packets: 12,
+            format: Some("pcapng".into()),
+            ..Default::default()
+        });
+        for format in [Format::Table, Format::Markdown, Format::Html] {
+            let mut out = Vec::new();
+            write(&report, format, &mut out, false).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            // The header: the table's first line, Markdown's host line, HTML's title and meta line.
+            let header: String = match format {
+                Format::Table => text.lines().next().unwrap().to_string(),
+                Format::Markdown => text.lines().nth(4).unwrap().to_string(),
+                _ => {
+                    let head = &text[..text.find("<ol class=\"ladder\">").unwrap()];
+                    head[..head.find("</title>").unwrap()].to_string()
+                        + &head[head.find("<div class=\"meta\">").unwrap()..]
+                }
+            };
+            assert!(header.contains("site-a.pcapng") && !header.contains("analyser-vm"), "{format:?}: {header}");
+        }
     }
 
     #[test]

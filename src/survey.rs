@@ -17,8 +17,8 @@ use crate::app::{self, RunError};
 use crate::config::Config;
 use crate::history::{Filter, History, Trend};
 use crate::metrics;
-use crate::render::trend::Series;
-use crate::report::Report;
+use crate::render::trend::{RunPoint, Series};
+use crate::report::{Report, RunStatus};
 
 /// The history database: `db`, else the default path (its directory is created).
 pub fn open_history(db: &Option<PathBuf>) -> Result<History, RunError> {
@@ -179,7 +179,7 @@ pub async fn survey(
 /// How many of the newest runs the HTML trend page charts.
 pub const CHARTED_RUNS: usize = 500;
 
-/// One site's series for the trend page's charts, oldest first (at most
+/// One site's runs as the trend page charts them, oldest first (at most
 /// [`CHARTED_RUNS`] of the newest runs that match `filter`).
 pub fn series(history: &History, filter: &Filter, site: &str, location: &str) -> Result<Series, RunError> {
     let f = Filter {
@@ -188,14 +188,26 @@ pub fn series(history: &History, filter: &Filter, site: &str, location: &str) ->
         limit: Some(CHARTED_RUNS),
         ..filter.clone()
     };
-    let mut out: Series = (vec![], vec![], vec![]);
+    let mut out: Series = Vec::new();
     for run in history.list(&f)?.into_iter().rev() {
         let report = history.get(run.id)?.and_then(|v| serde_json::from_value::<Report>(v).ok());
+        // A run is placed by its start time; one whose time does not read is left out.
+        let Some(started_at) = report.as_ref().map(|r| r.started_at).or_else(|| run.started_at.parse().ok()) else {
+            continue;
+        };
+        let status = report.as_ref().map(|r| r.diagnosis.status).unwrap_or_else(|| {
+            serde_json::from_value(serde_json::Value::String(run.status.clone())).unwrap_or(RunStatus::Unknown)
+        });
         let m = report.as_ref().map(metrics::Measurements::from_report);
         let mean = |xs: Vec<f64>| (!xs.is_empty()).then(|| xs.iter().sum::<f64>() / xs.len() as f64);
-        out.0.push(m.as_ref().and_then(|m| mean(m.gateways.iter().filter_map(|g| g.avg_ms).collect())));
-        out.1.push(m.as_ref().and_then(|m| mean(m.dns.iter().filter_map(|d| d.avg_ms).collect())));
-        out.2.push(m.as_ref().and_then(|m| m.wifi_signal_dbm));
+        out.push(RunPoint {
+            started_at,
+            status,
+            gateway_rtt_ms: m.as_ref().and_then(|m| mean(m.gateways.iter().filter_map(|g| g.avg_ms).collect())),
+            dns_ms: m.as_ref().and_then(|m| mean(m.dns.iter().filter_map(|d| d.avg_ms).collect())),
+            wifi_signal_dbm: m.as_ref().and_then(|m| m.wifi_signal_dbm),
+            checks: report.as_ref().map(|r| r.checks.iter().map(|c| (c.id, c.status)).collect()).unwrap_or_default(),
+        });
     }
     Ok(out)
 }
@@ -232,13 +244,18 @@ mod tests {
         let trend = history.trend(&filter).unwrap();
         let series = trend_series(&history, &filter, &trend).unwrap();
         assert_eq!(series.len(), trend.groups.len());
-        for (g, (rtt, dns, signal)) in trend.groups.iter().zip(&series) {
-            assert_eq!(rtt.len() as u64, g.runs, "{} / {}", g.site, g.location);
-            assert_eq!((dns.len(), signal.len()), (rtt.len(), rtt.len()));
+        for (g, points) in trend.groups.iter().zip(&series) {
+            assert_eq!(points.len() as u64, g.runs, "{} / {}", g.site, g.location);
+            assert!(points.windows(2).all(|w| w[0].started_at <= w[1].started_at), "oldest first");
         }
-        let hq = trend.groups.iter().position(|g| g.site == "HQ").unwrap();
+        let hq = &series[trend.groups.iter().position(|g| g.site == "HQ").unwrap()];
         // The healthy run (first) has a 2.5 ms gateway and no Wi-Fi; the broken one is on Wi-Fi.
-        assert_eq!(series[hq].0[0], Some(2.5));
-        assert_eq!((series[hq].2[0], series[hq].2[1].is_some()), (None, true));
+        assert_eq!((hq[0].gateway_rtt_ms, hq[0].wifi_signal_dbm, hq[0].status), (Some(2.5), None, RunStatus::Healthy));
+        assert_eq!((hq[1].wifi_signal_dbm.is_some(), hq[1].status), (true, RunStatus::Broken));
+        assert_eq!(
+            hq[1].checks.len(),
+            hq[1].checks.iter().map(|(id, _)| id).collect::<std::collections::BTreeSet<_>>().len()
+        );
+        assert!(!hq[1].checks.is_empty());
     }
 }

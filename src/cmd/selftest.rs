@@ -33,8 +33,10 @@ pub async fn selftest(config: &Config, format_given: bool) -> Result<u8, RunErro
     let live = std::io::stdout().is_terminal().then(ProgressDrawTarget::stdout);
     let checklist = Checklist::new(live, Box::new(std::io::stdout()));
     let stdout = std::io::stdout();
-    ignore_broken_pipe(writeln!(stdout.lock(), "Checking your network connection…"))?;
+    // The checklist draws its own header: nothing else writes to the terminal until it is
+    // settled, so the bars are never shifted under a stray line.
     let report = app::collect(config, &|event| checklist.update(&event)).await?;
+    checklist.finish(&report.checks);
     ignore_broken_pipe(writeln!(stdout.lock(), "\n{}", render::sentence(&report)))?;
     if report.checks.iter().any(render::checklist::only_privilege_missing) {
         ignore_broken_pipe(writeln!(

@@ -1,6 +1,10 @@
 //! The end user's live checklist for `nettriage selftest`: one plain-language line per
-//! layer, a spinner while it runs, a tick or a cross when done. On a terminal it is drawn
-//! with indicatif; otherwise each line is printed once, when its check finishes.
+//! layer, a spinner while it runs, a tick or a cross when done, under a header line. On a
+//! terminal it is drawn with indicatif, the header included (anything else written to the
+//! terminal while the bars are live would shift them and leave stale lines behind);
+//! otherwise the header and then each line are printed once, when its check finishes.
+//! [`Checklist::finish`] settles every line, so the final screen is the header and one
+//! line per layer, before the caller prints the verdict.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -55,46 +59,93 @@ pub fn line(result: &CheckResult) -> String {
     format!("{mark} {}: {words}", label(result.id))
 }
 
+/// The words above the checklist.
+pub const HEADER: &str = "Checking your network connection…";
+
+/// The line a layer ends with when the run reported nothing for it.
+fn unreported(id: CheckId) -> String {
+    format!("– {}: not checked", label(id))
+}
+
+/// The bars on the terminal; the `MultiProgress` and the header are kept so that they
+/// stay tracked (and drawn) as long as the checklist.
+struct Live {
+    _multi: MultiProgress,
+    _header: ProgressBar,
+    bars: BTreeMap<CheckId, ProgressBar>,
+}
+
 /// The live checklist.
 pub struct Checklist {
-    live: Option<(MultiProgress, BTreeMap<CheckId, ProgressBar>)>,
+    live: Option<Live>,
     plain: Mutex<Box<dyn Write + Send>>,
 }
 
 impl Checklist {
-    /// A checklist drawn live on the terminal `live` (the caller's choice, e.g.
-    /// `ProgressDrawTarget::stdout()`), else printed line by line to `plain`.
+    /// A checklist under [`HEADER`], drawn live on the terminal `live` (the caller's
+    /// choice, e.g. `ProgressDrawTarget::stdout()`), else printed line by line to `plain`.
+    /// Nothing else may write to that terminal until [`Checklist::finish`].
     pub fn new(live: Option<ProgressDrawTarget>, plain: Box<dyn Write + Send>) -> Checklist {
-        let live = live.map(|target| {
-            let multi = MultiProgress::with_draw_target(target);
-            let style = ProgressStyle::with_template("{spinner} {msg}")
-                .expect("valid template")
-                .tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✔"]);
-            let bars = CheckId::ALL
-                .iter()
-                .map(|&id| {
-                    let bar = multi.add(ProgressBar::new_spinner());
-                    bar.set_style(style.clone());
-                    bar.set_message(format!("{}: waiting", label(id)));
-                    (id, bar)
-                })
-                .collect();
-            (multi, bars)
-        });
-        Checklist { live, plain: Mutex::new(plain) }
+        let plain = Mutex::new(plain);
+        let live = match live {
+            Some(target) => Some(Self::bars(target)),
+            None => {
+                if let Ok(mut out) = plain.lock() {
+                    let _ = writeln!(out, "{HEADER}");
+                }
+                None
+            }
+        };
+        Checklist { live, plain }
+    }
+
+    /// The header and one spinner per layer, in layer order, all on one `MultiProgress`.
+    fn bars(target: ProgressDrawTarget) -> Live {
+        let multi = MultiProgress::with_draw_target(target);
+        // The header is a bar of its own: finished at once, it stays drawn above the others.
+        let header = multi.add(ProgressBar::new_spinner());
+        header.set_style(ProgressStyle::with_template("{msg}").expect("valid template"));
+        header.finish_with_message(HEADER);
+        let style = ProgressStyle::with_template("{spinner} {msg}")
+            .expect("valid template")
+            .tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✔"]);
+        let bars = CheckId::ALL
+            .iter()
+            .map(|&id| {
+                let bar = multi.add(ProgressBar::new_spinner());
+                bar.set_style(style.clone());
+                bar.set_message(format!("{}: waiting", label(id)));
+                (id, bar)
+            })
+            .collect();
+        Live { _multi: multi, _header: header, bars }
+    }
+
+    /// Settles the checklist once the run is over: every layer still spinning or waiting
+    /// ends with its line from `checks` (or "not checked" when the run reported nothing for
+    /// it), so no spinner is left ticking and the terminal is free for the verdict.
+    pub fn finish(&self, checks: &[CheckResult]) {
+        let Some(live) = &self.live else { return };
+        for (id, bar) in &live.bars {
+            if !bar.is_finished() {
+                let text = checks.iter().find(|c| c.id == *id).map_or_else(|| unreported(*id), line);
+                bar.set_style(ProgressStyle::with_template("{msg}").expect("valid template"));
+                bar.finish_with_message(text);
+            }
+        }
     }
 
     /// Records a progress event.
     pub fn update(&self, event: &Progress) {
         match (&self.live, event) {
-            (Some((_, bars)), Progress::Started(id)) => {
-                if let Some(bar) = bars.get(id) {
+            (Some(live), Progress::Started(id)) => {
+                if let Some(bar) = live.bars.get(id) {
                     bar.set_message(format!("{}: checking…", label(*id)));
                     bar.enable_steady_tick(Duration::from_millis(100));
                 }
             }
-            (Some((_, bars)), Progress::Finished(result)) => {
-                if let Some(bar) = bars.get(&result.id) {
+            (Some(live), Progress::Finished(result)) => {
+                if let Some(bar) = live.bars.get(&result.id) {
                     bar.set_style(ProgressStyle::with_template("{msg}").expect("valid template"));
                     bar.finish_with_message(line(result));
                 }
@@ -153,6 +204,21 @@ mod tests {
     }
 
     #[test]
+    fn on_a_terminal_the_header_is_a_bar_and_finish_settles_every_layer() {
+        let list = Checklist::new(Some(ProgressDrawTarget::hidden()), Box::new(std::io::sink()));
+        list.update(&Progress::Started(CheckId::Dns));
+        list.update(&Progress::Started(CheckId::Link));
+        list.finish(&[result(CheckStatus::Pass, None)]);
+        let live = list.live.as_ref().expect("drawn live");
+        assert!(live._header.is_finished() && live._header.message() == HEADER);
+        assert!(live.bars.values().all(ProgressBar::is_finished));
+        assert_eq!(live.bars[&CheckId::Dns].message(), line(&result(CheckStatus::Pass, None)));
+        // Started but never reported, and never started: both end as "not checked".
+        assert_eq!(live.bars[&CheckId::Link].message(), unreported(CheckId::Link));
+        assert_eq!(live.bars[&CheckId::Ports].message(), unreported(CheckId::Ports));
+    }
+
+    #[test]
     fn without_a_terminal_each_finished_check_is_one_line() {
         #[derive(Clone, Default)]
         struct Buf(std::sync::Arc<Mutex<Vec<u8>>>);
@@ -169,6 +235,9 @@ mod tests {
         let list = Checklist::new(None, Box::new(buf.clone()));
         list.update(&Progress::Started(CheckId::Dns));
         list.update(&Progress::Finished(result(CheckStatus::Pass, None)));
-        assert_eq!(String::from_utf8(buf.0.lock().unwrap().clone()).unwrap(), "✔ Finding websites by name: OK\n");
+        assert_eq!(
+            String::from_utf8(buf.0.lock().unwrap().clone()).unwrap(),
+            format!("{HEADER}\n✔ Finding websites by name: OK\n")
+        );
     }
 }

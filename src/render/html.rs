@@ -43,15 +43,17 @@ main{max-width:960px;margin:0 auto;padding:1.5rem}
 .banner.healthy{background:#1e8a4c}.banner.degraded{background:#b7791f}.banner.broken{background:#c0392b}.banner.unknown{background:#5d6778}
 .meta{color:#555;font-size:.9rem;margin-bottom:1rem}
 ol.ladder{list-style:none;padding:0;margin:0 0 1.5rem}
-ol.ladder li{display:flex;gap:1rem;align-items:center;background:#fff;border-left:8px solid #999;
- border-radius:6px;padding:.6rem 1rem;margin:.35rem 0}
-ol.ladder li .name{font-weight:600;min-width:11rem}ol.ladder li .st{min-width:5rem;text-transform:uppercase;font-size:.85rem}
+ol.ladder li{display:grid;grid-template-columns:minmax(0,13rem) 5.5rem minmax(0,1fr);gap:1rem;align-items:center;
+ background:#fff;border-left:8px solid #999;border-radius:6px;padding:.6rem 1rem;margin:.35rem 0}
+ol.ladder li>span{overflow-wrap:anywhere}
+ol.ladder li .name{font-weight:600}ol.ladder li .st{text-transform:uppercase;font-size:.85rem}
 li.pass{border-color:#1e8a4c!important}li.warn{border-color:#d69e2e!important}li.fail{border-color:#c0392b!important}
 li.skipped{border-color:#a0aec0!important;color:#666}li.error{border-color:#805ad5!important}
 section{background:#fff;border-radius:8px;padding:1rem 1.2rem;margin:1rem 0}
 h2{font-size:1.2rem;margin-top:0}code,pre{font-family:ui-monospace,monospace;font-size:.85rem}
 pre{background:#f0f2f5;padding:.8rem;border-radius:6px;overflow-x:auto}
 .finding.fail{color:#c0392b}.finding.warn{color:#975a16}
+figure{margin:.5rem 0}figure svg{display:block;width:100%;height:auto}
 svg text{font-family:system-ui,sans-serif;font-size:11px;fill:#333}
 table{border-collapse:collapse}td,th{padding:.25rem .7rem;border-bottom:1px solid #e2e5ea;text-align:left}
 ";
@@ -60,7 +62,9 @@ table{border-collapse:collapse}td,th{padding:.25rem .7rem;border-bottom:1px soli
 pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     let mut h = String::with_capacity(32 * 1024);
     let d = &report.diagnosis;
-    let title = format!("nettriage: {} on {}", d.status.as_str(), report.host.hostname);
+    let capture = super::analysed_capture(report);
+    let about = capture.map_or_else(|| report.host.hostname.clone(), |path| format!("capture {path}"));
+    let title = format!("nettriage: {} on {about}", d.status.as_str());
     let _ = write!(
         h,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -84,9 +88,15 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     h.push_str("</div>\n");
     let _ = writeln!(
         h,
-        "<div class=\"meta\">Host <b>{}</b>, interface <b>{}</b>, started {}, took {} ms, nettriage {}{}.</div>",
-        escape(&report.host.hostname),
-        escape(report.interface.as_deref().unwrap_or("none")),
+        "<div class=\"meta\">{}, started {}, took {} ms, nettriage {}{}.</div>",
+        match capture {
+            Some(path) => format!("Capture <b>{}</b>", escape(path)),
+            None => format!(
+                "Host <b>{}</b>, interface <b>{}</b>",
+                escape(&report.host.hostname),
+                escape(report.interface.as_deref().unwrap_or("none"))
+            ),
+        },
         escape(&report.started_at.to_string()),
         report.duration_ms,
         escape(&report.tool.version),
@@ -188,17 +198,17 @@ fn charts(report: &Report) -> String {
     let mut out = String::new();
     for g in report.gateway_evidence().map(|e| e.gateways.as_slice()).unwrap_or_default() {
         let Some(ping) = &g.ping else { continue };
-        let bars: Vec<(String, Option<f64>)> =
-            ping.rtts_ms.iter().enumerate().map(|(i, v)| (format!("#{}", i + 1), *v)).collect();
+        let bars: Vec<(String, Result<f64, &str>)> =
+            ping.rtts_ms.iter().enumerate().map(|(i, v)| (format!("#{}", i + 1), v.ok_or("lost"))).collect();
         if !bars.is_empty() {
             out.push_str(&bar_chart(&format!("Ping RTT to gateway {}", g.address), &bars));
         }
     }
     if let Some(dns) = report.dns_evidence() {
-        let bars: Vec<(String, Option<f64>)> = dns
+        let bars: Vec<(String, Result<f64, &str>)> = dns
             .servers
             .iter()
-            .flat_map(|s| s.queries.iter().map(move |q| (format!("{} {}", s.server, q.record_type), q.ms)))
+            .flat_map(|s| s.queries.iter().map(move |q| (format!("{} {}", s.server, query_label(q)), query_time(q))))
             .collect();
         if !bars.is_empty() {
             out.push_str(&bar_chart("DNS answer time per query", &bars));
@@ -207,15 +217,35 @@ fn charts(report: &Report) -> String {
     out
 }
 
-/// A horizontal bar chart; `None` values are drawn as "lost".
-pub fn bar_chart(title: &str, bars: &[(String, Option<f64>)]) -> String {
-    let max = bars.iter().filter_map(|(_, v)| *v).fold(0.0_f64, f64::max).max(0.001);
+/// What a DNS query was for, in the chart: its record type, or, for the random name
+/// asked to get past caches, that an NXDOMAIN is the expected answer.
+fn query_label(q: &crate::check::dns::QueryResult) -> String {
+    if q.cache_buster { "random name (NXDOMAIN expected)".to_string() } else { q.record_type.clone() }
+}
+
+/// A DNS query's time, or the word for why it has none.
+fn query_time(q: &crate::check::dns::QueryResult) -> Result<f64, &'static str> {
+    use crate::check::dns::QueryOutcome;
+    q.ms.ok_or(match q.outcome {
+        QueryOutcome::Timeout => "timeout",
+        QueryOutcome::Unreachable => "unreachable",
+        QueryOutcome::LocalError => "local error",
+        _ => "no time",
+    })
+}
+
+/// A horizontal bar chart of times in ms; an `Err` bar shows its word instead (`lost`,
+/// `timeout`). The SVG scales to the width of its container (viewBox, width 100 %).
+pub fn bar_chart(title: &str, bars: &[(String, Result<f64, &str>)]) -> String {
+    let max = bars.iter().filter_map(|(_, v)| v.ok()).fold(0.0_f64, f64::max).max(0.001);
     let row = 18;
-    let label_w = 170;
+    // Wide enough for the longest label at about 6.5 px a character.
+    let label_w = bars.iter().map(|(l, _)| l.chars().count() * 13 / 2 + 12).max().unwrap_or(0).max(60);
     let plot_w = 520;
     let height = 24 + row * bars.len();
     let mut s = format!(
-        "<figure><svg role=\"img\" aria-label=\"{t}\" width=\"{w}\" height=\"{height}\" viewBox=\"0 0 {w} {height}\">\
+        "<figure><svg role=\"img\" aria-label=\"{t}\" viewBox=\"0 0 {w} {height}\" \
+         preserveAspectRatio=\"xMinYMin meet\" style=\"max-width:{w}px\">\
          <text x=\"0\" y=\"14\" font-weight=\"bold\">{t}</text>",
         t = escape(title),
         w = label_w + plot_w + 80,
@@ -224,7 +254,7 @@ pub fn bar_chart(title: &str, bars: &[(String, Option<f64>)]) -> String {
         let y = 22 + i * row;
         let _ = write!(s, "<text x=\"0\" y=\"{}\">{}</text>", y + 12, escape(label));
         match value {
-            Some(v) => {
+            Ok(v) => {
                 let w = ((v / max) * plot_w as f64).max(1.0);
                 let _ = write!(
                     s,
@@ -235,58 +265,11 @@ pub fn bar_chart(title: &str, bars: &[(String, Option<f64>)]) -> String {
                     y + 12
                 );
             }
-            None => {
-                let _ = write!(s, "<text x=\"{label_w}\" y=\"{}\" fill=\"#c0392b\">lost</text>", y + 12);
+            Err(word) => {
+                let _ = write!(s, "<text x=\"{label_w}\" y=\"{}\" fill=\"#c0392b\">{}</text>", y + 12, escape(word));
             }
         }
     }
-    s.push_str("</svg></figure>");
-    s
-}
-
-/// A line chart of one series over time (index order), as inline SVG; gaps where a run
-/// measured nothing. Empty when there is no point.
-pub fn line_chart(title: &str, unit: &str, points: &[Option<f64>]) -> String {
-    let values: Vec<f64> = points.iter().flatten().copied().collect();
-    if values.is_empty() {
-        return String::new();
-    }
-    let (lo, hi) = values.iter().fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-    let span = (hi - lo).max(1e-9);
-    // The left margin holds the axis labels.
-    let (w, h, pad, left) = (640.0, 160.0, 24.0, 84.0);
-    let step = if points.len() > 1 { (w - left - pad) / (points.len() - 1) as f64 } else { 0.0 };
-    let mut s = format!(
-        "<figure><svg role=\"img\" aria-label=\"{t}\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\">\
-         <text x=\"0\" y=\"14\" font-weight=\"bold\">{t}</text>\
-         <text x=\"0\" y=\"{top}\">{hi:.2} {u}</text><text x=\"0\" y=\"{bottom}\">{lo:.2} {u}</text>",
-        t = escape(title),
-        u = escape(unit),
-        top = pad + 8.0,
-        bottom = h - 4.0,
-    );
-    let mut segment: Vec<String> = Vec::new();
-    let flush = |segment: &mut Vec<String>, s: &mut String| {
-        if !segment.is_empty() {
-            let _ = write!(
-                s,
-                "<polyline fill=\"none\" stroke=\"#3b82c4\" stroke-width=\"2\" points=\"{}\"/>",
-                segment.join(" ")
-            );
-            segment.clear();
-        }
-    };
-    for (i, p) in points.iter().enumerate() {
-        match p {
-            Some(v) => {
-                let x = left + step * i as f64;
-                let y = h - pad - (v - lo) / span * (h - 2.0 * pad - 10.0);
-                segment.push(format!("{x:.1},{y:.1}"));
-            }
-            None => flush(&mut segment, &mut s),
-        }
-    }
-    flush(&mut segment, &mut s);
     s.push_str("</svg></figure>");
     s
 }
@@ -301,16 +284,35 @@ mod tests {
     }
 
     #[test]
-    fn line_chart_breaks_at_gaps_and_is_empty_without_points() {
-        let svg = line_chart("RTT", "ms", &[Some(1.0), Some(2.0), None, Some(1.5)]);
-        assert_eq!(svg.matches("<polyline").count(), 2, "{svg}");
-        assert!(svg.contains("2.00 ms") && svg.contains("1.00 ms"));
-        assert!(line_chart("RTT", "ms", &[None, None]).is_empty());
+    fn dns_chart_names_the_random_name_query_and_says_timeout() {
+        use crate::report::fixtures::typed;
+        let mut report = crate::render::sample_report();
+        let q = |rtype: &str, outcome: &str, ms: Option<f64>, buster: bool| {
+            serde_json::json!({"name": if buster { "nt-abcdefgh.site.test" } else { "www.site.test" },
+                "record_type": rtype, "outcome": outcome, "ms": ms, "attempts": 1, "cache_buster": buster})
+        };
+        let dns = crate::report::Evidence::Dns(Box::new(typed(serde_json::json!({
+            "source": "/etc/resolv.conf", "names": ["www.site.test"], "cache_buster": "nt-abcdefgh.site.test",
+            "servers": [{"server": "198.18.0.1", "verdict": "dns.timeout", "avg_ms": 1.0, "queries": [
+                q("A", "answer", Some(1.0), false), q("AAAA", "timeout", None, false),
+                q("A", "nxdomain", Some(1.2), true)]}]}))));
+        report.checks.iter_mut().find(|c| c.id == crate::report::CheckId::Dns).unwrap().evidence = dns;
+        let svg = charts(&report);
+        let dns_chart = &svg[svg.find("DNS answer time").unwrap()..];
+        let labels: Vec<&str> = dns_chart
+            .split("<text x=\"0\" y=\"")
+            .skip(2)
+            .map(|t| &t[t.find('>').unwrap() + 1..t.find('<').unwrap()])
+            .collect();
+        assert_eq!(labels, ["198.18.0.1 A", "198.18.0.1 AAAA", "198.18.0.1 random name (NXDOMAIN expected)"]);
+        assert!(dns_chart.contains(">timeout</text>") && !dns_chart.contains(">lost</text>"), "{dns_chart}");
     }
 
     #[test]
     fn chart_draws_lost_probes() {
-        let svg = bar_chart("t", &[("#1".into(), Some(1.5)), ("#2".into(), None)]);
+        let svg = bar_chart("t", &[("#1".into(), Ok(1.5)), ("#2".into(), Err("lost"))]);
         assert!(svg.contains("1.50 ms") && svg.contains("lost") && svg.starts_with("<figure><svg"));
+        // Responsive: a viewBox and no fixed width attribute.
+        assert!(svg.contains("viewBox=") && !svg.contains(" width=\"7"), "{svg}");
     }
 }

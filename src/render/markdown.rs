@@ -1,9 +1,14 @@
-//! Markdown for tickets (Jira, ServiceNow, Zendesk): a verdict line, a table of layers, the
-//! root cause with next steps, the findings, then each layer's evidence.
+//! Markdown for tickets (Jira, ServiceNow, Zendesk): a verdict line, a table of layers (its
+//! details column holds each layer's key evidence), the root cause with next steps, the
+//! findings, then the full evidence as JSON folded in a `<details>` block.
 
 use std::io::Write;
 
 use crate::report::{CheckStatus, Report, Severity};
+
+/// The line that opens the folded block of full evidence (JSON, one entry per layer that
+/// has evidence, keyed by check id); everything before it is the short ticket text.
+pub const DETAILS_OPEN: &str = "<details><summary>Full evidence per layer (JSON)</summary>";
 
 /// Escapes text for a Markdown table cell or inline text.
 fn escape(text: &str) -> String {
@@ -44,9 +49,15 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "Host `{}`, interface `{}`, started {}, took {} ms, nettriage {}{}.",
-        escape(&report.host.hostname),
-        escape(report.interface.as_deref().unwrap_or("none")),
+        "{}, started {}, took {} ms, nettriage {}{}.",
+        match super::analysed_capture(report) {
+            Some(path) => format!("Capture `{}`", escape(path)),
+            None => format!(
+                "Host `{}`, interface `{}`",
+                escape(&report.host.hostname),
+                escape(report.interface.as_deref().unwrap_or("none"))
+            ),
+        },
         report.started_at,
         report.duration_ms,
         report.tool.version,
@@ -114,21 +125,24 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             writeln!(out, "{best}")?;
         }
     }
-    writeln!(out)?;
-    writeln!(out, "### Details per layer")?;
-    for check in &report.checks {
+    // The evidence in full, folded: ticket systems (GitHub, GitLab, Jira's Markdown
+    // import) render `<details>` collapsed, so the ticket reads short and nothing is lost.
+    let evidence: serde_json::Map<String, serde_json::Value> = report
+        .checks
+        .iter()
+        .filter(|c| !c.evidence.is_none())
+        .map(|c| Ok((c.id.to_string(), serde_json::to_value(&c.evidence)?)))
+        .collect::<Result<_, serde_json::Error>>()
+        .map_err(std::io::Error::other)?;
+    if !evidence.is_empty() {
+        let json = serde_json::to_string_pretty(&evidence).map_err(std::io::Error::other)?;
         writeln!(out)?;
-        writeln!(out, "#### {} ({})", check.id.title(), check.status.as_str())?;
+        writeln!(out, "{DETAILS_OPEN}")?;
         writeln!(out)?;
-        if let Some(reason) = &check.reason {
-            writeln!(out, "{}", escape(reason))?;
-            writeln!(out)?;
-        }
-        if !check.evidence.is_none() {
-            let json = serde_json::to_string_pretty(&check.evidence).map_err(std::io::Error::other)?;
-            // A fence longer than any backtick run inside keeps the block closed.
-            writeln!(out, "````json\n{}\n````", json.replace("````", "` ` ` `"))?;
-        }
+        // A fence longer than any backtick run inside keeps the block closed.
+        writeln!(out, "````json\n{}\n````", json.replace("````", "` ` ` `"))?;
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
     }
     Ok(())
 }

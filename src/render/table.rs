@@ -12,13 +12,11 @@ use crate::report::{CheckStatus, Code, Report, Severity};
 pub fn write(report: &Report, out: &mut impl Write, color: bool) -> std::io::Result<()> {
     let d = &report.diagnosis;
     let iface = report.interface.as_deref().unwrap_or("no interface");
-    writeln!(
-        out,
-        "nettriage {} on {} ({iface}): {}",
-        report.tool.version,
-        report.host.hostname,
-        d.status.as_str().to_uppercase()
-    )?;
+    let about = match super::analysed_capture(report) {
+        Some(path) => format!("capture {path}"),
+        None => format!("{} ({iface})", report.host.hostname),
+    };
+    writeln!(out, "nettriage {} on {about}: {}", report.tool.version, d.status.as_str().to_uppercase())?;
     match &d.root_cause {
         None => writeln!(out, "Everything checked works.")?,
         Some(rc) => {
