@@ -433,6 +433,14 @@ codes! {
         "Check routing to the target's network and ACLs that send ICMP unreachable.",
         "Check that the target address is right.",
     ];
+    /// A TCP target opened only after the first SYN was lost and retransmitted.
+    PortsFlaky = "ports.flaky", Ports, blocks: false,
+    summary: "A service you need answers, but only after a lost first attempt, so connecting sometimes takes a second or more.",
+    steps: [
+        "Check the path to the target for packet loss (Wi-Fi, an overloaded firewall or link).",
+        "Check SYN rate limits or a SYN-flood protection on a firewall in between.",
+        "Run a survey to see how often it happens.",
+    ];
     /// A named target has no address in DNS although the resolvers work.
     PortsUnresolved = "ports.unresolved", Ports, blocks: false,
     summary: "The name of a service you need does not lead to any address.",

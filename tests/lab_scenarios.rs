@@ -2396,3 +2396,21 @@ fn chromium_layout(lab: &mut Lab, html: &std::path::Path, width: u32, role: &str
     let json = &dom[at..at + dom[at..].find("</pre>").unwrap()];
     serde_json::from_str(&json.replace("&quot;", "\"").replace("&amp;", "&")).unwrap()
 }
+
+// S10 -----------------------------------------------------------------------
+/// A TCP target that opens only after a SYN retransmission (issue 11, item 4): the server
+/// drops the first SYN (`numgen inc mod 2`), the kernel retransmits it after 1 s and the
+/// connection opens. The run is degraded with `ports.flaky`, not healthy.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn a_target_that_opens_only_after_a_syn_retransmission_is_flaky() {
+    let lab = lab!("a_target_that_opens_only_after_a_syn_retransmission");
+    lab.nft(
+        &lab.s,
+        "table inet nt_flap {\n chain input {\n  type filter hook input priority 0;\n  tcp dport 8080 tcp flags & (syn | ack) == syn numgen inc mod 2 0 drop\n }\n}\n",
+    );
+    let (code, report, _) = lab.run_nettriage(&default_args());
+    assert_report_contract(code, &report);
+    assert_eq!(lab::root_cause_code(&report).as_deref(), Some("ports.flaky"), "{}", pretty(&report));
+    assert_eq!(code, 1);
+}

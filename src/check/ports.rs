@@ -247,8 +247,33 @@ pub fn classify_error(e: &std::io::Error) -> PortOutcome {
 /// its attempts and opened in others (a capture can hold many attempts) is a warning. An
 /// unresolved target only reaches here when DNS worked (the runner skips the check as
 /// blocked by dns otherwise), so it is a missing record.
+/// A connect that took at least this long had its first SYN retransmitted: Linux sends the
+/// first retransmission after its initial RTO of 1 s (RFC 6298 section 2.1, the kernel's
+/// `TCP_TIMEOUT_INIT`), and a handshake on a working path takes milliseconds. 50 ms below
+/// the RTO for timer slack.
+pub const SYN_RETRANSMIT_MS: f64 = 950.0;
+
+/// Judges the ports evidence (pure): one finding per failure kind naming its targets, and
+/// `ports.flaky` for targets that opened only after a SYN retransmission.
 pub fn judge(ev: &PortsEvidence) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let slow_open: Vec<String> = ev
+        .targets
+        .iter()
+        .filter(|t| t.outcome == PortOutcome::Open && t.ms.is_some_and(|ms| ms >= SYN_RETRANSMIT_MS))
+        .map(|t| format!("{} ({:.1} s)", t.target, t.ms.unwrap_or_default() / 1000.0))
+        .collect();
+    if !slow_open.is_empty() {
+        findings.push(finding(
+            CheckId::Ports,
+            Code::PortsFlaky,
+            Severity::Warn,
+            format!(
+                "{} opened only after the first SYN was retransmitted (a connect taking 1 s or more)",
+                named(&slow_open, ", ", MAX_NAMED)
+            ),
+        ));
+    }
     for (outcome, code, what) in [
         (PortOutcome::Refused, Code::PortsRefused, "refused the connection"),
         (PortOutcome::Filtered, Code::PortsFiltered, "did not answer (filtered)"),
@@ -301,6 +326,15 @@ mod tests {
 
     fn result(target: &str, outcome: PortOutcome) -> PortResult {
         PortResult { target: target.into(), address: None, outcome, ms: None, error: None, attempts: None }
+    }
+
+    #[test]
+    fn a_connect_that_needed_a_syn_retransmission_is_flaky() {
+        let open = |ms| PortResult { ms: Some(ms), ..result("a:1", PortOutcome::Open) };
+        let ev = |targets| PortsEvidence { targets, capture: None };
+        let codes = |e: &PortsEvidence| judge(e).iter().map(|f| (f.code, f.severity)).collect::<Vec<_>>();
+        assert!(codes(&ev(vec![open(3.0)])).is_empty());
+        assert_eq!(codes(&ev(vec![open(1003.0), open(2.0)])), [(Code::PortsFlaky, Severity::Warn)]);
     }
 
     #[test]
