@@ -291,6 +291,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "IP")]
     pub dhcp_request_ip: Option<std::net::Ipv4Addr>,
 
+    /// Listen for DHCP offers at least this many milliseconds after the DISCOVER, 10 to
+    /// 60000; the listener stays open while other checks run, so a slower second server is
+    /// still heard in a longer run [default: 200 for a run, 2000 for a survey, or
+    /// `window_ms` under `[dhcp]` in the config file].
+    #[arg(long = "dhcp-window", value_name = "MS")]
+    pub dhcp_window_ms: Option<u64>,
+
     /// On a Wi-Fi interface, also scan for nearby access points (up to 4 s, needs
     /// CAP_NET_ADMIN) to count co- and adjacent-channel interference and suggest quieter
     /// channels [default: off, or `scan = true` under `[wifi]` in the config file].
