@@ -317,7 +317,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         // The full exchange uses its own identity and transaction, so it runs beside the
         // listener instead of after the whole run.
         let full = async {
-            if settings.full { spawn_full(name.clone(), settings.clone()).await.map(Some) } else { Ok(None) }
+            if settings.full { spawn_full(name.clone(), settings.clone(), ctx.cutoff()).await.map(Some) } else { Ok(None) }
         };
         let (probe, dup, full) = tokio::join!(discover, duplicate, full);
         ev.probe = probe?;
@@ -434,7 +434,7 @@ pub fn probe_mac() -> MacAddr {
 }
 
 #[cfg(feature = "live")]
-async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, CheckError> {
+async fn spawn_full(ifname: String, s: DhcpSettings, stop_by: Instant) -> Result<FullExchange, CheckError> {
     blocking(move || -> Result<FullExchange, CheckError> {
         let mac = probe_mac();
         let who = ProbeIdentity { mac, client_id: Some(FULL_CLIENT_ID.to_vec()) };
@@ -449,7 +449,8 @@ async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, Che
             error: None,
         };
         let mut channel = Channel::open(&ifname)?;
-        let cap = Duration::from_millis(s.offer_cap_ms);
+        // Each step waits up to the cap, and never past the run's deadline.
+        let cap = || Duration::from_millis(s.offer_cap_ms).min(stop_by.saturating_duration_since(Instant::now()));
         let xid: u32 = rand::random();
         let request = match s.request_ip {
             // INIT-REBOOT: ask for the address directly, with no server identifier.
@@ -458,6 +459,7 @@ async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, Che
                 frames::build_request(xid, &who, None, ip)
             }
             None => {
+                let cap = cap();
                 let offers =
                     channel.exchange(&frames::build_discover(xid, &who), xid, mac, cap, cap, &[DhcpKind::Offer])?;
                 let Some(offer) = offers.replies.into_iter().find(|r| r.kind == DhcpKind::Offer) else {
@@ -471,6 +473,7 @@ async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, Che
             }
         };
         // A second server's late OFFER must not end the wait for the ACK or NAK.
+        let cap = cap();
         let replies = channel.exchange(&request, xid, mac, cap, cap, &[DhcpKind::Ack, DhcpKind::Nak])?;
         if let Some(reply) = replies.replies.into_iter().find(|r| r.kind == DhcpKind::Ack || r.kind == DhcpKind::Nak) {
             ex.request_ms = Some(reply.ms);

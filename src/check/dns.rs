@@ -295,6 +295,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let names = ctx.config.dns_names.clone();
     let buster = cache_buster(names.first().map(String::as_str).unwrap_or("example.com"));
     let timeout = Duration::from_millis(settings.timeout_ms);
+    // A query still unanswered when the run's deadline comes is a timeout like any other.
+    let stop_by = ctx.cutoff();
 
     let per_server = servers.iter().map(|&server| {
         let names = &names;
@@ -307,7 +309,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             }
             jobs.push((buster.clone(), RecordType::A, true));
             let queries = futures::future::join_all(
-                jobs.into_iter().map(|(name, rtype, cb)| query(server, name, rtype, cb, timeout)),
+                jobs.into_iter().map(|(name, rtype, cb)| query(server, name, rtype, cb, timeout, stop_by)),
             )
             .await;
             server_result(server, queries, Source::Live)
@@ -376,7 +378,14 @@ enum Exchange {
 }
 
 #[cfg(feature = "live")]
-async fn query(server: IpAddr, name: String, rtype: RecordType, cache_buster: bool, timeout: Duration) -> QueryResult {
+async fn query(
+    server: IpAddr,
+    name: String,
+    rtype: RecordType,
+    cache_buster: bool,
+    timeout: Duration,
+    stop_by: Instant,
+) -> QueryResult {
     let mut result = QueryResult {
         name: name.clone(),
         record_type: rtype.to_string(),
@@ -395,9 +404,18 @@ async fn query(server: IpAddr, name: String, rtype: RecordType, cache_buster: bo
         return result;
     };
     // ChromeOS retries a DNS lookup once after a timeout (ANCHORS.md b).
+    // Each attempt waits at most until `stop_by` (the run's deadline): what the server did
+    // until then is the observation.
     for attempt in 1..=2 {
+        let left = stop_by.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            if attempt == 1 {
+                result.error = Some("not sent: the run's deadline had passed".into());
+            }
+            break;
+        }
         result.attempts = attempt;
-        match exchange(SocketAddr::new(server, 53), &qname, rtype, timeout).await {
+        match exchange(SocketAddr::new(server, 53), &qname, rtype, timeout.min(left)).await {
             Exchange::Response(msg, elapsed) => {
                 let (outcome, answers) = classify(&msg, rtype);
                 result.outcome = outcome;

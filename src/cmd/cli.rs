@@ -264,8 +264,9 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Deadline for the whole run in seconds, 1 to 300; checks still running then are
-    /// reported as errors [default: 10].
+    /// Deadline for the whole run in seconds, 1 to 300; checks stop waiting just before it
+    /// and report what they observed, and one that observed nothing is an error
+    /// [default: 10].
     #[arg(short, long, value_name = "SECS")]
     pub deadline: Option<u64>,
 
