@@ -334,7 +334,10 @@ mod tests {
         done.insert(CheckId::Wifi, result(CheckId::Wifi, CheckStatus::Skipped, None));
         assert!(!dhcp_alone(&started, &done), "the gateway still runs");
         done.insert(CheckId::Gateway, result(CheckId::Gateway, CheckStatus::Pass, None));
-        assert!(dhcp_alone(&started, &done), "nothing else runs (dns and ports would have started with the gateway done)");
+        assert!(
+            dhcp_alone(&started, &done),
+            "nothing else runs (dns and ports would have started with the gateway done)"
+        );
         done.insert(CheckId::Dhcp, result(CheckId::Dhcp, CheckStatus::Pass, None));
         assert!(!dhcp_alone(&started, &done), "dhcp itself has finished");
         // A closed gate: only dhcp has started after link and wifi.

@@ -317,7 +317,11 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         // The full exchange uses its own identity and transaction, so it runs beside the
         // listener instead of after the whole run.
         let full = async {
-            if settings.full { spawn_full(name.clone(), settings.clone(), ctx.cutoff()).await.map(Some) } else { Ok(None) }
+            if settings.full {
+                spawn_full(name.clone(), settings.clone(), ctx.cutoff()).await.map(Some)
+            } else {
+                Ok(None)
+            }
         };
         let (probe, dup, full) = tokio::join!(discover, duplicate, full);
         ev.probe = probe?;

@@ -263,7 +263,8 @@ async fn probe(
         (true, Some(mac), Some(src)) => {
             let name = iface.name.clone();
             // Bounded by the run's deadline: no reply by then is no reply.
-            let timeout = Duration::from_millis(settings.arp_timeout_ms).min(stop_by.saturating_duration_since(Instant::now()));
+            let timeout =
+                Duration::from_millis(settings.arp_timeout_ms).min(stop_by.saturating_duration_since(Instant::now()));
             let reply = tokio::task::spawn_blocking(move || arp::resolve(&name, mac, src, gateway, timeout))
                 .await
                 .map_err(|source| CheckError::Task { operation: "ARP", source })??;
@@ -280,7 +281,11 @@ async fn probe(
         }
         _ => ArpResult { status: ArpStatus::NotApplicable, mac: None, rtt_ms: None, requests_sent: 0, seen: None },
     };
-    let ping = if arp.status == ArpStatus::NoReply { None } else { Some(ping_series(iface, gateway, settings, stop_by).await?) };
+    let ping = if arp.status == ArpStatus::NoReply {
+        None
+    } else {
+        Some(ping_series(iface, gateway, settings, stop_by).await?)
+    };
     Ok(GatewayProbe { address: IpAddr::V4(gateway), arp, ping })
 }
 
