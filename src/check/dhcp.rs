@@ -939,6 +939,29 @@ pub(crate) mod tests {
         assert!(!ev(here, vec![rogue]).offers_disagree(), "one server alone");
     }
 
+    #[cfg(feature = "live")]
+    #[test]
+    fn the_listener_stops_when_the_run_is_done_and_the_window_passed() {
+        let now = Instant::now();
+        let ms = Duration::from_millis;
+        let until = Listen {
+            alone: Arc::new(AtomicBool::new(false)),
+            window: ms(200),
+            cap: ms(3300),
+            stop_by: now + ms(9900),
+        };
+        // Other checks still run: it keeps listening, offers or not, past the window.
+        assert!(!until.done(now, ms(5000), true));
+        until.alone.store(true, Ordering::Release);
+        assert!(!until.done(now, ms(150), true), "before the window");
+        assert!(until.done(now, ms(200), true));
+        assert!(!until.done(now, ms(2000), false), "no offer yet: wait for the cap");
+        assert!(until.done(now, ms(3300), false));
+        // The cutoff ends it whatever else holds.
+        until.alone.store(false, Ordering::Release);
+        assert!(until.done(now + ms(9900), ms(9900), false));
+    }
+
     #[test]
     fn mismatch_slow_duplicate_and_expiry() {
         let other = offer("198.18.0.1", 1, "198.18.0.254", "198.18.9.9", 1500.0);
