@@ -944,12 +944,8 @@ pub(crate) mod tests {
     fn the_listener_stops_when_the_run_is_done_and_the_window_passed() {
         let now = Instant::now();
         let ms = Duration::from_millis;
-        let until = Listen {
-            alone: Arc::new(AtomicBool::new(false)),
-            window: ms(200),
-            cap: ms(3300),
-            stop_by: now + ms(9900),
-        };
+        let until =
+            Listen { alone: Arc::new(AtomicBool::new(false)), window: ms(200), cap: ms(3300), stop_by: now + ms(9900) };
         // Other checks still run: it keeps listening, offers or not, past the window.
         assert!(!until.done(now, ms(5000), true));
         until.alone.store(true, Ordering::Release);
