@@ -675,6 +675,24 @@ mod tests {
     }
 
     #[test]
+    fn dhcp_window_from_the_command_line_the_file_or_the_default() {
+        let file = |text: &str| Config::resolve(&args(), Some((Path::new("c.toml"), text)));
+        assert_eq!(Config::default().dhcp.window(), Duration::from_millis(DEFAULT_DHCP_WINDOW_MS));
+        assert_eq!(file("[dhcp]\nwindow_ms = 900\n").unwrap().dhcp.window_ms, Some(900));
+        // The former key still reads, as the same setting.
+        assert_eq!(file("[dhcp]\noffer_window_ms = 700\n").unwrap().dhcp.window_ms, Some(700));
+        let mut a = args();
+        a.dhcp_window_ms = Some(1500);
+        let text = "[dhcp]\nwindow_ms = 900\n";
+        let c = Config::resolve(&a, Some((Path::new("c.toml"), text))).unwrap();
+        assert_eq!(c.dhcp.window(), Duration::from_millis(1500), "the command line wins");
+        for bad in [5, 60_001] {
+            a.dhcp_window_ms = Some(bad);
+            assert!(matches!(Config::resolve(&a, None), Err(ConfigError::Invalid { .. })), "{bad} ms");
+        }
+    }
+
+    #[test]
     fn documented_example_config_is_valid_and_shows_the_defaults() {
         let doc = include_str!("../docs/config.md");
         let start = doc.find("```toml\n").expect("docs/config.md has a toml example") + 8;
