@@ -525,13 +525,6 @@ fn differences(offer: &DhcpReply, current: &CurrentConfig) -> Vec<String> {
     diffs
 }
 
-/// Whether the live probe's offer from `server` agrees with the settings in use (`None`:
-/// no offer from it was heard live).
-fn agreement(ev: &DhcpEvidence, server: Ipv4Addr) -> Option<bool> {
-    let offer = ev.probe.offers.iter().find(|o| o.server == server)?;
-    Some(differences(offer, &ev.current).is_empty())
-}
-
 impl DhcpEvidence {
     /// Whether the live probe heard servers whose offers set the client up differently
     /// (another router, mask or DNS servers): then the server a client happens to take
@@ -708,13 +701,17 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
         let list: Vec<String> = here
             .iter()
             .map(|(_, ip, mac)| {
-                let agrees = || live && ev.usable_ipv4.is_some() && agreement(ev, *ip) == Some(true);
+                let offer =
+                    ev.probe.offers.iter().find(|o| o.server == *ip).filter(|_| live && ev.usable_ipv4.is_some());
+                let diffs = offer.map(|o| differences(o, &ev.current));
                 let tag = if Some(*ip) == matching {
-                    ", the current lease came from it"
-                } else if agrees() {
-                    ", agrees with the current lease"
+                    ", the current lease came from it".to_string()
                 } else {
-                    ""
+                    match diffs {
+                        Some(d) if d.is_empty() => ", agrees with the current lease".to_string(),
+                        Some(d) => format!(", differs from the current lease: {}", d.join(", ")),
+                        None => String::new(),
+                    }
                 };
                 let when = ev.probe.offers.iter().find(|o| o.server == *ip).map(|o| format!(" at {:.0} ms", o.ms));
                 format!("{ip} ({mac}{tag}){}", when.unwrap_or_default())
@@ -933,9 +930,8 @@ pub(crate) mod tests {
         let rogue = offer("198.18.0.66", 9, "198.18.0.66", "198.18.0.66", 1.0);
         let e = ev(here.clone(), vec![rogue.clone(), good()]);
         assert!(e.offers_disagree());
-        assert_eq!(agreement(&e, Ipv4Addr::new(198, 18, 0, 1)), Some(true));
-        assert_eq!(agreement(&e, Ipv4Addr::new(198, 18, 0, 66)), Some(false));
-        assert_eq!(agreement(&e, Ipv4Addr::new(198, 18, 0, 7)), None);
+        assert!(differences(&good(), &e.current).is_empty(), "the real server agrees with the settings in use");
+        assert_eq!(differences(&rogue, &e.current).len(), 2, "router and DNS differ");
         assert!(!ev(here, vec![rogue]).offers_disagree(), "one server alone");
     }
 
