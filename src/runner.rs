@@ -85,7 +85,10 @@ pub fn budget(id: CheckId, config: &Config) -> Duration {
         CheckId::Dns => 2 * config.dns.timeout_ms + 1_000,
         CheckId::Ports => {
             let waves = config.targets.len().div_ceil(config.ports.concurrency.max(1)).max(1) as u64;
-            waves * config.ports.timeout_ms + 1_000
+            // It starts beside dns; named targets wait for dns's answers first.
+            let named = config.targets.iter().any(|t| matches!(t.host, crate::config::TargetHost::Name(_)));
+            let dns_wait = if named { budget(CheckId::Dns, config).as_millis() as u64 } else { 0 };
+            dns_wait + waves * config.ports.timeout_ms + 1_000
         }
     };
     Duration::from_millis(ms)
@@ -374,5 +377,13 @@ mod tests {
         for id in CheckId::ALL {
             assert!(budget(id, &c) <= c.deadline, "{id} budget exceeds the deadline");
         }
+        // Named targets wait for dns inside the ports check, so its budget covers that too.
+        let named = Config::resolve(
+            &crate::config::Overrides { targets: vec!["crm.example.com:443".into()], ..Default::default() },
+            None,
+        )
+        .unwrap();
+        assert!(budget(CheckId::Ports, &named) >= budget(CheckId::Dns, &named) + budget(CheckId::Ports, &c));
+        assert!(budget(CheckId::Ports, &named) <= named.deadline);
     }
 }
