@@ -1668,3 +1668,23 @@ fn short_deadline_dns_down() {
     assert_eq!(check(&r, "ports")["evidence"]["targets"][0]["outcome"], "open", "{}", pretty(check(&r, "ports")));
     assert!(!all_codes(&r).iter().any(|c| c == "tool.timeout"), "{}", pretty(&r));
 }
+
+/// The port check starts beside the dns check; a named target waits for its answers, also
+/// when a dead second resolver makes the dns check wait out its retries (about 3 s), and is
+/// then probed: no `tool.timeout` from the wait.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn named_target_waits_for_slow_dns() {
+    let lab = lab!("named_target_waits_for_slow_dns");
+    lab.set_resolv_conf(&[&format!("nameserver {GATEWAY_IP}"), &format!("nameserver {SERVER_IP}")]);
+    lab.nft(&lab.s, &dns_rule("drop"));
+    let target = format!("{WWW_NAME}:8080");
+    let (code, r, _) = lab.run_nettriage(&["--target", &target, "--target", TARGET_OK, "--dns-name", WWW_NAME]);
+    assert_report_contract(code, &r);
+    assert_exit(code, 1, &r);
+    assert_has_code(&r, "dns", "dns.partial");
+    assert_check_status(&r, "ports", "pass");
+    let targets = check(&r, "ports")["evidence"]["targets"].as_array().cloned().unwrap_or_default();
+    assert_eq!(targets.len(), 2, "{}", pretty(check(&r, "ports")));
+    assert!(targets.iter().all(|t| t["outcome"] == "open"), "{}", pretty(check(&r, "ports")));
+}
