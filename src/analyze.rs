@@ -494,6 +494,7 @@ impl State {
                 offers: vec![],
                 dropped: 0,
                 first_offer_ms: None,
+                listened_ms: None,
             },
             full: None,
             duplicate_check: self.gateway.duplicate_check(),

@@ -173,7 +173,8 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> R
     let interface = snapshot.select(config.interface.as_deref()).map_err(RunError::Interface)?;
     let privileges = Privileges::current();
     let facts = Facts::default();
-    let ctx = CheckContext { config, snapshot: &snapshot, interface, privileges, facts: &facts };
+    let deadline = Instant::now() + config.deadline;
+    let ctx = CheckContext { config, snapshot: &snapshot, interface, privileges, facts: &facts, deadline };
 
     let recorder = match (&config.capture, interface) {
         (Some(path), Some(iface)) => {

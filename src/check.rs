@@ -15,7 +15,10 @@ pub mod link;
 pub mod ports;
 pub mod wifi;
 
-use std::sync::OnceLock;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::platform::netlink::{Interface, NetSnapshot};
@@ -34,13 +37,73 @@ pub struct CheckContext<'a> {
     pub privileges: Privileges,
     /// Facts that earlier checks hand to later ones.
     pub facts: &'a Facts,
+    /// When the run's deadline passes: the runner ends a check still running then as
+    /// `tool.timeout`, so a check that waits on the network stops by [`Self::cutoff`] and
+    /// reports what it observed so far.
+    pub deadline: Instant,
 }
 
-/// Facts handed between checks. Each slot is written once, by the check that owns it.
+/// How long before the run's deadline a check stops waiting, to judge and hand back what
+/// it saw before the runner gives up on it.
+pub const WRAP_UP: Duration = Duration::from_millis(100);
+
+impl CheckContext<'_> {
+    /// When a check must stop waiting on the network: the run's deadline less [`WRAP_UP`].
+    pub fn cutoff(&self) -> Instant {
+        self.deadline.checked_sub(WRAP_UP).unwrap_or(self.deadline)
+    }
+}
+
+/// Facts handed between checks. Each slot is written once, by the check that owns it;
+/// the runner writes which checks finished and whether the DHCP listener is the last one
+/// still running.
 #[derive(Debug, Default)]
 pub struct Facts {
     /// Names resolved by the dns check.
     pub dns: OnceLock<dns::DnsFacts>,
+    /// Set by the runner once no check but dhcp is running or can still start without it:
+    /// the DISCOVER's listener may then stop when its minimum window has passed. Shared
+    /// with the listener's blocking thread.
+    pub dhcp_alone: Arc<AtomicBool>,
+    finished: Mutex<BTreeSet<CheckId>>,
+    #[cfg(feature = "live")]
+    changed: tokio::sync::Notify,
+}
+
+impl Facts {
+    /// Records that `id` has its result (the runner calls it for every check, skipped
+    /// ones too) and wakes whoever waits for it.
+    pub fn mark_finished(&self, id: CheckId) {
+        self.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id);
+        #[cfg(feature = "live")]
+        self.changed.notify_waiters();
+    }
+
+    /// Whether `id` has its result.
+    pub fn is_finished(&self, id: CheckId) -> bool {
+        self.finished.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(&id)
+    }
+
+    /// Waits until `id` has its result: a check that needs another's facts for part of its
+    /// work (ports: the addresses of named targets) starts at once and waits only there.
+    #[cfg(feature = "live")]
+    pub async fn finished(&self, id: CheckId) {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            // Registered before looking, so a mark between the look and the wait is seen.
+            notified.as_mut().enable();
+            if self.is_finished(id) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// Tells the DHCP listener whether it is alone (see [`Facts::dhcp_alone`]).
+    pub fn set_dhcp_alone(&self, alone: bool) {
+        self.dhcp_alone.store(alone, Ordering::Release);
+    }
 }
 
 /// What a check that ran (or chose not to) produced.

@@ -145,6 +145,8 @@ pub struct Overrides {
     pub dhcp_full: bool,
     /// `--dhcp-request-ip`.
     pub dhcp_request_ip: Option<std::net::Ipv4Addr>,
+    /// `--dhcp-window`, in milliseconds.
+    pub dhcp_window_ms: Option<u64>,
     /// `--wifi-scan`.
     pub wifi_scan: bool,
     /// `--capture`.
@@ -249,9 +251,15 @@ pub struct DhcpSettings {
     /// Send a DHCPDISCOVER (no REQUEST, nothing changes on the machine); `false` reads only
     /// the lease state.
     pub probe: bool,
-    /// After the first offer, keep listening this long for more (to catch a second server).
-    pub offer_window_ms: u64,
-    /// Give up when no offer came within this long (nmap's broadcast-dhcp-discover waits 10 s;
+    /// The DISCOVER's listener stays open while any other check runs (bounded by the run
+    /// deadline), so every server that answers during the run is heard; this is the
+    /// least it listens, counted from the DISCOVER, when the rest of the run is quicker
+    /// (`--dhcp-window`; `None`: [`DEFAULT_DHCP_WINDOW_MS`] for a run,
+    /// [`SURVEY_DHCP_WINDOW_MS`] for a survey). `offer_window_ms` is read as the same key.
+    #[serde(alias = "offer_window_ms")]
+    pub window_ms: Option<u64>,
+    /// When no offer came at all, keep listening at least this long before judging
+    /// `dhcp.no_offer` (nmap's broadcast-dhcp-discover waits 10 s;
     /// dnsmasq pings an address for up to 3 s before offering it to a new client, so 3.3 s
     /// still sees such a server, as `dhcp.slow`, and the worst case of a whole run stays
     /// under the default 10 s deadline).
@@ -269,14 +277,31 @@ pub struct DhcpSettings {
     pub request_ip: Option<std::net::Ipv4Addr>,
 }
 
+/// The DHCP listener's minimum window in a run, from the DISCOVER: long enough for the
+/// servers of a LAN that answer at once (a second one included), short enough that a
+/// healthy run stays near 200 ms; servers slower than this are still heard while the other
+/// checks run.
+pub const DEFAULT_DHCP_WINDOW_MS: u64 = 200;
+/// The DHCP listener's minimum window in a survey, where nobody waits for the result: long
+/// enough for a server behind a relay or one that delays its offers.
+pub const SURVEY_DHCP_WINDOW_MS: u64 = 2000;
+
+impl DhcpSettings {
+    /// The least the DISCOVER's listener listens ([`DhcpSettings::window_ms`], else the
+    /// run's default).
+    pub fn window(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.window_ms.unwrap_or(DEFAULT_DHCP_WINDOW_MS))
+    }
+}
+
 impl Default for DhcpSettings {
     fn default() -> Self {
         Self {
             probe: true,
-            offer_window_ms: 500,
+            window_ms: None,
             offer_cap_ms: 3300,
             slow_ms: 1000.0,
-            duplicate_probe_ms: 500,
+            duplicate_probe_ms: 200,
             full: false,
             request_ip: None,
         }
@@ -289,7 +314,9 @@ impl Default for DhcpSettings {
 pub struct GatewaySettings {
     /// Echo requests per gateway (NetAlly pings 3, LinkIQ 4; 5 gives loss in 20 % steps).
     pub probes: u32,
-    /// Milliseconds between echo requests.
+    /// Milliseconds between echo requests (25: the five-probe series takes about 100 ms
+    /// plus the last reply, and consecutive replies still measure jitter; a LAN gateway
+    /// answers in well under 25 ms, so the probes rarely overlap).
     pub interval_ms: u64,
     /// Milliseconds to wait for each echo reply (LinkIQ: 1 s).
     pub timeout_ms: u64,
@@ -309,7 +336,7 @@ impl Default for GatewaySettings {
     fn default() -> Self {
         Self {
             probes: 5,
-            interval_ms: 100,
+            interval_ms: 25,
             timeout_ms: 1000,
             arp_timeout_ms: 1000,
             loss_warn: 0.05,
@@ -568,7 +595,8 @@ impl Config {
             dhcp: {
                 let request_ip = args.dhcp_request_ip.or(file.dhcp.request_ip);
                 let full = file.dhcp.full || args.dhcp_full || request_ip.is_some();
-                DhcpSettings { full, request_ip, ..file.dhcp }
+                let window_ms = args.dhcp_window_ms.or(file.dhcp.window_ms);
+                DhcpSettings { full, request_ip, window_ms, ..file.dhcp }
             },
             gateway: file.gateway,
             dns: file.dns,
@@ -581,8 +609,10 @@ impl Config {
 
     fn validate(&self) -> Result<(), ConfigError> {
         let d = &self.dhcp;
-        check_range("dhcp.offer_window_ms", d.offer_window_ms as f64, 10.0, 10_000.0)?;
-        check_range("dhcp.offer_cap_ms", d.offer_cap_ms as f64, d.offer_window_ms as f64, 30_000.0)?;
+        if let Some(ms) = d.window_ms {
+            check_range("dhcp.window_ms", ms as f64, 10.0, 60_000.0)?;
+        }
+        check_range("dhcp.offer_cap_ms", d.offer_cap_ms as f64, 10.0, 30_000.0)?;
         check_range("dhcp.slow_ms", d.slow_ms, 0.0, 30_000.0)?;
         check_range("dhcp.duplicate_probe_ms", d.duplicate_probe_ms as f64, 10.0, 10_000.0)?;
         let g = &self.gateway;
@@ -706,6 +736,24 @@ mod tests {
         let mut a = args();
         a.interface = Some("a/b".into());
         assert!(Config::resolve(&a, None).is_err());
+    }
+
+    #[test]
+    fn dhcp_window_from_the_command_line_the_file_or_the_default() {
+        let file = |text: &str| Config::resolve(&args(), Some((Path::new("c.toml"), text)));
+        assert_eq!(Config::default().dhcp.window(), Duration::from_millis(DEFAULT_DHCP_WINDOW_MS));
+        assert_eq!(file("[dhcp]\nwindow_ms = 900\n").unwrap().dhcp.window_ms, Some(900));
+        // The former key still reads, as the same setting.
+        assert_eq!(file("[dhcp]\noffer_window_ms = 700\n").unwrap().dhcp.window_ms, Some(700));
+        let mut a = args();
+        a.dhcp_window_ms = Some(1500);
+        let text = "[dhcp]\nwindow_ms = 900\n";
+        let c = Config::resolve(&a, Some((Path::new("c.toml"), text))).unwrap();
+        assert_eq!(c.dhcp.window(), Duration::from_millis(1500), "the command line wins");
+        for bad in [5, 60_001] {
+            a.dhcp_window_ms = Some(bad);
+            assert!(matches!(Config::resolve(&a, None), Err(ConfigError::Invalid { .. })), "{bad} ms");
+        }
     }
 
     #[test]

@@ -6,9 +6,17 @@
 //! (link, wifi, dhcp, gateway, dns, ports) that failed; when nothing failed, the earliest
 //! warning. Later layers that failed only because of it are already `skipped` by the
 //! runner, so this is the layer a technician should look at first.
+//!
+//! One cause is judged across layers: when DHCP servers that set the client up differently
+//! answered (`dhcp.multiple_servers` with offers that disagree, a warning on its own) and
+//! a layer that lives on DHCP's settings (gateway, dns, ports) failed, the competing
+//! server is the root cause: the client may hold the wrong server's lease (a rogue that
+//! answered first), and the failure above is its symptom.
 
 use crate::check::gateway::ArpStatus;
-use crate::report::{CheckResult, CheckStatus, Code, Diagnosis, RootCause, RunStatus, Severity};
+use crate::report::{
+    CheckId, CheckResult, CheckStatus, Code, Diagnosis, Evidence, Finding, RootCause, RunStatus, Severity,
+};
 
 /// Diagnoses a run from its check results (in report order).
 pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
@@ -25,7 +33,10 @@ pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
     };
     let deciding = match status {
         RunStatus::Healthy | RunStatus::Unknown => None,
-        RunStatus::Broken => findings.iter().find(|f| f.severity == Severity::Fail),
+        RunStatus::Broken => {
+            let failed = findings.iter().find(|f| f.severity == Severity::Fail);
+            failed.and_then(|f| competing_dhcp(checks, &findings, f)).or(failed)
+        }
         RunStatus::Degraded => findings.first(),
     };
     let root_cause = deciding.map(|f| RootCause {
@@ -65,10 +76,19 @@ fn summary(code: Code, checks: &[CheckResult]) -> String {
     code.summary().to_string()
 }
 
+/// The `dhcp.multiple_servers` finding when it explains `failed`: a failure in a layer
+/// that uses DHCP's settings, with servers whose offers disagree.
+fn competing_dhcp<'f>(checks: &[CheckResult], findings: &'f [Finding], failed: &Finding) -> Option<&'f Finding> {
+    if !matches!(failed.layer, CheckId::Gateway | CheckId::Dns | CheckId::Ports) {
+        return None;
+    }
+    let disagree = checks.iter().any(|c| matches!(&c.evidence, Evidence::Dhcp(ev) if ev.offers_disagree()));
+    findings.iter().find(|f| f.code == Code::DhcpMultipleServers).filter(|_| disagree)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{CheckId, Finding};
 
     fn check(id: CheckId, status: CheckStatus, findings: Vec<(Code, Severity)>) -> CheckResult {
         CheckResult {
@@ -109,6 +129,26 @@ mod tests {
         assert_eq!((root.code, root.layer), (Code::DnsTimeout, CheckId::Dns));
         assert!(!root.next_steps.is_empty());
         assert_eq!(d.findings.len(), 4);
+    }
+
+    #[test]
+    fn competing_dhcp_servers_explain_a_failure_above() {
+        use crate::check::dhcp::tests::{addr, ev, good, offer};
+        let here = vec![addr("198.18.0.10", "global", true, Some(3000))];
+        let rogue = offer("198.18.0.66", 9, "198.18.0.66", "198.18.0.66", 1.0);
+        let with = |offers, failed: CheckId| {
+            let mut dhcp = check(CheckId::Dhcp, CheckStatus::Warn, vec![(Code::DhcpMultipleServers, Severity::Warn)]);
+            dhcp.evidence = Evidence::Dhcp(Box::new(ev(here.clone(), offers)));
+            let code = if failed == CheckId::Link { Code::LinkNoCarrier } else { Code::DnsTimeout };
+            diagnose(&[dhcp, check(failed, CheckStatus::Fail, vec![(code, Severity::Fail)])])
+        };
+        let d = with(vec![rogue.clone(), good()], CheckId::Dns);
+        assert_eq!((d.status, d.root_cause.map(|r| r.code)), (RunStatus::Broken, Some(Code::DhcpMultipleServers)));
+        // Servers that agree (a failover pair) do not explain a DNS failure.
+        let twin = offer("198.18.0.2", 2, "198.18.0.1", "198.18.0.1", 3.0);
+        assert_eq!(with(vec![twin, good()], CheckId::Dns).root_cause.map(|r| r.code), Some(Code::DnsTimeout));
+        // Nor a failure below DHCP.
+        assert_eq!(with(vec![rogue, good()], CheckId::Link).root_cause.map(|r| r.code), Some(Code::LinkNoCarrier));
     }
 
     #[test]

@@ -10,9 +10,19 @@
 //!
 //! A check may have a *gate*: a pure, immediate answer to "could my result block the next
 //! layers?". When the gate is open, the checks that require it start at once instead of
-//! waiting for it to finish. The dhcp check's probes take about half a second, but only the
-//! absence of a usable address blocks the gateway, and that is known before any packet is
-//! sent; its gate is what keeps a healthy run well under a second.
+//! waiting for it to finish. Only the absence of a usable address blocks the gateway, and
+//! that is known before any packet is sent, so with an address the dhcp check runs beside
+//! all the others: its DISCOVER's listener stays open while they run and hears every
+//! server that answers during the run. The runner tells it ([`crate::check::Facts::dhcp_alone`]) when
+//! nothing else is running or can start, and it then stops once its minimum window
+//! (`--dhcp-window`) has passed, so a healthy run ends with its last check.
+//!
+//! Checks see the run's deadline ([`CheckContext::deadline`]) and stop waiting on the
+//! network just before it ([`CheckContext::cutoff`]), reporting what they observed with
+//! their own codes; `tool.timeout` is left for a check that returned nothing by then.
+//! Every finished check is recorded ([`crate::check::Facts::mark_finished`]), so a check
+//! that needs another's facts for only part of its work (ports: named targets) starts
+//! with its prerequisites and waits for those facts only where it needs them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -49,9 +59,10 @@ pub const GRAPH: [Node; 6] = [
     Node { id: CheckId::Dhcp, requires: &[CheckId::Link, CheckId::Wifi], after: &[], gate: Some(check::dhcp::gate) },
     Node { id: CheckId::Gateway, requires: &[CheckId::Dhcp], after: &[], gate: None },
     Node { id: CheckId::Dns, requires: &[CheckId::Gateway], after: &[], gate: None },
-    // ports uses the dns answers for named targets but probes address targets even when
-    // DNS is down; it reports itself blocked by dns when no target could be resolved.
-    Node { id: CheckId::Ports, requires: &[CheckId::Gateway], after: &[CheckId::Dns], gate: None },
+    // ports starts beside dns: it probes address targets at once (they need no DNS, even
+    // when DNS is down) and waits for dns only for named targets; it reports itself
+    // blocked by dns when no target could be resolved.
+    Node { id: CheckId::Ports, requires: &[CheckId::Gateway], after: &[], gate: None },
 ];
 
 fn node(id: CheckId) -> &'static Node {
@@ -64,13 +75,8 @@ pub fn budget(id: CheckId, config: &Config) -> Duration {
         CheckId::Link => 2_000,
         // Reading the link takes milliseconds; a scan may wait for the kernel's results.
         CheckId::Wifi => 2_000 + if config.wifi.scan { config.wifi.scan_timeout_ms } else { 0 },
-        CheckId::Dhcp => {
-            let d = &config.dhcp;
-            // DISCOVER (and for --dhcp-full a second DISCOVER and a REQUEST) may each wait
-            // up to the cap; the duplicate-address probe runs alongside.
-            let exchanges = if d.full { 3 } else { 1 };
-            exchanges * d.offer_cap_ms.max(d.duplicate_probe_ms) + 1_000
-        }
+        // The DISCOVER's listener stays open for the whole run (it stops by the cutoff).
+        CheckId::Dhcp => config.deadline.as_millis() as u64,
         CheckId::Gateway => {
             let g = &config.gateway;
             g.arp_timeout_ms + g.interval_ms * u64::from(g.probes.saturating_sub(1)) + g.timeout_ms + 1_000
@@ -79,7 +85,10 @@ pub fn budget(id: CheckId, config: &Config) -> Duration {
         CheckId::Dns => 2 * config.dns.timeout_ms + 1_000,
         CheckId::Ports => {
             let waves = config.targets.len().div_ceil(config.ports.concurrency.max(1)).max(1) as u64;
-            waves * config.ports.timeout_ms + 1_000
+            // It starts beside dns; named targets wait for dns's answers first.
+            let named = config.targets.iter().any(|t| matches!(t.host, crate::config::TargetHost::Name(_)));
+            let dns_wait = if named { budget(CheckId::Dns, config).as_millis() as u64 } else { 0 };
+            dns_wait + waves * config.ports.timeout_ms + 1_000
         }
     };
     Duration::from_millis(ms)
@@ -103,9 +112,14 @@ pub fn blocker(node: &Node, done: &BTreeMap<CheckId, CheckResult>) -> Option<Che
 
 /// Runs every check and returns their results in report order.
 pub async fn run(ctx: &CheckContext<'_>, progress: &(dyn Fn(Progress) + Sync)) -> Vec<CheckResult> {
-    let deadline = Instant::now() + ctx.config.deadline;
+    let deadline = ctx.deadline;
     let mut done: BTreeMap<CheckId, CheckResult> = BTreeMap::new();
     let mut started: BTreeSet<CheckId> = BTreeSet::new();
+    let finish = |done: &mut BTreeMap<CheckId, CheckResult>, result: CheckResult| {
+        progress(Progress::Finished(result.clone()));
+        ctx.facts.mark_finished(result.id);
+        done.insert(result.id, result);
+    };
     type Running<'r> = Pin<Box<dyn Future<Output = CheckResult> + 'r>>;
     let mut running: FuturesUnordered<Running<'_>> = FuturesUnordered::new();
 
@@ -126,25 +140,28 @@ pub async fn run(ctx: &CheckContext<'_>, progress: &(dyn Fn(Progress) + Sync)) -
             for n in ready {
                 started.insert(n.id);
                 if let Some(by) = blocker(n, &done) {
-                    let result = blocked(n.id, by);
-                    progress(Progress::Finished(result.clone()));
-                    done.insert(n.id, result);
+                    finish(&mut done, blocked(n.id, by));
                 } else {
                     progress(Progress::Started(n.id));
                     running.push(Box::pin(run_one(n.id, ctx, deadline)));
                 }
             }
         }
+        ctx.facts.set_dhcp_alone(dhcp_alone(&started, &done));
         match running.next().await {
-            Some(result) => {
-                progress(Progress::Finished(result.clone()));
-                done.insert(result.id, result);
-            }
+            Some(result) => finish(&mut done, result),
             None => break,
         }
     }
     assert_eq!(done.len(), GRAPH.len(), "check graph has a cycle");
     CheckId::ALL.iter().filter_map(|id| done.remove(id)).collect()
+}
+
+/// Whether dhcp is the only check still running: every other check has started and
+/// finished, or cannot start before dhcp finishes (it would have started otherwise).
+fn dhcp_alone(started: &BTreeSet<CheckId>, done: &BTreeMap<CheckId, CheckResult>) -> bool {
+    let running = |id: &CheckId| started.contains(id) && !done.contains_key(id);
+    running(&CheckId::Dhcp) && CheckId::ALL.iter().filter(|id| **id != CheckId::Dhcp).all(|id| !running(id))
 }
 
 fn gate_open(id: CheckId, ctx: &CheckContext<'_>) -> bool {
@@ -313,6 +330,27 @@ mod tests {
     }
 
     #[test]
+    fn dhcp_is_alone_only_when_nothing_else_runs() {
+        let started: BTreeSet<CheckId> = [CheckId::Link, CheckId::Wifi, CheckId::Dhcp, CheckId::Gateway].into();
+        let mut done = BTreeMap::new();
+        done.insert(CheckId::Link, result(CheckId::Link, CheckStatus::Pass, None));
+        done.insert(CheckId::Wifi, result(CheckId::Wifi, CheckStatus::Skipped, None));
+        assert!(!dhcp_alone(&started, &done), "the gateway still runs");
+        done.insert(CheckId::Gateway, result(CheckId::Gateway, CheckStatus::Pass, None));
+        assert!(
+            dhcp_alone(&started, &done),
+            "nothing else runs (dns and ports would have started with the gateway done)"
+        );
+        done.insert(CheckId::Dhcp, result(CheckId::Dhcp, CheckStatus::Pass, None));
+        assert!(!dhcp_alone(&started, &done), "dhcp itself has finished");
+        // A closed gate: only dhcp has started after link and wifi.
+        let started: BTreeSet<CheckId> = [CheckId::Link, CheckId::Wifi, CheckId::Dhcp].into();
+        done.remove(&CheckId::Dhcp);
+        done.remove(&CheckId::Gateway);
+        assert!(dhcp_alone(&started, &done));
+    }
+
+    #[test]
     fn warnings_errors_and_plain_skips_do_not_block() {
         let mut done = BTreeMap::new();
         done.insert(CheckId::Link, result(CheckId::Link, CheckStatus::Warn, None));
@@ -339,5 +377,13 @@ mod tests {
         for id in CheckId::ALL {
             assert!(budget(id, &c) <= c.deadline, "{id} budget exceeds the deadline");
         }
+        // Named targets wait for dns inside the ports check, so its budget covers that too.
+        let named = Config::resolve(
+            &crate::config::Overrides { targets: vec!["crm.example.com:443".into()], ..Default::default() },
+            None,
+        )
+        .unwrap();
+        assert!(budget(CheckId::Ports, &named) >= budget(CheckId::Dns, &named) + budget(CheckId::Ports, &c));
+        assert!(budget(CheckId::Ports, &named) <= named.deadline);
     }
 }

@@ -118,8 +118,10 @@ pub async fn survey(
     mut on_event: impl FnMut(SurveyEvent<'_>) -> Result<(), RunError>,
 ) -> Result<u8, RunError> {
     // A survey records the neighbourhood too: on a wireless interface every run scans.
+    // Nobody waits for a survey's runs, so DHCP listens longer unless told otherwise.
     let mut config = config.clone();
     config.wifi.scan = true;
+    config.dhcp.window_ms.get_or_insert(crate::config::SURVEY_DHCP_WINDOW_MS);
     let config = &config;
     if let Some(dir) = &settings.textfile {
         let state = crate::files::prepare_dir(dir)

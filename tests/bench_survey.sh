@@ -25,7 +25,7 @@ tests/lab.sh up >/dev/null
 args="--interface eth0 --target 198.18.1.2:8080 --dns-name www.site.test"
 hyperfine --warmup 2 --runs 10 --export-json "$tmp/survey.json" \
   -n run "ip netns exec $C $BIN run $args --format json" \
-  -n survey "ip netns exec $C $BIN survey $args --once --site HQ --location bench --db $tmp/h.db" >/dev/null
+  -n survey "ip netns exec $C $BIN survey $args --dhcp-window 200 --once --site HQ --location bench --db $tmp/h.db" >/dev/null
 
 # 100,000 runs: the store's own scale test, in release.
 scale=$(cargo test --release --lib scale_100000_runs -- --ignored --nocapture 2>&1 | grep "note: 100000" || true)
@@ -56,7 +56,7 @@ Measured by `sudo tests/bench_survey.sh` in the same lab (means of 10 runs after
 | what | result |
 | --- | --- |
 | `nettriage run` (the checks alone) | {run['mean']*1000:.0f} ms |
-| `nettriage survey --once` (the same checks, stored in the history) | {survey['mean']*1000:.0f} ms |
+| `nettriage survey --once --dhcp-window 200` (the same checks with a run's DHCP window, where a survey's default is 2 s; stored in the history) | {survey['mean']*1000:.0f} ms |
 | survey overhead on top of the checks | {overhead:+.0f} ms |
 | 100,000 runs inserted (one transaction, release) | {f'{ins:.2f} s' if ins is not None else 'n/a'} |
 | trend over all 100,000 runs (release) | {f'{trend:.2f} s' if trend is not None else 'n/a'} |

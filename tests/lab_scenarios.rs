@@ -2414,3 +2414,79 @@ fn a_target_that_opens_only_after_a_syn_retransmission_is_flaky() {
     assert_eq!(lab::root_cause_code(&report).as_deref(), Some("ports.flaky"), "{}", pretty(&report));
     assert_eq!(code, 1);
 }
+
+// Issue 11 -------------------------------------------------------------------
+/// A rogue DHCP server (a home router plugged in backwards) answers first, the real one
+/// (dnsmasq's `dhcp-reply-delay=1`) a second later, and the client holds the rogue's lease:
+/// its default route and resolver are the rogue, which forwards nothing and serves no DNS.
+/// The DISCOVER's listener stays open while the later checks run, so it hears the real
+/// server too, and the competing servers, not the DNS failure they cause, are the root
+/// cause.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn rogue_dhcp_answers_first() {
+    const ROGUE_IP: &str = "198.18.0.66";
+    let mut lab = lab!("rogue_dhcp_answers_first", LabOptions { dhcp_reply_delay_s: 1, ..Default::default() });
+    let ns = lab.add_lan_host("rogue", &format!("{ROGUE_IP}/24"));
+    lab.start_lan_dhcp_server("dnsmasq-rogue", &ns, "198.18.0.150,198.18.0.160", ROGUE_IP);
+    lab.del_default_route();
+    lab.ip(&lab.c, &["route", "add", "default", "via", ROGUE_IP]);
+    lab.set_resolv_conf(&[&format!("nameserver {ROGUE_IP}")]);
+
+    let (code, r, _) = lab.run_nettriage(&default_args());
+    assert_report_contract(code, &r);
+    assert_exit(code, 2, &r);
+    assert_root_cause(&r, "dhcp.multiple_servers");
+    assert_eq!(severity_of(&r, "dhcp", "dhcp.multiple_servers"), "warn");
+    let probe = &dhcp_evidence(&r)["probe"];
+    let offers = probe["offers"].as_array().cloned().unwrap_or_default();
+    let at = |server: &str| offers.iter().find(|o| o["server"] == server).and_then(|o| o["ms"].as_f64());
+    let (rogue, real) = (at(ROGUE_IP), at(DHCP_SERVER));
+    assert!(rogue.is_some() && real.is_some(), "both servers must be heard:\n{}", pretty(probe));
+    assert!(real > rogue && real > Some(900.0), "the real server answers a second later:\n{}", pretty(probe));
+    assert!(probe["listened_ms"].as_f64() >= real, "{}", pretty(probe));
+    // The symptoms above are still judged, each with its own code.
+    assert_has_code(&r, "dns", "dns.unreachable");
+    assert_check_status(&r, "gateway", "pass");
+}
+
+/// A short deadline with DNS down: the dns check reports the silent server as
+/// `dns.timeout` (what it observed, not `tool.timeout`), and the port check of an
+/// address target, which needs no DNS, runs beside it.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn short_deadline_dns_down() {
+    let lab = lab!("short_deadline_dns_down");
+    lab.nft(&lab.r, &dns_rule("drop"));
+    let mut args = default_args();
+    args.extend(["--deadline", "2"]);
+    let (code, r, _) = lab.run_nettriage(&args);
+    assert_report_contract(code, &r);
+    assert_exit(code, 2, &r);
+    assert_root_cause(&r, "dns.timeout");
+    assert_check_status(&r, "dns", "fail");
+    assert_has_code(&r, "dns", "dns.timeout");
+    assert_check_status(&r, "ports", "pass");
+    assert_eq!(check(&r, "ports")["evidence"]["targets"][0]["outcome"], "open", "{}", pretty(check(&r, "ports")));
+    assert!(!all_codes(&r).iter().any(|c| c == "tool.timeout"), "{}", pretty(&r));
+}
+
+/// The port check starts beside the dns check; a named target waits for its answers, also
+/// when a dead second resolver makes the dns check wait out its retries (about 3 s), and is
+/// then probed: no `tool.timeout` from the wait.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn named_target_waits_for_slow_dns() {
+    let lab = lab!("named_target_waits_for_slow_dns");
+    lab.set_resolv_conf(&[&format!("nameserver {GATEWAY_IP}"), &format!("nameserver {SERVER_IP}")]);
+    lab.nft(&lab.s, &dns_rule("drop"));
+    let target = format!("{WWW_NAME}:8080");
+    let (code, r, _) = lab.run_nettriage(&["--target", &target, "--target", TARGET_OK, "--dns-name", WWW_NAME]);
+    assert_report_contract(code, &r);
+    assert_exit(code, 1, &r);
+    assert_has_code(&r, "dns", "dns.partial");
+    assert_check_status(&r, "ports", "pass");
+    let targets = check(&r, "ports")["evidence"]["targets"].as_array().cloned().unwrap_or_default();
+    assert_eq!(targets.len(), 2, "{}", pretty(check(&r, "ports")));
+    assert!(targets.iter().all(|t| t["outcome"] == "open"), "{}", pretty(check(&r, "ports")));
+}

@@ -311,6 +311,7 @@ fn dhcp_ran(offers: Vec<DhcpReply>, full: Option<FullExchange>) -> DhcpEvidence 
             first_offer_ms: offers.first().map(|o| o.ms),
             offers,
             dropped: 0,
+            listened_ms: Some(412.5),
         },
         full,
         duplicate_check: DuplicateCheck { status: ProbeStatus::Ran, address: usable, conflict_mac: None, reason: None },
@@ -329,6 +330,7 @@ fn dhcp_not_run(reason: &str) -> DhcpEvidence {
         offers: vec![],
         dropped: 0,
         first_offer_ms: None,
+        listened_ms: None,
     };
     ev.duplicate_check = DuplicateCheck {
         status: ProbeStatus::NotRun,

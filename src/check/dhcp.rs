@@ -15,7 +15,11 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 #[cfg(feature = "live")]
-use std::time::Duration;
+use std::sync::Arc;
+#[cfg(feature = "live")]
+use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "live")]
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -179,6 +183,11 @@ pub struct Probe {
     pub dropped: u32,
     /// Time to the first offer.
     pub first_offer_ms: Option<f64>,
+    /// How long the listener heard offers after the DISCOVER: it stays open while the
+    /// other checks run, so this says how late a second server could have answered and
+    /// still been heard.
+    #[serde(default)]
+    pub listened_ms: Option<f64>,
 }
 
 /// The full exchange under a separate identity.
@@ -296,14 +305,27 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         ev.duplicate_check.reason = ev.probe.reason.clone();
     } else if let Some(mac) = iface.mac {
         let name = iface.name.clone();
-        let discover = spawn_probe(name.clone(), mac, settings.clone());
+        let until = Listen {
+            alone: Arc::clone(&ctx.facts.dhcp_alone),
+            window: settings.window(),
+            cap: Duration::from_millis(settings.offer_cap_ms),
+            stop_by: ctx.cutoff(),
+        };
+        let discover = spawn_probe(name.clone(), mac, until);
         let duplicate = spawn_duplicate_check(name.clone(), mac, usable, settings.duplicate_probe_ms);
-        let (probe, dup) = tokio::join!(discover, duplicate);
+        // The full exchange uses its own identity and transaction, so it runs beside the
+        // listener instead of after the whole run.
+        let full = async {
+            if settings.full {
+                spawn_full(name.clone(), settings.clone(), ctx.cutoff()).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let (probe, dup, full) = tokio::join!(discover, duplicate, full);
         ev.probe = probe?;
         ev.duplicate_check = dup?;
-        if settings.full {
-            ev.full = Some(spawn_full(name, settings.clone()).await?);
-        }
+        ev.full = full?;
     }
 
     let mut findings = judge(&iface.name, &ev, settings, &ctx.config.expected_dhcp_servers, Source::Live);
@@ -328,6 +350,7 @@ fn not_run_probe(reason: &str) -> Probe {
         offers: vec![],
         dropped: 0,
         first_offer_ms: None,
+        listened_ms: None,
     }
 }
 
@@ -336,21 +359,43 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.map_err(|source| CheckError::Task { operation: "DHCP probe", source })
 }
 
+/// When the DISCOVER's listener stops.
 #[cfg(feature = "live")]
-async fn spawn_probe(ifname: String, mac: MacAddr, s: DhcpSettings) -> Result<Probe, CheckError> {
+struct Listen {
+    /// Set by the runner when no other check is running or can start.
+    alone: Arc<AtomicBool>,
+    /// The least it listens.
+    window: Duration,
+    /// With no offer yet, the least it listens before giving up.
+    cap: Duration,
+    /// The latest it listens: just before the run's deadline.
+    stop_by: Instant,
+}
+
+#[cfg(feature = "live")]
+impl Listen {
+    /// Whether to stop `elapsed` after the DISCOVER, with or without an offer heard: at
+    /// the cutoff, or once the rest of the run is done, the window has passed and an offer
+    /// came (or, without one, the cap has passed).
+    fn done(&self, now: Instant, elapsed: Duration, offered: bool) -> bool {
+        now >= self.stop_by
+            || (self.alone.load(Ordering::Acquire) && elapsed >= self.window && (offered || elapsed >= self.cap))
+    }
+}
+
+#[cfg(feature = "live")]
+async fn spawn_probe(ifname: String, mac: MacAddr, until: Listen) -> Result<Probe, CheckError> {
     blocking(move || -> Result<Probe, CheckError> {
         let xid: u32 = rand::random();
         let who = ProbeIdentity { mac, client_id: None };
         let mut channel = Channel::open(&ifname)?;
-        let got = channel.exchange(
-            &frames::build_discover(xid, &who),
-            xid,
-            mac,
-            Duration::from_millis(s.offer_window_ms),
-            Duration::from_millis(s.offer_cap_ms),
-            &[],
-        )?;
+        let mut listened = Duration::ZERO;
+        let got = channel.listen(&frames::build_discover(xid, &who), xid, mac, |elapsed, got| {
+            listened = elapsed;
+            until.done(Instant::now(), elapsed, got.replies.iter().any(|r| r.kind == DhcpKind::Offer))
+        })?;
         let offers: Vec<DhcpReply> = got.replies.into_iter().filter(|r| r.kind == DhcpKind::Offer).collect();
+        tracing::debug!(offers = offers.len(), listened_ms = listened.as_millis() as u64, "DHCP listener closed");
         Ok(Probe {
             status: ProbeStatus::Ran,
             reason: None,
@@ -359,6 +404,7 @@ async fn spawn_probe(ifname: String, mac: MacAddr, s: DhcpSettings) -> Result<Pr
             first_offer_ms: offers.first().map(|o| o.ms),
             offers,
             dropped: got.dropped,
+            listened_ms: Some(crate::types::millis(listened)),
         })
     })
     .await?
@@ -391,7 +437,7 @@ pub fn probe_mac() -> MacAddr {
 }
 
 #[cfg(feature = "live")]
-async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, CheckError> {
+async fn spawn_full(ifname: String, s: DhcpSettings, stop_by: Instant) -> Result<FullExchange, CheckError> {
     blocking(move || -> Result<FullExchange, CheckError> {
         let mac = probe_mac();
         let who = ProbeIdentity { mac, client_id: Some(FULL_CLIENT_ID.to_vec()) };
@@ -406,7 +452,8 @@ async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, Che
             error: None,
         };
         let mut channel = Channel::open(&ifname)?;
-        let cap = Duration::from_millis(s.offer_cap_ms);
+        // Each step waits up to the cap, and never past the run's deadline.
+        let cap = || Duration::from_millis(s.offer_cap_ms).min(stop_by.saturating_duration_since(Instant::now()));
         let xid: u32 = rand::random();
         let request = match s.request_ip {
             // INIT-REBOOT: ask for the address directly, with no server identifier.
@@ -415,6 +462,7 @@ async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, Che
                 frames::build_request(xid, &who, None, ip)
             }
             None => {
+                let cap = cap();
                 let offers =
                     channel.exchange(&frames::build_discover(xid, &who), xid, mac, cap, cap, &[DhcpKind::Offer])?;
                 let Some(offer) = offers.replies.into_iter().find(|r| r.kind == DhcpKind::Offer) else {
@@ -428,6 +476,7 @@ async fn spawn_full(ifname: String, s: DhcpSettings) -> Result<FullExchange, Che
             }
         };
         // A second server's late OFFER must not end the wait for the ACK or NAK.
+        let cap = cap();
         let replies = channel.exchange(&request, xid, mac, cap, cap, &[DhcpKind::Ack, DhcpKind::Nak])?;
         if let Some(reply) = replies.replies.into_iter().find(|r| r.kind == DhcpKind::Ack || r.kind == DhcpKind::Nak) {
             ex.request_ms = Some(reply.ms);
@@ -454,6 +503,43 @@ fn matching_offer(ev: &DhcpEvidence) -> Option<&DhcpReply> {
         .iter()
         .find(|o| Some(o.server) == lease_server)
         .or_else(|| ev.probe.offers.iter().find(|o| o.routers.iter().any(|r| ev.current.routers.contains(r))))
+}
+
+/// How `offer` differs from what the interface uses now: the first router, the mask, and
+/// DNS servers when none of the offered ones is in use (each compared only when both
+/// sides have it).
+fn differences(offer: &DhcpReply, current: &CurrentConfig) -> Vec<String> {
+    let mut diffs = Vec::new();
+    if !offer.routers.is_empty() && !current.routers.is_empty() && offer.routers[0] != current.routers[0] {
+        diffs.push(format!("router {} offered, {} in use", offer.routers[0], current.routers[0]));
+    }
+    if let (Some(offered), Some(now)) = (offer.subnet_mask, current.subnet_mask)
+        && offered != now
+    {
+        diffs.push(format!("mask {offered} offered, {now} in use"));
+    }
+    if !offer.dns.is_empty() && !current.dns.is_empty() && !offer.dns.iter().any(|d| current.dns.contains(d)) {
+        diffs.push(format!("DNS {} offered, {} in use", join(&offer.dns), join(&current.dns)));
+    }
+    diffs
+}
+
+impl DhcpEvidence {
+    /// Whether the live probe heard servers whose offers set the client up differently
+    /// (another router, mask or DNS servers): then the server a client happens to take
+    /// decides whether the layers above work, and a failure there may be that choice
+    /// ([`crate::diagnosis`] names `dhcp.multiple_servers` as its cause).
+    pub fn offers_disagree(&self) -> bool {
+        let offers = &self.probe.offers;
+        offers.iter().any(|a| {
+            offers.iter().any(|b| {
+                a.server != b.server
+                    && (a.routers.first() != b.routers.first()
+                        || a.subnet_mask != b.subnet_mask
+                        || !(a.dns.is_empty() && b.dns.is_empty() || a.dns.iter().any(|d| b.dns.contains(d))))
+            })
+        })
+    }
 }
 
 /// A server that offered an address on a VLAN (none: untagged, and always live).
@@ -546,7 +632,7 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
     let offers = &ev.probe.offers;
 
     if live && ran && offers.is_empty() {
-        let waited = s.offer_cap_ms;
+        let waited = ev.probe.listened_ms.map_or(s.offer_cap_ms, |ms| ms.round() as u64);
         match (ev.usable_ipv4, dynamic) {
             (None, _) => out.push(f(
                 Code::DhcpNoOffer,
@@ -614,8 +700,20 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
         let list: Vec<String> = here
             .iter()
             .map(|(_, ip, mac)| {
-                let tag = if Some(*ip) == matching { ", matches the current lease" } else { "" };
-                format!("{ip} ({mac}{tag})")
+                let offer =
+                    ev.probe.offers.iter().find(|o| o.server == *ip).filter(|_| live && ev.usable_ipv4.is_some());
+                let diffs = offer.map(|o| differences(o, &ev.current));
+                let tag = if Some(*ip) == matching {
+                    ", the current lease came from it".to_string()
+                } else {
+                    match diffs {
+                        Some(d) if d.is_empty() => ", agrees with the current lease".to_string(),
+                        Some(d) => format!(", differs from the current lease: {}", d.join(", ")),
+                        None => String::new(),
+                    }
+                };
+                let when = ev.probe.offers.iter().find(|o| o.server == *ip).map(|o| format!(" at {:.0} ms", o.ms));
+                format!("{ip} ({mac}{tag}){}", when.unwrap_or_default())
             })
             .collect();
         let on = vlan.map(|v| format!(" on VLAN {v}")).unwrap_or_default();
@@ -629,19 +727,7 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
         && ev.usable_ipv4.is_some()
         && let Some(offer) = matching_offer(ev).or(offers.first())
     {
-        let mut diffs = Vec::new();
-        if !offer.routers.is_empty() && !ev.current.routers.is_empty() && offer.routers[0] != ev.current.routers[0] {
-            diffs.push(format!("router {} offered, {} in use", offer.routers[0], ev.current.routers[0]));
-        }
-        if let (Some(offered), Some(current)) = (offer.subnet_mask, ev.current.subnet_mask)
-            && offered != current
-        {
-            diffs.push(format!("mask {offered} offered, {current} in use"));
-        }
-        if !offer.dns.is_empty() && !ev.current.dns.is_empty() && !offer.dns.iter().any(|d| ev.current.dns.contains(d))
-        {
-            diffs.push(format!("DNS {} offered, {} in use", join(&offer.dns), join(&ev.current.dns)));
-        }
+        let diffs = differences(offer, &ev.current);
         if !diffs.is_empty() {
             out.push(f(
                 Code::DhcpOfferMismatch,
@@ -717,10 +803,10 @@ fn join(ips: &[Ipv4Addr]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn addr(ip: &str, scope: &str, dynamic: bool, valid: Option<u32>) -> IfAddr {
+    pub(crate) fn addr(ip: &str, scope: &str, dynamic: bool, valid: Option<u32>) -> IfAddr {
         IfAddr {
             address: ip.parse().unwrap(),
             prefix_len: 24,
@@ -733,7 +819,7 @@ mod tests {
         }
     }
 
-    fn offer(server: &str, mac: u8, router: &str, dns: &str, ms: f64) -> DhcpReply {
+    pub(crate) fn offer(server: &str, mac: u8, router: &str, dns: &str, ms: f64) -> DhcpReply {
         DhcpReply {
             kind: DhcpKind::Offer,
             server: server.parse().unwrap(),
@@ -753,7 +839,7 @@ mod tests {
         }
     }
 
-    fn ev(ipv4: Vec<IfAddr>, offers: Vec<DhcpReply>) -> DhcpEvidence {
+    pub(crate) fn ev(ipv4: Vec<IfAddr>, offers: Vec<DhcpReply>) -> DhcpEvidence {
         let usable = ipv4.iter().find_map(|a| match a.address {
             IpAddr::V4(ip) if is_usable(a, ip) => Some(ip),
             _ => None,
@@ -776,6 +862,7 @@ mod tests {
                 first_offer_ms: offers.first().map(|o| o.ms),
                 offers,
                 dropped: 0,
+                listened_ms: Some(250.0),
             },
             full: None,
             duplicate_check: DuplicateCheck {
@@ -795,7 +882,7 @@ mod tests {
             .collect()
     }
 
-    fn good() -> DhcpReply {
+    pub(crate) fn good() -> DhcpReply {
         offer("198.18.0.1", 1, "198.18.0.1", "198.18.0.1", 2.0)
     }
 
@@ -832,6 +919,38 @@ mod tests {
         );
         // A configured failover pair is fine.
         assert!(codes(&e, &[Ipv4Addr::new(198, 18, 0, 1), Ipv4Addr::new(198, 18, 0, 66)]).is_empty());
+    }
+
+    #[test]
+    fn offers_disagree_only_when_they_set_the_client_up_differently() {
+        let here = vec![addr("198.18.0.10", "global", true, Some(3000))];
+        let twin = offer("198.18.0.2", 2, "198.18.0.1", "198.18.0.1", 3.0);
+        assert!(!ev(here.clone(), vec![good(), twin]).offers_disagree(), "a failover pair agrees");
+        let rogue = offer("198.18.0.66", 9, "198.18.0.66", "198.18.0.66", 1.0);
+        let e = ev(here.clone(), vec![rogue.clone(), good()]);
+        assert!(e.offers_disagree());
+        assert!(differences(&good(), &e.current).is_empty(), "the real server agrees with the settings in use");
+        assert_eq!(differences(&rogue, &e.current).len(), 2, "router and DNS differ");
+        assert!(!ev(here, vec![rogue]).offers_disagree(), "one server alone");
+    }
+
+    #[cfg(feature = "live")]
+    #[test]
+    fn the_listener_stops_when_the_run_is_done_and_the_window_passed() {
+        let now = Instant::now();
+        let ms = Duration::from_millis;
+        let until =
+            Listen { alone: Arc::new(AtomicBool::new(false)), window: ms(200), cap: ms(3300), stop_by: now + ms(9900) };
+        // Other checks still run: it keeps listening, offers or not, past the window.
+        assert!(!until.done(now, ms(5000), true));
+        until.alone.store(true, Ordering::Release);
+        assert!(!until.done(now, ms(150), true), "before the window");
+        assert!(until.done(now, ms(200), true));
+        assert!(!until.done(now, ms(2000), false), "no offer yet: wait for the cap");
+        assert!(until.done(now, ms(3300), false));
+        // The cutoff ends it whatever else holds.
+        until.alone.store(false, Ordering::Release);
+        assert!(until.done(now + ms(9900), ms(9900), false));
     }
 
     #[test]

@@ -454,6 +454,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let names = ctx.config.dns_names.clone();
     let buster = cache_buster(names.first().map(String::as_str).unwrap_or("example.com"));
     let timeout = Duration::from_millis(settings.timeout_ms);
+    // A query still unanswered when the run's deadline comes is a timeout like any other.
+    let stop_by = ctx.cutoff();
 
     let per_server = tested.iter().map(|(ns, _)| {
         let names = &names;
@@ -467,7 +469,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             jobs.push((buster.clone(), RecordType::A, true));
             let addr = ns.socket_addr(53);
             let queries = futures::future::join_all(
-                jobs.into_iter().map(|(name, rtype, cb)| query(addr, name, rtype, cb, timeout)),
+                jobs.into_iter().map(|(name, rtype, cb)| query(addr, name, rtype, cb, timeout, stop_by)),
             )
             .await;
             server_result(ns.ip, queries, Source::Live)
@@ -558,6 +560,7 @@ async fn query(
     rtype: RecordType,
     cache_buster: bool,
     timeout: Duration,
+    stop_by: Instant,
 ) -> QueryResult {
     let mut result = QueryResult {
         name: name.clone(),
@@ -577,9 +580,18 @@ async fn query(
         return result;
     };
     // ChromeOS retries a DNS lookup once after a timeout (ANCHORS.md b).
+    // Each attempt waits at most until `stop_by` (the run's deadline): what the server did
+    // until then is the observation.
     for attempt in 1..=2 {
+        let left = stop_by.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            if attempt == 1 {
+                result.error = Some("not sent: the run's deadline had passed".into());
+            }
+            break;
+        }
         result.attempts = attempt;
-        match exchange(server, &qname, rtype, timeout).await {
+        match exchange(server, &qname, rtype, timeout.min(left)).await {
             Exchange::Response(msg, elapsed) => {
                 let (outcome, answers) = classify(&msg, rtype);
                 result.outcome = outcome;

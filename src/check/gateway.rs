@@ -10,6 +10,8 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
+#[cfg(feature = "live")]
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 #[cfg(feature = "live")]
@@ -242,7 +244,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         });
     }
     let source = dhcp::usable_ipv4(iface).map(|(ip, _)| ip);
-    let probes = gateways.into_iter().map(|gw| probe(iface, source, gw, &ctx.config.gateway));
+    let stop_by = ctx.cutoff();
+    let probes = gateways.into_iter().map(|gw| probe(iface, source, gw, &ctx.config.gateway, stop_by));
     for probe in futures::future::join_all(probes).await {
         ev.gateways.push(probe?);
     }
@@ -258,11 +261,14 @@ async fn probe(
     source: Option<Ipv4Addr>,
     gateway: Ipv4Addr,
     settings: &GatewaySettings,
+    stop_by: Instant,
 ) -> Result<GatewayProbe, CheckError> {
     let arp = match (iface.is_ethernet(), iface.mac, source) {
         (true, Some(mac), Some(src)) => {
             let name = iface.name.clone();
-            let timeout = Duration::from_millis(settings.arp_timeout_ms);
+            // Bounded by the run's deadline: no reply by then is no reply.
+            let timeout =
+                Duration::from_millis(settings.arp_timeout_ms).min(stop_by.saturating_duration_since(Instant::now()));
             let reply = tokio::task::spawn_blocking(move || arp::resolve(&name, mac, src, gateway, timeout))
                 .await
                 .map_err(|source| CheckError::Task { operation: "ARP", source })??;
@@ -279,15 +285,25 @@ async fn probe(
         }
         _ => ArpResult { status: ArpStatus::NotApplicable, mac: None, rtt_ms: None, requests_sent: 0, seen: None },
     };
-    let ping = if arp.status == ArpStatus::NoReply { None } else { Some(ping_series(iface, gateway, settings).await?) };
+    let ping = if arp.status == ArpStatus::NoReply {
+        None
+    } else {
+        Some(ping_series(iface, gateway, settings, stop_by).await?)
+    };
     Ok(GatewayProbe { address: IpAddr::V4(gateway), arp, ping })
 }
 
 /// Sends `settings.probes` echo requests, one every `interval_ms`, each waiting up to
 /// `timeout_ms`, all in flight together so the series takes about
-/// (probes - 1) x interval + timeout.
+/// (probes - 1) x interval + timeout. A reply still missing at `stop_by` (the run's
+/// deadline) is lost; probes not yet sent then are not sent (nor counted).
 #[cfg(feature = "live")]
-async fn ping_series(iface: &Interface, target: Ipv4Addr, settings: &GatewaySettings) -> Result<PingStats, CheckError> {
+async fn ping_series(
+    iface: &Interface,
+    target: Ipv4Addr,
+    settings: &GatewaySettings,
+    stop_by: Instant,
+) -> Result<PingStats, CheckError> {
     let config = PingConfig::builder().kind(ICMP::V4).interface(&iface.name).build();
     let client = Client::new(&config)
         .map_err(|e| CheckError::from_io("opening an ICMP socket", "CAP_NET_RAW", "send ICMP echo requests", e))?;
@@ -299,12 +315,16 @@ async fn ping_series(iface: &Interface, target: Ipv4Addr, settings: &GatewaySett
         let client = client.clone();
         async move {
             tokio::time::sleep(interval * i).await;
+            let left = stop_by.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return None;
+            }
             let mut pinger = client.pinger(IpAddr::V4(target), ident).await;
-            pinger.timeout(timeout);
-            pinger.ping(PingSequence(i as u16), &payload).await.ok().map(|(_, rtt)| rtt)
+            pinger.timeout(timeout.min(left));
+            Some(pinger.ping(PingSequence(i as u16), &payload).await.ok().map(|(_, rtt)| rtt))
         }
     });
-    let rtts = futures::future::join_all(probes).await;
+    let rtts: Vec<Option<Duration>> = futures::future::join_all(probes).await.into_iter().flatten().collect();
     tracing::debug!(%target, ?rtts, "echo series done");
     Ok(PingStats::from_rtts(&rtts))
 }

@@ -172,36 +172,36 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             evidence: Evidence::None,
         });
     }
-    let resolved = ctx.facts.dns.get();
-    let addresses: Vec<Option<IpAddr>> = targets
-        .iter()
-        .map(|t| match &t.host {
-            TargetHost::Ip(ip) => Some(*ip),
-            TargetHost::Name(name) => resolved.and_then(|f| f.resolved.get(name)).and_then(|ips| {
-                // Prefer IPv4, which the gateway check vouched for.
-                ips.iter().find(|ip| ip.is_ipv4()).or(ips.first()).copied()
-            }),
-        })
-        .collect();
-    let dns_worked = resolved.is_some_and(|f| f.any_server_ok);
-    if addresses.iter().all(Option::is_none) && !dns_worked {
-        return Ok(Outcome::Skipped {
-            code: SkipReason::NoResolvedTarget,
-            reason: "no target could be resolved, so none could be probed".into(),
-            blocked_by: Some(CheckId::Dns),
-            evidence: Evidence::None,
-        });
+    let stop_by = ctx.cutoff();
+    let named_only = targets.iter().all(|t| matches!(t.host, TargetHost::Name(_)));
+    if named_only {
+        // Nothing to probe before DNS has answered; when it could resolve none, say so.
+        wait_for_dns(ctx, stop_by).await;
+        let resolved = ctx.facts.dns.get();
+        let dns_worked = resolved.is_some_and(|f| f.any_server_ok);
+        if targets.iter().all(|t| address_of(t, ctx).is_none()) && !dns_worked {
+            return Ok(Outcome::Skipped {
+                code: SkipReason::NoResolvedTarget,
+                reason: "no target could be resolved, so none could be probed".into(),
+                blocked_by: Some(CheckId::Dns),
+                evidence: Evidence::None,
+            });
+        }
     }
 
+    // Address targets are probed at once, beside the dns check; named ones when it is done.
     let limit = Arc::new(Semaphore::new(ctx.config.ports.concurrency));
     let timeout = Duration::from_millis(ctx.config.ports.timeout_ms);
-    let probes = targets.iter().zip(addresses).map(|(target, address)| {
+    let probes = targets.iter().map(|target| {
         let limit = Arc::clone(&limit);
         async move {
-            match address {
+            if matches!(target.host, TargetHost::Name(_)) {
+                wait_for_dns(ctx, stop_by).await;
+            }
+            match address_of(target, ctx) {
                 Some(ip) => {
                     let _permit = limit.acquire().await.expect("semaphore is never closed");
-                    probe(target, SocketAddr::new(ip, target.port), timeout).await
+                    probe(target, SocketAddr::new(ip, target.port), timeout, stop_by).await
                 }
                 None => PortResult {
                     target: target.to_string(),
@@ -218,9 +218,32 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     Ok(Outcome::Ran { findings: judge(&ev), evidence: Evidence::Ports(Box::new(ev)) })
 }
 
+/// Waits until the dns check has its result, or until `stop_by`.
 #[cfg(feature = "live")]
-async fn probe(target: &Target, address: SocketAddr, timeout: Duration) -> PortResult {
+async fn wait_for_dns(ctx: &CheckContext<'_>, stop_by: Instant) {
+    let _ = tokio::time::timeout_at(stop_by.into(), ctx.facts.finished(CheckId::Dns)).await;
+}
+
+/// The address to probe for `target`: its literal, or what the dns check resolved for its
+/// name (IPv4 first, which the gateway check vouched for).
+#[cfg(feature = "live")]
+fn address_of(target: &Target, ctx: &CheckContext<'_>) -> Option<IpAddr> {
+    match &target.host {
+        TargetHost::Ip(ip) => Some(*ip),
+        TargetHost::Name(name) => ctx
+            .facts
+            .dns
+            .get()
+            .and_then(|f| f.resolved.get(name))
+            .and_then(|ips| ips.iter().find(|ip| ip.is_ipv4()).or(ips.first()).copied()),
+    }
+}
+
+#[cfg(feature = "live")]
+async fn probe(target: &Target, address: SocketAddr, timeout: Duration, stop_by: Instant) -> PortResult {
     let start = Instant::now();
+    // A SYN unanswered when the run's deadline comes is as filtered as one that timed out.
+    let timeout = timeout.min(stop_by.saturating_duration_since(start));
     let result = tokio::time::timeout(timeout, TcpStream::connect(address)).await;
     let ms = Some(millis(start.elapsed()));
     let (outcome, error) = match result {

@@ -277,8 +277,9 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Deadline for the whole run in seconds, 1 to 300; checks still running then are
-    /// reported as errors [default: 10].
+    /// Deadline for the whole run in seconds, 1 to 300; checks stop waiting just before it
+    /// and report what they observed, and one that observed nothing is an error
+    /// [default: 10].
     #[arg(short, long, value_name = "SECS", allow_hyphen_values = true, value_parser = deadline_secs)]
     pub deadline: Option<u64>,
 
@@ -303,6 +304,13 @@ pub struct RunArgs {
     /// NAKs an address that is wrong for this network. Implies --dhcp-full [default: none].
     #[arg(long, value_name = "IP")]
     pub dhcp_request_ip: Option<std::net::Ipv4Addr>,
+
+    /// Listen for DHCP offers at least this many milliseconds after the DISCOVER, 10 to
+    /// 60000; the listener stays open while other checks run, so a slower second server is
+    /// still heard in a longer run [default: 200 for a run, 2000 for a survey, or
+    /// `window_ms` under `[dhcp]` in the config file].
+    #[arg(long = "dhcp-window", value_name = "MS")]
+    pub dhcp_window_ms: Option<u64>,
 
     /// On a Wi-Fi interface, also scan for nearby access points (up to 4 s, needs
     /// CAP_NET_ADMIN) to count co- and adjacent-channel interference and suggest quieter

@@ -517,21 +517,34 @@ impl Channel {
         cap: Duration,
         until: &[DhcpKind],
     ) -> Result<Collected, PacketError> {
+        self.listen(frame, xid, chaddr, |elapsed, got| {
+            let first = got.replies.first().and_then(|r| Duration::try_from_secs_f64(r.ms / 1000.0).ok());
+            let end = first.map_or(cap, |f| (f + settle).min(cap));
+            elapsed >= end || got.replies.iter().any(|r| until.contains(&r.kind))
+        })
+    }
+
+    /// Sends `frame`, then collects replies for transaction `xid` to `chaddr` until `done`
+    /// says so. `done` is asked before every receive, at least every
+    /// [`packet::READ_TIMEOUT`], with the time since just before the send and what came so
+    /// far. Reply times are measured from just before the send. Returns what came, bounded.
+    pub fn listen(
+        &mut self,
+        frame: &[u8],
+        xid: u32,
+        chaddr: MacAddr,
+        mut done: impl FnMut(Duration, &Collected) -> bool,
+    ) -> Result<Collected, PacketError> {
         let start = Instant::now();
         self.send(frame)?;
         let mut out = Collected::default();
-        let mut first: Option<Instant> = None;
         loop {
-            let now = Instant::now();
-            let deadline = first.map_or(start + cap, |f| (f + settle).min(start + cap));
-            let wanted_arrived = out.replies.iter().any(|r| until.contains(&r.kind));
-            if now >= deadline || wanted_arrived {
+            if done(start.elapsed(), &out) {
                 return Ok(out);
             }
             match self.rx.next() {
                 Ok(bytes) => {
                     if let Some(mut reply) = parse_reply(bytes, xid, chaddr) {
-                        first.get_or_insert_with(Instant::now);
                         if out.replies.len() < MAX_REPLIES {
                             reply.ms = crate::types::millis(start.elapsed());
                             out.replies.push(reply);

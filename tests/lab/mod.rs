@@ -148,6 +148,10 @@ pub struct LabOptions {
     /// `dhcp-authoritative`: the router's dnsmasq NAKs a REQUEST for an
     /// address that does not belong to its network (instead of ignoring it).
     pub dhcp_authoritative: bool,
+    /// `dhcp-reply-delay`: the router's dnsmasq holds every OFFER back this
+    /// many seconds (0: none), as a server behind a slow relay or in a
+    /// split scope with a configured delay does.
+    pub dhcp_reply_delay_s: u32,
 }
 
 impl Default for LabOptions {
@@ -159,6 +163,7 @@ impl Default for LabOptions {
             router_dhcp: true,
             dhcp_ping_check: false,
             dhcp_authoritative: false,
+            dhcp_reply_delay_s: 0,
         }
     }
 }
@@ -409,6 +414,9 @@ impl Lab {
             }
             if self.opts.dhcp_authoritative {
                 dhcp.push_str("dhcp-authoritative\n");
+            }
+            if self.opts.dhcp_reply_delay_s > 0 {
+                dhcp.push_str(&format!("dhcp-reply-delay={}\n", self.opts.dhcp_reply_delay_s));
             }
         } else {
             // DNS only: nobody answers a DISCOVER.
