@@ -142,7 +142,11 @@ pub const NOT_OBSERVABLE: &str = "not observable in a capture";
 /// oldest counts as unanswered), most questions with failures a later answer may still
 /// forgive, and most TCP targets beyond the bound (further ones are `untracked`).
 const MAX_OPEN: usize = 65_536;
-/// Most different requesters kept per ARP target.
+/// Two echo requests with the same addresses, id and sequence closer than this are one
+/// request seen twice (a capture on a bridge or of both sides of a router); further
+/// apart, the second was sent again.
+const ECHO_COPY_WINDOW: Duration = Duration::from_secs(1);
+/// Most different requesters kept per ARP or echo target.
 const MAX_REQUESTERS: usize = 16;
 /// Most messages kept per DHCP transaction (a DISCOVER storm is counted, not kept).
 const MAX_DHCP_MESSAGES: usize = 32;
@@ -527,6 +531,16 @@ impl State {
         }
         let routers: Vec<Ipv4Addr> = self.dhcp.last_ack.as_ref().map(|a| a.routers.clone()).unwrap_or_default();
         let mut gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address, &routers)).collect();
+        // Echoes whose every sender is a DHCP server that offered the address: the
+        // server's conflict check before its OFFER (RFC 2131 section 4.4.1), not a gateway's.
+        for gw in &mut gateways {
+            let IpAddr::V4(address) = gw.address else { continue };
+            let Some(ping) = gw.ping.as_mut() else { continue };
+            let requesters = g.echo_index.get(&gw.address).and_then(|&i| g.echo[i].requesters.as_ref());
+            ping.dhcp_conflict_check = requesters.is_some_and(|r| {
+                !r.is_empty() && r.iter().all(|server| self.dhcp.offered.contains(&(*server, address)))
+            });
+        }
         for gw in &mut gateways {
             if let Some(seen) = gw.arp.seen.as_mut() {
                 seen.vlan = self.vlan_of(gw.address);
@@ -773,6 +787,9 @@ struct DhcpState {
     servers: Vec<DhcpServerSeen>,
     last_ack: Option<DhcpReply>,
     untracked: u32,
+    /// (server, address) of each OFFER: its server identifier and its IP source, with the
+    /// address offered (at most [`MAX_OPEN`]), for the servers' conflict-detection pings.
+    offered: std::collections::HashSet<(IpAddr, Ipv4Addr), foldhash::fast::RandomState>,
 }
 
 impl DhcpState {
@@ -852,6 +869,10 @@ impl DhcpState {
         match reply.kind {
             DhcpKind::Offer => {
                 txn.answered = true;
+                if self.offered.len() < MAX_OPEN && !reply.address.is_unspecified() {
+                    self.offered.insert((IpAddr::V4(reply.server), reply.address));
+                    self.offered.insert((d.src.ip(), reply.address));
+                }
                 match self.servers.iter().position(|s| s.server == reply.server && s.vlan == vlan) {
                     Some(i) => self.servers[i].offers = self.servers[i].offers.saturating_add(1),
                     None if self.servers.len() < MAX_LISTED => self.servers.push(DhcpServerSeen {
@@ -929,6 +950,8 @@ struct EchoTarget {
     extra_ms: f64,
     /// Requests beyond the bound answered by ICMP time exceeded (not in `extra_sent`).
     extra_expired: u32,
+    /// The hosts that sent the requests (at most [`MAX_REQUESTERS`]; `None` past that).
+    requesters: Option<Vec<IpAddr>>,
 }
 
 impl GatewayState {
@@ -1043,8 +1066,11 @@ impl GatewayState {
         let key = (src, dst, id, seq);
         if let Some(&(t, p)) = self.echo_pending.get(&key)
             && self.echo[t].rtts[p].is_none()
+            && ts.saturating_sub(self.echo[t].sent[p]) < ECHO_COPY_WINDOW
         {
-            // The same probe seen twice (a capture on a bridge, or a resend): one probe.
+            // The same probe seen twice at once (a capture on a bridge): one probe. Sent
+            // again later with the same id and sequence, it is another request (tshark's
+            // count too).
             return;
         }
         let beyond = self.echo_stored >= MAX_TRACKED;
@@ -1069,11 +1095,22 @@ impl GatewayState {
                     extra_expired: 0,
                     extra_received: 0,
                     extra_ms: 0.0,
+                    requesters: Some(vec![]),
                 });
                 self.echo_index.insert(dst, self.echo.len() - 1);
                 self.echo.len() - 1
             }
         };
+        let requesters = &mut self.echo[t].requesters;
+        if let Some(list) = requesters
+            && !list.contains(&src)
+        {
+            if list.len() < MAX_REQUESTERS {
+                list.push(src);
+            } else {
+                *requesters = None;
+            }
+        }
         if beyond {
             // Counted only; when the table is full the oldest open request stays lost.
             if self.echo_open.len() >= MAX_OPEN {
@@ -3809,5 +3846,81 @@ mod tests {
             (target["attempts"].as_u64(), target["open"].as_u64()),
             (Some(MAX_TRACKED as u64 + 1), Some(MAX_TRACKED as u64 + 1))
         );
+    }
+
+    /// [`LiteMessage`] reads only what hickory-proto reads, and reads it alike: on plain
+    /// messages and on every cut and many one-byte changes of them, whenever it reads a
+    /// message, hickory-proto reads it too, with the same id, direction, rcode (EDNS bits
+    /// included), question (case-folded) and A/AAAA answer counts.
+    #[test]
+    fn the_lite_dns_reader_agrees_with_hickory_proto() {
+        use hickory_proto::op::Edns;
+        use hickory_proto::rr::rdata::{AAAA, CNAME, SOA};
+        let mut messages = Vec::new();
+        let mut query = build_query(7, &name("Www.Example.COM."), RecordType::A);
+        let mut edns = Edns::new();
+        edns.set_max_payload(1232);
+        query.set_edns(edns.clone());
+        messages.push(query.to_vec().unwrap());
+        let mut answer = query.clone();
+        answer.metadata.message_type = MessageType::Response;
+        answer.add_answer(Record::from_rdata(
+            name("www.example.com."),
+            60,
+            RData::CNAME(CNAME(name("a.example.net."))),
+        ));
+        answer.add_answer(Record::from_rdata(name("a.example.net."), 60, RData::A(A(Ipv4Addr::new(198, 18, 0, 9)))));
+        answer.add_answer(Record::from_rdata(name("a.example.net."), 60, RData::A(A(Ipv4Addr::new(198, 18, 0, 10)))));
+        messages.push(answer.to_vec().unwrap());
+        let mut nx = build_query(9, &name("nt-abcdefgh.example.org."), RecordType::AAAA);
+        nx.metadata.message_type = MessageType::Response;
+        nx.metadata.response_code = ResponseCode::NXDomain;
+        nx.add_authority(Record::from_rdata(
+            name("example.org."),
+            900,
+            RData::SOA(SOA::new(name("ns.example.org."), name("host.example.org."), 1, 2, 3, 4, 5)),
+        ));
+        nx.set_edns(edns);
+        messages.push(nx.to_vec().unwrap());
+        let mut six = build_query(11, &name("v6.example."), RecordType::AAAA);
+        six.metadata.message_type = MessageType::Response;
+        six.add_answer(Record::from_rdata(name("v6.example."), 60, RData::AAAA(AAAA(std::net::Ipv6Addr::LOCALHOST))));
+        messages.push(six.to_vec().unwrap());
+        let mut badvers = messages[0].clone();
+        badvers[2] |= 0x80;
+        let last = badvers.len() - 6; // the OPT's extended-rcode byte
+        badvers[last] = 1;
+        messages.push(badvers);
+        let mut variants = Vec::new();
+        for m in &messages {
+            variants.push(m.clone());
+            for cut in 0..m.len() {
+                variants.push(m[..cut].to_vec());
+            }
+            for i in 0..m.len() {
+                for v in [0x00, 0xff, 0xc0, 0x3f, 0x40, m[i] ^ 1, m[i].wrapping_add(4)] {
+                    let mut changed = m.clone();
+                    changed[i] = v;
+                    variants.push(changed);
+                }
+            }
+        }
+        let mut read = 0;
+        for bytes in &variants {
+            let Some(lite) = LiteMessage::read(bytes) else { continue };
+            read += 1;
+            let msg = Message::from_vec(bytes).unwrap_or_else(|e| panic!("{bytes:02x?}: hickory refuses it: {e}"));
+            assert_eq!(lite.id, msg.metadata.id);
+            assert_eq!(lite.response, msg.metadata.message_type == MessageType::Response);
+            assert_eq!(lite.rcode, msg.metadata.response_code, "{bytes:02x?}");
+            let q = &msg.queries[0];
+            assert_eq!(lite.question, (QName::of(q.name()), q.query_type()));
+            assert_eq!(lite.a, msg.answers.iter().filter(|r| matches!(r.data, RData::A(_))).count());
+            assert_eq!(lite.aaaa, msg.answers.iter().filter(|r| matches!(r.data, RData::AAAA(_))).count());
+        }
+        assert!(read >= messages.len() * 10, "{read}");
+        assert_eq!(LiteMessage::read(&messages[0]).unwrap().question.0, QName::of(&name("www.example.com.")));
+        assert!(LiteMessage::read(&messages[2]).unwrap().question.0.is_cache_buster());
+        assert_eq!(QName::of(&name("nt-abcdefgh.Example.org.")).display(), "nt-abcdefgh.example.org");
     }
 }
