@@ -51,6 +51,10 @@
 //!   leaves the series and is counted in `time_exceeded`. One quoting a UDP query to port
 //!   53 or a TCP SYN (by its sockets) marks that query or attempt as a UDP or TCP
 //!   traceroute's probe, judged neither way.
+//!   Echoes whose every sender is a DHCP server that offered the echoed address are the
+//!   server's conflict check before the OFFER (RFC 2131 section 4.4.1): counted, marked
+//!   `dhcp_conflict_check`, not judged. A request seen again with the same id and
+//!   sequence within `ECHO_COPY_WINDOW` (1 s) is a copy; later, another request.
 //! - **DNS** (UDP 53): queries are matched to responses by (client address and port,
 //!   server, id) and question. A resend on the same socket is one query with more
 //!   `attempts`; an unanswered query followed by an answered one for the same name and type
@@ -78,7 +82,10 @@
 //!   when full, the oldest open query counts as unanswered), then
 //!   only per-server counters and, per question, the failures a later answer may forgive;
 //!   the judge gets one query standing for each outcome beyond the bound, removed before
-//!   the evidence is reported. TCP connection attempts beyond the bound likewise: each
+//!   the evidence is reported. Those queries and their answers (nearly all of a long
+//!   capture) are read in place when they have the plain shape (`LiteMessage`: header,
+//!   question, A/AAAA counts; anything else is decoded by hickory-proto as the tracked
+//!   ones are), and their questions are keyed by the case-folded wire name (`QName`). TCP connection attempts beyond the bound likewise: each
 //!   open until answered, then counted per target (the ports row is counters anyway).
 //!   ICMP echo requests beyond the bound are matched and counted into the target's
 //!   `sent`, `received`, loss and mean RTT (`rtts_ms`, min, max and jitter are from the
@@ -1988,7 +1995,7 @@ impl DnsState {
                 return;
             }
             let key = (d.src, d.dst.ip(), lite.id);
-            if !self.pending.get(&key).is_some_and(|&i| !self.queries[i].done) {
+            if self.pending.get(&key).is_none_or(|&i| self.queries[i].done) {
                 self.span.add(ts);
                 let (qname, rtype) = lite.question;
                 if !self.overflow.query(key, qname, rtype, ts) {
@@ -3846,6 +3853,39 @@ mod tests {
             (target["attempts"].as_u64(), target["open"].as_u64()),
             (Some(MAX_TRACKED as u64 + 1), Some(MAX_TRACKED as u64 + 1))
         );
+    }
+
+    /// RFC 2131 section 4.4.1: a DHCP server pings the address it is about to offer. Those
+    /// echoes are counted (marked `dhcp_conflict_check`) but not judged as a gateway's;
+    /// the same echoes from a host that offered nothing are pings, judged. The same probe
+    /// sent again 30 s later is a second request; seen twice at once, one.
+    #[test]
+    fn a_dhcp_servers_conflict_ping_is_counted_not_judged() {
+        let offered = Ipv4Addr::new(198, 18, 0, 150);
+        let xid = 0x4242;
+        let ping =
+            |from: Ipv4Addr| ip(ROUTER_MAC, BROADCAST, from, offered, IpNextHeaderProtocols::Icmp, &echo(8, 7, 1));
+        let frames = |pinger: Ipv4Addr| {
+            vec![
+                at(0, discover(xid, CLIENT_MAC)),
+                at(10, ping(pinger)),
+                at(10, ping(pinger)), // a bridge's copy
+                at(30_010, ping(pinger)),
+                at(30_600, dhcp_reply(xid, CLIENT_MAC, GATEWAY, ROUTER_MAC, DhcpMessageType::Offer)),
+            ]
+        };
+        let r = report(&frames(GATEWAY));
+        let gw = ev(&r, CheckId::Gateway);
+        let entry = gw["gateways"].as_array().unwrap().iter().find(|g| g["address"] == "198.18.0.150").unwrap().clone();
+        assert_eq!(entry["ping"]["sent"], 2);
+        assert_eq!(entry["ping"]["dhcp_conflict_check"], true);
+        assert!(codes(&r, CheckId::Gateway).is_empty());
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Skipped);
+        assert_matches_schema(&r);
+        // Pinged by a host that offered nothing: a ping that went unanswered.
+        let r = report(&frames(SERVER));
+        assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayNoEcho, Severity::Warn)]);
+        assert_matches_schema(&r);
     }
 
     /// [`LiteMessage`] reads only what hickory-proto reads, and reads it alike: on plain
