@@ -51,6 +51,10 @@
 //!   leaves the series and is counted in `time_exceeded`. One quoting a UDP query to port
 //!   53 or a TCP SYN (by its sockets) marks that query or attempt as a UDP or TCP
 //!   traceroute's probe, judged neither way.
+//!   Echoes whose every sender is a DHCP server that offered the echoed address are the
+//!   server's conflict check before the OFFER (RFC 2131 section 4.4.1): counted, marked
+//!   `dhcp_conflict_check`, not judged. A request seen again with the same id and
+//!   sequence within `ECHO_COPY_WINDOW` (1 s) is a copy; later, another request.
 //! - **DNS** (UDP 53): queries are matched to responses by (client address and port,
 //!   server, id) and question. A resend on the same socket is one query with more
 //!   `attempts`; an unanswered query followed by an answered one for the same name and type
@@ -78,7 +82,10 @@
 //!   when full, the oldest open query counts as unanswered), then
 //!   only per-server counters and, per question, the failures a later answer may forgive;
 //!   the judge gets one query standing for each outcome beyond the bound, removed before
-//!   the evidence is reported. TCP connection attempts beyond the bound likewise: each
+//!   the evidence is reported. Those queries and their answers (nearly all of a long
+//!   capture) are read in place when they have the plain shape (`LiteMessage`: header,
+//!   question, A/AAAA counts; anything else is decoded by hickory-proto as the tracked
+//!   ones are), and their questions are keyed by the case-folded wire name (`QName`). TCP connection attempts beyond the bound likewise: each
 //!   open until answered, then counted per target (the ports row is counters anyway).
 //!   ICMP echo requests beyond the bound are matched and counted into the target's
 //!   `sent`, `received`, loss and mean RTT (`rtts_ms`, min, max and jitter are from the
@@ -90,13 +97,17 @@
 //! A request whose answer fell after the end of the capture counts as unanswered: stop
 //! tcpdump a moment after the exchange.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+// foldhash's HashMap (std's, with a fast non-cryptographic hasher): every map here is keyed
+// by addresses, ids and names from the capture and sits on the per-packet path.
+use foldhash::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use dhcproto::v4::{DhcpOption, Opcode, OptionCode};
 use hickory_proto::op::{Header, Message, MessageType, OpCode, Query, ResponseCode};
-use hickory_proto::rr::{Name, RecordType};
+use hickory_proto::rr::{Name, RData, RecordType};
 use hickory_proto::serialize::binary::{BinDecodable, BinDecoder};
 
 use crate::check::dhcp::{
@@ -138,7 +149,11 @@ pub const NOT_OBSERVABLE: &str = "not observable in a capture";
 /// oldest counts as unanswered), most questions with failures a later answer may still
 /// forgive, and most TCP targets beyond the bound (further ones are `untracked`).
 const MAX_OPEN: usize = 65_536;
-/// Most different requesters kept per ARP target.
+/// Two echo requests with the same addresses, id and sequence closer than this are one
+/// request seen twice (a capture on a bridge or of both sides of a router); further
+/// apart, the second was sent again.
+const ECHO_COPY_WINDOW: Duration = Duration::from_secs(1);
+/// Most different requesters kept per ARP or echo target.
 const MAX_REQUESTERS: usize = 16;
 /// Most messages kept per DHCP transaction (a DISCOVER storm is counted, not kept).
 const MAX_DHCP_MESSAGES: usize = 32;
@@ -347,7 +362,7 @@ impl State {
             gateway: GatewayState::default(),
             dns: DnsState::default(),
             tcp: TcpState::default(),
-            first_vlan: HashMap::new(),
+            first_vlan: HashMap::default(),
         }
     }
 
@@ -524,6 +539,16 @@ impl State {
         }
         let routers: Vec<Ipv4Addr> = self.dhcp.last_ack.as_ref().map(|a| a.routers.clone()).unwrap_or_default();
         let mut gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address, &routers)).collect();
+        // Echoes whose every sender is a DHCP server that offered the address: the
+        // server's conflict check before its OFFER (RFC 2131 section 4.4.1), not a gateway's.
+        for gw in &mut gateways {
+            let IpAddr::V4(address) = gw.address else { continue };
+            let Some(ping) = gw.ping.as_mut() else { continue };
+            let requesters = g.echo_index.get(&gw.address).and_then(|&i| g.echo[i].requesters.as_ref());
+            ping.dhcp_conflict_check = requesters.is_some_and(|r| {
+                !r.is_empty() && r.iter().all(|server| self.dhcp.offered.contains(&(*server, address)))
+            });
+        }
         for gw in &mut gateways {
             if let Some(seen) = gw.arp.seen.as_mut() {
                 seen.vlan = self.vlan_of(gw.address);
@@ -563,7 +588,7 @@ impl State {
             return skipped(CheckId::Dns, SkipReason::NoPacketsInCapture, "no DNS queries in the capture");
         }
         let mut order: Vec<IpAddr> = Vec::new();
-        let mut by_server: HashMap<IpAddr, Vec<&DnsQuery>> = HashMap::new();
+        let mut by_server: HashMap<IpAddr, Vec<&DnsQuery>> = HashMap::default();
         // A query whose answer was cut inside its header came back, but nothing says how.
         for q in d.queries.iter().filter(|q| !q.unjudged) {
             by_server
@@ -596,7 +621,7 @@ impl State {
         let mut last_answered: HashMap<Question, Duration> = d.overflow.late_answered.clone();
         let mut last_useful: HashMap<Question, Duration> = d.overflow.late_useful.clone();
         for q in d.queries.iter().filter(|q| is_response(q.outcome)) {
-            let key = (q.server, q.name.to_ascii_lowercase(), q.rtype);
+            let key = (q.server, q.key_name.clone(), q.rtype);
             if is_useful(q.outcome) {
                 let t = last_useful.entry(key.clone()).or_default();
                 *t = (*t).max(q.first_sent);
@@ -616,7 +641,7 @@ impl State {
                     } else {
                         &last_answered
                     };
-                    later.get(&(q.server, q.name.to_ascii_lowercase(), q.rtype)).is_some_and(|t| *t > q.first_sent)
+                    later.get(&(q.server, q.key_name.clone(), q.rtype)).is_some_and(|t| *t > q.first_sent)
                 };
                 let mut results: Vec<QueryResult> = queries.iter().map(|q| q.result(forgiven(q))).collect();
                 let mut answered = results.iter().filter(|q| q.is_response()).count();
@@ -641,7 +666,7 @@ impl State {
                     answered += tally.answered;
                     ms_sum += tally.ms_sum;
                     ms_count += tally.ms_count;
-                    results.extend(tally.useful.iter().map(|(o, name, rtype)| example(name, *rtype, *o)));
+                    results.extend(tally.useful.iter().map(|(o, name, rtype)| example(&name.display(), *rtype, *o)));
                 }
                 results.extend(runs.iter().map(FailureRun::example));
                 let at = |d: Option<Duration>| d.map(|d| Timestamp(std::time::UNIX_EPOCH + d));
@@ -700,7 +725,7 @@ impl State {
             );
         }
         let mut order: Vec<SocketAddr> = Vec::new();
-        let mut by_target: HashMap<SocketAddr, Vec<&TcpAttempt>> = HashMap::new();
+        let mut by_target: HashMap<SocketAddr, Vec<&TcpAttempt>> = HashMap::default();
         for a in t.attempts.iter().filter(|a| !a.probe) {
             by_target
                 .entry(a.server)
@@ -724,7 +749,7 @@ impl State {
             );
         }
         // Attempts beyond the bound still open at the end of the capture were filtered.
-        let mut still_open: HashMap<SocketAddr, TargetTally> = HashMap::new();
+        let mut still_open: HashMap<SocketAddr, TargetTally> = HashMap::default();
         for a in t.overflow_open.values() {
             still_open.entry(a.server).or_default().add(a);
         }
@@ -770,6 +795,9 @@ struct DhcpState {
     servers: Vec<DhcpServerSeen>,
     last_ack: Option<DhcpReply>,
     untracked: u32,
+    /// (server, address) of each OFFER: its server identifier and its IP source, with the
+    /// address offered (at most [`MAX_OPEN`]), for the servers' conflict-detection pings.
+    offered: std::collections::HashSet<(IpAddr, Ipv4Addr), foldhash::fast::RandomState>,
 }
 
 impl DhcpState {
@@ -849,6 +877,10 @@ impl DhcpState {
         match reply.kind {
             DhcpKind::Offer => {
                 txn.answered = true;
+                if self.offered.len() < MAX_OPEN && !reply.address.is_unspecified() {
+                    self.offered.insert((IpAddr::V4(reply.server), reply.address));
+                    self.offered.insert((d.src.ip(), reply.address));
+                }
                 match self.servers.iter().position(|s| s.server == reply.server && s.vlan == vlan) {
                     Some(i) => self.servers[i].offers = self.servers[i].offers.saturating_add(1),
                     None if self.servers.len() < MAX_LISTED => self.servers.push(DhcpServerSeen {
@@ -926,6 +958,8 @@ struct EchoTarget {
     extra_ms: f64,
     /// Requests beyond the bound answered by ICMP time exceeded (not in `extra_sent`).
     extra_expired: u32,
+    /// The hosts that sent the requests (at most [`MAX_REQUESTERS`]; `None` past that).
+    requesters: Option<Vec<IpAddr>>,
 }
 
 impl GatewayState {
@@ -1040,8 +1074,11 @@ impl GatewayState {
         let key = (src, dst, id, seq);
         if let Some(&(t, p)) = self.echo_pending.get(&key)
             && self.echo[t].rtts[p].is_none()
+            && ts.saturating_sub(self.echo[t].sent[p]) < ECHO_COPY_WINDOW
         {
-            // The same probe seen twice (a capture on a bridge, or a resend): one probe.
+            // The same probe seen twice at once (a capture on a bridge): one probe. Sent
+            // again later with the same id and sequence, it is another request (tshark's
+            // count too).
             return;
         }
         let beyond = self.echo_stored >= MAX_TRACKED;
@@ -1066,11 +1103,22 @@ impl GatewayState {
                     extra_expired: 0,
                     extra_received: 0,
                     extra_ms: 0.0,
+                    requesters: Some(vec![]),
                 });
                 self.echo_index.insert(dst, self.echo.len() - 1);
                 self.echo.len() - 1
             }
         };
+        let requesters = &mut self.echo[t].requesters;
+        if let Some(list) = requesters
+            && !list.contains(&src)
+        {
+            if list.len() < MAX_REQUESTERS {
+                list.push(src);
+            } else {
+                *requesters = None;
+            }
+        }
         if beyond {
             // Counted only; when the table is full the oldest open request stays lost.
             if self.echo_open.len() >= MAX_OPEN {
@@ -1217,7 +1265,7 @@ struct OpenTable<K, V> {
 
 impl<K, V> Default for OpenTable<K, V> {
     fn default() -> Self {
-        OpenTable { map: HashMap::new(), order: VecDeque::new(), next: 0 }
+        OpenTable { map: HashMap::default(), order: VecDeque::new(), next: 0 }
     }
 }
 
@@ -1282,8 +1330,8 @@ struct OpenKeys {
     live: usize,
 }
 
-/// A server and a question (lowercased name, type): what a retry asks again.
-type Question = (IpAddr, String, RecordType);
+/// A server and a question (case-folded wire name, type): what a retry asks again.
+type Question = (IpAddr, QName, RecordType);
 
 /// The queries beyond [`MAX_TRACKED`]: each open query until its answer (or
 /// it is the oldest open one when room is needed), then only counters per server and, per
@@ -1308,7 +1356,6 @@ struct DnsOverflow {
 }
 
 struct OpenQuery {
-    qname: Name,
     question: Question,
     first_sent: Duration,
     last_sent: Duration,
@@ -1328,14 +1375,14 @@ struct Tally {
     kept_failures: Vec<FailureRun>,
     /// Each useful outcome seen, for the random label and for other names, with one
     /// question.
-    useful: Vec<(QueryOutcome, String, RecordType)>,
+    useful: Vec<(QueryOutcome, QName, RecordType)>,
 }
 
 /// Failures of one kind: how many, the first and the last, and one question.
 #[derive(Clone)]
 struct FailureRun {
     outcome: QueryOutcome,
-    name: String,
+    name: QName,
     rtype: RecordType,
     count: usize,
     first: Duration,
@@ -1361,7 +1408,7 @@ impl FailureRun {
 
     /// The run as one query of the judge's, standing for all of them.
     fn example(&self) -> QueryResult {
-        example(&self.name, self.rtype, self.outcome)
+        example(&self.name.display(), self.rtype, self.outcome)
     }
 }
 
@@ -1392,9 +1439,9 @@ impl DnsOverflow {
 
     /// A query beyond the bound; `false` when it could not be kept (the open-query table
     /// is full even after the oldest open query was counted unanswered).
-    fn query(&mut self, key: (SocketAddr, IpAddr, u16), qname: &Name, rtype: RecordType, ts: Duration) -> bool {
+    fn query(&mut self, key: (SocketAddr, IpAddr, u16), qname: QName, rtype: RecordType, ts: Duration) -> bool {
         if let Some(open) = self.open.get_mut(&key)
-            && open.qname == *qname
+            && open.question.1 == qname
             && open.question.2 == rtype
         {
             open.last_sent = ts;
@@ -1412,14 +1459,13 @@ impl DnsOverflow {
             // went unanswered.
             self.finish(old, QueryOutcome::Timeout, None);
         }
-        let question = (key.1, display_name(qname).to_ascii_lowercase(), rtype);
+        let question = (key.1, qname, rtype);
         self.tally(key.1).total += 1;
         self.sockets.insert((key.0, key.1), key.2);
         let keys = self.open_by_question.entry(question.clone()).or_default();
         keys.keys.push(key);
         keys.live += 1;
-        self.open
-            .insert(key, OpenQuery { qname: qname.clone(), question, first_sent: ts, last_sent: ts, retried: false });
+        self.open.insert(key, OpenQuery { question, first_sent: ts, last_sent: ts, retried: false });
         true
     }
 
@@ -1450,18 +1496,25 @@ impl DnsOverflow {
 
     /// A response (or an ICMP error) to an open query beyond the bound; `false` when it
     /// matches none.
-    fn answer(&mut self, key: (SocketAddr, IpAddr, u16), reply: &Reply, ts: Duration) -> bool {
+    fn answer(&mut self, key: (SocketAddr, IpAddr, u16), reply: &LateReply, ts: Duration) -> bool {
         let Some(open) = self.open.get(&key) else { return false };
         if let Some((name, rtype)) = reply.question()
-            && (*name != open.qname || rtype != open.question.2)
+            && (*name != open.question.1 || rtype != open.question.2)
         {
             return false;
         }
         let outcome = match reply {
-            Reply::Unreadable => QueryOutcome::Malformed,
-            Reply::Whole(msg) => classify(msg, open.question.2).0,
-            Reply::Cut { header, .. } => cut_outcome(header),
-            Reply::HeaderCut => {
+            LateReply::Unreadable => QueryOutcome::Malformed,
+            LateReply::Whole { rcode, a, aaaa, .. } => {
+                let answered = match open.question.2 {
+                    RecordType::A => *a > 0,
+                    RecordType::AAAA => *aaaa > 0,
+                    _ => false,
+                };
+                outcome_of(*rcode, answered)
+            }
+            LateReply::Cut { outcome, .. } => *outcome,
+            LateReply::HeaderCut => {
                 // Answered, but nothing says how: neither counted nor judged.
                 self.remove_open(key);
                 return true;
@@ -1491,8 +1544,8 @@ impl DnsOverflow {
             tally.ms_sum += ms;
             tally.ms_count += 1;
         }
-        let random = is_cache_buster(&question.1);
-        if is_useful(outcome) && !tally.useful.iter().any(|(o, n, _)| *o == outcome && is_cache_buster(n) == random) {
+        let random = question.1.is_cache_buster();
+        if is_useful(outcome) && !tally.useful.iter().any(|(o, n, _)| *o == outcome && n.is_cache_buster() == random) {
             tally.useful.push((outcome, question.1.clone(), question.2));
         }
         if is_response(outcome) {
@@ -1553,7 +1606,7 @@ impl DnsOverflow {
     /// Each server's failures beyond the bound that nothing forgave, with the queries
     /// still open at the end of the capture counted as unanswered.
     fn failures(&self) -> HashMap<IpAddr, Vec<FailureRun>> {
-        let mut out: HashMap<IpAddr, Vec<FailureRun>> = HashMap::new();
+        let mut out: HashMap<IpAddr, Vec<FailureRun>> = HashMap::default();
         for (server, tally) in &self.servers {
             out.entry(*server).or_default().extend(tally.kept_failures.iter().cloned());
         }
@@ -1577,6 +1630,8 @@ struct DnsQuery {
     id: u16,
     qname: Name,
     name: String,
+    /// `qname` case-folded, as the questions beyond the bound are keyed.
+    key_name: QName,
     rtype: RecordType,
     at_ms: f64,
     first_sent: Duration,
@@ -1649,8 +1704,14 @@ fn read_head(bytes: &[u8]) -> Option<(Header, Option<Query>)> {
 /// What a cut answer's header says: its rcode, and for NOERROR whether it holds answer
 /// records (taken as an answer; the records themselves were not captured).
 fn cut_outcome(header: &Header) -> QueryOutcome {
-    match header.metadata.response_code {
-        ResponseCode::NoError if header.counts.answers == 0 => QueryOutcome::NoData,
+    outcome_of(header.metadata.response_code, header.counts.answers > 0)
+}
+
+/// A response's outcome by its rcode and, for NOERROR, whether it answered the question
+/// (as [`classify`] says of a whole message).
+fn outcome_of(rcode: ResponseCode, answered: bool) -> QueryOutcome {
+    match rcode {
+        ResponseCode::NoError if !answered => QueryOutcome::NoData,
         ResponseCode::NoError => QueryOutcome::Answer,
         ResponseCode::NXDomain => QueryOutcome::Nxdomain,
         ResponseCode::ServFail => QueryOutcome::Servfail,
@@ -1707,6 +1768,212 @@ fn display_name(name: &Name) -> String {
     }
 }
 
+/// A question's name as its wire labels (each length-prefixed, then the root's 0), ASCII
+/// case-folded: what DNS compares, hashed and compared without a `String` per query.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct QName(Box<[u8]>);
+
+impl QName {
+    /// A decoded name's labels, case-folded.
+    fn of(name: &Name) -> QName {
+        let mut out = Vec::with_capacity(32);
+        for label in name.iter() {
+            out.push(u8::try_from(label.len()).unwrap_or(u8::MAX));
+            out.extend(label.iter().map(u8::to_ascii_lowercase));
+        }
+        out.push(0);
+        QName(out.into_boxed_slice())
+    }
+
+    /// The name for people, lowercase, as [`display_name`] writes it.
+    fn display(&self) -> String {
+        Name::read(&mut BinDecoder::new(&self.0)).map(|n| display_name(&n).to_ascii_lowercase()).unwrap_or_default()
+    }
+
+    /// [`is_cache_buster`] on the first label.
+    fn is_cache_buster(&self) -> bool {
+        let b = &self.0;
+        b.first() == Some(&11)
+            && b.get(1..4) == Some(b"nt-".as_slice())
+            && b.get(4..12).is_some_and(|l| l.iter().all(u8::is_ascii_lowercase))
+    }
+}
+
+/// Longest name read by [`LiteMessage`] (wire bytes); longer ones go to hickory-proto.
+const LITE_NAME_MAX: usize = 250;
+/// Most compression pointers followed in one name by [`LiteMessage`].
+const LITE_POINTERS_MAX: usize = 16;
+
+/// A DNS message read in place, without building one, for the exchanges beyond
+/// [`MAX_TRACKED`] (nearly all of a long capture): the header, the one question (case-folded),
+/// the rcode with its EDNS bits, and how many A and AAAA records answer. Only the plain
+/// shape is read: opcode QUERY, one question whose name has no pointer, records of the
+/// types A, AAAA, NS, CNAME, PTR, SOA with whole data, and at most one OPT without options
+/// in the additional section. Anything else is `None` and goes to hickory-proto, which
+/// decides it as before: what this reads, hickory-proto reads the same way.
+struct LiteMessage {
+    id: u16,
+    response: bool,
+    rcode: ResponseCode,
+    question: (QName, RecordType),
+    a: usize,
+    aaaa: usize,
+}
+
+impl LiteMessage {
+    fn read(b: &[u8]) -> Option<LiteMessage> {
+        let h = b.get(..12)?;
+        let u16_at = |i: usize| Some(u16::from_be_bytes([*b.get(i)?, *b.get(i + 1)?]));
+        if (h[2] >> 3) & 0x0f != 0 {
+            return None; // not a standard query or its response
+        }
+        let count = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+        if count(4) != 1 {
+            return None;
+        }
+        let mut at = 12;
+        let mut folded = Vec::with_capacity(32);
+        loop {
+            let len = usize::from(*b.get(at)?);
+            if len == 0 {
+                folded.push(0);
+                at += 1;
+                break;
+            }
+            if len > 63 || folded.len() + len + 2 > LITE_NAME_MAX {
+                return None;
+            }
+            folded.push(len as u8);
+            folded.extend(b.get(at + 1..at + 1 + len)?.iter().map(u8::to_ascii_lowercase));
+            at += 1 + len;
+        }
+        let qtype = u16_at(at)?;
+        u16_at(at + 2)?;
+        at += 4;
+        let (mut a, mut aaaa, mut high, mut edns) = (0, 0, 0u8, false);
+        for (section, n) in [(0, count(6)), (1, count(8)), (2, count(10))] {
+            for _ in 0..n {
+                let owner = at;
+                at = skip_name(b, at)?;
+                let rtype = u16_at(at)?;
+                let ttl_high = *b.get(at + 4)?;
+                let rdlen = usize::from(u16_at(at + 8)?);
+                at += 10;
+                let end = at.checked_add(rdlen).filter(|&e| e <= b.len())?;
+                match rtype {
+                    41 => {
+                        if section != 2 || edns || rdlen != 0 || b[owner] != 0 {
+                            return None;
+                        }
+                        edns = true;
+                        high = ttl_high;
+                    }
+                    _ if rdlen == 0 => return None,
+                    1 if rdlen == 4 => a += usize::from(section == 0),
+                    28 if rdlen == 16 => aaaa += usize::from(section == 0),
+                    2 | 5 | 12 if skip_name(b, at)? == end => {}
+                    6 if skip_name(b, skip_name(b, at)?)?.checked_add(20) == Some(end) => {}
+                    _ => return None,
+                }
+                at = end;
+            }
+        }
+        Some(LiteMessage {
+            id: count(0),
+            response: h[2] & 0x80 != 0,
+            rcode: ResponseCode::from(high, h[3]),
+            question: (QName(folded.into_boxed_slice()), RecordType::from(qtype)),
+            a,
+            aaaa,
+        })
+    }
+}
+
+/// Where the name at `start` ends in `b`, checked as hickory-proto reads names (labels
+/// of at most 63 bytes; pointers only to before the part that points, never back into
+/// it); `None` for anything else, or a name longer than [`LITE_NAME_MAX`].
+fn skip_name(b: &[u8], start: usize) -> Option<usize> {
+    let (mut at, mut segment, mut bound) = (start, start, None::<usize>);
+    let (mut end, mut total, mut pointers) = (None, 0usize, 0usize);
+    loop {
+        if bound.is_some_and(|m| at >= m) {
+            return None;
+        }
+        let len = *b.get(at)?;
+        match len >> 6 {
+            0 if len == 0 => return Some(end.unwrap_or(at + 1)),
+            0 => {
+                let len = usize::from(len);
+                b.get(at + 1..at + 1 + len)?;
+                total += len + 1;
+                if total > LITE_NAME_MAX {
+                    return None;
+                }
+                at += 1 + len;
+            }
+            3 => {
+                let ptr = usize::from(u16::from_be_bytes([len, *b.get(at + 1)?]) & 0x3fff);
+                pointers += 1;
+                if ptr >= segment || pointers > LITE_POINTERS_MAX {
+                    return None;
+                }
+                end.get_or_insert(at + 2);
+                bound = Some(segment);
+                (at, segment) = (ptr, ptr);
+            }
+            _ => return None,
+        }
+    }
+}
+
+/// A response to a query beyond [`MAX_TRACKED`], as far as judging it needs.
+enum LateReply {
+    /// Whole: the question it names, its rcode, its A and AAAA answers.
+    Whole { question: Option<(QName, RecordType)>, rcode: ResponseCode, a: usize, aaaa: usize },
+    /// Cut by the snap length (see [`Reply::Cut`]).
+    Cut { question: Option<(QName, RecordType)>, outcome: QueryOutcome },
+    /// See [`Reply::HeaderCut`].
+    HeaderCut,
+    /// See [`Reply::Unreadable`].
+    Unreadable,
+}
+
+impl LateReply {
+    /// Reads a response to query `id` ([`LiteMessage`], else [`Reply::read`]).
+    fn read(payload: &[u8], id: u16, cut: bool) -> LateReply {
+        if let Some(lite) = LiteMessage::read(payload)
+            && lite.id == id
+            && lite.response
+        {
+            return LateReply::Whole { question: Some(lite.question), rcode: lite.rcode, a: lite.a, aaaa: lite.aaaa };
+        }
+        match Reply::read(payload, id, cut) {
+            Reply::Whole(msg) => LateReply::Whole {
+                question: msg.queries.first().map(|q| (QName::of(q.name()), q.query_type())),
+                rcode: msg.metadata.response_code,
+                a: msg.answers.iter().filter(|r| matches!(r.data, RData::A(_))).count(),
+                aaaa: msg.answers.iter().filter(|r| matches!(r.data, RData::AAAA(_))).count(),
+            },
+            Reply::Cut { header, question } => LateReply::Cut {
+                question: question.map(|q| (QName::of(q.name()), q.query_type())),
+                outcome: cut_outcome(&header),
+            },
+            Reply::HeaderCut => LateReply::HeaderCut,
+            Reply::Unreadable => LateReply::Unreadable,
+        }
+    }
+
+    /// The question the response names, if it names one.
+    fn question(&self) -> Option<(&QName, RecordType)> {
+        match self {
+            LateReply::Whole { question, .. } | LateReply::Cut { question, .. } => {
+                question.as_ref().map(|(n, t)| (n, *t))
+            }
+            LateReply::HeaderCut | LateReply::Unreadable => None,
+        }
+    }
+}
+
 impl DnsState {
     /// `cut`: the snap length cut the datagram, `d.payload` is only its start.
     fn feed(&mut self, d: &UdpDatagram, cut: bool, ts: Duration, start: Duration) {
@@ -1720,6 +1987,24 @@ impl DnsState {
     }
 
     fn query(&mut self, d: &UdpDatagram, cut: bool, ts: Duration, start: Duration) {
+        // Beyond the tracking bound a query of the plain shape is read without building a
+        // message (see `LiteMessage`); one still open among the tracked ones goes the long way.
+        if self.queries.len() >= MAX_TRACKED
+            && let Some(lite) = LiteMessage::read(&d.payload)
+        {
+            if lite.response {
+                return;
+            }
+            let key = (d.src, d.dst.ip(), lite.id);
+            if self.pending.get(&key).is_none_or(|&i| self.queries[i].done) {
+                self.span.add(ts);
+                let (qname, rtype) = lite.question;
+                if !self.overflow.query(key, qname, rtype, ts) {
+                    self.untracked = self.untracked.saturating_add(1);
+                }
+                return;
+            }
+        }
         // A cut query is read as far as its question (what matching needs).
         let (metadata, question) = match Message::from_vec(&d.payload) {
             Ok(mut msg) if !msg.queries.is_empty() => (msg.metadata, msg.queries.swap_remove(0)),
@@ -1745,13 +2030,14 @@ impl DnsState {
             }
         }
         if self.queries.len() >= MAX_TRACKED {
-            if !self.overflow.query(key, question.name(), question.query_type(), ts) {
+            if !self.overflow.query(key, QName::of(question.name()), question.query_type(), ts) {
                 self.untracked = self.untracked.saturating_add(1);
             }
             return;
         }
         // Answers beyond the bound to this question forgive its failures alike.
-        let asked = (d.dst.ip(), display_name(question.name()).to_ascii_lowercase(), question.query_type());
+        let key_name = QName::of(question.name());
+        let asked = (d.dst.ip(), key_name.clone(), question.query_type());
         self.overflow.late_answered.entry(asked.clone()).or_default();
         self.overflow.late_useful.entry(asked).or_default();
         self.queries.push(DnsQuery {
@@ -1760,6 +2046,7 @@ impl DnsState {
             id: metadata.id,
             qname: question.name().clone(),
             name: display_name(question.name()),
+            key_name,
             rtype: question.query_type(),
             at_ms: millis(ts.saturating_sub(start)),
             first_sent: ts,
@@ -1782,14 +2069,17 @@ impl DnsState {
     fn response(&mut self, d: &UdpDatagram, cut: bool, ts: Duration) {
         let Some(id) = d.payload.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]])) else { return };
         let key = (d.dst, d.src.ip(), id);
-        let reply = Reply::read(&d.payload, id, cut);
         let tracked = self.pending.get(&key).copied().filter(|&i| !self.queries[i].done);
         let Some(i) = tracked else {
-            if self.overflow.open.contains_key(&key) && self.overflow.answer(key, &reply, ts) {
-                self.span.add(ts);
+            if self.overflow.open.contains_key(&key) {
+                let reply = LateReply::read(&d.payload, id, cut);
+                if self.overflow.answer(key, &reply, ts) {
+                    self.span.add(ts);
+                }
             }
             return;
         };
+        let reply = Reply::read(&d.payload, id, cut);
         let q = &mut self.queries[i];
         // A response names the question it answers; one for another name is not ours.
         if let Some((name, rtype)) = reply.question()
@@ -3565,5 +3855,114 @@ mod tests {
             (target["attempts"].as_u64(), target["open"].as_u64()),
             (Some(MAX_TRACKED as u64 + 1), Some(MAX_TRACKED as u64 + 1))
         );
+    }
+
+    /// RFC 2131 section 4.4.1: a DHCP server pings the address it is about to offer. Those
+    /// echoes are counted (marked `dhcp_conflict_check`) but not judged as a gateway's;
+    /// the same echoes from a host that offered nothing are pings, judged. The same probe
+    /// sent again 30 s later is a second request; seen twice at once, one.
+    #[test]
+    fn a_dhcp_servers_conflict_ping_is_counted_not_judged() {
+        let offered = Ipv4Addr::new(198, 18, 0, 150);
+        let xid = 0x4242;
+        let ping =
+            |from: Ipv4Addr| ip(ROUTER_MAC, BROADCAST, from, offered, IpNextHeaderProtocols::Icmp, &echo(8, 7, 1));
+        let frames = |pinger: Ipv4Addr| {
+            vec![
+                at(0, discover(xid, CLIENT_MAC)),
+                at(10, ping(pinger)),
+                at(10, ping(pinger)), // a bridge's copy
+                at(30_010, ping(pinger)),
+                at(30_600, dhcp_reply(xid, CLIENT_MAC, GATEWAY, ROUTER_MAC, DhcpMessageType::Offer)),
+            ]
+        };
+        let r = report(&frames(GATEWAY));
+        let gw = ev(&r, CheckId::Gateway);
+        let entry = gw["gateways"].as_array().unwrap().iter().find(|g| g["address"] == "198.18.0.150").unwrap().clone();
+        assert_eq!(entry["ping"]["sent"], 2);
+        assert_eq!(entry["ping"]["dhcp_conflict_check"], true);
+        assert!(codes(&r, CheckId::Gateway).is_empty());
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Skipped);
+        assert_matches_schema(&r);
+        // Pinged by a host that offered nothing: a ping that went unanswered.
+        let r = report(&frames(SERVER));
+        assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayNoEcho, Severity::Warn)]);
+        assert_matches_schema(&r);
+    }
+
+    /// [`LiteMessage`] reads only what hickory-proto reads, and reads it alike: on plain
+    /// messages and on every cut and many one-byte changes of them, whenever it reads a
+    /// message, hickory-proto reads it too, with the same id, direction, rcode (EDNS bits
+    /// included), question (case-folded) and A/AAAA answer counts.
+    #[test]
+    fn the_lite_dns_reader_agrees_with_hickory_proto() {
+        use hickory_proto::op::Edns;
+        use hickory_proto::rr::rdata::{AAAA, CNAME, SOA};
+        let mut messages = Vec::new();
+        let mut query = build_query(7, &name("Www.Example.COM."), RecordType::A);
+        let mut edns = Edns::new();
+        edns.set_max_payload(1232);
+        query.set_edns(edns.clone());
+        messages.push(query.to_vec().unwrap());
+        let mut answer = query.clone();
+        answer.metadata.message_type = MessageType::Response;
+        answer.add_answer(Record::from_rdata(
+            name("www.example.com."),
+            60,
+            RData::CNAME(CNAME(name("a.example.net."))),
+        ));
+        answer.add_answer(Record::from_rdata(name("a.example.net."), 60, RData::A(A(Ipv4Addr::new(198, 18, 0, 9)))));
+        answer.add_answer(Record::from_rdata(name("a.example.net."), 60, RData::A(A(Ipv4Addr::new(198, 18, 0, 10)))));
+        messages.push(answer.to_vec().unwrap());
+        let mut nx = build_query(9, &name("nt-abcdefgh.example.org."), RecordType::AAAA);
+        nx.metadata.message_type = MessageType::Response;
+        nx.metadata.response_code = ResponseCode::NXDomain;
+        nx.add_authority(Record::from_rdata(
+            name("example.org."),
+            900,
+            RData::SOA(SOA::new(name("ns.example.org."), name("host.example.org."), 1, 2, 3, 4, 5)),
+        ));
+        nx.set_edns(edns);
+        messages.push(nx.to_vec().unwrap());
+        let mut six = build_query(11, &name("v6.example."), RecordType::AAAA);
+        six.metadata.message_type = MessageType::Response;
+        six.add_answer(Record::from_rdata(name("v6.example."), 60, RData::AAAA(AAAA(std::net::Ipv6Addr::LOCALHOST))));
+        messages.push(six.to_vec().unwrap());
+        let mut badvers = messages[0].clone();
+        badvers[2] |= 0x80;
+        let last = badvers.len() - 6; // the OPT's extended-rcode byte
+        badvers[last] = 1;
+        messages.push(badvers);
+        let mut variants = Vec::new();
+        for m in &messages {
+            variants.push(m.clone());
+            for cut in 0..m.len() {
+                variants.push(m[..cut].to_vec());
+            }
+            for i in 0..m.len() {
+                for v in [0x00, 0xff, 0xc0, 0x3f, 0x40, m[i] ^ 1, m[i].wrapping_add(4)] {
+                    let mut changed = m.clone();
+                    changed[i] = v;
+                    variants.push(changed);
+                }
+            }
+        }
+        let mut read = 0;
+        for bytes in &variants {
+            let Some(lite) = LiteMessage::read(bytes) else { continue };
+            read += 1;
+            let msg = Message::from_vec(bytes).unwrap_or_else(|e| panic!("{bytes:02x?}: hickory refuses it: {e}"));
+            assert_eq!(lite.id, msg.metadata.id);
+            assert_eq!(lite.response, msg.metadata.message_type == MessageType::Response);
+            assert_eq!(lite.rcode, msg.metadata.response_code, "{bytes:02x?}");
+            let q = &msg.queries[0];
+            assert_eq!(lite.question, (QName::of(q.name()), q.query_type()));
+            assert_eq!(lite.a, msg.answers.iter().filter(|r| matches!(r.data, RData::A(_))).count());
+            assert_eq!(lite.aaaa, msg.answers.iter().filter(|r| matches!(r.data, RData::AAAA(_))).count());
+        }
+        assert!(read >= messages.len() * 10, "{read}");
+        assert_eq!(LiteMessage::read(&messages[0]).unwrap().question.0, QName::of(&name("www.example.com.")));
+        assert!(LiteMessage::read(&messages[2]).unwrap().question.0.is_cache_buster());
+        assert_eq!(QName::of(&name("nt-abcdefgh.Example.org.")).display(), "nt-abcdefgh.example.org");
     }
 }

@@ -13,8 +13,16 @@
 //! - **pcapng**: every section (byte order per section header) and every interface
 //!   description block, each with its own link type and timestamp resolution
 //!   (`if_tsresol`, powers of 10 or of 2); enhanced, simple and obsolete packet blocks;
-//!   other blocks are skipped. `pcap-file` frames the blocks; their bodies are read here,
-//!   leniently, so one odd block does not stop the file.
+//!   other blocks are skipped. Blocks are framed here, not by `pcap-file`'s `PcapNgReader`:
+//!   that reader parses every section header's and interface description's options
+//!   itself and refuses an option list that ends without `opt_endofopt`, which the pcapng
+//!   specification allows and tshark reads (tcpdump's `ospf-sr.pcapng`, written by
+//!   rtbrick-lspgen). The framing is the specification's: a 12-byte header (the type, the
+//!   total length and, for a section header, the byte-order magic that sets the order of
+//!   every block up to the next section), the body read into one reused buffer, the
+//!   trailing length checked against the leading one, and a bound on a block's size
+//!   ([`MAX_PCAPNG_BLOCK`]). Bodies are read here too, leniently, so one odd block does not
+//!   stop the file. `pcap-file` still reads classic pcap.
 //! - **damage**: a file is never refused for a record. A record cut by the snap length
 //!   is handed on as it is and counted ([`CaptureSummary::truncated`]); a timestamp that
 //!   cannot be one (sub-second part out of range) takes the previous record's time and is
@@ -32,9 +40,8 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 
+use pcap_file::TsResolution;
 use pcap_file::pcap::PcapReader;
-use pcap_file::pcapng::PcapNgReader;
-use pcap_file::{Endianness, TsResolution};
 use serde::{Deserialize, Serialize};
 
 use crate::wire::LinkType;
@@ -48,6 +55,11 @@ const BLOCK_INTERFACE_DESCRIPTION: u32 = 0x0000_0001;
 const BLOCK_PACKET_OBSOLETE: u32 = 0x0000_0002;
 const BLOCK_SIMPLE_PACKET: u32 = 0x0000_0003;
 const BLOCK_ENHANCED_PACKET: u32 = 0x0000_0006;
+/// The section header block's byte-order magic, as written in the section's own order.
+const BYTE_ORDER_MAGIC: u32 = 0x1a2b_3c4d;
+/// Largest pcapng block read, in bytes with its header and trailer (Wireshark's bound,
+/// 16 MiB): a larger declared length is a broken framing, and memory stays bounded.
+pub const MAX_PCAPNG_BLOCK: u32 = 16 * 1024 * 1024;
 /// pcapng option codes read here.
 const OPT_END: u16 = 0;
 const OPT_IF_NAME: u16 = 2;
@@ -253,9 +265,7 @@ fn deliver(
 /// Why a read stopped part-way, in words for the report.
 fn cut_reason(e: &pcap_file::PcapError) -> String {
     match e {
-        pcap_file::PcapError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
-            "the file ends inside a record (cut short while being written or copied)".to_string()
-        }
+        pcap_file::PcapError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => CUT_INSIDE.to_string(),
         other => format!("reading stopped at a damaged record: {other}"),
     }
 }
@@ -300,36 +310,114 @@ struct Interface {
     tsresol: u8,
 }
 
+/// How a read of a block's bytes ended.
+enum Fill {
+    /// All of them.
+    Full,
+    /// None: the stream ended cleanly before the block.
+    Eof,
+    /// Some: the stream ended inside the block.
+    Partial,
+}
+
+/// Fills `buf` from `stream`, retrying interrupted reads.
+fn fill<R: Read>(stream: &mut R, buf: &mut [u8]) -> std::io::Result<Fill> {
+    let mut got = 0;
+    while got < buf.len() {
+        match stream.read(&mut buf[got..]) {
+            Ok(0) => return Ok(if got == 0 { Fill::Eof } else { Fill::Partial }),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Fill::Full)
+}
+
+/// Why pcapng reading stopped, before or after the first section header.
+enum Stop {
+    /// The stream ended cleanly between blocks.
+    End,
+    /// The stream ended inside a block.
+    Cut,
+    /// The framing is broken (a length or magic that cannot be).
+    Broken(&'static str),
+    /// Reading failed.
+    Io(std::io::Error),
+}
+
+const CUT_INSIDE: &str = "the file ends inside a record (cut short while being written or copied)";
+
 fn read_pcapng<R: Read>(
-    stream: R,
+    mut stream: R,
     summary: &mut CaptureSummary,
     clock: &mut Clock,
     on_record: &mut impl FnMut(&Record<'_>),
 ) -> Result<(), PcapError> {
-    let mut reader = PcapNgReader::new(stream).map_err(|e| match e {
-        pcap_file::PcapError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => PcapError::Empty,
-        other => PcapError::Format(other),
-    })?;
     let mut interfaces: Vec<Interface> = Vec::new();
-    loop {
-        // The section's byte order, read before the next block (a new section header
-        // block sets its own, and its body is not read here).
-        let big = reader.section().endianness == Endianness::Big;
-        let Some(block) = reader.next_raw_block() else { break };
-        let block = match block {
-            Ok(block) => block,
-            Err(e) => {
-                summary.cut = Some(cut_reason(&e));
-                break;
+    // The current section's byte order, set by each section header block.
+    let mut big = false;
+    let mut sections = 0u64;
+    // One buffer for every block's body, grown to the largest block (at most MAX_PCAPNG_BLOCK).
+    let mut body: Vec<u8> = Vec::new();
+    let stop = loop {
+        let mut head = [0u8; 12];
+        match fill(&mut stream, &mut head[..8]) {
+            Ok(Fill::Full) => {}
+            Ok(Fill::Eof) => break Stop::End,
+            Ok(Fill::Partial) => break Stop::Cut,
+            Err(e) => break Stop::Io(e),
+        }
+        let section = head[..4] == PCAPNG_MAGIC;
+        let mut header_len = 8;
+        if section {
+            match fill(&mut stream, &mut head[8..12]) {
+                Ok(Fill::Full) => {}
+                Ok(_) => break Stop::Cut,
+                Err(e) => break Stop::Io(e),
             }
-        };
-        let body = Body { bytes: &block.body, big };
-        match block.type_ {
-            BLOCK_SECTION_HEADER => interfaces.clear(),
-            BLOCK_INTERFACE_DESCRIPTION => match body.interface() {
+            let magic = [head[8], head[9], head[10], head[11]];
+            big = match u32::from_le_bytes(magic) {
+                BYTE_ORDER_MAGIC => false,
+                m if m.swap_bytes() == BYTE_ORDER_MAGIC => true,
+                _ => break Stop::Broken("a section header block without its byte-order magic"),
+            };
+            header_len = 12;
+        } else if sections == 0 {
+            break Stop::Broken("the file does not start with a section header block");
+        }
+        let word = |b: [u8; 4]| if big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) };
+        let kind = word([head[0], head[1], head[2], head[3]]);
+        let total = word([head[4], head[5], head[6], head[7]]);
+        let least = if section { 28 } else { 12 };
+        if total < least || total % 4 != 0 || total > MAX_PCAPNG_BLOCK {
+            break Stop::Broken("a block length that cannot be one");
+        }
+        // The body after the 12-byte header (a section header's magic is its first word).
+        let Ok(rest) = usize::try_from(total - 12) else { break Stop::Broken("a block too large") };
+        body.clear();
+        body.extend_from_slice(&head[8..header_len]);
+        let at = body.len();
+        body.resize(rest + 4, 0);
+        match fill(&mut stream, &mut body[at..]) {
+            Ok(Fill::Full) => {}
+            Ok(_) => break Stop::Cut,
+            Err(e) => break Stop::Io(e),
+        }
+        let trailer = [body[rest], body[rest + 1], body[rest + 2], body[rest + 3]];
+        if word(trailer) != total {
+            break Stop::Broken("a block whose trailing length differs from its leading one");
+        }
+        let block = Body { bytes: &body[..rest], big };
+        match kind {
+            BLOCK_SECTION_HEADER => {
+                sections += 1;
+                interfaces.clear();
+            }
+            BLOCK_INTERFACE_DESCRIPTION => match block.interface() {
                 Some((interface, name)) => {
                     if interface.link.is_none() {
-                        summary.unsupported_link_types.insert(u32::from(body.u16(0).unwrap_or_default()));
+                        summary.unsupported_link_types.insert(u32::from(block.u16(0).unwrap_or_default()));
                     }
                     if let Some(name) = name {
                         summary.interfaces.push(name);
@@ -343,10 +431,10 @@ fn read_pcapng<R: Read>(
                 }
             },
             BLOCK_ENHANCED_PACKET | BLOCK_PACKET_OBSOLETE | BLOCK_SIMPLE_PACKET => {
-                let packet = match block.type_ {
-                    BLOCK_ENHANCED_PACKET => body.enhanced_packet(),
-                    BLOCK_PACKET_OBSOLETE => body.obsolete_packet(),
-                    _ => body.simple_packet(),
+                let packet = match kind {
+                    BLOCK_ENHANCED_PACKET => block.enhanced_packet(),
+                    BLOCK_PACKET_OBSOLETE => block.obsolete_packet(),
+                    _ => block.simple_packet(),
                 };
                 let Some(packet) = packet else {
                     summary.skipped += 1;
@@ -365,6 +453,19 @@ fn read_pcapng<R: Read>(
             }
             _ => {}
         }
+    };
+    match stop {
+        Stop::End if sections > 0 => {}
+        // Nothing whole before the first section header ended: not a capture to read.
+        Stop::End | Stop::Cut if sections == 0 => return Err(PcapError::Empty),
+        Stop::Broken(what) if sections == 0 => {
+            return Err(PcapError::Format(pcap_file::PcapError::InvalidField(what)));
+        }
+        Stop::Io(source) if sections == 0 => return Err(PcapError::Io { path: "-".into(), source }),
+        Stop::Cut => summary.cut = Some(CUT_INSIDE.to_string()),
+        Stop::Broken(what) => summary.cut = Some(format!("reading stopped at a damaged block: {what}")),
+        Stop::Io(e) => summary.cut = Some(format!("reading stopped: {e}")),
+        Stop::End => {}
     }
     Ok(())
 }
@@ -747,6 +848,70 @@ mod tests {
         only.interface(147, None);
         only.packet(BLOCK_ENHANCED_PACKET, 0, 1, eth);
         assert!(matches!(read_records(&only.out[..], |_| {}), Err(PcapError::LinkType { number: 147 })));
+    }
+
+    /// The framing: option lists that end without `opt_endofopt` (the specification allows
+    /// it), a trailing length that differs from the leading one, a length that cannot be
+    /// one or is over the bound, a stream that does not start with a section header.
+    #[test]
+    fn pcapng_block_framing_is_checked_and_lenient_where_the_specification_is() {
+        let frames = read_file(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/lab_healthy.pcap")).unwrap();
+        let eth = &frames[0].data;
+        for big in [false, true] {
+            let mut ng = Ng { big, out: vec![] };
+            // A section header whose option list (a shb_userappl) has no opt_endofopt.
+            let mut shb = ng.u32(0x1a2b_3c4d).to_vec();
+            shb.extend_from_slice(&ng.u16(1));
+            shb.extend_from_slice(&ng.u16(0));
+            shb.extend_from_slice(&[0xff; 8]);
+            shb.extend_from_slice(&ng.u16(4));
+            shb.extend_from_slice(&ng.u16(4));
+            shb.extend_from_slice(b"lspg");
+            ng.block(BLOCK_SECTION_HEADER, &shb);
+            // An interface whose options (if_name, if_tsresol) end without opt_endofopt.
+            let mut idb = ng.u16(1).to_vec();
+            idb.extend_from_slice(&[0, 0]);
+            idb.extend_from_slice(&ng.u32(65535));
+            idb.extend_from_slice(&ng.u16(OPT_IF_NAME));
+            idb.extend_from_slice(&ng.u16(4));
+            idb.extend_from_slice(b"eth0");
+            idb.extend_from_slice(&ng.u16(OPT_IF_TSRESOL));
+            idb.extend_from_slice(&ng.u16(1));
+            idb.extend_from_slice(&[9, 0, 0, 0]);
+            ng.block(BLOCK_INTERFACE_DESCRIPTION, &idb);
+            ng.packet(BLOCK_ENHANCED_PACKET, 0, 1_700_000_000_000_000_007, eth);
+            let good = ng.out.clone();
+            let (summary, got) = records(&good);
+            assert_eq!(summary.cut, None, "big {big}");
+            assert_eq!(summary.interfaces, vec!["eth0".to_string()]);
+            assert_eq!(got, vec![(Duration::new(1_700_000_000, 7), LinkType::Ethernet, eth.clone())]);
+
+            let last = good.len() - 4; // the packet block's trailing length
+            let mut bad = good.clone();
+            bad[last] ^= 4;
+            let (summary, got) = records(&bad);
+            assert!(summary.cut.is_some() && got.is_empty(), "a trailer that differs");
+
+            let packet_at = good.len() - (20 + 12 + eth.len().next_multiple_of(4));
+            for length in [0u32, 8, 14, MAX_PCAPNG_BLOCK + 4, u32::MAX - 3] {
+                let mut bad = good.clone();
+                let b = if big { length.to_be_bytes() } else { length.to_le_bytes() };
+                bad[packet_at + 4..packet_at + 8].copy_from_slice(&b);
+                let (summary, got) = records(&bad);
+                assert!(summary.cut.is_some() && got.is_empty(), "length {length}");
+                assert_eq!(summary.interfaces.len(), 1);
+            }
+            // Cut inside the packet block: the blocks before are read, the cut is said.
+            let (summary, got) = records(&good[..good.len() - 6]);
+            assert!(summary.cut.is_some() && got.is_empty());
+            assert_eq!(summary.interfaces.len(), 1);
+            // Cut inside the first section header: nothing to read.
+            assert!(matches!(read_records(&good[..20], |_| {}), Err(PcapError::Empty)));
+            // A section header without its byte-order magic is not pcapng.
+            let mut bad = good.clone();
+            bad[8..12].copy_from_slice(&[1, 2, 3, 4]);
+            assert!(matches!(read_records(&bad[..], |_| {}), Err(PcapError::Format(_))));
+        }
     }
 
     #[test]

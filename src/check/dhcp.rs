@@ -13,6 +13,7 @@
 //! check from the RFC 5227 probes it holds) and calls the same `judge` with
 //! [`Source::Capture`].
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 #[cfg(feature = "live")]
 use std::sync::Arc;
@@ -613,11 +614,26 @@ fn capture_no_offer(capture: &DhcpCapture) -> Option<Finding> {
     ))
 }
 
+/// Where each client (MAC and VLAN) of a capture got its last ACK: (transaction, message),
+/// both in the order seen.
+fn last_acks(transactions: &[DhcpTransaction]) -> HashMap<(MacAddr, Option<u16>), (usize, usize)> {
+    let mut out = HashMap::new();
+    for (i, t) in transactions.iter().enumerate() {
+        if let Some(j) = t.messages.iter().rposition(|m| m.kind == DhcpKind::Ack) {
+            out.insert((t.client_mac, t.vlan), (i, j));
+        }
+    }
+    out
+}
+
 /// Judges the DHCP evidence (pure), live or from a capture. Findings are ordered so the
 /// cause comes before its symptoms: no offer before "no address".
 ///
 /// What a capture changes ([`Source::Capture`]): `dhcp.no_offer` comes from its
-/// transactions (see `capture_no_offer`), `dhcp.nak` from every NAK in it, and servers
+/// transactions (see `capture_no_offer`), `dhcp.nak` from every NAK in it that the same
+/// client (MAC and VLAN) did not get an ACK after (RFC 2131 section 3.2: a client in
+/// INIT-REBOOT asks for its old address, a server on another network NAKs it, the client
+/// starts over and is acknowledged: nothing broken), and servers
 /// from every OFFER; the interface's own addresses and lease are not in a capture, so
 /// `dhcp.no_ipv4`, `dhcp.apipa`, `dhcp.lease_expiring`, `dhcp.offer_mismatch` and
 /// `dhcp.slow` are not judged. The duplicate-address finding is judged alike.
@@ -657,9 +673,18 @@ pub fn judge(ifname: &str, ev: &DhcpEvidence, s: &DhcpSettings, expected: &[Ipv4
     {
         naks.push(nak_phrase(Some(reply.server), None, full.requested, reply.message.as_deref()));
     }
-    for t in ev.capture.iter().flat_map(|c| c.transactions.iter()) {
-        for m in t.messages.iter().filter(|m| m.kind == DhcpKind::Nak) {
-            naks.push(nak_phrase(m.server, Some(t.client_mac), t.requested, m.message.as_deref()));
+    if let Some(capture) = &ev.capture {
+        let transactions = &capture.transactions;
+        let last_ack = last_acks(transactions);
+        for (i, t) in transactions.iter().enumerate() {
+            for (j, m) in t.messages.iter().enumerate().filter(|(_, m)| m.kind == DhcpKind::Nak) {
+                // The same client acknowledged afterwards: an INIT-REBOOT on another
+                // network (or a stale lease) told to start over, which it did.
+                if last_ack.get(&(t.client_mac, t.vlan)).is_some_and(|&ack| ack > (i, j)) {
+                    continue;
+                }
+                naks.push(nak_phrase(m.server, Some(t.client_mac), t.requested, m.message.as_deref()));
+            }
         }
     }
     if !naks.is_empty() {
@@ -1063,6 +1088,17 @@ pub(crate) mod tests {
             codes(&captured(vec![txn(4, 2, true, &[DhcpKind::Request, DhcpKind::Nak])])),
             [(Code::DhcpNak, Severity::Fail)]
         );
+        // NAKed, then acknowledged: in the same transaction (Zeek's dhcp.pcap) or a later
+        // one of the same client, an INIT-REBOOT told to start over. Another client's ACK,
+        // or an ACK before the NAK, does not make it so.
+        let restarted = txn(4, 2, true, &[DhcpKind::Request, DhcpKind::Nak, DhcpKind::Request, DhcpKind::Ack]);
+        assert!(codes(&captured(vec![restarted])).is_empty());
+        let naked = txn(4, 2, true, &[DhcpKind::Request, DhcpKind::Nak]);
+        let later = txn(7, 2, true, &[DhcpKind::Discover, DhcpKind::Offer, DhcpKind::Request, DhcpKind::Ack]);
+        assert!(codes(&captured(vec![naked.clone(), later.clone()])).is_empty());
+        assert_eq!(codes(&captured(vec![later.clone(), naked.clone()])), [(Code::DhcpNak, Severity::Fail)]);
+        let other = txn(7, 9, true, &[DhcpKind::Discover, DhcpKind::Offer, DhcpKind::Request, DhcpKind::Ack]);
+        assert_eq!(codes(&captured(vec![naked, other])), [(Code::DhcpNak, Severity::Fail)]);
         // A broadcast DISCOVER the client followed with a REQUEST naming a server: the
         // OFFER came (unicast, unseen); a REQUEST without a server (INIT-REBOOT) says not.
         let mut selecting = txn(5, 3, true, &[DhcpKind::Discover, DhcpKind::Request]);

@@ -183,6 +183,11 @@ pub struct PingStats {
     /// TTL-limited probes); not pings, so not in `sent` or the loss.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_exceeded: Option<u32>,
+    /// Capture only: every echo request to this address came from a DHCP server that
+    /// offered the address (RFC 2131 section 4.4.1: a server pings an address before
+    /// offering it, to find it unused). Counted, but not pings of a gateway: not judged.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dhcp_conflict_check: bool,
 }
 
 impl PingStats {
@@ -205,6 +210,7 @@ impl PingStats {
             max_ms: got.iter().copied().reduce(f64::max),
             jitter_ms: jitter,
             time_exceeded: None,
+            dhcp_conflict_check: false,
         }
     }
 }
@@ -334,9 +340,16 @@ async fn ping_series(
 /// hosts that are not sweeping the segment. Only then is its ARP silence unreachable.
 pub fn is_a_gateway(gw: &GatewayProbe) -> bool {
     let seen = gw.arp.seen.as_ref();
-    gw.ping.as_ref().is_some_and(|p| p.sent > 0)
+    gw.ping.as_ref().is_some_and(is_judged_ping)
         || seen.is_some_and(|s| s.dhcp_router || s.requesters >= CAPTURE_ARP_HOSTS)
         || (gw.arp.requests_sent >= CAPTURE_ARP_REQUESTS && !seen.is_some_and(|s| s.sweep))
+}
+
+/// Whether an echo series is pings to judge: some were sent (not only a traceroute's
+/// TTL-limited probes), and not by a DHCP server checking an address before offering it
+/// ([`PingStats::dhcp_conflict_check`]).
+fn is_judged_ping(p: &PingStats) -> bool {
+    p.sent > 0 && !p.dhcp_conflict_check
 }
 
 /// Whether a capture's entry for `gw` says anything about a gateway: its ARP was answered,
@@ -363,7 +376,8 @@ pub fn observed_in_capture(gw: &GatewayProbe) -> bool {
 /// full of one-off lookups of hosts that have left); no `gateway.latency` (a capture does
 /// not say which address is the gateway). Echo requests answered by ICMP time exceeded are
 /// a traceroute's, not pings (`PingStats::time_exceeded`, not in `sent`); a series with no
-/// pings left is not judged. Loss is judged alike, with `s.loss_warn`/`s.loss_fail`.
+/// pings left is not judged, nor a DHCP server's conflict check
+/// ([`PingStats::dhcp_conflict_check`]). Loss is judged alike, with `s.loss_warn`/`s.loss_fail`.
 pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: Source) -> Vec<Finding> {
     let live = source == Source::Live;
     if ev.gateways.is_empty() {
@@ -382,7 +396,7 @@ pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: So
     let mut items: Vec<(Code, Severity, String)> = Vec::new();
     for gw in &ev.gateways {
         let who = if live { format!("gateway {}", gw.address) } else { gw.address.to_string() };
-        let pinged = gw.ping.as_ref().is_some_and(|p| p.sent > 0);
+        let pinged = gw.ping.as_ref().is_some_and(is_judged_ping);
         if gw.arp.status == ArpStatus::NoReply {
             if live || is_a_gateway(gw) {
                 let n = gw.arp.requests_sent;
