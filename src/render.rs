@@ -148,8 +148,46 @@ pub fn details(check: &CheckResult) -> String {
             })
             .collect::<Vec<_>>()
             .join(", "),
+        Evidence::Web(ev) => web_details(ev),
         Evidence::Other(_) => String::new(),
     }
+}
+
+/// The web layer in one line: the connectivity verdict, then each target's final status
+/// (or failed phase), total time and TLS version.
+fn web_details(ev: &crate::check::web::WebEvidence) -> String {
+    use crate::check::web::{ConnectivityState, WebProbe};
+    let probe_line = |p: &WebProbe| {
+        let Some(last) = p.last() else { return format!("{} not fetched", p.url) };
+        let mut text = match (last.status, &last.error) {
+            (_, Some(e)) if e.phase != crate::check::web::Phase::Transfer => {
+                format!("{} {} failed", p.url, e.phase.as_str())
+            }
+            (Some(status), _) => format!("{} {status}", p.url),
+            (None, _) => format!("{} no answer", p.url),
+        };
+        if let Some(ms) = p.total_ms {
+            text.push_str(&format!(" {ms:.1} ms"));
+        }
+        if let Some(tls) = &last.tls
+            && let Some(version) = &tls.version
+        {
+            text.push_str(&format!(" {version}"));
+        }
+        if p.hops.len() > 1 {
+            text.push_str(&format!(" after {} redirects", p.hops.len() - 1));
+        }
+        text
+    };
+    let mut parts = Vec::new();
+    if let Some(c) = &ev.connectivity {
+        parts.push(match (c.state, &c.portal_url) {
+            (ConnectivityState::Portal, Some(url)) => format!("captive portal at {url}"),
+            (state, _) => format!("connectivity {}: {}", state.as_str(), probe_line(&c.probe)),
+        });
+    }
+    parts.extend(ev.targets.iter().map(probe_line));
+    parts.join(", ")
 }
 
 fn link_details(ev: &LinkEvidence) -> String {
