@@ -630,6 +630,55 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn web_probes_give_blackbox_phases_and_the_certificate_expiry() {
+        use crate::check::web::{CertInfo, HttpHop, TlsInfo, TlsVerdict, WebEvidence, WebProbe};
+        let url = "https://www.site.test/";
+        let hop = HttpHop {
+            url: url.into(),
+            dns_ms: Some(1.0),
+            connect_ms: Some(2.0),
+            tls_ms: Some(3.0),
+            first_byte_ms: Some(4.0),
+            total_ms: Some(15.0),
+            status: Some(200),
+            tls: Some(TlsInfo {
+                verdict: TlsVerdict::Ok,
+                version: None,
+                cipher: None,
+                alpn: None,
+                chain: vec![CertInfo {
+                    subject: "CN=www.site.test".into(),
+                    issuer: "CN=lab".into(),
+                    sans: vec![],
+                    not_before: None,
+                    not_after: Some("2027-01-01T00:00:00Z".parse().unwrap()),
+                }],
+                error: None,
+            }),
+            ..HttpHop::default()
+        };
+        let unanswered = WebProbe { url: "http://down.site.test/".into(), hops: vec![], error: None, total_ms: None };
+        let ev = WebEvidence {
+            connectivity: None,
+            targets: vec![WebProbe { url: url.into(), hops: vec![hop], error: None, total_ms: Some(15.0) }, unanswered],
+        };
+        let report = report_of(
+            vec![check(CheckId::Web, CheckStatus::Pass, vec![], Evidence::Web(Box::new(ev)))],
+            "2026-11-24T07:00:00.000Z",
+        );
+        let scrape = parse(&render(&report, "HQ", "floor 2"));
+        let phase = |p| one(&scrape, "nettriage_http_duration_seconds", &[("phase", p), ("url", url)]);
+        for (p, seconds) in
+            [("resolve", 0.001), ("connect", 0.002), ("tls", 0.003), ("processing", 0.004), ("transfer", 0.005)]
+        {
+            assert!(close(phase(p), seconds), "{p}: {:?}", phase(p));
+        }
+        assert_eq!(family(&scrape, "nettriage_http_duration_seconds").len(), 5, "only answered probes");
+        let expiry = one(&scrape, "nettriage_tls_cert_expiry_timestamp_seconds", &[("url", url)]);
+        assert!(close(expiry, 1_798_761_600.0), "{expiry:?}");
+    }
+
+    #[test]
     fn label_values_are_escaped() {
         let site = "He said \"hi\" \\ bye\nnext line";
         let text = render(&healthy_report("2026-11-24T07:00:00.000Z"), site, "a,b=c}");
