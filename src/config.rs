@@ -418,13 +418,16 @@ impl Default for WebSettings {
     }
 }
 
-/// The answer a connectivity URL gives when nothing is in the way.
+/// The answer a connectivity URL gives when nothing is in the way. A table given in the
+/// config file needs `status`; a `body` it leaves out matches any body (it does not keep the
+/// default's NetworkManager text).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(default, deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
 pub struct ConnectivityExpect {
     /// The HTTP status (204 for `generate_204`, 200 for the text endpoints).
     pub status: u16,
     /// The body, compared after trimming white space; `None`: any body.
+    #[serde(default)]
     pub body: Option<String>,
 }
 
@@ -827,6 +830,33 @@ mod tests {
         assert_eq!(c.link, LinkSettings::default());
         assert_eq!(c.dhcp, DhcpSettings::default());
         assert_eq!(c.wifi, WifiSettings::default());
+        assert_eq!(c.web, WebSettings::default());
+    }
+
+    #[test]
+    fn web_urls_come_from_flags_or_file_and_are_checked() {
+        let file = "[web]\nconnectivity_url = \"http://check.site.test/ok\"\nurls = [\"https://a.site.test/\"]\n\
+                    connectivity_expect = { status = 204 }\n";
+        let c = Config::resolve(&args(), Some((Path::new("c.toml"), file))).unwrap();
+        assert_eq!(c.web.connectivity_url.as_deref(), Some("http://check.site.test/ok"));
+        assert_eq!(c.web.connectivity_expect, ConnectivityExpect { status: 204, body: None });
+        assert_eq!(c.web.urls, ["https://a.site.test/"]);
+        let mut a = args();
+        a.urls = vec!["http://b.site.test:8080/x?y=1".into()];
+        a.ca_file = Some("ca.pem".into());
+        let c = Config::resolve(&a, Some((Path::new("c.toml"), file))).unwrap();
+        assert_eq!(c.web.urls, ["http://b.site.test:8080/x?y=1"], "the command line replaces the list");
+        assert_eq!(c.web.ca_file.as_deref(), Some(Path::new("ca.pem")));
+        for bad in ["ftp://a.site.test/", "http://", "http://:80/", "http://a b/", "a.site.test"] {
+            let mut a = args();
+            a.urls = vec![bad.into()];
+            assert!(matches!(Config::resolve(&a, None), Err(ConfigError::Invalid { .. })), "{bad}");
+        }
+        let mut a = args();
+        a.urls = (0..33).map(|i| format!("http://h{i}.site.test/")).collect();
+        assert!(Config::resolve(&a, None).is_err(), "more than 32 URLs");
+        let slow = "[web]\ntimeout_ms = 10\n";
+        assert!(Config::resolve(&args(), Some((Path::new("c.toml"), slow))).is_err());
     }
 
     #[test]
