@@ -348,3 +348,50 @@ fn web_transparent_portal_behind_dnat_is_the_root_cause() {
     let c = &web(&r)["connectivity"];
     assert_eq!((&c["state"], &c["body_matched"]), (&Value::from("portal"), &Value::from(false)), "{}", pretty(&r));
 }
+
+/// A filtering firewall on the router resets the connection when the ClientHello passes
+/// (the first data segment to port 8447), and a second target's port is closed: the TLS
+/// failure is `tls.handshake_failed`, the closed port `web.unreachable` in the connect phase.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn web_reset_after_client_hello_and_a_closed_port() {
+    lab::require_tools("web_reset_after_client_hello_and_a_closed_port", TOOLS);
+    let mut lab = Lab::start("web_reset_after_client_hello_and_a_closed_port");
+    let ca = Ca::new(lab.tmp(), "ca");
+    let (cert, key) = ca.leaf("www", WWW_NAME, None);
+    start_nginx(
+        &mut lab,
+        "nginx-filtered",
+        &format!(
+            "server {{ listen {SERVER_IP}:8447 ssl; ssl_certificate {}; ssl_certificate_key {};\n\
+               location / {{ return 200 \"hello\\n\"; }} }}",
+            cert.display(),
+            key.display()
+        ),
+    );
+    let r_ns = lab.r.clone();
+    lab.nft(
+        &r_ns,
+        "table inet nettriage_sni {\n  chain forward {\n    type filter hook forward priority filter;\n\
+             tcp dport 8447 tcp flags & (fin|syn|rst|psh|ack) == (psh|ack) reject with tcp reset\n  }\n}\n",
+    );
+    let filtered = format!("https://{WWW_NAME}:8447/");
+    let closed = format!("http://{WWW_NAME}:8093/");
+    let ca_file = ca.pem();
+    let (code, r, _) = lab.run_nettriage(&[
+        "--dns-name",
+        WWW_NAME,
+        "--ca-file",
+        ca_file.to_str().unwrap(),
+        "--url",
+        &filtered,
+        "--url",
+        &closed,
+    ]);
+    assert_report_contract(code, &r);
+    assert_exit(code, 2, &r);
+    assert_eq!(codes(&r, "web"), ["tls.handshake_failed", "web.unreachable"], "{}", pretty(&r));
+    let targets = web(&r)["targets"].as_array().unwrap();
+    assert_eq!(targets[0]["hops"][0]["tls"]["verdict"], "handshake_failed", "{}", pretty(&r));
+    assert_eq!(targets[1]["hops"][0]["error"]["phase"], "connect", "{}", pretty(&r));
+}
