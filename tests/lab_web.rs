@@ -395,3 +395,33 @@ fn web_reset_after_client_hello_and_a_closed_port() {
     assert_eq!(targets[0]["hops"][0]["tls"]["verdict"], "handshake_failed", "{}", pretty(&r));
     assert_eq!(targets[1]["hops"][0]["error"]["phase"], "connect", "{}", pretty(&r));
 }
+
+/// `selftest` behind a redirect portal: the end user's sentence names the sign-in page (the
+/// portal's URL from the evidence), and the report file names the portal as the root cause.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn web_selftest_behind_a_portal_names_the_sign_in_page() {
+    lab::require_tools("web_selftest_behind_a_portal_names_the_sign_in_page", TOOLS);
+    let mut lab = Lab::start("web_selftest_behind_a_portal_names_the_sign_in_page");
+    let login = format!("http://{SERVER_IP}:8091/login");
+    start_nginx(
+        &mut lab,
+        "nginx-portal",
+        &format!(
+            "server {{ listen {SERVER_IP}:80; location / {{ return 302 {login}; }} }}\n\
+             server {{ listen {SERVER_IP}:8091; location / {{ return 200 \"Sign in\\n\"; }} }}"
+        ),
+    );
+    let report = lab.tmp().join("report.json");
+    let report_arg = report.display().to_string();
+    let check_url = format!("http://{WWW_NAME}/check");
+    let out = lab.run_nettriage_raw(
+        &[],
+        &["selftest", "--dns-name", WWW_NAME, "--connectivity-url", &check_url, "--output", &report_arg],
+    );
+    assert_eq!(out.code, 2, "selftest exit code; stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains(&login), "the sentence names the sign-in page:\n{}", out.stdout);
+    let r: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    assert_report_contract(out.code, &r);
+    assert_eq!(lab::root_cause_code(&r).as_deref(), Some("web.captive_portal"), "{}", pretty(&r));
+}
