@@ -354,9 +354,9 @@ pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
     let mut findings = Vec::new();
     let fail = |code, message: String| finding(CheckId::Web, code, Severity::Fail, message);
     if let Some(c) = &ev.connectivity {
-        if let Some(f) = tls_finding(&c.probe) {
-            findings.push(f);
-        }
+        let tls = tls_finding(&c.probe);
+        let tls_failed = tls.is_some();
+        findings.extend(tls);
         let (state, portal) = assess(&c.probe, c.expect_status, c.body_matched);
         let got = c.probe.last().and_then(|h| h.status).map_or("no answer".to_string(), |s| format!("HTTP {s}"));
         match state {
@@ -374,11 +374,9 @@ pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
             ConnectivityState::HttpError => {
                 findings.push(fail(Code::WebHttpError, format!("connectivity check {} answered {got}", c.probe.url)))
             }
-            ConnectivityState::Unreachable => {
-                if let Some(f) = unreachable_finding(&c.probe) {
-                    findings.push(f);
-                }
-            }
+            // A TLS failure already says why (an `https://` connectivity URL).
+            ConnectivityState::Unreachable if tls_failed => {}
+            ConnectivityState::Unreachable => findings.extend(unreachable_finding(&c.probe)),
         }
     }
     for probe in &ev.targets {
@@ -1088,6 +1086,22 @@ mod tests {
             ],
         };
         assert_eq!(codes(&ev), [(Code::WebHttpError, Severity::Fail), (Code::WebHttpError, Severity::Fail)]);
+    }
+
+    #[test]
+    fn an_https_connectivity_url_that_fails_tls_is_one_tls_finding() {
+        let url = "https://check.example/";
+        let mut h = HttpHop { url: url.into(), ..HttpHop::default() };
+        h.tls = Some(TlsInfo {
+            verdict: TlsVerdict::Untrusted,
+            version: None,
+            cipher: None,
+            alpn: None,
+            chain: vec![],
+            error: None,
+        });
+        h.error = Some(HopError { phase: Phase::Tls, timeout: false, message: "x".into() });
+        assert_eq!(codes(&connectivity(probe(url, vec![h]), None)), [(Code::TlsUntrusted, Severity::Fail)]);
     }
 
     #[test]
