@@ -439,6 +439,17 @@ impl Default for ConnectivityExpect {
     }
 }
 
+/// `url` without its user information (`user:password@`), as reports and errors show URLs:
+/// credentials in a URL are used for nothing and never printed (pure).
+pub fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
 /// Checks a URL's shape without parsing it fully (the web check parses it with `url`):
 /// `http://` or `https://`, a host, no white space, at most 2048 bytes.
 pub fn validate_url(text: &str) -> Result<(), String> {
@@ -727,7 +738,7 @@ impl Config {
             return Err(invalid("urls", "more than 32 URLs"));
         }
         for url in web.connectivity_url.iter().chain(&web.urls) {
-            validate_url(url).map_err(|m| invalid(format!("URL `{url}`"), m))?;
+            validate_url(url).map_err(|m| invalid(format!("URL `{}`", without_credentials(url)), m))?;
         }
         Ok(())
     }

@@ -26,6 +26,7 @@ use std::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::check::finding;
+pub use crate::config::without_credentials;
 use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::Timestamp;
 
@@ -556,7 +557,7 @@ mod live {
         async fn probe(&self, text: &str) -> (WebProbe, Option<Vec<u8>>) {
             let started = Instant::now();
             let deadline = started + Duration::from_millis(self.settings.timeout_ms);
-            let mut probe = WebProbe { url: text.to_string(), hops: Vec::new(), error: None, total_ms: None };
+            let mut probe = WebProbe { url: without_credentials(text), hops: Vec::new(), error: None, total_ms: None };
             let mut body = None;
             let mut next = Some(text.to_string());
             while let Some(target) = next.take() {
@@ -574,7 +575,7 @@ mod live {
                         break;
                     }
                 };
-                let mut hop = HttpHop { url: url.to_string(), ..HttpHop::default() };
+                let mut hop = HttpHop { url: without_credentials(url.as_str()), ..HttpHop::default() };
                 let hop_start = Instant::now();
                 let left = deadline.saturating_duration_since(hop_start);
                 body = match tokio::time::timeout(left, self.fetch(&url, &mut hop)).await {
@@ -794,7 +795,7 @@ mod live {
             hop.first_byte_ms = Some(millis(t.elapsed()));
             hop.status = Some(response.status().as_u16());
             let header = |name| response.headers().get(name).and_then(|v: &hyper::header::HeaderValue| v.to_str().ok());
-            hop.location = header(LOCATION).and_then(|l| url.join(l).ok()).map(String::from);
+            hop.location = header(LOCATION).and_then(|l| url.join(l).ok()).map(|u| without_credentials(u.as_str()));
             hop.date = header(DATE).map(str::to_string);
             let max = self.settings.max_body_bytes;
             let mut body = response.into_body();
@@ -1001,6 +1002,13 @@ mod tests {
         assert_eq!(scheme_host("https://[2001:db8::1]:443/"), Some(("https".into(), "2001:db8::1".into())));
         assert_eq!(scheme_host("/relative"), None);
         assert_eq!(scheme_host("http:///nohost"), None);
+    }
+
+    #[test]
+    fn credentials_never_reach_the_evidence() {
+        assert_eq!(without_credentials("https://u:secret@h.example:8443/p?q=a@b"), "https://h.example:8443/p?q=a@b");
+        assert_eq!(without_credentials("http://h.example/a@b"), "http://h.example/a@b");
+        assert_eq!(without_credentials("not a url"), "not a url");
     }
 
     #[test]
