@@ -267,6 +267,7 @@ impl Analysis {
             state.dhcp_check(source),
             state.gateway_check(source),
             state.dns_check(source),
+            skipped(CheckId::Web, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.ports_check(source),
         ];
         let diagnosis = crate::diagnosis::diagnose(&checks);
@@ -3703,7 +3704,7 @@ mod tests {
             }
         }
         let r = report(&cut);
-        assert_eq!(r.checks.len(), 6);
+        assert_eq!(r.checks.len(), CheckId::ALL.len());
         for frame in &all {
             let _ = report(std::slice::from_ref(frame));
         }
@@ -3719,7 +3720,7 @@ mod tests {
             }
         }
         let r = report(&mutated);
-        assert_eq!(r.checks.len(), 6);
+        assert_eq!(r.checks.len(), CheckId::ALL.len());
         assert_matches_schema(&r);
     }
 

@@ -13,6 +13,7 @@ pub mod dns;
 pub mod gateway;
 pub mod link;
 pub mod ports;
+pub mod web;
 pub mod wifi;
 
 use std::collections::BTreeSet;
@@ -163,6 +164,14 @@ pub enum CheckError {
         /// Why the task ended.
         source: tokio::task::JoinError,
     },
+    /// The CA file given with `--ca-file` (or `web.ca_file`) could not be used.
+    #[error("cannot use CA file {}: {reason}", path.display())]
+    CaFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The interface is wireless but nl80211 could not be used on it.
     #[error("{interface} is a Wi-Fi interface, but {source}")]
     Wifi {
@@ -189,9 +198,11 @@ impl CheckError {
     pub fn code(&self) -> Code {
         match self {
             CheckError::NoPrivilege { .. } => Code::ToolNoPrivilege,
-            CheckError::Os { .. } | CheckError::NoInterface | CheckError::Packet(_) | CheckError::Wifi { .. } => {
-                Code::ToolCheckError
-            }
+            CheckError::Os { .. }
+            | CheckError::NoInterface
+            | CheckError::Packet(_)
+            | CheckError::Wifi { .. }
+            | CheckError::CaFile { .. } => Code::ToolCheckError,
             #[cfg(feature = "live")]
             CheckError::Task { .. } => Code::ToolCheckError,
         }

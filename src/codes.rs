@@ -448,6 +448,71 @@ codes! {
         "Check the name for typos and that an A or AAAA record exists for it.",
         "Check split-horizon DNS: the view this client gets may lack the record.",
     ];
+    /// The connectivity probe was redirected to another host, downgraded from HTTPS, or
+    /// answered with another page: a captive portal (or a filter) sits in the way.
+    WebCaptivePortal = "web.captive_portal", Web, blocks: false,
+    summary: "This network wants you to sign in first: open a web browser, go to any website, and sign in or accept the terms on the page that appears.",
+    steps: [
+        "Open the portal URL in the evidence in a browser on this computer and sign in or accept the terms.",
+        "If no sign-in is expected here, the redirect or page comes from a filter or a misconfigured proxy: find the device that answers (the portal URL's host) and check its policy.",
+        "After signing in, run the test again: the connectivity probe should then get its expected answer.",
+    ];
+    /// A probed URL answered with an HTTP error (4xx or 5xx), or redirected too often.
+    WebHttpError = "web.http_error", Web, blocks: false,
+    summary: "A website or web service that was tested answered with an error.",
+    steps: [
+        "Read the status and URL in the evidence: 5xx is a fault of the server (or its load balancer), 4xx a request it refuses (wrong path, missing login).",
+        "Check the service's own logs and health at the time of the run.",
+        "For too many redirects, follow the chain in the evidence for a loop (often HTTP and HTTPS redirecting to each other).",
+    ];
+    /// A probed URL could not be fetched: its name did not resolve, the connection failed,
+    /// or no answer came in time.
+    WebUnreachable = "web.unreachable", Web, blocks: false,
+    summary: "A website or web service that was tested could not be reached.",
+    steps: [
+        "Read the failed phase in the evidence (DNS, connect, TLS, response) and start there.",
+        "For a connect failure, see the matching ports finding or probe the host's port with --target HOST:PORT.",
+        "For a timeout after connecting, the server or a proxy in the path is not answering: check it and any firewall between.",
+    ];
+    /// The server's certificate chain does not lead to a trusted CA.
+    TlsUntrusted = "tls.untrusted", Web, blocks: false,
+    summary: "A secure website's certificate is not trusted by this computer, so browsers will warn or refuse to connect.",
+    steps: [
+        "Read the issuer in the evidence: a company's own CA must be installed on this computer (or passed with --ca-file); an unknown issuer may mean TLS inspection or an attack.",
+        "If the issuer is a public CA, the server may be missing its intermediate certificate: serve the full chain.",
+        "Never tell users to click through the warning before the issuer is known.",
+    ];
+    /// The server's certificate has expired.
+    TlsExpired = "tls.expired", Web, blocks: false,
+    summary: "A secure website's certificate has expired, so browsers will refuse to connect.",
+    steps: [
+        "Renew the certificate on the server (or its load balancer) and reload it.",
+        "If the certificate looks valid elsewhere, check this computer's clock: a clock far in the future makes every certificate look expired.",
+    ];
+    /// The server's certificate is not valid yet.
+    TlsNotYetValid = "tls.not_yet_valid", Web, blocks: false,
+    summary: "A secure website's certificate is not valid yet, which usually means this computer's clock is wrong.",
+    steps: [
+        "Check this computer's date and time (`timedatectl`): a clock in the past makes new certificates look not yet valid.",
+        "If the clock is right, the server was given a certificate dated in the future: reissue it.",
+    ];
+    /// The server's certificate is for another name.
+    TlsHostnameMismatch = "tls.hostname_mismatch", Web, blocks: false,
+    summary: "A secure website presented a certificate made out for a different name, so browsers will refuse it.",
+    steps: [
+        "Compare the URL's host with the certificate's names (SANs) in the evidence.",
+        "Add the name to the certificate, or serve the right certificate for it (SNI configuration on a shared server or load balancer).",
+        "An unexpected certificate can also come from a portal or a middlebox answering in the server's place.",
+    ];
+    /// The TLS handshake failed for a reason other than the certificate: a reset or an
+    /// alert after the ClientHello, no common protocol or cipher.
+    TlsHandshakeFailed = "tls.handshake_failed", Web, blocks: false,
+    summary: "A secure connection could not be set up; something on the way may be blocking it.",
+    steps: [
+        "Read the error in the evidence: a reset right after the ClientHello points at a filtering firewall matching the server name (SNI).",
+        "An alert such as `protocol_version` or `handshake_failure` means the server and this client share no TLS version or cipher: update the server's TLS settings.",
+        "Try the same URL from another network to tell a local filter from a server problem.",
+    ];
     /// The check needs privileges the process does not have.
     ToolNoPrivilege = "tool.no_privilege", tool, blocks: false,
     summary: "The test could not check everything because it was not run as administrator.",
@@ -560,6 +625,9 @@ impl UnknownCode {
     /// The layer its prefix (the text before the first dot) names, if this build knows it.
     pub fn layer(self) -> Option<CheckId> {
         let prefix = self.0.split_once('.').map_or(self.0, |(p, _)| p);
+        if prefix == "tls" {
+            return Some(CheckId::Web);
+        }
         CheckId::ALL.into_iter().find(|id| id.as_str() == prefix)
     }
 }
@@ -595,6 +663,8 @@ mod tests {
             assert!(seen.insert(text), "duplicate code {text}");
             let (prefix, rest) = text.split_once('.').expect("layer prefix");
             match code.layer() {
+                // The web layer's TLS verdicts keep the `tls.` prefix users know.
+                Some(CheckId::Web) => assert!(["web", "tls"].contains(&prefix), "{text}"),
                 Some(layer) => assert_eq!(prefix, layer.as_str(), "{text}"),
                 None => assert!(["tool", "capture"].contains(&prefix), "{text}"),
             }

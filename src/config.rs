@@ -155,6 +155,12 @@ pub struct Overrides {
     pub redact: bool,
     /// `--color`.
     pub color: Color,
+    /// `--url`, as given.
+    pub urls: Vec<String>,
+    /// `--connectivity-url`.
+    pub connectivity_url: Option<String>,
+    /// `--ca-file`.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A TCP service to probe.
@@ -397,6 +403,101 @@ impl Default for PortsSettings {
     }
 }
 
+/// Web (HTTP and TLS) settings; sources in `docs/checks/web.md`.
+///
+/// The connectivity probe is off unless `connectivity_url` is set: nettriage does not
+/// contact a third party nobody asked it to, and CI and the lab never reach the internet.
+/// Public endpoints a site may choose are listed in `docs/checks/web.md` (NetworkManager's
+/// `http://nmcheck.gnome.org/check_network_status.txt`, Android's `generate_204`, Windows'
+/// `connecttest.txt`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSettings {
+    /// The connectivity-check URL (plain `http://` is what tells a portal from a TLS
+    /// failure); `None`: no connectivity probe.
+    pub connectivity_url: Option<String>,
+    /// What the connectivity URL answers when nothing is in the way.
+    pub connectivity_expect: ConnectivityExpect,
+    /// URLs to probe (`--url`), `http://` or `https://`.
+    pub urls: Vec<String>,
+    /// Milliseconds for one probe, the whole redirect chain included (ChromeOS gives each
+    /// HTTPS request 5 s; 3 s keeps the default run inside its 10 s deadline).
+    pub timeout_ms: u64,
+    /// Redirects followed at most, per probe.
+    pub max_redirects: u8,
+    /// Body bytes read at most, per response.
+    pub max_body_bytes: usize,
+    /// A PEM file of CA certificates trusted in addition to the system's (a site's own PKI).
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        WebSettings {
+            connectivity_url: None,
+            connectivity_expect: ConnectivityExpect::default(),
+            urls: Vec::new(),
+            timeout_ms: 3000,
+            max_redirects: 5,
+            max_body_bytes: 64 * 1024,
+            ca_file: None,
+        }
+    }
+}
+
+/// The answer a connectivity URL gives when nothing is in the way. A table given in the
+/// config file needs `status`; a `body` it leaves out matches any body (it does not keep the
+/// default's NetworkManager text).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectivityExpect {
+    /// The HTTP status (204 for `generate_204`, 200 for the text endpoints).
+    pub status: u16,
+    /// The body, compared after trimming white space; `None`: any body.
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
+impl Default for ConnectivityExpect {
+    fn default() -> Self {
+        // NetworkManager's endpoint and body (ANCHORS.md e), the default for a site that
+        // sets only `connectivity_url` to it.
+        ConnectivityExpect { status: 200, body: Some("NetworkManager is online".into()) }
+    }
+}
+
+/// `url` without its user information (`user:password@`), as reports and errors show URLs:
+/// credentials in a URL are used for nothing and never printed (pure).
+pub fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+/// Checks a URL's shape without parsing it fully (the web check parses it with `url`):
+/// `http://` or `https://`, a host, no white space, at most 2048 bytes.
+pub fn validate_url(text: &str) -> Result<(), String> {
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"))
+        .ok_or_else(|| "only http:// and https:// URLs can be probed".to_string())?;
+    if text.len() > 2048 {
+        return Err("longer than 2048 bytes".into());
+    }
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("contains white space or control characters".into());
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    if host.is_empty() || host.starts_with(':') {
+        return Err("has no host".into());
+    }
+    Ok(())
+}
+
 /// Wi-Fi settings and thresholds (sources in `docs/checks/wifi.md`).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -466,6 +567,7 @@ struct FileConfig {
     dns: DnsSettings,
     ports: PortsSettings,
     wifi: WifiSettings,
+    web: WebSettings,
 }
 
 /// Everything a run needs, validated.
@@ -504,6 +606,8 @@ pub struct Config {
     pub ports: PortsSettings,
     /// Wi-Fi settings.
     pub wifi: WifiSettings,
+    /// Web settings (connectivity probe, URL targets, trust).
+    pub web: WebSettings,
 }
 
 impl Default for Config {
@@ -602,6 +706,12 @@ impl Config {
             dns: file.dns,
             ports: file.ports,
             wifi: WifiSettings { scan: file.wifi.scan || args.wifi_scan, ..file.wifi },
+            web: WebSettings {
+                connectivity_url: args.connectivity_url.clone().or(file.web.connectivity_url),
+                urls: if args.urls.is_empty() { file.web.urls } else { args.urls.clone() },
+                ca_file: args.ca_file.clone().or(file.web.ca_file),
+                ..file.web
+            },
         };
         config.validate()?;
         Ok(config)
@@ -648,6 +758,17 @@ impl Config {
         }
         if self.dns_names.len() > 64 {
             return Err(invalid("dns_names", "more than 64 names"));
+        }
+        let web = &self.web;
+        check_range("web.timeout_ms", web.timeout_ms as f64, 100.0, 60_000.0)?;
+        check_range("web.max_redirects", f64::from(web.max_redirects), 0.0, 20.0)?;
+        check_range("web.max_body_bytes", web.max_body_bytes as f64, 0.0, 16.0 * 1024.0 * 1024.0)?;
+        check_range("web.connectivity_expect.status", f64::from(web.connectivity_expect.status), 100.0, 599.0)?;
+        if web.urls.len() > 32 {
+            return Err(invalid("urls", "more than 32 URLs"));
+        }
+        for url in web.connectivity_url.iter().chain(&web.urls) {
+            validate_url(url).map_err(|m| invalid(format!("URL `{}`", without_credentials(url)), m))?;
         }
         Ok(())
     }
@@ -768,6 +889,33 @@ mod tests {
         assert_eq!(c.link, LinkSettings::default());
         assert_eq!(c.dhcp, DhcpSettings::default());
         assert_eq!(c.wifi, WifiSettings::default());
+        assert_eq!(c.web, WebSettings::default());
+    }
+
+    #[test]
+    fn web_urls_come_from_flags_or_file_and_are_checked() {
+        let file = "[web]\nconnectivity_url = \"http://check.site.test/ok\"\nurls = [\"https://a.site.test/\"]\n\
+                    connectivity_expect = { status = 204 }\n";
+        let c = Config::resolve(&args(), Some((Path::new("c.toml"), file))).unwrap();
+        assert_eq!(c.web.connectivity_url.as_deref(), Some("http://check.site.test/ok"));
+        assert_eq!(c.web.connectivity_expect, ConnectivityExpect { status: 204, body: None });
+        assert_eq!(c.web.urls, ["https://a.site.test/"]);
+        let mut a = args();
+        a.urls = vec!["http://b.site.test:8080/x?y=1".into()];
+        a.ca_file = Some("ca.pem".into());
+        let c = Config::resolve(&a, Some((Path::new("c.toml"), file))).unwrap();
+        assert_eq!(c.web.urls, ["http://b.site.test:8080/x?y=1"], "the command line replaces the list");
+        assert_eq!(c.web.ca_file.as_deref(), Some(Path::new("ca.pem")));
+        for bad in ["ftp://a.site.test/", "http://", "http://:80/", "http://a b/", "a.site.test"] {
+            let mut a = args();
+            a.urls = vec![bad.into()];
+            assert!(matches!(Config::resolve(&a, None), Err(ConfigError::Invalid { .. })), "{bad}");
+        }
+        let mut a = args();
+        a.urls = (0..33).map(|i| format!("http://h{i}.site.test/")).collect();
+        assert!(Config::resolve(&a, None).is_err(), "more than 32 URLs");
+        let slow = "[web]\ntimeout_ms = 10\n";
+        assert!(Config::resolve(&args(), Some((Path::new("c.toml"), slow))).is_err());
     }
 
     #[test]

@@ -75,6 +75,27 @@ pub struct PortReading {
     pub ms: Option<f64>,
 }
 
+/// One phase of one fetched URL, from `checks[web].evidence` (the final request of each
+/// probe's redirect chain), in blackbox_exporter's phase names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpPhaseReading {
+    /// The URL as given (`connectivity` probes use the connectivity URL).
+    pub url: String,
+    /// `resolve`, `connect`, `tls`, `processing` or `transfer`.
+    pub phase: &'static str,
+    /// Milliseconds.
+    pub ms: f64,
+}
+
+/// A certificate's end of validity, from the leaf of each HTTPS probe's final request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CertExpiryReading {
+    /// The URL as given.
+    pub url: String,
+    /// `notAfter`, Unix seconds.
+    pub not_after_unix: f64,
+}
+
 /// The measured numbers of one report, read from the checks' evidence.
 ///
 /// Missing evidence, or evidence of another version that does not fit this version's types
@@ -90,6 +111,10 @@ pub struct Measurements {
     pub ports: Vec<PortReading>,
     /// The Wi-Fi link's signal, dBm (`evidence.link.signal_dbm`).
     pub wifi_signal_dbm: Option<f64>,
+    /// The HTTP phases of every web probe that got an answer.
+    pub http_phases: Vec<HttpPhaseReading>,
+    /// The leaf certificate's expiry of every HTTPS probe that got one.
+    pub cert_expiry: Vec<CertExpiryReading>,
 }
 
 impl Measurements {
@@ -125,7 +150,31 @@ impl Measurements {
             .map(|t| PortReading { target: t.target.clone(), outcome: t.outcome.as_str().to_string(), ms: t.ms })
             .collect();
         let wifi_signal_dbm = report.wifi_evidence().and_then(|e| e.link.as_ref()).and_then(|l| l.signal_dbm);
-        Measurements { gateways, dns, ports, wifi_signal_dbm }
+        let mut http_phases = Vec::new();
+        let mut cert_expiry = Vec::new();
+        if let Some(web) = report.web_evidence() {
+            for probe in web.connectivity.iter().map(|c| &c.probe).chain(&web.targets) {
+                let Some(hop) = probe.last().filter(|h| h.status.is_some()) else { continue };
+                let before = [hop.dns_ms, hop.connect_ms, hop.tls_ms, hop.first_byte_ms].iter().flatten().sum::<f64>();
+                let transfer = hop.total_ms.map(|t| (t - before).max(0.0));
+                for (phase, ms) in [
+                    ("resolve", hop.dns_ms),
+                    ("connect", hop.connect_ms),
+                    ("tls", hop.tls_ms),
+                    ("processing", hop.first_byte_ms),
+                    ("transfer", transfer),
+                ] {
+                    if let Some(ms) = ms {
+                        http_phases.push(HttpPhaseReading { url: probe.url.clone(), phase, ms });
+                    }
+                }
+                let leaf = hop.tls.as_ref().and_then(|t| t.chain.first()).and_then(|c| c.not_after);
+                if let Some(Ok(since)) = leaf.map(|t| t.0.duration_since(std::time::UNIX_EPOCH)) {
+                    cert_expiry.push(CertExpiryReading { url: probe.url.clone(), not_after_unix: since.as_secs_f64() });
+                }
+            }
+        }
+        Measurements { gateways, dns, ports, wifi_signal_dbm, http_phases, cert_expiry }
     }
 }
 
@@ -320,6 +369,20 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
             port_connect.push(vec![("target", p.target.clone())], seconds(ms));
         }
     }
+    let mut http_duration = Family::new(
+        "nettriage_http_duration_seconds",
+        "Duration of each phase of the final request of each fetched URL, in seconds (blackbox_exporter's phases).",
+    );
+    for h in &m.http_phases {
+        http_duration.push(vec![("url", h.url.clone()), ("phase", h.phase.to_string())], seconds(h.ms));
+    }
+    let mut cert_expiry = Family::new(
+        "nettriage_tls_cert_expiry_timestamp_seconds",
+        "When the leaf certificate of each fetched HTTPS URL expires, Unix seconds.",
+    );
+    for c in &m.cert_expiry {
+        cert_expiry.push(vec![("url", c.url.clone())], c.not_after_unix);
+    }
     let mut wifi_signal = Family::new("nettriage_wifi_signal_dbm", "Signal of the Wi-Fi link in dBm.");
     if let Some(dbm) = m.wifi_signal_dbm {
         wifi_signal.push(vec![], dbm);
@@ -338,6 +401,8 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
         dns_lookup,
         dns_first_loss,
         port_connect,
+        http_duration,
+        cert_expiry,
         wifi_signal,
     ];
     for family in &mut all {
@@ -562,6 +627,55 @@ pub(crate) mod tests {
         assert!(family(&scrape, "nettriage_dns_lookup_seconds").is_empty(), "the server never answered");
         assert!(family(&scrape, "nettriage_port_connect_seconds").is_empty());
         assert_eq!(one(&scrape, "nettriage_wifi_signal_dbm", &[]), Some(-71.0));
+    }
+
+    #[test]
+    fn web_probes_give_blackbox_phases_and_the_certificate_expiry() {
+        use crate::check::web::{CertInfo, HttpHop, TlsInfo, TlsVerdict, WebEvidence, WebProbe};
+        let url = "https://www.site.test/";
+        let hop = HttpHop {
+            url: url.into(),
+            dns_ms: Some(1.0),
+            connect_ms: Some(2.0),
+            tls_ms: Some(3.0),
+            first_byte_ms: Some(4.0),
+            total_ms: Some(15.0),
+            status: Some(200),
+            tls: Some(TlsInfo {
+                verdict: TlsVerdict::Ok,
+                version: None,
+                cipher: None,
+                alpn: None,
+                chain: vec![CertInfo {
+                    subject: "CN=www.site.test".into(),
+                    issuer: "CN=lab".into(),
+                    sans: vec![],
+                    not_before: None,
+                    not_after: Some("2027-01-01T00:00:00Z".parse().unwrap()),
+                }],
+                error: None,
+            }),
+            ..HttpHop::default()
+        };
+        let unanswered = WebProbe { url: "http://down.site.test/".into(), hops: vec![], error: None, total_ms: None };
+        let ev = WebEvidence {
+            connectivity: None,
+            targets: vec![WebProbe { url: url.into(), hops: vec![hop], error: None, total_ms: Some(15.0) }, unanswered],
+        };
+        let report = report_of(
+            vec![check(CheckId::Web, CheckStatus::Pass, vec![], Evidence::Web(Box::new(ev)))],
+            "2026-11-24T07:00:00.000Z",
+        );
+        let scrape = parse(&render(&report, "HQ", "floor 2"));
+        let phase = |p| one(&scrape, "nettriage_http_duration_seconds", &[("phase", p), ("url", url)]);
+        for (p, seconds) in
+            [("resolve", 0.001), ("connect", 0.002), ("tls", 0.003), ("processing", 0.004), ("transfer", 0.005)]
+        {
+            assert!(close(phase(p), seconds), "{p}: {:?}", phase(p));
+        }
+        assert_eq!(family(&scrape, "nettriage_http_duration_seconds").len(), 5, "only answered probes");
+        let expiry = one(&scrape, "nettriage_tls_cert_expiry_timestamp_seconds", &[("url", url)]);
+        assert!(close(expiry, 1_798_761_600.0), "{expiry:?}");
     }
 
     #[test]

@@ -840,6 +840,7 @@ mod tests {
             check(CheckId::Dhcp, fixtures::dhcp("81.2.69.160", 24, Some(3000))),
             check(CheckId::Gateway, fixtures::gateway("81.2.69.1", &[Some(0.2), None, Some(0.3)])),
             check(CheckId::Dns, fixtures::dns(&[("9.9.9.9", "ok", Some(4.0))])),
+            check(CheckId::Web, web_evidence("https://www.example.com/", "1.1.1.1:443")),
             check(CheckId::Ports, fixtures::ports(&[("1.1.1.1:443", PortOutcome::Open, Some(0.4))])),
         ];
         let mut r = test_report(checks, "2026-11-24T07:00:00.000Z", 3420);
@@ -851,6 +852,19 @@ mod tests {
             message: format!("1.1.1.1:443 refused from {hostname}"),
         });
         r
+    }
+
+    fn web_evidence(url: &str, address: &str) -> Evidence {
+        use crate::check::web::{HttpHop, WebEvidence, WebProbe};
+        let hop = HttpHop {
+            url: url.into(),
+            address: Some(address.parse().unwrap()),
+            status: Some(200),
+            total_ms: Some(3.0),
+            ..HttpHop::default()
+        };
+        let probe = WebProbe { url: url.into(), hops: vec![hop], error: None, total_ms: Some(3.0) };
+        Evidence::Web(Box::new(WebEvidence { connectivity: None, targets: vec![probe] }))
     }
 
     #[test]

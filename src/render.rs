@@ -21,7 +21,7 @@ use crate::check::gateway::GatewayEvidence;
 use crate::check::link::LinkEvidence;
 use crate::check::wifi::WifiEvidence;
 pub use crate::config::Format;
-use crate::report::{CheckId, CheckResult, CheckStatus, Evidence, Report, RunStatus};
+use crate::report::{CheckId, CheckResult, CheckStatus, Code, Evidence, Report, RunStatus};
 
 /// Renders `report` in `format` (colour applies to the terminal table only).
 pub fn write(report: &Report, format: Format, out: &mut impl Write, color: bool) -> std::io::Result<()> {
@@ -52,10 +52,16 @@ pub fn sentence(report: &Report) -> String {
         return "Everything works: your computer is connected and the network answers as it should.".into();
     };
     let summary = lower_first(rc.summary.trim_end_matches('.'));
-    match (report.diagnosis.status, rc.layer) {
+    let text = match (report.diagnosis.status, rc.layer) {
         (RunStatus::Broken, CheckId::Link | CheckId::Wifi) => format!("{}.", upper_first(&summary)),
         (RunStatus::Broken, _) => format!("Your computer is connected, but {summary}."),
         _ => format!("Your connection works, but {summary}."),
+    };
+    // Behind a portal, name the page to sign in on.
+    let portal = report.web_evidence().and_then(|w| w.connectivity.as_ref()).and_then(|c| c.portal_url.as_deref());
+    match portal {
+        Some(url) if rc.code == Code::WebCaptivePortal => format!("{text} The sign-in page is {url}"),
+        _ => text,
     }
 }
 
@@ -148,8 +154,46 @@ pub fn details(check: &CheckResult) -> String {
             })
             .collect::<Vec<_>>()
             .join(", "),
+        Evidence::Web(ev) => web_details(ev),
         Evidence::Other(_) => String::new(),
     }
+}
+
+/// The web layer in one line: the connectivity verdict, then each target's final status
+/// (or failed phase), total time and TLS version.
+fn web_details(ev: &crate::check::web::WebEvidence) -> String {
+    use crate::check::web::{ConnectivityState, WebProbe};
+    let probe_line = |p: &WebProbe| {
+        let Some(last) = p.last() else { return format!("{} not fetched", p.url) };
+        let mut text = match (last.status, &last.error) {
+            (_, Some(e)) if e.phase != crate::check::web::Phase::Transfer => {
+                format!("{} {} failed", p.url, e.phase.as_str())
+            }
+            (Some(status), _) => format!("{} {status}", p.url),
+            (None, _) => format!("{} no answer", p.url),
+        };
+        if let Some(ms) = p.total_ms {
+            text.push_str(&format!(" {ms:.1} ms"));
+        }
+        if let Some(tls) = &last.tls
+            && let Some(version) = &tls.version
+        {
+            text.push_str(&format!(" {version}"));
+        }
+        if p.hops.len() > 1 {
+            text.push_str(&format!(" after {} redirects", p.hops.len() - 1));
+        }
+        text
+    };
+    let mut parts = Vec::new();
+    if let Some(c) = &ev.connectivity {
+        parts.push(match (c.state, &c.portal_url) {
+            (ConnectivityState::Portal, Some(url)) => format!("captive portal at {url}"),
+            (state, _) => format!("connectivity {}: {}", state.as_str(), probe_line(&c.probe)),
+        });
+    }
+    parts.extend(ev.targets.iter().map(probe_line));
+    parts.join(", ")
 }
 
 fn link_details(ev: &LinkEvidence) -> String {
@@ -666,6 +710,45 @@ mod tests {
             write(&unknown, format, &mut out, false).unwrap();
             assert!(String::from_utf8(out).unwrap().to_lowercase().contains("unknown"), "{format:?}");
         }
+    }
+
+    #[test]
+    fn behind_a_portal_the_sentence_and_the_details_name_the_sign_in_page() {
+        use crate::check::web::{HttpHop, WebEvidence, WebProbe, assess, judge};
+        let check_url = "http://check.site.test/ok";
+        let login = "http://198.18.1.2/login";
+        let hops = vec![
+            HttpHop { url: check_url.into(), status: Some(302), location: Some(login.into()), ..HttpHop::default() },
+            HttpHop { url: login.into(), status: Some(200), ..HttpHop::default() },
+        ];
+        let probe = WebProbe { url: check_url.into(), hops, error: None, total_ms: Some(2.0) };
+        let (state, portal_url) = assess(&probe, 200, None);
+        let ev = WebEvidence {
+            connectivity: Some(crate::check::web::ConnectivityProbe {
+                expect_status: 200,
+                expect_body: None,
+                body_matched: None,
+                probe,
+                state,
+                portal_url,
+            }),
+            targets: vec![],
+        };
+        let findings = judge(&ev);
+        let web = CheckResult {
+            id: CheckId::Web,
+            status: crate::check::status_of(&findings),
+            duration_ms: 2,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings,
+            evidence: Evidence::Web(Box::new(ev)),
+        };
+        let r = crate::report::test_report(vec![web.clone()], "2026-11-24T07:00:00.000Z", 10);
+        assert_eq!(r.diagnosis.root_cause.as_ref().map(|c| c.code), Some(Code::WebCaptivePortal));
+        assert!(sentence(&r).contains(login));
+        assert!(details(&web).contains(login));
     }
 
     #[test]

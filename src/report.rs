@@ -19,6 +19,7 @@ use crate::check::dns::DnsEvidence;
 use crate::check::gateway::GatewayEvidence;
 use crate::check::link::LinkEvidence;
 use crate::check::ports::PortsEvidence;
+use crate::check::web::WebEvidence;
 use crate::check::wifi::{WifiEvidence, WifiSkipEvidence};
 pub use crate::codes::Code;
 pub use crate::types::Timestamp;
@@ -40,14 +41,16 @@ pub enum CheckId {
     Gateway,
     /// Resolvers.
     Dns,
+    /// Web access: connectivity probe (captive portals), HTTP(S) targets and TLS.
+    Web,
     /// TCP reachability of targets.
     Ports,
 }
 
 impl CheckId {
     /// Every check, in the order the layers are reported and the root cause is chosen.
-    pub const ALL: [CheckId; 6] =
-        [CheckId::Link, CheckId::Wifi, CheckId::Dhcp, CheckId::Gateway, CheckId::Dns, CheckId::Ports];
+    pub const ALL: [CheckId; 7] =
+        [CheckId::Link, CheckId::Wifi, CheckId::Dhcp, CheckId::Gateway, CheckId::Dns, CheckId::Web, CheckId::Ports];
 
     /// The identifier as it appears in reports.
     pub fn as_str(self) -> &'static str {
@@ -57,6 +60,7 @@ impl CheckId {
             CheckId::Dhcp => "dhcp",
             CheckId::Gateway => "gateway",
             CheckId::Dns => "dns",
+            CheckId::Web => "web",
             CheckId::Ports => "ports",
         }
     }
@@ -69,6 +73,7 @@ impl CheckId {
             CheckId::Dhcp => "Address (DHCP)",
             CheckId::Gateway => "Gateway",
             CheckId::Dns => "Name servers (DNS)",
+            CheckId::Web => "Web (HTTP, TLS)",
             CheckId::Ports => "Services (TCP)",
         }
     }
@@ -149,6 +154,8 @@ pub enum SkipReason {
     NotStation,
     /// `no_targets`: no TCP targets were configured.
     NoTargets,
+    /// `no_urls`: no connectivity URL and no URL targets were configured (web check).
+    NoUrls,
     /// `no_resolved_target`: no target name could be resolved, so none was probed.
     NoResolvedTarget,
     /// `not_observable_in_capture`: `analyze` cannot see this layer in a packet capture.
@@ -161,12 +168,13 @@ pub enum SkipReason {
 
 impl SkipReason {
     /// Every code this version knows.
-    pub const KNOWN: [SkipReason; 8] = [
+    pub const KNOWN: [SkipReason; 9] = [
         SkipReason::Blocked,
         SkipReason::NoInterface,
         SkipReason::NotWireless,
         SkipReason::NotStation,
         SkipReason::NoTargets,
+        SkipReason::NoUrls,
         SkipReason::NoResolvedTarget,
         SkipReason::NotObservableInCapture,
         SkipReason::NoPacketsInCapture,
@@ -180,6 +188,7 @@ impl SkipReason {
             SkipReason::NotWireless => "not_wireless",
             SkipReason::NotStation => "not_station",
             SkipReason::NoTargets => "no_targets",
+            SkipReason::NoUrls => "no_urls",
             SkipReason::NoResolvedTarget => "no_resolved_target",
             SkipReason::NotObservableInCapture => "not_observable_in_capture",
             SkipReason::NoPacketsInCapture => "no_packets_in_capture",
@@ -239,6 +248,8 @@ pub enum Evidence {
     Dns(Box<DnsEvidence>),
     /// The ports check's.
     Ports(Box<PortsEvidence>),
+    /// The web check's.
+    Web(Box<WebEvidence>),
     /// Evidence that reads as its layer's type only by leaving fields out (a newer version
     /// added them, or `analyze` adds its capture fields): `known` serves the accessors,
     /// `raw` is what is written back.
@@ -276,6 +287,7 @@ impl Evidence {
             (_, CheckId::Gateway) => typed(&value).map(|e| Evidence::Gateway(Box::new(e))),
             (_, CheckId::Dns) => typed(&value).map(|e| Evidence::Dns(Box::new(e))),
             (_, CheckId::Ports) => typed(&value).map(|e| Evidence::Ports(Box::new(e))),
+            (_, CheckId::Web) => typed(&value).map(|e| Evidence::Web(Box::new(e))),
         };
         match converted {
             None => Evidence::Other(value),
@@ -314,6 +326,7 @@ impl Serialize for Evidence {
             Evidence::Gateway(e) => e.serialize(serializer),
             Evidence::Dns(e) => e.serialize(serializer),
             Evidence::Ports(e) => e.serialize(serializer),
+            Evidence::Web(e) => e.serialize(serializer),
             Evidence::Extended { raw, .. } => raw.serialize(serializer),
             Evidence::Other(v) => v.serialize(serializer),
         }
@@ -435,6 +448,14 @@ impl CheckResult {
     pub fn ports(&self) -> Option<&PortsEvidence> {
         match self.evidence.known() {
             Evidence::Ports(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The web evidence, if this is a web check that has it.
+    pub fn web(&self) -> Option<&WebEvidence> {
+        match self.evidence.known() {
+            Evidence::Web(e) => Some(e),
             _ => None,
         }
     }
@@ -688,6 +709,11 @@ impl Report {
     /// The ports check's evidence, if it has any.
     pub fn ports_evidence(&self) -> Option<&PortsEvidence> {
         self.check(CheckId::Ports).and_then(CheckResult::ports)
+    }
+
+    /// The web check's evidence, if it has any.
+    pub fn web_evidence(&self) -> Option<&WebEvidence> {
+        self.check(CheckId::Web).and_then(CheckResult::web)
     }
 }
 

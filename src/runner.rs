@@ -53,12 +53,15 @@ pub struct Node {
 }
 
 /// The check graph, in report order.
-pub const GRAPH: [Node; 6] = [
+pub const GRAPH: [Node; 7] = [
     Node { id: CheckId::Link, requires: &[], after: &[], gate: None },
     Node { id: CheckId::Wifi, requires: &[], after: &[], gate: Some(check::wifi::gate) },
     Node { id: CheckId::Dhcp, requires: &[CheckId::Link, CheckId::Wifi], after: &[], gate: Some(check::dhcp::gate) },
     Node { id: CheckId::Gateway, requires: &[CheckId::Dhcp], after: &[], gate: None },
     Node { id: CheckId::Dns, requires: &[CheckId::Gateway], after: &[], gate: None },
+    // web resolves through the system resolver itself; after dns so a portal is judged
+    // with DNS known to work, and before ports in the report so it is named first.
+    Node { id: CheckId::Web, requires: &[CheckId::Gateway], after: &[CheckId::Dns], gate: None },
     // ports starts beside dns: it probes address targets at once (they need no DNS, even
     // when DNS is down) and waits for dns only for named targets; it reports itself
     // blocked by dns when no target could be resolved.
@@ -83,6 +86,8 @@ pub fn budget(id: CheckId, config: &Config) -> Duration {
         }
         // Every query may be retried once after a timeout.
         CheckId::Dns => 2 * config.dns.timeout_ms + 1_000,
+        // Probes run concurrently, each bounded by the probe timeout (redirects included).
+        CheckId::Web => config.web.timeout_ms + 1_000,
         CheckId::Ports => {
             let waves = config.targets.len().div_ceil(config.ports.concurrency.max(1)).max(1) as u64;
             // It starts beside dns; named targets wait for dns's answers first.
@@ -212,6 +217,7 @@ async fn dispatch(id: CheckId, ctx: &CheckContext<'_>) -> Result<Outcome, CheckE
         CheckId::Dhcp => check::dhcp::run(ctx).await,
         CheckId::Gateway => check::gateway::run(ctx).await,
         CheckId::Dns => check::dns::run(ctx).await,
+        CheckId::Web => check::web::run(ctx).await,
         CheckId::Ports => check::ports::run(ctx).await,
     }
 }

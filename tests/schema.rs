@@ -20,6 +20,10 @@ use nettriage::check::dns::{DnsEvidence, QueryOutcome, QueryResult, ServerResult
 use nettriage::check::gateway::{ArpResult, ArpStatus, GatewayEvidence, GatewayProbe, PingStats};
 use nettriage::check::link::LinkEvidence;
 use nettriage::check::ports::{PortOutcome, PortResult, PortsEvidence};
+use nettriage::check::web::{
+    CertInfo, ConnectivityProbe, ConnectivityState, HopError, HttpHop, Phase, TlsInfo, TlsVerdict, WebEvidence,
+    WebProbe,
+};
 use nettriage::check::wifi::WifiSkipEvidence;
 use nettriage::check::{self, Source};
 use nettriage::config::{DhcpSettings, DnsSettings, GatewaySettings, LinkSettings};
@@ -164,7 +168,18 @@ fn errored(id: CheckId, code: Code, reason: &str) -> CheckResult {
 
 /// A whole report around `checks`, diagnosed by the library and serialised through
 /// [`Report`] (so fields the model adds, and their defaults, show up as in a real run).
-fn report(interface: Option<&str>, checks: Vec<CheckResult>) -> Report {
+fn report(interface: Option<&str>, mut checks: Vec<CheckResult>) -> Report {
+    // Scenarios written before the web layer: it is skipped as ports is (blocked by the
+    // same layer), or not configured.
+    if !checks.iter().any(|c| c.id == CheckId::Web)
+        && let Some(at) = checks.iter().position(|c| c.id == CheckId::Ports)
+    {
+        let web = match checks[at].blocked_by {
+            Some(by) => blocked(CheckId::Web, by),
+            None => skipped(CheckId::Web, SkipReason::NoUrls, "no URLs configured", None, Evidence::None),
+        };
+        checks.insert(at, web);
+    }
     assert_eq!(checks.iter().map(|c| c.id).collect::<Vec<_>>(), CheckId::ALL, "one result per check, in order");
     let diagnosis = diagnose(&checks);
     serde_json::from_value(json!({
@@ -479,9 +494,70 @@ fn healthy() -> Report {
             dhcp_check(&dhcp_ran(vec![offer("198.18.0.1", 1, 2.1)], None), &[]),
             gateway_check(&[ms(0.032), ms(0.059), ms(0.059), ms(0.055), ms(0.07)]),
             dns_check(vec![healthy_server("198.18.0.1")]),
+            web_check(web_healthy()),
             ports_check(vec![port("198.18.1.2:8080", PortOutcome::Open, Some(0.353), None)]),
         ],
     )
+}
+
+fn web_check(ev: WebEvidence) -> CheckResult {
+    ran(CheckId::Web, check::web::judge(&ev), Evidence::Web(Box::new(ev)))
+}
+
+fn hop(url: &str, status: Option<u16>) -> HttpHop {
+    HttpHop {
+        url: url.into(),
+        address: Some("198.18.1.2:80".parse().unwrap()),
+        dns_ms: Some(0.4),
+        connect_ms: Some(0.2),
+        first_byte_ms: Some(0.9),
+        total_ms: Some(1.6),
+        status,
+        body_bytes: 24,
+        body_excerpt: Some("NetworkManager is online".into()),
+        ..HttpHop::default()
+    }
+}
+
+fn connectivity(probe: WebProbe, body_matched: Option<bool>) -> ConnectivityProbe {
+    let (state, portal_url) = check::web::assess(&probe, 200, body_matched);
+    ConnectivityProbe {
+        expect_status: 200,
+        expect_body: Some("NetworkManager is online".into()),
+        body_matched,
+        probe,
+        state,
+        portal_url,
+    }
+}
+
+/// The connectivity probe answered as expected; an HTTPS target with its chain.
+fn web_healthy() -> WebEvidence {
+    let check_url = "http://www.site.test/check_network_status.txt";
+    let https = "https://www.site.test:8443/";
+    let mut secure = hop(https, Some(200));
+    secure.tls_ms = Some(3.1);
+    secure.tls = Some(TlsInfo {
+        verdict: TlsVerdict::Ok,
+        version: Some("TLSv1_3".into()),
+        cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
+        alpn: Some("http/1.1".into()),
+        chain: vec![CertInfo {
+            subject: "CN=www.site.test".into(),
+            issuer: "CN=nettriage lab CA".into(),
+            sans: vec!["www.site.test".into()],
+            not_before: Some("2026-11-30T00:00:00Z".parse().unwrap()),
+            not_after: Some("2027-11-30T00:00:00Z".parse().unwrap()),
+        }],
+        error: None,
+    });
+    WebEvidence {
+        connectivity: Some(connectivity(
+            WebProbe { url: check_url.into(), hops: vec![hop(check_url, Some(200))], error: None, total_ms: Some(1.7) },
+            Some(true),
+        )),
+        targets: vec![WebProbe { url: https.into(), hops: vec![secure], error: None, total_ms: Some(5.0) }],
+    }
 }
 
 /// Nothing failed, but a second DHCP server answers (the root cause), a ping was lost,
@@ -1145,8 +1221,11 @@ fn structural_violations_are_rejected() {
         ("loss_ratio above 1", "/checks/3/evidence/gateways/0/ping/loss_ratio", |j| {
             j["checks"][3]["evidence"]["gateways"][0]["ping"]["loss_ratio"] = json!(20);
         }),
-        ("unknown port outcome", "/checks/5/evidence/targets/0/outcome", |j| {
-            j["checks"][5]["evidence"]["targets"][0]["outcome"] = json!("closed");
+        ("unknown port outcome", "/checks/6/evidence/targets/0/outcome", |j| {
+            j["checks"][6]["evidence"]["targets"][0]["outcome"] = json!("closed");
+        }),
+        ("web connectivity state unknown", "/checks/5/evidence/connectivity", |j| {
+            j["checks"][5]["evidence"]["connectivity"]["state"] = json!("maybe");
         }),
         ("dhcp probe as a string", "/checks/2/evidence/probe", |j| {
             j["checks"][2]["evidence"]["probe"] = json!("not_run");
@@ -1207,4 +1286,46 @@ fn status_rules_are_enforced() {
     let mut json = to_json(&degraded());
     json["diagnosis"]["status"] = json!("broken");
     assert_rejected(&json, "/diagnosis/status", "broken without a failed check");
+}
+
+#[test]
+fn web_evidence_of_portals_and_tls_failures_matches_schema() {
+    let check_url = "http://www.site.test/check_network_status.txt";
+    let login = "http://198.18.1.2/login";
+    let mut redirect = hop(check_url, Some(302));
+    redirect.location = Some(login.into());
+    let portal = connectivity(
+        WebProbe {
+            url: check_url.into(),
+            hops: vec![redirect, hop(login, Some(200))],
+            error: None,
+            total_ms: Some(3.0),
+        },
+        None,
+    );
+    assert_eq!(portal.state, ConnectivityState::Portal);
+    let https = "https://www.site.test:8443/";
+    let mut expired = hop(https, None);
+    expired.tls = Some(TlsInfo {
+        verdict: TlsVerdict::Expired,
+        version: None,
+        cipher: None,
+        alpn: None,
+        chain: vec![],
+        error: Some("certificate expired".into()),
+    });
+    expired.error = Some(HopError { phase: Phase::Tls, timeout: false, message: "certificate expired".into() });
+    let ev = WebEvidence {
+        connectivity: Some(portal),
+        targets: vec![WebProbe { url: https.into(), hops: vec![expired], error: None, total_ms: Some(4.0) }],
+    };
+    let mut r = healthy();
+    let at = r.checks.iter().position(|c| c.id == CheckId::Web).unwrap();
+    r.checks[at] = web_check(ev);
+    let r = report(Some("eth0"), r.checks);
+    assert_eq!(r.diagnosis.root_cause.as_ref().map(|c| c.code), Some(Code::WebCaptivePortal));
+    let json = to_json(&r);
+    assert_matches_schema(&json);
+    let back: Report = serde_json::from_value(json).unwrap();
+    assert!(back.web_evidence().is_some_and(|w| w.targets.len() == 1), "typed web evidence reads back");
 }

@@ -324,6 +324,23 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE.pcap")]
     pub capture: Option<PathBuf>,
 
+    /// URL to fetch over HTTP(S), timing DNS, connect, TLS, first byte and total and
+    /// checking the status and the certificate; repeat for several [default: from the
+    /// config file, else none].
+    #[arg(long = "url", value_name = "URL")]
+    pub urls: Vec<String>,
+
+    /// Connectivity-check URL: a plain-HTTP page with a known answer (set under `[web]` in
+    /// the config file with `connectivity_expect`); a redirect or another answer is a
+    /// captive portal [default: from the config file, else no connectivity probe].
+    #[arg(long, value_name = "URL")]
+    pub connectivity_url: Option<String>,
+
+    /// PEM file of CA certificates to trust besides the system's, for a site's own PKI
+    /// [default: from the config file, else only the system's trust store].
+    #[arg(long, value_name = "FILE.pem")]
+    pub ca_file: Option<PathBuf>,
+
     /// Replace MAC addresses, public IP addresses, SSIDs/BSSIDs and the hostname with stable
     /// placeholders in every output (for reports that leave the organisation).
     #[arg(long)]

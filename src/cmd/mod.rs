@@ -65,6 +65,9 @@ impl RunArgs {
             capture: self.capture.clone(),
             redact: self.redact,
             color: self.color.into(),
+            urls: self.urls.clone(),
+            connectivity_url: self.connectivity_url.clone(),
+            ca_file: self.ca_file.clone(),
         }
     }
 }
@@ -159,6 +162,7 @@ mod tests {
             capture: Some("c.pcap".into()),
             redact: true,
             color: Color::Never,
+            ..Overrides::default()
         };
         assert_eq!(o, expected);
         let bare = cli::Cli::try_parse_from(["nettriage"]).unwrap();

@@ -928,7 +928,7 @@ pub fn parse_report(out: &RunOutput) -> Value {
     })
 }
 
-pub const CHECK_IDS: &[&str] = &["link", "dhcp", "gateway", "dns", "wifi", "ports"];
+pub const CHECK_IDS: &[&str] = &["link", "dhcp", "gateway", "dns", "wifi", "web", "ports"];
 pub const CHECK_STATUSES: &[&str] = &["pass", "warn", "fail", "skipped", "error"];
 
 /// The check object with this id; panics (with the report) if absent.

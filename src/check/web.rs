@@ -1,0 +1,1133 @@
+//! The web layer: can this machine open websites, or is something in the way?
+//!
+//! Two kinds of probe, all concurrent and each bounded in time (`web.timeout_ms` for the
+//! whole redirect chain), redirects (`web.max_redirects`) and body bytes
+//! (`web.max_body_bytes`):
+//!
+//! - the **connectivity probe**: `GET` of `connectivity_url`, expecting
+//!   `connectivity_expect` (status and body), as NetworkManager, Android and Windows NCSI
+//!   do (ANCHORS.md e). A redirect to another host, an HTTPS downgrade, HTTP 511 or a 2xx
+//!   answer with another status or body is a captive portal (`web.captive_portal`, the
+//!   portal's URL in the evidence);
+//! - **URL targets** (`--url`): the phases blackbox_exporter reports (DNS, connect, TLS,
+//!   first byte, total), the status, the redirect chain and, for HTTPS, the TLS version,
+//!   cipher, ALPN and certificate chain.
+//!
+//! TLS uses rustls with the system trust store (rustls-native-certs) plus `--ca-file`;
+//! verification is never disabled: a chain that fails it is evidence (`tls.untrusted`,
+//! `tls.expired`, ...), not an `Err`. The I/O half (behind `live`) speaks HTTP/1.1 through
+//! hyper's client connection over tokio (and tokio-rustls); the pure [`judge`] reads only
+//! [`WebEvidence`]. The check runs after `dns` and before `ports` in the graph
+//! (`runner::GRAPH`), so a portal is named as the root cause before any port that the
+//! portal also blocks. A capture cannot show this layer (`analyze` skips it).
+
+use std::net::SocketAddr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::finding;
+pub use crate::config::without_credentials;
+use crate::report::{CheckId, Code, Finding, Severity};
+use crate::types::Timestamp;
+
+/// Characters of a response body kept in the evidence.
+pub const BODY_EXCERPT_CHARS: usize = 200;
+/// Certificates of a chain kept in the evidence.
+pub const MAX_CHAIN: usize = 8;
+
+/// What the web check saw.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct WebEvidence {
+    /// The connectivity probe, when a connectivity URL is configured.
+    #[serde(default)]
+    pub connectivity: Option<ConnectivityProbe>,
+    /// One probe per URL target, in the order given.
+    #[serde(default)]
+    pub targets: Vec<WebProbe>,
+}
+
+/// The connectivity probe: the fetch, what was expected, and the verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectivityProbe {
+    /// The status expected.
+    pub expect_status: u16,
+    /// The body expected (trimmed), if one is.
+    #[serde(default)]
+    pub expect_body: Option<String>,
+    /// Whether the final answer's body was the expected one (`None`: no body expected, or
+    /// no answer).
+    #[serde(default)]
+    pub body_matched: Option<bool>,
+    /// The fetch itself.
+    pub probe: WebProbe,
+    /// The verdict ([`assess`] of the above).
+    pub state: ConnectivityState,
+    /// The portal's URL, when `state` is `portal`.
+    #[serde(default)]
+    pub portal_url: Option<String>,
+}
+
+/// What the connectivity probe says about the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectivityState {
+    /// The expected answer came back: full connectivity.
+    Online,
+    /// A captive portal (or a filter) answered instead.
+    Portal,
+    /// The endpoint answered with an HTTP error.
+    HttpError,
+    /// The endpoint could not be fetched (DNS, connect, TLS, timeout).
+    Unreachable,
+}
+
+impl ConnectivityState {
+    /// The state as it appears in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectivityState::Online => "online",
+            ConnectivityState::Portal => "portal",
+            ConnectivityState::HttpError => "http_error",
+            ConnectivityState::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// One URL fetched, with every request of its redirect chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebProbe {
+    /// The URL as given.
+    pub url: String,
+    /// Each request made, in order (the first, then one per redirect followed).
+    #[serde(default)]
+    pub hops: Vec<HttpHop>,
+    /// Why the chain stopped before an answer, if it did for a reason no hop carries.
+    #[serde(default)]
+    pub error: Option<ProbeError>,
+    /// Wall time of the whole probe.
+    #[serde(default)]
+    pub total_ms: Option<f64>,
+}
+
+impl WebProbe {
+    /// The last request of the chain.
+    pub fn last(&self) -> Option<&HttpHop> {
+        self.hops.last()
+    }
+}
+
+/// Why a probe stopped without its own hop error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeError {
+    /// The kind, as a stable code.
+    pub kind: ProbeErrorKind,
+    /// Details in words.
+    pub message: String,
+}
+
+/// The kinds of [`ProbeError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeErrorKind {
+    /// The URL (or a redirect's `Location`) does not parse or has another scheme.
+    InvalidUrl,
+    /// More redirects than `web.max_redirects`.
+    TooManyRedirects,
+}
+
+/// One HTTP request and its answer, with the phases blackbox_exporter names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct HttpHop {
+    /// The URL requested.
+    pub url: String,
+    /// The address connected to.
+    #[serde(default)]
+    pub address: Option<SocketAddr>,
+    /// Name resolution (system resolver); `None` for an address literal.
+    #[serde(default)]
+    pub dns_ms: Option<f64>,
+    /// TCP connect.
+    #[serde(default)]
+    pub connect_ms: Option<f64>,
+    /// TLS handshake (HTTPS only).
+    #[serde(default)]
+    pub tls_ms: Option<f64>,
+    /// From sending the request to the response headers.
+    #[serde(default)]
+    pub first_byte_ms: Option<f64>,
+    /// The whole request, from resolution to the end of the body.
+    #[serde(default)]
+    pub total_ms: Option<f64>,
+    /// The HTTP status.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The `Location` header, made absolute against `url`.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// The `Date` header, as sent.
+    #[serde(default)]
+    pub date: Option<String>,
+    /// Body bytes received (at most `web.max_body_bytes` are read).
+    #[serde(default)]
+    pub body_bytes: u64,
+    /// Whether the body was longer than `web.max_body_bytes` and cut.
+    #[serde(default)]
+    pub body_truncated: bool,
+    /// The body's start, as text (at most [`BODY_EXCERPT_CHARS`] characters).
+    #[serde(default)]
+    pub body_excerpt: Option<String>,
+    /// The TLS session, for HTTPS.
+    #[serde(default)]
+    pub tls: Option<TlsInfo>,
+    /// What failed, if the request did not complete.
+    #[serde(default)]
+    pub error: Option<HopError>,
+}
+
+impl HttpHop {
+    /// Whether this answer is a redirect with somewhere to go.
+    pub fn redirects(&self) -> bool {
+        self.error.is_none() && self.status.is_some_and(|s| (300..400).contains(&s)) && self.location.is_some()
+    }
+}
+
+/// A request that did not complete: in which phase, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HopError {
+    /// The phase that failed.
+    pub phase: Phase,
+    /// Whether it failed by running out of time.
+    #[serde(default)]
+    pub timeout: bool,
+    /// The error in words.
+    pub message: String,
+}
+
+/// The phases of one request (blackbox_exporter's `phase` label values, plus `body`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Name resolution.
+    Resolve,
+    /// TCP connect.
+    Connect,
+    /// TLS handshake.
+    Tls,
+    /// Sending the request and waiting for the response headers.
+    Processing,
+    /// Reading the body.
+    Transfer,
+}
+
+impl Phase {
+    /// The phase as it appears in reports and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Resolve => "resolve",
+            Phase::Connect => "connect",
+            Phase::Tls => "tls",
+            Phase::Processing => "processing",
+            Phase::Transfer => "transfer",
+        }
+    }
+}
+
+/// The TLS session of an HTTPS request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TlsInfo {
+    /// The verdict on the handshake and the certificate.
+    pub verdict: TlsVerdict,
+    /// The protocol version negotiated, e.g. `TLSv1_3`.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The cipher suite negotiated.
+    #[serde(default)]
+    pub cipher: Option<String>,
+    /// The ALPN protocol agreed, if any.
+    #[serde(default)]
+    pub alpn: Option<String>,
+    /// The chain the server sent, leaf first (at most [`MAX_CHAIN`]).
+    #[serde(default)]
+    pub chain: Vec<CertInfo>,
+    /// The handshake or verification error, in words.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// How a TLS handshake ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsVerdict {
+    /// Handshake done, chain valid for the name.
+    Ok,
+    /// The chain does not lead to a trusted CA.
+    Untrusted,
+    /// The certificate has expired.
+    Expired,
+    /// The certificate is not valid yet.
+    NotYetValid,
+    /// The certificate is for another name.
+    HostnameMismatch,
+    /// The handshake failed otherwise (reset, alert, no common parameters).
+    HandshakeFailed,
+}
+
+impl TlsVerdict {
+    /// The finding code for a failed verdict.
+    pub fn code(self) -> Option<Code> {
+        match self {
+            TlsVerdict::Ok => None,
+            TlsVerdict::Untrusted => Some(Code::TlsUntrusted),
+            TlsVerdict::Expired => Some(Code::TlsExpired),
+            TlsVerdict::NotYetValid => Some(Code::TlsNotYetValid),
+            TlsVerdict::HostnameMismatch => Some(Code::TlsHostnameMismatch),
+            TlsVerdict::HandshakeFailed => Some(Code::TlsHandshakeFailed),
+        }
+    }
+}
+
+/// One certificate of a chain, as far as a technician needs it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CertInfo {
+    /// The subject's distinguished name.
+    pub subject: String,
+    /// The issuer's distinguished name.
+    pub issuer: String,
+    /// DNS names and addresses of the subject alternative name extension.
+    #[serde(default)]
+    pub sans: Vec<String>,
+    /// Start of validity.
+    #[serde(default)]
+    pub not_before: Option<Timestamp>,
+    /// End of validity.
+    #[serde(default)]
+    pub not_after: Option<Timestamp>,
+}
+
+/// The scheme and host (lower case, without port or user) of an absolute URL (pure; `None`
+/// when it is not `scheme://host...`).
+pub fn scheme_host(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    let host =
+        if let Some(v6) = host_port.strip_prefix('[') { v6.split(']').next()? } else { host_port.split(':').next()? };
+    (!host.is_empty()).then(|| (scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+}
+
+/// Judges a connectivity probe (pure): the state and, for a portal, its URL.
+///
+/// In order: a redirect to another host or from `https` to `http` is a portal (its target
+/// is the portal's URL); a chain that ended without an answer is `unreachable`; the
+/// expected status with the expected body (or any body when none is expected) is `online`;
+/// HTTP 511 (Network Authentication Required, RFC 6585) or any other 1xx-3xx answer, or a
+/// 2xx with the wrong body, is a portal (the URL that answered); any other 4xx/5xx is an
+/// `http_error`.
+pub fn assess(probe: &WebProbe, expect_status: u16, body_matched: Option<bool>) -> (ConnectivityState, Option<String>) {
+    let origin = scheme_host(&probe.url);
+    for hop in probe.hops.iter().filter(|h| h.redirects()) {
+        let Some(location) = &hop.location else { continue };
+        let (Some((from_scheme, from_host)), Some((to_scheme, to_host))) = (&origin, scheme_host(location)) else {
+            continue;
+        };
+        if to_host != *from_host || (from_scheme == "https" && to_scheme == "http") {
+            return (ConnectivityState::Portal, Some(location.clone()));
+        }
+    }
+    let Some(last) = probe.last() else { return (ConnectivityState::Unreachable, None) };
+    let Some(status) =
+        last.status.filter(|_| last.error.is_none() || last.error.as_ref().is_some_and(|e| e.phase == Phase::Transfer))
+    else {
+        return (ConnectivityState::Unreachable, None);
+    };
+    if status == expect_status && body_matched != Some(false) {
+        return (ConnectivityState::Online, None);
+    }
+    match status {
+        511 | 100..=399 => (ConnectivityState::Portal, Some(last.location.clone().unwrap_or_else(|| last.url.clone()))),
+        _ => (ConnectivityState::HttpError, None),
+    }
+}
+
+/// Judges the web evidence (pure): the connectivity verdict, each target's status and every
+/// TLS failure, one finding per probe.
+pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let fail = |code, message: String| finding(CheckId::Web, code, Severity::Fail, message);
+    if let Some(c) = &ev.connectivity {
+        let tls = tls_finding(&c.probe);
+        let tls_failed = tls.is_some();
+        findings.extend(tls);
+        let (state, portal) = assess(&c.probe, c.expect_status, c.body_matched);
+        let got = c.probe.last().and_then(|h| h.status).map_or("no answer".to_string(), |s| format!("HTTP {s}"));
+        match state {
+            ConnectivityState::Online => {}
+            ConnectivityState::Portal => findings.push(fail(
+                Code::WebCaptivePortal,
+                format!(
+                    "connectivity check {} answered {got} instead of HTTP {}{}: a captive portal at {}",
+                    c.probe.url,
+                    c.expect_status,
+                    if c.body_matched == Some(false) { " with the expected body" } else { "" },
+                    portal.as_deref().unwrap_or(&c.probe.url)
+                ),
+            )),
+            ConnectivityState::HttpError => {
+                findings.push(fail(Code::WebHttpError, format!("connectivity check {} answered {got}", c.probe.url)))
+            }
+            // A TLS failure already says why (an `https://` connectivity URL).
+            ConnectivityState::Unreachable if tls_failed => {}
+            ConnectivityState::Unreachable => findings.extend(unreachable_finding(&c.probe)),
+        }
+    }
+    for probe in &ev.targets {
+        if let Some(f) = tls_finding(probe) {
+            findings.push(f);
+            continue;
+        }
+        if let Some(e) = &probe.error {
+            let code = match e.kind {
+                ProbeErrorKind::TooManyRedirects => Code::WebHttpError,
+                ProbeErrorKind::InvalidUrl => Code::ToolCheckError,
+            };
+            let severity = if code == Code::ToolCheckError { Severity::Warn } else { Severity::Fail };
+            findings.push(finding(CheckId::Web, code, severity, format!("{}: {}", probe.url, e.message)));
+            continue;
+        }
+        match probe.last().and_then(|h| h.status) {
+            Some(status) if status >= 400 => {
+                let last = probe.last().map_or(probe.url.as_str(), |h| h.url.as_str());
+                findings.push(fail(Code::WebHttpError, format!("{} answered HTTP {status} (at {last})", probe.url)));
+            }
+            Some(_) => {}
+            None => {
+                if let Some(f) = unreachable_finding(probe) {
+                    findings.push(f);
+                }
+            }
+        }
+    }
+    findings
+}
+
+fn tls_finding(probe: &WebProbe) -> Option<Finding> {
+    probe.hops.iter().find_map(|hop| {
+        let tls = hop.tls.as_ref()?;
+        let code = tls.verdict.code()?;
+        let issuer = tls.chain.first().map(|c| format!("; issuer {}", c.issuer)).unwrap_or_default();
+        let why = tls.error.as_deref().unwrap_or("handshake failed");
+        Some(finding(CheckId::Web, code, Severity::Fail, format!("{}: {why}{issuer}", hop.url)))
+    })
+}
+
+fn unreachable_finding(probe: &WebProbe) -> Option<Finding> {
+    let hop = probe.last();
+    let detail = match hop.and_then(|h| h.error.as_ref()) {
+        Some(e) => format!("{} failed{}: {}", e.phase.as_str(), if e.timeout { " (timeout)" } else { "" }, e.message),
+        None => "no request was made".into(),
+    };
+    Some(finding(CheckId::Web, Code::WebUnreachable, Severity::Fail, format!("{}: {detail}", probe.url)))
+}
+
+#[cfg(feature = "live")]
+pub use live::run;
+
+#[cfg(feature = "live")]
+mod live {
+    //! The I/O half: resolution, TCP, TLS and HTTP/1.1 with phase timings.
+
+    use std::net::{IpAddr, SocketAddr};
+    use std::path::Path;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant, SystemTime};
+
+    use http_body_util::{BodyExt, Empty};
+    use hyper::header::{ACCEPT, CONNECTION, DATE, HOST, LOCATION, USER_AGENT};
+    use hyper_util::rt::TokioIo;
+    use rustls::client::WebPkiServerVerifier;
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::crypto::CryptoProvider;
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{CertificateError, DigitallySignedStruct, RootCertStore, SignatureScheme};
+    use tokio::io::{AsyncRead, AsyncWrite};
+    use tokio::net::TcpStream;
+    use url::{Host, Url};
+
+    use super::*;
+    use crate::check::{CheckContext, CheckError, Outcome};
+    use crate::config::WebSettings;
+    use crate::report::{Evidence, SkipReason};
+    use crate::types::millis;
+
+    /// Runs the web check.
+    pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
+        let web = &ctx.config.web;
+        if web.connectivity_url.is_none() && web.urls.is_empty() {
+            return Ok(Outcome::Skipped {
+                code: SkipReason::NoUrls,
+                reason: "no connectivity URL and no URL targets configured (give --connectivity-url or --url)".into(),
+                blocked_by: None,
+                evidence: Evidence::None,
+            });
+        }
+        let client = Client::new(web)?;
+        let connectivity = async {
+            let url = web.connectivity_url.as_ref()?;
+            let (probe, body) = client.probe(url).await;
+            let expect = &web.connectivity_expect;
+            let body_matched = match (&expect.body, &body) {
+                (Some(want), Some(got)) => Some(String::from_utf8_lossy(got).trim() == want.trim()),
+                _ => None,
+            };
+            let (state, portal_url) = assess(&probe, expect.status, body_matched);
+            Some(ConnectivityProbe {
+                expect_status: expect.status,
+                expect_body: expect.body.clone(),
+                body_matched,
+                probe,
+                state,
+                portal_url,
+            })
+        };
+        let targets = futures::future::join_all(web.urls.iter().map(|u| async { client.probe(u).await.0 }));
+        let (connectivity, targets) = futures::join!(connectivity, targets);
+        let ev = WebEvidence { connectivity, targets };
+        Ok(Outcome::Ran { findings: judge(&ev), evidence: Evidence::Web(Box::new(ev)) })
+    }
+
+    /// Loads the trust anchors: the system's store and the `--ca-file`.
+    fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, CheckError> {
+        let mut roots = RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        for e in &native.errors {
+            tracing::debug!(error = %e, "system trust store entry not loaded");
+        }
+        let (added, ignored) = roots.add_parsable_certificates(native.certs);
+        tracing::debug!(added, ignored, "system trust store loaded");
+        if let Some(path) = ca_file {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| CheckError::CaFile { path: path.to_path_buf(), reason: e.to_string() })?;
+            let (added, _) = roots.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(CheckError::CaFile { path: path.to_path_buf(), reason: "holds no CA certificate".into() });
+            }
+        }
+        Ok(roots)
+    }
+
+    struct Client<'a> {
+        settings: &'a WebSettings,
+        provider: Arc<CryptoProvider>,
+        verifier: Option<Arc<WebPkiServerVerifier>>,
+    }
+
+    /// Aborts the connection task when the request is done or dropped (timeout).
+    struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+    impl Drop for AbortOnDrop {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+
+    impl<'a> Client<'a> {
+        fn new(settings: &'a WebSettings) -> Result<Client<'a>, CheckError> {
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let roots = roots(settings.ca_file.as_deref())?;
+            // No trust anchors at all: every HTTPS probe says so (tls.untrusted) rather
+            // than the check failing to run.
+            let verifier = if roots.is_empty() {
+                None
+            } else {
+                Some(
+                    WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+                        .build()
+                        .map_err(|e| CheckError::CaFile {
+                            path: settings.ca_file.clone().unwrap_or_default(),
+                            reason: e.to_string(),
+                        })?,
+                )
+            };
+            Ok(Client { settings, provider, verifier })
+        }
+
+        /// Fetches `text` and its redirects within the probe timeout; the final body too.
+        async fn probe(&self, text: &str) -> (WebProbe, Option<Vec<u8>>) {
+            let started = Instant::now();
+            let deadline = started + Duration::from_millis(self.settings.timeout_ms);
+            let mut probe = WebProbe { url: without_credentials(text), hops: Vec::new(), error: None, total_ms: None };
+            let mut body = None;
+            let mut next = Some(text.to_string());
+            while let Some(target) = next.take() {
+                let url = match Url::parse(&target) {
+                    Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => u,
+                    Ok(u) => {
+                        probe.error = Some(ProbeError {
+                            kind: ProbeErrorKind::InvalidUrl,
+                            message: format!("unsupported URL scheme `{}`", u.scheme()),
+                        });
+                        break;
+                    }
+                    Err(e) => {
+                        probe.error = Some(ProbeError { kind: ProbeErrorKind::InvalidUrl, message: e.to_string() });
+                        break;
+                    }
+                };
+                let mut hop = HttpHop { url: without_credentials(url.as_str()), ..HttpHop::default() };
+                let hop_start = Instant::now();
+                let left = deadline.saturating_duration_since(hop_start);
+                body = match tokio::time::timeout(left, self.fetch(&url, &mut hop)).await {
+                    Ok(b) => b,
+                    Err(_) => {
+                        let phase = pending_phase(&hop, url.scheme() == "https");
+                        hop.error = Some(HopError {
+                            phase,
+                            timeout: true,
+                            message: format!("no progress within the {} ms probe timeout", self.settings.timeout_ms),
+                        });
+                        if phase == Phase::Tls {
+                            hop.tls = Some(TlsInfo {
+                                verdict: TlsVerdict::HandshakeFailed,
+                                version: None,
+                                cipher: None,
+                                alpn: None,
+                                chain: Vec::new(),
+                                error: Some("the TLS handshake timed out".into()),
+                            });
+                        }
+                        None
+                    }
+                };
+                hop.total_ms = Some(millis(hop_start.elapsed()));
+                if hop.redirects() {
+                    if probe.hops.len() >= usize::from(self.settings.max_redirects) {
+                        probe.error = Some(ProbeError {
+                            kind: ProbeErrorKind::TooManyRedirects,
+                            message: format!("more than {} redirects", self.settings.max_redirects),
+                        });
+                    } else {
+                        next = hop.location.clone();
+                    }
+                }
+                probe.hops.push(hop);
+            }
+            probe.total_ms = Some(millis(started.elapsed()));
+            (probe, body)
+        }
+
+        /// One request: fills `hop` as each phase completes (so a timeout keeps what was
+        /// measured) and returns the body read (bounded).
+        async fn fetch(&self, url: &Url, hop: &mut HttpHop) -> Option<Vec<u8>> {
+            let port = url.port_or_known_default().unwrap_or(80);
+            let address = match url.host()? {
+                Host::Ipv4(ip) => SocketAddr::new(IpAddr::V4(ip), port),
+                Host::Ipv6(ip) => SocketAddr::new(IpAddr::V6(ip), port),
+                Host::Domain(name) => {
+                    let t = Instant::now();
+                    let found = tokio::net::lookup_host((name, port)).await;
+                    hop.dns_ms = Some(millis(t.elapsed()));
+                    let addrs: Vec<SocketAddr> = match found {
+                        Ok(a) => a.collect(),
+                        Err(e) => {
+                            hop.error =
+                                Some(HopError { phase: Phase::Resolve, timeout: false, message: e.to_string() });
+                            return None;
+                        }
+                    };
+                    // Prefer IPv4, which the gateway check vouched for (as the ports check).
+                    match addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()) {
+                        Some(a) => *a,
+                        None => {
+                            hop.error = Some(HopError {
+                                phase: Phase::Resolve,
+                                timeout: false,
+                                message: format!("{name} has no address"),
+                            });
+                            return None;
+                        }
+                    }
+                }
+            };
+            hop.address = Some(address);
+            let t = Instant::now();
+            let tcp = match TcpStream::connect(address).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let outcome = crate::check::ports::classify_error(&e);
+                    hop.error = Some(HopError {
+                        phase: Phase::Connect,
+                        timeout: false,
+                        message: format!("{}: {e}", outcome.as_str()),
+                    });
+                    return None;
+                }
+            };
+            hop.connect_ms = Some(millis(t.elapsed()));
+            if url.scheme() == "https" {
+                let t = Instant::now();
+                let tls = self.handshake(url, tcp, hop).await?;
+                hop.tls_ms = Some(millis(t.elapsed()));
+                self.exchange(tls, url, hop).await
+            } else {
+                self.exchange(tcp, url, hop).await
+            }
+        }
+
+        async fn handshake(
+            &self,
+            url: &Url,
+            tcp: TcpStream,
+            hop: &mut HttpHop,
+        ) -> Option<tokio_rustls::client::TlsStream<TcpStream>> {
+            let name = match url.host()? {
+                Host::Ipv4(ip) => ServerName::IpAddress(IpAddr::V4(ip).into()),
+                Host::Ipv6(ip) => ServerName::IpAddress(IpAddr::V6(ip).into()),
+                Host::Domain(d) => match ServerName::try_from(d.to_string()) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        hop.error = Some(HopError { phase: Phase::Tls, timeout: false, message: e.to_string() });
+                        return None;
+                    }
+                },
+            };
+            let recorder = Arc::new(Recorder { inner: self.verifier.clone(), seen: Mutex::new(None) });
+            // The recorder delegates every decision to the WebPKI verifier and only keeps
+            // the chain and the verdict for the evidence: verification is not disabled.
+            let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&self.provider))
+                .with_safe_default_protocol_versions()
+                .map(|b| {
+                    let mut c = b
+                        .dangerous()
+                        .with_custom_certificate_verifier(Arc::clone(&recorder) as Arc<dyn ServerCertVerifier>)
+                        .with_no_client_auth();
+                    c.alpn_protocols = vec![b"http/1.1".to_vec()];
+                    c
+                });
+            let config = match config {
+                Ok(c) => c,
+                Err(e) => {
+                    hop.error = Some(HopError { phase: Phase::Tls, timeout: false, message: e.to_string() });
+                    return None;
+                }
+            };
+            let result = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await;
+            let (chain, verify_error) = recorder.take();
+            match result {
+                Ok(stream) => {
+                    let (_, conn) = stream.get_ref();
+                    hop.tls = Some(TlsInfo {
+                        verdict: TlsVerdict::Ok,
+                        version: conn.protocol_version().map(|v| format!("{v:?}")),
+                        cipher: conn.negotiated_cipher_suite().map(|s| format!("{:?}", s.suite())),
+                        alpn: conn.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned()),
+                        chain,
+                        error: None,
+                    });
+                    Some(stream)
+                }
+                Err(e) => {
+                    let rustls_error =
+                        verify_error.or_else(|| e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()).cloned());
+                    let verdict = rustls_error.as_ref().map_or(TlsVerdict::HandshakeFailed, verdict_of);
+                    let message = rustls_error.map_or_else(|| e.to_string(), |r| r.to_string());
+                    hop.tls = Some(TlsInfo {
+                        verdict,
+                        version: None,
+                        cipher: None,
+                        alpn: None,
+                        chain,
+                        error: Some(message.clone()),
+                    });
+                    hop.error = Some(HopError { phase: Phase::Tls, timeout: false, message });
+                    None
+                }
+            }
+        }
+
+        async fn exchange<S>(&self, stream: S, url: &Url, hop: &mut HttpHop) -> Option<Vec<u8>>
+        where
+            S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        {
+            let processing = |message: String| HopError { phase: Phase::Processing, timeout: false, message };
+            let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await {
+                Ok(pair) => pair,
+                Err(e) => {
+                    hop.error = Some(processing(e.to_string()));
+                    return None;
+                }
+            };
+            let _driver = AbortOnDrop(tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, "HTTP connection ended with an error");
+                }
+            }));
+            let authority = match url.port() {
+                Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+                None => url.host_str().unwrap_or_default().to_string(),
+            };
+            let path = match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_string(),
+            };
+            let request = hyper::Request::get(path)
+                .header(HOST, authority)
+                .header(USER_AGENT, concat!("nettriage/", env!("CARGO_PKG_VERSION")))
+                .header(ACCEPT, "*/*")
+                .header(CONNECTION, "close")
+                .body(Empty::<&'static [u8]>::new());
+            let request = match request {
+                Ok(r) => r,
+                Err(e) => {
+                    hop.error = Some(processing(e.to_string()));
+                    return None;
+                }
+            };
+            let t = Instant::now();
+            let response = match sender.send_request(request).await {
+                Ok(r) => r,
+                Err(e) => {
+                    hop.error = Some(processing(e.to_string()));
+                    return None;
+                }
+            };
+            hop.first_byte_ms = Some(millis(t.elapsed()));
+            hop.status = Some(response.status().as_u16());
+            let header = |name| response.headers().get(name).and_then(|v: &hyper::header::HeaderValue| v.to_str().ok());
+            hop.location = header(LOCATION).and_then(|l| url.join(l).ok()).map(|u| without_credentials(u.as_str()));
+            hop.date = header(DATE).map(str::to_string);
+            let max = self.settings.max_body_bytes;
+            let mut body = response.into_body();
+            let mut kept: Vec<u8> = Vec::new();
+            while let Some(frame) = body.frame().await {
+                match frame {
+                    Ok(frame) => {
+                        let Ok(data) = frame.into_data() else { continue };
+                        hop.body_bytes += data.len() as u64;
+                        let room = max.saturating_sub(kept.len());
+                        kept.extend_from_slice(&data[..data.len().min(room)]);
+                        if data.len() > room {
+                            hop.body_truncated = true;
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        hop.error = Some(HopError { phase: Phase::Transfer, timeout: false, message: e.to_string() });
+                        break;
+                    }
+                }
+            }
+            let text = String::from_utf8_lossy(&kept);
+            hop.body_excerpt = (!kept.is_empty()).then(|| text.chars().take(BODY_EXCERPT_CHARS).collect());
+            Some(kept)
+        }
+    }
+
+    /// The phase a request was in when its time ran out.
+    fn pending_phase(hop: &HttpHop, https: bool) -> Phase {
+        if hop.address.is_none() {
+            Phase::Resolve
+        } else if hop.connect_ms.is_none() {
+            Phase::Connect
+        } else if https && hop.tls_ms.is_none() {
+            Phase::Tls
+        } else if hop.first_byte_ms.is_none() {
+            Phase::Processing
+        } else {
+            Phase::Transfer
+        }
+    }
+
+    /// The verdict a rustls error stands for.
+    fn verdict_of(e: &rustls::Error) -> TlsVerdict {
+        match e {
+            rustls::Error::InvalidCertificate(c) => match c {
+                CertificateError::Expired | CertificateError::ExpiredContext { .. } => TlsVerdict::Expired,
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => TlsVerdict::NotYetValid,
+                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                    TlsVerdict::HostnameMismatch
+                }
+                _ => TlsVerdict::Untrusted,
+            },
+            _ => TlsVerdict::HandshakeFailed,
+        }
+    }
+
+    /// A certificate's details (`None` when it does not parse).
+    fn cert_info(der: &[u8]) -> Option<CertInfo> {
+        use x509_parser::extensions::GeneralName;
+        let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+        let sans = cert
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .map(|ext| {
+                ext.value
+                    .general_names
+                    .iter()
+                    .filter_map(|n| match n {
+                        GeneralName::DNSName(d) => Some(d.to_string()),
+                        GeneralName::IPAddress(b) => match b.len() {
+                            4 => <[u8; 4]>::try_from(*b).ok().map(|a| IpAddr::from(a).to_string()),
+                            16 => <[u8; 16]>::try_from(*b).ok().map(|a| IpAddr::from(a).to_string()),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .take(64)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let time = |t: i64| {
+            let secs = u64::try_from(t).ok()?;
+            SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(secs)).map(Timestamp)
+        };
+        Some(CertInfo {
+            subject: cert.subject().to_string(),
+            issuer: cert.issuer().to_string(),
+            sans,
+            not_before: time(cert.validity().not_before.timestamp()),
+            not_after: time(cert.validity().not_after.timestamp()),
+        })
+    }
+
+    /// Delegates verification to the WebPKI verifier and records the chain and the verdict.
+    #[derive(Debug)]
+    struct Recorder {
+        /// `None`: no trust anchors at all, so every chain is untrusted.
+        inner: Option<Arc<WebPkiServerVerifier>>,
+        seen: Mutex<Option<(Vec<CertInfo>, Option<rustls::Error>)>>,
+    }
+
+    impl Recorder {
+        fn take(&self) -> (Vec<CertInfo>, Option<rustls::Error>) {
+            self.seen.lock().map(|mut s| s.take()).unwrap_or_default().unwrap_or_default()
+        }
+    }
+
+    impl ServerCertVerifier for Recorder {
+        fn verify_server_cert(
+            &self,
+            end_entity: &CertificateDer<'_>,
+            intermediates: &[CertificateDer<'_>],
+            server_name: &ServerName<'_>,
+            ocsp_response: &[u8],
+            now: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            let result = match &self.inner {
+                Some(inner) => inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now),
+                None => Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+            };
+            let chain =
+                std::iter::once(end_entity).chain(intermediates).take(MAX_CHAIN).filter_map(|c| cert_info(c)).collect();
+            if let Ok(mut seen) = self.seen.lock() {
+                *seen = Some((chain, result.as_ref().err().cloned()));
+            }
+            result
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            match &self.inner {
+                Some(inner) => inner.verify_tls12_signature(message, cert, dss),
+                None => Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+            }
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            match &self.inner {
+                Some(inner) => inner.verify_tls13_signature(message, cert, dss),
+                None => Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+            }
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            match &self.inner {
+                Some(inner) => inner.supported_verify_schemes(),
+                None => rustls::crypto::ring::default_provider().signature_verification_algorithms.supported_schemes(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hop(url: &str, status: u16, location: Option<&str>) -> HttpHop {
+        HttpHop { url: url.into(), status: Some(status), location: location.map(Into::into), ..HttpHop::default() }
+    }
+
+    fn probe(url: &str, hops: Vec<HttpHop>) -> WebProbe {
+        WebProbe { url: url.into(), hops, error: None, total_ms: Some(1.0) }
+    }
+
+    fn connectivity(p: WebProbe, body_matched: Option<bool>) -> WebEvidence {
+        let (state, portal_url) = assess(&p, 204, body_matched);
+        WebEvidence {
+            connectivity: Some(ConnectivityProbe {
+                expect_status: 204,
+                expect_body: None,
+                body_matched,
+                probe: p,
+                state,
+                portal_url,
+            }),
+            targets: vec![],
+        }
+    }
+
+    fn codes(ev: &WebEvidence) -> Vec<(Code, Severity)> {
+        judge(ev).iter().map(|f| (f.code, f.severity)).collect()
+    }
+
+    const CHECK: &str = "http://check.example/generate_204";
+
+    #[test]
+    fn scheme_and_host_come_from_absolute_urls_only() {
+        assert_eq!(
+            scheme_host("HTTP://User:pw@Portal.Example:8080/x?y"),
+            Some(("http".into(), "portal.example".into()))
+        );
+        assert_eq!(scheme_host("https://[2001:db8::1]:443/"), Some(("https".into(), "2001:db8::1".into())));
+        assert_eq!(scheme_host("/relative"), None);
+        assert_eq!(scheme_host("http:///nohost"), None);
+    }
+
+    #[test]
+    fn credentials_never_reach_the_evidence() {
+        assert_eq!(without_credentials("https://u:secret@h.example:8443/p?q=a@b"), "https://h.example:8443/p?q=a@b");
+        assert_eq!(without_credentials("http://h.example/a@b"), "http://h.example/a@b");
+        assert_eq!(without_credentials("not a url"), "not a url");
+    }
+
+    #[test]
+    fn the_expected_answer_is_online() {
+        let p = probe(CHECK, vec![hop(CHECK, 204, None)]);
+        assert_eq!(assess(&p, 204, None), (ConnectivityState::Online, None));
+        assert!(judge(&connectivity(p, None)).is_empty());
+    }
+
+    #[test]
+    fn a_redirect_to_another_host_is_a_portal_named_by_its_target() {
+        let login = "http://portal.example/login?from=x";
+        let p = probe(CHECK, vec![hop(CHECK, 302, Some(login)), hop(login, 200, None)]);
+        let (state, url) = assess(&p, 204, None);
+        assert_eq!((state, url.as_deref()), (ConnectivityState::Portal, Some(login)));
+        assert_eq!(codes(&connectivity(p, None)), [(Code::WebCaptivePortal, Severity::Fail)]);
+    }
+
+    #[test]
+    fn a_downgrade_from_https_is_a_portal_and_a_same_host_redirect_is_followed() {
+        let secure = "https://check.example/ok";
+        let plain = "http://check.example/ok";
+        let p = probe(secure, vec![hop(secure, 301, Some(plain)), hop(plain, 204, None)]);
+        assert_eq!(assess(&p, 204, None).0, ConnectivityState::Portal);
+        let same = probe(
+            CHECK,
+            vec![hop(CHECK, 301, Some("http://check.example/b")), hop("http://check.example/b", 204, None)],
+        );
+        assert_eq!(assess(&same, 204, None).0, ConnectivityState::Online);
+    }
+
+    #[test]
+    fn another_body_or_status_511_is_a_portal_and_5xx_an_http_error() {
+        let wrong_body = probe(CHECK, vec![hop(CHECK, 204, None)]);
+        assert_eq!(assess(&wrong_body, 204, Some(false)).0, ConnectivityState::Portal);
+        let injected = probe(CHECK, vec![hop(CHECK, 200, None)]);
+        assert_eq!(assess(&injected, 204, None), (ConnectivityState::Portal, Some(CHECK.into())));
+        let nar = probe(CHECK, vec![hop(CHECK, 511, None)]);
+        assert_eq!(assess(&nar, 204, None).0, ConnectivityState::Portal);
+        let down = probe(CHECK, vec![hop(CHECK, 503, None)]);
+        assert_eq!(codes(&connectivity(down, None)), [(Code::WebHttpError, Severity::Fail)]);
+    }
+
+    #[test]
+    fn no_answer_is_unreachable_with_the_failed_phase() {
+        let mut h = HttpHop { url: CHECK.into(), ..HttpHop::default() };
+        h.error = Some(HopError { phase: Phase::Connect, timeout: false, message: "refused".into() });
+        let p = probe(CHECK, vec![h]);
+        assert_eq!(assess(&p, 204, None).0, ConnectivityState::Unreachable);
+        assert_eq!(codes(&connectivity(p, None)), [(Code::WebUnreachable, Severity::Fail)]);
+        assert_eq!(assess(&probe(CHECK, vec![]), 204, None).0, ConnectivityState::Unreachable);
+    }
+
+    #[test]
+    fn each_tls_verdict_has_its_code_and_targets_judge_status() {
+        let url = "https://www.example/";
+        for verdict in [
+            TlsVerdict::Untrusted,
+            TlsVerdict::Expired,
+            TlsVerdict::NotYetValid,
+            TlsVerdict::HostnameMismatch,
+            TlsVerdict::HandshakeFailed,
+        ] {
+            let mut h = HttpHop { url: url.into(), ..HttpHop::default() };
+            h.tls = Some(TlsInfo {
+                verdict,
+                version: None,
+                cipher: None,
+                alpn: None,
+                chain: vec![],
+                error: Some("x".into()),
+            });
+            h.error = Some(HopError { phase: Phase::Tls, timeout: false, message: "x".into() });
+            let ev = WebEvidence { connectivity: None, targets: vec![probe(url, vec![h])] };
+            assert_eq!(codes(&ev), [(verdict.code().unwrap(), Severity::Fail)]);
+        }
+        let ev = WebEvidence {
+            connectivity: None,
+            targets: vec![
+                probe(url, vec![hop(url, 200, None)]),
+                probe("http://b.example/", vec![hop("http://b.example/", 503, None)]),
+                probe("http://c.example/", vec![hop("http://c.example/", 404, None)]),
+            ],
+        };
+        assert_eq!(codes(&ev), [(Code::WebHttpError, Severity::Fail), (Code::WebHttpError, Severity::Fail)]);
+    }
+
+    #[test]
+    fn an_https_connectivity_url_that_fails_tls_is_one_tls_finding() {
+        let url = "https://check.example/";
+        let mut h = HttpHop { url: url.into(), ..HttpHop::default() };
+        h.tls = Some(TlsInfo {
+            verdict: TlsVerdict::Untrusted,
+            version: None,
+            cipher: None,
+            alpn: None,
+            chain: vec![],
+            error: None,
+        });
+        h.error = Some(HopError { phase: Phase::Tls, timeout: false, message: "x".into() });
+        assert_eq!(codes(&connectivity(probe(url, vec![h]), None)), [(Code::TlsUntrusted, Severity::Fail)]);
+    }
+
+    #[test]
+    fn too_many_redirects_and_bad_urls_are_findings() {
+        let mut p = probe("http://loop.example/", vec![hop("http://loop.example/", 302, Some("http://loop.example/"))]);
+        p.error = Some(ProbeError { kind: ProbeErrorKind::TooManyRedirects, message: "more than 5".into() });
+        let mut bad = probe("ftp://x/", vec![]);
+        bad.error = Some(ProbeError { kind: ProbeErrorKind::InvalidUrl, message: "scheme".into() });
+        let ev = WebEvidence { connectivity: None, targets: vec![p, bad] };
+        assert_eq!(codes(&ev), [(Code::WebHttpError, Severity::Fail), (Code::ToolCheckError, Severity::Warn)]);
+    }
+
+    #[test]
+    fn evidence_round_trips_through_json() {
+        let ev = connectivity(probe(CHECK, vec![hop(CHECK, 302, Some("http://portal.example/"))]), None);
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["connectivity"]["state"], "portal");
+        let back: WebEvidence = serde_json::from_value(json).unwrap();
+        assert_eq!(back, ev);
+    }
+}

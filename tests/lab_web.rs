@@ -1,0 +1,427 @@
+//! End-to-end scenarios of the `web` layer: real nginx servers in the lab's server
+//! namespace (started with their own config and pid file in the lab's temp dir, killed by
+//! PID with the lab), certificates made by `openssl` at test time, and nftables DNAT for a
+//! transparent portal. Each test runs the real binary in the client namespace and asserts
+//! on codes, statuses and typed evidence fields, never on message text.
+//!
+//! Needs what the lab needs plus nginx (Debian's `nginx-light`) and openssl. The lab never
+//! reaches the internet: every URL is a lab name (`www.site.test`, `app.site.test`, which
+//! the router's dnsmasq resolves to the server) or a lab address.
+
+mod lab;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use lab::{Lab, SERVER_IP, WWW_NAME, assert_check_status, assert_exit, assert_report_contract, check, codes, pretty};
+use serde_json::Value;
+
+const TOOLS: &[(&str, &str)] = &[("nginx", "nginx-light"), ("openssl", "openssl")];
+const CHECK_BODY: &str = "NetworkManager is online";
+
+/// Runs openssl with `args` in `dir`, panicking with its output when it fails.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run openssl: {e}"));
+    assert!(out.status.success(), "openssl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A lab CA made with `openssl` in `dir/<name>/`: `ca.pem`, and leaves signed by it.
+struct Ca {
+    dir: PathBuf,
+}
+
+impl Ca {
+    fn new(parent: &Path, name: &str) -> Ca {
+        let dir = parent.join(name);
+        fs::create_dir_all(&dir).unwrap();
+        let d = dir.display();
+        fs::write(
+            dir.join("openssl.cnf"),
+            format!(
+                "[req]\ndistinguished_name = dn\n[dn]\n\
+                 [v3_ca]\nbasicConstraints = critical,CA:TRUE\nkeyUsage = critical,keyCertSign,cRLSign\n\
+                 subjectKeyIdentifier = hash\n\
+                 [ca]\ndefault_ca = lab\n\
+                 [lab]\ndatabase = {d}/index.txt\nnew_certs_dir = {d}\nserial = {d}/serial\n\
+                 default_md = sha256\npolicy = anything\nunique_subject = no\ncopy_extensions = none\n\
+                 [anything]\ncommonName = supplied\n"
+            ),
+        )
+        .unwrap();
+        fs::write(dir.join("index.txt"), "").unwrap();
+        fs::write(dir.join("serial"), "1000\n").unwrap();
+        let subject = format!("/CN=nettriage lab {name}");
+        openssl(
+            &dir,
+            &[
+                "req",
+                "-x509",
+                "-config",
+                "openssl.cnf",
+                "-extensions",
+                "v3_ca",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "30",
+                "-subj",
+                &subject,
+            ],
+        );
+        Ca { dir }
+    }
+
+    fn pem(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
+    /// A server certificate for `san` (a DNS name), valid from `start` to `end`
+    /// (`YYYYMMDDHHMMSSZ`; `None`: from now, for 30 days). Returns (cert, key) paths.
+    fn leaf(&self, file: &str, san: &str, dates: Option<(&str, &str)>) -> (PathBuf, PathBuf) {
+        let ext = self.dir.join(format!("{file}.ext"));
+        fs::write(
+            &ext,
+            format!(
+                "[leaf]\nbasicConstraints = critical,CA:FALSE\nkeyUsage = critical,digitalSignature\n\
+                 extendedKeyUsage = serverAuth\nsubjectAltName = DNS:{san}\n"
+            ),
+        )
+        .unwrap();
+        let (key, csr, cert) = (format!("{file}.key"), format!("{file}.csr"), format!("{file}.pem"));
+        openssl(
+            &self.dir,
+            &[
+                "req",
+                "-new",
+                "-config",
+                "openssl.cnf",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                &key,
+                "-out",
+                &csr,
+                "-subj",
+                &format!("/CN={san}"),
+            ],
+        );
+        let mut args = vec![
+            "ca",
+            "-batch",
+            "-notext",
+            "-config",
+            "openssl.cnf",
+            "-cert",
+            "ca.pem",
+            "-keyfile",
+            "ca.key",
+            "-in",
+            &csr,
+            "-out",
+            &cert,
+            "-extfile",
+            ext.to_str().unwrap(),
+            "-extensions",
+            "leaf",
+        ];
+        match dates {
+            Some((start, end)) => args.extend(["-startdate", start, "-enddate", end]),
+            None => args.extend(["-days", "30"]),
+        }
+        openssl(&self.dir, &args);
+        (self.dir.join(cert), self.dir.join(key))
+    }
+}
+
+/// Starts nginx in the server namespace with `servers` (nginx `server { ... }` blocks) as
+/// its whole http configuration, in the foreground, one process, its pid file, logs and
+/// temp files in the lab's temp dir. The lab kills it by PID. Waits, bounded, for its pid
+/// file (written once it listens).
+fn start_nginx(lab: &mut Lab, label: &str, servers: &str) {
+    let dir = lab.tmp().join(label);
+    fs::create_dir_all(&dir).unwrap();
+    let d = dir.display();
+    let conf = dir.join("nginx.conf");
+    fs::write(
+        &conf,
+        format!(
+            "daemon off;\nmaster_process off;\nworker_processes 1;\npid {d}/nginx.pid;\n\
+             error_log {d}/error.log warn;\nevents {{ worker_connections 64; }}\n\
+             http {{\n  access_log off;\n  default_type text/plain;\n  client_body_temp_path {d}/body;\n\
+             {servers}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let s = lab.s.clone();
+    let prefix = format!("{d}/");
+    let err = format!("{d}/error.log");
+    lab.spawn_in(label, &s, &["nginx", "-p", &prefix, "-e", &err, "-c", conf.to_str().unwrap()]);
+    let started = Instant::now();
+    while !dir.join("nginx.pid").exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "nginx {label} did not start: {}\n{}",
+            lab.daemon_log(label),
+            fs::read_to_string(dir.join("error.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn web(report: &Value) -> &Value {
+    &check(report, "web")["evidence"]
+}
+
+/// The connectivity endpoint answered as expected and an HTTPS target with a lab CA
+/// certificate validated through --ca-file: the web layer passes, the run is healthy.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn web_healthy_http_and_https_with_a_lab_ca() {
+    lab::require_tools("web_healthy_http_and_https_with_a_lab_ca", TOOLS);
+    let mut lab = Lab::start("web_healthy_http_and_https_with_a_lab_ca");
+    let ca = Ca::new(lab.tmp(), "ca");
+    let (cert, key) = ca.leaf("www", WWW_NAME, None);
+    start_nginx(
+        &mut lab,
+        "nginx-web",
+        &format!(
+            "server {{ listen {SERVER_IP}:80; location = /check {{ return 200 \"{CHECK_BODY}\\n\"; }} }}\n\
+             server {{ listen {SERVER_IP}:443 ssl; ssl_certificate {}; ssl_certificate_key {};\n\
+               location / {{ return 200 \"hello\\n\"; }} }}",
+            cert.display(),
+            key.display()
+        ),
+    );
+    let check_url = format!("http://{WWW_NAME}/check");
+    let https = format!("https://{WWW_NAME}/");
+    let ca_file = ca.pem();
+    let (code, r, _) = lab.run_nettriage(&[
+        "--dns-name",
+        WWW_NAME,
+        "--connectivity-url",
+        &check_url,
+        "--url",
+        &https,
+        "--ca-file",
+        ca_file.to_str().unwrap(),
+    ]);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "web", "pass");
+    assert_exit(code, 0, &r);
+    let ev = web(&r);
+    assert_eq!(ev["connectivity"]["state"], "online", "{}", pretty(&r));
+    assert_eq!(ev["connectivity"]["body_matched"], true, "{}", pretty(&r));
+    let hop = &ev["targets"][0]["hops"][0];
+    assert_eq!(hop["status"], 200, "{}", pretty(&r));
+    assert_eq!(hop["tls"]["verdict"], "ok", "{}", pretty(&r));
+    assert_eq!(hop["tls"]["chain"][0]["sans"][0], WWW_NAME, "{}", pretty(&r));
+    for phase in ["dns_ms", "connect_ms", "tls_ms", "first_byte_ms", "total_ms"] {
+        assert!(hop[phase].as_f64().is_some(), "{phase} measured; {}", pretty(&r));
+    }
+}
+
+/// One server with an expired certificate, one for another name, one from an unknown CA and
+/// a target answering 503: each target gets its own code; the good one passes.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn web_tls_failures_and_an_http_503_are_named_per_target() {
+    lab::require_tools("web_tls_failures_and_an_http_503_are_named_per_target", TOOLS);
+    let mut lab = Lab::start("web_tls_failures_and_an_http_503_are_named_per_target");
+    let ca = Ca::new(lab.tmp(), "ca");
+    let other = Ca::new(lab.tmp(), "unknown-ca");
+    let good = ca.leaf("good", WWW_NAME, None);
+    let expired = ca.leaf("expired", WWW_NAME, Some(("20200101000000Z", "20200201000000Z")));
+    let wrong = ca.leaf("wrong", "other.site.test", None);
+    let unknown = other.leaf("unknown", WWW_NAME, None);
+    let server = |port: u16, (cert, key): &(PathBuf, PathBuf)| {
+        format!(
+            "server {{ listen {SERVER_IP}:{port} ssl; ssl_certificate {}; ssl_certificate_key {};\n\
+               location / {{ return 200 \"hello\\n\"; }} }}\n",
+            cert.display(),
+            key.display()
+        )
+    };
+    let mut servers = [(8443, &good), (8444, &expired), (8445, &wrong), (8446, &unknown)]
+        .iter()
+        .map(|(port, pair)| server(*port, pair))
+        .collect::<String>();
+    servers.push_str(&format!("server {{ listen {SERVER_IP}:8090; location / {{ return 503; }} }}\n"));
+    start_nginx(&mut lab, "nginx-tls", &servers);
+    let urls: Vec<String> = [8443, 8444, 8445, 8446]
+        .iter()
+        .map(|p| format!("https://{WWW_NAME}:{p}/"))
+        .chain([format!("http://{WWW_NAME}:8090/health")])
+        .collect();
+    let ca_file = ca.pem();
+    let mut args = vec!["--dns-name", WWW_NAME, "--ca-file", ca_file.to_str().unwrap()];
+    for u in &urls {
+        args.extend(["--url", u.as_str()]);
+    }
+    let (code, r, _) = lab.run_nettriage(&args);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "web", "fail");
+    assert_exit(code, 2, &r);
+    let mut got = codes(&r, "web");
+    got.sort();
+    assert_eq!(got, ["tls.expired", "tls.hostname_mismatch", "tls.untrusted", "web.http_error"], "{}", pretty(&r));
+    let targets = web(&r)["targets"].as_array().unwrap();
+    let verdicts: Vec<&str> =
+        targets[..4].iter().map(|t| t["hops"][0]["tls"]["verdict"].as_str().unwrap_or("")).collect();
+    assert_eq!(verdicts, ["ok", "expired", "hostname_mismatch", "untrusted"], "{}", pretty(&r));
+    assert_eq!(targets[4]["hops"][0]["status"], 503, "{}", pretty(&r));
+    // Verification failed, but the chain is evidence: the expired leaf's dates are there.
+    assert!(targets[1]["hops"][0]["tls"]["chain"][0]["not_after"].is_string(), "{}", pretty(&r));
+}
+
+/// A portal that redirects every request to its login page on another host: the portal is
+/// the root cause and its URL is in the evidence.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn web_redirect_portal_is_the_root_cause() {
+    lab::require_tools("web_redirect_portal_is_the_root_cause", TOOLS);
+    let mut lab = Lab::start("web_redirect_portal_is_the_root_cause");
+    let login = format!("http://{SERVER_IP}:8091/login");
+    start_nginx(
+        &mut lab,
+        "nginx-portal",
+        &format!(
+            "server {{ listen {SERVER_IP}:80; location / {{ return 302 {login}; }} }}\n\
+             server {{ listen {SERVER_IP}:8091; location / {{ return 200 \"Sign in to Guest Wi-Fi\\n\"; }} }}"
+        ),
+    );
+    let check_url = format!("http://{WWW_NAME}/check");
+    let (code, r, _) = lab.run_nettriage(&["--dns-name", WWW_NAME, "--connectivity-url", &check_url]);
+    assert_report_contract(code, &r);
+    assert_exit(code, 2, &r);
+    assert_eq!(codes(&r, "web"), ["web.captive_portal"], "{}", pretty(&r));
+    assert_eq!(lab::root_cause_code(&r).as_deref(), Some("web.captive_portal"), "{}", pretty(&r));
+    let c = &web(&r)["connectivity"];
+    assert_eq!(c["state"], "portal", "{}", pretty(&r));
+    assert_eq!(c["portal_url"], login.as_str(), "{}", pretty(&r));
+    assert_eq!(c["probe"]["hops"][1]["status"], 200, "the login page was fetched; {}", pretty(&r));
+}
+
+/// A transparent portal: the router DNATs every port-80 connection to the portal, which
+/// answers 200 with its own page. The connectivity probe gets the wrong body: a portal.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn web_transparent_portal_behind_dnat_is_the_root_cause() {
+    lab::require_tools("web_transparent_portal_behind_dnat_is_the_root_cause", TOOLS);
+    let mut lab = Lab::start("web_transparent_portal_behind_dnat_is_the_root_cause");
+    start_nginx(
+        &mut lab,
+        "nginx-transparent",
+        &format!(
+            "server {{ listen {SERVER_IP}:80; location = /check {{ return 200 \"{CHECK_BODY}\\n\"; }} }}\n\
+             server {{ listen {SERVER_IP}:8092; location / {{ return 200 \"Welcome! Accept the terms to continue\\n\"; }} }}"
+        ),
+    );
+    let r_ns = lab.r.clone();
+    lab.nft(
+        &r_ns,
+        &format!(
+            "table ip nettriage_portal {{\n  chain prerouting {{\n    type nat hook prerouting priority dstnat;\n\
+                 tcp dport 80 dnat to {SERVER_IP}:8092\n  }}\n}}\n"
+        ),
+    );
+    let check_url = format!("http://{WWW_NAME}/check");
+    let (code, r, _) = lab.run_nettriage(&["--dns-name", WWW_NAME, "--connectivity-url", &check_url]);
+    assert_report_contract(code, &r);
+    assert_exit(code, 2, &r);
+    assert_eq!(codes(&r, "web"), ["web.captive_portal"], "{}", pretty(&r));
+    assert_eq!(lab::root_cause_code(&r).as_deref(), Some("web.captive_portal"), "{}", pretty(&r));
+    let c = &web(&r)["connectivity"];
+    assert_eq!((&c["state"], &c["body_matched"]), (&Value::from("portal"), &Value::from(false)), "{}", pretty(&r));
+}
+
+/// A filtering firewall on the router resets the connection when the ClientHello passes
+/// (the first data segment to port 8447), and a second target's port is closed: the TLS
+/// failure is `tls.handshake_failed`, the closed port `web.unreachable` in the connect phase.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn web_reset_after_client_hello_and_a_closed_port() {
+    lab::require_tools("web_reset_after_client_hello_and_a_closed_port", TOOLS);
+    let mut lab = Lab::start("web_reset_after_client_hello_and_a_closed_port");
+    let ca = Ca::new(lab.tmp(), "ca");
+    let (cert, key) = ca.leaf("www", WWW_NAME, None);
+    start_nginx(
+        &mut lab,
+        "nginx-filtered",
+        &format!(
+            "server {{ listen {SERVER_IP}:8447 ssl; ssl_certificate {}; ssl_certificate_key {};\n\
+               location / {{ return 200 \"hello\\n\"; }} }}",
+            cert.display(),
+            key.display()
+        ),
+    );
+    let r_ns = lab.r.clone();
+    lab.nft(
+        &r_ns,
+        "table inet nettriage_sni {\n  chain forward {\n    type filter hook forward priority filter;\n\
+             tcp dport 8447 tcp flags & (fin|syn|rst|psh|ack) == (psh|ack) reject with tcp reset\n  }\n}\n",
+    );
+    let filtered = format!("https://{WWW_NAME}:8447/");
+    let closed = format!("http://{WWW_NAME}:8093/");
+    let ca_file = ca.pem();
+    let (code, r, _) = lab.run_nettriage(&[
+        "--dns-name",
+        WWW_NAME,
+        "--ca-file",
+        ca_file.to_str().unwrap(),
+        "--url",
+        &filtered,
+        "--url",
+        &closed,
+    ]);
+    assert_report_contract(code, &r);
+    assert_exit(code, 2, &r);
+    assert_eq!(codes(&r, "web"), ["tls.handshake_failed", "web.unreachable"], "{}", pretty(&r));
+    let targets = web(&r)["targets"].as_array().unwrap();
+    assert_eq!(targets[0]["hops"][0]["tls"]["verdict"], "handshake_failed", "{}", pretty(&r));
+    assert_eq!(targets[1]["hops"][0]["error"]["phase"], "connect", "{}", pretty(&r));
+}
+
+/// `selftest` behind a redirect portal: the end user's sentence names the sign-in page (the
+/// portal's URL from the evidence), and the report file names the portal as the root cause.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn web_selftest_behind_a_portal_names_the_sign_in_page() {
+    lab::require_tools("web_selftest_behind_a_portal_names_the_sign_in_page", TOOLS);
+    let mut lab = Lab::start("web_selftest_behind_a_portal_names_the_sign_in_page");
+    let login = format!("http://{SERVER_IP}:8091/login");
+    start_nginx(
+        &mut lab,
+        "nginx-portal",
+        &format!(
+            "server {{ listen {SERVER_IP}:80; location / {{ return 302 {login}; }} }}\n\
+             server {{ listen {SERVER_IP}:8091; location / {{ return 200 \"Sign in\\n\"; }} }}"
+        ),
+    );
+    let report = lab.tmp().join("report.json");
+    let report_arg = report.display().to_string();
+    let check_url = format!("http://{WWW_NAME}/check");
+    let out = lab.run_nettriage_raw(
+        &[],
+        &["selftest", "--dns-name", WWW_NAME, "--connectivity-url", &check_url, "--output", &report_arg],
+    );
+    assert_eq!(out.code, 2, "selftest exit code; stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains(&login), "the sentence names the sign-in page:\n{}", out.stdout);
+    let r: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    assert_report_contract(out.code, &r);
+    assert_eq!(lab::root_cause_code(&r).as_deref(), Some("web.captive_portal"), "{}", pretty(&r));
+}
