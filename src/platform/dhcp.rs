@@ -352,7 +352,7 @@ fn option_is_valid(code: u8, data: &[u8]) -> bool {
         // subnet mask, requested address, lease time, server id, T1, T2
         1 | 50 | 51 | 54 | 58 | 59 => data.len() == 4,
         // routers, DNS servers
-        3 | 6 => !data.is_empty() && data.len() % 4 == 0,
+        3 | 6 => !data.is_empty() && data.len().is_multiple_of(4),
         // host name, domain name, message
         12 | 15 | 56 => !data.is_empty() && std::str::from_utf8(data).is_ok(),
         // message type

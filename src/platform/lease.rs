@@ -487,10 +487,10 @@ pub fn parse_dhclient(text: &str, ifname: &str) -> Option<Lease> {
         match token {
             Token::Word(w) => words.push(w),
             Token::Semi => {
-                if depth == 1 {
-                    if let Some((lease, iface)) = current.as_mut() {
-                        apply_dhclient_statement(&words, lease, iface);
-                    }
+                if depth == 1
+                    && let Some((lease, iface)) = current.as_mut()
+                {
+                    apply_dhclient_statement(&words, lease, iface);
                 }
                 words.clear();
             }
@@ -505,12 +505,12 @@ pub fn parse_dhclient(text: &str, ifname: &str) -> Option<Lease> {
                 // A `}` without its `{` (a file read from the middle) is ignored.
                 if depth > 0 {
                     depth -= 1;
-                    if depth == 0 {
-                        if let Some((lease, iface)) = current.take() {
-                            let matches = iface.as_deref().is_none_or(|i| i == ifname);
-                            if matches && lease.has_content() {
-                                best = Some(lease);
-                            }
+                    if depth == 0
+                        && let Some((lease, iface)) = current.take()
+                    {
+                        let matches = iface.as_deref().is_none_or(|i| i == ifname);
+                        if matches && lease.has_content() {
+                            best = Some(lease);
                         }
                     }
                 }

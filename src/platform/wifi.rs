@@ -128,11 +128,11 @@ impl Band {
 pub fn channel_of(mhz: u32) -> Option<u16> {
     let ch = match mhz {
         2484 => 14,
-        2412..=2472 if (mhz - 2407) % 5 == 0 => (mhz - 2407) / 5,
+        2412..=2472 if (mhz - 2407).is_multiple_of(5) => (mhz - 2407) / 5,
         5935 => 2,
-        5955..=7115 if (mhz - 5950) % 5 == 0 => (mhz - 5950) / 5,
-        5000..=5924 if (mhz - 5000) % 5 == 0 => (mhz - 5000) / 5,
-        58_320..=70_200 if (mhz - 56_160) % 2160 == 0 => (mhz - 56_160) / 2160,
+        5955..=7115 if (mhz - 5950).is_multiple_of(5) => (mhz - 5950) / 5,
+        5000..=5924 if (mhz - 5000).is_multiple_of(5) => (mhz - 5000) / 5,
+        58_320..=70_200 if (mhz - 56_160).is_multiple_of(2160) => (mhz - 56_160) / 2160,
         _ => return None,
     };
     u16::try_from(ch).ok()

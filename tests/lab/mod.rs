@@ -711,10 +711,10 @@ impl Lab {
         let text = String::from_utf8_lossy(&o.stdout).into_owned();
         let mut words = text.split_whitespace();
         while let Some(w) = words.next() {
-            if w == "link/ether" {
-                if let Some(mac) = words.next() {
-                    return mac.to_ascii_lowercase();
-                }
+            if w == "link/ether"
+                && let Some(mac) = words.next()
+            {
+                return mac.to_ascii_lowercase();
             }
         }
         panic!("lab: no link/ether address for {ifname} in {ns}: {text}");
@@ -900,10 +900,10 @@ impl Drop for Lab {
         }
 
         // 6. Temp dir (unless asked to keep it for debugging).
-        if let Some(t) = self.tmp.take() {
-            if std::env::var_os("NETTRIAGE_LAB_KEEP_TMP").is_some() {
-                eprintln!("lab: keeping {}", t.keep().display());
-            }
+        if let Some(t) = self.tmp.take()
+            && std::env::var_os("NETTRIAGE_LAB_KEEP_TMP").is_some()
+        {
+            eprintln!("lab: keeping {}", t.keep().display());
         }
     }
 }
@@ -1174,11 +1174,12 @@ fn kill_pids_in_ns(ns: &str) {
         return;
     };
     for pid in String::from_utf8_lossy(&o.stdout).split_whitespace() {
-        if let Ok(p) = pid.parse::<i32>() {
-            if p > 1 && p as u32 != std::process::id() {
-                eprintln!("lab: killing leftover pid {p} in namespace {ns}");
-                let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
-            }
+        if let Ok(p) = pid.parse::<i32>()
+            && p > 1
+            && p as u32 != std::process::id()
+        {
+            eprintln!("lab: killing leftover pid {p} in namespace {ns}");
+            let _ = kill(Pid::from_raw(p), Signal::SIGKILL);
         }
     }
 }
