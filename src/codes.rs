@@ -396,6 +396,14 @@ codes! {
         "Look up the stub's configuration (Docker: the host's resolv.conf; dnsmasq/unbound: their config) to find its upstreams.",
         "A SERVFAIL from the stub usually means its upstreams fail: test them directly with dig.",
     ];
+    /// systemd-resolved is set to DNS-over-TLS, and its upstreams do not serve it on 853.
+    DnsDotFailed = "dns.dot_failed", Dns, blocks: false,
+    summary: "This computer is set to encrypt its name lookups (DNS over TLS), but the name servers do not answer that way.",
+    steps: [
+        "Read the dns evidence's `dot` probes: refused (nothing on port 853), untrusted (the certificate does not validate), timeout (a firewall dropping 853).",
+        "Allow TCP 853 to the resolvers in the firewall, or point resolved at servers that offer DNS over TLS.",
+        "With `DNSOverTLS=yes` lookups fail outright; with `opportunistic` they fall back to unencrypted DNS.",
+    ];
     /// Informational (a notice in the evidence, never a finding): systemd-resolved reaches
     /// its upstreams over DNS-over-TLS, but they were tested on UDP port 53.
     DnsDotNotProbed = "dns.dot_not_probed", Dns, blocks: false,

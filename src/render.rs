@@ -596,8 +596,14 @@ mod tests {
         let resolvers = assemble(&ResolverPaths::default(), Ok(ResolvConf::default()), None, None);
         let notices = notices(&resolvers);
         assert_eq!(notices[0].code, Code::DnsDefaultServer);
-        ev.system =
-            Some(Box::new(SystemView { resolvers, tested: vec![], glibc_wait_s: None, glibc_give_up_s: 10, notices }));
+        ev.system = Some(Box::new(SystemView {
+            resolvers,
+            tested: vec![],
+            glibc_wait_s: None,
+            glibc_give_up_s: 10,
+            notices,
+            dot: vec![],
+        }));
         for format in [Format::Table, Format::Markdown, Format::Html] {
             let mut out = Vec::new();
             write(&r, format, &mut out, false).unwrap();

@@ -2160,8 +2160,11 @@ fn four_nameservers_with_the_fourth_dead() {
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn systemd_resolved_stub_in_a_private_mount_namespace() {
     let test = "systemd_resolved_stub_in_a_private_mount_namespace";
-    lab::require_tools(test, &[("unshare", "util-linux"), ("mount", "mount")]);
-    let lab = lab!(test);
+    lab::require_tools(
+        test,
+        &[("unshare", "util-linux"), ("mount", "mount"), ("socat", "socat"), ("openssl", "openssl")],
+    );
+    let mut lab = lab!(test);
     lab.set_resolv_conf(&[
         "# stub file of systemd-resolved",
         "nameserver 127.0.0.53",
@@ -2184,27 +2187,17 @@ fn systemd_resolved_stub_in_a_private_mount_namespace() {
     let config = lab.tmp().join("nettriage.toml");
     std::fs::write(&config, format!("[dns]\nresolved_conf = \"{}\"\n", resolved_conf.display())).unwrap();
     let config = config.display().to_string();
-    let run = || {
-        let out = lab.run_nettriage_raw(
-            &["unshare", "--mount", "--propagation", "private", "sh", "-c", &script],
-            &[
-                "run",
-                "--interface",
-                "eth0",
-                "--format",
-                "json",
-                "--target",
-                TARGET_OK,
-                "--dns-name",
-                WWW_NAME,
-                "--config",
-                &config,
-            ],
-        );
+    let run = |lab: &lab::Lab, extra: &[&str]| {
+        let mut args =
+            vec!["run", "--interface", "eth0", "--format", "json", "--target", TARGET_OK, "--dns-name", WWW_NAME];
+        args.extend(["--config", &config]);
+        args.extend_from_slice(extra);
+        let out =
+            lab.run_nettriage_raw(&["unshare", "--mount", "--propagation", "private", "sh", "-c", &script], &args);
         assert!(!std::path::Path::new(&format!("/run/{marker}")).exists(), "the tmpfs over /run leaked to the host");
         out
     };
-    let out = run();
+    let out = run(&lab, &[]);
     let r = lab::parse_report(&out);
     assert_report_contract(out.code, &r);
     assert_exit(out.code, 0, &r);
@@ -2218,14 +2211,69 @@ fn systemd_resolved_stub_in_a_private_mount_namespace() {
     assert_eq!(ev["system"]["system"][0]["stub"]["dns_over_tls"], "no", "{}", pretty(&r));
     assert!(dns_notices(&r).is_empty(), "{}", pretty(&r));
 
-    // A drop-in turns DNS-over-TLS on: the upstream is still tested on UDP 53, and the
-    // notice says so.
+    // A drop-in turns DNS-over-TLS on (issue 11, item 2): the upstream is probed on 853
+    // as well. Nothing listens there: with `yes` resolved cannot resolve at all.
     std::fs::write(lab.tmp().join("resolved.conf.d").join("dot.conf"), "[Resolve]\nDNSOverTLS=yes\n").unwrap();
-    let out = run();
+    let out = run(&lab, &[]);
     let r = lab::parse_report(&out);
     assert_report_contract(out.code, &r);
     assert_eq!(check(&r, "dns")["evidence"]["system"]["system"][0]["stub"]["dns_over_tls"], "yes", "{}", pretty(&r));
-    assert_eq!(dns_notices(&r), ["dns.dot_not_probed"], "{}", pretty(&r));
+    assert!(dns_notices(&r).is_empty(), "probed, so no dns.dot_not_probed: {}", pretty(&r));
+    assert_eq!(lab::root_cause_code(&r).as_deref(), Some("dns.dot_failed"), "{}", pretty(&r));
+    assert_eq!(check(&r, "dns")["evidence"]["system"]["dot"][0]["outcome"], "refused", "{}", pretty(&r));
+
+    // A real DNS-over-TLS front (socat terminating TLS with a certificate for the router's
+    // address from a lab CA, made by openssl now, passed to dnsmasq over TCP 53).
+    let pki = lab.tmp().join("dot-pki");
+    std::fs::create_dir(&pki).unwrap();
+    let made = lab::run_cmd(
+        &[
+            "sh",
+            "-c",
+            &format!(
+                "cd {} && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
+                 -subj /CN=nettriage-lab-dot-ca -addext basicConstraints=critical,CA:TRUE \
+                 -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null \
+                 && openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN={GATEWAY_IP} 2>/dev/null \
+                 && printf 'subjectAltName=IP:{GATEWAY_IP}\\nbasicConstraints=CA:FALSE\\nextendedKeyUsage=serverAuth\\n' > ext \
+                 && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 \
+                 -extfile ext 2>/dev/null",
+                pki.display()
+            ),
+        ],
+        std::time::Duration::from_secs(30),
+    )
+    .expect("openssl finished");
+    assert!(made.status.success(), "openssl: {}", String::from_utf8_lossy(&made.stderr));
+    let listen = format!(
+        "OPENSSL-LISTEN:853,bind={GATEWAY_IP},reuseaddr,fork,cert={},key={},verify=0",
+        pki.join("srv.pem").display(),
+        pki.join("srv.key").display()
+    );
+    let r_ns = lab.r.clone();
+    lab.spawn_in("socat-dot", &r_ns, &["socat", &listen, &format!("TCP:{GATEWAY_IP}:53")]);
+    let ready = lab.exec(
+        &r_ns,
+        &["sh", "-c", "for i in $(seq 100); do ss -ltn | grep -q ':853 ' && exit 0; sleep 0.1; done; exit 1"],
+    );
+    assert!(ready.status.success(), "socat did not listen on 853");
+    let ca = pki.join("ca.pem").display().to_string();
+    let out = run(&lab, &["--ca-file", &ca]);
+    let r = lab::parse_report(&out);
+    assert_report_contract(out.code, &r);
+    assert_exit(out.code, 0, &r);
+    let dot = &check(&r, "dns")["evidence"]["system"]["dot"][0];
+    assert_eq!(dot["outcome"], "answer", "{}", pretty(&r));
+
+    // Opportunistic mode does not validate: without the CA the certificate is untrusted,
+    // which resolved accepts, so there is no finding.
+    std::fs::write(lab.tmp().join("resolved.conf.d").join("dot.conf"), "[Resolve]\nDNSOverTLS=opportunistic\n")
+        .unwrap();
+    let out = run(&lab, &[]);
+    let r = lab::parse_report(&out);
+    assert_report_contract(out.code, &r);
+    assert_exit(out.code, 0, &r);
+    assert_eq!(check(&r, "dns")["evidence"]["system"]["dot"][0]["outcome"], "untrusted", "{}", pretty(&r));
 }
 
 /// NetworkManager's dnsmasq (resolv.conf names 127.0.0.1; its upstreams are in the

@@ -93,6 +93,62 @@ pub struct SystemView {
     /// findings and do not change the check's status.
     #[serde(default)]
     pub notices: Vec<Notice>,
+    /// DNS-over-TLS probes of systemd-resolved's upstreams when it is set to
+    /// `DNSOverTLS=yes` or `opportunistic` (port 853, one query over TLS each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dot: Vec<DotProbe>,
+}
+
+/// One DNS-over-TLS probe (RFC 7858): a TLS connection to port 853, verified against the
+/// system's trust store and `--ca-file` with the server's address as its name, and one
+/// query over it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DotProbe {
+    /// The upstream probed.
+    pub server: IpAddr,
+    /// resolved's mode that asked for it.
+    pub mode: resolv::DotMode,
+    /// How it ended.
+    pub outcome: DotOutcome,
+    /// Time from the connect to the answer.
+    pub ms: Option<f64>,
+    /// What failed, in words.
+    pub error: Option<String>,
+}
+
+/// How a DNS-over-TLS probe ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DotOutcome {
+    /// The query over TLS was answered.
+    Answer,
+    /// Nothing listens on 853 (connection refused).
+    Refused,
+    /// No answer to the connection, the handshake or the query in time.
+    Timeout,
+    /// The network says the server cannot be reached.
+    Unreachable,
+    /// The TLS handshake worked only up to the certificate, which does not validate (an
+    /// opportunistic resolver accepts it; a strict one does not).
+    Untrusted,
+    /// The TLS handshake failed otherwise (an alert, a reset).
+    HandshakeFailed,
+    /// The TLS session came up but the answer was missing or not ours.
+    NoAnswer,
+    /// A local problem (the trust store, `--ca-file`); says nothing about the server.
+    LocalError,
+}
+
+impl DotOutcome {
+    /// Whether resolved in `mode` can use the server over TLS with this outcome.
+    pub fn usable(self, mode: resolv::DotMode) -> bool {
+        match self {
+            DotOutcome::Answer | DotOutcome::LocalError => true,
+            // Opportunistic mode does not validate certificates.
+            DotOutcome::Untrusted => mode == resolv::DotMode::Opportunistic,
+            _ => false,
+        }
+    }
 }
 
 /// One server the check queried.
@@ -475,7 +531,26 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             server_result(ns.ip, queries, Source::Live)
         }
     });
-    let server_results = futures::future::join_all(per_server).await;
+    // systemd-resolved's DNS-over-TLS upstreams, probed on 853 beside the UDP queries.
+    let dot_targets = dot_upstreams(&discovery);
+    let dot_roots = if dot_targets.is_empty() {
+        Err(String::new())
+    } else {
+        crate::check::web::roots(ctx.config.web.ca_file.as_deref())
+            .map(std::sync::Arc::new)
+            .map_err(|e| format!("trust store: {e}"))
+    };
+    let first_name = names.first().cloned().unwrap_or_else(|| "example.com".into());
+    let dot_probes = futures::future::join_all(dot_targets.iter().map(|&(server, mode)| {
+        probe_dot(
+            server,
+            mode,
+            dot_roots.clone(),
+            first_name.clone(),
+            timeout.min(stop_by.saturating_duration_since(Instant::now())),
+        )
+    }));
+    let (server_results, dot) = futures::join!(futures::future::join_all(per_server), dot_probes);
 
     let mut facts = DnsFacts::default();
     for name in &names {
@@ -490,8 +565,13 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let _ = ctx.facts.dns.set(facts);
 
     let (glibc_wait_s, glibc_give_up_s) = glibc_waits(&discovery, &server_results);
+    let mut notices = notices(&discovery);
+    if !dot.is_empty() {
+        notices.retain(|n| n.code != Code::DnsDotNotProbed);
+    }
     let system = SystemView {
-        notices: notices(&discovery),
+        dot,
+        notices,
         tested: tested.into_iter().map(|(nameserver, via)| TestedServer { nameserver, via }).collect(),
         resolvers: discovery,
         glibc_wait_s,
@@ -507,6 +587,96 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         system: Some(Box::new(system)),
     };
     Ok(Outcome::Ran { findings: judge(&ev, settings, Source::Live), evidence: Evidence::Dns(Box::new(ev)) })
+}
+
+/// The upstreams systemd-resolved reaches over TLS, with its mode.
+#[cfg(feature = "live")]
+fn dot_upstreams(d: &Discovery) -> Vec<(IpAddr, resolv::DotMode)> {
+    let mut out: Vec<(IpAddr, resolv::DotMode)> = Vec::new();
+    for r in &d.system {
+        if let Some(stub) = &r.stub
+            && let Some(mode @ (resolv::DotMode::Yes | resolv::DotMode::Opportunistic)) = stub.dns_over_tls
+        {
+            for ns in &stub.upstreams {
+                if !out.iter().any(|(ip, _)| *ip == ns.ip) {
+                    out.push((ns.ip, mode));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Probes `server` over DNS-over-TLS (port 853): connect, TLS handshake verified against
+/// `roots` with the address as the server name (public DoT resolvers carry their
+/// addresses in their certificates), one query for `name`, bounded by `timeout` overall.
+#[cfg(feature = "live")]
+async fn probe_dot(
+    server: IpAddr,
+    mode: resolv::DotMode,
+    roots: Result<std::sync::Arc<rustls::RootCertStore>, String>,
+    name: String,
+    timeout: Duration,
+) -> DotProbe {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut probe = DotProbe { server, mode, outcome: DotOutcome::LocalError, ms: None, error: None };
+    let roots = match roots {
+        Ok(roots) => roots,
+        Err(e) => {
+            probe.error = Some(e);
+            return probe;
+        }
+    };
+    let started = Instant::now();
+    let attempt = async {
+        let tcp = tokio::net::TcpStream::connect(SocketAddr::new(server, 853)).await.map_err(|e| {
+            let outcome = match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => DotOutcome::Refused,
+                _ => DotOutcome::Unreachable,
+            };
+            (outcome, format!("connect to port 853: {e}"))
+        })?;
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| (DotOutcome::LocalError, e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+        let server_name = rustls::pki_types::ServerName::IpAddress(server.into());
+        let mut tls = connector.connect(server_name, tcp).await.map_err(|e| {
+            let certificate = e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                .is_some_and(|r| matches!(r, rustls::Error::InvalidCertificate(_)));
+            let outcome = if certificate { DotOutcome::Untrusted } else { DotOutcome::HandshakeFailed };
+            (outcome, format!("TLS handshake: {e}"))
+        })?;
+        let Ok(qname) = Name::from_ascii(format!("{name}.")) else {
+            return Err((DotOutcome::LocalError, format!("`{name}` cannot be encoded as a DNS name")));
+        };
+        let id: u16 = rand::random();
+        let bytes =
+            build_query(id, &qname, RecordType::A).to_vec().map_err(|e| (DotOutcome::LocalError, e.to_string()))?;
+        // RFC 7858 section 3.3: each message is prefixed with its two-byte length.
+        let mut framed = (bytes.len() as u16).to_be_bytes().to_vec();
+        framed.extend_from_slice(&bytes);
+        tls.write_all(&framed).await.map_err(|e| (DotOutcome::NoAnswer, format!("send the query: {e}")))?;
+        let mut len = [0u8; 2];
+        tls.read_exact(&mut len).await.map_err(|e| (DotOutcome::NoAnswer, format!("read the answer: {e}")))?;
+        let mut answer = vec![0u8; usize::from(u16::from_be_bytes(len))];
+        tls.read_exact(&mut answer).await.map_err(|e| (DotOutcome::NoAnswer, format!("read the answer: {e}")))?;
+        parse_response(&answer, id).map(|_| ()).ok_or((DotOutcome::NoAnswer, "the answer is not ours".to_string()))
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok(())) => {
+            probe.outcome = DotOutcome::Answer;
+            probe.ms = Some(millis(started.elapsed()));
+        }
+        Ok(Err((outcome, error))) => (probe.outcome, probe.error) = (outcome, Some(error)),
+        Err(_) => (probe.outcome, probe.error) = (DotOutcome::Timeout, Some(format!("no answer within {timeout:?}"))),
+    }
+    probe
 }
 
 /// Builds a recursive query for `name` (pure).
@@ -775,6 +945,29 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings, source: Source) -> Vec<Fi
             format!("could not send queries: {}", named(&local, "; ", MAX_NAMED)),
         ));
     }
+    // systemd-resolved set to DNS-over-TLS: what it can use over TLS. In strict mode
+    // (`yes`) no usable upstream means no name resolves at all: a failure; in
+    // `opportunistic` mode it falls back to unencrypted DNS: a warning.
+    let dot = ev.system.as_ref().map(|s| s.dot.as_slice()).unwrap_or_default();
+    let unusable: Vec<String> = dot
+        .iter()
+        .filter(|p| !p.outcome.usable(p.mode))
+        .map(|p| format!("{} {}", p.server, p.error.as_deref().unwrap_or("failed")))
+        .collect();
+    if !unusable.is_empty() {
+        let strict = dot.iter().any(|p| p.mode == resolv::DotMode::Yes);
+        let none_usable = dot.iter().all(|p| !p.outcome.usable(p.mode));
+        let (severity, mode) = match (strict, none_usable) {
+            (true, true) => (Severity::Fail, "DNSOverTLS=yes: no upstream usable, lookups fail"),
+            (true, false) => (Severity::Warn, "DNSOverTLS=yes: some upstreams unusable"),
+            (false, _) => (Severity::Warn, "DNSOverTLS=opportunistic: lookups fall back to unencrypted DNS"),
+        };
+        findings.push(f(
+            Code::DnsDotFailed,
+            severity,
+            format!("{mode}; over TLS on port 853: {}", named(&unusable, "; ", MAX_NAMED)),
+        ));
+    }
     if source == Source::Live {
         // A server that works but needed retries flaps: the intermittent fault a survey
         // exists to catch, and each lost first attempt cost the user a resolver timeout.
@@ -1041,6 +1234,7 @@ mod tests {
             glibc_wait_s: wait,
             glibc_give_up_s: give_up,
             notices: vec![],
+            dot: vec![],
         }));
         assert_eq!(codes(&e), [(Code::DnsPartial, Severity::Warn)]);
         let json = serde_json::to_value(&e).unwrap();
@@ -1087,6 +1281,36 @@ mod tests {
         assert_eq!(codes(&ev(vec![nx])), [(Code::DnsNxdomain, Severity::Fail)]);
         let unreach = server("198.18.0.1", vec![q("www.site.test", QueryOutcome::Unreachable, None, false)]);
         assert_eq!(codes(&ev(vec![unreach])), [(Code::DnsUnreachable, Severity::Fail)]);
+    }
+
+    #[test]
+    fn dns_over_tls_that_resolved_cannot_use_is_a_finding() {
+        use resolv::DotMode::{Opportunistic, Yes};
+        let probe =
+            |mode, outcome| DotProbe { server: "198.18.0.1".parse().unwrap(), mode, outcome, ms: None, error: None };
+        let with = |dot: Vec<DotProbe>| {
+            let mut e = ev(vec![healthy("198.18.0.1", 1.0)]);
+            let d = discovery("nameserver 198.18.0.1\n", None);
+            e.system = Some(Box::new(SystemView {
+                resolvers: d,
+                tested: vec![],
+                glibc_wait_s: None,
+                glibc_give_up_s: 10,
+                notices: vec![],
+                dot,
+            }));
+            codes(&e)
+        };
+        assert!(with(vec![probe(Yes, DotOutcome::Answer)]).is_empty());
+        assert_eq!(with(vec![probe(Yes, DotOutcome::Refused)]), [(Code::DnsDotFailed, Severity::Fail)]);
+        assert_eq!(with(vec![probe(Yes, DotOutcome::Untrusted)]), [(Code::DnsDotFailed, Severity::Fail)]);
+        assert_eq!(
+            with(vec![probe(Yes, DotOutcome::Timeout), probe(Yes, DotOutcome::Answer)]),
+            [(Code::DnsDotFailed, Severity::Warn)]
+        );
+        // Opportunistic: an unvalidated certificate is fine, nothing on 853 falls back.
+        assert!(with(vec![probe(Opportunistic, DotOutcome::Untrusted)]).is_empty());
+        assert_eq!(with(vec![probe(Opportunistic, DotOutcome::Refused)]), [(Code::DnsDotFailed, Severity::Warn)]);
     }
 
     #[test]

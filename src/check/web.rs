@@ -430,6 +430,8 @@ fn unreachable_finding(probe: &WebProbe) -> Option<Finding> {
 }
 
 #[cfg(feature = "live")]
+pub(crate) use live::roots;
+#[cfg(feature = "live")]
 pub use live::run;
 
 #[cfg(feature = "live")]
@@ -497,7 +499,7 @@ mod live {
     }
 
     /// Loads the trust anchors: the system's store and the `--ca-file`.
-    fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, CheckError> {
+    pub(crate) fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, CheckError> {
         let mut roots = RootCertStore::empty();
         let native = rustls_native_certs::load_native_certs();
         for e in &native.errors {
