@@ -603,6 +603,7 @@ mod tests {
             glibc_give_up_s: 10,
             notices,
             dot: vec![],
+            resolvectl: None,
         }));
         for format in [Format::Table, Format::Markdown, Format::Html] {
             let mut out = Vec::new();

@@ -97,6 +97,10 @@ pub struct SystemView {
     /// `DNSOverTLS=yes` or `opportunistic` (port 853, one query over TLS each).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dot: Vec<DotProbe>,
+    /// When resolv.conf names systemd-resolved's stub: what `resolvectl status` gave
+    /// (`read N sections`, or why not), the source of per-link DNS-over-TLS modes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolvectl: Option<String>,
 }
 
 /// One DNS-over-TLS probe (RFC 7858): a TLS connection to port 853, verified against the
@@ -532,7 +536,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         }
     });
     // systemd-resolved's DNS-over-TLS upstreams, probed on 853 beside the UDP queries.
-    let dot_targets = dot_upstreams(&discovery);
+    let (links, resolvectl) = resolvectl_status(&discovery).await;
+    let dot_targets = dot_upstreams(&discovery, &links);
     let dot_roots = if dot_targets.is_empty() {
         Err(String::new())
     } else {
@@ -571,6 +576,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     }
     let system = SystemView {
         dot,
+        resolvectl,
         notices,
         tested: tested.into_iter().map(|(nameserver, via)| TestedServer { nameserver, via }).collect(),
         resolvers: discovery,
@@ -589,22 +595,46 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     Ok(Outcome::Ran { findings: judge(&ev, settings, Source::Live), evidence: Evidence::Dns(Box::new(ev)) })
 }
 
-/// The upstreams systemd-resolved reaches over TLS, with its mode.
-#[cfg(feature = "live")]
-fn dot_upstreams(d: &Discovery) -> Vec<(IpAddr, resolv::DotMode)> {
+/// The upstreams systemd-resolved reaches over TLS, with its mode: the mode of the link
+/// that lists the server in `resolvectl status` when that was read, else the global mode
+/// of resolved's configuration files.
+pub fn dot_upstreams(d: &Discovery, links: &[resolv::ResolvectlLink]) -> Vec<(IpAddr, resolv::DotMode)> {
     let mut out: Vec<(IpAddr, resolv::DotMode)> = Vec::new();
     for r in &d.system {
-        if let Some(stub) = &r.stub
-            && let Some(mode @ (resolv::DotMode::Yes | resolv::DotMode::Opportunistic)) = stub.dns_over_tls
-        {
-            for ns in &stub.upstreams {
-                if !out.iter().any(|(ip, _)| *ip == ns.ip) {
-                    out.push((ns.ip, mode));
-                }
+        let Some(stub) = r.stub.as_ref().filter(|s| s.kind == StubKind::SystemdResolved) else { continue };
+        for ns in &stub.upstreams {
+            let mode = resolv::resolvectl_dot_mode(links, ns.ip).or(stub.dns_over_tls);
+            if let Some(mode @ (resolv::DotMode::Yes | resolv::DotMode::Opportunistic)) = mode
+                && !out.iter().any(|(ip, _)| *ip == ns.ip)
+            {
+                out.push((ns.ip, mode));
             }
         }
     }
     out
+}
+
+/// `resolvectl status`, bounded (2 s, 1 MiB), when resolv.conf names systemd-resolved's
+/// stub: its per-link servers and DNS-over-TLS modes, or why they are not known.
+#[cfg(feature = "live")]
+async fn resolvectl_status(d: &Discovery) -> (Vec<resolv::ResolvectlLink>, Option<String>) {
+    let resolved = d.system.iter().any(|r| r.stub.as_ref().is_some_and(|s| s.kind == StubKind::SystemdResolved));
+    if !resolved {
+        return (vec![], None);
+    }
+    let mut command = tokio::process::Command::new("resolvectl");
+    command.args(["status", "--no-pager"]).stdin(std::process::Stdio::null()).kill_on_drop(true);
+    match tokio::time::timeout(Duration::from_secs(2), command.output()).await {
+        Ok(Ok(out)) if out.status.success() => {
+            let text = String::from_utf8_lossy(&out.stdout[..out.stdout.len().min(1 << 20)]).into_owned();
+            let links = resolv::parse_resolvectl_status(&text);
+            let note = format!("read {} sections", links.len());
+            (links, Some(note))
+        }
+        Ok(Ok(out)) => (vec![], Some(format!("resolvectl status failed ({})", out.status))),
+        Ok(Err(e)) => (vec![], Some(format!("resolvectl not available: {e}"))),
+        Err(_) => (vec![], Some("resolvectl status did not answer within 2 s".into())),
+    }
 }
 
 /// Probes `server` over DNS-over-TLS (port 853): connect, TLS handshake verified against
@@ -1234,6 +1264,7 @@ mod tests {
             glibc_wait_s: wait,
             glibc_give_up_s: give_up,
             notices: vec![],
+            resolvectl: None,
             dot: vec![],
         }));
         assert_eq!(codes(&e), [(Code::DnsPartial, Severity::Warn)]);
@@ -1284,6 +1315,16 @@ mod tests {
     }
 
     #[test]
+    fn per_link_dns_over_tls_from_resolvectl_decides_what_is_probed() {
+        let d = discovery("nameserver 127.0.0.53\n", Some("nameserver 198.18.0.1\nnameserver 198.18.0.2\n"));
+        assert!(dot_upstreams(&d, &[]).is_empty(), "no mode anywhere: nothing to probe");
+        let links = resolv::parse_resolvectl_status(
+            "Global\n  Protocols: -DNSOverTLS\nLink 2 (eth0)\n  Protocols: +DefaultRoute +DNSOverTLS\n  DNS Servers: 198.18.0.1\n",
+        );
+        assert_eq!(dot_upstreams(&d, &links), [("198.18.0.1".parse().unwrap(), resolv::DotMode::Yes)]);
+    }
+
+    #[test]
     fn dns_over_tls_that_resolved_cannot_use_is_a_finding() {
         use resolv::DotMode::{Opportunistic, Yes};
         let probe =
@@ -1297,6 +1338,7 @@ mod tests {
                 glibc_wait_s: None,
                 glibc_give_up_s: 10,
                 notices: vec![],
+                resolvectl: None,
                 dot,
             }));
             codes(&e)

@@ -339,6 +339,107 @@ pub struct Stub {
     pub upstreams: Vec<Nameserver>,
 }
 
+/// One section of `resolvectl status`: the global one or one link's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvectlLink {
+    /// The interface index; `None` for the `Global` section.
+    pub ifindex: Option<u32>,
+    /// The interface name (`Global` for the global section).
+    pub name: String,
+    /// Its DNS-over-TLS mode: `+DNSOverTLS` (yes), `-DNSOverTLS` (no) or
+    /// `DNSOverTLS=opportunistic` among the `Protocols:`, or an older version's
+    /// `DNSOverTLS setting:` line.
+    pub dns_over_tls: Option<DotMode>,
+    /// `Current DNS Server:`.
+    pub current: Option<IpAddr>,
+    /// `DNS Servers:` (zones and `#name` suffixes dropped).
+    pub servers: Vec<IpAddr>,
+}
+
+/// At most this many sections are read from `resolvectl status`.
+const MAX_RESOLVECTL_LINKS: usize = 256;
+
+/// Reads the text of `resolvectl status` (pure; any text gives a result, never a panic).
+///
+/// The layout is systemd's human output, the same since version 246 (`Global`, then
+/// `Link N (NAME)` sections of `Key: value` lines; a value list may continue on lines of
+/// their own). systemd-resolved's per-link servers and DNS-over-TLS mode are only here or
+/// on D-Bus: its upstream file lists every server but no mode.
+pub fn parse_resolvectl_status(text: &str) -> Vec<ResolvectlLink> {
+    let mut links: Vec<ResolvectlLink> = Vec::new();
+    let mut key = String::new();
+    for line in text.lines().take(100_000) {
+        let trimmed = line.trim();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if trimmed == "Global" || (trimmed.starts_with("Link ") && trimmed.ends_with(')')) {
+            if links.len() >= MAX_RESOLVECTL_LINKS {
+                break;
+            }
+            let (ifindex, name) = match trimmed.strip_prefix("Link ").and_then(|r| r.split_once(" (")) {
+                Some((index, name)) => (index.parse().ok(), name.trim_end_matches(')').to_string()),
+                None => (None, "Global".to_string()),
+            };
+            links.push(ResolvectlLink { ifindex, name, dns_over_tls: None, current: None, servers: vec![] });
+            key.clear();
+            continue;
+        }
+        let Some(link) = links.last_mut() else { continue };
+        // `Key: value`, where a key starts with a letter and holds no ':' (an IPv6 address
+        // on a continuation line does not match: its first ':' is not followed by a space).
+        let (value, new_key) = match trimmed.split_once(':') {
+            Some((k, v))
+                if k.starts_with(|c: char| c.is_ascii_alphabetic())
+                    && k.chars().all(|c| c.is_ascii_alphanumeric() || " ./-".contains(c))
+                    && (v.is_empty() || v.starts_with(' ')) =>
+            {
+                (v.trim(), Some(k.trim().to_string()))
+            }
+            _ => (trimmed, None),
+        };
+        if let Some(k) = new_key {
+            key = k;
+        }
+        let address = |word: &str| -> Option<IpAddr> {
+            let word = word.split('#').next().unwrap_or(word);
+            word.split('%').next().unwrap_or(word).parse().ok()
+        };
+        match key.as_str() {
+            "Protocols" => {
+                for word in value.split_whitespace() {
+                    match word {
+                        "+DNSOverTLS" => link.dns_over_tls = Some(DotMode::Yes),
+                        "-DNSOverTLS" => link.dns_over_tls = Some(DotMode::No),
+                        w if w.starts_with("DNSOverTLS=") => {
+                            link.dns_over_tls = parse_resolved_dot(&format!("[Resolve]\n{w}\n"));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "DNSOverTLS setting" => link.dns_over_tls = parse_resolved_dot(&format!("[Resolve]\nDNSOverTLS={value}\n")),
+            "Current DNS Server" => link.current = value.split_whitespace().next().and_then(address),
+            "DNS Servers" => {
+                for ip in value.split_whitespace().filter_map(address) {
+                    if link.servers.len() < 64 && !link.servers.contains(&ip) {
+                        link.servers.push(ip);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    links
+}
+
+/// The DNS-over-TLS mode resolved uses for `server`: the mode of the link whose servers
+/// list it (the global section's for a global server), from `resolvectl status`.
+pub fn resolvectl_dot_mode(links: &[ResolvectlLink], server: IpAddr) -> Option<DotMode> {
+    let global = links.iter().find(|l| l.ifindex.is_none()).and_then(|l| l.dns_over_tls);
+    links.iter().find(|l| l.servers.contains(&server)).and_then(|l| l.dns_over_tls.or(global))
+}
+
 /// One of the system's resolvers (one of the first [`MAXNS`] entries).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SystemResolver {
@@ -627,6 +728,46 @@ mod tests {
         assert!(d.system[1].stub.is_none());
         let ips: Vec<String> = d.servers_to_test().iter().map(|(n, _)| n.ip.to_string()).collect();
         assert_eq!(ips, ["127.0.0.11", "198.18.0.1"]);
+    }
+
+    #[test]
+    fn resolvectl_status_gives_each_links_servers_and_dns_over_tls_mode() {
+        // Real `resolvectl status` output quoted in public reports (captures/README.md).
+        let lan = parse_resolvectl_status(&fixture("resolvectl-status-systemd-pr40595.txt"));
+        assert_eq!(lan.len(), 1);
+        assert_eq!(
+            (lan[0].ifindex, lan[0].name.as_str(), lan[0].dns_over_tls),
+            (Some(2), "enp34s0", Some(DotMode::No))
+        );
+        assert_eq!(lan[0].current, "fe80::861e:a3ff:feb1:f8e7".parse().ok(), "the %zone is dropped");
+        assert_eq!(lan[0].servers.len(), 3);
+        let vpn = parse_resolvectl_status(&fixture("resolvectl-status-snx-rs-pr146.txt"));
+        assert_eq!((vpn[0].ifindex, vpn[0].dns_over_tls, vpn[0].servers.len()), (Some(8), Some(DotMode::Yes), 2));
+        let both: Vec<ResolvectlLink> = lan.into_iter().chain(vpn).collect();
+        assert_eq!(resolvectl_dot_mode(&both, "172.16.230.54".parse().unwrap()), Some(DotMode::Yes));
+        assert_eq!(resolvectl_dot_mode(&both, "192.168.1.12".parse().unwrap()), Some(DotMode::No));
+        assert_eq!(resolvectl_dot_mode(&both, "198.18.0.1".parse().unwrap()), None);
+        // The older layout (systemd 239-245): a `DNSOverTLS setting:` line, wrapped lists.
+        let old = parse_resolvectl_status(&fixture("resolvectl-status-systemd-16531.txt"));
+        assert_eq!((old[0].name.as_str(), old[0].dns_over_tls), ("Global", Some(DotMode::Opportunistic)));
+        assert_eq!(old[0].servers, ["1.1.1.1".parse::<IpAddr>().unwrap()], "the fallback list is not the servers");
+        assert_eq!(old[0].current, "1.1.1.1".parse().ok());
+        assert_eq!(resolvectl_dot_mode(&old, "1.1.1.1".parse().unwrap()), Some(DotMode::Opportunistic));
+        // Any text: no panic.
+        for text in [
+            "",
+            "Link x (",
+            "Link 1 (a)\nDNS Servers: ::1%",
+            ":\n: :",
+            "Global\nProtocols",
+            "Link 9 (b)\nProtocols: DNSOverTLS=",
+        ] {
+            let _ = parse_resolvectl_status(text);
+        }
+    }
+
+    fn fixture(name: &str) -> String {
+        std::fs::read_to_string(format!("{}/captures/resolvers/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
     }
 
     #[test]
