@@ -396,6 +396,15 @@ codes! {
         "Look up the stub's configuration (Docker: the host's resolv.conf; dnsmasq/unbound: their config) to find its upstreams.",
         "A SERVFAIL from the stub usually means its upstreams fail: test them directly with dig.",
     ];
+    /// A server answers the random label that must not exist with addresses: it rewrites
+    /// NXDOMAIN (ISP redirection, a captive portal or a filter).
+    DnsHijacked = "dns.hijacked", Dns, blocks: false,
+    summary: "The name server makes up answers for names that do not exist, sending them to another address (a sign-in page, an ISP search page or a filter).",
+    steps: [
+        "Look at the dns evidence: the `cache_buster` query of each server and the address in its `answers`.",
+        "If the address is a captive portal, open a browser and sign in to the network's page.",
+        "Otherwise turn off the ISP's NXDOMAIN redirection (often an account setting) or use another resolver.",
+    ];
     /// systemd-resolved is set to DNS-over-TLS, and its upstreams do not serve it on 853.
     DnsDotFailed = "dns.dot_failed", Dns, blocks: false,
     summary: "This computer is set to encrypt its name lookups (DNS over TLS), but the name servers do not answer that way.",
