@@ -396,6 +396,15 @@ codes! {
         "Look up the stub's configuration (Docker: the host's resolv.conf; dnsmasq/unbound: their config) to find its upstreams.",
         "A SERVFAIL from the stub usually means its upstreams fail: test them directly with dig.",
     ];
+    /// A server answers the random label that must not exist with addresses: it rewrites
+    /// NXDOMAIN (ISP redirection, a captive portal or a filter).
+    DnsHijacked = "dns.hijacked", Dns, blocks: false,
+    summary: "The name server makes up answers for names that do not exist, sending them to another address (a sign-in page, an ISP search page or a filter).",
+    steps: [
+        "Look at the dns evidence: the `cache_buster` query of each server and the address in its `answers`.",
+        "If the address is a captive portal, open a browser and sign in to the network's page.",
+        "Otherwise turn off the ISP's NXDOMAIN redirection (often an account setting) or use another resolver.",
+    ];
     /// systemd-resolved is set to DNS-over-TLS, and its upstreams do not serve it on 853.
     DnsDotFailed = "dns.dot_failed", Dns, blocks: false,
     summary: "This computer is set to encrypt its name lookups (DNS over TLS), but the name servers do not answer that way.",
@@ -521,6 +530,15 @@ codes! {
         "An alert such as `protocol_version` or `handshake_failure` means the server and this client share no TLS version or cipher: update the server's TLS settings.",
         "Try the same URL from another network to tell a local filter from a server problem.",
     ];
+    /// The local clock differs from the web servers' `Date` headers (median over the
+    /// servers): warn over 1 minute, fail over 5 minutes (Kerberos' default tolerance).
+    TimeSkew = "time.skew", Web, blocks: false,
+    summary: "This computer's clock is wrong; secure websites and company logins (Kerberos) can fail because of it.",
+    steps: [
+        "Compare the skew in the evidence with the servers' clocks: turn on automatic time (NTP, `timedatectl set-ntp true`).",
+        "Check that NTP (UDP 123) is not blocked and that the time zone is right.",
+        "Kerberos refuses clocks more than 5 minutes apart (MIT krb5 `clockskew = 300`).",
+    ];
     /// The check needs privileges the process does not have.
     ToolNoPrivilege = "tool.no_privilege", tool, blocks: false,
     summary: "The test could not check everything because it was not run as administrator.",
@@ -633,7 +651,7 @@ impl UnknownCode {
     /// The layer its prefix (the text before the first dot) names, if this build knows it.
     pub fn layer(self) -> Option<CheckId> {
         let prefix = self.0.split_once('.').map_or(self.0, |(p, _)| p);
-        if prefix == "tls" {
+        if prefix == "tls" || prefix == "time" {
             return Some(CheckId::Web);
         }
         CheckId::ALL.into_iter().find(|id| id.as_str() == prefix)
@@ -672,7 +690,7 @@ mod tests {
             let (prefix, rest) = text.split_once('.').expect("layer prefix");
             match code.layer() {
                 // The web layer's TLS verdicts keep the `tls.` prefix users know.
-                Some(CheckId::Web) => assert!(["web", "tls"].contains(&prefix), "{text}"),
+                Some(CheckId::Web) => assert!(["web", "tls", "time"].contains(&prefix), "{text}"),
                 Some(layer) => assert_eq!(prefix, layer.as_str(), "{text}"),
                 None => assert!(["tool", "capture"].contains(&prefix), "{text}"),
             }

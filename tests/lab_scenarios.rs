@@ -2559,3 +2559,24 @@ fn named_target_waits_for_slow_dns() {
     assert_eq!(targets.len(), 2, "{}", pretty(check(&r, "ports")));
     assert!(targets.iter().all(|t| t["outcome"] == "open"), "{}", pretty(check(&r, "ports")));
 }
+
+/// The router's dnsmasq answers every name, also the random label that cannot exist, with
+/// 198.18.1.99 (`address=/#/`): NXDOMAIN rewriting by an ISP, a portal or a filter. The
+/// only resolver does it, so `dns.hijacked` is a failure naming the made-up address.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn dns_hijacked_nxdomain_rewriting() {
+    let lab = lab!("dns_hijacked", LabOptions { router_dns: RouterDns::HijackEverything, ..Default::default() });
+    assert_eq!(lab.dig_rcode(GATEWAY_IP, "nt-zzzzzzzz.site.test"), "NOERROR", "lab fault not in place");
+    let (code, r, _) = lab.run_nettriage(&default_args());
+    assert_report_contract(code, &r);
+    assert_has_code(&r, "dns", "dns.hijacked");
+    let dns = check(&r, "dns");
+    let finding = dns["findings"].as_array().and_then(|a| a.iter().find(|f| f["code"] == "dns.hijacked")).cloned();
+    assert_eq!(finding.map(|f| f["severity"].clone()), Some(Value::from("fail")), "{}", pretty(dns));
+    let servers = dns["evidence"]["servers"].as_array().cloned().unwrap_or_default();
+    let buster = servers.iter().flat_map(|s| s["queries"].as_array().cloned().unwrap_or_default()).find(|q| {
+        q["cache_buster"] == true && q["answers"].as_array().is_some_and(|a| a.iter().any(|ip| ip == lab::HIJACK_IP))
+    });
+    assert!(buster.is_some(), "{}", pretty(dns));
+}

@@ -4,7 +4,7 @@
 //! transparent portal. Each test runs the real binary in the client namespace and asserts
 //! on codes, statuses and typed evidence fields, never on message text.
 //!
-//! Needs what the lab needs plus nginx (Debian's `nginx-light`) and openssl. The lab never
+//! Needs what the lab needs plus nginx (Debian's `nginx-light`), openssl and python3. The lab never
 //! reaches the internet: every URL is a lab name (`www.site.test`, `app.site.test`, which
 //! the router's dnsmasq resolves to the server) or a lab address.
 
@@ -424,4 +424,48 @@ fn web_selftest_behind_a_portal_names_the_sign_in_page() {
     let r: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
     assert_report_contract(out.code, &r);
     assert_eq!(lab::root_cause_code(&r).as_deref(), Some("web.captive_portal"), "{}", pretty(&r));
+}
+
+/// A tiny HTTP responder (python3's http.server, `date_time_string` overridden) whose
+/// `Date` header is 2 days behind: probed with `--url`, the local clock is 2 days ahead of
+/// the only server, far over Kerberos' 5 minutes: `time.skew` fails, and the hop carries
+/// both the server's `Date` and the local receive time.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn web_server_date_two_days_off_is_time_skew() {
+    lab::require_tools("web_server_date_two_days_off_is_time_skew", &[("python3", "python3")]);
+    let mut lab = Lab::start("web_server_date_two_days_off_is_time_skew");
+    let script = format!(
+        "import http.server, time\n\
+         class H(http.server.BaseHTTPRequestHandler):\n\
+         \x20   def date_time_string(self, timestamp=None):\n\
+         \x20       return http.server.BaseHTTPRequestHandler.date_time_string(self, time.time() - 2 * 86400)\n\
+         \x20   def do_GET(self):\n\
+         \x20       body = b'ok\\n'\n\
+         \x20       self.send_response(200)\n\
+         \x20       self.send_header('Content-Length', str(len(body)))\n\
+         \x20       self.end_headers()\n\
+         \x20       self.wfile.write(body)\n\
+         \x20   def log_message(self, *args):\n\
+         \x20       pass\n\
+         s = http.server.HTTPServer(('{SERVER_IP}', 8093), H)\n\
+         print('ready', flush=True)\n\
+         s.serve_forever()\n"
+    );
+    lab.spawn_in("skewed-http", &lab.s.clone(), &["python3", "-c", &script]);
+    let log = lab.tmp().join("skewed-http.log");
+    let start = Instant::now();
+    while !fs::read_to_string(&log).is_ok_and(|t| t.contains("ready")) {
+        assert!(start.elapsed() < Duration::from_secs(10), "responder did not start: {:?}", fs::read_to_string(&log));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = format!("http://{SERVER_IP}:8093/");
+    let (code, r, _) = lab.run_nettriage(&["--dns-name", WWW_NAME, "--url", &url]);
+    assert_report_contract(code, &r);
+    let web = check(&r, "web");
+    let skew = web["findings"].as_array().and_then(|a| a.iter().find(|f| f["code"] == "time.skew")).cloned();
+    assert_eq!(skew.map(|f| f["severity"].clone()), Some(Value::from("fail")), "{}", pretty(&r));
+    let hop = &web["evidence"]["targets"][0]["hops"][0];
+    assert_eq!(hop["status"], 200, "{}", pretty(&r));
+    assert!(hop["date"].is_string() && hop["received"].is_string(), "{}", pretty(&r));
 }

@@ -962,6 +962,31 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings, source: Source) -> Vec<Fi
         }
         findings.push(f(Code::DnsPartial, Severity::Warn, message));
     }
+    // NXDOMAIN rewriting: the random label must not exist, so an address for it was made
+    // up (a portal, ISP redirection or a filter). From a capture this is judged only for
+    // labels recognisably nettriage's random label (other clients' names are unknown).
+    let hijacked: Vec<(&ServerResult, IpAddr)> =
+        ev.servers.iter().filter_map(|s| hijacked_to(s).map(|ip| (s, ip))).collect();
+    if !hijacked.is_empty() {
+        let severity = if hijacked.len() == ev.servers.len() { Severity::Fail } else { Severity::Warn };
+        let named_servers: Vec<String> = hijacked
+            .iter()
+            .map(|(s, ip)| {
+                let name = s.queries.iter().find(|q| is_hijacked(q)).map(|q| q.name.as_str()).unwrap_or("?");
+                format!("{} answers {name} (must not exist) with {ip}", s.server)
+            })
+            .collect();
+        findings.push(f(
+            Code::DnsHijacked,
+            severity,
+            format!(
+                "{} of {} resolvers rewrite NXDOMAIN: {}",
+                hijacked.len(),
+                ev.servers.len(),
+                named(&named_servers, "; ", MAX_NAMED)
+            ),
+        ));
+    }
     let local: Vec<String> = ev
         .servers
         .iter()
@@ -1029,6 +1054,17 @@ pub fn judge(ev: &DnsEvidence, settings: &DnsSettings, source: Source) -> Vec<Fi
         }
     }
     findings
+}
+
+/// Whether `q` is the random-label query answered with addresses (NOERROR + records).
+fn is_hijacked(q: &QueryResult) -> bool {
+    q.cache_buster && q.outcome == QueryOutcome::Answer && !q.answers.is_empty()
+}
+
+/// The address a server gave for the random label that must not exist, if it gave one:
+/// the server rewrites NXDOMAIN (`dns.hijacked`).
+pub fn hijacked_to(s: &ServerResult) -> Option<IpAddr> {
+    s.queries.iter().find(|q| is_hijacked(q)).and_then(|q| q.answers.first().copied())
 }
 
 fn describe(s: &ServerResult, code: Code) -> String {
@@ -1121,6 +1157,37 @@ mod tests {
 
     fn codes(ev: &DnsEvidence) -> Vec<(Code, Severity)> {
         judge(ev, &DnsSettings::default(), Source::Live).iter().map(|f| (f.code, f.severity)).collect()
+    }
+
+    fn hijacking(ip: &str) -> ServerResult {
+        let mut buster = q("nt-abcdefgh.site.test", QueryOutcome::Answer, Some(1.0), true);
+        buster.answers = vec!["198.18.1.99".parse().unwrap()];
+        server(ip, vec![q("www.site.test", QueryOutcome::Answer, Some(1.0), false), buster])
+    }
+
+    #[test]
+    fn a_made_up_address_for_the_random_label_is_dns_hijacked() {
+        let bad = hijacking("198.18.0.1");
+        assert_eq!(hijacked_to(&bad), Some("198.18.1.99".parse().unwrap()));
+        assert_eq!(hijacked_to(&healthy("198.18.0.2", 1.0)), None);
+        // One of two servers: a warning; every server: a failure.
+        assert_eq!(codes(&ev(vec![bad.clone(), healthy("198.18.0.2", 1.0)])), [(Code::DnsHijacked, Severity::Warn)]);
+        assert_eq!(codes(&ev(vec![bad.clone(), hijacking("198.18.0.2")])), [(Code::DnsHijacked, Severity::Fail)]);
+        // The same from a capture: the random label is recognisable there too.
+        let got: Vec<Code> =
+            judge(&ev(vec![bad]), &DnsSettings::default(), Source::Capture).iter().map(|f| f.code).collect();
+        assert_eq!(got, [Code::DnsHijacked]);
+    }
+
+    #[test]
+    fn an_answer_without_addresses_or_for_a_real_name_is_not_hijacking() {
+        // NOERROR but no address (NODATA-like) for the random label: not hijacked.
+        let empty = server("198.18.0.1", vec![q("nt-abcdefgh.site.test", QueryOutcome::Answer, Some(1.0), true)]);
+        assert_eq!(hijacked_to(&empty), None);
+        // Addresses for a real name: not hijacked.
+        let mut real = q("www.site.test", QueryOutcome::Answer, Some(1.0), false);
+        real.answers = vec!["198.18.1.2".parse().unwrap()];
+        assert_eq!(hijacked_to(&server("198.18.0.1", vec![real])), None);
     }
 
     #[test]

@@ -167,6 +167,10 @@ pub struct HttpHop {
     /// The `Date` header, as sent.
     #[serde(default)]
     pub date: Option<String>,
+    /// The local clock when the response headers arrived (compared with `date` for
+    /// `time.skew`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received: Option<Timestamp>,
     /// Body bytes received (at most `web.max_body_bytes` are read).
     #[serde(default)]
     pub body_bytes: u64,
@@ -407,7 +411,94 @@ pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
             }
         }
     }
+    findings.extend(skew_finding(ev));
     findings
+}
+
+/// Skew over which `time.skew` warns, in seconds (1 minute).
+pub const SKEW_WARN_S: f64 = 60.0;
+/// Skew over which `time.skew` fails, in seconds: 5 minutes, Kerberos' default tolerance
+/// (MIT krb5 `clockskew = 300`).
+pub const SKEW_FAIL_S: f64 = 300.0;
+
+/// The local clock minus the server's `Date` of one answer, in seconds (positive: the local
+/// clock is ahead). `None` without both times or with a `Date` that does not parse.
+pub fn hop_skew_s(hop: &HttpHop) -> Option<f64> {
+    let server = parse_http_date(hop.date.as_deref()?)?;
+    let local = hop.received?.0.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs_f64();
+    Some(local - server as f64)
+}
+
+/// The skew per server (its first answer's, each `host:port` counted once), and their
+/// median with the server that said it, so one broken server does not decide.
+fn skew_finding(ev: &WebEvidence) -> Option<Finding> {
+    let mut per_host: Vec<(String, f64)> = Vec::new();
+    let probes = ev.connectivity.iter().map(|c| &c.probe).chain(ev.targets.iter());
+    for hop in probes.flat_map(|p| p.hops.iter()) {
+        let Some(skew) = hop_skew_s(hop) else { continue };
+        let after_scheme = hop.url.split_once("://").map_or(hop.url.as_str(), |(_, rest)| rest);
+        let host = after_scheme.split(['/', '?', '#']).next().unwrap_or_default().to_string();
+        if !per_host.iter().any(|(h, _)| *h == host) {
+            per_host.push((host, skew));
+        }
+    }
+    if per_host.is_empty() {
+        return None;
+    }
+    // By size; with an even count the smaller middle one, so one of two does not decide.
+    per_host.sort_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
+    let (host, median) = per_host[(per_host.len() - 1) / 2].clone();
+    let severity = if median.abs() > SKEW_FAIL_S {
+        Severity::Fail
+    } else if median.abs() > SKEW_WARN_S {
+        Severity::Warn
+    } else {
+        return None;
+    };
+    let way = if median > 0.0 { "ahead of" } else { "behind" };
+    Some(finding(
+        CheckId::Web,
+        Code::TimeSkew,
+        severity,
+        format!(
+            "the local clock is {:.0} s {way} the servers' Date headers (median of {} servers; {host} says so); Kerberos allows 300 s",
+            median.abs(),
+            per_host.len()
+        ),
+    ))
+}
+
+/// Seconds since the Unix epoch of an HTTP `Date` in the IMF-fixdate form RFC 9110
+/// section 5.6.7 requires senders to use (`Sun, 06 Nov 1994 08:49:37 GMT`); `None` for
+/// anything else.
+pub fn parse_http_date(text: &str) -> Option<i64> {
+    let mut parts = text.split_ascii_whitespace();
+    let _weekday = parts.next()?.strip_suffix(',')?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let month_name = parts.next()?;
+    let month = MONTHS.iter().position(|m| *m == month_name)? as i64 + 1;
+    let year: i64 = parts.next()?.parse().ok()?;
+    let mut hms = parts.next()?.split(':').map(|x| x.parse::<i64>().ok());
+    let (h, mi, sec) = (hms.next()??, hms.next()??, hms.next()??);
+    if parts.next()? != "GMT" || parts.next().is_some() || hms.next().is_some() {
+        return None;
+    }
+    if !(1..=31).contains(&day) || !(0..24).contains(&h) || !(0..60).contains(&mi) || !(0..=60).contains(&sec) {
+        return None;
+    }
+    if !(1900..=9999).contains(&year) {
+        return None;
+    }
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + mi * 60 + sec)
 }
 
 fn tls_finding(probe: &WebProbe) -> Option<Finding> {
@@ -799,6 +890,7 @@ mod live {
             let header = |name| response.headers().get(name).and_then(|v: &hyper::header::HeaderValue| v.to_str().ok());
             hop.location = header(LOCATION).and_then(|l| url.join(l).ok()).map(|u| without_credentials(u.as_str()));
             hop.date = header(DATE).map(str::to_string);
+            hop.received = Some(Timestamp::now());
             let max = self.settings.max_body_bytes;
             let mut body = response.into_body();
             let mut kept: Vec<u8> = Vec::new();
@@ -994,6 +1086,78 @@ mod tests {
     }
 
     const CHECK: &str = "http://check.example/generate_204";
+
+    /// A 200 from `url` whose `Date` is `skew_s` seconds behind the local receive time.
+    fn dated(url: &str, skew_s: u64) -> WebProbe {
+        let mut h = hop(url, 200, None);
+        // 1994-11-06T08:49:37Z, as in RFC 9110's example.
+        h.date = Some("Sun, 06 Nov 1994 08:49:37 GMT".into());
+        let local = std::time::UNIX_EPOCH + std::time::Duration::from_secs(784_111_777 + skew_s);
+        h.received = Some(Timestamp(local));
+        probe(url, vec![h])
+    }
+
+    fn targets(probes: Vec<WebProbe>) -> WebEvidence {
+        WebEvidence { connectivity: None, targets: probes }
+    }
+
+    #[test]
+    fn http_dates_parse_in_the_imf_fixdate_form_only() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse_http_date("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+        assert_eq!(parse_http_date("Tue, 29 Feb 2028 23:59:59 GMT"), Some(1_835_481_599));
+        for bad in [
+            "",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Sun, 06 Nov 1994 08:49:37 UTC",
+            "Sun, 06 Nov 1994 08:49 GMT",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 24:00:00 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT extra",
+            "Sun, 06 Nov 99999999999999999999 08:49:37 GMT",
+        ] {
+            assert_eq!(parse_http_date(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn clock_skew_warns_over_a_minute_and_fails_over_five() {
+        assert!(codes(&targets(vec![dated("http://a.example/", 30)])).is_empty());
+        assert_eq!(codes(&targets(vec![dated("http://a.example/", 90)])), [(Code::TimeSkew, Severity::Warn)]);
+        assert_eq!(codes(&targets(vec![dated("http://a.example/", 2 * 86_400)])), [(Code::TimeSkew, Severity::Fail)]);
+        assert_eq!(hop_skew_s(&dated("http://a.example/", 90).hops[0]), Some(90.0));
+        // No receive time or no Date: nothing to judge.
+        let mut h = dated("http://a.example/", 2 * 86_400);
+        h.hops[0].received = None;
+        assert!(codes(&targets(vec![h])).is_empty());
+    }
+
+    #[test]
+    fn the_median_server_decides_clock_skew() {
+        // One broken server two days off among two right ones: no finding.
+        let ev = targets(vec![
+            dated("http://a.example/", 1),
+            dated("http://b.example/x", 2 * 86_400),
+            dated("http://c.example:8080/", 2),
+        ]);
+        assert!(codes(&ev).is_empty());
+        // Two of three off by 10 minutes: the clock is wrong.
+        let ev = targets(vec![
+            dated("http://a.example/", 600),
+            dated("http://b.example/", 601),
+            dated("http://c.example/", 0),
+        ]);
+        assert_eq!(codes(&ev), [(Code::TimeSkew, Severity::Fail)]);
+        // The same server answering twice counts once.
+        let ev = targets(vec![
+            dated("http://a.example/1", 600),
+            dated("http://a.example/2", 600),
+            dated("http://b.example/", 0),
+        ]);
+        assert!(codes(&ev).is_empty());
+    }
 
     #[test]
     fn scheme_and_host_come_from_absolute_urls_only() {

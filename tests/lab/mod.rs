@@ -126,7 +126,16 @@ pub enum RouterDns {
     /// ENETUNREACH, and dnsmasq answers `REFUSED` (EDE 23, Network Error),
     /// logging "config error is REFUSED". No packet leaves R.
     RefusedUnreachableUpstream,
+    /// Answers every name: www and app have their A records (198.18.1.2),
+    /// every other name, also one that cannot exist, gets `HIJACK_IP`
+    /// (`address=/#/198.18.1.99`): the NXDOMAIN rewriting of an ISP, a
+    /// captive portal or a filter (`dns.hijacked`).
+    HijackEverything,
 }
+
+/// The address the router's dnsmasq gives every unknown name with
+/// `RouterDns::HijackEverything`.
+pub const HIJACK_IP: &str = "198.18.1.99";
 
 #[derive(Clone, Debug)]
 pub struct LabOptions {
@@ -400,6 +409,13 @@ impl Lab {
             // See the doc comment of RouterDns::RefusedUnreachableUpstream.
             RouterDns::RefusedUnreachableUpstream => format!(
                 "server=/site.test/{UNROUTED_IP}\n\
+                 host-record={APP_NAME},{SERVER_IP}\n"
+            ),
+            // See the doc comment of RouterDns::HijackEverything: host
+            // records win over the catch-all address.
+            RouterDns::HijackEverything => format!(
+                "address=/#/{HIJACK_IP}\n\
+                 host-record={WWW_NAME},{SERVER_IP}\n\
                  host-record={APP_NAME},{SERVER_IP}\n"
             ),
         };
