@@ -75,7 +75,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let Some(name) = path.file_name() else {
         return Err(fail(WriteStep::Name, io::Error::from(io::ErrorKind::InvalidInput)));
     };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = parent_dir(path);
     let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
     let temp = dir.join(format!(".{}.{}.{n}.tmp", name.to_string_lossy(), std::process::id()));
     let mut file = std::fs::OpenOptions::new()
@@ -96,6 +96,21 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
     }
+    Ok(())
+}
+
+/// The directory `path` is written in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+/// Proves that this process may create files in `dir`, as [`write_atomic`] will: creates
+/// a hidden temporary file there and removes it again.
+fn probe_create(dir: &Path) -> io::Result<()> {
+    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+    let probe = dir.join(format!(".nettriage-probe.{}.{n}.tmp", std::process::id()));
+    std::fs::OpenOptions::new().write(true).create_new(true).open(&probe)?;
+    let _ = std::fs::remove_file(&probe);
     Ok(())
 }
 
@@ -124,14 +139,7 @@ pub fn prepare_dir(dir: &Path) -> Result<DirState, WriteError> {
         }
         Err(e) => return Err(fail(WriteStep::CreateDir, e)),
     };
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let probe = dir.join(format!(".nettriage-probe.{}.{n}.tmp", std::process::id()));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-        .map_err(|e| fail(WriteStep::CreateTemp, e))?;
-    let _ = std::fs::remove_file(&probe);
+    probe_create(dir).map_err(|e| fail(WriteStep::CreateTemp, e))?;
     Ok(state)
 }
 
@@ -145,20 +153,13 @@ pub fn check_file_target(path: &Path) -> Result<(), WriteError> {
     if names_a_dir || path.file_name().is_none() {
         return Err(fail(WriteStep::Name, io::Error::from(io::ErrorKind::IsADirectory)));
     }
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = parent_dir(path);
     match std::fs::metadata(dir) {
         Ok(meta) if meta.is_dir() => {}
         Ok(_) => return Err(fail(WriteStep::CreateTemp, io::Error::from(io::ErrorKind::NotADirectory))),
         Err(e) => return Err(fail(WriteStep::CreateTemp, e)),
     }
-    let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-    let probe = dir.join(format!(".nettriage-probe.{}.{n}.tmp", std::process::id()));
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-        .map_err(|e| fail(WriteStep::CreateTemp, e))?;
-    let _ = std::fs::remove_file(&probe);
+    probe_create(dir).map_err(|e| fail(WriteStep::CreateTemp, e))?;
     Ok(())
 }
 
