@@ -535,27 +535,32 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             server_result(ns.ip, queries, Source::Live)
         }
     });
-    // systemd-resolved's DNS-over-TLS upstreams, probed on 853 beside the UDP queries.
-    let (links, resolvectl) = resolvectl_status(&discovery).await;
-    let dot_targets = dot_upstreams(&discovery, &links);
-    let dot_roots = if dot_targets.is_empty() {
-        Err(String::new())
-    } else {
-        crate::check::web::roots(ctx.config.web.ca_file.as_deref())
-            .map(std::sync::Arc::new)
-            .map_err(|e| format!("trust store: {e}"))
+    // systemd-resolved's DNS-over-TLS upstreams (its per-link modes from resolvectl),
+    // probed on 853 while the UDP queries run.
+    let dot_probes = async {
+        let (links, resolvectl) = resolvectl_status(&discovery).await;
+        let dot_targets = dot_upstreams(&discovery, &links);
+        let dot_roots = if dot_targets.is_empty() {
+            Err(String::new())
+        } else {
+            crate::check::web::roots(ctx.config.web.ca_file.as_deref())
+                .map(std::sync::Arc::new)
+                .map_err(|e| format!("trust store: {e}"))
+        };
+        let first_name = names.first().cloned().unwrap_or_else(|| "example.com".into());
+        let probes = futures::future::join_all(dot_targets.iter().map(|&(server, mode)| {
+            probe_dot(
+                server,
+                mode,
+                dot_roots.clone(),
+                first_name.clone(),
+                timeout.min(stop_by.saturating_duration_since(Instant::now())),
+            )
+        }))
+        .await;
+        (probes, resolvectl)
     };
-    let first_name = names.first().cloned().unwrap_or_else(|| "example.com".into());
-    let dot_probes = futures::future::join_all(dot_targets.iter().map(|&(server, mode)| {
-        probe_dot(
-            server,
-            mode,
-            dot_roots.clone(),
-            first_name.clone(),
-            timeout.min(stop_by.saturating_duration_since(Instant::now())),
-        )
-    }));
-    let (server_results, dot) = futures::join!(futures::future::join_all(per_server), dot_probes);
+    let (server_results, (dot, resolvectl)) = futures::join!(futures::future::join_all(per_server), dot_probes);
 
     let mut facts = DnsFacts::default();
     for name in &names {

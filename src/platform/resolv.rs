@@ -283,17 +283,25 @@ pub fn parse_resolved_dot(text: &str) -> Option<DotMode> {
             && let Some((key, value)) = line.split_once('=')
             && key.trim() == "DNSOverTLS"
         {
-            mode = match value.trim().to_ascii_lowercase().as_str() {
+            mode = match value.trim() {
                 "" => None,
-                "opportunistic" => Some(DotMode::Opportunistic),
-                "yes" | "true" | "on" | "1" => Some(DotMode::Yes),
-                "no" | "false" | "off" | "0" => Some(DotMode::No),
                 // systemd ignores an invalid value and keeps the previous one.
-                _ => mode,
+                value => dot_mode(value).or(mode),
             };
         }
     }
     mode
+}
+
+/// A `DNSOverTLS=` value as systemd reads it (a boolean or `opportunistic`); `None` when
+/// it is none of them.
+fn dot_mode(value: &str) -> Option<DotMode> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "opportunistic" => Some(DotMode::Opportunistic),
+        "yes" | "true" | "on" | "1" => Some(DotMode::Yes),
+        "no" | "false" | "off" | "0" => Some(DotMode::No),
+        _ => None,
+    }
 }
 
 /// Most bytes read from one resolved.conf file or drop-in.
@@ -408,17 +416,15 @@ pub fn parse_resolvectl_status(text: &str) -> Vec<ResolvectlLink> {
         match key.as_str() {
             "Protocols" => {
                 for word in value.split_whitespace() {
-                    match word {
-                        "+DNSOverTLS" => link.dns_over_tls = Some(DotMode::Yes),
-                        "-DNSOverTLS" => link.dns_over_tls = Some(DotMode::No),
-                        w if w.starts_with("DNSOverTLS=") => {
-                            link.dns_over_tls = parse_resolved_dot(&format!("[Resolve]\n{w}\n"));
-                        }
+                    match (word, word.strip_prefix("DNSOverTLS=")) {
+                        ("+DNSOverTLS", _) => link.dns_over_tls = Some(DotMode::Yes),
+                        ("-DNSOverTLS", _) => link.dns_over_tls = Some(DotMode::No),
+                        (_, Some(mode)) => link.dns_over_tls = dot_mode(mode),
                         _ => {}
                     }
                 }
             }
-            "DNSOverTLS setting" => link.dns_over_tls = parse_resolved_dot(&format!("[Resolve]\nDNSOverTLS={value}\n")),
+            "DNSOverTLS setting" => link.dns_over_tls = dot_mode(value),
             "Current DNS Server" => link.current = value.split_whitespace().next().and_then(address),
             "DNS Servers" => {
                 for ip in value.split_whitespace().filter_map(address) {
