@@ -576,7 +576,9 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
 
     let (glibc_wait_s, glibc_give_up_s) = glibc_waits(&discovery, &server_results);
     let mut notices = notices(&discovery);
-    if !dot.is_empty() {
+    // The notice stays when no probe got as far as the network (the trust store or
+    // `--ca-file` could not be read): then nothing is known about DNS over TLS.
+    if dot.iter().any(|p| p.outcome != DotOutcome::LocalError) {
         notices.retain(|n| n.code != Code::DnsDotNotProbed);
     }
     let system = SystemView {
