@@ -1317,19 +1317,7 @@ fn survey_stops_cleanly_on_sigint_without_losing_runs() {
     // Runs follow each other back to back (--every 0s), so this lands inside a run.
     std::thread::sleep(std::time::Duration::from_millis(150));
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
-    let mut status = None;
-    for _ in 0..300 {
-        if let Some(s) = child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let Some(status) = status else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the survey did not stop within 6 s of SIGINT");
-    };
+    let status = lab::wait_or_kill(&mut child, Duration::from_secs(6), "the survey did not stop after SIGINT");
     assert_eq!(status.code(), Some(0), "a clean stop after healthy runs");
     let announced = lines();
     assert!(announced >= 3, "the run in progress at SIGINT was finished and announced ({announced} runs)");
@@ -1759,19 +1747,7 @@ fn survey_outputs_are_checked_first_and_a_failing_one_does_not_end_it() {
     assert_eq!(lines(), 1, "the first run was announced");
     std::fs::remove_dir_all(&textfile).unwrap();
     std::fs::write(&textfile, "in the way").unwrap();
-    let mut status = None;
-    for _ in 0..1500 {
-        if let Some(s) = child.try_wait().unwrap() {
-            status = Some(s);
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    let Some(status) = status else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the survey did not finish its three runs within 30 s");
-    };
+    let status = lab::wait_or_kill(&mut child, Duration::from_secs(30), "the survey did not finish its three runs");
     assert_eq!(status.code(), Some(3), "the last run's textfile failed");
     assert_eq!(lines(), 3, "every run was announced");
     assert_eq!(stored(), 4, "every run was stored");

@@ -1226,6 +1226,23 @@ fn must(argv: &[&str], what: &str) -> Output {
 }
 
 /// Runs a command with a hard timeout; None if it had to be killed.
+/// Waits up to `timeout` for `child` (polling every 20 ms); past it the child is killed
+/// and reaped, and the test fails saying it did not `what` in time.
+pub fn wait_or_kill(child: &mut Child, timeout: Duration, what: &str) -> ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for a child") {
+            return status;
+        }
+        if started.elapsed() >= timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} within {timeout:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
 pub fn run_cmd(argv: &[&str], timeout: Duration) -> Option<Output> {
     run_cmd_stdin(argv, "", timeout)
 }
