@@ -40,6 +40,8 @@
 // only for failing tests).
 #![allow(clippy::print_stderr)]
 
+pub mod web;
+
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::net::TcpListener;
