@@ -47,6 +47,9 @@ fn main() -> ExitCode {
         Some(Command::Diff(args)) => return exit(cmd::diff::diff(&args)),
         Some(Command::Analyze(args)) => return exit(cmd::analyze::analyze(&args)),
         Some(Command::History(args)) => return exit(cmd::history::history(&args)),
+        Some(Command::Codes(args)) => return exit(cmd::codes::codes(&args)),
+        Some(Command::Completions(args)) => return exit(cmd::codes::completions(&args)),
+        Some(Command::Manpages(args)) => return exit(cmd::codes::manpages(&args)),
         Some(Command::Serve(args)) => (cli.run, Job::Serve(args)),
         None => (cli.run, Job::Run),
     };

@@ -4,6 +4,7 @@
 //! anything about the network. `progress` draws the live line on a terminal while checks
 //! run.
 
+pub mod catalogue;
 #[cfg(feature = "live")]
 pub mod checklist;
 pub mod html;

@@ -47,6 +47,9 @@ fn a_closed_stdout_ends_every_command_quietly() {
         vec!["history", "trend", "--db", &db],
         vec!["history", "export", "--db", &db],
         vec!["analyze", "captures/lab_healthy.pcap", "--format", "json"],
+        vec!["codes"],
+        vec!["codes", "--format", "markdown"],
+        vec!["completions", "bash"],
     ] {
         let (code, stderr) = exit_code_with_closed_stdout(&args);
         assert_eq!(code, Some(0), "{args:?}: {stderr}");
@@ -116,4 +119,72 @@ fn an_empty_trend_says_so() {
     }
     let out = bin().args(["history", "trend", "--db", &db, "--format", "json"]).output().unwrap();
     assert!(out.stderr.is_empty(), "a trend with runs says nothing on stderr");
+}
+
+/// `codes` exports every finding code the binary knows, in every format, to stdout or a file;
+/// a filter that matches nothing is a usage error (exit 3).
+#[test]
+fn codes_export_the_whole_catalogue_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bin().args(["codes", "--format", "json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = all.as_array().unwrap();
+    assert_eq!(all.len(), nettriage::codes::Code::ALL.len());
+    for entry in all {
+        assert!(entry["summary"].as_str().is_some_and(|s| !s.is_empty()), "{entry}");
+        assert!(entry["doc"].as_str().is_some_and(|d| d.starts_with("docs/checks/")), "{entry}");
+    }
+    for (format, file) in [("markdown", "kb.md"), ("html", "kb.html"), ("table", "kb.txt")] {
+        let path = dir.path().join(file);
+        let status = bin().args(["codes", "--format", format, "--output"]).arg(&path).status().unwrap();
+        assert!(status.success(), "{format}");
+        let text = std::fs::read_to_string(&path).unwrap();
+        for code in nettriage::codes::Code::ALL {
+            assert!(text.contains(code.as_str()), "{format} lacks {code}");
+        }
+    }
+    let dns = bin().args(["codes", "dns", "--format", "json"]).output().unwrap();
+    let dns: serde_json::Value = serde_json::from_slice(&dns.stdout).unwrap();
+    assert!(dns.as_array().unwrap().iter().all(|e| e["layer"] == "dns"));
+    assert_eq!(bin().args(["codes", "no.such_code"]).status().unwrap().code(), Some(3));
+}
+
+/// The completion scripts load in their shell (bash here: `complete -p` names the
+/// function), and the man pages cover every subcommand and render with `man -l`.
+#[test]
+fn completions_load_and_man_pages_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("nettriage.bash");
+    let out = bin().args(["completions", "bash"]).output().unwrap();
+    assert!(out.status.success());
+    std::fs::write(&script, &out.stdout).unwrap();
+    let loaded = Command::new("bash")
+        .arg("-c")
+        .arg(format!("source {} && complete -p nettriage", script.display()))
+        .output()
+        .expect("bash runs");
+    assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
+    assert!(String::from_utf8_lossy(&loaded.stdout).contains("-F _nettriage nettriage"));
+    for shell in ["zsh", "fish"] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success() && !out.stdout.is_empty(), "{shell}");
+    }
+
+    let man_dir = dir.path().join("man");
+    let status = bin().arg("manpages").arg(&man_dir).stdout(Stdio::null()).status().unwrap();
+    assert!(status.success());
+    for page in ["nettriage", "nettriage-run", "nettriage-selftest", "nettriage-codes", "nettriage-history-trend"] {
+        let path = man_dir.join(format!("{page}.1"));
+        assert!(path.exists(), "{page}.1 missing");
+        let rendered = Command::new("man")
+            .arg("-l")
+            .arg(&path)
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "80")
+            .output()
+            .expect("man (man-db) is installed: .ci/run installs it");
+        assert!(rendered.status.success(), "man -l {page}.1: {}", String::from_utf8_lossy(&rendered.stderr));
+        assert!(String::from_utf8_lossy(&rendered.stdout).contains("NAME"), "{page}.1 has no NAME section");
+    }
 }

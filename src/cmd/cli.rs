@@ -57,6 +57,69 @@ pub enum Command {
     /// Show what changed between two JSON reports: status per layer, new and resolved
     /// findings, latency changes. Exits with the newer report's status code.
     Diff(DiffArgs),
+    /// Export the finding-code catalogue for a knowledge base: every code with its
+    /// plain-language summary, what it means (thresholds and their sources), its likely
+    /// owner and the next steps.
+    Codes(CodesArgs),
+    /// Print a shell completion script for bash, zsh or fish to standard output.
+    Completions(CompletionsArgs),
+    /// Write the man pages (nettriage.1 and one page per subcommand) into a directory.
+    Manpages(ManpagesArgs),
+}
+
+/// Options of `nettriage codes`.
+#[derive(Debug, Clone, Args)]
+pub struct CodesArgs {
+    /// Only these codes, or every code of a layer given by its prefix (`dns` or `dns.`)
+    /// [default: every code].
+    #[arg(value_name = "CODE")]
+    pub codes: Vec<String>,
+    /// Output format [default: table].
+    #[arg(short, long, value_enum, value_name = "FORMAT")]
+    pub format: Option<CodesFormat>,
+    /// Write to this file (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Output formats of `nettriage codes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CodesFormat {
+    /// Code, severity and summary as a table for the terminal.
+    Table,
+    /// Every field as a JSON array, for import into another tool.
+    Json,
+    /// One Markdown article per code, for a wiki or knowledge base.
+    Markdown,
+    /// One self-contained HTML page with an anchor per code.
+    Html,
+}
+
+/// Options of `nettriage completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: ShellArg,
+}
+
+/// Shells `nettriage completions` writes scripts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    /// GNU bash (load with `source <(nettriage completions bash)`).
+    Bash,
+    /// Z shell.
+    Zsh,
+    /// fish.
+    Fish,
+}
+
+/// Options of `nettriage manpages`.
+#[derive(Debug, Clone, Args)]
+pub struct ManpagesArgs {
+    /// The directory to write the pages into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// Options of `nettriage survey`.

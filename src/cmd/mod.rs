@@ -10,6 +10,7 @@
 
 pub mod analyze;
 pub mod cli;
+pub mod codes;
 pub mod diff;
 pub mod history;
 pub mod install_timer;
