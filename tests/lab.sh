@@ -8,6 +8,7 @@
 #   sudo tests/lab.sh fault NAME    # inject: dns-down | icmp-drop | arp-drop | no-carrier | clear
 #   sudo tests/lab.sh exec CMD...   # run any command in the client namespace
 #   sudo tests/lab.sh down          # tear everything down
+#   sudo tests/lab.sh demo          # up, a healthy run, a DNS fault, a broken run, down
 #
 # LAB=name picks the namespace prefix (default ntlab); NETTRIAGE=path the binary.
 set -euo pipefail
@@ -80,6 +81,25 @@ fault() {
   esac
 }
 
+# The whole tour in one command: the lab comes up, nettriage diagnoses the healthy network,
+# the router's DNS is made to drop queries, nettriage names dns.timeout as the root cause,
+# and the lab goes down again (also when interrupted). Exit status 0 when both verdicts
+# were the expected ones.
+demo() {
+  [ -x "$BIN" ] || { echo "lab: no binary at $BIN (cargo build --release first)" >&2; exit 1; }
+  up
+  trap down EXIT
+  echo; echo "=== 1. a healthy network ==="
+  local healthy=0 broken=0
+  ip netns exec "$P-c" "$BIN" run --target 198.18.1.2:8080 --dns-name www.site.test || healthy=$?
+  echo; echo "=== 2. the router's DNS drops every query (fault dns-down) ==="
+  fault dns-down
+  ip netns exec "$P-c" "$BIN" run --target 198.18.1.2:8080 --dns-name www.site.test || broken=$?
+  echo
+  echo "demo: healthy run exited $healthy (0 = healthy), faulty run exited $broken (2 = broken)"
+  [ "$healthy" = 0 ] && [ "$broken" = 2 ]
+}
+
 cmd="${1:-}"; shift || true
 case "$cmd" in
   up) up ;;
@@ -87,5 +107,6 @@ case "$cmd" in
   run) exec ip netns exec "$P-c" "$BIN" run --target 198.18.1.2:8080 --dns-name www.site.test "$@" ;;
   exec) exec ip netns exec "$P-c" "$@" ;;
   fault) fault "$@" ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  demo) demo ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

@@ -830,7 +830,13 @@ impl Lab {
     }
 
     fn run_nettriage_with(&self, wrapper: &[&str], args: &[&str], cwd: Option<&Path>) -> RunOutput {
-        let bin = nettriage_bin();
+        self.run_binary_with(&nettriage_bin(), wrapper, args, cwd)
+    }
+
+    /// Runs `<wrapper...> <bin> <args>` in the client namespace, like
+    /// [`Lab::run_nettriage_raw`] but for another nettriage binary (the one the Debian
+    /// package installed). Killed by PID after RUN_TIMEOUT.
+    pub fn run_binary_with(&self, bin: &str, wrapper: &[&str], args: &[&str], cwd: Option<&Path>) -> RunOutput {
         let home = self.tmp().join("home");
         fs::create_dir_all(&home).unwrap();
         let mut cmd = lab_command("ip");
