@@ -15,7 +15,9 @@
 //!
 //! Likewise a captive portal that hijacks DNS (every unknown name answered with the
 //! portal's address) fails `dns.hijacked` one layer below the `web.captive_portal` it
-//! causes: the portal is the root cause, and the hijack a contributing finding.
+//! causes: the portal is the root cause, and the hijack a contributing finding. So are the
+//! hijacking resolver's other DNS failures in that run (a portal's resolver often refuses
+//! what it does not fake, such as AAAA queries before sign-in).
 
 use crate::check::gateway::ArpStatus;
 use crate::report::{
@@ -92,11 +94,12 @@ fn competing_dhcp<'f>(checks: &[CheckResult], findings: &'f [Finding], failed: &
     findings.iter().find(|f| f.code == Code::DhcpMultipleServers).filter(|_| disagree)
 }
 
-/// The `web.captive_portal` finding when `failed` is `dns.hijacked`: a portal that answers
-/// every name with its own address hijacks DNS to show its page, so the portal (and the
-/// sentence telling the user to sign in) is the cause.
+/// The `web.captive_portal` finding when `failed` is a DNS failure in a run where DNS is
+/// hijacked (`dns.hijacked`): a portal that answers every name with its own address
+/// controls the resolver to show its page, so the portal (and the sentence telling the user
+/// to sign in) is the cause.
 fn hijacking_portal<'f>(findings: &'f [Finding], failed: &Finding) -> Option<&'f Finding> {
-    if failed.code != Code::DnsHijacked {
+    if failed.layer != CheckId::Dns || !findings.iter().any(|f| f.code == Code::DnsHijacked) {
         return None;
     }
     findings.iter().find(|f| f.code == Code::WebCaptivePortal && f.severity == Severity::Fail)
@@ -169,7 +172,7 @@ mod tests {
 
     #[test]
     fn a_portal_that_hijacks_dns_is_the_root_cause_not_the_hijack() {
-        let dns = |sev| check(CheckId::Dns, CheckStatus::Fail, vec![(Code::DnsHijacked, sev)]);
+        let dns = |sev| check(CheckId::Dns, CheckStatus::Fail, vec![(Code::DnsRefused, sev), (Code::DnsHijacked, sev)]);
         let web = |code| check(CheckId::Web, CheckStatus::Fail, vec![(code, Severity::Fail)]);
         let d = diagnose(&[dns(Severity::Fail), web(Code::WebCaptivePortal)]);
         assert_eq!(
@@ -180,7 +183,11 @@ mod tests {
         assert!(d.findings.iter().any(|f| f.code == Code::DnsHijacked));
         // Another web failure does not explain a hijack: the earliest failure stays.
         let d = diagnose(&[dns(Severity::Fail), web(Code::WebHttpError)]);
-        assert_eq!(d.root_cause.map(|r| r.code), Some(Code::DnsHijacked));
+        assert_eq!(d.root_cause.map(|r| r.code), Some(Code::DnsRefused));
+        // Nor does a portal explain a DNS failure without a hijack.
+        let refused = check(CheckId::Dns, CheckStatus::Fail, vec![(Code::DnsRefused, Severity::Fail)]);
+        let d = diagnose(&[refused, web(Code::WebCaptivePortal)]);
+        assert_eq!(d.root_cause.map(|r| r.code), Some(Code::DnsRefused));
     }
 
     #[test]
