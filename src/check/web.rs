@@ -15,7 +15,13 @@
 //!
 //! TLS uses rustls with the system trust store (rustls-native-certs) plus `--ca-file`;
 //! verification is never disabled: a chain that fails it is evidence (`tls.untrusted`,
-//! `tls.expired`, ...), not an `Err`. The I/O half (behind `live`) speaks HTTP/1.1 through
+//! `tls.expired`, `tls.old_protocol`, ...), not an `Err`. A chain that validates is checked
+//! again against Mozilla's public roots alone (webpki-roots): a private CA for a public name
+//! is TLS inspection (`tls.intercepted`); an expired or not yet valid chain is checked
+//! inside its own validity, and [`blame_clock`] puts it on the local clock when the
+//! servers' `Date` headers agree (`time.skew` then comes first). The judge also names a
+//! filter's answers (`web.blocked`: 451, or a 403 with a block-page marker) and slow
+//! targets (`web.slow`, ChromeOS's HTTPS latency bands). The I/O half (behind `live`) speaks HTTP/1.1 through
 //! hyper's client connection over tokio (and tokio-rustls); the pure [`judge`] reads only
 //! [`WebEvidence`]. The check runs after `dns` and before `ports` in the graph
 //! (`runner::GRAPH`), so a portal is named as the root cause before any port that the
@@ -56,6 +62,7 @@ pub struct WebEvidence {
 /// ChromeOS's HTTPS latency bands (ANCHORS.md), applied to connect + TLS + time to first
 /// byte of each URL target (name resolution is not counted, as in ChromeOS).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SlowBands {
     /// Over this many milliseconds a target is slow ("high" latency).
     pub high_ms: f64,
