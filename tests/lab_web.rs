@@ -556,3 +556,41 @@ fn web_dns_hijack_portal_is_the_root_cause_over_dns_hijacked() {
     assert_eq!((&c["state"], &c["body_matched"]), (&Value::from("portal"), &Value::from(false)), "{}", pretty(&r));
     assert_eq!(c["probe"]["hops"][0]["address"], format!("{}:80", lab::HIJACK_IP), "{}", pretty(&r));
 }
+
+/// The same not-yet-valid leaf (valid from 1 day ahead) with no server `Date` to compare:
+/// nothing says the servers are ahead, so the certificate stays the finding
+/// (`tls.not_yet_valid`, no `time.skew`), and the evidence gives the lower bound of how far
+/// the clock would be behind (`tls.clock.behind_at_least_s`, about a day).
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn web_a_not_yet_valid_certificate_without_a_date_gives_a_lower_bound() {
+    let test = "web_a_not_yet_valid_certificate_without_a_date_gives_a_lower_bound";
+    lab::require_tools(test, TOOLS);
+    let mut lab = Lab::start(test);
+    let ca = Ca::new(lab.tmp(), "ca");
+    let (start, end) = lab::web::validity_from_now(86_400, 20 * 86_400);
+    let (cert, key) = ca.leaf("future", WWW_NAME, Some((&start, &end)));
+    start_nginx(
+        &mut lab,
+        "nginx-future",
+        &format!(
+            "server {{ listen {SERVER_IP}:443 ssl; ssl_certificate {}; ssl_certificate_key {};\n\
+               location / {{ return 200 \"hello\\n\"; }} }}",
+            cert.display(),
+            key.display()
+        ),
+    );
+    let https = format!("https://{WWW_NAME}/");
+    let ca_file = ca.pem();
+    let (code, r, _) =
+        lab.run_nettriage(&["--dns-name", WWW_NAME, "--ca-file", ca_file.to_str().unwrap(), "--url", &https]);
+    assert_report_contract(code, &r);
+    assert_exit(code, 2, &r);
+    assert_eq!(codes(&r, "web"), ["tls.not_yet_valid"], "{}", pretty(&r));
+    assert_eq!(lab::root_cause_code(&r).as_deref(), Some("tls.not_yet_valid"), "{}", pretty(&r));
+    let tls = &web(&r)["targets"][0]["hops"][0]["tls"];
+    assert_eq!(tls["valid_in_period"], true, "{}", pretty(&r));
+    assert!(tls["clock"]["skew_s"].is_null(), "{}", pretty(&r));
+    let behind = tls["clock"]["behind_at_least_s"].as_f64().unwrap_or_default();
+    assert!((86_400.0 - 120.0..86_400.0 + 60.0).contains(&behind), "about a day; {}", pretty(&r));
+}
