@@ -925,6 +925,14 @@ mod tests {
         assert!(Config::resolve(&a, None).is_err(), "more than 32 URLs");
         let slow = "[web]\ntimeout_ms = 10\n";
         assert!(Config::resolve(&args(), Some((Path::new("c.toml"), slow))).is_err());
+        // The web.slow bands: set in the file, the very slow one not below the slow one.
+        let bands = "[web]\nslow_ms = 300\nvery_slow_ms = 800\n";
+        let c = Config::resolve(&args(), Some((Path::new("c.toml"), bands))).unwrap();
+        assert_eq!((c.web.slow_ms, c.web.very_slow_ms), (300, 800));
+        assert_eq!((WebSettings::default().slow_ms, WebSettings::default().very_slow_ms), (500, 1000));
+        for bad in ["[web]\nslow_ms = 900\nvery_slow_ms = 800\n", "[web]\nslow_ms = 0\n"] {
+            assert!(Config::resolve(&args(), Some((Path::new("c.toml"), bad))).is_err(), "{bad}");
+        }
     }
 
     #[test]
