@@ -482,6 +482,24 @@ codes! {
         "Check the service's own logs and health at the time of the run.",
         "For too many redirects, follow the chain in the evidence for a loop (often HTTP and HTTPS redirecting to each other).",
     ];
+    /// A URL answered HTTP 451, or a 403 that a filter sent rather than the target (a
+    /// block-page marker such as `X-Squid-Error` or a `Via` header naming a filtering proxy).
+    WebBlocked = "web.blocked", Web, blocks: false,
+    summary: "A website or web service that was tested is blocked by a filter on this network.",
+    steps: [
+        "Read the status and the marker in the evidence (`squid_error`, `via_header`): it names the filter that answered.",
+        "If the site is needed for work, ask the network team to allow it in the web filter or proxy policy.",
+        "HTTP 451 means the block is for legal reasons (RFC 7725): the operator of the filter or the site can say why.",
+    ];
+    /// A URL target took longer than ChromeOS's HTTPS latency bands to connect, set up TLS
+    /// and send its first byte (over 500 ms high, over 1000 ms very high).
+    WebSlow = "web.slow", Web, blocks: false,
+    summary: "Websites answer slowly from here: pages will take noticeably long to start loading.",
+    steps: [
+        "Read the phases in the evidence (`connect_ms`, `tls_ms`, `first_byte_ms`): a slow connect points at the path (latency, loss), a slow first byte at the server or a proxy.",
+        "Compare with the gateway's round-trip times: a slow gateway makes everything slow.",
+        "Run a survey to see whether it is constant or only at busy times.",
+    ];
     /// A probed URL could not be fetched: its name did not resolve, the connection failed,
     /// or no answer came in time.
     WebUnreachable = "web.unreachable", Web, blocks: false,
@@ -520,6 +538,22 @@ codes! {
         "Compare the URL's host with the certificate's names (SANs) in the evidence.",
         "Add the name to the certificate, or serve the right certificate for it (SNI configuration on a shared server or load balancer).",
         "An unexpected certificate can also come from a portal or a middlebox answering in the server's place.",
+    ];
+    /// The chain validates only through a CA outside the public root set (Mozilla's, as
+    /// webpki-roots ships it) for a public name: TLS inspection by a firewall or proxy.
+    TlsIntercepted = "tls.intercepted", Web, blocks: false,
+    summary: "Secure connections from this computer are opened and inspected by a device on the network (TLS inspection).",
+    steps: [
+        "Read the issuer named in the finding and the chain in the evidence: it is the CA of the device that inspects the traffic.",
+        "If it is your organisation's firewall or proxy, this is expected: note it (some apps with pinned certificates will fail through it).",
+        "If nobody knows that issuer, treat it as an attack: disconnect, and have the network team find the device.",
+    ];
+    /// The server speaks only TLS 1.0 or 1.1, which current clients refuse.
+    TlsOldProtocol = "tls.old_protocol", Web, blocks: false,
+    summary: "A secure website uses an outdated protocol version (TLS 1.0 or 1.1) that current browsers refuse.",
+    steps: [
+        "Enable TLS 1.2 and 1.3 on the server (or its load balancer); TLS 1.0 and 1.1 are deprecated (RFC 8996).",
+        "Until then, only old clients can reach it: do not lower the clients' settings.",
     ];
     /// The TLS handshake failed for a reason other than the certificate: a reset or an
     /// alert after the ClientHello, no common protocol or cipher.

@@ -429,6 +429,11 @@ pub struct WebSettings {
     pub max_body_bytes: usize,
     /// A PEM file of CA certificates trusted in addition to the system's (a site's own PKI).
     pub ca_file: Option<PathBuf>,
+    /// Milliseconds of connect + TLS + time to first byte over which a URL target is slow
+    /// (`web.slow`): ChromeOS's "high" HTTPS latency band starts at 500 ms.
+    pub slow_ms: u64,
+    /// Milliseconds over which it is very slow: ChromeOS's "very high" band, over 1000 ms.
+    pub very_slow_ms: u64,
 }
 
 impl Default for WebSettings {
@@ -441,6 +446,8 @@ impl Default for WebSettings {
             max_redirects: 5,
             max_body_bytes: 64 * 1024,
             ca_file: None,
+            slow_ms: 500,
+            very_slow_ms: 1000,
         }
     }
 }
@@ -763,6 +770,8 @@ impl Config {
         check_range("web.timeout_ms", web.timeout_ms as f64, 100.0, 60_000.0)?;
         check_range("web.max_redirects", f64::from(web.max_redirects), 0.0, 20.0)?;
         check_range("web.max_body_bytes", web.max_body_bytes as f64, 0.0, 16.0 * 1024.0 * 1024.0)?;
+        check_range("web.slow_ms", web.slow_ms as f64, 1.0, 60_000.0)?;
+        check_range("web.very_slow_ms", web.very_slow_ms as f64, web.slow_ms as f64, 60_000.0)?;
         check_range("web.connectivity_expect.status", f64::from(web.connectivity_expect.status), 100.0, 599.0)?;
         if web.urls.len() > 32 {
             return Err(invalid("urls", "more than 32 URLs"));
@@ -916,6 +925,14 @@ mod tests {
         assert!(Config::resolve(&a, None).is_err(), "more than 32 URLs");
         let slow = "[web]\ntimeout_ms = 10\n";
         assert!(Config::resolve(&args(), Some((Path::new("c.toml"), slow))).is_err());
+        // The web.slow bands: set in the file, the very slow one not below the slow one.
+        let bands = "[web]\nslow_ms = 300\nvery_slow_ms = 800\n";
+        let c = Config::resolve(&args(), Some((Path::new("c.toml"), bands))).unwrap();
+        assert_eq!((c.web.slow_ms, c.web.very_slow_ms), (300, 800));
+        assert_eq!((WebSettings::default().slow_ms, WebSettings::default().very_slow_ms), (500, 1000));
+        for bad in ["[web]\nslow_ms = 900\nvery_slow_ms = 800\n", "[web]\nslow_ms = 0\n"] {
+            assert!(Config::resolve(&args(), Some((Path::new("c.toml"), bad))).is_err(), "{bad}");
+        }
     }
 
     #[test]

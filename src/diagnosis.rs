@@ -12,6 +12,12 @@
 //! a layer that lives on DHCP's settings (gateway, dns, ports) failed, the competing
 //! server is the root cause: the client may hold the wrong server's lease (a rogue that
 //! answered first), and the failure above is its symptom.
+//!
+//! Likewise a captive portal that hijacks DNS (every unknown name answered with the
+//! portal's address) fails `dns.hijacked` one layer below the `web.captive_portal` it
+//! causes: the portal is the root cause, and the hijack a contributing finding. So are the
+//! hijacking resolver's other DNS failures in that run (a portal's resolver often refuses
+//! what it does not fake, such as AAAA queries before sign-in).
 
 use crate::check::gateway::ArpStatus;
 use crate::report::{
@@ -35,7 +41,9 @@ pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
         RunStatus::Healthy | RunStatus::Unknown => None,
         RunStatus::Broken => {
             let failed = findings.iter().find(|f| f.severity == Severity::Fail);
-            failed.and_then(|f| competing_dhcp(checks, &findings, f)).or(failed)
+            failed
+                .and_then(|f| competing_dhcp(checks, &findings, f).or_else(|| hijacking_portal(&findings, f)))
+                .or(failed)
         }
         RunStatus::Degraded => findings.first(),
     };
@@ -84,6 +92,17 @@ fn competing_dhcp<'f>(checks: &[CheckResult], findings: &'f [Finding], failed: &
     }
     let disagree = checks.iter().any(|c| matches!(&c.evidence, Evidence::Dhcp(ev) if ev.offers_disagree()));
     findings.iter().find(|f| f.code == Code::DhcpMultipleServers).filter(|_| disagree)
+}
+
+/// The `web.captive_portal` finding when `failed` is a DNS failure in a run where DNS is
+/// hijacked (`dns.hijacked`): a portal that answers every name with its own address
+/// controls the resolver to show its page, so the portal (and the sentence telling the user
+/// to sign in) is the cause.
+fn hijacking_portal<'f>(findings: &'f [Finding], failed: &Finding) -> Option<&'f Finding> {
+    if failed.layer != CheckId::Dns || !findings.iter().any(|f| f.code == Code::DnsHijacked) {
+        return None;
+    }
+    findings.iter().find(|f| f.code == Code::WebCaptivePortal && f.severity == Severity::Fail)
 }
 
 #[cfg(test)]
@@ -149,6 +168,26 @@ mod tests {
         assert_eq!(with(vec![twin, good()], CheckId::Dns).root_cause.map(|r| r.code), Some(Code::DnsTimeout));
         // Nor a failure below DHCP.
         assert_eq!(with(vec![rogue, good()], CheckId::Link).root_cause.map(|r| r.code), Some(Code::LinkNoCarrier));
+    }
+
+    #[test]
+    fn a_portal_that_hijacks_dns_is_the_root_cause_not_the_hijack() {
+        let dns = |sev| check(CheckId::Dns, CheckStatus::Fail, vec![(Code::DnsRefused, sev), (Code::DnsHijacked, sev)]);
+        let web = |code| check(CheckId::Web, CheckStatus::Fail, vec![(code, Severity::Fail)]);
+        let d = diagnose(&[dns(Severity::Fail), web(Code::WebCaptivePortal)]);
+        assert_eq!(
+            (d.status, d.root_cause.map(|r| (r.code, r.layer))),
+            (RunStatus::Broken, Some((Code::WebCaptivePortal, CheckId::Web)))
+        );
+        // The hijack stays among the findings.
+        assert!(d.findings.iter().any(|f| f.code == Code::DnsHijacked));
+        // Another web failure does not explain a hijack: the earliest failure stays.
+        let d = diagnose(&[dns(Severity::Fail), web(Code::WebHttpError)]);
+        assert_eq!(d.root_cause.map(|r| r.code), Some(Code::DnsRefused));
+        // Nor does a portal explain a DNS failure without a hijack.
+        let refused = check(CheckId::Dns, CheckStatus::Fail, vec![(Code::DnsRefused, Severity::Fail)]);
+        let d = diagnose(&[refused, web(Code::WebCaptivePortal)]);
+        assert_eq!(d.root_cause.map(|r| r.code), Some(Code::DnsRefused));
     }
 
     #[test]

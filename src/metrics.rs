@@ -654,6 +654,7 @@ pub(crate) mod tests {
                     not_after: Some("2027-01-01T00:00:00Z".parse().unwrap()),
                 }],
                 error: None,
+                ..TlsInfo::default()
             }),
             ..HttpHop::default()
         };
@@ -661,6 +662,7 @@ pub(crate) mod tests {
         let ev = WebEvidence {
             connectivity: None,
             targets: vec![WebProbe { url: url.into(), hops: vec![hop], error: None, total_ms: Some(15.0) }, unanswered],
+            ..WebEvidence::default()
         };
         let report = report_of(
             vec![check(CheckId::Web, CheckStatus::Pass, vec![], Evidence::Web(Box::new(ev)))],

@@ -741,6 +741,7 @@ mod tests {
                 portal_url,
             }),
             targets: vec![],
+            ..WebEvidence::default()
         };
         let findings = judge(&ev);
         let web = CheckResult {

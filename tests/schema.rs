@@ -550,6 +550,7 @@ fn web_healthy() -> WebEvidence {
             not_after: Some("2027-11-30T00:00:00Z".parse().unwrap()),
         }],
         error: None,
+        ..TlsInfo::default()
     });
     WebEvidence {
         connectivity: Some(connectivity(
@@ -557,6 +558,7 @@ fn web_healthy() -> WebEvidence {
             Some(true),
         )),
         targets: vec![WebProbe { url: https.into(), hops: vec![secure], error: None, total_ms: Some(5.0) }],
+        ..WebEvidence::default()
     }
 }
 
@@ -1313,11 +1315,13 @@ fn web_evidence_of_portals_and_tls_failures_matches_schema() {
         alpn: None,
         chain: vec![],
         error: Some("certificate expired".into()),
+        ..TlsInfo::default()
     });
     expired.error = Some(HopError { phase: Phase::Tls, timeout: false, message: "certificate expired".into() });
     let ev = WebEvidence {
         connectivity: Some(portal),
         targets: vec![WebProbe { url: https.into(), hops: vec![expired], error: None, total_ms: Some(4.0) }],
+        ..WebEvidence::default()
     };
     let mut r = healthy();
     let at = r.checks.iter().position(|c| c.id == CheckId::Web).unwrap();

@@ -15,7 +15,13 @@
 //!
 //! TLS uses rustls with the system trust store (rustls-native-certs) plus `--ca-file`;
 //! verification is never disabled: a chain that fails it is evidence (`tls.untrusted`,
-//! `tls.expired`, ...), not an `Err`. The I/O half (behind `live`) speaks HTTP/1.1 through
+//! `tls.expired`, `tls.old_protocol`, ...), not an `Err`. A chain that validates is checked
+//! again against Mozilla's public roots alone (webpki-roots): a private CA for a public name
+//! is TLS inspection (`tls.intercepted`); an expired or not yet valid chain is checked
+//! inside its own validity, and [`blame_clock`] puts it on the local clock when the
+//! servers' `Date` headers agree (`time.skew` then comes first). The judge also names a
+//! filter's answers (`web.blocked`: 451, or a 403 with a block-page marker) and slow
+//! targets (`web.slow`, ChromeOS's HTTPS latency bands). The I/O half (behind `live`) speaks HTTP/1.1 through
 //! hyper's client connection over tokio (and tokio-rustls); the pure [`judge`] reads only
 //! [`WebEvidence`]. The check runs after `dns` and before `ports` in the graph
 //! (`runner::GRAPH`), so a portal is named as the root cause before any port that the
@@ -44,6 +50,30 @@ pub struct WebEvidence {
     /// One probe per URL target, in the order given.
     #[serde(default)]
     pub targets: Vec<WebProbe>,
+    /// The site's own DNS search domains (resolv.conf `search`/`domain`): names under them
+    /// are private, so a private CA for them is not interception (`tls.intercepted`).
+    #[serde(default)]
+    pub search_domains: Vec<String>,
+    /// The latency bands `web.slow` judges the targets by.
+    #[serde(default)]
+    pub slow: SlowBands,
+}
+
+/// ChromeOS's HTTPS latency bands (ANCHORS.md), applied to connect + TLS + time to first
+/// byte of each URL target (name resolution is not counted, as in ChromeOS).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SlowBands {
+    /// Over this many milliseconds a target is slow ("high" latency).
+    pub high_ms: f64,
+    /// Over this many milliseconds it is very slow ("very high").
+    pub very_high_ms: f64,
+}
+
+impl Default for SlowBands {
+    fn default() -> Self {
+        SlowBands { high_ms: 500.0, very_high_ms: 1000.0 }
+    }
 }
 
 /// The connectivity probe: the fetch, what was expected, and the verdict.
@@ -167,6 +197,12 @@ pub struct HttpHop {
     /// The `Date` header, as sent.
     #[serde(default)]
     pub date: Option<String>,
+    /// The `Via` header (RFC 9110 section 7.6.3): the proxies that relayed the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via_header: Option<String>,
+    /// The `X-Squid-Error` header: Squid's own error page (e.g. `ERR_ACCESS_DENIED 0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub squid_error: Option<String>,
     /// The local clock when the response headers arrived (compared with `date` for
     /// `time.skew`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -237,7 +273,7 @@ impl Phase {
 }
 
 /// The TLS session of an HTTPS request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TlsInfo {
     /// The verdict on the handshake and the certificate.
     pub verdict: TlsVerdict,
@@ -256,13 +292,44 @@ pub struct TlsInfo {
     /// The handshake or verification error, in words.
     #[serde(default)]
     pub error: Option<String>,
+    /// Whether a chain that validated also validates against the public root set
+    /// (Mozilla's, as the webpki-roots crate ships it); `false`: only through a CA of the
+    /// system store or `--ca-file` that is not public. `None`: not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_root: Option<bool>,
+    /// The local clock when the chain was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<Timestamp>,
+    /// For an expired or not yet valid chain: whether it validates at a time inside its
+    /// validity (everything but the time is right). `None`: not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_in_period: Option<bool>,
+    /// Set when this computer's clock, not the certificate, explains the verdict
+    /// ([`blame_clock`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<ClockBlame>,
+}
+
+/// Why an expired or not yet valid chain is the clock's fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockBlame {
+    /// The local clock minus the servers' clocks (the median of their `Date` headers), in
+    /// seconds, when the servers' time lies inside the chain's validity; `None` without a
+    /// `Date` header.
+    #[serde(default)]
+    pub skew_s: Option<f64>,
+    /// Without a `Date` header, for a not yet valid chain: the local clock is at least this
+    /// many seconds behind (the latest `notBefore` of the chain minus `checked_at`).
+    #[serde(default)]
+    pub behind_at_least_s: Option<f64>,
 }
 
 /// How a TLS handshake ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TlsVerdict {
     /// Handshake done, chain valid for the name.
+    #[default]
     Ok,
     /// The chain does not lead to a trusted CA.
     Untrusted,
@@ -274,6 +341,9 @@ pub enum TlsVerdict {
     HostnameMismatch,
     /// The handshake failed otherwise (reset, alert, no common parameters).
     HandshakeFailed,
+    /// The server speaks only TLS 1.0/1.1 (a `protocol_version` alert, or a ServerHello
+    /// with an old version), which rustls refuses.
+    OldProtocol,
 }
 
 impl TlsVerdict {
@@ -286,6 +356,7 @@ impl TlsVerdict {
             TlsVerdict::NotYetValid => Some(Code::TlsNotYetValid),
             TlsVerdict::HostnameMismatch => Some(Code::TlsHostnameMismatch),
             TlsVerdict::HandshakeFailed => Some(Code::TlsHandshakeFailed),
+            TlsVerdict::OldProtocol => Some(Code::TlsOldProtocol),
         }
     }
 }
@@ -353,15 +424,28 @@ pub fn assess(probe: &WebProbe, expect_status: u16, body_matched: Option<bool>) 
     }
 }
 
-/// Judges the web evidence (pure): the connectivity verdict, each target's status and every
-/// TLS failure, one finding per probe.
+/// Judges the web evidence (pure): the connectivity verdict, each target's status, TLS
+/// verdicts (interception included), slow targets and the clock, one verdict per probe.
+///
+/// A TLS failure that [`blame_clock`] put on this computer's clock is preceded by the
+/// `time.skew` finding (a failure then, whatever its size), so the diagnosis names the
+/// clock, not the certificate.
 pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
     let mut findings = Vec::new();
     let fail = |code, message: String| finding(CheckId::Web, code, Severity::Fail, message);
+    // Where the first TLS failure the clock explains was pushed: the skew goes before it.
+    let mut clock_at: Option<usize> = None;
+    let mut push_tls = |findings: &mut Vec<Finding>, probe: &WebProbe| -> bool {
+        let Some((f, clock)) = tls_finding(probe) else { return false };
+        if clock && clock_at.is_none() {
+            clock_at = Some(findings.len());
+        }
+        findings.push(f);
+        true
+    };
     if let Some(c) = &ev.connectivity {
-        let tls = tls_finding(&c.probe);
-        let tls_failed = tls.is_some();
-        findings.extend(tls);
+        let tls_failed = push_tls(&mut findings, &c.probe);
+        findings.extend(intercepted_finding(&c.probe, &ev.search_domains));
         let (state, portal) = assess(&c.probe, c.expect_status, c.body_matched);
         let got = c.probe.last().and_then(|h| h.status).map_or("no answer".to_string(), |s| format!("HTTP {s}"));
         match state {
@@ -376,19 +460,22 @@ pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
                     portal.as_deref().unwrap_or(&c.probe.url)
                 ),
             )),
-            ConnectivityState::HttpError => {
-                findings.push(fail(Code::WebHttpError, format!("connectivity check {} answered {got}", c.probe.url)))
-            }
+            ConnectivityState::HttpError => findings.push(match c.probe.last().and_then(block_marker) {
+                Some(marker) => {
+                    fail(Code::WebBlocked, format!("connectivity check {} answered {got}: {marker}", c.probe.url))
+                }
+                None => fail(Code::WebHttpError, format!("connectivity check {} answered {got}", c.probe.url)),
+            }),
             // A TLS failure already says why (an `https://` connectivity URL).
             ConnectivityState::Unreachable if tls_failed => {}
             ConnectivityState::Unreachable => findings.extend(unreachable_finding(&c.probe)),
         }
     }
     for probe in &ev.targets {
-        if let Some(f) = tls_finding(probe) {
-            findings.push(f);
+        if push_tls(&mut findings, probe) {
             continue;
         }
+        findings.extend(intercepted_finding(probe, &ev.search_domains));
         if let Some(e) = &probe.error {
             let code = match e.kind {
                 ProbeErrorKind::TooManyRedirects => Code::WebHttpError,
@@ -401,18 +488,128 @@ pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
         match probe.last().and_then(|h| h.status) {
             Some(status) if status >= 400 => {
                 let last = probe.last().map_or(probe.url.as_str(), |h| h.url.as_str());
-                findings.push(fail(Code::WebHttpError, format!("{} answered HTTP {status} (at {last})", probe.url)));
+                findings.push(match probe.last().and_then(block_marker) {
+                    Some(marker) => {
+                        fail(Code::WebBlocked, format!("{} answered HTTP {status} (at {last}): {marker}", probe.url))
+                    }
+                    None => fail(Code::WebHttpError, format!("{} answered HTTP {status} (at {last})", probe.url)),
+                });
             }
-            Some(_) => {}
-            None => {
-                if let Some(f) = unreachable_finding(probe) {
-                    findings.push(f);
-                }
-            }
+            Some(_) => findings.extend(slow_finding(probe, ev.slow)),
+            None => findings.extend(unreachable_finding(probe)),
         }
     }
-    findings.extend(skew_finding(ev));
+    if let Some(mut skew) = skew_finding(ev) {
+        match clock_at {
+            Some(at) => {
+                skew.severity = Severity::Fail;
+                findings.insert(at, skew);
+            }
+            None => findings.push(skew),
+        }
+    }
     findings
+}
+
+/// Why an answer with this status came from a filter rather than the target (pure):
+/// HTTP 451 always (RFC 7725: unavailable for legal reasons); a 403 only with a block-page
+/// marker: Squid's `X-Squid-Error` header, or a `Via` header naming a filtering proxy
+/// ([`FILTER_VIA`]). `None`: the target's own answer.
+pub fn block_marker(hop: &HttpHop) -> Option<String> {
+    match hop.status? {
+        451 => Some("HTTP 451, unavailable for legal reasons (RFC 7725)".into()),
+        403 => {
+            if let Some(e) = &hop.squid_error {
+                return Some(format!("a proxy's block page (X-Squid-Error: {e})"));
+            }
+            let via = hop.via_header.as_deref()?;
+            let lower = via.to_ascii_lowercase();
+            FILTER_VIA.iter().any(|p| lower.contains(p)).then(|| format!("refused by a filtering proxy (Via: {via})"))
+        }
+        _ => None,
+    }
+}
+
+/// Products named in a `Via` header that filter web traffic (lower case): a 403 relayed
+/// through one of them is treated as the filter's. Other proxies and CDNs (Varnish,
+/// CloudFront) relay their origin's 403s and do not count.
+pub const FILTER_VIA: &[&str] =
+    &["squid", "bluecoat", "proxysg", "zscaler", "fortigate", "fortiproxy", "mcafee web gateway", "websense", "sophos"];
+
+/// Connect + TLS + time to first byte of one request, in ms (`None` without a connect and
+/// a first byte).
+pub fn hop_latency_ms(hop: &HttpHop) -> Option<f64> {
+    Some(hop.connect_ms? + hop.tls_ms.unwrap_or(0.0) + hop.first_byte_ms?)
+}
+
+/// `web.slow` for a target whose slowest request is over the bands (a warning).
+fn slow_finding(probe: &WebProbe, bands: SlowBands) -> Option<Finding> {
+    let (hop, ms) =
+        probe.hops.iter().filter_map(|h| hop_latency_ms(h).map(|ms| (h, ms))).max_by(|a, b| a.1.total_cmp(&b.1))?;
+    let band = if ms > bands.very_high_ms {
+        format!("very high, over {:.0} ms", bands.very_high_ms)
+    } else if ms > bands.high_ms {
+        format!("high, over {:.0} ms", bands.high_ms)
+    } else {
+        return None;
+    };
+    Some(finding(
+        CheckId::Web,
+        Code::WebSlow,
+        Severity::Warn,
+        format!("{}: connect, TLS and first byte took {ms:.0} ms ({band}; ChromeOS's HTTPS latency bands)", hop.url),
+    ))
+}
+
+/// Top-level DNS names (and special-use zones) that are never public: RFC 6761/6762
+/// (`test`, `local`, `localhost`, `invalid`), RFC 8375 (`home.arpa`), ICANN's `internal`,
+/// and the private names RFC 6762 appendix G lists as in common use.
+pub const PRIVATE_ZONES: &[&str] =
+    &["test", "local", "localhost", "invalid", "internal", "intranet", "private", "corp", "home", "lan", "home.arpa"];
+
+/// Whether `host` is a public DNS name (pure): not an address literal, not a single label,
+/// not under a [`PRIVATE_ZONES`] zone nor under one of the site's `search_domains`.
+pub fn is_public_name(host: &str, search_domains: &[String]) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() || !host.contains('.') {
+        return false;
+    }
+    let under = |zone: &str| {
+        let zone = zone.trim_matches('.').to_ascii_lowercase();
+        !zone.is_empty() && (host == zone || host.ends_with(&format!(".{zone}")))
+    };
+    !PRIVATE_ZONES.iter().any(|z| under(z)) && !search_domains.iter().any(|d| under(d))
+}
+
+/// The CA a chain leads to, as named by its top certificate's issuer.
+fn anchor_name(tls: &TlsInfo) -> Option<&str> {
+    tls.chain.last().map(|c| c.issuer.as_str())
+}
+
+/// `tls.intercepted` (a warning): a chain that validated, only through a CA outside the
+/// public root set, for a public name.
+fn intercepted_finding(probe: &WebProbe, search_domains: &[String]) -> Option<Finding> {
+    probe.hops.iter().find_map(|hop| {
+        let tls = hop.tls.as_ref()?;
+        if tls.verdict != TlsVerdict::Ok || tls.public_root != Some(false) {
+            return None;
+        }
+        let (_, host) = scheme_host(&hop.url)?;
+        if !is_public_name(&host, search_domains) {
+            return None;
+        }
+        let issuer = anchor_name(tls).unwrap_or("an unnamed CA");
+        Some(finding(
+            CheckId::Web,
+            Code::TlsIntercepted,
+            Severity::Warn,
+            format!(
+                "{}: the public name's chain is issued by {issuer}, a CA outside the public root set: TLS inspection",
+                hop.url
+            ),
+        ))
+    })
 }
 
 /// Skew over which `time.skew` warns, in seconds (1 minute).
@@ -429,9 +626,10 @@ pub fn hop_skew_s(hop: &HttpHop) -> Option<f64> {
     Some(local - server as f64)
 }
 
-/// The skew per server (its first answer's, each `host:port` counted once), and their
-/// median with the server that said it, so one broken server does not decide.
-fn skew_finding(ev: &WebEvidence) -> Option<Finding> {
+/// The median clock skew over the servers (the skew of each `host:port`'s first answer,
+/// each counted once; with an even count the smaller middle one, so one of two does not
+/// decide): (the server at the median, its skew, the number of servers).
+pub fn median_skew(ev: &WebEvidence) -> Option<(String, f64, usize)> {
     let mut per_host: Vec<(String, f64)> = Vec::new();
     let probes = ev.connectivity.iter().map(|c| &c.probe).chain(ev.targets.iter());
     for hop in probes.flat_map(|p| p.hops.iter()) {
@@ -445,9 +643,14 @@ fn skew_finding(ev: &WebEvidence) -> Option<Finding> {
     if per_host.is_empty() {
         return None;
     }
-    // By size; with an even count the smaller middle one, so one of two does not decide.
     per_host.sort_by(|a, b| a.1.abs().total_cmp(&b.1.abs()));
-    let (host, median) = per_host[(per_host.len() - 1) / 2].clone();
+    let count = per_host.len();
+    let (host, median) = per_host.swap_remove((count - 1) / 2);
+    Some((host, median, count))
+}
+
+fn skew_finding(ev: &WebEvidence) -> Option<Finding> {
+    let (host, median, count) = median_skew(ev)?;
     let severity = if median.abs() > SKEW_FAIL_S {
         Severity::Fail
     } else if median.abs() > SKEW_WARN_S {
@@ -461,11 +664,56 @@ fn skew_finding(ev: &WebEvidence) -> Option<Finding> {
         Code::TimeSkew,
         severity,
         format!(
-            "the local clock is {:.0} s {way} the servers' Date headers (median of {} servers; {host} says so); Kerberos allows 300 s",
+            "the local clock is {:.0} s {way} the servers' Date headers (median of {count} servers; {host} says so); Kerberos allows 300 s",
             median.abs(),
-            per_host.len()
         ),
     ))
+}
+
+/// Seconds since the Unix epoch of a timestamp (negative before 1970).
+fn epoch_s(t: Timestamp) -> f64 {
+    match t.0.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs_f64(),
+        Err(e) => -e.duration().as_secs_f64(),
+    }
+}
+
+/// The validity all certificates of a chain share: (latest `notBefore`, earliest
+/// `notAfter`), in seconds since the epoch.
+fn chain_period(chain: &[CertInfo]) -> Option<(f64, f64)> {
+    let start = chain.iter().filter_map(|c| c.not_before.map(epoch_s)).reduce(f64::max)?;
+    let end = chain.iter().filter_map(|c| c.not_after.map(epoch_s)).reduce(f64::min)?;
+    Some((start, end))
+}
+
+/// Puts expired and not yet valid chains on the clock where the evidence says so (pure;
+/// fills `TlsInfo::clock`, which [`judge`] reads). A chain that validates inside its own
+/// validity (`valid_in_period`) is the clock's fault when the servers' time (the local
+/// clock at `checked_at` minus the [`median_skew`] of the `Date` headers) lies inside that
+/// validity; without any `Date` header, a not yet valid chain gives a lower bound of how
+/// far the clock is behind.
+pub fn blame_clock(ev: &mut WebEvidence) {
+    let median = median_skew(ev).map(|(_, skew, _)| skew);
+    let probes = ev.connectivity.iter_mut().map(|c| &mut c.probe).chain(ev.targets.iter_mut());
+    for tls in probes.flat_map(|p| p.hops.iter_mut()).filter_map(|h| h.tls.as_mut()) {
+        if !matches!(tls.verdict, TlsVerdict::Expired | TlsVerdict::NotYetValid) || tls.valid_in_period != Some(true) {
+            continue;
+        }
+        let (Some(checked), Some((start, end))) = (tls.checked_at.map(epoch_s), chain_period(&tls.chain)) else {
+            continue;
+        };
+        tls.clock = match median {
+            Some(skew) => {
+                let servers = checked - skew;
+                (start <= servers && servers <= end)
+                    .then_some(ClockBlame { skew_s: Some(skew), behind_at_least_s: None })
+            }
+            None if tls.verdict == TlsVerdict::NotYetValid && start > checked => {
+                Some(ClockBlame { skew_s: None, behind_at_least_s: Some((start - checked).ceil()) })
+            }
+            None => None,
+        };
+    }
 }
 
 /// Seconds since the Unix epoch of an HTTP `Date` in the IMF-fixdate form RFC 9110
@@ -501,13 +749,27 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
     Some(days * 86_400 + h * 3600 + mi * 60 + sec)
 }
 
-fn tls_finding(probe: &WebProbe) -> Option<Finding> {
+/// The first failed TLS verdict of a probe, and whether [`blame_clock`] put it on the
+/// clock.
+fn tls_finding(probe: &WebProbe) -> Option<(Finding, bool)> {
     probe.hops.iter().find_map(|hop| {
         let tls = hop.tls.as_ref()?;
         let code = tls.verdict.code()?;
-        let issuer = tls.chain.first().map(|c| format!("; issuer {}", c.issuer)).unwrap_or_default();
+        let issuer = anchor_name(tls).map(|i| format!("; issuer {i}")).unwrap_or_default();
         let why = tls.error.as_deref().unwrap_or("handshake failed");
-        Some(finding(CheckId::Web, code, Severity::Fail, format!("{}: {why}{issuer}", hop.url)))
+        let clock = match &tls.clock {
+            Some(ClockBlame { skew_s: Some(s), .. }) => format!(
+                "; the certificate is valid at the servers' time: this computer's clock is {:.0} s {}",
+                s.abs(),
+                if *s > 0.0 { "ahead" } else { "behind" }
+            ),
+            Some(ClockBlame { behind_at_least_s: Some(s), .. }) => {
+                format!("; this computer's clock is at least {s:.0} s behind, or the certificate was issued early")
+            }
+            _ => String::new(),
+        };
+        let blamed = tls.clock.as_ref().is_some_and(|c| c.skew_s.is_some());
+        Some((finding(CheckId::Web, code, Severity::Fail, format!("{}: {why}{issuer}{clock}", hop.url)), blamed))
     })
 }
 
@@ -518,6 +780,20 @@ fn unreachable_finding(probe: &WebProbe) -> Option<Finding> {
         None => "no request was made".into(),
     };
     Some(finding(CheckId::Web, Code::WebUnreachable, Severity::Fail, format!("{}: {detail}", probe.url)))
+}
+
+/// The search domains of resolv.conf text (pure): the last `search` or `domain` line wins,
+/// as in glibc; at most 6 names, lower case, without the trailing dot.
+pub fn search_domains(resolv_conf: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in resolv_conf.lines() {
+        let mut words = line.split_ascii_whitespace();
+        if matches!(words.next(), Some("search" | "domain")) {
+            found =
+                words.take(6).map(|w| w.trim_end_matches('.').to_ascii_lowercase()).filter(|w| !w.is_empty()).collect();
+        }
+    }
+    found
 }
 
 #[cfg(feature = "live")]
@@ -535,7 +811,7 @@ mod live {
     use std::time::{Duration, Instant, SystemTime};
 
     use http_body_util::{BodyExt, Empty};
-    use hyper::header::{ACCEPT, CONNECTION, DATE, HOST, LOCATION, USER_AGENT};
+    use hyper::header::{ACCEPT, CONNECTION, DATE, HOST, LOCATION, USER_AGENT, VIA};
     use hyper_util::rt::TokioIo;
     use rustls::client::WebPkiServerVerifier;
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -585,7 +861,17 @@ mod live {
         };
         let targets = futures::future::join_all(web.urls.iter().map(|u| async { client.probe(u).await.0 }));
         let (connectivity, targets) = futures::join!(connectivity, targets);
-        let ev = WebEvidence { connectivity, targets };
+        // A small local file, read once (as the dns check reads it).
+        let search = match std::fs::read(&ctx.config.dns.resolv_conf) {
+            Ok(bytes) => search_domains(&String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)])),
+            Err(e) => {
+                tracing::debug!(error = %e, path = %ctx.config.dns.resolv_conf.display(), "no search domains");
+                Vec::new()
+            }
+        };
+        let slow = SlowBands { high_ms: web.slow_ms as f64, very_high_ms: web.very_slow_ms as f64 };
+        let mut ev = WebEvidence { connectivity, targets, search_domains: search, slow };
+        blame_clock(&mut ev);
         Ok(Outcome::Ran { findings: judge(&ev), evidence: Evidence::Web(Box::new(ev)) })
     }
 
@@ -614,6 +900,9 @@ mod live {
         settings: &'a WebSettings,
         provider: Arc<CryptoProvider>,
         verifier: Option<Arc<WebPkiServerVerifier>>,
+        /// Mozilla's root set alone (webpki-roots): a chain the system store accepts and
+        /// this one does not leads to a private CA (`tls.intercepted` for a public name).
+        public: Option<Arc<WebPkiServerVerifier>>,
     }
 
     /// Aborts the connection task when the request is done or dropped (timeout).
@@ -643,7 +932,12 @@ mod live {
                         })?,
                 )
             };
-            Ok(Client { settings, provider, verifier })
+            let public_roots = RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+            let public = WebPkiServerVerifier::builder_with_provider(Arc::new(public_roots), Arc::clone(&provider))
+                .build()
+                .inspect_err(|e| tracing::debug!(error = %e, "public root verifier not built"))
+                .ok();
+            Ok(Client { settings, provider, verifier, public })
         }
 
         /// Fetches `text` and its redirects within the probe timeout; the final body too.
@@ -683,11 +977,8 @@ mod live {
                         if phase == Phase::Tls {
                             hop.tls = Some(TlsInfo {
                                 verdict: TlsVerdict::HandshakeFailed,
-                                version: None,
-                                cipher: None,
-                                alpn: None,
-                                chain: Vec::new(),
                                 error: Some("the TLS handshake timed out".into()),
+                                ..TlsInfo::default()
                             });
                         }
                         None
@@ -785,7 +1076,11 @@ mod live {
                     }
                 },
             };
-            let recorder = Arc::new(Recorder { inner: self.verifier.clone(), seen: Mutex::new(None) });
+            let recorder = Arc::new(Recorder {
+                inner: self.verifier.clone(),
+                public: self.public.clone(),
+                seen: Mutex::new(None),
+            });
             // The recorder delegates every decision to the WebPKI verifier and only keeps
             // the chain and the verdict for the evidence: verification is not disabled.
             let config = rustls::ClientConfig::builder_with_provider(Arc::clone(&self.provider))
@@ -806,7 +1101,7 @@ mod live {
                 }
             };
             let result = tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await;
-            let (chain, verify_error) = recorder.take();
+            let Seen { chain, error: verify_error, public_root, valid_in_period, checked_at } = recorder.take();
             match result {
                 Ok(stream) => {
                     let (_, conn) = stream.get_ref();
@@ -817,6 +1112,10 @@ mod live {
                         alpn: conn.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned()),
                         chain,
                         error: None,
+                        public_root,
+                        checked_at,
+                        valid_in_period,
+                        clock: None,
                     });
                     Some(stream)
                 }
@@ -827,11 +1126,12 @@ mod live {
                     let message = rustls_error.map_or_else(|| e.to_string(), |r| r.to_string());
                     hop.tls = Some(TlsInfo {
                         verdict,
-                        version: None,
-                        cipher: None,
-                        alpn: None,
                         chain,
                         error: Some(message.clone()),
+                        public_root,
+                        checked_at,
+                        valid_in_period,
+                        ..TlsInfo::default()
                     });
                     hop.error = Some(HopError { phase: Phase::Tls, timeout: false, message });
                     None
@@ -890,6 +1190,9 @@ mod live {
             let header = |name| response.headers().get(name).and_then(|v: &hyper::header::HeaderValue| v.to_str().ok());
             hop.location = header(LOCATION).and_then(|l| url.join(l).ok()).map(|u| without_credentials(u.as_str()));
             hop.date = header(DATE).map(str::to_string);
+            let short = |v: &str| v.chars().take(200).collect::<String>();
+            hop.via_header = header(VIA).map(short);
+            hop.squid_error = response.headers().get("x-squid-error").and_then(|v| v.to_str().ok()).map(short);
             hop.received = Some(Timestamp::now());
             let max = self.settings.max_body_bytes;
             let mut body = response.into_body();
@@ -934,7 +1237,7 @@ mod live {
     }
 
     /// The verdict a rustls error stands for.
-    fn verdict_of(e: &rustls::Error) -> TlsVerdict {
+    pub(super) fn verdict_of(e: &rustls::Error) -> TlsVerdict {
         match e {
             rustls::Error::InvalidCertificate(c) => match c {
                 CertificateError::Expired | CertificateError::ExpiredContext { .. } => TlsVerdict::Expired,
@@ -944,6 +1247,13 @@ mod live {
                 }
                 _ => TlsVerdict::Untrusted,
             },
+            // The server answered the ClientHello (TLS 1.2 and 1.3 offered) with its
+            // `protocol_version` alert (RFC 8446 section 4.2.1), or chose an older version.
+            rustls::Error::AlertReceived(rustls::AlertDescription::ProtocolVersion)
+            | rustls::Error::PeerIncompatible(
+                rustls::PeerIncompatible::ServerDoesNotSupportTls12Or13
+                | rustls::PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig,
+            ) => TlsVerdict::OldProtocol,
             _ => TlsVerdict::HandshakeFailed,
         }
     }
@@ -986,18 +1296,40 @@ mod live {
         })
     }
 
-    /// Delegates verification to the WebPKI verifier and records the chain and the verdict.
+    /// What the recorder saw of one chain.
+    #[derive(Debug, Default)]
+    struct Seen {
+        chain: Vec<CertInfo>,
+        error: Option<rustls::Error>,
+        public_root: Option<bool>,
+        valid_in_period: Option<bool>,
+        checked_at: Option<Timestamp>,
+    }
+
+    /// Delegates verification to the WebPKI verifier and records the chain and the verdict;
+    /// for a chain it accepts, whether the public roots alone accept it too; for one it
+    /// refuses only for the time, whether it validates inside its own validity.
     #[derive(Debug)]
     struct Recorder {
         /// `None`: no trust anchors at all, so every chain is untrusted.
         inner: Option<Arc<WebPkiServerVerifier>>,
-        seen: Mutex<Option<(Vec<CertInfo>, Option<rustls::Error>)>>,
+        /// Mozilla's roots alone; `None` when they could not be loaded.
+        public: Option<Arc<WebPkiServerVerifier>>,
+        seen: Mutex<Option<Seen>>,
     }
 
     impl Recorder {
-        fn take(&self) -> (Vec<CertInfo>, Option<rustls::Error>) {
+        fn take(&self) -> Seen {
             self.seen.lock().map(|mut s| s.take()).unwrap_or_default().unwrap_or_default()
         }
+    }
+
+    /// A moment inside the validity all certificates share (the middle of it), when they
+    /// share one.
+    fn inside(chain: &[CertInfo]) -> Option<UnixTime> {
+        let (start, end) = chain_period(chain)?;
+        let middle = start + (end - start) / 2.0;
+        (start <= end && middle >= 0.0).then(|| UnixTime::since_unix_epoch(Duration::from_secs_f64(middle)))
     }
 
     impl ServerCertVerifier for Recorder {
@@ -1013,10 +1345,31 @@ mod live {
                 Some(inner) => inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now),
                 None => Err(rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer)),
             };
-            let chain =
+            let chain: Vec<CertInfo> =
                 std::iter::once(end_entity).chain(intermediates).take(MAX_CHAIN).filter_map(|c| cert_info(c)).collect();
+            let public_root = match (&result, &self.public) {
+                (Ok(_), Some(public)) => {
+                    Some(public.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).is_ok())
+                }
+                _ => None,
+            };
+            let valid_in_period = match (&result, &self.inner) {
+                (Err(e), Some(inner)) if matches!(verdict_of(e), TlsVerdict::Expired | TlsVerdict::NotYetValid) => {
+                    inside(&chain).map(|t| {
+                        inner.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, t).is_ok()
+                    })
+                }
+                _ => None,
+            };
+            let checked_at = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(now.as_secs())).map(Timestamp);
             if let Ok(mut seen) = self.seen.lock() {
-                *seen = Some((chain, result.as_ref().err().cloned()));
+                *seen = Some(Seen {
+                    chain,
+                    error: result.as_ref().err().cloned(),
+                    public_root,
+                    valid_in_period,
+                    checked_at,
+                });
             }
             result
         }
@@ -1058,6 +1411,211 @@ mod live {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "live")]
+    #[test]
+    fn a_protocol_version_alert_or_an_old_server_hello_is_old_protocol() {
+        use rustls::{AlertDescription, CertificateError, Error, PeerIncompatible};
+        let old = [
+            Error::AlertReceived(AlertDescription::ProtocolVersion),
+            Error::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13),
+            Error::PeerIncompatible(PeerIncompatible::ServerTlsVersionIsDisabledByOurConfig),
+        ];
+        for e in &old {
+            assert_eq!(live::verdict_of(e), TlsVerdict::OldProtocol, "{e:?}");
+        }
+        assert_eq!(
+            live::verdict_of(&Error::AlertReceived(AlertDescription::HandshakeFailure)),
+            TlsVerdict::HandshakeFailed
+        );
+        assert_eq!(
+            live::verdict_of(&Error::InvalidCertificate(CertificateError::NotValidYet)),
+            TlsVerdict::NotYetValid
+        );
+        assert_eq!(
+            live::verdict_of(&Error::InvalidCertificate(CertificateError::UnknownIssuer)),
+            TlsVerdict::Untrusted
+        );
+    }
+
+    /// A hop whose TLS verdict is `verdict`, with a one-certificate chain issued by `issuer`
+    /// valid from `nb` to `na` (seconds since the epoch).
+    fn tls_hop(url: &str, verdict: TlsVerdict, issuer: &str, nb: u64, na: u64) -> HttpHop {
+        let at = |s: u64| Some(Timestamp(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s)));
+        let ok = verdict == TlsVerdict::Ok;
+        HttpHop {
+            url: url.into(),
+            status: ok.then_some(200),
+            connect_ms: Some(1.0),
+            first_byte_ms: ok.then_some(1.0),
+            tls: Some(TlsInfo {
+                verdict,
+                chain: vec![CertInfo {
+                    subject: "CN=leaf".into(),
+                    issuer: issuer.into(),
+                    sans: vec![],
+                    not_before: at(nb),
+                    not_after: at(na),
+                }],
+                ..TlsInfo::default()
+            }),
+            error: (!ok).then(|| HopError { phase: Phase::Tls, timeout: false, message: "x".into() }),
+            ..HttpHop::default()
+        }
+    }
+
+    #[test]
+    fn public_names_exclude_addresses_single_labels_private_zones_and_search_domains() {
+        let search = vec!["corp.example.com".to_string()];
+        for public in ["www.example.com", "WWW.Example.COM.", "a.b.example.org"] {
+            assert!(is_public_name(public, &search), "{public}");
+        }
+        for private in [
+            "198.18.1.2",
+            "2001:db8::1",
+            "[2001:db8::1]",
+            "intranet",
+            "www.site.test",
+            "printer.local",
+            "localhost",
+            "db.internal",
+            "nas.home.arpa",
+            "wiki.corp",
+            "router.lan",
+            "corp.example.com",
+            "app.corp.example.com",
+        ] {
+            assert!(!is_public_name(private, &search), "{private}");
+        }
+        // A search domain is a suffix by labels, not by characters.
+        assert!(is_public_name("notcorp.example.com", &search));
+    }
+
+    #[test]
+    fn a_private_ca_for_a_public_name_is_interception_named_by_its_issuer() {
+        let url = "https://www.example.com/";
+        let inspected = |public_root, url: &str| {
+            let mut h = tls_hop(url, TlsVerdict::Ok, "CN=Inspection CA", 0, u64::MAX / 4);
+            h.tls.as_mut().unwrap().public_root = public_root;
+            targets(vec![probe(url, vec![h])])
+        };
+        assert_eq!(codes(&inspected(Some(false), url)), [(Code::TlsIntercepted, Severity::Warn)]);
+        // A public chain, an unchecked one, a private name, an address: no finding.
+        assert!(codes(&inspected(Some(true), url)).is_empty());
+        assert!(codes(&inspected(None, url)).is_empty());
+        assert!(codes(&inspected(Some(false), "https://www.site.test/")).is_empty());
+        assert!(codes(&inspected(Some(false), "https://198.18.1.2/")).is_empty());
+        let mut own = inspected(Some(false), "https://wiki.corp.example.com/");
+        own.search_domains = vec!["corp.example.com".into()];
+        assert!(codes(&own).is_empty());
+    }
+
+    #[test]
+    fn http_451_and_a_filters_403_are_blocked_and_a_targets_403_is_an_http_error() {
+        let url = "http://www.example.com/";
+        let with = |status, via: Option<&str>, squid: Option<&str>| {
+            let mut h = hop(url, status, None);
+            h.via_header = via.map(Into::into);
+            h.squid_error = squid.map(Into::into);
+            h
+        };
+        let judged = |h: HttpHop| codes(&targets(vec![probe(url, vec![h])]));
+        let blocked = [(Code::WebBlocked, Severity::Fail)];
+        let http_error = [(Code::WebHttpError, Severity::Fail)];
+        assert_eq!(judged(with(451, None, None)), blocked);
+        assert_eq!(judged(with(403, None, Some("ERR_ACCESS_DENIED 0"))), blocked);
+        assert_eq!(judged(with(403, Some("1.1 proxy.corp (squid/6.10)"), None)), blocked);
+        assert_eq!(judged(with(403, None, None)), http_error);
+        assert_eq!(judged(with(403, Some("1.1 varnish (Varnish/7.5)"), None)), http_error);
+        // A marker on another status does not make it a block.
+        assert_eq!(judged(with(404, None, Some("ERR_INVALID_URL 0"))), http_error);
+        // The connectivity probe, too.
+        let p = probe(CHECK, vec![with(403, None, Some("ERR_ACCESS_DENIED 0"))]);
+        assert_eq!(codes(&connectivity(p, None)), blocked);
+    }
+
+    #[test]
+    fn a_target_over_chromeos_latency_bands_is_slow() {
+        let url = "https://www.example.com/";
+        let timed = |connect, tls, first_byte| {
+            let mut h = hop(url, 200, None);
+            (h.connect_ms, h.tls_ms, h.first_byte_ms) = (Some(connect), tls, Some(first_byte));
+            targets(vec![probe(url, vec![h])])
+        };
+        assert!(codes(&timed(100.0, Some(150.0), 200.0)).is_empty());
+        assert_eq!(codes(&timed(100.0, Some(200.0), 300.0)), [(Code::WebSlow, Severity::Warn)]);
+        assert_eq!(codes(&timed(300.0, None, 900.0)), [(Code::WebSlow, Severity::Warn)]);
+        assert_eq!(hop_latency_ms(&timed(1.0, Some(2.0), 3.0).targets[0].hops[0]), Some(6.0));
+        // The bands come from the evidence (the `[web]` settings of the run).
+        let mut strict = timed(100.0, Some(150.0), 200.0);
+        strict.slow = SlowBands { high_ms: 200.0, very_high_ms: 400.0 };
+        assert_eq!(codes(&strict), [(Code::WebSlow, Severity::Warn)]);
+        // No answer, no latency to judge: the failure says it.
+        let mut h = hop(url, 200, None);
+        (h.status, h.connect_ms) = (None, Some(900.0));
+        h.error = Some(HopError { phase: Phase::Processing, timeout: true, message: "x".into() });
+        assert_eq!(codes(&targets(vec![probe(url, vec![h])])), [(Code::WebUnreachable, Severity::Fail)]);
+    }
+
+    #[test]
+    fn a_certificate_valid_at_the_servers_time_puts_the_failure_on_the_clock() {
+        // Local clock at `now`; the servers' Date headers say now + 2 days; the leaf is
+        // valid from now + 1 day for 30 days: not yet valid here, valid for the servers.
+        let now: u64 = 1_900_000_000;
+        let day = 86_400;
+        let at = |s: u64| Some(Timestamp(std::time::UNIX_EPOCH + std::time::Duration::from_secs(s)));
+        let https = "https://www.site.test/";
+        let not_yet = |valid_in_period| {
+            let mut h = tls_hop(https, TlsVerdict::NotYetValid, "CN=lab", now + day, now + 31 * day);
+            let tls = h.tls.as_mut().unwrap();
+            (tls.checked_at, tls.valid_in_period) = (at(now), valid_in_period);
+            probe(https, vec![h])
+        };
+        let dated_ahead = {
+            let mut p = dated("http://a.site.test/", 0);
+            // `dated` says 1994-11-06T08:49:37Z; receive it 2 days before that.
+            p.hops[0].received = at(784_111_777 - 2 * day);
+            p
+        };
+        // Shift the dated answer's times to `now`: the skew is what matters.
+        let skew = hop_skew_s(&dated_ahead.hops[0]).unwrap();
+        assert_eq!(skew, -2.0 * day as f64);
+        let mut ev = targets(vec![not_yet(Some(true)), dated_ahead.clone()]);
+        blame_clock(&mut ev);
+        let blame = ev.targets[0].hops[0].tls.as_ref().unwrap().clock.clone();
+        assert_eq!(blame, Some(ClockBlame { skew_s: Some(skew), behind_at_least_s: None }));
+        assert_eq!(codes(&ev), [(Code::TimeSkew, Severity::Fail), (Code::TlsNotYetValid, Severity::Fail)]);
+        // A chain that fails for more than the time is not the clock's fault.
+        let mut ev = targets(vec![not_yet(Some(false)), dated_ahead.clone()]);
+        blame_clock(&mut ev);
+        assert_eq!(ev.targets[0].hops[0].tls.as_ref().unwrap().clock, None);
+        assert_eq!(codes(&ev), [(Code::TlsNotYetValid, Severity::Fail), (Code::TimeSkew, Severity::Fail)]);
+        // Servers that agree with the local clock: the certificate is early, not the clock.
+        let mut ev = targets(vec![not_yet(Some(true)), dated("http://a.site.test/", 0)]);
+        blame_clock(&mut ev);
+        assert_eq!(ev.targets[0].hops[0].tls.as_ref().unwrap().clock, None);
+        // No Date header at all: a lower bound of how far the clock is behind.
+        let mut ev = targets(vec![not_yet(Some(true))]);
+        blame_clock(&mut ev);
+        let blame = ev.targets[0].hops[0].tls.as_ref().unwrap().clock.clone();
+        assert_eq!(blame, Some(ClockBlame { skew_s: None, behind_at_least_s: Some(day as f64) }));
+        assert_eq!(codes(&ev), [(Code::TlsNotYetValid, Severity::Fail)]);
+        // An expired chain without a Date header is just expired.
+        let mut h = tls_hop(https, TlsVerdict::Expired, "CN=lab", now - 60 * day, now - day);
+        let tls = h.tls.as_mut().unwrap();
+        (tls.checked_at, tls.valid_in_period) = (at(now), Some(true));
+        let mut ev = targets(vec![probe(https, vec![h])]);
+        blame_clock(&mut ev);
+        assert_eq!(ev.targets[0].hops[0].tls.as_ref().unwrap().clock, None);
+    }
+
+    #[test]
+    fn search_domains_come_from_the_last_search_or_domain_line() {
+        let text = "nameserver 198.18.0.1\ndomain old.example\nsearch Corp.Example.com. lab.example\n# search x\n";
+        assert_eq!(search_domains(text), ["corp.example.com", "lab.example"]);
+        assert_eq!(search_domains("search a b c d e f g h\n").len(), 6);
+        assert!(search_domains("nameserver 1.1.1.1\n").is_empty());
+    }
+
     fn hop(url: &str, status: u16, location: Option<&str>) -> HttpHop {
         HttpHop { url: url.into(), status: Some(status), location: location.map(Into::into), ..HttpHop::default() }
     }
@@ -1078,6 +1636,7 @@ mod tests {
                 portal_url,
             }),
             targets: vec![],
+            ..WebEvidence::default()
         }
     }
 
@@ -1098,7 +1657,7 @@ mod tests {
     }
 
     fn targets(probes: Vec<WebProbe>) -> WebEvidence {
-        WebEvidence { connectivity: None, targets: probes }
+        WebEvidence { connectivity: None, targets: probes, ..WebEvidence::default() }
     }
 
     #[test]
@@ -1237,6 +1796,7 @@ mod tests {
             TlsVerdict::NotYetValid,
             TlsVerdict::HostnameMismatch,
             TlsVerdict::HandshakeFailed,
+            TlsVerdict::OldProtocol,
         ] {
             let mut h = HttpHop { url: url.into(), ..HttpHop::default() };
             h.tls = Some(TlsInfo {
@@ -1246,9 +1806,10 @@ mod tests {
                 alpn: None,
                 chain: vec![],
                 error: Some("x".into()),
+                ..TlsInfo::default()
             });
             h.error = Some(HopError { phase: Phase::Tls, timeout: false, message: "x".into() });
-            let ev = WebEvidence { connectivity: None, targets: vec![probe(url, vec![h])] };
+            let ev = WebEvidence { connectivity: None, targets: vec![probe(url, vec![h])], ..WebEvidence::default() };
             assert_eq!(codes(&ev), [(verdict.code().unwrap(), Severity::Fail)]);
         }
         let ev = WebEvidence {
@@ -1258,6 +1819,7 @@ mod tests {
                 probe("http://b.example/", vec![hop("http://b.example/", 503, None)]),
                 probe("http://c.example/", vec![hop("http://c.example/", 404, None)]),
             ],
+            ..WebEvidence::default()
         };
         assert_eq!(codes(&ev), [(Code::WebHttpError, Severity::Fail), (Code::WebHttpError, Severity::Fail)]);
     }
@@ -1273,6 +1835,7 @@ mod tests {
             alpn: None,
             chain: vec![],
             error: None,
+            ..TlsInfo::default()
         });
         h.error = Some(HopError { phase: Phase::Tls, timeout: false, message: "x".into() });
         assert_eq!(codes(&connectivity(probe(url, vec![h]), None)), [(Code::TlsUntrusted, Severity::Fail)]);
@@ -1284,7 +1847,7 @@ mod tests {
         p.error = Some(ProbeError { kind: ProbeErrorKind::TooManyRedirects, message: "more than 5".into() });
         let mut bad = probe("ftp://x/", vec![]);
         bad.error = Some(ProbeError { kind: ProbeErrorKind::InvalidUrl, message: "scheme".into() });
-        let ev = WebEvidence { connectivity: None, targets: vec![p, bad] };
+        let ev = WebEvidence { connectivity: None, targets: vec![p, bad], ..WebEvidence::default() };
         assert_eq!(codes(&ev), [(Code::WebHttpError, Severity::Fail), (Code::ToolCheckError, Severity::Warn)]);
     }
 

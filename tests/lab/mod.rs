@@ -1415,3 +1415,19 @@ pub fn assert_root_cause(report: &Value, code: &str) {
     let got = root_cause_code(report);
     assert_eq!(got.as_deref(), Some(code), "diagnosis.root_cause.code; full report:\n{}", pretty(report));
 }
+
+impl Lab {
+    /// Adds `lines` (`ADDRESS NAME...`) to the client's /etc/hosts: `ip netns exec` bind-mounts
+    /// `/etc/netns/<client>/hosts` over /etc/hosts, so glibc's resolver (`files` before
+    /// `dns`) answers these names for nettriage's runs, e.g. a public-looking name
+    /// (`www.example.com`) for the lab server, which the lab must never look up for real.
+    pub fn set_client_hosts(&self, lines: &[&str]) {
+        let path = PathBuf::from(format!("/etc/netns/{}/hosts", self.c));
+        let mut text = String::from("127.0.0.1 localhost\n::1 localhost\n");
+        for line in lines {
+            text.push_str(line);
+            text.push('\n');
+        }
+        fs::write(&path, text).unwrap_or_else(|e| panic!("lab: write {}: {e}", path.display()));
+    }
+}

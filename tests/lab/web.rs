@@ -177,3 +177,51 @@ pub fn start_nginx(lab: &mut Lab, label: &str, servers: &str) {
 pub fn web(report: &Value) -> &Value {
     &check(report, "web")["evidence"]
 }
+
+/// A certificate validity from `start_s` to `end_s` seconds from now, in the
+/// `YYYYMMDDHHMMSSZ` form `Ca::leaf` takes.
+pub fn validity_from_now(start_s: i64, end_s: i64) -> (String, String) {
+    let at = |offset: i64| {
+        let now = std::time::SystemTime::now();
+        let t = if offset >= 0 {
+            now + Duration::from_secs(offset.unsigned_abs())
+        } else {
+            now - Duration::from_secs(offset.unsigned_abs())
+        };
+        // RFC 3339 `2026-11-30T09:00:00Z` -> `20261130090000Z`.
+        humantime::format_rfc3339_seconds(t).to_string().replace(['-', 'T', ':'], "")
+    };
+    (at(start_s), at(end_s))
+}
+
+/// Starts a small python3 HTTP responder in the server namespace on `ip:port`: every GET
+/// answers 200 `ok` after `delay_ms`, with a `Date` header `date_offset_s` seconds off the
+/// real clock (nginx cannot change its `Date`). Waits, bounded, until it listens.
+pub fn start_python_http(lab: &mut Lab, label: &str, ip: &str, port: u16, date_offset_s: i64, delay_ms: u64) {
+    let script = format!(
+        "import http.server, time\n\
+         class H(http.server.BaseHTTPRequestHandler):\n\
+         \x20   def date_time_string(self, timestamp=None):\n\
+         \x20       return http.server.BaseHTTPRequestHandler.date_time_string(self, time.time() + ({date_offset_s}))\n\
+         \x20   def do_GET(self):\n\
+         \x20       time.sleep({delay_ms} / 1000)\n\
+         \x20       body = b'ok\\n'\n\
+         \x20       self.send_response(200)\n\
+         \x20       self.send_header('Content-Length', str(len(body)))\n\
+         \x20       self.end_headers()\n\
+         \x20       self.wfile.write(body)\n\
+         \x20   def log_message(self, *args):\n\
+         \x20       pass\n\
+         s = http.server.HTTPServer(('{ip}', {port}), H)\n\
+         print('ready', flush=True)\n\
+         s.serve_forever()\n"
+    );
+    let s = lab.s.clone();
+    lab.spawn_in(label, &s, &["python3", "-c", &script]);
+    let log = lab.tmp().join(format!("{label}.log"));
+    let start = Instant::now();
+    while !fs::read_to_string(&log).is_ok_and(|t| t.contains("ready")) {
+        assert!(start.elapsed() < Duration::from_secs(10), "{label} did not start: {:?}", fs::read_to_string(&log));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
