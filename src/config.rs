@@ -161,6 +161,8 @@ pub struct Overrides {
     pub connectivity_url: Option<String>,
     /// `--ca-file`.
     pub ca_file: Option<PathBuf>,
+    /// `--proxy`.
+    pub proxy: Option<String>,
 }
 
 /// A TCP service to probe.
@@ -429,6 +431,14 @@ pub struct WebSettings {
     pub max_body_bytes: usize,
     /// A PEM file of CA certificates trusted in addition to the system's (a site's own PKI).
     pub ca_file: Option<PathBuf>,
+    /// The proxy for every probe (`http://[user:password@]host:port`), or `direct` for none;
+    /// `None`: discovered (`platform::proxy`, order in `docs/checks/web.md`).
+    pub proxy: Option<String>,
+    /// A PAC file's URL to take the proxy from, ahead of the environment's proxy variables.
+    pub pac_url: Option<String>,
+    /// Whether to look for a PAC at `http://wpad.<first search domain>/wpad.dat` when no
+    /// other source sets a proxy.
+    pub wpad: bool,
 }
 
 impl Default for WebSettings {
@@ -441,6 +451,9 @@ impl Default for WebSettings {
             max_redirects: 5,
             max_body_bytes: 64 * 1024,
             ca_file: None,
+            proxy: None,
+            pac_url: None,
+            wpad: true,
         }
     }
 }
@@ -710,6 +723,7 @@ impl Config {
                 connectivity_url: args.connectivity_url.clone().or(file.web.connectivity_url),
                 urls: if args.urls.is_empty() { file.web.urls } else { args.urls.clone() },
                 ca_file: args.ca_file.clone().or(file.web.ca_file),
+                proxy: args.proxy.clone().or(file.web.proxy),
                 ..file.web
             },
         };
@@ -769,6 +783,13 @@ impl Config {
         }
         for url in web.connectivity_url.iter().chain(&web.urls) {
             validate_url(url).map_err(|m| invalid(format!("URL `{}`", without_credentials(url)), m))?;
+        }
+        if let Some(proxy) = web.proxy.as_deref().filter(|p| !p.trim().eq_ignore_ascii_case("direct")) {
+            crate::platform::proxy::ProxyServer::parse(proxy)
+                .map_err(|e| invalid("web.proxy".to_string(), e.to_string()))?;
+        }
+        if let Some(pac) = &web.pac_url {
+            validate_url(pac).map_err(|m| invalid(format!("web.pac_url `{}`", without_credentials(pac)), m))?;
         }
         Ok(())
     }

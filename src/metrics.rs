@@ -661,6 +661,7 @@ pub(crate) mod tests {
         let ev = WebEvidence {
             connectivity: None,
             targets: vec![WebProbe { url: url.into(), hops: vec![hop], error: None, total_ms: Some(15.0) }, unanswered],
+            proxy: None,
         };
         let report = report_of(
             vec![check(CheckId::Web, CheckStatus::Pass, vec![], Evidence::Web(Box::new(ev)))],

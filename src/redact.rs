@@ -864,7 +864,7 @@ mod tests {
             ..HttpHop::default()
         };
         let probe = WebProbe { url: url.into(), hops: vec![hop], error: None, total_ms: Some(3.0) };
-        Evidence::Web(Box::new(WebEvidence { connectivity: None, targets: vec![probe] }))
+        Evidence::Web(Box::new(WebEvidence { connectivity: None, targets: vec![probe], proxy: None }))
     }
 
     #[test]

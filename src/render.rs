@@ -740,6 +740,7 @@ mod tests {
                 portal_url,
             }),
             targets: vec![],
+            proxy: None,
         };
         let findings = judge(&ev);
         let web = CheckResult {

@@ -557,6 +557,7 @@ fn web_healthy() -> WebEvidence {
             Some(true),
         )),
         targets: vec![WebProbe { url: https.into(), hops: vec![secure], error: None, total_ms: Some(5.0) }],
+        proxy: None,
     }
 }
 
@@ -1318,6 +1319,7 @@ fn web_evidence_of_portals_and_tls_failures_matches_schema() {
     let ev = WebEvidence {
         connectivity: Some(portal),
         targets: vec![WebProbe { url: https.into(), hops: vec![expired], error: None, total_ms: Some(4.0) }],
+        proxy: None,
     };
     let mut r = healthy();
     let at = r.checks.iter().position(|c| c.id == CheckId::Web).unwrap();

@@ -746,6 +746,19 @@ pub fn wpad_url(domain: &str) -> Option<String> {
     Some(format!("http://wpad.{domain}/wpad.dat"))
 }
 
+/// The first search domain of a resolv.conf text (pure): glibc uses the last `search` or
+/// `domain` line; `None` without one.
+pub fn search_domain(resolv_conf: &str) -> Option<String> {
+    let mut found = None;
+    for line in resolv_conf.lines() {
+        let mut words = line.split_ascii_whitespace();
+        if let Some("search" | "domain") = words.next() {
+            found = words.next().filter(|w| !w.starts_with(['#', ';'])).map(|w| w.trim_end_matches('.').to_string());
+        }
+    }
+    found.filter(|d| !d.is_empty())
+}
+
 /// The I/O half: the environment, `/etc/environment`, `gsettings`.
 #[cfg(feature = "live")]
 pub mod live {
@@ -1021,6 +1034,9 @@ mod tests {
 
     #[test]
     fn wpad_urls_come_from_the_search_domain() {
+        assert_eq!(search_domain("nameserver 1.1.1.1\nsearch a.example b.example\n"), Some("a.example".into()));
+        assert_eq!(search_domain("search a.example\ndomain c.example.\n"), Some("c.example".into()));
+        assert_eq!(search_domain("nameserver 1.1.1.1\n"), None);
         assert_eq!(wpad_url("Site.Test."), Some("http://wpad.site.test/wpad.dat".into()));
         assert_eq!(wpad_url(""), None);
         assert_eq!(wpad_url("bad/domain"), None);
