@@ -195,8 +195,8 @@ fn proxy_407_without_credentials_and_pass_with_them_never_printed() {
     assert!(hops(&r).iter().all(|h| h["via"]["proxy"] == proxy_url().as_str()), "{}", pretty(&r));
     assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "the password was printed");
     // Verbose logs and the table output too.
-    let (_, _, stdout, stderr) = run_with_env(&lab, &[format!("http_proxy={with}")], &["-v", "--url", &check_url]);
-    assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "the password was printed with -v");
+    let (_, _, stdout, stderr) = run_with_env(&lab, &[format!("http_proxy={with}")], &["-vvv", "--url", &check_url]);
+    assert!(!stdout.contains(PASSWORD) && !stderr.contains(PASSWORD), "the password was printed with -vvv");
     let out = lab.run_nettriage_raw(
         &["env", &format!("http_proxy={with}")],
         &["run", "--interface", "eth0", "--format", "table", "--dns-name", WWW_NAME, "--url", &check_url],
@@ -290,4 +290,64 @@ fn pac_from_the_config_is_scanned_and_a_looping_pac_cannot_hang() {
     assert_eq!(p["pac"]["scan"]["defines_find_proxy"], true, "{}", pretty(&r));
     assert!(hops(&r).iter().all(|h| h["via"]["proxy"].is_null()), "{}", pretty(&r));
     assert_eq!(codes(&r, "web"), ["web.unreachable"], "{}", pretty(&r));
+}
+
+/// WPAD through DNS: the client's resolv.conf has `search site.test` and a resolver (a
+/// dnsmasq of this test on a second server address) that knows `wpad.site.test`; nginx
+/// serves `/wpad.dat` for that name. No proxy is set anywhere else: the PAC found by WPAD
+/// names the proxy, and the probes go through it with `via.source` `wpad`.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn wpad_from_the_search_domain_names_the_proxy() {
+    lab::require_tools("wpad_from_the_search_domain_names_the_proxy", TOOLS);
+    let mut lab = Lab::start("wpad_from_the_search_domain_names_the_proxy");
+    const WPAD_DNS: &str = "198.18.1.53";
+    let pac = format!("function FindProxyForURL(url, host) {{ return \\\"PROXY {SERVER_IP}:{PROXY_PORT}\\\"; }}");
+    start_origin(
+        &mut lab,
+        &format!(
+            "server {{ listen {SERVER_IP}:80; server_name wpad.site.test;\n\
+               location = /wpad.dat {{ return 200 \"{pac}\"; }} }}\n"
+        ),
+    );
+    start_tinyproxy(&mut lab, None);
+    let s = lab.s.clone();
+    lab.ip(&s, &["addr", "add", &format!("{WPAD_DNS}/24"), "dev", "eth0"]);
+    let dir = lab.tmp().join("dnsmasq-wpad");
+    fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("dnsmasq.conf");
+    fs::write(
+        &conf,
+        format!(
+            "listen-address={WPAD_DNS}\nbind-interfaces\nport=53\nno-dhcp-interface=eth0\nuser=root\ngroup=root\n\
+             local=/site.test/\nhost-record=wpad.site.test,{SERVER_IP}\nhost-record={WWW_NAME},{SERVER_IP}\n"
+        ),
+    )
+    .unwrap();
+    let conf_arg = format!("--conf-file={}", conf.display());
+    lab.spawn_in("dnsmasq-wpad", &s, &["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts", &conf_arg]);
+    let started = Instant::now();
+    while lab.dig_rcode(WPAD_DNS, "wpad.site.test") != "NOERROR" {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "dnsmasq did not start: {}",
+            lab.daemon_log("dnsmasq-wpad")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    lab.set_resolv_conf(&[&format!("nameserver {WPAD_DNS}"), "search site.test"]);
+    let (check_url, _) = urls();
+    let (code, r, _, _) = run_with_env(&lab, &[], &["--connectivity-url", &check_url]);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "web", "pass");
+    let p = &web(&r)["proxy"];
+    assert_eq!(p["wpad_host"], "wpad.site.test", "{}", pretty(&r));
+    assert_eq!(
+        (&p["pac"]["source"], &p["pac"]["fetched"]),
+        (&Value::from("wpad"), &Value::from(true)),
+        "{}",
+        pretty(&r)
+    );
+    let hop = &hops(&r)[0];
+    assert_eq!((&hop["via"]["proxy"], &hop["via"]["source"]), (&Value::from(proxy_url()), &Value::from("wpad")));
 }
