@@ -784,9 +784,14 @@ impl Config {
         for url in web.connectivity_url.iter().chain(&web.urls) {
             validate_url(url).map_err(|m| invalid(format!("URL `{}`", without_credentials(url)), m))?;
         }
-        if let Some(proxy) = web.proxy.as_deref().filter(|p| !p.trim().eq_ignore_ascii_case("direct")) {
-            crate::platform::proxy::ProxyServer::parse(proxy)
-                .map_err(|e| invalid("web.proxy".to_string(), e.to_string()))?;
+        if let Some(proxy) = web.proxy.as_deref().map(str::trim).filter(|p| !p.eq_ignore_ascii_case("direct")) {
+            // A bare `host:port` is an http:// proxy, as in the environment variables.
+            let full = if proxy.contains("://") { proxy.to_string() } else { format!("http://{proxy}") };
+            let what = || format!("web.proxy `{}`", without_credentials(proxy));
+            if !full.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://")) {
+                return Err(invalid(what(), "only http:// proxies (or `direct`) can be used"));
+            }
+            validate_url(&full).map_err(|m| invalid(what(), m))?;
         }
         if let Some(pac) = &web.pac_url {
             validate_url(pac).map_err(|m| invalid(format!("web.pac_url `{}`", without_credentials(pac)), m))?;
@@ -911,6 +916,23 @@ mod tests {
         assert_eq!(c.dhcp, DhcpSettings::default());
         assert_eq!(c.wifi, WifiSettings::default());
         assert_eq!(c.web, WebSettings::default());
+    }
+
+    #[test]
+    fn the_web_proxy_is_checked_without_showing_credentials() {
+        let resolve = |a: &Overrides, file: &str| Config::resolve(a, Some((Path::new("c.toml"), file)));
+        for ok in ["direct", "DIRECT", "http://u:pw@proxy.example:3128", "proxy.example:3128"] {
+            let file = format!("[web]\nproxy = \"{ok}\"\npac_url = \"http://wpad.example/wpad.dat\"\n");
+            assert!(resolve(&args(), &file).is_ok(), "{ok}");
+        }
+        for bad in ["socks5://u:secret@s:1080", "http://u:secret@", "ftp://x"] {
+            let e = resolve(&args(), &format!("[web]\nproxy = \"{bad}\"\n")).unwrap_err();
+            assert!(matches!(e, ConfigError::Invalid { .. }) && !e.to_string().contains("secret"), "{bad}");
+        }
+        let mut a = args();
+        a.proxy = Some("http://cli.example:8080".into());
+        let c = resolve(&a, "[web]\nproxy = \"http://file.example:1\"\nwpad = false\n").unwrap();
+        assert_eq!((c.web.proxy.as_deref(), c.web.wpad), (Some("http://cli.example:8080"), false));
     }
 
     #[test]
