@@ -592,7 +592,12 @@ mod live {
         client.plan = plan;
         if let Some((pac_url, source)) = pac {
             // The PAC itself is fetched directly, as browsers do, bounded in bytes and time.
-            let pac_settings = WebSettings { max_body_bytes: proxy::MAX_PAC_BYTES, max_redirects: 2, ..web.clone() };
+            let pac_settings = WebSettings {
+                max_body_bytes: proxy::MAX_PAC_BYTES,
+                max_redirects: 2,
+                timeout_ms: web.timeout_ms.min(proxy::PAC_TIMEOUT_MS),
+                ..web.clone()
+            };
             let pac_client = Client::new(&pac_settings)?;
             let (fetched, body) = pac_client.probe(&pac_url).await;
             let last = fetched.last();

@@ -768,7 +768,7 @@ pub mod live {
     use super::{GnomeProxy, ProxyVars, parse_env_file, parse_gvariant};
 
     /// How long one `gsettings` call may take.
-    pub const GSETTINGS_TIMEOUT: Duration = Duration::from_millis(500);
+    pub const GSETTINGS_TIMEOUT: Duration = Duration::from_millis(400);
 
     /// The proxy variables of this process's environment.
     pub fn env_vars() -> ProxyVars {

@@ -21,6 +21,12 @@ use crate::report::{CheckId, Code, Finding, Severity};
 
 /// Bytes of a PAC file read at most.
 pub const MAX_PAC_BYTES: usize = 256 * 1024;
+/// Milliseconds for fetching a PAC at most (less when `web.timeout_ms` is shorter).
+pub const PAC_TIMEOUT_MS: u64 = 1_200;
+/// Milliseconds proxy discovery may take at most before the probes start: GNOME's settings
+/// (`live::GNOME_BUDGET`), the WPAD name (`live::WPAD_LOOKUP`) and the PAC
+/// ([`PAC_TIMEOUT_MS`]). Usually a few milliseconds; the runner adds it to the web budget.
+pub const DISCOVERY_BUDGET_MS: u64 = 2_000;
 
 /// The path one request took.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,7 +200,9 @@ pub mod live {
 
     /// How long reading GNOME's settings may take in all (each `gsettings` call is bounded
     /// too).
-    pub const GNOME_BUDGET: Duration = Duration::from_millis(1000);
+    pub const GNOME_BUDGET: Duration = Duration::from_millis(400);
+    /// How long the WPAD name's lookup may take.
+    pub const WPAD_LOOKUP: Duration = Duration::from_millis(400);
 
     /// Discovery from the static sources (config, environment, `/etc/environment`, GNOME,
     /// WPAD's name): the plan, the report, and the PAC to fetch, if any.
@@ -216,8 +224,7 @@ pub mod live {
             let domain = std::fs::read_to_string("/etc/resolv.conf").ok().and_then(|t| search_domain(&t));
             if let Some(url) = domain.as_deref().and_then(wpad_url) {
                 let host = url.trim_start_matches("http://").split('/').next().unwrap_or_default().to_string();
-                let budget = Duration::from_millis(web.timeout_ms.min(1000));
-                let found = tokio::time::timeout(budget, tokio::net::lookup_host((host.as_str(), 80)))
+                let found = tokio::time::timeout(WPAD_LOOKUP, tokio::net::lookup_host((host.as_str(), 80)))
                     .await
                     .ok()
                     .and_then(Result::ok)
