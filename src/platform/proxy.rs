@@ -526,11 +526,13 @@ pub struct PacInfo {
     /// Where the URL came from (`config`, `env`... `gsettings`, `wpad`).
     pub source: ProxySource,
     /// Whether it was fetched (HTTP 200 within the size and time bounds).
+    #[serde(default)]
     pub fetched: bool,
     /// Bytes fetched.
     #[serde(default)]
     pub bytes: u64,
     /// Always `false`: the PAC is scanned for the proxies it names, not run.
+    #[serde(default)]
     pub evaluated: bool,
     /// What the scan found, when it was fetched.
     #[serde(default)]
@@ -560,6 +562,7 @@ pub struct ProxyEvidence {
     pub pac: Option<PacInfo>,
     /// GNOME's settings: `read` when gsettings answered, else why not (`not_installed`,
     /// `failed`, `timeout`, `not_consulted` when an earlier source already decided).
+    #[serde(default)]
     pub gsettings: String,
     /// `wpad.<domain>` as tried, when WPAD was tried.
     #[serde(default)]
