@@ -351,3 +351,40 @@ fn wpad_from_the_search_domain_names_the_proxy() {
     let hop = &hops(&r)[0];
     assert_eq!((&hop["via"]["proxy"], &hop["via"]["source"]), (&Value::from(proxy_url()), &Value::from("wpad")));
 }
+
+/// GNOME's settings: no proxy variable is set, and GLib's keyfile backend
+/// (`GSETTINGS_BACKEND=keyfile`, the file under the run's `$XDG_CONFIG_HOME`) holds
+/// `org.gnome.system.proxy` `mode='manual'` with the lab proxy for HTTP: `gsettings` is read
+/// and the connectivity probe goes through that proxy with `via.source` `gsettings`.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn gnome_manual_proxy_settings_are_used() {
+    let mut tools = TOOLS.to_vec();
+    tools.push(("gsettings", "libglib2.0-bin gsettings-desktop-schemas"));
+    lab::require_tools("gnome_manual_proxy_settings_are_used", &tools);
+    let mut lab = Lab::start("gnome_manual_proxy_settings_are_used");
+    start_origin(&mut lab, "");
+    start_tinyproxy(&mut lab, None);
+    drop_direct_web(&lab);
+    // The lab runs nettriage with HOME=<tmp>/home and XDG_CONFIG_HOME=<tmp>/home/.config.
+    let settings = lab.tmp().join("home/.config/glib-2.0/settings");
+    fs::create_dir_all(&settings).unwrap();
+    fs::write(
+        settings.join("keyfile"),
+        format!(
+            "[system/proxy]\nmode='manual'\nignore-hosts=['localhost']\n\n\
+             [system/proxy/http]\nhost='{SERVER_IP}'\nport={PROXY_PORT}\n"
+        ),
+    )
+    .unwrap();
+    let (check_url, _) = urls();
+    let (code, r, _, _) =
+        run_with_env(&lab, &["GSETTINGS_BACKEND=keyfile".into()], &["--connectivity-url", &check_url]);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "web", "pass");
+    let p = &web(&r)["proxy"];
+    assert_eq!(p["gsettings"], "read", "{}", pretty(&r));
+    assert_eq!((&p["http"]["value"], &p["http"]["source"]), (&Value::from(proxy_url()), &Value::from("gsettings")));
+    let hop = &hops(&r)[0];
+    assert_eq!((&hop["via"]["proxy"], &hop["via"]["source"]), (&Value::from(proxy_url()), &Value::from("gsettings")));
+}
