@@ -573,6 +573,42 @@ codes! {
         "Check that NTP (UDP 123) is not blocked and that the time zone is right.",
         "Kerberos refuses clocks more than 5 minutes apart (MIT krb5 `clockskew = 300`).",
     ];
+    /// The proxy this machine uses for a URL answered 407 (Proxy Authentication Required):
+    /// it wants credentials that were not given or were refused.
+    WebProxyAuthRequired = "web.proxy_auth_required", Web, blocks: false,
+    summary: "The proxy needs a password: this computer sends web traffic through a proxy server that asks for a user name and password, and none (or a wrong one) was given.",
+    steps: [
+        "Read `via` in the evidence: which proxy answered 407 and where its setting came from (env, /etc/environment, gsettings, pac, wpad, config).",
+        "Give the proxy's credentials where that setting lives (`http://user:password@proxy:port`, or `[web] proxy` in nettriage's config file), or check the account with the proxy's administrator.",
+        "If no proxy should be used here, remove the setting at its source.",
+    ];
+    /// The proxy this machine uses for a URL could not be reached: its name did not resolve,
+    /// it refused the connection, or it did not answer in time.
+    WebProxyUnreachable = "web.proxy_unreachable", Web, blocks: false,
+    summary: "The proxy server does not answer: this computer sends web traffic through a proxy server that cannot be reached, so websites do not open.",
+    steps: [
+        "Read `via` in the evidence: the proxy's address and where the setting came from; a setting left over from another network (a laptop taken home) is the usual cause.",
+        "Check that the proxy service runs and listens on that port, and that no firewall between blocks it.",
+        "If no proxy should be used on this network, remove the setting at its source (or set `no_proxy` for the local hosts).",
+    ];
+    /// Informational (a notice in the evidence, never a finding): a PAC file was named (config,
+    /// GNOME or WPAD) but could not be fetched, is not a PAC (no `FindProxyForURL`), or names
+    /// no usable proxy.
+    WebPacUnusable = "web.pac_unusable", Web, blocks: false,
+    summary: "This computer is set to take its proxy from a configuration file (PAC) that could not be used.",
+    steps: [
+        "Open the PAC URL in the evidence: it should answer 200 with JavaScript defining FindProxyForURL.",
+        "For WPAD, check that `wpad.<domain>` resolves to the server that serves wpad.dat, or remove the record if no PAC is meant to be used.",
+    ];
+    /// Informational (a notice in the evidence, never a finding): a PAC file was scanned for
+    /// the proxies it names, not run (nettriage embeds no JavaScript engine); the probes used
+    /// its first proxy.
+    WebPacNotEvaluated = "web.pac_not_evaluated", Web, blocks: false,
+    summary: "The proxy was taken from a PAC file without running it, so a browser may choose differently for some sites.",
+    steps: [
+        "Compare the proxies listed under `pac.scan` with what the PAC returns for the URLs that matter (a browser's proxy diagnostics, or `pactester`).",
+        "To test a specific proxy, set it with `--proxy` or `[web] proxy`.",
+    ];
     /// The check needs privileges the process does not have.
     ToolNoPrivilege = "tool.no_privilege", tool, blocks: false,
     summary: "The test could not check everything because it was not run as administrator.",

@@ -161,6 +161,8 @@ pub struct Overrides {
     pub connectivity_url: Option<String>,
     /// `--ca-file`.
     pub ca_file: Option<PathBuf>,
+    /// `--proxy`.
+    pub proxy: Option<String>,
 }
 
 /// A TCP service to probe.
@@ -434,6 +436,14 @@ pub struct WebSettings {
     pub slow_ms: u64,
     /// Milliseconds over which it is very slow: ChromeOS's "very high" band, over 1000 ms.
     pub very_slow_ms: u64,
+    /// The proxy for every probe (`http://[user:password@]host:port`), or `direct` for none;
+    /// `None`: discovered (`platform::proxy`, order in `docs/checks/web.md`).
+    pub proxy: Option<String>,
+    /// A PAC file's URL to take the proxy from, ahead of the environment's proxy variables.
+    pub pac_url: Option<String>,
+    /// Whether to look for a PAC at `http://wpad.<first search domain>/wpad.dat` when no
+    /// other source sets a proxy.
+    pub wpad: bool,
 }
 
 impl Default for WebSettings {
@@ -448,6 +458,9 @@ impl Default for WebSettings {
             ca_file: None,
             slow_ms: 500,
             very_slow_ms: 1000,
+            proxy: None,
+            pac_url: None,
+            wpad: true,
         }
     }
 }
@@ -717,6 +730,7 @@ impl Config {
                 connectivity_url: args.connectivity_url.clone().or(file.web.connectivity_url),
                 urls: if args.urls.is_empty() { file.web.urls } else { args.urls.clone() },
                 ca_file: args.ca_file.clone().or(file.web.ca_file),
+                proxy: args.proxy.clone().or(file.web.proxy),
                 ..file.web
             },
         };
@@ -778,6 +792,18 @@ impl Config {
         }
         for url in web.connectivity_url.iter().chain(&web.urls) {
             validate_url(url).map_err(|m| invalid(format!("URL `{}`", without_credentials(url)), m))?;
+        }
+        if let Some(proxy) = web.proxy.as_deref().map(str::trim).filter(|p| !p.eq_ignore_ascii_case("direct")) {
+            // A bare `host:port` is an http:// proxy, as in the environment variables.
+            let full = if proxy.contains("://") { proxy.to_string() } else { format!("http://{proxy}") };
+            let what = || format!("web.proxy `{}`", without_credentials(proxy));
+            if !full.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://")) {
+                return Err(invalid(what(), "only http:// proxies (or `direct`) can be used"));
+            }
+            validate_url(&full).map_err(|m| invalid(what(), m))?;
+        }
+        if let Some(pac) = &web.pac_url {
+            validate_url(pac).map_err(|m| invalid(format!("web.pac_url `{}`", without_credentials(pac)), m))?;
         }
         Ok(())
     }
@@ -899,6 +925,23 @@ mod tests {
         assert_eq!(c.dhcp, DhcpSettings::default());
         assert_eq!(c.wifi, WifiSettings::default());
         assert_eq!(c.web, WebSettings::default());
+    }
+
+    #[test]
+    fn the_web_proxy_is_checked_without_showing_credentials() {
+        let resolve = |a: &Overrides, file: &str| Config::resolve(a, Some((Path::new("c.toml"), file)));
+        for ok in ["direct", "DIRECT", "http://u:pw@proxy.example:3128", "proxy.example:3128"] {
+            let file = format!("[web]\nproxy = \"{ok}\"\npac_url = \"http://wpad.example/wpad.dat\"\n");
+            assert!(resolve(&args(), &file).is_ok(), "{ok}");
+        }
+        for bad in ["socks5://u:secret@s:1080", "http://u:secret@", "ftp://x"] {
+            let e = resolve(&args(), &format!("[web]\nproxy = \"{bad}\"\n")).unwrap_err();
+            assert!(matches!(e, ConfigError::Invalid { .. }) && !e.to_string().contains("secret"), "{bad}");
+        }
+        let mut a = args();
+        a.proxy = Some("http://cli.example:8080".into());
+        let c = resolve(&a, "[web]\nproxy = \"http://file.example:1\"\nwpad = false\n").unwrap();
+        assert_eq!((c.web.proxy.as_deref(), c.web.wpad), (Some("http://cli.example:8080"), false));
     }
 
     #[test]

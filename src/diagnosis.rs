@@ -3,7 +3,8 @@
 //! The run is `broken` when any check failed, `degraded` when something warned or could
 //! not run, `unknown` when every check was skipped (nothing to judge: a capture without
 //! the traffic the checks read), `healthy` otherwise. The root cause is the earliest layer in graph order
-//! (link, wifi, dhcp, gateway, dns, ports) that failed; when nothing failed, the earliest
+//! (link, wifi, dhcp, gateway, dns, web, ports) that failed: a captive portal or a proxy
+//! problem (web) comes before any port it also blocks; when nothing failed, the earliest
 //! warning. Later layers that failed only because of it are already `skipped` by the
 //! runner, so this is the layer a technician should look at first.
 //!
@@ -188,6 +189,20 @@ mod tests {
         let refused = check(CheckId::Dns, CheckStatus::Fail, vec![(Code::DnsRefused, Severity::Fail)]);
         let d = diagnose(&[refused, web(Code::WebCaptivePortal)]);
         assert_eq!(d.root_cause.map(|r| r.code), Some(Code::DnsRefused));
+    }
+
+    #[test]
+    fn a_proxy_problem_is_the_root_cause_above_ports() {
+        for code in [Code::WebProxyAuthRequired, Code::WebProxyUnreachable] {
+            let d = diagnose(&[
+                check(CheckId::Dns, CheckStatus::Pass, vec![]),
+                check(CheckId::Web, CheckStatus::Fail, vec![(code, Severity::Fail)]),
+                check(CheckId::Ports, CheckStatus::Fail, vec![(Code::PortsFiltered, Severity::Fail)]),
+            ]);
+            let root = d.root_cause.unwrap();
+            assert_eq!((root.code, root.layer), (code, CheckId::Web));
+            assert_eq!(root.summary, code.summary());
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! Linux only for now: netlink for links, addresses and routes; packet sockets (pnet) for
 //! ARP; `/proc` for capabilities; `/sys` for what netlink does not carry (link speed). Each
 //! submodule keeps the byte- or message-parsing part pure and unit-tested, and the system
-//! call part thin. `resolv` reads resolv.conf and the local stubs' files (no sockets). Checks use this module; it uses nothing above it.
+//! call part thin. `resolv` reads resolv.conf and the local stubs' files (no sockets); `proxy` reads the proxy settings (environment, `/etc/environment`, gsettings) and scans PAC files. Checks use this module; it uses nothing above it.
 
 pub mod arp;
 pub mod capture;
@@ -12,6 +12,7 @@ pub mod lease;
 pub mod netlink;
 pub mod packet;
 pub mod privilege;
+pub mod proxy;
 pub mod resolv;
 pub mod sysfs;
 pub mod wifi;

@@ -86,8 +86,9 @@ pub fn budget(id: CheckId, config: &Config) -> Duration {
         }
         // Every query may be retried once after a timeout.
         CheckId::Dns => 2 * config.dns.timeout_ms + 1_000,
-        // Probes run concurrently, each bounded by the probe timeout (redirects included).
-        CheckId::Web => config.web.timeout_ms + 1_000,
+        // Probes run concurrently, each bounded by the probe timeout (redirects included),
+        // after proxy discovery (bounded by its own budget: gsettings, WPAD, the PAC).
+        CheckId::Web => config.web.timeout_ms + 1_000 + check::web::proxy::DISCOVERY_BUDGET_MS,
         CheckId::Ports => {
             let waves = config.targets.len().div_ceil(config.ports.concurrency.max(1)).max(1) as u64;
             // It starts beside dns; named targets wait for dns's answers first.

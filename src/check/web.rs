@@ -26,6 +26,11 @@
 //! [`WebEvidence`]. The check runs after `dns` and before `ports` in the graph
 //! (`runner::GRAPH`), so a portal is named as the root cause before any port that the
 //! portal also blocks. A capture cannot show this layer (`analyze` skips it).
+//!
+//! Every request goes the way this machine would send it: `platform::proxy` discovers the
+//! proxy settings and [`proxy`] keeps the evidence (`via` on each hop) and the proxy
+//! verdicts (`web.proxy_auth_required`, `web.proxy_unreachable`); HTTP goes to a proxy as an
+//! absolute-form request, HTTPS through `CONNECT` and then TLS to the origin.
 
 use std::net::SocketAddr;
 
@@ -35,6 +40,9 @@ use crate::check::finding;
 pub use crate::config::without_credentials;
 use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::Timestamp;
+
+pub mod proxy;
+pub use proxy::{ProxyReport, Via};
 
 /// Characters of a response body kept in the evidence.
 pub const BODY_EXCERPT_CHARS: usize = 200;
@@ -50,6 +58,9 @@ pub struct WebEvidence {
     /// One probe per URL target, in the order given.
     #[serde(default)]
     pub targets: Vec<WebProbe>,
+    /// Proxy discovery: the settings found and their sources (`None`: not run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyReport>,
     /// The site's own DNS search domains (resolv.conf `search`/`domain`): names under them
     /// are private, so a private CA for them is not interception (`tls.intercepted`).
     #[serde(default)]
@@ -222,6 +233,9 @@ pub struct HttpHop {
     /// What failed, if the request did not complete.
     #[serde(default)]
     pub error: Option<HopError>,
+    /// The path the request took: direct, or which proxy (from which setting).
+    #[serde(default)]
+    pub via: Via,
 }
 
 impl HttpHop {
@@ -443,7 +457,11 @@ pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
         findings.push(f);
         true
     };
-    if let Some(c) = &ev.connectivity {
+    if let Some(c) = &ev.connectivity
+        && let Some(f) = proxy::proxy_finding(&c.probe)
+    {
+        findings.push(f);
+    } else if let Some(c) = &ev.connectivity {
         let tls_failed = push_tls(&mut findings, &c.probe);
         findings.extend(intercepted_finding(&c.probe, &ev.search_domains));
         let (state, portal) = assess(&c.probe, c.expect_status, c.body_matched);
@@ -472,6 +490,10 @@ pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
         }
     }
     for probe in &ev.targets {
+        if let Some(f) = proxy::proxy_finding(probe) {
+            findings.push(f);
+            continue;
+        }
         if push_tls(&mut findings, probe) {
             continue;
         }
@@ -811,7 +833,7 @@ mod live {
     use std::time::{Duration, Instant, SystemTime};
 
     use http_body_util::{BodyExt, Empty};
-    use hyper::header::{ACCEPT, CONNECTION, DATE, HOST, LOCATION, USER_AGENT, VIA};
+    use hyper::header::{ACCEPT, CONNECTION, DATE, HOST, LOCATION, PROXY_AUTHORIZATION, USER_AGENT, VIA};
     use hyper_util::rt::TokioIo;
     use rustls::client::WebPkiServerVerifier;
     use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -826,6 +848,7 @@ mod live {
     use super::*;
     use crate::check::{CheckContext, CheckError, Outcome};
     use crate::config::WebSettings;
+    use crate::platform::proxy::{ProxyPlan, ProxyServer, Route};
     use crate::report::{Evidence, SkipReason};
     use crate::types::millis;
 
@@ -840,7 +863,34 @@ mod live {
                 evidence: Evidence::None,
             });
         }
-        let client = Client::new(web)?;
+        let mut client = Client::new(web)?;
+        let (plan, mut proxy_report, pac) = proxy::live::discover(web).await;
+        client.plan = plan;
+        if let Some((pac_url, source)) = pac {
+            // The PAC itself is fetched directly, as browsers do, bounded in bytes and time.
+            let pac_settings = WebSettings {
+                max_body_bytes: proxy::MAX_PAC_BYTES,
+                max_redirects: 2,
+                timeout_ms: web.timeout_ms.min(proxy::PAC_TIMEOUT_MS),
+                ..web.clone()
+            };
+            let pac_client = Client::new(&pac_settings)?;
+            let (fetched, body) = pac_client.probe(&pac_url).await;
+            let last = fetched.last();
+            let ok = last.is_some_and(|h| h.status == Some(200) && h.error.is_none() && !h.body_truncated);
+            let error = (!ok).then(|| match (last, &fetched.error) {
+                (_, Some(e)) => e.message.clone(),
+                (Some(h), None) if h.body_truncated => format!("larger than {} bytes", proxy::MAX_PAC_BYTES),
+                (Some(h), None) => match (&h.error, h.status) {
+                    (Some(e), _) => format!("{} failed: {}", e.phase.as_str(), e.message),
+                    (None, Some(s)) => format!("HTTP {s}"),
+                    (None, None) => "no answer".into(),
+                },
+                (None, None) => "no request was made".into(),
+            });
+            let body = body.filter(|_| ok);
+            proxy::use_pac(&mut client.plan, &mut proxy_report, &pac_url, source, body.as_deref(), error);
+        }
         let connectivity = async {
             let url = web.connectivity_url.as_ref()?;
             let (probe, body) = client.probe(url).await;
@@ -870,7 +920,7 @@ mod live {
             }
         };
         let slow = SlowBands { high_ms: web.slow_ms as f64, very_high_ms: web.very_slow_ms as f64 };
-        let mut ev = WebEvidence { connectivity, targets, search_domains: search, slow };
+        let mut ev = WebEvidence { connectivity, targets, search_domains: search, slow, proxy: Some(proxy_report) };
         blame_clock(&mut ev);
         Ok(Outcome::Ran { findings: judge(&ev), evidence: Evidence::Web(Box::new(ev)) })
     }
@@ -903,6 +953,8 @@ mod live {
         /// Mozilla's root set alone (webpki-roots): a chain the system store accepts and
         /// this one does not leads to a private CA (`tls.intercepted` for a public name).
         public: Option<Arc<WebPkiServerVerifier>>,
+        /// Which proxy each URL goes through (none until discovery sets it).
+        plan: ProxyPlan,
     }
 
     /// Aborts the connection task when the request is done or dropped (timeout).
@@ -937,7 +989,7 @@ mod live {
                 .build()
                 .inspect_err(|e| tracing::debug!(error = %e, "public root verifier not built"))
                 .ok();
-            Ok(Client { settings, provider, verifier, public })
+            Ok(Client { settings, provider, verifier, public, plan: ProxyPlan::default() })
         }
 
         /// Fetches `text` and its redirects within the probe timeout; the final body too.
@@ -969,6 +1021,9 @@ mod live {
                     Ok(b) => b,
                     Err(_) => {
                         let phase = pending_phase(&hop, url.scheme() == "https");
+                        // Still connecting to the proxy when the time ran out: it is the
+                        // proxy that does not answer.
+                        hop.via.proxy_unreachable = hop.via.proxy.is_some() && hop.connect_ms.is_none();
                         hop.error = Some(HopError {
                             phase,
                             timeout: true,
@@ -1005,6 +1060,11 @@ mod live {
         /// measured) and returns the body read (bounded).
         async fn fetch(&self, url: &Url, hop: &mut HttpHop) -> Option<Vec<u8>> {
             let port = url.port_or_known_default().unwrap_or(80);
+            let route = self.plan.route(url.scheme(), url.host_str().unwrap_or_default(), port);
+            hop.via = Via::of(&route);
+            if let Route::Proxy { server, .. } = &route {
+                return self.fetch_via(url, server, hop).await;
+            }
             let address = match url.host()? {
                 Host::Ipv4(ip) => SocketAddr::new(IpAddr::V4(ip), port),
                 Host::Ipv6(ip) => SocketAddr::new(IpAddr::V6(ip), port),
@@ -1053,10 +1113,81 @@ mod live {
                 let t = Instant::now();
                 let tls = self.handshake(url, tcp, hop).await?;
                 hop.tls_ms = Some(millis(t.elapsed()));
-                self.exchange(tls, url, hop).await
+                self.exchange(tls, url, hop, None).await
             } else {
-                self.exchange(tcp, url, hop).await
+                self.exchange(tcp, url, hop, None).await
             }
+        }
+
+        /// One request through an HTTP proxy: resolve and connect to the proxy (a failure
+        /// there marks `via.proxy_unreachable`), then an absolute-form request for HTTP, or
+        /// `CONNECT host:port` and TLS to the origin for HTTPS.
+        async fn fetch_via(&self, url: &Url, server: &ProxyServer, hop: &mut HttpHop) -> Option<Vec<u8>> {
+            let fail = |hop: &mut HttpHop, phase, message: String| {
+                hop.via.proxy_unreachable = true;
+                hop.error = Some(HopError { phase, timeout: false, message });
+            };
+            let address = match server.host.parse::<IpAddr>() {
+                Ok(ip) => SocketAddr::new(ip, server.port),
+                Err(_) => {
+                    let t = Instant::now();
+                    let found = tokio::net::lookup_host((server.host.as_str(), server.port)).await;
+                    hop.dns_ms = Some(millis(t.elapsed()));
+                    let addrs: Vec<SocketAddr> = match found {
+                        Ok(a) => a.collect(),
+                        Err(e) => {
+                            fail(hop, Phase::Resolve, format!("proxy {}: {e}", server.shown()));
+                            return None;
+                        }
+                    };
+                    match addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()) {
+                        Some(a) => *a,
+                        None => {
+                            fail(hop, Phase::Resolve, format!("proxy {} has no address", server.shown()));
+                            return None;
+                        }
+                    }
+                }
+            };
+            hop.address = Some(address);
+            let t = Instant::now();
+            let mut tcp = match TcpStream::connect(address).await {
+                Ok(s) => s,
+                Err(e) => {
+                    let outcome = crate::check::ports::classify_error(&e);
+                    fail(hop, Phase::Connect, format!("proxy {}: {}: {e}", server.shown(), outcome.as_str()));
+                    return None;
+                }
+            };
+            hop.connect_ms = Some(millis(t.elapsed()));
+            if url.scheme() != "https" {
+                return self.exchange(tcp, url, hop, Some(server)).await;
+            }
+            let port = url.port_or_known_default().unwrap_or(443);
+            let authority = format!("{}:{port}", url.host_str().unwrap_or_default());
+            let t = Instant::now();
+            let status = match tunnel(&mut tcp, &authority, server).await {
+                Ok(s) => s,
+                Err(message) => {
+                    hop.error = Some(HopError { phase: Phase::Processing, timeout: false, message });
+                    return None;
+                }
+            };
+            if !(200..300).contains(&status) {
+                hop.first_byte_ms = Some(millis(t.elapsed()));
+                hop.status = Some(status);
+                hop.received = Some(Timestamp::now());
+                hop.error = Some(HopError {
+                    phase: Phase::Connect,
+                    timeout: false,
+                    message: format!("the proxy {} answered CONNECT {authority} with HTTP {status}", server.shown()),
+                });
+                return None;
+            }
+            let t = Instant::now();
+            let tls = self.handshake(url, tcp, hop).await?;
+            hop.tls_ms = Some(millis(t.elapsed()));
+            self.exchange(tls, url, hop, None).await
         }
 
         async fn handshake(
@@ -1139,7 +1270,15 @@ mod live {
             }
         }
 
-        async fn exchange<S>(&self, stream: S, url: &Url, hop: &mut HttpHop) -> Option<Vec<u8>>
+        /// Sends the GET and reads the answer; `proxy`: the stream goes to this HTTP proxy,
+        /// so the request is in absolute form with the proxy's credentials.
+        async fn exchange<S>(
+            &self,
+            stream: S,
+            url: &Url,
+            hop: &mut HttpHop,
+            proxy: Option<&ProxyServer>,
+        ) -> Option<Vec<u8>>
         where
             S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
         {
@@ -1164,7 +1303,16 @@ mod live {
                 Some(q) => format!("{}?{q}", url.path()),
                 None => url.path().to_string(),
             };
-            let request = hyper::Request::get(path)
+            let target = match proxy {
+                // Absolute form (RFC 9112 section 3.2.2), without user information.
+                Some(_) => format!("{}://{authority}{path}", url.scheme()),
+                None => path,
+            };
+            let mut request = hyper::Request::get(target);
+            if let Some(auth) = proxy.and_then(ProxyServer::authorization) {
+                request = request.header(PROXY_AUTHORIZATION, auth);
+            }
+            let request = request
                 .header(HOST, authority)
                 .header(USER_AGENT, concat!("nettriage/", env!("CARGO_PKG_VERSION")))
                 .header(ACCEPT, "*/*")
@@ -1219,6 +1367,28 @@ mod live {
             hop.body_excerpt = (!kept.is_empty()).then(|| text.chars().take(BODY_EXCERPT_CHARS).collect());
             Some(kept)
         }
+    }
+
+    /// Asks the proxy on `tcp` for a tunnel to `authority`; its answer's status, or why
+    /// there was none. Reads the answer's head byte by byte (at most 16 KiB), so no byte of
+    /// what follows (the origin's TLS) is taken.
+    async fn tunnel(tcp: &mut TcpStream, authority: &str, server: &ProxyServer) -> Result<u16, String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let request = proxy::connect_request(authority, server);
+        tcp.write_all(request.as_bytes()).await.map_err(|e| format!("sending CONNECT to the proxy: {e}"))?;
+        let mut head = Vec::with_capacity(256);
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            if head.len() >= 16 * 1024 {
+                return Err("the proxy's answer to CONNECT has a head over 16 KiB".into());
+            }
+            match tcp.read(&mut byte).await {
+                Ok(0) => return Err("the proxy closed the connection after CONNECT".into()),
+                Ok(_) => head.push(byte[0]),
+                Err(e) => return Err(format!("reading the proxy's answer to CONNECT: {e}")),
+            }
+        }
+        proxy::connect_status(&head).ok_or_else(|| "the proxy's answer to CONNECT is not HTTP".to_string())
     }
 
     /// The phase a request was in when its time ran out.

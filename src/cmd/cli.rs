@@ -404,6 +404,13 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE.pem")]
     pub ca_file: Option<PathBuf>,
 
+    /// HTTP proxy for the web probes, `http://[user:password@]host:port`, or `direct` for
+    /// none (credentials are better kept in the config file, which `ps` does not show)
+    /// [default: from the config file, else discovered: environment, /etc/environment,
+    /// GNOME settings, WPAD].
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+
     /// Replace MAC addresses, public IP addresses, SSIDs/BSSIDs and the hostname with stable
     /// placeholders in every output (for reports that leave the organisation).
     #[arg(long)]

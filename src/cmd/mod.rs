@@ -69,6 +69,7 @@ impl RunArgs {
             urls: self.urls.clone(),
             connectivity_url: self.connectivity_url.clone(),
             ca_file: self.ca_file.clone(),
+            proxy: self.proxy.clone(),
         }
     }
 }

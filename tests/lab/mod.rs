@@ -840,7 +840,7 @@ impl Lab {
         let home = self.tmp().join("home");
         fs::create_dir_all(&home).unwrap();
         let mut cmd = lab_command("ip");
-        cmd.args(["netns", "exec", &self.c]).args(wrapper).arg(&bin).args(args);
+        cmd.args(["netns", "exec", &self.c]).args(wrapper).arg(bin).args(args);
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }

@@ -1,0 +1,327 @@
+//! The web check's proxy half: the discovery evidence, the `via` of each request, and the
+//! two proxy verdicts.
+//!
+//! `platform::proxy` finds the settings (environment, `/etc/environment`, GNOME, PAC, WPAD)
+//! and answers which route a URL takes; this module turns that into the web evidence
+//! ([`ProxyReport`], [`Via`]) and judges it ([`proxy_finding`]: `web.proxy_auth_required`
+//! for a 407 from the proxy, `web.proxy_unreachable` when the proxy itself could not be
+//! reached). The I/O (the `CONNECT` tunnel, fetching the PAC) is in the parent's `live`
+//! half and in [`live`] here. Credentials never reach anything in this module's output:
+//! [`Via`] holds the proxy's URL as `ProxyServer::shown` gives it.
+
+use serde::{Deserialize, Serialize};
+
+use super::{HttpHop, WebProbe};
+use crate::check::dns::Notice;
+use crate::check::finding;
+use crate::platform::proxy::{
+    PacInfo, PacScan, ProxyEvidence, ProxyPlan, ProxyServer, ProxySource, Route, apply_pac, scan_pac,
+};
+use crate::report::{CheckId, Code, Finding, Severity};
+
+/// Bytes of a PAC file read at most.
+pub const MAX_PAC_BYTES: usize = 256 * 1024;
+/// Milliseconds for fetching a PAC at most (less when `web.timeout_ms` is shorter).
+pub const PAC_TIMEOUT_MS: u64 = 1_200;
+/// Milliseconds proxy discovery may take at most before the probes start: GNOME's settings
+/// (`live::GNOME_BUDGET`), the WPAD name (`live::WPAD_LOOKUP`) and the PAC
+/// ([`PAC_TIMEOUT_MS`]). Usually a few milliseconds; the runner adds it to the web budget.
+pub const DISCOVERY_BUDGET_MS: u64 = 2_000;
+
+/// The path one request took.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Via {
+    /// The proxy's URL (without credentials); `None`: direct to the origin.
+    #[serde(default)]
+    pub proxy: Option<String>,
+    /// The setting that decided (`env`, `etc_environment`, `gsettings`, `pac`, `wpad`,
+    /// `config`); `None`: no proxy is configured at all.
+    #[serde(default)]
+    pub source: Option<ProxySource>,
+    /// Whether the proxy itself could not be reached (its name did not resolve, it refused
+    /// the connection, or the time ran out before it accepted).
+    #[serde(default)]
+    pub proxy_unreachable: bool,
+}
+
+impl Via {
+    /// The evidence for a route.
+    pub fn of(route: &Route) -> Via {
+        match route {
+            Route::Direct { source } => Via { proxy: None, source: *source, proxy_unreachable: false },
+            Route::Proxy { server, source } => {
+                Via { proxy: Some(server.shown()), source: Some(*source), proxy_unreachable: false }
+            }
+        }
+    }
+}
+
+/// Proxy discovery in the web evidence: the settings found with their sources, the PAC,
+/// and informational notices (`web.pac_unusable`, `web.pac_not_evaluated`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProxyReport {
+    /// What discovery found.
+    #[serde(flatten)]
+    pub discovery: ProxyEvidence,
+    /// Informational notices; not findings, they do not change the check's status.
+    #[serde(default)]
+    pub notices: Vec<Notice>,
+}
+
+/// The proxy finding of one probe (pure): the first hop that went through a proxy and got
+/// 407 is `web.proxy_auth_required`, one whose proxy could not be reached
+/// `web.proxy_unreachable`; `None` otherwise (the other verdicts then apply).
+pub fn proxy_finding(probe: &WebProbe) -> Option<Finding> {
+    probe.hops.iter().find_map(|hop: &HttpHop| {
+        let proxy = hop.via.proxy.as_deref()?;
+        let source = hop.via.source.map_or("unknown", ProxySource::as_str);
+        if hop.status == Some(407) {
+            return Some(finding(
+                CheckId::Web,
+                Code::WebProxyAuthRequired,
+                Severity::Fail,
+                format!("{}: the proxy {proxy} (from {source}) answered 407 Proxy Authentication Required", hop.url),
+            ));
+        }
+        if hop.via.proxy_unreachable {
+            let why = hop.error.as_ref().map_or_else(String::new, |e| format!(": {}", e.message));
+            return Some(finding(
+                CheckId::Web,
+                Code::WebProxyUnreachable,
+                Severity::Fail,
+                format!("{}: the proxy {proxy} (from {source}) could not be reached{why}", hop.url),
+            ));
+        }
+        None
+    })
+}
+
+/// Uses a fetched PAC (pure): records it in the report, scans it, and routes the plan
+/// through its first proxy. `body` is `None` when the fetch failed (`error` says why).
+pub fn use_pac(
+    plan: &mut ProxyPlan,
+    report: &mut ProxyReport,
+    url: &str,
+    source: ProxySource,
+    body: Option<&[u8]>,
+    error: Option<String>,
+) {
+    let shown = crate::config::without_credentials(url);
+    let mut info = PacInfo {
+        url: shown.clone(),
+        source,
+        fetched: body.is_some(),
+        bytes: body.map_or(0, |b| b.len() as u64),
+        evaluated: false,
+        scan: None,
+        error,
+    };
+    let Some(body) = body else {
+        report.notices.push(Notice {
+            code: Code::WebPacUnusable,
+            message: format!(
+                "the PAC file {shown} (from {}) could not be fetched: {}",
+                source.as_str(),
+                info.error.as_deref().unwrap_or("no answer")
+            ),
+        });
+        report.discovery.pac = Some(info);
+        return;
+    };
+    let scan: PacScan = scan_pac(&String::from_utf8_lossy(body));
+    // A PAC found by WPAD routes as `wpad`; one named by a setting as `pac`.
+    let route_source = if source == ProxySource::Wpad { ProxySource::Wpad } else { ProxySource::Pac };
+    if !scan.defines_find_proxy || (scan.proxies.is_empty() && !scan.direct) {
+        info.error = Some(if scan.defines_find_proxy {
+            "it names no PROXY and no DIRECT".into()
+        } else {
+            "it does not define FindProxyForURL".into()
+        });
+        report.notices.push(Notice {
+            code: Code::WebPacUnusable,
+            message: format!("the PAC file {shown} is not usable: {}", info.error.as_deref().unwrap_or_default()),
+        });
+    } else {
+        apply_pac(plan, &scan, route_source);
+        let chosen = scan.proxies.first().map_or("DIRECT".to_string(), |p| format!("PROXY {p}"));
+        report.notices.push(Notice {
+            code: Code::WebPacNotEvaluated,
+            message: format!(
+                "the PAC file {shown} was scanned, not run: it names {} proxies{}; the probes used {chosen}",
+                scan.proxies.len(),
+                if scan.direct { " and DIRECT" } else { "" }
+            ),
+        });
+        if let Some((server, _)) = &plan.http {
+            report.discovery.http =
+                Some(crate::platform::proxy::ProxySetting { value: server.shown(), source: route_source });
+            report.discovery.https =
+                Some(crate::platform::proxy::ProxySetting { value: server.shown(), source: route_source });
+        }
+    }
+    info.scan = Some(scan);
+    report.discovery.pac = Some(info);
+}
+
+/// The `CONNECT` request for `authority` (`host:port`, IPv6 in brackets), with the proxy's
+/// credentials when it has some (pure).
+pub fn connect_request(authority: &str, proxy: &ProxyServer) -> String {
+    let auth = proxy.authorization().map(|a| format!("Proxy-Authorization: {a}\r\n")).unwrap_or_default();
+    format!(
+        "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: nettriage/{}\r\n{auth}\r\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The status code of a proxy's answer to `CONNECT` (pure): `HTTP/1.x NNN ...` on the first
+/// line; `None` for anything else.
+pub fn connect_status(head: &[u8]) -> Option<u16> {
+    let line = head.split(|b| *b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?.trim_end();
+    let mut words = line.split(' ');
+    let version = words.next()?;
+    if !version.starts_with("HTTP/1.") {
+        return None;
+    }
+    let code = words.next()?;
+    (code.len() == 3).then(|| code.parse().ok()).flatten().filter(|c| (100..600).contains(c))
+}
+
+/// The I/O half: discovery from the live system, bounded in time.
+#[cfg(feature = "live")]
+pub mod live {
+    use std::path::Path;
+    use std::time::Duration;
+
+    use super::ProxyReport;
+    use crate::config::WebSettings;
+    use crate::platform::proxy::live::{env_vars, file_vars, gnome};
+    use crate::platform::proxy::{ProxyPlan, ProxySource, combine, search_domain, wpad_url};
+
+    /// How long reading GNOME's settings may take in all (each `gsettings` call is bounded
+    /// too).
+    pub const GNOME_BUDGET: Duration = Duration::from_millis(400);
+    /// How long the WPAD name's lookup may take.
+    pub const WPAD_LOOKUP: Duration = Duration::from_millis(400);
+
+    /// Discovery from the static sources (config, environment, `/etc/environment`, GNOME,
+    /// WPAD's name): the plan, the report, and the PAC to fetch, if any.
+    pub async fn discover(web: &WebSettings) -> (ProxyPlan, ProxyReport, Option<(String, ProxySource)>) {
+        let env = env_vars();
+        let etc = file_vars(Path::new("/etc/environment"));
+        let (plan, ev, pac) = combine(web.proxy.as_deref(), web.pac_url.as_deref(), &env, &etc, Err("not_consulted"));
+        let undecided = |plan: &ProxyPlan, pac: &Option<(String, ProxySource)>| {
+            plan.http.is_none() && plan.https.is_none() && plan.direct.is_none() && pac.is_none()
+        };
+        let (plan, ev, mut pac) = if undecided(&plan, &pac) && web.proxy.is_none() {
+            let g = tokio::time::timeout(GNOME_BUDGET, gnome()).await.unwrap_or(Err("timeout"));
+            combine(None, web.pac_url.as_deref(), &env, &etc, g.as_ref().map_err(|e| *e))
+        } else {
+            (plan, ev, pac)
+        };
+        let mut report = ProxyReport { discovery: ev, notices: Vec::new() };
+        if undecided(&plan, &pac) && web.proxy.is_none() && web.wpad {
+            let domain = std::fs::read_to_string("/etc/resolv.conf").ok().and_then(|t| search_domain(&t));
+            if let Some(url) = domain.as_deref().and_then(wpad_url) {
+                let host = url.trim_start_matches("http://").split('/').next().unwrap_or_default().to_string();
+                let found = tokio::time::timeout(WPAD_LOOKUP, tokio::net::lookup_host((host.as_str(), 80)))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .is_some_and(|mut a| a.next().is_some());
+                tracing::debug!(%host, found, "WPAD name looked up");
+                report.discovery.wpad_host = Some(host);
+                if found {
+                    pac = Some((url, ProxySource::Wpad));
+                }
+            }
+        }
+        (plan, report, pac)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::web::{HopError, Phase};
+
+    fn via_hop(status: Option<u16>, unreachable: bool) -> HttpHop {
+        HttpHop {
+            url: "http://www.site.test/".into(),
+            status,
+            via: Via {
+                proxy: Some("http://198.18.1.2:8888".into()),
+                source: Some(ProxySource::Env),
+                proxy_unreachable: unreachable,
+            },
+            error: unreachable.then(|| HopError { phase: Phase::Connect, timeout: false, message: "refused".into() }),
+            ..HttpHop::default()
+        }
+    }
+
+    fn probe(hops: Vec<HttpHop>) -> WebProbe {
+        WebProbe { url: "http://www.site.test/".into(), hops, error: None, total_ms: None }
+    }
+
+    #[test]
+    fn a_407_from_the_proxy_and_an_unreachable_proxy_are_named() {
+        let f = proxy_finding(&probe(vec![via_hop(Some(407), false)])).unwrap();
+        assert_eq!((f.code, f.severity), (Code::WebProxyAuthRequired, Severity::Fail));
+        let f = proxy_finding(&probe(vec![via_hop(None, true)])).unwrap();
+        assert_eq!((f.code, f.severity), (Code::WebProxyUnreachable, Severity::Fail));
+        assert_eq!(proxy_finding(&probe(vec![via_hop(Some(200), false)])), None);
+        // A 407 straight from an origin (no proxy in the way) is not a proxy verdict.
+        let direct = HttpHop { url: "http://a/".into(), status: Some(407), ..HttpHop::default() };
+        assert_eq!(proxy_finding(&probe(vec![direct])), None);
+    }
+
+    #[test]
+    fn connect_requests_carry_credentials_only_in_the_header() {
+        let p = ProxyServer::parse("http://user:pass@proxy.example:3128").unwrap();
+        let req = connect_request("www.site.test:443", &p);
+        assert!(req.starts_with("CONNECT www.site.test:443 HTTP/1.1\r\n"));
+        assert!(req.contains("Proxy-Authorization: Basic dXNlcjpwYXNz\r\n") && req.ends_with("\r\n\r\n"));
+        let anon = connect_request("[2001:db8::1]:443", &ProxyServer::parse("proxy.example:3128").unwrap());
+        assert!(!anon.contains("Proxy-Authorization"));
+    }
+
+    #[test]
+    fn connect_answers_parse_their_status() {
+        assert_eq!(connect_status(b"HTTP/1.1 200 Connection established\r\n\r\n"), Some(200));
+        assert_eq!(connect_status(b"HTTP/1.0 407 Proxy Authentication Required\r\n"), Some(407));
+        for bad in [&b""[..], b"SSH-2.0-x\r\n", b"HTTP/1.1 2000 x", b"HTTP/2 200", b"HTTP/1.1 abc", b"\xff\xfe"] {
+            assert_eq!(connect_status(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_fetched_pac_routes_the_plan_and_leaves_a_notice() {
+        let mut plan = ProxyPlan::default();
+        let mut report = ProxyReport::default();
+        let pac = b"function FindProxyForURL(url, host) { return \"PROXY 198.18.1.2:8888; DIRECT\"; }";
+        use_pac(&mut plan, &mut report, "http://u:pw@pac.site.test/p.pac", ProxySource::Config, Some(pac), None);
+        assert!(matches!(plan.route("http", "www.site.test", 80), Route::Proxy { source: ProxySource::Pac, .. }));
+        let info = report.discovery.pac.as_ref().unwrap();
+        assert_eq!((info.fetched, info.evaluated, info.url.as_str()), (true, false, "http://pac.site.test/p.pac"));
+        assert_eq!(report.notices.iter().map(|n| n.code).collect::<Vec<_>>(), [Code::WebPacNotEvaluated]);
+        assert_eq!(report.discovery.http.as_ref().map(|s| s.source), Some(ProxySource::Pac));
+
+        let mut plan = ProxyPlan::default();
+        let mut report = ProxyReport::default();
+        use_pac(&mut plan, &mut report, "http://wpad.site.test/wpad.dat", ProxySource::Wpad, Some(b"<html>"), None);
+        assert_eq!(plan.route("http", "a", 80), Route::Direct { source: None });
+        assert_eq!(report.notices[0].code, Code::WebPacUnusable);
+        use_pac(&mut plan, &mut report, "http://x/", ProxySource::Gsettings, None, Some("refused".into()));
+        assert_eq!(report.notices[1].code, Code::WebPacUnusable);
+        assert!(!report.discovery.pac.unwrap().fetched);
+    }
+
+    #[test]
+    fn via_names_the_proxy_without_credentials() {
+        let server = ProxyServer::parse("http://u:secret@p.example:3128").unwrap();
+        let via = Via::of(&Route::Proxy { server, source: ProxySource::Config });
+        assert_eq!(via.proxy.as_deref(), Some("http://p.example:3128"));
+        assert!(!serde_json::to_string(&via).unwrap().contains("secret"));
+        assert_eq!(Via::of(&Route::Direct { source: None }), Via::default());
+    }
+}
