@@ -1054,6 +1054,25 @@ mod live {
     }
 }
 
+/// The phases of one request as the reports draw them: name resolution, TCP connect, TLS
+/// handshake, time to the first byte (`processing`) and the rest of the transfer (the
+/// request's total less the phases before it), each `None` when not measured. The same
+/// split feeds `nettriage_http_duration_seconds` and the HTML phase bar.
+impl HttpHop {
+    /// Each phase with its time in ms, in order.
+    pub fn phase_ms(&self) -> [(Phase, Option<f64>); 5] {
+        let before = [self.dns_ms, self.connect_ms, self.tls_ms, self.first_byte_ms].iter().flatten().sum::<f64>();
+        let transfer = self.total_ms.map(|t| (t - before).max(0.0)).filter(|_| self.first_byte_ms.is_some());
+        [
+            (Phase::Resolve, self.dns_ms),
+            (Phase::Connect, self.connect_ms),
+            (Phase::Tls, self.tls_ms),
+            (Phase::Processing, self.first_byte_ms),
+            (Phase::Transfer, transfer),
+        ]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
