@@ -24,7 +24,20 @@ pub use crate::config::Format;
 use crate::report::{CheckId, CheckResult, CheckStatus, Code, Evidence, Report, RunStatus};
 
 /// Renders `report` in `format` (colour applies to the terminal table only).
+///
+/// Credentials in URLs are never printed: a report that holds any (one read from a file
+/// another tool wrote) is rendered without them.
 pub fn write(report: &Report, format: Format, out: &mut impl Write, color: bool) -> std::io::Result<()> {
+    let json = serde_json::to_string(report).map_err(std::io::Error::other)?;
+    let scrubbed = without_credentials(&json);
+    if scrubbed != json {
+        let clean: Report = serde_json::from_str(&scrubbed).map_err(std::io::Error::other)?;
+        return write_clean(&clean, format, out, color);
+    }
+    write_clean(report, format, out, color)
+}
+
+fn write_clean(report: &Report, format: Format, out: &mut impl Write, color: bool) -> std::io::Result<()> {
     match format {
         Format::Table => table::write(report, out, color),
         Format::Json => json::write(report, out),
@@ -194,6 +207,120 @@ fn web_details(ev: &crate::check::web::WebEvidence) -> String {
     }
     parts.extend(ev.targets.iter().map(probe_line));
     parts.join(", ")
+}
+
+/// One fetched URL of the web layer, as the table and Markdown formats list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebRow {
+    /// `connectivity (online)`, `connectivity (portal)`, ... for the connectivity probe;
+    /// `URL` for a `--url` target.
+    pub probe: String,
+    /// The URL as given (never with credentials).
+    pub url: String,
+    /// The final status (`200`, `302 → 200` through redirects), or the phase that failed
+    /// (`connect failed`, `tls failed (timeout)`), or `no answer`.
+    pub status: String,
+    /// Wall time of the whole probe, ms.
+    pub total_ms: Option<f64>,
+    /// The final request's phases in words (`DNS 1.0 ms, connect 0.4 ms, ...`).
+    pub phases: String,
+    /// The captive portal's page, for the connectivity probe behind one.
+    pub portal_url: Option<String>,
+}
+
+/// The columns of the web table (table and Markdown formats).
+pub const WEB_COLUMNS: [&str; 5] = ["Probe", "URL", "Status", "Time", "Phases"];
+
+impl WebRow {
+    /// The row's cells, in [`WEB_COLUMNS`] order (the portal's page after the status).
+    pub fn cells(&self) -> [String; 5] {
+        let status = match &self.portal_url {
+            Some(url) => format!("{}, sign in at {url}", self.status),
+            None => self.status.clone(),
+        };
+        [
+            self.probe.clone(),
+            without_credentials(&self.url),
+            without_credentials(&status),
+            self.total_ms.map_or_else(|| "-".to_string(), |ms| format!("{ms:.1} ms")),
+            self.phases.clone(),
+        ]
+    }
+}
+
+/// A phase's name as people read it.
+pub fn phase_label(phase: crate::check::web::Phase) -> &'static str {
+    use crate::check::web::Phase;
+    match phase {
+        Phase::Resolve => "DNS",
+        Phase::Connect => "connect",
+        Phase::Tls => "TLS",
+        Phase::Processing => "first byte",
+        Phase::Transfer => "transfer",
+    }
+}
+
+/// The status of a probe in words: each answer of the redirect chain (`302 → 200`), or
+/// the phase that failed.
+pub fn web_status(probe: &crate::check::web::WebProbe) -> String {
+    let mut steps: Vec<String> = Vec::new();
+    for hop in &probe.hops {
+        steps.push(match (&hop.error, hop.status) {
+            (Some(e), _) if e.phase != crate::check::web::Phase::Transfer => {
+                format!("{} failed{}", phase_label(e.phase), if e.timeout { " (timeout)" } else { "" })
+            }
+            (_, Some(status)) => status.to_string(),
+            (_, None) => "no answer".to_string(),
+        });
+    }
+    if let Some(e) = &probe.error {
+        steps.push(match e.kind {
+            crate::check::web::ProbeErrorKind::InvalidUrl => "invalid URL".to_string(),
+            crate::check::web::ProbeErrorKind::TooManyRedirects => "too many redirects".to_string(),
+        });
+    }
+    if steps.is_empty() { "not fetched".to_string() } else { steps.join(" → ") }
+}
+
+/// The final request's phases in words, e.g. `DNS 1.0 ms, connect 0.4 ms, TLS 3.1 ms,
+/// first byte 2.0 ms, transfer 0.3 ms` (only those measured).
+pub fn web_phases(probe: &crate::check::web::WebProbe) -> String {
+    let Some(hop) = probe.last() else { return String::new() };
+    hop.phase_ms()
+        .iter()
+        .filter_map(|(phase, ms)| ms.map(|ms| format!("{} {ms:.1} ms", phase_label(*phase))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One row per fetched URL: the connectivity probe first, then the targets in order
+/// (pure; empty without web evidence).
+pub fn web_rows(report: &Report) -> Vec<WebRow> {
+    let Some(web) = report.web_evidence() else { return vec![] };
+    let row = |probe: String, p: &crate::check::web::WebProbe, portal_url: Option<String>| WebRow {
+        probe,
+        url: without_credentials(&p.url),
+        status: web_status(p),
+        total_ms: p.total_ms,
+        phases: web_phases(p),
+        portal_url: portal_url.map(|u| without_credentials(&u)),
+    };
+    let mut rows: Vec<WebRow> = web
+        .connectivity
+        .iter()
+        .map(|c| {
+            let portal = c.portal_url.clone().filter(|_| c.state == crate::check::web::ConnectivityState::Portal);
+            row(format!("connectivity ({})", c.state.as_str()), &c.probe, portal)
+        })
+        .collect();
+    rows.extend(web.targets.iter().map(|t| row("URL".to_string(), t, None)));
+    rows
+}
+
+/// `text` with the user information (`user:password@`) of every URL in it removed:
+/// credentials are never printed, with or without `--redact` (pure).
+pub fn without_credentials(text: &str) -> String {
+    crate::check::web::scrub_credentials(text)
 }
 
 fn link_details(ev: &LinkEvidence) -> String {

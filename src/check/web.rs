@@ -1073,6 +1073,27 @@ impl HttpHop {
     }
 }
 
+/// `text` with the user information (`user:password@`) of every URL in it removed, where
+/// [`without_credentials`] takes one URL: for free text (error messages, findings) that
+/// may quote a URL. Credentials are never printed, with or without `--redact` (pure).
+pub fn scrub_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail.find(|c: char| "/?#<>\"'`".contains(c) || c.is_whitespace()).unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => out.push_str(&authority[at + 1..]),
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
