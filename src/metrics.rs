@@ -181,7 +181,8 @@ impl Measurements {
         let mut captive_portal = None;
         if let Some(web) = report.web_evidence() {
             captive_portal = web.connectivity.as_ref().map(|c| c.state == ConnectivityState::Portal);
-            let probes = web.connectivity.iter().map(|c| (true, &c.probe)).chain(web.targets.iter().map(|t| (false, t)));
+            let probes =
+                web.connectivity.iter().map(|c| (true, &c.probe)).chain(web.targets.iter().map(|t| (false, t)));
             for (connectivity, probe) in probes {
                 let last = probe.last();
                 http.push(HttpReading {

@@ -1030,7 +1030,10 @@ mod tests {
         );
         // Without --redact, credentials still go (and nothing else changes).
         let stripped = strip_credentials(&r).unwrap();
-        assert_eq!(stripped.diagnosis.findings[0].message, format!("via http://proxy.site.test:3128 to {login}: failed"));
+        assert_eq!(
+            stripped.diagnosis.findings[0].message,
+            format!("via http://proxy.site.test:3128 to {login}: failed")
+        );
         assert_eq!(stripped.checks, r.checks);
         assert!(url_part_survived("see http://a.test/x?y=1") && url_part_survived("http://u:p@a.test/"));
         assert!(!url_part_survived("http://a.test/x?query-3#fragment-1 and http://b.test/"));

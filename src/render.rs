@@ -563,6 +563,111 @@ pub(crate) fn sample_report() -> Report {
     crate::report::test_report(checks, "2026-11-24T07:00:00.000Z", 3420)
 }
 
+/// The sample report with a web layer: a connectivity probe redirected to a portal (its
+/// URL with parameters), an HTTPS target with its phases, TLS session and certificate, and
+/// a target whose connect failed; the target URL carries credentials a renderer must drop.
+#[cfg(test)]
+pub(crate) fn web_sample_report() -> Report {
+    use crate::check::web::*;
+    let check_url = "http://check.site.test/ok";
+    let login = "http://198.18.1.2/login?mac=02:00:00:00:00:10";
+    let hops = vec![
+        HttpHop {
+            url: check_url.into(),
+            dns_ms: Some(1.0),
+            connect_ms: Some(0.5),
+            first_byte_ms: Some(2.0),
+            total_ms: Some(4.0),
+            status: Some(302),
+            location: Some(login.into()),
+            ..HttpHop::default()
+        },
+        HttpHop {
+            url: login.into(),
+            connect_ms: Some(0.4),
+            first_byte_ms: Some(1.1),
+            total_ms: Some(2.0),
+            status: Some(200),
+            ..HttpHop::default()
+        },
+    ];
+    let probe = WebProbe { url: check_url.into(), hops, error: None, total_ms: Some(6.5) };
+    let (state, portal_url) = assess(&probe, 204, None);
+    let https = "https://www.site.test/";
+    let tls = TlsInfo {
+        verdict: TlsVerdict::Ok,
+        version: Some("TLSv1_3".into()),
+        cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
+        alpn: Some("http/1.1".into()),
+        chain: vec![CertInfo {
+            subject: "CN=www.site.test".into(),
+            issuer: "CN=nettriage lab CA".into(),
+            sans: vec!["www.site.test".into(), "app.site.test".into()],
+            not_before: Some("2026-11-01T00:00:00Z".parse().unwrap()),
+            not_after: Some("2027-01-03T07:00:00Z".parse().unwrap()),
+        }],
+        error: None,
+    };
+    let ok = HttpHop {
+        url: https.into(),
+        address: Some("198.18.1.2:443".parse().unwrap()),
+        dns_ms: Some(1.2),
+        connect_ms: Some(0.6),
+        tls_ms: Some(4.8),
+        first_byte_ms: Some(1.5),
+        total_ms: Some(8.6),
+        status: Some(200),
+        tls: Some(tls),
+        ..HttpHop::default()
+    };
+    let down_url = "http://user:hunter2@app.site.test:8081/api?key=k";
+    let down = HttpHop {
+        url: down_url.into(),
+        dns_ms: Some(0.9),
+        error: Some(HopError {
+            phase: Phase::Connect,
+            timeout: false,
+            message: format!("connect to {down_url}: refused"),
+        }),
+        ..HttpHop::default()
+    };
+    let ev = WebEvidence {
+        connectivity: Some(ConnectivityProbe {
+            expect_status: 204,
+            expect_body: None,
+            body_matched: None,
+            probe,
+            state,
+            portal_url,
+        }),
+        targets: vec![
+            WebProbe { url: https.into(), hops: vec![ok], error: None, total_ms: Some(8.6) },
+            WebProbe { url: down_url.into(), hops: vec![down], error: None, total_ms: Some(1.0) },
+        ],
+    };
+    let findings = judge(&ev);
+    let mut report = sample_report();
+    // The name server answers here: the portal is what is wrong.
+    let dns = report.checks.iter_mut().find(|c| c.id == CheckId::Dns).expect("a dns check");
+    dns.status = CheckStatus::Pass;
+    dns.findings.clear();
+    dns.evidence = crate::report::fixtures::dns(&[("198.18.0.1", "ok", Some(1.0))]);
+    let web = CheckResult {
+        id: CheckId::Web,
+        status: crate::check::status_of(&findings),
+        duration_ms: 9,
+        blocked_by: None,
+        reason: None,
+        reason_code: None,
+        findings,
+        evidence: Evidence::Web(Box::new(ev)),
+    };
+    let at = report.checks.iter().position(|c| c.id == CheckId::Ports).unwrap_or(report.checks.len());
+    report.checks.insert(at, web);
+    report.diagnosis = crate::diagnosis::diagnose(&report.checks);
+    report
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -619,6 +724,55 @@ mod tests {
         pulldown_cmark::html::push_html(&mut html, parser);
         assert!(html.contains("<table>") && html.contains("<td>Name servers (DNS)</td>"), "{html}");
         assert!(html.contains("<code>dns.timeout</code>"));
+    }
+
+    fn render_web(format: Format) -> String {
+        let mut out = Vec::new();
+        write(&web_sample_report(), format, &mut out, false).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn web_rows_give_each_url_its_status_time_phases_and_the_portal() {
+        let rows = web_rows(&web_sample_report());
+        let cells: Vec<(&str, &str, Option<f64>)> =
+            rows.iter().map(|r| (r.probe.as_str(), r.status.as_str(), r.total_ms)).collect();
+        assert_eq!(
+            cells,
+            [
+                ("connectivity (portal)", "302 → 200", Some(6.5)),
+                ("URL", "200", Some(8.6)),
+                ("URL", "connect failed", Some(1.0)),
+            ]
+        );
+        assert_eq!(rows[0].portal_url.as_deref(), Some("http://198.18.1.2/login?mac=02:00:00:00:00:10"));
+        assert_eq!(rows[1].phases, "DNS 1.2 ms, connect 0.6 ms, TLS 4.8 ms, first byte 1.5 ms, transfer 0.5 ms");
+        assert_eq!(rows[2].url, "http://app.site.test:8081/api?key=k", "credentials dropped, the query kept");
+        assert!(web_rows(&sample_report()).is_empty());
+    }
+
+    #[test]
+    fn table_snapshot_with_the_web_layer() {
+        insta::assert_snapshot!(render_web(Format::Table));
+    }
+
+    #[test]
+    fn markdown_snapshot_with_the_web_layer() {
+        let md = render_web(Format::Markdown);
+        insta::assert_snapshot!(md);
+        let mut html = String::new();
+        let parser = pulldown_cmark::Parser::new_ext(&md, pulldown_cmark::Options::ENABLE_TABLES);
+        pulldown_cmark::html::push_html(&mut html, parser);
+        assert!(html.contains("<th>Phases</th>") && html.contains("<td>302 → 200, sign in at"), "{html}");
+    }
+
+    #[test]
+    fn no_format_prints_url_credentials() {
+        for format in [Format::Table, Format::Markdown, Format::Html, Format::Json] {
+            let text = render_web(format);
+            assert!(!text.contains("hunter2") && !text.contains("user:"), "{format:?} prints credentials");
+            assert!(text.contains("app.site.test:8081/api"), "{format:?} lost the URL");
+        }
     }
 
     #[test]
