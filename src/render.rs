@@ -73,7 +73,9 @@ pub fn sentence(report: &Report) -> String {
     // Behind a portal, name the page to sign in on.
     let portal = report.web_evidence().and_then(|w| w.connectivity.as_ref()).and_then(|c| c.portal_url.as_deref());
     match portal {
-        Some(url) if rc.code == Code::WebCaptivePortal => format!("{text} The sign-in page is {url}"),
+        Some(url) if rc.code == Code::WebCaptivePortal && !text.contains(url) => {
+            format!("{text} The sign-in page is {url}")
+        }
         _ => text,
     }
 }
