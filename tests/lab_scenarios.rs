@@ -860,12 +860,26 @@ fn chromium(lab: &mut Lab, html: &std::path::Path, shot: &std::path::Path) -> (S
     (String::from_utf8_lossy(&out.stdout).into_owned(), log)
 }
 
+/// A connectivity page in the lab (nginx in the server namespace answering as
+/// NetworkManager's endpoint does) for the self-test, which without a configured URL asks
+/// NetworkManager's public endpoint, which the lab cannot reach (and must not).
+fn lab_connectivity_url(lab: &mut Lab) -> String {
+    lab::web::start_nginx(
+        lab,
+        "nginx-connectivity",
+        &format!(
+            "server {{ listen {SERVER_IP}:8086; location = /check {{ return 200 \"NetworkManager is online\\n\"; }} }}"
+        ),
+    );
+    format!("http://{SERVER_IP}:8086/check")
+}
+
 /// The self-test writes an HTML report that opens in a real browser with no console
 /// errors and no network requests, and whose banner names the root cause.
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn selftest_html_report_in_chromium() {
-    lab::require_tools("selftest_html_report_in_chromium", &[("chromium", "chromium")]);
+    lab::require_tools("selftest_html_report_in_chromium", &[("chromium", "chromium"), ("nginx", "nginx-light")]);
     for (name, fault) in [("healthy", false), ("dns_down", true)] {
         let mut lab = lab!(&format!("selftest_html_{name}"));
         if fault {
@@ -876,9 +890,20 @@ fn selftest_html_report_in_chromium() {
         }
         let html = lab.tmp().join("report.html");
         let html_arg = html.display().to_string();
+        let connectivity = lab_connectivity_url(&mut lab);
         let out = lab.run_nettriage_raw(
             &[],
-            &["selftest", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--output", &html_arg],
+            &[
+                "selftest",
+                "--target",
+                TARGET_OK,
+                "--dns-name",
+                WWW_NAME,
+                "--connectivity-url",
+                &connectivity,
+                "--output",
+                &html_arg,
+            ],
         );
         assert_eq!(out.code, if fault { 2 } else { 0 }, "selftest exit code; stdout:\n{}", out.stdout);
         assert!(out.stdout.contains(&format!("Report for IT: {html_arg}")), "{}", out.stdout);
@@ -918,8 +943,9 @@ fn selftest_html_report_in_chromium() {
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn selftest_checklist_in_a_terminal() {
-    lab::require_tools("selftest_checklist_in_a_terminal", &[("tmux", "tmux")]);
-    let lab = lab!("selftest_checklist_in_a_terminal");
+    lab::require_tools("selftest_checklist_in_a_terminal", &[("tmux", "tmux"), ("nginx", "nginx-light")]);
+    let mut lab = lab!("selftest_checklist_in_a_terminal");
+    let connectivity = lab_connectivity_url(&mut lab);
     const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
     const MARKS: [&str; 5] = ["✔ ", "! ", "✘ ", "– ", "? "];
     for (width, height) in [("80", "24"), ("120", "30"), ("160", "40")] {
@@ -927,7 +953,8 @@ fn selftest_checklist_in_a_terminal() {
         let socket = format!("nt{}-{width}", std::process::id());
         let session = "selftest";
         let command = format!(
-            "ip netns exec {} {} selftest --target {TARGET_OK} --dns-name {WWW_NAME} --output {}; sleep 30",
+            "ip netns exec {} {} selftest --target {TARGET_OK} --dns-name {WWW_NAME} --connectivity-url {connectivity} \
+             --output {}; sleep 30",
             lab.c,
             lab::nettriage_bin(),
             html.display()
@@ -1784,7 +1811,9 @@ fn survey_outputs_are_checked_first_and_a_failing_one_does_not_end_it() {
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn selftest_saves_its_report_on_the_desktop_when_the_current_directory_is_read_only() {
-    let lab = lab!("selftest_saves_its_report_on_the_desktop");
+    lab::require_tools("selftest_saves_its_report_on_the_desktop", &[("nginx", "nginx-light")]);
+    let mut lab = lab!("selftest_saves_its_report_on_the_desktop");
+    let connectivity = lab_connectivity_url(&mut lab);
     // The home run_nettriage_* gives every run, with the file xdg-user-dirs-update writes.
     let home = lab.tmp().join("home");
     std::fs::create_dir_all(home.join(".config")).unwrap();
@@ -1794,7 +1823,17 @@ fn selftest_saves_its_report_on_the_desktop_when_the_current_directory_is_read_o
     // /proc takes no new files, not even from root.
     let out = lab.run_nettriage_in_dir(
         std::path::Path::new("/proc"),
-        &["selftest", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--output", "/proc/nettriage-report.html"],
+        &[
+            "selftest",
+            "--target",
+            TARGET_OK,
+            "--dns-name",
+            WWW_NAME,
+            "--connectivity-url",
+            &connectivity,
+            "--output",
+            "/proc/nettriage-report.html",
+        ],
     );
     assert_eq!(out.code, 0, "the run's status (healthy), not an error: {}", out.stderr);
     let saved: Vec<_> = std::fs::read_dir(&desktop).unwrap().map(|e| e.unwrap().path()).collect();
