@@ -12,6 +12,11 @@
 //! a layer that lives on DHCP's settings (gateway, dns, ports) failed, the competing
 //! server is the root cause: the client may hold the wrong server's lease (a rogue that
 //! answered first), and the failure above is its symptom.
+//!
+//! The root cause's summary is the code's sentence, except where this run's evidence says
+//! more: a web-layer cause names what was seen (the portal's sign-in page, the certificate's
+//! issuer, the URL, the clock's offset), keyed on the code's text so that codes the web
+//! check adds later (proxy, blocked, slow, intercepted) read the same way.
 
 use crate::check::gateway::ArpStatus;
 use crate::report::{

@@ -18,6 +18,9 @@
 //!   `fe80::486d:c9ff:fe8a:267e` of `4a:6d:c9:8a:26:7e` becomes `fe80::200:5eff:fe00:5300`
 //!   when that MAC is `00:00:5e:00:53:00`.
 //! - The hostname and SSIDs stay text placeholders (`host-1`, `ssid-1`).
+//! - URL query strings and fragments (a portal's parameters, tokens) become `?query-1`,
+//!   `#fragment-1`, keeping scheme, host and path; user information in a URL is removed,
+//!   and [`strip_credentials`] does that to every report, redacted or not.
 //!
 //! The same value gets the same placeholder throughout one report, so a technician can
 //! still see that two findings name the same device. Private, link-local, loopback, shared
