@@ -142,8 +142,8 @@ pub enum RunError {
         /// Why not ([`crate::systemd::unsuitable_binary`]).
         reason: &'static str,
     },
-    /// `--redact` was asked for and the report could not be redacted safely: nothing is
-    /// written.
+    /// `--redact` was asked for (or URL credentials had to be removed) and the report
+    /// could not be redacted safely: nothing is written.
     #[error(transparent)]
     Redact(#[from] crate::redact::RedactError),
 }
@@ -207,6 +207,8 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> R
         diagnosis: diagnose(&checks),
         checks,
     };
+    // Credentials in a URL (a proxy's, a target's) never reach a report, redacted or not.
+    let report = crate::redact::strip_credentials(&report)?;
     Ok(if config.redact { redact(&report)? } else { report })
 }
 

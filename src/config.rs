@@ -446,6 +446,24 @@ pub struct WebSettings {
     pub wpad: bool,
 }
 
+/// The connectivity URL `selftest` uses when none is configured: NetworkManager's public
+/// endpoint, answering 200 with `NetworkManager is online` (the default
+/// [`ConnectivityExpect`]). `run` and `survey` never contact it unless configured.
+pub const SELFTEST_CONNECTIVITY_URL: &str = "http://nmcheck.gnome.org/check_network_status.txt";
+
+impl WebSettings {
+    /// These settings for `selftest`: without a configured connectivity URL, NetworkManager's
+    /// endpoint with its expected answer, so a captive portal is never called healthy by the
+    /// end user's test. A configured URL (and its `connectivity_expect`) is kept.
+    pub fn for_selftest(mut self) -> WebSettings {
+        if self.connectivity_url.is_none() {
+            self.connectivity_url = Some(SELFTEST_CONNECTIVITY_URL.to_string());
+            self.connectivity_expect = ConnectivityExpect::default();
+        }
+        self
+    }
+}
+
 impl Default for WebSettings {
     fn default() -> Self {
         WebSettings {
@@ -818,6 +836,21 @@ fn check_range(what: &str, value: f64, min: f64, max: f64) -> Result<(), ConfigE
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn selftest_uses_networkmanagers_endpoint_only_when_none_is_configured() {
+        let default = super::WebSettings::default().for_selftest();
+        assert_eq!(default.connectivity_url.as_deref(), Some(super::SELFTEST_CONNECTIVITY_URL));
+        assert_eq!(default.connectivity_expect, super::ConnectivityExpect::default());
+        super::validate_url(super::SELFTEST_CONNECTIVITY_URL).unwrap();
+        let site = super::WebSettings {
+            connectivity_url: Some("http://check.site.test/ok".into()),
+            connectivity_expect: super::ConnectivityExpect { status: 204, body: None },
+            ..super::WebSettings::default()
+        };
+        assert_eq!(site.clone().for_selftest(), site, "a site's own endpoint is kept");
+        assert_eq!(super::WebSettings::default().connectivity_url, None, "run keeps it off");
+    }
+
     #[test]
     fn text_positions_count_lines_and_characters() {
         let text = "a = 1\nbé = x\n";

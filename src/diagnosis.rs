@@ -19,6 +19,11 @@
 //! causes: the portal is the root cause, and the hijack a contributing finding. So are the
 //! hijacking resolver's other DNS failures in that run (a portal's resolver often refuses
 //! what it does not fake, such as AAAA queries before sign-in).
+//!
+//! The root cause's summary is the code's sentence, except where this run's evidence says
+//! more: a web-layer cause names what was seen (the portal's sign-in page, the certificate's
+//! issuer, the URL, the clock's offset), keyed on the code's text so that codes the web
+//! check adds later (proxy, blocked, slow, intercepted) read the same way.
 
 use crate::check::gateway::ArpStatus;
 use crate::report::{
@@ -82,7 +87,142 @@ fn summary(code: Code, checks: &[CheckResult]) -> String {
                 .into();
         }
     }
-    code.summary().to_string()
+    web_summary(code, checks).unwrap_or_else(|| code.summary().to_string())
+}
+
+/// The plain sentence of a web-layer root cause, naming what this run saw (the sign-in
+/// page, the certificate's issuer, the URL, the clock's offset); `None` for other codes, or
+/// when the evidence does not say more than the code's own summary. Keyed on the code text,
+/// so codes added by later versions of the web check get their sentence here too.
+fn web_summary(code: Code, checks: &[CheckResult]) -> Option<String> {
+    use crate::check::web::{HttpHop, TlsVerdict, WebProbe, hop_skew_s, without_credentials};
+    let web = checks.iter().find_map(|c| c.web());
+    let probes: Vec<&WebProbe> =
+        web.map(|w| w.connectivity.iter().map(|c| &c.probe).chain(w.targets.iter()).collect()).unwrap_or_default();
+    let hops = || probes.iter().flat_map(|p| p.hops.iter());
+    let issuer_of = |hop: &HttpHop| hop.tls.as_ref().and_then(|t| t.chain.last()).map(|c| c.issuer.clone());
+    let tls_hop = |verdict: TlsVerdict| hops().find(|h| h.tls.as_ref().is_some_and(|t| t.verdict == verdict));
+    let text: String = match code.as_str() {
+        "web.captive_portal" => {
+            let page = web.and_then(|w| w.connectivity.as_ref()).and_then(|c| c.portal_url.as_deref())?;
+            format!(
+                "This network wants you to sign in first: open a web browser, go to {} and sign in or accept the terms",
+                without_credentials(page)
+            )
+        }
+        "web.proxy_auth_required" => "The network's web proxy asks for a user name and password that this computer \
+             does not give, so websites do not load: ask IT for the proxy login, or enter it in the system's proxy settings"
+            .into(),
+        "web.proxy_unreachable" => "This computer is set to open websites through a web proxy that does not answer, \
+             so websites do not load: ask IT whether the proxy is still in use, or correct the proxy settings"
+            .into(),
+        "web.blocked" => {
+            let url = probes.iter().find(|p| p.last().and_then(|h| h.status).is_some_and(|s| s == 403 || s == 451));
+            match url {
+                Some(p) => format!(
+                    "A filter on this network blocks {}: ask IT whether the site is meant to be blocked",
+                    without_credentials(&p.url)
+                ),
+                None => "A filter on this network blocks a website that was tested: ask IT whether it is meant to be \
+                         blocked"
+                    .into(),
+            }
+        }
+        "web.slow" => {
+            let slowest = probes.iter().filter(|p| p.total_ms.is_some()).max_by(|a, b| {
+                a.total_ms.unwrap_or_default().total_cmp(&b.total_ms.unwrap_or_default())
+            })?;
+            format!(
+                "Websites load slowly from here: {} took {:.1} s to load",
+                without_credentials(&slowest.url),
+                slowest.total_ms.unwrap_or_default() / 1000.0
+            )
+        }
+        "web.http_error" => {
+            let p = probes.iter().find(|p| p.last().and_then(|h| h.status).is_some_and(|s| s >= 400))?;
+            let status = p.last().and_then(|h| h.status)?;
+            format!(
+                "The website {} answered with an error (HTTP {status}): the fault is on that website's side, not in \
+                 your connection",
+                without_credentials(&p.url)
+            )
+        }
+        "web.unreachable" => {
+            // The probe that failed without a TLS verdict of its own (those have their codes).
+            let failed = |h: &HttpHop| h.error.is_some() && h.tls.as_ref().is_none_or(|t| t.verdict == TlsVerdict::Ok);
+            let p = probes.iter().find(|p| p.last().is_some_and(failed) || p.hops.is_empty())?;
+            format!("The website {} could not be reached from this network", without_credentials(&p.url))
+        }
+        "tls.intercepted" => {
+            let issuer = hops().find_map(issuer_of)?;
+            format!(
+                "A device on this network opens your secure connections and shows its own certificate, issued by \
+                 \"{issuer}\": a company firewall inspecting traffic, or someone listening in; ask IT whether that \
+                 issuer is theirs before you trust it"
+            )
+        }
+        "tls.untrusted" => {
+            let issuer = tls_hop(TlsVerdict::Untrusted).and_then(issuer_of)?;
+            format!(
+                "A secure website's certificate, issued by \"{issuer}\", is not trusted by this computer, so browsers \
+                 will warn or refuse to connect: ask IT whether that issuer is theirs"
+            )
+        }
+        "tls.expired" => {
+            let hop = tls_hop(TlsVerdict::Expired)?;
+            let until = hop.tls.as_ref()?.chain.first()?.not_after?.to_string();
+            format!(
+                "The certificate of {} expired on {}, so browsers will refuse to connect: the website's operator must \
+                 renew it (or, if the date looks right to others, this computer's clock is wrong)",
+                without_credentials(&hop.url),
+                until.get(..10).unwrap_or(&until)
+            )
+        }
+        "tls.old_protocol" => {
+            let old = hops().find_map(|h| {
+                let v = h.tls.as_ref()?.version.as_deref()?;
+                ["SSLv2", "SSLv3", "TLSv1_0", "TLSv1_1"].contains(&v).then_some((h, v))
+            });
+            match old {
+                Some((hop, version)) => format!(
+                    "The secure website {} only speaks an old, insecure protocol ({}) that browsers refuse: its \
+                     operator must update it",
+                    without_credentials(&hop.url),
+                    version.replace('_', ".")
+                ),
+                None => "A secure website only speaks an old, insecure protocol that browsers refuse: its operator \
+                         must update it"
+                    .into(),
+            }
+        }
+        "time.skew" => {
+            let mut skews: Vec<f64> = hops().filter_map(hop_skew_s).collect();
+            skews.sort_by(f64::total_cmp);
+            let median = *skews.get(skews.len().checked_sub(1)? / 2)?;
+            format!(
+                "This computer's clock is {} {}, so secure websites and company logins (Kerberos) can fail: turn on \
+                 automatic date and time",
+                offset_words(median.abs()),
+                if median > 0.0 { "fast" } else { "slow" }
+            )
+        }
+        _ => return None,
+    };
+    Some(format!("{text}."))
+}
+
+/// A clock offset in words: `3 minutes`, `5 hours`, `2 days`.
+fn offset_words(seconds: f64) -> String {
+    let (n, unit) = if seconds >= 172_800.0 {
+        (seconds / 86_400.0, "days")
+    } else if seconds >= 7_200.0 {
+        (seconds / 3_600.0, "hours")
+    } else if seconds >= 120.0 {
+        (seconds / 60.0, "minutes")
+    } else {
+        (seconds, "seconds")
+    };
+    format!("{:.0} {unit}", n.floor())
 }
 
 /// The `dhcp.multiple_servers` finding when it explains `failed`: a failure in a layer
@@ -254,5 +394,122 @@ mod tests {
         let root = diagnose(&[dh, gw]).root_cause.unwrap();
         assert_eq!(root.code, Code::GatewayUnreachable, "the code stays");
         assert_ne!(root.summary, Code::GatewayUnreachable.summary(), "the words fit the evidence");
+    }
+
+    #[test]
+    fn each_web_root_cause_has_its_own_sentence_naming_what_was_seen() {
+        use crate::check::web::*;
+        let cert = |issuer: &str| CertInfo {
+            subject: "CN=www.site.test".into(),
+            issuer: issuer.into(),
+            sans: vec![],
+            not_before: None,
+            not_after: Some("2026-11-20T00:00:00Z".parse().unwrap()),
+        };
+        let tls = |verdict, version: &str, issuer: &str| TlsInfo {
+            verdict,
+            version: Some(version.into()),
+            cipher: None,
+            alpn: None,
+            chain: vec![cert(issuer)],
+            error: None,
+            ..TlsInfo::default()
+        };
+        let hop = |url: &str, status: Option<u16>, tls: Option<TlsInfo>| HttpHop {
+            url: url.into(),
+            status,
+            tls,
+            error: status.is_none().then(|| HopError { phase: Phase::Connect, timeout: true, message: String::new() }),
+            total_ms: Some(2.0),
+            ..HttpHop::default()
+        };
+        let probe = |h: HttpHop, total_ms: f64| WebProbe {
+            url: h.url.clone(),
+            hops: vec![h],
+            error: None,
+            total_ms: Some(total_ms),
+        };
+        let login = "http://198.18.1.2/login?session=1";
+        let portal_probe = WebProbe {
+            url: "http://check.site.test/ok".into(),
+            hops: vec![
+                HttpHop {
+                    url: "http://check.site.test/ok".into(),
+                    status: Some(302),
+                    location: Some(login.into()),
+                    ..HttpHop::default()
+                },
+                hop(login, Some(200), None),
+            ],
+            error: None,
+            total_ms: Some(3.0),
+        };
+        let (state, portal_url) = assess(&portal_probe, 204, None);
+        let mut skewed = hop("https://old.site.test/", Some(200), Some(tls(TlsVerdict::Ok, "TLSv1_1", "CN=Old CA")));
+        skewed.date = Some("Sun, 22 Nov 2026 07:00:00 GMT".into());
+        skewed.received = Some("2026-11-24T07:00:00Z".parse().unwrap());
+        let ev = WebEvidence {
+            connectivity: Some(ConnectivityProbe {
+                expect_status: 204,
+                expect_body: None,
+                body_matched: None,
+                probe: portal_probe,
+                state,
+                portal_url,
+            }),
+            targets: vec![
+                probe(
+                    hop(
+                        "https://inspected.site.test/",
+                        Some(200),
+                        Some(tls(TlsVerdict::Untrusted, "TLSv1_3", "CN=Corp Inspection CA")),
+                    ),
+                    5.0,
+                ),
+                probe(
+                    hop("https://expired.site.test/", None, Some(tls(TlsVerdict::Expired, "TLSv1_3", "CN=Lab CA"))),
+                    4.0,
+                ),
+                probe(hop("http://blocked.site.test/", Some(451), None), 2500.0),
+                probe(hop("http://down.site.test/", None, None), 1.0),
+                probe(skewed, 6.0),
+            ],
+            ..WebEvidence::default()
+        };
+        let web = |code: &str| {
+            let code: Code = serde_json::from_value(serde_json::json!(code)).unwrap();
+            let mut c = check(CheckId::Web, CheckStatus::Fail, vec![(code, Severity::Fail)]);
+            c.evidence = Evidence::Web(Box::new(ev.clone()));
+            let root = diagnose(&[c]).root_cause.unwrap();
+            assert_eq!(root.code, code, "the code stays");
+            root.summary
+        };
+        // Each names the value the evidence holds: the page, the issuer, the URL, the date,
+        // the protocol, the clock's offset.
+        for (code, named) in [
+            ("web.captive_portal", login),
+            ("tls.intercepted", "CN=Corp Inspection CA"),
+            ("tls.untrusted", "CN=Corp Inspection CA"),
+            ("tls.expired", "2026-11-20"),
+            ("tls.old_protocol", "TLSv1.1"),
+            ("web.blocked", "http://blocked.site.test/"),
+            ("web.http_error", "http://blocked.site.test/"),
+            ("web.slow", "http://blocked.site.test/"),
+            ("web.unreachable", "http://down.site.test/"),
+            ("time.skew", "2 days"),
+        ] {
+            let summary = web(code);
+            assert!(summary.contains(named), "{code}: {summary}");
+        }
+        // Proxy causes have sentences of their own, not the unknown code's.
+        for code in ["web.proxy_auth_required", "web.proxy_unreachable"] {
+            let summary = web(code);
+            let unknown: Code = serde_json::from_value(serde_json::json!("web.brand_new")).unwrap();
+            assert_ne!(summary, unknown.summary(), "{code}");
+        }
+        // Without evidence to name, the code's own summary.
+        let bare = diagnose(&[check(CheckId::Web, CheckStatus::Fail, vec![(Code::TlsExpired, Severity::Fail)])]);
+        assert_eq!(bare.root_cause.unwrap().summary, Code::TlsExpired.summary());
+        assert_eq!((offset_words(90.0), offset_words(7_300.0)), ("90 seconds".to_string(), "2 hours".to_string()));
     }
 }

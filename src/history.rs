@@ -22,6 +22,13 @@
 //!   | `dns_ms` | server address | mean answer time of a server that answered |
 //!   | `dns_first_attempt_loss` | server address | share of queries whose first attempt got no answer (a retry was needed), 0 to 1 |
 //!   | `wifi_signal_dbm` | empty | signal of the Wi-Fi link |
+//!   | `http_total_ms` | URL | wall time of the whole fetch (every redirect) of the connectivity probe or a `--url` target |
+//!   | `http_status` | URL | its final HTTP status; 0 when no answer came |
+//!   | `tls_cert_expiry` | URL | its leaf certificate's `notAfter`, Unix seconds |
+//!   | `web_captive_portal` | empty | 1 when the connectivity probe found a captive portal, 0 when online |
+//!
+//!   Runs stored before a metric existed simply have no samples of it: trends count only
+//!   the runs that have them, so old histories read as they are (no migration).
 //!
 //! # Safety of the stored data
 //! - A run and its samples are written in one transaction, in WAL mode with
@@ -103,6 +110,10 @@ const GATEWAY_LOSS_RATIO: &str = "gateway_loss_ratio";
 const DNS_MS: &str = "dns_ms";
 const DNS_FIRST_ATTEMPT_LOSS: &str = "dns_first_attempt_loss";
 const WIFI_SIGNAL_DBM: &str = "wifi_signal_dbm";
+const HTTP_TOTAL_MS: &str = "http_total_ms";
+const HTTP_STATUS: &str = "http_status";
+const TLS_CERT_EXPIRY: &str = "tls_cert_expiry";
+const WEB_CAPTIVE_PORTAL: &str = "web_captive_portal";
 
 /// Why the history could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -381,8 +392,37 @@ pub struct SiteTrend {
     pub dns_first_attempt_loss: Option<Distribution>,
     /// Wi-Fi signal per run, dBm.
     pub wifi_signal_dbm: Option<Distribution>,
+    /// The web layer's measurements; `None` when no selected run fetched a URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web: Option<WebTrend>,
     /// The most frequent root causes, most frequent first (at most [`TOP_ROOT_CAUSES`]).
     pub root_causes: Vec<RootCauseCount>,
+}
+
+/// The web layer over the selected runs of one site and location.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WebTrend {
+    /// Runs with a connectivity probe.
+    pub connectivity_runs: u64,
+    /// Of which a captive portal was in the way.
+    pub portal_runs: u64,
+    /// Each fetched URL (the connectivity URL too), sorted by URL.
+    pub urls: Vec<UrlTrend>,
+}
+
+/// One URL over the selected runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UrlTrend {
+    /// The URL as given.
+    pub url: String,
+    /// Runs that fetched it.
+    pub runs: u64,
+    /// Of which it answered with a status below 400 (through any redirects).
+    pub answered_ok: u64,
+    /// Wall time of the whole fetch per run, ms.
+    pub total_ms: Option<Distribution>,
+    /// The leaf certificate's `notAfter` seen in the latest run that had one (RFC 3339).
+    pub cert_expiry: Option<String>,
 }
 
 /// Trends of the selected runs, one entry per site and location, sorted by both.
@@ -742,6 +782,14 @@ fn samples(report: &Report) -> Vec<(&'static str, String, f64)> {
         out.extend(s.first_attempt_loss.map(|v| (DNS_FIRST_ATTEMPT_LOSS, s.server.clone(), v)));
     }
     out.extend(m.wifi_signal_dbm.map(|v| (WIFI_SIGNAL_DBM, String::new(), v)));
+    for h in &m.http {
+        out.extend(h.total_ms.map(|v| (HTTP_TOTAL_MS, h.url.clone(), v)));
+        out.push((HTTP_STATUS, h.url.clone(), f64::from(h.status.unwrap_or(0))));
+    }
+    for c in &m.cert_expiry {
+        out.push((TLS_CERT_EXPIRY, c.url.clone(), c.not_after_unix));
+    }
+    out.extend(m.captive_portal.map(|p| (WEB_CAPTIVE_PORTAL, String::new(), if p { 1.0 } else { 0.0 })));
     out.retain(|(_, _, v)| v.is_finite());
     out
 }
@@ -788,6 +836,48 @@ struct Acc {
     dns_ms: Vec<f64>,
     dns_first_attempt_loss: Vec<f64>,
     wifi_signal_dbm: Vec<f64>,
+    web: WebAcc,
+}
+
+/// The web samples of one group: portal runs, and per URL its runs, good answers, times
+/// and the latest certificate expiry with the run time it was seen at.
+#[derive(Default)]
+struct WebAcc {
+    connectivity_runs: u64,
+    portal_runs: u64,
+    urls: HashMap<String, UrlAcc>,
+}
+
+#[derive(Default)]
+struct UrlAcc {
+    runs: u64,
+    ok: u64,
+    total_ms: Vec<f64>,
+    cert: Option<(String, f64)>,
+}
+
+impl WebAcc {
+    fn finish(self) -> Option<WebTrend> {
+        if self.connectivity_runs == 0 && self.urls.is_empty() {
+            return None;
+        }
+        let mut urls: Vec<UrlTrend> = self
+            .urls
+            .into_iter()
+            .map(|(url, mut a)| UrlTrend {
+                url,
+                runs: a.runs,
+                answered_ok: a.ok,
+                total_ms: Distribution::of(&mut a.total_ms),
+                cert_expiry: a.cert.and_then(|(_, unix)| {
+                    let t = std::time::UNIX_EPOCH.checked_add(Duration::try_from_secs_f64(unix).ok()?)?;
+                    Some(format_time(t))
+                }),
+            })
+            .collect();
+        urls.sort_by(|a, b| a.url.cmp(&b.url));
+        Some(WebTrend { connectivity_runs: self.connectivity_runs, portal_runs: self.portal_runs, urls })
+    }
 }
 
 impl Acc {
@@ -848,6 +938,7 @@ fn trend(conn: &Connection, filter: &Filter) -> rusqlite::Result<Trend> {
             dns_ms: None,
             dns_first_attempt_loss: None,
             wifi_signal_dbm: None,
+            web: None,
             root_causes: Vec::new(),
         });
     }
@@ -867,8 +958,10 @@ fn trend(conn: &Connection, filter: &Filter) -> rusqlite::Result<Trend> {
     // One pass over every sample of the selected runs: one index seek per run, and the
     // aggregation in Rust (a GROUP BY would sort hundreds of thousands of rows).
     let mut acc: Vec<Acc> = (0..groups.len()).map(|_| Acc::default()).collect();
-    let mut stmt =
-        query("SELECT sel.site, sel.location, s.metric, s.key, s.value FROM sel JOIN samples s ON s.run_id = sel.id")?;
+    let mut stmt = query(
+        "SELECT sel.site, sel.location, s.metric, s.key, s.value, sel.started_at \
+         FROM sel JOIN samples s ON s.run_id = sel.id",
+    )?;
     let mut rows = stmt.query(args())?;
     while let Some(r) = rows.next()? {
         let Some(g) = group_of(r, &groups)? else { continue };
@@ -881,6 +974,27 @@ fn trend(conn: &Connection, filter: &Filter) -> rusqlite::Result<Trend> {
             DNS_MS => acc.dns_ms.push(value),
             DNS_FIRST_ATTEMPT_LOSS => acc.dns_first_attempt_loss.push(value),
             WIFI_SIGNAL_DBM => acc.wifi_signal_dbm.push(value),
+            WEB_CAPTIVE_PORTAL => {
+                acc.web.connectivity_runs += 1;
+                acc.web.portal_runs += u64::from(value > 0.0);
+            }
+            metric @ (HTTP_TOTAL_MS | HTTP_STATUS | TLS_CERT_EXPIRY) => {
+                let url = acc.web.urls.entry(r.get_ref(3)?.as_str()?.to_string()).or_default();
+                match metric {
+                    HTTP_TOTAL_MS => url.total_ms.push(value),
+                    HTTP_STATUS => {
+                        url.runs += 1;
+                        url.ok += u64::from(value > 0.0 && value < 400.0);
+                    }
+                    _ => {
+                        // The latest run's certificate: a renewed one replaces the old.
+                        let at = r.get_ref(5)?.as_str()?;
+                        if url.cert.as_ref().is_none_or(|(seen, _)| at >= seen.as_str()) {
+                            url.cert = Some((at.to_string(), value));
+                        }
+                    }
+                }
+            }
             _ => {} // a metric of a newer minor version: not part of this trend
         }
     }
@@ -897,6 +1011,7 @@ fn trend(conn: &Connection, filter: &Filter) -> rusqlite::Result<Trend> {
         g.dns_ms = Distribution::of(&mut a.dns_ms);
         g.dns_first_attempt_loss = Distribution::of(&mut a.dns_first_attempt_loss);
         g.wifi_signal_dbm = Distribution::of(&mut a.wifi_signal_dbm);
+        g.web = a.web.finish();
     }
 
     let mut stmt = query(
@@ -948,6 +1063,104 @@ mod tests {
         let crate::report::Evidence::Gateway(ev) = &mut gw.evidence else { panic!("gateway evidence") };
         ev.gateways[0].ping.as_mut().expect("pinged").avg_ms = Some(ms);
         report
+    }
+
+    /// `report` with a web check: a connectivity probe (online, or redirected to a portal)
+    /// and an HTTPS target answering `status` in `ms`, its certificate valid until `not_after`.
+    fn with_web(mut report: Report, portal: bool, ms: f64, status: u16, not_after: &str) -> Report {
+        use crate::check::web::*;
+        let check_url = "http://check.site.test/ok";
+        let mut hops = vec![HttpHop { url: check_url.into(), status: Some(204), ..HttpHop::default() }];
+        if portal {
+            hops[0].status = Some(302);
+            hops[0].location = Some("http://198.18.1.2/login".into());
+            hops.push(HttpHop { url: "http://198.18.1.2/login".into(), status: Some(200), ..HttpHop::default() });
+        }
+        let probe = WebProbe { url: check_url.into(), hops, error: None, total_ms: Some(2.0) };
+        let (state, portal_url) = assess(&probe, 204, None);
+        let tls = TlsInfo {
+            verdict: TlsVerdict::Ok,
+            version: None,
+            cipher: None,
+            alpn: None,
+            chain: vec![CertInfo {
+                subject: "CN=www.site.test".into(),
+                issuer: "CN=lab".into(),
+                sans: vec![],
+                not_before: None,
+                not_after: Some(not_after.parse().unwrap()),
+            }],
+            error: None,
+            ..TlsInfo::default()
+        };
+        let url = "https://www.site.test/";
+        let hop =
+            HttpHop { url: url.into(), status: Some(status), total_ms: Some(ms), tls: Some(tls), ..HttpHop::default() };
+        let ev = WebEvidence {
+            connectivity: Some(ConnectivityProbe {
+                expect_status: 204,
+                expect_body: None,
+                body_matched: None,
+                probe,
+                state,
+                portal_url,
+            }),
+            targets: vec![WebProbe { url: url.into(), hops: vec![hop], error: None, total_ms: Some(ms) }],
+            ..WebEvidence::default()
+        };
+        report.checks.push(crate::report::CheckResult {
+            id: CheckId::Web,
+            status: crate::report::CheckStatus::Pass,
+            duration_ms: 3,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings: vec![],
+            evidence: crate::report::Evidence::Web(Box::new(ev)),
+        });
+        report
+    }
+
+    #[test]
+    fn web_measurements_are_stored_and_trended_and_older_runs_without_them_still_read() {
+        let (_dir, path) = temp_db();
+        let mut h = History::open(&path).unwrap();
+        // A run stored before the web layer existed (no web samples), then four with it:
+        // one behind a portal, one with a 503, and a certificate renewed in the last one.
+        h.insert(&healthy_at(60), "HQ", "lobby").unwrap();
+        let runs = [
+            with_web(healthy_at(120), false, 10.0, 200, "2027-01-01T00:00:00Z"),
+            with_web(healthy_at(180), true, 20.0, 200, "2027-01-01T00:00:00Z"),
+            with_web(healthy_at(240), false, 30.0, 503, "2027-01-01T00:00:00Z"),
+            with_web(healthy_at(300), false, 40.0, 200, "2027-04-01T00:00:00Z"),
+        ];
+        let s = samples(&runs[1]);
+        let get = |metric: &str, key: &str| s.iter().find(|(m, k, _)| *m == metric && k == key).map(|(_, _, v)| *v);
+        assert_eq!(get(WEB_CAPTIVE_PORTAL, ""), Some(1.0));
+        assert_eq!(get(HTTP_TOTAL_MS, "https://www.site.test/"), Some(20.0));
+        assert_eq!(get(HTTP_STATUS, "https://www.site.test/"), Some(200.0));
+        assert_eq!(get(HTTP_STATUS, "http://check.site.test/ok"), Some(200.0), "the portal's page answered");
+        assert_eq!(get(TLS_CERT_EXPIRY, "https://www.site.test/"), Some(1_798_761_600.0));
+        h.insert_many(runs.iter().map(|r| (r, "HQ", "lobby"))).unwrap();
+
+        let trend = h.trend(&all()).unwrap();
+        let g = &trend.groups[0];
+        assert_eq!(g.runs, 5);
+        let web = g.web.as_ref().expect("a web trend");
+        assert_eq!((web.connectivity_runs, web.portal_runs), (4, 1));
+        let urls: Vec<&str> = web.urls.iter().map(|u| u.url.as_str()).collect();
+        assert_eq!(urls, ["http://check.site.test/ok", "https://www.site.test/"]);
+        let site = &web.urls[1];
+        assert_eq!((site.runs, site.answered_ok), (4, 3));
+        let d = site.total_ms.as_ref().unwrap();
+        assert_eq!((d.samples, d.min, d.p50, d.max), (4, 10.0, 20.0, 40.0));
+        assert_eq!(site.cert_expiry.as_deref(), Some("2027-04-01T00:00:00.000Z"), "the latest run's certificate");
+        // The availability counts the web layer only in the runs that had it.
+        let web_avail = g.availability.iter().find(|a| a.check == "web").unwrap();
+        assert_eq!((web_avail.runs, web_avail.ok), (4, 4));
+        // Only the old run selected: it reads, and there is no web trend at all.
+        let old = h.trend(&Filter { until: Some(at(61)), ..all() }).unwrap();
+        assert_eq!((old.groups[0].runs, old.groups[0].web.is_none()), (1, true));
     }
 
     fn all() -> Filter {

@@ -25,6 +25,11 @@
 //! | `nettriage_dns_lookup_seconds` | `server` | mean answer time of a server that answered |
 //! | `nettriage_dns_first_attempt_loss_ratio` | `server` | share of its queries whose first attempt got no answer (flapping) |
 //! | `nettriage_port_connect_seconds` | `target` | TCP connect time of an open port |
+//! | `nettriage_http_duration_seconds` | `url`, `phase` | each phase of the final request of a fetched URL (`resolve`, `connect`, `tls`, `processing`, `transfer`: blackbox_exporter's `probe_http_duration_seconds`) |
+//! | `nettriage_http_status_code` | `url` | final HTTP status, 0 without an answer (`probe_http_status_code`) |
+//! | `nettriage_http_ssl` | `url` | 1 when the final request used TLS (`probe_http_ssl`) |
+//! | `nettriage_tls_cert_expiry_timestamp_seconds` | `url` | the leaf certificate's `notAfter`, Unix time (`probe_ssl_earliest_cert_expiry`, here the leaf's) |
+//! | `nettriage_web_captive_portal` | | 1 when the connectivity probe found a captive portal, 0 when online; absent when it did not run |
 //! | `nettriage_wifi_signal_dbm` | | signal of the Wi-Fi link, when there is one |
 //!
 //! [`Measurements`] is the one place that reads these numbers out of the checks' evidence;
@@ -36,6 +41,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+use crate::check::web::ConnectivityState;
 use crate::report::{CheckStatus, Report, RunStatus};
 
 /// The HTTP content type of [`render`]'s output: Prometheus text format 0.0.4.
@@ -87,6 +93,21 @@ pub struct HttpPhaseReading {
     pub ms: f64,
 }
 
+/// One fetched URL (the connectivity probe or a `--url` target), from its final request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpReading {
+    /// The URL as given.
+    pub url: String,
+    /// Whether this is the connectivity probe (else a URL target).
+    pub connectivity: bool,
+    /// The final HTTP status; `None` when no answer came.
+    pub status: Option<u16>,
+    /// Wall time of the whole probe (every redirect), ms.
+    pub total_ms: Option<f64>,
+    /// Whether the final request used TLS.
+    pub ssl: bool,
+}
+
 /// A certificate's end of validity, from the leaf of each HTTPS probe's final request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CertExpiryReading {
@@ -115,6 +136,10 @@ pub struct Measurements {
     pub http_phases: Vec<HttpPhaseReading>,
     /// The leaf certificate's expiry of every HTTPS probe that got one.
     pub cert_expiry: Vec<CertExpiryReading>,
+    /// Every fetched URL, the connectivity probe first.
+    pub http: Vec<HttpReading>,
+    /// Whether the connectivity probe found a captive portal; `None` when it did not run.
+    pub captive_portal: Option<bool>,
 }
 
 impl Measurements {
@@ -152,20 +177,25 @@ impl Measurements {
         let wifi_signal_dbm = report.wifi_evidence().and_then(|e| e.link.as_ref()).and_then(|l| l.signal_dbm);
         let mut http_phases = Vec::new();
         let mut cert_expiry = Vec::new();
+        let mut http = Vec::new();
+        let mut captive_portal = None;
         if let Some(web) = report.web_evidence() {
-            for probe in web.connectivity.iter().map(|c| &c.probe).chain(&web.targets) {
-                let Some(hop) = probe.last().filter(|h| h.status.is_some()) else { continue };
-                let before = [hop.dns_ms, hop.connect_ms, hop.tls_ms, hop.first_byte_ms].iter().flatten().sum::<f64>();
-                let transfer = hop.total_ms.map(|t| (t - before).max(0.0));
-                for (phase, ms) in [
-                    ("resolve", hop.dns_ms),
-                    ("connect", hop.connect_ms),
-                    ("tls", hop.tls_ms),
-                    ("processing", hop.first_byte_ms),
-                    ("transfer", transfer),
-                ] {
+            captive_portal = web.connectivity.as_ref().map(|c| c.state == ConnectivityState::Portal);
+            let probes =
+                web.connectivity.iter().map(|c| (true, &c.probe)).chain(web.targets.iter().map(|t| (false, t)));
+            for (connectivity, probe) in probes {
+                let last = probe.last();
+                http.push(HttpReading {
+                    url: probe.url.clone(),
+                    connectivity,
+                    status: last.and_then(|h| h.status),
+                    total_ms: probe.total_ms,
+                    ssl: last.is_some_and(|h| h.tls.is_some()),
+                });
+                let Some(hop) = last.filter(|h| h.status.is_some()) else { continue };
+                for (phase, ms) in hop.phase_ms() {
                     if let Some(ms) = ms {
-                        http_phases.push(HttpPhaseReading { url: probe.url.clone(), phase, ms });
+                        http_phases.push(HttpPhaseReading { url: probe.url.clone(), phase: phase.as_str(), ms });
                     }
                 }
                 let leaf = hop.tls.as_ref().and_then(|t| t.chain.first()).and_then(|c| c.not_after);
@@ -174,7 +204,7 @@ impl Measurements {
                 }
             }
         }
-        Measurements { gateways, dns, ports, wifi_signal_dbm, http_phases, cert_expiry }
+        Measurements { gateways, dns, ports, wifi_signal_dbm, http_phases, cert_expiry, http, captive_portal }
     }
 }
 
@@ -383,6 +413,25 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
     for c in &m.cert_expiry {
         cert_expiry.push(vec![("url", c.url.clone())], c.not_after_unix);
     }
+    let mut http_status = Family::new(
+        "nettriage_http_status_code",
+        "Final HTTP status of each fetched URL, 0 when no answer came (blackbox_exporter's probe_http_status_code).",
+    );
+    let mut http_ssl = Family::new(
+        "nettriage_http_ssl",
+        "Whether the final request of each fetched URL used TLS, 1 or 0 (blackbox_exporter's probe_http_ssl).",
+    );
+    for h in &m.http {
+        http_status.push(vec![("url", h.url.clone())], f64::from(h.status.unwrap_or(0)));
+        http_ssl.push(vec![("url", h.url.clone())], bool_value(h.ssl));
+    }
+    let mut captive_portal = Family::new(
+        "nettriage_web_captive_portal",
+        "Whether the connectivity probe found a captive portal (1) or not (0); absent when it did not run.",
+    );
+    if let Some(portal) = m.captive_portal {
+        captive_portal.push(vec![], bool_value(portal));
+    }
     let mut wifi_signal = Family::new("nettriage_wifi_signal_dbm", "Signal of the Wi-Fi link in dBm.");
     if let Some(dbm) = m.wifi_signal_dbm {
         wifi_signal.push(vec![], dbm);
@@ -402,7 +451,10 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
         dns_first_loss,
         port_connect,
         http_duration,
+        http_status,
+        http_ssl,
         cert_expiry,
+        captive_portal,
         wifi_signal,
     ];
     for family in &mut all {
@@ -678,6 +730,44 @@ pub(crate) mod tests {
         assert_eq!(family(&scrape, "nettriage_http_duration_seconds").len(), 5, "only answered probes");
         let expiry = one(&scrape, "nettriage_tls_cert_expiry_timestamp_seconds", &[("url", url)]);
         assert!(close(expiry, 1_798_761_600.0), "{expiry:?}");
+        // Status and TLS per URL in blackbox_exporter's sense: 0 for no answer.
+        let down = [("url", "http://down.site.test/")];
+        assert_eq!(one(&scrape, "nettriage_http_status_code", &[("url", url)]), Some(200.0));
+        assert_eq!(one(&scrape, "nettriage_http_status_code", &down), Some(0.0));
+        assert_eq!(one(&scrape, "nettriage_http_ssl", &[("url", url)]), Some(1.0));
+        assert_eq!(one(&scrape, "nettriage_http_ssl", &down), Some(0.0));
+        assert!(family(&scrape, "nettriage_web_captive_portal").is_empty(), "no connectivity probe ran");
+    }
+
+    #[test]
+    fn the_connectivity_probe_says_whether_a_portal_is_in_the_way() {
+        use crate::check::web::{ConnectivityProbe, ConnectivityState, HttpHop, WebEvidence, WebProbe, assess};
+        let check_url = "http://check.site.test/ok";
+        let login = "http://198.18.1.2/login?mac=02:00:00:00:00:10";
+        let probe_with = |hops: Vec<HttpHop>| {
+            let probe = WebProbe { url: check_url.into(), hops, error: None, total_ms: Some(3.0) };
+            let (state, portal_url) = assess(&probe, 204, None);
+            ConnectivityProbe { expect_status: 204, expect_body: None, body_matched: None, probe, state, portal_url }
+        };
+        let portal = probe_with(vec![
+            HttpHop { url: check_url.into(), status: Some(302), location: Some(login.into()), ..HttpHop::default() },
+            HttpHop { url: login.into(), status: Some(200), ..HttpHop::default() },
+        ]);
+        let online = probe_with(vec![HttpHop { url: check_url.into(), status: Some(204), ..HttpHop::default() }]);
+        assert_eq!((portal.state, online.state), (ConnectivityState::Portal, ConnectivityState::Online));
+        for (probe, want, status) in [(portal, 1.0, 200.0), (online, 0.0, 204.0)] {
+            let ev = WebEvidence { connectivity: Some(probe), targets: vec![], ..WebEvidence::default() };
+            let report = report_of(
+                vec![check(CheckId::Web, CheckStatus::Pass, vec![], Evidence::Web(Box::new(ev)))],
+                "2026-11-24T07:00:00.000Z",
+            );
+            let m = Measurements::from_report(&report);
+            assert_eq!(m.captive_portal, Some(want > 0.0));
+            assert!(m.http[0].connectivity);
+            let scrape = parse(&render(&report, "HQ", "floor 2"));
+            assert_eq!(one(&scrape, "nettriage_web_captive_portal", &[]), Some(want));
+            assert_eq!(one(&scrape, "nettriage_http_status_code", &[("url", check_url)]), Some(status));
+        }
     }
 
     #[test]

@@ -18,6 +18,9 @@
 //!   `fe80::486d:c9ff:fe8a:267e` of `4a:6d:c9:8a:26:7e` becomes `fe80::200:5eff:fe00:5300`
 //!   when that MAC is `00:00:5e:00:53:00`.
 //! - The hostname and SSIDs stay text placeholders (`host-1`, `ssid-1`).
+//! - URL query strings and fragments (a portal's parameters, tokens) become `?query-1`,
+//!   `#fragment-1`, keeping scheme, host and path; user information in a URL is removed,
+//!   and [`strip_credentials`] does that to every report, redacted or not.
 //!
 //! The same value gets the same placeholder throughout one report, so a technician can
 //! still see that two findings name the same device. Private, link-local, loopback, shared
@@ -140,8 +143,30 @@ pub fn redact(report: &Report) -> Result<Report, RedactError> {
     Ok(out)
 }
 
+/// Returns `report` with the user information (`user:password@`) of every URL in every
+/// string removed: proxy and URL credentials are never kept in a report, with or without
+/// `--redact` ([`crate::app`] applies this to every live report). Fails closed like
+/// [`redact`] when the result does not read back with the same typed evidence and codes.
+pub fn strip_credentials(report: &Report) -> Result<Report, RedactError> {
+    let json = serde_json::to_string(report).map_err(RedactError::Serialise)?;
+    let scrubbed = crate::check::web::scrub_credentials(&json);
+    if scrubbed == json {
+        return Ok(report.clone());
+    }
+    let out: Report = serde_json::from_str(&scrubbed).map_err(RedactError::ReadBack)?;
+    verify_typed(report, &out)?;
+    Ok(out)
+}
+
 /// The fail-closed checks: same typed evidence, same codes, nothing identifying left.
 fn verify(before: &Report, after: &Report, r: &Redactor) -> Result<(), RedactError> {
+    verify_typed(before, after)?;
+    let value = serde_json::to_value(after).map_err(RedactError::Serialise)?;
+    r.check_clean(&value, None)
+}
+
+/// Same checks, same typed evidence, same codes and diagnosis.
+fn verify_typed(before: &Report, after: &Report) -> Result<(), RedactError> {
     if before.checks.len() != after.checks.len() {
         return Err(RedactError::Changed { what: "checks" });
     }
@@ -164,8 +189,7 @@ fn verify(before: &Report, after: &Report, r: &Redactor) -> Result<(), RedactErr
     if (bd.status, root(bd), findings(&bd.findings)) != (ad.status, root(ad), findings(&ad.findings)) {
         return Err(RedactError::Changed { what: "diagnosis" });
     }
-    let value = serde_json::to_value(after).map_err(RedactError::Serialise)?;
-    r.check_clean(&value, None)
+    Ok(())
 }
 
 fn findings(f: &[crate::report::Finding]) -> Vec<(crate::report::Code, crate::report::Severity, CheckId)> {
@@ -242,7 +266,8 @@ impl Redactor {
                     Field::Ssid => self.text_placeholder("ssid", s),
                     Field::Hostname if self.hostname.is_some() => self.text_placeholder("host", s),
                     Field::Hostname | Field::Text => {
-                        let s = self.addresses(s)?;
+                        let s = self.url_parts(s);
+                        let s = self.addresses(&s)?;
                         self.names(&s)
                     }
                 };
@@ -275,6 +300,45 @@ impl Redactor {
         let p = format!("{kind}-{n}");
         self.text.insert(key, p.clone());
         p
+    }
+
+    /// Replaces the query string and the fragment of every URL inside `s` with stable
+    /// placeholders (`?query-1`, `#fragment-1`), keeping scheme, host and path: a portal's
+    /// URL carries the client's MAC, address and session tokens in its parameters, a
+    /// target's URL may carry an API key. The user information is removed outright.
+    fn url_parts(&mut self, s: &str) -> String {
+        if !s.contains("://") {
+            return s.to_string();
+        }
+        let s = crate::check::web::scrub_credentials(s);
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s.as_str();
+        while let Some(i) = rest.find("://") {
+            let (head, tail) = rest.split_at(i + 3);
+            out.push_str(head);
+            let end = url_end(tail);
+            let url = &tail[..end];
+            let (before_fragment, fragment) = match url.split_once('#') {
+                Some((b, f)) => (b, Some(f)),
+                None => (url, None),
+            };
+            let (path, query) = match before_fragment.split_once('?') {
+                Some((p, q)) => (p, Some(q)),
+                None => (before_fragment, None),
+            };
+            out.push_str(path);
+            if let Some(q) = query.filter(|q| !q.is_empty()) {
+                out.push('?');
+                out.push_str(&self.text_placeholder("query", q));
+            }
+            if let Some(f) = fragment.filter(|f| !f.is_empty()) {
+                out.push('#');
+                out.push_str(&self.text_placeholder("fragment", f));
+            }
+            rest = &tail[end..];
+        }
+        out.push_str(rest);
+        out
     }
 
     /// Replaces MACs and addresses inside `s` (keeping the text around them).
@@ -455,6 +519,9 @@ impl Redactor {
                     return Ok(());
                 }
                 self.check_text(s)?;
+                if f != Field::Enum && url_part_survived(s) {
+                    return Err(RedactError::Leak { what: "URL query, fragment or user information" });
+                }
                 if f != Field::Enum
                     && let Some(host) = &self.hostname
                     && replace_names(s, host, "") != *s
@@ -504,6 +571,41 @@ impl Redactor {
         }
         Ok(())
     }
+}
+
+/// Where the URL that `tail` (the text after `://`) starts with ends: at white space, a
+/// quote or an angle bracket, less trailing punctuation of the sentence around it
+/// (`URL: message`, `(URL)`, `URL.`).
+fn url_end(tail: &str) -> usize {
+    let end = tail.find(|c: char| "<>\"'`".contains(c) || c.is_whitespace()).unwrap_or(tail.len());
+    tail[..end].trim_end_matches([':', ',', '.', ';', ')', ']', '!']).len()
+}
+
+/// Whether a URL inside `s` still has user information, or a query or fragment that is
+/// not a placeholder of [`Redactor::url_parts`].
+fn url_part_survived(s: &str) -> bool {
+    let placeholder = |text: &str, kind: &str| {
+        text.strip_prefix(kind).and_then(|n| n.strip_prefix('-')).is_some_and(|n| n.parse::<u64>().is_ok())
+    };
+    let mut rest = s;
+    while let Some(i) = rest.find("://") {
+        let tail = &rest[i + 3..];
+        let end = url_end(tail);
+        let url = &tail[..end];
+        let authority_end = url.find(['/', '?', '#']).unwrap_or(url.len());
+        if url[..authority_end].contains('@') {
+            return true;
+        }
+        let (before_fragment, fragment) = url.split_once('#').map_or((url, None), |(b, f)| (b, Some(f)));
+        let query = before_fragment.split_once('?').map(|(_, q)| q);
+        if query.is_some_and(|q| !q.is_empty() && !placeholder(q, "query"))
+            || fragment.is_some_and(|f| !f.is_empty() && !placeholder(f, "fragment"))
+        {
+            return true;
+        }
+        rest = &tail[end..];
+    }
+    false
 }
 
 /// A recognised run of address characters.
@@ -885,6 +987,59 @@ mod tests {
         assert_eq!(read.gateway_evidence().unwrap().gateways[0].address.to_string(), "192.0.2.2");
         assert!(read.gateway_evidence().unwrap().gateways[0].ping.is_some(), "the RTT chart keeps its data");
         assert_eq!(read.dns_evidence().unwrap().servers[0].server.to_string(), "192.0.2.3");
+    }
+
+    #[test]
+    fn url_queries_fragments_and_credentials_become_placeholders_and_paths_stay() {
+        use crate::check::web::{ConnectivityProbe, HttpHop, WebEvidence, WebProbe, assess};
+        let check_url = "http://check.site.test/ok";
+        let login = "http://198.18.1.2/login?mac=4a:6d:c9:8a:26:7e&session=s3cr3t#step2";
+        let hops = vec![
+            HttpHop { url: check_url.into(), status: Some(302), location: Some(login.into()), ..HttpHop::default() },
+            HttpHop { url: login.into(), status: Some(200), ..HttpHop::default() },
+        ];
+        let probe = WebProbe { url: check_url.into(), hops, error: None, total_ms: Some(2.0) };
+        let (state, portal_url) = assess(&probe, 200, None);
+        let target = "https://api.example.com/v1/status?api_key=k3y";
+        let mut r = typed_report("desk-214");
+        let web = r.checks.iter_mut().find(|c| c.id == CheckId::Web).unwrap();
+        let Evidence::Web(ev) = web_evidence(target, "1.1.1.1:443") else { unreachable!() };
+        web.evidence = Evidence::Web(Box::new(WebEvidence {
+            connectivity: Some(ConnectivityProbe {
+                expect_status: 204,
+                expect_body: None,
+                body_matched: None,
+                probe,
+                state,
+                portal_url,
+            }),
+            ..*ev
+        }));
+        r.diagnosis.findings[0].message = format!("via http://user:pa55w0rd@proxy.site.test:3128 to {login}: failed");
+        let after = redact(&r).unwrap();
+        let json = serde_json::to_string(&after).unwrap();
+        for secret in ["s3cr3t", "k3y", "step2", "pa55w0rd", "user:", "4a:6d:c9"] {
+            assert!(!json.contains(secret), "{secret} leaked: {json}");
+        }
+        let ev = after.web_evidence().unwrap();
+        let c = ev.connectivity.as_ref().unwrap();
+        // The path stays, the same query is the same placeholder everywhere.
+        assert_eq!(c.portal_url.as_deref(), Some("http://198.18.1.2/login?query-1#fragment-1"));
+        assert_eq!(c.probe.hops[1].url, "http://198.18.1.2/login?query-1#fragment-1");
+        assert_eq!(ev.targets[0].url, "https://api.example.com/v1/status?query-2");
+        assert_eq!(
+            after.diagnosis.findings[0].message,
+            "via http://proxy.site.test:3128 to http://198.18.1.2/login?query-1#fragment-1: failed"
+        );
+        // Without --redact, credentials still go (and nothing else changes).
+        let stripped = strip_credentials(&r).unwrap();
+        assert_eq!(
+            stripped.diagnosis.findings[0].message,
+            format!("via http://proxy.site.test:3128 to {login}: failed")
+        );
+        assert_eq!(stripped.checks, r.checks);
+        assert!(url_part_survived("see http://a.test/x?y=1") && url_part_survived("http://u:p@a.test/"));
+        assert!(!url_part_survived("http://a.test/x?query-3#fragment-1 and http://b.test/"));
     }
 
     #[test]

@@ -25,7 +25,20 @@ pub use crate::config::Format;
 use crate::report::{CheckId, CheckResult, CheckStatus, Code, Evidence, Report, RunStatus};
 
 /// Renders `report` in `format` (colour applies to the terminal table only).
+///
+/// Credentials in URLs are never printed: a report that holds any (one read from a file
+/// another tool wrote) is rendered without them.
 pub fn write(report: &Report, format: Format, out: &mut impl Write, color: bool) -> std::io::Result<()> {
+    let json = serde_json::to_string(report).map_err(std::io::Error::other)?;
+    let scrubbed = without_credentials(&json);
+    if scrubbed != json {
+        let clean: Report = serde_json::from_str(&scrubbed).map_err(std::io::Error::other)?;
+        return write_clean(&clean, format, out, color);
+    }
+    write_clean(report, format, out, color)
+}
+
+fn write_clean(report: &Report, format: Format, out: &mut impl Write, color: bool) -> std::io::Result<()> {
     match format {
         Format::Table => table::write(report, out, color),
         Format::Json => json::write(report, out),
@@ -61,7 +74,9 @@ pub fn sentence(report: &Report) -> String {
     // Behind a portal, name the page to sign in on.
     let portal = report.web_evidence().and_then(|w| w.connectivity.as_ref()).and_then(|c| c.portal_url.as_deref());
     match portal {
-        Some(url) if rc.code == Code::WebCaptivePortal => format!("{text} The sign-in page is {url}"),
+        Some(url) if rc.code == Code::WebCaptivePortal && !text.contains(url) => {
+            format!("{text} The sign-in page is {url}")
+        }
         _ => text,
     }
 }
@@ -195,6 +210,120 @@ fn web_details(ev: &crate::check::web::WebEvidence) -> String {
     }
     parts.extend(ev.targets.iter().map(probe_line));
     parts.join(", ")
+}
+
+/// One fetched URL of the web layer, as the table and Markdown formats list it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebRow {
+    /// `connectivity (online)`, `connectivity (portal)`, ... for the connectivity probe;
+    /// `URL` for a `--url` target.
+    pub probe: String,
+    /// The URL as given (never with credentials).
+    pub url: String,
+    /// The final status (`200`, `302 → 200` through redirects), or the phase that failed
+    /// (`connect failed`, `tls failed (timeout)`), or `no answer`.
+    pub status: String,
+    /// Wall time of the whole probe, ms.
+    pub total_ms: Option<f64>,
+    /// The final request's phases in words (`DNS 1.0 ms, connect 0.4 ms, ...`).
+    pub phases: String,
+    /// The captive portal's page, for the connectivity probe behind one.
+    pub portal_url: Option<String>,
+}
+
+/// The columns of the web table (table and Markdown formats).
+pub const WEB_COLUMNS: [&str; 5] = ["Probe", "URL", "Status", "Time", "Phases"];
+
+impl WebRow {
+    /// The row's cells, in [`WEB_COLUMNS`] order (the portal's page after the status).
+    pub fn cells(&self) -> [String; 5] {
+        let status = match &self.portal_url {
+            Some(url) => format!("{}, sign in at {url}", self.status),
+            None => self.status.clone(),
+        };
+        [
+            self.probe.clone(),
+            without_credentials(&self.url),
+            without_credentials(&status),
+            self.total_ms.map_or_else(|| "-".to_string(), |ms| format!("{ms:.1} ms")),
+            self.phases.clone(),
+        ]
+    }
+}
+
+/// A phase's name as people read it.
+pub fn phase_label(phase: crate::check::web::Phase) -> &'static str {
+    use crate::check::web::Phase;
+    match phase {
+        Phase::Resolve => "DNS",
+        Phase::Connect => "connect",
+        Phase::Tls => "TLS",
+        Phase::Processing => "first byte",
+        Phase::Transfer => "transfer",
+    }
+}
+
+/// The status of a probe in words: each answer of the redirect chain (`302 → 200`), or
+/// the phase that failed.
+pub fn web_status(probe: &crate::check::web::WebProbe) -> String {
+    let mut steps: Vec<String> = Vec::new();
+    for hop in &probe.hops {
+        steps.push(match (&hop.error, hop.status) {
+            (Some(e), _) if e.phase != crate::check::web::Phase::Transfer => {
+                format!("{} failed{}", phase_label(e.phase), if e.timeout { " (timeout)" } else { "" })
+            }
+            (_, Some(status)) => status.to_string(),
+            (_, None) => "no answer".to_string(),
+        });
+    }
+    if let Some(e) = &probe.error {
+        steps.push(match e.kind {
+            crate::check::web::ProbeErrorKind::InvalidUrl => "invalid URL".to_string(),
+            crate::check::web::ProbeErrorKind::TooManyRedirects => "too many redirects".to_string(),
+        });
+    }
+    if steps.is_empty() { "not fetched".to_string() } else { steps.join(" → ") }
+}
+
+/// The final request's phases in words, e.g. `DNS 1.0 ms, connect 0.4 ms, TLS 3.1 ms,
+/// first byte 2.0 ms, transfer 0.3 ms` (only those measured).
+pub fn web_phases(probe: &crate::check::web::WebProbe) -> String {
+    let Some(hop) = probe.last() else { return String::new() };
+    hop.phase_ms()
+        .iter()
+        .filter_map(|(phase, ms)| ms.map(|ms| format!("{} {ms:.1} ms", phase_label(*phase))))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One row per fetched URL: the connectivity probe first, then the targets in order
+/// (pure; empty without web evidence).
+pub fn web_rows(report: &Report) -> Vec<WebRow> {
+    let Some(web) = report.web_evidence() else { return vec![] };
+    let row = |probe: String, p: &crate::check::web::WebProbe, portal_url: Option<String>| WebRow {
+        probe,
+        url: without_credentials(&p.url),
+        status: web_status(p),
+        total_ms: p.total_ms,
+        phases: web_phases(p),
+        portal_url: portal_url.map(|u| without_credentials(&u)),
+    };
+    let mut rows: Vec<WebRow> = web
+        .connectivity
+        .iter()
+        .map(|c| {
+            let portal = c.portal_url.clone().filter(|_| c.state == crate::check::web::ConnectivityState::Portal);
+            row(format!("connectivity ({})", c.state.as_str()), &c.probe, portal)
+        })
+        .collect();
+    rows.extend(web.targets.iter().map(|t| row("URL".to_string(), t, None)));
+    rows
+}
+
+/// `text` with the user information (`user:password@`) of every URL in it removed:
+/// credentials are never printed, with or without `--redact` (pure).
+pub fn without_credentials(text: &str) -> String {
+    crate::check::web::scrub_credentials(text)
 }
 
 fn link_details(ev: &LinkEvidence) -> String {
@@ -437,6 +566,113 @@ pub(crate) fn sample_report() -> Report {
     crate::report::test_report(checks, "2026-11-24T07:00:00.000Z", 3420)
 }
 
+/// The sample report with a web layer: a connectivity probe redirected to a portal (its
+/// URL with parameters), an HTTPS target with its phases, TLS session and certificate, and
+/// a target whose connect failed; the target URL carries credentials a renderer must drop.
+#[cfg(test)]
+pub(crate) fn web_sample_report() -> Report {
+    use crate::check::web::*;
+    let check_url = "http://check.site.test/ok";
+    let login = "http://198.18.1.2/login?mac=02:00:00:00:00:10";
+    let hops = vec![
+        HttpHop {
+            url: check_url.into(),
+            dns_ms: Some(1.0),
+            connect_ms: Some(0.5),
+            first_byte_ms: Some(2.0),
+            total_ms: Some(4.0),
+            status: Some(302),
+            location: Some(login.into()),
+            ..HttpHop::default()
+        },
+        HttpHop {
+            url: login.into(),
+            connect_ms: Some(0.4),
+            first_byte_ms: Some(1.1),
+            total_ms: Some(2.0),
+            status: Some(200),
+            ..HttpHop::default()
+        },
+    ];
+    let probe = WebProbe { url: check_url.into(), hops, error: None, total_ms: Some(6.5) };
+    let (state, portal_url) = assess(&probe, 204, None);
+    let https = "https://www.site.test/";
+    let tls = TlsInfo {
+        verdict: TlsVerdict::Ok,
+        version: Some("TLSv1_3".into()),
+        cipher: Some("TLS13_AES_256_GCM_SHA384".into()),
+        alpn: Some("http/1.1".into()),
+        chain: vec![CertInfo {
+            subject: "CN=www.site.test".into(),
+            issuer: "CN=nettriage lab CA".into(),
+            sans: vec!["www.site.test".into(), "app.site.test".into()],
+            not_before: Some("2026-11-01T00:00:00Z".parse().unwrap()),
+            not_after: Some("2027-01-03T07:00:00Z".parse().unwrap()),
+        }],
+        error: None,
+        ..TlsInfo::default()
+    };
+    let ok = HttpHop {
+        url: https.into(),
+        address: Some("198.18.1.2:443".parse().unwrap()),
+        dns_ms: Some(1.2),
+        connect_ms: Some(0.6),
+        tls_ms: Some(4.8),
+        first_byte_ms: Some(1.5),
+        total_ms: Some(8.6),
+        status: Some(200),
+        tls: Some(tls),
+        ..HttpHop::default()
+    };
+    let down_url = "http://user:hunter2@app.site.test:8081/api?key=k";
+    let down = HttpHop {
+        url: down_url.into(),
+        dns_ms: Some(0.9),
+        error: Some(HopError {
+            phase: Phase::Connect,
+            timeout: false,
+            message: format!("connect to {down_url}: refused"),
+        }),
+        ..HttpHop::default()
+    };
+    let ev = WebEvidence {
+        connectivity: Some(ConnectivityProbe {
+            expect_status: 204,
+            expect_body: None,
+            body_matched: None,
+            probe,
+            state,
+            portal_url,
+        }),
+        targets: vec![
+            WebProbe { url: https.into(), hops: vec![ok], error: None, total_ms: Some(8.6) },
+            WebProbe { url: down_url.into(), hops: vec![down], error: None, total_ms: Some(1.0) },
+        ],
+        ..WebEvidence::default()
+    };
+    let findings = judge(&ev);
+    let mut report = sample_report();
+    // The name server answers here: the portal is what is wrong.
+    let dns = report.checks.iter_mut().find(|c| c.id == CheckId::Dns).expect("a dns check");
+    dns.status = CheckStatus::Pass;
+    dns.findings.clear();
+    dns.evidence = crate::report::fixtures::dns(&[("198.18.0.1", "ok", Some(1.0))]);
+    let web = CheckResult {
+        id: CheckId::Web,
+        status: crate::check::status_of(&findings),
+        duration_ms: 9,
+        blocked_by: None,
+        reason: None,
+        reason_code: None,
+        findings,
+        evidence: Evidence::Web(Box::new(ev)),
+    };
+    let at = report.checks.iter().position(|c| c.id == CheckId::Ports).unwrap_or(report.checks.len());
+    report.checks.insert(at, web);
+    report.diagnosis = crate::diagnosis::diagnose(&report.checks);
+    report
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,6 +729,55 @@ mod tests {
         pulldown_cmark::html::push_html(&mut html, parser);
         assert!(html.contains("<table>") && html.contains("<td>Name servers (DNS)</td>"), "{html}");
         assert!(html.contains("<code>dns.timeout</code>"));
+    }
+
+    fn render_web(format: Format) -> String {
+        let mut out = Vec::new();
+        write(&web_sample_report(), format, &mut out, false).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn web_rows_give_each_url_its_status_time_phases_and_the_portal() {
+        let rows = web_rows(&web_sample_report());
+        let cells: Vec<(&str, &str, Option<f64>)> =
+            rows.iter().map(|r| (r.probe.as_str(), r.status.as_str(), r.total_ms)).collect();
+        assert_eq!(
+            cells,
+            [
+                ("connectivity (portal)", "302 → 200", Some(6.5)),
+                ("URL", "200", Some(8.6)),
+                ("URL", "connect failed", Some(1.0)),
+            ]
+        );
+        assert_eq!(rows[0].portal_url.as_deref(), Some("http://198.18.1.2/login?mac=02:00:00:00:00:10"));
+        assert_eq!(rows[1].phases, "DNS 1.2 ms, connect 0.6 ms, TLS 4.8 ms, first byte 1.5 ms, transfer 0.5 ms");
+        assert_eq!(rows[2].url, "http://app.site.test:8081/api?key=k", "credentials dropped, the query kept");
+        assert!(web_rows(&sample_report()).is_empty());
+    }
+
+    #[test]
+    fn table_snapshot_with_the_web_layer() {
+        insta::assert_snapshot!(render_web(Format::Table));
+    }
+
+    #[test]
+    fn markdown_snapshot_with_the_web_layer() {
+        let md = render_web(Format::Markdown);
+        insta::assert_snapshot!(md);
+        let mut html = String::new();
+        let parser = pulldown_cmark::Parser::new_ext(&md, pulldown_cmark::Options::ENABLE_TABLES);
+        pulldown_cmark::html::push_html(&mut html, parser);
+        assert!(html.contains("<th>Phases</th>") && html.contains("<td>302 → 200, sign in at"), "{html}");
+    }
+
+    #[test]
+    fn no_format_prints_url_credentials() {
+        for format in [Format::Table, Format::Markdown, Format::Html, Format::Json] {
+            let text = render_web(format);
+            assert!(!text.contains("hunter2") && !text.contains("user:"), "{format:?} prints credentials");
+            assert!(text.contains("app.site.test:8081/api"), "{format:?} lost the URL");
+        }
     }
 
     #[test]

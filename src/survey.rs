@@ -208,6 +208,8 @@ pub fn series(history: &History, filter: &Filter, site: &str, location: &str) ->
             gateway_rtt_ms: m.as_ref().and_then(|m| mean(m.gateways.iter().filter_map(|g| g.avg_ms).collect())),
             dns_ms: m.as_ref().and_then(|m| mean(m.dns.iter().filter_map(|d| d.avg_ms).collect())),
             wifi_signal_dbm: m.as_ref().and_then(|m| m.wifi_signal_dbm),
+            web_total_ms: m.as_ref().and_then(|m| mean(m.http.iter().filter_map(|h| h.total_ms).collect())),
+            captive_portal: m.as_ref().and_then(|m| m.captive_portal),
             checks: report.as_ref().map(|r| r.checks.iter().map(|c| (c.id, c.status)).collect()).unwrap_or_default(),
         });
     }

@@ -5,7 +5,7 @@
 # broadcast-dhcp-discover script), ISC dhclient and busybox udhcpc; on Debian/Ubuntu:
 #
 #   sudo apt-get install hyperfine time dnsutils netcat-openbsd iputils-ping \
-#     nmap isc-dhcp-client udhcpc        # udhcpc, or busybox (then `busybox udhcpc`)
+#     nmap isc-dhcp-client udhcpc curl nginx-light openssl   # udhcpc, or busybox (then `busybox udhcpc`)
 #   sudo tests/bench.sh
 #
 # NETTRIAGE=path picks the binary (default target/release/nettriage), RUNS the runs per
@@ -312,3 +312,6 @@ echo "bench: wrote $OUT"
 
 # The site-survey section (keeps its own part of the page).
 LAB=ntbsurv tests/bench_survey.sh > /dev/null
+
+# The web-layer section (keeps its own part of the page).
+LAB=ntbweb tests/bench_web.sh > /dev/null

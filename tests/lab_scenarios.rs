@@ -49,6 +49,10 @@ macro_rules! lab {
 }
 
 const TARGET_OK: &str = "198.18.1.2:8080";
+/// Secrets the redaction test puts into a URL's password, its query, and a proxy URL.
+const URL_SECRET: &str = "UrlPa55w0rd";
+const QUERY_SECRET: &str = "QueryT0ken42";
+const PROXY_SECRET: &str = "Pr0xyPa55";
 
 /// The mark every lab test carries: ignored when built with `NETTRIAGE_LAB=skip`.
 const SKIP_MARK: &str = "#[cfg_attr(nettriage_lab_skip, ignore = \"NETTRIAGE_LAB=skip\")]";
@@ -856,12 +860,26 @@ fn chromium(lab: &mut Lab, html: &std::path::Path, shot: &std::path::Path) -> (S
     (String::from_utf8_lossy(&out.stdout).into_owned(), log)
 }
 
+/// A connectivity page in the lab (nginx in the server namespace answering as
+/// NetworkManager's endpoint does) for the self-test, which without a configured URL asks
+/// NetworkManager's public endpoint, which the lab cannot reach (and must not).
+fn lab_connectivity_url(lab: &mut Lab) -> String {
+    lab::web::start_nginx(
+        lab,
+        "nginx-connectivity",
+        &format!(
+            "server {{ listen {SERVER_IP}:8086; location = /check {{ return 200 \"NetworkManager is online\\n\"; }} }}"
+        ),
+    );
+    format!("http://{SERVER_IP}:8086/check")
+}
+
 /// The self-test writes an HTML report that opens in a real browser with no console
 /// errors and no network requests, and whose banner names the root cause.
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn selftest_html_report_in_chromium() {
-    lab::require_tools("selftest_html_report_in_chromium", &[("chromium", "chromium")]);
+    lab::require_tools("selftest_html_report_in_chromium", &[("chromium", "chromium"), ("nginx", "nginx-light")]);
     for (name, fault) in [("healthy", false), ("dns_down", true)] {
         let mut lab = lab!(&format!("selftest_html_{name}"));
         if fault {
@@ -872,9 +890,20 @@ fn selftest_html_report_in_chromium() {
         }
         let html = lab.tmp().join("report.html");
         let html_arg = html.display().to_string();
+        let connectivity = lab_connectivity_url(&mut lab);
         let out = lab.run_nettriage_raw(
             &[],
-            &["selftest", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--output", &html_arg],
+            &[
+                "selftest",
+                "--target",
+                TARGET_OK,
+                "--dns-name",
+                WWW_NAME,
+                "--connectivity-url",
+                &connectivity,
+                "--output",
+                &html_arg,
+            ],
         );
         assert_eq!(out.code, if fault { 2 } else { 0 }, "selftest exit code; stdout:\n{}", out.stdout);
         assert!(out.stdout.contains(&format!("Report for IT: {html_arg}")), "{}", out.stdout);
@@ -914,8 +943,9 @@ fn selftest_html_report_in_chromium() {
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn selftest_checklist_in_a_terminal() {
-    lab::require_tools("selftest_checklist_in_a_terminal", &[("tmux", "tmux")]);
-    let lab = lab!("selftest_checklist_in_a_terminal");
+    lab::require_tools("selftest_checklist_in_a_terminal", &[("tmux", "tmux"), ("nginx", "nginx-light")]);
+    let mut lab = lab!("selftest_checklist_in_a_terminal");
+    let connectivity = lab_connectivity_url(&mut lab);
     const SPINNER: [char; 10] = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
     const MARKS: [&str; 5] = ["✔ ", "! ", "✘ ", "– ", "? "];
     for (width, height) in [("80", "24"), ("120", "30"), ("160", "40")] {
@@ -923,7 +953,8 @@ fn selftest_checklist_in_a_terminal() {
         let socket = format!("nt{}-{width}", std::process::id());
         let session = "selftest";
         let command = format!(
-            "ip netns exec {} {} selftest --target {TARGET_OK} --dns-name {WWW_NAME} --output {}; sleep 30",
+            "ip netns exec {} {} selftest --target {TARGET_OK} --dns-name {WWW_NAME} --connectivity-url {connectivity} \
+             --output {}; sleep 30",
             lab.c,
             lab::nettriage_bin(),
             html.display()
@@ -981,12 +1012,23 @@ fn selftest_checklist_in_a_terminal() {
 
 // R3 ------------------------------------------------------------------------
 /// `--capture` writes a pcap that tcpdump reads and that holds the run's DHCP, ARP, ICMP,
-/// DNS and TCP packets; `--redact` leaves no MAC address or hostname in any format.
+/// DNS and TCP packets; `--redact` leaves no MAC address or hostname in any format, no URL
+/// query string, and no URL or proxy credentials.
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn capture_and_redact_in_every_format() {
-    lab::require_tools("capture_and_redact_in_every_format", &[("tcpdump", "tcpdump")]);
-    let lab = lab!("capture_and_redact_in_every_format");
+    lab::require_tools("capture_and_redact_in_every_format", &[("tcpdump", "tcpdump"), ("nginx", "nginx-light")]);
+    let mut lab = lab!("capture_and_redact_in_every_format");
+    // A web target whose URL carries credentials and a token in its query, and a proxy in
+    // the environment with a password (not used for the lab's addresses: `no_proxy`).
+    lab::web::start_nginx(
+        &mut lab,
+        "nginx-redact",
+        &format!("server {{ listen {}:8090; location / {{ return 200 \"ok\\n\"; }} }}", lab::SERVER_IP),
+    );
+    let url = format!("http://urluser:{URL_SECRET}@{}:8090/status?token={QUERY_SECRET}#{QUERY_SECRET}", lab::SERVER_IP);
+    let proxy_env = format!("http_proxy=http://proxyuser:{PROXY_SECRET}@{}:3128", lab::SERVER_IP);
+    let wrapper = ["env", proxy_env.as_str(), "no_proxy=198.18.1.2,*"];
     let dir = lab.tmp().join("out");
     std::fs::create_dir_all(&dir).unwrap();
     let pcap = dir.join("run.pcap");
@@ -1008,11 +1050,11 @@ fn capture_and_redact_in_every_format() {
         let file = dir.join(format!("report.{ext}"));
         let file_arg = file.display().to_string();
         let mut args = vec!["run", "--interface", "eth0", "--target", TARGET_OK, "--dns-name", WWW_NAME];
-        args.extend(["--redact", "--format", format, "--output", &file_arg]);
+        args.extend(["--url", &url, "--redact", "--format", format, "--output", &file_arg]);
         if format == "json" {
             args.extend(["--capture", &pcap_arg]);
         }
-        let out = lab.run_nettriage_raw(&[], &args);
+        let out = lab.run_nettriage_raw(&wrapper, &args);
         assert_eq!(out.code, 0, "{format}: {}", out.stdout);
         if format == "json" {
             let r: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
@@ -1048,6 +1090,9 @@ fn capture_and_redact_in_every_format() {
     let mac_bytes = |mac: &str| -> Vec<u8> { mac.split(':').map(|p| u8::from_str_radix(p, 16).unwrap()).collect() };
     for (what, text) in &texts {
         let lower = text.to_lowercase();
+        for secret in [URL_SECRET, QUERY_SECRET, PROXY_SECRET, "urluser", "proxyuser"] {
+            assert!(!lower.contains(&secret.to_lowercase()), "{what} leaks {secret}:\n{text}");
+        }
         for mac in &macs {
             let bare = mac.replace(':', "");
             let cisco = format!("{}.{}.{}", &bare[0..4], &bare[4..8], &bare[8..12]);
@@ -1093,7 +1138,13 @@ fn capture_and_redact_in_every_format() {
     // check's evidence reads back as its layer's type, with a details line.
     let (_, json_text) = texts.iter().find(|(w, _)| *w == "json").unwrap();
     let redacted: Value = serde_json::from_str(json_text).unwrap();
-    let plain = lab.run_nettriage(&["--target", TARGET_OK, "--dns-name", WWW_NAME]);
+    let plain = lab.run_nettriage(&["--target", TARGET_OK, "--dns-name", WWW_NAME, "--url", &url]);
+    // Credentials never reach a report, even unredacted; the query (needed to reach the
+    // page) stays in a report that is not redacted.
+    let plain_text = plain.1.to_string();
+    assert!(!plain_text.contains(URL_SECRET) && !plain_text.contains("urluser"), "{plain_text}");
+    assert!(plain_text.contains(QUERY_SECRET), "the unredacted report keeps the query");
+    assert_eq!(check(&redacted, "web")["status"], "pass", "{}", pretty(check(&redacted, "web")));
     assert_eq!(all_codes(&redacted), all_codes(&plain.1), "redaction changed the codes");
     assert_eq!(redacted["diagnosis"]["status"], plain.1["diagnosis"]["status"]);
     let statuses = |r: &Value| -> Vec<(Value, Value)> {
@@ -1760,7 +1811,9 @@ fn survey_outputs_are_checked_first_and_a_failing_one_does_not_end_it() {
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn selftest_saves_its_report_on_the_desktop_when_the_current_directory_is_read_only() {
-    let lab = lab!("selftest_saves_its_report_on_the_desktop");
+    lab::require_tools("selftest_saves_its_report_on_the_desktop", &[("nginx", "nginx-light")]);
+    let mut lab = lab!("selftest_saves_its_report_on_the_desktop");
+    let connectivity = lab_connectivity_url(&mut lab);
     // The home run_nettriage_* gives every run, with the file xdg-user-dirs-update writes.
     let home = lab.tmp().join("home");
     std::fs::create_dir_all(home.join(".config")).unwrap();
@@ -1770,7 +1823,17 @@ fn selftest_saves_its_report_on_the_desktop_when_the_current_directory_is_read_o
     // /proc takes no new files, not even from root.
     let out = lab.run_nettriage_in_dir(
         std::path::Path::new("/proc"),
-        &["selftest", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--output", "/proc/nettriage-report.html"],
+        &[
+            "selftest",
+            "--target",
+            TARGET_OK,
+            "--dns-name",
+            WWW_NAME,
+            "--connectivity-url",
+            &connectivity,
+            "--output",
+            "/proc/nettriage-report.html",
+        ],
     );
     assert_eq!(out.code, 0, "the run's status (healthy), not an error: {}", out.stderr);
     let saved: Vec<_> = std::fs::read_dir(&desktop).unwrap().map(|e| e.unwrap().path()).collect();

@@ -594,3 +594,30 @@ fn web_a_not_yet_valid_certificate_without_a_date_gives_a_lower_bound() {
     let behind = tls["clock"]["behind_at_least_s"].as_f64().unwrap_or_default();
     assert!((86_400.0 - 120.0..86_400.0 + 60.0).contains(&behind), "about a day; {}", pretty(&r));
 }
+
+/// `selftest` probes a connectivity endpoint even when none is configured (NetworkManager's
+/// public one). When the endpoint's name does not resolve, as NetworkManager's cannot in
+/// the lab, that is reported honestly: the web layer fails with `web.unreachable` (its
+/// connectivity state `unreachable`, the failed phase `resolve`), the run is broken, not
+/// healthy, and the sentence names the URL. Here a lab name that does not exist stands in
+/// for the public endpoint, so no test ever asks for a real name.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn web_selftest_connectivity_endpoint_that_does_not_resolve_is_not_healthy() {
+    let lab = Lab::start("web_selftest_connectivity_endpoint_that_does_not_resolve");
+    let report = lab.tmp().join("report.json");
+    let report_arg = report.display().to_string();
+    let endpoint = "http://nmcheck.site.test/check_network_status.txt";
+    let out = lab.run_nettriage_raw(
+        &[],
+        &["selftest", "--dns-name", WWW_NAME, "--connectivity-url", endpoint, "--output", &report_arg],
+    );
+    assert_eq!(out.code, 2, "selftest exit code; stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains(endpoint), "the sentence names the endpoint:\n{}", out.stdout);
+    let r: Value = serde_json::from_str(&fs::read_to_string(&report).unwrap()).unwrap();
+    assert_report_contract(out.code, &r);
+    assert_eq!(lab::root_cause_code(&r).as_deref(), Some("web.unreachable"), "{}", pretty(&r));
+    let connectivity = &web(&r)["connectivity"];
+    assert_eq!(connectivity["state"], "unreachable", "{}", pretty(&r));
+    assert_eq!(connectivity["probe"]["hops"][0]["error"]["phase"], "resolve", "{}", pretty(&r));
+}

@@ -1577,6 +1577,46 @@ mod live {
     }
 }
 
+/// The phases of one request as the reports draw them: name resolution, TCP connect, TLS
+/// handshake, time to the first byte (`processing`) and the rest of the transfer (the
+/// request's total less the phases before it), each `None` when not measured. The same
+/// split feeds `nettriage_http_duration_seconds` and the HTML phase bar.
+impl HttpHop {
+    /// Each phase with its time in ms, in order.
+    pub fn phase_ms(&self) -> [(Phase, Option<f64>); 5] {
+        let before = [self.dns_ms, self.connect_ms, self.tls_ms, self.first_byte_ms].iter().flatten().sum::<f64>();
+        let transfer = self.total_ms.map(|t| (t - before).max(0.0)).filter(|_| self.first_byte_ms.is_some());
+        [
+            (Phase::Resolve, self.dns_ms),
+            (Phase::Connect, self.connect_ms),
+            (Phase::Tls, self.tls_ms),
+            (Phase::Processing, self.first_byte_ms),
+            (Phase::Transfer, transfer),
+        ]
+    }
+}
+
+/// `text` with the user information (`user:password@`) of every URL in it removed, where
+/// [`without_credentials`] takes one URL: for free text (error messages, findings) that
+/// may quote a URL. Credentials are never printed, with or without `--redact` (pure).
+pub fn scrub_credentials(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail.find(|c: char| "/?#<>\"'`".contains(c) || c.is_whitespace()).unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => out.push_str(&authority[at + 1..]),
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

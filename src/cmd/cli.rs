@@ -395,7 +395,8 @@ pub struct RunArgs {
 
     /// Connectivity-check URL: a plain-HTTP page with a known answer (set under `[web]` in
     /// the config file with `connectivity_expect`); a redirect or another answer is a
-    /// captive portal [default: from the config file, else no connectivity probe].
+    /// captive portal [default: from the config file, else none for `run` and `survey`;
+    /// `selftest` uses http://nmcheck.gnome.org/check_network_status.txt].
     #[arg(long, value_name = "URL")]
     pub connectivity_url: Option<String>,
 

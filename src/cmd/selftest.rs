@@ -30,6 +30,9 @@ pub async fn selftest(config: &Config, format_given: bool) -> Result<u8, RunErro
             why: "the self-test prints its checklist and writes an HTML report; for JSON use --output FILE.json or `run --format json`",
         });
     }
+    // Behind a captive portal with no configuration the end user's test must not say
+    // healthy: without a configured connectivity URL, NetworkManager's public endpoint.
+    let config = &Config { web: config.web.clone().for_selftest(), ..config.clone() };
     let live = std::io::stdout().is_terminal().then(ProgressDrawTarget::stdout);
     let checklist = Checklist::new(live, Box::new(std::io::stdout()));
     let stdout = std::io::stdout();

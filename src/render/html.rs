@@ -56,6 +56,13 @@ pre{background:#f0f2f5;padding:.8rem;border-radius:6px;overflow-x:auto}
 figure{margin:.5rem 0}figure svg{display:block;width:100%;height:auto}
 svg text{font-family:system-ui,sans-serif;font-size:11px;fill:#333}
 table{border-collapse:collapse}td,th{padding:.25rem .7rem;border-bottom:1px solid #e2e5ea;text-align:left}
+.probe{border-top:1px solid #e2e5ea;padding-top:.6rem;margin-top:.6rem}.probe h3{font-size:1rem;margin:.2rem 0}
+.probe h3 code{overflow-wrap:anywhere}ol.chain{margin:.3rem 0;padding-left:1.4rem;overflow-wrap:anywhere}
+.legend span{display:inline-block;margin-right:.9rem;font-size:.85rem}
+.legend i{display:inline-block;width:.8rem;height:.8rem;margin-right:.3rem;vertical-align:-.1rem}
+.ph-resolve{fill:#8e6ccf;background:#8e6ccf}.ph-connect{fill:#3b82c4;background:#3b82c4}
+.ph-tls{fill:#d69e2e;background:#d69e2e}.ph-processing{fill:#1e8a4c;background:#1e8a4c}
+.ph-transfer{fill:#5d6778;background:#5d6778}.portal{font-weight:600;color:#c0392b}
 ";
 
 /// Writes the report as one HTML document.
@@ -148,6 +155,11 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         h.push_str("</ul></section>\n");
     }
 
+    let web = web_section(report);
+    if !web.is_empty() {
+        let _ = writeln!(h, "<section id=\"web\"><h2>Web</h2>{web}</section>");
+    }
+
     let charts = charts(report);
     if !charts.is_empty() {
         let _ = writeln!(h, "<section><h2>Latency</h2>{charts}</section>");
@@ -191,6 +203,182 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     let _ =
         write!(h, "<script type=\"application/json\" id=\"{JSON_ELEMENT_ID}\">{raw}</script>\n</main></body></html>\n");
     out.write_all(h.as_bytes())
+}
+
+/// The web layer (empty without web evidence): per probe (the connectivity probe, then
+/// each URL target) its status and total time, a bar of the phases of every request of its
+/// redirect chain on one time scale, the chain itself, and each HTTPS request's TLS
+/// session and certificates in a `<details>`.
+fn web_section(report: &Report) -> String {
+    use crate::check::web::{ConnectivityState, WebProbe};
+    let Some(web) = report.web_evidence() else { return String::new() };
+    let mut probes: Vec<(String, &WebProbe, Option<&str>)> = Vec::new();
+    if let Some(c) = &web.connectivity {
+        let portal = c.portal_url.as_deref().filter(|_| c.state == ConnectivityState::Portal);
+        probes.push((format!("Connectivity check ({})", c.state.as_str()), &c.probe, portal));
+    }
+    probes.extend(web.targets.iter().map(|t| ("URL".to_string(), t, None)));
+    if probes.is_empty() {
+        return String::new();
+    }
+    // One time scale for every bar, so the probes compare at a glance.
+    let scale = probes
+        .iter()
+        .flat_map(|(_, p, _)| p.hops.iter())
+        .map(|hop| hop.phase_ms().iter().filter_map(|(_, ms)| *ms).sum::<f64>())
+        .fold(0.0_f64, f64::max)
+        .max(0.001);
+    let mut h = String::from("<p class=\"legend\">");
+    for phase in PHASES {
+        let _ = write!(h, "<span><i class=\"ph-{}\"></i>{}</span>", phase.as_str(), super::phase_label(phase));
+    }
+    h.push_str("</p>");
+    for (label, probe, portal) in probes {
+        let url = super::without_credentials(&probe.url);
+        let _ = write!(h, "<div class=\"probe\"><h3>{}: <code>{}</code></h3><p>", escape(&label), escape(&url));
+        let _ = write!(h, "Status: <b>{}</b>", escape(&super::web_status(probe)));
+        if let Some(ms) = probe.total_ms {
+            let _ = write!(h, ", total {ms:.1} ms");
+        }
+        h.push_str("</p>");
+        if let Some(portal) = portal {
+            let _ = write!(
+                h,
+                "<p class=\"portal\">Captive portal: sign in at <code>{}</code></p>",
+                escape(&super::without_credentials(portal))
+            );
+        }
+        h.push_str(&phase_bars(probe, scale));
+        if probe.hops.len() > 1 {
+            h.push_str("<ol class=\"chain\">");
+            for hop in &probe.hops {
+                let status = hop.status.map_or_else(|| "no answer".to_string(), |s| s.to_string());
+                let _ =
+                    write!(h, "<li>{} <code>{}</code>", escape(&status), escape(&super::without_credentials(&hop.url)));
+                if let Some(to) = hop.location.as_deref().filter(|_| hop.redirects()) {
+                    let _ = write!(h, " → <code>{}</code>", escape(&super::without_credentials(to)));
+                }
+                h.push_str("</li>");
+            }
+            h.push_str("</ol>");
+        }
+        for hop in probe.hops.iter().filter(|hop| hop.tls.is_some()) {
+            h.push_str(&tls_details(hop, report.started_at));
+        }
+        h.push_str("</div>");
+    }
+    h
+}
+
+/// The phases in the order of a request.
+const PHASES: [crate::check::web::Phase; 5] = {
+    use crate::check::web::Phase;
+    [Phase::Resolve, Phase::Connect, Phase::Tls, Phase::Processing, Phase::Transfer]
+};
+
+/// One horizontal bar per request of `probe`'s chain: a segment per measured phase
+/// (its width in proportion to `scale` ms), then the request's time or the phase that
+/// failed.
+fn phase_bars(probe: &crate::check::web::WebProbe, scale: f64) -> String {
+    if probe.hops.is_empty() {
+        return String::new();
+    }
+    let (label_w, plot_w, row) = (70.0, 520.0, 20.0);
+    let height = 6.0 + row * probe.hops.len() as f64;
+    let mut s = format!(
+        "<figure><svg class=\"phases\" role=\"img\" aria-label=\"{}\" viewBox=\"0 0 {} {height}\" \
+         preserveAspectRatio=\"xMinYMin meet\" style=\"max-width:{}px\">",
+        escape(&format!("Phases of {}", super::without_credentials(&probe.url))),
+        label_w + plot_w + 110.0,
+        label_w + plot_w + 110.0
+    );
+    for (i, hop) in probe.hops.iter().enumerate() {
+        let y = 4.0 + row * i as f64;
+        let name = if i == 0 { "request".to_string() } else { format!("redirect {i}") };
+        let _ = write!(s, "<text x=\"0\" y=\"{:.0}\">{name}</text>", y + 12.0);
+        let mut x = label_w;
+        for (phase, ms) in hop.phase_ms() {
+            let Some(ms) = ms else { continue };
+            let w = ms / scale * plot_w;
+            let _ = write!(
+                s,
+                "<rect class=\"ph-{}\" x=\"{x:.1}\" y=\"{y:.0}\" width=\"{:.1}\" height=\"{}\">\
+                 <title>{} {ms:.1} ms</title></rect>",
+                phase.as_str(),
+                w.max(0.5),
+                row - 6.0,
+                super::phase_label(phase)
+            );
+            x += w;
+        }
+        let end = match (&hop.error, hop.total_ms) {
+            (Some(e), _) if e.phase != crate::check::web::Phase::Transfer => {
+                format!("{} failed{}", super::phase_label(e.phase), if e.timeout { " (timeout)" } else { "" })
+            }
+            (_, Some(ms)) => format!("{ms:.1} ms"),
+            _ => String::new(),
+        };
+        let _ = write!(s, "<text x=\"{:.1}\" y=\"{:.0}\">{}</text>", x + 4.0, y + 12.0, escape(&end));
+    }
+    s.push_str("</svg></figure>");
+    s
+}
+
+/// Whole days from `now` to `t` (negative once past).
+fn days_between(now: crate::types::Timestamp, t: crate::types::Timestamp) -> i64 {
+    let secs = |t: crate::types::Timestamp| match t.0.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => d.as_secs_f64(),
+        Err(e) => -e.duration().as_secs_f64(),
+    };
+    ((secs(t) - secs(now)) / 86_400.0).floor() as i64
+}
+
+/// An HTTPS request's TLS session and its certificates, folded.
+fn tls_details(hop: &crate::check::web::HttpHop, now: crate::types::Timestamp) -> String {
+    let Some(tls) = &hop.tls else { return String::new() };
+    let mut summary = vec![format!("TLS of {}: {}", super::without_credentials(&hop.url), tls_verdict(tls.verdict))];
+    summary.extend(tls.version.clone());
+    summary.extend(tls.cipher.clone());
+    summary.extend(tls.alpn.as_ref().map(|a| format!("ALPN {a}")));
+    if let Some(days) = tls.chain.first().and_then(|c| c.not_after).map(|t| days_between(now, t)) {
+        summary.push(days_left(days));
+    }
+    let mut h = format!("<details class=\"tls\"><summary>{}</summary>", escape(&summary.join(", ")));
+    if let Some(error) = &tls.error {
+        let _ = write!(h, "<p>{}</p>", escape(&super::without_credentials(error)));
+    }
+    if !tls.chain.is_empty() {
+        h.push_str(
+            "<table class=\"chain\"><tr><th>#</th><th>Subject</th><th>Issuer</th><th>Names (SAN)</th>\
+             <th>Valid from</th><th>Valid until</th><th>Days left</th></tr>",
+        );
+        for (i, c) in tls.chain.iter().enumerate() {
+            let when = |t: Option<crate::types::Timestamp>| t.map_or_else(|| "-".to_string(), |t| t.to_string());
+            let _ = write!(
+                h,
+                "<tr><td>{i}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                escape(&c.subject),
+                escape(&c.issuer),
+                escape(&c.sans.join(", ")),
+                escape(&when(c.not_before)),
+                escape(&when(c.not_after)),
+                c.not_after.map_or_else(|| "-".to_string(), |t| days_left(days_between(now, t)))
+            );
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("</details>");
+    h
+}
+
+/// `41 days left`, `expired 3 days ago`.
+fn days_left(days: i64) -> String {
+    if days >= 0 { format!("{days} days left") } else { format!("expired {} days ago", -days) }
+}
+
+/// A TLS verdict in words (its report name, spaced: `hostname mismatch`).
+fn tls_verdict(v: crate::check::web::TlsVerdict) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(|s| s.replace('_', " "))).unwrap_or_default()
 }
 
 /// The RTT and DNS latency charts, as inline SVG (empty when there is nothing to plot).
@@ -306,6 +494,44 @@ mod tests {
             .collect();
         assert_eq!(labels, ["198.18.0.1 A", "198.18.0.1 AAAA", "198.18.0.1 random name (NXDOMAIN expected)"]);
         assert!(dns_chart.contains(">timeout</text>") && !dns_chart.contains(">lost</text>"), "{dns_chart}");
+    }
+
+    #[test]
+    fn the_web_section_draws_phase_bars_the_chain_and_the_certificate() {
+        let report = crate::render::web_sample_report();
+        let section = web_section(&report);
+        let bars: Vec<&str> = section.split("<svg class=\"phases\"").skip(1).collect();
+        assert_eq!(bars.len(), 3, "one bar figure per probe");
+        // The portal's two requests, each its own bar; the HTTPS target's five phases.
+        assert_eq!(bars[0].matches(">request<").count() + bars[0].matches(">redirect 1<").count(), 2);
+        let https = &bars[1][..bars[1].find("</svg>").unwrap()];
+        for phase in ["resolve", "connect", "tls", "processing", "transfer"] {
+            assert_eq!(https.matches(&format!("class=\"ph-{phase}\"")).count(), 1, "{phase}: {https}");
+        }
+        assert!(bars[2].contains(">connect failed<"), "{}", bars[2]);
+        // The longest request spans the plot; the scale is shared.
+        assert!(https.contains("width=\"520.0\"") || https.contains(">8.6 ms<"), "{https}");
+        assert!(section.contains("<ol class=\"chain\">") && section.contains("→ <code>http://198.18.1.2/login?"));
+        assert!(section.contains("Captive portal: sign in at <code>http://198.18.1.2/login?mac="));
+        let tls = &section[section.find("<details class=\"tls\">").expect("TLS details")..];
+        for want in [
+            "TLSv1_3",
+            "TLS13_AES_256_GCM_SHA384",
+            "ALPN http/1.1",
+            "CN=nettriage lab CA",
+            "www.site.test, app.site.test",
+            "40 days left",
+        ] {
+            assert!(tls.contains(want), "{want}: {tls}");
+        }
+        let page = {
+            let mut out = Vec::new();
+            crate::render::write(&report, crate::render::Format::Html, &mut out, false).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        assert!(page.contains("<section id=\"web\">") && !page.contains("hunter2"));
+        assert!(web_section(&crate::render::sample_report()).is_empty());
+        assert_eq!(days_left(-2), "expired 2 days ago");
     }
 
     #[test]

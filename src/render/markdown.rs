@@ -85,6 +85,18 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             escape(&super::details(check))
         )?;
     }
+    let web = super::web_rows(report);
+    if !web.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Web")?;
+        writeln!(out)?;
+        writeln!(out, "| {} |", super::WEB_COLUMNS.join(" | "))?;
+        writeln!(out, "|{}", "---|".repeat(super::WEB_COLUMNS.len()))?;
+        for row in &web {
+            let cells: Vec<String> = row.cells().iter().map(|c| escape(c)).collect();
+            writeln!(out, "| {} |", cells.join(" | "))?;
+        }
+    }
     if let Some(rc) = &d.root_cause {
         writeln!(out)?;
         writeln!(out, "### Root cause: `{}` ({} layer)", rc.code, rc.layer)?;

@@ -60,6 +60,20 @@ pub fn write(report: &Report, out: &mut impl Write, color: bool) -> std::io::Res
     }
     writeln!(out, "{table}")?;
 
+    let web = super::web_rows(report);
+    if !web.is_empty() {
+        let mut urls = Table::new();
+        urls.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).force_no_tty();
+        urls.set_header(super::WEB_COLUMNS);
+        for row in &web {
+            urls.add_row(row.cells());
+        }
+        if urls.width().is_none() {
+            urls.set_width(120);
+        }
+        writeln!(out, "Web:\n{urls}")?;
+    }
+
     let (neighbours, best) = super::wifi_neighbours(report);
     if !neighbours.is_empty() {
         let mut aps = Table::new();

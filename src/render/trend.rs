@@ -16,7 +16,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{ContentArrangement, Table};
 
-use crate::history::{SiteTrend, Trend};
+use crate::history::{SiteTrend, Trend, WebTrend};
 use crate::render::html::escape;
 use crate::report::{CheckId, CheckStatus, RunStatus};
 use crate::types::Timestamp;
@@ -34,6 +34,10 @@ pub struct RunPoint {
     pub dns_ms: Option<f64>,
     /// Wi-Fi signal, dBm.
     pub wifi_signal_dbm: Option<f64>,
+    /// Mean wall time of the run's web fetches (connectivity probe and URL targets), ms.
+    pub web_total_ms: Option<f64>,
+    /// Whether the connectivity probe found a captive portal; `None` when none ran.
+    pub captive_portal: Option<bool>,
     /// Each layer's status in this run, for the per-layer strip.
     pub checks: Vec<(CheckId, CheckStatus)>,
 }
@@ -98,12 +102,53 @@ pub fn write_trend(trend: &Trend, out: &mut impl Write) -> std::io::Result<()> {
             }
             writeln!(out, "{measured}")?;
         }
+        if let Some(web) = &g.web {
+            if web.connectivity_runs > 0 {
+                writeln!(
+                    out,
+                    "Captive portal in {} of {} with a connectivity check",
+                    web.portal_runs,
+                    runs(web.connectivity_runs)
+                )?;
+            }
+            if !web.urls.is_empty() {
+                let mut urls = table();
+                urls.set_header(WEB_COLUMNS);
+                for row in web_rows(web) {
+                    urls.add_row(row);
+                }
+                writeln!(out, "{urls}")?;
+            }
+        }
         if !g.root_causes.is_empty() {
             let causes: Vec<String> = g.root_causes.iter().map(|r| format!("{} ×{}", r.code, r.runs)).collect();
             writeln!(out, "Most frequent root causes: {}", causes.join(", "))?;
         }
     }
     Ok(())
+}
+
+/// The columns of the per-URL web table (text and HTML).
+const WEB_COLUMNS: [&str; 7] = ["URL", "answered", "runs", "p50 ms", "p95 ms", "max ms", "certificate expires"];
+
+/// One row per URL of a group's web trend, in [`WEB_COLUMNS`] order.
+fn web_rows(web: &WebTrend) -> Vec<[String; 7]> {
+    let ms = |d: Option<f64>| d.map_or_else(|| "-".to_string(), |v| format!("{v:.1}"));
+    web.urls
+        .iter()
+        .map(|u| {
+            let share = if u.runs > 0 { u.answered_ok as f64 / u.runs as f64 * 100.0 } else { 0.0 };
+            [
+                u.url.clone(),
+                format!("{share:.1} %"),
+                u.runs.to_string(),
+                ms(u.total_ms.as_ref().map(|d| d.p50)),
+                ms(u.total_ms.as_ref().map(|d| d.p95)),
+                ms(u.total_ms.as_ref().map(|d| d.max)),
+                u.cert_expiry.clone().unwrap_or_else(|| "-".to_string()),
+            ]
+        })
+        .collect()
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1d2330}
@@ -415,6 +460,10 @@ pub fn write_trend_html(trend: &Trend, series: &[Series], out: &mut impl Write) 
             h.push_str(&metric_chart("Gateway round trip", "ms", &axis, points, |p| p.gateway_rtt_ms));
             h.push_str(&metric_chart("DNS answer time", "ms", &axis, points, |p| p.dns_ms));
             h.push_str(&metric_chart("Wi-Fi signal", "dBm", &axis, points, |p| p.wifi_signal_dbm));
+            h.push_str(&metric_chart("Web fetch time", "ms", &axis, points, |p| p.web_total_ms));
+            h.push_str(&metric_chart("Captive portal", "yes 1 / no 0", &axis, points, |p| {
+                p.captive_portal.map(|b| if b { 1.0 } else { 0.0 })
+            }));
         }
         if !g.availability.is_empty() {
             h.push_str("<table class=\"availability\"><tr><th>layer</th><th>available</th><th>runs</th></tr>");
@@ -426,6 +475,30 @@ pub fn write_trend_html(trend: &Trend, series: &[Series], out: &mut impl Write) 
                     a.ratio * 100.0,
                     a.runs
                 );
+            }
+            h.push_str("</table>");
+        }
+        if let Some(web) = g.web.as_ref().filter(|w| !w.urls.is_empty() || w.connectivity_runs > 0) {
+            h.push_str("<h3>Web</h3>");
+            if web.connectivity_runs > 0 {
+                let _ = write!(
+                    h,
+                    "<p class=\"portal\">Captive portal in {} of {} with a connectivity check.</p>",
+                    web.portal_runs,
+                    runs(web.connectivity_runs)
+                );
+            }
+            h.push_str("<table class=\"web\"><tr>");
+            for col in WEB_COLUMNS {
+                let _ = write!(h, "<th>{col}</th>");
+            }
+            h.push_str("</tr>");
+            for row in web_rows(web) {
+                h.push_str("<tr>");
+                for cell in row {
+                    let _ = write!(h, "<td>{}</td>", escape(&cell));
+                }
+                h.push_str("</tr>");
             }
             h.push_str("</table>");
         }
@@ -467,6 +540,7 @@ mod tests {
             dns_ms: None,
             dns_first_attempt_loss: None,
             wifi_signal_dbm: None,
+            web: None,
             root_causes: vec![RootCauseCount { code: "dns.timeout".into(), runs: 1 }],
         }
     }
@@ -486,6 +560,8 @@ mod tests {
             gateway_rtt_ms: rtt,
             dns_ms: None,
             wifi_signal_dbm: None,
+            web_total_ms: None,
+            captive_portal: None,
             checks: vec![(CheckId::Link, CheckStatus::Pass), (CheckId::Dns, dns)],
         }
     }
@@ -575,6 +651,38 @@ mod tests {
         assert_eq!(tick_label(-60.0, 10.0), "-60");
         assert_eq!(y_range(&[-61.0, -60.0]), (-70.0, -50.0));
         assert_eq!(y_range(&[-60.0, -60.0]), (-70.0, -50.0));
+    }
+
+    #[test]
+    fn the_web_trend_lists_each_url_and_the_portal_runs_in_text_and_html() {
+        use crate::history::{Distribution, UrlTrend};
+        let mut t = trend();
+        t.groups[0].web = Some(WebTrend {
+            connectivity_runs: 2,
+            portal_runs: 1,
+            urls: vec![UrlTrend {
+                url: "https://www.site.test/?a=<b>".into(),
+                runs: 2,
+                answered_ok: 1,
+                total_ms: Distribution::of(&mut vec![10.0, 30.0]),
+                cert_expiry: Some("2027-01-01T00:00:00.000Z".into()),
+            }],
+        });
+        let mut text = Vec::new();
+        write_trend(&t, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        for want in
+            ["https://www.site.test/?a=<b>", "50.0 %", "2027-01-01T00:00:00.000Z", "Captive portal in 1 of 2 runs"]
+        {
+            assert!(text.contains(want), "{want}:\n{text}");
+        }
+        let mut p = point(0, RunStatus::Healthy, Some(1.0));
+        p.web_total_ms = Some(12.0);
+        p.captive_portal = Some(true);
+        let html = page(&t, &[vec![p], vec![]]);
+        assert!(html.contains("<table class=\"web\">") && html.contains("?a=&lt;b&gt;"), "{html}");
+        assert!(html.contains("aria-label=\"Web fetch time\"") && html.contains("aria-label=\"Captive portal\""));
+        assert_eq!(html.matches("<table class=\"web\">").count(), 1, "only the group that has web runs");
     }
 
     #[test]
