@@ -408,6 +408,7 @@ fn gateway_check(rtts: &[Option<Duration>]) -> CheckResult {
             ping: Some(PingStats::from_rtts(rtts)),
         }],
         capture: None,
+        gateways_v6: vec![],
     };
     let findings = check::gateway::judge("eth0", &ev, &GatewaySettings::default(), Source::Live);
     ran(CheckId::Gateway, findings, Evidence::Gateway(Box::new(ev)))
@@ -476,7 +477,16 @@ fn dns_check(servers: Vec<ServerResult>) -> CheckResult {
 fn port(target: &str, outcome: PortOutcome, ms: Option<f64>, error: Option<&str>) -> PortResult {
     let address: Option<SocketAddr> =
         (outcome != PortOutcome::Unresolved).then(|| target.parse().expect("test target"));
-    PortResult { target: target.into(), address, outcome, ms, error: error.map(Into::into), attempts: None }
+    PortResult {
+        target: target.into(),
+        address,
+        outcome,
+        ms,
+        error: error.map(Into::into),
+        attempts: None,
+        families: vec![],
+        happy_eyeballs_cost_ms: None,
+    }
 }
 
 fn ports_check(targets: Vec<PortResult>) -> CheckResult {
@@ -688,6 +698,7 @@ fn broken_gateway() -> Report {
             ping: None,
         }],
         capture: None,
+        gateways_v6: vec![],
     };
     report(
         Some("eth0"),
