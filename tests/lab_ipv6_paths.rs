@@ -72,7 +72,11 @@ fn dual_stack_healthy_has_no_ipv6_codes() {
     let mut lab = Lab::start_with("dual_stack_healthy_has_no_ipv6_codes", dual_stack_options());
     let _v6 = enable_ipv6(&lab);
     start_v6_resolver(&mut lab);
-    lab.set_resolv_conf(&[&format!("nameserver {}", lab::GATEWAY_IP), &format!("nameserver {ROUTER_V6}")]);
+    lab.set_resolv_conf(&[
+        &format!("nameserver {}", lab::GATEWAY_IP),
+        &format!("nameserver {ROUTER_V6}"),
+        &format!("nameserver {ROUTER_LL}%eth0"),
+    ]);
     let (code, r) = run(&lab);
     assert_exit(code, 0, &r);
     assert_eq!(r["diagnosis"]["status"], "healthy", "{}", pretty(&r));
@@ -84,9 +88,13 @@ fn dual_stack_healthy_has_no_ipv6_codes() {
     assert!(router["ping"]["received"].as_u64().unwrap_or(0) > 0, "{}", pretty(&r));
 
     let servers = check(&r, "dns")["evidence"]["servers"].as_array().cloned().unwrap_or_default();
-    let v6_server = servers.iter().find(|s| s["server"] == ROUTER_V6);
-    let v6_server = v6_server.unwrap_or_else(|| panic!("the IPv6 resolver was queried; {}", pretty(&r)));
-    assert_eq!(v6_server["verdict"], "ok", "{}", pretty(&r));
+    // Both IPv6 resolvers, the global one and the link-local one with its zone, were
+    // queried like the IPv4 one and work.
+    for ip in [ROUTER_V6, ROUTER_LL] {
+        let v6_server = servers.iter().find(|s| s["server"] == ip);
+        let v6_server = v6_server.unwrap_or_else(|| panic!("the IPv6 resolver {ip} was queried; {}", pretty(&r)));
+        assert_eq!(v6_server["verdict"], "ok", "{ip}; {}", pretty(&r));
+    }
     for s in &servers {
         let aaaa =
             s["queries"].as_array().unwrap().iter().find(|q| q["name"] == DUAL_NAME && q["record_type"] == "AAAA");

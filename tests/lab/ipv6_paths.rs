@@ -80,9 +80,10 @@ pub fn enable_ipv6(lab: &Lab) -> Vec<TcpListener> {
     listeners
 }
 
-/// Starts a DNS-only dnsmasq on `[ROUTER_V6]:53` in the router namespace (a resolver the
-/// client reaches over IPv6) answering [`DUAL_NAME`] like the router's own, and waits,
-/// bounded, until it answers the client.
+/// Starts a DNS-only dnsmasq on `[ROUTER_V6]:53` and `[fe80::1%br0]:53` in the router
+/// namespace (a resolver the client reaches over IPv6, also by its link-local address with
+/// a zone, `fe80::1%eth0` from the client) answering [`DUAL_NAME`] like the router's own,
+/// and waits, bounded, until it answers the client.
 pub fn start_v6_resolver(lab: &mut Lab) {
     let dir = lab.tmp().join("dnsmasq-r6");
     std::fs::create_dir_all(&dir).unwrap();
@@ -90,7 +91,7 @@ pub fn start_v6_resolver(lab: &mut Lab) {
     std::fs::write(
         &conf,
         format!(
-            "listen-address={ROUTER_V6}\nbind-interfaces\nport=53\nno-dhcp-interface=br0\nuser=root\ngroup=root\n\
+            "listen-address={ROUTER_V6}\nlisten-address={ROUTER_LL}\nbind-interfaces\nport=53\nno-dhcp-interface=br0\nuser=root\ngroup=root\n\
              local=/site.test/\nhost-record={DUAL_NAME},{SERVER_IP},{SERVER_V6}\nhost-record={},{SERVER_IP}\n\
              log-queries\nlog-facility={}\npid-file={}\n",
             super::WWW_NAME,
