@@ -9,7 +9,8 @@
 //!
 //! A broken IPv6 path beside a working IPv4 chain (`ipv6.broken` from the ports check, in a
 //! run that is only degraded) is the root cause of a degraded run, ahead of earlier IPv4
-//! warnings, unless an earlier IPv6 finding explains it ([`broken_ipv6`]).
+//! warnings, unless an earlier IPv6 finding explains it (an `ipv6.*` finding of another
+//! check, `gateway.v6_unreachable` or `gateway.v6_loss`).
 //!
 //! One cause is judged across layers: when DHCP servers that set the client up differently
 //! answered (`dhcp.multiple_servers` with offers that disagree, a warning on its own) and
