@@ -563,6 +563,7 @@ impl State {
                 untracked: g.untracked,
             }),
             gateways,
+            gateways_v6: vec![],
         };
         // Only unanswered lookups of addresses that are not gateways (a router sweeping
         // absent hosts): nothing about a gateway was seen, so nothing to judge. The
@@ -2401,6 +2402,8 @@ fn port_result(server: SocketAddr, t: &TargetTally) -> PortResult {
             first_failure: t.first_failure.map(at),
             last_failure: t.last_failure.map(at),
         }),
+        families: vec![],
+        happy_eyeballs_cost_ms: None,
     }
 }
 

@@ -301,6 +301,36 @@ codes! {
         "Check for a saturated uplink or a busy gateway CPU at the time of the test.",
         "On Wi-Fi, check signal and channel congestion.",
     ];
+    /// An IPv6 default router of the interface did not answer Neighbor Solicitation
+    /// (RFC 4861 section 7.2): it is gone from the link. A failure only when no IPv4
+    /// gateway answers; beside a working IPv4 gateway it is a warning.
+    GatewayV6Unreachable = "gateway.v6_unreachable", Gateway, blocks: false,
+    summary: "The router this computer uses for IPv6 is not responding, so IPv6 does not work here.",
+    steps: [
+        "Check which device sends the router advertisement (`ip -6 route show default`, the `ipv6` check): it may be a device that has left or a rogue router.",
+        "Check that the router's LAN interface has IPv6 enabled and answers neighbour discovery (RFC 4890: NDP must not be filtered).",
+    ];
+    /// An IPv6 default router answers Neighbor Solicitation but not ICMPv6 echo.
+    GatewayV6NoEcho = "gateway.v6_no_echo", Gateway, blocks: false,
+    summary: "The router is there on IPv6 but ignores test pings; this alone is usually harmless.",
+    steps: [
+        "Many routers drop echo to themselves by policy; the ports check shows whether IPv6 traffic through it works.",
+        "RFC 4890 section 4.3.1 recommends allowing echo request and reply; ask the network team whether it is filtered on purpose.",
+    ];
+    /// ICMPv6 echoes to an IPv6 default router were lost.
+    GatewayV6Loss = "gateway.v6_loss", Gateway, blocks: false,
+    summary: "The IPv6 connection to the router is losing data, which makes IPv6 unreliable.",
+    steps: [
+        "Repeat with more probes to see whether the loss is steady or bursty.",
+        "Compare with the IPv4 gateway's loss: loss on IPv6 alone points at the router's IPv6 rate limits or control-plane policing.",
+    ];
+    /// Round trips to an IPv6 default router are slow.
+    GatewayV6Latency = "gateway.v6_latency", Gateway, blocks: false,
+    summary: "The IPv6 connection to the router is slow.",
+    steps: [
+        "Compare with the IPv4 gateway's round trip: slow IPv6 alone points at the router's ICMPv6 handling.",
+        "Check for a saturated uplink or a busy gateway CPU at the time of the test.",
+    ];
     /// No DNS servers are configured.
     DnsNoServers = "dns.no_servers", Dns, blocks: false,
     summary: "This computer has no name server configured, so websites cannot be found.",
@@ -464,6 +494,24 @@ codes! {
     steps: [
         "Check the name for typos and that an A or AAAA record exists for it.",
         "Check split-horizon DNS: the view this client gets may lack the record.",
+    ];
+    /// A named target with A and AAAA records opens over IPv4 but not over IPv6: the
+    /// network offers IPv6 (the client has a v6 route) and it does not work. A Happy
+    /// Eyeballs client (RFC 8305) loses at least the Connection Attempt Delay (250 ms) per
+    /// connection before falling back; one without it waits for the TCP timeout.
+    Ipv6Broken = "ipv6.broken", Ports, blocks: false,
+    summary: "IPv6 is offered on this network but does not work, so some websites load slowly.",
+    steps: [
+        "Check that the router forwards IPv6 (`sysctl net.ipv6.conf.all.forwarding`, its firewall's ip6 forward rules) and has an IPv6 uplink.",
+        "Look for a rogue or stale router advertisement (the `ipv6` check; `rdisc6 IF`): a device advertising a prefix it cannot route.",
+        "If IPv6 cannot be fixed soon, stop advertising it (radvd/RA off on the router) so clients do not try it first.",
+    ];
+    /// A named target with A and AAAA records opens over IPv6 but not over IPv4.
+    Ipv4Broken = "ipv4.broken", Ports, blocks: false,
+    summary: "IPv4 does not reach some services that work over IPv6, so programs that use only IPv4 fail or load slowly.",
+    steps: [
+        "Check the router's IPv4 forwarding, NAT and firewall rules for the target's network and port.",
+        "Check the IPv4 route to the target from this network (`ip route get ADDR`, `tracepath -4`).",
     ];
     /// The connectivity probe was redirected to another host, downgraded from HTTPS, or
     /// answered with another page: a captive portal (or a filter) sits in the way.
@@ -761,6 +809,8 @@ mod tests {
             match code.layer() {
                 // The web layer's TLS verdicts keep the `tls.` prefix users know.
                 Some(CheckId::Web) => assert!(["web", "tls", "time"].contains(&prefix), "{text}"),
+                // Per-family verdicts of the ports check name the family users know.
+                Some(CheckId::Ports) => assert!(["ports", "ipv4", "ipv6"].contains(&prefix), "{text}"),
                 Some(layer) => assert_eq!(prefix, layer.as_str(), "{text}"),
                 None => assert!(["tool", "capture"].contains(&prefix), "{text}"),
             }

@@ -8,6 +8,11 @@
 //! warning. Later layers that failed only because of it are already `skipped` by the
 //! runner, so this is the layer a technician should look at first.
 //!
+//! A broken IPv6 path beside a working IPv4 chain (`ipv6.broken` from the ports check, in a
+//! run that is only degraded) is the root cause of a degraded run, ahead of earlier IPv4
+//! warnings, unless an earlier IPv6 finding explains it (an `ipv6.*` finding of another
+//! check, `gateway.v6_unreachable` or `gateway.v6_loss`).
+//!
 //! One cause is judged across layers: when DHCP servers that set the client up differently
 //! answered (`dhcp.multiple_servers` with offers that disagree, a warning on its own) and
 //! a layer that lives on DHCP's settings (gateway, dns, ports) failed, the competing
@@ -51,7 +56,7 @@ pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
                 .and_then(|f| competing_dhcp(checks, &findings, f).or_else(|| hijacking_portal(&findings, f)))
                 .or(failed)
         }
-        RunStatus::Degraded => findings.first(),
+        RunStatus::Degraded => broken_ipv6(&findings).or(findings.first()),
     };
     let root_cause = deciding.map(|f| RootCause {
         code: f.code,
@@ -225,6 +230,19 @@ fn offset_words(seconds: f64) -> String {
     format!("{:.0} {unit}", n.floor())
 }
 
+/// In a degraded run (nothing failed, so the IPv4 chain works), the finding that explains
+/// an `ipv6.broken`: the first earlier IPv6 finding that can (an `ipv6.*` finding of another
+/// check, such as a rogue or missing router advertisement, `gateway.v6_unreachable` or
+/// `gateway.v6_loss`), else `ipv6.broken` itself. Earlier IPv4-chain warnings (a slow
+/// resolver, a gateway that drops ping) do not outrank it: the user's complaint is that
+/// websites load slowly, and this is why. `None` without `ipv6.broken`.
+fn broken_ipv6(findings: &[Finding]) -> Option<&Finding> {
+    findings.iter().find(|f| f.code == Code::Ipv6Broken)?;
+    findings.iter().find(|f| {
+        f.code.as_str().starts_with("ipv6.") || matches!(f.code, Code::GatewayV6Unreachable | Code::GatewayV6Loss)
+    })
+}
+
 /// The `dhcp.multiple_servers` finding when it explains `failed`: a failure in a layer
 /// that uses DHCP's settings, with servers whose offers disagree.
 fn competing_dhcp<'f>(checks: &[CheckResult], findings: &'f [Finding], failed: &Finding) -> Option<&'f Finding> {
@@ -356,6 +374,37 @@ mod tests {
         let d = diagnose(&[check(CheckId::Gateway, CheckStatus::Error, vec![(Code::ToolNoPrivilege, Severity::Warn)])]);
         assert_eq!(d.status, RunStatus::Degraded);
         assert_eq!(d.root_cause.unwrap().layer, CheckId::Gateway);
+    }
+
+    #[test]
+    fn broken_ipv6_beside_working_ipv4_is_the_root_cause_of_a_degraded_run() {
+        let d = diagnose(&[
+            check(CheckId::Gateway, CheckStatus::Warn, vec![(Code::GatewayNoEcho, Severity::Warn)]),
+            check(CheckId::Dns, CheckStatus::Warn, vec![(Code::DnsSlow, Severity::Warn)]),
+            check(CheckId::Ports, CheckStatus::Warn, vec![(Code::Ipv6Broken, Severity::Warn)]),
+        ]);
+        assert_eq!(d.status, RunStatus::Degraded);
+        let root = d.root_cause.unwrap();
+        assert_eq!((root.code, root.layer), (Code::Ipv6Broken, CheckId::Ports));
+        assert_eq!(root.summary, Code::Ipv6Broken.summary());
+        // The IPv6 router gone explains it.
+        let d = diagnose(&[
+            check(CheckId::Gateway, CheckStatus::Warn, vec![(Code::GatewayV6Unreachable, Severity::Warn)]),
+            check(CheckId::Ports, CheckStatus::Warn, vec![(Code::Ipv6Broken, Severity::Warn)]),
+        ]);
+        assert_eq!(d.root_cause.unwrap().code, Code::GatewayV6Unreachable);
+        // A v6 router that only drops echo does not.
+        let d = diagnose(&[
+            check(CheckId::Gateway, CheckStatus::Warn, vec![(Code::GatewayV6NoEcho, Severity::Warn)]),
+            check(CheckId::Ports, CheckStatus::Warn, vec![(Code::Ipv6Broken, Severity::Warn)]),
+        ]);
+        assert_eq!(d.root_cause.unwrap().code, Code::Ipv6Broken);
+        // A failure of the IPv4 chain still wins: the run is broken.
+        let d = diagnose(&[
+            check(CheckId::Dns, CheckStatus::Fail, vec![(Code::DnsTimeout, Severity::Fail)]),
+            check(CheckId::Ports, CheckStatus::Warn, vec![(Code::Ipv6Broken, Severity::Warn)]),
+        ]);
+        assert_eq!((d.status, d.root_cause.unwrap().code), (RunStatus::Broken, Code::DnsTimeout));
     }
 
     #[test]

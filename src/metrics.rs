@@ -20,11 +20,12 @@
 //! | `nettriage_root_cause` | `code`, `layer` | 1 for the root cause; absent when healthy |
 //! | `nettriage_check_success` | `check` | 1 for pass or warn, 0 for fail or error; skipped checks absent |
 //! | `nettriage_check_duration_seconds` | `check` | wall time of each check that was not skipped |
-//! | `nettriage_gateway_rtt_seconds` | `gateway` | mean echo round trip |
-//! | `nettriage_gateway_loss_ratio` | `gateway` | lost echo share |
+//! | `nettriage_gateway_rtt_seconds` | `gateway`, `family` | mean echo round trip (IPv4 gateways and IPv6 routers) |
+//! | `nettriage_gateway_loss_ratio` | `gateway`, `family` | lost echo share |
 //! | `nettriage_dns_lookup_seconds` | `server` | mean answer time of a server that answered |
 //! | `nettriage_dns_first_attempt_loss_ratio` | `server` | share of its queries whose first attempt got no answer (flapping) |
-//! | `nettriage_port_connect_seconds` | `target` | TCP connect time of an open port |
+//! | `nettriage_port_connect_seconds` | `target`, `family` | TCP connect time of an open port, per family probed |
+//! | `nettriage_port_success` | `target`, `family` | 1 when the target opened over that family, else 0; one sample per family probed |
 //! | `nettriage_http_duration_seconds` | `url`, `phase` | each phase of the final request of a fetched URL (`resolve`, `connect`, `tls`, `processing`, `transfer`: blackbox_exporter's `probe_http_duration_seconds`) |
 //! | `nettriage_http_status_code` | `url` | final HTTP status, 0 without an answer (`probe_http_status_code`) |
 //! | `nettriage_http_ssl` | `url` | 1 when the final request used TLS (`probe_http_ssl`) |
@@ -43,6 +44,7 @@ use std::time::UNIX_EPOCH;
 
 use crate::check::web::ConnectivityState;
 use crate::report::{CheckStatus, Report, RunStatus};
+use crate::types::IpFamily;
 
 /// The HTTP content type of [`render`]'s output: Prometheus text format 0.0.4.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -56,6 +58,9 @@ pub struct GatewayReading {
     pub avg_ms: Option<f64>,
     /// Lost echo share, 0 to 1; `None` when it was not pinged (ARP already failed).
     pub loss_ratio: Option<f64>,
+    /// `ipv4` for the IPv4 gateways, `ipv6` for the IPv6 routers (and a capture's IPv6
+    /// echo targets).
+    pub family: IpFamily,
 }
 
 /// One tested name server, from `checks[dns].evidence.servers[]`.
@@ -79,6 +84,9 @@ pub struct PortReading {
     pub outcome: String,
     /// Time to the outcome, ms.
     pub ms: Option<f64>,
+    /// The family of the address probed; `None` for a target that was not probed
+    /// (`unresolved`). A target probed over both families gives one reading per family.
+    pub family: Option<IpFamily>,
 }
 
 /// One phase of one fetched URL, from `checks[web].evidence` (the final request of each
@@ -154,7 +162,16 @@ impl Measurements {
                 address: g.address.to_string(),
                 avg_ms: g.ping.as_ref().and_then(|p| p.avg_ms),
                 loss_ratio: g.ping.as_ref().map(|p| p.loss_ratio),
+                family: IpFamily::of(g.address),
             })
+            .chain(report.gateway_evidence().map(|e| e.gateways_v6.as_slice()).unwrap_or_default().iter().map(|g| {
+                GatewayReading {
+                    address: g.address.to_string(),
+                    avg_ms: g.ping.as_ref().and_then(|p| p.avg_ms),
+                    loss_ratio: g.ping.as_ref().map(|p| p.loss_ratio),
+                    family: IpFamily::Ipv6,
+                }
+            }))
             .collect();
         let dns = report
             .dns_evidence()
@@ -172,7 +189,26 @@ impl Measurements {
             .map(|e| e.targets.as_slice())
             .unwrap_or_default()
             .iter()
-            .map(|t| PortReading { target: t.target.clone(), outcome: t.outcome.as_str().to_string(), ms: t.ms })
+            .flat_map(|t| -> Vec<PortReading> {
+                if t.families.is_empty() {
+                    vec![PortReading {
+                        target: t.target.clone(),
+                        outcome: t.outcome.as_str().to_string(),
+                        ms: t.ms,
+                        family: t.address.map(|a| IpFamily::of(a.ip())),
+                    }]
+                } else {
+                    t.families
+                        .iter()
+                        .map(|f| PortReading {
+                            target: t.target.clone(),
+                            outcome: f.outcome.as_str().to_string(),
+                            ms: f.ms,
+                            family: Some(f.family),
+                        })
+                        .collect()
+                }
+            })
             .collect();
         let wifi_signal_dbm = report.wifi_evidence().and_then(|e| e.link.as_ref()).and_then(|l| l.signal_dbm);
         let mut http_phases = Vec::new();
@@ -369,11 +405,12 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
     let mut gateway_loss =
         Family::new("nettriage_gateway_loss_ratio", "Share of ICMP echoes to the gateway lost, 0 to 1.");
     for g in &m.gateways {
+        let labels = vec![("gateway", g.address.clone()), ("family", g.family.as_str().to_string())];
         if let Some(avg) = g.avg_ms {
-            gateway_rtt.push(vec![("gateway", g.address.clone())], seconds(avg));
+            gateway_rtt.push(labels.clone(), seconds(avg));
         }
         if let Some(loss) = g.loss_ratio {
-            gateway_loss.push(vec![("gateway", g.address.clone())], loss);
+            gateway_loss.push(labels, loss);
         }
     }
     let mut dns_lookup =
@@ -394,10 +431,19 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
     }
     let mut port_connect =
         Family::new("nettriage_port_connect_seconds", "TCP connect time of each open target port in seconds.");
-    for p in m.ports.iter().filter(|p| p.outcome == "open") {
-        if let Some(ms) = p.ms {
-            port_connect.push(vec![("target", p.target.clone())], seconds(ms));
+    let mut port_success = Family::new(
+        "nettriage_port_success",
+        "1 when the target port opened over the address family, else 0; one sample per family probed.",
+    );
+    for p in &m.ports {
+        let Some(family) = p.family else { continue };
+        let labels = vec![("target", p.target.clone()), ("family", family.as_str().to_string())];
+        if p.outcome == "open"
+            && let Some(ms) = p.ms
+        {
+            port_connect.push(labels.clone(), seconds(ms));
         }
+        port_success.push(labels, bool_value(p.outcome == "open"));
     }
     let mut http_duration = Family::new(
         "nettriage_http_duration_seconds",
@@ -450,6 +496,7 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
         dns_lookup,
         dns_first_loss,
         port_connect,
+        port_success,
         http_duration,
         http_status,
         http_ssl,
@@ -592,7 +639,10 @@ pub(crate) mod tests {
         );
         assert_eq!(family(&scrape, "nettriage_root_cause").len(), 1);
         // The evidence with a field this build does not know still gives its readings.
-        assert!(close(one(&scrape, "nettriage_gateway_rtt_seconds", &[("gateway", "10.9.0.1")]), 0.040));
+        assert!(close(
+            one(&scrape, "nettriage_gateway_rtt_seconds", &[("family", "ipv4"), ("gateway", "10.9.0.1")]),
+            0.040
+        ));
     }
 
     /// Parses exposition text with a real parser, and checks that it understood every line
@@ -650,16 +700,80 @@ pub(crate) mod tests {
         assert_eq!(one(&scrape, "nettriage_check_success", &[("check", "dns")]), Some(1.0));
         assert_eq!(one(&scrape, "nettriage_check_success", &[("check", "wifi")]), None);
         assert!(close(one(&scrape, "nettriage_check_duration_seconds", &[("check", "gateway")]), 0.012));
-        assert!(close(one(&scrape, "nettriage_gateway_rtt_seconds", &[("gateway", "198.18.0.1")]), 0.0025));
-        assert_eq!(one(&scrape, "nettriage_gateway_loss_ratio", &[("gateway", "198.18.0.1")]), Some(0.0));
+        assert!(close(
+            one(&scrape, "nettriage_gateway_rtt_seconds", &[("family", "ipv4"), ("gateway", "198.18.0.1")]),
+            0.0025
+        ));
+        assert_eq!(
+            one(&scrape, "nettriage_gateway_loss_ratio", &[("family", "ipv4"), ("gateway", "198.18.0.1")]),
+            Some(0.0)
+        );
         assert!(close(one(&scrape, "nettriage_dns_lookup_seconds", &[("server", "198.18.0.1")]), 0.012));
-        assert!(close(one(&scrape, "nettriage_port_connect_seconds", &[("target", "198.18.1.2:443")]), 0.004));
+        assert!(close(
+            one(&scrape, "nettriage_port_connect_seconds", &[("family", "ipv4"), ("target", "198.18.1.2:443")]),
+            0.004
+        ));
         assert!(family(&scrape, "nettriage_wifi_signal_dbm").is_empty());
         for name in scrape.samples.iter().map(|s| s.metric.as_str()) {
             assert!(scrape.docs.contains_key(name), "{name} has no HELP");
             assert!(text.contains(&format!("# TYPE {name} gauge\n")), "{name} has no TYPE");
         }
         assert!(!text.contains("# EOF"), "Prometheus 0.0.4 text, not OpenMetrics");
+    }
+
+    #[test]
+    fn ipv6_routers_and_per_family_connects_are_labelled_by_family() {
+        use crate::check::gateway::{ArpResult, ArpStatus, GatewayV6Probe, PingStats};
+        use crate::check::ports::{FamilyProbe, PortOutcome, fold_families};
+        use crate::report::Evidence;
+        let mut report = healthy_report("2026-11-24T07:00:00.500Z");
+        for check in &mut report.checks {
+            match &mut check.evidence {
+                Evidence::Gateway(ev) => ev.gateways_v6.push(GatewayV6Probe {
+                    address: "fe80::1".parse().unwrap(),
+                    ns: ArpResult {
+                        status: ArpStatus::Answered,
+                        mac: None,
+                        rtt_ms: None,
+                        requests_sent: 1,
+                        seen: None,
+                    },
+                    ping: Some(PingStats::from_rtts(&[Some(std::time::Duration::from_millis(3))])),
+                }),
+                Evidence::Ports(ev) => {
+                    let attempt = |a: &str, outcome, ms| {
+                        let address: std::net::SocketAddr = a.parse().unwrap();
+                        FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None }
+                    };
+                    ev.targets.push(fold_families(
+                        "www.site.test:8080".into(),
+                        vec![
+                            attempt("198.18.1.2:8080", PortOutcome::Open, 2.0),
+                            attempt("[2001:2:0:2::2]:8080", PortOutcome::Filtered, 2000.0),
+                        ],
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let scrape = parse(&render(&report, "HQ", "floor 2"));
+        assert!(close(
+            one(&scrape, "nettriage_gateway_rtt_seconds", &[("family", "ipv6"), ("gateway", "fe80::1")]),
+            0.003
+        ));
+        assert!(close(
+            one(&scrape, "nettriage_gateway_rtt_seconds", &[("family", "ipv4"), ("gateway", "198.18.0.1")]),
+            0.0025
+        ));
+        let www = |family| [("family", family), ("target", "www.site.test:8080")];
+        assert!(close(one(&scrape, "nettriage_port_connect_seconds", &www("ipv4")), 0.002));
+        assert_eq!(one(&scrape, "nettriage_port_connect_seconds", &www("ipv6")), None, "not open");
+        assert_eq!(one(&scrape, "nettriage_port_success", &www("ipv4")), Some(1.0));
+        assert_eq!(one(&scrape, "nettriage_port_success", &www("ipv6")), Some(0.0));
+        assert_eq!(
+            one(&scrape, "nettriage_port_success", &[("family", "ipv4"), ("target", "198.18.1.2:443")]),
+            Some(1.0)
+        );
     }
 
     #[test]
@@ -674,8 +788,14 @@ pub(crate) mod tests {
         assert_eq!(one(&scrape, "nettriage_check_success", &[("check", "dns")]), Some(0.0));
         assert_eq!(one(&scrape, "nettriage_check_success", &[("check", "gateway")]), Some(1.0), "warn still works");
         assert_eq!(one(&scrape, "nettriage_check_success", &[("check", "ports")]), None, "blocked, so skipped");
-        assert!(close(one(&scrape, "nettriage_gateway_loss_ratio", &[("gateway", "10.9.0.1")]), 0.2));
-        assert!(close(one(&scrape, "nettriage_gateway_rtt_seconds", &[("gateway", "10.9.0.1")]), 0.04));
+        assert!(close(
+            one(&scrape, "nettriage_gateway_loss_ratio", &[("family", "ipv4"), ("gateway", "10.9.0.1")]),
+            0.2
+        ));
+        assert!(close(
+            one(&scrape, "nettriage_gateway_rtt_seconds", &[("family", "ipv4"), ("gateway", "10.9.0.1")]),
+            0.04
+        ));
         assert!(family(&scrape, "nettriage_dns_lookup_seconds").is_empty(), "the server never answered");
         assert!(family(&scrape, "nettriage_port_connect_seconds").is_empty());
         assert_eq!(one(&scrape, "nettriage_wifi_signal_dbm", &[]), Some(-71.0));
@@ -816,7 +936,12 @@ pub(crate) mod tests {
         assert_eq!(m.wifi_signal_dbm, None);
         assert_eq!(
             m.gateways,
-            vec![GatewayReading { address: "198.18.0.1".into(), avg_ms: Some(2.5), loss_ratio: Some(0.0) }]
+            vec![GatewayReading {
+                address: "198.18.0.1".into(),
+                avg_ms: Some(2.5),
+                loss_ratio: Some(0.0),
+                family: IpFamily::Ipv4
+            }]
         );
     }
 

@@ -1,7 +1,7 @@
 //! Everything that talks to the operating system, behind one module.
 //!
 //! Linux only for now: netlink for links, addresses and routes; packet sockets (pnet) for
-//! ARP; `/proc` for capabilities; `/sys` for what netlink does not carry (link speed). Each
+//! ARP and IPv6 Neighbor Solicitation; `/proc` for capabilities; `/sys` for what netlink does not carry (link speed). Each
 //! submodule keeps the byte- or message-parsing part pure and unit-tested, and the system
 //! call part thin. `resolv` reads resolv.conf and the local stubs' files (no sockets); `proxy` reads the proxy settings (environment, `/etc/environment`, gsettings) and scans PAC files. Checks use this module; it uses nothing above it.
 
@@ -9,6 +9,7 @@ pub mod arp;
 pub mod capture;
 pub mod dhcp;
 pub mod lease;
+pub mod neighbor_solicit;
 pub mod netlink;
 pub mod packet;
 pub mod privilege;

@@ -164,9 +164,23 @@ pub fn details(check: &CheckResult) -> String {
         Evidence::Ports(ev) => ev
             .targets
             .iter()
-            .map(|t| match t.ms {
-                Some(ms) => format!("{} {} {ms:.1} ms", t.target, t.outcome.as_str()),
-                None => format!("{} {}", t.target, t.outcome.as_str()),
+            .map(|t| {
+                // A target probed over both families: each family's outcome.
+                if !t.families.is_empty() {
+                    let each: Vec<String> = t
+                        .families
+                        .iter()
+                        .map(|f| match f.ms {
+                            Some(ms) => format!("{} {} {ms:.1} ms", f.family.name(), f.outcome.as_str()),
+                            None => format!("{} {}", f.family.name(), f.outcome.as_str()),
+                        })
+                        .collect();
+                    return format!("{} ({})", t.target, each.join(", "));
+                }
+                match t.ms {
+                    Some(ms) => format!("{} {} {ms:.1} ms", t.target, t.outcome.as_str()),
+                    None => format!("{} {}", t.target, t.outcome.as_str()),
+                }
             })
             .collect::<Vec<_>>()
             .join(", "),
@@ -398,27 +412,41 @@ fn kind_name(reply: &crate::platform::dhcp::DhcpReply) -> String {
 }
 
 fn gateway_details(ev: &GatewayEvidence) -> String {
-    if ev.gateways.is_empty() {
-        return "no default route".into();
+    let ping = |line: &mut String, p: &Option<crate::check::gateway::PingStats>| {
+        if let Some(p) = p {
+            line.push_str(&format!(", ping {}/{}", p.received, p.sent));
+            if let (Some(avg), Some(jit)) = (p.avg_ms, p.jitter_ms) {
+                line.push_str(&format!(" avg {avg:.2} ms jitter {jit:.2} ms"));
+            }
+        }
+    };
+    let v4 = ev.gateways.iter().map(|g| {
+        let mut line = g.address.to_string();
+        match g.arp.mac {
+            Some(mac) => line.push_str(&format!(" ({mac})")),
+            None => line.push_str(&format!(" ARP {}", g.arp.status)),
+        }
+        ping(&mut line, &g.ping);
+        line
+    });
+    // The IPv6 routers after the IPv4 gateways, the solicitation in place of ARP.
+    let v6 = ev.gateways_v6.iter().map(|g| {
+        let mut line = format!("IPv6 {}", g.address);
+        match g.ns.mac {
+            Some(mac) => line.push_str(&format!(" ({mac})")),
+            None => line.push_str(&format!(" NS {}", g.ns.status)),
+        }
+        ping(&mut line, &g.ping);
+        line
+    });
+    let lines: Vec<String> = v4.chain(v6).collect();
+    if lines.is_empty() {
+        "no default route".into()
+    } else if ev.gateways.is_empty() {
+        format!("no IPv4 default route; {}", lines.join("; "))
+    } else {
+        lines.join("; ")
     }
-    ev.gateways
-        .iter()
-        .map(|g| {
-            let mut line = g.address.to_string();
-            match g.arp.mac {
-                Some(mac) => line.push_str(&format!(" ({mac})")),
-                None => line.push_str(&format!(" ARP {}", g.arp.status)),
-            }
-            if let Some(p) = &g.ping {
-                line.push_str(&format!(", ping {}/{}", p.received, p.sent));
-                if let (Some(avg), Some(jit)) = (p.avg_ms, p.jitter_ms) {
-                    line.push_str(&format!(" avg {avg:.2} ms jitter {jit:.2} ms"));
-                }
-            }
-            line
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 fn wifi_details(ev: &WifiEvidence) -> String {
@@ -713,6 +741,54 @@ mod tests {
         assert!(link_details(&ev).contains("10000 Mb/s full"));
         ev.interface.as_mut().unwrap().carrier = Some(false);
         assert_eq!(link_details(&ev), "eth0 no carrier, 02:00:00:00:00:10, MTU 1500");
+    }
+
+    #[test]
+    fn ipv6_routers_and_per_family_connects_show_in_the_details() {
+        use crate::check::gateway::{ArpResult, ArpStatus, GatewayV6Probe, PingStats};
+        use crate::check::ports::{FamilyProbe, PortOutcome, PortsEvidence, fold_families};
+        use crate::report::fixtures::gateway;
+        use crate::types::IpFamily;
+        let result = |id, evidence| CheckResult {
+            id,
+            status: CheckStatus::Warn,
+            duration_ms: 1,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings: vec![],
+            evidence,
+        };
+        let Evidence::Gateway(mut ev) = gateway("198.18.0.1", &[Some(1.0)]) else { unreachable!() };
+        ev.gateways_v6.push(GatewayV6Probe {
+            address: "fe80::1".parse().unwrap(),
+            ns: ArpResult { status: ArpStatus::NoReply, mac: None, rtt_ms: None, requests_sent: 3, seen: None },
+            ping: None,
+        });
+        assert_eq!(
+            details(&result(CheckId::Gateway, Evidence::Gateway(ev.clone()))),
+            "198.18.0.1 (02:00:00:00:00:01), ping 1/1; IPv6 fe80::1 NS no_reply"
+        );
+        ev.gateways_v6[0].ns.status = ArpStatus::Answered;
+        ev.gateways_v6[0].ping = Some(PingStats::from_rtts(&[None]));
+        ev.gateways.clear();
+        assert_eq!(gateway_details(&ev), "no IPv4 default route; IPv6 fe80::1 NS answered, ping 0/1");
+        let attempt = |a: &str, outcome, ms| {
+            let address: std::net::SocketAddr = a.parse().unwrap();
+            FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None }
+        };
+        let t = fold_families(
+            "www.site.test:443".into(),
+            vec![
+                attempt("198.18.1.2:443", PortOutcome::Open, 1.0),
+                attempt("[2001:2::2]:443", PortOutcome::Filtered, 2000.0),
+            ],
+        );
+        let ports = Evidence::Ports(Box::new(PortsEvidence { targets: vec![t], capture: None }));
+        assert_eq!(
+            details(&result(CheckId::Ports, ports)),
+            "www.site.test:443 (IPv4 open 1.0 ms, IPv6 filtered 2000.0 ms)"
+        );
     }
 
     #[test]

@@ -810,6 +810,7 @@ pub(crate) mod fixtures {
                 ping: Some(PingStats::from_rtts(&rtts)),
             }],
             capture: None,
+            gateways_v6: vec![],
         }))
     }
 

@@ -205,7 +205,16 @@ pub fn series(history: &History, filter: &Filter, site: &str, location: &str) ->
         out.push(RunPoint {
             started_at,
             status,
-            gateway_rtt_ms: m.as_ref().and_then(|m| mean(m.gateways.iter().filter_map(|g| g.avg_ms).collect())),
+            // The trend's gateway line stays the IPv4 gateways' (as before IPv6 routers were probed).
+            gateway_rtt_ms: m.as_ref().and_then(|m| {
+                mean(
+                    m.gateways
+                        .iter()
+                        .filter(|g| g.family == crate::types::IpFamily::Ipv4)
+                        .filter_map(|g| g.avg_ms)
+                        .collect(),
+                )
+            }),
             dns_ms: m.as_ref().and_then(|m| mean(m.dns.iter().filter_map(|d| d.avg_ms).collect())),
             wifi_signal_dbm: m.as_ref().and_then(|m| m.wifi_signal_dbm),
             web_total_ms: m.as_ref().and_then(|m| mean(m.http.iter().filter_map(|h| h.total_ms).collect())),

@@ -34,6 +34,45 @@ impl Serialize for MacAddr {
     }
 }
 
+/// The IP address family of a probe: `ipv4` or `ipv6` in reports and metric labels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IpFamily {
+    /// IPv4.
+    Ipv4,
+    /// IPv6.
+    Ipv6,
+}
+
+impl IpFamily {
+    /// The family of `ip`.
+    pub fn of(ip: std::net::IpAddr) -> IpFamily {
+        if ip.is_ipv4() { IpFamily::Ipv4 } else { IpFamily::Ipv6 }
+    }
+
+    /// The family as it appears in reports and metric labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IpFamily::Ipv4 => "ipv4",
+            IpFamily::Ipv6 => "ipv6",
+        }
+    }
+
+    /// The family as people write it (`IPv4`, `IPv6`), for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            IpFamily::Ipv4 => "IPv4",
+            IpFamily::Ipv6 => "IPv6",
+        }
+    }
+}
+
+impl std::fmt::Display for IpFamily {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Milliseconds as a float with microsecond precision, for RTTs and latencies in evidence.
 pub fn millis(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 1_000_000.0).round() / 1000.0

@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use nettriage::check::dhcp::{CurrentConfig, DhcpEvidence, DuplicateCheck, FullExchange, Probe, ProbeStatus};
 use nettriage::check::dns::{DnsEvidence, QueryOutcome, QueryResult, ServerResult, ServerVerdict};
-use nettriage::check::gateway::{ArpResult, ArpStatus, GatewayEvidence, GatewayProbe, PingStats};
+use nettriage::check::gateway::{ArpResult, ArpStatus, GatewayEvidence, GatewayProbe, GatewayV6Probe, PingStats};
 use nettriage::check::link::LinkEvidence;
-use nettriage::check::ports::{PortOutcome, PortResult, PortsEvidence};
+use nettriage::check::ports::{FamilyProbe, PortOutcome, PortResult, PortsEvidence, fold_families};
 use nettriage::check::web::{
     CertInfo, ConnectivityProbe, ConnectivityState, HopError, HttpHop, Phase, TlsInfo, TlsVerdict, WebEvidence,
     WebProbe,
@@ -34,7 +34,7 @@ use nettriage::platform::netlink::{AddrScope, Counters, IfAddr, Interface, LinkT
 use nettriage::report::{
     CheckId, CheckResult, CheckStatus, Code, Evidence, Finding, Report, RunStatus, SCHEMA_VERSION, Severity, SkipReason,
 };
-use nettriage::types::MacAddr;
+use nettriage::types::{IpFamily, MacAddr};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------------------
@@ -408,6 +408,7 @@ fn gateway_check(rtts: &[Option<Duration>]) -> CheckResult {
             ping: Some(PingStats::from_rtts(rtts)),
         }],
         capture: None,
+        gateways_v6: vec![],
     };
     let findings = check::gateway::judge("eth0", &ev, &GatewaySettings::default(), Source::Live);
     ran(CheckId::Gateway, findings, Evidence::Gateway(Box::new(ev)))
@@ -476,7 +477,16 @@ fn dns_check(servers: Vec<ServerResult>) -> CheckResult {
 fn port(target: &str, outcome: PortOutcome, ms: Option<f64>, error: Option<&str>) -> PortResult {
     let address: Option<SocketAddr> =
         (outcome != PortOutcome::Unresolved).then(|| target.parse().expect("test target"));
-    PortResult { target: target.into(), address, outcome, ms, error: error.map(Into::into), attempts: None }
+    PortResult {
+        target: target.into(),
+        address,
+        outcome,
+        ms,
+        error: error.map(Into::into),
+        attempts: None,
+        families: vec![],
+        happy_eyeballs_cost_ms: None,
+    }
 }
 
 fn ports_check(targets: Vec<PortResult>) -> CheckResult {
@@ -690,6 +700,7 @@ fn broken_gateway() -> Report {
             ping: None,
         }],
         capture: None,
+        gateways_v6: vec![],
     };
     report(
         Some("eth0"),
@@ -750,12 +761,55 @@ fn broken_ports() -> Report {
     )
 }
 
+/// Dual stack with IPv6 forwarding dropped: the IPv6 router answers Neighbor Solicitation
+/// and echo, a resolver is reached over IPv6, and the name opens over IPv4 only.
+fn degraded_ipv6() -> Report {
+    let mut gateway = gateway_check(&[ms(0.5); 5]);
+    if let Evidence::Gateway(ev) = &mut gateway.evidence {
+        ev.default_routes.push(Route { gateway: Some("fe80::1".parse().unwrap()), ipv6: true, ..default_route() });
+        ev.gateways_v6.push(GatewayV6Probe {
+            address: "fe80::1".parse().unwrap(),
+            ns: ArpResult {
+                status: ArpStatus::Answered,
+                mac: Some(mac(1)),
+                rtt_ms: Some(0.04),
+                requests_sent: 1,
+                seen: None,
+            },
+            ping: Some(PingStats::from_rtts(&[ms(0.06); 5])),
+        });
+    }
+    let attempt = |a: &str, outcome, ms: f64| {
+        let address: SocketAddr = a.parse().unwrap();
+        FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None }
+    };
+    let dual = fold_families(
+        "dual.site.test:8080".into(),
+        vec![
+            attempt("198.18.1.2:8080", PortOutcome::Open, 0.4),
+            attempt("[2001:2:0:2::2]:8080", PortOutcome::Filtered, 2000.0),
+        ],
+    );
+    report(
+        Some("eth0"),
+        vec![
+            link_check(Some(eth0(true))),
+            wired_wifi_check(),
+            dhcp_check(&dhcp_ran(vec![offer("198.18.0.1", 1, 2.0)], None), &[]),
+            gateway,
+            dns_check(vec![healthy_server("198.18.0.1"), healthy_server("2001:2:0:1::1")]),
+            ports_check(vec![dual]),
+        ],
+    )
+}
+
 /// Every scenario, named.
 fn scenarios() -> Vec<(&'static str, Report)> {
     vec![
         ("healthy", healthy()),
         ("degraded", degraded()),
         ("degraded_by_errors", degraded_by_errors()),
+        ("degraded_ipv6", degraded_ipv6()),
         ("broken_link", broken_link()),
         ("broken_no_interface", broken_no_interface()),
         ("broken_gateway", broken_gateway()),
@@ -833,6 +887,7 @@ fn scenarios_cover_every_status_and_verdict() {
     expect("healthy", RunStatus::Healthy, None);
     expect("degraded", RunStatus::Degraded, Some(Code::DhcpMultipleServers));
     expect("degraded_by_errors", RunStatus::Degraded, Some(Code::ToolNoPrivilege));
+    expect("degraded_ipv6", RunStatus::Degraded, Some(Code::Ipv6Broken));
     expect("broken_link", RunStatus::Broken, Some(Code::LinkNoCarrier));
     expect("broken_no_interface", RunStatus::Broken, Some(Code::LinkNoInterface));
     expect("broken_gateway", RunStatus::Broken, Some(Code::DhcpNak));
@@ -857,6 +912,11 @@ fn degraded_reports_match_schema() {
     assert_eq!(json["checks"][3]["evidence"]["gateways"][0]["ping"]["rtts_ms"][1], Value::Null);
     assert_eq!(json["checks"][4]["evidence"]["servers"][1]["avg_ms"], Value::Null);
     assert_matches_schema(&to_json(&degraded_by_errors()));
+    let json = to_json(&degraded_ipv6());
+    assert_matches_schema(&json);
+    assert_eq!(json["checks"][3]["evidence"]["gateways_v6"][0]["ns"]["status"], "answered");
+    assert_eq!(json["checks"][6]["evidence"]["targets"][0]["families"][1]["family"], "ipv6");
+    assert_eq!(json["checks"][6]["evidence"]["targets"][0]["happy_eyeballs_cost_ms"], json!(250.0));
 }
 
 #[test]

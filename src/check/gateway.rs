@@ -7,8 +7,17 @@
 //! route does not. The judging half (`judge`) is pure; `nettriage analyze`
 //! ([`crate::analyze`]) fills the same [`GatewayEvidence`] from a capture's ARP and echo
 //! exchanges and calls it with [`Source::Capture`].
+//!
+//! IPv6 beside IPv4: the interface's IPv6 default routers (from the same netlink
+//! snapshot) are probed the same way in [`GatewayEvidence::gateways_v6`]: a Neighbor
+//! Solicitation ([`crate::platform::neighbor_solicit`], the ARP of IPv6) tells a router
+//! that is gone (`gateway.v6_unreachable`) from one that drops echo (`gateway.v6_no_echo`),
+//! then an ICMPv6 echo series gives loss and jitter (`gateway.v6_loss`,
+//! `gateway.v6_latency`). The IPv4 judgement does not change; an IPv6 problem beside an
+//! IPv4 gateway that answers is a warning (the run is degraded, not broken), and a failure
+//! only when no IPv4 gateway answers. None of the IPv6 codes blocks later layers.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 #[cfg(feature = "live")]
 use std::time::Instant;
@@ -23,7 +32,9 @@ use crate::check::{Source, finding, named};
 use crate::config::GatewaySettings;
 #[cfg(feature = "live")]
 use crate::platform::arp;
-use crate::platform::netlink::{Interface, Route};
+#[cfg(feature = "live")]
+use crate::platform::neighbor_solicit;
+use crate::platform::netlink::{AddrScope, Interface, Route};
 #[cfg(feature = "live")]
 use crate::report::Evidence;
 use crate::report::{CheckId, Code, Finding, Severity};
@@ -55,6 +66,23 @@ pub struct GatewayEvidence {
     /// Set when the evidence comes from a capture.
     #[serde(flatten)]
     pub capture: Option<GatewayCapture>,
+    /// The IPv6 default routers of the interface under test, each probed (live only;
+    /// absent when it has none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gateways_v6: Vec<GatewayV6Probe>,
+}
+
+/// Probes of one IPv6 default router: Neighbor Solicitation, then ICMPv6 echo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GatewayV6Probe {
+    /// The router's address (usually link-local; the interface under test is its zone).
+    pub address: Ipv6Addr,
+    /// The Neighbor Solicitation (RFC 4861 section 7.2.2), reported as an ARP lookup is:
+    /// `answered` with the MAC and time, `no_reply` after up to 3 solicitations, or
+    /// `not_applicable` (no Ethernet framing, or no IPv6 address to ask from).
+    pub ns: ArpResult,
+    /// The ICMPv6 echo series; null when the solicitation showed the router is gone.
+    pub ping: Option<PingStats>,
 }
 
 /// What a capture adds to the gateway evidence.
@@ -228,18 +256,47 @@ pub fn gateways_of(iface: &Interface, default_routes: &[&Route]) -> Vec<Ipv4Addr
     out
 }
 
+/// The IPv6 routers of `iface`'s IPv6 default routes, lowest metric first.
+pub fn gateways_v6_of(iface: &Interface, default_routes: &[&Route]) -> Vec<Ipv6Addr> {
+    let mut out = Vec::new();
+    for route in default_routes.iter().filter(|r| r.oif == Some(iface.index)) {
+        if let Some(IpAddr::V6(gw)) = route.gateway
+            && !out.contains(&gw)
+        {
+            out.push(gw);
+        }
+    }
+    out
+}
+
+/// The IPv6 address to solicit from: the interface's usable link-local address (RFC 4861
+/// section 7.2.2 prefers it), else any usable IPv6 address of the interface.
+pub fn ns_source(iface: &Interface) -> Option<Ipv6Addr> {
+    let usable = || {
+        iface.addresses.iter().filter(|a| !a.tentative && !a.dad_failed).filter_map(|a| match a.address {
+            IpAddr::V6(v6) => Some((v6, a.scope)),
+            IpAddr::V4(_) => None,
+        })
+    };
+    usable().find(|(_, scope)| *scope == AddrScope::Link).or_else(|| usable().next()).map(|(ip, _)| ip)
+}
+
 /// Runs the gateway check.
 #[cfg(feature = "live")]
 pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let iface = ctx.interface.ok_or(CheckError::NoInterface)?;
     let default_routes = ctx.snapshot.default_routes();
     let gateways = gateways_of(iface, &default_routes);
+    let gateways_v6 = gateways_v6_of(iface, &default_routes);
     let mut ev = GatewayEvidence {
         default_routes: default_routes.into_iter().cloned().collect(),
         gateways: vec![],
         capture: None,
+        gateways_v6: vec![],
     };
-    if gateways.is_empty() {
+    // Without an IPv4 gateway the verdict is `gateway.missing` with or without privileges,
+    // as before IPv6 was probed; the IPv6 routers are then probed only when we may.
+    if gateways.is_empty() && (gateways_v6.is_empty() || !ctx.privileges.net_raw) {
         let findings = judge(&iface.name, &ev, &ctx.config.gateway, Source::Live);
         return Ok(Outcome::Ran { findings, evidence: Evidence::Gateway(Box::new(ev)) });
     }
@@ -250,10 +307,16 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         });
     }
     let source = dhcp::usable_ipv4(iface).map(|(ip, _)| ip);
+    let source_v6 = ns_source(iface);
     let stop_by = ctx.cutoff();
     let probes = gateways.into_iter().map(|gw| probe(iface, source, gw, &ctx.config.gateway, stop_by));
-    for probe in futures::future::join_all(probes).await {
+    let probes_v6 = gateways_v6.into_iter().map(|gw| probe_v6(iface, source_v6, gw, &ctx.config.gateway, stop_by));
+    let (v4, v6) = futures::join!(futures::future::join_all(probes), futures::future::join_all(probes_v6));
+    for probe in v4 {
         ev.gateways.push(probe?);
+    }
+    for probe in v6 {
+        ev.gateways_v6.push(probe?);
     }
     Ok(Outcome::Ran {
         findings: judge(&iface.name, &ev, &ctx.config.gateway, Source::Live),
@@ -294,9 +357,49 @@ async fn probe(
     let ping = if arp.status == ArpStatus::NoReply {
         None
     } else {
-        Some(ping_series(iface, gateway, settings, stop_by).await?)
+        Some(ping_series(iface, IpAddr::V4(gateway), settings, stop_by).await?)
     };
     Ok(GatewayProbe { address: IpAddr::V4(gateway), arp, ping })
+}
+
+/// Probes one IPv6 router: a Neighbor Solicitation (as `probe` asks ARP), then, unless it
+/// went unanswered, an ICMPv6 echo series.
+#[cfg(feature = "live")]
+async fn probe_v6(
+    iface: &Interface,
+    source: Option<Ipv6Addr>,
+    gateway: Ipv6Addr,
+    settings: &GatewaySettings,
+    stop_by: Instant,
+) -> Result<GatewayV6Probe, CheckError> {
+    let ns = match (iface.is_ethernet(), iface.mac, source) {
+        (true, Some(mac), Some(src)) => {
+            let name = iface.name.clone();
+            let timeout =
+                Duration::from_millis(settings.arp_timeout_ms).min(stop_by.saturating_duration_since(Instant::now()));
+            let reply =
+                tokio::task::spawn_blocking(move || neighbor_solicit::solicit(&name, mac, src, gateway, timeout))
+                    .await
+                    .map_err(|source| CheckError::Task { operation: "Neighbor Solicitation", source })??;
+            match reply {
+                Some(r) => ArpResult {
+                    status: ArpStatus::Answered,
+                    mac: Some(r.mac),
+                    rtt_ms: Some(millis(r.rtt)),
+                    requests_sent: r.requests_sent,
+                    seen: None,
+                },
+                None => ArpResult { status: ArpStatus::NoReply, mac: None, rtt_ms: None, requests_sent: 3, seen: None },
+            }
+        }
+        _ => ArpResult { status: ArpStatus::NotApplicable, mac: None, rtt_ms: None, requests_sent: 0, seen: None },
+    };
+    let ping = if ns.status == ArpStatus::NoReply {
+        None
+    } else {
+        Some(ping_series(iface, IpAddr::V6(gateway), settings, stop_by).await?)
+    };
+    Ok(GatewayV6Probe { address: gateway, ns, ping })
 }
 
 /// Sends `settings.probes` echo requests, one every `interval_ms`, each waiting up to
@@ -306,11 +409,12 @@ async fn probe(
 #[cfg(feature = "live")]
 async fn ping_series(
     iface: &Interface,
-    target: Ipv4Addr,
+    target: IpAddr,
     settings: &GatewaySettings,
     stop_by: Instant,
 ) -> Result<PingStats, CheckError> {
-    let config = PingConfig::builder().kind(ICMP::V4).interface(&iface.name).build();
+    let kind = if target.is_ipv4() { ICMP::V4 } else { ICMP::V6 };
+    let config = PingConfig::builder().kind(kind).interface(&iface.name).build();
     let client = Client::new(&config)
         .map_err(|e| CheckError::from_io("opening an ICMP socket", "CAP_NET_RAW", "send ICMP echo requests", e))?;
     let ident = PingIdentifier(rand::random());
@@ -325,8 +429,14 @@ async fn ping_series(
             if left.is_zero() {
                 return None;
             }
-            let mut pinger = client.pinger(IpAddr::V4(target), ident).await;
+            let mut pinger = client.pinger(target, ident).await;
             pinger.timeout(timeout.min(left));
+            // A link-local router is reachable only through its zone: this interface.
+            if let IpAddr::V6(v6) = target
+                && v6.is_unicast_link_local()
+            {
+                pinger.scope_id(iface.index);
+            }
             Some(pinger.ping(PingSequence(i as u16), &payload).await.ok().map(|(_, rtt)| rtt))
         }
     });
@@ -378,7 +488,94 @@ pub fn observed_in_capture(gw: &GatewayProbe) -> bool {
 /// a traceroute's, not pings (`PingStats::time_exceeded`, not in `sent`); a series with no
 /// pings left is not judged, nor a DHCP server's conflict check
 /// ([`PingStats::dhcp_conflict_check`]). Loss is judged alike, with `s.loss_warn`/`s.loss_fail`.
+///
+/// The IPv6 routers ([`GatewayEvidence::gateways_v6`]) are judged after, with their own
+/// codes ([`judge_v6`]); the IPv4 verdicts do not depend on them.
 pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: Source) -> Vec<Finding> {
+    let mut findings = judge_v4(ifname, ev, s, source);
+    findings.extend(judge_v6(ifname, ev, s));
+    findings
+}
+
+/// Whether an IPv4 gateway of the evidence answers: its ARP, or at least one echo.
+pub fn ipv4_gateway_answers(ev: &GatewayEvidence) -> bool {
+    ev.gateways.iter().any(|g| {
+        g.address.is_ipv4() && (g.arp.status == ArpStatus::Answered || g.ping.as_ref().is_some_and(|p| p.received > 0))
+    })
+}
+
+/// Judges the IPv6 routers (pure), as the IPv4 gateways are judged: a solicitation nobody
+/// answered is `gateway.v6_unreachable`, no echo reply `gateway.v6_no_echo` (warn), loss
+/// and round trip against the same thresholds `gateway.v6_loss` and `gateway.v6_latency`.
+/// Beside an IPv4 gateway that answers ([`ipv4_gateway_answers`]) nothing here is worse
+/// than a warning: IPv4 carries the traffic, and the run is degraded, not broken.
+pub fn judge_v6(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings) -> Vec<Finding> {
+    let cap = |severity: Severity| {
+        if ipv4_gateway_answers(ev) { Severity::Warn } else { severity }
+    };
+    let mut items: Vec<(Code, Severity, String)> = Vec::new();
+    for gw in &ev.gateways_v6 {
+        let who = format!("IPv6 router {}", gw.address);
+        if gw.ns.status == ArpStatus::NoReply {
+            let n = gw.ns.requests_sent;
+            let plural = if n == 1 { "" } else { "s" };
+            items.push((
+                Code::GatewayV6Unreachable,
+                cap(Severity::Fail),
+                format!("{who} did not answer {n} Neighbor Solicitation{plural} on {ifname}"),
+            ));
+            continue;
+        }
+        let Some(p) = gw.ping.as_ref().filter(|p| p.sent > 0) else { continue };
+        if p.received == 0 {
+            let message = match gw.ns.mac {
+                Some(mac) => format!("{who} answers Neighbor Solicitation ({mac}) but none of {} pings", p.sent),
+                None => format!("{who} answered none of {} pings", p.sent),
+            };
+            items.push((Code::GatewayV6NoEcho, Severity::Warn, message));
+            continue;
+        }
+        if p.loss_ratio > s.loss_warn {
+            let severity = cap(if p.loss_ratio > s.loss_fail { Severity::Fail } else { Severity::Warn });
+            items.push((
+                Code::GatewayV6Loss,
+                severity,
+                format!("{:.0} % of pings to {who} lost ({} of {})", p.loss_ratio * 100.0, p.sent - p.received, p.sent),
+            ));
+        }
+        if let Some(avg) = p.avg_ms
+            && avg > s.rtt_warn_ms
+        {
+            let over_fail = avg > s.rtt_fail_ms;
+            let limit = if over_fail { s.rtt_fail_ms } else { s.rtt_warn_ms };
+            items.push((
+                Code::GatewayV6Latency,
+                cap(if over_fail { Severity::Fail } else { Severity::Warn }),
+                format!("average RTT to {who} is {avg:.1} ms (limit {limit} ms)"),
+            ));
+        }
+    }
+    group(items)
+}
+
+/// One finding per code and severity, naming every address of that kind.
+fn group(items: Vec<(Code, Severity, String)>) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = Vec::new();
+    let mut groups: Vec<(Code, Severity)> = Vec::new();
+    for (code, severity, _) in &items {
+        if !groups.contains(&(*code, *severity)) {
+            groups.push((*code, *severity));
+        }
+    }
+    for (code, severity) in groups {
+        let messages: Vec<String> =
+            items.iter().filter(|(c, s, _)| (*c, *s) == (code, severity)).map(|(_, _, m)| m.clone()).collect();
+        findings.push(finding(CheckId::Gateway, code, severity, named(&messages, "; ", MAX_NAMED)));
+    }
+    findings
+}
+
+fn judge_v4(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: Source) -> Vec<Finding> {
     let live = source == Source::Live;
     if ev.gateways.is_empty() {
         if !live {
@@ -440,19 +637,7 @@ pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: So
             ));
         }
     }
-    let mut findings: Vec<Finding> = Vec::new();
-    let mut groups: Vec<(Code, Severity)> = Vec::new();
-    for (code, severity, _) in &items {
-        if !groups.contains(&(*code, *severity)) {
-            groups.push((*code, *severity));
-        }
-    }
-    for (code, severity) in groups {
-        let messages: Vec<String> =
-            items.iter().filter(|(c, s, _)| (*c, *s) == (code, severity)).map(|(_, _, m)| m.clone()).collect();
-        findings.push(finding(CheckId::Gateway, code, severity, named(&messages, "; ", MAX_NAMED)));
-    }
-    findings
+    group(items)
 }
 
 #[cfg(test)]
@@ -479,6 +664,7 @@ mod tests {
                 ping: (arp != ArpStatus::NoReply).then(|| PingStats::from_rtts(rtts)),
             }],
             capture: None,
+            gateways_v6: vec![],
         }
     }
 
@@ -500,7 +686,10 @@ mod tests {
         assert_eq!(capture(&once), [(Code::GatewayUnreachable, Severity::Fail)]);
         assert!(capture(&ev_with(ArpStatus::Answered, &[ms(150); 5])).is_empty());
         assert_eq!(capture(&ev_with(ArpStatus::Answered, &[None; 5])), [(Code::GatewayNoEcho, Severity::Warn)]);
-        assert!(capture(&GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None }).is_empty());
+        assert!(
+            capture(&GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None, gateways_v6: vec![] })
+                .is_empty()
+        );
     }
 
     #[test]
@@ -537,6 +726,101 @@ mod tests {
         traced.gateways[0].ping = Some(PingStats { time_exceeded: Some(5), ..PingStats::from_rtts(&[]) });
         assert!(capture(&traced).is_empty());
         assert_eq!(codes(&ev_with(ArpStatus::Answered, &[None; 5])), [(Code::GatewayNoEcho, Severity::Warn)]);
+    }
+
+    fn v6(ns: ArpStatus, rtts: &[Option<Duration>]) -> GatewayV6Probe {
+        GatewayV6Probe {
+            address: "fe80::1".parse().unwrap(),
+            ns: ArpResult {
+                status: ns,
+                mac: (ns == ArpStatus::Answered).then_some(MacAddr([2, 0, 0, 0, 0, 1])),
+                rtt_ms: None,
+                requests_sent: 3,
+                seen: None,
+            },
+            ping: (ns != ArpStatus::NoReply).then(|| PingStats::from_rtts(rtts)),
+        }
+    }
+
+    #[test]
+    fn an_ipv6_router_is_judged_like_the_ipv4_gateway_but_only_warns_beside_a_working_one() {
+        let with = |v4: Option<&[Option<Duration>]>, router: GatewayV6Probe| {
+            let mut ev = match v4 {
+                Some(rtts) => ev_with(ArpStatus::Answered, rtts),
+                None => {
+                    GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None, gateways_v6: vec![] }
+                }
+            };
+            ev.gateways_v6.push(router);
+            codes(&ev)
+        };
+        let healthy: &[Option<Duration>] = &[ms(1); 5];
+        assert!(with(Some(healthy), v6(ArpStatus::Answered, &[ms(1); 5])).is_empty());
+        assert_eq!(with(Some(healthy), v6(ArpStatus::NoReply, &[])), [(Code::GatewayV6Unreachable, Severity::Warn)]);
+        assert_eq!(with(Some(healthy), v6(ArpStatus::Answered, &[None; 5])), [(Code::GatewayV6NoEcho, Severity::Warn)]);
+        assert_eq!(
+            with(Some(healthy), v6(ArpStatus::Answered, &[ms(1), None, None, None, ms(1)])),
+            [(Code::GatewayV6Loss, Severity::Warn)]
+        );
+        assert_eq!(
+            with(Some(healthy), v6(ArpStatus::Answered, &[ms(1600); 5])),
+            [(Code::GatewayV6Latency, Severity::Warn)]
+        );
+        // No IPv4 gateway that answers: the IPv6 router is the way out, and its failures fail.
+        let dead_v4: &[Option<Duration>] = &[None; 5];
+        let mut gone = ev_with(ArpStatus::NoReply, dead_v4);
+        gone.gateways_v6.push(v6(ArpStatus::NoReply, &[]));
+        assert_eq!(
+            codes(&gone),
+            [(Code::GatewayUnreachable, Severity::Fail), (Code::GatewayV6Unreachable, Severity::Fail)]
+        );
+        assert_eq!(
+            with(None, v6(ArpStatus::Answered, &[ms(1), None, None, None, ms(1)])),
+            [(Code::GatewayMissing, Severity::Fail), (Code::GatewayV6Loss, Severity::Fail)]
+        );
+        // The IPv4 verdicts are the same with or without IPv6 routers.
+        assert_eq!(
+            with(Some(&[None; 5]), v6(ArpStatus::Answered, &[ms(1); 5])),
+            [(Code::GatewayNoEcho, Severity::Warn)]
+        );
+    }
+
+    #[test]
+    fn ipv6_routers_come_from_this_interfaces_v6_default_routes_and_round_trip() {
+        let iface = Interface {
+            index: 2,
+            name: "eth0".into(),
+            link_type: LinkType::Ether,
+            mac: None,
+            mtu: None,
+            admin_up: true,
+            lower_up: true,
+            carrier: Some(true),
+            oper_state: "up".into(),
+            carrier_changes: None,
+            counters: None,
+            addresses: vec![],
+        };
+        let route = |oif, gw: &str| Route {
+            dst: None,
+            dst_len: 0,
+            gateway: Some(gw.parse().unwrap()),
+            oif: Some(oif),
+            metric: Some(1024),
+            ipv6: gw.contains(':'),
+        };
+        let routes = [route(2, "198.18.0.1"), route(2, "fe80::1"), route(3, "fe80::2"), route(2, "fe80::1")];
+        let refs: Vec<&Route> = routes.iter().collect();
+        assert_eq!(gateways_v6_of(&iface, &refs), ["fe80::1".parse::<Ipv6Addr>().unwrap()]);
+        assert_eq!(ns_source(&iface), None);
+
+        let mut ev = ev_with(ArpStatus::Answered, &[ms(1)]);
+        let plain = serde_json::to_value(&ev).unwrap();
+        assert!(plain.get("gateways_v6").is_none(), "absent without IPv6 routers");
+        ev.gateways_v6.push(v6(ArpStatus::Answered, &[ms(2)]));
+        let json = serde_json::to_value(&ev).unwrap();
+        assert_eq!(json["gateways_v6"][0]["ns"]["status"], "answered");
+        assert_eq!(serde_json::from_value::<GatewayEvidence>(json).unwrap(), ev);
     }
 
     #[test]
@@ -579,7 +863,7 @@ mod tests {
 
     #[test]
     fn no_default_route_is_missing() {
-        let ev = GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None };
+        let ev = GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None, gateways_v6: vec![] };
         assert_eq!(codes(&ev), [(Code::GatewayMissing, Severity::Fail)]);
     }
 

@@ -8,6 +8,16 @@
 //! `nettriage analyze` ([`crate::analyze`]) fills the same [`PortsEvidence`] from a
 //! capture's TCP handshakes (with per-target attempt counts in [`PortAttempts`]) and calls
 //! the same [`judge`].
+//!
+//! A named target whose name has both A and AAAA records is connected over each family
+//! separately when this machine could use either (an IPv4 address, and an IPv6 address of
+//! global scope, as glibc's `AI_ADDRCONFIG` decides which families to ask for), each
+//! attempt kept in [`FamilyProbe`]. When one family opens and the other does not, the
+//! target itself is reachable (what a dual-stack client gets in the end) and the failing
+//! family is named: `ipv6.broken` (the "slow websites" case, with the time a Happy
+//! Eyeballs client loses, [`happy_eyeballs_cost_ms`]) or `ipv4.broken`. The per-family
+//! probes need nothing from the gateway check; they read the dns check's answers
+//! ([`crate::check::dns::DnsFacts`]) like every named target.
 
 #[cfg(feature = "live")]
 use std::net::IpAddr;
@@ -31,14 +41,20 @@ use crate::config::{Target, TargetHost};
 use crate::report::{CheckId, Code, Finding, Severity};
 #[cfg(feature = "live")]
 use crate::report::{Evidence, SkipReason};
-use crate::types::Timestamp;
 #[cfg(feature = "live")]
 use crate::types::millis;
+use crate::types::{IpFamily, Timestamp};
 
 const EHOSTUNREACH: i32 = 113;
 const ENETUNREACH: i32 = 101;
 /// Most targets named in one finding's message.
 const MAX_NAMED: usize = 10;
+/// Happy Eyeballs v2's recommended Connection Attempt Delay (RFC 8305 section 5, 250 ms;
+/// 100 ms minimum, 2 s maximum): how long a client waits on a connection attempt over the
+/// preferred family (IPv6) before starting one over the other. A broken family that drops
+/// the SYN costs every connection this much; one that fails at once (RST, ICMP) costs
+/// the time to the failure, at most this.
+pub const CONNECTION_ATTEMPT_DELAY_MS: f64 = 250.0;
 
 /// What the ports check saw.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -116,6 +132,77 @@ pub struct PortResult {
     /// last attempt's and `ms` the mean time to it.
     #[serde(flatten)]
     pub attempts: Option<PortAttempts>,
+    /// A named target with both A and AAAA records, probed over each family (IPv4 first):
+    /// one entry per family. Then `address`, `outcome`, `ms` and `error` are those of the
+    /// family that opened (IPv4 when both did), or of IPv4 when neither did. Empty for a
+    /// target probed over one family only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub families: Vec<FamilyProbe>,
+    /// When exactly one family opened: the time a Happy Eyeballs client (RFC 8305) loses
+    /// on every connection to this target because the other family fails (IPv6 tried
+    /// first; [`happy_eyeballs_cost_ms`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub happy_eyeballs_cost_ms: Option<f64>,
+}
+
+/// One family's connection attempt to a target with both A and AAAA records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FamilyProbe {
+    /// `ipv4` or `ipv6`.
+    pub family: IpFamily,
+    /// The address connected to.
+    pub address: SocketAddr,
+    /// How the attempt ended.
+    pub outcome: PortOutcome,
+    /// Time to the outcome.
+    pub ms: Option<f64>,
+    /// The OS error for `unreachable` and `local_error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl FamilyProbe {
+    /// Whether this attempt is a broken path: the packets were dropped, refused or
+    /// answered with an ICMP error (a local error says nothing about the network).
+    pub fn failed_on_the_network(&self) -> bool {
+        matches!(self.outcome, PortOutcome::Filtered | PortOutcome::Refused | PortOutcome::Unreachable)
+    }
+}
+
+/// The time a Happy Eyeballs client (RFC 8305) loses per connection when its attempt over
+/// the failing family ended as `failed` did: a dropped SYN costs the whole Connection
+/// Attempt Delay ([`CONNECTION_ATTEMPT_DELAY_MS`]), a fast failure (RST, ICMP error) its
+/// own time, at most that delay.
+pub fn happy_eyeballs_cost_ms(failed: &FamilyProbe) -> f64 {
+    match (failed.outcome, failed.ms) {
+        (PortOutcome::Filtered, _) | (_, None) => CONNECTION_ATTEMPT_DELAY_MS,
+        (_, Some(ms)) => ms.min(CONNECTION_ATTEMPT_DELAY_MS),
+    }
+}
+
+/// Folds the per-family attempts of one target into its result (pure): the primary
+/// address and outcome are those of the family that opened (IPv4 when both did, or when
+/// neither did), and when exactly one opened, the Happy Eyeballs cost of the other.
+pub fn fold_families(target: String, families: Vec<FamilyProbe>) -> PortResult {
+    let open = |f: &&FamilyProbe| f.outcome == PortOutcome::Open;
+    let v4 = families.iter().find(|f| f.family == IpFamily::Ipv4);
+    let primary = v4.filter(open).or_else(|| families.iter().find(open)).or(v4).or(families.first()).cloned();
+    let opened: Vec<&FamilyProbe> = families.iter().filter(open).collect();
+    let failed: Vec<&FamilyProbe> = families.iter().filter(|f| f.failed_on_the_network()).collect();
+    let cost = match (opened.as_slice(), failed.as_slice()) {
+        ([_], [f]) => Some(happy_eyeballs_cost_ms(f)),
+        _ => None,
+    };
+    PortResult {
+        target,
+        address: primary.as_ref().map(|p| p.address),
+        outcome: primary.as_ref().map_or(PortOutcome::LocalError, |p| p.outcome),
+        ms: primary.as_ref().and_then(|p| p.ms),
+        error: primary.and_then(|p| p.error),
+        attempts: None,
+        families,
+        happy_eyeballs_cost_ms: cost,
+    }
 }
 
 impl PortResult {
@@ -192,25 +279,47 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     // Address targets are probed at once, beside the dns check; named ones when it is done.
     let limit = Arc::new(Semaphore::new(ctx.config.ports.concurrency));
     let timeout = Duration::from_millis(ctx.config.ports.timeout_ms);
+    let usable = usable_families(ctx);
     let probes = targets.iter().map(|target| {
         let limit = Arc::clone(&limit);
         async move {
             if matches!(target.host, TargetHost::Name(_)) {
                 wait_for_dns(ctx, stop_by).await;
             }
-            match address_of(target, ctx) {
-                Some(ip) => {
+            let addresses = addresses_of(target, ctx, usable);
+            let attempts = addresses.iter().map(|&ip| {
+                let limit = Arc::clone(&limit);
+                async move {
                     let _permit = limit.acquire().await.expect("semaphore is never closed");
-                    probe(target, SocketAddr::new(ip, target.port), timeout, stop_by).await
+                    connect(SocketAddr::new(ip, target.port), timeout, stop_by).await
                 }
-                None => PortResult {
+            });
+            let mut families = futures::future::join_all(attempts).await;
+            match families.len() {
+                0 => PortResult {
                     target: target.to_string(),
                     address: None,
                     outcome: PortOutcome::Unresolved,
                     ms: None,
                     error: None,
                     attempts: None,
+                    families: vec![],
+                    happy_eyeballs_cost_ms: None,
                 },
+                1 => {
+                    let only = families.remove(0);
+                    PortResult {
+                        target: target.to_string(),
+                        address: Some(only.address),
+                        outcome: only.outcome,
+                        ms: only.ms,
+                        error: only.error,
+                        attempts: None,
+                        families: vec![],
+                        happy_eyeballs_cost_ms: None,
+                    }
+                }
+                _ => fold_families(target.to_string(), families),
             }
         }
     });
@@ -224,23 +333,55 @@ async fn wait_for_dns(ctx: &CheckContext<'_>, stop_by: Instant) {
     let _ = tokio::time::timeout_at(stop_by.into(), ctx.facts.finished(CheckId::Dns)).await;
 }
 
-/// The address to probe for `target`: its literal, or what the dns check resolved for its
-/// name (IPv4 first, which the gateway check vouched for).
+/// Which families this machine would connect over, as glibc's `AI_ADDRCONFIG` decides
+/// which records to ask for: IPv4 with an IPv4 address on the interface under test, IPv6
+/// with an IPv6 address of global scope that is usable (not tentative, DAD not failed).
 #[cfg(feature = "live")]
-fn address_of(target: &Target, ctx: &CheckContext<'_>) -> Option<IpAddr> {
-    match &target.host {
-        TargetHost::Ip(ip) => Some(*ip),
-        TargetHost::Name(name) => ctx
-            .facts
-            .dns
-            .get()
-            .and_then(|f| f.resolved.get(name))
-            .and_then(|ips| ips.iter().find(|ip| ip.is_ipv4()).or(ips.first()).copied()),
-    }
+#[derive(Debug, Clone, Copy)]
+struct Usable {
+    v4: bool,
+    v6: bool,
 }
 
 #[cfg(feature = "live")]
-async fn probe(target: &Target, address: SocketAddr, timeout: Duration, stop_by: Instant) -> PortResult {
+fn usable_families(ctx: &CheckContext<'_>) -> Usable {
+    use crate::platform::netlink::AddrScope;
+    let addrs = ctx.interface.map(|i| i.addresses.as_slice()).unwrap_or_default();
+    Usable {
+        v4: addrs.iter().any(|a| a.address.is_ipv4()),
+        v6: addrs.iter().any(|a| a.address.is_ipv6() && a.scope == AddrScope::Global && !a.tentative && !a.dad_failed),
+    }
+}
+
+/// The addresses to connect to for `target`: its literal; for a name, what the dns check
+/// resolved: the first IPv4 and the first IPv6 address when the name has both and this
+/// machine has both families ([`Usable`]), else one address (IPv4 first, which the
+/// gateway check vouched for). Empty: the name did not resolve.
+#[cfg(feature = "live")]
+fn addresses_of(target: &Target, ctx: &CheckContext<'_>, usable: Usable) -> Vec<IpAddr> {
+    match &target.host {
+        TargetHost::Ip(ip) => vec![*ip],
+        TargetHost::Name(name) => {
+            let ips = ctx.facts.dns.get().and_then(|f| f.resolved.get(name)).map(Vec::as_slice).unwrap_or_default();
+            let v4 = ips.iter().find(|ip| ip.is_ipv4()).copied();
+            let v6 = ips.iter().find(|ip| ip.is_ipv6()).copied();
+            match (v4, v6) {
+                (Some(a), Some(b)) if usable.v4 && usable.v6 => vec![a, b],
+                _ => v4.or(ips.first().copied()).into_iter().collect(),
+            }
+        }
+    }
+}
+
+/// Whether `target` resolved to anything (for the skip when no named target did).
+#[cfg(feature = "live")]
+fn address_of(target: &Target, ctx: &CheckContext<'_>) -> Option<IpAddr> {
+    addresses_of(target, ctx, Usable { v4: false, v6: false }).first().copied()
+}
+
+/// One TCP connect to `address`, classified.
+#[cfg(feature = "live")]
+async fn connect(address: SocketAddr, timeout: Duration, stop_by: Instant) -> FamilyProbe {
     let start = Instant::now();
     // A SYN unanswered when the run's deadline comes is as filtered as one that timed out.
     let timeout = timeout.min(stop_by.saturating_duration_since(start));
@@ -251,7 +392,7 @@ async fn probe(target: &Target, address: SocketAddr, timeout: Duration, stop_by:
         Ok(Err(e)) => (classify_error(&e), Some(e.to_string())),
         Err(_) => (PortOutcome::Filtered, None),
     };
-    PortResult { target: target.to_string(), address: Some(address), outcome, ms, error, attempts: None }
+    FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms, error }
 }
 
 /// Maps a connect error to an outcome (pure).
@@ -339,6 +480,46 @@ pub fn judge(ev: &PortsEvidence) -> Vec<Finding> {
             format!("could not probe {}", named(&local, "; ", MAX_NAMED)),
         ));
     }
+    findings.extend(judge_families(ev));
+    findings
+}
+
+/// The per-family verdicts (pure): `ipv6.broken` for targets that open over IPv4 but not
+/// over IPv6, `ipv4.broken` the other way round, each a warning (the target itself is
+/// reachable, as a dual-stack client finds in the end) naming the targets, how the failing
+/// family ended, and for IPv6 the time a Happy Eyeballs client loses per connection.
+fn judge_families(ev: &PortsEvidence) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (broken, works, code) in
+        [(IpFamily::Ipv6, IpFamily::Ipv4, Code::Ipv6Broken), (IpFamily::Ipv4, IpFamily::Ipv6, Code::Ipv4Broken)]
+    {
+        let mut items: Vec<String> = Vec::new();
+        let mut worst_cost: f64 = 0.0;
+        for t in &ev.targets {
+            let of = |family| t.families.iter().find(|f| f.family == family);
+            let (Some(bad), Some(good)) = (of(broken), of(works)) else { continue };
+            if good.outcome != PortOutcome::Open || !bad.failed_on_the_network() {
+                continue;
+            }
+            worst_cost = worst_cost.max(happy_eyeballs_cost_ms(bad));
+            items.push(format!("{} ({} {})", t.target, bad.address, bad.outcome.as_str()));
+        }
+        if items.is_empty() {
+            continue;
+        }
+        let list = named(&items, ", ", MAX_NAMED);
+        let (b, w) = (broken.name(), works.name());
+        let message = if broken == IpFamily::Ipv6 {
+            format!(
+                "{b} connections fail while {w} works to {list}: a browser tries {b} first, so with Happy \
+                 Eyeballs (RFC 8305) every connection waits up to {worst_cost:.0} ms before falling back to {w}, \
+                 and a program without it waits for the TCP timeout"
+            )
+        } else {
+            format!("{b} connections fail while {w} works to {list}: programs that use only {b} cannot reach them")
+        };
+        findings.push(finding(CheckId::Ports, code, Severity::Warn, message));
+    }
     findings
 }
 
@@ -348,14 +529,87 @@ mod tests {
     use std::io::{Error, ErrorKind};
 
     fn result(target: &str, outcome: PortOutcome) -> PortResult {
-        PortResult { target: target.into(), address: None, outcome, ms: None, error: None, attempts: None }
+        PortResult {
+            target: target.into(),
+            address: None,
+            outcome,
+            ms: None,
+            error: None,
+            attempts: None,
+            families: vec![],
+            happy_eyeballs_cost_ms: None,
+        }
+    }
+
+    fn attempt(address: &str, outcome: PortOutcome, ms: f64) -> FamilyProbe {
+        let address: SocketAddr = address.parse().unwrap();
+        FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None }
+    }
+
+    fn codes(ev: &PortsEvidence) -> Vec<(Code, Severity)> {
+        judge(ev).iter().map(|f| (f.code, f.severity)).collect()
+    }
+
+    #[test]
+    fn a_family_that_fails_while_the_other_opens_is_named_and_the_target_is_reachable() {
+        let v4 = "198.18.1.2:8080";
+        let v6 = "[2001:2:0:2::2]:8080";
+        let dual = |a: PortOutcome, b: PortOutcome, ms6: f64| {
+            fold_families("www.site.test:8080".into(), vec![attempt(v4, a, 1.0), attempt(v6, b, ms6)])
+        };
+        let ev = |t| PortsEvidence { targets: vec![t], capture: None };
+
+        // IPv6 dropped: the target opens over IPv4, and a Happy Eyeballs client loses the
+        // whole Connection Attempt Delay on every connection.
+        let t = dual(PortOutcome::Open, PortOutcome::Filtered, 3000.0);
+        assert_eq!((t.outcome, t.address), (PortOutcome::Open, Some(v4.parse().unwrap())));
+        assert_eq!(t.happy_eyeballs_cost_ms, Some(CONNECTION_ATTEMPT_DELAY_MS));
+        assert_eq!(codes(&ev(t)), [(Code::Ipv6Broken, Severity::Warn)]);
+
+        // A fast failure (ICMP, RST) costs its own time, at most the delay.
+        let t = dual(PortOutcome::Open, PortOutcome::Unreachable, 3.5);
+        assert_eq!(t.happy_eyeballs_cost_ms, Some(3.5));
+        assert_eq!(codes(&ev(t)), [(Code::Ipv6Broken, Severity::Warn)]);
+
+        // IPv4 dropped, IPv6 fine: reachable over IPv6, IPv4 named.
+        let t = dual(PortOutcome::Filtered, PortOutcome::Open, 2.0);
+        assert_eq!((t.outcome, t.address), (PortOutcome::Open, Some(v6.parse().unwrap())));
+        assert_eq!(codes(&ev(t)), [(Code::Ipv4Broken, Severity::Warn)]);
+
+        // Both open: nothing; both failing: the target fails as before, no family verdict.
+        let t = dual(PortOutcome::Open, PortOutcome::Open, 2.0);
+        assert_eq!((t.happy_eyeballs_cost_ms, codes(&ev(t))), (None, vec![]));
+        let t = dual(PortOutcome::Filtered, PortOutcome::Refused, 2.0);
+        assert_eq!(t.address, Some(v4.parse().unwrap()));
+        assert_eq!(codes(&ev(t)), [(Code::PortsFiltered, Severity::Fail)]);
+
+        // A local error on IPv6 (no source address) says nothing about the network.
+        let t = dual(PortOutcome::Open, PortOutcome::LocalError, 0.1);
+        assert_eq!((t.happy_eyeballs_cost_ms, codes(&ev(t))), (None, vec![]));
+    }
+
+    #[test]
+    fn per_family_evidence_round_trips_and_is_absent_for_one_family() {
+        let t = fold_families(
+            "www.site.test:8080".into(),
+            vec![
+                attempt("198.18.1.2:8080", PortOutcome::Open, 1.0),
+                attempt("[2001:2::2]:8080", PortOutcome::Filtered, 9.0),
+            ],
+        );
+        let json = serde_json::to_value(&t).unwrap();
+        assert_eq!(json["families"][1]["family"], "ipv6");
+        assert_eq!(serde_json::from_value::<PortResult>(json).unwrap(), t);
+        let single = serde_json::to_value(result("a:1", PortOutcome::Open)).unwrap();
+        assert!(single.get("families").is_none() && single.get("happy_eyeballs_cost_ms").is_none());
+        let read: PortResult = serde_json::from_value(single).unwrap();
+        assert!(read.families.is_empty());
     }
 
     #[test]
     fn a_connect_that_needed_a_syn_retransmission_is_flaky() {
         let open = |ms| PortResult { ms: Some(ms), ..result("a:1", PortOutcome::Open) };
         let ev = |targets| PortsEvidence { targets, capture: None };
-        let codes = |e: &PortsEvidence| judge(e).iter().map(|f| (f.code, f.severity)).collect::<Vec<_>>();
         assert!(codes(&ev(vec![open(3.0)])).is_empty());
         assert_eq!(codes(&ev(vec![open(1003.0), open(2.0)])), [(Code::PortsFlaky, Severity::Warn)]);
     }

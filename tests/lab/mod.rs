@@ -40,6 +40,7 @@
 // only for failing tests).
 #![allow(clippy::print_stderr)]
 
+pub mod ipv6_paths;
 pub mod web;
 
 use std::fs::{self, File};
@@ -163,6 +164,9 @@ pub struct LabOptions {
     /// many seconds (0: none), as a server behind a slow relay or in a
     /// split scope with a configured delay does.
     pub dhcp_reply_delay_s: u32,
+    /// Extra lines for the router's dnsmasq configuration, appended as
+    /// given (e.g. `host-record=` with an IPv6 address for a AAAA record).
+    pub router_dnsmasq_extra: Vec<String>,
 }
 
 impl Default for LabOptions {
@@ -175,6 +179,7 @@ impl Default for LabOptions {
             dhcp_ping_check: false,
             dhcp_authoritative: false,
             dhcp_reply_delay_s: 0,
+            router_dnsmasq_extra: Vec::new(),
         }
     }
 }
@@ -449,10 +454,12 @@ impl Lab {
              {dhcp}\
              dhcp-leasefile={leases}\n\
              {zone}\
+             {extra}\
              log-queries\n\
              log-dhcp\n\
              log-facility={log}\n\
              pid-file={pid}\n",
+            extra = self.opts.router_dnsmasq_extra.iter().map(|l| format!("{l}\n")).collect::<String>(),
             leases = dir.join("dnsmasq.leases").display(),
             log = log.display(),
             pid = dir.join("dnsmasq.pid").display(),
