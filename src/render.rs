@@ -155,8 +155,73 @@ pub fn details(check: &CheckResult) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         Evidence::Web(ev) => web_details(ev),
+        Evidence::Ipv6(ev) => ipv6_details(ev),
         Evidence::Other(_) => String::new(),
     }
+}
+
+/// The IPv6 layer in one line: each router heard (link-local, MAC, flags, prefixes with
+/// their L/A flags, MTU, RDNSS), then the global addresses with their kind, then notices.
+fn ipv6_details(ev: &crate::check::ipv6::Ipv6Evidence) -> String {
+    let mut parts: Vec<String> = ev
+        .routers
+        .iter()
+        .map(|r| {
+            let mut text = format!("RA from {}", r.source);
+            if let Some(mac) = r.mac {
+                text.push_str(&format!(" ({mac})"));
+            }
+            let flags: String =
+                [(r.managed, 'M'), (r.other_config, 'O')].iter().filter(|(on, _)| *on).map(|(_, c)| *c).collect();
+            if !flags.is_empty() {
+                text.push_str(&format!(" {flags}"));
+            }
+            text.push_str(&format!(" lifetime {} s", r.router_lifetime_s));
+            for p in &r.prefixes {
+                let la: String =
+                    [(p.on_link, 'L'), (p.autonomous, 'A')].iter().filter(|(on, _)| *on).map(|(_, c)| *c).collect();
+                text.push_str(format!(" {}/{} {la}", p.prefix, p.prefix_len).trim_end());
+            }
+            if let Some(mtu) = r.mtu {
+                text.push_str(&format!(" MTU {mtu}"));
+            }
+            if !r.rdnss.is_empty() {
+                let dns: Vec<String> = r.rdnss.iter().map(|ip| ip.to_string()).collect();
+                text.push_str(&format!(" RDNSS {}", dns.join(" ")));
+            }
+            text
+        })
+        .collect();
+    if parts.is_empty() && ev.solicitation.as_ref().is_some_and(|s| s.status == crate::check::ipv6::SolicitStatus::Sent)
+    {
+        parts.push("no router answered".into());
+    }
+    let globals: Vec<String> = ev
+        .addresses
+        .iter()
+        .filter(|a| a.scope == crate::platform::netlink::AddrScope::Global)
+        .map(|a| {
+            let state = if a.dad_failed {
+                " DAD failed"
+            } else if a.tentative {
+                " tentative"
+            } else {
+                ""
+            };
+            format!("{}/{} {}{state}", a.address, a.prefix_len, a.kind.as_str())
+        })
+        .collect();
+    if globals.is_empty() {
+        parts.push("no global address".into());
+    } else {
+        parts.push(globals.join(", "));
+    }
+    let mut text = parts.join("; ");
+    if !ev.notices.is_empty() {
+        let codes: Vec<&str> = ev.notices.iter().map(|n| n.code.as_str()).collect();
+        text.push_str(&format!("; notices: {}", codes.join(", ")));
+    }
+    text
 }
 
 /// The web layer in one line: the connectivity verdict, then each target's final status
