@@ -684,8 +684,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
             evidence: Evidence::Ipv6(Box::new(ev)),
         });
     }
-    // The source link-layer option only from a link-local address that passed DAD (RFC
-    // 4861 4.1: never with the unspecified source).
+    // A solicitation (with its source link-layer option) only from a link-local address
+    // that passed DAD (RFC 4861 4.1: never the option with the unspecified source).
     let ready = link_local.iter().any(|(_, a)| !a.tentative && !a.dad_failed);
     let mut privilege_gap = false;
     let solicitation = if !settings.solicit {
@@ -693,8 +693,11 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     } else if !ctx.privileges.net_raw {
         privilege_gap = true;
         not_run("needs CAP_NET_RAW: addresses only")
+    } else if !ready {
+        // The kernel has no source address for it until the link-local passes DAD.
+        not_run("the link-local address has not passed duplicate address detection yet")
     } else {
-        let mac = iface.mac.filter(|m| ready && !m.is_zero());
+        let mac = iface.mac.filter(|m| !m.is_zero());
         let window = std::time::Duration::from_millis(settings.ra_window_ms);
         let grace = std::time::Duration::from_millis(settings.ra_grace_ms);
         let stop_by = (std::time::Instant::now() + window).min(ctx.cutoff());
