@@ -512,6 +512,85 @@ mod tests {
     }
 
     #[test]
+    fn the_ipv6_row_lists_each_router_and_the_global_addresses() {
+        use crate::check::ipv6::{AddrKind, Ipv6Evidence, PrefixInfo, RouterAdvert, RouterPreference, V6Address};
+        use crate::check::ipv6::{SolicitStatus, Solicitation};
+        let router = RouterAdvert {
+            source: "fe80::1".parse().unwrap(),
+            mac: Some("02:00:00:00:00:01".parse().unwrap()),
+            hop_limit: 64,
+            managed: false,
+            other_config: true,
+            preference: RouterPreference::Medium,
+            router_lifetime_s: 1800,
+            reachable_time_ms: 0,
+            retrans_timer_ms: 0,
+            prefixes: vec![PrefixInfo {
+                prefix: "2001:2:0:1::".parse().unwrap(),
+                prefix_len: 64,
+                on_link: true,
+                autonomous: true,
+                valid_lft_s: 86400,
+                preferred_lft_s: 14400,
+            }],
+            mtu: Some(1500),
+            rdnss: vec!["2001:2:0:2::2".parse().unwrap()],
+            rdnss_lifetime_s: Some(600),
+            dnssl: vec![],
+            options_skipped: 0,
+            first_ms: Some(3.0),
+            count: 1,
+        };
+        let mut ev = Ipv6Evidence {
+            interface: "eth0".into(),
+            enabled: true,
+            sysctl: Default::default(),
+            solicitation: Some(Solicitation {
+                status: SolicitStatus::Sent,
+                reason: None,
+                listened_ms: Some(153.0),
+                received: 1,
+                invalid: 0,
+                dropped: 0,
+            }),
+            ra_mtu: Some(1500),
+            routers: vec![router],
+            kernel_ra_routes: vec![],
+            addresses: vec![V6Address {
+                address: "2001:2:0:1::10".parse().unwrap(),
+                prefix_len: 64,
+                kind: AddrKind::Slaac,
+                scope: crate::platform::netlink::AddrScope::Global,
+                tentative: false,
+                dad_failed: true,
+                valid_lft_s: None,
+                preferred_lft_s: None,
+            }],
+            resolvers: vec![],
+            notices: vec![],
+        };
+        let result = |ev: &Ipv6Evidence| CheckResult {
+            id: CheckId::Ipv6,
+            status: CheckStatus::Pass,
+            duration_ms: 1,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings: vec![],
+            evidence: Evidence::Ipv6(Box::new(ev.clone())),
+        };
+        assert_eq!(
+            details(&result(&ev)),
+            "RA from fe80::1 (02:00:00:00:00:01) O lifetime 1800 s 2001:2:0:1::/64 LA MTU 1500 RDNSS 2001:2:0:2::2; \
+             2001:2:0:1::10/64 slaac DAD failed"
+        );
+        ev.routers.clear();
+        ev.addresses.clear();
+        ev.notices = crate::check::ipv6::notices(&ev);
+        assert_eq!(details(&result(&ev)), "no router answered; no global address; notices: ipv6.no_router");
+    }
+
+    #[test]
     fn the_dhcp_row_shows_what_dhcp_said_and_no_carrier_shows_no_speed() {
         use crate::report::fixtures::{dhcp, link, typed};
         let result = |id, evidence| CheckResult {
