@@ -896,6 +896,51 @@ mod tests {
         assert_eq!(ra.options_skipped, 0);
     }
 
+    /// The ICMPv6 messages and source addresses of the Router Advertisements in
+    /// `captures/ipv6_ra.pcap` (classic pcap, Ethernet, IPv6 without extension headers).
+    fn recorded_ras() -> Vec<(Ipv6Addr, Vec<u8>)> {
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/ipv6_ra.pcap")).unwrap();
+        let mut out = Vec::new();
+        let mut at = 24;
+        while at + 16 <= bytes.len() {
+            let len = u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+            let frame = &bytes[at + 16..at + 16 + len];
+            assert_eq!(&frame[12..14], &[0x86, 0xdd]);
+            assert_eq!(frame[20], 58);
+            let source = Ipv6Addr::from(<[u8; 16]>::try_from(&frame[22..38]).unwrap());
+            out.push((source, frame[54..].to_vec()));
+            at += 16 + len;
+        }
+        out
+    }
+
+    #[test]
+    fn radvds_advertisements_recorded_in_the_lab_read_as_tcpdump_shows_them() {
+        let ras = recorded_ras();
+        assert_eq!(ras.len(), 2, "the unsolicited RA and the answer to rdisc6");
+        for (source, icmp) in &ras {
+            let ra = parse_router_advert(icmp, *source).unwrap();
+            assert_eq!(ra.source, "fe80::b842:d7ff:feda:eb46".parse::<Ipv6Addr>().unwrap());
+            assert_eq!(ra.mac, Some("2a:72:4f:91:40:6b".parse().unwrap()));
+            assert_eq!((ra.hop_limit, ra.managed, ra.other_config), (64, false, false));
+            assert_eq!((ra.router_lifetime_s, ra.reachable_time_ms, ra.retrans_timer_ms), (1800, 0, 0));
+            let p = &ra.prefixes[..];
+            assert_eq!(p.len(), 1);
+            assert_eq!((p[0].prefix, p[0].prefix_len), ("2001:2:0:1::".parse().unwrap(), 64));
+            assert!(p[0].on_link && p[0].autonomous && p[0].slaac_usable());
+            assert_eq!((p[0].valid_lft_s, p[0].preferred_lft_s), (86400, 14400));
+            assert_eq!(ra.rdnss, ["2001:2:0:2::2".parse::<Ipv6Addr>().unwrap()]);
+            assert_eq!(ra.rdnss_lifetime_s, Some(10));
+            assert_eq!(ra.dnssl, ["lab.example"]);
+            assert_eq!(ra.mtu, Some(1500));
+            assert_eq!(ra.options_skipped, 0);
+            // Every cut of the real message is refused or read, never a panic.
+            for cut in 0..icmp.len() {
+                let _ = parse_router_advert(&icmp[..cut], *source);
+            }
+        }
+    }
+
     #[test]
     fn flags_and_preference_are_read() {
         let mut b = lab_ra();
