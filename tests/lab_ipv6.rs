@@ -219,3 +219,43 @@ fn ipv6_malformed_and_flooded_advertisements_are_bounded() {
     assert!(sol["dropped"].as_u64().is_some_and(|n| n > 0), "RAs beyond the cap are counted: {}", pretty(sol));
     assert!(codes(&report, "ipv6").contains(&"ipv6.multiple_routers".to_string()), "{}", pretty(sol));
 }
+
+/// The router advertises a prefix for SLAAC, but the client's `autoconf` is 0: no global
+/// address forms, `ipv6.no_address` (fail) with the sysctl in the evidence.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn ipv6_prefix_offered_but_no_address_formed() {
+    lab::require_tools("ipv6_prefix_offered_but_no_address_formed", TOOLS);
+    let mut lab = Lab::start("ipv6_prefix_offered_but_no_address_formed");
+    enable_ipv6(&lab);
+    lab.exec(&lab.c, &["sysctl", "-q", "-w", "net.ipv6.conf.eth0.autoconf=0"]);
+    start_radvd(&mut lab, &router_radvd_conf("br0", LAN6_PREFIX, 1800));
+
+    let (code, report, _) = lab.run_nettriage(ARGS);
+    assert_report_contract(code, &report);
+    assert_eq!(codes(&report, "ipv6"), ["ipv6.no_address"], "{}", pretty(ipv6(&report)));
+    assert_check_status(&report, "ipv6", "fail");
+    assert_exit(code, 2, &report);
+    assert_eq!(ipv6(&report)["sysctl"]["autoconf"], 0);
+    assert_eq!(ipv6(&report)["routers"][0]["prefixes"][0]["autonomous"], true);
+}
+
+/// Without CAP_NET_RAW no solicitation is sent: `tool.no_privilege` (warn), and the
+/// addresses and DAD state are still read.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn ipv6_without_raw_socket_privilege_reads_the_addresses() {
+    lab::require_tools("ipv6_without_raw_socket_privilege_reads_the_addresses", TOOLS);
+    let mut lab = Lab::start("ipv6_without_raw_socket_privilege_reads_the_addresses");
+    enable_ipv6(&lab);
+    start_radvd(&mut lab, &router_radvd_conf("br0", LAN6_PREFIX, 1800));
+    let slaac = wait_client_address(&lab, "2001:2:0:1:", Duration::from_secs(10));
+
+    let (code, report, _) = lab.run_nettriage_unprivileged(ARGS);
+    assert_report_contract(code, &report);
+    assert_eq!(codes(&report, "ipv6"), ["tool.no_privilege"], "{}", pretty(ipv6(&report)));
+    assert_eq!(ipv6(&report)["solicitation"]["status"], "not_run");
+    let addresses = ipv6(&report)["addresses"].as_array().unwrap();
+    assert!(addresses.iter().any(|a| a["address"] == slaac.as_str()), "{}", pretty(ipv6(&report)));
+    assert!(notice_codes(&report).is_empty(), "no solicitation, so no ipv6.no_router");
+}
