@@ -1014,6 +1014,36 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_settings_read_routers_by_address_or_mac_and_check_their_ranges() {
+        let c = Config::resolve(&args(), None).unwrap();
+        assert_eq!(c.ipv6, Ipv6Settings::default());
+        assert!(c.ipv6.solicit && c.ipv6.expected_routers_v6.is_empty());
+        let file = "[ipv6]\nra_window_ms = 600\nexpected_routers_v6 = [\"fe80::1\", \"02:00:5E:00:53:01\"]\n";
+        let c = Config::resolve(&args(), Some((Path::new("c.toml"), file))).unwrap();
+        assert_eq!(c.ipv6.ra_window_ms, 600);
+        assert_eq!(
+            c.ipv6.expected_routers_v6,
+            [
+                RouterId::Addr("fe80::1".parse().unwrap()),
+                RouterId::Mac(crate::types::MacAddr([2, 0, 0x5e, 0, 0x53, 1]))
+            ]
+        );
+        // A global address can never be an RA's source; neither can a name.
+        for bad in ["2001:db8::1", "router.lan"] {
+            let file = format!("[ipv6]\nexpected_routers_v6 = [\"{bad}\"]\n");
+            let e = Config::resolve(&args(), Some((Path::new("c.toml"), &file))).unwrap_err();
+            assert!(matches!(e, ConfigError::Parse { .. }), "{bad}: {e:?}");
+        }
+        for (file, key) in [
+            ("[ipv6]\nra_window_ms = 50\n", "ipv6.ra_window_ms"),
+            ("[ipv6]\nra_window_ms = 500\nra_grace_ms = 600\n", "ipv6.ra_grace_ms"),
+        ] {
+            let e = Config::resolve(&args(), Some((Path::new("c.toml"), file))).unwrap_err();
+            assert!(matches!(&e, ConfigError::Invalid { what, .. } if what == key), "{file}: {e:?}");
+        }
+    }
+
+    #[test]
     fn output_format_follows_extension() {
         assert_eq!(Format::for_path(Path::new("r.json")), Format::Json);
         assert_eq!(Format::for_path(Path::new("r.TXT")), Format::Table);
