@@ -56,6 +56,8 @@ pub const MAX_RDNSS: usize = 8;
 pub const MAX_DNSSL: usize = 8;
 /// Most addresses listed in the evidence.
 pub const MAX_ADDRESSES: usize = 64;
+/// Bytes read per ICMPv6 message (a 9000-byte jumbo frame's payload fits).
+pub const RECEIVE_BUFFER: usize = 9216;
 /// Names listed at most in one finding message.
 const MAX_NAMED: usize = 5;
 
@@ -799,7 +801,8 @@ async fn solicit(
         dropped: 0,
     };
     let mut routers: Vec<RouterAdvert> = Vec::new();
-    let mut buf = vec![0u8; 2048];
+    // An RA may fill a jumbo frame; a longer one is cut and then fails the length checks.
+    let mut buf = vec![0u8; RECEIVE_BUFFER];
     let mut until = stop_by;
     loop {
         let received = tokio::time::timeout_at(until.into(), socket.recv_from(&mut buf)).await;
