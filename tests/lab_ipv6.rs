@@ -259,3 +259,27 @@ fn ipv6_without_raw_socket_privilege_reads_the_addresses() {
     assert!(addresses.iter().any(|a| a["address"] == slaac.as_str()), "{}", pretty(ipv6(&report)));
     assert!(notice_codes(&report).is_empty(), "no solicitation, so no ipv6.no_router");
 }
+
+/// The client forms an address, but the RA carries no RDNSS and resolv.conf names no
+/// server: `ipv6.no_dns` (warn). (The dns check judges the missing servers on its own.)
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn ipv6_address_without_any_resolver_is_no_dns() {
+    lab::require_tools("ipv6_address_without_any_resolver_is_no_dns", TOOLS);
+    let mut lab = Lab::start("ipv6_address_without_any_resolver_is_no_dns");
+    enable_ipv6(&lab);
+    lab.set_resolv_conf(&[]);
+    let conf = format!(
+        "interface br0 {{\n AdvSendAdvert on;\n AdvRASolicitedUnicast on;\n AdvLinkMTU {RA_MTU};\n \
+         prefix {LAN6_PREFIX} {{ AdvOnLink on; AdvAutonomous on; }};\n}};\n"
+    );
+    start_radvd(&mut lab, &conf);
+    wait_client_address(&lab, "2001:2:0:1:", Duration::from_secs(10));
+
+    let (code, report, _) = lab.run_nettriage(ARGS);
+    assert_report_contract(code, &report);
+    assert_eq!(codes(&report, "ipv6"), ["ipv6.no_dns"], "{}", pretty(ipv6(&report)));
+    assert_check_status(&report, "ipv6", "warn");
+    assert_eq!(ipv6(&report)["routers"][0]["rdnss"].as_array().map(Vec::len), Some(0));
+    assert_eq!(ipv6(&report)["resolvers"].as_array().map(Vec::len), Some(0));
+}

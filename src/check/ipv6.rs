@@ -5,8 +5,8 @@
 //! 6.3.7) on a raw ICMPv6 socket, hop limit 255, to all-routers `ff02::2` with the source
 //! link-layer option, and collects every Router Advertisement for a bounded window, then
 //! re-reads the interface's addresses through [`crate::platform::netlink`] (an address
-//! formed from an answer to this solicitation is seen) and the system's resolvers through
-//! [`crate::check::dns::system_servers`]. The pure half is [`parse_router_advert`] (bytes to
+//! formed from an answer to this solicitation is seen) and the resolvers the system is
+//! configured with through [`crate::platform::resolv`]. The pure half is [`parse_router_advert`] (bytes to
 //! a typed [`RouterAdvert`]) and [`judge`] (evidence to findings).
 //!
 //! RAs are parsed here, not with `pnet_packet::icmpv6::ndp`: its option length is computed
@@ -452,7 +452,8 @@ pub struct Ipv6Evidence {
     /// The IPv6 addresses on the interface after the window (at most [`MAX_ADDRESSES`]).
     #[serde(default)]
     pub addresses: Vec<V6Address>,
-    /// The system's resolvers (resolv.conf and the stubs' upstreams), either family.
+    /// The system's configured resolvers (resolv.conf and the stubs' upstreams), either
+    /// family; empty when resolv.conf is missing or names no server.
     #[serde(default)]
     pub resolvers: Vec<IpAddr>,
     /// Informational observations (`ipv6.no_router`); they are not findings and do not
@@ -728,7 +729,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         .filter(|r| r.ipv6 && r.from_ra && r.is_default() && r.oif == Some(iface.index))
         .filter_map(|r| r.gateway)
         .collect();
-    ev.resolvers = crate::check::dns::system_servers(&ctx.config.dns);
+    ev.resolvers = configured_resolvers(&ctx.config.dns);
     ev.notices = notices(&ev);
     let mut findings = judge(&ev, settings);
     if privilege_gap {
@@ -740,6 +741,25 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         ));
     }
     Ok(Outcome::Ran { findings, evidence: Evidence::Ipv6(Box::new(ev)) })
+}
+
+/// The resolvers the system is configured with (resolv.conf's, local stubs replaced by their
+/// upstreams where known); none when resolv.conf is missing or names no server, where
+/// glibc's fallback to 127.0.0.1 is not a configured resolver.
+#[cfg(feature = "live")]
+fn configured_resolvers(dns: &crate::config::DnsSettings) -> Vec<IpAddr> {
+    use crate::platform::resolv::{self, ConfState, ResolverPaths};
+    let paths = ResolverPaths {
+        resolv_conf: dns.resolv_conf.clone(),
+        resolved_upstreams: dns.resolved_upstreams.clone(),
+        networkmanager_upstreams: dns.networkmanager_upstreams.clone(),
+        resolved_conf: dns.resolved_conf.clone(),
+    };
+    let discovery = resolv::discover(&paths, &|_| None);
+    if discovery.conf_state != ConfState::Read {
+        return Vec::new();
+    }
+    discovery.servers_to_test().into_iter().map(|(ns, _)| ns.ip).collect()
 }
 
 #[cfg(feature = "live")]
