@@ -45,6 +45,10 @@ for pcap in glob.glob(os.path.join(CAP, "*.pcap")) + glob.glob(os.path.join(CAP,
                 save("dns_response", f[42:])
             if {sport, dport} == {67, 68}:
                 save("dhcp_reply", f)
+        elif ethertype == b"\x86\xdd" and len(f) > 54 and f[20] == 58 and f[54] == 134:
+            # ra: a Router Advertisement's ICMPv6 message after a byte choosing a
+            # link-local source.
+            save("ra", b"\x00" + f[54:])
 for lease in glob.glob(os.path.join(CAP, "leases", "*")):
     save("lease_files", open(lease, "rb").read())
 # resolv.conf layouts the resolver discovery reads (glibc, systemd-resolved, NetworkManager).

@@ -265,6 +265,7 @@ impl Analysis {
             skipped(CheckId::Link, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             skipped(CheckId::Wifi, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.dhcp_check(source),
+            skipped(CheckId::Ipv6, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.gateway_check(source),
             state.dns_check(source),
             skipped(CheckId::Web, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),

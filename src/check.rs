@@ -11,6 +11,7 @@
 pub mod dhcp;
 pub mod dns;
 pub mod gateway;
+pub mod ipv6;
 pub mod link;
 pub mod ports;
 pub mod web;

@@ -264,6 +264,56 @@ codes! {
         "Check that the DHCP client is running and the server answers renewals (see dhcp.no_offer).",
         "Renew now to confirm (`networkctl renew IF`, `nmcli device reapply IF`, `dhclient IF`).",
     ];
+    /// Informational (a notice in the evidence, never a finding): IPv6 is on, but no
+    /// router answered the Router Solicitation in the window. An IPv4-only network is
+    /// healthy.
+    Ipv6NoRouter = "ipv6.no_router", Ipv6, blocks: false,
+    summary: "No IPv6 router answered on this network; IPv4 is used, which is normal for an IPv4-only network.",
+    steps: [
+        "If IPv6 is expected here, check that the router sends Router Advertisements on this VLAN (radvd, `ipv6 nd` settings, the firewall's RA guard).",
+        "If IPv6 is not expected, nothing needs doing.",
+    ];
+    /// Router Advertisements came from more than one source.
+    Ipv6MultipleRouters = "ipv6.multiple_routers", Ipv6, blocks: false,
+    summary: "More than one device on this network announces itself as an IPv6 router, which can send traffic the wrong way.",
+    steps: [
+        "Compare the routers' MACs and link-local addresses in the evidence with the network's real routers.",
+        "If two routers are intended, list both in `[ipv6] expected_routers_v6`; otherwise find the other device by its MAC (switch MAC table) and turn off its router advertisements.",
+        "Enable RA Guard (RFC 6105) on the access switches so only router ports may send advertisements.",
+    ];
+    /// A Router Advertisement came from a source not in `expected_routers_v6`.
+    Ipv6UnexpectedRouter = "ipv6.unexpected_router", Ipv6, blocks: false,
+    summary: "An unknown device is announcing itself as this network's IPv6 router; computers may send their traffic through it.",
+    steps: [
+        "Find the device by the MAC in the evidence (switch MAC table): a laptop sharing its connection, a consumer router plugged in backwards, or an attacker.",
+        "Turn off its router advertisements or disconnect it; until then, affected computers may keep addresses and routes from it for the advertised lifetimes.",
+        "Enable RA Guard (RFC 6105) on the access switches.",
+    ];
+    /// A router offered an autonomous prefix (or DHCPv6 addresses, the M flag) but the
+    /// interface formed no global IPv6 address.
+    Ipv6NoAddress = "ipv6.no_address", Ipv6, blocks: false,
+    summary: "The network offers IPv6 but this computer did not get an IPv6 address.",
+    steps: [
+        "Check the interface's IPv6 settings: `sysctl net.ipv6.conf.IF.accept_ra` and `.autoconf` (the evidence has them); forwarding=1 makes the kernel ignore RAs.",
+        "With the M flag set, check that a DHCPv6 client runs and a DHCPv6 server answers (RFC 8415).",
+        "A prefix that is not /64 cannot be used for SLAAC (RFC 4862): fix the prefix length on the router.",
+    ];
+    /// Global IPv6 addresses exist but no resolver is known: no RDNSS in the RAs and none in
+    /// resolv.conf.
+    Ipv6NoDns = "ipv6.no_dns", Ipv6, blocks: false,
+    summary: "This computer has an IPv6 address but no name server, so websites cannot be found by name over it.",
+    steps: [
+        "Advertise resolvers in the RAs (RDNSS, RFC 8106) or with stateless DHCPv6 (the O flag), or give IPv4 resolvers by DHCP.",
+        "Check that the local resolver manager (systemd-resolved, NetworkManager) takes RDNSS into resolv.conf.",
+    ];
+    /// An IPv6 address on the interface failed duplicate address detection.
+    Ipv6DadFailed = "ipv6.dad_failed", Ipv6, blocks: false,
+    summary: "Another device on the network uses the same IPv6 address as this computer, so that address cannot be used.",
+    steps: [
+        "Find the other device: `ndisc6 ADDRESS IF` or the switch's neighbour table show its MAC.",
+        "Remove the duplicate static address, or fix the device that copied this computer's interface identifier (a cloned VM keeps the MAC).",
+        "Remove the failed address and add it again (`ip -6 addr del`/`add`) or bring the interface down and up to repeat DAD.",
+    ];
     /// There is no default route through the interface under test.
     GatewayMissing = "gateway.missing", Gateway, blocks: true,
     summary: "This computer does not know the way out of the local network.",

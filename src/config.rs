@@ -536,6 +536,75 @@ pub fn validate_url(text: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// IPv6 addressing settings (`[ipv6]`; sources in `docs/checks/ipv6.md`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Ipv6Settings {
+    /// Send a Router Solicitation and listen for Router Advertisements; `false` reads only
+    /// the addresses the kernel formed.
+    pub solicit: bool,
+    /// The longest the listener waits for Router Advertisements after the solicitation.
+    /// RFC 4861 lets a router delay its answer by up to MAX_RA_DELAY_TIME (500 ms), so
+    /// 1000 ms hears every router that answers as the RFC says.
+    pub ra_window_ms: u64,
+    /// Once an advertisement arrived, how much longer to listen for a second router.
+    pub ra_grace_ms: u64,
+    /// Routers that may advertise (link-local addresses or MACs); an advertisement from any
+    /// other is `ipv6.unexpected_router`. Empty: not checked.
+    pub expected_routers_v6: Vec<RouterId>,
+}
+
+impl Default for Ipv6Settings {
+    fn default() -> Self {
+        Ipv6Settings { solicit: true, ra_window_ms: 1000, ra_grace_ms: 150, expected_routers_v6: Vec::new() }
+    }
+}
+
+/// A router named in `expected_routers_v6`: its link-local address or its MAC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum RouterId {
+    /// The router's link-local address (the source of its advertisements).
+    Addr(std::net::Ipv6Addr),
+    /// The router's MAC (the advertisement's source link-layer address).
+    Mac(crate::types::MacAddr),
+}
+
+impl std::str::FromStr for RouterId {
+    type Err = String;
+
+    /// Reads `fe80::1` or `02:00:00:00:00:01`.
+    fn from_str(text: &str) -> Result<RouterId, String> {
+        if let Ok(ip) = text.parse::<std::net::Ipv6Addr>() {
+            // Router Advertisements always come from a link-local address (RFC 4861 6.1.2).
+            if (ip.segments()[0] & 0xffc0) != 0xfe80 {
+                return Err(format!("{ip} is not link-local: routers advertise from fe80::/10"));
+            }
+            return Ok(RouterId::Addr(ip));
+        }
+        text.parse::<crate::types::MacAddr>()
+            .map(RouterId::Mac)
+            .map_err(|_| format!("`{text}` is neither a link-local IPv6 address nor a MAC"))
+    }
+}
+
+impl TryFrom<String> for RouterId {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<RouterId, String> {
+        text.parse()
+    }
+}
+
+impl std::fmt::Display for RouterId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RouterId::Addr(ip) => write!(f, "{ip}"),
+            RouterId::Mac(mac) => write!(f, "{mac}"),
+        }
+    }
+}
+
 /// Wi-Fi settings and thresholds (sources in `docs/checks/wifi.md`).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -606,6 +675,7 @@ struct FileConfig {
     ports: PortsSettings,
     wifi: WifiSettings,
     web: WebSettings,
+    ipv6: Ipv6Settings,
 }
 
 /// Everything a run needs, validated.
@@ -646,6 +716,8 @@ pub struct Config {
     pub wifi: WifiSettings,
     /// Web settings (connectivity probe, URL targets, trust).
     pub web: WebSettings,
+    /// IPv6 addressing settings (router solicitation, expected routers).
+    pub ipv6: Ipv6Settings,
 }
 
 impl Default for Config {
@@ -751,6 +823,7 @@ impl Config {
                 proxy: args.proxy.clone().or(file.web.proxy),
                 ..file.web
             },
+            ipv6: file.ipv6,
         };
         config.validate()?;
         Ok(config)
@@ -790,6 +863,12 @@ impl Config {
         check_range("wifi.interference_floor_dbm", f64::from(w.interference_floor_dbm), -110.0, -20.0)?;
         check_range("wifi.congested_ap_count", f64::from(w.congested_ap_count), 1.0, 1000.0)?;
         check_range("wifi.busy_ratio_warn", w.busy_ratio_warn, 0.0, 1.0)?;
+        let v6 = &self.ipv6;
+        check_range("ipv6.ra_window_ms", v6.ra_window_ms as f64, 100.0, 10_000.0)?;
+        check_range("ipv6.ra_grace_ms", v6.ra_grace_ms as f64, 0.0, v6.ra_window_ms as f64)?;
+        if v6.expected_routers_v6.len() > 32 {
+            return Err(invalid("ipv6.expected_routers_v6", "more than 32 routers"));
+        }
         check_range("link.error_ratio_warn", self.link.error_ratio_warn, 0.0, 1.0)?;
         check_range("link.error_min_count", self.link.error_min_count as f64, 0.0, 1e12)?;
         if self.targets.len() > 4096 {
@@ -1025,6 +1104,36 @@ mod tests {
         assert!(e.to_string().contains("wifi.signal_fail_dbm"), "{e}");
         let e = Config::resolve(&args(), Some((Path::new("c.toml"), "[wifi]\nscan_time = 1\n"))).unwrap_err();
         assert!(e.to_string().contains("scan_time"), "{e}");
+    }
+
+    #[test]
+    fn ipv6_settings_read_routers_by_address_or_mac_and_check_their_ranges() {
+        let c = Config::resolve(&args(), None).unwrap();
+        assert_eq!(c.ipv6, Ipv6Settings::default());
+        assert!(c.ipv6.solicit && c.ipv6.expected_routers_v6.is_empty());
+        let file = "[ipv6]\nra_window_ms = 600\nexpected_routers_v6 = [\"fe80::1\", \"02:00:5E:00:53:01\"]\n";
+        let c = Config::resolve(&args(), Some((Path::new("c.toml"), file))).unwrap();
+        assert_eq!(c.ipv6.ra_window_ms, 600);
+        assert_eq!(
+            c.ipv6.expected_routers_v6,
+            [
+                RouterId::Addr("fe80::1".parse().unwrap()),
+                RouterId::Mac(crate::types::MacAddr([2, 0, 0x5e, 0, 0x53, 1]))
+            ]
+        );
+        // A global address can never be an RA's source; neither can a name.
+        for bad in ["2001:db8::1", "router.lan"] {
+            let file = format!("[ipv6]\nexpected_routers_v6 = [\"{bad}\"]\n");
+            let e = Config::resolve(&args(), Some((Path::new("c.toml"), &file))).unwrap_err();
+            assert!(matches!(e, ConfigError::Parse { .. }), "{bad}: {e:?}");
+        }
+        for (file, key) in [
+            ("[ipv6]\nra_window_ms = 50\n", "ipv6.ra_window_ms"),
+            ("[ipv6]\nra_window_ms = 500\nra_grace_ms = 600\n", "ipv6.ra_grace_ms"),
+        ] {
+            let e = Config::resolve(&args(), Some((Path::new("c.toml"), file))).unwrap_err();
+            assert!(matches!(&e, ConfigError::Invalid { what, .. } if what == key), "{file}: {e:?}");
+        }
     }
 
     #[test]

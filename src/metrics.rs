@@ -478,6 +478,23 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
     if let Some(portal) = m.captive_portal {
         captive_portal.push(vec![], bool_value(portal));
     }
+    let mut ipv6_routers = Family::new(
+        "nettriage_ipv6_routers",
+        "Sources of IPv6 Router Advertisements heard after the run's Router Solicitation; absent when none was sent.",
+    );
+    let mut ipv6_addresses = Family::new(
+        "nettriage_ipv6_addresses",
+        "IPv6 addresses on the interface by scope (global, link), DAD-failed ones left out; absent when IPv6 is off.",
+    );
+    if let Some(ev) = report.ipv6_evidence().filter(|ev| ev.enabled) {
+        if ev.solicitation.as_ref().is_some_and(|s| s.status == crate::check::ipv6::SolicitStatus::Sent) {
+            ipv6_routers.push(vec![], ev.routers.len() as f64);
+        }
+        for scope in [crate::platform::netlink::AddrScope::Global, crate::platform::netlink::AddrScope::Link] {
+            let n = ev.addresses.iter().filter(|a| a.scope == scope && !a.dad_failed).count();
+            ipv6_addresses.push(vec![("scope", scope.name().into_owned())], n as f64);
+        }
+    }
     let mut wifi_signal = Family::new("nettriage_wifi_signal_dbm", "Signal of the Wi-Fi link in dBm.");
     if let Some(dbm) = m.wifi_signal_dbm {
         wifi_signal.push(vec![], dbm);
@@ -502,6 +519,8 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
         http_ssl,
         cert_expiry,
         captive_portal,
+        ipv6_routers,
+        ipv6_addresses,
         wifi_signal,
     ];
     for family in &mut all {
@@ -888,6 +907,55 @@ pub(crate) mod tests {
             assert_eq!(one(&scrape, "nettriage_web_captive_portal", &[]), Some(want));
             assert_eq!(one(&scrape, "nettriage_http_status_code", &[("url", check_url)]), Some(status));
         }
+    }
+
+    #[test]
+    fn ipv6_gives_the_router_count_and_addresses_by_scope() {
+        use crate::check::ipv6::{AddrKind, Ipv6Evidence, SolicitStatus, Solicitation, V6Address};
+        use crate::platform::netlink::AddrScope;
+        let addr = |ip: &str, kind, scope, dad_failed| V6Address {
+            address: ip.parse().unwrap(),
+            prefix_len: 64,
+            kind,
+            scope,
+            tentative: dad_failed,
+            dad_failed,
+            valid_lft_s: None,
+            preferred_lft_s: None,
+        };
+        let ev = Ipv6Evidence {
+            interface: "eth0".into(),
+            enabled: true,
+            sysctl: Default::default(),
+            solicitation: Some(Solicitation {
+                status: SolicitStatus::Sent,
+                reason: None,
+                listened_ms: Some(1000.0),
+                received: 0,
+                invalid: 0,
+                dropped: 0,
+            }),
+            routers: vec![],
+            ra_mtu: None,
+            kernel_ra_routes: vec![],
+            addresses: vec![
+                addr("fe80::1", AddrKind::LinkLocal, AddrScope::Link, false),
+                addr("2001:2:0:1::10", AddrKind::Static, AddrScope::Global, true),
+            ],
+            resolvers: vec![],
+            notices: vec![],
+        };
+        let report = report_of(
+            vec![check(CheckId::Ipv6, CheckStatus::Fail, vec![], Evidence::Ipv6(Box::new(ev)))],
+            "2026-11-24T07:00:00.000Z",
+        );
+        let scrape = parse(&render(&report, "HQ", "floor 2"));
+        assert_eq!(one(&scrape, "nettriage_ipv6_routers", &[]), Some(0.0));
+        assert_eq!(one(&scrape, "nettriage_ipv6_addresses", &[("scope", "link")]), Some(1.0));
+        assert_eq!(one(&scrape, "nettriage_ipv6_addresses", &[("scope", "global")]), Some(0.0), "DAD failed");
+        // No ipv6 check (a report of an earlier version): no series.
+        let scrape = parse(&render(&healthy_report("2026-11-24T07:00:00.000Z"), "HQ", "floor 2"));
+        assert!(family(&scrape, "nettriage_ipv6_routers").is_empty());
     }
 
     #[test]

@@ -658,7 +658,9 @@ fn pieces(s: &str) -> Vec<Piece<'_>> {
                 out.push(Piece::Other(&s[other..start]));
             }
             let run = &s[start..i];
-            let text = run.trim_end_matches(['.', ':']);
+            // Trailing dots and colons are punctuation, unless they end an address (an
+            // IPv6 prefix such as `2001:db8:1::`).
+            let text = if matches!(classify(run), Token::Ip(_)) { run } else { run.trim_end_matches(['.', ':']) };
             let tail = &run[text.len()..];
             out.push(Piece::Token { token: classify(text), text, tail });
             other = i;
@@ -940,6 +942,7 @@ mod tests {
             check(CheckId::Link, fixtures::link("eth0", Some(1000))),
             check(CheckId::Wifi, fixtures::wifi("Corp", -48.0, scan)),
             check(CheckId::Dhcp, fixtures::dhcp("81.2.69.160", 24, Some(3000))),
+            check(CheckId::Ipv6, ipv6_evidence()),
             check(CheckId::Gateway, fixtures::gateway("81.2.69.1", &[Some(0.2), None, Some(0.3)])),
             check(CheckId::Dns, fixtures::dns(&[("9.9.9.9", "ok", Some(4.0))])),
             check(CheckId::Web, web_evidence("https://www.example.com/", "1.1.1.1:443")),
@@ -954,6 +957,60 @@ mod tests {
             message: format!("1.1.1.1:443 refused from {hostname}"),
         });
         r
+    }
+
+    /// A router with a MAC-derived link-local address advertising a public prefix; the
+    /// client's SLAAC address in it.
+    fn ipv6_evidence() -> Evidence {
+        use crate::check::ipv6::{AddrKind, Ipv6Evidence, PrefixInfo, RouterAdvert, RouterPreference, V6Address};
+        let router = RouterAdvert {
+            source: "fe80::486d:c9ff:fe8a:2680".parse().unwrap(),
+            mac: Some("4a:6d:c9:8a:26:80".parse().unwrap()),
+            hop_limit: 64,
+            managed: false,
+            other_config: false,
+            preference: RouterPreference::Medium,
+            router_lifetime_s: 1800,
+            reachable_time_ms: 0,
+            retrans_timer_ms: 0,
+            prefixes: vec![PrefixInfo {
+                prefix: "2a00:1450:4001:81c::".parse().unwrap(),
+                prefix_len: 64,
+                on_link: true,
+                autonomous: true,
+                valid_lft_s: 86400,
+                preferred_lft_s: 14400,
+            }],
+            mtu: Some(1500),
+            rdnss: vec!["2a00:1450:4001:81c::53".parse().unwrap()],
+            rdnss_lifetime_s: Some(600),
+            dnssl: vec![],
+            options_skipped: 0,
+            first_ms: Some(12.0),
+            count: 1,
+        };
+        let address = V6Address {
+            address: "2a00:1450:4001:81c:486d:c9ff:fe8a:267e".parse().unwrap(),
+            prefix_len: 64,
+            kind: AddrKind::Slaac,
+            scope: crate::platform::netlink::AddrScope::Global,
+            tentative: false,
+            dad_failed: false,
+            valid_lft_s: Some(86400),
+            preferred_lft_s: Some(14400),
+        };
+        Evidence::Ipv6(Box::new(Ipv6Evidence {
+            interface: "eth0".into(),
+            enabled: true,
+            sysctl: Default::default(),
+            solicitation: None,
+            ra_mtu: Some(1500),
+            routers: vec![router],
+            kernel_ra_routes: vec![],
+            addresses: vec![address],
+            resolvers: vec![],
+            notices: vec![],
+        }))
     }
 
     fn web_evidence(url: &str, address: &str) -> Evidence {
@@ -974,7 +1031,17 @@ mod tests {
         let before = typed_report("desk-214");
         let after = redact(&before).unwrap();
         let json = serde_json::to_string(&after).unwrap();
-        for secret in ["81.2.69", "9.9.9.9", "1.1.1.1", "02:00:00:00:00", "4a:6d:c9", "desk-214", "\"Corp\""] {
+        for secret in [
+            "81.2.69",
+            "9.9.9.9",
+            "1.1.1.1",
+            "02:00:00:00:00",
+            "4a:6d:c9",
+            "desk-214",
+            "\"Corp\"",
+            "2a00:1450",
+            "486d:c9ff",
+        ] {
             assert!(!json.contains(secret), "{secret} leaked: {json}");
         }
         // Read back from its JSON, as diff and history do.
@@ -1081,7 +1148,8 @@ mod tests {
         changed.diagnosis.findings[0].code = Code::DnsTimeout;
         assert!(matches!(verify(&before, &changed, &r), Err(RedactError::Changed { what: "diagnosis" })));
         let mut untyped = before.clone();
-        untyped.checks[3].evidence = Evidence::Other(before.checks[3].evidence.to_json());
+        let at = before.checks.iter().position(|c| c.id == CheckId::Gateway).unwrap();
+        untyped.checks[at].evidence = Evidence::Other(before.checks[at].evidence.to_json());
         assert!(matches!(verify(&before, &untyped, &r), Err(RedactError::Untyped { check: CheckId::Gateway })));
         // The unredacted report itself: its MACs, addresses and hostname are all caught.
         assert!(matches!(verify(&before, &before, &r), Err(RedactError::Leak { .. })));

@@ -185,8 +185,73 @@ pub fn details(check: &CheckResult) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         Evidence::Web(ev) => web_details(ev),
+        Evidence::Ipv6(ev) => ipv6_details(ev),
         Evidence::Other(_) => String::new(),
     }
+}
+
+/// The IPv6 layer in one line: each router heard (link-local, MAC, flags, prefixes with
+/// their L/A flags, MTU, RDNSS), then the global addresses with their kind, then notices.
+fn ipv6_details(ev: &crate::check::ipv6::Ipv6Evidence) -> String {
+    let mut parts: Vec<String> = ev
+        .routers
+        .iter()
+        .map(|r| {
+            let mut text = format!("RA from {}", r.source);
+            if let Some(mac) = r.mac {
+                text.push_str(&format!(" ({mac})"));
+            }
+            let flags: String =
+                [(r.managed, 'M'), (r.other_config, 'O')].iter().filter(|(on, _)| *on).map(|(_, c)| *c).collect();
+            if !flags.is_empty() {
+                text.push_str(&format!(" {flags}"));
+            }
+            text.push_str(&format!(" lifetime {} s", r.router_lifetime_s));
+            for p in &r.prefixes {
+                let la: String =
+                    [(p.on_link, 'L'), (p.autonomous, 'A')].iter().filter(|(on, _)| *on).map(|(_, c)| *c).collect();
+                text.push_str(format!(" {}/{} {la}", p.prefix, p.prefix_len).trim_end());
+            }
+            if let Some(mtu) = r.mtu {
+                text.push_str(&format!(" MTU {mtu}"));
+            }
+            if !r.rdnss.is_empty() {
+                let dns: Vec<String> = r.rdnss.iter().map(|ip| ip.to_string()).collect();
+                text.push_str(&format!(" RDNSS {}", dns.join(" ")));
+            }
+            text
+        })
+        .collect();
+    if parts.is_empty() && ev.solicitation.as_ref().is_some_and(|s| s.status == crate::check::ipv6::SolicitStatus::Sent)
+    {
+        parts.push("no router answered".into());
+    }
+    let globals: Vec<String> = ev
+        .addresses
+        .iter()
+        .filter(|a| a.scope == crate::platform::netlink::AddrScope::Global)
+        .map(|a| {
+            let state = if a.dad_failed {
+                " DAD failed"
+            } else if a.tentative {
+                " tentative"
+            } else {
+                ""
+            };
+            format!("{}/{} {}{state}", a.address, a.prefix_len, a.kind.as_str())
+        })
+        .collect();
+    if globals.is_empty() {
+        parts.push("no global address".into());
+    } else {
+        parts.push(globals.join(", "));
+    }
+    let mut text = parts.join("; ");
+    if !ev.notices.is_empty() {
+        let codes: Vec<&str> = ev.notices.iter().map(|n| n.code.as_str()).collect();
+        text.push_str(&format!("; notices: {}", codes.join(", ")));
+    }
+    text
 }
 
 /// The web layer in one line: the connectivity verdict, then each target's final status
@@ -709,6 +774,85 @@ mod tests {
         let mut out = Vec::new();
         write(&sample_report(), format, &mut out, false).unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn the_ipv6_row_lists_each_router_and_the_global_addresses() {
+        use crate::check::ipv6::{AddrKind, Ipv6Evidence, PrefixInfo, RouterAdvert, RouterPreference, V6Address};
+        use crate::check::ipv6::{SolicitStatus, Solicitation};
+        let router = RouterAdvert {
+            source: "fe80::1".parse().unwrap(),
+            mac: Some("02:00:00:00:00:01".parse().unwrap()),
+            hop_limit: 64,
+            managed: false,
+            other_config: true,
+            preference: RouterPreference::Medium,
+            router_lifetime_s: 1800,
+            reachable_time_ms: 0,
+            retrans_timer_ms: 0,
+            prefixes: vec![PrefixInfo {
+                prefix: "2001:2:0:1::".parse().unwrap(),
+                prefix_len: 64,
+                on_link: true,
+                autonomous: true,
+                valid_lft_s: 86400,
+                preferred_lft_s: 14400,
+            }],
+            mtu: Some(1500),
+            rdnss: vec!["2001:2:0:2::2".parse().unwrap()],
+            rdnss_lifetime_s: Some(600),
+            dnssl: vec![],
+            options_skipped: 0,
+            first_ms: Some(3.0),
+            count: 1,
+        };
+        let mut ev = Ipv6Evidence {
+            interface: "eth0".into(),
+            enabled: true,
+            sysctl: Default::default(),
+            solicitation: Some(Solicitation {
+                status: SolicitStatus::Sent,
+                reason: None,
+                listened_ms: Some(153.0),
+                received: 1,
+                invalid: 0,
+                dropped: 0,
+            }),
+            ra_mtu: Some(1500),
+            routers: vec![router],
+            kernel_ra_routes: vec![],
+            addresses: vec![V6Address {
+                address: "2001:2:0:1::10".parse().unwrap(),
+                prefix_len: 64,
+                kind: AddrKind::Slaac,
+                scope: crate::platform::netlink::AddrScope::Global,
+                tentative: false,
+                dad_failed: true,
+                valid_lft_s: None,
+                preferred_lft_s: None,
+            }],
+            resolvers: vec![],
+            notices: vec![],
+        };
+        let result = |ev: &Ipv6Evidence| CheckResult {
+            id: CheckId::Ipv6,
+            status: CheckStatus::Pass,
+            duration_ms: 1,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings: vec![],
+            evidence: Evidence::Ipv6(Box::new(ev.clone())),
+        };
+        assert_eq!(
+            details(&result(&ev)),
+            "RA from fe80::1 (02:00:00:00:00:01) O lifetime 1800 s 2001:2:0:1::/64 LA MTU 1500 RDNSS 2001:2:0:2::2; \
+             2001:2:0:1::10/64 slaac DAD failed"
+        );
+        ev.routers.clear();
+        ev.addresses.clear();
+        ev.notices = crate::check::ipv6::notices(&ev);
+        assert_eq!(details(&result(&ev)), "no router answered; no global address; notices: ipv6.no_router");
     }
 
     #[test]

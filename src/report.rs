@@ -17,6 +17,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::check::dhcp::DhcpEvidence;
 use crate::check::dns::DnsEvidence;
 use crate::check::gateway::GatewayEvidence;
+use crate::check::ipv6::Ipv6Evidence;
 use crate::check::link::LinkEvidence;
 use crate::check::ports::PortsEvidence;
 use crate::check::web::WebEvidence;
@@ -37,6 +38,8 @@ pub enum CheckId {
     Wifi,
     /// DHCP lease and addressing.
     Dhcp,
+    /// IPv6 addressing: Router Advertisements, the addresses the kernel formed, DAD.
+    Ipv6,
     /// Default gateway reachability.
     Gateway,
     /// Resolvers.
@@ -49,8 +52,16 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in the order the layers are reported and the root cause is chosen.
-    pub const ALL: [CheckId; 7] =
-        [CheckId::Link, CheckId::Wifi, CheckId::Dhcp, CheckId::Gateway, CheckId::Dns, CheckId::Web, CheckId::Ports];
+    pub const ALL: [CheckId; 8] = [
+        CheckId::Link,
+        CheckId::Wifi,
+        CheckId::Dhcp,
+        CheckId::Ipv6,
+        CheckId::Gateway,
+        CheckId::Dns,
+        CheckId::Web,
+        CheckId::Ports,
+    ];
 
     /// The identifier as it appears in reports.
     pub fn as_str(self) -> &'static str {
@@ -58,6 +69,7 @@ impl CheckId {
             CheckId::Link => "link",
             CheckId::Wifi => "wifi",
             CheckId::Dhcp => "dhcp",
+            CheckId::Ipv6 => "ipv6",
             CheckId::Gateway => "gateway",
             CheckId::Dns => "dns",
             CheckId::Web => "web",
@@ -71,6 +83,7 @@ impl CheckId {
             CheckId::Link => "Network link",
             CheckId::Wifi => "Wi-Fi",
             CheckId::Dhcp => "Address (DHCP)",
+            CheckId::Ipv6 => "IPv6 addressing",
             CheckId::Gateway => "Gateway",
             CheckId::Dns => "Name servers (DNS)",
             CheckId::Web => "Web (HTTP, TLS)",
@@ -156,6 +169,9 @@ pub enum SkipReason {
     NoTargets,
     /// `no_urls`: no connectivity URL and no URL targets were configured (web check).
     NoUrls,
+    /// `ipv6_disabled`: IPv6 is switched off on the interface, or it has no link-local
+    /// address (ipv6 check).
+    Ipv6Disabled,
     /// `no_resolved_target`: no target name could be resolved, so none was probed.
     NoResolvedTarget,
     /// `not_observable_in_capture`: `analyze` cannot see this layer in a packet capture.
@@ -168,13 +184,14 @@ pub enum SkipReason {
 
 impl SkipReason {
     /// Every code this version knows.
-    pub const KNOWN: [SkipReason; 9] = [
+    pub const KNOWN: [SkipReason; 10] = [
         SkipReason::Blocked,
         SkipReason::NoInterface,
         SkipReason::NotWireless,
         SkipReason::NotStation,
         SkipReason::NoTargets,
         SkipReason::NoUrls,
+        SkipReason::Ipv6Disabled,
         SkipReason::NoResolvedTarget,
         SkipReason::NotObservableInCapture,
         SkipReason::NoPacketsInCapture,
@@ -189,6 +206,7 @@ impl SkipReason {
             SkipReason::NotStation => "not_station",
             SkipReason::NoTargets => "no_targets",
             SkipReason::NoUrls => "no_urls",
+            SkipReason::Ipv6Disabled => "ipv6_disabled",
             SkipReason::NoResolvedTarget => "no_resolved_target",
             SkipReason::NotObservableInCapture => "not_observable_in_capture",
             SkipReason::NoPacketsInCapture => "no_packets_in_capture",
@@ -250,6 +268,8 @@ pub enum Evidence {
     Ports(Box<PortsEvidence>),
     /// The web check's.
     Web(Box<WebEvidence>),
+    /// The ipv6 check's (also when it skipped: what it saw of the interface).
+    Ipv6(Box<Ipv6Evidence>),
     /// Evidence that reads as its layer's type only by leaving fields out (a newer version
     /// added them, or `analyze` adds its capture fields): `known` serves the accessors,
     /// `raw` is what is written back.
@@ -288,6 +308,7 @@ impl Evidence {
             (_, CheckId::Dns) => typed(&value).map(|e| Evidence::Dns(Box::new(e))),
             (_, CheckId::Ports) => typed(&value).map(|e| Evidence::Ports(Box::new(e))),
             (_, CheckId::Web) => typed(&value).map(|e| Evidence::Web(Box::new(e))),
+            (_, CheckId::Ipv6) => typed(&value).map(|e| Evidence::Ipv6(Box::new(e))),
         };
         match converted {
             None => Evidence::Other(value),
@@ -327,6 +348,7 @@ impl Serialize for Evidence {
             Evidence::Dns(e) => e.serialize(serializer),
             Evidence::Ports(e) => e.serialize(serializer),
             Evidence::Web(e) => e.serialize(serializer),
+            Evidence::Ipv6(e) => e.serialize(serializer),
             Evidence::Extended { raw, .. } => raw.serialize(serializer),
             Evidence::Other(v) => v.serialize(serializer),
         }
@@ -456,6 +478,14 @@ impl CheckResult {
     pub fn web(&self) -> Option<&WebEvidence> {
         match self.evidence.known() {
             Evidence::Web(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The IPv6 evidence, if this is an ipv6 check that has it.
+    pub fn ipv6(&self) -> Option<&Ipv6Evidence> {
+        match self.evidence.known() {
+            Evidence::Ipv6(e) => Some(e),
             _ => None,
         }
     }
@@ -715,6 +745,11 @@ impl Report {
     pub fn web_evidence(&self) -> Option<&WebEvidence> {
         self.check(CheckId::Web).and_then(CheckResult::web)
     }
+
+    /// The ipv6 check's evidence, if it has any.
+    pub fn ipv6_evidence(&self) -> Option<&Ipv6Evidence> {
+        self.check(CheckId::Ipv6).and_then(CheckResult::ipv6)
+    }
 }
 
 /// A report of `checks` from host `desk-214` on `eth0`, diagnosed, for tests.
@@ -910,7 +945,11 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", reason.as_str()));
             assert_eq!(serde_json::from_str::<SkipReason>(&json).unwrap(), reason);
             let code = reason.as_str();
-            assert!(code.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'), "{code} is not snake_case");
+            // Digits as the schema's pattern allows them (`ipv6_disabled`).
+            assert!(
+                code.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_'),
+                "{code} is not snake_case"
+            );
         }
         let unknown: SkipReason = serde_json::from_str("\"not_on_this_planet\"").unwrap();
         assert_eq!(unknown, SkipReason::Unknown("not_on_this_planet".into()));

@@ -1,7 +1,8 @@
 //! Runs the checks as a dependency graph, with per-check budgets and a run deadline.
 //!
 //! The graph is link -> dhcp -> gateway -> dns -> ports, with wifi beside link (dhcp
-//! waits for both). A check starts as soon as its prerequisites allow, so independent
+//! waits for both) and ipv6 beside dhcp (it also waits for link and wifi; nothing waits for
+//! it). A check starts as soon as its prerequisites allow, so independent
 //! checks run concurrently. A check whose prerequisite failed is not run: it is reported
 //! `skipped` with `blocked_by` naming the failed check (the one that really failed, also
 //! through a chain of skipped checks), so nothing runs into a timeout behind a known
@@ -53,10 +54,13 @@ pub struct Node {
 }
 
 /// The check graph, in report order.
-pub const GRAPH: [Node; 7] = [
+pub const GRAPH: [Node; 8] = [
     Node { id: CheckId::Link, requires: &[], after: &[], gate: None },
     Node { id: CheckId::Wifi, requires: &[], after: &[], gate: Some(check::wifi::gate) },
     Node { id: CheckId::Dhcp, requires: &[CheckId::Link, CheckId::Wifi], after: &[], gate: Some(check::dhcp::gate) },
+    // ipv6 runs beside dhcp: it needs a link (and an associated Wi-Fi), nothing of IPv4,
+    // and nothing requires it, so its verdicts never block the IPv4 chain.
+    Node { id: CheckId::Ipv6, requires: &[CheckId::Link, CheckId::Wifi], after: &[], gate: None },
     Node { id: CheckId::Gateway, requires: &[CheckId::Dhcp], after: &[], gate: None },
     Node { id: CheckId::Dns, requires: &[CheckId::Gateway], after: &[], gate: None },
     // web resolves through the system resolver itself; after dns so a portal is judged
@@ -86,6 +90,8 @@ pub fn budget(id: CheckId, config: &Config) -> Duration {
         }
         // Every query may be retried once after a timeout.
         CheckId::Dns => 2 * config.dns.timeout_ms + 1_000,
+        // The RA window, then a netlink re-read and resolv.conf.
+        CheckId::Ipv6 => config.ipv6.ra_window_ms + 1_000,
         // Probes run concurrently, each bounded by the probe timeout (redirects included),
         // after proxy discovery (bounded by its own budget: gsettings, WPAD, the PAC).
         CheckId::Web => config.web.timeout_ms + 1_000 + check::web::proxy::DISCOVERY_BUDGET_MS,
@@ -216,6 +222,7 @@ async fn dispatch(id: CheckId, ctx: &CheckContext<'_>) -> Result<Outcome, CheckE
         CheckId::Link => check::link::run(ctx).await,
         CheckId::Wifi => check::wifi::run(ctx).await,
         CheckId::Dhcp => check::dhcp::run(ctx).await,
+        CheckId::Ipv6 => check::ipv6::run(ctx).await,
         CheckId::Gateway => check::gateway::run(ctx).await,
         CheckId::Dns => check::dns::run(ctx).await,
         CheckId::Web => check::web::run(ctx).await,

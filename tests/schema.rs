@@ -18,6 +18,7 @@ use std::time::Duration;
 use nettriage::check::dhcp::{CurrentConfig, DhcpEvidence, DuplicateCheck, FullExchange, Probe, ProbeStatus};
 use nettriage::check::dns::{DnsEvidence, QueryOutcome, QueryResult, ServerResult, ServerVerdict};
 use nettriage::check::gateway::{ArpResult, ArpStatus, GatewayEvidence, GatewayProbe, GatewayV6Probe, PingStats};
+use nettriage::check::ipv6::{Ipv6Evidence, PrefixInfo, RouterAdvert, RouterPreference, SolicitStatus, Solicitation};
 use nettriage::check::link::LinkEvidence;
 use nettriage::check::ports::{FamilyProbe, PortOutcome, PortResult, PortsEvidence, fold_families};
 use nettriage::check::web::{
@@ -180,7 +181,12 @@ fn report(interface: Option<&str>, mut checks: Vec<CheckResult>) -> Report {
         };
         checks.insert(at, web);
     }
-    assert_eq!(checks.iter().map(|c| c.id).collect::<Vec<_>>(), CheckId::ALL, "one result per check, in order");
+    // Scenarios written before the ipv6 layer leave it out, as reports of earlier versions
+    // do (the schema allows its absence); `ipv6_reports_match_schema` puts it in.
+    let ids: Vec<CheckId> = checks.iter().map(|c| c.id).collect();
+    let expected: Vec<CheckId> =
+        CheckId::ALL.into_iter().filter(|id| *id != CheckId::Ipv6 || ids.contains(id)).collect();
+    assert_eq!(ids, expected, "one result per check, in order");
     let diagnosis = diagnose(&checks);
     serde_json::from_value(json!({
         "schema_version": SCHEMA_VERSION,
@@ -208,6 +214,8 @@ fn addr(ip: &str, prefix_len: u8, scope: &str, dynamic: bool, valid: Option<u32>
         dynamic,
         tentative: false,
         dad_failed: false,
+        temporary: false,
+        mngtmpaddr: false,
         valid_lft_s: valid,
         preferred_lft_s: valid,
     }
@@ -385,6 +393,7 @@ fn default_route() -> Route {
         oif: Some(2),
         metric: Some(100),
         ipv6: false,
+        from_ra: false,
     }
 }
 
@@ -893,6 +902,103 @@ fn scenarios_cover_every_status_and_verdict() {
     expect("broken_gateway", RunStatus::Broken, Some(Code::DhcpNak));
     expect("broken_dns", RunStatus::Broken, Some(Code::DnsTimeout));
     expect("broken_ports", RunStatus::Broken, Some(Code::PortsRefused));
+}
+
+/// The lab's router as radvd advertises it: a /64 for SLAAC, MTU, RDNSS.
+fn lab_router(last: u16) -> RouterAdvert {
+    RouterAdvert {
+        source: format!("fe80::{last:x}").parse().unwrap(),
+        mac: Some(MacAddr([2, 0, 0, 0, 0, last as u8])),
+        hop_limit: 64,
+        managed: false,
+        other_config: false,
+        preference: RouterPreference::Medium,
+        router_lifetime_s: 1800,
+        reachable_time_ms: 0,
+        retrans_timer_ms: 0,
+        prefixes: vec![PrefixInfo {
+            prefix: "2001:2:0:1::".parse().unwrap(),
+            prefix_len: 64,
+            on_link: true,
+            autonomous: true,
+            valid_lft_s: 86400,
+            preferred_lft_s: 14400,
+        }],
+        mtu: Some(1500),
+        rdnss: vec!["2001:2:0:2::2".parse().unwrap()],
+        rdnss_lifetime_s: Some(600),
+        dnssl: vec!["lab.example".into()],
+        options_skipped: 0,
+        first_ms: Some(121.5),
+        count: 1,
+    }
+}
+
+fn ipv6_evidence(routers: Vec<RouterAdvert>, addrs: &[IfAddr]) -> Ipv6Evidence {
+    let mut ev = Ipv6Evidence {
+        interface: "eth0".into(),
+        enabled: true,
+        sysctl: Default::default(),
+        solicitation: Some(Solicitation {
+            status: SolicitStatus::Sent,
+            reason: None,
+            listened_ms: Some(271.9),
+            received: routers.len() as u32,
+            invalid: 0,
+            dropped: 0,
+        }),
+        ra_mtu: routers.iter().find_map(|r| r.mtu),
+        addresses: check::ipv6::classify(addrs, &routers),
+        routers,
+        kernel_ra_routes: vec!["fe80::1".parse().unwrap()],
+        resolvers: vec![IpAddr::V4(ip4("198.18.0.1"))],
+        notices: vec![],
+    };
+    ev.notices = check::ipv6::notices(&ev);
+    ev
+}
+
+fn ipv6_check(ev: Ipv6Evidence, settings: &nettriage::config::Ipv6Settings) -> CheckResult {
+    ran(CheckId::Ipv6, check::ipv6::judge(&ev, settings), Evidence::Ipv6(Box::new(ev)))
+}
+
+#[test]
+fn ipv6_reports_match_schema() {
+    let addrs = [
+        addr("fe80::ff:fe00:10", 64, "link", false, None),
+        addr("2001:2:0:1:0:ff:fe00:10", 64, "global", true, Some(86400)),
+    ];
+    let with = |ipv6: CheckResult| {
+        let mut checks = healthy().checks;
+        checks.insert(3, ipv6);
+        report(Some("eth0"), checks)
+    };
+    let defaults = nettriage::config::Ipv6Settings::default();
+    let healthy6 = to_json(&with(ipv6_check(ipv6_evidence(vec![lab_router(1)], &addrs), &defaults)));
+    assert_matches_schema(&healthy6);
+    assert_eq!(healthy6["diagnosis"]["status"], json!("healthy"));
+    assert_eq!(healthy6["checks"][3]["evidence"]["routers"][0]["prefixes"][0]["autonomous"], json!(true));
+    // No router: a notice, still healthy.
+    let quiet = to_json(&with(ipv6_check(ipv6_evidence(vec![], &addrs[..1]), &defaults)));
+    assert_matches_schema(&quiet);
+    assert_eq!(quiet["checks"][3]["evidence"]["notices"][0]["code"], json!("ipv6.no_router"));
+    assert_eq!(quiet["diagnosis"]["status"], json!("healthy"));
+    // A rogue router and a duplicate address: fail findings under the ipv6 layer.
+    let mut dup = addrs.to_vec();
+    dup.push(IfAddr { dad_failed: true, tentative: true, ..addr("2001:2:0:1::10", 64, "global", false, None) });
+    let expected =
+        nettriage::config::Ipv6Settings { expected_routers_v6: vec!["fe80::1".parse().unwrap()], ..Default::default() };
+    let rogue = ipv6_check(ipv6_evidence(vec![lab_router(1), lab_router(0x66)], &dup), &expected);
+    let codes: Vec<Code> = rogue.findings.iter().map(|f| f.code).collect();
+    assert_eq!(codes, [Code::Ipv6DadFailed, Code::Ipv6UnexpectedRouter]);
+    let broken = to_json(&with(rogue));
+    assert_matches_schema(&broken);
+    // Switched off: skipped with its code and the sysctls as evidence.
+    let mut off = ipv6_evidence(vec![], &[]);
+    off.enabled = false;
+    off.solicitation = None;
+    let skipped6 = skipped(CheckId::Ipv6, SkipReason::Ipv6Disabled, "IPv6 is off", None, Evidence::Ipv6(Box::new(off)));
+    assert_matches_schema(&to_json(&with(skipped6)));
 }
 
 #[test]

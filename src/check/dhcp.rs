@@ -839,6 +839,8 @@ pub(crate) mod tests {
             dynamic,
             tentative: false,
             dad_failed: false,
+            temporary: false,
+            mngtmpaddr: false,
             valid_lft_s: valid,
             preferred_lft_s: valid,
         }

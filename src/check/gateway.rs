@@ -808,6 +808,7 @@ mod tests {
             oif: Some(oif),
             metric: Some(1024),
             ipv6: gw.contains(':'),
+            from_ra: false,
         };
         let routes = [route(2, "198.18.0.1"), route(2, "fe80::1"), route(3, "fe80::2"), route(2, "fe80::1")];
         let refs: Vec<&Route> = routes.iter().collect();
@@ -890,6 +891,7 @@ mod tests {
             oif: Some(oif),
             metric: Some(metric),
             ipv6: gw.contains(':'),
+            from_ra: false,
         };
         let routes = [route(2, "198.18.0.1", 100), route(3, "198.18.5.1", 50), route(2, "fe80::1", 1)];
         let refs: Vec<&Route> = routes.iter().collect();

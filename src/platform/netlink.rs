@@ -13,7 +13,7 @@ use futures::TryStreamExt;
 use netlink_packet_route::AddressFamily;
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, AddressScope};
 use netlink_packet_route::link::{LinkAttribute, LinkFlags, LinkLayerType, LinkMessage, State};
-use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteType};
+use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteType};
 use serde::{Deserialize, Serialize};
 
 use crate::types::MacAddr;
@@ -247,6 +247,13 @@ pub struct IfAddr {
     /// Duplicate address detection failed.
     #[serde(default)]
     pub dad_failed: bool,
+    /// An IPv6 temporary (privacy) address, RFC 8981 (IFA_F_TEMPORARY).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub temporary: bool,
+    /// An IPv6 address the kernel makes temporary addresses from (IFA_F_MANAGETEMPADDR):
+    /// the stable SLAAC address of a prefix when privacy extensions are on.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub mngtmpaddr: bool,
     /// Seconds the address remains valid; `None` = forever.
     pub valid_lft_s: Option<u32>,
     /// Seconds the address remains preferred; `None` = forever.
@@ -269,6 +276,13 @@ pub struct Route {
     /// Whether this is an IPv6 route.
     #[serde(default)]
     pub ipv6: bool,
+    /// Installed by the kernel from a Router Advertisement (`proto ra`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub from_ra: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Route {
@@ -453,6 +467,9 @@ pub fn address_from(msg: &AddressMessage) -> Option<(u32, IfAddr)> {
             dynamic: !flags.contains(AddressFlags::Permanent),
             tentative: flags.contains(AddressFlags::Tentative),
             dad_failed: flags.contains(AddressFlags::Dadfailed),
+            // IFA_F_TEMPORARY shares its bit with IFA_F_SECONDARY (IPv4's meaning).
+            temporary: msg.header.family == AddressFamily::Inet6 && flags.contains(AddressFlags::Secondary),
+            mngtmpaddr: flags.contains(AddressFlags::Managetempaddr),
             valid_lft_s: lifetimes.and_then(|(v, _)| forever(v)),
             preferred_lft_s: lifetimes.and_then(|(_, p)| forever(p)),
         },
@@ -469,6 +486,7 @@ pub fn route_from(msg: &RouteMessage) -> Option<Route> {
         oif: None,
         metric: None,
         ipv6: msg.header.address_family == AddressFamily::Inet6,
+        from_ra: msg.header.protocol == RouteProtocol::Ra,
     };
     let ip = |a: &RouteAddress| match a {
         RouteAddress::Inet(v4) => Some(IpAddr::V4(*v4)),

@@ -23,6 +23,7 @@ pub const DOCS: &[(&str, &str)] = &[
     ("dhcp.md", include_str!("../../docs/checks/dhcp.md")),
     ("dns.md", include_str!("../../docs/checks/dns.md")),
     ("gateway.md", include_str!("../../docs/checks/gateway.md")),
+    ("ipv6.md", include_str!("../../docs/checks/ipv6.md")),
     ("link.md", include_str!("../../docs/checks/link.md")),
     ("ports.md", include_str!("../../docs/checks/ports.md")),
     ("tool.md", include_str!("../../docs/checks/tool.md")),
@@ -88,7 +89,7 @@ fn doc_row(code: &str) -> Option<(&'static str, Vec<String>, Vec<String>)> {
                 continue;
             }
             let row = cells(line);
-            if row.first().is_some_and(|c| c == "Code") {
+            if row.first().is_some_and(|c| c.eq_ignore_ascii_case("Code")) {
                 header = Some(row);
                 continue;
             }

@@ -22,6 +22,7 @@ pub fn label(id: CheckId) -> &'static str {
         CheckId::Link => "Network cable or Wi-Fi connection",
         CheckId::Wifi => "Wi-Fi signal",
         CheckId::Dhcp => "Network address",
+        CheckId::Ipv6 => "Checking IPv6",
         CheckId::Gateway => "Connection to the router",
         CheckId::Dns => "Finding websites by name",
         CheckId::Web => "Opening websites",
