@@ -267,6 +267,7 @@ impl Analysis {
             state.dhcp_check(source),
             state.gateway_check(source),
             state.dns_check(source),
+            skipped(CheckId::Path, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             skipped(CheckId::Web, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.ports_check(source),
         ];

@@ -8,6 +8,7 @@
 pub mod arp;
 pub mod capture;
 pub mod dhcp;
+pub mod icmp;
 pub mod lease;
 pub mod netlink;
 pub mod packet;

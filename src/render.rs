@@ -155,6 +155,7 @@ pub fn details(check: &CheckResult) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         Evidence::Web(ev) => web_details(ev),
+        Evidence::Path(ev) => path_details(ev),
         Evidence::Other(_) => String::new(),
     }
 }
@@ -193,6 +194,40 @@ fn web_details(ev: &crate::check::web::WebEvidence) -> String {
         });
     }
     parts.extend(ev.targets.iter().map(probe_line));
+    parts.join(", ")
+}
+
+/// The path layer in one line: per destination its status and the largest size that
+/// passed (and the smallest lost), then the notices' codes.
+fn path_details(ev: &crate::check::path::PathEvidence) -> String {
+    use crate::check::path::PathStatus;
+    let mut parts: Vec<String> = ev
+        .destinations
+        .iter()
+        .map(|p| {
+            let mut text = format!("{} {}", p.address, p.status.as_str());
+            match (p.status, p.largest_ok, p.smallest_lost) {
+                (PathStatus::Full, Some(ok), _) => text.push_str(&format!(" {ok}")),
+                (_, Some(ok), Some(lost)) => text.push_str(&format!(" {ok} ok, {lost} lost")),
+                (_, Some(ok), None) => text.push_str(&format!(" {ok} ok")),
+                _ => {}
+            }
+            if let Some(mtu) = p.reported_mtu {
+                text.push_str(&format!(" (announced {mtu})"));
+            }
+            if let Some(mss) = p.tcp_mss {
+                text.push_str(&format!(" mss {mss}"));
+            }
+            text
+        })
+        .collect();
+    if let Some(mtu) = ev.interface_mtu {
+        parts.insert(0, format!("interface MTU {mtu}"));
+    }
+    if !ev.notices.is_empty() {
+        let codes: Vec<&str> = ev.notices.iter().map(|n| n.code.as_str()).collect();
+        parts.push(format!("notices: {}", codes.join(", ")));
+    }
     parts.join(", ")
 }
 

@@ -18,6 +18,7 @@ use crate::check::dhcp::DhcpEvidence;
 use crate::check::dns::DnsEvidence;
 use crate::check::gateway::GatewayEvidence;
 use crate::check::link::LinkEvidence;
+use crate::check::path::PathEvidence;
 use crate::check::ports::PortsEvidence;
 use crate::check::web::WebEvidence;
 use crate::check::wifi::{WifiEvidence, WifiSkipEvidence};
@@ -41,6 +42,8 @@ pub enum CheckId {
     Gateway,
     /// Resolvers.
     Dns,
+    /// The path's MTU: whether full-size packets reach the gateway and the targets.
+    Path,
     /// Web access: connectivity probe (captive portals), HTTP(S) targets and TLS.
     Web,
     /// TCP reachability of targets.
@@ -49,8 +52,16 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in the order the layers are reported and the root cause is chosen.
-    pub const ALL: [CheckId; 7] =
-        [CheckId::Link, CheckId::Wifi, CheckId::Dhcp, CheckId::Gateway, CheckId::Dns, CheckId::Web, CheckId::Ports];
+    pub const ALL: [CheckId; 8] = [
+        CheckId::Link,
+        CheckId::Wifi,
+        CheckId::Dhcp,
+        CheckId::Gateway,
+        CheckId::Dns,
+        CheckId::Path,
+        CheckId::Web,
+        CheckId::Ports,
+    ];
 
     /// The identifier as it appears in reports.
     pub fn as_str(self) -> &'static str {
@@ -60,6 +71,7 @@ impl CheckId {
             CheckId::Dhcp => "dhcp",
             CheckId::Gateway => "gateway",
             CheckId::Dns => "dns",
+            CheckId::Path => "path",
             CheckId::Web => "web",
             CheckId::Ports => "ports",
         }
@@ -73,6 +85,7 @@ impl CheckId {
             CheckId::Dhcp => "Address (DHCP)",
             CheckId::Gateway => "Gateway",
             CheckId::Dns => "Name servers (DNS)",
+            CheckId::Path => "Path (MTU)",
             CheckId::Web => "Web (HTTP, TLS)",
             CheckId::Ports => "Services (TCP)",
         }
@@ -250,6 +263,8 @@ pub enum Evidence {
     Ports(Box<PortsEvidence>),
     /// The web check's.
     Web(Box<WebEvidence>),
+    /// The path check's.
+    Path(Box<PathEvidence>),
     /// Evidence that reads as its layer's type only by leaving fields out (a newer version
     /// added them, or `analyze` adds its capture fields): `known` serves the accessors,
     /// `raw` is what is written back.
@@ -288,6 +303,7 @@ impl Evidence {
             (_, CheckId::Dns) => typed(&value).map(|e| Evidence::Dns(Box::new(e))),
             (_, CheckId::Ports) => typed(&value).map(|e| Evidence::Ports(Box::new(e))),
             (_, CheckId::Web) => typed(&value).map(|e| Evidence::Web(Box::new(e))),
+            (_, CheckId::Path) => typed(&value).map(|e| Evidence::Path(Box::new(e))),
         };
         match converted {
             None => Evidence::Other(value),
@@ -327,6 +343,7 @@ impl Serialize for Evidence {
             Evidence::Dns(e) => e.serialize(serializer),
             Evidence::Ports(e) => e.serialize(serializer),
             Evidence::Web(e) => e.serialize(serializer),
+            Evidence::Path(e) => e.serialize(serializer),
             Evidence::Extended { raw, .. } => raw.serialize(serializer),
             Evidence::Other(v) => v.serialize(serializer),
         }
@@ -456,6 +473,14 @@ impl CheckResult {
     pub fn web(&self) -> Option<&WebEvidence> {
         match self.evidence.known() {
             Evidence::Web(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The path evidence, if this is a path check that has it.
+    pub fn path(&self) -> Option<&PathEvidence> {
+        match self.evidence.known() {
+            Evidence::Path(e) => Some(e),
             _ => None,
         }
     }
@@ -714,6 +739,11 @@ impl Report {
     /// The web check's evidence, if it has any.
     pub fn web_evidence(&self) -> Option<&WebEvidence> {
         self.check(CheckId::Web).and_then(CheckResult::web)
+    }
+
+    /// The path check's evidence, if it has any.
+    pub fn path_evidence(&self) -> Option<&PathEvidence> {
+        self.check(CheckId::Path).and_then(CheckResult::path)
     }
 }
 

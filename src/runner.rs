@@ -53,12 +53,18 @@ pub struct Node {
 }
 
 /// The check graph, in report order.
-pub const GRAPH: [Node; 7] = [
+pub const GRAPH: [Node; 8] = [
     Node { id: CheckId::Link, requires: &[], after: &[], gate: None },
     Node { id: CheckId::Wifi, requires: &[], after: &[], gate: Some(check::wifi::gate) },
     Node { id: CheckId::Dhcp, requires: &[CheckId::Link, CheckId::Wifi], after: &[], gate: Some(check::dhcp::gate) },
     Node { id: CheckId::Gateway, requires: &[CheckId::Dhcp], after: &[], gate: None },
     Node { id: CheckId::Dns, requires: &[CheckId::Gateway], after: &[], gate: None },
+    // path needs a working first hop; it probes the gateway and address targets at once
+    // and waits for dns only for named targets (as ports does). It comes before web and
+    // ports in the report: a blackhole is a failure of the path layer, below them, so it
+    // is named as the root cause before the stalls it causes above. Nothing waits for it:
+    // small packets pass a blackhole, so it blocks nothing.
+    Node { id: CheckId::Path, requires: &[CheckId::Gateway], after: &[], gate: None },
     // web resolves through the system resolver itself; after dns so a portal is judged
     // with DNS known to work, and before ports in the report so it is named first.
     Node { id: CheckId::Web, requires: &[CheckId::Gateway], after: &[CheckId::Dns], gate: None },
@@ -86,6 +92,12 @@ pub fn budget(id: CheckId, config: &Config) -> Duration {
         }
         // Every query may be retried once after a timeout.
         CheckId::Dns => 2 * config.dns.timeout_ms + 1_000,
+        // Searches run concurrently, each within SEARCH_BUDGET; named targets wait for dns.
+        CheckId::Path => {
+            let named = config.targets.iter().any(|t| matches!(t.host, crate::config::TargetHost::Name(_)));
+            let dns_wait = if named { budget(CheckId::Dns, config).as_millis() as u64 } else { 0 };
+            dns_wait + check::path::SEARCH_BUDGET_MS + 1_000
+        }
         // Probes run concurrently, each bounded by the probe timeout (redirects included).
         CheckId::Web => config.web.timeout_ms + 1_000,
         CheckId::Ports => {
@@ -217,6 +229,7 @@ async fn dispatch(id: CheckId, ctx: &CheckContext<'_>) -> Result<Outcome, CheckE
         CheckId::Dhcp => check::dhcp::run(ctx).await,
         CheckId::Gateway => check::gateway::run(ctx).await,
         CheckId::Dns => check::dns::run(ctx).await,
+        CheckId::Path => check::path::run(ctx).await,
         CheckId::Web => check::web::run(ctx).await,
         CheckId::Ports => check::ports::run(ctx).await,
     }
