@@ -228,7 +228,8 @@ fn attempts(probes: &[SizeProbe], size: u32) -> usize {
 /// the full size and the minimum; a reported MTU is tried next (RFC 1191); otherwise the
 /// interval between the largest size answered and the smallest lost is cut into
 /// [`PER_ROUND`] + 1 parts. A full size lost with no report is sent again once beside
-/// the bisection (one lost packet is not a blackhole), and so is a minimum that was lost.
+/// the bisection (one lost packet is not a blackhole); a lost minimum is sent again only
+/// when a router answered the full size (else echo is taken to be filtered).
 pub fn plan(full: u32, min: u32, probes: &[SizeProbe], too_big: &[TooBigSeen]) -> Option<Vec<u32>> {
     let min = min.min(full);
     if probes.is_empty() {
@@ -239,8 +240,10 @@ pub fn plan(full: u32, min: u32, probes: &[SizeProbe], too_big: &[TooBigSeen]) -
         return None;
     }
     let Some(lo) = largest_ok else {
-        // Nothing answered: try the minimum (and the full size) once more, then give up.
-        if attempts(probes, min) >= 2 {
+        // No echo came back. With no sign of life at all, echo is filtered (or the host is
+        // down): stop after the first round rather than wait again. When a router did
+        // answer (too big), the minimum is tried once more.
+        if too_big.is_empty() || attempts(probes, min) >= 2 {
             return None;
         }
         let mut again = vec![min];
@@ -718,7 +721,7 @@ mod tests {
     fn no_echo_at_all_is_no_verdict() {
         let (probes, too_big, rounds) =
             simulate(1500, MIN_V4, &Path { pmtu: 1500, reports: false, no_echo: true, lose_first_full: false });
-        assert_eq!(rounds, 2, "the minimum is retried once");
+        assert_eq!(rounds, 1, "no sign of life: no second wait");
         assert_eq!(conclude(1500, &probes, &too_big).0, PathStatus::NoEcho);
     }
 

@@ -40,6 +40,7 @@
 // only for failing tests).
 #![allow(clippy::print_stderr)]
 
+pub mod mtu;
 pub mod web;
 
 use std::fs::{self, File};
@@ -946,7 +947,7 @@ pub fn parse_report(out: &RunOutput) -> Value {
     })
 }
 
-pub const CHECK_IDS: &[&str] = &["link", "dhcp", "gateway", "dns", "wifi", "web", "ports"];
+pub const CHECK_IDS: &[&str] = &["link", "dhcp", "gateway", "dns", "wifi", "path", "web", "ports"];
 pub const CHECK_STATUSES: &[&str] = &["pass", "warn", "fail", "skipped", "error"];
 
 /// The check object with this id; panics (with the report) if absent.
