@@ -3,7 +3,7 @@
 //! The run is `broken` when any check failed, `degraded` when something warned or could
 //! not run, `unknown` when every check was skipped (nothing to judge: a capture without
 //! the traffic the checks read), `healthy` otherwise. The root cause is the earliest layer in graph order
-//! (link, wifi, dhcp, gateway, dns, ports) that failed; when nothing failed, the earliest
+//! (link, wifi, dhcp, gateway, dns, path, web, ports) that failed; when nothing failed, the earliest
 //! warning. Later layers that failed only because of it are already `skipped` by the
 //! runner, so this is the layer a technician should look at first.
 //!

@@ -1,7 +1,8 @@
 //! Runs the checks as a dependency graph, with per-check budgets and a run deadline.
 //!
-//! The graph is link -> dhcp -> gateway -> dns -> ports, with wifi beside link (dhcp
-//! waits for both). A check starts as soon as its prerequisites allow, so independent
+//! The graph is link -> dhcp -> gateway -> dns -> path -> web -> ports (path, web and
+//! ports start once gateway is done; their report order is the layer order), with wifi
+//! beside link (dhcp waits for both). A check starts as soon as its prerequisites allow, so independent
 //! checks run concurrently. A check whose prerequisite failed is not run: it is reported
 //! `skipped` with `blocked_by` naming the failed check (the one that really failed, also
 //! through a chain of skipped checks), so nothing runs into a timeout behind a known

@@ -10,7 +10,7 @@
 //! without `unsafe` (socket2 has no `IP_MTU_DISCOVER` setter and the crate denies
 //! `unsafe`). The sockets are raw ICMP/ICMPv6 sockets, which receive every ICMP message
 //! the host gets: echo replies and the errors quoting our requests (no error queue is
-//! needed). [`surge_ping`], used by the gateway check, drops every message that is not an
+//! needed). surge-ping, used by the gateway check, drops every message that is not an
 //! echo reply and cannot set DF, hence this module.
 //!
 //! [`parse_v4`] and [`parse_v6`] read untrusted bytes from the network: they are pure,
