@@ -120,7 +120,11 @@ pub enum ProbeResult {
     Lost,
     /// A router answered "fragmentation needed" / "packet too big".
     TooBig,
-    /// The local stack refused to send it.
+    /// The local stack refused it as too big (`EMSGSIZE`) although it fits the interface:
+    /// the kernel already holds a smaller path MTU for the destination, learned from an
+    /// earlier report (raw sockets still honour the route's cached MTU on output).
+    LocalTooBig,
+    /// The local stack refused to send it for another reason.
     SendError,
 }
 
@@ -207,7 +211,8 @@ fn bounds(probes: &[SizeProbe]) -> (Option<u32>, Option<u32>) {
     let floor = largest_ok.unwrap_or(0);
     let smallest_failed = probes
         .iter()
-        .filter(|p| matches!(p.result, ProbeResult::Lost | ProbeResult::TooBig) && p.size > floor)
+        .filter(|p| matches!(p.result, ProbeResult::Lost | ProbeResult::TooBig | ProbeResult::LocalTooBig))
+        .filter(|p| p.size > floor)
         .filter(|p| !probes.iter().any(|q| q.size == p.size && q.result == ProbeResult::Ok))
         .map(|p| p.size)
         .min();
@@ -215,9 +220,18 @@ fn bounds(probes: &[SizeProbe]) -> (Option<u32>, Option<u32>) {
 }
 
 /// The largest size the network announced would pass: for each report, its MTU when it
-/// is plausible (above 0 and below the quoted size), else one less than the quoted size.
-fn announced_limit(too_big: &[TooBigSeen]) -> Option<u32> {
-    too_big.iter().map(|t| if t.mtu > 0 && t.mtu < t.size { t.mtu } else { t.size.saturating_sub(1) }).min()
+/// is plausible (above 0 and below the quoted size), else one less than the quoted size;
+/// a size the local stack refused as too big (a path MTU the kernel learned from an
+/// earlier report) counts as a report without an MTU.
+fn announced_limit(probes: &[SizeProbe], too_big: &[TooBigSeen]) -> Option<u32> {
+    let reports = too_big.iter().map(|t| if t.mtu > 0 && t.mtu < t.size { t.mtu } else { t.size.saturating_sub(1) });
+    let local = probes.iter().filter(|p| p.result == ProbeResult::LocalTooBig).map(|p| p.size.saturating_sub(1));
+    reports.chain(local).min()
+}
+
+/// The lowest plausible MTU a router announced (above 0 and below the size it quoted).
+fn reported_mtu(too_big: &[TooBigSeen]) -> Option<u32> {
+    too_big.iter().filter(|t| t.mtu > 0 && t.mtu < t.size).map(|t| t.mtu).min()
 }
 
 fn attempts(probes: &[SizeProbe], size: u32) -> usize {
@@ -253,11 +267,13 @@ pub fn plan(full: u32, min: u32, probes: &[SizeProbe], too_big: &[TooBigSeen]) -
         return Some(again);
     };
     let hi = smallest_failed.unwrap_or(full).min(full);
-    if announced_limit(too_big).is_some_and(|limit| lo >= limit) {
+    if announced_limit(probes, too_big).is_some_and(|limit| lo >= limit) {
         // What the network announced gets through: the path MTU is known.
         return None;
     }
-    if let Some(limit) = announced_limit(too_big)
+    // A reported MTU is tried at once; a report without one (or a local refusal) only
+    // bounds the bisection.
+    if let Some(limit) = reported_mtu(too_big)
         && limit > lo
         && limit < hi
         && attempts(probes, limit) == 0
@@ -271,7 +287,8 @@ pub fn plan(full: u32, min: u32, probes: &[SizeProbe], too_big: &[TooBigSeen]) -
     let k = PER_ROUND.min(gap - 1);
     let mut sizes: Vec<u32> = (1..=k).map(|i| lo + (u64::from(gap) * u64::from(i) / u64::from(k + 1)) as u32).collect();
     sizes.dedup();
-    if too_big.is_empty() && attempts(probes, full) < 2 {
+    let full_lost = probes.iter().any(|p| p.size == full && p.result == ProbeResult::Lost);
+    if too_big.is_empty() && full_lost && attempts(probes, full) < 2 {
         sizes.push(full);
     }
     Some(sizes)
@@ -285,7 +302,7 @@ pub fn conclude(
     too_big: &[TooBigSeen],
 ) -> (PathStatus, Option<u32>, Option<u32>, Option<u32>) {
     let (largest_ok, smallest_failed) = bounds(probes);
-    let reported = too_big.iter().map(|t| t.mtu).filter(|m| *m > 0).min();
+    let reported = reported_mtu(too_big);
     let status = match largest_ok {
         None if !probes.is_empty() && probes.iter().all(|p| p.result == ProbeResult::SendError) => {
             PathStatus::NotProbed
@@ -293,7 +310,7 @@ pub fn conclude(
         None => PathStatus::NoEcho,
         Some(ok) if ok >= full => PathStatus::Full,
         Some(ok) => {
-            let limit = announced_limit(too_big).unwrap_or(full).min(full);
+            let limit = announced_limit(probes, too_big).unwrap_or(full).min(full);
             if ok >= limit { PathStatus::Reduced } else { PathStatus::Blackhole }
         }
     };
@@ -323,7 +340,10 @@ pub fn notices(ev: &PathEvidence) -> Vec<Notice> {
         .destinations
         .iter()
         .filter(|p| p.status == PathStatus::Reduced)
-        .map(|p| format!("{} (announced MTU {})", describe(p), p.reported_mtu.unwrap_or_default()))
+        .map(|p| match p.reported_mtu {
+            Some(mtu) => format!("{} (announced MTU {mtu})", describe(p)),
+            None => format!("{} (this host already knew the smaller path MTU)", describe(p)),
+        })
         .collect();
     if reduced.is_empty() {
         return vec![];
@@ -398,6 +418,9 @@ mod live {
     use crate::platform::icmp::{self, EchoSocket, IcmpEvent};
     use crate::report::{Evidence, SkipReason};
     use crate::types::millis;
+
+    /// Linux's "message too long".
+    const EMSGSIZE: i32 = 90;
 
     /// One destination to search.
     struct Destination {
@@ -582,6 +605,7 @@ mod live {
             };
             let result = match socket.send(&packet, address).await {
                 Ok(()) => ProbeResult::Lost,
+                Err(e) if e.raw_os_error() == Some(EMSGSIZE) => ProbeResult::LocalTooBig,
                 Err(e) => {
                     tracing::debug!(%address, size, error = %e, "probe not sent");
                     ProbeResult::SendError
@@ -740,9 +764,28 @@ mod tests {
         assert!(next.iter().all(|s| (577..1400).contains(s)), "{next:?}");
         probes.push(SizeProbe { size: 1300, round: 3, result: ProbeResult::Ok, ms: None });
         assert_eq!(conclude(1500, &probes, &too_big).0, PathStatus::Blackhole);
-        // A report without an MTU (before RFC 1191) counts as "less than the quoted size".
+        // A report without an MTU (before RFC 1191) bounds a bisection below the quoted
+        // size, and the full size is not sent again.
         let old = vec![TooBigSeen { from: router, mtu: 0, size: 1500 }];
-        assert_eq!(plan(1500, 576, &probes[..2], &old), Some(vec![1499]));
+        let next = plan(1500, 576, &probes[..2], &old).unwrap();
+        assert!(next.len() > 1 && next.iter().all(|s| (577..1500).contains(s)), "{next:?}");
+    }
+
+    #[test]
+    fn a_path_mtu_the_kernel_already_knows_is_bisected_and_reduced() {
+        // Sizes above 1400 are refused at once by the local stack (a cached path MTU).
+        let mut probes: Vec<SizeProbe> = Vec::new();
+        let mut rounds = 0;
+        while let Some(sizes) = plan(1500, MIN_V4, &probes, &[]) {
+            rounds += 1;
+            assert!(rounds <= MAX_ROUNDS, "the search ends");
+            for size in sizes {
+                let result = if size > 1400 { ProbeResult::LocalTooBig } else { ProbeResult::Ok };
+                probes.push(SizeProbe { size, round: rounds, result, ms: None });
+            }
+        }
+        assert_eq!(conclude(1500, &probes, &[]), (PathStatus::Reduced, Some(1400), Some(1401), None));
+        assert_eq!(attempts(&probes, 1500), 1, "a refused full size is not sent again");
     }
 
     #[test]

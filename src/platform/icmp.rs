@@ -4,11 +4,11 @@
 //! The `path` check ([`crate::check::path`]) drives the search; this module builds and
 //! parses the bytes and owns the socket. Packets are built whole, IP header included
 //! (`IP_HDRINCL`/`IPV6_HDRINCL` through socket2's safe setters): with a header of its
-//! own the kernel checks only the device MTU and sends the packet as built, with DF on
-//! IPv4 and never fragmented on IPv6. That is what `IP_PMTUDISC_PROBE` and
-//! `IPV6_PMTUDISC_PROBE` do (neither fragment nor use the cached path MTU), reached
-//! without `unsafe` (socket2 has no `IP_MTU_DISCOVER` setter and the crate denies
-//! `unsafe`). The sockets are raw ICMP/ICMPv6 sockets, which receive every ICMP message
+//! own the kernel sends the packet as built, with DF on IPv4 and never fragmented on
+//! IPv6. It still refuses (`EMSGSIZE`) a packet above a path MTU it has cached for the
+//! destination; `IP_PMTUDISC_PROBE`/`IPV6_PMTUDISC_PROBE` would ignore that cache, but
+//! socket2 has no `IP_MTU_DISCOVER` setter and the crate denies `unsafe`, so the path
+//! check reads such a refusal as a limit announced earlier. The sockets are raw ICMP/ICMPv6 sockets, which receive every ICMP message
 //! the host gets: echo replies and the errors quoting our requests (no error queue is
 //! needed). surge-ping, used by the gateway check, drops every message that is not an
 //! echo reply and cannot set DF, hence this module.
