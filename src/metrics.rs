@@ -706,7 +706,6 @@ pub(crate) mod tests {
             rtt_ms: None,
             rounds: 4,
             ms: 400.0,
-            tcp_mss: None,
         };
         let ev = PathEvidence {
             interface_mtu: Some(1500),

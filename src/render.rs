@@ -215,9 +215,6 @@ fn path_details(ev: &crate::check::path::PathEvidence) -> String {
             if let Some(mtu) = p.reported_mtu {
                 text.push_str(&format!(" (announced {mtu})"));
             }
-            if let Some(mss) = p.tcp_mss {
-                text.push_str(&format!(" mss {mss}"));
-            }
             text
         })
         .collect();

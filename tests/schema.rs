@@ -552,7 +552,6 @@ fn path_probe(
         rtt_ms: Some(0.2),
         rounds: 2,
         ms: 101.3,
-        tcp_mss: Some(1360),
     }]
 }
 

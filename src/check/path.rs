@@ -186,10 +186,6 @@ pub struct PathProbe {
     pub rounds: u32,
     /// Time the search took.
     pub ms: f64,
-    /// For a TCP target: the maximum segment size of a connection to it (`TCP_MAXSEG`
-    /// after connect: the peer's announced MSS, lowered to what this side's route allows).
-    #[serde(default)]
-    pub tcp_mss: Option<u32>,
 }
 
 impl PathProbe {
@@ -409,7 +405,7 @@ pub use live::run;
 #[cfg(feature = "live")]
 mod live {
     use std::collections::HashMap;
-    use std::net::{IpAddr, SocketAddr};
+    use std::net::IpAddr;
     use std::time::{Duration, Instant};
 
     use super::*;
@@ -427,7 +423,6 @@ mod live {
         target: String,
         role: Role,
         address: IpAddr,
-        tcp_port: Option<u16>,
     }
 
     /// Runs the path check.
@@ -443,23 +438,13 @@ mod live {
                 && !is_link_local(gw)
                 && !destinations.iter().any(|d| d.address == gw)
             {
-                destinations.push(Destination {
-                    target: gw.to_string(),
-                    role: Role::Gateway,
-                    address: gw,
-                    tcp_port: None,
-                });
+                destinations.push(Destination { target: gw.to_string(), role: Role::Gateway, address: gw });
             }
         }
         for target in &ctx.config.targets {
             for address in addresses_of(target, ctx) {
                 if !destinations.iter().any(|d| d.address == address && d.role == Role::Target) {
-                    destinations.push(Destination {
-                        target: target.to_string(),
-                        role: Role::Target,
-                        address,
-                        tcp_port: Some(target.port),
-                    });
+                    destinations.push(Destination { target: target.to_string(), role: Role::Target, address });
                 }
             }
         }
@@ -517,7 +502,7 @@ mod live {
         }
     }
 
-    /// Searches one destination's path MTU, and reads a TCP target's MSS beside it.
+    /// Searches one destination's path MTU.
     async fn search(d: &Destination, interface_full: u32, stop_by: Instant) -> Result<PathProbe, CheckError> {
         let start = Instant::now();
         let min = min_size(d.address);
@@ -534,23 +519,13 @@ mod live {
             operation: format!("choosing a source address for {}", d.address),
             source: e,
         })?;
-        let mss = async {
-            match d.tcp_port {
-                Some(port) => tcp_mss(SocketAddr::new(d.address, port), stop_by).await,
-                None => None,
-            }
-        };
         let ident: u16 = rand::random();
-        let searching = async {
-            let mut state = Search::default();
-            while state.rounds < MAX_ROUNDS && Instant::now() < stop_by {
-                let Some(sizes) = plan(full, min, &state.probes, &state.too_big) else { break };
-                state.rounds += 1;
-                round(&socket, d.address, source, ident, &sizes, &mut state, stop_by).await;
-            }
-            state
-        };
-        let (state, tcp_mss) = tokio::join!(searching, mss);
+        let mut state = Search::default();
+        while state.rounds < MAX_ROUNDS && Instant::now() < stop_by {
+            let Some(sizes) = plan(full, min, &state.probes, &state.too_big) else { break };
+            state.rounds += 1;
+            round(&socket, d.address, source, ident, &sizes, &mut state, stop_by).await;
+        }
         let (status, largest_ok, smallest_lost, reported_mtu) = conclude(full, &state.probes, &state.too_big);
         tracing::debug!(address = %d.address, ?status, ?largest_ok, ?smallest_lost, rounds = state.rounds, "path MTU search done");
         Ok(PathProbe {
@@ -568,7 +543,6 @@ mod live {
             rtt_ms: state.rtt_ms,
             rounds: state.rounds,
             ms: millis(start.elapsed()),
-            tcp_mss,
         })
     }
 
@@ -653,13 +627,6 @@ mod live {
                 _ => {}
             }
         }
-    }
-
-    /// The MSS of a TCP connection to `address` (bounded by 1 s and `stop_by`).
-    async fn tcp_mss(address: SocketAddr, stop_by: Instant) -> Option<u32> {
-        let until = stop_by.min(Instant::now() + Duration::from_secs(1));
-        let stream = tokio::time::timeout_at(until.into(), tokio::net::TcpStream::connect(address)).await.ok()?.ok()?;
-        socket2::SockRef::from(&stream).tcp_mss().ok()
     }
 }
 
@@ -812,7 +779,6 @@ mod tests {
             rtt_ms: Some(0.1),
             rounds: 2,
             ms: 1.0,
-            tcp_mss: None,
         }
     }
 
