@@ -312,3 +312,6 @@ echo "bench: wrote $OUT"
 
 # The site-survey section (keeps its own part of the page).
 LAB=ntbsurv tests/bench_survey.sh > /dev/null
+
+# The path MTU section (keeps its own part of the page; needs tracepath and nft too).
+LAB=ntbmtu NETTRIAGE="$BIN" tests/bench_mtu.sh > /dev/null
