@@ -618,6 +618,78 @@ mod tests {
     }
 
     #[test]
+    fn path_searches_show_their_sizes_and_notices_in_every_human_format() {
+        use crate::check::path::{PathEvidence, PathProbe, PathStatus, Role, notices};
+        use crate::report::Code;
+        let mut r = sample_report();
+        let probe = |status, largest_ok, smallest_lost, reported_mtu| PathProbe {
+            target: "198.18.1.2:8080".into(),
+            role: Role::Target,
+            address: "198.18.1.2".parse().unwrap(),
+            status,
+            full_size: 1500,
+            min_size: 576,
+            largest_ok: Some(largest_ok),
+            smallest_lost,
+            reported_mtu,
+            too_big: vec![],
+            probes: vec![],
+            rtt_ms: Some(0.2),
+            rounds: 4,
+            ms: 400.0,
+        };
+        let mut ev = PathEvidence {
+            interface_mtu: Some(1500),
+            destinations: vec![probe(PathStatus::Blackhole, 1400, Some(1401), None)],
+            ..PathEvidence::default()
+        };
+        ev.destinations.push(PathProbe {
+            address: "2001:2:0:2::2".parse().unwrap(),
+            ..probe(PathStatus::Reduced, 1280, Some(1500), Some(1280))
+        });
+        ev.notices = notices(&ev);
+        let line = details(&CheckResult {
+            id: CheckId::Path,
+            status: CheckStatus::Fail,
+            duration_ms: 400,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings: vec![],
+            evidence: Evidence::Path(Box::new(ev.clone())),
+        });
+        for part in ["198.18.1.2 blackhole 1400 ok, 1401 lost", "(announced 1280)", Code::PathMtuReduced.as_str()] {
+            assert!(line.contains(part), "{part} in {line}");
+        }
+        if let Some(at) = r.checks.iter().position(|c| c.id == CheckId::Path) {
+            r.checks.remove(at);
+        }
+        let at = r.checks.iter().position(|c| c.id == CheckId::Web || c.id == CheckId::Ports).unwrap_or(r.checks.len());
+        r.checks.insert(
+            at,
+            CheckResult {
+                id: CheckId::Path,
+                status: CheckStatus::Fail,
+                duration_ms: 400,
+                blocked_by: None,
+                reason: None,
+                reason_code: None,
+                findings: crate::check::path::judge(&ev),
+                evidence: Evidence::Path(Box::new(ev)),
+            },
+        );
+        r.diagnosis = crate::diagnosis::diagnose(&r.checks);
+        for format in [Format::Table, Format::Markdown, Format::Html] {
+            let mut out = Vec::new();
+            write(&r, format, &mut out, false).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            for code in [Code::PathMtuBlackhole, Code::PathMtuReduced] {
+                assert!(text.contains(code.as_str()), "{code} in {format:?}:\n{text}");
+            }
+        }
+    }
+
+    #[test]
     fn dns_notices_are_named_by_code_in_every_human_format() {
         use crate::check::dns::{SystemView, notices};
         use crate::platform::resolv::{ResolvConf, ResolverPaths, assemble};
