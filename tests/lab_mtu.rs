@@ -2,8 +2,9 @@
 //! (router `wan0`, server `eth0`) behind a client at 1500, with the router's
 //! fragmentation-needed / packet-too-big messages delivered (`path.mtu_reduced`, the run
 //! stays healthy) or dropped by nftables in its `output` chain (`path.mtu_blackhole`, the
-//! root cause), for IPv4 and for IPv6 (static addresses from 2001:2::/48), and a healthy
-//! dual-stack path with no path codes. Each test runs the real binary in the client
+//! root cause), for IPv4 and for IPv6 (static addresses from 2001:2::/48), a healthy
+//! dual-stack path with no path codes, and the router's LAN side at a smaller MTU than the
+//! client's (`link.mtu_mismatch`). Each test runs the real binary in the client
 //! namespace and asserts on codes, statuses and typed evidence (`largest_ok`,
 //! `smallest_lost`), never on message text.
 
@@ -124,4 +125,27 @@ fn mtu_reduced_v6_with_packet_too_big_is_a_notice() {
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn mtu_blackhole_v6_without_packet_too_big_is_the_root_cause() {
     blackhole("mtu_blackhole_v6_without_packet_too_big_is_the_root_cause", SERVER_IP6);
+}
+
+/// The router's LAN side at MTU 1400 behind a client at 1500 (a mismatch on the segment):
+/// full-size frames to the gateway itself vanish and nobody reports it, which is the
+/// link's fault, not a path's: `link.mtu_mismatch` (warn), found by the path check.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn mtu_mismatch_with_the_gateway_is_a_link_warning() {
+    let lab = Lab::start("mtu_mismatch_with_the_gateway_is_a_link_warning");
+    lab.ip(&lab.r, &["link", "set", "lan0", "mtu", "1400"]);
+    lab.ip(&lab.r, &["link", "set", "br0", "mtu", "1400"]);
+    let (code, r, _) = lab.run_nettriage(&["--dns-name", WWW_NAME]);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "path", "warn");
+    assert_eq!(codes(&r, "path"), ["link.mtu_mismatch"]);
+    assert_eq!(root_cause_code(&r).as_deref(), Some("link.mtu_mismatch"));
+    assert_exit(code, 1, &r);
+    let gw = dest(&r, GATEWAY_IP);
+    assert_eq!((gw.role, gw.status), (Role::Gateway, PathStatus::Blackhole), "{gw:#?}");
+    // A veth accepts a VLAN tag's 4 bytes beyond its MTU (the kernel's
+    // is_skb_forwardable), so the router's side takes up to 1404: measured to the byte.
+    let ok = gw.largest_ok.expect("small frames pass");
+    assert!((1400..=1404).contains(&ok) && gw.smallest_lost == Some(ok + 1), "{gw:#?}");
 }
