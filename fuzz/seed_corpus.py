@@ -37,8 +37,11 @@ for pcap in glob.glob(os.path.join(CAP, "*.pcap")) + glob.glob(os.path.join(CAP,
         ethertype = f[12:14]
         if ethertype == b"\x08\x06":
             save("arp_reply", f)
+        elif ethertype == b"\x08\x00" and len(f) > 34 and f[23] == 1:
+            save("icmp_errors", b"\x00" + f[14:])
         elif ethertype == b"\x86\xdd" and len(f) > 54 and f[20] == 58:
             save("neighbor_advertisement", f)
+            save("icmp_errors", b"\x01" + f[54:])
         elif ethertype == b"\x08\x00" and len(f) > 42 and f[23] == 17:
             sport, dport = struct.unpack(">HH", f[34:38])
             if 53 in (sport, dport):

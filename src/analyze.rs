@@ -268,6 +268,7 @@ impl Analysis {
             skipped(CheckId::Ipv6, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.gateway_check(source),
             state.dns_check(source),
+            skipped(CheckId::Path, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             skipped(CheckId::Web, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.ports_check(source),
         ];

@@ -13,6 +13,7 @@ pub mod dns;
 pub mod gateway;
 pub mod ipv6;
 pub mod link;
+pub mod path;
 pub mod ports;
 pub mod web;
 pub mod wifi;
@@ -63,6 +64,11 @@ impl CheckContext<'_> {
 pub struct Facts {
     /// Names resolved by the dns check.
     pub dns: OnceLock<dns::DnsFacts>,
+    /// The MTU a router advertisement announced (its MTU option), for the path check to
+    /// compare with the interface's (`link.mtu_mismatch`). A hook for the IPv6 addressing
+    /// check, which owns the router advertisements and sets it when one carried the option;
+    /// nothing sets it until that check does.
+    pub ra_mtu: OnceLock<u32>,
     /// Set by the runner once no check but dhcp is running or can still start without it:
     /// the DISCOVER's listener may then stop when its minimum window has passed. Shared
     /// with the listener's blocking thread.

@@ -653,6 +653,32 @@ codes! {
         "Enable TLS 1.2 and 1.3 on the server (or its load balancer); TLS 1.0 and 1.1 are deprecated (RFC 8996).",
         "Until then, only old clients can reach it: do not lower the clients' settings.",
     ];
+    /// Full-size packets to a target vanish while small ones pass, and no router says
+    /// "fragmentation needed" / "packet too big": a path MTU blackhole (RFC 2923, RFC 4821).
+    PathMtuBlackhole = "path.mtu_blackhole", Path, blocks: false,
+    summary: "Large packets are lost on the way, so big downloads and some secure websites stall; tell IT about an MTU blackhole.",
+    steps: [
+        "Read largest_ok and smallest_lost per destination in the evidence: the path MTU lies between them (often a tunnel's: 1400-1480 for a VPN, 1492 for PPPoE).",
+        "Find the router whose next hop has that MTU (`tracepath -n TARGET` shows where the size drops) and let it send ICMP fragmentation-needed (IPv4 type 3 code 4) and ICMPv6 packet-too-big (type 2, which RFC 4890 says must never be filtered); check firewalls between it and this client for rules dropping them.",
+        "Until it is fixed, clamp the TCP MSS on that router (e.g. nftables `tcp option maxseg size set rt mtu`) or lower this interface's MTU to largest_ok.",
+    ];
+    /// The path MTU to a destination is below the interface MTU and a router announced it
+    /// (a notice: VPNs, PPPoE and tunnels do this properly).
+    PathMtuReduced = "path.mtu_reduced", Path, blocks: false,
+    summary: "Large packets are cut to a smaller size on the way (a VPN or tunnel does this); the network reports it properly.",
+    steps: [
+        "Nothing is broken: the network announces its smaller MTU (RFC 1191, RFC 8201) and senders adapt.",
+        "If large transfers are still slow, compare reported_mtu with the tunnel's expected MTU and check that TCP MSS clamping is set on the tunnel router.",
+    ];
+    /// The interface and the router disagree on the MTU: the gateway drops full-size
+    /// frames without a report, or a router advertisement announces another MTU.
+    LinkMtuMismatch = "link.mtu_mismatch", Path, blocks: false,
+    summary: "This computer and the router use different packet sizes on the local network, so large packets to or through it can be lost.",
+    steps: [
+        "Compare interface_mtu with the gateway's largest_ok (and ra_mtu) in the evidence.",
+        "Set the same MTU on both sides of the link: on the router's LAN interface (and in its router advertisements) or on this interface (`ip link set DEV mtu N`, or the DHCP/RA MTU option).",
+        "Jumbo frames need every device on the segment, switches included, to accept them.",
+    ];
     /// The TLS handshake failed for a reason other than the certificate: a reset or an
     /// alert after the ClientHello, no common protocol or cipher.
     TlsHandshakeFailed = "tls.handshake_failed", Web, blocks: false,
@@ -861,6 +887,8 @@ mod tests {
                 Some(CheckId::Web) => assert!(["web", "tls", "time"].contains(&prefix), "{text}"),
                 // Per-family verdicts of the ports check name the family users know.
                 Some(CheckId::Ports) => assert!(["ports", "ipv4", "ipv6"].contains(&prefix), "{text}"),
+                // The path check finds the link's MTU mismatch too, under the link's name.
+                Some(CheckId::Path) => assert!(["path", "link"].contains(&prefix), "{text}"),
                 Some(layer) => assert_eq!(prefix, layer.as_str(), "{text}"),
                 None => assert!(["tool", "capture"].contains(&prefix), "{text}"),
             }

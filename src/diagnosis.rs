@@ -3,7 +3,7 @@
 //! The run is `broken` when any check failed, `degraded` when something warned or could
 //! not run, `unknown` when every check was skipped (nothing to judge: a capture without
 //! the traffic the checks read), `healthy` otherwise. The root cause is the earliest layer in graph order
-//! (link, wifi, dhcp, gateway, dns, web, ports) that failed: a captive portal or a proxy
+//! (link, wifi, dhcp, gateway, dns, path, web, ports) that failed: a captive portal or a proxy
 //! problem (web) comes before any port it also blocks; when nothing failed, the earliest
 //! warning. The ipv6 layer sits beside that chain: its failure (or warning) is the root
 //! cause only when no layer of the chain failed (or warned). Later layers that failed only because of it are already `skipped` by the

@@ -495,6 +495,15 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
             ipv6_addresses.push(vec![("scope", scope.name().into_owned())], n as f64);
         }
     }
+    let mut path_mtu = Family::new(
+        "nettriage_path_mtu_bytes",
+        "The largest packet (bytes, IP header included) that reached each destination and came back with fragmentation forbidden.",
+    );
+    for p in report.path_evidence().into_iter().flat_map(|ev| ev.destinations.iter()) {
+        if let Some(bytes) = p.largest_ok {
+            path_mtu.push(vec![("target", p.target.clone()), ("family", p.family().to_string())], f64::from(bytes));
+        }
+    }
     let mut wifi_signal = Family::new("nettriage_wifi_signal_dbm", "Signal of the Wi-Fi link in dBm.");
     if let Some(dbm) = m.wifi_signal_dbm {
         wifi_signal.push(vec![], dbm);
@@ -521,6 +530,7 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
         captive_portal,
         ipv6_routers,
         ipv6_addresses,
+        path_mtu,
         wifi_signal,
     ];
     for family in &mut all {
@@ -956,6 +966,45 @@ pub(crate) mod tests {
         // No ipv6 check (a report of an earlier version): no series.
         let scrape = parse(&render(&healthy_report("2026-11-24T07:00:00.000Z"), "HQ", "floor 2"));
         assert!(family(&scrape, "nettriage_ipv6_routers").is_empty());
+    }
+
+    #[test]
+    fn path_searches_give_the_largest_size_per_destination_and_family() {
+        use crate::check::path::{PathEvidence, PathProbe, PathStatus, Role};
+        let dest = |target: &str, address: &str, largest_ok: Option<u32>| PathProbe {
+            target: target.into(),
+            role: Role::Target,
+            address: address.parse().unwrap(),
+            status: if largest_ok.is_some() { PathStatus::Blackhole } else { PathStatus::NoEcho },
+            full_size: 1500,
+            min_size: 576,
+            largest_ok,
+            smallest_lost: largest_ok.map(|b| b + 1),
+            reported_mtu: None,
+            too_big: vec![],
+            probes: vec![],
+            rtt_ms: None,
+            rounds: 4,
+            ms: 400.0,
+        };
+        let ev = PathEvidence {
+            interface_mtu: Some(1500),
+            destinations: vec![
+                dest("www.site.test:443", "198.18.1.2", Some(1400)),
+                dest("www.site.test:443", "2001:2:0:2::2", Some(1380)),
+                dest("quiet.site.test:443", "198.18.1.3", None),
+            ],
+            ..PathEvidence::default()
+        };
+        let report = report_of(
+            vec![check(CheckId::Path, CheckStatus::Fail, vec![], Evidence::Path(Box::new(ev)))],
+            "2026-11-24T07:00:00.000Z",
+        );
+        let scrape = parse(&render(&report, "HQ", "floor 2"));
+        let mtu =
+            |family| one(&scrape, "nettriage_path_mtu_bytes", &[("family", family), ("target", "www.site.test:443")]);
+        assert_eq!((mtu("ipv4"), mtu("ipv6")), (Some(1400.0), Some(1380.0)));
+        assert_eq!(family(&scrape, "nettriage_path_mtu_bytes").len(), 2, "no value without an answer");
     }
 
     #[test]

@@ -8,6 +8,7 @@
 pub mod arp;
 pub mod capture;
 pub mod dhcp;
+pub mod icmp;
 pub mod lease;
 pub mod neighbor_solicit;
 pub mod netlink;

@@ -186,6 +186,7 @@ pub fn details(check: &CheckResult) -> String {
             .join(", "),
         Evidence::Web(ev) => web_details(ev),
         Evidence::Ipv6(ev) => ipv6_details(ev),
+        Evidence::Path(ev) => path_details(ev),
         Evidence::Other(_) => String::new(),
     }
 }
@@ -403,6 +404,37 @@ pub fn web_rows(report: &Report) -> Vec<WebRow> {
 /// credentials are never printed, with or without `--redact` (pure).
 pub fn without_credentials(text: &str) -> String {
     crate::check::web::scrub_credentials(text)
+}
+
+/// The path layer in one line: per destination its status and the largest size that
+/// passed (and the smallest lost), then the notices' codes.
+fn path_details(ev: &crate::check::path::PathEvidence) -> String {
+    use crate::check::path::PathStatus;
+    let mut parts: Vec<String> = ev
+        .destinations
+        .iter()
+        .map(|p| {
+            let mut text = format!("{} {}", p.address, p.status.as_str());
+            match (p.status, p.largest_ok, p.smallest_lost) {
+                (PathStatus::Full, Some(ok), _) => text.push_str(&format!(" {ok}")),
+                (_, Some(ok), Some(lost)) => text.push_str(&format!(" {ok} ok, {lost} lost")),
+                (_, Some(ok), None) => text.push_str(&format!(" {ok} ok")),
+                _ => {}
+            }
+            if let Some(mtu) = p.reported_mtu {
+                text.push_str(&format!(" (announced {mtu})"));
+            }
+            text
+        })
+        .collect();
+    if let Some(mtu) = ev.interface_mtu {
+        parts.insert(0, format!("interface MTU {mtu}"));
+    }
+    if !ev.notices.is_empty() {
+        let codes: Vec<&str> = ev.notices.iter().map(|n| n.code.as_str()).collect();
+        parts.push(format!("notices: {}", codes.join(", ")));
+    }
+    parts.join(", ")
 }
 
 fn link_details(ev: &LinkEvidence) -> String {
@@ -1088,6 +1120,78 @@ mod tests {
             write(&r, format, &mut out, false).unwrap();
             let text = String::from_utf8(out).unwrap();
             assert!(text.contains("Lab-2G") && text.contains("Least crowded channels"), "{format:?}:\n{text}");
+        }
+    }
+
+    #[test]
+    fn path_searches_show_their_sizes_and_notices_in_every_human_format() {
+        use crate::check::path::{PathEvidence, PathProbe, PathStatus, Role, notices};
+        use crate::report::Code;
+        let mut r = sample_report();
+        let probe = |status, largest_ok, smallest_lost, reported_mtu| PathProbe {
+            target: "198.18.1.2:8080".into(),
+            role: Role::Target,
+            address: "198.18.1.2".parse().unwrap(),
+            status,
+            full_size: 1500,
+            min_size: 576,
+            largest_ok: Some(largest_ok),
+            smallest_lost,
+            reported_mtu,
+            too_big: vec![],
+            probes: vec![],
+            rtt_ms: Some(0.2),
+            rounds: 4,
+            ms: 400.0,
+        };
+        let mut ev = PathEvidence {
+            interface_mtu: Some(1500),
+            destinations: vec![probe(PathStatus::Blackhole, 1400, Some(1401), None)],
+            ..PathEvidence::default()
+        };
+        ev.destinations.push(PathProbe {
+            address: "2001:2:0:2::2".parse().unwrap(),
+            ..probe(PathStatus::Reduced, 1280, Some(1500), Some(1280))
+        });
+        ev.notices = notices(&ev);
+        let line = details(&CheckResult {
+            id: CheckId::Path,
+            status: CheckStatus::Fail,
+            duration_ms: 400,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings: vec![],
+            evidence: Evidence::Path(Box::new(ev.clone())),
+        });
+        for part in ["198.18.1.2 blackhole 1400 ok, 1401 lost", "(announced 1280)", Code::PathMtuReduced.as_str()] {
+            assert!(line.contains(part), "{part} in {line}");
+        }
+        if let Some(at) = r.checks.iter().position(|c| c.id == CheckId::Path) {
+            r.checks.remove(at);
+        }
+        let at = r.checks.iter().position(|c| c.id == CheckId::Web || c.id == CheckId::Ports).unwrap_or(r.checks.len());
+        r.checks.insert(
+            at,
+            CheckResult {
+                id: CheckId::Path,
+                status: CheckStatus::Fail,
+                duration_ms: 400,
+                blocked_by: None,
+                reason: None,
+                reason_code: None,
+                findings: crate::check::path::judge(&ev),
+                evidence: Evidence::Path(Box::new(ev)),
+            },
+        );
+        r.diagnosis = crate::diagnosis::diagnose(&r.checks);
+        for format in [Format::Table, Format::Markdown, Format::Html] {
+            let mut out = Vec::new();
+            write(&r, format, &mut out, false).unwrap();
+            let text = String::from_utf8(out).unwrap();
+            for code in [Code::PathMtuBlackhole, Code::PathMtuReduced] {
+                assert!(text.contains(code.as_str()), "{code} in {format:?}:\n{text}");
+            }
         }
     }
 

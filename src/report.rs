@@ -19,6 +19,7 @@ use crate::check::dns::DnsEvidence;
 use crate::check::gateway::GatewayEvidence;
 use crate::check::ipv6::Ipv6Evidence;
 use crate::check::link::LinkEvidence;
+use crate::check::path::PathEvidence;
 use crate::check::ports::PortsEvidence;
 use crate::check::web::WebEvidence;
 use crate::check::wifi::{WifiEvidence, WifiSkipEvidence};
@@ -44,6 +45,8 @@ pub enum CheckId {
     Gateway,
     /// Resolvers.
     Dns,
+    /// The path's MTU: whether full-size packets reach the gateway and the targets.
+    Path,
     /// Web access: connectivity probe (captive portals), HTTP(S) targets and TLS.
     Web,
     /// TCP reachability of targets.
@@ -52,13 +55,14 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in the order the layers are reported and the root cause is chosen.
-    pub const ALL: [CheckId; 8] = [
+    pub const ALL: [CheckId; 9] = [
         CheckId::Link,
         CheckId::Wifi,
         CheckId::Dhcp,
         CheckId::Ipv6,
         CheckId::Gateway,
         CheckId::Dns,
+        CheckId::Path,
         CheckId::Web,
         CheckId::Ports,
     ];
@@ -72,6 +76,7 @@ impl CheckId {
             CheckId::Ipv6 => "ipv6",
             CheckId::Gateway => "gateway",
             CheckId::Dns => "dns",
+            CheckId::Path => "path",
             CheckId::Web => "web",
             CheckId::Ports => "ports",
         }
@@ -86,6 +91,7 @@ impl CheckId {
             CheckId::Ipv6 => "IPv6 addressing",
             CheckId::Gateway => "Gateway",
             CheckId::Dns => "Name servers (DNS)",
+            CheckId::Path => "Path (MTU)",
             CheckId::Web => "Web (HTTP, TLS)",
             CheckId::Ports => "Services (TCP)",
         }
@@ -270,6 +276,8 @@ pub enum Evidence {
     Web(Box<WebEvidence>),
     /// The ipv6 check's (also when it skipped: what it saw of the interface).
     Ipv6(Box<Ipv6Evidence>),
+    /// The path check's.
+    Path(Box<PathEvidence>),
     /// Evidence that reads as its layer's type only by leaving fields out (a newer version
     /// added them, or `analyze` adds its capture fields): `known` serves the accessors,
     /// `raw` is what is written back.
@@ -309,6 +317,7 @@ impl Evidence {
             (_, CheckId::Ports) => typed(&value).map(|e| Evidence::Ports(Box::new(e))),
             (_, CheckId::Web) => typed(&value).map(|e| Evidence::Web(Box::new(e))),
             (_, CheckId::Ipv6) => typed(&value).map(|e| Evidence::Ipv6(Box::new(e))),
+            (_, CheckId::Path) => typed(&value).map(|e| Evidence::Path(Box::new(e))),
         };
         match converted {
             None => Evidence::Other(value),
@@ -349,6 +358,7 @@ impl Serialize for Evidence {
             Evidence::Ports(e) => e.serialize(serializer),
             Evidence::Web(e) => e.serialize(serializer),
             Evidence::Ipv6(e) => e.serialize(serializer),
+            Evidence::Path(e) => e.serialize(serializer),
             Evidence::Extended { raw, .. } => raw.serialize(serializer),
             Evidence::Other(v) => v.serialize(serializer),
         }
@@ -486,6 +496,14 @@ impl CheckResult {
     pub fn ipv6(&self) -> Option<&Ipv6Evidence> {
         match self.evidence.known() {
             Evidence::Ipv6(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The path evidence, if this is a path check that has it.
+    pub fn path(&self) -> Option<&PathEvidence> {
+        match self.evidence.known() {
+            Evidence::Path(e) => Some(e),
             _ => None,
         }
     }
@@ -749,6 +767,11 @@ impl Report {
     /// The ipv6 check's evidence, if it has any.
     pub fn ipv6_evidence(&self) -> Option<&Ipv6Evidence> {
         self.check(CheckId::Ipv6).and_then(CheckResult::ipv6)
+    }
+
+    /// The path check's evidence, if it has any.
+    pub fn path_evidence(&self) -> Option<&PathEvidence> {
+        self.check(CheckId::Path).and_then(CheckResult::path)
     }
 }
 

@@ -1,8 +1,9 @@
 //! Runs the checks as a dependency graph, with per-check budgets and a run deadline.
 //!
-//! The graph is link -> dhcp -> gateway -> dns -> ports, with wifi beside link (dhcp
-//! waits for both) and ipv6 beside dhcp (it also waits for link and wifi; nothing waits for
-//! it). A check starts as soon as its prerequisites allow, so independent
+//! The graph is link -> dhcp -> gateway -> dns -> path -> web -> ports (path, web and
+//! ports start once gateway is done; their report order is the layer order), with wifi
+//! beside link (dhcp waits for both) and ipv6 beside dhcp (it also waits for link and
+//! wifi; nothing waits for it). A check starts as soon as its prerequisites allow, so independent
 //! checks run concurrently. A check whose prerequisite failed is not run: it is reported
 //! `skipped` with `blocked_by` naming the failed check (the one that really failed, also
 //! through a chain of skipped checks), so nothing runs into a timeout behind a known
@@ -54,7 +55,7 @@ pub struct Node {
 }
 
 /// The check graph, in report order.
-pub const GRAPH: [Node; 8] = [
+pub const GRAPH: [Node; 9] = [
     Node { id: CheckId::Link, requires: &[], after: &[], gate: None },
     Node { id: CheckId::Wifi, requires: &[], after: &[], gate: Some(check::wifi::gate) },
     Node { id: CheckId::Dhcp, requires: &[CheckId::Link, CheckId::Wifi], after: &[], gate: Some(check::dhcp::gate) },
@@ -63,6 +64,12 @@ pub const GRAPH: [Node; 8] = [
     Node { id: CheckId::Ipv6, requires: &[CheckId::Link, CheckId::Wifi], after: &[], gate: None },
     Node { id: CheckId::Gateway, requires: &[CheckId::Dhcp], after: &[], gate: None },
     Node { id: CheckId::Dns, requires: &[CheckId::Gateway], after: &[], gate: None },
+    // path needs a working first hop; it probes the gateway and address targets at once
+    // and waits for dns only for named targets (as ports does). It comes before web and
+    // ports in the report: a blackhole is a failure of the path layer, below them, so it
+    // is named as the root cause before the stalls it causes above. Nothing waits for it:
+    // small packets pass a blackhole, so it blocks nothing.
+    Node { id: CheckId::Path, requires: &[CheckId::Gateway], after: &[], gate: None },
     // web resolves through the system resolver itself; after dns so a portal is judged
     // with DNS known to work, and before ports in the report so it is named first.
     Node { id: CheckId::Web, requires: &[CheckId::Gateway], after: &[CheckId::Dns], gate: None },
@@ -92,6 +99,12 @@ pub fn budget(id: CheckId, config: &Config) -> Duration {
         CheckId::Dns => 2 * config.dns.timeout_ms + 1_000,
         // The RA window, then a netlink re-read and resolv.conf.
         CheckId::Ipv6 => config.ipv6.ra_window_ms + 1_000,
+        // Searches run concurrently, each within SEARCH_BUDGET; named targets wait for dns.
+        CheckId::Path => {
+            let named = config.targets.iter().any(|t| matches!(t.host, crate::config::TargetHost::Name(_)));
+            let dns_wait = if named { budget(CheckId::Dns, config).as_millis() as u64 } else { 0 };
+            dns_wait + check::path::SEARCH_BUDGET_MS + 1_000
+        }
         // Probes run concurrently, each bounded by the probe timeout (redirects included),
         // after proxy discovery (bounded by its own budget: gsettings, WPAD, the PAC).
         CheckId::Web => config.web.timeout_ms + 1_000 + check::web::proxy::DISCOVERY_BUDGET_MS,
@@ -225,6 +238,7 @@ async fn dispatch(id: CheckId, ctx: &CheckContext<'_>) -> Result<Outcome, CheckE
         CheckId::Ipv6 => check::ipv6::run(ctx).await,
         CheckId::Gateway => check::gateway::run(ctx).await,
         CheckId::Dns => check::dns::run(ctx).await,
+        CheckId::Path => check::path::run(ctx).await,
         CheckId::Web => check::web::run(ctx).await,
         CheckId::Ports => check::ports::run(ctx).await,
     }

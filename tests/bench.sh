@@ -315,3 +315,5 @@ LAB=ntbsurv tests/bench_survey.sh > /dev/null
 
 # The web-layer section (keeps its own part of the page).
 LAB=ntbweb tests/bench_web.sh > /dev/null
+# The path MTU section (keeps its own part of the page; needs tracepath and nft too).
+LAB=ntbmtu NETTRIAGE="$BIN" tests/bench_mtu.sh > /dev/null

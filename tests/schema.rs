@@ -20,6 +20,7 @@ use nettriage::check::dns::{DnsEvidence, QueryOutcome, QueryResult, ServerResult
 use nettriage::check::gateway::{ArpResult, ArpStatus, GatewayEvidence, GatewayProbe, GatewayV6Probe, PingStats};
 use nettriage::check::ipv6::{Ipv6Evidence, PrefixInfo, RouterAdvert, RouterPreference, SolicitStatus, Solicitation};
 use nettriage::check::link::LinkEvidence;
+use nettriage::check::path::{PathEvidence, PathProbe, PathStatus, ProbeResult, Role, SizeProbe, TooBigSeen};
 use nettriage::check::ports::{FamilyProbe, PortOutcome, PortResult, PortsEvidence, fold_families};
 use nettriage::check::web::{
     CertInfo, ConnectivityProbe, ConnectivityState, HopError, HttpHop, Phase, TlsInfo, TlsVerdict, WebEvidence,
@@ -180,6 +181,17 @@ fn report(interface: Option<&str>, mut checks: Vec<CheckResult>) -> Report {
             None => skipped(CheckId::Web, SkipReason::NoUrls, "no URLs configured", None, Evidence::None),
         };
         checks.insert(at, web);
+    }
+    // And before the path layer: skipped as web is (blocked by the same layer), or with
+    // nothing to probe.
+    if !checks.iter().any(|c| c.id == CheckId::Path)
+        && let Some(at) = checks.iter().position(|c| c.id == CheckId::Web)
+    {
+        let path = match checks[at].blocked_by {
+            Some(by) => blocked(CheckId::Path, by),
+            None => skipped(CheckId::Path, SkipReason::NoTargets, "nothing to probe", None, Evidence::None),
+        };
+        checks.insert(at, path);
     }
     // Scenarios written before the ipv6 layer leave it out, as reports of earlier versions
     // do (the schema allows its absence); `ipv6_reports_match_schema` puts it in.
@@ -513,10 +525,53 @@ fn healthy() -> Report {
             dhcp_check(&dhcp_ran(vec![offer("198.18.0.1", 1, 2.1)], None), &[]),
             gateway_check(&[ms(0.032), ms(0.059), ms(0.059), ms(0.055), ms(0.07)]),
             dns_check(vec![healthy_server("198.18.0.1")]),
+            path_check(path_probe(Role::Gateway, "198.18.0.1", PathStatus::Full, 1500, None, None)),
             web_check(web_healthy()),
             ports_check(vec![port("198.18.1.2:8080", PortOutcome::Open, Some(0.353), None)]),
         ],
     )
+}
+
+fn path_check(probes: Vec<PathProbe>) -> CheckResult {
+    let mut ev = PathEvidence { interface_mtu: Some(1500), destinations: probes, ..PathEvidence::default() };
+    ev.notices = check::path::notices(&ev);
+    ran(CheckId::Path, check::path::judge(&ev), Evidence::Path(Box::new(ev)))
+}
+
+/// One destination's search, as the check records it.
+fn path_probe(
+    role: Role,
+    address: &str,
+    status: PathStatus,
+    largest_ok: u32,
+    smallest_lost: Option<u32>,
+    reported_mtu: Option<u32>,
+) -> Vec<PathProbe> {
+    let address = address.parse().unwrap();
+    let mut probes = vec![SizeProbe { size: 1500, round: 1, result: ProbeResult::Ok, ms: Some(0.2) }];
+    if status != PathStatus::Full {
+        probes[0].result = if reported_mtu.is_some() { ProbeResult::TooBig } else { ProbeResult::Lost };
+        probes.push(SizeProbe { size: largest_ok, round: 2, result: ProbeResult::Ok, ms: Some(0.2) });
+    }
+    vec![PathProbe {
+        target: if role == Role::Gateway { "198.18.0.1".into() } else { "198.18.1.2:8080".into() },
+        role,
+        address,
+        status,
+        full_size: 1500,
+        min_size: 576,
+        largest_ok: Some(largest_ok),
+        smallest_lost,
+        reported_mtu,
+        too_big: reported_mtu
+            .map(|mtu| TooBigSeen { from: "198.18.0.1".parse().unwrap(), mtu, size: 1500 })
+            .into_iter()
+            .collect(),
+        probes,
+        rtt_ms: Some(0.2),
+        rounds: 2,
+        ms: 101.3,
+    }]
 }
 
 fn web_check(ev: WebEvidence) -> CheckResult {
@@ -1389,11 +1444,14 @@ fn structural_violations_are_rejected() {
         ("loss_ratio above 1", "/checks/3/evidence/gateways/0/ping/loss_ratio", |j| {
             j["checks"][3]["evidence"]["gateways"][0]["ping"]["loss_ratio"] = json!(20);
         }),
-        ("unknown port outcome", "/checks/6/evidence/targets/0/outcome", |j| {
-            j["checks"][6]["evidence"]["targets"][0]["outcome"] = json!("closed");
+        ("unknown port outcome", "/checks/7/evidence/targets/0/outcome", |j| {
+            j["checks"][7]["evidence"]["targets"][0]["outcome"] = json!("closed");
         }),
-        ("web connectivity state unknown", "/checks/5/evidence/connectivity", |j| {
-            j["checks"][5]["evidence"]["connectivity"]["state"] = json!("maybe");
+        ("web connectivity state unknown", "/checks/6/evidence/connectivity", |j| {
+            j["checks"][6]["evidence"]["connectivity"]["state"] = json!("maybe");
+        }),
+        ("path status unknown", "/checks/5/evidence/destinations/0/status", |j| {
+            j["checks"][5]["evidence"]["destinations"][0]["status"] = json!("fine");
         }),
         ("dhcp probe as a string", "/checks/2/evidence/probe", |j| {
             j["checks"][2]["evidence"]["probe"] = json!("not_run");
@@ -1407,8 +1465,8 @@ fn structural_violations_are_rejected() {
             });
         }),
         ("healthy with a failed check", "/diagnosis/status", |j| {
-            j["checks"][5]["status"] = json!("fail");
-            j["checks"][5]["findings"] = json!([
+            j["checks"][7]["status"] = json!("fail");
+            j["checks"][7]["findings"] = json!([
                 { "code": "ports.refused", "severity": "fail", "layer": "ports", "message": "m" }
             ]);
         }),
@@ -1498,4 +1556,22 @@ fn web_evidence_of_portals_and_tls_failures_matches_schema() {
     assert_matches_schema(&json);
     let back: Report = serde_json::from_value(json).unwrap();
     assert!(back.web_evidence().is_some_and(|w| w.targets.len() == 1), "typed web evidence reads back");
+}
+
+#[test]
+fn path_blackholes_and_reductions_match_schema_and_are_the_root_cause() {
+    let mut r = healthy();
+    let at = r.checks.iter().position(|c| c.id == CheckId::Path).unwrap();
+    let mut probes = path_probe(Role::Target, "198.18.1.2", PathStatus::Reduced, 1400, Some(1500), Some(1400));
+    probes.extend(path_probe(Role::Target, "2001:2:0:2::2", PathStatus::Blackhole, 1400, Some(1401), None));
+    r.checks[at] = path_check(probes);
+    let r = report(Some("eth0"), r.checks);
+    let root = r.diagnosis.root_cause.as_ref().unwrap();
+    assert_eq!((root.code, root.layer), (Code::PathMtuBlackhole, CheckId::Path));
+    let json = to_json(&r);
+    assert_matches_schema(&json);
+    let back: Report = serde_json::from_value(json).unwrap();
+    let ev = back.path_evidence().expect("typed path evidence reads back");
+    assert_eq!(ev.notices.iter().map(|n| n.code).collect::<Vec<_>>(), [Code::PathMtuReduced]);
+    assert_eq!(ev.destinations[1].smallest_lost, Some(1401));
 }

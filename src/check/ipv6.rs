@@ -718,6 +718,11 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     };
     ev.solicitation = Some(solicitation);
     ev.ra_mtu = ev.routers.iter().find_map(|r| r.mtu);
+    // Handed to the path check, which compares it with the interface MTU (link.mtu_mismatch)
+    // when it finishes after this check.
+    if let Some(mtu) = ev.ra_mtu {
+        let _ = ctx.facts.ra_mtu.set(mtu);
+    }
     // The addresses now: one formed from an answer to our solicitation is seen.
     let fresh = crate::platform::netlink::NetSnapshot::read().await.ok();
     let snapshot = fresh.as_ref().unwrap_or(ctx.snapshot);

@@ -25,6 +25,7 @@ pub fn label(id: CheckId) -> &'static str {
         CheckId::Ipv6 => "Checking IPv6",
         CheckId::Gateway => "Connection to the router",
         CheckId::Dns => "Finding websites by name",
+        CheckId::Path => "Large packets on the way",
         CheckId::Web => "Opening websites",
         CheckId::Ports => "Reaching the services you need",
     }

@@ -42,6 +42,7 @@
 
 pub mod ipv6;
 pub mod ipv6_paths;
+pub mod mtu;
 pub mod web;
 
 use std::fs::{self, File};
@@ -960,7 +961,7 @@ pub fn parse_report(out: &RunOutput) -> Value {
     })
 }
 
-pub const CHECK_IDS: &[&str] = &["link", "dhcp", "ipv6", "gateway", "dns", "wifi", "web", "ports"];
+pub const CHECK_IDS: &[&str] = &["link", "dhcp", "ipv6", "gateway", "dns", "wifi", "path", "web", "ports"];
 pub const CHECK_STATUSES: &[&str] = &["pass", "warn", "fail", "skipped", "error"];
 
 /// The check object with this id; panics (with the report) if absent.
