@@ -976,11 +976,17 @@ mod tests {
     fn markdown_snapshot_and_it_renders_as_a_table() {
         let md = render(Format::Markdown);
         insta::assert_snapshot!(md);
-        let mut html = String::new();
-        let parser = pulldown_cmark::Parser::new_ext(&md, pulldown_cmark::Options::ENABLE_TABLES);
-        pulldown_cmark::html::push_html(&mut html, parser);
+        let html = markdown_as_html(&md);
         assert!(html.contains("<table>") && html.contains("<td>Name servers (DNS)</td>"), "{html}");
         assert!(html.contains("<code>dns.timeout</code>"));
+    }
+
+    /// What a Markdown viewer makes of `md` (tables on), to check the tables survive.
+    fn markdown_as_html(md: &str) -> String {
+        let mut html = String::new();
+        let parser = pulldown_cmark::Parser::new_ext(md, pulldown_cmark::Options::ENABLE_TABLES);
+        pulldown_cmark::html::push_html(&mut html, parser);
+        html
     }
 
     fn render_web(format: Format) -> String {
@@ -1017,9 +1023,7 @@ mod tests {
     fn markdown_snapshot_with_the_web_layer() {
         let md = render_web(Format::Markdown);
         insta::assert_snapshot!(md);
-        let mut html = String::new();
-        let parser = pulldown_cmark::Parser::new_ext(&md, pulldown_cmark::Options::ENABLE_TABLES);
-        pulldown_cmark::html::push_html(&mut html, parser);
+        let html = markdown_as_html(&md);
         assert!(html.contains("<th>Phases</th>") && html.contains("<td>302 → 200, sign in at"), "{html}");
     }
 

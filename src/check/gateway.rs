@@ -341,16 +341,7 @@ async fn probe(
             let reply = tokio::task::spawn_blocking(move || arp::resolve(&name, mac, src, gateway, timeout))
                 .await
                 .map_err(|source| CheckError::Task { operation: "ARP", source })??;
-            match reply {
-                Some(r) => ArpResult {
-                    status: ArpStatus::Answered,
-                    mac: Some(r.mac),
-                    rtt_ms: Some(millis(r.rtt)),
-                    requests_sent: r.requests_sent,
-                    seen: None,
-                },
-                None => ArpResult { status: ArpStatus::NoReply, mac: None, rtt_ms: None, requests_sent: 3, seen: None },
-            }
+            lookup_result(reply)
         }
         _ => ArpResult { status: ArpStatus::NotApplicable, mac: None, rtt_ms: None, requests_sent: 0, seen: None },
     };
@@ -360,6 +351,23 @@ async fn probe(
         Some(ping_series(iface, IpAddr::V4(gateway), settings, stop_by).await?)
     };
     Ok(GatewayProbe { address: IpAddr::V4(gateway), arp, ping })
+}
+
+/// The result of one neighbour lookup, ARP for IPv4 or a Neighbor Solicitation for IPv6
+/// (both return the same reply): answered with the MAC and the time, or no reply to any of
+/// the 3 requests.
+#[cfg(feature = "live")]
+fn lookup_result(reply: Option<arp::ArpReply>) -> ArpResult {
+    match reply {
+        Some(r) => ArpResult {
+            status: ArpStatus::Answered,
+            mac: Some(r.mac),
+            rtt_ms: Some(millis(r.rtt)),
+            requests_sent: r.requests_sent,
+            seen: None,
+        },
+        None => ArpResult { status: ArpStatus::NoReply, mac: None, rtt_ms: None, requests_sent: 3, seen: None },
+    }
 }
 
 /// Probes one IPv6 router: a Neighbor Solicitation (as `probe` asks ARP), then, unless it
@@ -381,16 +389,7 @@ async fn probe_v6(
                 tokio::task::spawn_blocking(move || neighbor_solicit::solicit(&name, mac, src, gateway, timeout))
                     .await
                     .map_err(|source| CheckError::Task { operation: "Neighbor Solicitation", source })??;
-            match reply {
-                Some(r) => ArpResult {
-                    status: ArpStatus::Answered,
-                    mac: Some(r.mac),
-                    rtt_ms: Some(millis(r.rtt)),
-                    requests_sent: r.requests_sent,
-                    seen: None,
-                },
-                None => ArpResult { status: ArpStatus::NoReply, mac: None, rtt_ms: None, requests_sent: 3, seen: None },
-            }
+            lookup_result(reply)
         }
         _ => ArpResult { status: ArpStatus::NotApplicable, mac: None, rtt_ms: None, requests_sent: 0, seen: None },
     };
