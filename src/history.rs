@@ -457,13 +457,31 @@ impl History {
         let conn = Connection::open_with_flags(&path, flags).map_err(|e| classify(&path, "open", e))?;
         let history = History { conn, path };
         history.conn.busy_timeout(BUSY_TIMEOUT).map_err(history.err("set busy timeout"))?;
-        // Everything up to the version check only reads, so a refused file is untouched.
-        let version = history.check_schema()?;
-        history.configure()?;
-        if version < SCHEMA_VERSION {
-            history.migrate()?;
+        // SQLite answers some lock conflicts of a first open with BUSY at once, without
+        // waiting in the busy handler (switching a new file to WAL while another connection
+        // does the same, a reader upgrading to writer). Every step below can simply be
+        // repeated (reads, idempotent pragmas, a migration that re-reads the version under
+        // its write lock), so a BUSY is retried until BUSY_TIMEOUT has passed.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        loop {
+            match history.prepare() {
+                Err(HistoryError::Busy { .. }) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                result => return result.map(|()| history),
+            }
         }
-        Ok(history)
+    }
+
+    /// Checks the schema, configures the connection and migrates (see [`History::open`]).
+    fn prepare(&self) -> Result<()> {
+        // Everything up to the version check only reads, so a refused file is untouched.
+        let version = self.check_schema()?;
+        self.configure()?;
+        if version < SCHEMA_VERSION {
+            self.migrate()?;
+        }
+        Ok(())
     }
 
     /// Opens an existing history for reading only (`history`, `serve`): nothing is
