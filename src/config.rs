@@ -12,6 +12,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod ticket;
+pub use ticket::{
+    JiraSettings, RtSettings, SecretSource, ServiceNowSettings, SmtpSettings, TicketSettings, TicketSystem, ZendeskSettings,
+};
+
 /// Where the config file is looked for when `--config` is not given.
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/nettriage/config.toml";
 
@@ -676,6 +681,7 @@ struct FileConfig {
     wifi: WifiSettings,
     web: WebSettings,
     ipv6: Ipv6Settings,
+    ticket: TicketSettings,
 }
 
 /// Everything a run needs, validated.
@@ -718,6 +724,8 @@ pub struct Config {
     pub web: WebSettings,
     /// IPv6 addressing settings (router solicitation, expected routers).
     pub ipv6: Ipv6Settings,
+    /// Ticket hand-off (`[ticket]`): where `nettriage ticket` delivers reports.
+    pub ticket: TicketSettings,
 }
 
 impl Default for Config {
@@ -824,6 +832,7 @@ impl Config {
                 ..file.web
             },
             ipv6: file.ipv6,
+            ticket: file.ticket,
         };
         config.validate()?;
         Ok(config)

@@ -35,5 +35,7 @@ pub mod serve;
 pub mod survey;
 #[cfg(feature = "live")]
 pub mod systemd;
+#[cfg(feature = "live")]
+pub mod ticket;
 pub mod types;
 pub mod wire;

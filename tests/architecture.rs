@@ -68,6 +68,8 @@ const RULES: &[(&str, &[&str])] = &[
     ("survey", &["app", "config", "history", "metrics", "render", "report", "files", "progress", "codes", "types"]),
     ("serve", &["app", "config", "history", "metrics", "report", "survey"]),
     ("systemd", &["config", "history"]),
+    // Ticket hand-off: a finished report delivered to the site's ticket system, or queued.
+    ("ticket", &["app", "config", "report", "codes", "render", "redact", "files", "types", "diagnosis"]),
 ];
 
 /// Binary-only modules: the command layer.

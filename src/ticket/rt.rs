@@ -1,0 +1,12 @@
+//! Request Tracker REST2: delivers a [`Ticket`](super::Ticket). Not implemented yet: it refuses with
+//! [`DeliveryError::Unsupported`](super::DeliveryError::Unsupported), so a configured
+//! system never reports a delivery that did not happen.
+
+use crate::config::{RtSettings, TicketSettings, TicketSystem};
+
+use super::{DeliveryError, Receipt, Ticket};
+
+/// Delivers `ticket` with these settings.
+pub async fn deliver(_common: &TicketSettings, _settings: &RtSettings, _ticket: &Ticket) -> Result<Receipt, DeliveryError> {
+    Err(DeliveryError::Unsupported { system: TicketSystem::Rt.name() })
+}
