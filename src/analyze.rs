@@ -275,6 +275,7 @@ impl Analysis {
         let diagnosis = crate::diagnosis::diagnose(&checks);
         Report {
             schema_version: SCHEMA_VERSION.to_string(),
+            id: None,
             tool: ToolInfo { name: env!("CARGO_PKG_NAME").to_string(), version: env!("CARGO_PKG_VERSION").to_string() },
             started_at,
             duration_ms: whole_ms(end.saturating_sub(start)),

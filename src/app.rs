@@ -196,6 +196,7 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> R
 
     let report = Report {
         schema_version: SCHEMA_VERSION.to_string(),
+        id: Some(crate::report::new_report_id()),
         tool: ToolInfo { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() },
         started_at: Timestamp(started_at),
         duration_ms: started.elapsed().as_millis() as u64,

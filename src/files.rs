@@ -71,6 +71,14 @@ impl WriteError {
 /// ignored by node_exporter's collector and by systemd), are flushed to disk, and the
 /// file is then renamed over `path`. On failure the temporary file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
+    write_atomic_mode(path, bytes, 0o666)
+}
+
+/// [`write_atomic`] with the file created with permission bits `mode` (before the
+/// process umask), e.g. `0o600` for files only the owner may read: the temporary file has
+/// the mode from its creation, so the bytes are never readable by others.
+pub fn write_atomic_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<(), WriteError> {
+    use std::os::unix::fs::OpenOptionsExt;
     let fail = |step: WriteStep, source: io::Error| WriteError { path: path.to_path_buf(), step, source };
     let Some(name) = path.file_name() else {
         return Err(fail(WriteStep::Name, io::Error::from(io::ErrorKind::InvalidInput)));
@@ -81,6 +89,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(mode)
         .open(&temp)
         .map_err(|e| fail(WriteStep::CreateTemp, e))?;
     let written = file

@@ -808,6 +808,7 @@ mod tests {
     fn other_report(evidence: Value, hostname: &str, message: &str) -> Report {
         Report {
             schema_version: SCHEMA_VERSION.into(),
+            id: None,
             tool: ToolInfo { name: "nettriage".into(), version: "0".into() },
             started_at: "2026-11-24T07:00:00.000Z".parse().unwrap(),
             duration_ms: 1,

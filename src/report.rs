@@ -621,6 +621,12 @@ pub struct HostInfo {
 pub struct Report {
     /// `"1"`.
     pub schema_version: String,
+    /// This report's id: 32 random hex digits made once when the run ends ([`new_report_id`]),
+    /// kept by every copy of the report (files, history, tickets), so a ticket system is
+    /// sent one ticket per report however often it is retried. Reports written before it
+    /// (and analysed captures) have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// Which tool and version.
     #[serde(default)]
     pub tool: ToolInfo,
@@ -775,11 +781,17 @@ impl Report {
     }
 }
 
+/// A new report id: 128 random bits as 32 lowercase hex digits.
+pub fn new_report_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
 /// A report of `checks` from host `desk-214` on `eth0`, diagnosed, for tests.
 #[cfg(test)]
 pub(crate) fn test_report(checks: Vec<CheckResult>, started_at: &str, duration_ms: u64) -> Report {
     Report {
         schema_version: SCHEMA_VERSION.into(),
+        id: None,
         tool: ToolInfo { name: "nettriage".into(), version: "0.1.0".into() },
         started_at: started_at.parse().expect("an RFC 3339 test time"),
         duration_ms,

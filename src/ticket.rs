@@ -7,12 +7,22 @@
 //! which sends one ticket to the system the settings choose. One file per system below it
 //! (`smtp`, `rt`, `jira`, `servicenow`, `zendesk`); the outbox that keeps undelivered
 //! tickets on disk is `outbox`. Settings are `config::TicketSettings`.
+//!
+//! Also here, for every system: [`Ticket::from_report`] (the report redacted, rendered and
+//! attached; the key is the report's id, [`ticket_key`]), [`read_secret`] (a credential
+//! from the environment or a 0600 file, never from the command line), [`check_settings`]
+//! (a configuration error found before a run, not after it) and [`subject`].
 
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::config::{TicketSettings, TicketSystem};
+use crate::config::{Format, SecretSource, TicketSettings, TicketSystem};
+use crate::redact::RedactError;
+use crate::report::Report;
 
 pub mod jira;
+pub mod outbox;
 pub mod rt;
 pub mod servicenow;
 pub mod smtp;
@@ -126,6 +136,19 @@ pub enum DeliveryError {
         /// `Retry-After` of a 429 or 503.
         retry_after: Option<Duration>,
     },
+    /// The mail server refused with an SMTP reply code: 4xx is transient (greylisting, a
+    /// full queue), 5xx permanent (unknown recipient, authentication refused).
+    #[error("ticket {endpoint}: {step}: SMTP {code}: {message}")]
+    Refused {
+        /// The mail server (host:port).
+        endpoint: String,
+        /// The step that failed.
+        step: Step,
+        /// The SMTP reply code.
+        code: u16,
+        /// The server's reply text.
+        message: String,
+    },
     /// The system is not supported by this build.
     #[error("ticket {system}: not supported by this build")]
     Unsupported {
@@ -146,6 +169,7 @@ impl DeliveryError {
         match self {
             DeliveryError::Transport { .. } => true,
             DeliveryError::Status { status, .. } => *status == 429 || *status >= 500,
+            DeliveryError::Refused { code, .. } => (400..500).contains(code),
             DeliveryError::Config { .. } | DeliveryError::Unsupported { .. } => false,
         }
     }
@@ -171,4 +195,272 @@ pub async fn deliver(settings: &TicketSettings, ticket: &Ticket) -> Result<Recei
             zendesk::deliver(settings, settings.zendesk.as_ref().ok_or_else(missing)?, ticket).await
         }
     }
+}
+
+/// Why a [`Ticket`] could not be built from a report.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The report could not be redacted safely: nothing leaves the machine.
+    #[error(transparent)]
+    Redact(#[from] RedactError),
+    /// The report could not be rendered for the ticket.
+    #[error("cannot render the report as {format:?} for the ticket: {source}")]
+    Render {
+        /// The format being rendered.
+        format: Format,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The capture to attach could not be read.
+    #[error("cannot read the capture {} to attach it: {source}", path.display())]
+    Capture {
+        /// The capture file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The longest key a ticket may have (it names the outbox entry).
+const MAX_KEY_LEN: usize = 64;
+
+/// The idempotency key of a report: its id ([`Report::id`]) when it has a usable one,
+/// else (reports of older versions, analysed captures) a stable digest of what does not
+/// change when the report is copied, read back or redacted: its start time, duration,
+/// tool version and interface. The key is made of `[0-9A-Za-z_-]` only, at most 64
+/// characters, so it is safe as a file name and a Message-ID.
+pub fn ticket_key(report: &Report) -> String {
+    if let Some(id) = &report.id
+        && is_safe_key(id)
+    {
+        return id.clone();
+    }
+    let material = format!(
+        "{}\n{}\n{}\n{}\n{}",
+        report.started_at,
+        report.duration_ms,
+        report.tool.version,
+        report.interface.as_deref().unwrap_or(""),
+        report.diagnosis.status.as_str()
+    );
+    format!("r{:016x}", fnv1a64(material.as_bytes()))
+}
+
+/// Whether `key` may name an outbox entry: 1 to 64 of `[0-9A-Za-z_-]`.
+pub fn is_safe_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= MAX_KEY_LEN
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// FNV-1a, 64 bits: a stable digest (the same in every build and version).
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// The switch and port the tested interface is plugged into, when the report knows it.
+///
+/// Hook for issue #15 (LLDP/CDP neighbours): reports carry no neighbour yet, so this is
+/// `None` today; once they do, the subject names it (`... via sw-3/Gi1/0/14`) and service
+/// desk routing rules can key on it.
+pub fn neighbour(_report: &Report) -> Option<String> {
+    None
+}
+
+/// The subject line: `nettriage: <status> <root-cause code> on <host>/<interface>`, then
+/// ` via <switch/port>` when the neighbour is known; a healthy run has no code.
+pub fn subject(report: &Report) -> String {
+    let mut subject = format!("nettriage: {}", report.diagnosis.status.as_str());
+    if let Some(rc) = &report.diagnosis.root_cause {
+        subject.push_str(&format!(" {}", rc.code));
+    }
+    subject.push_str(&format!(" on {}/{}", report.host.hostname, report.interface.as_deref().unwrap_or("-")));
+    if let Some(n) = neighbour(report) {
+        subject.push_str(&format!(" via {n}"));
+    }
+    // A header line: no line breaks, bounded.
+    subject.chars().map(|c| if c.is_control() { ' ' } else { c }).take(200).collect()
+}
+
+impl Ticket {
+    /// Builds the ticket for `report`: redacted first unless `settings.redact` is false (a
+    /// report already redacted is taken as it is, so its attachment is the very file the
+    /// run wrote), the subject ([`subject`]), the plain-language sentence and the Markdown
+    /// summary as the body, the HTML and JSON reports attached, and `capture` when given.
+    /// An attachment larger than `settings.max_attachment_bytes` is left out and the body
+    /// says so. The key is [`ticket_key`] of the report as given.
+    pub fn from_report(
+        report: &Report,
+        settings: &TicketSettings,
+        capture: Option<&Path>,
+    ) -> Result<Ticket, BuildError> {
+        let key = ticket_key(report);
+        let redacted;
+        let report = if settings.redact && !report.redacted {
+            redacted = crate::redact::redact(report)?;
+            &redacted
+        } else {
+            report
+        };
+        let render = |format: Format| -> Result<Vec<u8>, BuildError> {
+            let mut buf = Vec::new();
+            crate::render::write(report, format, &mut buf, false)
+                .map_err(|source| BuildError::Render { format, source })?;
+            Ok(buf)
+        };
+        let markdown = String::from_utf8_lossy(&render(Format::Markdown)?).into_owned();
+        let summary = match markdown.find(crate::render::markdown::DETAILS_OPEN) {
+            Some(at) => markdown[..at].trim_end().to_string(),
+            None => markdown.trim_end().to_string(),
+        };
+        let html_name = crate::app::default_report_name(report);
+        let stem = html_name.trim_end_matches(".html").to_string();
+        let mut candidates = vec![
+            Attachment {
+                name: html_name,
+                content_type: "text/html; charset=utf-8".into(),
+                bytes: render(Format::Html)?,
+            },
+            Attachment {
+                name: format!("{stem}.json"),
+                content_type: "application/json".into(),
+                bytes: render(Format::Json)?,
+            },
+        ];
+        let limit = settings.max_attachment_bytes;
+        let mut left_out = Vec::new();
+        if let Some(path) = capture {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| format!("{stem}.pcap"));
+            match read_bounded(path, limit)? {
+                Bounded::Whole(bytes) => {
+                    candidates.push(Attachment { name, content_type: "application/vnd.tcpdump.pcap".into(), bytes })
+                }
+                Bounded::TooLarge(size) => left_out.push((name, size)),
+            }
+        }
+        let mut attachments = Vec::new();
+        for a in candidates {
+            if a.bytes.len() as u64 > limit {
+                left_out.push((a.name, a.bytes.len() as u64));
+            } else {
+                attachments.push(a);
+            }
+        }
+        let mut body_text = format!("{}\n\n{summary}\n", crate::render::sentence(report));
+        for (name, size) in &left_out {
+            body_text.push_str(&format!(
+                "\n{name} ({size} bytes) is not attached: it is larger than the {limit} bytes allowed \
+                 (max_attachment_bytes under [ticket]).\n"
+            ));
+        }
+        Ok(Ticket { key, subject: subject(report), body_text, body_markdown: summary, attachments })
+    }
+}
+
+/// A file read up to a bound.
+enum Bounded {
+    /// The whole file.
+    Whole(Vec<u8>),
+    /// Larger than the bound: its size.
+    TooLarge(u64),
+}
+
+/// Reads `path` whole if it has at most `limit` bytes (never more than `limit + 1` read).
+fn read_bounded(path: &Path, limit: u64) -> Result<Bounded, BuildError> {
+    let fail = |source| BuildError::Capture { path: path.to_path_buf(), source };
+    let file = std::fs::File::open(path).map_err(fail)?;
+    let size = file.metadata().map_err(fail)?.len();
+    if size > limit {
+        return Ok(Bounded::TooLarge(size));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(fail)?;
+    if bytes.len() as u64 > limit {
+        return Ok(Bounded::TooLarge(bytes.len() as u64));
+    }
+    Ok(Bounded::Whole(bytes))
+}
+
+/// The largest secret file read (a token or password is far smaller).
+const MAX_SECRET_BYTES: u64 = 64 * 1024;
+
+/// Reads a credential: the environment variable `secret_env`, or the file `secret_file`,
+/// which must be a regular file that neither group nor others may read or write (mode
+/// 0600 or stricter); a file readable by others is refused, naming the path. One trailing
+/// line break is removed. `Ok(None)` when neither is set (a system that needs no
+/// credential); a configuration error when both are set, the variable is unset or empty,
+/// or the file is missing, too open or empty. The value is never logged.
+pub fn read_secret(system: TicketSystem, source: &SecretSource) -> Result<Option<String>, DeliveryError> {
+    let config = |message: String| DeliveryError::Config { system: system.name(), message };
+    match (&source.secret_env, &source.secret_file) {
+        (None, None) => Ok(None),
+        (Some(_), Some(_)) => Err(config("secret_env and secret_file are both set; set one".into())),
+        (Some(var), None) => match std::env::var(var) {
+            Ok(value) if !value.is_empty() => Ok(Some(value)),
+            Ok(_) => Err(config(format!("the environment variable {var} (secret_env) is empty"))),
+            Err(_) => Err(config(format!("the environment variable {var} (secret_env) is not set"))),
+        },
+        (None, Some(path)) => read_secret_file(path).map(Some).map_err(config),
+    }
+}
+
+/// The secret in `path`, or why it is refused (a message naming the path).
+fn read_secret_file(path: &Path) -> Result<String, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let shown = path.display();
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read the secret file {shown}: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read the secret file {shown}: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!("the secret file {shown} is not a regular file"));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(format!(
+            "the secret file {shown} may be read or written by others (mode {mode:04o}); run `chmod 600 {shown}`"
+        ));
+    }
+    let mut text = String::new();
+    file.take(MAX_SECRET_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read the secret file {shown}: {e}"))?;
+    if text.len() as u64 > MAX_SECRET_BYTES {
+        return Err(format!("the secret file {shown} is larger than {MAX_SECRET_BYTES} bytes"));
+    }
+    let secret = text.strip_suffix('\n').map(|t| t.strip_suffix('\r').unwrap_or(t)).unwrap_or(&text);
+    if secret.is_empty() {
+        return Err(format!("the secret file {shown} is empty"));
+    }
+    Ok(secret.to_string())
+}
+
+/// Checks the settings the way [`deliver`] will read them, without sending anything: a
+/// system is chosen and its table is there. Called before a run with `--ticket`, so a
+/// configuration error is said at once rather than after the run.
+pub fn check_settings(settings: &TicketSettings) -> Result<TicketSystem, DeliveryError> {
+    let Some(system) = settings.system else {
+        return Err(DeliveryError::Config {
+            system: "none",
+            message: "no ticket system configured: set `system` under [ticket] in the config file".into(),
+        });
+    };
+    let present = match system {
+        TicketSystem::Smtp => settings.smtp.is_some(),
+        TicketSystem::Rt => settings.rt.is_some(),
+        TicketSystem::Jira => settings.jira.is_some(),
+        TicketSystem::Servicenow => settings.servicenow.is_some(),
+        TicketSystem::Zendesk => settings.zendesk.is_some(),
+    };
+    if !present {
+        return Err(DeliveryError::Config {
+            system: system.name(),
+            message: format!("[ticket.{}] is missing from the config file", system.name()),
+        });
+    }
+    Ok(system)
 }

@@ -112,6 +112,10 @@ pub struct SmtpSettings {
     pub from: String,
     /// The ticket system's inbound addresses.
     pub to: Vec<String>,
+    /// PEM file of CA certificates to trust for the server besides the system's (a site's
+    /// own PKI, or a lab).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// SMTP user name, when the server wants authentication.
     #[serde(default)]
     pub username: Option<String>,
