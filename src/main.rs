@@ -44,6 +44,7 @@ fn main() -> ExitCode {
             }
             None => (survey.run.clone(), Job::Survey(survey)),
         },
+        Some(Command::Ticket(args)) => return exit(cmd::ticket::ticket(&args)),
         Some(Command::Diff(args)) => return exit(cmd::diff::diff(&args)),
         Some(Command::Analyze(args)) => return exit(cmd::analyze::analyze(&args)),
         Some(Command::History(args)) => return exit(cmd::history::history(&args)),
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
         None => (cli.run, Job::Run),
     };
     let format_given = args.format.is_some();
+    let ticket = args.ticket;
     let config = match Config::load(&args.overrides()) {
         Ok(config) => config,
         Err(e) => {
@@ -69,8 +71,8 @@ fn main() -> ExitCode {
         }
     };
     let result = match job {
-        Job::Run => runtime.block_on(cmd::run::run(&config)),
-        Job::Selftest => runtime.block_on(cmd::selftest::selftest(&config, format_given)),
+        Job::Run => runtime.block_on(cmd::run::run(&config, ticket)),
+        Job::Selftest => runtime.block_on(cmd::selftest::selftest(&config, format_given, ticket)),
         Job::Survey(survey) => runtime.block_on(cmd::survey::survey(&config, &survey)),
         Job::Serve(args) => runtime.block_on(cmd::serve::serve(&args)),
     };

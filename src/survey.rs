@@ -155,6 +155,20 @@ pub async fn survey(
                     problems = problems.len(),
                     "survey run done"
                 );
+                // A run that reached the network delivers the ticket outbox (bounded).
+                if matches!(report.diagnosis.status, RunStatus::Healthy | RunStatus::Degraded)
+                    && let Some(flushed) =
+                        crate::ticket::outbox::flush_after_run(&config.ticket, OUTBOX_FLUSH_BUDGET).await
+                {
+                    match flushed {
+                        Ok(s) => tracing::info!(
+                            delivered = s.delivered.len(),
+                            still_queued = s.postponed.len(),
+                            "outbox flushed"
+                        ),
+                        Err(e) => tracing::warn!(error = %e, "outbox flush failed"),
+                    }
+                }
                 on_event(SurveyEvent::Run(&SurveyRun { id, report, problems }))?;
             }
             Err(e) => {
@@ -177,6 +191,9 @@ pub async fn survey(
     }
     Ok(last)
 }
+
+/// How long a survey run may spend delivering the ticket outbox after it is stored.
+pub const OUTBOX_FLUSH_BUDGET: Duration = Duration::from_secs(5);
 
 /// How many of the newest runs the HTML trend page charts.
 pub const CHARTED_RUNS: usize = 500;

@@ -65,7 +65,10 @@ const RULES: &[(&str, &[&str])] = &[
             "types",
         ],
     ),
-    ("survey", &["app", "config", "history", "metrics", "render", "report", "files", "progress", "codes", "types"]),
+    (
+        "survey",
+        &["app", "config", "history", "metrics", "render", "report", "files", "progress", "codes", "types", "ticket"],
+    ),
     ("serve", &["app", "config", "history", "metrics", "report", "survey"]),
     ("systemd", &["config", "history"]),
     // Ticket hand-off: a finished report delivered to the site's ticket system, or queued.

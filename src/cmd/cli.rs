@@ -54,6 +54,12 @@ pub enum Command {
     /// Serve the latest survey result of every site and location at /metrics for
     /// Prometheus (text exposition format), until SIGINT/SIGTERM.
     Serve(ServeArgs),
+    /// Deliver a saved JSON report to the ticket system configured under [ticket] in the
+    /// config file (email, Request Tracker, Jira, ServiceNow, Zendesk), or work the outbox
+    /// of tickets not delivered yet (`ticket list`, `ticket flush`). Exit codes: 0
+    /// delivered (or delivered before), 1 queued for a retry, 2 refused (kept, marked
+    /// failed), 3 configuration error or the ticket could not be kept.
+    Ticket(TicketArgs),
     /// Show what changed between two JSON reports: status per layer, new and resolved
     /// findings, latency changes. Exits with the newer report's status code.
     Diff(DiffArgs),
@@ -65,6 +71,44 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Write the man pages (nettriage.1 and one page per subcommand) into a directory.
     Manpages(ManpagesArgs),
+}
+
+/// Options of `nettriage ticket`.
+#[derive(Debug, Clone, Args)]
+#[command(args_conflicts_with_subcommands = true, arg_required_else_help = true)]
+pub struct TicketArgs {
+    /// Work the outbox instead of delivering a report.
+    #[command(subcommand)]
+    pub command: Option<TicketCommand>,
+    /// The report to deliver: JSON, as written by `--output FILE.json` or `--format json`
+    /// (the HTML and JSON reports are attached, redacted unless the config says otherwise).
+    #[arg(value_name = "REPORT.json")]
+    pub report: Option<PathBuf>,
+    /// Also attach this packet capture (as written by `--capture`), if it is within
+    /// `max_attachment_bytes` [default: no capture].
+    #[arg(long, value_name = "FILE.pcap")]
+    pub capture: Option<PathBuf>,
+    /// TOML config file with the [ticket] settings [default: /etc/nettriage/config.toml if
+    /// it exists].
+    #[arg(short, long, value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+}
+
+/// What `nettriage ticket` does with the outbox.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TicketCommand {
+    /// Deliver every queued ticket, oldest first; each is removed only once the ticket
+    /// system took it, and a ticket delivered before is never sent again. Stops at the
+    /// first one that fails for a reason worth retrying (the endpoint is down).
+    Flush {
+        /// Also retry the tickets marked failed (refused earlier, e.g. by a wrong password
+        /// since fixed).
+        #[arg(long)]
+        retry_failed: bool,
+    },
+    /// List the tickets in the outbox, oldest first: key, state (queued, failed, sending),
+    /// attempts, when queued, size, subject and the last error.
+    List,
 }
 
 /// Options of `nettriage codes`.
@@ -417,6 +461,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub redact: bool,
 
+    /// Deliver the report to the ticket system configured under [ticket] in the config
+    /// file; one that cannot be delivered now is queued in the outbox and sent by `ticket
+    /// flush` or the next run. The exit code stays the run's (3 for a ticket
+    /// configuration error) [default: no ticket; `run` and `selftest` only].
+    #[arg(long)]
+    pub ticket: bool,
+
     /// Colour in the terminal table: auto (only on a terminal), always or never.
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
@@ -497,6 +548,38 @@ mod tests {
         insta::assert_snapshot!("nettriage_help", cmd.render_long_help().to_string());
         let run = cmd.find_subcommand_mut("run").expect("run subcommand");
         insta::assert_snapshot!("run_help", run.render_long_help().to_string());
+        let ticket = cmd.find_subcommand_mut("ticket").expect("ticket subcommand");
+        insta::assert_snapshot!("ticket_help", ticket.render_long_help().to_string());
+    }
+
+    #[test]
+    fn ticket_takes_a_report_or_an_outbox_command() {
+        let parse = |args: &[&str]| Cli::try_parse_from(std::iter::once("nettriage").chain(args.iter().copied()));
+        let Some(Command::Ticket(t)) =
+            parse(&["ticket", "r.json", "--capture", "c.pcap", "-c", "n.toml"]).unwrap().command
+        else {
+            panic!("ticket")
+        };
+        assert_eq!(t.report.as_deref(), Some(std::path::Path::new("r.json")));
+        assert_eq!(t.capture.as_deref(), Some(std::path::Path::new("c.pcap")));
+        assert!(t.command.is_none());
+        let Some(Command::Ticket(t)) = parse(&["ticket", "flush", "--retry-failed", "-c", "n.toml"]).unwrap().command
+        else {
+            panic!("ticket flush")
+        };
+        assert!(matches!(t.command, Some(TicketCommand::Flush { retry_failed: true })));
+        assert_eq!(t.config.as_deref(), Some(std::path::Path::new("n.toml")));
+        let Some(Command::Ticket(t)) = parse(&["ticket", "list"]).unwrap().command else { panic!("ticket list") };
+        assert!(matches!(t.command, Some(TicketCommand::List)));
+        // Nothing to do is the help, not a silent success.
+        assert_eq!(
+            parse(&["ticket"]).unwrap_err().kind(),
+            clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        );
+        let Some(Command::Run(run)) = parse(&["run", "--ticket"]).unwrap().command else { panic!("run") };
+        assert!(run.ticket);
+        let Some(Command::Selftest(s)) = parse(&["selftest", "--ticket"]).unwrap().command else { panic!("selftest") };
+        assert!(s.ticket);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod run;
 pub mod selftest;
 pub mod serve;
 pub mod survey;
+pub mod ticket;
 
 use std::io::Write;
 

@@ -2,7 +2,9 @@
 //! terminal, the report rendered to stdout and optionally written to `--output`.
 //!
 //! The run itself is the library's `app::collect`; this module only draws the progress
-//! line (`render::progress`), resolves `--color`, and writes.
+//! line (`render::progress`), resolves `--color`, and writes. With `--ticket` the report
+//! is then handed to the ticket system ([`super::ticket::after_run`]); a run that reached
+//! the network delivers what the outbox holds.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -17,8 +19,12 @@ use nettriage::render::progress::ProgressLine;
 
 use super::ignore_broken_pipe;
 
-/// Runs, renders, and returns the process exit code.
-pub async fn run(config: &Config) -> Result<u8, RunError> {
+/// Runs, renders, hands the report to the ticket system with `ticket`, and returns the
+/// process exit code.
+pub async fn run(config: &Config, ticket: bool) -> Result<u8, RunError> {
+    if ticket && let Err(code) = super::ticket::check_before_run(config) {
+        return Ok(code);
+    }
     // A bad --output or --capture path is an error before the first packet.
     for path in config.output.iter().chain(config.capture.iter()) {
         nettriage::files::check_file_target(path)?;
@@ -51,5 +57,11 @@ pub async fn run(config: &Config) -> Result<u8, RunError> {
             ignore_broken_pipe(writeln!(out, "Report written to {}", path.display()))?;
         }
     }
-    Ok(report.diagnosis.status.exit_code())
+    let code = report.diagnosis.status.exit_code();
+    drop(out);
+    if ticket {
+        return Ok(super::ticket::after_run(config, &report, code).await);
+    }
+    super::ticket::flush_after_run(config, &report).await;
+    Ok(code)
 }

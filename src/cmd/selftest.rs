@@ -22,13 +22,16 @@ use super::ignore_broken_pipe;
 
 /// Runs with the checklist, prints the verdict, writes the report file, and returns the
 /// exit code.
-pub async fn selftest(config: &Config, format_given: bool) -> Result<u8, RunError> {
+pub async fn selftest(config: &Config, format_given: bool, ticket: bool) -> Result<u8, RunError> {
     if format_given {
         return Err(RunError::NotApplicable {
             option: "--format".into(),
             command: "selftest",
             why: "the self-test prints its checklist and writes an HTML report; for JSON use --output FILE.json or `run --format json`",
         });
+    }
+    if ticket && let Err(code) = super::ticket::check_before_run(config) {
+        return Ok(code);
     }
     // Behind a captive portal with no configuration the end user's test must not say
     // healthy: without a configured connectivity URL, NetworkManager's public endpoint.
@@ -76,14 +79,23 @@ pub async fn selftest(config: &Config, format_given: bool) -> Result<u8, RunErro
                         tracing::info!(path = %tried.display(), %error, "report not written there");
                     }
                 }
-                return Ok(report.diagnosis.status.exit_code());
+                let code = report.diagnosis.status.exit_code();
+                if ticket {
+                    return Ok(super::ticket::after_run(config, &report, code).await);
+                }
+                super::ticket::flush_after_run(config, &report).await;
+                return Ok(code);
             }
             Err(e) => failures.push((path, e)),
         }
     }
-    // Nowhere took it: say where it was tried, and fail with the last reason.
+    // Nowhere took it: say where it was tried, and fail with the last reason; the ticket
+    // (or the outbox) is then the only copy.
     for (tried, error) in &failures {
         eprintln!("nettriage: could not save the report in {}: {error}", tried.display());
+    }
+    if ticket {
+        super::ticket::after_run(config, &report, 0).await;
     }
     Err(failures.pop().map_or(RunError::NoReportLocation, |(_, e)| e))
 }

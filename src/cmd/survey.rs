@@ -41,6 +41,11 @@ pub async fn survey(config: &Config, args: &SurveyArgs) -> Result<u8, RunError> 
         let option = format!("--format {}", format!("{format:?}").to_lowercase());
         return Err(RunError::NotApplicable { option, command: "survey", why });
     }
+    if args.run.ticket {
+        let why = "a survey stores every run; deliver one with `history show ID --format json > r.json` and \
+                   `nettriage ticket r.json` (each run delivers the outbox when a ticket system is configured)";
+        return Err(RunError::NotApplicable { option: "--ticket".into(), command: "survey", why });
+    }
     let settings = args.settings();
     // Catch the signals before the first run, so that one arriving mid-run lets it finish.
     let signalled = stop_signal()?;
