@@ -860,6 +860,13 @@ impl Config {
         check_range("dns.slow_ms", self.dns.slow_ms, 0.0, 60_000.0)?;
         check_range("ports.timeout_ms", self.ports.timeout_ms as f64, 10.0, 60_000.0)?;
         check_range("ports.concurrency", self.ports.concurrency as f64, 1.0, 1024.0)?;
+        check_range("ticket.timeout_ms", self.ticket.timeout_ms as f64, 100.0, 300_000.0)?;
+        check_range(
+            "ticket.max_attachment_bytes",
+            self.ticket.max_attachment_bytes as f64,
+            1024.0,
+            1024.0 * 1024.0 * 1024.0,
+        )?;
         let w = &self.wifi;
         check_range("wifi.scan_timeout_ms", w.scan_timeout_ms as f64, 500.0, 30_000.0)?;
         check_range("wifi.signal_warn_dbm", f64::from(w.signal_warn_dbm), -100.0, -20.0)?;

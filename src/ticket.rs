@@ -464,3 +464,190 @@ pub fn check_settings(settings: &TicketSettings) -> Result<TicketSystem, Deliver
     }
     Ok(system)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SmtpSettings;
+    use crate::report::CheckId;
+
+    fn settings(redact: bool) -> TicketSettings {
+        TicketSettings { redact, ..TicketSettings::default() }
+    }
+
+    #[test]
+    fn subject_carries_status_root_cause_host_and_interface() {
+        let report = crate::render::sample_report();
+        let rc = report.diagnosis.root_cause.as_ref().expect("the sample has a root cause");
+        assert_eq!(rc.layer, CheckId::Dns);
+        let ticket = Ticket::from_report(&report, &settings(false), None).unwrap();
+        assert_eq!(ticket.subject, format!("nettriage: broken {} on desk-214/eth0", rc.code));
+        assert_eq!(neighbour(&report), None, "no report carries a neighbour before issue #15");
+        // Redacted: the hostname is the placeholder, the code stays for routing rules.
+        let redacted = Ticket::from_report(&report, &settings(true), None).unwrap();
+        assert!(!redacted.subject.contains("desk-214"));
+        assert!(redacted.subject.starts_with(&format!("nettriage: broken {} on ", rc.code)));
+    }
+
+    #[test]
+    fn attachments_are_the_html_and_json_reports_of_the_redacted_report() {
+        let report = crate::render::sample_report();
+        let ticket = Ticket::from_report(&report, &settings(true), None).unwrap();
+        let names: Vec<&str> = ticket.attachments.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(names[0].ends_with(".html") && names[1].ends_with(".json"), "{names:?}");
+        let redacted = crate::redact::redact(&report).unwrap();
+        let mut html = Vec::new();
+        crate::render::write(&redacted, Format::Html, &mut html, false).unwrap();
+        assert_eq!(ticket.attachments[0].bytes, html);
+        let back: Report = serde_json::from_slice(&ticket.attachments[1].bytes).unwrap();
+        assert!(back.redacted);
+        assert_eq!(back.diagnosis.root_cause.map(|r| r.code), report.diagnosis.root_cause.as_ref().map(|r| r.code));
+        // The body starts with the end user's sentence.
+        assert!(ticket.body_text.starts_with(&crate::render::sentence(&redacted)));
+        assert!(!ticket.body_markdown.contains(crate::render::markdown::DETAILS_OPEN));
+        // Not redacted when the settings say so; an already redacted report is taken as is.
+        let plain = Ticket::from_report(&report, &settings(false), None).unwrap();
+        let back: Report = serde_json::from_slice(&plain.attachments[1].bytes).unwrap();
+        assert!(!back.redacted);
+        let again = Ticket::from_report(&redacted, &settings(true), None).unwrap();
+        assert_eq!(again.attachments[0].bytes, html);
+    }
+
+    #[test]
+    fn a_capture_is_attached_within_the_bound_and_left_out_above_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let pcap = dir.path().join("run.pcap");
+        std::fs::write(&pcap, vec![0xd4u8; 4000]).unwrap();
+        let report = crate::render::sample_report();
+        let big = TicketSettings { max_attachment_bytes: 1_000_000, ..settings(false) };
+        let t = Ticket::from_report(&report, &big, Some(&pcap)).unwrap();
+        let a = t.attachments.iter().find(|a| a.name == "run.pcap").expect("the capture is attached");
+        assert_eq!(a.bytes.len(), 4000);
+        assert_eq!(a.content_type, "application/vnd.tcpdump.pcap");
+        let small = TicketSettings { max_attachment_bytes: 3000, ..settings(false) };
+        let t = Ticket::from_report(&report, &small, Some(&pcap)).unwrap();
+        assert!(t.attachments.iter().all(|a| a.name != "run.pcap"));
+        assert!(t.body_text.contains("run.pcap"), "the body names what was left out");
+        // A capture that does not read is an error naming it.
+        let missing = dir.path().join("gone.pcap");
+        match Ticket::from_report(&report, &big, Some(&missing)) {
+            Err(BuildError::Capture { path, .. }) => assert_eq!(path, missing),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_key_is_the_report_id_and_survives_copies_and_redaction() {
+        let mut report = crate::render::sample_report();
+        let fallback = ticket_key(&report);
+        assert!(is_safe_key(&fallback));
+        assert_eq!(ticket_key(&crate::redact::redact(&report).unwrap()), fallback);
+        let json = serde_json::to_string(&report).unwrap();
+        assert_eq!(ticket_key(&serde_json::from_str(&json).unwrap()), fallback);
+        report.id = Some(crate::report::new_report_id());
+        let id = report.id.clone().unwrap();
+        assert_eq!(id.len(), 32);
+        assert_eq!(ticket_key(&report), id);
+        let redacted = crate::redact::redact(&report).unwrap();
+        assert_eq!(redacted.id.as_deref(), Some(id.as_str()), "redaction keeps the id");
+        assert_eq!(Ticket::from_report(&report, &settings(true), None).unwrap().key, id);
+        // An id that cannot name a file is not used.
+        report.id = Some("../../etc/passwd".into());
+        assert_eq!(ticket_key(&report), fallback);
+        assert_ne!(crate::report::new_report_id(), id);
+    }
+
+    #[test]
+    fn secrets_come_from_the_environment_or_a_private_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "s3cret\n").unwrap();
+        let from_file = SecretSource { secret_env: None, secret_file: Some(file.clone()) };
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = read_secret(TicketSystem::Smtp, &from_file).unwrap_err();
+        assert!(e.is_config());
+        assert!(e.to_string().contains(&file.display().to_string()), "the refusal names the file: {e}");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o640)).unwrap();
+        assert!(read_secret(TicketSystem::Smtp, &from_file).unwrap_err().is_config());
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(read_secret(TicketSystem::Smtp, &from_file).unwrap().as_deref(), Some("s3cret"));
+        std::fs::write(&file, "").unwrap();
+        assert!(read_secret(TicketSystem::Smtp, &from_file).unwrap_err().is_config());
+        let missing = SecretSource { secret_env: None, secret_file: Some(dir.path().join("none")) };
+        assert!(read_secret(TicketSystem::Rt, &missing).unwrap_err().is_config());
+        assert_eq!(read_secret(TicketSystem::Rt, &SecretSource::default()).unwrap(), None);
+        let unset = SecretSource { secret_env: Some("NETTRIAGE_TEST_SURELY_UNSET_VARIABLE".into()), secret_file: None };
+        assert!(read_secret(TicketSystem::Jira, &unset).unwrap_err().is_config());
+        let both = SecretSource { secret_env: Some("PATH".into()), secret_file: Some(file) };
+        assert!(read_secret(TicketSystem::Jira, &both).unwrap_err().is_config());
+        let env = SecretSource { secret_env: Some("PATH".into()), secret_file: None };
+        assert_eq!(read_secret(TicketSystem::Jira, &env).unwrap(), std::env::var("PATH").ok());
+    }
+
+    #[test]
+    fn settings_without_a_system_or_its_table_are_configuration_errors() {
+        assert!(check_settings(&TicketSettings::default()).unwrap_err().is_config());
+        let no_table = TicketSettings { system: Some(TicketSystem::Smtp), ..TicketSettings::default() };
+        assert!(check_settings(&no_table).unwrap_err().is_config());
+        let smtp = SmtpSettings {
+            server: "mail.example.org".into(),
+            port: None,
+            starttls: true,
+            from: "nt@example.org".into(),
+            to: vec!["help@example.org".into()],
+            ca_file: None,
+            username: None,
+            secret_env: None,
+            secret_file: None,
+        };
+        let ok = TicketSettings { system: Some(TicketSystem::Smtp), smtp: Some(smtp), ..TicketSettings::default() };
+        assert_eq!(check_settings(&ok).unwrap(), TicketSystem::Smtp);
+    }
+
+    #[test]
+    fn smtp_replies_are_transient_below_500_and_permanent_above() {
+        let refused =
+            |code| DeliveryError::Refused { endpoint: "m:587".into(), step: Step::Send, code, message: String::new() };
+        assert!(refused(421).is_transient());
+        assert!(refused(451).is_transient());
+        assert!(!refused(550).is_transient());
+        assert!(!refused(535).is_transient());
+        assert!(!refused(550).is_config());
+    }
+
+    #[test]
+    fn ticket_config_errors_are_refused_when_the_file_is_read() {
+        use crate::config::{Config, ConfigError, Overrides};
+        let dir = tempfile::tempdir().unwrap();
+        let load = |text: &str| {
+            let path = dir.path().join("c.toml");
+            std::fs::write(&path, text).unwrap();
+            Config::load(&Overrides { config: Some(path), ..Overrides::default() })
+        };
+        let ok = load(
+            "[ticket]\nsystem = \"smtp\"\n[ticket.smtp]\nserver = \"198.18.0.1\"\nport = 2525\nstarttls = false\n\
+             from = \"nt@lab.test\"\nto = [\"help@lab.test\"]\n",
+        )
+        .unwrap();
+        assert_eq!(ok.ticket.system, Some(TicketSystem::Smtp));
+        assert_eq!(ok.ticket.smtp.as_ref().and_then(|s| s.port), Some(2525));
+        assert!(ok.ticket.redact);
+        assert!(matches!(load("[ticket]\nsystem = \"fax\"\n"), Err(ConfigError::Parse { .. })));
+        assert!(matches!(load("[ticket]\nsytem = \"smtp\"\n"), Err(ConfigError::Parse { .. })));
+        assert!(
+            matches!(load("[ticket.smtp]\nserver = \"m\"\n"), Err(ConfigError::Parse { .. })),
+            "from and to are required"
+        );
+        assert!(
+            matches!(
+                load("[ticket.smtp]\nserver = \"m\"\nfrom = \"a@b\"\nto = [\"c@d\"]\npassword = \"x\"\n"),
+                Err(ConfigError::Parse { .. })
+            ),
+            "no password in the file"
+        );
+        assert!(matches!(load("[ticket]\ntimeout_ms = 0\n"), Err(ConfigError::Invalid { .. })));
+        assert!(matches!(load("[ticket]\nmax_attachment_bytes = 10\n"), Err(ConfigError::Invalid { .. })));
+    }
+}
