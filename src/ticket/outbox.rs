@@ -738,3 +738,254 @@ pub async fn flush_after_run(settings: &TicketSettings, budget: Duration) -> Opt
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::config::TicketSystem;
+    use crate::ticket::Step;
+
+    fn ticket(key: &str) -> Ticket {
+        Ticket {
+            key: key.into(),
+            subject: format!("nettriage: broken dns.timeout on desk/eth0 ({key})"),
+            body_text: "names do not resolve\n".into(),
+            body_markdown: "**broken**".into(),
+            attachments: vec![
+                Attachment {
+                    name: "r.html".into(),
+                    content_type: "text/html".into(),
+                    bytes: b"<html>\r\n</html>".to_vec(),
+                },
+                Attachment {
+                    name: "c.pcap".into(),
+                    content_type: "application/vnd.tcpdump.pcap".into(),
+                    bytes: vec![0, 1, 255],
+                },
+            ],
+        }
+    }
+
+    fn receipt(reference: &str) -> Receipt {
+        Receipt { system: TicketSystem::Smtp, reference: reference.into() }
+    }
+
+    fn down() -> DeliveryError {
+        DeliveryError::Transport { endpoint: "198.18.0.1:25".into(), step: Step::Connect, message: "refused".into() }
+    }
+
+    fn refused() -> DeliveryError {
+        DeliveryError::Refused { endpoint: "198.18.0.1:25".into(), step: Step::Send, code: 550, message: "no".into() }
+    }
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn an_entry_is_written_whole_and_private_and_reads_back_as_queued() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path().join("state/outbox"));
+        assert_eq!(outbox.list().unwrap(), vec![], "a missing outbox is empty");
+        assert_eq!(outbox.enqueue(&ticket("k1"), EntryState::Queued, Some("down")).unwrap(), Enqueued::New);
+        assert_eq!(mode(outbox.dir()), 0o700);
+        assert_eq!(mode(&outbox.dir().join("k1")), 0o700);
+        for file in ["ticket.json", "0", "1"] {
+            assert_eq!(mode(&outbox.dir().join("k1").join(file)), 0o600, "{file}");
+        }
+        // Nothing partial or temporary is left beside it.
+        let names: Vec<String> =
+            std::fs::read_dir(outbox.dir()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(sorted, ["k1", "sent"]);
+        assert_eq!(outbox.load("k1").unwrap(), ticket("k1"));
+        let listed = outbox.list().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].state, listed[0].attempts, listed[0].bytes), (EntryState::Queued, 1, 18));
+        // Queued again: updated, not duplicated.
+        assert_eq!(outbox.enqueue(&ticket("k1"), EntryState::Failed, Some("refused")).unwrap(), Enqueued::Updated);
+        let listed = outbox.list().unwrap();
+        assert_eq!((listed.len(), listed[0].state, listed[0].attempts), (1, EntryState::Failed, 2));
+        assert!(matches!(outbox.load("nope"), Err(OutboxError::NoSuchEntry { .. })));
+        assert!(matches!(outbox.enqueue(&ticket("../x"), EntryState::Queued, None), Err(OutboxError::BadKey { .. })));
+    }
+
+    #[test]
+    fn an_existing_outbox_open_to_others_is_made_private() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("outbox");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Outbox::at(&dir).enqueue(&ticket("k"), EntryState::Queued, None).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+    }
+
+    #[tokio::test]
+    async fn flush_delivers_oldest_first_and_exactly_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path());
+        for key in ["b", "a", "c"] {
+            outbox.enqueue(&ticket(key), EntryState::Queued, None).unwrap();
+            std::thread::sleep(Duration::from_millis(3));
+        }
+        let mut sent = Vec::new();
+        let summary = outbox
+            .flush_with(FlushOptions::default(), async |t: &Ticket| {
+                sent.push(t.clone());
+                Ok(receipt(&t.key))
+            })
+            .await
+            .unwrap();
+        assert_eq!(sent.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(), ["b", "a", "c"], "queued order");
+        assert_eq!(sent[0], ticket("b"), "the same bytes as queued");
+        assert_eq!(summary.delivered.len(), 3);
+        assert!(outbox.list().unwrap().is_empty());
+        assert!(["a", "b", "c"].iter().all(|k| outbox.was_sent(k)));
+        // A second flush sends nothing, and a delivered key is not queued again.
+        let again = outbox.flush_with(FlushOptions::default(), async |_: &Ticket| panic!("sent twice")).await.unwrap();
+        assert!(again.delivered.is_empty());
+        assert_eq!(outbox.enqueue(&ticket("a"), EntryState::Queued, None).unwrap(), Enqueued::AlreadySent);
+        assert!(outbox.list().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_stops_the_flush_and_keeps_everything_queued() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path());
+        outbox.enqueue(&ticket("a"), EntryState::Queued, None).unwrap();
+        std::thread::sleep(Duration::from_millis(3));
+        outbox.enqueue(&ticket("b"), EntryState::Queued, None).unwrap();
+        let mut tries = 0;
+        let summary = outbox
+            .flush_with(FlushOptions::default(), async |_: &Ticket| {
+                tries += 1;
+                Err(down())
+            })
+            .await
+            .unwrap();
+        assert_eq!(tries, 1, "the endpoint is down: the flush stops");
+        assert_eq!(summary.postponed.len(), 1);
+        let listed = outbox.list().unwrap();
+        assert_eq!(
+            listed.iter().map(|e| (e.key.as_str(), e.state, e.attempts)).collect::<Vec<_>>(),
+            [("a", EntryState::Queued, 2), ("b", EntryState::Queued, 1)]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_ticket_is_kept_failed_and_retried_only_when_asked() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path());
+        outbox.enqueue(&ticket("a"), EntryState::Queued, None).unwrap();
+        let summary = outbox.flush_with(FlushOptions::default(), async |_: &Ticket| Err(refused())).await.unwrap();
+        assert_eq!(summary.failed.len(), 1);
+        assert_eq!(outbox.list().unwrap()[0].state, EntryState::Failed);
+        let summary = outbox.flush_with(FlushOptions::default(), async |_: &Ticket| panic!("retried")).await.unwrap();
+        assert_eq!(summary.skipped, ["a"]);
+        let summary = outbox
+            .flush_with(FlushOptions { retry_failed: true }, async |t: &Ticket| Ok(receipt(&t.key)))
+            .await
+            .unwrap();
+        assert_eq!(summary.delivered.len(), 1);
+        assert!(outbox.list().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_sent_record_wins_over_a_leftover_entry() {
+        // Killed after the sent record was written, before the entry was removed.
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path());
+        outbox.enqueue(&ticket("a"), EntryState::Queued, None).unwrap();
+        outbox.record_sent("a", &receipt("<x>")).unwrap();
+        assert_eq!(mode(&outbox.dir().join("sent/a.json")), 0o600);
+        let summary =
+            outbox.flush_with(FlushOptions::default(), async |_: &Ticket| panic!("sent twice")).await.unwrap();
+        assert_eq!(summary.already_sent, ["a"]);
+        assert!(outbox.list().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_claim_left_by_a_dead_process_is_given_back_and_sent_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path());
+        outbox.enqueue(&ticket("a"), EntryState::Queued, None).unwrap();
+        // No process has this id (above the kernel's pid_max).
+        std::fs::rename(outbox.dir().join("a"), outbox.dir().join(".sending.a.4194305")).unwrap();
+        assert_eq!(outbox.list().unwrap()[0].state, EntryState::Sending);
+        let mut sent = 0;
+        let summary = outbox
+            .flush_with(FlushOptions::default(), async |t: &Ticket| {
+                sent += 1;
+                Ok(receipt(&t.key))
+            })
+            .await
+            .unwrap();
+        assert_eq!((sent, summary.delivered.len()), (1, 1));
+        assert!(outbox.list().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_claim_of_a_live_process_is_left_alone() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path());
+        outbox.enqueue(&ticket("a"), EntryState::Queued, None).unwrap();
+        // Process 1 always runs: another flush is sending this one.
+        std::fs::rename(outbox.dir().join("a"), outbox.dir().join(".sending.a.1")).unwrap();
+        let summary =
+            outbox.flush_with(FlushOptions::default(), async |_: &Ticket| panic!("sent twice")).await.unwrap();
+        assert_eq!(summary.skipped, ["a"]);
+    }
+
+    #[tokio::test]
+    async fn a_flush_cut_by_its_time_bound_gives_the_entry_back() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path());
+        outbox.enqueue(&ticket("a"), EntryState::Queued, None).unwrap();
+        let flush = outbox.flush_with(FlushOptions::default(), async |_: &Ticket| {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(receipt("never"))
+        });
+        assert!(tokio::time::timeout(Duration::from_millis(200), flush).await.is_err());
+        let listed = outbox.list().unwrap();
+        assert_eq!((listed[0].key.as_str(), listed[0].state), ("a", EntryState::Queued));
+    }
+
+    #[tokio::test]
+    async fn deliver_or_queue_sorts_failures_and_never_sends_a_key_twice() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path());
+        let h = deliver_or_queue_with(&outbox, &ticket("a"), async |_: &Ticket| Err(down())).await;
+        assert!(matches!(h, Handoff::Queued { .. }), "{h:?}");
+        let h = deliver_or_queue_with(&outbox, &ticket("b"), async |_: &Ticket| Err(refused())).await;
+        assert!(matches!(h, Handoff::Failed { .. }), "{h:?}");
+        let states: Vec<_> = outbox.list().unwrap().into_iter().map(|e| (e.key, e.state)).collect();
+        assert!(
+            states.contains(&("a".into(), EntryState::Queued)) && states.contains(&("b".into(), EntryState::Failed))
+        );
+        // Delivered directly now: the queued copy goes, and the key is remembered.
+        let h = deliver_or_queue_with(&outbox, &ticket("a"), async |t: &Ticket| Ok(receipt(&t.key))).await;
+        assert!(matches!(h, Handoff::Delivered(_)), "{h:?}");
+        assert_eq!(outbox.list().unwrap().len(), 1);
+        let h = deliver_or_queue_with(&outbox, &ticket("a"), async |_: &Ticket| panic!("sent twice")).await;
+        assert!(matches!(h, Handoff::AlreadySent), "{h:?}");
+    }
+
+    #[tokio::test]
+    async fn an_outbox_that_cannot_be_written_says_where() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("not-a-dir");
+        std::fs::write(&file, "x").unwrap();
+        let outbox = Outbox::at(file.join("outbox"));
+        let h = deliver_or_queue_with(&outbox, &ticket("a"), async |_: &Ticket| Err(down())).await;
+        match h {
+            Handoff::NotKept { error, outbox: OutboxError::Io { path, .. } } => {
+                assert!(error.is_transient());
+                assert!(path.starts_with(&file), "{}", path.display());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
