@@ -135,6 +135,14 @@ pub async fn hand_off(settings: &TicketSettings, report: &Report, capture: Optio
             );
             if error.is_config() { EXIT_COULD_NOT_RUN } else { EXIT_REFUSED }
         }
+        Handoff::InProgress { outbox } => {
+            say(format!(
+                "ticket {} is being delivered by another nettriage process (outbox {})",
+                ticket.key,
+                outbox.display()
+            ));
+            0
+        }
         Handoff::NotKept { error, outbox } => {
             eprintln!(
                 "nettriage: the ticket was not delivered ({error}) and the outbox could not keep it ({outbox}); \

@@ -1,7 +1,9 @@
 //! The outbox: tickets that could not be delivered, kept on disk until they are.
 //!
-//! When delivery fails (the usual case when the network being diagnosed is broken), the
-//! ticket is queued here; `nettriage ticket flush`, the next successful run and the survey
+//! Every ticket passes through here: it is queued before it is sent and removed once
+//! delivered ([`deliver_or_queue`]), so a process killed mid-delivery loses nothing. When
+//! delivery fails (the usual case when the network being diagnosed is broken), the
+//! ticket stays queued; `nettriage ticket flush`, the next successful run and the survey
 //! timer deliver it ([`Outbox::flush`]). Nothing is lost and nothing is sent twice: each
 //! ticket has an idempotency key (the report's id, [`super::ticket_key`]), and a key once
 //! delivered is remembered.
@@ -216,6 +218,11 @@ pub enum Handoff {
         /// Why.
         error: DeliveryError,
         /// The outbox it is kept in.
+        outbox: PathBuf,
+    },
+    /// Another process is delivering this very ticket (it claimed it from the outbox).
+    InProgress {
+        /// The outbox it is claimed in.
         outbox: PathBuf,
     },
     /// Not delivered, and the outbox could not keep it either (a full disk, an unwritable
@@ -469,32 +476,51 @@ impl Outbox {
                 continue;
             };
             let ticket = load_ticket(claim.path())?;
-            match send(&ticket).await {
-                Ok(receipt) => {
-                    self.record_sent(&key, &receipt)?;
-                    claim.remove()?;
-                    sync_dir(&self.dir);
-                    tracing::info!(%key, reference = %receipt.reference, "queued ticket delivered");
-                    summary.delivered.push((key, receipt));
+            let result = send(&ticket).await;
+            self.settle(claim, &result, true)?;
+            match result {
+                Ok(receipt) => summary.delivered.push((key, receipt)),
+                Err(error) if error.is_transient() => {
+                    summary.postponed.push((key, error));
+                    break;
                 }
-                Err(error) => {
-                    let mut meta = read_meta(claim.path())?;
-                    meta.attempts = meta.attempts.saturating_add(1);
-                    meta.last_error = Some(error.to_string());
-                    let transient = error.is_transient();
-                    meta.state = if transient { EntryState::Queued } else { EntryState::Failed };
-                    write_meta(claim.path(), &meta)?;
-                    claim.release()?;
-                    tracing::warn!(%key, %error, transient, "queued ticket not delivered");
-                    if transient {
-                        summary.postponed.push((key, error));
-                        break;
-                    }
-                    summary.failed.push((key, error));
-                }
+                Err(error) => summary.failed.push((key, error)),
             }
         }
         Ok(summary)
+    }
+
+    /// Ends a claimed delivery: on success the sent record is written, then the entry
+    /// removed; on failure the entry goes back queued (transient) or failed, with the
+    /// error (and one more attempt counted when `count_attempt`).
+    fn settle(
+        &self,
+        claim: Claim,
+        result: &Result<Receipt, DeliveryError>,
+        count_attempt: bool,
+    ) -> Result<(), OutboxError> {
+        let key = claim.key.clone();
+        match result {
+            Ok(receipt) => {
+                self.record_sent(&key, receipt)?;
+                claim.remove()?;
+                sync_dir(&self.dir);
+                tracing::info!(%key, reference = %receipt.reference, "ticket delivered");
+            }
+            Err(error) => {
+                let mut meta = read_meta(claim.path())?;
+                if count_attempt {
+                    meta.attempts = meta.attempts.saturating_add(1);
+                }
+                meta.last_error = Some(error.to_string());
+                let transient = error.is_transient();
+                meta.state = if transient { EntryState::Queued } else { EntryState::Failed };
+                write_meta(claim.path(), &meta)?;
+                claim.release()?;
+                tracing::warn!(%key, %error, transient, "ticket not delivered; kept in the outbox");
+            }
+        }
+        Ok(())
     }
 
     /// Removes sent records older than [`SENT_RECORD_DAYS`] (best effort).
@@ -520,6 +546,7 @@ impl Outbox {
 /// [`Claim::remove`] or [`Claim::release`] (a flush cancelled by its time bound), it gives
 /// the entry back.
 struct Claim {
+    key: String,
     claimed: PathBuf,
     entry: PathBuf,
     done: bool,
@@ -531,7 +558,7 @@ impl Claim {
         let entry = dir.join(key);
         let claimed = dir.join(format!(".sending.{key}.{}", std::process::id()));
         match std::fs::rename(&entry, &claimed) {
-            Ok(()) => Ok(Some(Claim { claimed, entry, done: false })),
+            Ok(()) => Ok(Some(Claim { key: key.to_string(), claimed, entry, done: false })),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(OutboxError::io("claiming the entry", &entry)(e)),
         }
@@ -679,10 +706,13 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-/// Delivers `ticket` now, or keeps it: a key delivered before is not sent again; a
-/// transient failure queues it, any other failure keeps it marked failed; if the outbox
-/// cannot keep it, [`Handoff::NotKept`] says both why. On success the key is remembered
-/// (and a queued copy removed), so a later flush does not send it again.
+/// Delivers `ticket` now, keeping it in the outbox until it is delivered: it is queued
+/// first (so a process killed during delivery loses nothing: the next flush sends it),
+/// claimed, sent, and removed once its sent record is written. A key delivered before is
+/// not sent again; a transient failure leaves it queued, any other failure keeps it marked
+/// failed. If the outbox cannot be written (a full disk, an unwritable directory) the
+/// ticket is still sent, and [`Handoff::NotKept`] says why it could not be kept when that
+/// fails too.
 pub async fn deliver_or_queue(settings: &TicketSettings, ticket: &Ticket) -> Handoff {
     deliver_or_queue_with(&Outbox::for_settings(settings), ticket, async |t: &Ticket| super::deliver(settings, t).await)
         .await
@@ -696,26 +726,38 @@ where
     if outbox.was_sent(&ticket.key) {
         return Handoff::AlreadySent;
     }
-    match send(ticket).await {
-        Ok(receipt) => {
-            if let Err(e) = outbox.record_sent(&ticket.key, &receipt) {
-                tracing::warn!(error = %e, key = %ticket.key, "delivered, but the sent record could not be written");
-            }
-            let queued = outbox.dir().join(&ticket.key);
-            if super::is_safe_key(&ticket.key) && queued.is_dir() {
-                let _ = std::fs::remove_dir_all(&queued);
-            }
+    let kept = match outbox.enqueue(ticket, EntryState::Queued, None) {
+        Ok(Enqueued::AlreadySent) => return Handoff::AlreadySent,
+        Ok(_) => Claim::take(outbox.dir(), &ticket.key),
+        Err(e) => Err(e),
+    };
+    let claim = match kept {
+        Ok(Some(claim)) => claim,
+        // Another process claimed it between the two steps: it is delivering it.
+        Ok(None) => return Handoff::InProgress { outbox: outbox.dir().to_path_buf() },
+        Err(keep_error) => {
+            // Not kept: send anyway, the run's report is the only other copy.
+            return match send(ticket).await {
+                Ok(receipt) => {
+                    tracing::warn!(error = %keep_error, "ticket delivered, but the outbox could not record it");
+                    Handoff::Delivered(receipt)
+                }
+                Err(error) => Handoff::NotKept { error, outbox: keep_error },
+            };
+        }
+    };
+    let result = send(ticket).await;
+    let settled = outbox.settle(claim, &result, false);
+    match (result, settled) {
+        (Ok(receipt), Ok(())) => Handoff::Delivered(receipt),
+        (Ok(receipt), Err(e)) => {
+            // Delivered; only the bookkeeping failed (the entry may be sent again).
+            tracing::warn!(error = %e, "ticket delivered, but the outbox could not record it");
             Handoff::Delivered(receipt)
         }
-        Err(error) => {
-            let state = if error.is_transient() { EntryState::Queued } else { EntryState::Failed };
-            match outbox.enqueue(ticket, state, Some(&error.to_string())) {
-                Ok(Enqueued::AlreadySent) => Handoff::AlreadySent,
-                Ok(_) if state == EntryState::Queued => Handoff::Queued { error, outbox: outbox.dir().to_path_buf() },
-                Ok(_) => Handoff::Failed { error, outbox: outbox.dir().to_path_buf() },
-                Err(e) => Handoff::NotKept { error, outbox: e },
-            }
-        }
+        (Err(error), Ok(())) if error.is_transient() => Handoff::Queued { error, outbox: outbox.dir().to_path_buf() },
+        (Err(error), Ok(())) => Handoff::Failed { error, outbox: outbox.dir().to_path_buf() },
+        (Err(error), Err(e)) => Handoff::NotKept { error, outbox: e },
     }
 }
 
@@ -971,6 +1013,31 @@ mod tests {
         assert_eq!(outbox.list().unwrap().len(), 1);
         let h = deliver_or_queue_with(&outbox, &ticket("a"), async |_: &Ticket| panic!("sent twice")).await;
         assert!(matches!(h, Handoff::AlreadySent), "{h:?}");
+    }
+
+    #[tokio::test]
+    async fn a_delivery_cut_short_leaves_the_ticket_queued() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path());
+        let hang = deliver_or_queue_with(&outbox, &ticket("a"), async |_: &Ticket| {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            Ok(receipt("never"))
+        });
+        assert!(tokio::time::timeout(Duration::from_millis(200), hang).await.is_err());
+        let listed = outbox.list().unwrap();
+        assert_eq!((listed.len(), listed[0].state), (1, EntryState::Queued));
+        let summary = outbox.flush_with(FlushOptions::default(), async |t: &Ticket| Ok(receipt(&t.key))).await.unwrap();
+        assert_eq!(summary.delivered.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_ticket_is_still_sent_when_the_outbox_cannot_keep_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("not-a-dir");
+        std::fs::write(&file, "x").unwrap();
+        let outbox = Outbox::at(file.join("outbox"));
+        let h = deliver_or_queue_with(&outbox, &ticket("a"), async |t: &Ticket| Ok(receipt(&t.key))).await;
+        assert!(matches!(h, Handoff::Delivered(_)), "{h:?}");
     }
 
     #[tokio::test]
