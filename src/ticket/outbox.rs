@@ -1019,7 +1019,8 @@ mod tests {
     async fn a_delivery_cut_short_leaves_the_ticket_queued() {
         let tmp = tempfile::tempdir().unwrap();
         let outbox = Outbox::at(tmp.path());
-        let hang = deliver_or_queue_with(&outbox, &ticket("a"), async |_: &Ticket| {
+        let t = ticket("a");
+        let hang = deliver_or_queue_with(&outbox, &t, async |_: &Ticket| {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             Ok(receipt("never"))
         });
