@@ -297,13 +297,13 @@ fn ticket_outbox_survives_an_outage_and_a_killed_process_and_sends_once() {
     };
     assert_eq!(out.code, expected, "a queued ticket leaves the exit code alone: {}", out.stderr);
     let id = r["id"].as_str().unwrap().to_string();
-    assert_eq!(queued(&outbox), [id.clone()]);
+    assert_eq!(queued(&outbox), std::slice::from_ref(&id));
     assert_eq!(entry_state(&outbox, &id), "queued");
     assert!(fs::read(&json).is_ok_and(|b| !b.is_empty()), "the report is written regardless");
     assert!(smtp.messages().is_empty());
     let flush = lab.run_nettriage_raw(&[], &["ticket", "flush", "--config", &config]);
     assert_eq!(flush.code, 1, "still queued: {}", flush.stderr);
-    assert_eq!(queued(&outbox), [id.clone()]);
+    assert_eq!(queued(&outbox), std::slice::from_ref(&id));
 
     // 2. A flush killed mid-delivery (its connection hangs on a dropped port).
     block_smtp(&lab, "drop");
@@ -357,7 +357,7 @@ fn ticket_outbox_survives_an_outage_and_a_killed_process_and_sends_once() {
     block_smtp(&lab, "reject with tcp reset");
     let out = lab.run_nettriage_raw(&[], &run_args(&config, &["--ticket"]));
     let second = report_of(&out)["id"].as_str().unwrap().to_string();
-    assert_eq!(queued(&outbox), [second.clone()]);
+    assert_eq!(queued(&outbox), std::slice::from_ref(&second));
     unblock_smtp(&lab);
     let out = lab.run_nettriage_raw(&[], &run_args(&config, &[]));
     assert!(matches!(out.code, 0 | 1), "{}", out.stderr);
