@@ -1,5 +1,5 @@
 //! Email-to-ticket over SMTP (lettre on tokio, rustls with ring): delivers a
-//! [`Ticket`](super::Ticket) as one multipart/mixed message, the plain-language body first
+//! [`Ticket`] as one multipart/mixed message, the plain-language body first
 //! and every attachment after it (base64, so each arrives byte for byte).
 //!
 //! STARTTLS is required unless `starttls = false` (a lab, a local relay); the server's
@@ -8,7 +8,7 @@
 //! PLAIN or LOGIN, only inside TLS. The Message-ID is derived from the ticket's key, so a
 //! ticket system that deduplicates on it keeps one ticket however often a ticket is
 //! retried. Every step is bounded by `timeout_ms`. Failures become
-//! [`DeliveryError`](super::DeliveryError)s naming `host:port` and the [`Step`]: an SMTP
+//! [`DeliveryError`]s naming `host:port` and the [`Step`]: an SMTP
 //! 4xx reply is transient, 5xx permanent.
 
 use std::time::Duration;
