@@ -1,7 +1,8 @@
 //! End-to-end scenarios of the ticket hand-off by email: a real SMTP server (Debian's
 //! python3-aiosmtpd, `tests/lab/ticket_smtp.py`) in the lab's server namespace receives
-//! what the real binary in the client namespace sends with `run --ticket`, `ticket
-//! REPORT.json` and `ticket flush`. The received message is parsed with Python's `email`
+//! what the real binary in the client namespace sends with `run --ticket`, `selftest
+//! --ticket`, `ticket REPORT.json` and `ticket flush`, and what the next `run` or `survey`
+//! run delivers from the outbox. The received message is parsed with Python's `email`
 //! module and its attachments compared byte for byte with the report files the run wrote.
 //! The outbox is tested across an outage (nftables in the server namespace refusing the
 //! SMTP port, then the rule removed) and across a process killed by SIGKILL in the middle
@@ -192,7 +193,8 @@ fn unblock_smtp(lab: &Lab) {
 /// byte for byte the report file the run wrote, whose JSON attachment is the report on
 /// stdout, with the report's id in the Message-ID and the status in the subject. The same
 /// report is not emailed twice; a password file readable by others is a configuration
-/// error (exit 3) that keeps the ticket marked failed until `ticket flush --retry-failed`.
+/// error (exit 3) that keeps the ticket marked failed until `ticket flush --retry-failed`;
+/// `selftest --ticket` delivers the end user's report as well.
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn ticket_email_over_starttls_with_auth_reaches_a_real_smtp_server() {
@@ -267,13 +269,32 @@ fn ticket_email_over_starttls_with_auth_reaches_a_real_smtp_server() {
     assert_eq!(retried.code, 0, "{}", retried.stderr);
     assert_eq!(smtp.messages().len(), 2);
     assert!(queued(&outbox).is_empty());
+
+    // The end user's self-test with --ticket: its report reaches IT too.
+    let cwd = lab.tmp().join("selftest");
+    fs::create_dir_all(&cwd).unwrap();
+    let out = lab.run_nettriage_in_dir(
+        &cwd,
+        &["selftest", "--interface", "eth0", "--dns-name", WWW_NAME, "--config", config.to_str().unwrap(), "--ticket"],
+    );
+    assert!(matches!(out.code, 0..=2), "the self-test's own exit code: {}", out.stderr);
+    assert_eq!(smtp.messages().len(), 3, "{}", out.stderr);
+    let m = parse_message(&smtp.messages()[2], &lab.tmp().join("selftest-parts"));
+    let html: Vec<PathBuf> = fs::read_dir(&cwd)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "html"))
+        .collect();
+    assert_eq!(html.len(), 1, "the self-test wrote its report: {html:?}");
+    assert_eq!(m["attachments"].as_array().map(Vec::len), Some(2), "{m}");
 }
 
 /// The outbox across an outage and a killed process: with the SMTP port refused,
 /// `run --ticket` keeps the run's exit code and queues the ticket; a `ticket flush` killed
 /// by SIGKILL while its connection hangs (port dropped) leaves the ticket on disk; once
 /// the server is reachable, `ticket flush` delivers it exactly once, a second flush sends
-/// nothing, and the next successful `run` delivers a ticket queued meanwhile.
+/// nothing, and the next successful `run` (and `survey` run) delivers a ticket queued
+/// meanwhile.
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn ticket_outbox_survives_an_outage_and_a_killed_process_and_sends_once() {
@@ -363,6 +384,36 @@ fn ticket_outbox_survives_an_outage_and_a_killed_process_and_sends_once() {
     assert!(matches!(out.code, 0 | 1), "{}", out.stderr);
     assert!(queued(&outbox).is_empty(), "the next run delivered the outbox: {}", out.stderr);
     assert_eq!(smtp.messages().len(), 2);
+
+    // 5. Queued during an outage, delivered by the next survey run.
+    block_smtp(&lab, "reject with tcp reset");
+    let out = lab.run_nettriage_raw(&[], &run_args(&config, &["--ticket"]));
+    assert_eq!(queued(&outbox).len(), 1, "{}", out.stderr);
+    unblock_smtp(&lab);
+    let db = lab.tmp().join("history.db");
+    let survey = lab.run_nettriage_raw(
+        &[],
+        &[
+            "survey",
+            "--once",
+            "--db",
+            db.to_str().unwrap(),
+            "--interface",
+            "eth0",
+            "--target",
+            TARGET_OK,
+            "--dns-name",
+            WWW_NAME,
+            "--config",
+            &config,
+        ],
+    );
+    assert!(matches!(survey.code, 0 | 1), "{}", survey.stderr);
+    assert!(queued(&outbox).is_empty(), "the survey run delivered the outbox: {}", survey.stderr);
+    assert_eq!(smtp.messages().len(), 3);
+    // --ticket is not a survey option: refused, exit 3.
+    let refused = lab.run_nettriage_raw(&[], &["survey", "--once", "--db", db.to_str().unwrap(), "--ticket"]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
 }
 
 fn set_mode(path: &Path, mode: u32) {
