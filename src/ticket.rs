@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::config::{TicketSettings, TicketSystem};
 
+mod http;
 pub mod jira;
 pub mod rt;
 pub mod servicenow;
