@@ -385,18 +385,23 @@ fn transport(endpoint: &str, step: Step, e: &reqwest::Error) -> DeliveryError {
     DeliveryError::Transport { endpoint: endpoint.to_string(), step: failed, message }
 }
 
-/// Whether a rustls error is somewhere in `e`'s chain (also inside an `io::Error`, whose
-/// `source()` skips the error it wraps).
+/// Whether a rustls error is somewhere in `e`'s chain, also inside (nested) `io::Error`s,
+/// whose `source()` skips the error they wrap.
 fn is_tls(e: &reqwest::Error) -> bool {
-    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
-    while let Some(err) = next {
+    fn holds_tls(err: &(dyn std::error::Error + 'static)) -> bool {
         if err.downcast_ref::<rustls::Error>().is_some() {
             return true;
         }
         if let Some(io) = err.downcast_ref::<std::io::Error>()
             && let Some(inner) = io.get_ref()
-            && inner.downcast_ref::<rustls::Error>().is_some()
         {
+            return holds_tls(inner);
+        }
+        false
+    }
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = next {
+        if holds_tls(err) {
             return true;
         }
         next = err.source();
@@ -409,7 +414,8 @@ fn chain(e: &reqwest::Error) -> String {
     use std::error::Error as _;
     let mut text = e.to_string();
     if let Some(url) = e.url() {
-        text = text.replace(&format!(" ({url})"), "").replace(url.as_str(), "");
+        text =
+            text.replace(&format!(" for url ({url})"), "").replace(&format!(" ({url})"), "").replace(url.as_str(), "");
     }
     let mut next = e.source();
     while let Some(err) = next {
