@@ -853,3 +853,25 @@ async fn contract_tls_untrusted_certificate_fails_at_the_tls_step_and_ca_file_tr
     fake.assert_kept();
     assert_eq!(got, receipt(TicketSystem::Rt, "42"));
 }
+
+// ---------------------------------------------------------------------------
+// Proxy
+// ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn contract_proxy_carries_the_requests_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    // The fake stands in for the proxy: an http:// target goes to it in absolute form, so
+    // the target name is never resolved here.
+    let fake = Fake::start(rt_vendor(None), None).await;
+    let mut settings = rt_settings("http://rt.example.invalid", &secret_file(dir.path()), None);
+    settings.proxy = Some(fake.url());
+    let got = deliver(&settings, &ticket()).await.unwrap();
+    fake.assert_kept();
+    assert_eq!(got, receipt(TicketSystem::Rt, "42"));
+    assert_eq!(fake.seen().len(), 2);
+
+    settings.proxy = Some("socks5://127.0.0.1:1080".into());
+    let err = deliver(&settings, &ticket()).await.unwrap_err();
+    assert!(err.is_config(), "{err:?}");
+}

@@ -70,6 +70,10 @@ pub struct TicketSettings {
     /// A PEM file of CA certificates trusted for the HTTP ticket systems, besides the
     /// system's store (a site or lab ticket system behind a private CA).
     pub ca_file: Option<PathBuf>,
+    /// HTTP proxy for the HTTP ticket systems (`http://host:port`); None: direct (the
+    /// environment's proxy variables are not used, so a delivery goes where the config
+    /// says).
+    pub proxy: Option<String>,
     /// Email-to-ticket.
     pub smtp: Option<SmtpSettings>,
     /// Request Tracker.
@@ -91,6 +95,7 @@ impl Default for TicketSettings {
             timeout_ms: 15_000,
             max_attachment_bytes: 10 * 1024 * 1024,
             ca_file: None,
+            proxy: None,
             smtp: None,
             rt: None,
             jira: None,

@@ -232,9 +232,9 @@ pub(crate) struct Http {
 
 impl Http {
     /// A client for `system` at `base_url` (http or https, no credentials in it), trusting
-    /// the system store plus `common.ca_file`, with `common.timeout_ms` on every request and
-    /// no redirects followed (a redirect is an error status, so credentials never follow
-    /// one).
+    /// the system store plus `common.ca_file`, through `common.proxy` or direct (never the
+    /// environment's proxy variables), with `common.timeout_ms` on every request and no
+    /// redirects followed (a redirect is an error status, so credentials never follow one).
     pub(crate) fn new(
         common: &TicketSettings,
         system: TicketSystem,
@@ -264,7 +264,15 @@ impl Http {
         let timeout = Duration::from_millis(common.timeout_ms);
         let mut headers = HeaderMap::new();
         headers.insert(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder().no_proxy();
+        if let Some(proxy) = common.proxy.as_deref() {
+            let parsed = Url::parse(proxy).map_err(|e| config(format!("proxy: {e}")))?;
+            if parsed.scheme() != "http" || parsed.host_str().is_none() {
+                return Err(config(format!("proxy {}: not an http://host:port URL", without_query(&parsed))));
+            }
+            builder = builder.proxy(reqwest::Proxy::all(parsed).map_err(|e| config(format!("proxy: {}", chain(&e))))?);
+        }
+        let client = builder
             .use_preconfigured_tls(tls)
             .timeout(timeout)
             .connect_timeout(timeout)
