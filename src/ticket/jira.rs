@@ -1,4 +1,4 @@
-//! Jira REST API (Cloud and Data Center, v2): delivers a [`Ticket`](super::Ticket) as a new
+//! Jira REST API (Cloud and Data Center, v2): delivers a [`Ticket`] as a new
 //! issue, or as a comment on an existing one (`[ticket.jira] issue = "PROJ-123"`), then
 //! attaches the files. The HTTP client, credential and error mapping are `super::http`.
 //!

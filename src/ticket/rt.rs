@@ -1,4 +1,4 @@
-//! Request Tracker REST2: delivers a [`Ticket`](super::Ticket) as a new RT ticket, or as a
+//! Request Tracker REST2: delivers a [`Ticket`] as a new RT ticket, or as a
 //! comment on an existing one (`[ticket.rt] ticket = N`), with the attachments inline.
 //! The HTTP client, credential and error mapping are `super::http`.
 //!

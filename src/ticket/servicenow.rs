@@ -1,4 +1,4 @@
-//! ServiceNow Table and Attachment APIs: delivers a [`Ticket`](super::Ticket) as a new
+//! ServiceNow Table and Attachment APIs: delivers a [`Ticket`] as a new
 //! incident, then attaches the files one request each. The HTTP client, credential and
 //! error mapping are `super::http`.
 //!

@@ -1,4 +1,4 @@
-//! Zendesk Support API: delivers a [`Ticket`](super::Ticket) as a new ticket, or as a
+//! Zendesk Support API: delivers a [`Ticket`] as a new ticket, or as a
 //! comment on an existing one (`[ticket.zendesk] ticket = N`), the files uploaded first and
 //! referenced by their tokens. The HTTP client, credential and error mapping are
 //! `super::http`.
