@@ -21,6 +21,7 @@ use crate::config::{Format, SecretSource, TicketSettings, TicketSystem};
 use crate::redact::RedactError;
 use crate::report::Report;
 
+mod http;
 pub mod jira;
 pub mod outbox;
 pub mod rt;

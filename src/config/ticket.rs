@@ -67,6 +67,13 @@ pub struct TicketSettings {
     pub timeout_ms: u64,
     /// Largest attachment sent; a larger one is left out and the body says so.
     pub max_attachment_bytes: u64,
+    /// A PEM file of CA certificates trusted for the HTTP ticket systems, besides the
+    /// system's store (a site or lab ticket system behind a private CA).
+    pub ca_file: Option<PathBuf>,
+    /// HTTP proxy for the HTTP ticket systems (`http://host:port`); None: direct (the
+    /// environment's proxy variables are not used, so a delivery goes where the config
+    /// says).
+    pub proxy: Option<String>,
     /// Email-to-ticket.
     pub smtp: Option<SmtpSettings>,
     /// Request Tracker.
@@ -87,6 +94,8 @@ impl Default for TicketSettings {
             redact: true,
             timeout_ms: 15_000,
             max_attachment_bytes: 10 * 1024 * 1024,
+            ca_file: None,
+            proxy: None,
             smtp: None,
             rt: None,
             jira: None,
