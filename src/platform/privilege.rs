@@ -414,18 +414,21 @@ pub fn drop_network(keep: &[NetCap]) -> Result<DropResult, PrivilegeError> {
     Ok(DropResult { after, no_new_privs, threads, threads_holding })
 }
 
-/// Every thread of the process, and how many of them still hold one of `dropped`
-/// (a thread whose sets cannot be read, e.g. one that just ended, is not counted).
+/// Every thread of the process, and how many of them still hold one of `dropped` in their
+/// effective or permitted set (capget can read only those two sets of another thread). A
+/// thread whose sets cannot be read is counted as holding: the drop is not confirmed for it.
 #[cfg(feature = "live")]
 fn threads_holding(dropped: &[NetCap]) -> (u32, u32) {
     let tids: Vec<i32> = std::fs::read_dir("/proc/self/task")
         .map(|dir| dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
         .unwrap_or_default();
-    let holding = tids
-        .iter()
-        .filter_map(|tid| read_sets(Some(*tid)).ok())
-        .filter(|sets| dropped.iter().any(|c| sets.holds(*c)))
-        .count();
+    let holds = |tid: i32| -> bool {
+        [caps::CapSet::Effective, caps::CapSet::Permitted].into_iter().any(|set| match caps::read(Some(tid), set) {
+            Ok(held) => dropped.iter().any(|c| held.contains(&to_caps(*c))),
+            Err(_) => true,
+        })
+    };
+    let holding = tids.iter().filter(|tid| holds(**tid)).count();
     (tids.len() as u32, holding as u32)
 }
 
@@ -476,5 +479,36 @@ mod tests {
         assert_eq!(parse_groups("Gid:\t0\t0\t0\t0\nGroups:\t\n"), Some((0, vec![])));
         assert_eq!(parse_groups("Uid:\t0\n"), None);
         assert_eq!(parse_uid(""), None);
+    }
+
+    /// Capabilities are per thread: a thread started before the drop keeps them (and is
+    /// counted), one started after it has none. It drops them only in a thread of its own,
+    /// so the rest of the test process keeps them.
+    #[cfg(feature = "live")]
+    #[test]
+    fn the_drop_is_per_thread_and_counts_threads_that_kept_them() {
+        let held = read_sets(None).expect("capget on this thread");
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        let before = std::thread::spawn(move || {
+            let _ = wait.recv();
+        });
+        let (done, after) = std::thread::spawn(|| {
+            let done = drop_network(&[]).expect("dropping needs no privilege");
+            let after = std::thread::spawn(|| read_sets(None).expect("capget")).join().expect("the thread ran");
+            (done, after)
+        })
+        .join()
+        .expect("the dropping thread ran");
+        let _ = release.send(());
+        before.join().expect("the thread ran");
+        assert!(done.no_new_privs);
+        assert!(NetCap::ALL.iter().all(|c| !done.after.holds(*c)), "{done:?}");
+        assert!(done.threads >= 3, "{done:?}");
+        if NetCap::ALL.iter().any(|c| held.holds(*c)) {
+            assert!(done.threads_holding >= 2, "this thread and the one started before the drop: {done:?}");
+        }
+        assert!(NetCap::ALL.iter().all(|c| !after.holds(*c)), "a thread started after the drop: {after:?}");
+        // This thread never dropped them.
+        assert_eq!(read_sets(None).expect("capget").effective, held.effective);
     }
 }
