@@ -20,9 +20,7 @@ use crate::files::WriteError;
 use crate::history::HistoryError;
 use crate::platform::capture::{CaptureError, Recorder};
 use crate::platform::netlink::{NetSnapshot, NetlinkError};
-use crate::platform::privilege::{
-    self, DropStatus, KeepReason, KeptCap, NetCap, OpenedSockets, PrivilegeReport, Privileges, SocketKind,
-};
+use crate::platform::privilege::{self, DropStatus, NetCap, OpenedSockets, PrivilegeReport, Privileges, SocketKind};
 use crate::platform::{icmp, packet};
 use crate::progress::Progress;
 use crate::redact::redact;
@@ -299,9 +297,7 @@ fn settle_privileges(
     // The kernel checks CAP_NET_ADMIN of the thread that sends the nl80211 scan request,
     // when it sends it: no socket can be opened for that ahead, so a run asked to scan
     // keeps that one capability.
-    if config.wifi.scan && privileges.net_admin {
-        report.kept.push(KeptCap { capability: NetCap::CapNetAdmin, reason: KeepReason::WifiScan });
-    }
+    report.kept = privilege::kept_for(config.wifi.scan, privileges);
     let keep: Vec<NetCap> = report.kept.iter().map(|k| k.capability).collect();
     match privilege::drop_network(&keep) {
         Ok(done) => {

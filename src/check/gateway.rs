@@ -332,8 +332,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     let client_v4 = if gateways.is_empty() { None } else { Some(echo(false)?) };
     let client_v6 = if gateways_v6.is_empty() { None } else { Some(echo(true)?) };
     ev.echo_socket = client_v4.as_ref().or(client_v6.as_ref()).map(|(_, kind)| *kind);
-    let source = if unprivileged { None } else { dhcp::usable_ipv4(iface).map(|(ip, _)| ip) };
-    let source_v6 = if unprivileged { None } else { ns_source(iface) };
+    let source = dhcp::usable_ipv4(iface).map(|(ip, _)| ip);
+    let source_v6 = ns_source(iface);
     let stop_by = ctx.cutoff();
     let settings = &ctx.config.gateway;
     let probes = gateways
@@ -364,11 +364,11 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     Ok(Outcome::Ran { findings, evidence: Evidence::Gateway(Box::new(ev)) })
 }
 
-/// A neighbour lookup that was not asked: no Ethernet framing or no source address, or
-/// (`unprivileged`) no CAP_NET_RAW for the packet socket.
+/// A neighbour lookup that was not asked: `NotApplicable` (no Ethernet framing or no
+/// source address) or `NoPrivilege` (it could be asked, but the run has no CAP_NET_RAW for
+/// the packet socket).
 #[cfg(feature = "live")]
-fn not_asked(unprivileged: bool) -> ArpResult {
-    let status = if unprivileged { ArpStatus::NoPrivilege } else { ArpStatus::NotApplicable };
+fn not_asked(status: ArpStatus) -> ArpResult {
     ArpResult { status, mac: None, rtt_ms: None, requests_sent: 0, seen: None }
 }
 
@@ -383,7 +383,8 @@ async fn probe(
     unprivileged: bool,
 ) -> Result<GatewayProbe, CheckError> {
     let arp = match (iface.is_ethernet(), iface.mac, source) {
-        (true, Some(mac), Some(src)) if !unprivileged => {
+        (true, Some(_), Some(_)) if unprivileged => not_asked(ArpStatus::NoPrivilege),
+        (true, Some(mac), Some(src)) => {
             let name = iface.name.clone();
             // Bounded by the run's deadline: no reply by then is no reply.
             let timeout =
@@ -393,7 +394,7 @@ async fn probe(
                 .map_err(|source| CheckError::Task { operation: "ARP", source })??;
             lookup_result(reply)
         }
-        _ => not_asked(unprivileged),
+        _ => not_asked(ArpStatus::NotApplicable),
     };
     let ping = match client {
         Some(client) if arp.status != ArpStatus::NoReply => {
@@ -434,7 +435,8 @@ async fn probe_v6(
     unprivileged: bool,
 ) -> Result<GatewayV6Probe, CheckError> {
     let ns = match (iface.is_ethernet(), iface.mac, source) {
-        (true, Some(mac), Some(src)) if !unprivileged => {
+        (true, Some(_), Some(_)) if unprivileged => not_asked(ArpStatus::NoPrivilege),
+        (true, Some(mac), Some(src)) => {
             let name = iface.name.clone();
             let timeout =
                 Duration::from_millis(settings.arp_timeout_ms).min(stop_by.saturating_duration_since(Instant::now()));
@@ -444,7 +446,7 @@ async fn probe_v6(
                     .map_err(|source| CheckError::Task { operation: "Neighbor Solicitation", source })??;
             lookup_result(reply)
         }
-        _ => not_asked(unprivileged),
+        _ => not_asked(ArpStatus::NotApplicable),
     };
     let ping = match client {
         Some(client) if ns.status != ArpStatus::NoReply => {

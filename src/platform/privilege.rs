@@ -251,6 +251,17 @@ pub struct PrivilegeReport {
     pub error: Option<String>,
 }
 
+/// The capabilities a run keeps after the drop (pure): CAP_NET_ADMIN when it is asked to
+/// scan for Wi-Fi (`wifi_scan`) and holds it, because the kernel checks it on the thread
+/// that sends the nl80211 scan request, when it sends it; nothing else.
+pub fn kept_for(wifi_scan: bool, privileges: Privileges) -> Vec<KeptCap> {
+    if wifi_scan && privileges.net_admin {
+        vec![KeptCap { capability: NetCap::CapNetAdmin, reason: KeepReason::WifiScan }]
+    } else {
+        vec![]
+    }
+}
+
 /// Parses `/proc/sys/net/ipv4/ping_group_range` (`"low\thigh"`).
 pub fn parse_ping_group_range(text: &str) -> Option<PingGroupRange> {
     let mut parts = text.split_whitespace();
@@ -469,6 +480,18 @@ mod tests {
         for bad in ["", "1", "a b", "1 2 3", "-1 5"] {
             assert_eq!(parse_ping_group_range(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn only_a_wifi_scan_keeps_a_capability_and_only_cap_net_admin() {
+        let both = Privileges { net_raw: true, net_admin: true };
+        assert_eq!(kept_for(false, both), vec![]);
+        assert_eq!(
+            kept_for(true, both),
+            vec![KeptCap { capability: NetCap::CapNetAdmin, reason: KeepReason::WifiScan }]
+        );
+        // Without CAP_NET_ADMIN there is nothing to keep for the scan.
+        assert_eq!(kept_for(true, Privileges { net_raw: true, net_admin: false }), vec![]);
     }
 
     #[test]
