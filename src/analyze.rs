@@ -282,6 +282,7 @@ impl Analysis {
             host: HostInfo { hostname },
             interface: None,
             privileged: false,
+            privileges: None,
             redacted: false,
             capture: None,
             diagnosis,
@@ -567,6 +568,7 @@ impl State {
             }),
             gateways,
             gateways_v6: vec![],
+            echo_socket: None,
         };
         // Only unanswered lookups of addresses that are not gateways (a router sweeping
         // absent hosts): nothing about a gateway was seen, so nothing to judge. The

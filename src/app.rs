@@ -1,6 +1,8 @@
 //! One run from validated config to a [`Report`], and the file work around it.
 //!
-//! [`collect`] reads the netlink snapshot once, picks the interface, runs the check graph
+//! [`collect`] reads the netlink snapshot once, picks the interface, opens the privileged
+//! sockets the run will use and drops CAP_NET_RAW and CAP_NET_ADMIN
+//! ([`PrivilegePolicy`], `platform::privilege`, docs/privileges.md), runs the check graph
 //! (telling an observer as checks start and finish), diagnoses and builds the report.
 //! [`write_report`] writes a report file atomically in the format its extension names,
 //! [`analyze_file`] turns a capture into a report, [`read_report`] reads a stored
@@ -18,7 +20,8 @@ use crate::files::WriteError;
 use crate::history::HistoryError;
 use crate::platform::capture::{CaptureError, Recorder};
 use crate::platform::netlink::{NetSnapshot, NetlinkError};
-use crate::platform::privilege::Privileges;
+use crate::platform::privilege::{self, DropStatus, NetCap, OpenedSockets, PrivilegeReport, Privileges, SocketKind};
+use crate::platform::{icmp, packet};
 use crate::progress::Progress;
 use crate::redact::redact;
 use crate::report::{CaptureInfo, CaptureNote, HostInfo, Report, SCHEMA_VERSION, Timestamp, ToolInfo};
@@ -162,9 +165,40 @@ pub enum ReportFileError {
     NotAReport(#[from] crate::diff::ReadError),
 }
 
+/// What a run does with its capabilities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrivilegePolicy {
+    /// Open the privileged sockets the run will use, then drop CAP_NET_RAW and
+    /// CAP_NET_ADMIN for the rest of the process (`run`, `selftest`): the process cannot
+    /// open another one.
+    DropAfterOpening,
+    /// Keep them: a survey opens its sockets again on every run.
+    Keep,
+}
+
 /// Runs every check, telling `observer` as checks start and finish, and returns the report
-/// (redacted when the config says so).
+/// (redacted when the config says so). The capabilities are dropped once the privileged
+/// sockets are open ([`PrivilegePolicy::DropAfterOpening`]).
 pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> Result<Report, RunError> {
+    collect_with(config, observer, PrivilegePolicy::DropAfterOpening).await
+}
+
+/// Closes the sockets opened before the drop that no check took, however the run ends.
+struct Preopened;
+
+impl Drop for Preopened {
+    fn drop(&mut self) {
+        packet::release_preopened();
+        icmp::release_preopened();
+    }
+}
+
+/// [`collect`] with a choice of what to do with the capabilities.
+pub async fn collect_with(
+    config: &Config,
+    observer: &(dyn Fn(Progress) + Sync),
+    policy: PrivilegePolicy,
+) -> Result<Report, RunError> {
     let started_at = SystemTime::now();
     let started = Instant::now();
     let snapshot = tokio::time::timeout(Duration::from_secs(3), NetSnapshot::read())
@@ -172,10 +206,14 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> R
         .map_err(|_| RunError::NetlinkTimeout)??;
     let interface = snapshot.select(config.interface.as_deref()).map_err(RunError::Interface)?;
     let privileges = Privileges::current();
+    let _preopened = Preopened;
+    let privilege_report = settle_privileges(config, &snapshot, interface, privileges, policy, started);
     let facts = Facts::default();
     let deadline = Instant::now() + config.deadline;
     let ctx = CheckContext { config, snapshot: &snapshot, interface, privileges, facts: &facts, deadline };
 
+    // After the drop: the recorder's thread starts without the capabilities, on a packet
+    // socket opened before it.
     let recorder = match (&config.capture, interface) {
         (Some(path), Some(iface)) => {
             let ports = config.targets.iter().map(|t| t.port).collect();
@@ -203,6 +241,7 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> R
         host: HostInfo { hostname: hostname() },
         interface: interface.map(|i| i.name.clone()),
         privileged: privileges.full(),
+        privileges: Some(privilege_report),
         redacted: false,
         capture,
         diagnosis: diagnose(&checks),
@@ -211,6 +250,123 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> R
     // Credentials in a URL (a proxy's, a target's) never reach a report, redacted or not.
     let report = crate::redact::strip_credentials(&report)?;
     Ok(if config.redact { redact(&report)? } else { report })
+}
+
+/// Opens the privileged sockets the run will use and drops the network capabilities
+/// (with [`PrivilegePolicy::DropAfterOpening`]), and says what was done. Runs before the
+/// run starts any thread: capabilities are per thread, and a thread started before the
+/// drop would keep them ([`PrivilegeReport::threads_holding`] counts any).
+fn settle_privileges(
+    config: &Config,
+    snapshot: &NetSnapshot,
+    interface: Option<&crate::platform::netlink::Interface>,
+    privileges: Privileges,
+    policy: PrivilegePolicy,
+    started: Instant,
+) -> PrivilegeReport {
+    let at_start = privilege::read_sets(None).unwrap_or_else(|e| {
+        tracing::warn!("{e}; using /proc/self/status");
+        privilege::CapSets { effective: privileges.held(), ..Default::default() }
+    });
+    let held = NetCap::ALL.into_iter().any(|c| at_start.holds(c));
+    let mut report = PrivilegeReport {
+        uid: privilege::current_uid(),
+        at_start,
+        opened: vec![],
+        drop: DropStatus::NothingHeld,
+        kept: vec![],
+        dropped_at_ms: None,
+        after_drop: None,
+        no_new_privs: false,
+        threads: 0,
+        threads_holding: 0,
+        ping: Some(privilege::ping_access()),
+        error: None,
+    };
+    if !held {
+        return report;
+    }
+    if policy == PrivilegePolicy::Keep {
+        report.drop = DropStatus::KeptForSurvey;
+        return report;
+    }
+    if privileges.net_raw
+        && let Some(iface) = interface
+    {
+        report.opened = preopen_sockets(config, snapshot, iface);
+    }
+    // The kernel checks CAP_NET_ADMIN of the thread that sends the nl80211 scan request,
+    // when it sends it: no socket can be opened for that ahead, so a run asked to scan
+    // keeps that one capability.
+    report.kept = privilege::kept_for(config.wifi.scan, privileges);
+    let keep: Vec<NetCap> = report.kept.iter().map(|k| k.capability).collect();
+    match privilege::drop_network(&keep) {
+        Ok(done) => {
+            report.drop = DropStatus::Dropped;
+            report.dropped_at_ms = Some(crate::types::millis(started.elapsed()));
+            report.after_drop = Some(done.after);
+            report.no_new_privs = done.no_new_privs;
+            report.threads = done.threads;
+            report.threads_holding = done.threads_holding;
+            tracing::info!(threads = done.threads, holding = done.threads_holding, "network capabilities dropped");
+        }
+        Err(e) => {
+            tracing::warn!("{e}");
+            report.drop = DropStatus::Failed;
+            report.error = Some(e.to_string());
+        }
+    }
+    report
+}
+
+/// Opens every privileged socket the run's checks will ask for on `iface`, before the
+/// drop: packet sockets for the dhcp probes (DISCOVER, duplicate address, the full
+/// exchange), each gateway's ARP or Neighbor Solicitation and the capture; raw ICMP and
+/// ICMPv6 sockets for the path check's destinations and the Router Solicitation; one echo
+/// client per family with a gateway. One that cannot be opened is logged; the check that
+/// needed it then reports `tool.no_privilege`.
+fn preopen_sockets(
+    config: &Config,
+    snapshot: &NetSnapshot,
+    iface: &crate::platform::netlink::Interface,
+) -> Vec<OpenedSockets> {
+    use crate::check::{gateway, path};
+    use crate::config::TargetHost;
+    let routes = snapshot.default_routes();
+    let (gw4, gw6) = (gateway::gateways_of(iface, &routes), gateway::gateways_v6_of(iface, &routes));
+    let mut opened = Vec::new();
+    let mut note = |kind: SocketKind, result: std::io::Result<usize>| match result {
+        Ok(0) => {}
+        Ok(n) => opened.push(OpenedSockets { kind, count: n as u32 }),
+        Err(e) => tracing::warn!(?kind, "opening a socket before the capability drop: {e}"),
+    };
+    if iface.is_ethernet() {
+        let capture = usize::from(config.capture.is_some());
+        let n = 3 + gw4.len() + gw6.len() + capture;
+        note(SocketKind::Packet, packet::preopen(&iface.name, n).map_err(std::io::Error::other));
+    }
+    let targets = |v6: bool| {
+        config
+            .targets
+            .iter()
+            .filter(|t| match t.host {
+                TargetHost::Ip(ip) => ip.is_ipv6() == v6,
+                TargetHost::Name(_) => true,
+            })
+            .count()
+    };
+    let raw_v4 = (gw4.iter().filter(|g| !g.is_link_local()).count() + targets(false)).min(path::MAX_DESTINATIONS);
+    let raw_v6 =
+        1 + (gw6.iter().filter(|g| !g.is_unicast_link_local()).count() + targets(true)).min(path::MAX_DESTINATIONS);
+    note(SocketKind::RawIcmpV4, icmp::preopen_raw(false, raw_v4));
+    note(SocketKind::RawIcmpV6, icmp::preopen_raw(true, raw_v6));
+    if !gw4.is_empty() {
+        note(SocketKind::EchoV4, icmp::preopen_echo_client(false, &iface.name).map(|()| 1));
+    }
+    if !gw6.is_empty() {
+        note(SocketKind::EchoV6, icmp::preopen_echo_client(true, &iface.name).map(|()| 1));
+    }
+    opened
 }
 
 /// Writes the report to `path` atomically (temp file, then rename), so a reader never

@@ -815,6 +815,7 @@ mod tests {
             host: HostInfo { hostname: hostname.into() },
             interface: Some("eth0".into()),
             privileged: true,
+            privileges: None,
             redacted: false,
             capture: None,
             diagnosis: Diagnosis {

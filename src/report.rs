@@ -641,9 +641,14 @@ pub struct Report {
     /// The interface under test, if one was found.
     #[serde(default)]
     pub interface: Option<String>,
-    /// Whether the run had CAP_NET_RAW and CAP_NET_ADMIN.
+    /// Whether the run had CAP_NET_RAW and CAP_NET_ADMIN (at its start).
     #[serde(default)]
     pub privileged: bool,
+    /// What a live run did with its capabilities: held at the start, the sockets opened
+    /// before the drop, the sets read back after it (docs/privileges.md). Absent in
+    /// reports of older versions and of `analyze`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privileges: Option<crate::platform::privilege::PrivilegeReport>,
     /// Whether MACs, public addresses, SSIDs and the hostname were replaced by placeholders.
     #[serde(default)]
     pub redacted: bool,
@@ -798,6 +803,7 @@ pub(crate) fn test_report(checks: Vec<CheckResult>, started_at: &str, duration_m
         host: HostInfo { hostname: "desk-214".into() },
         interface: Some("eth0".into()),
         privileged: true,
+        privileges: None,
         redacted: false,
         capture: None,
         diagnosis: crate::diagnosis::diagnose(&checks),
@@ -881,6 +887,7 @@ pub(crate) mod fixtures {
             }],
             capture: None,
             gateways_v6: vec![],
+            echo_socket: None,
         }))
     }
 

@@ -135,7 +135,9 @@ pub async fn survey(
     let mut last;
     loop {
         let started = tokio::time::Instant::now();
-        match app::collect(config, &|_| {}).await {
+        // A survey opens its sockets again on every run, so it keeps its capabilities
+        // (docs/privileges.md; the packaged unit bounds them to these two).
+        match app::collect_with(config, &|_| {}, app::PrivilegePolicy::Keep).await {
             Ok(report) => {
                 let mut problems = Vec::new();
                 let id = history

@@ -430,6 +430,7 @@ fn gateway_check(rtts: &[Option<Duration>]) -> CheckResult {
         }],
         capture: None,
         gateways_v6: vec![],
+        echo_socket: None,
     };
     let findings = check::gateway::judge("eth0", &ev, &GatewaySettings::default(), Source::Live);
     ran(CheckId::Gateway, findings, Evidence::Gateway(Box::new(ev)))
@@ -765,6 +766,7 @@ fn broken_gateway() -> Report {
         }],
         capture: None,
         gateways_v6: vec![],
+        echo_socket: None,
     };
     report(
         Some("eth0"),
@@ -1575,4 +1577,96 @@ fn path_blackholes_and_reductions_match_schema_and_are_the_root_cause() {
     let ev = back.path_evidence().expect("typed path evidence reads back");
     assert_eq!(ev.notices.iter().map(|n| n.code).collect::<Vec<_>>(), [Code::PathMtuReduced]);
     assert_eq!(ev.destinations[1].smallest_lost, Some(1401));
+}
+
+// ---------------------------------------------------------------------------------------
+// Privileges (issue #16 item 2): the top-level `privileges` of a live run, and the
+// gateway's echo over an unprivileged ICMP socket.
+// ---------------------------------------------------------------------------------------
+
+/// A run that dropped both capabilities after opening its sockets, and one without any
+/// whose gateway echo went over a datagram socket: both match the schema and read back
+/// through the model unchanged; values outside the documented enums are refused.
+#[test]
+fn privileges_and_the_echo_socket_kind_match_schema() {
+    use nettriage::platform::icmp::EchoSocketKind;
+    use nettriage::platform::privilege::{
+        CapSets, DropStatus, NetCap, OpenedSockets, PingAccess, PingGroupRange, PrivilegeReport, SocketKind,
+    };
+    let both = vec![NetCap::CapNetAdmin, NetCap::CapNetRaw];
+    let mut dropped = healthy();
+    dropped.privileges = Some(PrivilegeReport {
+        uid: Some(0),
+        at_start: CapSets {
+            effective: both.clone(),
+            permitted: both.clone(),
+            inheritable: vec![],
+            ambient: vec![],
+            bounding: both,
+        },
+        opened: vec![
+            OpenedSockets { kind: SocketKind::Packet, count: 5 },
+            OpenedSockets { kind: SocketKind::RawIcmpV4, count: 2 },
+            OpenedSockets { kind: SocketKind::EchoV4, count: 1 },
+        ],
+        drop: DropStatus::Dropped,
+        kept: vec![],
+        dropped_at_ms: Some(12.5),
+        after_drop: Some(CapSets::default()),
+        no_new_privs: true,
+        threads: 1,
+        threads_holding: 0,
+        ping: Some(PingAccess { range: Some(PingGroupRange { low: 1, high: 0 }), gid: Some(0), allowed: false }),
+        error: None,
+    });
+
+    let mut unprivileged = healthy();
+    unprivileged.privileged = false;
+    unprivileged.privileges = Some(PrivilegeReport {
+        uid: Some(65534),
+        at_start: CapSets::default(),
+        opened: vec![],
+        drop: DropStatus::NothingHeld,
+        kept: vec![],
+        dropped_at_ms: None,
+        after_drop: None,
+        no_new_privs: false,
+        threads: 0,
+        threads_holding: 0,
+        ping: Some(PingAccess {
+            range: Some(PingGroupRange { low: 0, high: 2_147_483_647 }),
+            gid: Some(65534),
+            allowed: true,
+        }),
+        error: None,
+    });
+    let gateway = unprivileged.checks.iter_mut().find(|c| c.id == CheckId::Gateway).expect("a gateway check");
+    let Evidence::Gateway(ev) = &mut gateway.evidence else { panic!("gateway evidence") };
+    ev.echo_socket = Some(EchoSocketKind::Datagram);
+    ev.gateways[0].arp =
+        ArpResult { status: ArpStatus::NoPrivilege, mac: None, rtt_ms: None, requests_sent: 0, seen: None };
+
+    for (name, r) in [("dropped", &dropped), ("unprivileged", &unprivileged)] {
+        let json = to_json(r);
+        assert_matches_schema(&json);
+        let back: Report = serde_json::from_value(json.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(&back, r, "{name}");
+    }
+    assert_eq!(to_json(&unprivileged)["checks"][3]["evidence"]["echo_socket"], json!("datagram"));
+
+    let json = to_json(&dropped);
+    for (path, bad) in [
+        ("/privileges/drop", json!("maybe")),
+        (
+            "/privileges/after_drop",
+            json!({ "effective": ["cap_sys_admin"], "permitted": [], "inheritable": [], "ambient": [], "bounding": [] }),
+        ),
+        ("/privileges/opened", json!([{ "kind": "tcp", "count": 1 }])),
+        ("/privileges/threads_holding", json!(-1)),
+    ] {
+        let mut broken = json.clone();
+        let field = path.rsplit('/').next().unwrap();
+        broken["privileges"][field] = bad.clone();
+        assert_rejected(&broken, path, &format!("{path} = {bad}"));
+    }
 }

@@ -4,7 +4,11 @@
 //! ARP is what tells "the gateway is gone" (`gateway.unreachable`) apart from "the gateway
 //! drops ping to itself" (`gateway.no_echo`, a warning: traffic through it may work, and
 //! the later layers show whether it does). Probing needs CAP_NET_RAW; finding the default
-//! route does not. The judging half (`judge`) is pure; `nettriage analyze`
+//! route does not. Without CAP_NET_RAW the echo series still runs over an unprivileged ICMP
+//! datagram socket where `net.ipv4.ping_group_range` allows it
+//! ([`crate::platform::icmp::echo_client`]; ARP is then not asked, `no_privilege`, and a
+//! `tool.no_privilege` warning says so); [`GatewayEvidence::echo_socket`] names the kind of
+//! socket used. The judging half (`judge`) is pure; `nettriage analyze`
 //! ([`crate::analyze`]) fills the same [`GatewayEvidence`] from a capture's ARP and echo
 //! exchanges and calls it with [`Source::Capture`].
 //!
@@ -24,7 +28,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 #[cfg(feature = "live")]
-use surge_ping::{Client, Config as PingConfig, ICMP, PingIdentifier, PingSequence};
+use surge_ping::{Client, PingIdentifier, PingSequence};
 
 #[cfg(feature = "live")]
 use crate::check::{CheckContext, CheckError, Outcome, dhcp};
@@ -32,6 +36,7 @@ use crate::check::{Source, finding, named};
 use crate::config::GatewaySettings;
 #[cfg(feature = "live")]
 use crate::platform::arp;
+use crate::platform::icmp::EchoSocketKind;
 #[cfg(feature = "live")]
 use crate::platform::neighbor_solicit;
 use crate::platform::netlink::{AddrScope, Interface, Route};
@@ -70,6 +75,10 @@ pub struct GatewayEvidence {
     /// absent when it has none).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub gateways_v6: Vec<GatewayV6Probe>,
+    /// The kind of socket the echo series went over (live only): `raw` (CAP_NET_RAW) or
+    /// `datagram` (an unprivileged ICMP socket, allowed by `net.ipv4.ping_group_range`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub echo_socket: Option<EchoSocketKind>,
 }
 
 /// Probes of one IPv6 default router: Neighbor Solicitation, then ICMPv6 echo.
@@ -118,6 +127,9 @@ pub enum ArpStatus {
     /// Not asked: the link has no Ethernet framing, or no address to ask from (or, in a
     /// capture, the target was only pinged).
     NotApplicable,
+    /// Not asked: the run had no CAP_NET_RAW for a packet socket (the echo series went
+    /// over an unprivileged ICMP socket instead).
+    NoPrivilege,
 }
 
 impl std::fmt::Display for ArpStatus {
@@ -126,6 +138,7 @@ impl std::fmt::Display for ArpStatus {
             ArpStatus::Answered => "answered",
             ArpStatus::NoReply => "no_reply",
             ArpStatus::NotApplicable => "not_applicable",
+            ArpStatus::NoPrivilege => "no_privilege",
         })
     }
 }
@@ -293,6 +306,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         gateways: vec![],
         capture: None,
         gateways_v6: vec![],
+        echo_socket: None,
     };
     // Without an IPv4 gateway the verdict is `gateway.missing` with or without privileges,
     // as before IPv6 was probed; the IPv6 routers are then probed only when we may.
@@ -300,17 +314,36 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         let findings = judge(&iface.name, &ev, &ctx.config.gateway, Source::Live);
         return Ok(Outcome::Ran { findings, evidence: Evidence::Gateway(Box::new(ev)) });
     }
-    if !ctx.privileges.net_raw {
+    // Without CAP_NET_RAW there is no packet socket for ARP or Neighbor Solicitation, but
+    // the echo may still go over an unprivileged ICMP socket (blackbox_exporter's
+    // fallback) where net.ipv4.ping_group_range includes one of our groups.
+    let unprivileged = !ctx.privileges.net_raw;
+    if unprivileged && !crate::platform::privilege::ping_access().allowed {
         return Err(CheckError::NoPrivilege {
             capability: "CAP_NET_RAW",
-            operation: "send ARP and ICMP echo to the gateway",
+            operation: "send ARP and ICMP echo to the gateway (net.ipv4.ping_group_range does not include this \
+                        process's groups, so no unprivileged ICMP socket either)",
         });
     }
+    let echo = |v6: bool| {
+        crate::platform::icmp::echo_client(v6, &iface.name)
+            .map_err(|e| CheckError::from_io("opening an ICMP socket", "CAP_NET_RAW", "send ICMP echo requests", e))
+    };
+    let client_v4 = if gateways.is_empty() { None } else { Some(echo(false)?) };
+    let client_v6 = if gateways_v6.is_empty() { None } else { Some(echo(true)?) };
+    ev.echo_socket = client_v4.as_ref().or(client_v6.as_ref()).map(|(_, kind)| *kind);
     let source = dhcp::usable_ipv4(iface).map(|(ip, _)| ip);
     let source_v6 = ns_source(iface);
     let stop_by = ctx.cutoff();
-    let probes = gateways.into_iter().map(|gw| probe(iface, source, gw, &ctx.config.gateway, stop_by));
-    let probes_v6 = gateways_v6.into_iter().map(|gw| probe_v6(iface, source_v6, gw, &ctx.config.gateway, stop_by));
+    let settings = &ctx.config.gateway;
+    let probes = gateways
+        .into_iter()
+        .zip(std::iter::repeat(client_v4.map(|(c, _)| c)))
+        .map(|(gw, client)| probe(iface, source, gw, settings, stop_by, client, unprivileged));
+    let probes_v6 = gateways_v6
+        .into_iter()
+        .zip(std::iter::repeat(client_v6.map(|(c, _)| c)))
+        .map(|(gw, client)| probe_v6(iface, source_v6, gw, settings, stop_by, client, unprivileged));
     let (v4, v6) = futures::join!(futures::future::join_all(probes), futures::future::join_all(probes_v6));
     for probe in v4 {
         ev.gateways.push(probe?);
@@ -318,10 +351,25 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     for probe in v6 {
         ev.gateways_v6.push(probe?);
     }
-    Ok(Outcome::Ran {
-        findings: judge(&iface.name, &ev, &ctx.config.gateway, Source::Live),
-        evidence: Evidence::Gateway(Box::new(ev)),
-    })
+    let mut findings = judge(&iface.name, &ev, settings, Source::Live);
+    if unprivileged {
+        findings.push(crate::check::finding(
+            CheckId::Gateway,
+            Code::ToolNoPrivilege,
+            Severity::Warn,
+            "ARP and Neighbor Solicitation need CAP_NET_RAW and were not asked; the echo went over an \
+             unprivileged ICMP socket (net.ipv4.ping_group_range)",
+        ));
+    }
+    Ok(Outcome::Ran { findings, evidence: Evidence::Gateway(Box::new(ev)) })
+}
+
+/// A neighbour lookup that was not asked: `NotApplicable` (no Ethernet framing or no
+/// source address) or `NoPrivilege` (it could be asked, but the run has no CAP_NET_RAW for
+/// the packet socket).
+#[cfg(feature = "live")]
+fn not_asked(status: ArpStatus) -> ArpResult {
+    ArpResult { status, mac: None, rtt_ms: None, requests_sent: 0, seen: None }
 }
 
 #[cfg(feature = "live")]
@@ -331,8 +379,11 @@ async fn probe(
     gateway: Ipv4Addr,
     settings: &GatewaySettings,
     stop_by: Instant,
+    client: Option<Client>,
+    unprivileged: bool,
 ) -> Result<GatewayProbe, CheckError> {
     let arp = match (iface.is_ethernet(), iface.mac, source) {
+        (true, Some(_), Some(_)) if unprivileged => not_asked(ArpStatus::NoPrivilege),
         (true, Some(mac), Some(src)) => {
             let name = iface.name.clone();
             // Bounded by the run's deadline: no reply by then is no reply.
@@ -343,12 +394,13 @@ async fn probe(
                 .map_err(|source| CheckError::Task { operation: "ARP", source })??;
             lookup_result(reply)
         }
-        _ => ArpResult { status: ArpStatus::NotApplicable, mac: None, rtt_ms: None, requests_sent: 0, seen: None },
+        _ => not_asked(ArpStatus::NotApplicable),
     };
-    let ping = if arp.status == ArpStatus::NoReply {
-        None
-    } else {
-        Some(ping_series(iface, IpAddr::V4(gateway), settings, stop_by).await?)
+    let ping = match client {
+        Some(client) if arp.status != ArpStatus::NoReply => {
+            Some(ping_series(&client, iface, IpAddr::V4(gateway), settings, stop_by).await)
+        }
+        _ => None,
     };
     Ok(GatewayProbe { address: IpAddr::V4(gateway), arp, ping })
 }
@@ -379,8 +431,11 @@ async fn probe_v6(
     gateway: Ipv6Addr,
     settings: &GatewaySettings,
     stop_by: Instant,
+    client: Option<Client>,
+    unprivileged: bool,
 ) -> Result<GatewayV6Probe, CheckError> {
     let ns = match (iface.is_ethernet(), iface.mac, source) {
+        (true, Some(_), Some(_)) if unprivileged => not_asked(ArpStatus::NoPrivilege),
         (true, Some(mac), Some(src)) => {
             let name = iface.name.clone();
             let timeout =
@@ -391,12 +446,13 @@ async fn probe_v6(
                     .map_err(|source| CheckError::Task { operation: "Neighbor Solicitation", source })??;
             lookup_result(reply)
         }
-        _ => ArpResult { status: ArpStatus::NotApplicable, mac: None, rtt_ms: None, requests_sent: 0, seen: None },
+        _ => not_asked(ArpStatus::NotApplicable),
     };
-    let ping = if ns.status == ArpStatus::NoReply {
-        None
-    } else {
-        Some(ping_series(iface, IpAddr::V6(gateway), settings, stop_by).await?)
+    let ping = match client {
+        Some(client) if ns.status != ArpStatus::NoReply => {
+            Some(ping_series(&client, iface, IpAddr::V6(gateway), settings, stop_by).await)
+        }
+        _ => None,
     };
     Ok(GatewayV6Probe { address: gateway, ns, ping })
 }
@@ -404,18 +460,16 @@ async fn probe_v6(
 /// Sends `settings.probes` echo requests, one every `interval_ms`, each waiting up to
 /// `timeout_ms`, all in flight together so the series takes about
 /// (probes - 1) x interval + timeout. A reply still missing at `stop_by` (the run's
-/// deadline) is lost; probes not yet sent then are not sent (nor counted).
+/// deadline) is lost; probes not yet sent then are not sent (nor counted). `client` is the
+/// family's echo client ([`crate::platform::icmp::echo_client`]), shared by every series.
 #[cfg(feature = "live")]
 async fn ping_series(
+    client: &Client,
     iface: &Interface,
     target: IpAddr,
     settings: &GatewaySettings,
     stop_by: Instant,
-) -> Result<PingStats, CheckError> {
-    let kind = if target.is_ipv4() { ICMP::V4 } else { ICMP::V6 };
-    let config = PingConfig::builder().kind(kind).interface(&iface.name).build();
-    let client = Client::new(&config)
-        .map_err(|e| CheckError::from_io("opening an ICMP socket", "CAP_NET_RAW", "send ICMP echo requests", e))?;
+) -> PingStats {
     let ident = PingIdentifier(rand::random());
     let payload = [0x6e_u8; 56];
     let interval = Duration::from_millis(settings.interval_ms);
@@ -441,7 +495,7 @@ async fn ping_series(
     });
     let rtts: Vec<Option<Duration>> = futures::future::join_all(probes).await.into_iter().flatten().collect();
     tracing::debug!(%target, ?rtts, "echo series done");
-    Ok(PingStats::from_rtts(&rtts))
+    PingStats::from_rtts(&rtts)
 }
 
 /// Whether a capture shows `gw` to be a gateway: pinged, named router by a DHCP ACK,
@@ -469,7 +523,7 @@ fn is_judged_ping(p: &PingStats) -> bool {
 pub fn observed_in_capture(gw: &GatewayProbe) -> bool {
     match gw.arp.status {
         ArpStatus::Answered => true,
-        ArpStatus::NoReply | ArpStatus::NotApplicable => is_a_gateway(gw),
+        ArpStatus::NoReply | ArpStatus::NotApplicable | ArpStatus::NoPrivilege => is_a_gateway(gw),
     }
 }
 
@@ -664,6 +718,7 @@ mod tests {
             }],
             capture: None,
             gateways_v6: vec![],
+            echo_socket: None,
         }
     }
 
@@ -686,8 +741,14 @@ mod tests {
         assert!(capture(&ev_with(ArpStatus::Answered, &[ms(150); 5])).is_empty());
         assert_eq!(capture(&ev_with(ArpStatus::Answered, &[None; 5])), [(Code::GatewayNoEcho, Severity::Warn)]);
         assert!(
-            capture(&GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None, gateways_v6: vec![] })
-                .is_empty()
+            capture(&GatewayEvidence {
+                default_routes: vec![],
+                gateways: vec![],
+                capture: None,
+                gateways_v6: vec![],
+                echo_socket: None
+            })
+            .is_empty()
         );
     }
 
@@ -746,9 +807,13 @@ mod tests {
         let with = |v4: Option<&[Option<Duration>]>, router: GatewayV6Probe| {
             let mut ev = match v4 {
                 Some(rtts) => ev_with(ArpStatus::Answered, rtts),
-                None => {
-                    GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None, gateways_v6: vec![] }
-                }
+                None => GatewayEvidence {
+                    default_routes: vec![],
+                    gateways: vec![],
+                    capture: None,
+                    gateways_v6: vec![],
+                    echo_socket: None,
+                },
             };
             ev.gateways_v6.push(router);
             codes(&ev)
@@ -863,7 +928,13 @@ mod tests {
 
     #[test]
     fn no_default_route_is_missing() {
-        let ev = GatewayEvidence { default_routes: vec![], gateways: vec![], capture: None, gateways_v6: vec![] };
+        let ev = GatewayEvidence {
+            default_routes: vec![],
+            gateways: vec![],
+            capture: None,
+            gateways_v6: vec![],
+            echo_socket: None,
+        };
         assert_eq!(codes(&ev), [(Code::GatewayMissing, Severity::Fail)]);
     }
 

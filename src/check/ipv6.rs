@@ -800,10 +800,10 @@ async fn solicit(
     stop_by: std::time::Instant,
     grace: std::time::Duration,
 ) -> std::io::Result<(Solicitation, Vec<RouterAdvert>)> {
-    use socket2::{Domain, Protocol, Socket, Type};
     use std::net::SocketAddrV6;
 
-    let socket = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6))?;
+    // Opened before the run dropped CAP_NET_RAW (platform::privilege), when it had it.
+    let socket = crate::platform::icmp::raw_socket(true)?;
     socket.bind_device(Some(ifname.as_bytes()))?;
     // RFC 4861 6.1.1/6.1.2: neighbour discovery is sent and accepted with hop limit 255 only.
     socket.set_multicast_hops_v6(255)?;

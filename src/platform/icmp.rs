@@ -13,6 +13,17 @@
 //! needed). surge-ping, used by the gateway check, drops every message that is not an
 //! echo reply and cannot set DF, hence this module.
 //!
+//! Opening the sockets: raw ICMP/ICMPv6 sockets need CAP_NET_RAW, so the run opens the
+//! ones it will use before it drops its capabilities ([`preopen_raw`] for the path check
+//! and the Router Solicitation, [`preopen_echo_client`] for the gateway's echo series;
+//! see `platform::privilege`), and [`raw_socket`] and [`echo_client`] hand those out
+//! first. Without CAP_NET_RAW the gateway's echo client is an unprivileged ICMP datagram
+//! ("ping") socket where `net.ipv4.ping_group_range` allows it ([`EchoSocketKind`] says
+//! which was used). The path check has no such fallback: a ping socket cannot carry a
+//! packet built whole, socket2 has no `IP_MTU_DISCOVER` setter to set DF on one without
+//! `unsafe`, and it would report fragmentation-needed only through the socket's error
+//! queue (`MSG_ERRQUEUE`), which this module does not read.
+//!
 //! [`parse_v4`] and [`parse_v6`] read untrusted bytes from the network: they are pure,
 //! return `None` on anything they do not understand, and are fuzzed
 //! (`fuzz/fuzz_targets/icmp_errors.rs`).
@@ -218,6 +229,121 @@ pub fn parse_v6(bytes: &[u8], from: Ipv6Addr) -> Option<IcmpEvent> {
     }
 }
 
+/// Raw ICMP (`false`) and ICMPv6 (`true`) sockets opened before the capability drop.
+#[cfg(feature = "live")]
+static RAW: std::sync::Mutex<Vec<(bool, socket2::Socket)>> = std::sync::Mutex::new(Vec::new());
+
+/// Echo clients (a raw socket bound to an interface) opened before the capability drop:
+/// family (`true`: ICMPv6), interface, client.
+#[cfg(feature = "live")]
+static ECHO: std::sync::Mutex<Vec<(bool, String, surge_ping::Client)>> = std::sync::Mutex::new(Vec::new());
+
+#[cfg(feature = "live")]
+fn new_raw(v6: bool) -> std::io::Result<socket2::Socket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    if v6 {
+        Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6))
+    } else {
+        Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))
+    }
+}
+
+/// Opens `count` raw ICMP (`v6` false) or ICMPv6 sockets now, for [`raw_socket`] to hand
+/// out after the capabilities are dropped. Returns how many were opened.
+#[cfg(feature = "live")]
+pub fn preopen_raw(v6: bool, count: usize) -> std::io::Result<usize> {
+    let mut opened = Vec::with_capacity(count);
+    for _ in 0..count {
+        opened.push((v6, new_raw(v6)?));
+    }
+    RAW.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(opened);
+    Ok(count)
+}
+
+/// A raw ICMP or ICMPv6 socket, not yet configured: a pre-opened one ([`preopen_raw`])
+/// when one is left, with the messages it queued while it waited read away; else a new
+/// one (needs CAP_NET_RAW).
+#[cfg(feature = "live")]
+pub fn raw_socket(v6: bool) -> std::io::Result<socket2::Socket> {
+    let taken = {
+        let mut pool = RAW.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        pool.iter().position(|(family, _)| *family == v6).map(|i| pool.swap_remove(i).1)
+    };
+    let Some(socket) = taken else { return new_raw(v6) };
+    socket.set_nonblocking(true)?;
+    let mut buf = [0u8; 2048];
+    // At most what a receive buffer holds; a read error (WouldBlock) means it is empty.
+    for _ in 0..4096 {
+        if std::io::Read::read(&mut &socket, &mut buf).is_err() {
+            break;
+        }
+    }
+    socket.set_nonblocking(false)?;
+    Ok(socket)
+}
+
+/// Which kind of socket carried an echo series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EchoSocketKind {
+    /// A raw ICMP/ICMPv6 socket (CAP_NET_RAW, opened before the drop).
+    Raw,
+    /// An unprivileged ICMP datagram ("ping") socket, allowed by
+    /// `net.ipv4.ping_group_range` (blackbox_exporter documents the same fallback).
+    Datagram,
+}
+
+/// Opens the echo client for `v6` bound to `interface` on a raw socket now, for
+/// [`echo_client`] to hand out after the capabilities are dropped. Needs a tokio runtime
+/// (the client's receive task).
+#[cfg(feature = "live")]
+pub fn preopen_echo_client(v6: bool, interface: &str) -> std::io::Result<()> {
+    let kind = if v6 { surge_ping::ICMP::V6 } else { surge_ping::ICMP::V4 };
+    let config =
+        surge_ping::Config::builder().kind(kind).interface(interface).sock_type_hint(socket2::Type::RAW).build();
+    let client = surge_ping::Client::new(&config)?;
+    if client.get_socket().get_type() != socket2::Type::RAW {
+        // surge-ping fell back to a datagram socket: not what was asked for up front.
+        return Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, "no raw ICMP socket"));
+    }
+    ECHO.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push((v6, interface.to_string(), client));
+    Ok(())
+}
+
+/// The echo client for `v6` on `interface`: the pre-opened raw one ([`preopen_echo_client`],
+/// shared by every series), else a new one on an ICMP datagram socket (no capability
+/// needed where `net.ipv4.ping_group_range` allows it), else on a raw socket (needs
+/// CAP_NET_RAW). Says which kind it is. Needs a tokio runtime.
+#[cfg(feature = "live")]
+pub fn echo_client(v6: bool, interface: &str) -> std::io::Result<(surge_ping::Client, EchoSocketKind)> {
+    let pooled = ECHO
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .find(|(family, name, _)| *family == v6 && name == interface)
+        .map(|(_, _, client)| client.clone());
+    if let Some(client) = pooled {
+        return Ok((client, EchoSocketKind::Raw));
+    }
+    let kind = if v6 { surge_ping::ICMP::V6 } else { surge_ping::ICMP::V4 };
+    let config =
+        surge_ping::Config::builder().kind(kind).interface(interface).sock_type_hint(socket2::Type::DGRAM).build();
+    let client = surge_ping::Client::new(&config)?;
+    let kind = if client.get_socket().get_type() == socket2::Type::RAW {
+        EchoSocketKind::Raw
+    } else {
+        EchoSocketKind::Datagram
+    };
+    Ok((client, kind))
+}
+
+/// Closes the pre-opened raw sockets and echo clients nobody took (the end of a run).
+#[cfg(feature = "live")]
+pub fn release_preopened() {
+    RAW.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    ECHO.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+}
+
 /// A raw ICMP (IPv4) or ICMPv6 socket that sends whole packets built here and receives
 /// every ICMP message the host gets.
 #[cfg(feature = "live")]
@@ -228,18 +354,15 @@ pub struct EchoSocket {
 
 #[cfg(feature = "live")]
 impl EchoSocket {
-    /// Opens the socket for `family_v6` (raw, header included). Needs CAP_NET_RAW.
+    /// Opens the socket for `family_v6` (raw, header included): a pre-opened one
+    /// ([`raw_socket`]), else a new one, which needs CAP_NET_RAW.
     pub fn open(family_v6: bool) -> std::io::Result<EchoSocket> {
-        use socket2::{Domain, Protocol, Socket, Type};
-        let socket = if family_v6 {
-            let s = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6))?;
-            s.set_header_included_v6(true)?;
-            s
+        let socket = raw_socket(family_v6)?;
+        if family_v6 {
+            socket.set_header_included_v6(true)?;
         } else {
-            let s = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::ICMPV4))?;
-            s.set_header_included_v4(true)?;
-            s
-        };
+            socket.set_header_included_v4(true)?;
+        }
         socket.set_nonblocking(true)?;
         // A raw socket reads and writes datagrams with addresses, as a UDP socket does:
         // tokio's UdpSocket gives it readiness without any unsafe buffer handling.

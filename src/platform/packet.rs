@@ -1,9 +1,13 @@
 //! Packet sockets on an Ethernet interface (pnet), shared by ARP, DHCP and the capture.
 //!
 //! One place opens the socket and turns its failures into [`PacketError`], so a missing
-//! CAP_NET_RAW reads the same whichever check hit it.
+//! CAP_NET_RAW reads the same whichever check hit it. Sockets can be opened ahead
+//! ([`preopen`], before the run drops its capabilities: `platform::privilege`); [`open`]
+//! then hands out one of those, emptied of the frames it queued while it waited, before it
+//! tries to open a new one.
 
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use pnet::datalink::{self, Channel, Config, DataLinkReceiver, DataLinkSender};
 
@@ -39,9 +43,48 @@ impl PacketError {
 /// The two halves of an open packet socket.
 pub type Halves = (Box<dyn DataLinkSender>, Box<dyn DataLinkReceiver>);
 
-/// Opens a non-promiscuous packet socket on `interface` whose receives time out after
-/// [`READ_TIMEOUT`].
+/// Packet sockets opened before the capability drop, with their interface.
+static PREOPENED: Mutex<Vec<(String, Halves)>> = Mutex::new(Vec::new());
+
+/// The most a pre-opened socket's queue is read to empty it before use.
+const DRAIN_LIMIT: Duration = Duration::from_millis(60);
+
+/// Opens `count` packet sockets on `interface` now, for [`open`] to hand out later (after
+/// the capabilities are dropped). Returns how many were opened.
+pub fn preopen(interface: &str, count: usize) -> Result<usize, PacketError> {
+    let mut opened = Vec::with_capacity(count);
+    for _ in 0..count {
+        opened.push((interface.to_string(), open_new(interface)?));
+    }
+    PREOPENED.lock().unwrap_or_else(PoisonError::into_inner).extend(opened);
+    Ok(count)
+}
+
+/// Closes the pre-opened sockets nobody took (the end of a run).
+pub fn release_preopened() {
+    PREOPENED.lock().unwrap_or_else(PoisonError::into_inner).clear();
+}
+
+/// A packet socket on `interface`: a pre-opened one ([`preopen`]) when one is left, its
+/// queued frames read away first so that nothing older than the call is seen; else a new
+/// one (non-promiscuous, receives time out after [`READ_TIMEOUT`]). Blocking when it
+/// empties a queue (up to 60 ms): call it where blocking is allowed.
 pub fn open(interface: &str) -> Result<Halves, PacketError> {
+    let taken = {
+        let mut pool = PREOPENED.lock().unwrap_or_else(PoisonError::into_inner);
+        pool.iter().position(|(name, _)| name == interface).map(|i| pool.swap_remove(i).1)
+    };
+    match taken {
+        Some((tx, mut rx)) => {
+            let start = Instant::now();
+            while start.elapsed() < DRAIN_LIMIT && rx.next().is_ok() {}
+            Ok((tx, rx))
+        }
+        None => open_new(interface),
+    }
+}
+
+fn open_new(interface: &str) -> Result<Halves, PacketError> {
     let iface = datalink::interfaces()
         .into_iter()
         .find(|i| i.name == interface)
