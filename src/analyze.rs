@@ -102,7 +102,7 @@ use std::collections::VecDeque;
 // foldhash's HashMap (std's, with a fast non-cryptographic hasher): every map here is keyed
 // by addresses, ids and names from the capture and sits on the per-packet path.
 use foldhash::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use dhcproto::v4::{DhcpOption, Opcode, OptionCode};
@@ -120,11 +120,16 @@ use crate::check::dns::{
 };
 use crate::check::gateway::{
     self, ARP_SWEEP_TARGETS, ArpExchange, ArpResult, ArpSeen, ArpStatus, GatewayCapture, GatewayEvidence, GatewayProbe,
-    PingStats,
+    GatewayV6Probe, PingStats,
 };
+use crate::check::ipv6::{
+    self, DadSeen, Ipv6Capture, Ipv6Evidence, MAX_ROUTERS, RouterAdvert, SolicitStatus, Solicitation,
+    parse_router_advert,
+};
+use crate::check::path::{self, PathCapture, PathEvidence, PathProbe, PathStatus, Role, TooBigSeen};
 use crate::check::ports::{self, PortAttempts, PortOutcome, PortResult, PortsCapture, PortsEvidence};
 use crate::check::{Source, status_of};
-use crate::config::{DhcpSettings, DnsSettings, GatewaySettings};
+use crate::config::{DhcpSettings, DnsSettings, GatewaySettings, Ipv6Settings};
 use crate::pcap::Frame;
 use crate::platform::dhcp::{DhcpKind, DhcpReply, decode_message, reply_from};
 use crate::report::{
@@ -133,8 +138,8 @@ use crate::report::{
 };
 use crate::types::{MacAddr, Timestamp, millis};
 use crate::wire::{
-    Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_TCP, PROTO_UDP, Packet, Reassembler, Tcp, TcpFlags,
-    Transport, TunnelKind, UdpDatagram,
+    Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_TCP, PROTO_UDP, Packet, Quoted, Reassembler, Tcp,
+    TcpFlags, Transport, TunnelKind, UdpDatagram,
 };
 
 /// Most exchanges of one kind (DHCP transactions, ARP requests, echo requests, DNS
@@ -162,6 +167,16 @@ const MAX_ANSWERS: usize = 16;
 /// How long after an RFC 5227 probe a reply from another host counts as a conflict
 /// (RFC 5227's ANNOUNCE_WAIT).
 const PROBE_ANSWER_WINDOW: Duration = Duration::from_secs(2);
+/// How long after a duplicate address detection probe (a Neighbor Solicitation from `::`)
+/// a Neighbor Advertisement for the address from another MAC counts as a conflict: twice
+/// RFC 4861's RETRANS_TIMER (1 s), the wait after each probe (RFC 4862 section 5.4), so a
+/// host sending two probes is covered as well.
+const DAD_ANSWER_WINDOW: Duration = Duration::from_secs(2);
+/// The hop limit every neighbour discovery message carries (RFC 4861 sections 6.1 and
+/// 7.1): anything else was forwarded and is not valid.
+const ND_HOP_LIMIT: u8 = 255;
+/// Most packet-too-big reports kept per destination (distinct sender, MTU and size).
+const MAX_TOO_BIG: usize = 16;
 /// Ports of DHCPv4 servers and clients.
 const DHCP_PORTS: [u16; 2] = [67, 68];
 const DNS_PORT: u16 = 53;
@@ -265,10 +280,10 @@ impl Analysis {
             skipped(CheckId::Link, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             skipped(CheckId::Wifi, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.dhcp_check(source),
-            skipped(CheckId::Ipv6, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
+            state.ipv6_check(source, end),
             state.gateway_check(source),
             state.dns_check(source),
-            skipped(CheckId::Path, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
+            state.path_check(source),
             skipped(CheckId::Web, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.ports_check(source),
         ];
@@ -348,6 +363,9 @@ impl Span {
 struct State {
     start: Duration,
     dhcp: DhcpState,
+    ipv6: Ipv6State,
+    neighbors: NeighborState,
+    path: PathState,
     gateway: GatewayState,
     dns: DnsState,
     tcp: TcpState,
@@ -362,6 +380,9 @@ impl State {
         State {
             start,
             dhcp: DhcpState::default(),
+            ipv6: Ipv6State::default(),
+            neighbors: NeighborState::default(),
+            path: PathState::default(),
             gateway: GatewayState::default(),
             dns: DnsState::default(),
             tcp: TcpState::default(),
@@ -419,7 +440,13 @@ impl State {
                 }
             }
             Transport::Tcp(tcp) => self.tcp.feed(ip.src, ip.dst, &tcp, ts),
-            Transport::Icmp(icmp) | Transport::Icmpv6(icmp) => self.icmp(ip.src, ip.dst, &icmp, ts),
+            Transport::Icmpv6(icmp) => {
+                if let IpAddr::V6(src) = ip.src {
+                    self.neighbor_discovery(src, ip.hop_limit, src_mac, vlan, &icmp.message, ts);
+                }
+                self.icmp(ip.src, ip.dst, &icmp, ts);
+            }
+            Transport::Icmp(icmp) => self.icmp(ip.src, ip.dst, &icmp, ts),
             Transport::Fragment | Transport::Other => {}
         }
     }
@@ -451,6 +478,42 @@ impl State {
         }
     }
 
+    /// Router Solicitations and Advertisements (the ipv6 evidence), duplicate address
+    /// detection, and Neighbor Solicitations and Advertisements (the gateway evidence's
+    /// IPv6 part). Messages whose hop limit is not 255 were forwarded: not valid (RFC 4861
+    /// sections 6.1 and 7.1.1), counted as invalid when they are advertisements.
+    fn neighbor_discovery(
+        &mut self,
+        src: Ipv6Addr,
+        hop_limit: u8,
+        src_mac: MacAddr,
+        vlan: Option<u16>,
+        message: &IcmpMessage,
+        ts: Duration,
+    ) {
+        let valid = hop_limit == ND_HOP_LIMIT;
+        match message {
+            IcmpMessage::RouterSolicitation if valid => self.ipv6.solicitation(ts),
+            IcmpMessage::RouterAdvertisement { message } => self.ipv6.advertisement(src, valid, message, ts),
+            IcmpMessage::NeighborSolicitation { target } if valid => {
+                if src.is_unspecified() {
+                    if !src_mac.is_zero() {
+                        self.ipv6.dad_probe(*target, src_mac, ts);
+                    }
+                } else {
+                    self.request_to(IpAddr::V6(*target), vlan);
+                    self.neighbors.solicitation(src, *target, ts);
+                }
+            }
+            IcmpMessage::NeighborAdvertisement { target, router, target_mac, .. } if valid => {
+                let Some(mac) = target_mac.or((!src_mac.is_zero()).then_some(src_mac)) else { return };
+                self.ipv6.dad_answer(*target, mac, ts);
+                self.neighbors.advertisement(*target, *router, mac, ts);
+            }
+            _ => {}
+        }
+    }
+
     fn icmp(&mut self, src: IpAddr, dst: IpAddr, icmp: &Icmp, ts: Duration) {
         match icmp.message {
             IcmpMessage::EchoRequest { id, seq } => self.gateway.echo_request(src, dst, id, seq, ts),
@@ -465,7 +528,16 @@ impl State {
                     _ => {}
                 }
             }
-            // A TTL-limited echo request (a traceroute's): not a ping that was lost.
+            // A packet too big for the next hop (IPv4 fragmentation needed, ICMPv6 packet too
+            // big): the path evidence; an echo request it quotes was too big, not lost.
+            IcmpMessage::PacketTooBig { mtu, quoted } => {
+                self.path.too_big(src, mtu, quoted.as_ref(), ts);
+                if let Some(q) = quoted
+                    && let Some((id, seq)) = q.echo
+                {
+                    self.gateway.echo_too_big(q.src, q.dst, id, seq, ts);
+                }
+            }
             // A TTL-limited probe (a traceroute's: ICMP, UDP or TCP), matched exactly by the
             // echo id and sequence or the sockets the error quotes: not a ping that was
             // lost, a query that timed out or a port that is filtered.
@@ -531,17 +603,167 @@ impl State {
         ran(CheckId::Dhcp, s.span, findings, Evidence::Dhcp(Box::new(ev)))
     }
 
+    fn ipv6_check(&self, source: &str, end: Duration) -> CheckResult {
+        let v = &self.ipv6;
+        if v.solicitations == 0 && v.received == 0 && v.invalid == 0 && v.probes.is_empty() {
+            return skipped(
+                CheckId::Ipv6,
+                SkipReason::NotObservableInCapture,
+                "no Router Solicitation or Advertisement and no duplicate address detection in the capture",
+            );
+        }
+        let solicitation = match v.first_solicitation {
+            Some(first) => Solicitation {
+                status: SolicitStatus::Sent,
+                reason: Some(format!("{} router solicitation(s) in the capture", v.solicitations)),
+                listened_ms: Some(millis(end.saturating_sub(first))),
+                received: v.received,
+                invalid: v.invalid,
+                dropped: v.dropped,
+            },
+            None => Solicitation {
+                status: SolicitStatus::NotRun,
+                reason: Some("no router solicitation in the capture: unsolicited advertisements only".to_string()),
+                listened_ms: None,
+                received: v.received,
+                invalid: v.invalid,
+                dropped: v.dropped,
+            },
+        };
+        let mut ev = Ipv6Evidence {
+            interface: source.to_string(),
+            enabled: true,
+            sysctl: crate::platform::sysfs::Ipv6Conf::default(),
+            solicitation: Some(solicitation),
+            ra_mtu: v.routers.iter().find_map(|r| r.mtu),
+            routers: v.routers.clone(),
+            kernel_ra_routes: vec![],
+            addresses: vec![],
+            resolvers: vec![],
+            notices: vec![],
+            capture: Some(Ipv6Capture {
+                source: source.to_string(),
+                router_solicitations: v.solicitations,
+                dad: v
+                    .probes
+                    .iter()
+                    .map(|p| DadSeen { address: p.address, prober: p.prober, conflict_mac: p.conflict })
+                    .collect(),
+            }),
+        };
+        ev.notices = ipv6::notices(&ev);
+        let findings = ipv6::judge(&ev, &Ipv6Settings::default(), Source::Capture);
+        ran(CheckId::Ipv6, v.span, findings, Evidence::Ipv6(Box::new(ev)))
+    }
+
+    fn path_check(&self, source: &str) -> CheckResult {
+        let p = &self.path;
+        if p.total == 0 {
+            return skipped(
+                CheckId::Path,
+                SkipReason::NotObservableInCapture,
+                "no ICMP fragmentation-needed or packet-too-big in the capture: a capture shows the path MTU only \
+                 when a router reports it (a blackhole is judged by live runs)",
+            );
+        }
+        let destinations = p
+            .destinations
+            .iter()
+            .map(|(address, reports)| {
+                let largest = reports.iter().map(|t| t.size).max().unwrap_or(0);
+                PathProbe {
+                    target: address.to_string(),
+                    role: Role::Target,
+                    address: *address,
+                    status: PathStatus::Reduced,
+                    full_size: largest,
+                    min_size: path::min_size(*address),
+                    largest_ok: None,
+                    smallest_lost: reports.iter().map(|t| t.size).min(),
+                    reported_mtu: reports.iter().filter(|t| t.mtu > 0 && t.mtu < t.size).map(|t| t.mtu).min(),
+                    too_big: reports.clone(),
+                    probes: vec![],
+                    rtt_ms: None,
+                    rounds: 0,
+                    ms: 0.0,
+                }
+            })
+            .collect();
+        let mut ev = PathEvidence {
+            interface_mtu: None,
+            ra_mtu: self.ipv6.routers.iter().find_map(|r| r.mtu),
+            destinations,
+            notices: vec![],
+            capture: Some(PathCapture { source: source.to_string(), too_big_total: p.total }),
+        };
+        ev.notices = path::notices(&ev);
+        let findings = path::judge(&ev);
+        ran(CheckId::Path, p.span, findings, Evidence::Path(Box::new(ev)))
+    }
+
+    /// The IPv6 part of the gateway evidence: every router the capture shows (an RA with a
+    /// router lifetime, or a Neighbor Advertisement with the R flag) that some host
+    /// solicited or pinged, with its Neighbor Solicitations and echoes.
+    fn gateways_v6(&self, routers: &[Ipv4Addr]) -> Vec<GatewayV6Probe> {
+        let mut out: Vec<GatewayV6Probe> = Vec::new();
+        let advertised = self.ipv6.routers.iter().filter(|r| r.router_lifetime_s > 0).map(|r| r.source);
+        for address in advertised.chain(self.neighbors.routers.iter().copied()) {
+            if out.iter().any(|g| g.address == address) || out.len() >= MAX_LISTED {
+                continue;
+            }
+            let ns = self.neighbors.targets.get(&address);
+            let pinged = self.gateway.echo_index.contains_key(&IpAddr::V6(address));
+            if ns.is_none_or(|t| t.requests == 0) && !pinged {
+                continue;
+            }
+            let seen = |replies: u32, requesters: u32| ArpSeen {
+                replies,
+                exchanges: vec![],
+                requesters,
+                sweep: false,
+                dhcp_router: false,
+                vlan: self.vlan_of(IpAddr::V6(address)),
+            };
+            let ns = match ns.filter(|t| t.requests > 0) {
+                Some(t) => ArpResult {
+                    status: if t.replies > 0 { ArpStatus::Answered } else { ArpStatus::NoReply },
+                    mac: t.mac,
+                    rtt_ms: t.rtt.map(millis),
+                    requests_sent: t.requests,
+                    seen: Some(seen(t.replies, t.requesters.len() as u32)),
+                },
+                None => ArpResult {
+                    status: ArpStatus::NotApplicable,
+                    mac: None,
+                    rtt_ms: None,
+                    requests_sent: 0,
+                    seen: Some(seen(0, 0)),
+                },
+            };
+            let ping = if pinged { self.gateway.entry(IpAddr::V6(address), routers).ping } else { None };
+            out.push(GatewayV6Probe { address, ns, ping });
+        }
+        out
+    }
+
     fn gateway_check(&self, source: &str) -> CheckResult {
         let g = &self.gateway;
-        if g.order.is_empty() && g.untracked == 0 {
+        let routers: Vec<Ipv4Addr> = self.dhcp.last_ack.as_ref().map(|a| a.routers.clone()).unwrap_or_default();
+        let gateways_v6 = self.gateways_v6(&routers);
+        if g.order.is_empty() && g.untracked == 0 && gateways_v6.is_empty() {
             return skipped(
                 CheckId::Gateway,
                 SkipReason::NoPacketsInCapture,
                 "no ARP or ICMP echo packets in the capture",
             );
         }
-        let routers: Vec<Ipv4Addr> = self.dhcp.last_ack.as_ref().map(|a| a.routers.clone()).unwrap_or_default();
-        let mut gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address, &routers)).collect();
+        // An IPv6 router's echoes are in its `gateways_v6` entry.
+        let mut gateways: Vec<GatewayProbe> = g
+            .order
+            .iter()
+            .filter(|a| !matches!(a, IpAddr::V6(v6) if gateways_v6.iter().any(|r| r.address == *v6)))
+            .map(|&address| g.entry(address, &routers))
+            .collect();
         // Echoes whose every sender is a DHCP server that offered the address: the
         // server's conflict check before its OFFER (RFC 2131 section 4.4.1), not a gateway's.
         for gw in &mut gateways {
@@ -565,12 +787,12 @@ impl State {
                 untracked: g.untracked,
             }),
             gateways,
-            gateways_v6: vec![],
+            gateways_v6,
         };
         // Only unanswered lookups of addresses that are not gateways (a router sweeping
         // absent hosts): nothing about a gateway was seen, so nothing to judge. The
         // evidence still lists what was seen.
-        if g.untracked == 0 && !ev.gateways.iter().any(gateway::observed_in_capture) {
+        if g.untracked == 0 && ev.gateways_v6.is_empty() && !ev.gateways.iter().any(gateway::observed_in_capture) {
             ev.gateways.truncate(MAX_LISTED);
             return CheckResult {
                 evidence: Evidence::Gateway(Box::new(ev)),
@@ -906,6 +1128,179 @@ impl DhcpState {
 }
 
 // ---------------------------------------------------------------------------------------
+// IPv6 state: router discovery and duplicate address detection
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Ipv6State {
+    span: Span,
+    /// Router Solicitations seen, and when the first was.
+    solicitations: u32,
+    first_solicitation: Option<Duration>,
+    /// One entry per router, as last heard (at most [`MAX_ROUTERS`]).
+    routers: Vec<RouterAdvert>,
+    /// Valid RAs, RAs failing RFC 4861's checks (the parser's, and hop limit 255), and
+    /// valid ones from routers beyond [`MAX_ROUTERS`].
+    received: u32,
+    invalid: u32,
+    dropped: u32,
+    /// Duplicate address detection probes, one per (address, prober), at most [`MAX_LISTED`].
+    probes: Vec<DadProbe>,
+}
+
+/// A duplicate address detection probe and the first other host that answered it.
+struct DadProbe {
+    address: Ipv6Addr,
+    prober: MacAddr,
+    /// The latest probe for this address from this prober.
+    at: Duration,
+    conflict: Option<MacAddr>,
+}
+
+impl Ipv6State {
+    fn solicitation(&mut self, ts: Duration) {
+        self.span.add(ts);
+        self.solicitations = self.solicitations.saturating_add(1);
+        self.first_solicitation.get_or_insert(ts);
+    }
+
+    /// A Router Advertisement (the whole ICMPv6 message), read by the ipv6 check's own
+    /// parser; `valid` is false when its hop limit was not 255.
+    fn advertisement(&mut self, source: Ipv6Addr, valid: bool, message: &[u8], ts: Duration) {
+        self.span.add(ts);
+        let Some(mut ra) = valid.then(|| parse_router_advert(message, source).ok()).flatten() else {
+            self.invalid = self.invalid.saturating_add(1);
+            return;
+        };
+        self.received = self.received.saturating_add(1);
+        // As the live check's `first_ms`: from the (first) solicitation before it.
+        ra.first_ms = self.first_solicitation.filter(|rs| *rs <= ts).map(|rs| millis(ts - rs));
+        let kept = self.routers.len();
+        match self.routers.iter_mut().find(|r| r.source == ra.source) {
+            Some(known) => {
+                ra.count = known.count.saturating_add(1);
+                ra.first_ms = known.first_ms.or(ra.first_ms);
+                *known = ra;
+            }
+            None if kept < MAX_ROUTERS => self.routers.push(ra),
+            None => self.dropped = self.dropped.saturating_add(1),
+        }
+    }
+
+    fn dad_probe(&mut self, address: Ipv6Addr, prober: MacAddr, ts: Duration) {
+        self.span.add(ts);
+        let kept = self.probes.len();
+        match self.probes.iter_mut().find(|p| p.address == address && p.prober == prober) {
+            Some(p) => p.at = ts,
+            None if kept < MAX_LISTED => {
+                self.probes.push(DadProbe { address, prober, at: ts, conflict: None });
+            }
+            None => {}
+        }
+    }
+
+    /// A Neighbor Advertisement for `target` from `mac`: a conflict for every recent probe
+    /// of that address by another MAC (RFC 4862 section 5.4.4).
+    fn dad_answer(&mut self, target: Ipv6Addr, mac: MacAddr, ts: Duration) {
+        for p in &mut self.probes {
+            if p.address == target
+                && p.prober != mac
+                && p.conflict.is_none()
+                && ts >= p.at
+                && ts - p.at <= DAD_ANSWER_WINDOW
+            {
+                p.conflict = Some(mac);
+                self.span.add(ts);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Neighbour state: Neighbor Solicitations and Advertisements (the ARP of IPv6)
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct NeighborState {
+    /// Per address asked about (at most [`MAX_TRACKED`]; beyond, not tracked).
+    targets: HashMap<Ipv6Addr, NsTarget>,
+    /// Addresses a Neighbor Advertisement with the R flag showed to be routers (at most
+    /// [`MAX_ROUTERS`]).
+    routers: Vec<Ipv6Addr>,
+}
+
+#[derive(Default)]
+struct NsTarget {
+    requests: u32,
+    /// Different hosts that asked, at most [`MAX_REQUESTERS`].
+    requesters: Vec<Ipv6Addr>,
+    replies: u32,
+    mac: Option<MacAddr>,
+    /// The oldest solicitation not answered yet, and the first round trip.
+    pending: Option<Duration>,
+    rtt: Option<Duration>,
+}
+
+impl NeighborState {
+    fn solicitation(&mut self, sender: Ipv6Addr, target: Ipv6Addr, ts: Duration) {
+        if self.targets.len() >= MAX_TRACKED && !self.targets.contains_key(&target) {
+            return;
+        }
+        let t = self.targets.entry(target).or_default();
+        t.requests = t.requests.saturating_add(1);
+        t.pending.get_or_insert(ts);
+        if t.requesters.len() < MAX_REQUESTERS && !t.requesters.contains(&sender) {
+            t.requesters.push(sender);
+        }
+    }
+
+    fn advertisement(&mut self, target: Ipv6Addr, router: bool, mac: MacAddr, ts: Duration) {
+        if router && !self.routers.contains(&target) && self.routers.len() < MAX_ROUTERS {
+            self.routers.push(target);
+        }
+        let Some(t) = self.targets.get_mut(&target) else { return };
+        t.replies = t.replies.saturating_add(1);
+        t.mac.get_or_insert(mac);
+        if let Some(sent) = t.pending.take() {
+            t.rtt.get_or_insert(ts.saturating_sub(sent));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Path state: fragmentation needed and packet too big
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct PathState {
+    span: Span,
+    /// Per destination of the packets that were too big, in order seen (at most
+    /// [`MAX_LISTED`]): the distinct reports (at most [`MAX_TOO_BIG`]).
+    destinations: Vec<(IpAddr, Vec<TooBigSeen>)>,
+    /// Every report seen, also those without a readable quote.
+    total: u32,
+}
+
+impl PathState {
+    fn too_big(&mut self, from: IpAddr, mtu: u32, quoted: Option<&Quoted>, ts: Duration) {
+        self.span.add(ts);
+        self.total = self.total.saturating_add(1);
+        let Some(q) = quoted else { return };
+        let report = TooBigSeen { from, mtu, size: q.size };
+        let listed = self.destinations.len();
+        match self.destinations.iter_mut().find(|(d, _)| *d == q.dst) {
+            Some((_, reports)) => {
+                if reports.len() < MAX_TOO_BIG && !reports.contains(&report) {
+                    reports.push(report);
+                }
+            }
+            None if listed < MAX_LISTED => self.destinations.push((q.dst, vec![report])),
+            None => {}
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Gateway state: ARP (with RFC 5227 probes) and ICMP echo
 // ---------------------------------------------------------------------------------------
 
@@ -955,6 +1350,9 @@ struct EchoTarget {
     sent: Vec<Duration>,
     /// Whether each request was answered by ICMP time exceeded (a traceroute's probe).
     expired: Vec<bool>,
+    /// Whether each request was answered by packet too big / fragmentation needed: too big
+    /// for the path, not lost (the path evidence has it).
+    too_big: Vec<bool>,
     /// Requests beyond [`MAX_TRACKED`], counted only: sent, answered, and the sum of
     /// their RTTs in ms.
     extra_sent: u32,
@@ -1103,6 +1501,7 @@ impl GatewayState {
                     rtts: vec![],
                     sent: vec![],
                     expired: vec![],
+                    too_big: vec![],
                     extra_sent: 0,
                     extra_expired: 0,
                     extra_received: 0,
@@ -1136,6 +1535,7 @@ impl GatewayState {
         target.rtts.push(None);
         target.sent.push(ts);
         target.expired.push(false);
+        target.too_big.push(false);
         let probe = (t, target.rtts.len() - 1);
         self.echo_pending.insert(key, probe);
         self.echo_stored += 1;
@@ -1158,6 +1558,19 @@ impl GatewayState {
             target.extra_sent = target.extra_sent.saturating_sub(1);
             target.extra_expired = target.extra_expired.saturating_add(1);
             self.span.add(ts);
+        }
+    }
+
+    /// A packet too big quoting the echo request `id`/`seq` from `src` to `dst`: that
+    /// request did not fit the path (tracked requests only; beyond the bound it counts as
+    /// lost).
+    fn echo_too_big(&mut self, src: IpAddr, dst: IpAddr, id: u16, seq: u16, ts: Duration) {
+        if let Some(&(t, p)) = self.echo_pending.get(&(src, dst, id, seq)) {
+            let target = &mut self.echo[t];
+            if target.rtts[p].is_none() && !target.expired[p] && !target.too_big[p] {
+                target.too_big[p] = true;
+                self.span.add(ts);
+            }
         }
     }
 
@@ -1219,8 +1632,13 @@ impl GatewayState {
         };
         let ping = self.echo_index.get(&address).map(|&i| {
             let e = &self.echo[i];
-            let pings: Vec<Option<Duration>> =
-                e.rtts.iter().zip(&e.expired).filter(|(_, expired)| !**expired).map(|(rtt, _)| *rtt).collect();
+            let pings: Vec<Option<Duration>> = e
+                .rtts
+                .iter()
+                .zip(e.expired.iter().zip(&e.too_big))
+                .filter(|(_, (expired, too_big))| !**expired && !**too_big)
+                .map(|(rtt, _)| *rtt)
+                .collect();
             let mut stats = PingStats::from_rtts(&pings);
             stats.rtts_ms.truncate(MAX_LISTED);
             if e.extra_sent > 0 {

@@ -1010,6 +1010,7 @@ mod tests {
             addresses: vec![address],
             resolvers: vec![],
             notices: vec![],
+            capture: None,
         }))
     }
 

@@ -492,7 +492,7 @@ pub fn observed_in_capture(gw: &GatewayProbe) -> bool {
 /// codes ([`judge_v6`]); the IPv4 verdicts do not depend on them.
 pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: Source) -> Vec<Finding> {
     let mut findings = judge_v4(ifname, ev, s, source);
-    findings.extend(judge_v6(ifname, ev, s));
+    findings.extend(judge_v6(ifname, ev, s, source));
     findings
 }
 
@@ -508,7 +508,13 @@ pub fn ipv4_gateway_answers(ev: &GatewayEvidence) -> bool {
 /// and round trip against the same thresholds `gateway.v6_loss` and `gateway.v6_latency`.
 /// Beside an IPv4 gateway that answers ([`ipv4_gateway_answers`]) nothing here is worse
 /// than a warning: IPv4 carries the traffic, and the run is degraded, not broken.
-pub fn judge_v6(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings) -> Vec<Finding> {
+///
+/// From a capture ([`Source::Capture`]) the routers are those a Router Advertisement (with
+/// a router lifetime) or a Neighbor Advertisement with the R flag showed, and their
+/// solicitations are any host's: an unanswered one is `gateway.v6_unreachable` only when
+/// it was asked for 3 times (`CAPTURE_ARP_REQUESTS`, as for ARP), since a capture may end
+/// before the answer to a last one.
+pub fn judge_v6(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: Source) -> Vec<Finding> {
     let cap = |severity: Severity| {
         if ipv4_gateway_answers(ev) { Severity::Warn } else { severity }
     };
@@ -517,6 +523,9 @@ pub fn judge_v6(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings) -> Vec<
         let who = format!("IPv6 router {}", gw.address);
         if gw.ns.status == ArpStatus::NoReply {
             let n = gw.ns.requests_sent;
+            if source == Source::Capture && n < CAPTURE_ARP_REQUESTS {
+                continue;
+            }
             let plural = if n == 1 { "" } else { "s" };
             items.push((
                 Code::GatewayV6Unreachable,
