@@ -208,6 +208,8 @@ pub struct Analysis {
     vlans: std::collections::BTreeSet<u16>,
     /// Tunnels seen by kind and key/VNI, in order of first sighting (at most [`MAX_LISTED`]).
     tunnels: Vec<TunnelSeen>,
+    /// The ipv6 judge's settings (`expected_routers_v6`); the defaults unless given.
+    ipv6_settings: Ipv6Settings,
 }
 
 impl Default for Analysis {
@@ -226,7 +228,16 @@ impl Analysis {
             end: Duration::ZERO,
             vlans: std::collections::BTreeSet::new(),
             tunnels: Vec::new(),
+            ipv6_settings: Ipv6Settings::default(),
         }
+    }
+
+    /// Judges the capture's router advertisements with `settings` (its
+    /// `expected_routers_v6` makes any other router `ipv6.unexpected_router`) instead of
+    /// the defaults.
+    pub fn with_ipv6_settings(mut self, settings: Ipv6Settings) -> Analysis {
+        self.ipv6_settings = settings;
+        self
     }
 
     /// Decodes one frame of link type `link`, captured at `ts`, and folds it in. Frames
@@ -280,7 +291,7 @@ impl Analysis {
             skipped(CheckId::Link, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             skipped(CheckId::Wifi, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.dhcp_check(source),
-            state.ipv6_check(source, end),
+            state.ipv6_check(source, end, &self.ipv6_settings),
             state.gateway_check(source),
             state.dns_check(source),
             state.path_check(source),
@@ -603,7 +614,7 @@ impl State {
         ran(CheckId::Dhcp, s.span, findings, Evidence::Dhcp(Box::new(ev)))
     }
 
-    fn ipv6_check(&self, source: &str, end: Duration) -> CheckResult {
+    fn ipv6_check(&self, source: &str, end: Duration, settings: &Ipv6Settings) -> CheckResult {
         let v = &self.ipv6;
         if v.solicitations == 0 && v.received == 0 && v.invalid == 0 && v.probes.is_empty() {
             return skipped(
@@ -652,7 +663,7 @@ impl State {
             }),
         };
         ev.notices = ipv6::notices(&ev);
-        let findings = ipv6::judge(&ev, &Ipv6Settings::default(), Source::Capture);
+        let findings = ipv6::judge(&ev, settings, Source::Capture);
         ran(CheckId::Ipv6, v.span, findings, Evidence::Ipv6(Box::new(ev)))
     }
 
@@ -4118,6 +4129,9 @@ mod tests {
             "arp_gateway.pcap",
             "dns_fragments.pcap",
             "fragments.pcap",
+            "ipv6_ra.pcap",
+            "ipv6_two_routers.pcap",
+            "ipv6_dad_failed.pcap",
         ];
         let all: Vec<Frame> = names.iter().flat_map(|n| capture(n)).collect();
         let mut cut: Vec<Frame> = Vec::new();
@@ -4388,5 +4402,255 @@ mod tests {
         assert_eq!(LiteMessage::read(&messages[0]).unwrap().question.0, QName::of(&name("www.example.com.")));
         assert!(LiteMessage::read(&messages[2]).unwrap().question.0.is_cache_buster());
         assert_eq!(QName::of(&name("nt-abcdefgh.Example.org.")).display(), "nt-abcdefgh.example.org");
+    }
+
+    // ---- IPv6 neighbour discovery and path MTU (captures/record_ipv6.sh) ---------------
+
+    const ROUTER6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+    const ROGUE6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x66);
+    const CLIENT6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x10);
+    const SERVER6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 2, 0, 0, 0, 2);
+    const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+
+    /// An IPv6 packet carrying the ICMPv6 message `icmp` (checksums are not checked).
+    fn ip6(src_mac: MacAddr, src: Ipv6Addr, dst: Ipv6Addr, hop_limit: u8, icmp: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0];
+        p.extend_from_slice(&(icmp.len() as u16).to_be_bytes());
+        p.extend_from_slice(&[58, hop_limit]);
+        p.extend_from_slice(&src.octets());
+        p.extend_from_slice(&dst.octets());
+        p.extend_from_slice(icmp);
+        eth(src_mac, MacAddr([0x33, 0x33, 0, 0, 0, 1]), EtherTypes::Ipv6, &p)
+    }
+
+    fn rs() -> Vec<u8> {
+        ip6(CLIENT_MAC, CLIENT6, Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 2), 255, &[133, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    /// A Router Advertisement with a router lifetime and a source link-layer option.
+    fn ra(mac: MacAddr, src: Ipv6Addr, hop_limit: u8) -> Vec<u8> {
+        let mut m = vec![134, 0, 0, 0, 64, 0];
+        m.extend_from_slice(&1800u16.to_be_bytes());
+        m.extend_from_slice(&[0; 8]);
+        m.extend_from_slice(&[1, 1]);
+        m.extend_from_slice(&mac.0);
+        ip6(mac, src, ALL_NODES, hop_limit, &m)
+    }
+
+    fn ns(mac: MacAddr, src: Ipv6Addr, target: Ipv6Addr) -> Vec<u8> {
+        let mut m = vec![135, 0, 0, 0, 0, 0, 0, 0];
+        m.extend_from_slice(&target.octets());
+        ip6(mac, src, ALL_NODES, 255, &m)
+    }
+
+    fn na(mac: MacAddr, target: Ipv6Addr, router: bool) -> Vec<u8> {
+        let mut m = vec![136, 0, 0, 0, if router { 0xa0 } else { 0x20 }, 0, 0, 0];
+        m.extend_from_slice(&target.octets());
+        m.extend_from_slice(&[2, 1]);
+        m.extend_from_slice(&mac.0);
+        ip6(mac, target, ALL_NODES, 255, &m)
+    }
+
+    fn ipv6_ev(r: &Report) -> &Ipv6Evidence {
+        r.check(CheckId::Ipv6).and_then(CheckResult::ipv6).expect("ipv6 evidence")
+    }
+
+    fn notice_codes(notices: &[crate::check::dns::Notice]) -> Vec<Code> {
+        notices.iter().map(|n| n.code).collect()
+    }
+
+    #[test]
+    fn without_neighbour_discovery_or_too_big_reports_ipv6_and_path_are_not_observable() {
+        let r = report(&capture("dhcp_dora.pcap"));
+        for id in [CheckId::Ipv6, CheckId::Path] {
+            assert_eq!(check(&r, id).status, CheckStatus::Skipped, "{id:?}");
+            assert_eq!(check(&r, id).reason_code, Some(SkipReason::NotObservableInCapture), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn router_advertisements_are_read_by_the_ipv6_parser_and_judged_by_its_judge() {
+        let frames = vec![
+            at(0, rs()),
+            at(10, ra(ROUTER_MAC, ROUTER6, 255)),
+            at(20, ra(ROGUE_MAC, ROGUE6, 255)),
+            // Forwarded (hop limit not 255): not valid, not a router.
+            at(30, ra(MacAddr([2, 0, 0, 0, 0, 0x99]), Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x99), 64)),
+            at(4000, ra(ROUTER_MAC, ROUTER6, 255)),
+        ];
+        let r = report(&frames);
+        assert_eq!(codes(&r, CheckId::Ipv6), [(Code::Ipv6MultipleRouters, Severity::Warn)]);
+        let ev = ipv6_ev(&r);
+        let routers: Vec<(Ipv6Addr, Option<MacAddr>, u32)> =
+            ev.routers.iter().map(|r| (r.source, r.mac, r.count)).collect();
+        assert_eq!(routers, [(ROUTER6, Some(ROUTER_MAC), 2), (ROGUE6, Some(ROGUE_MAC), 1)]);
+        assert_eq!(ev.routers[0].first_ms, Some(10.0), "from the solicitation to its first advertisement");
+        let sol = ev.solicitation.as_ref().unwrap();
+        assert_eq!((sol.status, sol.received, sol.invalid), (SolicitStatus::Sent, 3, 1));
+        // What a capture cannot show stays unknown.
+        assert!(ev.addresses.is_empty() && ev.resolvers.is_empty() && ev.sysctl.accept_ra.is_none());
+        assert_matches_schema(&r);
+
+        // The configured routers make the other one unexpected (it has a router lifetime).
+        let settings = Ipv6Settings {
+            expected_routers_v6: vec![crate::config::RouterId::Addr(ROUTER6)],
+            ..Ipv6Settings::default()
+        };
+        let mut analysis = Analysis::new().with_ipv6_settings(settings);
+        for f in &frames {
+            analysis.feed(LinkType::Ethernet, &f.data, f.timestamp);
+        }
+        let r = analysis.finish("test.pcap", "2026-11-24T06:48:44.851Z".parse().unwrap(), "lab".into());
+        assert_eq!(codes(&r, CheckId::Ipv6), [(Code::Ipv6UnexpectedRouter, Severity::Fail)]);
+    }
+
+    #[test]
+    fn unanswered_router_solicitations_are_the_no_router_notice() {
+        let r = report(&[at(0, rs()), at(4000, rs()), at(8000, rs())]);
+        let c = check(&r, CheckId::Ipv6);
+        assert_eq!(c.status, CheckStatus::Pass);
+        assert!(c.findings.is_empty());
+        let ev = ipv6_ev(&r);
+        assert_eq!(notice_codes(&ev.notices), [Code::Ipv6NoRouter]);
+        assert_eq!(ev.capture.as_ref().unwrap().router_solicitations, 3);
+        // Advertisements alone (no solicitation seen): no notice.
+        let r = report(&[at(0, ra(ROUTER_MAC, ROUTER6, 255))]);
+        assert!(ipv6_ev(&r).notices.is_empty());
+    }
+
+    #[test]
+    fn a_dad_probe_answered_by_another_mac_is_dad_failed() {
+        let tentative = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 0x77);
+        let probe = at(0, ns(CLIENT_MAC, Ipv6Addr::UNSPECIFIED, tentative));
+        let r = report(&[probe.clone(), at(1, na(ROGUE_MAC, tentative, false))]);
+        assert_eq!(codes(&r, CheckId::Ipv6), [(Code::Ipv6DadFailed, Severity::Fail)]);
+        let dad = &ipv6_ev(&r).capture.as_ref().unwrap().dad;
+        assert_eq!(dad.len(), 1);
+        assert_eq!((dad[0].address, dad[0].prober, dad[0].conflict_mac), (tentative, CLIENT_MAC, Some(ROGUE_MAC)));
+        assert_eq!(r.diagnosis.root_cause.as_ref().map(|c| c.code), Some(Code::Ipv6DadFailed));
+        // The prober's own advertisement (after DAD succeeded), or another host's much
+        // later, is no conflict.
+        for answer in [at(1, na(CLIENT_MAC, tentative, false)), at(3000, na(ROGUE_MAC, tentative, false))] {
+            let r = report(&[probe.clone(), answer]);
+            assert!(codes(&r, CheckId::Ipv6).is_empty());
+            assert_eq!(ipv6_ev(&r).capture.as_ref().unwrap().dad[0].conflict_mac, None);
+        }
+    }
+
+    #[test]
+    fn neighbor_solicitations_of_an_ipv6_router_are_its_gateway_evidence() {
+        let asked = |n: u64| -> Vec<Frame> {
+            let mut frames = vec![at(0, ra(ROUTER_MAC, ROUTER6, 255))];
+            frames.extend((0..n).map(|i| at(100 + i * 1000, ns(CLIENT_MAC, CLIENT6, ROUTER6))));
+            frames
+        };
+        // Three solicitations nobody answered: the router is gone.
+        let r = report(&asked(3));
+        assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayV6Unreachable, Severity::Fail)]);
+        let gw = r.check(CheckId::Gateway).and_then(CheckResult::gateway).unwrap();
+        assert!(gw.gateways.is_empty());
+        assert_eq!(gw.gateways_v6.len(), 1);
+        assert_eq!((gw.gateways_v6[0].address, gw.gateways_v6[0].ns.status), (ROUTER6, ArpStatus::NoReply));
+        assert_eq!(gw.gateways_v6[0].ns.requests_sent, 3);
+        // One the capture may have ended before the answer to: not judged.
+        let r = report(&asked(1));
+        assert!(codes(&r, CheckId::Gateway).is_empty());
+        // Answered (with the R flag): the router's MAC and round trip.
+        let mut frames = asked(1);
+        frames.push(at(101, na(ROUTER_MAC, ROUTER6, true)));
+        let r = report(&frames);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass);
+        let gw = r.check(CheckId::Gateway).and_then(CheckResult::gateway).unwrap();
+        let lookup = &gw.gateways_v6[0].ns;
+        assert_eq!((lookup.status, lookup.mac, lookup.rtt_ms), (ArpStatus::Answered, Some(ROUTER_MAC), Some(1.0)));
+        assert_matches_schema(&r);
+        // A Neighbor Advertisement with the R flag names a router without any RA.
+        let global = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 1);
+        let r = report(&[at(0, ns(CLIENT_MAC, CLIENT6, global)), at(1, na(ROUTER_MAC, global, true))]);
+        let gw = r.check(CheckId::Gateway).and_then(CheckResult::gateway).unwrap();
+        assert_eq!(gw.gateways_v6.iter().map(|g| g.address).collect::<Vec<_>>(), [global]);
+    }
+
+    #[test]
+    fn a_packet_too_big_is_a_reduced_path_mtu_and_the_echo_it_quotes_is_not_lost() {
+        let client6 = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 0x10);
+        let router6 = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 1);
+        let mut request = echo(128, 7, 1);
+        request.resize(1460, 0x6e); // ping -s 1452: a 1500-byte packet
+        let request = ip6(CLIENT_MAC, client6, SERVER6, 64, &request);
+        let mut ptb = vec![2, 0, 0, 0];
+        ptb.extend_from_slice(&1400u32.to_be_bytes());
+        ptb.extend_from_slice(&request[14..14 + 1232]);
+        let frames = vec![at(0, request), at(1, ip6(ROUTER_MAC, router6, client6, 64, &ptb))];
+        let r = report(&frames);
+        assert_eq!(check(&r, CheckId::Path).status, CheckStatus::Pass);
+        let path = r.check(CheckId::Path).and_then(CheckResult::path).unwrap();
+        assert_eq!(notice_codes(&path.notices), [Code::PathMtuReduced]);
+        let d = &path.destinations[0];
+        assert_eq!(
+            (d.address, d.status, d.reported_mtu, d.smallest_lost),
+            (IpAddr::V6(SERVER6), PathStatus::Reduced, Some(1400), Some(1500))
+        );
+        assert_eq!(d.too_big, [TooBigSeen { from: IpAddr::V6(router6), mtu: 1400, size: 1500 }]);
+        assert_eq!(path.capture.as_ref().map(|c| c.too_big_total), Some(1));
+        // The echo that was too big is not a lost ping.
+        assert!(codes(&r, CheckId::Gateway).is_empty());
+        assert_matches_schema(&r);
+    }
+
+    /// `captures/ipv6_two_routers.pcap`: radvd on the router and a rogue radvd, the
+    /// client's solicitation, its DAD, a Neighbor Solicitation of the router and 3 pings.
+    #[test]
+    fn the_two_routers_capture_is_multiple_routers_with_the_router_answering() {
+        let r = report(&capture("ipv6_two_routers.pcap"));
+        assert_eq!(codes(&r, CheckId::Ipv6), [(Code::Ipv6MultipleRouters, Severity::Warn)]);
+        let ev = ipv6_ev(&r);
+        assert_eq!(ev.routers.len(), 2);
+        assert!(ev.routers.iter().all(|r| r.router_lifetime_s == 1800 && r.mac.is_some()));
+        assert!(ev.capture.as_ref().unwrap().dad.iter().all(|d| d.conflict_mac.is_none()));
+        let gw = r.check(CheckId::Gateway).and_then(CheckResult::gateway).unwrap();
+        assert_eq!(gw.gateways_v6.len(), 1, "the router the client solicited and pinged");
+        let router = &gw.gateways_v6[0];
+        assert!(ev.routers.iter().any(|r| r.source == router.address && r.mac == router.ns.mac));
+        assert_eq!(router.ns.status, ArpStatus::Answered);
+        let ping = router.ping.as_ref().unwrap();
+        assert_eq!((ping.sent, ping.received), (3, 3));
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass);
+        assert_eq!(r.diagnosis.root_cause.as_ref().map(|c| c.code), Some(Code::Ipv6MultipleRouters));
+        assert_matches_schema(&r);
+    }
+
+    /// `captures/ipv6_dad_failed.pcap`: the kernel's DAD for an address another host has.
+    #[test]
+    fn the_dad_capture_is_dad_failed() {
+        let r = report(&capture("ipv6_dad_failed.pcap"));
+        assert_eq!(codes(&r, CheckId::Ipv6), [(Code::Ipv6DadFailed, Severity::Fail)]);
+        let dad = &ipv6_ev(&r).capture.as_ref().unwrap().dad;
+        assert_eq!(dad.len(), 1);
+        assert_eq!(dad[0].address, "2001:2:0:1::77".parse::<Ipv6Addr>().unwrap());
+        assert!(dad[0].conflict_mac.is_some_and(|m| m != dad[0].prober));
+        assert_eq!(r.diagnosis.status, RunStatus::Broken);
+        assert_matches_schema(&r);
+    }
+
+    /// `captures/mtu_too_big.pcap`: a router with a 1400-byte WAN link answering TCP
+    /// uploads and 1500-byte echoes with fragmentation needed and packet too big.
+    #[test]
+    fn the_too_big_capture_is_a_reduced_path_mtu_for_both_families() {
+        let r = report(&capture("mtu_too_big.pcap"));
+        let path = r.check(CheckId::Path).and_then(CheckResult::path).unwrap();
+        assert!(check(&r, CheckId::Path).findings.is_empty());
+        assert_eq!(notice_codes(&path.notices), [Code::PathMtuReduced]);
+        let mut families: Vec<&str> = path.destinations.iter().map(PathProbe::family).collect();
+        families.sort_unstable();
+        families.dedup();
+        assert_eq!(families.len(), 2, "{families:?}");
+        assert_eq!(path.destinations.len(), 4, "two TCP uploads and two echoes");
+        assert!(path.destinations.iter().all(|d| d.status == PathStatus::Reduced && d.reported_mtu == Some(1400)));
+        // The too-big echoes are not lost pings, and the uploads connected.
+        assert!(codes(&r, CheckId::Gateway).is_empty());
+        assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass);
+        assert_eq!(r.diagnosis.status, RunStatus::Healthy);
+        assert_matches_schema(&r);
     }
 }
