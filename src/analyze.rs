@@ -669,13 +669,19 @@ impl State {
 
     fn path_check(&self, source: &str) -> CheckResult {
         let p = &self.path;
-        if p.total == 0 {
-            return skipped(
-                CheckId::Path,
-                SkipReason::NotObservableInCapture,
+        if p.destinations.is_empty() {
+            let reason = if p.total == 0 {
                 "no ICMP fragmentation-needed or packet-too-big in the capture: a capture shows the path MTU only \
-                 when a router reports it (a blackhole is judged by live runs)",
-            );
+                 when a router reports it (a blackhole is judged by live runs)"
+                    .to_string()
+            } else {
+                format!(
+                    "{} ICMP fragmentation-needed or packet-too-big in the capture, none quoting a packet larger \
+                     than the MTU it reports: the path MTU is not observable",
+                    p.total
+                )
+            };
+            return skipped(CheckId::Path, SkipReason::NotObservableInCapture, &reason);
         }
         let destinations = p
             .destinations
@@ -1288,7 +1294,7 @@ struct PathState {
     /// Per destination of the packets that were too big, in order seen (at most
     /// [`MAX_LISTED`]): the distinct reports (at most [`MAX_TOO_BIG`]).
     destinations: Vec<(IpAddr, Vec<TooBigSeen>)>,
-    /// Every report seen, also those without a readable quote.
+    /// Every report seen, also those without a readable quote or a plausible MTU.
     total: u32,
 }
 
@@ -1296,7 +1302,9 @@ impl PathState {
     fn too_big(&mut self, from: IpAddr, mtu: u32, quoted: Option<&Quoted>, ts: Duration) {
         self.span.add(ts);
         self.total = self.total.saturating_add(1);
-        let Some(q) = quoted else { return };
+        // A report whose MTU is not below the size of the packet it quotes (a crafted or
+        // broken one) says nothing about the path: counted, not listed.
+        let Some(q) = quoted.filter(|q| mtu < q.size) else { return };
         let report = TooBigSeen { from, mtu, size: q.size };
         let listed = self.destinations.len();
         match self.destinations.iter_mut().find(|(d, _)| *d == q.dst) {
