@@ -6,9 +6,11 @@
 //! link type [`crate::wire::LinkType`] decodes), and [`Analysis::finish`] judges;
 //! [`analyze`] does both for Ethernet frames held in memory. Output is a [`Report`] of `schema_version` "1"
 //! like a live run's: `interface` is null, `privileged` false, `duration_ms` the capture's
-//! time span, and the checks come in [`CheckId`] order. `link` and `wifi` are `skipped`
-//! ("not observable in a capture"); `dhcp`, `gateway`, `dns` and `ports` are rebuilt from
-//! the packets, each `skipped` when the capture holds no packets of its kind; the verdict is
+//! time span, and the checks come in [`CheckId`] order. `link`, `wifi` and `web` are
+//! `skipped` ("not observable in a capture"); `dhcp`, `gateway`, `dns` and `ports` are
+//! rebuilt from the packets, each `skipped` when the capture holds no packets of its kind;
+//! `ipv6` and `path` are rebuilt from neighbour discovery and too-big reports, and are
+//! `skipped` as not observable when the capture holds none; the verdict is
 //! [`crate::diagnosis::diagnose`]'s. Pure: no I/O, no clock; the caller reads the file and
 //! passes the start time and hostname.
 //!
@@ -22,8 +24,8 @@
 //! ([`crate::platform::dhcp::decode_message`], [`crate::check::dns::parse_response`] and
 //! `classify`). Folding pairs requests with
 //! answers and fills the live checks' evidence types ([`DhcpEvidence`], [`GatewayEvidence`],
-//! [`DnsEvidence`], [`PortsEvidence`]) with their capture-only parts set (`capture`,
-//! `seen`, `attempts`). Judging is the layer's own `judge` with [`Source::Capture`] and the
+//! [`DnsEvidence`], [`PortsEvidence`], [`Ipv6Evidence`], [`PathEvidence`]) with their
+//! capture-only parts set (`capture`, `seen`, `attempts`). Judging is the layer's own `judge` with [`Source::Capture`] and the
 //! default settings: this module holds no verdicts and no finding messages. What a capture
 //! changes in a judge is documented there and in docs/checks/ ("Live and capture").
 //!
@@ -64,6 +66,21 @@
 //!   unreachable quoting a query makes it `unreachable`. Each server's failures held
 //!   against it are counted with the times of the first and last (`failed`,
 //!   `first_failure`, `last_failure`).
+//! - **IPv6 neighbour discovery** (hop limit 255; RFC 4861 7.1): Router Solicitations are
+//!   counted, Router Advertisements read by the ipv6 check's own parser
+//!   ([`crate::check::ipv6::parse_router_advert`]) into one router per source (as last
+//!   heard, at most `MAX_ROUTERS`), forwarded or malformed ones counted `invalid`. A Neighbor
+//!   Solicitation from `::` is a DAD probe (RFC 4862 5.4); an advertisement for its address
+//!   from another MAC within 2 s (`DAD_ANSWER_WINDOW`) is a conflict (`ipv6.dad_failed`).
+//!   Other solicitations are matched to advertisements by target, as ARP is: a router (the
+//!   source of an RA with a router lifetime, or an advertisement with the R flag) that
+//!   some host solicited or pinged is a `gateways_v6` entry, its echoes leaving `gateways`.
+//!   What a capture cannot show (the interface's addresses, sysctls, resolvers) is left
+//!   empty or unknown, and the judge skips the rules that need it.
+//! - **Too big** (IPv4 fragmentation needed, ICMPv6 packet too big): each report whose MTU
+//!   is below the size of the packet it quotes is a reduced path MTU to the quoted
+//!   destination (`path.mtu_reduced`); an echo request it quotes leaves the ping series (it
+//!   was too big, not lost). A blackhole is not inferred (docs/checks/path.md).
 //! - **TCP**: each SYN (retransmissions folded in) starts a connection attempt, ended by a
 //!   SYN-ACK (`open`), a RST (`refused`), an ICMP unreachable quoting it (`unreachable`),
 //!   or nothing by the end of the capture (`filtered`). Attempts are counted per
@@ -1308,11 +1325,8 @@ impl PathState {
         let report = TooBigSeen { from, mtu, size: q.size };
         let listed = self.destinations.len();
         match self.destinations.iter_mut().find(|(d, _)| *d == q.dst) {
-            Some((_, reports)) => {
-                if reports.len() < MAX_TOO_BIG && !reports.contains(&report) {
-                    reports.push(report);
-                }
-            }
+            Some((_, reports)) if reports.len() < MAX_TOO_BIG && !reports.contains(&report) => reports.push(report),
+            Some(_) => {}
             None if listed < MAX_LISTED => self.destinations.push((q.dst, vec![report])),
             None => {}
         }

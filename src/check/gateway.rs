@@ -15,7 +15,10 @@
 //! then an ICMPv6 echo series gives loss and jitter (`gateway.v6_loss`,
 //! `gateway.v6_latency`). The IPv4 judgement does not change; an IPv6 problem beside an
 //! IPv4 gateway that answers is a warning (the run is degraded, not broken), and a failure
-//! only when no IPv4 gateway answers. None of the IPv6 codes blocks later layers.
+//! only when no IPv4 gateway answers. None of the IPv6 codes blocks later layers. From a
+//! capture, the IPv6 routers are those its Router Advertisements or Neighbor
+//! Advertisements (R flag) show, with the Neighbor Solicitations and echoes other hosts
+//! sent them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;

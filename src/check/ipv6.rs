@@ -22,6 +22,11 @@
 //! router that answers as the RFC says; once one has answered, the listener waits
 //! `ipv6.ra_grace_ms` (150 ms) more for a second one and stops. A default route the kernel
 //! installed from an earlier RA (`proto ra`) is noted, not relied on.
+//!
+//! `nettriage analyze` ([`crate::analyze`]) fills the same [`Ipv6Evidence`] from a
+//! capture's Router Solicitations and Advertisements (read by [`parse_router_advert`]) and
+//! duplicate address detection ([`Ipv6Capture`]), and calls [`judge`] with
+//! [`Source::Capture`].
 
 use std::net::{IpAddr, Ipv6Addr};
 

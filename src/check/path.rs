@@ -20,9 +20,10 @@
 //! The check sits after gateway (it needs a working first hop) and before web and ports
 //! in the report, so a blackhole is named as the root cause before the stalled downloads
 //! and TLS handshakes above it: small packets pass, so nothing above is blocked
-//! ([`Code::blocks`] is false). From a capture, `analyze` fills [`PathEvidence`] with the fragmentation-needed and
-//! packet-too-big messages it shows ([`PathCapture`]): `path.mtu_reduced`; a blackhole is
-//! left to live runs (docs/checks/path.md, "From a capture").
+//! ([`Code::blocks`] is false). From a capture, `analyze` fills [`PathEvidence`] with the
+//! fragmentation-needed and packet-too-big messages it shows ([`PathCapture`]) and calls
+//! the same [`judge`] and [`notices`]: `path.mtu_reduced`; a blackhole is left to live runs
+//! (docs/checks/path.md, "Live and capture").
 
 use std::net::IpAddr;
 
