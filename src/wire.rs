@@ -2314,6 +2314,55 @@ mod tests {
             assert!(r.in_flight() <= ReassemblyLimits::default().max_in_flight);
         }
     }
+
+    /// The neighbour discovery of `captures/ipv6_dad_failed.pcap` and
+    /// `ipv6_two_routers.pcap` (the kernel's and radvd's bytes) decodes to its typed
+    /// messages: the DAD probe's target, the advertisement's flags and target link-layer
+    /// address, and the whole RA for the ipv6 check's parser; a cut one is `Other`.
+    #[test]
+    fn neighbour_discovery_decodes_to_its_messages() {
+        let icmp6 = |f: &Frame| match decode(&f.data).unwrap().net {
+            Net::Ip(Ip { src, hop_limit, transport: Transport::Icmpv6(icmp), .. }) => (src, hop_limit, icmp.message),
+            other => panic!("{other:?}"),
+        };
+        let dad = capture("ipv6_dad_failed.pcap");
+        let tentative: Ipv6Addr = "2001:2:0:1::77".parse().unwrap();
+        assert_eq!(
+            icmp6(&dad[0]),
+            (IpAddr::V6(Ipv6Addr::UNSPECIFIED), 255, IcmpMessage::NeighborSolicitation { target: tentative })
+        );
+        let (_, _, answer) = icmp6(&dad[1]);
+        let IcmpMessage::NeighborAdvertisement { target, router: false, solicited: false, target_mac: Some(mac) } =
+            answer
+        else {
+            panic!("{answer:?}")
+        };
+        assert_eq!((target, Some(mac)), (tentative, Some(decode(&dad[1].data).unwrap().src_mac)));
+
+        let routers = capture("ipv6_two_routers.pcap");
+        let messages: Vec<(IpAddr, u8, IcmpMessage)> = routers.iter().map(icmp6).collect();
+        let ras: Vec<&Vec<u8>> = messages
+            .iter()
+            .filter_map(|(_, _, m)| match m {
+                IcmpMessage::RouterAdvertisement { message } => Some(message),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ras.len(), 4);
+        assert!(ras.iter().all(|m| m[0] == 134 && m.len() >= 16));
+        assert!(messages.iter().any(|(_, hop, m)| *hop == 255 && *m == IcmpMessage::RouterSolicitation));
+        assert!(
+            messages
+                .iter()
+                .any(|(_, _, m)| matches!(m, IcmpMessage::NeighborAdvertisement { router: true, solicited: true, .. }))
+        );
+        // An advertisement cut inside its target address has no fixed part: `Other`.
+        let na = dad[1].data.clone();
+        let ip_len = na.len() - ETHERNET_HEADER_LEN;
+        let mut cut = na[..na.len() - (ip_len - 40 - 20)].to_vec();
+        cut[ETHERNET_HEADER_LEN + 4..ETHERNET_HEADER_LEN + 6].copy_from_slice(&20u16.to_be_bytes());
+        assert_eq!(icmp6(&Frame { timestamp: dad[1].timestamp, data: cut }).2, IcmpMessage::Other);
+    }
 }
 
 #[cfg(test)]
