@@ -382,6 +382,15 @@ impl Span {
     fn ms(self) -> u64 {
         self.first.map_or(0, |first| whole_ms(self.last.saturating_sub(first)))
     }
+
+    /// The span covering both.
+    fn merge(self, other: Span) -> Span {
+        let first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Span { first, last: self.last.max(other.last) }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -839,7 +848,8 @@ impl State {
         }
         let findings = gateway::judge(source, &ev, &GatewaySettings::default(), Source::Capture);
         ev.gateways.truncate(MAX_LISTED);
-        ran(CheckId::Gateway, g.span, findings, Evidence::Gateway(Box::new(ev)))
+        let span = if ev.gateways_v6.is_empty() { g.span } else { g.span.merge(self.neighbors.span) };
+        ran(CheckId::Gateway, span, findings, Evidence::Gateway(Box::new(ev)))
     }
 
     fn dns_check(&self, source: &str) -> CheckResult {
@@ -1256,6 +1266,8 @@ impl Ipv6State {
 
 #[derive(Default)]
 struct NeighborState {
+    /// First and last Neighbor Solicitation or Advertisement of a tracked target.
+    span: Span,
     /// Per address asked about (at most [`MAX_TRACKED`]; beyond, not tracked).
     targets: HashMap<Ipv6Addr, NsTarget>,
     /// Addresses a Neighbor Advertisement with the R flag showed to be routers (at most
@@ -1280,6 +1292,7 @@ impl NeighborState {
         if self.targets.len() >= MAX_TRACKED && !self.targets.contains_key(&target) {
             return;
         }
+        self.span.add(ts);
         let t = self.targets.entry(target).or_default();
         t.requests = t.requests.saturating_add(1);
         t.pending.get_or_insert(ts);
@@ -1293,6 +1306,7 @@ impl NeighborState {
             self.routers.push(target);
         }
         let Some(t) = self.targets.get_mut(&target) else { return };
+        self.span.add(ts);
         t.replies = t.replies.saturating_add(1);
         t.mac.get_or_insert(mac);
         if let Some(sent) = t.pending.take() {
