@@ -6,9 +6,11 @@
 //! link type [`crate::wire::LinkType`] decodes), and [`Analysis::finish`] judges;
 //! [`analyze`] does both for Ethernet frames held in memory. Output is a [`Report`] of `schema_version` "1"
 //! like a live run's: `interface` is null, `privileged` false, `duration_ms` the capture's
-//! time span, and the checks come in [`CheckId`] order. `link` and `wifi` are `skipped`
-//! ("not observable in a capture"); `dhcp`, `gateway`, `dns` and `ports` are rebuilt from
-//! the packets, each `skipped` when the capture holds no packets of its kind; the verdict is
+//! time span, and the checks come in [`CheckId`] order. `link`, `wifi` and `web` are
+//! `skipped` ("not observable in a capture"); `dhcp`, `gateway`, `dns` and `ports` are
+//! rebuilt from the packets, each `skipped` when the capture holds no packets of its kind;
+//! `ipv6` and `path` are rebuilt from neighbour discovery and too-big reports, and are
+//! `skipped` as not observable when the capture holds none; the verdict is
 //! [`crate::diagnosis::diagnose`]'s. Pure: no I/O, no clock; the caller reads the file and
 //! passes the start time and hostname.
 //!
@@ -22,8 +24,8 @@
 //! ([`crate::platform::dhcp::decode_message`], [`crate::check::dns::parse_response`] and
 //! `classify`). Folding pairs requests with
 //! answers and fills the live checks' evidence types ([`DhcpEvidence`], [`GatewayEvidence`],
-//! [`DnsEvidence`], [`PortsEvidence`]) with their capture-only parts set (`capture`,
-//! `seen`, `attempts`). Judging is the layer's own `judge` with [`Source::Capture`] and the
+//! [`DnsEvidence`], [`PortsEvidence`], [`Ipv6Evidence`], [`PathEvidence`]) with their
+//! capture-only parts set (`capture`, `seen`, `attempts`). Judging is the layer's own `judge` with [`Source::Capture`] and the
 //! default settings: this module holds no verdicts and no finding messages. What a capture
 //! changes in a judge is documented there and in docs/checks/ ("Live and capture").
 //!
@@ -64,6 +66,21 @@
 //!   unreachable quoting a query makes it `unreachable`. Each server's failures held
 //!   against it are counted with the times of the first and last (`failed`,
 //!   `first_failure`, `last_failure`).
+//! - **IPv6 neighbour discovery** (hop limit 255; RFC 4861 7.1): Router Solicitations are
+//!   counted, Router Advertisements read by the ipv6 check's own parser
+//!   ([`crate::check::ipv6::parse_router_advert`]) into one router per source (as last
+//!   heard, at most `MAX_ROUTERS`), forwarded or malformed ones counted `invalid`. A Neighbor
+//!   Solicitation from `::` is a DAD probe (RFC 4862 5.4); an advertisement for its address
+//!   from another MAC within 2 s (`DAD_ANSWER_WINDOW`) is a conflict (`ipv6.dad_failed`).
+//!   Other solicitations are matched to advertisements by target, as ARP is: a router (the
+//!   source of an RA with a router lifetime, or an advertisement with the R flag) that
+//!   some host solicited or pinged is a `gateways_v6` entry, its echoes leaving `gateways`.
+//!   What a capture cannot show (the interface's addresses, sysctls, resolvers) is left
+//!   empty or unknown, and the judge skips the rules that need it.
+//! - **Too big** (IPv4 fragmentation needed, ICMPv6 packet too big): each report whose MTU
+//!   is below the size of the packet it quotes is a reduced path MTU to the quoted
+//!   destination (`path.mtu_reduced`); an echo request it quotes leaves the ping series (it
+//!   was too big, not lost). A blackhole is not inferred (docs/checks/path.md).
 //! - **TCP**: each SYN (retransmissions folded in) starts a connection attempt, ended by a
 //!   SYN-ACK (`open`), a RST (`refused`), an ICMP unreachable quoting it (`unreachable`),
 //!   or nothing by the end of the capture (`filtered`). Attempts are counted per
@@ -102,7 +119,7 @@ use std::collections::VecDeque;
 // foldhash's HashMap (std's, with a fast non-cryptographic hasher): every map here is keyed
 // by addresses, ids and names from the capture and sits on the per-packet path.
 use foldhash::HashMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use dhcproto::v4::{DhcpOption, Opcode, OptionCode};
@@ -120,11 +137,16 @@ use crate::check::dns::{
 };
 use crate::check::gateway::{
     self, ARP_SWEEP_TARGETS, ArpExchange, ArpResult, ArpSeen, ArpStatus, GatewayCapture, GatewayEvidence, GatewayProbe,
-    PingStats,
+    GatewayV6Probe, PingStats,
 };
+use crate::check::ipv6::{
+    self, DadSeen, Ipv6Capture, Ipv6Evidence, MAX_ROUTERS, RouterAdvert, SolicitStatus, Solicitation,
+    parse_router_advert,
+};
+use crate::check::path::{self, PathCapture, PathEvidence, PathProbe, PathStatus, Role, TooBigSeen};
 use crate::check::ports::{self, PortAttempts, PortOutcome, PortResult, PortsCapture, PortsEvidence};
 use crate::check::{Source, status_of};
-use crate::config::{DhcpSettings, DnsSettings, GatewaySettings};
+use crate::config::{DhcpSettings, DnsSettings, GatewaySettings, Ipv6Settings};
 use crate::pcap::Frame;
 use crate::platform::dhcp::{DhcpKind, DhcpReply, decode_message, reply_from};
 use crate::report::{
@@ -133,8 +155,8 @@ use crate::report::{
 };
 use crate::types::{MacAddr, Timestamp, millis};
 use crate::wire::{
-    Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_TCP, PROTO_UDP, Packet, Reassembler, Tcp, TcpFlags,
-    Transport, TunnelKind, UdpDatagram,
+    Arp, ArpOperation, Icmp, IcmpMessage, LinkType, Net, PROTO_TCP, PROTO_UDP, Packet, Quoted, Reassembler, Tcp,
+    TcpFlags, Transport, TunnelKind, UdpDatagram,
 };
 
 /// Most exchanges of one kind (DHCP transactions, ARP requests, echo requests, DNS
@@ -162,6 +184,16 @@ const MAX_ANSWERS: usize = 16;
 /// How long after an RFC 5227 probe a reply from another host counts as a conflict
 /// (RFC 5227's ANNOUNCE_WAIT).
 const PROBE_ANSWER_WINDOW: Duration = Duration::from_secs(2);
+/// How long after a duplicate address detection probe (a Neighbor Solicitation from `::`)
+/// a Neighbor Advertisement for the address from another MAC counts as a conflict: twice
+/// RFC 4861's RETRANS_TIMER (1 s), the wait after each probe (RFC 4862 section 5.4), so a
+/// host sending two probes is covered as well.
+const DAD_ANSWER_WINDOW: Duration = Duration::from_secs(2);
+/// The hop limit every neighbour discovery message carries (RFC 4861 sections 6.1 and
+/// 7.1): anything else was forwarded and is not valid.
+const ND_HOP_LIMIT: u8 = 255;
+/// Most packet-too-big reports kept per destination (distinct sender, MTU and size).
+const MAX_TOO_BIG: usize = 16;
 /// Ports of DHCPv4 servers and clients.
 const DHCP_PORTS: [u16; 2] = [67, 68];
 const DNS_PORT: u16 = 53;
@@ -193,6 +225,8 @@ pub struct Analysis {
     vlans: std::collections::BTreeSet<u16>,
     /// Tunnels seen by kind and key/VNI, in order of first sighting (at most [`MAX_LISTED`]).
     tunnels: Vec<TunnelSeen>,
+    /// The ipv6 judge's settings (`expected_routers_v6`); the defaults unless given.
+    ipv6_settings: Ipv6Settings,
 }
 
 impl Default for Analysis {
@@ -211,7 +245,16 @@ impl Analysis {
             end: Duration::ZERO,
             vlans: std::collections::BTreeSet::new(),
             tunnels: Vec::new(),
+            ipv6_settings: Ipv6Settings::default(),
         }
+    }
+
+    /// Judges the capture's router advertisements with `settings` (its
+    /// `expected_routers_v6` makes any other router `ipv6.unexpected_router`) instead of
+    /// the defaults.
+    pub fn with_ipv6_settings(mut self, settings: Ipv6Settings) -> Analysis {
+        self.ipv6_settings = settings;
+        self
     }
 
     /// Decodes one frame of link type `link`, captured at `ts`, and folds it in. Frames
@@ -265,10 +308,10 @@ impl Analysis {
             skipped(CheckId::Link, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             skipped(CheckId::Wifi, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.dhcp_check(source),
-            skipped(CheckId::Ipv6, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
+            state.ipv6_check(source, end, &self.ipv6_settings),
             state.gateway_check(source),
             state.dns_check(source),
-            skipped(CheckId::Path, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
+            state.path_check(source),
             skipped(CheckId::Web, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.ports_check(source),
         ];
@@ -341,6 +384,15 @@ impl Span {
     fn ms(self) -> u64 {
         self.first.map_or(0, |first| whole_ms(self.last.saturating_sub(first)))
     }
+
+    /// The span covering both.
+    fn merge(self, other: Span) -> Span {
+        let first = match (self.first, other.first) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Span { first, last: self.last.max(other.last) }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -350,6 +402,9 @@ impl Span {
 struct State {
     start: Duration,
     dhcp: DhcpState,
+    ipv6: Ipv6State,
+    neighbors: NeighborState,
+    path: PathState,
     gateway: GatewayState,
     dns: DnsState,
     tcp: TcpState,
@@ -364,6 +419,9 @@ impl State {
         State {
             start,
             dhcp: DhcpState::default(),
+            ipv6: Ipv6State::default(),
+            neighbors: NeighborState::default(),
+            path: PathState::default(),
             gateway: GatewayState::default(),
             dns: DnsState::default(),
             tcp: TcpState::default(),
@@ -421,7 +479,13 @@ impl State {
                 }
             }
             Transport::Tcp(tcp) => self.tcp.feed(ip.src, ip.dst, &tcp, ts),
-            Transport::Icmp(icmp) | Transport::Icmpv6(icmp) => self.icmp(ip.src, ip.dst, &icmp, ts),
+            Transport::Icmpv6(icmp) => {
+                if let IpAddr::V6(src) = ip.src {
+                    self.neighbor_discovery(src, ip.hop_limit, src_mac, vlan, &icmp.message, ts);
+                }
+                self.icmp(ip.src, ip.dst, &icmp, ts);
+            }
+            Transport::Icmp(icmp) => self.icmp(ip.src, ip.dst, &icmp, ts),
             Transport::Fragment | Transport::Other => {}
         }
     }
@@ -453,6 +517,42 @@ impl State {
         }
     }
 
+    /// Router Solicitations and Advertisements (the ipv6 evidence), duplicate address
+    /// detection, and Neighbor Solicitations and Advertisements (the gateway evidence's
+    /// IPv6 part). Messages whose hop limit is not 255 were forwarded: not valid (RFC 4861
+    /// sections 6.1 and 7.1.1), counted as invalid when they are advertisements.
+    fn neighbor_discovery(
+        &mut self,
+        src: Ipv6Addr,
+        hop_limit: u8,
+        src_mac: MacAddr,
+        vlan: Option<u16>,
+        message: &IcmpMessage,
+        ts: Duration,
+    ) {
+        let valid = hop_limit == ND_HOP_LIMIT;
+        match message {
+            IcmpMessage::RouterSolicitation if valid => self.ipv6.solicitation(ts),
+            IcmpMessage::RouterAdvertisement { message } => self.ipv6.advertisement(src, valid, message, ts),
+            IcmpMessage::NeighborSolicitation { target } if valid => {
+                if src.is_unspecified() {
+                    if !src_mac.is_zero() {
+                        self.ipv6.dad_probe(*target, src_mac, ts);
+                    }
+                } else {
+                    self.request_to(IpAddr::V6(*target), vlan);
+                    self.neighbors.solicitation(src, *target, ts);
+                }
+            }
+            IcmpMessage::NeighborAdvertisement { target, router, target_mac, .. } if valid => {
+                let Some(mac) = target_mac.or((!src_mac.is_zero()).then_some(src_mac)) else { return };
+                self.ipv6.dad_answer(*target, mac, ts);
+                self.neighbors.advertisement(*target, *router, mac, ts);
+            }
+            _ => {}
+        }
+    }
+
     fn icmp(&mut self, src: IpAddr, dst: IpAddr, icmp: &Icmp, ts: Duration) {
         match icmp.message {
             IcmpMessage::EchoRequest { id, seq } => self.gateway.echo_request(src, dst, id, seq, ts),
@@ -467,7 +567,16 @@ impl State {
                     _ => {}
                 }
             }
-            // A TTL-limited echo request (a traceroute's): not a ping that was lost.
+            // A packet too big for the next hop (IPv4 fragmentation needed, ICMPv6 packet too
+            // big): the path evidence; an echo request it quotes was too big, not lost.
+            IcmpMessage::PacketTooBig { mtu, quoted } => {
+                self.path.too_big(src, mtu, quoted.as_ref(), ts);
+                if let Some(q) = quoted
+                    && let Some((id, seq)) = q.echo
+                {
+                    self.gateway.echo_too_big(q.src, q.dst, id, seq, ts);
+                }
+            }
             // A TTL-limited probe (a traceroute's: ICMP, UDP or TCP), matched exactly by the
             // echo id and sequence or the sockets the error quotes: not a ping that was
             // lost, a query that timed out or a port that is filtered.
@@ -533,17 +642,173 @@ impl State {
         ran(CheckId::Dhcp, s.span, findings, Evidence::Dhcp(Box::new(ev)))
     }
 
+    fn ipv6_check(&self, source: &str, end: Duration, settings: &Ipv6Settings) -> CheckResult {
+        let v = &self.ipv6;
+        if v.solicitations == 0 && v.received == 0 && v.invalid == 0 && v.probes.is_empty() {
+            return skipped(
+                CheckId::Ipv6,
+                SkipReason::NotObservableInCapture,
+                "no Router Solicitation or Advertisement and no duplicate address detection in the capture",
+            );
+        }
+        let solicitation = match v.first_solicitation {
+            Some(first) => Solicitation {
+                status: SolicitStatus::Sent,
+                reason: Some(format!("{} router solicitation(s) in the capture", v.solicitations)),
+                listened_ms: Some(millis(end.saturating_sub(first))),
+                received: v.received,
+                invalid: v.invalid,
+                dropped: v.dropped,
+            },
+            None => Solicitation {
+                status: SolicitStatus::NotRun,
+                reason: Some("no router solicitation in the capture: unsolicited advertisements only".to_string()),
+                listened_ms: None,
+                received: v.received,
+                invalid: v.invalid,
+                dropped: v.dropped,
+            },
+        };
+        let mut ev = Ipv6Evidence {
+            interface: source.to_string(),
+            enabled: true,
+            sysctl: crate::platform::sysfs::Ipv6Conf::default(),
+            solicitation: Some(solicitation),
+            ra_mtu: v.routers.iter().find_map(|r| r.mtu),
+            routers: v.routers.clone(),
+            kernel_ra_routes: vec![],
+            addresses: vec![],
+            resolvers: vec![],
+            notices: vec![],
+            capture: Some(Ipv6Capture {
+                source: source.to_string(),
+                router_solicitations: v.solicitations,
+                dad: v
+                    .probes
+                    .iter()
+                    .map(|p| DadSeen { address: p.address, prober: p.prober, conflict_mac: p.conflict })
+                    .collect(),
+            }),
+        };
+        ev.notices = ipv6::notices(&ev);
+        let findings = ipv6::judge(&ev, settings, Source::Capture);
+        ran(CheckId::Ipv6, v.span, findings, Evidence::Ipv6(Box::new(ev)))
+    }
+
+    fn path_check(&self, source: &str) -> CheckResult {
+        let p = &self.path;
+        if p.destinations.is_empty() {
+            let reason = if p.total == 0 {
+                "no ICMP fragmentation-needed or packet-too-big in the capture: a capture shows the path MTU only \
+                 when a router reports it (a blackhole is judged by live runs)"
+                    .to_string()
+            } else {
+                format!(
+                    "{} ICMP fragmentation-needed or packet-too-big in the capture, none quoting a packet larger \
+                     than the MTU it reports: the path MTU is not observable",
+                    p.total
+                )
+            };
+            return skipped(CheckId::Path, SkipReason::NotObservableInCapture, &reason);
+        }
+        let destinations = p
+            .destinations
+            .iter()
+            .map(|(address, reports)| {
+                let largest = reports.iter().map(|t| t.size).max().unwrap_or(0);
+                PathProbe {
+                    target: address.to_string(),
+                    role: Role::Target,
+                    address: *address,
+                    status: PathStatus::Reduced,
+                    full_size: largest,
+                    min_size: path::min_size(*address),
+                    largest_ok: None,
+                    smallest_lost: reports.iter().map(|t| t.size).min(),
+                    reported_mtu: reports.iter().filter(|t| t.mtu > 0 && t.mtu < t.size).map(|t| t.mtu).min(),
+                    too_big: reports.clone(),
+                    probes: vec![],
+                    rtt_ms: None,
+                    rounds: 0,
+                    ms: 0.0,
+                }
+            })
+            .collect();
+        let mut ev = PathEvidence {
+            interface_mtu: None,
+            ra_mtu: self.ipv6.routers.iter().find_map(|r| r.mtu),
+            destinations,
+            notices: vec![],
+            capture: Some(PathCapture { source: source.to_string(), too_big_total: p.total }),
+        };
+        ev.notices = path::notices(&ev);
+        let findings = path::judge(&ev);
+        ran(CheckId::Path, p.span, findings, Evidence::Path(Box::new(ev)))
+    }
+
+    /// The IPv6 part of the gateway evidence: every router the capture shows (an RA with a
+    /// router lifetime, or a Neighbor Advertisement with the R flag) that some host
+    /// solicited or pinged, with its Neighbor Solicitations and echoes.
+    fn gateways_v6(&self, routers: &[Ipv4Addr]) -> Vec<GatewayV6Probe> {
+        let mut out: Vec<GatewayV6Probe> = Vec::new();
+        let advertised = self.ipv6.routers.iter().filter(|r| r.router_lifetime_s > 0).map(|r| r.source);
+        for address in advertised.chain(self.neighbors.routers.iter().copied()) {
+            if out.iter().any(|g| g.address == address) || out.len() >= MAX_LISTED {
+                continue;
+            }
+            let ns = self.neighbors.targets.get(&address);
+            let pinged = self.gateway.echo_index.contains_key(&IpAddr::V6(address));
+            if ns.is_none_or(|t| t.requests == 0) && !pinged {
+                continue;
+            }
+            let seen = |replies: u32, requesters: u32| ArpSeen {
+                replies,
+                exchanges: vec![],
+                requesters,
+                sweep: false,
+                dhcp_router: false,
+                vlan: self.vlan_of(IpAddr::V6(address)),
+            };
+            let ns = match ns.filter(|t| t.requests > 0) {
+                Some(t) => ArpResult {
+                    status: if t.replies > 0 { ArpStatus::Answered } else { ArpStatus::NoReply },
+                    mac: t.mac,
+                    rtt_ms: t.rtt.map(millis),
+                    requests_sent: t.requests,
+                    seen: Some(seen(t.replies, t.requesters.len() as u32)),
+                },
+                None => ArpResult {
+                    status: ArpStatus::NotApplicable,
+                    mac: None,
+                    rtt_ms: None,
+                    requests_sent: 0,
+                    seen: Some(seen(0, 0)),
+                },
+            };
+            let ping = if pinged { self.gateway.entry(IpAddr::V6(address), routers).ping } else { None };
+            out.push(GatewayV6Probe { address, ns, ping });
+        }
+        out
+    }
+
     fn gateway_check(&self, source: &str) -> CheckResult {
         let g = &self.gateway;
-        if g.order.is_empty() && g.untracked == 0 {
+        let routers: Vec<Ipv4Addr> = self.dhcp.last_ack.as_ref().map(|a| a.routers.clone()).unwrap_or_default();
+        let gateways_v6 = self.gateways_v6(&routers);
+        if g.order.is_empty() && g.untracked == 0 && gateways_v6.is_empty() {
             return skipped(
                 CheckId::Gateway,
                 SkipReason::NoPacketsInCapture,
                 "no ARP or ICMP echo packets in the capture",
             );
         }
-        let routers: Vec<Ipv4Addr> = self.dhcp.last_ack.as_ref().map(|a| a.routers.clone()).unwrap_or_default();
-        let mut gateways: Vec<GatewayProbe> = g.order.iter().map(|&address| g.entry(address, &routers)).collect();
+        // An IPv6 router's echoes are in its `gateways_v6` entry.
+        let mut gateways: Vec<GatewayProbe> = g
+            .order
+            .iter()
+            .filter(|a| !matches!(a, IpAddr::V6(v6) if gateways_v6.iter().any(|r| r.address == *v6)))
+            .map(|&address| g.entry(address, &routers))
+            .collect();
         // Echoes whose every sender is a DHCP server that offered the address: the
         // server's conflict check before its OFFER (RFC 2131 section 4.4.1), not a gateway's.
         for gw in &mut gateways {
@@ -567,13 +832,13 @@ impl State {
                 untracked: g.untracked,
             }),
             gateways,
-            gateways_v6: vec![],
+            gateways_v6,
             echo_socket: None,
         };
         // Only unanswered lookups of addresses that are not gateways (a router sweeping
         // absent hosts): nothing about a gateway was seen, so nothing to judge. The
         // evidence still lists what was seen.
-        if g.untracked == 0 && !ev.gateways.iter().any(gateway::observed_in_capture) {
+        if g.untracked == 0 && ev.gateways_v6.is_empty() && !ev.gateways.iter().any(gateway::observed_in_capture) {
             ev.gateways.truncate(MAX_LISTED);
             return CheckResult {
                 evidence: Evidence::Gateway(Box::new(ev)),
@@ -586,7 +851,8 @@ impl State {
         }
         let findings = gateway::judge(source, &ev, &GatewaySettings::default(), Source::Capture);
         ev.gateways.truncate(MAX_LISTED);
-        ran(CheckId::Gateway, g.span, findings, Evidence::Gateway(Box::new(ev)))
+        let span = if ev.gateways_v6.is_empty() { g.span } else { g.span.merge(self.neighbors.span) };
+        ran(CheckId::Gateway, span, findings, Evidence::Gateway(Box::new(ev)))
     }
 
     fn dns_check(&self, source: &str) -> CheckResult {
@@ -909,6 +1175,182 @@ impl DhcpState {
 }
 
 // ---------------------------------------------------------------------------------------
+// IPv6 state: router discovery and duplicate address detection
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Ipv6State {
+    span: Span,
+    /// Router Solicitations seen, and when the first was.
+    solicitations: u32,
+    first_solicitation: Option<Duration>,
+    /// One entry per router, as last heard (at most [`MAX_ROUTERS`]).
+    routers: Vec<RouterAdvert>,
+    /// Valid RAs, RAs failing RFC 4861's checks (the parser's, and hop limit 255), and
+    /// valid ones from routers beyond [`MAX_ROUTERS`].
+    received: u32,
+    invalid: u32,
+    dropped: u32,
+    /// Duplicate address detection probes, one per (address, prober), at most [`MAX_LISTED`].
+    probes: Vec<DadProbe>,
+}
+
+/// A duplicate address detection probe and the first other host that answered it.
+struct DadProbe {
+    address: Ipv6Addr,
+    prober: MacAddr,
+    /// The latest probe for this address from this prober.
+    at: Duration,
+    conflict: Option<MacAddr>,
+}
+
+impl Ipv6State {
+    fn solicitation(&mut self, ts: Duration) {
+        self.span.add(ts);
+        self.solicitations = self.solicitations.saturating_add(1);
+        self.first_solicitation.get_or_insert(ts);
+    }
+
+    /// A Router Advertisement (the whole ICMPv6 message), read by the ipv6 check's own
+    /// parser; `valid` is false when its hop limit was not 255.
+    fn advertisement(&mut self, source: Ipv6Addr, valid: bool, message: &[u8], ts: Duration) {
+        self.span.add(ts);
+        let Some(mut ra) = valid.then(|| parse_router_advert(message, source).ok()).flatten() else {
+            self.invalid = self.invalid.saturating_add(1);
+            return;
+        };
+        self.received = self.received.saturating_add(1);
+        // As the live check's `first_ms`: from the (first) solicitation before it.
+        ra.first_ms = self.first_solicitation.filter(|rs| *rs <= ts).map(|rs| millis(ts - rs));
+        let kept = self.routers.len();
+        match self.routers.iter_mut().find(|r| r.source == ra.source) {
+            Some(known) => {
+                ra.count = known.count.saturating_add(1);
+                ra.first_ms = known.first_ms.or(ra.first_ms);
+                *known = ra;
+            }
+            None if kept < MAX_ROUTERS => self.routers.push(ra),
+            None => self.dropped = self.dropped.saturating_add(1),
+        }
+    }
+
+    fn dad_probe(&mut self, address: Ipv6Addr, prober: MacAddr, ts: Duration) {
+        self.span.add(ts);
+        let kept = self.probes.len();
+        match self.probes.iter_mut().find(|p| p.address == address && p.prober == prober) {
+            Some(p) => p.at = ts,
+            None if kept < MAX_LISTED => {
+                self.probes.push(DadProbe { address, prober, at: ts, conflict: None });
+            }
+            None => {}
+        }
+    }
+
+    /// A Neighbor Advertisement for `target` from `mac`: a conflict for every recent probe
+    /// of that address by another MAC (RFC 4862 section 5.4.4).
+    fn dad_answer(&mut self, target: Ipv6Addr, mac: MacAddr, ts: Duration) {
+        for p in &mut self.probes {
+            if p.address == target
+                && p.prober != mac
+                && p.conflict.is_none()
+                && ts >= p.at
+                && ts - p.at <= DAD_ANSWER_WINDOW
+            {
+                p.conflict = Some(mac);
+                self.span.add(ts);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Neighbour state: Neighbor Solicitations and Advertisements (the ARP of IPv6)
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct NeighborState {
+    /// First and last Neighbor Solicitation or Advertisement of a tracked target.
+    span: Span,
+    /// Per address asked about (at most [`MAX_TRACKED`]; beyond, not tracked).
+    targets: HashMap<Ipv6Addr, NsTarget>,
+    /// Addresses a Neighbor Advertisement with the R flag showed to be routers (at most
+    /// [`MAX_ROUTERS`]).
+    routers: Vec<Ipv6Addr>,
+}
+
+#[derive(Default)]
+struct NsTarget {
+    requests: u32,
+    /// Different hosts that asked, at most [`MAX_REQUESTERS`].
+    requesters: Vec<Ipv6Addr>,
+    replies: u32,
+    mac: Option<MacAddr>,
+    /// The oldest solicitation not answered yet, and the first round trip.
+    pending: Option<Duration>,
+    rtt: Option<Duration>,
+}
+
+impl NeighborState {
+    fn solicitation(&mut self, sender: Ipv6Addr, target: Ipv6Addr, ts: Duration) {
+        if self.targets.len() >= MAX_TRACKED && !self.targets.contains_key(&target) {
+            return;
+        }
+        self.span.add(ts);
+        let t = self.targets.entry(target).or_default();
+        t.requests = t.requests.saturating_add(1);
+        t.pending.get_or_insert(ts);
+        if t.requesters.len() < MAX_REQUESTERS && !t.requesters.contains(&sender) {
+            t.requesters.push(sender);
+        }
+    }
+
+    fn advertisement(&mut self, target: Ipv6Addr, router: bool, mac: MacAddr, ts: Duration) {
+        if router && !self.routers.contains(&target) && self.routers.len() < MAX_ROUTERS {
+            self.routers.push(target);
+        }
+        let Some(t) = self.targets.get_mut(&target) else { return };
+        self.span.add(ts);
+        t.replies = t.replies.saturating_add(1);
+        t.mac.get_or_insert(mac);
+        if let Some(sent) = t.pending.take() {
+            t.rtt.get_or_insert(ts.saturating_sub(sent));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Path state: fragmentation needed and packet too big
+// ---------------------------------------------------------------------------------------
+
+#[derive(Default)]
+struct PathState {
+    span: Span,
+    /// Per destination of the packets that were too big, in order seen (at most
+    /// [`MAX_LISTED`]): the distinct reports (at most [`MAX_TOO_BIG`]).
+    destinations: Vec<(IpAddr, Vec<TooBigSeen>)>,
+    /// Every report seen, also those without a readable quote or a plausible MTU.
+    total: u32,
+}
+
+impl PathState {
+    fn too_big(&mut self, from: IpAddr, mtu: u32, quoted: Option<&Quoted>, ts: Duration) {
+        self.span.add(ts);
+        self.total = self.total.saturating_add(1);
+        // A report whose MTU is not below the size of the packet it quotes (a crafted or
+        // broken one) says nothing about the path: counted, not listed.
+        let Some(q) = quoted.filter(|q| mtu < q.size) else { return };
+        let report = TooBigSeen { from, mtu, size: q.size };
+        let listed = self.destinations.len();
+        match self.destinations.iter_mut().find(|(d, _)| *d == q.dst) {
+            Some((_, reports)) if reports.len() < MAX_TOO_BIG && !reports.contains(&report) => reports.push(report),
+            Some(_) => {}
+            None if listed < MAX_LISTED => self.destinations.push((q.dst, vec![report])),
+            None => {}
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Gateway state: ARP (with RFC 5227 probes) and ICMP echo
 // ---------------------------------------------------------------------------------------
 
@@ -958,6 +1400,9 @@ struct EchoTarget {
     sent: Vec<Duration>,
     /// Whether each request was answered by ICMP time exceeded (a traceroute's probe).
     expired: Vec<bool>,
+    /// Whether each request was answered by packet too big / fragmentation needed: too big
+    /// for the path, not lost (the path evidence has it).
+    too_big: Vec<bool>,
     /// Requests beyond [`MAX_TRACKED`], counted only: sent, answered, and the sum of
     /// their RTTs in ms.
     extra_sent: u32,
@@ -1106,6 +1551,7 @@ impl GatewayState {
                     rtts: vec![],
                     sent: vec![],
                     expired: vec![],
+                    too_big: vec![],
                     extra_sent: 0,
                     extra_expired: 0,
                     extra_received: 0,
@@ -1139,6 +1585,7 @@ impl GatewayState {
         target.rtts.push(None);
         target.sent.push(ts);
         target.expired.push(false);
+        target.too_big.push(false);
         let probe = (t, target.rtts.len() - 1);
         self.echo_pending.insert(key, probe);
         self.echo_stored += 1;
@@ -1161,6 +1608,19 @@ impl GatewayState {
             target.extra_sent = target.extra_sent.saturating_sub(1);
             target.extra_expired = target.extra_expired.saturating_add(1);
             self.span.add(ts);
+        }
+    }
+
+    /// A packet too big quoting the echo request `id`/`seq` from `src` to `dst`: that
+    /// request did not fit the path (tracked requests only; beyond the bound it counts as
+    /// lost).
+    fn echo_too_big(&mut self, src: IpAddr, dst: IpAddr, id: u16, seq: u16, ts: Duration) {
+        if let Some(&(t, p)) = self.echo_pending.get(&(src, dst, id, seq)) {
+            let target = &mut self.echo[t];
+            if target.rtts[p].is_none() && !target.expired[p] && !target.too_big[p] {
+                target.too_big[p] = true;
+                self.span.add(ts);
+            }
         }
     }
 
@@ -1222,8 +1682,13 @@ impl GatewayState {
         };
         let ping = self.echo_index.get(&address).map(|&i| {
             let e = &self.echo[i];
-            let pings: Vec<Option<Duration>> =
-                e.rtts.iter().zip(&e.expired).filter(|(_, expired)| !**expired).map(|(rtt, _)| *rtt).collect();
+            let pings: Vec<Option<Duration>> = e
+                .rtts
+                .iter()
+                .zip(e.expired.iter().zip(&e.too_big))
+                .filter(|(_, (expired, too_big))| !**expired && !**too_big)
+                .map(|(rtt, _)| *rtt)
+                .collect();
             let mut stats = PingStats::from_rtts(&pings);
             stats.rtts_ms.truncate(MAX_LISTED);
             if e.extra_sent > 0 {
@@ -3703,6 +4168,9 @@ mod tests {
             "arp_gateway.pcap",
             "dns_fragments.pcap",
             "fragments.pcap",
+            "ipv6_ra.pcap",
+            "ipv6_two_routers.pcap",
+            "ipv6_dad_failed.pcap",
         ];
         let all: Vec<Frame> = names.iter().flat_map(|n| capture(n)).collect();
         let mut cut: Vec<Frame> = Vec::new();
@@ -3973,5 +4441,255 @@ mod tests {
         assert_eq!(LiteMessage::read(&messages[0]).unwrap().question.0, QName::of(&name("www.example.com.")));
         assert!(LiteMessage::read(&messages[2]).unwrap().question.0.is_cache_buster());
         assert_eq!(QName::of(&name("nt-abcdefgh.Example.org.")).display(), "nt-abcdefgh.example.org");
+    }
+
+    // ---- IPv6 neighbour discovery and path MTU (captures/record_ipv6.sh) ---------------
+
+    const ROUTER6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+    const ROGUE6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x66);
+    const CLIENT6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x10);
+    const SERVER6: Ipv6Addr = Ipv6Addr::new(0x2001, 2, 0, 2, 0, 0, 0, 2);
+    const ALL_NODES: Ipv6Addr = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1);
+
+    /// An IPv6 packet carrying the ICMPv6 message `icmp` (checksums are not checked).
+    fn ip6(src_mac: MacAddr, src: Ipv6Addr, dst: Ipv6Addr, hop_limit: u8, icmp: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x60, 0, 0, 0];
+        p.extend_from_slice(&(icmp.len() as u16).to_be_bytes());
+        p.extend_from_slice(&[58, hop_limit]);
+        p.extend_from_slice(&src.octets());
+        p.extend_from_slice(&dst.octets());
+        p.extend_from_slice(icmp);
+        eth(src_mac, MacAddr([0x33, 0x33, 0, 0, 0, 1]), EtherTypes::Ipv6, &p)
+    }
+
+    fn rs() -> Vec<u8> {
+        ip6(CLIENT_MAC, CLIENT6, Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 2), 255, &[133, 0, 0, 0, 0, 0, 0, 0])
+    }
+
+    /// A Router Advertisement with a router lifetime and a source link-layer option.
+    fn ra(mac: MacAddr, src: Ipv6Addr, hop_limit: u8) -> Vec<u8> {
+        let mut m = vec![134, 0, 0, 0, 64, 0];
+        m.extend_from_slice(&1800u16.to_be_bytes());
+        m.extend_from_slice(&[0; 8]);
+        m.extend_from_slice(&[1, 1]);
+        m.extend_from_slice(&mac.0);
+        ip6(mac, src, ALL_NODES, hop_limit, &m)
+    }
+
+    fn ns(mac: MacAddr, src: Ipv6Addr, target: Ipv6Addr) -> Vec<u8> {
+        let mut m = vec![135, 0, 0, 0, 0, 0, 0, 0];
+        m.extend_from_slice(&target.octets());
+        ip6(mac, src, ALL_NODES, 255, &m)
+    }
+
+    fn na(mac: MacAddr, target: Ipv6Addr, router: bool) -> Vec<u8> {
+        let mut m = vec![136, 0, 0, 0, if router { 0xa0 } else { 0x20 }, 0, 0, 0];
+        m.extend_from_slice(&target.octets());
+        m.extend_from_slice(&[2, 1]);
+        m.extend_from_slice(&mac.0);
+        ip6(mac, target, ALL_NODES, 255, &m)
+    }
+
+    fn ipv6_ev(r: &Report) -> &Ipv6Evidence {
+        r.check(CheckId::Ipv6).and_then(CheckResult::ipv6).expect("ipv6 evidence")
+    }
+
+    fn notice_codes(notices: &[crate::check::dns::Notice]) -> Vec<Code> {
+        notices.iter().map(|n| n.code).collect()
+    }
+
+    #[test]
+    fn without_neighbour_discovery_or_too_big_reports_ipv6_and_path_are_not_observable() {
+        let r = report(&capture("dhcp_dora.pcap"));
+        for id in [CheckId::Ipv6, CheckId::Path] {
+            assert_eq!(check(&r, id).status, CheckStatus::Skipped, "{id:?}");
+            assert_eq!(check(&r, id).reason_code, Some(SkipReason::NotObservableInCapture), "{id:?}");
+        }
+    }
+
+    #[test]
+    fn router_advertisements_are_read_by_the_ipv6_parser_and_judged_by_its_judge() {
+        let frames = vec![
+            at(0, rs()),
+            at(10, ra(ROUTER_MAC, ROUTER6, 255)),
+            at(20, ra(ROGUE_MAC, ROGUE6, 255)),
+            // Forwarded (hop limit not 255): not valid, not a router.
+            at(30, ra(MacAddr([2, 0, 0, 0, 0, 0x99]), Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x99), 64)),
+            at(4000, ra(ROUTER_MAC, ROUTER6, 255)),
+        ];
+        let r = report(&frames);
+        assert_eq!(codes(&r, CheckId::Ipv6), [(Code::Ipv6MultipleRouters, Severity::Warn)]);
+        let ev = ipv6_ev(&r);
+        let routers: Vec<(Ipv6Addr, Option<MacAddr>, u32)> =
+            ev.routers.iter().map(|r| (r.source, r.mac, r.count)).collect();
+        assert_eq!(routers, [(ROUTER6, Some(ROUTER_MAC), 2), (ROGUE6, Some(ROGUE_MAC), 1)]);
+        assert_eq!(ev.routers[0].first_ms, Some(10.0), "from the solicitation to its first advertisement");
+        let sol = ev.solicitation.as_ref().unwrap();
+        assert_eq!((sol.status, sol.received, sol.invalid), (SolicitStatus::Sent, 3, 1));
+        // What a capture cannot show stays unknown.
+        assert!(ev.addresses.is_empty() && ev.resolvers.is_empty() && ev.sysctl.accept_ra.is_none());
+        assert_matches_schema(&r);
+
+        // The configured routers make the other one unexpected (it has a router lifetime).
+        let settings = Ipv6Settings {
+            expected_routers_v6: vec![crate::config::RouterId::Addr(ROUTER6)],
+            ..Ipv6Settings::default()
+        };
+        let mut analysis = Analysis::new().with_ipv6_settings(settings);
+        for f in &frames {
+            analysis.feed(LinkType::Ethernet, &f.data, f.timestamp);
+        }
+        let r = analysis.finish("test.pcap", "2026-11-24T06:48:44.851Z".parse().unwrap(), "lab".into());
+        assert_eq!(codes(&r, CheckId::Ipv6), [(Code::Ipv6UnexpectedRouter, Severity::Fail)]);
+    }
+
+    #[test]
+    fn unanswered_router_solicitations_are_the_no_router_notice() {
+        let r = report(&[at(0, rs()), at(4000, rs()), at(8000, rs())]);
+        let c = check(&r, CheckId::Ipv6);
+        assert_eq!(c.status, CheckStatus::Pass);
+        assert!(c.findings.is_empty());
+        let ev = ipv6_ev(&r);
+        assert_eq!(notice_codes(&ev.notices), [Code::Ipv6NoRouter]);
+        assert_eq!(ev.capture.as_ref().unwrap().router_solicitations, 3);
+        // Advertisements alone (no solicitation seen): no notice.
+        let r = report(&[at(0, ra(ROUTER_MAC, ROUTER6, 255))]);
+        assert!(ipv6_ev(&r).notices.is_empty());
+    }
+
+    #[test]
+    fn a_dad_probe_answered_by_another_mac_is_dad_failed() {
+        let tentative = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 0x77);
+        let probe = at(0, ns(CLIENT_MAC, Ipv6Addr::UNSPECIFIED, tentative));
+        let r = report(&[probe.clone(), at(1, na(ROGUE_MAC, tentative, false))]);
+        assert_eq!(codes(&r, CheckId::Ipv6), [(Code::Ipv6DadFailed, Severity::Fail)]);
+        let dad = &ipv6_ev(&r).capture.as_ref().unwrap().dad;
+        assert_eq!(dad.len(), 1);
+        assert_eq!((dad[0].address, dad[0].prober, dad[0].conflict_mac), (tentative, CLIENT_MAC, Some(ROGUE_MAC)));
+        assert_eq!(r.diagnosis.root_cause.as_ref().map(|c| c.code), Some(Code::Ipv6DadFailed));
+        // The prober's own advertisement (after DAD succeeded), or another host's much
+        // later, is no conflict.
+        for answer in [at(1, na(CLIENT_MAC, tentative, false)), at(3000, na(ROGUE_MAC, tentative, false))] {
+            let r = report(&[probe.clone(), answer]);
+            assert!(codes(&r, CheckId::Ipv6).is_empty());
+            assert_eq!(ipv6_ev(&r).capture.as_ref().unwrap().dad[0].conflict_mac, None);
+        }
+    }
+
+    #[test]
+    fn neighbor_solicitations_of_an_ipv6_router_are_its_gateway_evidence() {
+        let asked = |n: u64| -> Vec<Frame> {
+            let mut frames = vec![at(0, ra(ROUTER_MAC, ROUTER6, 255))];
+            frames.extend((0..n).map(|i| at(100 + i * 1000, ns(CLIENT_MAC, CLIENT6, ROUTER6))));
+            frames
+        };
+        // Three solicitations nobody answered: the router is gone.
+        let r = report(&asked(3));
+        assert_eq!(codes(&r, CheckId::Gateway), [(Code::GatewayV6Unreachable, Severity::Fail)]);
+        let gw = r.check(CheckId::Gateway).and_then(CheckResult::gateway).unwrap();
+        assert!(gw.gateways.is_empty());
+        assert_eq!(gw.gateways_v6.len(), 1);
+        assert_eq!((gw.gateways_v6[0].address, gw.gateways_v6[0].ns.status), (ROUTER6, ArpStatus::NoReply));
+        assert_eq!(gw.gateways_v6[0].ns.requests_sent, 3);
+        // One the capture may have ended before the answer to: not judged.
+        let r = report(&asked(1));
+        assert!(codes(&r, CheckId::Gateway).is_empty());
+        // Answered (with the R flag): the router's MAC and round trip.
+        let mut frames = asked(1);
+        frames.push(at(101, na(ROUTER_MAC, ROUTER6, true)));
+        let r = report(&frames);
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass);
+        let gw = r.check(CheckId::Gateway).and_then(CheckResult::gateway).unwrap();
+        let lookup = &gw.gateways_v6[0].ns;
+        assert_eq!((lookup.status, lookup.mac, lookup.rtt_ms), (ArpStatus::Answered, Some(ROUTER_MAC), Some(1.0)));
+        assert_matches_schema(&r);
+        // A Neighbor Advertisement with the R flag names a router without any RA.
+        let global = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 1);
+        let r = report(&[at(0, ns(CLIENT_MAC, CLIENT6, global)), at(1, na(ROUTER_MAC, global, true))]);
+        let gw = r.check(CheckId::Gateway).and_then(CheckResult::gateway).unwrap();
+        assert_eq!(gw.gateways_v6.iter().map(|g| g.address).collect::<Vec<_>>(), [global]);
+    }
+
+    #[test]
+    fn a_packet_too_big_is_a_reduced_path_mtu_and_the_echo_it_quotes_is_not_lost() {
+        let client6 = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 0x10);
+        let router6 = Ipv6Addr::new(0x2001, 2, 0, 1, 0, 0, 0, 1);
+        let mut request = echo(128, 7, 1);
+        request.resize(1460, 0x6e); // ping -s 1452: a 1500-byte packet
+        let request = ip6(CLIENT_MAC, client6, SERVER6, 64, &request);
+        let mut ptb = vec![2, 0, 0, 0];
+        ptb.extend_from_slice(&1400u32.to_be_bytes());
+        ptb.extend_from_slice(&request[14..14 + 1232]);
+        let frames = vec![at(0, request), at(1, ip6(ROUTER_MAC, router6, client6, 64, &ptb))];
+        let r = report(&frames);
+        assert_eq!(check(&r, CheckId::Path).status, CheckStatus::Pass);
+        let path = r.check(CheckId::Path).and_then(CheckResult::path).unwrap();
+        assert_eq!(notice_codes(&path.notices), [Code::PathMtuReduced]);
+        let d = &path.destinations[0];
+        assert_eq!(
+            (d.address, d.status, d.reported_mtu, d.smallest_lost),
+            (IpAddr::V6(SERVER6), PathStatus::Reduced, Some(1400), Some(1500))
+        );
+        assert_eq!(d.too_big, [TooBigSeen { from: IpAddr::V6(router6), mtu: 1400, size: 1500 }]);
+        assert_eq!(path.capture.as_ref().map(|c| c.too_big_total), Some(1));
+        // The echo that was too big is not a lost ping.
+        assert!(codes(&r, CheckId::Gateway).is_empty());
+        assert_matches_schema(&r);
+    }
+
+    /// `captures/ipv6_two_routers.pcap`: radvd on the router and a rogue radvd, the
+    /// client's solicitation, its DAD, a Neighbor Solicitation of the router and 3 pings.
+    #[test]
+    fn the_two_routers_capture_is_multiple_routers_with_the_router_answering() {
+        let r = report(&capture("ipv6_two_routers.pcap"));
+        assert_eq!(codes(&r, CheckId::Ipv6), [(Code::Ipv6MultipleRouters, Severity::Warn)]);
+        let ev = ipv6_ev(&r);
+        assert_eq!(ev.routers.len(), 2);
+        assert!(ev.routers.iter().all(|r| r.router_lifetime_s == 1800 && r.mac.is_some()));
+        assert!(ev.capture.as_ref().unwrap().dad.iter().all(|d| d.conflict_mac.is_none()));
+        let gw = r.check(CheckId::Gateway).and_then(CheckResult::gateway).unwrap();
+        assert_eq!(gw.gateways_v6.len(), 1, "the router the client solicited and pinged");
+        let router = &gw.gateways_v6[0];
+        assert!(ev.routers.iter().any(|r| r.source == router.address && r.mac == router.ns.mac));
+        assert_eq!(router.ns.status, ArpStatus::Answered);
+        let ping = router.ping.as_ref().unwrap();
+        assert_eq!((ping.sent, ping.received), (3, 3));
+        assert_eq!(check(&r, CheckId::Gateway).status, CheckStatus::Pass);
+        assert_eq!(r.diagnosis.root_cause.as_ref().map(|c| c.code), Some(Code::Ipv6MultipleRouters));
+        assert_matches_schema(&r);
+    }
+
+    /// `captures/ipv6_dad_failed.pcap`: the kernel's DAD for an address another host has.
+    #[test]
+    fn the_dad_capture_is_dad_failed() {
+        let r = report(&capture("ipv6_dad_failed.pcap"));
+        assert_eq!(codes(&r, CheckId::Ipv6), [(Code::Ipv6DadFailed, Severity::Fail)]);
+        let dad = &ipv6_ev(&r).capture.as_ref().unwrap().dad;
+        assert_eq!(dad.len(), 1);
+        assert_eq!(dad[0].address, "2001:2:0:1::77".parse::<Ipv6Addr>().unwrap());
+        assert!(dad[0].conflict_mac.is_some_and(|m| m != dad[0].prober));
+        assert_eq!(r.diagnosis.status, RunStatus::Broken);
+        assert_matches_schema(&r);
+    }
+
+    /// `captures/mtu_too_big.pcap`: a router with a 1400-byte WAN link answering TCP
+    /// uploads and 1500-byte echoes with fragmentation needed and packet too big.
+    #[test]
+    fn the_too_big_capture_is_a_reduced_path_mtu_for_both_families() {
+        let r = report(&capture("mtu_too_big.pcap"));
+        let path = r.check(CheckId::Path).and_then(CheckResult::path).unwrap();
+        assert!(check(&r, CheckId::Path).findings.is_empty());
+        assert_eq!(notice_codes(&path.notices), [Code::PathMtuReduced]);
+        let mut families: Vec<&str> = path.destinations.iter().map(PathProbe::family).collect();
+        families.sort_unstable();
+        families.dedup();
+        assert_eq!(families.len(), 2, "{families:?}");
+        assert_eq!(path.destinations.len(), 4, "two TCP uploads and two echoes");
+        assert!(path.destinations.iter().all(|d| d.status == PathStatus::Reduced && d.reported_mtu == Some(1400)));
+        // The too-big echoes are not lost pings, and the uploads connected.
+        assert!(codes(&r, CheckId::Gateway).is_empty());
+        assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass);
+        assert_eq!(r.diagnosis.status, RunStatus::Healthy);
+        assert_matches_schema(&r);
     }
 }

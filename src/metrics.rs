@@ -954,6 +954,7 @@ pub(crate) mod tests {
             ],
             resolvers: vec![],
             notices: vec![],
+            capture: None,
         };
         let report = report_of(
             vec![check(CheckId::Ipv6, CheckStatus::Fail, vec![], Evidence::Ipv6(Box::new(ev)))],

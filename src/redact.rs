@@ -1012,6 +1012,7 @@ mod tests {
             addresses: vec![address],
             resolvers: vec![],
             notices: vec![],
+            capture: None,
         }))
     }
 

@@ -865,6 +865,7 @@ mod tests {
             }],
             resolvers: vec![],
             notices: vec![],
+            capture: None,
         };
         let result = |ev: &Ipv6Evidence| CheckResult {
             id: CheckId::Ipv6,

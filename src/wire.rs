@@ -51,7 +51,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 
 use etherparse::defrag::IpDefragBuf;
@@ -362,7 +362,7 @@ pub struct Tcp {
 }
 
 /// An ICMP or ICMPv6 message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Icmp {
     /// Type.
     pub kind: u8,
@@ -431,7 +431,7 @@ impl fmt::Display for UnreachableReason {
 }
 
 /// The ICMP/ICMPv6 messages the checks use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IcmpMessage {
     /// Echo request (ICMP 8, ICMPv6 128).
     EchoRequest {
@@ -465,7 +465,33 @@ pub enum IcmpMessage {
         /// The packet whose hop limit ran out.
         quoted: Option<Quoted>,
     },
-    /// Any other type.
+    /// Router Solicitation (ICMPv6 133, RFC 4861 section 4.1).
+    RouterSolicitation,
+    /// Router Advertisement (ICMPv6 134, RFC 4861 section 4.2): the whole ICMPv6 message
+    /// (type, code, checksum, body), for the one RA parser,
+    /// `check::ipv6::parse_router_advert`, to read.
+    RouterAdvertisement {
+        /// The ICMPv6 message as it came.
+        message: Vec<u8>,
+    },
+    /// Neighbor Solicitation (ICMPv6 135, RFC 4861 section 4.3); one from the unspecified
+    /// address is duplicate address detection (RFC 4862 section 5.4.2).
+    NeighborSolicitation {
+        /// The address asked about.
+        target: Ipv6Addr,
+    },
+    /// Neighbor Advertisement (ICMPv6 136, RFC 4861 section 4.4).
+    NeighborAdvertisement {
+        /// The address it answers for.
+        target: Ipv6Addr,
+        /// R: the sender is a router.
+        router: bool,
+        /// S: an answer to a solicitation.
+        solicited: bool,
+        /// The Target Link-Layer Address option (the first, on Ethernet), if any.
+        target_mac: Option<MacAddr>,
+    },
+    /// Any other type (and a neighbour discovery message too short for its fixed part).
     Other,
 }
 
@@ -486,6 +512,9 @@ pub struct Quoted {
     /// whole fragment): the 8 bytes every ICMP error quotes hold them, so a time exceeded
     /// names exactly which of a `traceroute -I` or mtr's probes expired.
     pub echo: Option<(u16, u16)>,
+    /// The quoted packet's size as its header states it (IPv4 total length, IPv6 40 +
+    /// payload length): for a packet-too-big, the size that did not fit.
+    pub size: u32,
 }
 
 impl Quoted {
@@ -1070,6 +1099,7 @@ fn decode_transport(protocol: u8, bytes: &[u8], v6: bool, cut: bool) -> Result<T
                 1 => IcmpMessage::Unreachable { quoted: quoted(icmp.payload()) },
                 2 => IcmpMessage::PacketTooBig { mtu: u32::from_be_bytes(rest), quoted: quoted(icmp.payload()) },
                 3 => IcmpMessage::TimeExceeded { quoted: quoted(icmp.payload()) },
+                133..=136 => neighbor_discovery(kind, rest, icmp.slice()),
                 _ => IcmpMessage::Other,
             };
             Transport::Icmpv6(Icmp { kind, code, message })
@@ -1103,7 +1133,54 @@ fn quoted(inner: &[u8]) -> Option<Quoted> {
         .flatten();
     let echo_request = matches!((protocol, payload.payload.first()), (PROTO_ICMP, Some(8)) | (PROTO_ICMPV6, Some(128)));
     let echo = (first && echo_request).then(|| Some((be16(payload.payload, 4)?, be16(payload.payload, 6)?))).flatten();
-    Some(Quoted { src: ip.source_addr(), dst: ip.destination_addr(), protocol, ports, echo })
+    let size = match &ip {
+        LaxIpSlice::Ipv4(v4) => u32::from(v4.header().total_len()),
+        LaxIpSlice::Ipv6(v6) => 40 + u32::from(v6.header().payload_length()),
+    };
+    Some(Quoted { src: ip.source_addr(), dst: ip.destination_addr(), protocol, ports, echo, size })
+}
+
+/// Most options read from one Neighbor Advertisement looking for its target link-layer
+/// address (a message is at most a packet long; this bounds the walk by count too).
+const MAX_ND_OPTIONS: usize = 64;
+
+/// A neighbour discovery message (ICMPv6 133 to 136, RFC 4861 section 4): `rest` is bytes
+/// 5 to 8 of the ICMPv6 header, `message` the whole ICMPv6 message. Neighbor
+/// Solicitations and Advertisements are read here (their fixed part and, for an
+/// advertisement, the Target Link-Layer Address option); a Router Advertisement is handed
+/// on whole. Too short for its fixed part: [`IcmpMessage::Other`].
+fn neighbor_discovery(kind: u8, rest: [u8; 4], message: &[u8]) -> IcmpMessage {
+    let target = || -> Option<Ipv6Addr> { Some(Ipv6Addr::from(<[u8; 16]>::try_from(message.get(8..24)?).ok()?)) };
+    match kind {
+        133 => IcmpMessage::RouterSolicitation,
+        134 => IcmpMessage::RouterAdvertisement { message: message.to_vec() },
+        135 => target().map_or(IcmpMessage::Other, |target| IcmpMessage::NeighborSolicitation { target }),
+        _ => {
+            let Some(target) = target() else { return IcmpMessage::Other };
+            // Options: type, length in units of 8 bytes, value; a zero length ends the walk
+            // (RFC 4861 section 4.6: such a message is invalid, but the fixed part is read).
+            let mut target_mac = None;
+            let mut at = 24;
+            for _ in 0..MAX_ND_OPTIONS {
+                let (Some(&ty), Some(&len)) = (message.get(at), message.get(at + 1)) else { break };
+                let end = at + usize::from(len) * 8;
+                if len == 0 || end > message.len() {
+                    break;
+                }
+                if ty == 2 && len == 1 {
+                    target_mac = MacAddr::from_slice(&message[at + 2..at + 8]).filter(|m| !m.is_zero());
+                    break;
+                }
+                at = end;
+            }
+            IcmpMessage::NeighborAdvertisement {
+                target,
+                router: rest[0] & 0x80 != 0,
+                solicited: rest[0] & 0x40 != 0,
+                target_mac,
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1573,14 +1650,14 @@ mod tests {
         let echoes: Vec<(IcmpMessage, IpAddr)> = packets
             .iter()
             .filter_map(|p| match &p.ip()?.transport {
-                Transport::Icmp(icmp) => Some((icmp.message, p.ip()?.src)),
+                Transport::Icmp(icmp) => Some((icmp.message.clone(), p.ip()?.src)),
                 _ => None,
             })
             .collect();
         assert_eq!(echoes.len(), 10);
         for (n, pair) in echoes.chunks(2).enumerate() {
             let (IcmpMessage::EchoRequest { id, seq }, IpAddr::V4(from)) = pair[0] else { panic!("{pair:?}") };
-            assert_eq!((pair[1].0, pair[1].1), (IcmpMessage::EchoReply { id, seq }, IpAddr::V4(gw)));
+            assert_eq!((&pair[1].0, pair[1].1), (&IcmpMessage::EchoReply { id, seq }, IpAddr::V4(gw)));
             assert_eq!((from, usize::from(seq)), (me, n));
         }
 
@@ -1653,8 +1730,8 @@ mod tests {
             let ip = packet.ip().unwrap();
             assert_eq!(ip.extensions, [0], "a hop-by-hop header (router alert)");
             assert_eq!((ip.protocol, ip.hop_limit), (PROTO_ICMPV6, 1));
-            let Transport::Icmpv6(icmp) = ip.transport else { panic!("{ip:?}") };
-            assert_eq!((icmp.kind, icmp.message), (143, IcmpMessage::Other), "an MLDv2 report");
+            let Transport::Icmpv6(icmp) = &ip.transport else { panic!("{ip:?}") };
+            assert_eq!((icmp.kind, &icmp.message), (143, &IcmpMessage::Other), "an MLDv2 report");
         }
     }
 
@@ -2236,6 +2313,55 @@ mod tests {
             }
             assert!(r.in_flight() <= ReassemblyLimits::default().max_in_flight);
         }
+    }
+
+    /// The neighbour discovery of `captures/ipv6_dad_failed.pcap` and
+    /// `ipv6_two_routers.pcap` (the kernel's and radvd's bytes) decodes to its typed
+    /// messages: the DAD probe's target, the advertisement's flags and target link-layer
+    /// address, and the whole RA for the ipv6 check's parser; a cut one is `Other`.
+    #[test]
+    fn neighbour_discovery_decodes_to_its_messages() {
+        let icmp6 = |f: &Frame| match decode(&f.data).unwrap().net {
+            Net::Ip(Ip { src, hop_limit, transport: Transport::Icmpv6(icmp), .. }) => (src, hop_limit, icmp.message),
+            other => panic!("{other:?}"),
+        };
+        let dad = capture("ipv6_dad_failed.pcap");
+        let tentative: Ipv6Addr = "2001:2:0:1::77".parse().unwrap();
+        assert_eq!(
+            icmp6(&dad[0]),
+            (IpAddr::V6(Ipv6Addr::UNSPECIFIED), 255, IcmpMessage::NeighborSolicitation { target: tentative })
+        );
+        let (_, _, answer) = icmp6(&dad[1]);
+        let IcmpMessage::NeighborAdvertisement { target, router: false, solicited: false, target_mac: Some(mac) } =
+            answer
+        else {
+            panic!("{answer:?}")
+        };
+        assert_eq!((target, Some(mac)), (tentative, Some(decode(&dad[1].data).unwrap().src_mac)));
+
+        let routers = capture("ipv6_two_routers.pcap");
+        let messages: Vec<(IpAddr, u8, IcmpMessage)> = routers.iter().map(icmp6).collect();
+        let ras: Vec<&Vec<u8>> = messages
+            .iter()
+            .filter_map(|(_, _, m)| match m {
+                IcmpMessage::RouterAdvertisement { message } => Some(message),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(ras.len(), 4);
+        assert!(ras.iter().all(|m| m[0] == 134 && m.len() >= 16));
+        assert!(messages.iter().any(|(_, hop, m)| *hop == 255 && *m == IcmpMessage::RouterSolicitation));
+        assert!(
+            messages
+                .iter()
+                .any(|(_, _, m)| matches!(m, IcmpMessage::NeighborAdvertisement { router: true, solicited: true, .. }))
+        );
+        // An advertisement cut inside its target address has no fixed part: `Other`.
+        let na = dad[1].data.clone();
+        let ip_len = na.len() - ETHERNET_HEADER_LEN;
+        let mut cut = na[..na.len() - (ip_len - 40 - 20)].to_vec();
+        cut[ETHERNET_HEADER_LEN + 4..ETHERNET_HEADER_LEN + 6].copy_from_slice(&20u16.to_be_bytes());
+        assert_eq!(icmp6(&Frame { timestamp: dad[1].timestamp, data: cut }).2, IcmpMessage::Other);
     }
 }
 

@@ -157,7 +157,13 @@ const EXPECTED: &[Expect] = &[
 
 /// Captures whose verdict is asserted by a test of its own below (each needs more than a
 /// line of the table; all are in the count comparison).
-const OWN_TESTS: &[&str] = &["tcpdump-dhcp-rfc4388.pcap", "tcpdump-dns_udp_2.pcap", "tcpdump-ospf-sr.pcapng"];
+const OWN_TESTS: &[&str] = &[
+    "tcpdump-dhcp-rfc4388.pcap",
+    "tcpdump-dns_udp_2.pcap",
+    "tcpdump-ospf-sr.pcapng",
+    "zeek-icmp-icmp6-nd-options.pcap",
+    "zeek-icmp-icmp6-toobig.pcap",
+];
 
 fn assert_verdict(e: &Expect) {
     let name = e.file;
@@ -556,4 +562,170 @@ fn the_truncated_records_are_tsharks() {
     let (_, r) = analyze(name);
     assert_eq!(r["capture"]["truncated_records"].as_u64(), Some(cut));
     assert_eq!(r["capture"]["packets"].as_u64(), Some(text.lines().count() as u64));
+}
+
+// ---- IPv6 neighbour discovery and path MTU -------------------------------------------
+// The lab captures of `captures/record_ipv6.sh` (and `ipv6_ra.pcap`) and Zeek's ICMPv6
+// traces (captures/README.md), each with the codes the ipv6, gateway and path checks give.
+
+/// `nettriage analyze FILE --format json` on a capture anywhere under `captures/`.
+fn analyze_capture(relative: &str) -> (i32, Value) {
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/captures")).join(relative);
+    let out = Command::new(env!("CARGO_BIN_EXE_nettriage"))
+        .arg("analyze")
+        .arg(&path)
+        .args(["--format", "json"])
+        .output()
+        .expect("run nettriage");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{relative}: no JSON report ({e}); stderr: {}", String::from_utf8_lossy(&out.stderr))
+    });
+    (out.status.code().expect("exit code"), report)
+}
+
+fn notice_codes(check: &Value) -> BTreeSet<String> {
+    check["evidence"]["notices"]
+        .as_array()
+        .map_or_else(BTreeSet::new, |n| n.iter().map(|n| n["code"].as_str().unwrap().to_string()).collect())
+}
+
+/// Run status, exit code, root cause, and for ipv6, gateway and path: status (or the skip
+/// reason) and finding and notice codes.
+type V6Expect = (
+    &'static str,
+    (&'static str, i32),
+    Option<&'static str>,
+    [(&'static str, &'static str, &'static [&'static str]); 3],
+);
+
+const V6_EXPECTED: &[V6Expect] = &[
+    (
+        "ipv6_ra.pcap",
+        HEALTHY,
+        None,
+        [("ipv6", "pass", &[]), ("gateway", "no_packets_in_capture", &[]), ("path", "not_observable_in_capture", &[])],
+    ),
+    (
+        "ipv6_two_routers.pcap",
+        DEGRADED,
+        Some("ipv6.multiple_routers"),
+        [
+            ("ipv6", "warn", &["ipv6.multiple_routers"]),
+            ("gateway", "pass", &[]),
+            ("path", "not_observable_in_capture", &[]),
+        ],
+    ),
+    (
+        "ipv6_dad_failed.pcap",
+        BROKEN,
+        Some("ipv6.dad_failed"),
+        [
+            ("ipv6", "fail", &["ipv6.dad_failed"]),
+            ("gateway", "no_packets_in_capture", &[]),
+            ("path", "not_observable_in_capture", &[]),
+        ],
+    ),
+    (
+        "mtu_too_big.pcap",
+        HEALTHY,
+        None,
+        [("ipv6", "not_observable_in_capture", &[]), ("gateway", "pass", &[]), ("path", "pass", &["path.mtu_reduced"])],
+    ),
+    (
+        "real/zeek-icmp-icmp6-nd-options.pcap",
+        HEALTHY,
+        None,
+        [("ipv6", "pass", &[]), ("gateway", "no_packets_in_capture", &[]), ("path", "not_observable_in_capture", &[])],
+    ),
+    (
+        "real/zeek-icmp-icmp6-toobig.pcap",
+        ("unknown", 3),
+        None,
+        [
+            ("ipv6", "not_observable_in_capture", &[]),
+            ("gateway", "no_packets_in_capture", &[]),
+            ("path", "not_observable_in_capture", &[]),
+        ],
+    ),
+];
+
+#[test]
+fn ipv6_and_path_mtu_captures_have_their_codes() {
+    for (file, (status, exit), root, checks) in V6_EXPECTED {
+        let (code, r) = analyze_capture(file);
+        assert_eq!((r["diagnosis"]["status"].as_str(), code), (Some(*status), *exit), "{file}");
+        assert_eq!(r["diagnosis"]["root_cause"]["code"].as_str(), *root, "{file}");
+        for (id, want, want_codes) in checks {
+            let c = check(&r, id);
+            if c["status"] == "skipped" {
+                assert_eq!(c["reason_code"], *want, "{file} {id}");
+                continue;
+            }
+            assert_eq!(c["status"], *want, "{file} {id}");
+            let got: BTreeSet<String> = codes(c).union(&notice_codes(c)).cloned().collect();
+            let want: BTreeSet<String> = want_codes.iter().map(|s| s.to_string()).collect();
+            assert_eq!(got, want, "{file} {id}");
+        }
+    }
+}
+
+/// The rogue: both routers are listed with their MACs, and the one the client solicited
+/// and pinged is the gateway evidence's IPv6 router.
+#[test]
+fn the_rogue_router_capture_names_both_routers() {
+    let (_, r) = analyze_capture("ipv6_two_routers.pcap");
+    let ipv6 = &check(&r, "ipv6")["evidence"];
+    let routers = ipv6["routers"].as_array().unwrap();
+    assert_eq!(routers.len(), 2);
+    let macs: BTreeSet<&str> = routers.iter().map(|r| r["mac"].as_str().unwrap()).collect();
+    assert_eq!(macs.len(), 2);
+    assert_eq!(ipv6["solicitation"]["status"], "sent");
+    let v6 = check(&r, "gateway")["evidence"]["gateways_v6"].as_array().unwrap().clone();
+    assert_eq!(v6.len(), 1);
+    assert_eq!(v6[0]["ns"]["status"], "answered");
+    assert!(macs.contains(v6[0]["ns"]["mac"].as_str().unwrap()));
+    assert_eq!((v6[0]["ping"]["sent"].as_u64(), v6[0]["ping"]["received"].as_u64()), (Some(3), Some(3)));
+}
+
+/// DAD: the probe from `::` for 2001:2:0:1::77 and the other host's advertisement.
+#[test]
+fn the_dad_capture_names_the_address_and_both_macs() {
+    let (_, r) = analyze_capture("ipv6_dad_failed.pcap");
+    let dad = check(&r, "ipv6")["evidence"]["capture"]["dad"].as_array().unwrap().clone();
+    assert_eq!(dad.len(), 1);
+    assert_eq!(dad[0]["address"], "2001:2:0:1::77");
+    assert!(dad[0]["conflict_mac"].is_string());
+    assert_ne!(dad[0]["conflict_mac"], dad[0]["prober"]);
+}
+
+/// Fragmentation needed and packet too big: each destination with the 1400-byte MTU the
+/// router reported, for both families and both kinds of traffic.
+#[test]
+fn the_too_big_capture_reports_the_routers_mtu_per_destination() {
+    let (_, r) = analyze_capture("mtu_too_big.pcap");
+    let path = &check(&r, "path")["evidence"];
+    let destinations = path["destinations"].as_array().unwrap();
+    let addresses: BTreeSet<&str> = destinations.iter().map(|d| d["address"].as_str().unwrap()).collect();
+    let want: BTreeSet<&str> = ["198.18.1.2", "198.18.1.3", "2001:2:0:2::2", "2001:2:0:2::3"].into();
+    assert_eq!(addresses, want);
+    for d in destinations {
+        assert_eq!((d["status"].as_str(), d["reported_mtu"].as_u64()), (Some("reduced"), Some(1400)), "{d}");
+        assert!(d["too_big"].as_array().unwrap().iter().all(|t| t["size"].as_u64() > Some(1400)), "{d}");
+    }
+    assert!(path["too_big_total"].as_u64() >= Some(4));
+}
+
+/// Zeek's `icmp6-nd-options.pcap` (a router and a host, 2008): one router, whose
+/// solicitation-less advertisements and the host's solicitation are answered; the DAD
+/// probes are answered only by their own prober's advertisement, which is no conflict.
+#[test]
+fn zeeks_neighbour_discovery_trace_is_one_router_and_no_duplicate() {
+    let (_, r) = analyze_capture("real/zeek-icmp-icmp6-nd-options.pcap");
+    let ipv6 = &check(&r, "ipv6")["evidence"];
+    assert_eq!(ipv6["routers"].as_array().unwrap().len(), 1);
+    assert_eq!(ipv6["routers"][0]["mac"], "c2:00:54:f5:00:00");
+    assert_eq!(ipv6["ra_mtu"], 1500);
+    let dad = ipv6["capture"]["dad"].as_array().unwrap();
+    assert!(!dad.is_empty());
+    assert!(dad.iter().all(|d| d["conflict_mac"].is_null()));
 }

@@ -1010,13 +1010,14 @@ fn ipv6_evidence(routers: Vec<RouterAdvert>, addrs: &[IfAddr]) -> Ipv6Evidence {
         kernel_ra_routes: vec!["fe80::1".parse().unwrap()],
         resolvers: vec![IpAddr::V4(ip4("198.18.0.1"))],
         notices: vec![],
+        capture: None,
     };
     ev.notices = check::ipv6::notices(&ev);
     ev
 }
 
 fn ipv6_check(ev: Ipv6Evidence, settings: &nettriage::config::Ipv6Settings) -> CheckResult {
-    ran(CheckId::Ipv6, check::ipv6::judge(&ev, settings), Evidence::Ipv6(Box::new(ev)))
+    ran(CheckId::Ipv6, check::ipv6::judge(&ev, settings, check::Source::Live), Evidence::Ipv6(Box::new(ev)))
 }
 
 #[test]

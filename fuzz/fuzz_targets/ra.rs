@@ -8,6 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use nettriage::check::ipv6::{
     Ipv6Evidence, MAX_DNSSL, MAX_PREFIXES, MAX_RDNSS, classify, judge, notices, parse_router_advert,
 };
+use nettriage::check::Source;
 use nettriage::config::Ipv6Settings;
 
 fuzz_target!(|data: &[u8]| {
@@ -30,7 +31,8 @@ fuzz_target!(|data: &[u8]| {
         kernel_ra_routes: vec![],
         resolvers: vec![],
         notices: vec![],
+        capture: None,
     };
     ev.notices = notices(&ev);
-    let _ = judge(&ev, &Ipv6Settings::default());
+    let _ = judge(&ev, &Ipv6Settings::default(), Source::Live);
 });

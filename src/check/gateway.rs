@@ -19,7 +19,10 @@
 //! then an ICMPv6 echo series gives loss and jitter (`gateway.v6_loss`,
 //! `gateway.v6_latency`). The IPv4 judgement does not change; an IPv6 problem beside an
 //! IPv4 gateway that answers is a warning (the run is degraded, not broken), and a failure
-//! only when no IPv4 gateway answers. None of the IPv6 codes blocks later layers.
+//! only when no IPv4 gateway answers. None of the IPv6 codes blocks later layers. From a
+//! capture, the IPv6 routers are those its Router Advertisements or Neighbor
+//! Advertisements (R flag) show, with the Neighbor Solicitations and echoes other hosts
+//! sent them.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
@@ -546,7 +549,7 @@ pub fn observed_in_capture(gw: &GatewayProbe) -> bool {
 /// codes ([`judge_v6`]); the IPv4 verdicts do not depend on them.
 pub fn judge(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: Source) -> Vec<Finding> {
     let mut findings = judge_v4(ifname, ev, s, source);
-    findings.extend(judge_v6(ifname, ev, s));
+    findings.extend(judge_v6(ifname, ev, s, source));
     findings
 }
 
@@ -562,7 +565,13 @@ pub fn ipv4_gateway_answers(ev: &GatewayEvidence) -> bool {
 /// and round trip against the same thresholds `gateway.v6_loss` and `gateway.v6_latency`.
 /// Beside an IPv4 gateway that answers ([`ipv4_gateway_answers`]) nothing here is worse
 /// than a warning: IPv4 carries the traffic, and the run is degraded, not broken.
-pub fn judge_v6(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings) -> Vec<Finding> {
+///
+/// From a capture ([`Source::Capture`]) the routers are those a Router Advertisement (with
+/// a router lifetime) or a Neighbor Advertisement with the R flag showed, and their
+/// solicitations are any host's: an unanswered one is `gateway.v6_unreachable` only when
+/// it was asked for 3 times (`CAPTURE_ARP_REQUESTS`, as for ARP), since a capture may end
+/// before the answer to a last one.
+pub fn judge_v6(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings, source: Source) -> Vec<Finding> {
     let cap = |severity: Severity| {
         if ipv4_gateway_answers(ev) { Severity::Warn } else { severity }
     };
@@ -571,6 +580,9 @@ pub fn judge_v6(ifname: &str, ev: &GatewayEvidence, s: &GatewaySettings) -> Vec<
         let who = format!("IPv6 router {}", gw.address);
         if gw.ns.status == ArpStatus::NoReply {
             let n = gw.ns.requests_sent;
+            if source == Source::Capture && n < CAPTURE_ARP_REQUESTS {
+                continue;
+            }
             let plural = if n == 1 { "" } else { "s" };
             items.push((
                 Code::GatewayV6Unreachable,

@@ -22,13 +22,18 @@
 //! router that answers as the RFC says; once one has answered, the listener waits
 //! `ipv6.ra_grace_ms` (150 ms) more for a second one and stops. A default route the kernel
 //! installed from an earlier RA (`proto ra`) is noted, not relied on.
+//!
+//! `nettriage analyze` ([`crate::analyze`]) fills the same [`Ipv6Evidence`] from a
+//! capture's Router Solicitations and Advertisements (read by [`parse_router_advert`]) and
+//! duplicate address detection ([`Ipv6Capture`]), and calls [`judge`] with
+//! [`Source::Capture`].
 
 use std::net::{IpAddr, Ipv6Addr};
 
 use serde::{Deserialize, Serialize};
 
 use crate::check::dns::Notice;
-use crate::check::{finding, named};
+use crate::check::{Source, finding, named};
 use crate::config::{Ipv6Settings, RouterId};
 use crate::platform::netlink::{AddrScope, IfAddr};
 use crate::platform::sysfs::Ipv6Conf;
@@ -460,6 +465,37 @@ pub struct Ipv6Evidence {
     /// change the check's status.
     #[serde(default)]
     pub notices: Vec<Notice>,
+    /// Set when the evidence comes from a capture (`nettriage analyze`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<Ipv6Capture>,
+}
+
+/// What a capture adds to the ipv6 evidence: the neighbour discovery it shows. The
+/// interface's addresses, sysctls and resolvers are not in a capture: `addresses` and
+/// `resolvers` stay empty and `sysctl` unknown, and the rules that read them are not applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ipv6Capture {
+    /// The capture file, as given.
+    pub source: String,
+    /// Router Solicitations seen (any host's).
+    pub router_solicitations: u32,
+    /// Duplicate address detection seen (at most `analyze::MAX_LISTED`), one entry per
+    /// address and prober.
+    #[serde(default)]
+    pub dad: Vec<DadSeen>,
+}
+
+/// One duplicate address detection (RFC 4862 section 5.4): a Neighbor Solicitation from
+/// the unspecified address for `address`, and the first Neighbor Advertisement for it from
+/// another MAC, if one came within 2 s.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DadSeen {
+    /// The tentative address.
+    pub address: Ipv6Addr,
+    /// The MAC of the host that probed for it.
+    pub prober: MacAddr,
+    /// The MAC of the host that answered it already has the address: DAD failed.
+    pub conflict_mac: Option<MacAddr>,
 }
 
 impl Ipv6Evidence {
@@ -561,10 +597,21 @@ pub fn notices(ev: &Ipv6Evidence) -> Vec<Notice> {
 }
 
 /// Judges IPv6 addressing (pure).
-pub fn judge(ev: &Ipv6Evidence, settings: &Ipv6Settings) -> Vec<Finding> {
+///
+/// What a capture changes ([`Source::Capture`]): duplicate address detection is read from
+/// the probes it shows ([`Ipv6Capture::dad`]: a Neighbor Advertisement for the probed
+/// address from another MAC is `ipv6.dad_failed`), and `ipv6.no_address` and `ipv6.no_dns`
+/// are not judged (a capture does not show the interface's addresses or resolvers). The
+/// router rules are the same.
+pub fn judge(ev: &Ipv6Evidence, settings: &Ipv6Settings, source: Source) -> Vec<Finding> {
     let f = |code, severity, message: String| finding(CheckId::Ipv6, code, severity, message);
     let mut out = Vec::new();
-    let failed: Vec<String> = ev.addresses.iter().filter(|a| a.dad_failed).map(|a| a.address.to_string()).collect();
+    let mut failed: Vec<String> = ev.addresses.iter().filter(|a| a.dad_failed).map(|a| a.address.to_string()).collect();
+    for d in ev.capture.iter().flat_map(|c| &c.dad) {
+        if let Some(mac) = d.conflict_mac {
+            failed.push(format!("{} (probed by {}, answered by {mac})", d.address, d.prober));
+        }
+    }
     if !failed.is_empty() {
         out.push(f(
             Code::Ipv6DadFailed,
@@ -610,6 +657,9 @@ pub fn judge(ev: &Ipv6Evidence, settings: &Ipv6Settings) -> Vec<Finding> {
                 ),
             ));
         }
+    }
+    if source == Source::Capture {
+        return out;
     }
     let has_global = ev.addresses.iter().any(V6Address::usable_global);
     let slaac: Vec<&PrefixInfo> = ev.routers.iter().flat_map(|r| &r.prefixes).filter(|p| p.slaac_usable()).collect();
@@ -673,6 +723,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         addresses: classify(&iface.addresses, &[]),
         resolvers: Vec::new(),
         notices: Vec::new(),
+        capture: None,
     };
     if !ev.enabled {
         let reason = if sysctl.disabled() {
@@ -736,7 +787,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         .collect();
     ev.resolvers = configured_resolvers(&ctx.config.dns);
     ev.notices = notices(&ev);
-    let mut findings = judge(&ev, settings);
+    let mut findings = judge(&ev, settings, Source::Live);
     if privilege_gap {
         findings.push(finding(
             CheckId::Ipv6,
@@ -1091,13 +1142,14 @@ mod tests {
             kernel_ra_routes: vec![],
             resolvers: vec!["198.18.0.1".parse().unwrap()],
             notices: vec![],
+            capture: None,
         };
         ev.notices = notices(&ev);
         ev
     }
 
     fn codes(ev: &Ipv6Evidence, settings: &Ipv6Settings) -> Vec<(Code, Severity)> {
-        judge(ev, settings).iter().map(|f| (f.code, f.severity)).collect()
+        judge(ev, settings, Source::Live).iter().map(|f| (f.code, f.severity)).collect()
     }
 
     fn healthy_addrs() -> Vec<IfAddr> {
@@ -1111,7 +1163,7 @@ mod tests {
     fn a_healthy_dual_stack_link_passes() {
         let ra = parse_router_advert(&lab_ra(), ll(1)).unwrap();
         let ev = evidence(vec![ra], &healthy_addrs());
-        assert!(judge(&ev, &Ipv6Settings::default()).is_empty());
+        assert!(judge(&ev, &Ipv6Settings::default(), Source::Live).is_empty());
         assert!(ev.notices.is_empty());
         assert_eq!(ev.ra_mtu, Some(1500));
         assert_eq!(ev.addresses[0].kind, AddrKind::LinkLocal);
@@ -1121,7 +1173,7 @@ mod tests {
     #[test]
     fn no_router_is_a_notice_not_a_finding() {
         let ev = evidence(vec![], &healthy_addrs()[..1]);
-        assert!(judge(&ev, &Ipv6Settings::default()).is_empty());
+        assert!(judge(&ev, &Ipv6Settings::default(), Source::Live).is_empty());
         assert_eq!(ev.notices.iter().map(|n| n.code).collect::<Vec<_>>(), [Code::Ipv6NoRouter]);
     }
 
@@ -1182,7 +1234,7 @@ mod tests {
             ..if_addr("2001:2:0:1::10", 64, AddrScope::Global, false)
         });
         let ev = evidence(vec![ra], &addrs);
-        let findings = judge(&ev, &Ipv6Settings::default());
+        let findings = judge(&ev, &Ipv6Settings::default(), Source::Live);
         assert_eq!(findings.iter().map(|f| f.code).collect::<Vec<_>>(), [Code::Ipv6DadFailed]);
         assert_eq!(findings[0].severity, Severity::Fail);
     }

@@ -20,7 +20,10 @@
 //! The check sits after gateway (it needs a working first hop) and before web and ports
 //! in the report, so a blackhole is named as the root cause before the stalled downloads
 //! and TLS handshakes above it: small packets pass, so nothing above is blocked
-//! ([`Code::blocks`] is false). A capture is not read for this layer (`analyze` skips it).
+//! ([`Code::blocks`] is false). From a capture, `analyze` fills [`PathEvidence`] with the
+//! fragmentation-needed and packet-too-big messages it shows ([`PathCapture`]) and calls
+//! the same [`judge`] and [`notices`]: `path.mtu_reduced`; a blackhole is left to live runs
+//! (docs/checks/path.md, "Live and capture").
 
 use std::net::IpAddr;
 
@@ -68,6 +71,22 @@ pub struct PathEvidence {
     /// status.
     #[serde(default)]
     pub notices: Vec<Notice>,
+    /// Set when the evidence comes from a capture (`nettriage analyze`).
+    #[serde(flatten)]
+    pub capture: Option<PathCapture>,
+}
+
+/// What a capture adds to the path evidence. A capture shows no search: each destination
+/// is one that ICMP "fragmentation needed" or "packet too big" was received about, with
+/// `status` `reduced`, `too_big` the reports, `smallest_lost` and `full_size` the largest
+/// packet they quoted, `reported_mtu` the lowest plausible MTU, and no `probes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathCapture {
+    /// The capture file, as given.
+    pub source: String,
+    /// Fragmentation-needed and packet-too-big messages seen (the evidence lists at most
+    /// `analyze::MAX_LISTED` destinations).
+    pub too_big_total: u32,
 }
 
 /// Why a destination was probed.
@@ -476,6 +495,7 @@ mod live {
             ra_mtu: ctx.facts.ra_mtu.get().copied(),
             destinations: probes,
             notices: vec![],
+            capture: None,
         };
         ev.notices = notices(&ev);
         Ok(Outcome::Ran { findings: judge(&ev), evidence: Evidence::Path(Box::new(ev)) })
@@ -822,6 +842,7 @@ mod tests {
             ra_mtu: None,
             destinations: vec![probe(Role::Target, PathStatus::Blackhole, 1400, 1401, None)],
             notices: vec![],
+            capture: None,
         };
         let json = serde_json::to_value(&ev).unwrap();
         assert_eq!(json["destinations"][0]["status"], "blackhole");
