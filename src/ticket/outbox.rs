@@ -353,7 +353,16 @@ impl Outbox {
     pub fn list(&self) -> Result<Vec<Entry>, OutboxError> {
         let mut entries: Vec<Entry> = Vec::new();
         for (key, path, sending) in self.entry_dirs()? {
-            let meta = read_meta(&path)?;
+            let meta = match read_meta(&path) {
+                Ok(meta) => meta,
+                // Delivered and removed by another flush since the directory was listed.
+                Err(_) if !path.exists() => continue,
+                // Not written by this module (entries appear whole): left alone, said once.
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox entry skipped");
+                    continue;
+                }
+            };
             entries.push(Entry {
                 key,
                 subject: meta.subject,
@@ -400,6 +409,15 @@ impl Outbox {
             }
         }
         Ok(dirs)
+    }
+
+    /// Whether a running process (this one included) has claimed `key` to deliver it.
+    fn claimed_by_live(&self, key: &str) -> bool {
+        let Ok(read) = std::fs::read_dir(&self.dir) else { return false };
+        read.flatten().any(|item| {
+            let name = item.file_name().to_string_lossy().into_owned();
+            parse_claim(&name).is_some_and(|(k, pid)| k == key && (pid == std::process::id() || process_alive(pid)))
+        })
     }
 
     /// Gives back the entries claimed by processes that no longer run (killed during a
@@ -726,6 +744,9 @@ where
     if outbox.was_sent(&ticket.key) {
         return Handoff::AlreadySent;
     }
+    if super::is_safe_key(&ticket.key) && outbox.claimed_by_live(&ticket.key) {
+        return Handoff::InProgress { outbox: outbox.dir().to_path_buf() };
+    }
     let kept = match outbox.enqueue(ticket, EntryState::Queued, None) {
         Ok(Enqueued::AlreadySent) => return Handoff::AlreadySent,
         Ok(_) => Claim::take(outbox.dir(), &ticket.key),
@@ -967,6 +988,22 @@ mod tests {
             .unwrap();
         assert_eq!((sent, summary.delivered.len()), (1, 1));
         assert!(outbox.list().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_ticket_another_process_is_delivering_is_not_sent_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path());
+        outbox.enqueue(&ticket("a"), EntryState::Queued, None).unwrap();
+        std::fs::rename(outbox.dir().join("a"), outbox.dir().join(".sending.a.1")).unwrap();
+        let h = deliver_or_queue_with(&outbox, &ticket("a"), async |_: &Ticket| panic!("sent twice")).await;
+        assert!(matches!(h, Handoff::InProgress { .. }), "{h:?}");
+        // A damaged entry does not stop the others.
+        std::fs::create_dir(outbox.dir().join("junk")).unwrap();
+        outbox.enqueue(&ticket("b"), EntryState::Queued, None).unwrap();
+        let keys: Vec<String> = outbox.list().unwrap().into_iter().map(|e| e.key).collect();
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        assert!(keys.contains(&"a".to_string()) && keys.contains(&"b".to_string()));
     }
 
     #[tokio::test]
