@@ -10,7 +10,6 @@
 //! is mode 0600 and owned by the caller) and keeps it out of every message: [`Secret`]'s
 //! `Debug` prints nothing of it, and errors name the variable or the path, never the value.
 
-use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -32,7 +31,6 @@ use super::{Attachment, DeliveryError, Step, Ticket};
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
 
 /// Largest secret file read.
-const MAX_SECRET: u64 = 64 * 1024;
 
 /// A credential. Its `Debug` shows nothing of the value, so it can sit in structs that are
 /// logged or printed in a panic.
@@ -58,68 +56,13 @@ impl std::fmt::Debug for Secret {
 /// One trailing newline is dropped.
 pub(crate) fn read_secret(system: TicketSystem, source: &SecretSource) -> Result<Secret, DeliveryError> {
     let config = |message: String| DeliveryError::Config { system: system.name(), message };
-    let value = match (&source.secret_env, &source.secret_file) {
-        (Some(_), Some(_)) => {
-            return Err(config("both secret_env and secret_file are set; keep one".into()));
-        }
-        (None, None) => return Err(config("no credential: set secret_env or secret_file".into())),
-        (Some(var), None) => match std::env::var(var) {
-            Ok(v) => v,
-            Err(std::env::VarError::NotPresent) => {
-                return Err(config(format!("secret_env: the environment variable {var} is not set")));
-            }
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(config(format!("secret_env: the environment variable {var} is not UTF-8")));
-            }
-        },
-        (None, Some(path)) => read_secret_file(path).map_err(config)?,
+    let Some(value) = super::read_secret(system, source)? else {
+        return Err(config("no credential: set secret_env or secret_file".into()));
     };
-    let value = value.strip_suffix('\n').unwrap_or(&value);
-    let value = value.strip_suffix('\r').unwrap_or(value);
-    if value.is_empty() {
-        return Err(config("the credential is empty".into()));
-    }
     if value.contains(['\r', '\n', '\0']) {
         return Err(config("the credential holds a line break or NUL".into()));
     }
-    Ok(Secret(value.to_string()))
-}
-
-fn read_secret_file(path: &Path) -> Result<String, String> {
-    use std::os::unix::fs::MetadataExt;
-    let shown = path.display();
-    let file = std::fs::File::open(path).map_err(|e| format!("secret_file {shown}: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("secret_file {shown}: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!("secret_file {shown} is not a regular file"));
-    }
-    if meta.mode() & 0o077 != 0 {
-        return Err(format!(
-            "secret_file {shown} is readable or writable by others (mode {:o}); make it 0600",
-            meta.mode() & 0o7777
-        ));
-    }
-    let euid = effective_uid().map_err(|e| format!("secret_file {shown}: cannot tell who runs nettriage: {e}"))?;
-    if meta.uid() != euid {
-        return Err(format!("secret_file {shown} is owned by uid {}, not by the caller (uid {euid})", meta.uid()));
-    }
-    if meta.len() > MAX_SECRET {
-        return Err(format!("secret_file {shown} is larger than {MAX_SECRET} bytes"));
-    }
-    let mut text = String::new();
-    file.take(MAX_SECRET).read_to_string(&mut text).map_err(|e| format!("secret_file {shown}: {e}"))?;
-    Ok(text)
-}
-
-/// The effective uid of this process, from `/proc/self/status` (no `unsafe` libc call).
-fn effective_uid() -> Result<u32, String> {
-    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|rest| rest.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| "no Uid line in /proc/self/status".to_string())
+    Ok(Secret(value))
 }
 
 /// How requests authenticate.
