@@ -2406,6 +2406,7 @@ fn port_result(server: SocketAddr, t: &TargetTally) -> PortResult {
         }),
         families: vec![],
         happy_eyeballs_cost_ms: None,
+        mss: None,
     }
 }
 

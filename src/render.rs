@@ -951,7 +951,7 @@ mod tests {
         assert_eq!(gateway_details(&ev), "no IPv4 default route; IPv6 fe80::1 NS answered, ping 0/1");
         let attempt = |a: &str, outcome, ms| {
             let address: std::net::SocketAddr = a.parse().unwrap();
-            FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None }
+            FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None, mss: None }
         };
         let t = fold_families(
             "www.site.test:443".into(),
