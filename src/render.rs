@@ -7,6 +7,7 @@
 pub mod catalogue;
 #[cfg(feature = "live")]
 pub mod checklist;
+pub mod dual_stack;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -177,10 +178,14 @@ pub fn details(check: &CheckResult) -> String {
                         .collect();
                     return format!("{} ({})", t.target, each.join(", "));
                 }
-                match t.ms {
+                let mut line = match t.ms {
                     Some(ms) => format!("{} {} {ms:.1} ms", t.target, t.outcome.as_str()),
                     None => format!("{} {}", t.target, t.outcome.as_str()),
+                };
+                if let Some(mss) = t.mss {
+                    line.push_str(&format!(" MSS {mss}"));
                 }
+                line
             })
             .collect::<Vec<_>>()
             .join(", "),
@@ -288,7 +293,19 @@ fn web_details(ev: &crate::check::web::WebEvidence) -> String {
             (state, _) => format!("connectivity {}: {}", state.as_str(), probe_line(&c.probe)),
         });
     }
-    parts.extend(ev.targets.iter().map(probe_line));
+    parts.extend(ev.targets.iter().map(|p| {
+        // A URL also requested over each family: how each ended.
+        let mut line = probe_line(p);
+        if let Some(u) = ev.families.iter().find(|u| u.url == p.url) {
+            let each: Vec<String> = u
+                .attempts
+                .iter()
+                .map(|a| format!("{} {}", a.attempt.family.name(), a.attempt.outcome.as_str()))
+                .collect();
+            line.push_str(&format!(" ({})", each.join(", ")));
+        }
+        line
+    }));
     parts.join(", ")
 }
 
