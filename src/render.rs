@@ -827,34 +827,9 @@ mod tests {
 
     #[test]
     fn the_ipv6_row_lists_each_router_and_the_global_addresses() {
-        use crate::check::ipv6::{AddrKind, Ipv6Evidence, PrefixInfo, RouterAdvert, RouterPreference, V6Address};
+        use crate::check::ipv6::{AddrKind, Ipv6Evidence, V6Address};
         use crate::check::ipv6::{SolicitStatus, Solicitation};
-        let router = RouterAdvert {
-            source: "fe80::1".parse().unwrap(),
-            mac: Some("02:00:00:00:00:01".parse().unwrap()),
-            hop_limit: 64,
-            managed: false,
-            other_config: true,
-            preference: RouterPreference::Medium,
-            router_lifetime_s: 1800,
-            reachable_time_ms: 0,
-            retrans_timer_ms: 0,
-            prefixes: vec![PrefixInfo {
-                prefix: "2001:2:0:1::".parse().unwrap(),
-                prefix_len: 64,
-                on_link: true,
-                autonomous: true,
-                valid_lft_s: 86400,
-                preferred_lft_s: 14400,
-            }],
-            mtu: Some(1500),
-            rdnss: vec!["2001:2:0:2::2".parse().unwrap()],
-            rdnss_lifetime_s: Some(600),
-            dnssl: vec![],
-            options_skipped: 0,
-            first_ms: Some(3.0),
-            count: 1,
-        };
+        let router = super::dual_stack::lab_router(1500);
         let mut ev = Ipv6Evidence {
             interface: "eth0".into(),
             enabled: true,

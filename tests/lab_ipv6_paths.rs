@@ -1,5 +1,5 @@
-//! End-to-end scenarios of IPv6 beside IPv4 in the gateway, dns and ports checks (issue 14
-//! part 2): a dual-stack lab (`tests/lab/ipv6_paths.rs`: static addresses from
+//! End-to-end scenarios of IPv6 beside IPv4 in the gateway, dns, ports and web checks
+//! (issue 14 part 2): a dual-stack lab (`tests/lab/ipv6_paths.rs`: static addresses from
 //! 2001:2::/48, the router's link-local address as the client's IPv6 default route, a name
 //! with A and AAAA records) and nftables faults on one family at a time. Each test runs the
 //! real binary in the client namespace and asserts on codes, statuses and typed evidence

@@ -227,30 +227,12 @@ pub fn path_rows(ev: &PathEvidence) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// A dual-stack report built from typed evidence for the renderers' tests: a router
-/// advertisement, the IPv6 gateway, a port target and a URL over both families (IPv6
-/// dropped), a single-family port with its MSS, and a reduced path MTU.
+/// The lab's router advertisement for the renderers' tests: `fe80::1` with its MAC, the O
+/// flag, 2001:2:0:1::/64 for SLAAC, the MTU option `mtu`, the server as RDNSS.
 #[cfg(test)]
-pub(crate) fn dual_stack_report() -> Report {
-    use crate::check::gateway::{ArpResult, ArpStatus, GatewayV6Probe, PingStats};
+pub(crate) fn lab_router(mtu: u32) -> RouterAdvert {
     use crate::check::ipv6::PrefixInfo;
-    use crate::check::path::{PathProbe, PathStatus, Role};
-    use crate::check::ports::{PortOutcome, PortResult, fold_families};
-    use crate::check::web::{HopError, HttpHop, Phase, UrlFamilies, WebProbe, family_attempt};
-    use crate::report::{CheckId, CheckResult, CheckStatus, Code, Evidence, Finding, Severity, fixtures};
-    use crate::types::IpFamily;
-
-    let check = |id, status, findings: Vec<Finding>, evidence: Evidence| CheckResult {
-        id,
-        status,
-        duration_ms: 3,
-        blocked_by: None,
-        reason: None,
-        reason_code: None,
-        findings,
-        evidence,
-    };
-    let router = RouterAdvert {
+    RouterAdvert {
         source: "fe80::1".parse().unwrap(),
         mac: Some("02:00:00:00:00:01".parse().unwrap()),
         hop_limit: 64,
@@ -268,13 +250,37 @@ pub(crate) fn dual_stack_report() -> Report {
             valid_lft_s: 86400,
             preferred_lft_s: 14400,
         }],
-        mtu: Some(1400),
-        rdnss: vec!["2001:2:0:1::1".parse().unwrap()],
+        mtu: Some(mtu),
+        rdnss: vec!["2001:2:0:2::2".parse().unwrap()],
         rdnss_lifetime_s: Some(600),
         dnssl: vec![],
         options_skipped: 0,
-        first_ms: Some(12.0),
+        first_ms: Some(3.0),
         count: 1,
+    }
+}
+
+/// A dual-stack report built from typed evidence for the renderers' tests: a router
+/// advertisement, the IPv6 gateway, a port target and a URL over both families (IPv6
+/// dropped), a single-family port with its MSS, and a reduced path MTU.
+#[cfg(test)]
+pub(crate) fn dual_stack_report() -> Report {
+    use crate::check::gateway::{ArpResult, ArpStatus, GatewayV6Probe, PingStats};
+    use crate::check::path::{PathProbe, PathStatus, Role};
+    use crate::check::ports::{PortOutcome, PortResult, fold_families};
+    use crate::check::web::{HopError, HttpHop, Phase, UrlFamilies, WebProbe, family_attempt};
+    use crate::report::{CheckId, CheckResult, CheckStatus, Code, Evidence, Finding, Severity, fixtures};
+    use crate::types::IpFamily;
+
+    let check = |id, status, findings: Vec<Finding>, evidence: Evidence| CheckResult {
+        id,
+        status,
+        duration_ms: 3,
+        blocked_by: None,
+        reason: None,
+        reason_code: None,
+        findings,
+        evidence,
     };
     let ipv6 = Ipv6Evidence {
         interface: "eth0".into(),
@@ -282,7 +288,7 @@ pub(crate) fn dual_stack_report() -> Report {
         sysctl: Default::default(),
         solicitation: None,
         ra_mtu: Some(1400),
-        routers: vec![router],
+        routers: vec![lab_router(1400)],
         kernel_ra_routes: vec![],
         addresses: vec![],
         resolvers: vec![],
