@@ -38,6 +38,7 @@ for t in hyperfine tracepath ping nft radvd; do
   command -v "$t" >/dev/null || { echo "bench: $t missing" >&2; exit 1; }
 done
 tests/lab.sh up >/dev/null
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # The same search with ping, as a technician would script it: the full size first, then a
 # bisection between 576 and 1500 (packet sizes; ping -s takes the ICMP payload, 28 bytes
@@ -157,9 +158,11 @@ ip netns exec "$C" $BIN run --interface eth0 --target dual.site.test:8080 --dns-
 hyperfine --runs "$RUNS" --warmup 1 --ignore-failure --export-json "$tmp/dual.json" -n dual-stack "$dualrun" >/dev/null
 
 version=$("$BIN" --version 2>/dev/null || echo nettriage)
-python3 - "$tmp" "$OUT" "$RUNS" "$SLOW_RUNS" "$version" "$(git rev-parse --short HEAD)" "$(basename "$BIN")" "$BIN" <<'PY'
+load_at_end=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$tmp" "$OUT" "$RUNS" "$SLOW_RUNS" "$version" "$(git rev-parse --short HEAD)" "$(basename "$BIN")" "$BIN" \
+  "$load_at_start" "$load_at_end" "$(nproc)" <<'PY'
 import json, re, statistics, sys, os
-tmp, out, runs, slow_runs, version, commit, _, binpath = sys.argv[1:9]
+tmp, out, runs, slow_runs, version, commit, _, binpath, load_start, load_end, cpus = sys.argv[1:12]
 profile = "release" if "/release/" in binpath else "debug (unoptimised)"
 
 def path_runs(name):
@@ -239,7 +242,8 @@ dual_rows = "\n".join([
 section = f"""<!-- mtu:start -->
 ## Path MTU search against tracepath and a ping bisection
 
-Measured by `sudo tests/bench_mtu.sh` ({version}, {commit}, {profile} build) in the namespace
+Measured by `sudo tests/bench_mtu.sh` ({version}, {commit}, {profile} build; {cpus} CPUs shared
+with other builds, load average {load_start} at the start and {load_end} at the end) in the namespace
 lab: client 198.18.0.10 (MTU 1500), router, server 198.18.1.2. *reduced*: the router's
 `wan0` and the server at MTU 1400; *blackhole*: the same with the router's
 fragmentation-needed dropped in its nftables `output` chain. Each tool does the same job,
