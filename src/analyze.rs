@@ -2874,6 +2874,7 @@ fn port_result(server: SocketAddr, t: &TargetTally) -> PortResult {
         }),
         families: vec![],
         happy_eyeballs_cost_ms: None,
+        mss: None,
     }
 }
 

@@ -772,7 +772,14 @@ pub(crate) mod tests {
                 Evidence::Ports(ev) => {
                     let attempt = |a: &str, outcome, ms| {
                         let address: std::net::SocketAddr = a.parse().unwrap();
-                        FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None }
+                        FamilyProbe {
+                            family: IpFamily::of(address.ip()),
+                            address,
+                            outcome,
+                            ms: Some(ms),
+                            error: None,
+                            mss: None,
+                        }
                     };
                     ev.targets.push(fold_families(
                         "www.site.test:8080".into(),

@@ -7,6 +7,7 @@
 pub mod catalogue;
 #[cfg(feature = "live")]
 pub mod checklist;
+pub mod dual_stack;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -177,10 +178,14 @@ pub fn details(check: &CheckResult) -> String {
                         .collect();
                     return format!("{} ({})", t.target, each.join(", "));
                 }
-                match t.ms {
+                let mut line = match t.ms {
                     Some(ms) => format!("{} {} {ms:.1} ms", t.target, t.outcome.as_str()),
                     None => format!("{} {}", t.target, t.outcome.as_str()),
+                };
+                if let Some(mss) = t.mss {
+                    line.push_str(&format!(" MSS {mss}"));
                 }
+                line
             })
             .collect::<Vec<_>>()
             .join(", "),
@@ -288,7 +293,19 @@ fn web_details(ev: &crate::check::web::WebEvidence) -> String {
             (state, _) => format!("connectivity {}: {}", state.as_str(), probe_line(&c.probe)),
         });
     }
-    parts.extend(ev.targets.iter().map(probe_line));
+    parts.extend(ev.targets.iter().map(|p| {
+        // A URL also requested over each family: how each ended.
+        let mut line = probe_line(p);
+        if let Some(u) = ev.families.iter().find(|u| u.url == p.url) {
+            let each: Vec<String> = u
+                .attempts
+                .iter()
+                .map(|a| format!("{} {}", a.attempt.family.name(), a.attempt.outcome.as_str()))
+                .collect();
+            line.push_str(&format!(" ({})", each.join(", ")));
+        }
+        line
+    }));
     parts.join(", ")
 }
 
@@ -810,34 +827,9 @@ mod tests {
 
     #[test]
     fn the_ipv6_row_lists_each_router_and_the_global_addresses() {
-        use crate::check::ipv6::{AddrKind, Ipv6Evidence, PrefixInfo, RouterAdvert, RouterPreference, V6Address};
+        use crate::check::ipv6::{AddrKind, Ipv6Evidence, V6Address};
         use crate::check::ipv6::{SolicitStatus, Solicitation};
-        let router = RouterAdvert {
-            source: "fe80::1".parse().unwrap(),
-            mac: Some("02:00:00:00:00:01".parse().unwrap()),
-            hop_limit: 64,
-            managed: false,
-            other_config: true,
-            preference: RouterPreference::Medium,
-            router_lifetime_s: 1800,
-            reachable_time_ms: 0,
-            retrans_timer_ms: 0,
-            prefixes: vec![PrefixInfo {
-                prefix: "2001:2:0:1::".parse().unwrap(),
-                prefix_len: 64,
-                on_link: true,
-                autonomous: true,
-                valid_lft_s: 86400,
-                preferred_lft_s: 14400,
-            }],
-            mtu: Some(1500),
-            rdnss: vec!["2001:2:0:2::2".parse().unwrap()],
-            rdnss_lifetime_s: Some(600),
-            dnssl: vec![],
-            options_skipped: 0,
-            first_ms: Some(3.0),
-            count: 1,
-        };
+        let router = super::dual_stack::lab_router(1500);
         let mut ev = Ipv6Evidence {
             interface: "eth0".into(),
             enabled: true,
@@ -952,7 +944,7 @@ mod tests {
         assert_eq!(gateway_details(&ev), "no IPv4 default route; IPv6 fe80::1 NS answered, ping 0/1");
         let attempt = |a: &str, outcome, ms| {
             let address: std::net::SocketAddr = a.parse().unwrap();
-            FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None }
+            FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None, mss: None }
         };
         let t = fold_families(
             "www.site.test:443".into(),

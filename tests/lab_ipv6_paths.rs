@@ -1,5 +1,5 @@
-//! End-to-end scenarios of IPv6 beside IPv4 in the gateway, dns and ports checks (issue 14
-//! part 2): a dual-stack lab (`tests/lab/ipv6_paths.rs`: static addresses from
+//! End-to-end scenarios of IPv6 beside IPv4 in the gateway, dns, ports and web checks
+//! (issue 14 part 2): a dual-stack lab (`tests/lab/ipv6_paths.rs`: static addresses from
 //! 2001:2::/48, the router's link-local address as the client's IPv6 default route, a name
 //! with A and AAAA records) and nftables faults on one family at a time. Each test runs the
 //! real binary in the client namespace and asserts on codes, statuses and typed evidence
@@ -8,7 +8,8 @@
 mod lab;
 
 use lab::ipv6_paths::{
-    DUAL_NAME, DUAL_PORT, ROUTER_LL, ROUTER_V6, SERVER_V6, dual_stack_options, enable_ipv6, start_v6_resolver,
+    DUAL_NAME, DUAL_PORT, ROUTER_LL, ROUTER_V6, SERVER_V6, dual_stack_options, dual_url, enable_ipv6, start_dual_nginx,
+    start_v6_resolver,
 };
 use lab::{Lab, SERVER_IP, assert_exit, assert_report_contract, check, codes, pretty, root_cause_code};
 use serde_json::Value;
@@ -111,6 +112,12 @@ fn dual_stack_healthy_has_no_ipv6_codes() {
         "{}",
         pretty(&r)
     );
+    // Each family's MSS, read on the probe's own connection (no extra connection).
+    let t = &check(&r, "ports")["evidence"]["targets"][0];
+    for f in t["families"].as_array().unwrap() {
+        assert!(f["mss"].as_u64().is_some_and(|m| (1200..=1460).contains(&m)), "{}", pretty(&r));
+    }
+    assert_eq!(t["mss"], t["families"][0]["mss"], "the primary (IPv4) family's; {}", pretty(&r));
 }
 
 /// The router advertises IPv6 (the client has an address and a route) but drops IPv6
@@ -213,4 +220,93 @@ fn ipv4_forwarding_dropped_with_ipv6_fine_is_ipv4_broken() {
     let fams = families(&r);
     assert_eq!((fams[0].0.as_str(), fams[0].1.as_str()), ("ipv4", "filtered"), "{}", pretty(&r));
     assert_eq!((fams[1].0.as_str(), fams[1].1.as_str()), ("ipv6", "open"), "{}", pretty(&r));
+}
+
+const WEB_TOOLS: &[(&str, &str)] = &[("ping", "iputils-ping"), ("nginx", "nginx-light")];
+
+/// Runs nettriage with the dual-stack site as its only URL target (no port targets).
+fn run_web(lab: &Lab) -> (i32, Value) {
+    let url = dual_url();
+    let (code, r, _) = lab.run_nettriage(&["--url", &url, "--dns-name", DUAL_NAME]);
+    assert_report_contract(code, &r);
+    (code, r)
+}
+
+/// The web check's per-family requests to the dual-stack site, as (family, outcome,
+/// address, status).
+fn web_families(r: &Value) -> Vec<(String, String, String, Option<u64>)> {
+    let fams = &check(r, "web")["evidence"]["families"];
+    assert_eq!(fams.as_array().map(Vec::len), Some(1), "one dual-stack URL; {}", pretty(r));
+    assert_eq!(fams[0]["url"], dual_url(), "{}", pretty(r));
+    fams[0]["attempts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no attempts[]; {}", pretty(r)))
+        .iter()
+        .map(|a| {
+            let s = |k: &str| a[k].as_str().unwrap_or_default().to_string();
+            (s("family"), s("outcome"), s("address"), a["status"].as_u64())
+        })
+        .collect()
+}
+
+/// A healthy dual-stack web site (nginx on both families): the web check requests it over
+/// each family, both answer 200 (each with the connection's MSS), no IPv6 code, healthy.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn dual_stack_web_site_answers_over_both_families() {
+    lab::require_tools("dual_stack_web_site_answers_over_both_families", WEB_TOOLS);
+    let mut lab = Lab::start_with("dual_stack_web_site_answers_over_both_families", dual_stack_options());
+    let _v6 = enable_ipv6(&lab);
+    start_dual_nginx(&mut lab);
+    let (code, r) = run_web(&lab);
+    assert_exit(code, 0, &r);
+    assert_eq!(r["diagnosis"]["status"], "healthy", "{}", pretty(&r));
+    let found = all_codes(&r);
+    assert!(V6_CODES.iter().all(|c| !found.iter().any(|f| f == c)), "{found:?}; {}", pretty(&r));
+    assert_eq!(check(&r, "web")["status"], "pass", "{}", pretty(&r));
+    assert_eq!(
+        web_families(&r),
+        [
+            ("ipv4".into(), "open".into(), format!("{SERVER_IP}:80"), Some(200)),
+            ("ipv6".into(), "open".into(), format!("[{SERVER_V6}]:80"), Some(200)),
+        ],
+        "{}",
+        pretty(&r)
+    );
+    // The segment size of each request's own connection (1500-byte veths, timestamps on):
+    // below the interface MTU less the IP and TCP headers.
+    for (a, most) in
+        check(&r, "web")["evidence"]["families"][0]["attempts"].as_array().unwrap().iter().zip([1460, 1440])
+    {
+        let mss = a["mss"].as_u64().unwrap_or_else(|| panic!("mss read; {}", pretty(&r)));
+        assert!((1200..=most).contains(&mss), "{mss}; {}", pretty(&r));
+    }
+}
+
+/// The dual-stack web site with the router's IPv6 forwarding dropped: the URL answers (over
+/// IPv4), its IPv6 request times out, and the web check says `ipv6.broken` with the ports
+/// check's rule; the run is degraded with it as the root cause.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn dual_stack_web_site_with_ipv6_forwarding_dropped_is_ipv6_broken() {
+    lab::require_tools("dual_stack_web_site_with_ipv6_forwarding_dropped_is_ipv6_broken", WEB_TOOLS);
+    let mut lab =
+        Lab::start_with("dual_stack_web_site_with_ipv6_forwarding_dropped_is_ipv6_broken", dual_stack_options());
+    let _v6 = enable_ipv6(&lab);
+    start_dual_nginx(&mut lab);
+    lab.nft(
+        &lab.r,
+        "table ip6 nt_v6fwd {\n chain forward {\n type filter hook forward priority 0; policy drop;\n }\n}\n",
+    );
+    let (code, r) = run_web(&lab);
+    assert_exit(code, 1, &r);
+    assert_eq!(r["diagnosis"]["status"], "degraded", "{}", pretty(&r));
+    assert_eq!(codes(&r, "web"), ["ipv6.broken"], "{}", pretty(&r));
+    assert_eq!(root_cause_code(&r).as_deref(), Some("ipv6.broken"), "{}", pretty(&r));
+    assert_eq!(r["diagnosis"]["root_cause"]["layer"], "web", "{}", pretty(&r));
+    let fams = web_families(&r);
+    assert_eq!((fams[0].0.as_str(), fams[0].1.as_str(), fams[0].3), ("ipv4", "open", Some(200)), "{}", pretty(&r));
+    assert_eq!((fams[1].0.as_str(), fams[1].1.as_str(), fams[1].3), ("ipv6", "filtered", None), "{}", pretty(&r));
+    // The URL itself answered (over IPv4, as a dual-stack client gets it in the end).
+    assert_eq!(check(&r, "web")["evidence"]["targets"][0]["hops"][0]["status"], 200, "{}", pretty(&r));
 }

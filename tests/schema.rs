@@ -23,8 +23,8 @@ use nettriage::check::link::LinkEvidence;
 use nettriage::check::path::{PathEvidence, PathProbe, PathStatus, ProbeResult, Role, SizeProbe, TooBigSeen};
 use nettriage::check::ports::{FamilyProbe, PortOutcome, PortResult, PortsEvidence, fold_families};
 use nettriage::check::web::{
-    CertInfo, ConnectivityProbe, ConnectivityState, HopError, HttpHop, Phase, TlsInfo, TlsVerdict, WebEvidence,
-    WebProbe,
+    CertInfo, ConnectivityProbe, ConnectivityState, HopError, HttpHop, Phase, TlsInfo, TlsVerdict, UrlFamilies,
+    WebEvidence, WebProbe, family_attempt,
 };
 use nettriage::check::wifi::WifiSkipEvidence;
 use nettriage::check::{self, Source};
@@ -508,6 +508,7 @@ fn port(target: &str, outcome: PortOutcome, ms: Option<f64>, error: Option<&str>
         attempts: None,
         families: vec![],
         happy_eyeballs_cost_ms: None,
+        mss: (outcome == PortOutcome::Open).then_some(1460),
     }
 }
 
@@ -847,7 +848,8 @@ fn degraded_ipv6() -> Report {
     }
     let attempt = |a: &str, outcome, ms: f64| {
         let address: SocketAddr = a.parse().unwrap();
-        FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None }
+        let mss = (outcome == PortOutcome::Open).then_some(1448);
+        FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None, mss }
     };
     let dual = fold_families(
         "dual.site.test:8080".into(),
@@ -864,9 +866,28 @@ fn degraded_ipv6() -> Report {
             dhcp_check(&dhcp_ran(vec![offer("198.18.0.1", 1, 2.0)], None), &[]),
             gateway,
             dns_check(vec![healthy_server("198.18.0.1"), healthy_server("2001:2:0:1::1")]),
+            web_check(web_dual_stack()),
             ports_check(vec![dual]),
         ],
     )
+}
+
+/// A dual-stack URL target answering over IPv4, its IPv6 request timed out while
+/// connecting: the web check's per-family evidence.
+fn web_dual_stack() -> WebEvidence {
+    let url = "http://dual.site.test/";
+    let v4 = hop(url, Some(200));
+    let mut v6 =
+        HttpHop { address: Some("[2001:2:0:2::2]:80".parse().unwrap()), total_ms: Some(3000.0), ..hop(url, None) };
+    v6.error = Some(HopError { phase: Phase::Connect, timeout: true, message: "no progress".into() });
+    v6.connect_ms = None;
+    v6.first_byte_ms = None;
+    let attempts = [family_attempt(&v4, Some(PortOutcome::Open), Some(1448)), family_attempt(&v6, None, None)];
+    WebEvidence {
+        targets: vec![WebProbe { url: url.into(), hops: vec![v4], error: None, total_ms: Some(1.7) }],
+        families: vec![UrlFamilies { url: url.into(), attempts: attempts.into_iter().flatten().collect() }],
+        ..WebEvidence::default()
+    }
 }
 
 /// Every scenario, named.
@@ -1082,6 +1103,12 @@ fn degraded_reports_match_schema() {
     let ports = json["checks"].as_array().unwrap().iter().find(|c| c["id"] == "ports").unwrap();
     assert_eq!(ports["evidence"]["targets"][0]["families"][1]["family"], "ipv6");
     assert_eq!(ports["evidence"]["targets"][0]["happy_eyeballs_cost_ms"], json!(250.0));
+    assert_eq!(ports["evidence"]["targets"][0]["mss"], 1448);
+    let web = json["checks"].as_array().unwrap().iter().find(|c| c["id"] == "web").unwrap();
+    assert_eq!(web["findings"][0]["code"], "ipv6.broken");
+    let attempts = &web["evidence"]["families"][0]["attempts"];
+    assert_eq!((&attempts[0]["status"], &attempts[0]["mss"]), (&json!(200), &json!(1448)));
+    assert_eq!((&attempts[1]["outcome"], &attempts[1]["failed_phase"]), (&json!("filtered"), &json!("connect")));
 }
 
 #[test]

@@ -143,6 +143,10 @@ pub struct PortResult {
     /// first; [`happy_eyeballs_cost_ms`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub happy_eyeballs_cost_ms: Option<f64>,
+    /// The TCP maximum segment size of the connection, when it opened (live only: read from
+    /// the probe's own socket, [`FamilyProbe::mss`]); that of the family in `address`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mss: Option<u32>,
 }
 
 /// One family's connection attempt to a target with both A and AAAA records.
@@ -159,6 +163,14 @@ pub struct FamilyProbe {
     /// The OS error for `unreachable` and `local_error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// When the attempt opened: the connection's maximum segment size, `TCP_MAXSEG` read
+    /// on the probe's own connected socket (tcp(7)): the smaller of the MSS the peer
+    /// announced in its SYN-ACK and what this host's path MTU to it allows, less the TCP
+    /// options every segment carries (12 bytes with timestamps). Evidence only: a value
+    /// well below the interface MTU less 40 (IPv4) or 60 (IPv6) bytes points at a tunnel or
+    /// an MSS clamp on the way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mss: Option<u32>,
 }
 
 impl FamilyProbe {
@@ -198,6 +210,7 @@ pub fn fold_families(target: String, families: Vec<FamilyProbe>) -> PortResult {
         address: primary.as_ref().map(|p| p.address),
         outcome: primary.as_ref().map_or(PortOutcome::LocalError, |p| p.outcome),
         ms: primary.as_ref().and_then(|p| p.ms),
+        mss: primary.as_ref().and_then(|p| p.mss),
         error: primary.and_then(|p| p.error),
         attempts: None,
         families,
@@ -305,6 +318,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
                     attempts: None,
                     families: vec![],
                     happy_eyeballs_cost_ms: None,
+                    mss: None,
                 },
                 1 => {
                     let only = families.remove(0);
@@ -317,6 +331,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
                         attempts: None,
                         families: vec![],
                         happy_eyeballs_cost_ms: None,
+                        mss: only.mss,
                     }
                 }
                 _ => fold_families(target.to_string(), families),
@@ -338,13 +353,17 @@ async fn wait_for_dns(ctx: &CheckContext<'_>, stop_by: Instant) {
 /// with an IPv6 address of global scope that is usable (not tentative, DAD not failed).
 #[cfg(feature = "live")]
 #[derive(Debug, Clone, Copy)]
-struct Usable {
-    v4: bool,
-    v6: bool,
+pub(crate) struct Usable {
+    /// IPv4 is usable.
+    pub(crate) v4: bool,
+    /// IPv6 is usable.
+    pub(crate) v6: bool,
 }
 
+/// The families this machine would connect over ([`Usable`]), also for the web check's
+/// per-family requests.
 #[cfg(feature = "live")]
-fn usable_families(ctx: &CheckContext<'_>) -> Usable {
+pub(crate) fn usable_families(ctx: &CheckContext<'_>) -> Usable {
     use crate::platform::netlink::AddrScope;
     let addrs = ctx.interface.map(|i| i.addresses.as_slice()).unwrap_or_default();
     Usable {
@@ -387,12 +406,23 @@ async fn connect(address: SocketAddr, timeout: Duration, stop_by: Instant) -> Fa
     let timeout = timeout.min(stop_by.saturating_duration_since(start));
     let result = tokio::time::timeout(timeout, TcpStream::connect(address)).await;
     let ms = Some(millis(start.elapsed()));
-    let (outcome, error) = match result {
-        Ok(Ok(_stream)) => (PortOutcome::Open, None),
-        Ok(Err(e)) => (classify_error(&e), Some(e.to_string())),
-        Err(_) => (PortOutcome::Filtered, None),
+    let (outcome, error, mss) = match result {
+        Ok(Ok(stream)) => (PortOutcome::Open, None, segment_size(&stream)),
+        Ok(Err(e)) => (classify_error(&e), Some(e.to_string()), None),
+        Err(_) => (PortOutcome::Filtered, None, None),
     };
-    FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms, error }
+    FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms, error, mss }
+}
+
+/// The maximum segment size of a connected stream (`TCP_MAXSEG`), read on the probe's own
+/// socket: no extra connection. `None` when the kernel does not say.
+#[cfg(feature = "live")]
+pub(crate) fn segment_size(stream: &TcpStream) -> Option<u32> {
+    socket2::SockRef::from(stream)
+        .tcp_mss()
+        .inspect_err(|e| tracing::debug!(error = %e, "TCP_MAXSEG not read"))
+        .ok()
+        .filter(|&mss| mss > 0)
 }
 
 /// Maps a connect error to an outcome (pure).
@@ -480,29 +510,37 @@ pub fn judge(ev: &PortsEvidence) -> Vec<Finding> {
             format!("could not probe {}", named(&local, "; ", MAX_NAMED)),
         ));
     }
-    findings.extend(judge_families(ev));
+    findings
+        .extend(judge_families(CheckId::Ports, ev.targets.iter().map(|t| (t.target.as_str(), t.families.as_slice()))));
     findings
 }
 
-/// The per-family verdicts (pure): `ipv6.broken` for targets that open over IPv4 but not
-/// over IPv6, `ipv4.broken` the other way round, each a warning (the target itself is
-/// reachable, as a dual-stack client finds in the end) naming the targets, how the failing
-/// family ended, and for IPv6 the time a Happy Eyeballs client loses per connection.
-fn judge_families(ev: &PortsEvidence) -> Vec<Finding> {
+/// The per-family verdicts (pure), for every check that connects to a name over each
+/// family (the ports check's targets, the web check's URL targets: one rule, one place):
+/// `ipv6.broken` for targets that open over IPv4 but not over IPv6, `ipv4.broken` the other
+/// way round, each a warning in `layer` (the target itself is reachable, as a dual-stack
+/// client finds in the end) naming the targets, how the failing family ended, and for IPv6
+/// the time a Happy Eyeballs client loses per connection. `targets` pairs each target as
+/// shown with its per-family attempts (empty for one family: no verdict).
+pub fn judge_families<'a>(
+    layer: CheckId,
+    targets: impl IntoIterator<Item = (&'a str, &'a [FamilyProbe])>,
+) -> Vec<Finding> {
+    let targets: Vec<(&str, &[FamilyProbe])> = targets.into_iter().collect();
     let mut findings = Vec::new();
     for (broken, works, code) in
         [(IpFamily::Ipv6, IpFamily::Ipv4, Code::Ipv6Broken), (IpFamily::Ipv4, IpFamily::Ipv6, Code::Ipv4Broken)]
     {
         let mut items: Vec<String> = Vec::new();
         let mut worst_cost: f64 = 0.0;
-        for t in &ev.targets {
-            let of = |family| t.families.iter().find(|f| f.family == family);
+        for (target, families) in &targets {
+            let of = |family| families.iter().find(|f| f.family == family);
             let (Some(bad), Some(good)) = (of(broken), of(works)) else { continue };
             if good.outcome != PortOutcome::Open || !bad.failed_on_the_network() {
                 continue;
             }
             worst_cost = worst_cost.max(happy_eyeballs_cost_ms(bad));
-            items.push(format!("{} ({} {})", t.target, bad.address, bad.outcome.as_str()));
+            items.push(format!("{target} ({} {})", bad.address, bad.outcome.as_str()));
         }
         if items.is_empty() {
             continue;
@@ -518,7 +556,7 @@ fn judge_families(ev: &PortsEvidence) -> Vec<Finding> {
         } else {
             format!("{b} connections fail while {w} works to {list}: programs that use only {b} cannot reach them")
         };
-        findings.push(finding(CheckId::Ports, code, Severity::Warn, message));
+        findings.push(finding(layer, code, Severity::Warn, message));
     }
     findings
 }
@@ -538,12 +576,13 @@ mod tests {
             attempts: None,
             families: vec![],
             happy_eyeballs_cost_ms: None,
+            mss: None,
         }
     }
 
     fn attempt(address: &str, outcome: PortOutcome, ms: f64) -> FamilyProbe {
         let address: SocketAddr = address.parse().unwrap();
-        FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None }
+        FamilyProbe { family: IpFamily::of(address.ip()), address, outcome, ms: Some(ms), error: None, mss: None }
     }
 
     fn codes(ev: &PortsEvidence) -> Vec<(Code, Severity)> {

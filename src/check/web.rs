@@ -37,9 +37,10 @@ use std::net::SocketAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::check::finding;
+use crate::check::ports::{self, FamilyProbe, PortOutcome};
 pub use crate::config::without_credentials;
 use crate::report::{CheckId, Code, Finding, Severity};
-use crate::types::Timestamp;
+use crate::types::{IpFamily, Timestamp};
 
 pub mod proxy;
 pub use proxy::{ProxyReport, Via};
@@ -68,6 +69,11 @@ pub struct WebEvidence {
     /// The latency bands `web.slow` judges the targets by.
     #[serde(default)]
     pub slow: SlowBands,
+    /// URL targets whose host has A and AAAA records, also requested over each family
+    /// separately ([`UrlFamilies`]); empty when none has both or this machine cannot use
+    /// both families.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub families: Vec<UrlFamilies>,
 }
 
 /// ChromeOS's HTTPS latency bands (ANCHORS.md), applied to connect + TLS + time to first
@@ -518,9 +524,12 @@ pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
                 });
             }
             Some(_) => findings.extend(slow_finding(probe, ev.slow)),
+            // Reached over the other family: the family verdict names what fails.
+            None if ev.families.iter().any(|u| u.url == probe.url && u.answered()) => {}
             None => findings.extend(unreachable_finding(probe)),
         }
     }
+    findings.extend(family_findings(ev));
     if let Some(mut skew) = skew_finding(ev) {
         match clock_at {
             Some(at) => {
@@ -804,6 +813,90 @@ fn unreachable_finding(probe: &WebProbe) -> Option<Finding> {
     Some(finding(CheckId::Web, Code::WebUnreachable, Severity::Fail, format!("{}: {detail}", probe.url)))
 }
 
+/// A URL target whose host has both A and AAAA records, requested once over each family
+/// (as the ports check connects to such a name): a target `targets[]` reaches over IPv4
+/// may still be broken over IPv6, which a browser tries first.
+///
+/// Only direct requests (a proxy connects for the client), only when this machine could
+/// use either family (an IPv4 address, and a usable IPv6 address of global scope: glibc's
+/// `AI_ADDRCONFIG` rule), the first address of each family the system resolver gives, and
+/// the first request only (no redirect followed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UrlFamilies {
+    /// The URL target, as in `targets[].url`.
+    pub url: String,
+    /// One request per family, IPv4 first.
+    pub attempts: Vec<WebFamilyAttempt>,
+}
+
+/// One family's request to a URL target: in the ports check's terms (the family, the
+/// address, how it ended, its time), so the one per-family judge
+/// ([`crate::check::ports::judge_families`]) reads both checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WebFamilyAttempt {
+    /// The family, address and outcome: `open` when an HTTP answer came back (any status),
+    /// `filtered` when the request ran out of time in any phase (a path that drops the
+    /// packets, or only the large ones), `refused` or `unreachable` when the connect ended
+    /// so, `local_error` when it failed otherwise (TLS, HTTP: a fault of the server, not of
+    /// the path); `ms` is the whole request; `mss` the connection's segment size.
+    #[serde(flatten)]
+    pub attempt: FamilyProbe,
+    /// The HTTP status of the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// The phase the request stopped in, when it did not complete.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_phase: Option<Phase>,
+}
+
+impl UrlFamilies {
+    /// Whether some family got an HTTP answer: the URL is reachable to a dual-stack client
+    /// even when the request `targets[]` made (IPv4 first) failed.
+    pub fn answered(&self) -> bool {
+        self.attempts.iter().any(|a| a.attempt.outcome == PortOutcome::Open)
+    }
+}
+
+/// How one family's request ended, in the ports check's terms (pure): see
+/// [`WebFamilyAttempt::attempt`]. `connect` is how the TCP connect ended, when it was tried.
+pub fn family_outcome(hop: &HttpHop, connect: Option<PortOutcome>) -> PortOutcome {
+    match (&hop.error, hop.status, connect) {
+        (None, Some(_), _) => PortOutcome::Open,
+        (Some(e), _, _) if e.timeout => PortOutcome::Filtered,
+        (_, _, Some(c)) if c != PortOutcome::Open => c,
+        // An answer whose body then failed still came over this family.
+        (Some(e), Some(_), _) if e.phase == Phase::Transfer => PortOutcome::Open,
+        _ => PortOutcome::LocalError,
+    }
+}
+
+/// One family's request as evidence (pure): the outcome of [`family_outcome`], the status,
+/// the phase it stopped in, and `mss` (read on the request's own socket).
+pub fn family_attempt(hop: &HttpHop, connect: Option<PortOutcome>, mss: Option<u32>) -> Option<WebFamilyAttempt> {
+    let address = hop.address?;
+    let outcome = family_outcome(hop, connect);
+    Some(WebFamilyAttempt {
+        attempt: FamilyProbe {
+            family: IpFamily::of(address.ip()),
+            address,
+            outcome,
+            ms: hop.total_ms,
+            error: hop.error.as_ref().map(|e| format!("{}: {}", e.phase.as_str(), e.message)),
+            mss,
+        },
+        status: hop.status,
+        failed_phase: hop.error.as_ref().map(|e| e.phase),
+    })
+}
+
+/// The per-family verdicts of the URL targets (`ipv6.broken`, `ipv4.broken`): the ports
+/// check's own rule ([`crate::check::ports::judge_families`]), in the web layer.
+fn family_findings(ev: &WebEvidence) -> Vec<Finding> {
+    let attempts: Vec<(&str, Vec<FamilyProbe>)> =
+        ev.families.iter().map(|u| (u.url.as_str(), u.attempts.iter().map(|a| a.attempt.clone()).collect())).collect();
+    ports::judge_families(CheckId::Web, attempts.iter().map(|(url, a)| (*url, a.as_slice())))
+}
+
 /// The search domains of resolv.conf text (pure): the last `search` or `domain` line wins,
 /// as in glibc; at most 6 names, lower case, without the trailing dot.
 pub fn search_domains(resolv_conf: &str) -> Vec<String> {
@@ -910,7 +1003,10 @@ mod live {
             })
         };
         let targets = futures::future::join_all(web.urls.iter().map(|u| async { client.probe(u).await.0 }));
-        let (connectivity, targets) = futures::join!(connectivity, targets);
+        let usable = ports::usable_families(ctx);
+        let families = futures::future::join_all(web.urls.iter().map(|u| client.probe_families(u, usable)));
+        let (connectivity, targets, families) = futures::join!(connectivity, targets, families);
+        let families = families.into_iter().flatten().collect();
         // A small local file, read once (as the dns check reads it).
         let search = match std::fs::read(&ctx.config.dns.resolv_conf) {
             Ok(bytes) => search_domains(&String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)])),
@@ -920,7 +1016,8 @@ mod live {
             }
         };
         let slow = SlowBands { high_ms: web.slow_ms as f64, very_high_ms: web.very_slow_ms as f64 };
-        let mut ev = WebEvidence { connectivity, targets, search_domains: search, slow, proxy: Some(proxy_report) };
+        let mut ev =
+            WebEvidence { connectivity, targets, search_domains: search, slow, proxy: Some(proxy_report), families };
         blame_clock(&mut ev);
         Ok(Outcome::Ran { findings: judge(&ev), evidence: Evidence::Web(Box::new(ev)) })
     }
@@ -964,6 +1061,13 @@ mod live {
         fn drop(&mut self) {
             self.0.abort();
         }
+    }
+
+    /// How a direct request's TCP connect ended, and the connection's segment size.
+    #[derive(Debug, Default)]
+    struct Connected {
+        outcome: Option<PortOutcome>,
+        mss: Option<u32>,
     }
 
     impl<'a> Client<'a> {
@@ -1094,12 +1198,26 @@ mod live {
                     }
                 }
             };
+            self.fetch_at(url, address, hop, &mut Connected::default()).await
+        }
+
+        /// One direct request to `address` (TLS first for HTTPS): the direct half of
+        /// [`Client::fetch`], and each per-family request. How the connect ended, and the
+        /// connection's segment size, go to `connected` (kept when a timeout drops this).
+        async fn fetch_at(
+            &self,
+            url: &Url,
+            address: SocketAddr,
+            hop: &mut HttpHop,
+            connected: &mut Connected,
+        ) -> Option<Vec<u8>> {
             hop.address = Some(address);
             let t = Instant::now();
             let tcp = match TcpStream::connect(address).await {
                 Ok(s) => s,
                 Err(e) => {
                     let outcome = crate::check::ports::classify_error(&e);
+                    connected.outcome = Some(outcome);
                     hop.error = Some(HopError {
                         phase: Phase::Connect,
                         timeout: false,
@@ -1109,6 +1227,8 @@ mod live {
                 }
             };
             hop.connect_ms = Some(millis(t.elapsed()));
+            connected.outcome = Some(PortOutcome::Open);
+            connected.mss = ports::segment_size(&tcp);
             if url.scheme() == "https" {
                 let t = Instant::now();
                 let tls = self.handshake(url, tcp, hop).await?;
@@ -1117,6 +1237,51 @@ mod live {
             } else {
                 self.exchange(tcp, url, hop, None).await
             }
+        }
+
+        /// The per-family requests of a URL target ([`UrlFamilies`]): `None` unless its
+        /// host is a name with A and AAAA records, the request goes direct, and this
+        /// machine can use both families. Both requests run at once, each within the probe
+        /// timeout.
+        async fn probe_families(&self, text: &str, usable: ports::Usable) -> Option<UrlFamilies> {
+            if !(usable.v4 && usable.v6) {
+                return None;
+            }
+            let url = Url::parse(text).ok().filter(|u| matches!(u.scheme(), "http" | "https"))?;
+            let Some(Host::Domain(name)) = url.host() else { return None };
+            let port = url.port_or_known_default()?;
+            if !matches!(self.plan.route(url.scheme(), name, port), Route::Direct { .. }) {
+                return None;
+            }
+            let timeout = Duration::from_millis(self.settings.timeout_ms);
+            let found: Vec<SocketAddr> =
+                match tokio::time::timeout(timeout, tokio::net::lookup_host((name, port))).await {
+                    Ok(Ok(addrs)) => addrs.collect(),
+                    _ => return None,
+                };
+            let v4 = found.iter().find(|a| a.is_ipv4()).copied()?;
+            let v6 = found.iter().find(|a| a.is_ipv6()).copied()?;
+            let one = |address: SocketAddr| {
+                let url = &url;
+                async move {
+                    let mut hop = HttpHop { url: without_credentials(url.as_str()), ..HttpHop::default() };
+                    let mut connected = Connected::default();
+                    let start = Instant::now();
+                    let fetched = tokio::time::timeout(timeout, self.fetch_at(url, address, &mut hop, &mut connected));
+                    if fetched.await.is_err() {
+                        let phase = pending_phase(&hop, url.scheme() == "https");
+                        hop.error = Some(HopError {
+                            phase,
+                            timeout: true,
+                            message: format!("no progress within the {} ms probe timeout", self.settings.timeout_ms),
+                        });
+                    }
+                    hop.total_ms = Some(millis(start.elapsed()));
+                    family_attempt(&hop, connected.outcome, connected.mss)
+                }
+            };
+            let (a, b) = futures::join!(one(v4), one(v6));
+            Some(UrlFamilies { url: without_credentials(text), attempts: a.into_iter().chain(b).collect() })
         }
 
         /// One request through an HTTP proxy: resolve and connect to the proxy (a failure
@@ -2068,5 +2233,90 @@ mod tests {
         assert_eq!(json["connectivity"]["state"], "portal");
         let back: WebEvidence = serde_json::from_value(json).unwrap();
         assert_eq!(back, ev);
+    }
+
+    /// One family's request to `address`: answered with `status`, or stopped in `phase`
+    /// (by a timeout or not), after a connect that ended as `connect`.
+    fn family_hop(address: &str, status: Option<u16>, stop: Option<(Phase, bool)>) -> HttpHop {
+        HttpHop {
+            url: "http://dual.site.test/".into(),
+            address: Some(address.parse().unwrap()),
+            status,
+            total_ms: Some(3.0),
+            error: stop.map(|(phase, timeout)| HopError { phase, timeout, message: "x".into() }),
+            ..HttpHop::default()
+        }
+    }
+
+    #[test]
+    fn a_family_request_ends_in_the_ports_checks_terms() {
+        let v6 = "[2001:2:0:2::2]:80";
+        let open = Some(PortOutcome::Open);
+        let cases = [
+            (family_hop(v6, Some(503), None), open, PortOutcome::Open),
+            (family_hop(v6, None, Some((Phase::Connect, true))), None, PortOutcome::Filtered),
+            // Connected, then the TLS handshake stalled: the large packets are lost.
+            (family_hop(v6, None, Some((Phase::Tls, true))), open, PortOutcome::Filtered),
+            (family_hop(v6, None, Some((Phase::Connect, false))), Some(PortOutcome::Refused), PortOutcome::Refused),
+            (
+                family_hop(v6, None, Some((Phase::Connect, false))),
+                Some(PortOutcome::Unreachable),
+                PortOutcome::Unreachable,
+            ),
+            // A certificate the server got wrong is not a broken path.
+            (family_hop(v6, None, Some((Phase::Tls, false))), open, PortOutcome::LocalError),
+            (family_hop(v6, Some(200), Some((Phase::Transfer, false))), open, PortOutcome::Open),
+        ];
+        for (hop, connect, want) in cases {
+            assert_eq!(family_outcome(&hop, connect), want, "{hop:?}");
+        }
+        let a = family_attempt(&family_hop(v6, None, Some((Phase::Tls, true))), open, Some(1428)).unwrap();
+        assert_eq!((a.attempt.family, a.attempt.mss, a.failed_phase), (IpFamily::Ipv6, Some(1428), Some(Phase::Tls)));
+        assert!(family_attempt(&HttpHop::default(), None, None).is_none(), "no address, no attempt");
+    }
+
+    #[test]
+    fn a_url_that_answers_over_one_family_only_is_the_ports_family_verdict() {
+        let url = "http://dual.site.test/";
+        let (v4, v6) = ("198.18.1.2:80", "[2001:2:0:2::2]:80");
+        let open = Some(PortOutcome::Open);
+        let ev = |main: HttpHop, a: HttpHop, ca, b: HttpHop, cb| WebEvidence {
+            targets: vec![probe(url, vec![main])],
+            families: vec![UrlFamilies {
+                url: url.into(),
+                attempts: [family_attempt(&a, ca, None), family_attempt(&b, cb, None)].into_iter().flatten().collect(),
+            }],
+            ..WebEvidence::default()
+        };
+        let answer = |address| family_hop(address, Some(200), None);
+        let dropped = |address| family_hop(address, None, Some((Phase::Connect, true)));
+
+        // IPv6 dropped: the target answers (over IPv4), and IPv6 is named in the web layer.
+        let broken6 = ev(answer(v4), answer(v4), open, dropped(v6), None);
+        assert_eq!(codes(&broken6), [(Code::Ipv6Broken, Severity::Warn)]);
+        assert!(judge(&broken6).iter().all(|f| f.layer == CheckId::Web));
+        // The same rule as the ports check's, read from the same attempts.
+        let probes: Vec<FamilyProbe> = broken6.families[0].attempts.iter().map(|a| a.attempt.clone()).collect();
+        let from_ports = ports::judge_families(CheckId::Web, [(url, probes.as_slice())]);
+        assert_eq!(judge(&broken6), from_ports);
+
+        // IPv4 dropped: the main request (IPv4 first) failed, but a dual-stack client gets
+        // an answer over IPv6, so the family verdict replaces web.unreachable.
+        let broken4 = ev(dropped(v4), dropped(v4), None, answer(v6), open);
+        assert_eq!(codes(&broken4), [(Code::Ipv4Broken, Severity::Warn)]);
+
+        // Both answer: nothing; both dropped: unreachable, no family verdict.
+        assert!(codes(&ev(answer(v4), answer(v4), open, answer(v6), open)).is_empty());
+        assert_eq!(
+            codes(&ev(dropped(v4), dropped(v4), None, dropped(v6), None)),
+            [(Code::WebUnreachable, Severity::Fail)]
+        );
+
+        // Absent when empty, and round-trips.
+        let json = serde_json::to_value(&broken6).unwrap();
+        assert_eq!(json["families"][0]["attempts"][1]["family"], "ipv6");
+        assert_eq!(json["families"][0]["attempts"][1]["outcome"], "filtered");
+        assert_eq!(serde_json::from_value::<WebEvidence>(json).unwrap(), broken6);
+        assert!(serde_json::to_value(WebEvidence::default()).unwrap().get("families").is_none());
     }
 }

@@ -160,6 +160,22 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         let _ = writeln!(h, "<section id=\"web\"><h2>Web</h2>{web}</section>");
     }
 
+    for section in super::dual_stack::sections(report) {
+        let _ = write!(h, "<section id=\"{}\"><h2>{}</h2><table><tr>", section.id, escape(&section.title));
+        for col in section.columns {
+            let _ = write!(h, "<th>{}</th>", escape(col));
+        }
+        h.push_str("</tr>");
+        for row in &section.rows {
+            h.push_str("<tr>");
+            for cell in row {
+                let _ = write!(h, "<td>{}</td>", escape(cell));
+            }
+            h.push_str("</tr>");
+        }
+        h.push_str("</table></section>\n");
+    }
+
     let charts = charts(report);
     if !charts.is_empty() {
         let _ = writeln!(h, "<section><h2>Latency</h2>{charts}</section>");

@@ -97,6 +97,17 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
             writeln!(out, "| {} |", cells.join(" | "))?;
         }
     }
+    for section in super::dual_stack::sections(report) {
+        writeln!(out)?;
+        writeln!(out, "### {}", escape(&section.title))?;
+        writeln!(out)?;
+        writeln!(out, "| {} |", section.columns.join(" | "))?;
+        writeln!(out, "|{}", "---|".repeat(section.columns.len()))?;
+        for row in &section.rows {
+            let cells: Vec<String> = row.iter().map(|c| escape(c)).collect();
+            writeln!(out, "| {} |", cells.join(" | "))?;
+        }
+    }
     if let Some(rc) = &d.root_cause {
         writeln!(out)?;
         writeln!(out, "### Root cause: `{}` ({} layer)", rc.code, rc.layer)?;

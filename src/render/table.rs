@@ -74,6 +74,19 @@ pub fn write(report: &Report, out: &mut impl Write, color: bool) -> std::io::Res
         writeln!(out, "Web:\n{urls}")?;
     }
 
+    for section in super::dual_stack::sections(report) {
+        let mut t = Table::new();
+        t.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Dynamic).force_no_tty();
+        t.set_header(section.columns);
+        for row in &section.rows {
+            t.add_row(row);
+        }
+        if t.width().is_none() {
+            t.set_width(120);
+        }
+        writeln!(out, "{}:\n{t}", section.title)?;
+    }
+
     let (neighbours, best) = super::wifi_neighbours(report);
     if !neighbours.is_empty() {
         let mut aps = Table::new();

@@ -80,6 +80,24 @@ pub fn enable_ipv6(lab: &Lab) -> Vec<TcpListener> {
     listeners
 }
 
+/// The URL of [`start_dual_nginx`]'s site: plain HTTP to [`DUAL_NAME`] on port 80.
+pub fn dual_url() -> String {
+    format!("http://{DUAL_NAME}/")
+}
+
+/// Starts nginx in the server namespace listening on `SERVER_IP:80` and `[SERVER_V6]:80`
+/// (after [`enable_ipv6`], which gives the server its IPv6 address), answering 200 on
+/// both: the dual-stack web site of the web scenarios ([`dual_url`]).
+pub fn start_dual_nginx(lab: &mut Lab) {
+    super::web::start_nginx(
+        lab,
+        "nginx-dual",
+        &format!(
+            "server {{ listen {SERVER_IP}:80; listen [{SERVER_V6}]:80; location / {{ return 200 \"dual\\n\"; }} }}"
+        ),
+    );
+}
+
 /// Starts a DNS-only dnsmasq on `[ROUTER_V6]:53` and `[fe80::1%br0]:53` in the router
 /// namespace (a resolver the client reaches over IPv6, also by its link-local address with
 /// a zone, `fe80::1%eth0` from the client) answering [`DUAL_NAME`] like the router's own,
