@@ -293,6 +293,7 @@ pub(crate) fn dual_stack_report() -> Report {
         addresses: vec![],
         resolvers: vec![],
         notices: vec![],
+        capture: None,
     };
     let mut gateway = fixtures::gateway("198.18.0.1", &[Some(0.2), Some(0.3)]);
     if let Evidence::Gateway(ev) = &mut gateway {
@@ -359,6 +360,7 @@ pub(crate) fn dual_stack_report() -> Report {
         ..WebEvidence::default()
     };
     let path = PathEvidence {
+        capture: None,
         interface_mtu: Some(1500),
         ra_mtu: Some(1400),
         destinations: vec![PathProbe {
