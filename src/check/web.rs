@@ -864,7 +864,7 @@ mod live {
             });
         }
         let mut client = Client::new(web)?;
-        let (plan, mut proxy_report, pac) = proxy::live::discover(web).await;
+        let (plan, mut proxy_report, pac) = proxy::live::discover(web, ctx.facts).await;
         client.plan = plan;
         if let Some((pac_url, source)) = pac {
             // The PAC itself is fetched directly, as browsers do, bounded in bytes and time.

@@ -12,7 +12,9 @@
 //! 3. GNOME's settings (`gsettings get org.gnome.system.proxy ...`), when the binary exists:
 //!    `mode` `manual` gives the `http`/`https` host and port and `ignore-hosts`, `auto` the
 //!    `autoconfig-url` (a PAC);
-//! 4. WPAD through DNS: `http://wpad.<first search domain>/wpad.dat`.
+//! 4. WPAD through DHCP: the URL of option 252 ([`DhcpWpad`], which the dhcp check hands
+//!    over from a lease file or its first offer), checked by [`dhcp_pac_url`];
+//! 5. WPAD through DNS: `http://wpad.<first search domain>/wpad.dat`.
 //!
 //! A PAC file is JavaScript (`FindProxyForURL(url, host)`). nettriage embeds no JavaScript
 //! engine (the ones that fit compile too long for this project's build budget), so a PAC
@@ -26,7 +28,7 @@
 //! serialised or logged carries them.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +48,8 @@ pub enum ProxySource {
     Pac,
     /// A PAC file found by WPAD (`wpad.<domain>`).
     Wpad,
+    /// A PAC file found by WPAD through DHCP option 252.
+    Dhcp,
 }
 
 impl ProxySource {
@@ -58,6 +62,7 @@ impl ProxySource {
             ProxySource::Gsettings => "gsettings",
             ProxySource::Pac => "pac",
             ProxySource::Wpad => "wpad",
+            ProxySource::Dhcp => "dhcp",
         }
     }
 }
@@ -564,12 +569,112 @@ pub struct ProxyEvidence {
     /// `failed`, `timeout`, `not_consulted` when an earlier source already decided).
     #[serde(default)]
     pub gsettings: String,
-    /// `wpad.<domain>` as tried, when WPAD was tried.
+    /// `wpad.<domain>` as tried, when WPAD through DNS was tried.
     #[serde(default)]
     pub wpad_host: Option<String>,
+    /// WPAD through DHCP: whether option 252 was looked at and what came of it.
+    #[serde(default)]
+    pub dhcp_wpad_state: DhcpWpadState,
+    /// The option 252 URL DHCP gave (without credentials), whether usable or not.
+    #[serde(default)]
+    pub dhcp_wpad: Option<DhcpWpad>,
     /// Proxy values that could not be used (unparsable, unsupported scheme), in words.
     #[serde(default)]
     pub ignored: Vec<String>,
+}
+
+/// Where the WPAD URL of DHCP option 252 was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WpadOrigin {
+    /// A DHCP client's lease file (what the system's client accepted).
+    Lease,
+    /// The first OFFER to the dhcp check's own DISCOVER.
+    Offer,
+}
+
+/// The WPAD URL DHCP gave (option 252): handed from the dhcp check to the web check
+/// (`check::Facts::dhcp_wpad`) and shown in the proxy evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DhcpWpad {
+    /// The option's text (`DhcpOptions::set_wpad` bounds and cleans it), without
+    /// credentials; not necessarily a URL ([`dhcp_pac_url`] says).
+    pub url: String,
+    /// A lease file or an offer.
+    pub origin: WpadOrigin,
+    /// The DHCP server that sent it (the lease's server identifier, or the offering server).
+    #[serde(default)]
+    pub server: Option<Ipv4Addr>,
+}
+
+impl DhcpWpad {
+    /// The hand-over for a URL of `origin` from `server` (credentials removed).
+    pub fn new(url: &str, origin: WpadOrigin, server: Option<Ipv4Addr>) -> DhcpWpad {
+        DhcpWpad { url: crate::config::without_credentials(url), origin, server }
+    }
+}
+
+/// What WPAD through DHCP came to, in the evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DhcpWpadState {
+    /// Not looked at: an earlier source decided, WPAD is off (`[web] wpad = false`), or the
+    /// report is from a version without it.
+    #[default]
+    NotConsulted,
+    /// DHCP answered (a lease or an offer) without option 252.
+    NotOffered,
+    /// No lease with option 252 and no offer came within the wait (`DHCP_WPAD_WAIT_MS` of
+    /// the web check), or the dhcp check did not probe.
+    NoAnswer,
+    /// Option 252 named a usable URL: its PAC was fetched.
+    Used,
+    /// Option 252 is not a usable URL (`web.pac_unusable` says why); WPAD through DNS was
+    /// tried next.
+    Unusable,
+}
+
+/// The PAC URL of a DHCP option 252 text (pure): `http://` or `https://` (either case)
+/// with a host (name, IPv4, or IPv6 in brackets) and an optional port 1-65535; no spaces or
+/// control characters (`set_wpad` turned those into U+FFFD). `Err` says what is wrong.
+pub fn dhcp_pac_url(text: &str) -> Result<String, &'static str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("it is empty");
+    }
+    if text.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\u{fffd}') {
+        return Err("it has spaces or control characters");
+    }
+    let Some((scheme, rest)) = text.split_once("://") else { return Err("it is not a URL (no scheme)") };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err("it is not an http:// or https:// URL");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or("an IPv6 address without `]`")?;
+        if h.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err("the host is not an IPv6 address");
+        }
+        (h, after.strip_prefix(':'))
+    } else {
+        match host_port.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("it has no host");
+    }
+    if !host_port.starts_with('[') && !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+        return Err("the host has characters a host name cannot have");
+    }
+    if let Some(p) = port
+        && p.parse::<u16>().ok().filter(|p| *p != 0).is_none()
+    {
+        return Err("the port is not 1-65535");
+    }
+    Ok(text.to_string())
 }
 
 /// The path a request takes.
@@ -1033,6 +1138,39 @@ mod tests {
         let mut plan = ProxyPlan::default();
         apply_pac(&mut plan, &scan_pac("function FindProxyForURL(u,h){return \"DIRECT\";}"), ProxySource::Pac);
         assert_eq!(plan.route("http", "a", 80), Route::Direct { source: Some(ProxySource::Pac) });
+    }
+
+    #[test]
+    fn dhcp_option_252_must_be_an_http_url() {
+        for good in [
+            "http://198.18.1.2/wpad.dat",
+            "HTTP://wpad.site.test:8080/proxy.pac",
+            "https://[2001:db8::1]/wpad.dat",
+            "http://pac.site.test",
+        ] {
+            assert_eq!(dhcp_pac_url(good).as_deref(), Ok(good), "{good}");
+        }
+        assert_eq!(dhcp_pac_url("  http://a.test/w.dat ").as_deref(), Ok("http://a.test/w.dat"));
+        for bad in [
+            "",
+            "wpad.dat",
+            "198.18.1.2/wpad.dat",
+            "ftp://a.test/wpad.dat",
+            "http://",
+            "http:///wpad.dat",
+            "http://a b/w.dat",
+            "http://a.test:0/",
+            "http://a.test:99999/",
+            "http://[::1/w.dat",
+            "http://[nope]/w.dat",
+            "http://a\u{fffd}b/",
+            "http://a/\u{7}",
+            "http://a%2f.test/",
+        ] {
+            assert!(dhcp_pac_url(bad).is_err(), "{bad:?}");
+        }
+        let w = DhcpWpad::new("http://u:secret@a.test/w.dat", WpadOrigin::Offer, None);
+        assert!(!w.url.contains("secret"));
     }
 
     #[test]

@@ -15,7 +15,8 @@ use super::{HttpHop, WebProbe};
 use crate::check::dns::Notice;
 use crate::check::finding;
 use crate::platform::proxy::{
-    PacInfo, PacScan, ProxyEvidence, ProxyPlan, ProxyServer, ProxySource, Route, apply_pac, scan_pac,
+    DhcpWpad, DhcpWpadState, PacInfo, PacScan, ProxyEvidence, ProxyPlan, ProxyServer, ProxySource, Route, apply_pac,
+    dhcp_pac_url, scan_pac,
 };
 use crate::report::{CheckId, Code, Finding, Severity};
 
@@ -23,10 +24,14 @@ use crate::report::{CheckId, Code, Finding, Severity};
 pub const MAX_PAC_BYTES: usize = 256 * 1024;
 /// Milliseconds for fetching a PAC at most (less when `web.timeout_ms` is shorter).
 pub const PAC_TIMEOUT_MS: u64 = 1_200;
+/// Milliseconds the web check waits at most for the dhcp check's word on option 252 (its
+/// first offer usually came long before the web check starts; a lease file is read at once).
+pub const DHCP_WPAD_WAIT_MS: u64 = 500;
 /// Milliseconds proxy discovery may take at most before the probes start: GNOME's settings
-/// (`live::GNOME_BUDGET`), the WPAD name (`live::WPAD_LOOKUP`) and the PAC
-/// ([`PAC_TIMEOUT_MS`]). Usually a few milliseconds; the runner adds it to the web budget.
-pub const DISCOVERY_BUDGET_MS: u64 = 2_000;
+/// (`live::GNOME_BUDGET`), WPAD through DHCP ([`DHCP_WPAD_WAIT_MS`]), the WPAD name
+/// (`live::WPAD_LOOKUP`) and the PAC ([`PAC_TIMEOUT_MS`]). Usually a few milliseconds; the
+/// runner adds it to the web budget.
+pub const DISCOVERY_BUDGET_MS: u64 = 2_500;
 
 /// The path one request took.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -129,8 +134,12 @@ pub fn use_pac(
         return;
     };
     let scan: PacScan = scan_pac(&String::from_utf8_lossy(body));
-    // A PAC found by WPAD routes as `wpad`; one named by a setting as `pac`.
-    let route_source = if source == ProxySource::Wpad { ProxySource::Wpad } else { ProxySource::Pac };
+    // A PAC found by WPAD routes as `wpad` (DNS) or `dhcp` (option 252); one named by a
+    // setting as `pac`.
+    let route_source = match source {
+        ProxySource::Wpad | ProxySource::Dhcp => source,
+        _ => ProxySource::Pac,
+    };
     if !scan.defines_find_proxy || (scan.proxies.is_empty() && !scan.direct) {
         info.error = Some(if scan.defines_find_proxy {
             "it names no PROXY and no DIRECT".into()
@@ -193,10 +202,12 @@ pub mod live {
     use std::path::Path;
     use std::time::Duration;
 
-    use super::ProxyReport;
+    use super::{DHCP_WPAD_WAIT_MS, ProxyReport, use_dhcp_wpad};
+    use crate::check::Facts;
     use crate::config::WebSettings;
     use crate::platform::proxy::live::{env_vars, file_vars, gnome};
-    use crate::platform::proxy::{ProxyPlan, ProxySource, combine, search_domain, wpad_url};
+    use crate::platform::proxy::{DhcpWpad, ProxyPlan, ProxySource, combine, search_domain, wpad_url};
+    use crate::report::CheckId;
 
     /// How long reading GNOME's settings may take in all (each `gsettings` call is bounded
     /// too).
@@ -205,8 +216,12 @@ pub mod live {
     pub const WPAD_LOOKUP: Duration = Duration::from_millis(400);
 
     /// Discovery from the static sources (config, environment, `/etc/environment`, GNOME,
-    /// WPAD's name): the plan, the report, and the PAC to fetch, if any.
-    pub async fn discover(web: &WebSettings) -> (ProxyPlan, ProxyReport, Option<(String, ProxySource)>) {
+    /// WPAD through DHCP from `facts`, WPAD's name): the plan, the report, and the PAC to
+    /// fetch, if any.
+    pub async fn discover(
+        web: &WebSettings,
+        facts: &Facts,
+    ) -> (ProxyPlan, ProxyReport, Option<(String, ProxySource)>) {
         let env = env_vars();
         let etc = file_vars(Path::new("/etc/environment"));
         let (plan, ev, pac) = combine(web.proxy.as_deref(), web.pac_url.as_deref(), &env, &etc, Err("not_consulted"));
@@ -220,6 +235,10 @@ pub mod live {
             (plan, ev, pac)
         };
         let mut report = ProxyReport { discovery: ev, notices: Vec::new() };
+        if undecided(&plan, &pac) && web.proxy.is_none() && web.wpad {
+            let given = dhcp_wpad(facts, Duration::from_millis(DHCP_WPAD_WAIT_MS)).await;
+            pac = use_dhcp_wpad(&mut report, given);
+        }
         if undecided(&plan, &pac) && web.proxy.is_none() && web.wpad {
             let domain = std::fs::read_to_string("/etc/resolv.conf").ok().and_then(|t| search_domain(&t));
             if let Some(url) = domain.as_deref().and_then(wpad_url) {
@@ -237,6 +256,56 @@ pub mod live {
             }
         }
         (plan, report, pac)
+    }
+
+    /// The dhcp check's word on option 252 (`Facts::dhcp_wpad`), waiting at most `wait` for
+    /// it (and not past the dhcp check's end): `None` when it did not come in time,
+    /// `Some(None)` when DHCP gave no option 252.
+    async fn dhcp_wpad(facts: &Facts, wait: Duration) -> Option<Option<DhcpWpad>> {
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(given) = facts.dhcp_wpad.get() {
+                return Some(given.clone());
+            }
+            if facts.is_finished(CheckId::Dhcp) || tokio::time::Instant::now() >= until {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// WPAD through DHCP (pure): records what the dhcp check handed over (`None`: nothing in
+/// time) in the report and returns the PAC to fetch when option 252 is a usable URL; an
+/// unusable one is a `web.pac_unusable` notice.
+pub fn use_dhcp_wpad(report: &mut ProxyReport, given: Option<Option<DhcpWpad>>) -> Option<(String, ProxySource)> {
+    let d = &mut report.discovery;
+    let Some(given) = given else {
+        d.dhcp_wpad_state = DhcpWpadState::NoAnswer;
+        return None;
+    };
+    let Some(wpad) = given else {
+        d.dhcp_wpad_state = DhcpWpadState::NotOffered;
+        return None;
+    };
+    let result = dhcp_pac_url(&wpad.url);
+    d.dhcp_wpad = Some(wpad);
+    match result {
+        Ok(url) => {
+            d.dhcp_wpad_state = DhcpWpadState::Used;
+            Some((url, ProxySource::Dhcp))
+        }
+        Err(why) => {
+            d.dhcp_wpad_state = DhcpWpadState::Unusable;
+            report.notices.push(Notice {
+                code: Code::WebPacUnusable,
+                message: format!(
+                    "DHCP option 252 (WPAD) `{}` is not usable: {why}",
+                    d.dhcp_wpad.as_ref().map_or("", |w| w.url.as_str())
+                ),
+            });
+            None
+        }
     }
 }
 
@@ -314,6 +383,38 @@ mod tests {
         use_pac(&mut plan, &mut report, "http://x/", ProxySource::Gsettings, None, Some("refused".into()));
         assert_eq!(report.notices[1].code, Code::WebPacUnusable);
         assert!(!report.discovery.pac.unwrap().fetched);
+    }
+
+    #[test]
+    fn option_252_is_used_before_dns_and_an_unusable_one_is_a_notice() {
+        use crate::platform::proxy::{DhcpWpad, WpadOrigin};
+        let server = Some("198.18.0.1".parse().unwrap());
+        let mut report = ProxyReport::default();
+        let given = DhcpWpad::new("http://198.18.1.2/wpad.dat", WpadOrigin::Offer, server);
+        let pac = use_dhcp_wpad(&mut report, Some(Some(given.clone())));
+        assert_eq!(pac, Some(("http://198.18.1.2/wpad.dat".into(), ProxySource::Dhcp)));
+        assert_eq!(report.discovery.dhcp_wpad_state, DhcpWpadState::Used);
+        assert_eq!(report.discovery.dhcp_wpad, Some(given));
+        assert!(report.notices.is_empty());
+        // The PAC it names routes as `dhcp`.
+        let mut plan = ProxyPlan::default();
+        let body = b"function FindProxyForURL(u, h) { return \"PROXY 198.18.1.2:8888\"; }";
+        use_pac(&mut plan, &mut report, "http://198.18.1.2/wpad.dat", ProxySource::Dhcp, Some(body), None);
+        assert!(matches!(plan.route("http", "a", 80), Route::Proxy { source: ProxySource::Dhcp, .. }));
+        assert_eq!(report.discovery.pac.as_ref().map(|p| p.source), Some(ProxySource::Dhcp));
+
+        let mut report = ProxyReport::default();
+        let bad = DhcpWpad::new("wpad.dat\u{fffd}", WpadOrigin::Lease, None);
+        assert_eq!(use_dhcp_wpad(&mut report, Some(Some(bad))), None);
+        assert_eq!(report.discovery.dhcp_wpad_state, DhcpWpadState::Unusable);
+        assert_eq!(report.notices.iter().map(|n| n.code).collect::<Vec<_>>(), [Code::WebPacUnusable]);
+
+        let mut report = ProxyReport::default();
+        assert_eq!(use_dhcp_wpad(&mut report, Some(None)), None);
+        assert_eq!(report.discovery.dhcp_wpad_state, DhcpWpadState::NotOffered);
+        assert_eq!(use_dhcp_wpad(&mut report, None), None);
+        assert_eq!(report.discovery.dhcp_wpad_state, DhcpWpadState::NoAnswer);
+        assert!(report.notices.is_empty() && report.discovery.dhcp_wpad.is_none());
     }
 
     #[test]
