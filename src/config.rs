@@ -14,7 +14,8 @@ use serde::Deserialize;
 
 mod ticket;
 pub use ticket::{
-    JiraSettings, RtSettings, SecretSource, ServiceNowSettings, SmtpSettings, TicketSettings, TicketSystem, ZendeskSettings,
+    JiraSettings, RtSettings, SecretSource, ServiceNowSettings, SmtpSettings, TicketSettings, TicketSystem,
+    ZendeskSettings,
 };
 
 /// Where the config file is looked for when `--config` is not given.

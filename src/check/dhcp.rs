@@ -16,9 +16,9 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 #[cfg(feature = "live")]
-use std::sync::{Arc, OnceLock};
-#[cfg(feature = "live")]
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "live")]
+use std::sync::{Arc, OnceLock};
 #[cfg(feature = "live")]
 use std::time::{Duration, Instant};
 

@@ -218,10 +218,7 @@ pub mod live {
     /// Discovery from the static sources (config, environment, `/etc/environment`, GNOME,
     /// WPAD through DHCP from `facts`, WPAD's name): the plan, the report, and the PAC to
     /// fetch, if any.
-    pub async fn discover(
-        web: &WebSettings,
-        facts: &Facts,
-    ) -> (ProxyPlan, ProxyReport, Option<(String, ProxySource)>) {
+    pub async fn discover(web: &WebSettings, facts: &Facts) -> (ProxyPlan, ProxyReport, Option<(String, ProxySource)>) {
         let env = env_vars();
         let etc = file_vars(Path::new("/etc/environment"));
         let (plan, ev, pac) = combine(web.proxy.as_deref(), web.pac_url.as_deref(), &env, &etc, Err("not_consulted"));

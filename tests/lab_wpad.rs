@@ -1,0 +1,99 @@
+//! End-to-end scenarios of WPAD through DHCP and of the PAC's proxies: the lab router's
+//! dnsmasq sends option 252 (the WPAD URL, draft-ietf-wrec-wpad-01) to the dhcp check's
+//! DISCOVER, nginx serves the PAC it names, tinyproxy is the proxy (the peers of
+//! `tests/lab/wpad.rs`, shared with `tests/lab_proxy.rs`), and nftables in the router drops
+//! the client's direct web traffic so that only a proxy gets through. Each test runs the
+//! real binary in the client namespace and reads the report through the library's typed
+//! model (`nettriage::report::Report`), asserting on codes and typed fields.
+
+mod lab;
+
+use lab::wpad::{TOOLS, drop_direct_web, proxy_url, run_with_env, start_origin, start_tinyproxy, urls};
+use lab::{Lab, LabOptions, SERVER_IP, assert_check_status, assert_report_contract, pretty};
+use nettriage::check::web::WebEvidence;
+use nettriage::platform::proxy::{DhcpWpadState, ProxySource, WpadOrigin};
+use nettriage::report::{Code, Report};
+use serde_json::Value;
+
+/// Where nginx serves the lab's PACs (a port the router does not drop).
+const PAC_PORT: u16 = 8095;
+
+fn typed(r: &Value) -> Report {
+    serde_json::from_value(r.clone()).unwrap_or_else(|e| panic!("report does not read: {e}"))
+}
+
+fn web_ev(report: &Report) -> &WebEvidence {
+    report.web_evidence().expect("the web check has evidence")
+}
+
+/// Every hop of every probe, connectivity first.
+fn all_hops(ev: &WebEvidence) -> Vec<&nettriage::check::web::HttpHop> {
+    ev.connectivity.iter().map(|c| &c.probe).chain(&ev.targets).flat_map(|p| &p.hops).collect()
+}
+
+/// The lab's DHCP server sends option 252 naming a PAC that nginx serves; the PAC names
+/// tinyproxy, the only way out. No proxy is set anywhere else: the dhcp check's first
+/// offer carries the URL, the web check fetches that PAC
+/// (`pac.source` `dhcp`, `dhcp_wpad_state` `used`) and every probe, HTTP and HTTPS
+/// (CONNECT), passes through the proxy with `via.source` `dhcp`. With `[web] wpad = false`
+/// option 252 is not consulted and the probes go direct, into the router's drop.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn wpad_from_dhcp_option_252_names_the_proxy() {
+    lab::require_tools("wpad_from_dhcp_option_252_names_the_proxy", TOOLS);
+    let pac_url = format!("http://{SERVER_IP}:{PAC_PORT}/wpad.dat");
+    let opts =
+        LabOptions { router_dnsmasq_extra: vec![format!("dhcp-option=252,\"{pac_url}\"")], ..Default::default() };
+    let mut lab = Lab::start_with("wpad_from_dhcp_option_252_names_the_proxy", opts);
+    let pac = format!("function FindProxyForURL(url, host) {{ return \\\"PROXY {SERVER_IP}:8888\\\"; }}");
+    let ca_file = start_origin(
+        &mut lab,
+        &format!(
+            "server {{ listen {SERVER_IP}:{PAC_PORT}; default_type application/x-ns-proxy-autoconfig;\n\
+               location = /wpad.dat {{ return 200 \"{pac}\"; }} }}\n"
+        ),
+    );
+    start_tinyproxy(&mut lab, None);
+    drop_direct_web(&lab);
+    let (check_url, https) = urls();
+    let ca = ca_file.to_str().unwrap();
+    let args = ["--connectivity-url", &check_url, "--url", &https, "--ca-file", ca];
+    let (code, r, _, _) = run_with_env(&lab, &[], &args);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "web", "pass");
+    let report = typed(&r);
+    let offers = &report.dhcp_evidence().expect("dhcp evidence").probe.offers;
+    assert!(offers.iter().any(|o| o.wpad.as_deref() == Some(pac_url.as_str())), "{}", pretty(&r));
+    let ev = web_ev(&report);
+    let p = &ev.proxy.as_ref().expect("proxy discovery ran").discovery;
+    assert_eq!(p.dhcp_wpad_state, DhcpWpadState::Used, "{}", pretty(&r));
+    let given = p.dhcp_wpad.as_ref().expect("option 252 in the evidence");
+    assert_eq!((given.url.as_str(), given.origin), (pac_url.as_str(), WpadOrigin::Offer), "{}", pretty(&r));
+    assert_eq!(p.wpad_host, None, "WPAD through DNS is not needed");
+    let info = p.pac.as_ref().expect("the PAC");
+    assert_eq!((info.source, info.fetched, info.url.as_str()), (ProxySource::Dhcp, true, pac_url.as_str()));
+    let hops = all_hops(ev);
+    assert_eq!(hops.len(), 2, "{}", pretty(&r));
+    for hop in hops {
+        assert_eq!(hop.via.proxy.as_deref(), Some(proxy_url().as_str()), "{}", pretty(&r));
+        assert_eq!(hop.via.source, Some(ProxySource::Dhcp), "{}", pretty(&r));
+        assert_eq!(hop.status, Some(200), "{}", pretty(&r));
+    }
+
+    // Control: WPAD off, so option 252 is not consulted; direct web traffic is dropped.
+    let config = lab.tmp().join("nowpad.toml");
+    std::fs::write(&config, "[web]\nwpad = false\n").unwrap();
+    let mut off = args.to_vec();
+    off.extend(["--config", config.to_str().unwrap()]);
+    let (code, r, _, _) = run_with_env(&lab, &[], &off);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "web", "fail");
+    let report = typed(&r);
+    let ev = web_ev(&report);
+    let p = &ev.proxy.as_ref().expect("proxy discovery ran").discovery;
+    assert_eq!((p.dhcp_wpad_state, &p.pac), (DhcpWpadState::NotConsulted, &None), "{}", pretty(&r));
+    assert!(all_hops(ev).iter().all(|h| h.via.proxy.is_none()), "{}", pretty(&r));
+    let codes: Vec<Code> =
+        report.check(nettriage::report::CheckId::Web).unwrap().findings.iter().map(|f| f.code).collect();
+    assert!(codes.iter().all(|c| *c == Code::WebUnreachable), "{}", pretty(&r));
+}
