@@ -11,8 +11,8 @@ mod lab;
 use lab::wpad::{TOOLS, drop_direct_web, proxy_url, run_with_env, start_origin, start_tinyproxy, urls};
 use lab::{Lab, LabOptions, SERVER_IP, assert_check_status, assert_report_contract, pretty};
 use nettriage::check::web::WebEvidence;
-use nettriage::platform::proxy::{DhcpWpadState, ProxySource, WpadOrigin};
-use nettriage::report::{Code, Report};
+use nettriage::platform::proxy::{DhcpWpadState, PacProxyStatus, ProxySource, WpadOrigin};
+use nettriage::report::{CheckId, Code, Report};
 use serde_json::Value;
 
 /// Where nginx serves the lab's PACs (a port the router does not drop).
@@ -93,7 +93,79 @@ fn wpad_from_dhcp_option_252_names_the_proxy() {
     let p = &ev.proxy.as_ref().expect("proxy discovery ran").discovery;
     assert_eq!((p.dhcp_wpad_state, &p.pac), (DhcpWpadState::NotConsulted, &None), "{}", pretty(&r));
     assert!(all_hops(ev).iter().all(|h| h.via.proxy.is_none()), "{}", pretty(&r));
-    let codes: Vec<Code> =
-        report.check(nettriage::report::CheckId::Web).unwrap().findings.iter().map(|f| f.code).collect();
+    let codes: Vec<Code> = report.check(CheckId::Web).unwrap().findings.iter().map(|f| f.code).collect();
     assert!(codes.iter().all(|c| *c == Code::WebUnreachable), "{}", pretty(&r));
+}
+
+/// A PAC (named by the config's `pac_url`) that names a dead proxy (nothing listens on
+/// 8899) before the live tinyproxy: both are tested and in the evidence with their results,
+/// the probes go through the live one and pass, and the `web.pac_not_evaluated` notice
+/// stays. A PAC naming only dead proxies is `web.proxy_unreachable`, the root cause.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn every_proxy_of_a_pac_is_tested_and_a_dead_one_is_skipped() {
+    lab::require_tools("every_proxy_of_a_pac_is_tested_and_a_dead_one_is_skipped", TOOLS);
+    let mut lab = Lab::start("every_proxy_of_a_pac_is_tested_and_a_dead_one_is_skipped");
+    let pac = |proxies: &str| format!("function FindProxyForURL(url, host) {{ return \\\"{proxies}\\\"; }}");
+    let (mixed, dead) = (
+        pac(&format!("PROXY {SERVER_IP}:8899; PROXY {SERVER_IP}:8888")),
+        pac(&format!("PROXY {SERVER_IP}:8899; PROXY {SERVER_IP}:8897")),
+    );
+    let ca_file = start_origin(
+        &mut lab,
+        &format!(
+            "server {{ listen {SERVER_IP}:{PAC_PORT}; default_type application/x-ns-proxy-autoconfig;\n\
+               location = /mixed.pac {{ return 200 \"{mixed}\"; }}\n\
+               location = /dead.pac {{ return 200 \"{dead}\"; }} }}\n"
+        ),
+    );
+    start_tinyproxy(&mut lab, None);
+    drop_direct_web(&lab);
+    let (check_url, https) = urls();
+    let ca = ca_file.to_str().unwrap();
+    let config = |name: &str| {
+        let path = lab.tmp().join(format!("{name}.toml"));
+        std::fs::write(&path, format!("[web]\npac_url = \"http://{SERVER_IP}:{PAC_PORT}/{name}.pac\"\n")).unwrap();
+        path.display().to_string()
+    };
+
+    let mixed_config = config("mixed");
+    let args = ["--config", &mixed_config, "--connectivity-url", &check_url, "--url", &https, "--ca-file", ca];
+    let (code, r, _, _) = run_with_env(&lab, &[], &args);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "web", "pass");
+    let report = typed(&r);
+    let ev = web_ev(&report);
+    let proxy = ev.proxy.as_ref().expect("proxy discovery ran");
+    let info = proxy.discovery.pac.as_ref().expect("the PAC");
+    let tests: Vec<(&str, PacProxyStatus)> = info.proxy_tests.iter().map(|t| (t.proxy.as_str(), t.status)).collect();
+    let (dead_proxy, live_proxy) = (format!("http://{SERVER_IP}:8899"), proxy_url());
+    assert_eq!(
+        tests,
+        [(dead_proxy.as_str(), PacProxyStatus::Unreachable), (live_proxy.as_str(), PacProxyStatus::Works)],
+        "{}",
+        pretty(&r)
+    );
+    assert_eq!(info.proxy_tests[1].http_status, Some(200), "{}", pretty(&r));
+    assert!(proxy.notices.iter().any(|n| n.code == Code::WebPacNotEvaluated), "{}", pretty(&r));
+    let hops = all_hops(ev);
+    assert_eq!(hops.len(), 2, "{}", pretty(&r));
+    for hop in hops {
+        assert_eq!(hop.via.proxy.as_deref(), Some(live_proxy.as_str()), "{}", pretty(&r));
+        assert_eq!((hop.via.source, hop.status), (Some(ProxySource::Pac), Some(200)), "{}", pretty(&r));
+    }
+
+    let dead_config = config("dead");
+    let args = ["--config", &dead_config, "--connectivity-url", &check_url];
+    let (code, r, _, _) = run_with_env(&lab, &[], &args);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "web", "fail");
+    let report = typed(&r);
+    let ev = web_ev(&report);
+    let info = ev.proxy.as_ref().and_then(|p| p.discovery.pac.as_ref()).expect("the PAC");
+    assert_eq!(info.proxy_tests.len(), 2, "{}", pretty(&r));
+    assert!(info.proxy_tests.iter().all(|t| !t.status.answers()), "{}", pretty(&r));
+    let web = report.check(CheckId::Web).expect("web");
+    assert_eq!(web.findings.first().map(|f| f.code), Some(Code::WebProxyUnreachable), "{}", pretty(&r));
+    assert_eq!(lab::root_cause_code(&r).as_deref(), Some("web.proxy_unreachable"), "{}", pretty(&r));
 }

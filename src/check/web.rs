@@ -457,6 +457,7 @@ pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
         findings.push(f);
         true
     };
+    findings.extend(ev.proxy.as_ref().and_then(proxy::pac_finding));
     if let Some(c) = &ev.connectivity
         && let Some(f) = proxy::proxy_finding(&c.probe)
     {
@@ -848,7 +849,7 @@ mod live {
     use super::*;
     use crate::check::{CheckContext, CheckError, Outcome};
     use crate::config::WebSettings;
-    use crate::platform::proxy::{ProxyPlan, ProxyServer, Route};
+    use crate::platform::proxy::{PacProxyStatus, PacProxyTest, ProxyPlan, ProxyServer, Route};
     use crate::report::{Evidence, SkipReason};
     use crate::types::millis;
 
@@ -889,7 +890,21 @@ mod live {
                 (None, None) => "no request was made".into(),
             });
             let body = body.filter(|_| ok);
-            proxy::use_pac(&mut client.plan, &mut proxy_report, &pac_url, source, body.as_deref(), error);
+            if proxy::use_pac(&mut client.plan, &mut proxy_report, &pac_url, source, body.as_deref(), error) {
+                // Every proxy the PAC names is tested, concurrently and bounded.
+                let named = proxy_report.discovery.pac.as_ref().and_then(|p| p.scan.as_ref());
+                let servers: Vec<ProxyServer> = named
+                    .map(|s| s.proxies.iter().filter_map(|p| ProxyServer::parse(p).ok()).collect())
+                    .unwrap_or_default();
+                let wanted = web.connectivity_url.iter().chain(&web.urls).map(String::as_str);
+                let tests = match proxy::test_authority(wanted) {
+                    Some(authority) => {
+                        futures::future::join_all(servers.iter().map(|s| client.test_proxy(s, &authority))).await
+                    }
+                    None => Vec::new(),
+                };
+                proxy::use_proxy_tests(&mut client.plan, &mut proxy_report, tests);
+            }
         }
         let connectivity = async {
             let url = web.connectivity_url.as_ref()?;
@@ -1127,26 +1142,11 @@ mod live {
                 hop.via.proxy_unreachable = true;
                 hop.error = Some(HopError { phase, timeout: false, message });
             };
-            let address = match server.host.parse::<IpAddr>() {
-                Ok(ip) => SocketAddr::new(ip, server.port),
-                Err(_) => {
-                    let t = Instant::now();
-                    let found = tokio::net::lookup_host((server.host.as_str(), server.port)).await;
-                    hop.dns_ms = Some(millis(t.elapsed()));
-                    let addrs: Vec<SocketAddr> = match found {
-                        Ok(a) => a.collect(),
-                        Err(e) => {
-                            fail(hop, Phase::Resolve, format!("proxy {}: {e}", server.shown()));
-                            return None;
-                        }
-                    };
-                    match addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()) {
-                        Some(a) => *a,
-                        None => {
-                            fail(hop, Phase::Resolve, format!("proxy {} has no address", server.shown()));
-                            return None;
-                        }
-                    }
+            let address = match proxy_address(server, &mut hop.dns_ms).await {
+                Ok(a) => a,
+                Err(message) => {
+                    fail(hop, Phase::Resolve, message);
+                    return None;
                 }
             };
             hop.address = Some(address);
@@ -1188,6 +1188,52 @@ mod live {
             let tls = self.handshake(url, tcp, hop).await?;
             hop.tls_ms = Some(millis(t.elapsed()));
             self.exchange(tls, url, hop, None).await
+        }
+
+        /// Tests one proxy a PAC names: connect, then `CONNECT authority`, within
+        /// [`proxy::PROXY_TEST_TIMEOUT_MS`] (or the probe timeout when shorter).
+        async fn test_proxy(&self, server: &ProxyServer, authority: &str) -> PacProxyTest {
+            let limit = Duration::from_millis(self.settings.timeout_ms.min(proxy::PROXY_TEST_TIMEOUT_MS));
+            let mut test = PacProxyTest {
+                proxy: server.shown(),
+                status: PacProxyStatus::Unreachable,
+                http_status: None,
+                connect_ms: None,
+                error: None,
+            };
+            let attempt = async {
+                let mut dns_ms = None;
+                let address = proxy_address(server, &mut dns_ms).await?;
+                let t = Instant::now();
+                let mut tcp = TcpStream::connect(address)
+                    .await
+                    .map_err(|e| format!("{}: {e}", crate::check::ports::classify_error(&e).as_str()))?;
+                test.connect_ms = Some(millis(t.elapsed()));
+                tunnel(&mut tcp, authority, server).await
+            };
+            match tokio::time::timeout(limit, attempt).await {
+                Ok(Ok(status)) => {
+                    test.http_status = Some(status);
+                    test.status = match status {
+                        200..=299 => PacProxyStatus::Works,
+                        407 => PacProxyStatus::AuthRequired,
+                        _ => PacProxyStatus::Refuses,
+                    };
+                }
+                Ok(Err(message)) => {
+                    if test.connect_ms.is_some() {
+                        test.status = PacProxyStatus::NoAnswer;
+                    }
+                    test.error = Some(message);
+                }
+                Err(_) => {
+                    test.status =
+                        if test.connect_ms.is_some() { PacProxyStatus::NoAnswer } else { PacProxyStatus::Unreachable };
+                    test.error = Some(format!("no answer within {} ms", limit.as_millis()));
+                }
+            }
+            tracing::debug!(proxy = %test.proxy, status = ?test.status, "PAC proxy tested");
+            test
         }
 
         async fn handshake(
@@ -1367,6 +1413,24 @@ mod live {
             hop.body_excerpt = (!kept.is_empty()).then(|| text.chars().take(BODY_EXCERPT_CHARS).collect());
             Some(kept)
         }
+    }
+
+    /// The address of a proxy: its IP, or its name resolved (IPv4 preferred, as for the
+    /// origins), with the lookup's time in `dns_ms`; `Err` says why there is none.
+    async fn proxy_address(server: &ProxyServer, dns_ms: &mut Option<f64>) -> Result<SocketAddr, String> {
+        if let Ok(ip) = server.host.parse::<IpAddr>() {
+            return Ok(SocketAddr::new(ip, server.port));
+        }
+        let t = Instant::now();
+        let found = tokio::net::lookup_host((server.host.as_str(), server.port)).await;
+        *dns_ms = Some(millis(t.elapsed()));
+        let addrs: Vec<SocketAddr> = found.map_err(|e| format!("proxy {}: {e}", server.shown()))?.collect();
+        addrs
+            .iter()
+            .find(|a| a.is_ipv4())
+            .or(addrs.first())
+            .copied()
+            .ok_or_else(|| format!("proxy {} has no address", server.shown()))
     }
 
     /// Asks the proxy on `tcp` for a tunnel to `authority`; its answer's status, or why

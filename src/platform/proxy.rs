@@ -524,7 +524,7 @@ pub struct ProxySetting {
 }
 
 /// The PAC file used, in the evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PacInfo {
     /// Its URL (without credentials).
     pub url: String,
@@ -542,13 +542,58 @@ pub struct PacInfo {
     /// What the scan found, when it was fetched.
     #[serde(default)]
     pub scan: Option<PacScan>,
+    /// Each proxy the scan found, tested: reachable, and how it answered `CONNECT`. Absent
+    /// in reports of earlier versions.
+    #[serde(default)]
+    pub proxy_tests: Vec<PacProxyTest>,
     /// Why it could not be fetched or used.
     #[serde(default)]
     pub error: Option<String>,
 }
 
+/// How a proxy named by a PAC answered its test (a TCP connect, then `CONNECT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PacProxyStatus {
+    /// It opened the tunnel (2xx).
+    Works,
+    /// It answered 407: it needs credentials.
+    AuthRequired,
+    /// It answered with another status (it refuses that tunnel, but it is there).
+    Refuses,
+    /// It accepted the connection but gave no HTTP answer in time.
+    NoAnswer,
+    /// Its name did not resolve, the connection was refused, or none was made in time.
+    Unreachable,
+}
+
+impl PacProxyStatus {
+    /// Whether the proxy is there at all: it answered `CONNECT`, with any status.
+    pub fn answers(self) -> bool {
+        matches!(self, PacProxyStatus::Works | PacProxyStatus::AuthRequired | PacProxyStatus::Refuses)
+    }
+}
+
+/// One proxy of a PAC, tested.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PacProxyTest {
+    /// The proxy's URL (as [`ProxyServer::shown`] gives it).
+    pub proxy: String,
+    /// What came of it.
+    pub status: PacProxyStatus,
+    /// The status of its answer to `CONNECT`.
+    #[serde(default)]
+    pub http_status: Option<u16>,
+    /// Time to connect to it.
+    #[serde(default)]
+    pub connect_ms: Option<f64>,
+    /// Why it did not work, in words.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
 /// Proxy discovery, as the evidence shows it (no credentials anywhere).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProxyEvidence {
     /// The proxy for `http://` URLs.
     #[serde(default)]
