@@ -8,9 +8,12 @@
 
 mod lab;
 
-use lab::wpad::{TOOLS, drop_direct_web, proxy_url, run_with_env, start_origin, start_tinyproxy, urls};
+use lab::wpad::{
+    TLS_PROXY_PORT, TOOLS, drop_direct_web, proxy_url, run_with_env, start_origin, start_tinyproxy, start_tls_proxy,
+    urls,
+};
 use lab::{Lab, LabOptions, SERVER_IP, assert_check_status, assert_report_contract, pretty};
-use nettriage::check::web::WebEvidence;
+use nettriage::check::web::{TlsVerdict, WebEvidence};
 use nettriage::platform::proxy::{DhcpWpadState, PacProxyStatus, ProxySource, WpadOrigin};
 use nettriage::report::{CheckId, Code, Report};
 use serde_json::Value;
@@ -167,5 +170,54 @@ fn every_proxy_of_a_pac_is_tested_and_a_dead_one_is_skipped() {
     assert!(info.proxy_tests.iter().all(|t| !t.status.answers()), "{}", pretty(&r));
     let web = report.check(CheckId::Web).expect("web");
     assert_eq!(web.findings.first().map(|f| f.code), Some(Code::WebProxyUnreachable), "{}", pretty(&r));
+    assert_eq!(lab::root_cause_code(&r).as_deref(), Some("web.proxy_unreachable"), "{}", pretty(&r));
+}
+
+/// An `https://` proxy (socat terminating TLS in front of tinyproxy, its certificate from a
+/// second lab CA): the connectivity probe goes as an absolute-form request inside the TLS
+/// connection to the proxy, the HTTPS target as `CONNECT` inside it and then TLS to the
+/// origin through that (TLS in TLS); both pass with `via.proxy` the `https://` URL. The
+/// proxy's certificate is verified like any server's: without its CA the proxy cannot be
+/// used, `web.proxy_unreachable`.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn an_https_proxy_carries_http_and_connect_inside_tls() {
+    let mut tools = TOOLS.to_vec();
+    tools.push(("socat", "socat"));
+    lab::require_tools("an_https_proxy_carries_http_and_connect_inside_tls", &tools);
+    let mut lab = Lab::start("an_https_proxy_carries_http_and_connect_inside_tls");
+    let origin_ca = start_origin(&mut lab, "");
+    start_tinyproxy(&mut lab, None);
+    let proxy_ca = start_tls_proxy(&mut lab);
+    drop_direct_web(&lab);
+    let both = lab.tmp().join("both-cas.pem");
+    let pems = [&origin_ca, &proxy_ca].map(|p| std::fs::read_to_string(p).unwrap());
+    std::fs::write(&both, pems.concat()).unwrap();
+    let tls_proxy = format!("https://{SERVER_IP}:{TLS_PROXY_PORT}");
+    let vars = [format!("http_proxy={tls_proxy}"), format!("https_proxy={tls_proxy}")];
+    let (check_url, https) = urls();
+    let args = ["--connectivity-url", &check_url, "--url", &https, "--ca-file", both.to_str().unwrap()];
+    let (code, r, _, _) = run_with_env(&lab, &vars, &args);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "web", "pass");
+    let report = typed(&r);
+    let ev = web_ev(&report);
+    let hops = all_hops(ev);
+    assert_eq!(hops.len(), 2, "{}", pretty(&r));
+    for hop in &hops {
+        assert_eq!(hop.via.proxy.as_deref(), Some(tls_proxy.as_str()), "{}", pretty(&r));
+        assert_eq!((hop.via.source, hop.status), (Some(ProxySource::Env), Some(200)), "{}", pretty(&r));
+    }
+    let target_tls = ev.targets[0].hops[0].tls.as_ref().expect("the origin's TLS");
+    assert_eq!(target_tls.verdict, TlsVerdict::Ok, "{}", pretty(&r));
+
+    // The proxy's CA is not trusted: its certificate does not verify, so it is not used.
+    let args = ["--connectivity-url", &check_url, "--ca-file", origin_ca.to_str().unwrap()];
+    let (code, r, _, _) = run_with_env(&lab, &vars, &args);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "web", "fail");
+    let report = typed(&r);
+    let hop = all_hops(web_ev(&report))[0];
+    assert!(hop.via.proxy_unreachable, "{}", pretty(&r));
     assert_eq!(lab::root_cause_code(&r).as_deref(), Some("web.proxy_unreachable"), "{}", pretty(&r));
 }

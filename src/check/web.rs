@@ -972,6 +972,13 @@ mod live {
         plan: ProxyPlan,
     }
 
+    /// A byte stream to the origin or a proxy.
+    trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+    impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+    /// The connection to a proxy: plain TCP, or TLS over it (an `https://` proxy).
+    type ProxyStream = Box<dyn Io>;
+
     /// Aborts the connection task when the request is done or dropped (timeout).
     struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -1151,7 +1158,7 @@ mod live {
             };
             hop.address = Some(address);
             let t = Instant::now();
-            let mut tcp = match TcpStream::connect(address).await {
+            let tcp = match TcpStream::connect(address).await {
                 Ok(s) => s,
                 Err(e) => {
                     let outcome = crate::check::ports::classify_error(&e);
@@ -1159,14 +1166,22 @@ mod live {
                     return None;
                 }
             };
+            // An https:// proxy: TLS to the proxy first; the connect time includes it.
+            let mut stream = match self.to_proxy(server, tcp).await {
+                Ok(s) => s,
+                Err(message) => {
+                    fail(hop, Phase::Connect, message);
+                    return None;
+                }
+            };
             hop.connect_ms = Some(millis(t.elapsed()));
             if url.scheme() != "https" {
-                return self.exchange(tcp, url, hop, Some(server)).await;
+                return self.exchange(stream, url, hop, Some(server)).await;
             }
             let port = url.port_or_known_default().unwrap_or(443);
             let authority = format!("{}:{port}", url.host_str().unwrap_or_default());
             let t = Instant::now();
-            let status = match tunnel(&mut tcp, &authority, server).await {
+            let status = match tunnel(&mut stream, &authority, server).await {
                 Ok(s) => s,
                 Err(message) => {
                     hop.error = Some(HopError { phase: Phase::Processing, timeout: false, message });
@@ -1185,9 +1200,36 @@ mod live {
                 return None;
             }
             let t = Instant::now();
-            let tls = self.handshake(url, tcp, hop).await?;
+            let tls = self.handshake(url, stream, hop).await?;
             hop.tls_ms = Some(millis(t.elapsed()));
             self.exchange(tls, url, hop, None).await
+        }
+
+        /// The stream to a proxy: the TCP connection itself, or for an `https://` proxy a
+        /// TLS connection over it, verified against the same trust anchors as the origins
+        /// (system store and `--ca-file`) for the proxy's name or address. `Err` says why
+        /// the proxy cannot be used.
+        async fn to_proxy(&self, server: &ProxyServer, tcp: TcpStream) -> Result<ProxyStream, String> {
+            if !server.tls {
+                return Ok(Box::new(tcp));
+            }
+            let shown = server.shown();
+            let verifier = self
+                .verifier
+                .clone()
+                .ok_or_else(|| format!("proxy {shown}: no trust anchors to verify its certificate"))?;
+            let name = ServerName::try_from(server.host.clone()).map_err(|e| format!("proxy {shown}: {e}"))?;
+            let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&self.provider))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| format!("proxy {shown}: {e}"))?
+                .with_webpki_verifier(verifier)
+                .with_no_client_auth();
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("TLS to the proxy {shown}: {e}"))?;
+            Ok(Box::new(tls))
         }
 
         /// Tests one proxy a PAC names: connect, then `CONNECT authority`, within
@@ -1205,11 +1247,12 @@ mod live {
                 let mut dns_ms = None;
                 let address = proxy_address(server, &mut dns_ms).await?;
                 let t = Instant::now();
-                let mut tcp = TcpStream::connect(address)
+                let tcp = TcpStream::connect(address)
                     .await
                     .map_err(|e| format!("{}: {e}", crate::check::ports::classify_error(&e).as_str()))?;
+                let mut stream = self.to_proxy(server, tcp).await?;
                 test.connect_ms = Some(millis(t.elapsed()));
-                tunnel(&mut tcp, authority, server).await
+                tunnel(&mut stream, authority, server).await
             };
             match tokio::time::timeout(limit, attempt).await {
                 Ok(Ok(status)) => {
@@ -1236,12 +1279,10 @@ mod live {
             test
         }
 
-        async fn handshake(
-            &self,
-            url: &Url,
-            tcp: TcpStream,
-            hop: &mut HttpHop,
-        ) -> Option<tokio_rustls::client::TlsStream<TcpStream>> {
+        async fn handshake<S>(&self, url: &Url, tcp: S, hop: &mut HttpHop) -> Option<tokio_rustls::client::TlsStream<S>>
+        where
+            S: AsyncRead + AsyncWrite + Unpin,
+        {
             let name = match url.host()? {
                 Host::Ipv4(ip) => ServerName::IpAddress(IpAddr::V4(ip).into()),
                 Host::Ipv6(ip) => ServerName::IpAddress(IpAddr::V6(ip).into()),
@@ -1436,7 +1477,10 @@ mod live {
     /// Asks the proxy on `tcp` for a tunnel to `authority`; its answer's status, or why
     /// there was none. Reads the answer's head byte by byte (at most 16 KiB), so no byte of
     /// what follows (the origin's TLS) is taken.
-    async fn tunnel(tcp: &mut TcpStream, authority: &str, server: &ProxyServer) -> Result<u16, String> {
+    async fn tunnel<S>(tcp: &mut S, authority: &str, server: &ProxyServer) -> Result<u16, String>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let request = proxy::connect_request(authority, server);
         tcp.write_all(request.as_bytes()).await.map_err(|e| format!("sending CONNECT to the proxy: {e}"))?;

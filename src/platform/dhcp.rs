@@ -69,8 +69,9 @@ pub struct DhcpOptions {
     pub rebind_s: Option<u32>,
     /// Option 252, WPAD (draft-ietf-wrec-wpad-01 section 4.4.1): the URL of the network's
     /// proxy auto-config file, as the server sent it (see [`DhcpOptions::set_wpad`]). The web
-    /// check uses it before `wpad.<domain>`. Absent in reports of earlier versions.
-    #[serde(default)]
+    /// check uses it before `wpad.<domain>`. Left out of the JSON when absent (reports of
+    /// earlier versions never have it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wpad: Option<String>,
 }
 
@@ -796,7 +797,8 @@ mod tests {
             names.sort();
             names
         };
-        let options = ["subnet_mask", "routers", "dns", "domain", "lease_time_s", "renew_s", "rebind_s", "wpad"];
+        // `wpad` is left out when absent (as here).
+        let options = ["subnet_mask", "routers", "dns", "domain", "lease_time_s", "renew_s", "rebind_s"];
         let frames = frames(DORA);
         let reply = replies_to(&frames, &sent(&frames)[0]).remove(0);
         let mut expected =

@@ -70,16 +70,16 @@ impl ProxySource {
 /// A proxy URL that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProxyUrlError {
-    /// Not `http://host[:port]` (or a bare `host:port`).
-    #[error("proxy `{shown}` is not http://host[:port]: {reason}")]
+    /// Not `http[s]://host[:port]` (or a bare `host:port`).
+    #[error("proxy `{shown}` is not http[s]://host[:port]: {reason}")]
     Invalid {
         /// The URL without credentials.
         shown: String,
         /// What is wrong.
         reason: &'static str,
     },
-    /// A scheme nettriage does not speak to a proxy (`https://`, `socks5://`).
-    #[error("proxy `{shown}` uses the unsupported scheme `{scheme}` (only http:// proxies are used)")]
+    /// A scheme nettriage does not speak to a proxy (`socks5://`, `socks4://`).
+    #[error("proxy `{shown}` uses the unsupported scheme `{scheme}` (only http:// and https:// proxies are used)")]
     UnsupportedScheme {
         /// The URL without credentials.
         shown: String,
@@ -90,15 +90,21 @@ pub enum ProxyUrlError {
 
 /// The port of a proxy URL that names none: 1080, as curl assumes (`CURLOPT_PROXY`).
 pub const DEFAULT_PROXY_PORT: u16 = 1080;
+/// The port of an `https://` proxy URL that names none: 443, as curl assumes
+/// (`CURL_DEFAULT_HTTPS_PROXY_PORT` in its `lib/url.h`).
+pub const DEFAULT_HTTPS_PROXY_PORT: u16 = 443;
 
-/// An HTTP proxy server: where to connect, how to show it, and its credentials (which only
-/// [`ProxyServer::authorization`] reveals, and `Debug` hides).
+/// An HTTP proxy server: where to connect, how to show it, whether to speak TLS to it, and
+/// its credentials (which only [`ProxyServer::authorization`] reveals, and `Debug` hides).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ProxyServer {
     /// The host name or address (IPv6 without brackets).
     pub host: String,
-    /// The port (1080 when the URL names none, as curl assumes).
+    /// The port (1080 when the URL names none, as curl assumes; 443 for `https://`).
     pub port: u16,
+    /// An `https://` proxy: TLS to the proxy itself (verified like any server, for its
+    /// name), then the request or `CONNECT` inside that TLS connection.
+    pub tls: bool,
     credentials: Option<(String, String)>,
 }
 
@@ -107,20 +113,26 @@ impl fmt::Debug for ProxyServer {
         f.debug_struct("ProxyServer")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("tls", &self.tls)
             .field("credentials", &self.credentials.as_ref().map(|_| "<hidden>"))
             .finish()
     }
 }
 
 impl ProxyServer {
-    /// Parses `http://[user[:password]@]host[:port][/]` or a bare `host[:port]` (as the
+    /// Parses `http[s]://[user[:password]@]host[:port][/]` or a bare `host[:port]` (as the
     /// environment variables are often set); user and password are percent-decoded.
     pub fn parse(text: &str) -> Result<ProxyServer, ProxyUrlError> {
         let text = text.trim();
         let shown = crate::config::without_credentials(text);
         let invalid = |reason| ProxyUrlError::Invalid { shown: shown.clone(), reason };
+        let mut tls = false;
         let rest = match text.split_once("://") {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => {
+                tls = true;
+                rest
+            }
             Some((scheme, _)) => {
                 return Err(ProxyUrlError::UnsupportedScheme {
                     shown: shown.clone(),
@@ -153,6 +165,7 @@ impl ProxyServer {
             return Err(invalid("the host has characters a host name cannot have"));
         }
         let port = match port {
+            None | Some("") if tls => DEFAULT_HTTPS_PROXY_PORT,
             None | Some("") => DEFAULT_PROXY_PORT,
             Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| invalid("the port is not 1-65535"))?,
         };
@@ -160,16 +173,13 @@ impl ProxyServer {
             let (user, pass) = u.split_once(':').unwrap_or((u, ""));
             (percent_decode(user), percent_decode(pass))
         });
-        Ok(ProxyServer { host: host.to_ascii_lowercase(), port, credentials })
+        Ok(ProxyServer { host: host.to_ascii_lowercase(), port, tls, credentials })
     }
 
-    /// `http://host:port`, without credentials: how reports, logs and errors name it.
+    /// `http://host:port` (`https://` for a TLS proxy), without credentials: how reports,
+    /// logs and errors name it.
     pub fn shown(&self) -> String {
-        if self.host.contains(':') {
-            format!("http://[{}]:{}", self.host, self.port)
-        } else {
-            format!("http://{}:{}", self.host, self.port)
-        }
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.authority())
     }
 
     /// `host:port` to connect to (IPv6 in brackets).
@@ -378,12 +388,13 @@ fn in_network(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
 pub struct PacScan {
     /// Whether the text defines `FindProxyForURL` (a PAC without it is not a PAC).
     pub defines_find_proxy: bool,
-    /// Every `PROXY host:port` (and `HTTP host:port`) it names, first seen first, at most
+    /// Every `PROXY host:port` (and `HTTP host:port`) it names as `http://host:port`, and
+    /// every `HTTPS host:port` as `https://host:port`, first seen first, at most
     /// [`MAX_PAC_PROXIES`], without credentials.
     pub proxies: Vec<String>,
     /// Whether it names `DIRECT`.
     pub direct: bool,
-    /// Other proxy kinds it names (`HTTPS`, `SOCKS`, `SOCKS4`, `SOCKS5`), which are not used.
+    /// Other proxy kinds it names (`SOCKS`, `SOCKS4`, `SOCKS5`), which are not used.
     #[serde(default)]
     pub unsupported: Vec<String>,
 }
@@ -395,7 +406,7 @@ pub const MAX_PAC_PROXIES: usize = 16;
 ///
 /// Looks at the contents of every string literal (`"..."`, `'...'`, no escapes needed for
 /// PAC return values) and splits it on `;` into `KIND [host:port]` directives, as
-/// `FindProxyForURL` returns them (`"PROXY p.example:3128; DIRECT"`).
+/// `FindProxyForURL` returns them (`"PROXY p.example:3128; HTTPS p.example:443; DIRECT"`).
 pub fn scan_pac(text: &str) -> PacScan {
     let mut scan = PacScan { defines_find_proxy: text.contains("FindProxyForURL"), ..PacScan::default() };
     let mut rest = text;
@@ -416,8 +427,9 @@ pub fn scan_pac(text: &str) -> PacScan {
             }
             match (kind.to_ascii_uppercase().as_str(), target) {
                 ("DIRECT", None) => scan.direct = true,
-                ("PROXY" | "HTTP", Some(target)) => {
-                    if let Ok(server) = ProxyServer::parse(target)
+                (kind @ ("PROXY" | "HTTP" | "HTTPS"), Some(target)) => {
+                    let url = if kind == "HTTPS" { format!("https://{target}") } else { target.to_string() };
+                    if let Ok(server) = ProxyServer::parse(&url)
                         && !target.contains("://")
                     {
                         let shown = server.shown();
@@ -426,7 +438,7 @@ pub fn scan_pac(text: &str) -> PacScan {
                         }
                     }
                 }
-                (k @ ("HTTPS" | "SOCKS" | "SOCKS4" | "SOCKS5"), Some(target))
+                (k @ ("SOCKS" | "SOCKS4" | "SOCKS5"), Some(target))
                     if target
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
@@ -1003,6 +1015,9 @@ mod tests {
         assert_eq!((bare.port, bare.authorization()), (8080, None));
         assert_eq!(ProxyServer::parse("http://proxy.example").unwrap().port, DEFAULT_PROXY_PORT);
         assert_eq!(ProxyServer::parse("http://[2001:db8::1]:3128").unwrap().shown(), "http://[2001:db8::1]:3128");
+        let tls = ProxyServer::parse("https://u:pw@Proxy.Example/").unwrap();
+        assert_eq!((tls.tls, tls.port, tls.shown()), (true, 443, "https://proxy.example:443".to_string()));
+        assert!(!ProxyServer::parse("http://p:1").unwrap().tls && !ProxyServer::parse("p:1").unwrap().tls);
         assert!(matches!(
             ProxyServer::parse("socks5://u:secret@h:1080"),
             Err(ProxyUrlError::UnsupportedScheme { ref shown, .. }) if !shown.contains("secret")
@@ -1082,11 +1097,12 @@ mod tests {
             function FindProxyForURL(url, host) {
                 if (dnsDomainIs(host, ".site.test")) return "DIRECT";
                 if (shExpMatch(url, "https:*")) return 'PROXY p2.example:8080';
-                return "PROXY p1.example:3128; PROXY p2.example:8080; SOCKS5 s.example:1080; DIRECT";
+                return "PROXY p1.example:3128; PROXY p2.example:8080; HTTPS t.example:8443; SOCKS5 s.example:1080; DIRECT";
             }"#;
         let scan = scan_pac(pac);
         assert!(scan.defines_find_proxy && scan.direct);
-        assert_eq!(scan.proxies, ["http://p2.example:8080", "http://p1.example:3128"]);
+        assert_eq!(scan.proxies, ["http://p2.example:8080", "http://p1.example:3128", "https://t.example:8443"]);
+        assert!(ProxyServer::parse(&scan.proxies[2]).unwrap().tls);
         assert_eq!(scan.unsupported, ["SOCKS5 s.example:1080"]);
         let none = scan_pac("this is not javascript \"at all");
         assert!(!none.defines_find_proxy && none.proxies.is_empty() && !none.direct);

@@ -108,3 +108,36 @@ pub fn hops(r: &Value) -> Vec<Value> {
     probes.extend(ev["targets"].as_array().into_iter().flatten());
     probes.iter().flat_map(|p| p["hops"].as_array().cloned().unwrap_or_default()).collect()
 }
+
+/// The port of the TLS front of tinyproxy ([`start_tls_proxy`]).
+pub const TLS_PROXY_PORT: u16 = 8443;
+
+/// An `https://` proxy: socat in the server namespace terminates TLS on
+/// `SERVER_IP:TLS_PROXY_PORT` with a certificate of its own CA (for `proxy.site.test` and
+/// `SERVER_IP`) and hands the bytes to tinyproxy (which must be started too). Returns that
+/// CA's file. Waits, bounded, until it accepts connections.
+pub fn start_tls_proxy(lab: &mut Lab) -> std::path::PathBuf {
+    let ca = Ca::new(lab.tmp(), "proxyca");
+    let (cert, key) = ca.leaf("proxy", &format!("proxy.site.test,IP:{SERVER_IP}"), None);
+    let listen = format!(
+        "OPENSSL-LISTEN:{TLS_PROXY_PORT},bind={SERVER_IP},reuseaddr,fork,cert={},key={},verify=0",
+        cert.display(),
+        key.display()
+    );
+    let s = lab.s.clone();
+    lab.spawn_in("socat-tls-proxy", &s, &["socat", &listen, &format!("TCP:{SERVER_IP}:{PROXY_PORT}")]);
+    let started = Instant::now();
+    loop {
+        let probe = lab.exec(&s, &["bash", "-c", &format!("exec 3<>/dev/tcp/{SERVER_IP}/{TLS_PROXY_PORT}")]);
+        if probe.status.success() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "socat did not start: {}",
+            lab.daemon_log("socat-tls-proxy")
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    ca.pem()
+}
