@@ -30,7 +30,9 @@
 //! Every request goes the way this machine would send it: `platform::proxy` discovers the
 //! proxy settings and [`proxy`] keeps the evidence (`via` on each hop) and the proxy
 //! verdicts (`web.proxy_auth_required`, `web.proxy_unreachable`); HTTP goes to a proxy as an
-//! absolute-form request, HTTPS through `CONNECT` and then TLS to the origin.
+//! absolute-form request, HTTPS through `CONNECT` and then TLS to the origin, both inside a
+//! TLS connection to the proxy when it is an `https://` one. The proxies a PAC names are
+//! each tested (connect, `CONNECT`) before the probes, which use the first that answers.
 
 use std::net::SocketAddr;
 

@@ -17,10 +17,15 @@
 //! 5. WPAD through DNS: `http://wpad.<first search domain>/wpad.dat`.
 //!
 //! A PAC file is JavaScript (`FindProxyForURL(url, host)`). nettriage embeds no JavaScript
-//! engine (the ones that fit compile too long for this project's build budget), so a PAC
-//! is **scanned, not evaluated**: [`scan_pac`] lists every `PROXY host:port` and `DIRECT`
-//! it names, and the probes go through the first proxy it names. The evidence says so.
-//! A PAC cannot loop or exhaust memory here, since it never runs.
+//! engine (the pure-Rust one, boa_engine, needs a newer Rust than this crate's 1.88 and
+//! compiles too long for this project's build budget), so a PAC is **scanned, not
+//! evaluated**: [`scan_pac`] lists every `PROXY`/`HTTPS host:port` and `DIRECT` it names;
+//! the web check tests each proxy ([`PacProxyTest`]) and the probes go through the first
+//! that answers. The evidence says so. A PAC cannot loop or exhaust memory here, since it
+//! never runs.
+//!
+//! Proxies are `http://` or `https://` (TLS to the proxy itself, then the request or
+//! `CONNECT` inside it); SOCKS proxies are listed, not used.
 //!
 //! Everything here is pure except [`live`] (reading the environment, `/etc/environment`,
 //! and running `gsettings` bounded in time). Credentials in a proxy URL are kept only in

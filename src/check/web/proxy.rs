@@ -1,12 +1,16 @@
 //! The web check's proxy half: the discovery evidence, the `via` of each request, and the
 //! two proxy verdicts.
 //!
-//! `platform::proxy` finds the settings (environment, `/etc/environment`, GNOME, PAC, WPAD)
-//! and answers which route a URL takes; this module turns that into the web evidence
-//! ([`ProxyReport`], [`Via`]) and judges it ([`proxy_finding`]: `web.proxy_auth_required`
-//! for a 407 from the proxy, `web.proxy_unreachable` when the proxy itself could not be
-//! reached). The I/O (the `CONNECT` tunnel, fetching the PAC) is in the parent's `live`
-//! half and in [`live`] here. Credentials never reach anything in this module's output:
+//! `platform::proxy` finds the settings (environment, `/etc/environment`, GNOME, PAC, WPAD
+//! through DHCP option 252 and through DNS) and answers which route a URL takes; this
+//! module turns that into the web evidence ([`ProxyReport`], [`Via`]), takes the option 252
+//! URL the dhcp check handed over in `check::Facts` ([`use_dhcp_wpad`]), uses a fetched PAC
+//! and the tests of its proxies ([`use_pac`], [`use_proxy_tests`]) and judges it all
+//! ([`proxy_finding`]: `web.proxy_auth_required` for a 407 from the proxy,
+//! `web.proxy_unreachable` when the proxy itself could not be reached; [`pac_finding`]:
+//! `web.proxy_unreachable` when no proxy of the PAC answers). The I/O (the `CONNECT`
+//! tunnel, TLS to an `https://` proxy, fetching the PAC, testing its proxies) is in the
+//! parent's `live` half and in [`live`] here. Credentials never reach anything in this module's output:
 //! [`Via`] holds the proxy's URL as `ProxyServer::shown` gives it.
 
 use serde::{Deserialize, Serialize};
