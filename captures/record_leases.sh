@@ -13,11 +13,17 @@
 #                        search lab.test corp.lab.test, lease 1 h)
 #
 # Writes dhclient--eth0.lease (ISC dhclient, RHEL's singular name) and dhcpcd-real-eth0.lease
-# (dhcpcd 9's eth0.lease). busybox udhcpc keeps no lease file of its own: what it hands its
+# (dhcpcd 9's eth0.lease). With NTLEASE_WPAD=URL the server also sends option 252 (WPAD) with
+# that URL, dhclient.conf defines and requests it (`option wpad code 252 = text;`), dhcpcd
+# asks for `wpad_url`, and the files are named dhclient-wpad--eth0.lease and
+# dhcpcd-wpad-eth0.lease. busybox udhcpc keeps no lease file of its own: what it hands its
 # script is recorded in the state directory only (udhcpc-env.txt, kept with NTLEASE_KEEP_LOGS=1).
 set -euo pipefail
 OUT="${1:-captures/leases}"
 P="${NTLEASE_PREFIX:-ntlease}"
+WPAD="${NTLEASE_WPAD:-}"
+DHCLIENT_OUT=dhclient--eth0.lease DHCPCD_OUT=dhcpcd-real-eth0.lease
+[ -z "$WPAD" ] || { DHCLIENT_OUT=dhclient-wpad--eth0.lease; DHCPCD_OUT=dhcpcd-wpad-eth0.lease; }
 STATE=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -37,7 +43,7 @@ printf '%s\n' bind-interfaces no-resolv no-hosts no-ping user=root port=0 interf
   "dhcp-leasefile=$STATE/dnsmasq.leases" "dhcp-range=198.18.0.150,198.18.0.150,255.255.255.0,1h" \
   "dhcp-option=option:router,198.18.0.1" "dhcp-option=option:dns-server,198.18.0.1,198.18.0.2" \
   "dhcp-option=option:domain-name,lab.test" "dhcp-option=option:domain-search,lab.test,corp.lab.test" \
-  > "$STATE/dnsmasq.conf"
+  ${WPAD:+"dhcp-option=252,\"$WPAD\""} > "$STATE/dnsmasq.conf"
 ip netns exec $P-s dnsmasq --conf-file="$STATE/dnsmasq.conf" --pid-file="$STATE/dnsmasq.pid" \
   --no-daemon --log-facility="$STATE/dnsmasq.log" &
 PIDS+=($!)
@@ -56,8 +62,9 @@ forget() { : > "$STATE/dnsmasq.leases"; kill -TERM "${PIDS[0]}"; wait "${PIDS[0]
 
 # ISC dhclient: in the foreground (-d), no script, its own config and lease file; stopped
 # by its PID once the lease is written.
-printf '%s\n' 'request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers,' \
-  '        domain-search, host-name, interface-mtu;' > "$STATE/dhclient.conf"
+printf '%s\n' ${WPAD:+'option wpad code 252 = text;'} \
+  'request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers,' \
+  "        domain-search, host-name, interface-mtu${WPAD:+, wpad};" > "$STATE/dhclient.conf"
 rm -f "$STATE/dhclient.lease"
 ip netns exec $P-c dhclient -4 -d -v -cf "$STATE/dhclient.conf" -lf "$STATE/dhclient.lease" \
   -pf "$STATE/dhclient.pid" -sf /bin/true eth0 >"$STATE/dhclient.log" 2>&1 &
@@ -65,21 +72,21 @@ DPID=$!
 PIDS+=($DPID)
 wait_for "$STATE/dhclient.lease" '^}'
 kill -TERM $DPID; wait $DPID 2>/dev/null || true
-cp "$STATE/dhclient.lease" "$OUT/dhclient--eth0.lease"
+cp "$STATE/dhclient.lease" "$OUT/$DHCLIENT_OUT"
 forget
 
 # dhcpcd 9: its database directory (/var/lib/dhcpcd) and /run are fresh tmpfs mounts in a
 # private mount namespace (nothing is created on the host's file systems); IPv4 only, no
 # hooks, one shot, no background.
 printf '%s\n' 'option domain_name_servers, domain_name, domain_search, host_name' \
-  'option interface_mtu' 'noipv4ll' 'noarp' > "$STATE/dhcpcd.conf"
+  'option interface_mtu' ${WPAD:+'option wpad_url'} 'noipv4ll' 'noarp' > "$STATE/dhcpcd.conf"
 ip netns exec $P-c unshare -m --propagation private sh -c "
   mount -t tmpfs tmpfs /var/lib/dhcpcd && mount -t tmpfs tmpfs /run || exit 1
   dhcpcd -f '$STATE/dhcpcd.conf' -c /bin/true -4 -1 -B -t 15 eth0
   cp /var/lib/dhcpcd/eth0.lease '$STATE/dhcpcd.lease'
   dhcpcd -f '$STATE/dhcpcd.conf' -x eth0 2>/dev/null || true
 " >"$STATE/dhcpcd.log" 2>&1
-cp "$STATE/dhcpcd.lease" "$OUT/dhcpcd-real-eth0.lease"
+cp "$STATE/dhcpcd.lease" "$OUT/$DHCPCD_OUT"
 ip -n $P-c addr flush dev eth0
 forget
 

@@ -69,6 +69,11 @@ pub struct Facts {
     /// check, which owns the router advertisements and sets it when one carried the option;
     /// nothing sets it until that check does.
     pub ra_mtu: OnceLock<u32>,
+    /// WPAD through DHCP, for the web check's proxy discovery: option 252 of a lease file,
+    /// else of the first offer to the DISCOVER (`None`: neither carried it, or the probe did
+    /// not run). Set once by the dhcp check as soon as it knows, which is long before it
+    /// finishes (its listener stays open for the run); shared with the listener's thread.
+    pub dhcp_wpad: Arc<OnceLock<Option<crate::platform::proxy::DhcpWpad>>>,
     /// Set by the runner once no check but dhcp is running or can still start without it:
     /// the DISCOVER's listener may then stop when its minimum window has passed. Shared
     /// with the listener's blocking thread.

@@ -911,8 +911,9 @@ impl Config {
             // A bare `host:port` is an http:// proxy, as in the environment variables.
             let full = if proxy.contains("://") { proxy.to_string() } else { format!("http://{proxy}") };
             let what = || format!("web.proxy `{}`", without_credentials(proxy));
-            if !full.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("http://")) {
-                return Err(invalid(what(), "only http:// proxies (or `direct`) can be used"));
+            let scheme = full.split("://").next().unwrap_or_default();
+            if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+                return Err(invalid(what(), "only http:// and https:// proxies (or `direct`) can be used"));
             }
             validate_url(&full).map_err(|m| invalid(what(), m))?;
         }
@@ -1059,7 +1060,9 @@ mod tests {
     #[test]
     fn the_web_proxy_is_checked_without_showing_credentials() {
         let resolve = |a: &Overrides, file: &str| Config::resolve(a, Some((Path::new("c.toml"), file)));
-        for ok in ["direct", "DIRECT", "http://u:pw@proxy.example:3128", "proxy.example:3128"] {
+        for ok in
+            ["direct", "DIRECT", "http://u:pw@proxy.example:3128", "proxy.example:3128", "https://proxy.example:8443"]
+        {
             let file = format!("[web]\nproxy = \"{ok}\"\npac_url = \"http://wpad.example/wpad.dat\"\n");
             assert!(resolve(&args(), &file).is_ok(), "{ok}");
         }

@@ -17,7 +17,11 @@
 //!   holding a known MAC's bytes: those bytes are rebuilt from the MAC's placeholder, so
 //!   `fe80::486d:c9ff:fe8a:267e` of `4a:6d:c9:8a:26:7e` becomes `fe80::200:5eff:fe00:5300`
 //!   when that MAC is `00:00:5e:00:53:00`.
-//! - The hostname and SSIDs stay text placeholders (`host-1`, `ssid-1`).
+//! - The hostname and SSIDs stay text placeholders (`host-1`, `ssid-1`), and so does the
+//!   name of every proxy a request went through (`via.proxy`, and the proxies a PAC names,
+//!   `proxy_tests[].proxy`): `http://proxy.corp.example:3128` becomes `http://proxy-1:3128`
+//!   there and wherever else the report names it (the discovery evidence, messages). A
+//!   proxy given by its address follows the address rules above.
 //! - URL query strings and fragments (a portal's parameters, tokens) become `?query-1`,
 //!   `#fragment-1`, keeping scheme, host and path; user information in a URL is removed,
 //!   and [`strip_credentials`] does that to every report, redacted or not.
@@ -204,6 +208,8 @@ struct Redactor {
     hostname: Option<String>,
     /// SSIDs seen in `ssid` fields, to replace in free text too.
     ssids: Vec<String>,
+    /// Host names (lower case) of the proxies in `proxy` fields, to replace everywhere.
+    proxy_hosts: Vec<String>,
     /// Unicast MACs in the report (colon or dash form).
     known_macs: Vec<Mac>,
     /// Addresses the report holds and keeps: placeholders avoid them.
@@ -240,6 +246,12 @@ impl Redactor {
                 }
                 if f == Field::Ssid && s.chars().count() >= 3 && !self.ssids.contains(s) {
                     self.ssids.push(s.clone());
+                }
+                if key == Some("proxy")
+                    && let Some(host) = proxy_host_name(s)
+                    && !self.proxy_hosts.contains(&host)
+                {
+                    self.proxy_hosts.push(host);
                 }
                 for token in tokens(s) {
                     match token {
@@ -379,6 +391,12 @@ impl Redactor {
         if let Some(host) = self.hostname.clone() {
             let placeholder = self.text_placeholder("host", &host);
             out = replace_names(&out, &host, &placeholder);
+        }
+        for host in self.proxy_hosts.clone() {
+            if out.to_ascii_lowercase().contains(&host) {
+                let placeholder = self.text_placeholder("proxy", &host);
+                out = replace_names(&out, &host, &placeholder);
+            }
         }
         for ssid in self.ssids.clone() {
             if out.contains(&ssid) {
@@ -527,6 +545,9 @@ impl Redactor {
                     && replace_names(s, host, "") != *s
                 {
                     return Err(RedactError::Leak { what: "hostname" });
+                }
+                if f != Field::Enum && self.proxy_hosts.iter().any(|h| replace_names(s, h, "") != *s) {
+                    return Err(RedactError::Leak { what: "proxy name" });
                 }
             }
             Value::Array(items) => {
@@ -725,6 +746,23 @@ fn mac_spellings(m: Mac) -> [String; 4] {
     let bare: String = m.iter().map(|b| format!("{b:02x}")).collect();
     let cisco = format!("{}.{}.{}", &bare[0..4], &bare[4..8], &bare[8..12]);
     [format_mac(m, ':'), format_mac(m, '-'), bare, cisco]
+}
+
+/// The host of a proxy URL (`http://proxy.corp.example:3128`) when it is a name, lower
+/// case; `None` for an address (the address rules apply to it) or anything else.
+fn proxy_host_name(url: &str) -> Option<String> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit('@').next()?;
+    if host_port.starts_with('[') {
+        return None;
+    }
+    let host = host_port.split(':').next()?.trim_end_matches('.').to_ascii_lowercase();
+    let is_name = !host.is_empty()
+        && host.parse::<IpAddr>().is_err()
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        && host.chars().any(|c| c.is_ascii_alphabetic());
+    is_name.then_some(host)
 }
 
 /// Replaces every ASCII-case-insensitive occurrence of `from` (lower case) in `s`.
@@ -1110,6 +1148,62 @@ mod tests {
         assert_eq!(stripped.checks, r.checks);
         assert!(url_part_survived("see http://a.test/x?y=1") && url_part_survived("http://u:p@a.test/"));
         assert!(!url_part_survived("http://a.test/x?query-3#fragment-1 and http://b.test/"));
+    }
+
+    /// `--redact` replaces the name of the proxy each request went through, in `via` and
+    /// wherever else the report names it; a proxy given by a private address stays.
+    #[test]
+    fn the_proxy_name_in_via_becomes_a_placeholder() {
+        use crate::check::web::proxy::ProxyReport;
+        use crate::check::web::{HttpHop, Via, WebEvidence, WebProbe};
+        use crate::platform::proxy::{ProxyEvidence, ProxySetting, ProxySource};
+        let named = "http://Proxy.Corp.Example:3128";
+        let via =
+            |proxy: &str| Via { proxy: Some(proxy.into()), source: Some(ProxySource::Env), proxy_unreachable: false };
+        let hop = |url: &str, proxy: &str| HttpHop {
+            url: url.into(),
+            status: Some(200),
+            via: via(proxy),
+            ..HttpHop::default()
+        };
+        let probe = |url: &str, proxy: &str| WebProbe {
+            url: url.into(),
+            hops: vec![hop(url, proxy)],
+            error: None,
+            total_ms: Some(2.0),
+        };
+        let mut r = typed_report("desk-214");
+        let web = r.checks.iter_mut().find(|c| c.id == CheckId::Web).unwrap();
+        web.evidence = Evidence::Web(Box::new(WebEvidence {
+            targets: vec![probe("http://a.site.test/", named), probe("http://b.site.test/", "http://10.1.2.3:8080")],
+            proxy: Some(ProxyReport {
+                discovery: ProxyEvidence {
+                    http: Some(ProxySetting {
+                        value: "http://proxy.corp.example:3128".into(),
+                        source: ProxySource::Env,
+                    }),
+                    ..ProxyEvidence::default()
+                },
+                notices: vec![],
+            }),
+            ..WebEvidence::default()
+        }));
+        r.diagnosis.findings[0].message = "the proxy http://proxy.corp.example:3128 (from env) answered 407".into();
+        let after = redact(&r).unwrap();
+        let json = serde_json::to_string(&after).unwrap();
+        assert!(!json.to_ascii_lowercase().contains("corp.example"), "the proxy name leaked: {json}");
+        let ev = after.web_evidence().unwrap();
+        assert_eq!(ev.targets[0].hops[0].via.proxy.as_deref(), Some("http://proxy-1:3128"));
+        assert_eq!(ev.targets[1].hops[0].via.proxy.as_deref(), Some("http://10.1.2.3:8080"), "a private address stays");
+        assert_eq!(ev.targets[0].hops[0].via.source, Some(ProxySource::Env));
+        let shown = ev.proxy.as_ref().and_then(|p| p.discovery.http.as_ref()).map(|s| s.value.as_str());
+        assert_eq!(shown, Some("http://proxy-1:3128"));
+        assert_eq!(after.diagnosis.findings[0].message, "the proxy http://proxy-1:3128 (from env) answered 407");
+        // The origins' names are not proxies: they stay.
+        assert_eq!(ev.targets[0].url, "http://a.site.test/");
+        assert_eq!(proxy_host_name("http://[2001:db8::1]:3128"), None);
+        assert_eq!(proxy_host_name("http://198.18.1.2:8888"), None);
+        assert_eq!(proxy_host_name("p.example:1").as_deref(), Some("p.example"));
     }
 
     #[test]

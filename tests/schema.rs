@@ -23,8 +23,8 @@ use nettriage::check::link::LinkEvidence;
 use nettriage::check::path::{PathEvidence, PathProbe, PathStatus, ProbeResult, Role, SizeProbe, TooBigSeen};
 use nettriage::check::ports::{FamilyProbe, PortOutcome, PortResult, PortsEvidence, fold_families};
 use nettriage::check::web::{
-    CertInfo, ConnectivityProbe, ConnectivityState, HopError, HttpHop, Phase, TlsInfo, TlsVerdict, UrlFamilies,
-    WebEvidence, WebProbe, family_attempt,
+    CertInfo, ConnectivityProbe, ConnectivityState, HopError, HttpHop, Phase, ProxyReport, TlsInfo, TlsVerdict,
+    UrlFamilies, WebEvidence, WebProbe, family_attempt,
 };
 use nettriage::check::wifi::WifiSkipEvidence;
 use nettriage::check::{self, Source};
@@ -297,6 +297,7 @@ fn offer(server: &str, last: u8, ms: f64) -> DhcpReply {
             lease_time_s: Some(3600),
             renew_s: Some(1800),
             rebind_s: Some(3150),
+            wpad: Some("http://198.18.1.2/wpad.dat".into()),
         },
         relay: None,
         relay_agent_info: false,
@@ -315,6 +316,7 @@ fn lease() -> Lease {
             routers: vec![ip4("198.18.0.1")],
             dns: vec![ip4("198.18.0.1")],
             lease_time_s: Some(3600),
+            wpad: Some("http://198.18.1.2/wpad.dat".into()),
             ..DhcpOptions::default()
         },
         server: Some(ip4("198.18.0.1")),
@@ -634,8 +636,31 @@ fn web_healthy() -> WebEvidence {
             Some(true),
         )),
         targets: vec![WebProbe { url: https.into(), hops: vec![secure], error: None, total_ms: Some(5.0) }],
+        proxy: Some(wpad_from_dhcp()),
         ..WebEvidence::default()
     }
+}
+
+/// Proxy discovery through DHCP option 252, its PAC and the test of its proxy, built by the
+/// web check's own pure steps.
+fn wpad_from_dhcp() -> ProxyReport {
+    use nettriage::check::web::proxy::{use_dhcp_wpad, use_pac, use_proxy_tests};
+    use nettriage::platform::proxy::{DhcpWpad, PacProxyStatus, PacProxyTest, ProxyPlan, WpadOrigin};
+    let mut report = ProxyReport::default();
+    let given = DhcpWpad::new("http://198.18.1.2/wpad.dat", WpadOrigin::Offer, Some(ip4("198.18.0.1")));
+    let (url, source) = use_dhcp_wpad(&mut report, Some(Some(given))).expect("a usable URL");
+    let mut plan = ProxyPlan::default();
+    let pac = b"function FindProxyForURL(url, host) { return \"PROXY 198.18.1.2:8888; DIRECT\"; }";
+    assert!(use_pac(&mut plan, &mut report, &url, source, Some(pac), None));
+    let test = PacProxyTest {
+        proxy: "http://198.18.1.2:8888".into(),
+        status: PacProxyStatus::Works,
+        http_status: Some(200),
+        connect_ms: Some(0.4),
+        error: None,
+    };
+    use_proxy_tests(&mut plan, &mut report, vec![test]);
+    report
 }
 
 /// Nothing failed, but a second DHCP server answers (the root cause), a ping was lost,

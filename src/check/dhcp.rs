@@ -16,9 +16,9 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 #[cfg(feature = "live")]
-use std::sync::Arc;
-#[cfg(feature = "live")]
 use std::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "live")]
+use std::sync::{Arc, OnceLock};
 #[cfg(feature = "live")]
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,7 @@ use crate::platform::lease::Lease;
 #[cfg(feature = "live")]
 use crate::platform::netlink::NetSnapshot;
 use crate::platform::netlink::{AddrScope, IfAddr, Interface};
+use crate::platform::proxy::{DhcpWpad, WpadOrigin};
 #[cfg(feature = "live")]
 use crate::report::Evidence;
 use crate::report::{CheckId, Code, Finding, Severity};
@@ -293,6 +294,12 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         capture: None,
     };
 
+    // WPAD through DHCP for the web check: the lease the system's client accepted first;
+    // else the listener hands over the first offer's; else, once the probe is over, none.
+    let wpad = Arc::clone(&ctx.facts.dhcp_wpad);
+    if let Some(w) = lease_wpad(&ev.leases) {
+        let _ = wpad.set(Some(w));
+    }
     let mut privilege_gap = false;
     let can_probe = iface.is_ethernet() && iface.has_carrier();
     if !settings.probe {
@@ -307,6 +314,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     } else if let Some(mac) = iface.mac {
         let name = iface.name.clone();
         let until = Listen {
+            wpad: Arc::clone(&wpad),
             alone: Arc::clone(&ctx.facts.dhcp_alone),
             window: settings.window(),
             cap: Duration::from_millis(settings.offer_cap_ms),
@@ -328,6 +336,7 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         ev.duplicate_check = dup?;
         ev.full = full?;
     }
+    let _ = wpad.set(None);
 
     let mut findings = judge(&iface.name, &ev, settings, &ctx.config.expected_dhcp_servers, Source::Live);
     if privilege_gap {
@@ -360,9 +369,11 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.map_err(|source| CheckError::Task { operation: "DHCP probe", source })
 }
 
-/// When the DISCOVER's listener stops.
+/// When the DISCOVER's listener stops (and where it hands over the first offer's WPAD URL).
 #[cfg(feature = "live")]
 struct Listen {
+    /// `Facts::dhcp_wpad`: set at the first offer.
+    wpad: Arc<OnceLock<Option<DhcpWpad>>>,
     /// Set by the runner when no other check is running or can start.
     alone: Arc<AtomicBool>,
     /// The least it listens.
@@ -393,6 +404,9 @@ async fn spawn_probe(ifname: String, mac: MacAddr, until: Listen) -> Result<Prob
         let mut listened = Duration::ZERO;
         let got = channel.listen(&frames::build_discover(xid, &who), xid, mac, |elapsed, got| {
             listened = elapsed;
+            if let Some(first) = got.replies.iter().find(|r| r.kind == DhcpKind::Offer) {
+                until.wpad.get_or_init(|| offer_wpad(first));
+            }
             until.done(Instant::now(), elapsed, got.replies.iter().any(|r| r.kind == DhcpKind::Offer))
         })?;
         let offers: Vec<DhcpReply> = got.replies.into_iter().filter(|r| r.kind == DhcpKind::Offer).collect();
@@ -493,6 +507,16 @@ async fn spawn_full(ifname: String, s: DhcpSettings, stop_by: Instant) -> Result
         Ok(ex)
     })
     .await?
+}
+
+/// The WPAD URL (option 252) of the first lease that has one, for the web check (pure).
+pub fn lease_wpad(leases: &[Lease]) -> Option<DhcpWpad> {
+    leases.iter().find_map(|l| Some(DhcpWpad::new(l.wpad.as_deref()?, WpadOrigin::Lease, l.server)))
+}
+
+/// The WPAD URL (option 252) of an offer, for the web check (pure).
+pub fn offer_wpad(offer: &DhcpReply) -> Option<DhcpWpad> {
+    Some(DhcpWpad::new(offer.wpad.as_deref()?, WpadOrigin::Offer, Some(offer.server)))
 }
 
 /// The server (with its offer) that matches the interface's current lease: the lease
@@ -914,6 +938,25 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn wpad_is_handed_over_from_a_lease_or_an_offer() {
+        use crate::platform::proxy::WpadOrigin;
+        let mut lease =
+            crate::platform::lease::parse_networkd("ADDRESS=198.18.0.150\nSERVER_ADDRESS=198.18.0.1\n").unwrap();
+        assert_eq!(lease_wpad(std::slice::from_ref(&lease)), None);
+        lease.options.set_wpad("http://198.18.1.2/wpad.dat");
+        let w = lease_wpad(&[lease]).unwrap();
+        assert_eq!(
+            (w.url.as_str(), w.origin, w.server),
+            ("http://198.18.1.2/wpad.dat", WpadOrigin::Lease, Some(Ipv4Addr::new(198, 18, 0, 1)))
+        );
+        let mut o = offer("198.18.0.1", 1, "198.18.0.1", "198.18.0.1", 1.0);
+        assert_eq!(offer_wpad(&o), None);
+        o.options.set_wpad("http://u:pw@198.18.1.2/wpad.dat\0");
+        let w = offer_wpad(&o).unwrap();
+        assert_eq!((w.url.as_str(), w.origin), ("http://198.18.1.2/wpad.dat", WpadOrigin::Offer));
+    }
+
+    #[test]
     fn healthy_segment_has_no_findings() {
         let e = ev(vec![addr("198.18.0.10", "global", true, Some(3000))], vec![good()]);
         assert!(codes(&e, &[]).is_empty());
@@ -966,8 +1009,13 @@ pub(crate) mod tests {
     fn the_listener_stops_when_the_run_is_done_and_the_window_passed() {
         let now = Instant::now();
         let ms = Duration::from_millis;
-        let until =
-            Listen { alone: Arc::new(AtomicBool::new(false)), window: ms(200), cap: ms(3300), stop_by: now + ms(9900) };
+        let until = Listen {
+            wpad: Arc::default(),
+            alone: Arc::new(AtomicBool::new(false)),
+            window: ms(200),
+            cap: ms(3300),
+            stop_by: now + ms(9900),
+        };
         // Other checks still run: it keeps listening, offers or not, past the window.
         assert!(!until.done(now, ms(5000), true));
         until.alone.store(true, Ordering::Release);

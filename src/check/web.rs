@@ -30,7 +30,9 @@
 //! Every request goes the way this machine would send it: `platform::proxy` discovers the
 //! proxy settings and [`proxy`] keeps the evidence (`via` on each hop) and the proxy
 //! verdicts (`web.proxy_auth_required`, `web.proxy_unreachable`); HTTP goes to a proxy as an
-//! absolute-form request, HTTPS through `CONNECT` and then TLS to the origin.
+//! absolute-form request, HTTPS through `CONNECT` and then TLS to the origin, both inside a
+//! TLS connection to the proxy when it is an `https://` one. The proxies a PAC names are
+//! each tested (connect, `CONNECT`) before the probes, which use the first that answers.
 
 use std::net::SocketAddr;
 
@@ -463,6 +465,7 @@ pub fn judge(ev: &WebEvidence) -> Vec<Finding> {
         findings.push(f);
         true
     };
+    findings.extend(ev.proxy.as_ref().and_then(proxy::pac_finding));
     if let Some(c) = &ev.connectivity
         && let Some(f) = proxy::proxy_finding(&c.probe)
     {
@@ -941,7 +944,7 @@ mod live {
     use super::*;
     use crate::check::{CheckContext, CheckError, Outcome};
     use crate::config::WebSettings;
-    use crate::platform::proxy::{ProxyPlan, ProxyServer, Route};
+    use crate::platform::proxy::{PacProxyStatus, PacProxyTest, ProxyPlan, ProxyServer, Route};
     use crate::report::{Evidence, SkipReason};
     use crate::types::millis;
 
@@ -957,7 +960,7 @@ mod live {
             });
         }
         let mut client = Client::new(web)?;
-        let (plan, mut proxy_report, pac) = proxy::live::discover(web).await;
+        let (plan, mut proxy_report, pac) = proxy::live::discover(web, ctx.facts).await;
         client.plan = plan;
         if let Some((pac_url, source)) = pac {
             // The PAC itself is fetched directly, as browsers do, bounded in bytes and time.
@@ -982,7 +985,21 @@ mod live {
                 (None, None) => "no request was made".into(),
             });
             let body = body.filter(|_| ok);
-            proxy::use_pac(&mut client.plan, &mut proxy_report, &pac_url, source, body.as_deref(), error);
+            if proxy::use_pac(&mut client.plan, &mut proxy_report, &pac_url, source, body.as_deref(), error) {
+                // Every proxy the PAC names is tested, concurrently and bounded.
+                let named = proxy_report.discovery.pac.as_ref().and_then(|p| p.scan.as_ref());
+                let servers: Vec<ProxyServer> = named
+                    .map(|s| s.proxies.iter().filter_map(|p| ProxyServer::parse(p).ok()).collect())
+                    .unwrap_or_default();
+                let wanted = web.connectivity_url.iter().chain(&web.urls).map(String::as_str);
+                let tests = match proxy::test_authority(wanted) {
+                    Some(authority) => {
+                        futures::future::join_all(servers.iter().map(|s| client.test_proxy(s, &authority))).await
+                    }
+                    None => Vec::new(),
+                };
+                proxy::use_proxy_tests(&mut client.plan, &mut proxy_report, tests);
+            }
         }
         let connectivity = async {
             let url = web.connectivity_url.as_ref()?;
@@ -1053,6 +1070,13 @@ mod live {
         /// Which proxy each URL goes through (none until discovery sets it).
         plan: ProxyPlan,
     }
+
+    /// A byte stream to the origin or a proxy.
+    trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+    impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
+
+    /// The connection to a proxy: plain TCP, or TLS over it (an `https://` proxy).
+    type ProxyStream = Box<dyn Io>;
 
     /// Aborts the connection task when the request is done or dropped (timeout).
     struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -1292,31 +1316,16 @@ mod live {
                 hop.via.proxy_unreachable = true;
                 hop.error = Some(HopError { phase, timeout: false, message });
             };
-            let address = match server.host.parse::<IpAddr>() {
-                Ok(ip) => SocketAddr::new(ip, server.port),
-                Err(_) => {
-                    let t = Instant::now();
-                    let found = tokio::net::lookup_host((server.host.as_str(), server.port)).await;
-                    hop.dns_ms = Some(millis(t.elapsed()));
-                    let addrs: Vec<SocketAddr> = match found {
-                        Ok(a) => a.collect(),
-                        Err(e) => {
-                            fail(hop, Phase::Resolve, format!("proxy {}: {e}", server.shown()));
-                            return None;
-                        }
-                    };
-                    match addrs.iter().find(|a| a.is_ipv4()).or(addrs.first()) {
-                        Some(a) => *a,
-                        None => {
-                            fail(hop, Phase::Resolve, format!("proxy {} has no address", server.shown()));
-                            return None;
-                        }
-                    }
+            let address = match proxy_address(server, &mut hop.dns_ms).await {
+                Ok(a) => a,
+                Err(message) => {
+                    fail(hop, Phase::Resolve, message);
+                    return None;
                 }
             };
             hop.address = Some(address);
             let t = Instant::now();
-            let mut tcp = match TcpStream::connect(address).await {
+            let tcp = match TcpStream::connect(address).await {
                 Ok(s) => s,
                 Err(e) => {
                     let outcome = crate::check::ports::classify_error(&e);
@@ -1324,14 +1333,22 @@ mod live {
                     return None;
                 }
             };
+            // An https:// proxy: TLS to the proxy first; the connect time includes it.
+            let mut stream = match self.to_proxy(server, tcp).await {
+                Ok(s) => s,
+                Err(message) => {
+                    fail(hop, Phase::Connect, message);
+                    return None;
+                }
+            };
             hop.connect_ms = Some(millis(t.elapsed()));
             if url.scheme() != "https" {
-                return self.exchange(tcp, url, hop, Some(server)).await;
+                return self.exchange(stream, url, hop, Some(server)).await;
             }
             let port = url.port_or_known_default().unwrap_or(443);
             let authority = format!("{}:{port}", url.host_str().unwrap_or_default());
             let t = Instant::now();
-            let status = match tunnel(&mut tcp, &authority, server).await {
+            let status = match tunnel(&mut stream, &authority, server).await {
                 Ok(s) => s,
                 Err(message) => {
                     hop.error = Some(HopError { phase: Phase::Processing, timeout: false, message });
@@ -1350,17 +1367,89 @@ mod live {
                 return None;
             }
             let t = Instant::now();
-            let tls = self.handshake(url, tcp, hop).await?;
+            let tls = self.handshake(url, stream, hop).await?;
             hop.tls_ms = Some(millis(t.elapsed()));
             self.exchange(tls, url, hop, None).await
         }
 
-        async fn handshake(
-            &self,
-            url: &Url,
-            tcp: TcpStream,
-            hop: &mut HttpHop,
-        ) -> Option<tokio_rustls::client::TlsStream<TcpStream>> {
+        /// The stream to a proxy: the TCP connection itself, or for an `https://` proxy a
+        /// TLS connection over it, verified against the same trust anchors as the origins
+        /// (system store and `--ca-file`) for the proxy's name or address. `Err` says why
+        /// the proxy cannot be used.
+        async fn to_proxy(&self, server: &ProxyServer, tcp: TcpStream) -> Result<ProxyStream, String> {
+            if !server.tls {
+                return Ok(Box::new(tcp));
+            }
+            let shown = server.shown();
+            let verifier = self
+                .verifier
+                .clone()
+                .ok_or_else(|| format!("proxy {shown}: no trust anchors to verify its certificate"))?;
+            let name = ServerName::try_from(server.host.clone()).map_err(|e| format!("proxy {shown}: {e}"))?;
+            let mut config = rustls::ClientConfig::builder_with_provider(Arc::clone(&self.provider))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| format!("proxy {shown}: {e}"))?
+                .with_webpki_verifier(verifier)
+                .with_no_client_auth();
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+                .connect(name, tcp)
+                .await
+                .map_err(|e| format!("TLS to the proxy {shown}: {e}"))?;
+            Ok(Box::new(tls))
+        }
+
+        /// Tests one proxy a PAC names: connect, then `CONNECT authority`, within
+        /// [`proxy::PROXY_TEST_TIMEOUT_MS`] (or the probe timeout when shorter).
+        async fn test_proxy(&self, server: &ProxyServer, authority: &str) -> PacProxyTest {
+            let limit = Duration::from_millis(self.settings.timeout_ms.min(proxy::PROXY_TEST_TIMEOUT_MS));
+            let mut test = PacProxyTest {
+                proxy: server.shown(),
+                status: PacProxyStatus::Unreachable,
+                http_status: None,
+                connect_ms: None,
+                error: None,
+            };
+            let attempt = async {
+                let mut dns_ms = None;
+                let address = proxy_address(server, &mut dns_ms).await?;
+                let t = Instant::now();
+                let tcp = TcpStream::connect(address)
+                    .await
+                    .map_err(|e| format!("{}: {e}", crate::check::ports::classify_error(&e).as_str()))?;
+                let mut stream = self.to_proxy(server, tcp).await?;
+                test.connect_ms = Some(millis(t.elapsed()));
+                tunnel(&mut stream, authority, server).await
+            };
+            match tokio::time::timeout(limit, attempt).await {
+                Ok(Ok(status)) => {
+                    test.http_status = Some(status);
+                    test.status = match status {
+                        200..=299 => PacProxyStatus::Works,
+                        407 => PacProxyStatus::AuthRequired,
+                        _ => PacProxyStatus::Refuses,
+                    };
+                }
+                Ok(Err(message)) => {
+                    if test.connect_ms.is_some() {
+                        test.status = PacProxyStatus::NoAnswer;
+                    }
+                    test.error = Some(message);
+                }
+                Err(_) => {
+                    test.status =
+                        if test.connect_ms.is_some() { PacProxyStatus::NoAnswer } else { PacProxyStatus::Unreachable };
+                    test.error = Some(format!("no answer within {} ms", limit.as_millis()));
+                }
+            }
+            tracing::debug!(proxy = %test.proxy, status = ?test.status, "PAC proxy tested");
+            test
+        }
+
+        async fn handshake<S>(&self, url: &Url, tcp: S, hop: &mut HttpHop) -> Option<tokio_rustls::client::TlsStream<S>>
+        where
+            S: AsyncRead + AsyncWrite + Unpin,
+        {
             let name = match url.host()? {
                 Host::Ipv4(ip) => ServerName::IpAddress(IpAddr::V4(ip).into()),
                 Host::Ipv6(ip) => ServerName::IpAddress(IpAddr::V6(ip).into()),
@@ -1534,10 +1623,31 @@ mod live {
         }
     }
 
+    /// The address of a proxy: its IP, or its name resolved (IPv4 preferred, as for the
+    /// origins), with the lookup's time in `dns_ms`; `Err` says why there is none.
+    async fn proxy_address(server: &ProxyServer, dns_ms: &mut Option<f64>) -> Result<SocketAddr, String> {
+        if let Ok(ip) = server.host.parse::<IpAddr>() {
+            return Ok(SocketAddr::new(ip, server.port));
+        }
+        let t = Instant::now();
+        let found = tokio::net::lookup_host((server.host.as_str(), server.port)).await;
+        *dns_ms = Some(millis(t.elapsed()));
+        let addrs: Vec<SocketAddr> = found.map_err(|e| format!("proxy {}: {e}", server.shown()))?.collect();
+        addrs
+            .iter()
+            .find(|a| a.is_ipv4())
+            .or(addrs.first())
+            .copied()
+            .ok_or_else(|| format!("proxy {} has no address", server.shown()))
+    }
+
     /// Asks the proxy on `tcp` for a tunnel to `authority`; its answer's status, or why
     /// there was none. Reads the answer's head byte by byte (at most 16 KiB), so no byte of
     /// what follows (the origin's TLS) is taken.
-    async fn tunnel(tcp: &mut TcpStream, authority: &str, server: &ProxyServer) -> Result<u16, String> {
+    async fn tunnel<S>(tcp: &mut S, authority: &str, server: &ProxyServer) -> Result<u16, String>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let request = proxy::connect_request(authority, server);
         tcp.write_all(request.as_bytes()).await.map_err(|e| format!("sending CONNECT to the proxy: {e}"))?;

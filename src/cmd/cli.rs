@@ -449,10 +449,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE.pem")]
     pub ca_file: Option<PathBuf>,
 
-    /// HTTP proxy for the web probes, `http://[user:password@]host:port`, or `direct` for
+    /// Proxy for the web probes, `http[s]://[user:password@]host:port`, or `direct` for
     /// none (credentials are better kept in the config file, which `ps` does not show)
     /// [default: from the config file, else discovered: environment, /etc/environment,
-    /// GNOME settings, WPAD].
+    /// GNOME settings, WPAD through DHCP and DNS].
     #[arg(long, value_name = "URL")]
     pub proxy: Option<String>,
 

@@ -8,7 +8,7 @@
 //! (`Channel`) is blocking; callers run it on a blocking thread.
 //!
 //! [`DhcpOptions`] is the one type for the options nettriage reads (mask, routers, DNS
-//! servers, domain, lease times), with one set of limits ([`MAX_ROUTERS`], [`MAX_DNS`],
+//! servers, domain, lease times, the WPAD URL of option 252), with one set of limits ([`MAX_ROUTERS`], [`MAX_DNS`],
 //! [`MAX_TEXT_CHARS`]): a reply here, a lease in [`crate::platform::lease`] and the
 //! interface's current configuration in `check::dhcp` all hold it.
 
@@ -41,7 +41,7 @@ const SERVER_PORT: u16 = 67;
 pub const MAX_ROUTERS: usize = 16;
 /// Most DNS servers (option 6) kept, from a reply, a lease file or resolv.conf.
 pub const MAX_DNS: usize = 16;
-/// Most characters kept of a text option (domain name, server message).
+/// Most characters kept of a text option (domain name, server message, WPAD URL).
 pub const MAX_TEXT_CHARS: usize = 255;
 
 /// The DHCP options nettriage reads, as a server sent them, a client stored them, or the
@@ -67,6 +67,12 @@ pub struct DhcpOptions {
     pub renew_s: Option<u32>,
     /// Option 59 (T2), seconds.
     pub rebind_s: Option<u32>,
+    /// Option 252, WPAD (draft-ietf-wrec-wpad-01 section 4.4.1): the URL of the network's
+    /// proxy auto-config file, as the server sent it (see [`DhcpOptions::set_wpad`]). The web
+    /// check uses it before `wpad.<domain>`. Left out of the JSON when absent (reports of
+    /// earlier versions never have it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wpad: Option<String>,
 }
 
 impl DhcpOptions {
@@ -82,6 +88,9 @@ impl DhcpOptions {
                 DhcpOption::AddressLeaseTime(t) => options.lease_time_s = Some(*t),
                 DhcpOption::Renewal(t) => options.renew_s = Some(*t),
                 DhcpOption::Rebinding(t) => options.rebind_s = Some(*t),
+                DhcpOption::Unknown(u) if u8::from(u.code()) == WPAD => {
+                    options.set_wpad(&String::from_utf8_lossy(u.data()));
+                }
                 _ => {}
             }
         }
@@ -102,6 +111,17 @@ impl DhcpOptions {
     /// whitespace dropped, at most [`MAX_TEXT_CHARS`] characters, `None` when empty.
     pub fn set_domain(&mut self, domain: &str) {
         self.domain = bounded_text(domain.trim_end_matches('\0'));
+    }
+
+    /// Sets the WPAD URL (option 252): trailing NULs (servers often send a C string, as the
+    /// draft's own example does) and surrounding whitespace dropped, every control
+    /// character replaced by U+FFFD so nothing the server sent can break a log line or a
+    /// table, at most [`MAX_TEXT_CHARS`] characters, `None` when empty. Whether it is a
+    /// usable URL is the web check's question (`platform::proxy::dhcp_pac_url`).
+    pub fn set_wpad(&mut self, url: &str) {
+        let clean: String =
+            url.trim_end_matches('\0').chars().map(|c| if c.is_control() { '\u{fffd}' } else { c }).collect();
+        self.wpad = bounded_text(&clean);
     }
 
     /// Whether no option is set.
@@ -235,6 +255,7 @@ fn with_parameter_request(mut msg: v4::Message) -> v4::Message {
         OptionCode::AddressLeaseTime,
         OptionCode::Renewal,
         OptionCode::Rebinding,
+        OptionCode::Unknown(WPAD),
     ]));
     msg.opts_mut().insert(DhcpOption::MaxMessageSize(1500));
     msg
@@ -355,6 +376,8 @@ fn option_is_valid(code: u8, data: &[u8]) -> bool {
         3 | 6 => !data.is_empty() && data.len().is_multiple_of(4),
         // host name, domain name, message
         12 | 15 | 56 => !data.is_empty() && std::str::from_utf8(data).is_ok(),
+        // WPAD URL: any bytes (decoded lossily and sanitised by `set_wpad`)
+        WPAD => !data.is_empty(),
         // message type
         53 => data.len() == 1,
         // parameter request list
@@ -368,8 +391,13 @@ fn option_is_valid(code: u8, data: &[u8]) -> bool {
 }
 
 fn is_wanted(code: u8) -> bool {
-    matches!(code, 1 | 3 | 6 | 12 | 15 | 50 | 51 | 53 | 54 | 55 | 56 | 57 | 58 | 59 | 61)
+    matches!(code, 1 | 3 | 6 | 12 | 15 | 50 | 51 | 53 | 54 | 55 | 56 | 57 | 58 | 59 | 61 | WPAD)
 }
+
+/// Option 252, the WPAD URL (draft-ietf-wrec-wpad-01; "auto-proxy-config" in IANA's
+/// BOOTP/DHCP registry, a private-use code that Windows, NetworkManager, dhcpcd and
+/// ISC dhclient use for it).
+pub const WPAD: u8 = 252;
 
 /// Option 82, relay agent information: only its presence is reported.
 const RELAY_AGENT_INFO: u8 = 82;
@@ -422,8 +450,8 @@ fn decode(bytes: &[u8], strict: bool) -> Option<(v4::Message, bool)> {
     let mut clean = Vec::with_capacity(BOOTP_HEADER_LEN + 4 + 128);
     clean.extend_from_slice(header);
     clean.extend_from_slice(&MAGIC_COOKIE);
-    // Text that is not UTF-8 is only dropped; a wrong length is a malformed packet.
-    let text = |code: u8| matches!(code, 12 | 15 | 56);
+    // Text that is not UTF-8 (or empty) is only dropped; a wrong length is a malformed packet.
+    let text = |code: u8| matches!(code, 12 | 15 | 56 | WPAD);
     if strict && found.iter().any(|(code, data)| !text(*code) && is_wanted(*code) && !option_is_valid(*code, data)) {
         return None;
     }
@@ -585,6 +613,10 @@ mod tests {
         assert!(msg.flags().broadcast());
         assert_eq!(&msg.chaddr()[..6], &ME.0);
         assert_eq!(msg.opts().msg_type(), Some(MessageType::Discover));
+        let Some(DhcpOption::ParameterRequestList(asked)) = msg.opts().get(OptionCode::ParameterRequestList) else {
+            panic!("no parameter request list");
+        };
+        assert!(asked.contains(&OptionCode::Unknown(WPAD)), "option 252 is asked for: {asked:?}");
         let ip = Ipv4Packet::new(&frame[14..]).unwrap();
         assert_eq!(ip.get_checksum(), ipv4::checksum(&ip));
         // A request is never mistaken for a reply.
@@ -709,6 +741,50 @@ mod tests {
         assert_eq!(networkd.options, reply.options);
     }
 
+    /// An ACK carrying option 252 as a C string (the draft's example ends in NUL), split in
+    /// two instances (RFC 3396), with a control character: the URL is joined, cleaned and
+    /// bounded, and the same bytes stored by dhcpcd read the same.
+    #[test]
+    fn wpad_option_is_joined_cleaned_and_bounded() {
+        let ack = |parts: &[&[u8]]| {
+            let mut msg = v4::Message::new_with_id(
+                9,
+                Ipv4Addr::UNSPECIFIED,
+                Ipv4Addr::new(198, 18, 0, 150),
+                Ipv4Addr::UNSPECIFIED,
+                Ipv4Addr::UNSPECIFIED,
+                &ME.0,
+            );
+            msg.set_opcode(Opcode::BootReply);
+            msg.opts_mut().insert(DhcpOption::MessageType(MessageType::Ack));
+            let mut bytes = msg.to_vec().unwrap();
+            // Drop the end option, append the 252 instances, end again.
+            assert_eq!(bytes.pop(), Some(255));
+            for part in parts {
+                bytes.push(WPAD);
+                bytes.push(u8::try_from(part.len()).unwrap());
+                bytes.extend_from_slice(part);
+            }
+            bytes.push(255);
+            bytes
+        };
+        let bytes = ack(&[b"http://198.18.1.2/wp", b"ad.dat\0"]);
+        let reply = reply_from(&decode_message(&bytes).unwrap(), Ipv4Addr::new(198, 18, 0, 1), ME).unwrap();
+        assert_eq!(reply.wpad.as_deref(), Some("http://198.18.1.2/wpad.dat"));
+        assert_eq!(crate::platform::lease::parse_dhcpcd(&bytes).unwrap().wpad, reply.wpad);
+        let reply = |bytes: &[u8]| decode(bytes, true).and_then(|(m, _)| reply_from(&m, Ipv4Addr::LOCALHOST, ME));
+        let odd = reply(&ack(&[b"http://a.test/\x1b[2Jx\xff.dat"])).unwrap();
+        assert_eq!(odd.wpad.as_deref(), Some("http://a.test/\u{fffd}[2Jx\u{fffd}.dat"));
+        let long = vec![b'a'; 255];
+        let long = reply(&ack(&[&long, &long, &long])).unwrap();
+        assert_eq!(long.wpad.as_ref().map(|w| w.chars().count()), Some(MAX_TEXT_CHARS));
+        // An empty option 252 is dropped, not a malformed reply.
+        let empty = reply(&ack(&[b""])).unwrap();
+        assert_eq!(empty.wpad, None);
+        let only_nul = reply(&ack(&[b"\0\0"])).unwrap();
+        assert_eq!(only_nul.wpad, None);
+    }
+
     #[test]
     fn report_keeps_the_field_names_of_replies_and_leases() {
         let keys = |v: serde_json::Value| -> Vec<String> {
@@ -721,6 +797,7 @@ mod tests {
             names.sort();
             names
         };
+        // `wpad` is left out when absent (as here).
         let options = ["subnet_mask", "routers", "dns", "domain", "lease_time_s", "renew_s", "rebind_s"];
         let frames = frames(DORA);
         let reply = replies_to(&frames, &sent(&frames)[0]).remove(0);

@@ -179,6 +179,9 @@ impl Lease {
         o.lease_time_s = o.lease_time_s.or(other.options.lease_time_s);
         o.renew_s = o.renew_s.or(other.options.renew_s);
         o.rebind_s = o.rebind_s.or(other.options.rebind_s);
+        if o.wpad.is_none() {
+            o.wpad.clone_from(&other.options.wpad);
+        }
         self.address = self.address.or(other.address);
         self.server = self.server.or(other.server);
         self.expires_unix = self.expires_unix.or(other.expires_unix);
@@ -198,7 +201,9 @@ impl Lease {
 /// format of NetworkManager's internal client (`/var/lib/NetworkManager/internal-*.lease`).
 ///
 /// `KEY=VALUE` lines; comments (`#`, `;`), blank lines, lines without `=`, unknown keys and
-/// values that do not parse are skipped, and the last assignment of a key wins. A text
+/// values that do not parse are skipped, and the last assignment of a key wins. The WPAD
+/// URL (option 252) is read from `OPTION_252`, the hex `dhcp_lease_save()` writes for each
+/// private option the server sent. A text
 /// whose first non-blank character is `{` is networkd's JSON lease, read by
 /// [`parse_networkd_json`]. `None` when nothing was recognised.
 pub fn parse_networkd(text: &str) -> Option<Lease> {
@@ -224,10 +229,32 @@ pub fn parse_networkd(text: &str) -> Option<Lease> {
             "LIFETIME" => lease.options.lease_time_s = parse_timespan_s(value),
             "T1" => lease.options.renew_s = parse_timespan_s(value),
             "T2" => lease.options.rebind_s = parse_timespan_s(value),
+            // Private options (224-254) are saved as hex, `OPTION_252=687474...`, when the
+            // server sent them (networkd asks for 252 only with `RequestOptions=252`).
+            "OPTION_252" => {
+                if let Some(bytes) = unhex(value) {
+                    lease.options.set_wpad(&String::from_utf8_lossy(&bytes));
+                }
+            }
             _ => {}
         }
     }
     lease.has_content().then_some(lease)
+}
+
+/// Plain hex (`dhcp_lease_save()`'s `hexmem`), at most 1 KiB of bytes; `None` for anything
+/// else.
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    let text = text.as_bytes();
+    if !text.len().is_multiple_of(2) || text.len() > 2048 {
+        return None;
+    }
+    text.chunks(2)
+        .map(|pair| {
+            let digit = |b: u8| char::from(b).to_digit(16);
+            Some(u8::try_from(digit(pair[0])? * 16 + digit(pair[1])?).unwrap_or(0))
+        })
+        .collect()
 }
 
 /// Parses systemd-networkd's JSON lease (the layout of `dhcp_lease_append_json()`, see the
@@ -370,6 +397,7 @@ pub fn parse_nm_device_state(text: &str) -> Option<Lease> {
             "dhcp_renewal_time" => lease.options.renew_s = value.parse().ok(),
             "dhcp_rebinding_time" => lease.options.rebind_s = value.parse().ok(),
             "expiry" => lease.expires_unix = value.parse().ok(),
+            "wpad" => lease.options.set_wpad(value),
             _ => {}
         }
     }
@@ -550,6 +578,9 @@ fn apply_dhclient_option(name: &str, values: &[String], lease: &mut Lease) {
         }
         // `option domain-search "lab.test.", "corp.lab.test.";`
         "domain-search" => lease.set_search(values.iter().flat_map(|v| v.split(','))),
+        // Only when dhclient.conf defines it (`option wpad code 252 = text;`); otherwise
+        // dhclient writes the option by number, `option unknown-252 ...`, not read here.
+        "wpad" => lease.options.set_wpad(first),
         _ => {}
     }
 }
@@ -1013,6 +1044,9 @@ mod tests {
     // Written by the real clients: captures/record_leases.sh.
     const DHCLIENT_REAL: &str = include_str!("../../captures/leases/dhclient--eth0.lease");
     const DHCPCD_REAL: &[u8] = include_bytes!("../../captures/leases/dhcpcd-real-eth0.lease");
+    // The same with option 252 (NTLEASE_WPAD=http://198.18.1.2/wpad.dat).
+    const DHCLIENT_WPAD: &str = include_str!("../../captures/leases/dhclient-wpad--eth0.lease");
+    const DHCPCD_WPAD: &[u8] = include_bytes!("../../captures/leases/dhcpcd-wpad-eth0.lease");
     // Made by hand from the writers' source (captures/README.md).
     const NETWORKD_JSON: &str = include_str!("../../captures/leases/networkd.json");
     const NM_DEVICE: &str = include_str!("../../captures/leases/nm-device-state");
@@ -1077,6 +1111,7 @@ mod tests {
                 lease_time_s: Some(3600),
                 renew_s: Some(1800),
                 rebind_s: Some(3150),
+                wpad: None,
             },
             server: Some(ip("198.18.0.1")),
             expires_unix: None,
@@ -1260,6 +1295,36 @@ mod tests {
         want.expires_unix = Some(1_796_024_872); // 07:47:52
         assert_eq!(parse_dhclient(DHCLIENT_REAL, "eth0"), Some(want));
         assert_eq!(parse_dhclient(DHCLIENT_REAL, "eth1"), None);
+    }
+
+    /// Option 252 as the real clients store it when asked for: dhclient with `option wpad
+    /// code 252 = text;` in its config writes `option wpad "...";`, dhcpcd keeps the ACK
+    /// with the option; NetworkManager's device state names it `dhcp4.wpad`
+    /// (nm-dhcp-options.c), networkd saves it as hex `OPTION_252` (sd-dhcp-lease.c).
+    #[test]
+    fn wpad_urls_from_every_lease_format() {
+        const URL: &str = "http://198.18.1.2/wpad.dat";
+        let mut want = lab_lease_with_search(LeaseClient::Dhclient);
+        want.options.wpad = Some(URL.into());
+        want.renew_unix = Some(1_796_043_071); // 2026/11/30 12:51:11
+        want.rebind_unix = Some(1_796_044_813); // 13:20:13
+        want.expires_unix = Some(1_796_045_263); // 13:27:43
+        assert_eq!(parse_dhclient(DHCLIENT_WPAD, "eth0"), Some(want));
+        let mut want = lab_lease_with_search(LeaseClient::Dhcpcd);
+        want.options.wpad = Some(URL.into());
+        assert_eq!(parse_dhcpcd(DHCPCD_WPAD), Some(want));
+        let nm = parse_nm_device_state(&format!("[dhcp4]\ndhcp4.ip_address=198.18.0.150\ndhcp4.wpad={URL}\n")).unwrap();
+        assert_eq!(nm.wpad.as_deref(), Some(URL));
+        let hex: String = URL.bytes().chain([0]).map(|b| format!("{b:02x}")).collect();
+        let networkd = parse_networkd(&format!("ADDRESS=198.18.0.150\nOPTION_252={hex}\n")).unwrap();
+        assert_eq!(networkd.wpad.as_deref(), Some(URL), "the trailing NUL is dropped");
+        for bad in ["OPTION_252=6", "OPTION_252=zz", "OPTION_252="] {
+            assert_eq!(parse_networkd(&format!("ADDRESS=198.18.0.150\n{bad}\n")).unwrap().wpad, None, "{bad}");
+        }
+        // dhclient without the definition writes no `option wpad`; a control character
+        // from the server does not survive.
+        let lease = parse_dhclient("lease { fixed-address 198.18.0.150; option wpad \"http://a/\x07b\"; }", "eth0");
+        assert_eq!(lease.unwrap().wpad.as_deref(), Some("http://a/\u{fffd}b"));
     }
 
     #[test]

@@ -12,13 +12,20 @@
 //! 3. GNOME's settings (`gsettings get org.gnome.system.proxy ...`), when the binary exists:
 //!    `mode` `manual` gives the `http`/`https` host and port and `ignore-hosts`, `auto` the
 //!    `autoconfig-url` (a PAC);
-//! 4. WPAD through DNS: `http://wpad.<first search domain>/wpad.dat`.
+//! 4. WPAD through DHCP: the URL of option 252 ([`DhcpWpad`], which the dhcp check hands
+//!    over from a lease file or its first offer), checked by [`dhcp_pac_url`];
+//! 5. WPAD through DNS: `http://wpad.<first search domain>/wpad.dat`.
 //!
 //! A PAC file is JavaScript (`FindProxyForURL(url, host)`). nettriage embeds no JavaScript
-//! engine (the ones that fit compile too long for this project's build budget), so a PAC
-//! is **scanned, not evaluated**: [`scan_pac`] lists every `PROXY host:port` and `DIRECT`
-//! it names, and the probes go through the first proxy it names. The evidence says so.
-//! A PAC cannot loop or exhaust memory here, since it never runs.
+//! engine (the pure-Rust one, boa_engine, needs a newer Rust than this crate's 1.88 and
+//! compiles too long for this project's build budget), so a PAC is **scanned, not
+//! evaluated**: [`scan_pac`] lists every `PROXY`/`HTTPS host:port` and `DIRECT` it names;
+//! the web check tests each proxy ([`PacProxyTest`]) and the probes go through the first
+//! that answers. The evidence says so. A PAC cannot loop or exhaust memory here, since it
+//! never runs.
+//!
+//! Proxies are `http://` or `https://` (TLS to the proxy itself, then the request or
+//! `CONNECT` inside it); SOCKS proxies are listed, not used.
 //!
 //! Everything here is pure except [`live`] (reading the environment, `/etc/environment`,
 //! and running `gsettings` bounded in time). Credentials in a proxy URL are kept only in
@@ -26,7 +33,7 @@
 //! serialised or logged carries them.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +53,8 @@ pub enum ProxySource {
     Pac,
     /// A PAC file found by WPAD (`wpad.<domain>`).
     Wpad,
+    /// A PAC file found by WPAD through DHCP option 252.
+    Dhcp,
 }
 
 impl ProxySource {
@@ -58,6 +67,7 @@ impl ProxySource {
             ProxySource::Gsettings => "gsettings",
             ProxySource::Pac => "pac",
             ProxySource::Wpad => "wpad",
+            ProxySource::Dhcp => "dhcp",
         }
     }
 }
@@ -65,16 +75,16 @@ impl ProxySource {
 /// A proxy URL that cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProxyUrlError {
-    /// Not `http://host[:port]` (or a bare `host:port`).
-    #[error("proxy `{shown}` is not http://host[:port]: {reason}")]
+    /// Not `http[s]://host[:port]` (or a bare `host:port`).
+    #[error("proxy `{shown}` is not http[s]://host[:port]: {reason}")]
     Invalid {
         /// The URL without credentials.
         shown: String,
         /// What is wrong.
         reason: &'static str,
     },
-    /// A scheme nettriage does not speak to a proxy (`https://`, `socks5://`).
-    #[error("proxy `{shown}` uses the unsupported scheme `{scheme}` (only http:// proxies are used)")]
+    /// A scheme nettriage does not speak to a proxy (`socks5://`, `socks4://`).
+    #[error("proxy `{shown}` uses the unsupported scheme `{scheme}` (only http:// and https:// proxies are used)")]
     UnsupportedScheme {
         /// The URL without credentials.
         shown: String,
@@ -85,15 +95,21 @@ pub enum ProxyUrlError {
 
 /// The port of a proxy URL that names none: 1080, as curl assumes (`CURLOPT_PROXY`).
 pub const DEFAULT_PROXY_PORT: u16 = 1080;
+/// The port of an `https://` proxy URL that names none: 443, as curl assumes
+/// (`CURL_DEFAULT_HTTPS_PROXY_PORT` in its `lib/url.h`).
+pub const DEFAULT_HTTPS_PROXY_PORT: u16 = 443;
 
-/// An HTTP proxy server: where to connect, how to show it, and its credentials (which only
-/// [`ProxyServer::authorization`] reveals, and `Debug` hides).
+/// An HTTP proxy server: where to connect, how to show it, whether to speak TLS to it, and
+/// its credentials (which only [`ProxyServer::authorization`] reveals, and `Debug` hides).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ProxyServer {
     /// The host name or address (IPv6 without brackets).
     pub host: String,
-    /// The port (1080 when the URL names none, as curl assumes).
+    /// The port (1080 when the URL names none, as curl assumes; 443 for `https://`).
     pub port: u16,
+    /// An `https://` proxy: TLS to the proxy itself (verified like any server, for its
+    /// name), then the request or `CONNECT` inside that TLS connection.
+    pub tls: bool,
     credentials: Option<(String, String)>,
 }
 
@@ -102,20 +118,26 @@ impl fmt::Debug for ProxyServer {
         f.debug_struct("ProxyServer")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("tls", &self.tls)
             .field("credentials", &self.credentials.as_ref().map(|_| "<hidden>"))
             .finish()
     }
 }
 
 impl ProxyServer {
-    /// Parses `http://[user[:password]@]host[:port][/]` or a bare `host[:port]` (as the
+    /// Parses `http[s]://[user[:password]@]host[:port][/]` or a bare `host[:port]` (as the
     /// environment variables are often set); user and password are percent-decoded.
     pub fn parse(text: &str) -> Result<ProxyServer, ProxyUrlError> {
         let text = text.trim();
         let shown = crate::config::without_credentials(text);
         let invalid = |reason| ProxyUrlError::Invalid { shown: shown.clone(), reason };
+        let mut tls = false;
         let rest = match text.split_once("://") {
             Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("https") => {
+                tls = true;
+                rest
+            }
             Some((scheme, _)) => {
                 return Err(ProxyUrlError::UnsupportedScheme {
                     shown: shown.clone(),
@@ -148,6 +170,7 @@ impl ProxyServer {
             return Err(invalid("the host has characters a host name cannot have"));
         }
         let port = match port {
+            None | Some("") if tls => DEFAULT_HTTPS_PROXY_PORT,
             None | Some("") => DEFAULT_PROXY_PORT,
             Some(p) => p.parse::<u16>().ok().filter(|p| *p != 0).ok_or_else(|| invalid("the port is not 1-65535"))?,
         };
@@ -155,16 +178,13 @@ impl ProxyServer {
             let (user, pass) = u.split_once(':').unwrap_or((u, ""));
             (percent_decode(user), percent_decode(pass))
         });
-        Ok(ProxyServer { host: host.to_ascii_lowercase(), port, credentials })
+        Ok(ProxyServer { host: host.to_ascii_lowercase(), port, tls, credentials })
     }
 
-    /// `http://host:port`, without credentials: how reports, logs and errors name it.
+    /// `http://host:port` (`https://` for a TLS proxy), without credentials: how reports,
+    /// logs and errors name it.
     pub fn shown(&self) -> String {
-        if self.host.contains(':') {
-            format!("http://[{}]:{}", self.host, self.port)
-        } else {
-            format!("http://{}:{}", self.host, self.port)
-        }
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.authority())
     }
 
     /// `host:port` to connect to (IPv6 in brackets).
@@ -373,12 +393,13 @@ fn in_network(ip: IpAddr, net: IpAddr, prefix: u8) -> bool {
 pub struct PacScan {
     /// Whether the text defines `FindProxyForURL` (a PAC without it is not a PAC).
     pub defines_find_proxy: bool,
-    /// Every `PROXY host:port` (and `HTTP host:port`) it names, first seen first, at most
+    /// Every `PROXY host:port` (and `HTTP host:port`) it names as `http://host:port`, and
+    /// every `HTTPS host:port` as `https://host:port`, first seen first, at most
     /// [`MAX_PAC_PROXIES`], without credentials.
     pub proxies: Vec<String>,
     /// Whether it names `DIRECT`.
     pub direct: bool,
-    /// Other proxy kinds it names (`HTTPS`, `SOCKS`, `SOCKS4`, `SOCKS5`), which are not used.
+    /// Other proxy kinds it names (`SOCKS`, `SOCKS4`, `SOCKS5`), which are not used.
     #[serde(default)]
     pub unsupported: Vec<String>,
 }
@@ -390,7 +411,7 @@ pub const MAX_PAC_PROXIES: usize = 16;
 ///
 /// Looks at the contents of every string literal (`"..."`, `'...'`, no escapes needed for
 /// PAC return values) and splits it on `;` into `KIND [host:port]` directives, as
-/// `FindProxyForURL` returns them (`"PROXY p.example:3128; DIRECT"`).
+/// `FindProxyForURL` returns them (`"PROXY p.example:3128; HTTPS p.example:443; DIRECT"`).
 pub fn scan_pac(text: &str) -> PacScan {
     let mut scan = PacScan { defines_find_proxy: text.contains("FindProxyForURL"), ..PacScan::default() };
     let mut rest = text;
@@ -411,8 +432,9 @@ pub fn scan_pac(text: &str) -> PacScan {
             }
             match (kind.to_ascii_uppercase().as_str(), target) {
                 ("DIRECT", None) => scan.direct = true,
-                ("PROXY" | "HTTP", Some(target)) => {
-                    if let Ok(server) = ProxyServer::parse(target)
+                (kind @ ("PROXY" | "HTTP" | "HTTPS"), Some(target)) => {
+                    let url = if kind == "HTTPS" { format!("https://{target}") } else { target.to_string() };
+                    if let Ok(server) = ProxyServer::parse(&url)
                         && !target.contains("://")
                     {
                         let shown = server.shown();
@@ -421,7 +443,7 @@ pub fn scan_pac(text: &str) -> PacScan {
                         }
                     }
                 }
-                (k @ ("HTTPS" | "SOCKS" | "SOCKS4" | "SOCKS5"), Some(target))
+                (k @ ("SOCKS" | "SOCKS4" | "SOCKS5"), Some(target))
                     if target
                         .chars()
                         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
@@ -519,7 +541,7 @@ pub struct ProxySetting {
 }
 
 /// The PAC file used, in the evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PacInfo {
     /// Its URL (without credentials).
     pub url: String,
@@ -537,13 +559,58 @@ pub struct PacInfo {
     /// What the scan found, when it was fetched.
     #[serde(default)]
     pub scan: Option<PacScan>,
+    /// Each proxy the scan found, tested: reachable, and how it answered `CONNECT`. Absent
+    /// in reports of earlier versions.
+    #[serde(default)]
+    pub proxy_tests: Vec<PacProxyTest>,
     /// Why it could not be fetched or used.
     #[serde(default)]
     pub error: Option<String>,
 }
 
+/// How a proxy named by a PAC answered its test (a TCP connect, then `CONNECT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PacProxyStatus {
+    /// It opened the tunnel (2xx).
+    Works,
+    /// It answered 407: it needs credentials.
+    AuthRequired,
+    /// It answered with another status (it refuses that tunnel, but it is there).
+    Refuses,
+    /// It accepted the connection but gave no HTTP answer in time.
+    NoAnswer,
+    /// Its name did not resolve, the connection was refused, or none was made in time.
+    Unreachable,
+}
+
+impl PacProxyStatus {
+    /// Whether the proxy is there at all: it answered `CONNECT`, with any status.
+    pub fn answers(self) -> bool {
+        matches!(self, PacProxyStatus::Works | PacProxyStatus::AuthRequired | PacProxyStatus::Refuses)
+    }
+}
+
+/// One proxy of a PAC, tested.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PacProxyTest {
+    /// The proxy's URL (as [`ProxyServer::shown`] gives it).
+    pub proxy: String,
+    /// What came of it.
+    pub status: PacProxyStatus,
+    /// The status of its answer to `CONNECT`.
+    #[serde(default)]
+    pub http_status: Option<u16>,
+    /// Time to connect to it.
+    #[serde(default)]
+    pub connect_ms: Option<f64>,
+    /// Why it did not work, in words.
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
 /// Proxy discovery, as the evidence shows it (no credentials anywhere).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProxyEvidence {
     /// The proxy for `http://` URLs.
     #[serde(default)]
@@ -564,12 +631,112 @@ pub struct ProxyEvidence {
     /// `failed`, `timeout`, `not_consulted` when an earlier source already decided).
     #[serde(default)]
     pub gsettings: String,
-    /// `wpad.<domain>` as tried, when WPAD was tried.
+    /// `wpad.<domain>` as tried, when WPAD through DNS was tried.
     #[serde(default)]
     pub wpad_host: Option<String>,
+    /// WPAD through DHCP: whether option 252 was looked at and what came of it.
+    #[serde(default)]
+    pub dhcp_wpad_state: DhcpWpadState,
+    /// The option 252 URL DHCP gave (without credentials), whether usable or not.
+    #[serde(default)]
+    pub dhcp_wpad: Option<DhcpWpad>,
     /// Proxy values that could not be used (unparsable, unsupported scheme), in words.
     #[serde(default)]
     pub ignored: Vec<String>,
+}
+
+/// Where the WPAD URL of DHCP option 252 was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WpadOrigin {
+    /// A DHCP client's lease file (what the system's client accepted).
+    Lease,
+    /// The first OFFER to the dhcp check's own DISCOVER.
+    Offer,
+}
+
+/// The WPAD URL DHCP gave (option 252): handed from the dhcp check to the web check
+/// (`check::Facts::dhcp_wpad`) and shown in the proxy evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DhcpWpad {
+    /// The option's text (`DhcpOptions::set_wpad` bounds and cleans it), without
+    /// credentials; not necessarily a URL ([`dhcp_pac_url`] says).
+    pub url: String,
+    /// A lease file or an offer.
+    pub origin: WpadOrigin,
+    /// The DHCP server that sent it (the lease's server identifier, or the offering server).
+    #[serde(default)]
+    pub server: Option<Ipv4Addr>,
+}
+
+impl DhcpWpad {
+    /// The hand-over for a URL of `origin` from `server` (credentials removed).
+    pub fn new(url: &str, origin: WpadOrigin, server: Option<Ipv4Addr>) -> DhcpWpad {
+        DhcpWpad { url: crate::config::without_credentials(url), origin, server }
+    }
+}
+
+/// What WPAD through DHCP came to, in the evidence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DhcpWpadState {
+    /// Not looked at: an earlier source decided, WPAD is off (`[web] wpad = false`), or the
+    /// report is from a version without it.
+    #[default]
+    NotConsulted,
+    /// DHCP answered (a lease or an offer) without option 252.
+    NotOffered,
+    /// No lease with option 252 and no offer came within the wait (`DHCP_WPAD_WAIT_MS` of
+    /// the web check), or the dhcp check did not probe.
+    NoAnswer,
+    /// Option 252 named a usable URL: its PAC was fetched.
+    Used,
+    /// Option 252 is not a usable URL (`web.pac_unusable` says why); WPAD through DNS was
+    /// tried next.
+    Unusable,
+}
+
+/// The PAC URL of a DHCP option 252 text (pure): `http://` or `https://` (either case)
+/// with a host (name, IPv4, or IPv6 in brackets) and an optional port 1-65535; no spaces or
+/// control characters (`set_wpad` turned those into U+FFFD). `Err` says what is wrong.
+pub fn dhcp_pac_url(text: &str) -> Result<String, &'static str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err("it is empty");
+    }
+    if text.chars().any(|c| c.is_whitespace() || c.is_control() || c == '\u{fffd}') {
+        return Err("it has spaces or control characters");
+    }
+    let Some((scheme, rest)) = text.split_once("://") else { return Err("it is not a URL (no scheme)") };
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return Err("it is not an http:// or https:// URL");
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let (host, port) = if let Some(v6) = host_port.strip_prefix('[') {
+        let (h, after) = v6.split_once(']').ok_or("an IPv6 address without `]`")?;
+        if h.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err("the host is not an IPv6 address");
+        }
+        (h, after.strip_prefix(':'))
+    } else {
+        match host_port.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (host_port, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("it has no host");
+    }
+    if !host_port.starts_with('[') && !host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
+        return Err("the host has characters a host name cannot have");
+    }
+    if let Some(p) = port
+        && p.parse::<u16>().ok().filter(|p| *p != 0).is_none()
+    {
+        return Err("the port is not 1-65535");
+    }
+    Ok(text.to_string())
 }
 
 /// The path a request takes.
@@ -853,6 +1020,9 @@ mod tests {
         assert_eq!((bare.port, bare.authorization()), (8080, None));
         assert_eq!(ProxyServer::parse("http://proxy.example").unwrap().port, DEFAULT_PROXY_PORT);
         assert_eq!(ProxyServer::parse("http://[2001:db8::1]:3128").unwrap().shown(), "http://[2001:db8::1]:3128");
+        let tls = ProxyServer::parse("https://u:pw@Proxy.Example/").unwrap();
+        assert_eq!((tls.tls, tls.port, tls.shown()), (true, 443, "https://proxy.example:443".to_string()));
+        assert!(!ProxyServer::parse("http://p:1").unwrap().tls && !ProxyServer::parse("p:1").unwrap().tls);
         assert!(matches!(
             ProxyServer::parse("socks5://u:secret@h:1080"),
             Err(ProxyUrlError::UnsupportedScheme { ref shown, .. }) if !shown.contains("secret")
@@ -932,11 +1102,12 @@ mod tests {
             function FindProxyForURL(url, host) {
                 if (dnsDomainIs(host, ".site.test")) return "DIRECT";
                 if (shExpMatch(url, "https:*")) return 'PROXY p2.example:8080';
-                return "PROXY p1.example:3128; PROXY p2.example:8080; SOCKS5 s.example:1080; DIRECT";
+                return "PROXY p1.example:3128; PROXY p2.example:8080; HTTPS t.example:8443; SOCKS5 s.example:1080; DIRECT";
             }"#;
         let scan = scan_pac(pac);
         assert!(scan.defines_find_proxy && scan.direct);
-        assert_eq!(scan.proxies, ["http://p2.example:8080", "http://p1.example:3128"]);
+        assert_eq!(scan.proxies, ["http://p2.example:8080", "http://p1.example:3128", "https://t.example:8443"]);
+        assert!(ProxyServer::parse(&scan.proxies[2]).unwrap().tls);
         assert_eq!(scan.unsupported, ["SOCKS5 s.example:1080"]);
         let none = scan_pac("this is not javascript \"at all");
         assert!(!none.defines_find_proxy && none.proxies.is_empty() && !none.direct);
@@ -1033,6 +1204,39 @@ mod tests {
         let mut plan = ProxyPlan::default();
         apply_pac(&mut plan, &scan_pac("function FindProxyForURL(u,h){return \"DIRECT\";}"), ProxySource::Pac);
         assert_eq!(plan.route("http", "a", 80), Route::Direct { source: Some(ProxySource::Pac) });
+    }
+
+    #[test]
+    fn dhcp_option_252_must_be_an_http_url() {
+        for good in [
+            "http://198.18.1.2/wpad.dat",
+            "HTTP://wpad.site.test:8080/proxy.pac",
+            "https://[2001:db8::1]/wpad.dat",
+            "http://pac.site.test",
+        ] {
+            assert_eq!(dhcp_pac_url(good).as_deref(), Ok(good), "{good}");
+        }
+        assert_eq!(dhcp_pac_url("  http://a.test/w.dat ").as_deref(), Ok("http://a.test/w.dat"));
+        for bad in [
+            "",
+            "wpad.dat",
+            "198.18.1.2/wpad.dat",
+            "ftp://a.test/wpad.dat",
+            "http://",
+            "http:///wpad.dat",
+            "http://a b/w.dat",
+            "http://a.test:0/",
+            "http://a.test:99999/",
+            "http://[::1/w.dat",
+            "http://[nope]/w.dat",
+            "http://a\u{fffd}b/",
+            "http://a/\u{7}",
+            "http://a%2f.test/",
+        ] {
+            assert!(dhcp_pac_url(bad).is_err(), "{bad:?}");
+        }
+        let w = DhcpWpad::new("http://u:secret@a.test/w.dat", WpadOrigin::Offer, None);
+        assert!(!w.url.contains("secret"));
     }
 
     #[test]

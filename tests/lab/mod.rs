@@ -44,6 +44,7 @@ pub mod ipv6;
 pub mod ipv6_paths;
 pub mod mtu;
 pub mod web;
+pub mod wpad;
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
