@@ -30,8 +30,6 @@ use super::{Attachment, DeliveryError, Step, Ticket};
 /// Largest answer body read from a ticket system (their JSON answers are a few KiB).
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
 
-/// Largest secret file read.
-
 /// A credential. Its `Debug` shows nothing of the value, so it can sit in structs that are
 /// logged or printed in a panic.
 #[derive(Clone)]
