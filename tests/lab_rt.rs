@@ -4,9 +4,10 @@
 //! attachments byte for byte; a second delivery of the same ticket creates none; a comment
 //! on an existing ticket carries its attachment; a wrong token is a permanent 401.
 //!
-//! The delivery runs in the client namespace (a helper thread entered with setns(2), see
-//! `tests/lab/rt.rs`) through `nettriage::ticket::deliver`; the lead switches it to
-//! `nettriage ticket` once the CLI is merged. Needs what the lab needs plus
+//! The first scenario delivers from the client namespace (a helper thread entered with
+//! setns(2), see `tests/lab/rt.rs`) through `nettriage::ticket::deliver`, to check REST2's
+//! requests one by one; the second runs the real binary (`run --ticket`, then `ticket
+//! REPORT.json`) end to end. Needs what the lab needs plus
 //! `request-tracker5 rt5-db-sqlite` and curl.
 
 mod lab;
@@ -137,4 +138,78 @@ fn rt_receives_the_ticket_with_attachments_through_rest2() {
         other => panic!("want a 401 Status, got {other:?}"),
     }
     assert!(!err.is_transient());
+}
+
+/// The real binary end to end: `run --ticket` in the client namespace with `[ticket]
+/// system = "rt"` in its config file delivers the report into the real RT; the ticket's
+/// subject carries the report's id (the idempotency key) and its HTML attachment is the
+/// report file byte for byte (the run is `--redact`, as a ticket is by default); `ticket REPORT.json` for the same report creates no second
+/// ticket.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn run_ticket_delivers_the_report_into_a_real_rt() {
+    let test = "run_ticket_delivers_the_report_into_a_real_rt";
+    lab::require_tools(test, rt_lab::TOOLS);
+    let mut lab = Lab::start(test);
+    let rt = Rt::start(&mut lab);
+    let outbox = lab.tmp().join("outbox");
+    let config = lab.tmp().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[ticket]\nsystem = \"rt\"\noutbox = \"{}\"\ntimeout_ms = 20000\n\n[ticket.rt]\nurl = \"{}\"\n\
+             queue = \"General\"\nsecret_file = \"{}\"\n",
+            outbox.display(),
+            rt.url,
+            rt.token_file.display()
+        ),
+    )
+    .unwrap();
+    let html = lab.tmp().join("report.html");
+    let config_arg = config.to_str().unwrap();
+    let out = lab.run_nettriage_raw(
+        &[],
+        &[
+            "run",
+            "--interface",
+            "eth0",
+            "--format",
+            "json",
+            "--dns-name",
+            lab::WWW_NAME,
+            "--config",
+            config_arg,
+            "--redact",
+            "--output",
+            html.to_str().unwrap(),
+            "--ticket",
+        ],
+    );
+    let report = lab::parse_report(&out);
+    assert!(matches!(out.code, 0 | 1), "the lab run is healthy or degraded: {}", out.stderr);
+    let key = report["id"].as_str().expect("a live report has an id").to_string();
+
+    let query = format!("/REST/2.0/tickets?query=Subject%20LIKE%20%27{key}%27");
+    let found = rt.get(&lab, &lab.c, &query).expect("search");
+    assert_eq!(found["count"].as_u64(), Some(1), "one ticket for the report: {found}; stderr {}", out.stderr);
+    let id = found["items"][0]["id"]
+        .as_str()
+        .map(str::to_string)
+        .or_else(|| found["items"][0]["id"].as_u64().map(|n| n.to_string()))
+        .expect("ticket id");
+    let files = attachments_of(&lab, &rt, &id);
+    let html_bytes = std::fs::read(&html).unwrap();
+    assert!(
+        files.iter().any(|(name, bytes)| name.ends_with(".html") && *bytes == html_bytes),
+        "the HTML report is attached byte for byte: {:?}",
+        files.iter().map(|(n, b)| (n, b.len())).collect::<Vec<_>>()
+    );
+
+    // The saved report handed over again: RT already has it, nothing new is created.
+    let saved = lab.tmp().join("report.json");
+    std::fs::write(&saved, serde_json::to_vec(&report).unwrap()).unwrap();
+    let again = lab.run_nettriage_raw(&[], &["ticket", saved.to_str().unwrap(), "--config", config_arg]);
+    assert_eq!(again.code, 0, "ticket REPORT.json: {}", again.stderr);
+    let found = rt.get(&lab, &lab.c, &query).expect("search");
+    assert_eq!(found["count"].as_u64(), Some(1), "still one ticket: {found}");
 }
