@@ -264,6 +264,7 @@ impl Analysis {
         let checks = vec![
             skipped(CheckId::Link, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             skipped(CheckId::Wifi, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
+            skipped(CheckId::Neighbours, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.dhcp_check(source),
             skipped(CheckId::Ipv6, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.gateway_check(source),
@@ -280,6 +281,7 @@ impl Analysis {
             duration_ms: whole_ms(end.saturating_sub(start)),
             host: HostInfo { hostname },
             interface: None,
+            neighbour: None,
             privileged: false,
             redacted: false,
             capture: None,

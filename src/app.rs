@@ -201,6 +201,10 @@ pub async fn collect(config: &Config, observer: &(dyn Fn(Progress) + Sync)) -> R
         duration_ms: started.elapsed().as_millis() as u64,
         host: HostInfo { hostname: hostname() },
         interface: interface.map(|i| i.name.clone()),
+        neighbour: checks
+            .iter()
+            .find_map(crate::report::CheckResult::neighbours)
+            .and_then(crate::check::neighbours::line),
         privileged: privileges.full(),
         redacted: false,
         capture,

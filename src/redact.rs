@@ -813,6 +813,7 @@ mod tests {
             duration_ms: 1,
             host: HostInfo { hostname: hostname.into() },
             interface: Some("eth0".into()),
+            neighbour: None,
             privileged: true,
             redacted: false,
             capture: None,

@@ -187,8 +187,74 @@ pub fn details(check: &CheckResult) -> String {
         Evidence::Web(ev) => web_details(ev),
         Evidence::Ipv6(ev) => ipv6_details(ev),
         Evidence::Path(ev) => path_details(ev),
+        Evidence::Neighbours(ev) => neighbours_details(ev),
         Evidence::Other(_) => String::new(),
     }
+}
+
+/// The neighbours layer in one line: each neighbour (switch, port, VLAN, speed/duplex,
+/// power), what lldpd said, how long the socket listened, then the notices' codes.
+fn neighbours_details(ev: &crate::check::neighbours::NeighboursEvidence) -> String {
+    let mut parts: Vec<String> = ev
+        .neighbours
+        .iter()
+        .map(|n| {
+            let mut text = format!(
+                "{} {} port {}",
+                n.protocol.as_str().to_uppercase(),
+                n.switch_name().unwrap_or("?"),
+                n.port_name().unwrap_or("?")
+            );
+            if let Some(vlan) = n.port_vlan {
+                text.push_str(&format!(" vlan {vlan}"));
+            }
+            match (n.speed_mbps, n.duplex) {
+                (Some(s), Some(d)) => text.push_str(&format!(" {s} Mbit/s {}", d.as_str())),
+                (Some(s), None) => text.push_str(&format!(" {s} Mbit/s")),
+                (None, Some(d)) => text.push_str(&format!(" {} duplex", d.as_str())),
+                (None, None) => {}
+            }
+            if let Some(p) = n.power
+                && let (Some(req), Some(alloc)) = (p.requested_mw, p.allocated_mw)
+            {
+                text.push_str(&format!(" PoE {:.1}/{:.1} W", alloc as f64 / 1000.0, req as f64 / 1000.0));
+            }
+            if n.via == crate::platform::lldp::Via::Lldpd {
+                text.push_str(" (lldpd)");
+            }
+            text
+        })
+        .collect();
+    if ev.neighbours.is_empty() {
+        parts.push("nothing heard".into());
+    }
+    parts.push(format!("listened {:.1} s", ev.listened_ms as f64 / 1000.0));
+    if !ev.notices.is_empty() {
+        let codes: Vec<&str> = ev.notices.iter().map(|n| n.code.as_str()).collect();
+        parts.push(format!("notices: {}", codes.join(", ")));
+    }
+    parts.join(", ")
+}
+
+/// The line at the top of every report: `Switch: NAME port PORT (VLAN N)` when a
+/// neighbour was heard, the honest "nothing heard" when the neighbours check listened in
+/// vain, `None` when it did not run (a capture, an older report).
+pub fn neighbour_line(report: &Report) -> Option<String> {
+    if let Some(line) = &report.neighbour {
+        return Some(line.sentence());
+    }
+    let ev = report.neighbours_evidence()?;
+    if ev.listen_error.is_some() && ev.neighbours.is_empty() {
+        return Some("Switch: unknown (could not listen for LLDP/CDP)".into());
+    }
+    Some(if ev.waited {
+        format!("Switch: nothing heard in {:.0} s (LLDP/CDP)", ev.listened_ms as f64 / 1000.0)
+    } else {
+        format!(
+            "Switch: nothing heard during the run ({:.1} s; `--neighbours` waits for the switch)",
+            ev.listened_ms as f64 / 1000.0
+        )
+    })
 }
 
 /// The IPv6 layer in one line: each router heard (link-local, MAC, flags, prefixes with

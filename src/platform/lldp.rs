@@ -753,7 +753,10 @@ mod tests {
             mau_from_description("10GbaseT - Four-pair Category 6A or better, full duplex mode only"),
             (Some(10_000), Some(Duplex::Full))
         );
-        assert_eq!(mau_from_description("100BaseTXHD - 2 pair category 5 UTP, half duplex mode"), (Some(100), Some(Duplex::Half)));
+        assert_eq!(
+            mau_from_description("100BaseTXHD - 2 pair category 5 UTP, half duplex mode"),
+            (Some(100), Some(Duplex::Half))
+        );
         assert_eq!(mau_from_description("1000BaseTFD"), (Some(1000), Some(Duplex::Full)));
         assert_eq!(mau_from_description("unknown"), (None, None));
     }

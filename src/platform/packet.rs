@@ -42,11 +42,17 @@ pub type Halves = (Box<dyn DataLinkSender>, Box<dyn DataLinkReceiver>);
 /// Opens a non-promiscuous packet socket on `interface` whose receives time out after
 /// [`READ_TIMEOUT`].
 pub fn open(interface: &str) -> Result<Halves, PacketError> {
+    open_with(interface, false)
+}
+
+/// [`open`], promiscuous when asked: the neighbours check listens for LLDP's and CDP's
+/// group addresses, which the kernel does not join (the mode ends when the socket closes).
+pub fn open_with(interface: &str, promiscuous: bool) -> Result<Halves, PacketError> {
     let iface = datalink::interfaces()
         .into_iter()
         .find(|i| i.name == interface)
         .ok_or_else(|| PacketError::NoInterface(interface.to_string()))?;
-    let config = Config { read_timeout: Some(READ_TIMEOUT), promiscuous: false, ..Config::default() };
+    let config = Config { read_timeout: Some(READ_TIMEOUT), promiscuous, ..Config::default() };
     match datalink::channel(&iface, config) {
         Ok(Channel::Ethernet(tx, rx)) => Ok((tx, rx)),
         Ok(_) => Err(PacketError::NoInterface(interface.to_string())),

@@ -23,6 +23,7 @@ pub fn label(id: CheckId) -> &'static str {
         CheckId::Wifi => "Wi-Fi signal",
         CheckId::Dhcp => "Network address",
         CheckId::Ipv6 => "Checking IPv6",
+        CheckId::Neighbours => "Which switch port this is",
         CheckId::Gateway => "Connection to the router",
         CheckId::Dns => "Finding websites by name",
         CheckId::Path => "Large packets on the way",

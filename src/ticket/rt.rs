@@ -7,6 +7,10 @@ use crate::config::{RtSettings, TicketSettings, TicketSystem};
 use super::{DeliveryError, Receipt, Ticket};
 
 /// Delivers `ticket` with these settings.
-pub async fn deliver(_common: &TicketSettings, _settings: &RtSettings, _ticket: &Ticket) -> Result<Receipt, DeliveryError> {
+pub async fn deliver(
+    _common: &TicketSettings,
+    _settings: &RtSettings,
+    _ticket: &Ticket,
+) -> Result<Receipt, DeliveryError> {
     Err(DeliveryError::Unsupported { system: TicketSystem::Rt.name() })
 }

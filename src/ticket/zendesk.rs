@@ -2,11 +2,15 @@
 //! [`DeliveryError::Unsupported`](super::DeliveryError::Unsupported), so a configured
 //! system never reports a delivery that did not happen.
 
-use crate::config::{ZendeskSettings, TicketSettings, TicketSystem};
+use crate::config::{TicketSettings, TicketSystem, ZendeskSettings};
 
 use super::{DeliveryError, Receipt, Ticket};
 
 /// Delivers `ticket` with these settings.
-pub async fn deliver(_common: &TicketSettings, _settings: &ZendeskSettings, _ticket: &Ticket) -> Result<Receipt, DeliveryError> {
+pub async fn deliver(
+    _common: &TicketSettings,
+    _settings: &ZendeskSettings,
+    _ticket: &Ticket,
+) -> Result<Receipt, DeliveryError> {
     Err(DeliveryError::Unsupported { system: TicketSystem::Zendesk.name() })
 }
