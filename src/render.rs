@@ -1445,4 +1445,56 @@ mod tests {
         assert_eq!(lower_first("DNS is down"), "DNS is down");
         assert_eq!(upper_first("the cable"), "The cable");
     }
+
+    #[test]
+    fn every_format_puts_the_switch_line_at_the_top() {
+        use crate::check::neighbours::{NeighboursEvidence, line};
+        use crate::platform::lldp::{Neighbour, Protocol};
+        let switch = Neighbour {
+            protocol: Protocol::Lldp,
+            chassis_id: Some("00:11:22:33:44:55".into()),
+            system_name: Some("sw-3f-<west>".into()),
+            port_id: Some("Gi1/0/14".into()),
+            port_vlan: Some(42),
+            ..Neighbour::default()
+        };
+        let ev = NeighboursEvidence { interface: "eth0".into(), neighbours: vec![switch], ..Default::default() };
+        let check = CheckResult {
+            id: CheckId::Neighbours,
+            status: CheckStatus::Pass,
+            duration_ms: 900,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings: vec![],
+            evidence: Evidence::Neighbours(Box::new(ev.clone())),
+        };
+        let mut r = crate::report::test_report(vec![check.clone()], "2026-11-24T07:00:00.000Z", 10);
+        r.neighbour = line(&ev);
+        let text = |format| {
+            let mut out = Vec::new();
+            write(&r, format, &mut out, false).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let table = text(Format::Table);
+        assert_eq!(table.lines().nth(1), Some("Switch: sw-3f-<west> port Gi1/0/14 (VLAN 42)"));
+        assert!(text(Format::Markdown).contains("Switch: sw-3f-\\<west\\> port Gi1/0/14 (VLAN 42)"));
+        let html = text(Format::Html);
+        assert!(html.contains("<p id=\"neighbour\">Switch: sw-3f-&lt;west&gt; port Gi1/0/14 (VLAN 42)</p>"));
+        assert!(text(Format::Json).contains("\"neighbour\""));
+        assert!(crate::render::checklist::line(&check).ends_with("Switch: sw-3f-<west> port Gi1/0/14 (VLAN 42)"));
+        // Nothing heard: said honestly, still at the top.
+        let quiet = NeighboursEvidence { interface: "eth0".into(), listened_ms: 1500, ..Default::default() };
+        let mut r = crate::report::test_report(
+            vec![CheckResult { evidence: Evidence::Neighbours(Box::new(quiet)), ..check }],
+            "2026-11-24T07:00:00.000Z",
+            10,
+        );
+        r.neighbour = None;
+        let line = neighbour_line(&r).unwrap();
+        assert!(line.starts_with("Switch: nothing heard during the run"), "{line}");
+        // A report without the check (a capture, an older version) has no line.
+        let none = crate::report::test_report(vec![], "2026-11-24T07:00:00.000Z", 10);
+        assert_eq!(neighbour_line(&none), None);
+    }
 }
