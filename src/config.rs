@@ -1028,6 +1028,24 @@ mod tests {
     }
 
     #[test]
+    fn waiting_for_the_switch_stretches_the_deadline_to_the_window() {
+        let plain = Config::resolve(&args(), None).unwrap();
+        assert!(!plain.neighbours.listen);
+        assert_eq!(plain.deadline, Duration::from_secs(10));
+        let asked = Config::resolve(&Overrides { neighbours: true, ..args() }, None).unwrap();
+        assert!(asked.neighbours.listen);
+        assert_eq!(asked.deadline, Duration::from_secs(36));
+        let file = "[neighbours]\nlisten = true\nwindow_secs = 5\nexpected_vlan = 42\n";
+        let c = Config::resolve(&args(), Some((Path::new("x.toml"), file))).unwrap();
+        assert_eq!((c.deadline, c.neighbours.expected_vlan), (Duration::from_secs(10), Some(42)));
+        for bad in
+            ["[neighbours]\nexpected_vlan = 4095\n", "[neighbours]\nwindow_secs = 0\n", "[neighbours]\nvlan = 1\n"]
+        {
+            assert!(Config::resolve(&args(), Some((Path::new("x.toml"), bad))).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn defaults_apply_without_file() {
         let c = Config::resolve(&args(), None).unwrap();
         assert_eq!(c.dns_names, [DEFAULT_DNS_NAME]);
