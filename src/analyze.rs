@@ -307,6 +307,7 @@ impl Analysis {
         let checks = vec![
             skipped(CheckId::Link, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             skipped(CheckId::Wifi, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
+            skipped(CheckId::Neighbours, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             state.dhcp_check(source),
             state.ipv6_check(source, end, &self.ipv6_settings),
             state.gateway_check(source),
@@ -324,6 +325,7 @@ impl Analysis {
             duration_ms: whole_ms(end.saturating_sub(start)),
             host: HostInfo { hostname },
             interface: None,
+            neighbour: None,
             privileged: false,
             privileges: None,
             redacted: false,

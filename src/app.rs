@@ -240,6 +240,10 @@ pub async fn collect_with(
         duration_ms: started.elapsed().as_millis() as u64,
         host: HostInfo { hostname: hostname() },
         interface: interface.map(|i| i.name.clone()),
+        neighbour: checks
+            .iter()
+            .find_map(crate::report::CheckResult::neighbours)
+            .and_then(crate::check::neighbours::line),
         privileged: privileges.full(),
         privileges: Some(privilege_report),
         redacted: false,
@@ -321,7 +325,8 @@ fn settle_privileges(
 
 /// Opens every privileged socket the run's checks will ask for on `iface`, before the
 /// drop: packet sockets for the dhcp probes (DISCOVER, duplicate address, the full
-/// exchange), each gateway's ARP or Neighbor Solicitation and the capture; raw ICMP and
+/// exchange), each gateway's ARP or Neighbor Solicitation, the capture and the neighbours
+/// check's promiscuous listener; raw ICMP and
 /// ICMPv6 sockets for the path check's destinations and the Router Solicitation; one echo
 /// client per family with a gateway. One that cannot be opened is logged; the check that
 /// needed it then reports `tool.no_privilege`.
@@ -344,6 +349,8 @@ fn preopen_sockets(
         let capture = usize::from(config.capture.is_some());
         let n = 3 + gw4.len() + gw6.len() + capture;
         note(SocketKind::Packet, packet::preopen(&iface.name, n).map_err(std::io::Error::other));
+        // The neighbours check hears LLDP and CDP on a promiscuous one.
+        note(SocketKind::Packet, packet::preopen_with(&iface.name, 1, true).map_err(std::io::Error::other));
     }
     let targets = |v6: bool| {
         config

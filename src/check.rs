@@ -13,6 +13,7 @@ pub mod dns;
 pub mod gateway;
 pub mod ipv6;
 pub mod link;
+pub mod neighbours;
 pub mod path;
 pub mod ports;
 pub mod web;
@@ -78,6 +79,10 @@ pub struct Facts {
     /// the DISCOVER's listener may then stop when its minimum window has passed. Shared
     /// with the listener's blocking thread.
     pub dhcp_alone: Arc<AtomicBool>,
+    /// Set by the runner once every other check has finished (or cannot start): the
+    /// neighbours listener, which without `--neighbours` listens only while the run lasts
+    /// anyway, then stops. Shared with the listener's blocking thread.
+    pub neighbours_alone: Arc<AtomicBool>,
     finished: Mutex<BTreeSet<CheckId>>,
     #[cfg(feature = "live")]
     changed: tokio::sync::Notify,
@@ -116,6 +121,11 @@ impl Facts {
     /// Tells the DHCP listener whether it is alone (see [`Facts::dhcp_alone`]).
     pub fn set_dhcp_alone(&self, alone: bool) {
         self.dhcp_alone.store(alone, Ordering::Release);
+    }
+
+    /// Tells the neighbours listener whether it is alone (see [`Facts::neighbours_alone`]).
+    pub fn set_neighbours_alone(&self, alone: bool) {
+        self.neighbours_alone.store(alone, Ordering::Release);
     }
 }
 

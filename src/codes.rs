@@ -126,6 +126,58 @@ codes! {
         "Check for a speed/duplex mismatch between the interface and the switch port.",
         "Compare with the switch port's error counters.",
     ];
+    /// The switch port's duplex (LLDP 802.3 MAC/PHY operational MAU type, or CDP's duplex)
+    /// differs from this interface's: one side half, the other full (late collisions, loss
+    /// under load).
+    LinkDuplexMismatch = "link.duplex_mismatch", Neighbours, blocks: false,
+    summary: "This computer and the network switch disagree on how to use the cable (duplex), which makes the connection slow and lossy under load.",
+    steps: [
+        "Compare `duplex` of the neighbour (what the switch port says) with `local_duplex` in the evidence.",
+        "Set both ends to auto-negotiate (`ethtool -s IF autoneg on` here; `speed auto` / `duplex auto` on the switch port): a fixed setting on one end and auto on the other ends in half duplex.",
+        "If it persists with auto on both ends, replace the patch cable and try another wall port: a damaged pair can make negotiation fall back.",
+    ];
+    /// The switch port's speed (LLDP operational MAU type) differs from this interface's.
+    LinkSpeedMismatch = "link.speed_mismatch", Neighbours, blocks: false,
+    summary: "The network switch and this computer report different connection speeds; the link may be running slower than it should.",
+    steps: [
+        "Compare `speed_mbps` of the neighbour with `local_speed_mbps` in the evidence.",
+        "A gigabit port running at 100 Mbit/s usually means a cable with a broken pair or a Cat5 patch lead: replace it and re-test.",
+        "Check both ends are set to auto-negotiate, not forced to a speed.",
+    ];
+    /// The switch says the port's untagged VLAN (LLDP 802.1 Port VLAN ID, CDP native VLAN)
+    /// is not the one configured for this site (`[neighbours] expected_vlan`).
+    LinkUnexpectedVlan = "link.unexpected_vlan", Neighbours, blocks: false,
+    summary: "This wall port is connected to the wrong network (VLAN), so this computer gets the wrong addresses and cannot reach what it should.",
+    steps: [
+        "Read the switch name, port and `port_vlan` in the evidence and compare with `expected_vlan`.",
+        "Have the switch port moved to the expected VLAN (`switchport access vlan N` on Cisco), or patch the desk to a port that is in it.",
+        "If the site uses 802.1X or dynamic VLAN assignment, check the RADIUS server's decision for this machine.",
+    ];
+    /// The switch says it allocated less power than the device requested (802.3at power
+    /// via MDI).
+    LinkPoeInsufficient = "link.poe_insufficient", Neighbours, blocks: false,
+    summary: "The network switch gives this device less power than it asked for, so it may restart or switch features off.",
+    steps: [
+        "Compare `requested_mw` and `allocated_mw` of the neighbour's `power` in the evidence.",
+        "Check the switch's PoE budget (`show power inline` on Cisco) and move the device to a port or switch with power to spare, or raise the port's power limit.",
+        "A class 4 (PoE+) device on an 802.3af-only port gets at most 15.4 W.",
+    ];
+    /// Informational (a notice in the evidence, never a finding): no LLDP or CDP frame was
+    /// heard while the check listened, and lldpd (if it runs) knows no neighbour.
+    NeighboursNoneHeard = "neighbours.none_heard", Neighbours, blocks: false,
+    summary: "The network switch did not say which port this is during the test.",
+    steps: [
+        "Run again with `--neighbours`: switches send LLDP every 30 s and CDP every 60 s, so a short run often hears nothing.",
+        "If still nothing, the switch may have LLDP and CDP switched off on this port (`lldp run` / `cdp run` on Cisco), or this is not a managed switch (a desk switch, a wall-port media converter).",
+    ];
+    /// Informational (a notice in the evidence, never a finding): LLDP or CDP frames that
+    /// did not decode were heard (counted, never judged).
+    NeighboursMalformed = "neighbours.malformed", Neighbours, blocks: false,
+    summary: "Some switch announcements on this network could not be read.",
+    steps: [
+        "Capture them (`tcpdump -i IF -w lldp.pcap 'ether proto 0x88cc or ether dst 01:00:0c:cc:cc:cc'`) and open them in Wireshark to see which device sends them.",
+        "A device sending malformed discovery frames is usually misconfigured or buggy firmware; report it with the capture.",
+    ];
     /// A wireless client interface is not associated (or not authorized) with an access point.
     WifiNotConnected = "wifi.not_connected", Wifi, blocks: true,
     summary: "This computer is not connected to a Wi-Fi network.",
@@ -889,6 +941,8 @@ mod tests {
                 Some(CheckId::Ports) => assert!(["ports", "ipv4", "ipv6"].contains(&prefix), "{text}"),
                 // The path check finds the link's MTU mismatch too, under the link's name.
                 Some(CheckId::Path) => assert!(["path", "link"].contains(&prefix), "{text}"),
+                // The neighbours check judges the link from the switch's side.
+                Some(CheckId::Neighbours) => assert!(["neighbours", "link"].contains(&prefix), "{text}"),
                 Some(layer) => assert_eq!(prefix, layer.as_str(), "{text}"),
                 None => assert!(["tool", "capture"].contains(&prefix), "{text}"),
             }

@@ -169,6 +169,8 @@ pub struct Overrides {
     pub ca_file: Option<PathBuf>,
     /// `--proxy`.
     pub proxy: Option<String>,
+    /// `--neighbours`: wait up to `[neighbours] window_secs` for the switch's LLDP/CDP.
+    pub neighbours: bool,
 }
 
 /// A TCP service to probe.
@@ -611,6 +613,31 @@ impl std::fmt::Display for RouterId {
     }
 }
 
+/// Switch-port neighbours (`[neighbours]`; sources in `docs/checks/neighbours.md`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct NeighboursSettings {
+    /// Wait up to `window_secs` for the switch's LLDP or CDP (`--neighbours`; surveys set
+    /// it); `false`: listen only while the run lasts anyway.
+    pub listen: bool,
+    /// How long `--neighbours` waits, in seconds: LLDP's default transmit interval is 30 s
+    /// (IEEE 802.1AB msgTxInterval), CDP's 60 s; 35 s hears one LLDP frame with a margin.
+    pub window_secs: u64,
+    /// The VLAN the switch port should put this machine in (the site's access VLAN); the
+    /// switch saying another is `link.unexpected_vlan`. `None`: not checked.
+    pub expected_vlan: Option<u16>,
+    /// Ask lldpd (`lldpcli -f json show neighbors details`) for the neighbours it knows.
+    pub lldpcli: bool,
+    /// lldpd's control socket (`lldpcli -u`); `None`: lldpcli's default.
+    pub lldpd_socket: Option<PathBuf>,
+}
+
+impl Default for NeighboursSettings {
+    fn default() -> Self {
+        NeighboursSettings { listen: false, window_secs: 35, expected_vlan: None, lldpcli: true, lldpd_socket: None }
+    }
+}
+
 /// Wi-Fi settings and thresholds (sources in `docs/checks/wifi.md`).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -683,6 +710,7 @@ struct FileConfig {
     web: WebSettings,
     ipv6: Ipv6Settings,
     ticket: TicketSettings,
+    neighbours: NeighboursSettings,
 }
 
 /// Everything a run needs, validated.
@@ -727,6 +755,8 @@ pub struct Config {
     pub ipv6: Ipv6Settings,
     /// Ticket hand-off (`[ticket]`): where `nettriage ticket` delivers reports.
     pub ticket: TicketSettings,
+    /// Switch-port neighbours (LLDP, CDP, lldpd).
+    pub neighbours: NeighboursSettings,
 }
 
 impl Default for Config {
@@ -789,6 +819,10 @@ impl Config {
         if !(1..=300).contains(&deadline_secs) {
             return Err(invalid("deadline", format!("{deadline_secs} s is outside 1 to 300 s")));
         }
+        let neighbours = NeighboursSettings { listen: file.neighbours.listen || args.neighbours, ..file.neighbours };
+        // Waiting for the switch needs the run to last the window (and the checks' wrap-up).
+        let deadline_secs =
+            if neighbours.listen { deadline_secs.max(neighbours.window_secs.saturating_add(1)) } else { deadline_secs };
 
         let interface = args.interface.clone().or(file.interface);
         if let Some(name) = &interface
@@ -834,6 +868,7 @@ impl Config {
             },
             ipv6: file.ipv6,
             ticket: file.ticket,
+            neighbours,
         };
         config.validate()?;
         Ok(config)
@@ -885,6 +920,10 @@ impl Config {
         check_range("ipv6.ra_grace_ms", v6.ra_grace_ms as f64, 0.0, v6.ra_window_ms as f64)?;
         if v6.expected_routers_v6.len() > 32 {
             return Err(invalid("ipv6.expected_routers_v6", "more than 32 routers"));
+        }
+        check_range("neighbours.window_secs", self.neighbours.window_secs as f64, 1.0, 299.0)?;
+        if let Some(vlan) = self.neighbours.expected_vlan {
+            check_range("neighbours.expected_vlan", f64::from(vlan), 1.0, 4094.0)?;
         }
         check_range("link.error_ratio_warn", self.link.error_ratio_warn, 0.0, 1.0)?;
         check_range("link.error_min_count", self.link.error_min_count as f64, 0.0, 1e12)?;
@@ -994,6 +1033,24 @@ mod tests {
         assert_eq!(c.deadline, Duration::from_secs(20));
         assert_eq!(c.gateway.probes, 9);
         assert_eq!(c.gateway.timeout_ms, GatewaySettings::default().timeout_ms);
+    }
+
+    #[test]
+    fn waiting_for_the_switch_stretches_the_deadline_to_the_window() {
+        let plain = Config::resolve(&args(), None).unwrap();
+        assert!(!plain.neighbours.listen);
+        assert_eq!(plain.deadline, Duration::from_secs(10));
+        let asked = Config::resolve(&Overrides { neighbours: true, ..args() }, None).unwrap();
+        assert!(asked.neighbours.listen);
+        assert_eq!(asked.deadline, Duration::from_secs(36));
+        let file = "[neighbours]\nlisten = true\nwindow_secs = 5\nexpected_vlan = 42\n";
+        let c = Config::resolve(&args(), Some((Path::new("x.toml"), file))).unwrap();
+        assert_eq!((c.deadline, c.neighbours.expected_vlan), (Duration::from_secs(10), Some(42)));
+        for bad in
+            ["[neighbours]\nexpected_vlan = 4095\n", "[neighbours]\nwindow_secs = 0\n", "[neighbours]\nvlan = 1\n"]
+        {
+            assert!(Config::resolve(&args(), Some((Path::new("x.toml"), bad))).is_err(), "{bad}");
+        }
     }
 
     #[test]

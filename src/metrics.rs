@@ -32,6 +32,7 @@
 //! | `nettriage_tls_cert_expiry_timestamp_seconds` | `url` | the leaf certificate's `notAfter`, Unix time (`probe_ssl_earliest_cert_expiry`, here the leaf's) |
 //! | `nettriage_web_captive_portal` | | 1 when the connectivity probe found a captive portal, 0 when online; absent when it did not run |
 //! | `nettriage_wifi_signal_dbm` | | signal of the Wi-Fi link, when there is one |
+//! | `nettriage_neighbour_info` | `chassis`, `port`, `vlan`, `protocol` | 1 for the switch port of the report's top line (an info metric; `vlan` empty when not advertised); absent when nothing was heard |
 //!
 //! [`Measurements`] is the one place that reads these numbers out of the checks' evidence;
 //! `history` stores the same readings as trend samples, so a dashboard and a trend query
@@ -509,6 +510,22 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
         wifi_signal.push(vec![], dbm);
     }
 
+    let mut neighbour = Family::new(
+        "nettriage_neighbour_info",
+        "The switch port this interface is plugged into, from LLDP, CDP or lldpd (value always 1).",
+    );
+    if let Some(n) = &report.neighbour {
+        neighbour.push(
+            vec![
+                ("chassis", n.switch.clone().unwrap_or_default()),
+                ("port", n.port.clone().unwrap_or_default()),
+                ("vlan", n.vlan.map(|v| v.to_string()).unwrap_or_default()),
+                ("protocol", n.protocol.as_str().to_string()),
+            ],
+            1.0,
+        );
+    }
+
     let mut all = vec![
         probe_success,
         run_status,
@@ -532,6 +549,7 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
         ipv6_addresses,
         path_mtu,
         wifi_signal,
+        neighbour,
     ];
     for family in &mut all {
         for (labels, _) in &mut family.samples {
@@ -1013,6 +1031,26 @@ pub(crate) mod tests {
             |family| one(&scrape, "nettriage_path_mtu_bytes", &[("family", family), ("target", "www.site.test:443")]);
         assert_eq!((mtu("ipv4"), mtu("ipv6")), (Some(1400.0), Some(1380.0)));
         assert_eq!(family(&scrape, "nettriage_path_mtu_bytes").len(), 2, "no value without an answer");
+    }
+
+    #[test]
+    fn the_neighbour_is_an_info_metric_with_its_labels() {
+        use crate::check::neighbours::NeighbourLine;
+        use crate::platform::lldp::{Protocol, Via};
+        let mut report = healthy_report("2026-11-24T07:00:00.000Z");
+        let scrape = parse(&render(&report, "HQ", "floor 2"));
+        assert!(family(&scrape, "nettriage_neighbour_info").is_empty(), "nothing heard: no sample");
+        report.neighbour = Some(NeighbourLine {
+            switch: Some("sw-lab-1".into()),
+            port: Some("Gi1/0/14".into()),
+            vlan: Some(42),
+            protocol: Protocol::Lldp,
+            via: Via::Frame,
+            management_address: None,
+        });
+        let scrape = parse(&render(&report, "HQ", "floor 2"));
+        let labels = [("chassis", "sw-lab-1"), ("port", "Gi1/0/14"), ("protocol", "lldp"), ("vlan", "42")];
+        assert_eq!(one(&scrape, "nettriage_neighbour_info", &labels), Some(1.0));
     }
 
     #[test]

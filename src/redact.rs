@@ -22,6 +22,11 @@
 //!   `proxy_tests[].proxy`): `http://proxy.corp.example:3128` becomes `http://proxy-1:3128`
 //!   there and wherever else the report names it (the discovery evidence, messages). A
 //!   proxy given by its address follows the address rules above.
+//! - The switch this interface is plugged into (LLDP/CDP neighbours, the report's
+//!   `neighbour` line): names, chassis ids and descriptions become `switch-1`, ports
+//!   `port-1`, IPv4 management addresses, private ones too, documentation addresses (IPv6
+//!   ones as every IPv6 address above); switch names are also replaced inside free text
+//!   (finding messages).
 //! - URL query strings and fragments (a portal's parameters, tokens) become `?query-1`,
 //!   `#fragment-1`, keeping scheme, host and path; user information in a URL is removed,
 //!   and [`strip_credentials`] does that to every report, redacted or not.
@@ -116,6 +121,12 @@ enum Field {
     Ssid,
     /// The hostname: a text placeholder.
     Hostname,
+    /// A switch's name, chassis id or description (LLDP/CDP): a text placeholder.
+    Switch,
+    /// A switch port's id or description: a text placeholder.
+    SwitchPort,
+    /// A switch's management address: a documentation address, private or not.
+    SwitchAddress,
     /// Anything else: addresses, the hostname and known SSIDs inside the text.
     Text,
 }
@@ -126,6 +137,9 @@ fn field(key: Option<&str>) -> Field {
         Some(k) if ENUM_KEYS.contains(&k) => Field::Enum,
         Some("ssid") => Field::Ssid,
         Some("hostname") => Field::Hostname,
+        Some("system_name" | "switch" | "chassis_id" | "system_description" | "platform") => Field::Switch,
+        Some("port_id" | "port_description" | "port") => Field::SwitchPort,
+        Some("management_addresses" | "management_address") => Field::SwitchAddress,
         _ => Field::Text,
     }
 }
@@ -139,6 +153,7 @@ pub fn redact(report: &Report) -> Result<Report, RedactError> {
     if hostname.len() >= 2 && hostname != "unknown" {
         r.hostname = Some(hostname.to_ascii_lowercase());
     }
+    r.interface = report.interface.clone();
     r.survey(&value, None);
     r.walk(&mut value, None)?;
     let mut out: Report = serde_json::from_value(value).map_err(RedactError::ReadBack)?;
@@ -210,6 +225,12 @@ struct Redactor {
     ssids: Vec<String>,
     /// Host names (lower case) of the proxies in `proxy` fields, to replace everywhere.
     proxy_hosts: Vec<String>,
+    /// Switch names seen in LLDP/CDP fields, to replace in free text too.
+    switches: Vec<String>,
+    /// Switch ports seen in LLDP/CDP fields (not the interface's own name), likewise.
+    ports: Vec<String>,
+    /// The interface under test (a port id equal to it is not replaced in free text).
+    interface: Option<String>,
     /// Unicast MACs in the report (colon or dash form).
     known_macs: Vec<Mac>,
     /// Addresses the report holds and keeps: placeholders avoid them.
@@ -253,6 +274,17 @@ impl Redactor {
                 {
                     self.proxy_hosts.push(host);
                 }
+                if matches!(key, Some("system_name" | "switch")) && s.chars().count() >= 3 && !self.switches.contains(s)
+                {
+                    self.switches.push(s.clone());
+                }
+                if f == Field::SwitchPort
+                    && s.chars().count() >= 3
+                    && self.interface.as_deref() != Some(s.as_str())
+                    && !self.ports.contains(s)
+                {
+                    self.ports.push(s.clone());
+                }
                 for token in tokens(s) {
                     match token {
                         Token::Mac(m) if is_unicast(m) && !self.known_macs.contains(&m) => self.known_macs.push(m),
@@ -276,6 +308,13 @@ impl Redactor {
                     Field::Code => return Ok(()),
                     Field::Enum => self.addresses(s)?,
                     Field::Ssid => self.text_placeholder("ssid", s),
+                    Field::Switch => self.text_placeholder("switch", s),
+                    Field::SwitchPort => self.text_placeholder("port", s),
+                    Field::SwitchAddress => match s.parse::<IpAddr>() {
+                        Ok(IpAddr::V4(v4)) => self.v4(v4)?.to_string(),
+                        Ok(IpAddr::V6(v6)) => self.v6(v6)?.to_string(),
+                        Err(_) => self.text_placeholder("address", s),
+                    },
                     Field::Hostname if self.hostname.is_some() => self.text_placeholder("host", s),
                     Field::Hostname | Field::Text => {
                         let s = self.url_parts(s);
@@ -402,6 +441,18 @@ impl Redactor {
             if out.contains(&ssid) {
                 let p = self.text_placeholder("ssid", &ssid);
                 out = out.replace(&ssid, &p);
+            }
+        }
+        for switch in self.switches.clone() {
+            if out.contains(&switch) {
+                let p = self.text_placeholder("switch", &switch);
+                out = out.replace(&switch, &p);
+            }
+        }
+        for port in self.ports.clone() {
+            if out.contains(&port) {
+                let p = self.text_placeholder("port", &port);
+                out = out.replace(&port, &p);
             }
         }
         out
@@ -852,6 +903,7 @@ mod tests {
             duration_ms: 1,
             host: HostInfo { hostname: hostname.into() },
             interface: Some("eth0".into()),
+            neighbour: None,
             privileged: true,
             privileges: None,
             redacted: false,
@@ -1318,5 +1370,50 @@ mod tests {
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[test]
+    fn the_switch_name_port_and_management_address_are_redacted() {
+        use crate::check::neighbours::{NeighboursEvidence, judge, line};
+        use crate::config::NeighboursSettings;
+        use crate::platform::lldp::{Neighbour, Protocol};
+        let switch = Neighbour {
+            protocol: Protocol::Lldp,
+            chassis_id: Some("4e:9c:50:f2:13:50".into()),
+            system_name: Some("core-sw-berlin".into()),
+            system_description: Some("Cisco IOS 15.2(7)E3".into()),
+            port_id: Some("Gi1/0/14".into()),
+            port_description: Some("desk 214 anna".into()),
+            management_addresses: vec!["10.20.0.2".parse().unwrap()],
+            port_vlan: Some(42),
+            ..Neighbour::default()
+        };
+        let ev = NeighboursEvidence { interface: "eth0".into(), neighbours: vec![switch], ..Default::default() };
+        let findings = judge(&ev, &NeighboursSettings { expected_vlan: Some(10), ..Default::default() });
+        let check = crate::report::CheckResult {
+            id: CheckId::Neighbours,
+            status: crate::report::CheckStatus::Fail,
+            duration_ms: 5,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings,
+            evidence: Evidence::Neighbours(Box::new(ev.clone())),
+        };
+        let mut before = crate::report::test_report(vec![check], "2026-11-24T07:00:00.000Z", 10);
+        before.neighbour = line(&ev);
+        let after = redact(&before).unwrap();
+        let text = serde_json::to_string(&after).unwrap();
+        for secret in ["core-sw-berlin", "Gi1/0/14", "desk 214 anna", "10.20.0.2", "15.2(7)E3", "4e:9c:50:f2:13:50"] {
+            assert!(!text.contains(secret), "{secret} survived: {text}");
+        }
+        let line = after.neighbour.as_ref().unwrap();
+        let n = &after.neighbours_evidence().unwrap().neighbours[0];
+        // The same value, the same placeholder, in the line and the evidence.
+        assert_eq!((&line.switch, &line.port, line.vlan), (&n.system_name, &n.port_id, Some(42)));
+        assert!(line.switch.as_deref().is_some_and(|s| s.starts_with("switch-")));
+        assert!(line.port.as_deref().is_some_and(|s| s.starts_with("port-")));
+        assert_eq!(n.management_addresses[0].to_string(), "192.0.2.1");
+        assert_eq!(after.checks[0].findings[0].code, Code::LinkUnexpectedVlan);
     }
 }

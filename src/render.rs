@@ -192,8 +192,74 @@ pub fn details(check: &CheckResult) -> String {
         Evidence::Web(ev) => web_details(ev),
         Evidence::Ipv6(ev) => ipv6_details(ev),
         Evidence::Path(ev) => path_details(ev),
+        Evidence::Neighbours(ev) => neighbours_details(ev),
         Evidence::Other(_) => String::new(),
     }
+}
+
+/// The neighbours layer in one line: each neighbour (switch, port, VLAN, speed/duplex,
+/// power), what lldpd said, how long the socket listened, then the notices' codes.
+fn neighbours_details(ev: &crate::check::neighbours::NeighboursEvidence) -> String {
+    let mut parts: Vec<String> = ev
+        .neighbours
+        .iter()
+        .map(|n| {
+            let mut text = format!(
+                "{} {} port {}",
+                n.protocol.as_str().to_uppercase(),
+                n.switch_name().unwrap_or("?"),
+                n.port_name().unwrap_or("?")
+            );
+            if let Some(vlan) = n.port_vlan {
+                text.push_str(&format!(" vlan {vlan}"));
+            }
+            match (n.speed_mbps, n.duplex) {
+                (Some(s), Some(d)) => text.push_str(&format!(" {s} Mbit/s {}", d.as_str())),
+                (Some(s), None) => text.push_str(&format!(" {s} Mbit/s")),
+                (None, Some(d)) => text.push_str(&format!(" {} duplex", d.as_str())),
+                (None, None) => {}
+            }
+            if let Some(p) = n.power
+                && let (Some(req), Some(alloc)) = (p.requested_mw, p.allocated_mw)
+            {
+                text.push_str(&format!(" PoE {:.1}/{:.1} W", alloc as f64 / 1000.0, req as f64 / 1000.0));
+            }
+            if n.via == crate::platform::lldp::Via::Lldpd {
+                text.push_str(" (lldpd)");
+            }
+            text
+        })
+        .collect();
+    if ev.neighbours.is_empty() {
+        parts.push("nothing heard".into());
+    }
+    parts.push(format!("listened {:.1} s", ev.listened_ms as f64 / 1000.0));
+    if !ev.notices.is_empty() {
+        let codes: Vec<&str> = ev.notices.iter().map(|n| n.code.as_str()).collect();
+        parts.push(format!("notices: {}", codes.join(", ")));
+    }
+    parts.join(", ")
+}
+
+/// The line at the top of every report: `Switch: NAME port PORT (VLAN N)` when a
+/// neighbour was heard, the honest "nothing heard" when the neighbours check listened in
+/// vain, `None` when it did not run (a capture, an older report).
+pub fn neighbour_line(report: &Report) -> Option<String> {
+    if let Some(line) = &report.neighbour {
+        return Some(line.sentence());
+    }
+    let ev = report.neighbours_evidence()?;
+    if ev.listen_error.is_some() && ev.neighbours.is_empty() {
+        return Some("Switch: unknown (could not listen for LLDP/CDP)".into());
+    }
+    Some(if ev.waited {
+        format!("Switch: nothing heard in {:.0} s (LLDP/CDP)", ev.listened_ms as f64 / 1000.0)
+    } else {
+        format!(
+            "Switch: nothing heard during the run ({:.1} s; `--neighbours` waits for the switch)",
+            ev.listened_ms as f64 / 1000.0
+        )
+    })
 }
 
 /// The IPv6 layer in one line: each router heard (link-local, MAC, flags, prefixes with
@@ -1371,5 +1437,57 @@ mod tests {
         assert_eq!(lower_first("The router"), "the router");
         assert_eq!(lower_first("DNS is down"), "DNS is down");
         assert_eq!(upper_first("the cable"), "The cable");
+    }
+
+    #[test]
+    fn every_format_puts_the_switch_line_at_the_top() {
+        use crate::check::neighbours::{NeighboursEvidence, line};
+        use crate::platform::lldp::{Neighbour, Protocol};
+        let switch = Neighbour {
+            protocol: Protocol::Lldp,
+            chassis_id: Some("00:11:22:33:44:55".into()),
+            system_name: Some("sw-3f-<west>".into()),
+            port_id: Some("Gi1/0/14".into()),
+            port_vlan: Some(42),
+            ..Neighbour::default()
+        };
+        let ev = NeighboursEvidence { interface: "eth0".into(), neighbours: vec![switch], ..Default::default() };
+        let check = CheckResult {
+            id: CheckId::Neighbours,
+            status: CheckStatus::Pass,
+            duration_ms: 900,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings: vec![],
+            evidence: Evidence::Neighbours(Box::new(ev.clone())),
+        };
+        let mut r = crate::report::test_report(vec![check.clone()], "2026-11-24T07:00:00.000Z", 10);
+        r.neighbour = line(&ev);
+        let text = |format| {
+            let mut out = Vec::new();
+            write(&r, format, &mut out, false).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let table = text(Format::Table);
+        assert_eq!(table.lines().nth(1), Some("Switch: sw-3f-<west> port Gi1/0/14 (VLAN 42)"));
+        assert!(text(Format::Markdown).contains("Switch: sw-3f-\\<west\\> port Gi1/0/14 (VLAN 42)"));
+        let html = text(Format::Html);
+        assert!(html.contains("<p id=\"neighbour\">Switch: sw-3f-&lt;west&gt; port Gi1/0/14 (VLAN 42)</p>"));
+        assert!(text(Format::Json).contains("\"neighbour\""));
+        assert!(crate::render::checklist::line(&check).ends_with("Switch: sw-3f-<west> port Gi1/0/14 (VLAN 42)"));
+        // Nothing heard: said honestly, still at the top.
+        let quiet = NeighboursEvidence { interface: "eth0".into(), listened_ms: 1500, ..Default::default() };
+        let mut r = crate::report::test_report(
+            vec![CheckResult { evidence: Evidence::Neighbours(Box::new(quiet)), ..check }],
+            "2026-11-24T07:00:00.000Z",
+            10,
+        );
+        r.neighbour = None;
+        let line = neighbour_line(&r).unwrap();
+        assert!(line.starts_with("Switch: nothing heard during the run"), "{line}");
+        // A report without the check (a capture, an older version) has no line.
+        let none = crate::report::test_report(vec![], "2026-11-24T07:00:00.000Z", 10);
+        assert_eq!(neighbour_line(&none), None);
     }
 }

@@ -19,6 +19,7 @@ use crate::check::dns::DnsEvidence;
 use crate::check::gateway::GatewayEvidence;
 use crate::check::ipv6::Ipv6Evidence;
 use crate::check::link::LinkEvidence;
+use crate::check::neighbours::{NeighbourLine, NeighboursEvidence};
 use crate::check::path::PathEvidence;
 use crate::check::ports::PortsEvidence;
 use crate::check::web::WebEvidence;
@@ -37,6 +38,9 @@ pub enum CheckId {
     Link,
     /// Wi-Fi association and signal.
     Wifi,
+    /// The switch port: LLDP and CDP neighbours, VLAN, speed, duplex and power as the
+    /// switch reports them.
+    Neighbours,
     /// DHCP lease and addressing.
     Dhcp,
     /// IPv6 addressing: Router Advertisements, the addresses the kernel formed, DAD.
@@ -55,9 +59,10 @@ pub enum CheckId {
 
 impl CheckId {
     /// Every check, in the order the layers are reported and the root cause is chosen.
-    pub const ALL: [CheckId; 9] = [
+    pub const ALL: [CheckId; 10] = [
         CheckId::Link,
         CheckId::Wifi,
+        CheckId::Neighbours,
         CheckId::Dhcp,
         CheckId::Ipv6,
         CheckId::Gateway,
@@ -71,6 +76,7 @@ impl CheckId {
     pub fn as_str(self) -> &'static str {
         match self {
             CheckId::Link => "link",
+            CheckId::Neighbours => "neighbours",
             CheckId::Wifi => "wifi",
             CheckId::Dhcp => "dhcp",
             CheckId::Ipv6 => "ipv6",
@@ -86,6 +92,7 @@ impl CheckId {
     pub fn title(self) -> &'static str {
         match self {
             CheckId::Link => "Network link",
+            CheckId::Neighbours => "Switch port (LLDP, CDP)",
             CheckId::Wifi => "Wi-Fi",
             CheckId::Dhcp => "Address (DHCP)",
             CheckId::Ipv6 => "IPv6 addressing",
@@ -278,6 +285,8 @@ pub enum Evidence {
     Ipv6(Box<Ipv6Evidence>),
     /// The path check's.
     Path(Box<PathEvidence>),
+    /// The neighbours check's.
+    Neighbours(Box<NeighboursEvidence>),
     /// Evidence that reads as its layer's type only by leaving fields out (a newer version
     /// added them, or `analyze` adds its capture fields): `known` serves the accessors,
     /// `raw` is what is written back.
@@ -318,6 +327,7 @@ impl Evidence {
             (_, CheckId::Web) => typed(&value).map(|e| Evidence::Web(Box::new(e))),
             (_, CheckId::Ipv6) => typed(&value).map(|e| Evidence::Ipv6(Box::new(e))),
             (_, CheckId::Path) => typed(&value).map(|e| Evidence::Path(Box::new(e))),
+            (_, CheckId::Neighbours) => typed(&value).map(|e| Evidence::Neighbours(Box::new(e))),
         };
         match converted {
             None => Evidence::Other(value),
@@ -359,6 +369,7 @@ impl Serialize for Evidence {
             Evidence::Web(e) => e.serialize(serializer),
             Evidence::Ipv6(e) => e.serialize(serializer),
             Evidence::Path(e) => e.serialize(serializer),
+            Evidence::Neighbours(e) => e.serialize(serializer),
             Evidence::Extended { raw, .. } => raw.serialize(serializer),
             Evidence::Other(v) => v.serialize(serializer),
         }
@@ -507,6 +518,14 @@ impl CheckResult {
             _ => None,
         }
     }
+
+    /// The neighbours evidence, if this is a neighbours check that has it.
+    pub fn neighbours(&self) -> Option<&NeighboursEvidence> {
+        match self.evidence.known() {
+            Evidence::Neighbours(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 /// Reads a list leniently: elements this build cannot read (a finding or check of a layer
@@ -641,6 +660,11 @@ pub struct Report {
     /// The interface under test, if one was found.
     #[serde(default)]
     pub interface: Option<String>,
+    /// The switch port the interface is plugged into, as the neighbours check heard it
+    /// (LLDP, CDP or lldpd): the line a technician copies into the ticket. Absent when
+    /// nothing was heard or the check did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "or_none")]
+    pub neighbour: Option<NeighbourLine>,
     /// Whether the run had CAP_NET_RAW and CAP_NET_ADMIN (at its start).
     #[serde(default)]
     pub privileged: bool,
@@ -784,6 +808,11 @@ impl Report {
     pub fn path_evidence(&self) -> Option<&PathEvidence> {
         self.check(CheckId::Path).and_then(CheckResult::path)
     }
+
+    /// The neighbours check's evidence, if it has any.
+    pub fn neighbours_evidence(&self) -> Option<&NeighboursEvidence> {
+        self.check(CheckId::Neighbours).and_then(CheckResult::neighbours)
+    }
 }
 
 /// A new report id: 128 random bits as 32 lowercase hex digits.
@@ -802,6 +831,7 @@ pub(crate) fn test_report(checks: Vec<CheckResult>, started_at: &str, duration_m
         duration_ms,
         host: HostInfo { hostname: "desk-214".into() },
         interface: Some("eth0".into()),
+        neighbour: None,
         privileged: true,
         privileges: None,
         redacted: false,

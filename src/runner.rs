@@ -55,9 +55,12 @@ pub struct Node {
 }
 
 /// The check graph, in report order.
-pub const GRAPH: [Node; 9] = [
+pub const GRAPH: [Node; 10] = [
     Node { id: CheckId::Link, requires: &[], after: &[], gate: None },
     Node { id: CheckId::Wifi, requires: &[], after: &[], gate: Some(check::wifi::gate) },
+    // neighbours listens for the switch's LLDP/CDP beside everything else (it needs a link
+    // with carrier); none of its codes blocks, so nothing waits for it.
+    Node { id: CheckId::Neighbours, requires: &[CheckId::Link], after: &[], gate: None },
     Node { id: CheckId::Dhcp, requires: &[CheckId::Link, CheckId::Wifi], after: &[], gate: Some(check::dhcp::gate) },
     // ipv6 runs beside dhcp: it needs a link (and an associated Wi-Fi), nothing of IPv4,
     // and nothing requires it, so its verdicts never block the IPv4 chain.
@@ -87,6 +90,9 @@ fn node(id: CheckId) -> &'static Node {
 pub fn budget(id: CheckId, config: &Config) -> Duration {
     let ms = match id {
         CheckId::Link => 2_000,
+        // It listens until the run ends (or the `--neighbours` window, which extends the
+        // deadline); it stops by the cutoff.
+        CheckId::Neighbours => config.deadline.as_millis() as u64,
         // Reading the link takes milliseconds; a scan may wait for the kernel's results.
         CheckId::Wifi => 2_000 + if config.wifi.scan { config.wifi.scan_timeout_ms } else { 0 },
         // The DISCOVER's listener stays open for the whole run (it stops by the cutoff).
@@ -173,6 +179,7 @@ pub async fn run(ctx: &CheckContext<'_>, progress: &(dyn Fn(Progress) + Sync)) -
             }
         }
         ctx.facts.set_dhcp_alone(dhcp_alone(&started, &done));
+        ctx.facts.set_neighbours_alone(alone(CheckId::Neighbours, &started, &done, &[]));
         match running.next().await {
             Some(result) => finish(&mut done, result),
             None => break,
@@ -184,9 +191,21 @@ pub async fn run(ctx: &CheckContext<'_>, progress: &(dyn Fn(Progress) + Sync)) -
 
 /// Whether dhcp is the only check still running: every other check has started and
 /// finished, or cannot start before dhcp finishes (it would have started otherwise).
+/// The neighbours listener does not count: it listens only while the others run.
 fn dhcp_alone(started: &BTreeSet<CheckId>, done: &BTreeMap<CheckId, CheckResult>) -> bool {
+    alone(CheckId::Dhcp, started, done, &[CheckId::Neighbours])
+}
+
+/// Whether `id` is running and no other check (but those in `ignoring`) is.
+fn alone(
+    id: CheckId,
+    started: &BTreeSet<CheckId>,
+    done: &BTreeMap<CheckId, CheckResult>,
+    ignoring: &[CheckId],
+) -> bool {
     let running = |id: &CheckId| started.contains(id) && !done.contains_key(id);
-    running(&CheckId::Dhcp) && CheckId::ALL.iter().filter(|id| **id != CheckId::Dhcp).all(|id| !running(id))
+    running(&id)
+        && CheckId::ALL.iter().filter(|other| **other != id && !ignoring.contains(other)).all(|other| !running(other))
 }
 
 fn gate_open(id: CheckId, ctx: &CheckContext<'_>) -> bool {
@@ -233,6 +252,7 @@ async fn run_one(id: CheckId, ctx: &CheckContext<'_>, deadline: Instant) -> Chec
 async fn dispatch(id: CheckId, ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
     match id {
         CheckId::Link => check::link::run(ctx).await,
+        CheckId::Neighbours => check::neighbours::run(ctx).await,
         CheckId::Wifi => check::wifi::run(ctx).await,
         CheckId::Dhcp => check::dhcp::run(ctx).await,
         CheckId::Ipv6 => check::ipv6::run(ctx).await,

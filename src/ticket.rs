@@ -261,13 +261,17 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
 }
 
-/// The switch and port the tested interface is plugged into, when the report knows it.
-///
-/// Hook for issue #15 (LLDP/CDP neighbours): reports carry no neighbour yet, so this is
-/// `None` today; once they do, the subject names it (`... via sw-3/Gi1/0/14`) and service
-/// desk routing rules can key on it.
-pub fn neighbour(_report: &Report) -> Option<String> {
-    None
+/// The switch and port the tested interface is plugged into (`sw-3/Gi1/0/14`), when the
+/// report's neighbours check heard it (the report's `neighbour` line: LLDP, CDP or lldpd),
+/// so the subject names it and service-desk routing rules can key on it.
+pub fn neighbour(report: &Report) -> Option<String> {
+    let line = report.neighbour.as_ref()?;
+    match (&line.switch, &line.port) {
+        (Some(switch), Some(port)) => Some(format!("{switch}/{port}")),
+        (Some(switch), None) => Some(switch.clone()),
+        (None, Some(port)) => Some(format!("port {port}")),
+        (None, None) => None,
+    }
 }
 
 /// The subject line: `nettriage: <status> <root-cause code> on <host>/<interface>`, then
@@ -498,11 +502,30 @@ mod tests {
         assert_eq!(rc.layer, CheckId::Dns);
         let ticket = Ticket::from_report(&report, &settings(false), None).unwrap();
         assert_eq!(ticket.subject, format!("nettriage: broken {} on desk-214/eth0", rc.code));
-        assert_eq!(neighbour(&report), None, "no report carries a neighbour before issue #15");
+        assert_eq!(neighbour(&report), None, "the sample report heard no switch");
         // Redacted: the hostname is the placeholder, the code stays for routing rules.
         let redacted = Ticket::from_report(&report, &settings(true), None).unwrap();
         assert!(!redacted.subject.contains("desk-214"));
         assert!(redacted.subject.starts_with(&format!("nettriage: broken {} on ", rc.code)));
+    }
+
+    #[test]
+    fn subject_names_the_switch_port_when_the_report_has_one() {
+        use crate::check::neighbours::NeighbourLine;
+        let mut report = crate::render::sample_report();
+        report.neighbour = Some(NeighbourLine {
+            switch: Some("sw-3".into()),
+            port: Some("Gi1/0/14".into()),
+            vlan: Some(42),
+            protocol: Default::default(),
+            via: Default::default(),
+            management_address: None,
+        });
+        let ticket = Ticket::from_report(&report, &settings(false), None).unwrap();
+        assert!(ticket.subject.ends_with(" via sw-3/Gi1/0/14"), "{}", ticket.subject);
+        // Redacted, the switch and port are placeholders, still there for routing.
+        let redacted = Ticket::from_report(&report, &settings(true), None).unwrap();
+        assert!(!redacted.subject.contains("sw-3") && redacted.subject.contains(" via "), "{}", redacted.subject);
     }
 
     #[test]

@@ -193,11 +193,13 @@ fn report(interface: Option<&str>, mut checks: Vec<CheckResult>) -> Report {
         };
         checks.insert(at, path);
     }
-    // Scenarios written before the ipv6 layer leave it out, as reports of earlier versions
+    // Scenarios written before the ipv6 and neighbours layers leave them out, as reports of earlier versions
     // do (the schema allows its absence); `ipv6_reports_match_schema` puts it in.
     let ids: Vec<CheckId> = checks.iter().map(|c| c.id).collect();
-    let expected: Vec<CheckId> =
-        CheckId::ALL.into_iter().filter(|id| *id != CheckId::Ipv6 || ids.contains(id)).collect();
+    let expected: Vec<CheckId> = CheckId::ALL
+        .into_iter()
+        .filter(|id| ![CheckId::Ipv6, CheckId::Neighbours].contains(id) || ids.contains(id))
+        .collect();
     assert_eq!(ids, expected, "one result per check, in order");
     let diagnosis = diagnose(&checks);
     serde_json::from_value(json!({
@@ -1722,4 +1724,59 @@ fn privileges_and_the_echo_socket_kind_match_schema() {
         broken["privileges"][field] = bad.clone();
         assert_rejected(&broken, path, &format!("{path} = {bad}"));
     }
+}
+/// The neighbours check's evidence from lldpd's real LLDP frame (captures/lldp.pcap).
+fn lab_switch() -> nettriage::platform::lldp::Neighbour {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/captures/lldp.pcap");
+    let frame = nettriage::pcap::read_file(path).unwrap().remove(0).data;
+    match nettriage::platform::lldp::decode_frame(&frame) {
+        Some(nettriage::platform::lldp::Heard::Neighbour(n)) => *n,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn neighbours_reports_match_schema_with_the_top_line() {
+    use nettriage::check::neighbours::{self, NeighboursEvidence};
+    use nettriage::config::NeighboursSettings;
+    use nettriage::platform::lldp::Duplex;
+    let with = |ev: NeighboursEvidence, settings: &NeighboursSettings| {
+        let mut checks = healthy().checks;
+        let findings = neighbours::judge(&ev, settings);
+        let line = neighbours::line(&ev);
+        checks.insert(2, ran(CheckId::Neighbours, findings, Evidence::Neighbours(Box::new(ev))));
+        let mut report = report(Some("eth0"), checks);
+        report.neighbour = line;
+        report
+    };
+    let mut ev = NeighboursEvidence {
+        interface: "eth0".into(),
+        neighbours: vec![lab_switch()],
+        local_speed_mbps: Some(10_000),
+        local_duplex: Some(Duplex::Full),
+        listened_ms: 1_003,
+        lldp_frames: 1,
+        ..NeighboursEvidence::default()
+    };
+    ev.neighbours[0].power = None;
+    let heard = to_json(&with(ev.clone(), &NeighboursSettings::default()));
+    assert_matches_schema(&heard);
+    assert_eq!(heard["neighbour"]["switch"], json!("sw-lab-1"));
+    assert_eq!(heard["neighbour"]["port"], json!("Gi1/0/14"));
+    assert_eq!(heard["neighbour"]["vlan"], json!(42));
+    assert_eq!(heard["checks"][2]["id"], json!("neighbours"));
+    assert_eq!(heard["diagnosis"]["status"], json!("healthy"));
+    // The wrong VLAN fails under the neighbours layer with the link's code.
+    let wrong = with(ev.clone(), &NeighboursSettings { expected_vlan: Some(10), ..Default::default() });
+    let wrong_json = to_json(&wrong);
+    assert_matches_schema(&wrong_json);
+    assert_eq!(wrong.diagnosis.root_cause.as_ref().map(|r| r.code), Some(Code::LinkUnexpectedVlan));
+    // Nothing heard: no line, a notice, still healthy.
+    let mut quiet = NeighboursEvidence { neighbours: vec![], lldp_frames: 0, ..ev };
+    quiet.notices = neighbours::notices(&quiet);
+    let quiet = to_json(&with(quiet, &NeighboursSettings::default()));
+    assert_matches_schema(&quiet);
+    assert!(quiet.get("neighbour").is_none());
+    assert_eq!(quiet["checks"][2]["evidence"]["notices"][0]["code"], json!("neighbours.none_heard"));
+    assert_eq!(quiet["diagnosis"]["status"], json!("healthy"));
 }

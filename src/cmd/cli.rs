@@ -425,6 +425,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub wifi_scan: bool,
 
+    /// Wait for the switch to say which port and VLAN this is (LLDP or CDP): up to 35 s,
+    /// ending at the first LLDP frame; the run's deadline grows to fit [default: listen
+    /// only while the run lasts, or `listen = true` / `window_secs` under `[neighbours]`
+    /// in the config file].
+    #[arg(long)]
+    pub neighbours: bool,
+
     /// Write every packet the checks send and receive on the tested interface (DHCP, ARP,
     /// ICMP, DNS, TCP handshakes) to this pcap file for Wireshark; needs CAP_NET_RAW
     /// [default: no capture].

@@ -71,6 +71,7 @@ impl RunArgs {
             connectivity_url: self.connectivity_url.clone(),
             ca_file: self.ca_file.clone(),
             proxy: self.proxy.clone(),
+            neighbours: self.neighbours,
         }
     }
 }

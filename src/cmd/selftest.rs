@@ -44,6 +44,9 @@ pub async fn selftest(config: &Config, format_given: bool, ticket: bool) -> Resu
     let report = app::collect(config, &|event| checklist.update(&event)).await?;
     checklist.finish(&report.checks);
     ignore_broken_pipe(writeln!(stdout.lock(), "\n{}", render::sentence(&report)))?;
+    if let Some(line) = render::neighbour_line(&report) {
+        ignore_broken_pipe(writeln!(stdout.lock(), "{line}"))?;
+    }
     if report.checks.iter().any(render::checklist::only_privilege_missing) {
         ignore_broken_pipe(writeln!(
             stdout.lock(),

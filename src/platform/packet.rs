@@ -44,7 +44,8 @@ impl PacketError {
 pub type Halves = (Box<dyn DataLinkSender>, Box<dyn DataLinkReceiver>);
 
 /// Packet sockets opened before the capability drop, with their interface.
-static PREOPENED: Mutex<Vec<(String, Halves)>> = Mutex::new(Vec::new());
+/// Each is kept with whether it is promiscuous.
+static PREOPENED: Mutex<Vec<(String, bool, Halves)>> = Mutex::new(Vec::new());
 
 /// The most a pre-opened socket's queue is read to empty it before use.
 const DRAIN_LIMIT: Duration = Duration::from_millis(60);
@@ -52,9 +53,15 @@ const DRAIN_LIMIT: Duration = Duration::from_millis(60);
 /// Opens `count` packet sockets on `interface` now, for [`open`] to hand out later (after
 /// the capabilities are dropped). Returns how many were opened.
 pub fn preopen(interface: &str, count: usize) -> Result<usize, PacketError> {
+    preopen_with(interface, count, false)
+}
+
+/// [`preopen`] in the given mode: the neighbours check's socket is promiscuous
+/// ([`open_with`]).
+pub fn preopen_with(interface: &str, count: usize, promiscuous: bool) -> Result<usize, PacketError> {
     let mut opened = Vec::with_capacity(count);
     for _ in 0..count {
-        opened.push((interface.to_string(), open_new(interface)?));
+        opened.push((interface.to_string(), promiscuous, open_new(interface, promiscuous)?));
     }
     PREOPENED.lock().unwrap_or_else(PoisonError::into_inner).extend(opened);
     Ok(count)
@@ -70,9 +77,18 @@ pub fn release_preopened() {
 /// one (non-promiscuous, receives time out after [`READ_TIMEOUT`]). Blocking when it
 /// empties a queue (up to 60 ms): call it where blocking is allowed.
 pub fn open(interface: &str) -> Result<Halves, PacketError> {
+    open_with(interface, false)
+}
+
+/// [`open`], promiscuous when asked: the neighbours check listens for LLDP's and CDP's
+/// group addresses, which the kernel does not join (the mode ends when the socket closes).
+/// A pre-opened socket of the same mode is handed out first, as by [`open`].
+pub fn open_with(interface: &str, promiscuous: bool) -> Result<Halves, PacketError> {
     let taken = {
         let mut pool = PREOPENED.lock().unwrap_or_else(PoisonError::into_inner);
-        pool.iter().position(|(name, _)| name == interface).map(|i| pool.swap_remove(i).1)
+        pool.iter()
+            .position(|(name, promisc, _)| name == interface && *promisc == promiscuous)
+            .map(|i| pool.swap_remove(i).2)
     };
     match taken {
         Some((tx, mut rx)) => {
@@ -80,16 +96,16 @@ pub fn open(interface: &str) -> Result<Halves, PacketError> {
             while start.elapsed() < DRAIN_LIMIT && rx.next().is_ok() {}
             Ok((tx, rx))
         }
-        None => open_new(interface),
+        None => open_new(interface, promiscuous),
     }
 }
 
-fn open_new(interface: &str) -> Result<Halves, PacketError> {
+fn open_new(interface: &str, promiscuous: bool) -> Result<Halves, PacketError> {
     let iface = datalink::interfaces()
         .into_iter()
         .find(|i| i.name == interface)
         .ok_or_else(|| PacketError::NoInterface(interface.to_string()))?;
-    let config = Config { read_timeout: Some(READ_TIMEOUT), promiscuous: false, ..Config::default() };
+    let config = Config { read_timeout: Some(READ_TIMEOUT), promiscuous, ..Config::default() };
     match datalink::channel(&iface, config) {
         Ok(Channel::Ethernet(tx, rx)) => Ok((tx, rx)),
         Ok(_) => Err(PacketError::NoInterface(interface.to_string())),

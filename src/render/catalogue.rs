@@ -25,6 +25,7 @@ pub const DOCS: &[(&str, &str)] = &[
     ("gateway.md", include_str!("../../docs/checks/gateway.md")),
     ("ipv6.md", include_str!("../../docs/checks/ipv6.md")),
     ("link.md", include_str!("../../docs/checks/link.md")),
+    ("neighbours.md", include_str!("../../docs/checks/neighbours.md")),
     ("path.md", include_str!("../../docs/checks/path.md")),
     ("ports.md", include_str!("../../docs/checks/ports.md")),
     ("tool.md", include_str!("../../docs/checks/tool.md")),

@@ -23,6 +23,7 @@ pub fn label(id: CheckId) -> &'static str {
         CheckId::Wifi => "Wi-Fi signal",
         CheckId::Dhcp => "Network address",
         CheckId::Ipv6 => "Checking IPv6",
+        CheckId::Neighbours => "Which switch port this is",
         CheckId::Gateway => "Connection to the router",
         CheckId::Dns => "Finding websites by name",
         CheckId::Path => "Large packets on the way",
@@ -59,6 +60,14 @@ pub fn outcome(result: &CheckResult) -> (&'static str, &'static str) {
 /// One finished line, as printed without a terminal.
 pub fn line(result: &CheckResult) -> String {
     let (mark, words) = outcome(result);
+    // The switch port is an answer, not only a verdict: say what was heard.
+    if let Some(ev) = result.neighbours() {
+        let heard = match crate::check::neighbours::line(ev) {
+            Some(line) => line.sentence(),
+            None => "nothing heard during the test".to_string(),
+        };
+        return format!("{mark} {}: {words}; {heard}", label(result.id));
+    }
     format!("{mark} {}: {words}", label(result.id))
 }
 

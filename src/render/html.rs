@@ -89,6 +89,9 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
         escape(&d.status.as_str().to_uppercase()),
         escape(&super::sentence(report))
     );
+    if let Some(line) = super::neighbour_line(report) {
+        let _ = write!(h, "<p id=\"neighbour\">{}</p>", escape(&line));
+    }
     if let Some(rc) = &d.root_cause {
         let _ = write!(h, "<p>Root cause: <code id=\"root-cause\">{}</code> ({} layer)</p>", rc.code, rc.layer);
     }

@@ -47,6 +47,10 @@ pub fn write(report: &Report, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(out)?;
     writeln!(out, "**{}**", escape(&super::sentence(report)))?;
     writeln!(out)?;
+    if let Some(line) = super::neighbour_line(report) {
+        writeln!(out, "{}", escape(&line))?;
+        writeln!(out)?;
+    }
     writeln!(
         out,
         "{}, started {}, took {} ms, nettriage {}{}.",

@@ -17,6 +17,9 @@ pub fn write(report: &Report, out: &mut impl Write, color: bool) -> std::io::Res
         None => format!("{} ({iface})", report.host.hostname),
     };
     writeln!(out, "nettriage {} on {about}: {}", report.tool.version, d.status.as_str().to_uppercase())?;
+    if let Some(line) = super::neighbour_line(report) {
+        writeln!(out, "{line}")?;
+    }
     match &d.root_cause {
         None => writeln!(out, "Everything checked works.")?,
         Some(rc) => {

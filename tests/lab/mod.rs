@@ -962,7 +962,8 @@ pub fn parse_report(out: &RunOutput) -> Value {
     })
 }
 
-pub const CHECK_IDS: &[&str] = &["link", "dhcp", "ipv6", "gateway", "dns", "wifi", "path", "web", "ports"];
+pub const CHECK_IDS: &[&str] =
+    &["link", "dhcp", "ipv6", "gateway", "dns", "wifi", "path", "web", "ports", "neighbours"];
 pub const CHECK_STATUSES: &[&str] = &["pass", "warn", "fail", "skipped", "error"];
 
 /// The check object with this id; panics (with the report) if absent.
