@@ -103,23 +103,26 @@ fn wpad_from_dhcp_option_252_names_the_proxy() {
 /// A PAC (named by the config's `pac_url`) that names a dead proxy (nothing listens on
 /// 8899) before the live tinyproxy: both are tested and in the evidence with their results,
 /// the probes go through the live one and pass, and the `web.pac_not_evaluated` notice
-/// stays. A PAC naming only dead proxies is `web.proxy_unreachable`, the root cause.
+/// stays. A PAC naming only dead proxies is `web.proxy_unreachable`, the root cause; one
+/// that ends in DIRECT is used direct, with the dead proxy a warning.
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn every_proxy_of_a_pac_is_tested_and_a_dead_one_is_skipped() {
     lab::require_tools("every_proxy_of_a_pac_is_tested_and_a_dead_one_is_skipped", TOOLS);
     let mut lab = Lab::start("every_proxy_of_a_pac_is_tested_and_a_dead_one_is_skipped");
     let pac = |proxies: &str| format!("function FindProxyForURL(url, host) {{ return \\\"{proxies}\\\"; }}");
-    let (mixed, dead) = (
+    let (mixed, dead, fallback) = (
         pac(&format!("PROXY {SERVER_IP}:8899; PROXY {SERVER_IP}:8888")),
         pac(&format!("PROXY {SERVER_IP}:8899; PROXY {SERVER_IP}:8897")),
+        pac(&format!("PROXY {SERVER_IP}:8899; DIRECT")),
     );
     let ca_file = start_origin(
         &mut lab,
         &format!(
             "server {{ listen {SERVER_IP}:{PAC_PORT}; default_type application/x-ns-proxy-autoconfig;\n\
                location = /mixed.pac {{ return 200 \"{mixed}\"; }}\n\
-               location = /dead.pac {{ return 200 \"{dead}\"; }} }}\n"
+               location = /dead.pac {{ return 200 \"{dead}\"; }}\n\
+               location = /fallback.pac {{ return 200 \"{fallback}\"; }} }}\n"
         ),
     );
     start_tinyproxy(&mut lab, None);
@@ -171,6 +174,22 @@ fn every_proxy_of_a_pac_is_tested_and_a_dead_one_is_skipped() {
     let web = report.check(CheckId::Web).expect("web");
     assert_eq!(web.findings.first().map(|f| f.code), Some(Code::WebProxyUnreachable), "{}", pretty(&r));
     assert_eq!(lab::root_cause_code(&r).as_deref(), Some("web.proxy_unreachable"), "{}", pretty(&r));
+
+    // A PAC whose proxy is dead but that ends in DIRECT: the probes go direct, as a
+    // browser falls back (here direct web is dropped, so they fail on their own), and the
+    // dead proxy is a warning beside them.
+    let fallback_config = config("fallback");
+    let args = ["--config", &fallback_config, "--connectivity-url", &check_url];
+    let (code, r, _, _) = run_with_env(&lab, &[], &args);
+    assert_report_contract(code, &r);
+    let report = typed(&r);
+    let ev = web_ev(&report);
+    let hops = all_hops(ev);
+    assert!(!hops.is_empty(), "{}", pretty(&r));
+    assert!(hops.iter().all(|h| h.via.proxy.is_none()), "went direct: {}", pretty(&r));
+    let web = report.check(CheckId::Web).expect("web");
+    let dead_proxy = web.findings.iter().find(|f| f.code == Code::WebProxyUnreachable).expect("dead proxy noted");
+    assert_eq!(dead_proxy.severity, nettriage::report::Severity::Warn, "{}", pretty(&r));
 }
 
 /// An `https://` proxy (socat terminating TLS in front of tinyproxy, its certificate from a

@@ -202,6 +202,13 @@ pub fn use_proxy_tests(plan: &mut ProxyPlan, report: &mut ProxyReport, tests: Ve
     }
     let (named, direct) = info.scan.as_ref().map_or((0, false), |s| (s.proxies.len(), s.direct));
     let answering = tests.iter().filter(|t| t.status.answers()).count();
+    // Every proxy dead, and the PAC ends in DIRECT: a browser falls back to it after the
+    // proxies time out, so the probes go direct too (and `pac_finding` warns).
+    if !tests.is_empty() && answering == 0 && direct && plan.direct.is_none() {
+        plan.http = None;
+        plan.https = None;
+        plan.direct = Some(source);
+    }
     info.proxy_tests = tests;
     let chosen = match (&plan.direct, &plan.http) {
         (None, Some((server, _))) => format!("PROXY {}", server.authority()),
@@ -226,6 +233,8 @@ pub fn pac_finding(report: &ProxyReport) -> Option<Finding> {
     if info.proxy_tests.is_empty() || info.proxy_tests.iter().any(|t| t.status.answers()) {
         return None;
     }
+    // With DIRECT after the proxies, pages still load, after each proxy's timeout: a warning.
+    let falls_back = info.scan.as_ref().is_some_and(|s| s.direct);
     let each: Vec<String> = info
         .proxy_tests
         .iter()
@@ -234,12 +243,13 @@ pub fn pac_finding(report: &ProxyReport) -> Option<Finding> {
     Some(finding(
         CheckId::Web,
         Code::WebProxyUnreachable,
-        Severity::Fail,
+        if falls_back { Severity::Warn } else { Severity::Fail },
         format!(
-            "no proxy of the PAC file {} (from {}) could be reached: {}",
+            "no proxy of the PAC file {} (from {}) could be reached: {}{}",
             info.url,
             info.source.as_str(),
-            crate::check::named(&each, "; ", 8)
+            crate::check::named(&each, "; ", 8),
+            if falls_back { "; it ends in DIRECT, so pages load only after each proxy's timeout" } else { "" }
         ),
     ))
 }
@@ -541,8 +551,9 @@ mod tests {
 
     /// A PAC naming a dead proxy first and a live one second: the probes go through the
     /// live one, both tests are in the evidence, the notice says the choice was not run;
-    /// with every proxy dead, the first stays (the probes show it) and the PAC is
-    /// `web.proxy_unreachable`.
+    /// with every proxy dead the PAC's DIRECT is used and the dead proxies are a
+    /// `web.proxy_unreachable` warning; without DIRECT, the first stays (the probes show it)
+    /// and the PAC fails as `web.proxy_unreachable`.
     #[test]
     fn every_pac_proxy_is_tested_and_the_first_that_answers_is_used() {
         let pac = b"function FindProxyForURL(u, h) { if (h == \"a\") return \"PROXY 198.18.1.2:8899\"; \
@@ -563,7 +574,20 @@ mod tests {
         assert_eq!(report.notices.iter().map(|n| n.code).collect::<Vec<_>>(), [Code::WebPacNotEvaluated]);
         assert_eq!(pac_finding(&report), None);
 
+        // Every proxy dead, the PAC ending in DIRECT: the probes go direct, as a browser
+        // falls back, and the dead proxies are a warning.
         let also_dead = tested("http://198.18.1.2:8888", PacProxyStatus::NoAnswer);
+        let mut fallback_plan = all_dead_plan.clone();
+        let mut fallback = all_dead.clone();
+        use_proxy_tests(&mut fallback_plan, &mut fallback, vec![dead.clone(), also_dead.clone()]);
+        assert!(matches!(fallback_plan.route("http", "a", 80), Route::Direct { source: Some(ProxySource::Wpad) }));
+        let f = pac_finding(&fallback).unwrap();
+        assert_eq!((f.code, f.severity), (Code::WebProxyUnreachable, Severity::Warn));
+
+        // Without DIRECT: the first proxy stays (the probes show it fail) and the PAC fails.
+        if let Some(scan) = all_dead.discovery.pac.as_mut().and_then(|p| p.scan.as_mut()) {
+            scan.direct = false;
+        }
         use_proxy_tests(&mut all_dead_plan, &mut all_dead, vec![dead, also_dead]);
         let Route::Proxy { server, .. } = all_dead_plan.route("http", "a", 80) else { panic!("a proxy") };
         assert_eq!(server.port, 8899, "the first proxy stays");
