@@ -259,6 +259,9 @@ fn list(settings: &TicketSettings) -> Result<u8, RunError> {
         {
             ignore_broken_pipe(writeln!(out, "    last error: {error}"))?;
         }
+        if let Some(when) = e.not_before {
+            ignore_broken_pipe(writeln!(out, "    not sent before: {when} (the system's Retry-After)"))?;
+        }
     }
     Ok(0)
 }

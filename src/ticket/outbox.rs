@@ -166,6 +166,9 @@ struct Meta {
     attempts: u32,
     #[serde(default)]
     last_error: Option<String>,
+    /// The ticket system asked to wait until then (`Retry-After` of a 429 or 503).
+    #[serde(default)]
+    not_before: Option<Timestamp>,
 }
 
 /// One queued ticket, as `ticket list` shows it.
@@ -183,6 +186,8 @@ pub struct Entry {
     pub attempts: u32,
     /// Why the last attempt failed.
     pub last_error: Option<String>,
+    /// Not sent again before this (the system's `Retry-After`).
+    pub not_before: Option<Timestamp>,
     /// Size of the attachments.
     pub bytes: u64,
 }
@@ -370,6 +375,7 @@ impl Outbox {
                 state: if sending { EntryState::Sending } else { meta.state },
                 attempts: meta.attempts,
                 last_error: meta.last_error,
+                not_before: meta.not_before,
                 bytes: meta.attachments.iter().map(|a| a.bytes).sum(),
             });
         }
@@ -482,6 +488,13 @@ impl Outbox {
                 summary.skipped.push(key);
                 continue;
             }
+            // The system asked to wait (429/503 with Retry-After): nothing more is sent to
+            // it in this flush, as a transient failure would stop it.
+            if entry.not_before.is_some_and(|t| t > Timestamp::now()) {
+                tracing::info!(%key, "ticket system asked to wait (Retry-After); not sent in this flush");
+                summary.skipped.push(key);
+                break;
+            }
             if self.was_sent(&key) {
                 let path = self.dir.join(&key);
                 std::fs::remove_dir_all(&path).map_err(OutboxError::io("removing a delivered entry", &path))?;
@@ -531,6 +544,7 @@ impl Outbox {
                     meta.attempts = meta.attempts.saturating_add(1);
                 }
                 meta.last_error = Some(error.to_string());
+                meta.not_before = retry_at(error, Timestamp::now());
                 let transient = error.is_transient();
                 meta.state = if transient { EntryState::Queued } else { EntryState::Failed };
                 write_meta(claim.path(), &meta)?;
@@ -674,6 +688,7 @@ fn write_entry(dir: &Path, ticket: &Ticket, state: EntryState, error: Option<&st
         state,
         attempts: 1,
         last_error: error.map(str::to_string),
+        not_before: None,
     };
     write_meta(dir, &meta)
 }
@@ -721,6 +736,18 @@ fn load_ticket(dir: &Path) -> Result<Ticket, OutboxError> {
 fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+}
+
+/// The longest `Retry-After` honoured: a system asking for more is tried again after a day.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// When a ticket refused with `error` may be sent again: `now` plus the system's
+/// `Retry-After` (429/503), at most [`MAX_RETRY_AFTER`]; `None` when it gave none (pure).
+fn retry_at(error: &DeliveryError, now: Timestamp) -> Option<Timestamp> {
+    match error {
+        DeliveryError::Status { retry_after: Some(wait), .. } => Some(Timestamp(now.0 + (*wait).min(MAX_RETRY_AFTER))),
+        _ => None,
     }
 }
 
@@ -912,6 +939,54 @@ mod tests {
         assert!(again.delivered.is_empty());
         assert_eq!(outbox.enqueue(&ticket("a"), EntryState::Queued, None).unwrap(), Enqueued::AlreadySent);
         assert!(outbox.list().unwrap().is_empty());
+    }
+
+    /// A 429 with `Retry-After`: the entry stays queued with its time, and flushes before
+    /// that time send nothing to the system (they stop at it); after it, it is sent.
+    #[tokio::test]
+    async fn retry_after_of_a_429_is_honoured_by_the_next_flushes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let outbox = Outbox::at(tmp.path());
+        outbox.enqueue(&ticket("a"), EntryState::Queued, None).unwrap();
+        let limited = || DeliveryError::Status {
+            endpoint: "https://desk.example".into(),
+            step: super::super::Step::Create,
+            status: 429,
+            retry_after: Some(Duration::from_secs(120)),
+        };
+        let before = Timestamp::now();
+        let summary = outbox.flush_with(FlushOptions::default(), async |_: &Ticket| Err(limited())).await.unwrap();
+        assert_eq!(summary.postponed.len(), 1);
+        let listed = outbox.list().unwrap();
+        assert_eq!(listed[0].state, EntryState::Queued);
+        let not_before = listed[0].not_before.expect("the wait is kept");
+        assert!(
+            not_before.0 + Duration::from_millis(1) >= before.0 + Duration::from_secs(120),
+            "{not_before} (stored to the millisecond)"
+        );
+        // A flush now sends nothing.
+        let summary = outbox
+            .flush_with(FlushOptions::default(), async |_: &Ticket| panic!("sent before Retry-After"))
+            .await
+            .unwrap();
+        assert_eq!(summary.skipped, ["a"]);
+        // Past the time (the entry's time moved back, as if 2 minutes passed): sent.
+        let dir = tmp.path().join("a");
+        let mut meta = read_meta(&dir).unwrap();
+        meta.not_before = Some(Timestamp(before.0 - Duration::from_secs(1)));
+        write_meta(&dir, &meta).unwrap();
+        let summary = outbox.flush_with(FlushOptions::default(), async |_: &Ticket| Ok(receipt("7"))).await.unwrap();
+        assert_eq!(summary.delivered.len(), 1);
+        // A Retry-After of a week is capped at a day.
+        let week = DeliveryError::Status {
+            endpoint: "e".into(),
+            step: super::super::Step::Create,
+            status: 503,
+            retry_after: Some(Duration::from_secs(7 * 24 * 3600)),
+        };
+        let at = retry_at(&week, before).unwrap();
+        assert_eq!(at.0.duration_since(before.0).unwrap(), MAX_RETRY_AFTER);
+        assert_eq!(retry_at(&down(), before), None);
     }
 
     #[tokio::test]
