@@ -232,37 +232,16 @@ fn task() -> String {
     "Task".to_string()
 }
 
-impl SmtpSettings {
-    /// Where this system's credential comes from.
-    pub fn secret(&self) -> SecretSource {
-        SecretSource { secret_env: self.secret_env.clone(), secret_file: self.secret_file.clone() }
-    }
+/// `secret()` for each system's settings: the `secret_env`/`secret_file` pair they all carry.
+macro_rules! secret_of {
+    ($($settings:ty),+) => {$(
+        impl $settings {
+            /// Where this system's credential comes from.
+            pub fn secret(&self) -> SecretSource {
+                SecretSource { secret_env: self.secret_env.clone(), secret_file: self.secret_file.clone() }
+            }
+        }
+    )+};
 }
 
-impl RtSettings {
-    /// Where this system's credential comes from.
-    pub fn secret(&self) -> SecretSource {
-        SecretSource { secret_env: self.secret_env.clone(), secret_file: self.secret_file.clone() }
-    }
-}
-
-impl JiraSettings {
-    /// Where this system's credential comes from.
-    pub fn secret(&self) -> SecretSource {
-        SecretSource { secret_env: self.secret_env.clone(), secret_file: self.secret_file.clone() }
-    }
-}
-
-impl ServiceNowSettings {
-    /// Where this system's credential comes from.
-    pub fn secret(&self) -> SecretSource {
-        SecretSource { secret_env: self.secret_env.clone(), secret_file: self.secret_file.clone() }
-    }
-}
-
-impl ZendeskSettings {
-    /// Where this system's credential comes from.
-    pub fn secret(&self) -> SecretSource {
-        SecretSource { secret_env: self.secret_env.clone(), secret_file: self.secret_file.clone() }
-    }
-}
+secret_of!(SmtpSettings, RtSettings, JiraSettings, ServiceNowSettings, ZendeskSettings);

@@ -137,13 +137,9 @@ fn addresses(value: &[u8]) -> Vec<IpAddr> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::lldp::tests::frames;
     use super::super::lldp::{Heard, decode_frame};
     use super::*;
-
-    fn frames(name: &str) -> Vec<Vec<u8>> {
-        let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));
-        crate::pcap::read_file(std::path::Path::new(&path)).unwrap().into_iter().map(|f| f.data).collect()
-    }
 
     #[test]
     fn lldpd_cdpv2_frames_decode() {

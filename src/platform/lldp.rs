@@ -681,10 +681,11 @@ fn lldpcli_neighbour(body: &serde_json::Value) -> Neighbour {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn frames(name: &str) -> Vec<Vec<u8>> {
+    /// The frames of a capture in `captures/` (also the CDP tests').
+    pub(in crate::platform) fn frames(name: &str) -> Vec<Vec<u8>> {
         let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));
         crate::pcap::read_file(std::path::Path::new(&path)).unwrap().into_iter().map(|f| f.data).collect()
     }
