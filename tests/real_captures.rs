@@ -729,3 +729,35 @@ fn zeeks_neighbour_discovery_trace_is_one_router_and_no_duplicate() {
     assert!(!dad.is_empty());
     assert!(dad.iter().all(|d| d["conflict_mac"].is_null()));
 }
+
+/// `analyze --config`: with the router the client used named in `expected_routers_v6`, the
+/// other router of the capture is the rogue (`ipv6.unexpected_router`), not merely one of
+/// two (`ipv6.multiple_routers`); a config file that does not parse is exit code 3.
+#[test]
+fn analyze_with_a_config_tells_the_rogue_router_from_the_expected_one() {
+    let (_, r) = analyze_capture("ipv6_two_routers.pcap");
+    let used = check(&r, "gateway")["evidence"]["gateways_v6"][0]["address"].as_str().unwrap().to_string();
+    let dir = std::env::temp_dir().join(format!("nettriage-analyze-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("site.toml");
+    std::fs::write(&config, format!("[ipv6]\nexpected_routers_v6 = [\"{used}\"]\n")).unwrap();
+    let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/captures/ipv6_two_routers.pcap"));
+    let run = |config: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_nettriage"))
+            .arg("analyze")
+            .arg(&path)
+            .args(["--format", "json", "--config"])
+            .arg(config)
+            .output()
+            .expect("run nettriage")
+    };
+    let out = run(&config);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    let codes: Vec<&str> =
+        check(&report, "ipv6")["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"ipv6.unexpected_router"), "{codes:?}");
+    let broken = dir.join("broken.toml");
+    std::fs::write(&broken, "[ipv6\n").unwrap();
+    assert_eq!(run(&broken).status.code(), Some(3), "a config that does not parse");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -320,6 +320,10 @@ pub struct AnalyzeArgs {
     /// Replace MAC addresses, public IP addresses and the hostname with placeholders.
     #[arg(long)]
     pub redact: bool,
+    /// TOML config file whose [ipv6] expected_routers_v6 tells a configured router from a
+    /// rogue one [default: /etc/nettriage/config.toml if it exists].
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Options of `nettriage diff`.
