@@ -415,17 +415,6 @@ pub fn read_secret(system: TicketSystem, source: &SecretSource) -> Result<Option
     }
 }
 
-/// The effective uid of this process, from `/proc/self/status` (no `unsafe` libc call).
-fn effective_uid() -> Result<u32, String> {
-    let status = std::fs::read_to_string("/proc/self/status").map_err(|e| e.to_string())?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|rest| rest.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| "no Uid line in /proc/self/status".to_string())
-}
-
 /// The secret in `path`, or why it is refused (a message naming the path).
 fn read_secret_file(path: &Path) -> Result<String, String> {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -441,7 +430,8 @@ fn read_secret_file(path: &Path) -> Result<String, String> {
             "the secret file {shown} may be read or written by others (mode {mode:04o}); run `chmod 600 {shown}`"
         ));
     }
-    let euid = effective_uid().map_err(|e| format!("the secret file {shown}: cannot tell who runs nettriage: {e}"))?;
+    let euid = crate::platform::privilege::effective_uid()
+        .ok_or_else(|| format!("the secret file {shown}: cannot tell who runs nettriage (/proc/self/status)"))?;
     if meta.uid() != euid {
         return Err(format!("the secret file {shown} is owned by uid {}, not by the caller (uid {euid})", meta.uid()));
     }

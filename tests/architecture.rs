@@ -72,7 +72,7 @@ const RULES: &[(&str, &[&str])] = &[
     ("serve", &["app", "config", "history", "metrics", "report", "survey"]),
     ("systemd", &["config", "history"]),
     // Ticket hand-off: a finished report delivered to the site's ticket system, or queued.
-    ("ticket", &["app", "config", "report", "codes", "render", "redact", "files", "types", "diagnosis"]),
+    ("ticket", &["app", "config", "report", "codes", "render", "redact", "files", "types", "diagnosis", "platform"]),
 ];
 
 /// Binary-only modules: the command layer.

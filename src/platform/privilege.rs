@@ -309,6 +309,16 @@ pub fn current_uid() -> Option<u32> {
     std::fs::read_to_string("/proc/self/status").ok().and_then(|s| parse_uid(&s))
 }
 
+/// The effective user id from a `/proc/PID/status` text (the `Uid:` line's second field).
+pub fn parse_effective_uid(status: &str) -> Option<u32> {
+    status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The effective user id of this process (who owns what it may read).
+pub fn effective_uid() -> Option<u32> {
+    std::fs::read_to_string("/proc/self/status").ok().and_then(|s| parse_effective_uid(&s))
+}
+
 /// Capabilities could not be read or changed.
 #[cfg(feature = "live")]
 #[derive(Debug, thiserror::Error)]
@@ -502,6 +512,10 @@ mod tests {
         assert_eq!(parse_groups("Gid:\t0\t0\t0\t0\nGroups:\t\n"), Some((0, vec![])));
         assert_eq!(parse_groups("Uid:\t0\n"), None);
         assert_eq!(parse_uid(""), None);
+        // Real 1000, effective 0 (a setuid start): each reader takes its own field.
+        let setuid = "Uid:\t1000\t0\t0\t0\n";
+        assert_eq!((parse_uid(setuid), parse_effective_uid(setuid)), (Some(1000), Some(0)));
+        assert_eq!(parse_effective_uid("Uid:\t1000\n"), None);
     }
 
     /// Capabilities are per thread: a thread started before the drop keeps them (and is
