@@ -8,14 +8,19 @@
 //! check could not run at all. The runner (`runner.rs`) decides when each check runs and
 //! what blocks it.
 
+pub mod ad;
 pub mod dhcp;
 pub mod dns;
 pub mod gateway;
 pub mod ipv6;
 pub mod link;
+pub mod m365;
 pub mod neighbours;
 pub mod path;
 pub mod ports;
+pub mod printers;
+pub mod rdp;
+pub mod smb;
 pub mod web;
 pub mod wifi;
 
@@ -127,6 +132,16 @@ impl Facts {
     pub fn set_neighbours_alone(&self, alone: bool) {
         self.neighbours_alone.store(alone, Ordering::Release);
     }
+}
+
+/// One target of a service profile and whether it worked: what
+/// `nettriage_profile_check_success{profile, target}` reports per target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProfileTarget {
+    /// The target as the report names it (a host, `\\server\share`, a URL, a printer).
+    pub target: String,
+    /// Whether the profile could use it.
+    pub success: bool,
 }
 
 /// What a check that ran (or chose not to) produced.

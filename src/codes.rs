@@ -785,6 +785,134 @@ codes! {
         "Compare the proxies listed under `pac.scan` with what the PAC returns for the URLs that matter (a browser's proxy diagnostics, or `pactester`).",
         "To test a specific proxy, set it with `--proxy` or `[web] proxy`.",
     ];
+    /// Profile `ad`: the resolvers return no `_ldap._tcp.dc._msdcs.DOMAIN` (nor
+    /// `_kerberos._tcp.DOMAIN`) SRV record for the domain, although they answer.
+    AdNoDcRecords = "ad.no_dc_records", Ad, blocks: false,
+    summary: "This computer cannot find the company's domain controllers, so signing in to the domain fails.",
+    steps: [
+        "Query `_ldap._tcp.dc._msdcs.DOMAIN` SRV on the client's resolvers (`dig SRV`) and on a DC's DNS.",
+        "Check the domain name in `[profiles.ad] domain`, the DHCP domain and resolv.conf's search list.",
+        "Check that the DCs register their records (netlogon, `dcdiag /test:dns`).",
+    ];
+    /// Profile `ad`: a domain controller from the SRV records answers on none of the ports
+    /// tested (88, 389, 445, 636, 3268); a fail when every DC is down, else a warning.
+    AdDcUnreachable = "ad.dc_unreachable", Ad, blocks: false,
+    summary: "The company's domain controller does not answer, so signing in and group policy may fail.",
+    steps: [
+        "See which DCs and ports failed in the evidence (`dcs[].ports`).",
+        "Check that the DC is up and that no firewall between this segment and the DC drops its ports.",
+    ];
+    /// Profile `ad`: no KDC answered a Kerberos AS-REQ (TCP or UDP 88).
+    AdKerberosUnreachable = "ad.kerberos_unreachable", Ad, blocks: false,
+    summary: "The domain's sign-in service (Kerberos) does not answer, so domain logons fail.",
+    steps: [
+        "Check TCP and UDP port 88 from this segment to the DCs (a firewall rule often forgets one).",
+        "Check the KDC service on the DC (`samba` or `kdc` on Windows).",
+    ];
+    /// Profile `ad`: no DC answered an anonymous LDAP rootDSE read (TCP 389).
+    AdLdapUnreachable = "ad.ldap_unreachable", Ad, blocks: false,
+    summary: "The company directory (LDAP) does not answer, so logons and address lookups fail.",
+    steps: [
+        "Check TCP port 389 from this segment to the DCs.",
+        "Read the rootDSE by hand: `ldapsearch -x -H ldap://DC -s base -b ''`.",
+    ];
+    /// Profile `ad`: this machine's clock is off from the domain controller's (LDAP
+    /// currentTime, Kerberos stime or NTP): warn over 60 s, fail over 300 s, Kerberos'
+    /// default maximum tolerance for computer clock synchronization (RFC 4120 §1.6, Microsoft).
+    AdClockSkew = "ad.clock_skew", Ad, blocks: false,
+    summary: "This computer's clock is wrong compared with the domain's, so domain sign-in fails.",
+    steps: [
+        "Compare `clock.offset_ms` and its source in the evidence.",
+        "Synchronise the clock with the DC (`w32tm /resync`, chrony or systemd-timesyncd pointed at the DCs).",
+    ];
+    /// Profile `ad`: the machine's resolvers cannot answer the domain's SRV records (NXDOMAIN
+    /// or empty) while the domain's own DNS can: a domain machine on public DNS.
+    AdDnsNotDomain = "ad.dns_not_domain", Ad, blocks: false,
+    summary: "This computer asks the wrong name servers, which do not know the company's domain.",
+    steps: [
+        "Point the client at the domain's DNS servers (DHCP option 6), not a public resolver.",
+        "Compare the resolvers in the dns evidence with the DCs' addresses.",
+    ];
+    /// Profile `smb`: the file server does not answer on TCP 445, or not with SMB.
+    SmbUnreachable = "smb.unreachable", Smb, blocks: false,
+    summary: "A shared drive's server does not answer, so mapped drives do not open.",
+    steps: [
+        "Check the server name and TCP port 445 from this segment (`smbclient -L //server -N`).",
+        "Check that the server runs and no firewall drops 445.",
+    ];
+    /// Profile `smb`: the server answers only SMB1 (NT LM 0.12), which current clients
+    /// refuse by default.
+    SmbSmb1Only = "smb.smb1_only", Smb, blocks: false,
+    summary: "A shared drive's server only speaks an old, insecure protocol that this computer no longer uses.",
+    steps: [
+        "Enable SMB2 or later on the server (`server min protocol` in Samba, the NAS's settings).",
+        "Replace devices that only speak SMB1: it is deprecated and disabled on current Windows.",
+    ];
+    /// Profile `printers`: a printer does not answer on IPP (631), raw (9100) or LPD (515).
+    PrinterUnreachable = "printer.unreachable", Printers, blocks: false,
+    summary: "A printer does not answer on the network.",
+    steps: [
+        "Check that the printer is on and has the address in the evidence (its own status page).",
+        "Check ports 631, 9100 and 515 from this segment.",
+    ];
+    /// Profile `printers`: the printer reports `printer-state` stopped (RFC 8011 §5.4.11).
+    PrinterStopped = "printer.stopped", Printers, blocks: false,
+    summary: "A printer is stopped and prints nothing until someone attends to it.",
+    steps: [
+        "Read `printer-state-reasons` in the evidence and fix what it names at the printer.",
+        "Resume the printer (`cupsenable` or its panel).",
+    ];
+    /// Profile `printers`: the printer reports state reasons that need a person (media-empty,
+    /// toner-low, paused, offline-report, ...; RFC 8011 §5.4.12, PWG 5100.9).
+    PrinterAttention = "printer.attention", Printers, blocks: false,
+    summary: "A printer needs attention (for example paper or toner).",
+    steps: [
+        "Read the reasons in the evidence and attend to the printer.",
+    ];
+    /// Profile `printers`: `printer-is-accepting-jobs` is false (RFC 8011 §5.4.14).
+    PrinterNotAccepting = "printer.not_accepting", Printers, blocks: false,
+    summary: "A printer refuses new print jobs.",
+    steps: [
+        "Accept jobs again at the printer or its server (`cupsaccept`).",
+    ];
+    /// Profile `m365`: a Microsoft 365 endpoint category could not be reached (DNS, TCP or
+    /// TLS failed).
+    M365Unreachable = "m365.unreachable", M365, blocks: false,
+    summary: "Microsoft 365 (Outlook, Teams, OneDrive) cannot be reached from this network.",
+    steps: [
+        "See which category and phase failed in the evidence.",
+        "Allow Microsoft's published endpoints through the firewall and proxy (https://aka.ms/o365ip).",
+    ];
+    /// Profile `m365`: a Microsoft 365 endpoint's certificate is not Microsoft's public one:
+    /// a TLS-inspecting proxy, which Microsoft asks not to use for these endpoints.
+    M365TlsInspected = "m365.tls_inspected", M365, blocks: false,
+    summary: "Microsoft 365 traffic is opened and inspected on the way, which slows or breaks Outlook and Teams.",
+    steps: [
+        "Exempt the Microsoft 365 'Optimize' and 'Allow' endpoints from TLS inspection (Microsoft's network connectivity principles).",
+        "The certificate's issuer in the evidence names the inspecting device.",
+    ];
+    /// Profile `m365`: the Teams media relays' UDP ports (3478-3481) get no answer, so calls
+    /// fall back to TCP/TLS 443 (worse audio and video).
+    M365MediaBlocked = "m365.media_blocked", M365, blocks: false,
+    summary: "Teams calls cannot use their fast path, so audio and video may be poor.",
+    steps: [
+        "Allow UDP 3478-3481 to Microsoft's media relays in the firewall.",
+    ];
+    /// Profile `rdp`: the remote desktop host does not answer on TCP 3389.
+    RdpUnreachable = "rdp.unreachable", Rdp, blocks: false,
+    summary: "A remote desktop computer does not answer.",
+    steps: [
+        "Check the host's name and address and that TCP port 3389 is allowed.",
+        "Check that remote desktop is enabled on the host.",
+    ];
+    /// Profile `rdp`: TCP 3389 opens but the RDP negotiation (X.224 Connection Request,
+    /// MS-RDPBCGR 2.2.1.1/2.2.1.2) fails or is refused.
+    RdpNegotiationFailed = "rdp.negotiation_failed", Rdp, blocks: false,
+    summary: "A remote desktop computer answers but refuses the connection's security settings.",
+    steps: [
+        "Read the failure code in the evidence (e.g. SSL required, hybrid required).",
+        "Compare the host's security layer (NLA, TLS) with what clients use.",
+    ];
     /// The check needs privileges the process does not have.
     ToolNoPrivilege = "tool.no_privilege", tool, blocks: false,
     summary: "The test could not check everything because it was not run as administrator.",
@@ -900,7 +1028,10 @@ impl UnknownCode {
         if prefix == "tls" || prefix == "time" {
             return Some(CheckId::Web);
         }
-        CheckId::ALL.into_iter().find(|id| id.as_str() == prefix)
+        if prefix == "printer" {
+            return Some(CheckId::Printers);
+        }
+        CheckId::every().find(|id| id.as_str() == prefix)
     }
 }
 
@@ -943,6 +1074,8 @@ mod tests {
                 Some(CheckId::Path) => assert!(["path", "link"].contains(&prefix), "{text}"),
                 // The neighbours check judges the link from the switch's side.
                 Some(CheckId::Neighbours) => assert!(["neighbours", "link"].contains(&prefix), "{text}"),
+                // One printer's verdicts read `printer.stopped`, under the printers profile.
+                Some(CheckId::Printers) => assert_eq!(prefix, "printer", "{text}"),
                 Some(layer) => assert_eq!(prefix, layer.as_str(), "{text}"),
                 None => assert!(["tool", "capture"].contains(&prefix), "{text}"),
             }

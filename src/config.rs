@@ -12,7 +12,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+mod profiles;
 mod ticket;
+pub use profiles::{
+    AdSettings, M365Endpoint, M365Settings, PrintersSettings, Profile, ProfilesSettings, RdpSettings, SmbSettings,
+};
 pub use ticket::{
     JiraSettings, RtSettings, SecretSource, ServiceNowSettings, SmtpSettings, TicketSettings, TicketSystem,
     ZendeskSettings,
@@ -171,6 +175,8 @@ pub struct Overrides {
     pub proxy: Option<String>,
     /// `--neighbours`: wait up to `[neighbours] window_secs` for the switch's LLDP/CDP.
     pub neighbours: bool,
+    /// `--profile`: service profiles added to the config file's `[profiles] enabled`.
+    pub profiles: Vec<Profile>,
 }
 
 /// A TCP service to probe.
@@ -711,6 +717,7 @@ struct FileConfig {
     ipv6: Ipv6Settings,
     ticket: TicketSettings,
     neighbours: NeighboursSettings,
+    profiles: ProfilesSettings,
 }
 
 /// Everything a run needs, validated.
@@ -757,6 +764,8 @@ pub struct Config {
     pub ticket: TicketSettings,
     /// Switch-port neighbours (LLDP, CDP, lldpd).
     pub neighbours: NeighboursSettings,
+    /// Service profiles (`[profiles]`, `--profile`): which run, and their settings.
+    pub profiles: ProfilesSettings,
 }
 
 impl Default for Config {
@@ -869,6 +878,7 @@ impl Config {
             ipv6: file.ipv6,
             ticket: file.ticket,
             neighbours,
+            profiles: file.profiles.with(&args.profiles),
         };
         config.validate()?;
         Ok(config)
@@ -925,6 +935,7 @@ impl Config {
         if let Some(vlan) = self.neighbours.expected_vlan {
             check_range("neighbours.expected_vlan", f64::from(vlan), 1.0, 4094.0)?;
         }
+        self.profiles.validate()?;
         check_range("link.error_ratio_warn", self.link.error_ratio_warn, 0.0, 1.0)?;
         check_range("link.error_min_count", self.link.error_min_count as f64, 0.0, 1e12)?;
         if self.targets.len() > 4096 {
@@ -963,7 +974,7 @@ impl Config {
     }
 }
 
-fn check_range(what: &str, value: f64, min: f64, max: f64) -> Result<(), ConfigError> {
+pub(crate) fn check_range(what: &str, value: f64, min: f64, max: f64) -> Result<(), ConfigError> {
     if value.is_nan() || value < min || value > max {
         return Err(invalid(what, format!("{value} is outside {min} to {max}")));
     }
@@ -1049,6 +1060,23 @@ mod tests {
         for bad in
             ["[neighbours]\nexpected_vlan = 4095\n", "[neighbours]\nwindow_secs = 0\n", "[neighbours]\nvlan = 1\n"]
         {
+            assert!(Config::resolve(&args(), Some((Path::new("x.toml"), bad))).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn profiles_come_from_the_file_and_the_command_line_once_each_in_report_order() {
+        assert!(Config::resolve(&args(), None).unwrap().profiles.enabled.is_empty());
+        let file = "[profiles]\nenabled = [\"rdp\", \"ad\"]\n[profiles.smb]\ntimeout_ms = 500\n";
+        let c = Config::resolve(
+            &Overrides { profiles: vec![Profile::Printers, Profile::Ad], ..args() },
+            Some((Path::new("x.toml"), file)),
+        )
+        .unwrap();
+        assert_eq!(c.profiles.enabled, [Profile::Ad, Profile::Printers, Profile::Rdp]);
+        assert!(c.profiles.is_enabled(Profile::Rdp) && !c.profiles.is_enabled(Profile::Smb));
+        assert_eq!(c.profiles.smb.timeout_ms, 500);
+        for bad in ["[profiles]\nenabled = [\"fax\"]\n", "[profiles.rdp]\ntimeout_ms = 0\n", "[profiles]\nad = 1\n"] {
             assert!(Config::resolve(&args(), Some((Path::new("x.toml"), bad))).is_err(), "{bad}");
         }
     }

@@ -1016,7 +1016,7 @@ fn trend(conn: &Connection, filter: &Filter) -> rusqlite::Result<Trend> {
             _ => {} // a metric of a newer minor version: not part of this trend
         }
     }
-    let layer_order = |check: &str| CheckId::ALL.iter().position(|id| id.as_str() == check).unwrap_or(usize::MAX);
+    let layer_order = |check: &str| CheckId::every().position(|id| id.as_str() == check).unwrap_or(usize::MAX);
     for (g, mut a) in groups.iter_mut().zip(acc) {
         a.checks.sort_by(|x, y| layer_order(&x.0).cmp(&layer_order(&y.0)).then(x.0.cmp(&y.0)));
         g.availability = a

@@ -32,6 +32,7 @@
 //! | `nettriage_tls_cert_expiry_timestamp_seconds` | `url` | the leaf certificate's `notAfter`, Unix time (`probe_ssl_earliest_cert_expiry`, here the leaf's) |
 //! | `nettriage_web_captive_portal` | | 1 when the connectivity probe found a captive portal, 0 when online; absent when it did not run |
 //! | `nettriage_wifi_signal_dbm` | | signal of the Wi-Fi link, when there is one |
+//! | `nettriage_profile_check_success` | `profile`, `target` | 1 when a service profile could use the target (a DC, share, printer, endpoint category, RDP host), else 0 |
 //! | `nettriage_neighbour_info` | `chassis`, `port`, `vlan`, `protocol` | 1 for the switch port of the report's top line (an info metric; `vlan` empty when not advertised); absent when nothing was heard |
 //!
 //! [`Measurements`] is the one place that reads these numbers out of the checks' evidence;
@@ -44,7 +45,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use crate::check::web::ConnectivityState;
-use crate::report::{CheckStatus, Report, RunStatus};
+use crate::report::{CheckStatus, Evidence, Report, RunStatus};
 use crate::types::IpFamily;
 
 /// The HTTP content type of [`render`]'s output: Prometheus text format 0.0.4.
@@ -102,6 +103,17 @@ pub struct HttpPhaseReading {
     pub ms: f64,
 }
 
+/// One target of a service profile (`--profile`), from the profile's evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProfileReading {
+    /// The profile (`ad`, `smb`, `printers`, `m365`, `rdp`).
+    pub profile: &'static str,
+    /// The target as the report names it.
+    pub target: String,
+    /// Whether the profile could use it.
+    pub success: bool,
+}
+
 /// One fetched URL (the connectivity probe or a `--url` target), from its final request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HttpReading {
@@ -149,6 +161,8 @@ pub struct Measurements {
     pub http: Vec<HttpReading>,
     /// Whether the connectivity probe found a captive portal; `None` when it did not run.
     pub captive_portal: Option<bool>,
+    /// Every target of every service profile that ran, in report order.
+    pub profiles: Vec<ProfileReading>,
 }
 
 impl Measurements {
@@ -241,8 +255,29 @@ impl Measurements {
                 }
             }
         }
-        Measurements { gateways, dns, ports, wifi_signal_dbm, http_phases, cert_expiry, http, captive_portal }
+        let profiles = report.checks.iter().flat_map(profile_targets).collect();
+        Measurements { gateways, dns, ports, wifi_signal_dbm, http_phases, cert_expiry, http, captive_portal, profiles }
     }
+}
+
+/// A service profile check's targets, each with whether it worked (none for a layer).
+fn profile_targets(check: &crate::report::CheckResult) -> Vec<ProfileReading> {
+    use crate::check;
+    if !check.id.is_profile() {
+        return Vec::new();
+    }
+    let targets = match check.evidence.known() {
+        Evidence::Ad(ev) => check::ad::targets(ev),
+        Evidence::Smb(ev) => check::smb::targets(ev),
+        Evidence::Printers(ev) => check::printers::targets(ev),
+        Evidence::M365(ev) => check::m365::targets(ev),
+        Evidence::Rdp(ev) => check::rdp::targets(ev),
+        _ => Vec::new(),
+    };
+    targets
+        .into_iter()
+        .map(|t| ProfileReading { profile: check.id.as_str(), target: t.target, success: t.success })
+        .collect()
 }
 
 /// Whether a check status counts as "the layer works" (pass or warn); `None` for skipped.
@@ -510,6 +545,15 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
         wifi_signal.push(vec![], dbm);
     }
 
+    let mut profile_success = Family::new(
+        "nettriage_profile_check_success",
+        "1 when a service profile could use the target (a DC, share, printer, endpoint category, RDP host), else 0.",
+    );
+    for p in &m.profiles {
+        profile_success
+            .push(vec![("profile", p.profile.to_string()), ("target", p.target.clone())], bool_value(p.success));
+    }
+
     let mut neighbour = Family::new(
         "nettriage_neighbour_info",
         "The switch port this interface is plugged into, from LLDP, CDP or lldpd (value always 1).",
@@ -549,6 +593,7 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
         ipv6_addresses,
         path_mtu,
         wifi_signal,
+        profile_success,
         neighbour,
     ];
     for family in &mut all {

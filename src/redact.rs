@@ -27,6 +27,8 @@
 //!   `port-1`, IPv4 management addresses, private ones too, documentation addresses (IPv6
 //!   ones as every IPv6 address above); switch names are also replaced inside free text
 //!   (finding messages).
+//! - The service profiles' share paths (`share`: `\\\\server\\share` becomes `share-1`) and
+//!   printer names (`printer_name`: `printer-1`), also inside free text.
 //! - URL query strings and fragments (a portal's parameters, tokens) become `?query-1`,
 //!   `#fragment-1`, keeping scheme, host and path; user information in a URL is removed,
 //!   and [`strip_credentials`] does that to every report, redacted or not.
@@ -110,6 +112,9 @@ const ENUM_KEYS: &[&str] = &[
     "rcode",
 ];
 
+/// Keys whose values name something of a service profile, with their placeholder's kind.
+const NAMED_KEYS: [(&str, &str); 2] = [("share", "share"), ("printer_name", "printer")];
+
 /// What a string field is, from its key.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Field {
@@ -127,6 +132,9 @@ enum Field {
     SwitchPort,
     /// A switch's management address: a documentation address, private or not.
     SwitchAddress,
+    /// A named thing of a service profile (a share path, a printer name): a text
+    /// placeholder of its kind, also replaced in free text.
+    Named(&'static str),
     /// Anything else: addresses, the hostname and known SSIDs inside the text.
     Text,
 }
@@ -140,6 +148,7 @@ fn field(key: Option<&str>) -> Field {
         Some("system_name" | "switch" | "chassis_id" | "system_description" | "platform") => Field::Switch,
         Some("port_id" | "port_description" | "port") => Field::SwitchPort,
         Some("management_addresses" | "management_address") => Field::SwitchAddress,
+        Some(k) => NAMED_KEYS.iter().find(|(key, _)| *key == k).map_or(Field::Text, |(_, kind)| Field::Named(kind)),
         _ => Field::Text,
     }
 }
@@ -229,6 +238,8 @@ struct Redactor {
     switches: Vec<String>,
     /// Switch ports seen in LLDP/CDP fields (not the interface's own name), likewise.
     ports: Vec<String>,
+    /// The service profiles' named things ([`NAMED_KEYS`]): kind and value, likewise.
+    named: Vec<(&'static str, String)>,
     /// The interface under test (a port id equal to it is not replaced in free text).
     interface: Option<String>,
     /// Unicast MACs in the report (colon or dash form).
@@ -278,6 +289,12 @@ impl Redactor {
                 {
                     self.switches.push(s.clone());
                 }
+                if let Field::Named(kind) = f
+                    && s.chars().count() >= 3
+                    && !self.named.iter().any(|(_, v)| v == s)
+                {
+                    self.named.push((kind, s.clone()));
+                }
                 if f == Field::SwitchPort
                     && s.chars().count() >= 3
                     && self.interface.as_deref() != Some(s.as_str())
@@ -309,6 +326,7 @@ impl Redactor {
                     Field::Enum => self.addresses(s)?,
                     Field::Ssid => self.text_placeholder("ssid", s),
                     Field::Switch => self.text_placeholder("switch", s),
+                    Field::Named(kind) => self.text_placeholder(kind, s),
                     Field::SwitchPort => self.text_placeholder("port", s),
                     Field::SwitchAddress => match s.parse::<IpAddr>() {
                         Ok(IpAddr::V4(v4)) => self.v4(v4)?.to_string(),
@@ -453,6 +471,12 @@ impl Redactor {
             if out.contains(&port) {
                 let p = self.text_placeholder("port", &port);
                 out = out.replace(&port, &p);
+            }
+        }
+        for (kind, value) in self.named.clone() {
+            if out.contains(&value) {
+                let p = self.text_placeholder(kind, &value);
+                out = out.replace(&value, &p);
             }
         }
         out

@@ -193,6 +193,11 @@ pub fn details(check: &CheckResult) -> String {
         Evidence::Ipv6(ev) => ipv6_details(ev),
         Evidence::Path(ev) => path_details(ev),
         Evidence::Neighbours(ev) => neighbours_details(ev),
+        Evidence::Ad(ev) => crate::check::ad::details(ev),
+        Evidence::Smb(ev) => crate::check::smb::details(ev),
+        Evidence::Printers(ev) => crate::check::printers::details(ev),
+        Evidence::M365(ev) => crate::check::m365::details(ev),
+        Evidence::Rdp(ev) => crate::check::rdp::details(ev),
         Evidence::Other(_) => String::new(),
     }
 }

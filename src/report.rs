@@ -14,14 +14,19 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::check::ad::AdEvidence;
 use crate::check::dhcp::DhcpEvidence;
 use crate::check::dns::DnsEvidence;
 use crate::check::gateway::GatewayEvidence;
 use crate::check::ipv6::Ipv6Evidence;
 use crate::check::link::LinkEvidence;
+use crate::check::m365::M365Evidence;
 use crate::check::neighbours::{NeighbourLine, NeighboursEvidence};
 use crate::check::path::PathEvidence;
 use crate::check::ports::PortsEvidence;
+use crate::check::printers::PrintersEvidence;
+use crate::check::rdp::RdpEvidence;
+use crate::check::smb::SmbEvidence;
 use crate::check::web::WebEvidence;
 use crate::check::wifi::{WifiEvidence, WifiSkipEvidence};
 pub use crate::codes::Code;
@@ -55,10 +60,22 @@ pub enum CheckId {
     Web,
     /// TCP reachability of targets.
     Ports,
+    /// Profile `ad`: Active Directory (DC records, Kerberos, LDAP, the clock).
+    Ad,
+    /// Profile `smb`: file shares (SMB2 negotiation).
+    Smb,
+    /// Profile `printers`: IPP state, raw and LPD ports, mDNS-advertised printers.
+    Printers,
+    /// Profile `m365`: Microsoft 365 endpoints and Teams media ports.
+    M365,
+    /// Profile `rdp`: remote desktop (TCP 3389, the RDP negotiation).
+    Rdp,
 }
 
 impl CheckId {
-    /// Every check, in the order the layers are reported and the root cause is chosen.
+    /// Every layer check (each run has them all), in the order the layers are reported and
+    /// the root cause is chosen. The service profiles ([`CheckId::PROFILES`]) follow them
+    /// when chosen.
     pub const ALL: [CheckId; 10] = [
         CheckId::Link,
         CheckId::Wifi,
@@ -71,6 +88,20 @@ impl CheckId {
         CheckId::Web,
         CheckId::Ports,
     ];
+
+    /// The service profiles' checks, in report order (after [`CheckId::ALL`]); a run has
+    /// those chosen by `--profile` or `[profiles] enabled`.
+    pub const PROFILES: [CheckId; 5] = [CheckId::Ad, CheckId::Smb, CheckId::Printers, CheckId::M365, CheckId::Rdp];
+
+    /// Every check this version knows, layers then profiles: the report order.
+    pub fn every() -> impl Iterator<Item = CheckId> {
+        CheckId::ALL.into_iter().chain(CheckId::PROFILES)
+    }
+
+    /// Whether this check is a service profile's (runs only when chosen).
+    pub fn is_profile(self) -> bool {
+        CheckId::PROFILES.contains(&self)
+    }
 
     /// The identifier as it appears in reports.
     pub fn as_str(self) -> &'static str {
@@ -85,6 +116,11 @@ impl CheckId {
             CheckId::Path => "path",
             CheckId::Web => "web",
             CheckId::Ports => "ports",
+            CheckId::Ad => "ad",
+            CheckId::Smb => "smb",
+            CheckId::Printers => "printers",
+            CheckId::M365 => "m365",
+            CheckId::Rdp => "rdp",
         }
     }
 
@@ -101,6 +137,11 @@ impl CheckId {
             CheckId::Path => "Path (MTU)",
             CheckId::Web => "Web (HTTP, TLS)",
             CheckId::Ports => "Services (TCP)",
+            CheckId::Ad => "Active Directory",
+            CheckId::Smb => "File shares (SMB)",
+            CheckId::Printers => "Printers",
+            CheckId::M365 => "Microsoft 365",
+            CheckId::Rdp => "Remote desktop (RDP)",
         }
     }
 }
@@ -287,6 +328,16 @@ pub enum Evidence {
     Path(Box<PathEvidence>),
     /// The neighbours check's.
     Neighbours(Box<NeighboursEvidence>),
+    /// The `ad` profile's.
+    Ad(Box<AdEvidence>),
+    /// The `smb` profile's.
+    Smb(Box<SmbEvidence>),
+    /// The `printers` profile's.
+    Printers(Box<PrintersEvidence>),
+    /// The `m365` profile's.
+    M365(Box<M365Evidence>),
+    /// The `rdp` profile's.
+    Rdp(Box<RdpEvidence>),
     /// Evidence that reads as its layer's type only by leaving fields out (a newer version
     /// added them, or `analyze` adds its capture fields): `known` serves the accessors,
     /// `raw` is what is written back.
@@ -328,6 +379,11 @@ impl Evidence {
             (_, CheckId::Ipv6) => typed(&value).map(|e| Evidence::Ipv6(Box::new(e))),
             (_, CheckId::Path) => typed(&value).map(|e| Evidence::Path(Box::new(e))),
             (_, CheckId::Neighbours) => typed(&value).map(|e| Evidence::Neighbours(Box::new(e))),
+            (_, CheckId::Ad) => typed(&value).map(|e| Evidence::Ad(Box::new(e))),
+            (_, CheckId::Smb) => typed(&value).map(|e| Evidence::Smb(Box::new(e))),
+            (_, CheckId::Printers) => typed(&value).map(|e| Evidence::Printers(Box::new(e))),
+            (_, CheckId::M365) => typed(&value).map(|e| Evidence::M365(Box::new(e))),
+            (_, CheckId::Rdp) => typed(&value).map(|e| Evidence::Rdp(Box::new(e))),
         };
         match converted {
             None => Evidence::Other(value),
@@ -370,6 +426,11 @@ impl Serialize for Evidence {
             Evidence::Ipv6(e) => e.serialize(serializer),
             Evidence::Path(e) => e.serialize(serializer),
             Evidence::Neighbours(e) => e.serialize(serializer),
+            Evidence::Ad(e) => e.serialize(serializer),
+            Evidence::Smb(e) => e.serialize(serializer),
+            Evidence::Printers(e) => e.serialize(serializer),
+            Evidence::M365(e) => e.serialize(serializer),
+            Evidence::Rdp(e) => e.serialize(serializer),
             Evidence::Extended { raw, .. } => raw.serialize(serializer),
             Evidence::Other(v) => v.serialize(serializer),
         }
@@ -523,6 +584,46 @@ impl CheckResult {
     pub fn neighbours(&self) -> Option<&NeighboursEvidence> {
         match self.evidence.known() {
             Evidence::Neighbours(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The `ad` profile's evidence, if this is that check and it has it.
+    pub fn ad(&self) -> Option<&AdEvidence> {
+        match self.evidence.known() {
+            Evidence::Ad(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The `smb` profile's evidence, if this is that check and it has it.
+    pub fn smb(&self) -> Option<&SmbEvidence> {
+        match self.evidence.known() {
+            Evidence::Smb(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The `printers` profile's evidence, if this is that check and it has it.
+    pub fn printers(&self) -> Option<&PrintersEvidence> {
+        match self.evidence.known() {
+            Evidence::Printers(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The `m365` profile's evidence, if this is that check and it has it.
+    pub fn m365(&self) -> Option<&M365Evidence> {
+        match self.evidence.known() {
+            Evidence::M365(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The `rdp` profile's evidence, if this is that check and it has it.
+    pub fn rdp(&self) -> Option<&RdpEvidence> {
+        match self.evidence.known() {
+            Evidence::Rdp(e) => Some(e),
             _ => None,
         }
     }
@@ -1001,7 +1102,7 @@ mod tests {
         assert_eq!(serde_json::to_string(&CheckStatus::Skipped).unwrap(), "\"skipped\"");
         assert_eq!(serde_json::to_string(&RunStatus::Degraded).unwrap(), "\"degraded\"");
         assert_eq!(serde_json::to_string(&Code::DnsTimeout).unwrap(), "\"dns.timeout\"");
-        for id in CheckId::ALL {
+        for id in CheckId::every() {
             assert_eq!(serde_json::to_string(&id).unwrap(), format!("\"{}\"", id.as_str()));
         }
         // A code from a newer version reads as itself instead of failing the report.

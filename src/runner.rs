@@ -54,8 +54,9 @@ pub struct Node {
     pub gate: Option<fn(&CheckContext<'_>) -> bool>,
 }
 
-/// The check graph, in report order.
-pub const GRAPH: [Node; 10] = [
+/// The check graph, in report order: the layers, then the service profiles (which run
+/// only when chosen, see [`selected`]).
+pub const GRAPH: [Node; 15] = [
     Node { id: CheckId::Link, requires: &[], after: &[], gate: None },
     Node { id: CheckId::Wifi, requires: &[], after: &[], gate: Some(check::wifi::gate) },
     // neighbours listens for the switch's LLDP/CDP beside everything else (it needs a link
@@ -80,7 +81,23 @@ pub const GRAPH: [Node; 10] = [
     // when DNS is down) and waits for dns only for named targets; it reports itself
     // blocked by dns when no target could be resolved.
     Node { id: CheckId::Ports, requires: &[CheckId::Gateway], after: &[], gate: None },
+    // The service profiles come after the layers they use: a working first hop, and DNS
+    // finished (they resolve names themselves), so a broken layer below is named as the root
+    // cause before them. None of their codes blocks. Printers on the segment need no gateway
+    // (mDNS, a printer's own address), only an address; m365 goes through the web layer's
+    // proxy discovery, after web.
+    Node { id: CheckId::Ad, requires: &[CheckId::Gateway], after: &[CheckId::Dns], gate: None },
+    Node { id: CheckId::Smb, requires: &[CheckId::Gateway], after: &[CheckId::Dns], gate: None },
+    Node { id: CheckId::Printers, requires: &[CheckId::Dhcp], after: &[CheckId::Dns], gate: None },
+    Node { id: CheckId::M365, requires: &[CheckId::Gateway], after: &[CheckId::Dns, CheckId::Web], gate: None },
+    Node { id: CheckId::Rdp, requires: &[CheckId::Gateway], after: &[CheckId::Dns], gate: None },
 ];
+
+/// Whether `id` runs with `config`: every layer does; a profile only when chosen
+/// (`--profile`, `[profiles] enabled`).
+pub fn selected(id: CheckId, config: &Config) -> bool {
+    crate::config::Profile::of_check(id).is_none_or(|p| config.profiles.is_enabled(p))
+}
 
 fn node(id: CheckId) -> &'static Node {
     GRAPH.iter().find(|n| n.id == id).expect("every check is in the graph")
@@ -121,6 +138,11 @@ pub fn budget(id: CheckId, config: &Config) -> Duration {
             let dns_wait = if named { budget(CheckId::Dns, config).as_millis() as u64 } else { 0 };
             dns_wait + waves * config.ports.timeout_ms + 1_000
         }
+        CheckId::Ad => check::ad::budget_ms(&config.profiles.ad),
+        CheckId::Smb => check::smb::budget_ms(&config.profiles.smb),
+        CheckId::Printers => check::printers::budget_ms(&config.profiles.printers),
+        CheckId::M365 => check::m365::budget_ms(&config.profiles.m365),
+        CheckId::Rdp => check::rdp::budget_ms(&config.profiles.rdp),
     };
     Duration::from_millis(ms)
 }
@@ -159,7 +181,7 @@ pub async fn run(ctx: &CheckContext<'_>, progress: &(dyn Fn(Progress) + Sync)) -
         loop {
             let ready: Vec<&Node> = GRAPH
                 .iter()
-                .filter(|n| !started.contains(&n.id))
+                .filter(|n| selected(n.id, ctx.config) && !started.contains(&n.id))
                 .filter(|n| {
                     n.requires.iter().all(|r| done.contains_key(r) || (started.contains(r) && gate_open(*r, ctx)))
                         && n.after.iter().all(|a| done.contains_key(a))
@@ -185,8 +207,8 @@ pub async fn run(ctx: &CheckContext<'_>, progress: &(dyn Fn(Progress) + Sync)) -
             None => break,
         }
     }
-    assert_eq!(done.len(), GRAPH.len(), "check graph has a cycle");
-    CheckId::ALL.iter().filter_map(|id| done.remove(id)).collect()
+    assert_eq!(done.len(), GRAPH.iter().filter(|n| selected(n.id, ctx.config)).count(), "check graph has a cycle");
+    CheckId::every().filter_map(|id| done.remove(&id)).collect()
 }
 
 /// Whether dhcp is the only check still running: every other check has started and
@@ -205,7 +227,7 @@ fn alone(
 ) -> bool {
     let running = |id: &CheckId| started.contains(id) && !done.contains_key(id);
     running(&id)
-        && CheckId::ALL.iter().filter(|other| **other != id && !ignoring.contains(other)).all(|other| !running(other))
+        && CheckId::every().filter(|other| *other != id && !ignoring.contains(other)).all(|other| !running(&other))
 }
 
 fn gate_open(id: CheckId, ctx: &CheckContext<'_>) -> bool {
@@ -261,6 +283,11 @@ async fn dispatch(id: CheckId, ctx: &CheckContext<'_>) -> Result<Outcome, CheckE
         CheckId::Path => check::path::run(ctx).await,
         CheckId::Web => check::web::run(ctx).await,
         CheckId::Ports => check::ports::run(ctx).await,
+        CheckId::Ad => check::ad::run(ctx).await,
+        CheckId::Smb => check::smb::run(ctx).await,
+        CheckId::Printers => check::printers::run(ctx).await,
+        CheckId::M365 => check::m365::run(ctx).await,
+        CheckId::Rdp => check::rdp::run(ctx).await,
     }
 }
 
@@ -350,7 +377,7 @@ mod tests {
     #[test]
     fn graph_is_in_report_order_and_acyclic() {
         let ids: Vec<_> = GRAPH.iter().map(|n| n.id).collect();
-        assert_eq!(ids, CheckId::ALL);
+        assert_eq!(ids, CheckId::every().collect::<Vec<_>>());
         for (i, n) in GRAPH.iter().enumerate() {
             for dep in n.requires.iter().chain(n.after) {
                 assert!(ids[..i].contains(dep), "{:?} depends on a later check", n.id);

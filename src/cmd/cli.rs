@@ -349,6 +349,21 @@ pub enum DiffFormat {
     Json,
 }
 
+/// Service profiles a run can add after the network layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    /// Active Directory: DC records, Kerberos, LDAP, the clock against the DC.
+    Ad,
+    /// File shares: SMB2 negotiation with the configured servers.
+    Smb,
+    /// Printers: IPP state, raw 9100 and LPD 515, mDNS-advertised printers.
+    Printers,
+    /// Microsoft 365: the published endpoints, TLS inspection, Teams media ports.
+    M365,
+    /// Remote desktop: TCP 3389 and the RDP negotiation.
+    Rdp,
+}
+
 /// Output formats for the report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
@@ -435,6 +450,12 @@ pub struct RunArgs {
     /// in the config file].
     #[arg(long)]
     pub neighbours: bool,
+
+    /// Add a service profile's checks after the network layers (repeatable): ad, smb,
+    /// printers, m365, rdp; each is set up under `[profiles.NAME]` in the config file
+    /// (docs/checks/NAME.md) [default: `enabled` under `[profiles]`, else none].
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<ProfileArg>,
 
     /// Write every packet the checks send and receive on the tested interface (DHCP, ARP,
     /// ICMP, DNS, TCP handshakes) to this pcap file for Wireshark; needs CAP_NET_RAW

@@ -23,9 +23,9 @@ pub mod ticket;
 use std::io::Write;
 
 use nettriage::app::RunError;
-use nettriage::config::{Color, Format, Overrides};
+use nettriage::config::{Color, Format, Overrides, Profile};
 
-use self::cli::{ColorArg, FormatArg, RunArgs};
+use self::cli::{ColorArg, FormatArg, ProfileArg, RunArgs};
 
 impl From<FormatArg> for Format {
     fn from(arg: FormatArg) -> Format {
@@ -44,6 +44,18 @@ impl From<ColorArg> for Color {
             ColorArg::Auto => Color::Auto,
             ColorArg::Always => Color::Always,
             ColorArg::Never => Color::Never,
+        }
+    }
+}
+
+impl From<ProfileArg> for Profile {
+    fn from(arg: ProfileArg) -> Profile {
+        match arg {
+            ProfileArg::Ad => Profile::Ad,
+            ProfileArg::Smb => Profile::Smb,
+            ProfileArg::Printers => Profile::Printers,
+            ProfileArg::M365 => Profile::M365,
+            ProfileArg::Rdp => Profile::Rdp,
         }
     }
 }
@@ -72,6 +84,7 @@ impl RunArgs {
             ca_file: self.ca_file.clone(),
             proxy: self.proxy.clone(),
             neighbours: self.neighbours,
+            profiles: self.profiles.iter().map(|p| Profile::from(*p)).collect(),
         }
     }
 }
@@ -147,6 +160,10 @@ mod tests {
             "--redact",
             "--color",
             "never",
+            "--profile",
+            "rdp",
+            "--profile",
+            "ad",
         ])
         .unwrap();
         let o = cli.run.overrides();
@@ -166,6 +183,7 @@ mod tests {
             capture: Some("c.pcap".into()),
             redact: true,
             color: Color::Never,
+            profiles: vec![Profile::Rdp, Profile::Ad],
             ..Overrides::default()
         };
         assert_eq!(o, expected);

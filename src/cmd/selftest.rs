@@ -17,6 +17,7 @@ use nettriage::app::{self, RunError};
 use nettriage::config::Config;
 use nettriage::render;
 use nettriage::render::checklist::Checklist;
+use nettriage::report::CheckId;
 
 use super::ignore_broken_pipe;
 
@@ -37,7 +38,8 @@ pub async fn selftest(config: &Config, format_given: bool, ticket: bool) -> Resu
     // healthy: without a configured connectivity URL, NetworkManager's public endpoint.
     let config = &Config { web: config.web.clone().for_selftest(), ..config.clone() };
     let live = std::io::stdout().is_terminal().then(ProgressDrawTarget::stdout);
-    let checklist = Checklist::new(live, Box::new(std::io::stdout()));
+    let profiles: Vec<CheckId> = config.profiles.enabled.iter().map(|p| p.check()).collect();
+    let checklist = Checklist::new(live, Box::new(std::io::stdout()), &profiles);
     let stdout = std::io::stdout();
     // The checklist draws its own header: nothing else writes to the terminal until it is
     // settled, so the bars are never shifted under a stray line.

@@ -19,15 +19,20 @@ use crate::render::html::escape;
 
 /// The per-layer docs with codes tables, by file name (embedded at build time).
 pub const DOCS: &[(&str, &str)] = &[
+    ("ad.md", include_str!("../../docs/checks/ad.md")),
     ("capture.md", include_str!("../../docs/checks/capture.md")),
     ("dhcp.md", include_str!("../../docs/checks/dhcp.md")),
     ("dns.md", include_str!("../../docs/checks/dns.md")),
     ("gateway.md", include_str!("../../docs/checks/gateway.md")),
     ("ipv6.md", include_str!("../../docs/checks/ipv6.md")),
     ("link.md", include_str!("../../docs/checks/link.md")),
+    ("m365.md", include_str!("../../docs/checks/m365.md")),
     ("neighbours.md", include_str!("../../docs/checks/neighbours.md")),
     ("path.md", include_str!("../../docs/checks/path.md")),
     ("ports.md", include_str!("../../docs/checks/ports.md")),
+    ("printers.md", include_str!("../../docs/checks/printers.md")),
+    ("rdp.md", include_str!("../../docs/checks/rdp.md")),
+    ("smb.md", include_str!("../../docs/checks/smb.md")),
     ("tool.md", include_str!("../../docs/checks/tool.md")),
     ("web.md", include_str!("../../docs/checks/web.md")),
     ("wifi.md", include_str!("../../docs/checks/wifi.md")),

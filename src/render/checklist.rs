@@ -29,6 +29,11 @@ pub fn label(id: CheckId) -> &'static str {
         CheckId::Path => "Large packets on the way",
         CheckId::Web => "Opening websites",
         CheckId::Ports => "Reaching the services you need",
+        CheckId::Ad => "Signing in to the company domain",
+        CheckId::Smb => "Shared drives",
+        CheckId::Printers => "Printers",
+        CheckId::M365 => "Microsoft 365 (Outlook, Teams)",
+        CheckId::Rdp => "Remote desktop",
     }
 }
 
@@ -97,10 +102,12 @@ impl Checklist {
     /// A checklist under [`HEADER`], drawn live on the terminal `live` (the caller's
     /// choice, e.g. `ProgressDrawTarget::stdout()`), else printed line by line to `plain`.
     /// Nothing else may write to that terminal until [`Checklist::finish`].
-    pub fn new(live: Option<ProgressDrawTarget>, plain: Box<dyn Write + Send>) -> Checklist {
+    /// `profiles` are the service profiles' checks the run has (their lines follow the
+    /// layers').
+    pub fn new(live: Option<ProgressDrawTarget>, plain: Box<dyn Write + Send>, profiles: &[CheckId]) -> Checklist {
         let plain = Mutex::new(plain);
         let live = match live {
-            Some(target) => Some(Self::bars(target)),
+            Some(target) => Some(Self::bars(target, profiles)),
             None => {
                 if let Ok(mut out) = plain.lock() {
                     let _ = writeln!(out, "{HEADER}");
@@ -112,7 +119,7 @@ impl Checklist {
     }
 
     /// The header and one spinner per layer, in layer order, all on one `MultiProgress`.
-    fn bars(target: ProgressDrawTarget) -> Live {
+    fn bars(target: ProgressDrawTarget, profiles: &[CheckId]) -> Live {
         let multi = MultiProgress::with_draw_target(target);
         // The header is a bar of its own: finished at once, it stays drawn above the others.
         let header = multi.add(ProgressBar::new_spinner());
@@ -123,6 +130,7 @@ impl Checklist {
             .tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✔"]);
         let bars = CheckId::ALL
             .iter()
+            .chain(profiles)
             .map(|&id| {
                 let bar = multi.add(ProgressBar::new_spinner());
                 bar.set_style(style.clone());
@@ -217,7 +225,7 @@ mod tests {
 
     #[test]
     fn on_a_terminal_the_header_is_a_bar_and_finish_settles_every_layer() {
-        let list = Checklist::new(Some(ProgressDrawTarget::hidden()), Box::new(std::io::sink()));
+        let list = Checklist::new(Some(ProgressDrawTarget::hidden()), Box::new(std::io::sink()), &[]);
         list.update(&Progress::Started(CheckId::Dns));
         list.update(&Progress::Started(CheckId::Link));
         list.finish(&[result(CheckStatus::Pass, None)]);
@@ -244,7 +252,7 @@ mod tests {
             }
         }
         let buf = Buf::default();
-        let list = Checklist::new(None, Box::new(buf.clone()));
+        let list = Checklist::new(None, Box::new(buf.clone()), &[]);
         list.update(&Progress::Started(CheckId::Dns));
         list.update(&Progress::Finished(result(CheckStatus::Pass, None)));
         assert_eq!(

@@ -30,10 +30,9 @@ impl ProgressLine {
     }
 
     fn line(&self) -> String {
-        let parts: Vec<String> = CheckId::ALL
-            .iter()
+        let parts: Vec<String> = CheckId::every()
             .filter_map(|id| {
-                self.states.get(id).map(|state| match state {
+                self.states.get(&id).map(|state| match state {
                     None => format!("{id} …"),
                     Some(status) => format!("{id} {}", status.as_str()),
                 })
