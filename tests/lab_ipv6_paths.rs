@@ -39,7 +39,7 @@ fn run(lab: &Lab) -> (i32, Value) {
 }
 
 fn all_codes(r: &Value) -> Vec<String> {
-    lab::CHECK_IDS.iter().flat_map(|id| codes(r, id)).collect()
+    lab::LAYER_IDS.iter().flat_map(|id| codes(r, id)).collect()
 }
 
 /// The per-family attempts of the dual-stack target, as (family, outcome, address).

@@ -120,7 +120,7 @@ fn healthy_network() {
     assert_eq!(r["tool"]["name"], "nettriage", "{}", pretty(&r));
     assert_eq!(r["interface"], "eth0", "{}", pretty(&r));
     assert_eq!(r["privileged"], true, "running as root in the lab; {}", pretty(&r));
-    for id in lab::CHECK_IDS {
+    for id in lab::LAYER_IDS {
         let n = r["checks"].as_array().unwrap().iter().filter(|c| c["id"] == *id).count();
         assert_eq!(n, 1, "check {id} must appear exactly once; {}", pretty(&r));
     }
