@@ -162,6 +162,26 @@ mod tests {
         assert!(matches!(bad_time, KdcReply::Error { stime_unix_ms: None, .. }));
     }
 
+    /// Samba 4.17's KDC, recorded in the lab (captures/ad/): the same KRB-ERROR over UDP
+    /// and, length-prefixed, over TCP.
+    #[test]
+    fn samba_krb_errors_are_read() {
+        let udp = decode_reply(include_bytes!("../../../captures/ad/samba_krb_error_udp.der")).unwrap();
+        assert_eq!(
+            udp,
+            KdcReply::Error {
+                error_code: KDC_ERR_C_PRINCIPAL_UNKNOWN,
+                stime_unix_ms: Some(1_796_054_507_609),
+                realm: "CORP.LAB".into()
+            }
+        );
+        let tcp: &[u8] = include_bytes!("../../../captures/ad/samba_krb_error_tcp.bin");
+        let len = tcp_len(tcp[..4].try_into().unwrap()).unwrap();
+        assert_eq!(len, tcp.len() - 4);
+        let KdcReply::Error { error_code, realm, .. } = decode_reply(&tcp[4..]).unwrap() else { panic!() };
+        assert_eq!((error_code, realm.as_str()), (KDC_ERR_C_PRINCIPAL_UNKNOWN, "CORP.LAB"));
+    }
+
     #[test]
     fn garbage_and_truncation_are_errors() {
         let good = krb_error(6, "20261130154513Z", 0);

@@ -183,6 +183,34 @@ mod tests {
         assert_eq!(decode_message(&done).unwrap(), (1, LdapMessage::Done(0)));
     }
 
+    /// Samba 4.17's reply, recorded in the lab (captures/ad/): the entry and the done in
+    /// one segment.
+    #[test]
+    fn samba_rootdse_reply_is_read() {
+        let mut buf: &[u8] = include_bytes!("../../../captures/ad/samba_rootdse.ber");
+        let mut got = Vec::new();
+        while let Some(len) = frame_len(buf).unwrap() {
+            got.push(decode_message(&buf[..len]).unwrap());
+            buf = &buf[len..];
+        }
+        assert!(buf.is_empty());
+        let [(id, LdapMessage::Entry(dse)), (done_id, LdapMessage::Done(0))] = got.as_slice() else {
+            panic!("{got:?}")
+        };
+        assert_eq!((*id, *done_id), (0xd3d3, 0xd3d3));
+        assert_eq!(dse.dns_host_name.as_deref(), Some("dc1.corp.lab"));
+        assert_eq!(dse.default_naming_context.as_deref(), Some("DC=corp,DC=lab"));
+        assert_eq!(dse.ldap_service_name.as_deref(), Some("corp.lab:dc1$@CORP.LAB"));
+        assert_eq!(dse.current_time.as_deref().and_then(asn1::generalized_time_ms), Some(1_796_054_507_000));
+        // Every truncation of it is an incomplete frame or an error, never a panic.
+        let whole = include_bytes!("../../../captures/ad/samba_rootdse.ber");
+        for n in 0..whole.len() {
+            if let Ok(Some(len)) = frame_len(&whole[..n]) {
+                assert!(len > n || decode_message(&whole[..len]).is_ok());
+            }
+        }
+    }
+
     #[test]
     fn frames_wait_for_the_header_and_refuse_garbage() {
         assert_eq!(frame_len(&[]).unwrap(), None);
