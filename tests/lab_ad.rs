@@ -109,16 +109,20 @@ fn ad_samba_healthy_then_kerberos_dropped() {
 }
 
 /// The DC's clock seven minutes ahead (faketime on the DC's samba only): `ad.clock_skew`
-/// fails, read from the KDC's own clock.
+/// fails, read from the KDC's own clock; the site's DC record is found.
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn ad_samba_clock_seven_minutes_off_is_clock_skew() {
     let (mut lab, dc) = lab_with_dc("ad_samba_clock_seven_minutes_off_is_clock_skew");
     ad_lab::start(&mut lab, &dc, Some("+7m"));
-    let r = run_ad(&lab, &ad_lab::config(&lab, ""));
+    // Samba registers its DC under the default site: the site's record is asked first.
+    let r = run_ad(&lab, &ad_lab::config(&lab, "site = \"Default-First-Site-Name\"\n"));
     assert_check_status(&r, "ad", "fail");
     assert_eq!(ad_codes(&r), ["ad.clock_skew"]);
-    let clock = evidence(&r).clock.expect("a clock reading");
+    let ev = evidence(&r);
+    let site = ev.srv(SrvKind::SiteDc).expect("the site's lookup");
+    assert!(site.records.iter().any(|r| r.target.eq_ignore_ascii_case(DC_FQDN)), "{site:?}");
+    let clock = ev.clock.expect("a clock reading");
     assert_eq!(clock.source, ClockSource::Kerberos);
     assert!((clock.offset_ms / 1000.0 - 420.0).abs() < 10.0, "{clock:?}");
 }

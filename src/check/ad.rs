@@ -439,7 +439,7 @@ fn dc_names(dcs: &[DcProbe]) -> Vec<String> {
 
 /// The findings the evidence shows (pure).
 ///
-/// DNS first ([`dns_finding`]); then per DC: one that answers nothing is
+/// DNS first (the rule of docs/checks/ad.md, "DNS"); then per DC: one that answers nothing is
 /// `ad.dc_unreachable` (warn, fail when it is every DC, and nothing more is judged);
 /// among the DCs that answer, none answering Kerberos or LDAP is a fail of
 /// `ad.kerberos_unreachable` / `ad.ldap_unreachable`, some not answering a warning; the
