@@ -78,5 +78,9 @@ for nl in glob.glob(os.path.join(CAP, "netlink", "*.bin")):
     save("netlink", open(nl, "rb").read())
 for nl in glob.glob(os.path.join(CAP, "wifi", "*.bin")):
     save("wifi", open(nl, "rb").read())
+# The ad profile: Samba's rootDSE reply and KRB-ERRORs recorded in the lab (captures/ad/).
+save("ad_ldap", open(os.path.join(CAP, "ad", "samba_rootdse.ber"), "rb").read())
+for name in ["samba_krb_error_udp.der", "samba_krb_error_tcp.bin"]:
+    save("ad_kerberos", open(os.path.join(CAP, "ad", name), "rb").read())
 for t in sorted(os.listdir(OUT)):
     print(t, len(os.listdir(os.path.join(OUT, t))))

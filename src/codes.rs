@@ -785,8 +785,9 @@ codes! {
         "Compare the proxies listed under `pac.scan` with what the PAC returns for the URLs that matter (a browser's proxy diagnostics, or `pactester`).",
         "To test a specific proxy, set it with `--proxy` or `[web] proxy`.",
     ];
-    /// Profile `ad`: the resolvers return no `_ldap._tcp.dc._msdcs.DOMAIN` (nor
-    /// `_kerberos._tcp.DOMAIN`) SRV record for the domain, although they answer.
+    /// Profile `ad`: no DC SRV record (`_ldap._tcp.dc._msdcs.DOMAIN`, the site's, or
+    /// `_kerberos._tcp.DOMAIN`) comes back although the resolvers know the domain (its SOA
+    /// answers), or no resolver answers at all.
     AdNoDcRecords = "ad.no_dc_records", Ad, blocks: false,
     summary: "This computer cannot find the company's domain controllers, so signing in to the domain fails.",
     steps: [
@@ -825,8 +826,9 @@ codes! {
         "Compare `clock.offset_ms` and its source in the evidence.",
         "Synchronise the clock with the DC (`w32tm /resync`, chrony or systemd-timesyncd pointed at the DCs).",
     ];
-    /// Profile `ad`: the machine's resolvers cannot answer the domain's SRV records (NXDOMAIN
-    /// or empty) while the domain's own DNS can: a domain machine on public DNS.
+    /// Profile `ad`: the machine's resolvers deny the domain itself (its SOA and DC SRV
+    /// lookups: NXDOMAIN, REFUSED or SERVFAIL): they are not the domain's DNS servers, the
+    /// classic domain machine on public DNS.
     AdDnsNotDomain = "ad.dns_not_domain", Ad, blocks: false,
     summary: "This computer asks the wrong name servers, which do not know the company's domain.",
     steps: [

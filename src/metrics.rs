@@ -33,6 +33,7 @@
 //! | `nettriage_web_captive_portal` | | 1 when the connectivity probe found a captive portal, 0 when online; absent when it did not run |
 //! | `nettriage_wifi_signal_dbm` | | signal of the Wi-Fi link, when there is one |
 //! | `nettriage_profile_check_success` | `profile`, `target` | 1 when a service profile could use the target (a DC, share, printer, endpoint category, RDP host), else 0 |
+//! | `nettriage_ad_clock_offset_seconds` | `dc`, `source` | the `ad` profile's clock offset: the DC's time minus this machine's, per DC and per message it was read from (`kerberos`, `ldap`) |
 //! | `nettriage_neighbour_info` | `chassis`, `port`, `vlan`, `protocol` | 1 for the switch port of the report's top line (an info metric; `vlan` empty when not advertised); absent when nothing was heard |
 //!
 //! [`Measurements`] is the one place that reads these numbers out of the checks' evidence;
@@ -163,6 +164,19 @@ pub struct Measurements {
     pub captive_portal: Option<bool>,
     /// Every target of every service profile that ran, in report order.
     pub profiles: Vec<ProfileReading>,
+    /// The `ad` profile's clock offsets against each DC, in report order.
+    pub ad_clock: Vec<AdClockReading>,
+}
+
+/// One clock offset of the `ad` profile, from `checks[ad].evidence.dcs[].clock[]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdClockReading {
+    /// The DC's name.
+    pub dc: String,
+    /// `kerberos` or `ldap`.
+    pub source: &'static str,
+    /// The DC's time minus ours, seconds.
+    pub offset_s: f64,
 }
 
 impl Measurements {
@@ -256,7 +270,28 @@ impl Measurements {
             }
         }
         let profiles = report.checks.iter().flat_map(profile_targets).collect();
-        Measurements { gateways, dns, ports, wifi_signal_dbm, http_phases, cert_expiry, http, captive_portal, profiles }
+        let ad_clock = report
+            .checks
+            .iter()
+            .filter_map(|c| match c.evidence.known() {
+                Evidence::Ad(ev) => Some(ev),
+                _ => None,
+            })
+            .flat_map(|ev| ev.clock_readings())
+            .map(|c| AdClockReading { dc: c.dc.clone(), source: c.source.as_str(), offset_s: c.offset_ms / 1000.0 })
+            .collect();
+        Measurements {
+            gateways,
+            dns,
+            ports,
+            wifi_signal_dbm,
+            http_phases,
+            cert_expiry,
+            http,
+            captive_portal,
+            profiles,
+            ad_clock,
+        }
     }
 }
 
@@ -554,6 +589,14 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
             .push(vec![("profile", p.profile.to_string()), ("target", p.target.clone())], bool_value(p.success));
     }
 
+    let mut ad_clock = Family::new(
+        "nettriage_ad_clock_offset_seconds",
+        "The domain controller's clock minus this machine's (ad profile), per DC and source (kerberos, ldap).",
+    );
+    for c in &m.ad_clock {
+        ad_clock.push(vec![("dc", c.dc.clone()), ("source", c.source.to_string())], c.offset_s);
+    }
+
     let mut neighbour = Family::new(
         "nettriage_neighbour_info",
         "The switch port this interface is plugged into, from LLDP, CDP or lldpd (value always 1).",
@@ -594,6 +637,7 @@ fn families(report: &Report, site: &str, location: &str) -> Vec<Family> {
         path_mtu,
         wifi_signal,
         profile_success,
+        ad_clock,
         neighbour,
     ];
     for family in &mut all {
@@ -1096,6 +1140,35 @@ pub(crate) mod tests {
         let scrape = parse(&render(&report, "HQ", "floor 2"));
         let labels = [("chassis", "sw-lab-1"), ("port", "Gi1/0/14"), ("protocol", "lldp"), ("vlan", "42")];
         assert_eq!(one(&scrape, "nettriage_neighbour_info", &labels), Some(1.0));
+    }
+
+    #[test]
+    fn the_ad_clock_offset_is_a_gauge_per_dc_and_source() {
+        use crate::check::ad::{AdEvidence, ClockReading, ClockSource, DcProbe};
+        let mut report = healthy_report("2026-11-24T07:00:00.000Z");
+        let reading = |source, offset_ms| ClockReading { dc: "dc1.corp.lab".into(), source, offset_ms };
+        let ev = AdEvidence {
+            domain: "corp.lab".into(),
+            dcs: vec![DcProbe {
+                name: "dc1.corp.lab".into(),
+                clock: vec![reading(ClockSource::Kerberos, 420_250.0), reading(ClockSource::Ldap, 420_000.0)],
+                ..DcProbe::default()
+            }],
+            ..AdEvidence::default()
+        };
+        report.checks.push(check(CheckId::Ad, CheckStatus::Fail, vec![], Evidence::Ad(Box::new(ev))));
+        let scrape = parse(&render(&report, "HQ", "floor 2"));
+        let offset =
+            |source| one(&scrape, "nettriage_ad_clock_offset_seconds", &[("dc", "dc1.corp.lab"), ("source", source)]);
+        assert!(close(offset("kerberos"), 420.25));
+        assert!(close(offset("ldap"), 420.0));
+        assert!(
+            family(
+                &parse(&render(&healthy_report("2026-11-24T07:00:00.000Z"), "HQ", "floor 2")),
+                "nettriage_ad_clock_offset_seconds"
+            )
+            .is_empty()
+        );
     }
 
     #[test]

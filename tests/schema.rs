@@ -1780,3 +1780,89 @@ fn neighbours_reports_match_schema_with_the_top_line() {
     assert_eq!(quiet["checks"][2]["evidence"]["notices"][0]["code"], json!("neighbours.none_heard"));
     assert_eq!(quiet["diagnosis"]["status"], json!("healthy"));
 }
+
+#[test]
+fn ad_profile_reports_match_schema() {
+    use nettriage::check::ad::kerberos::KdcReply;
+    use nettriage::check::ad::ldap::RootDse;
+    use nettriage::check::ad::{
+        self, AdEvidence, ClockReading, ClockSource, DcOrigin, DcProbe, KerberosProbe, LdapProbe, Lookup,
+        LookupOutcome, PortProbe, ProbeState, SrvKind, SrvRecord, Transport,
+    };
+    use nettriage::config::AdSettings;
+    let reading = ClockReading { dc: "dc1.corp.lab".into(), source: ClockSource::Kerberos, offset_ms: 420_250.5 };
+    let dc = DcProbe {
+        name: "dc1.corp.lab".into(),
+        address: Some("198.18.0.20".parse().unwrap()),
+        origin: DcOrigin::Srv,
+        ports: ad::DC_PORTS.iter().map(|p| PortProbe { port: *p, state: ProbeState::Ok, ms: Some(0.2) }).collect(),
+        ldap: LdapProbe {
+            state: ProbeState::Ok,
+            ms: Some(1.5),
+            rootdse: Some(RootDse {
+                dns_host_name: Some("dc1.corp.lab".into()),
+                current_time: Some("20261130154513.0Z".into()),
+                ..RootDse::default()
+            }),
+            error: None,
+        },
+        kerberos: vec![
+            KerberosProbe {
+                transport: Transport::Udp,
+                state: ProbeState::Ok,
+                ms: Some(3.0),
+                reply: Some(KdcReply::Error {
+                    error_code: 6,
+                    stime_unix_ms: Some(1_796_053_513_250),
+                    realm: "CORP.LAB".into(),
+                }),
+                error: None,
+            },
+            KerberosProbe {
+                transport: Transport::Tcp,
+                state: ProbeState::Malformed,
+                error: Some("bad".into()),
+                ..Default::default()
+            },
+        ],
+        clock: vec![reading.clone()],
+    };
+    let ev = AdEvidence {
+        domain: "corp.lab".into(),
+        resolvers: vec!["198.18.0.20".parse().unwrap()],
+        lookups: vec![
+            Lookup {
+                name: "_ldap._tcp.dc._msdcs.corp.lab".into(),
+                record_type: "SRV".into(),
+                kind: Some(SrvKind::Dc),
+                outcome: LookupOutcome::Answer,
+                server: Some("198.18.0.20".parse().unwrap()),
+                records: vec![SrvRecord { target: "dc1.corp.lab".into(), port: 389, priority: 0, weight: 100 }],
+                error: None,
+            },
+            Lookup {
+                name: "corp.lab".into(),
+                record_type: "SOA".into(),
+                outcome: LookupOutcome::Nxdomain,
+                ..Default::default()
+            },
+        ],
+        dcs: vec![dc, DcProbe { name: "dc2.corp.lab".into(), ..DcProbe::default() }],
+        clock: Some(reading),
+        ..AdEvidence::default()
+    };
+    let findings = ad::judge(&ev, &AdSettings::default());
+    assert!(findings.iter().any(|f| f.code == Code::AdClockSkew && f.severity == Severity::Fail));
+    // Profiles run after every layer: their results come last.
+    let mut with_ad = report(Some("eth0"), healthy().checks);
+    with_ad.checks.push(ran(CheckId::Ad, findings, Evidence::Ad(Box::new(ev))));
+    with_ad.diagnosis = diagnose(&with_ad.checks);
+    let json = to_json(&with_ad);
+    assert_eq!(json["checks"].as_array().and_then(|c| c.last()).map(|c| &c["id"]), Some(&json!("ad")));
+    assert_matches_schema(&json);
+    let empty = AdEvidence { domain: "corp.lab".into(), ..AdEvidence::default() };
+    let mut without_dcs = report(Some("eth0"), healthy().checks);
+    without_dcs.checks.push(ran(CheckId::Ad, ad::judge(&empty, &AdSettings::default()), Evidence::Ad(Box::new(empty))));
+    without_dcs.diagnosis = diagnose(&without_dcs.checks);
+    assert_matches_schema(&to_json(&without_dcs));
+}

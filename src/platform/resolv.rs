@@ -154,7 +154,15 @@ pub struct ResolvConf {
     pub nameservers: Vec<Nameserver>,
     /// The options.
     pub options: ResolvOptions,
+    /// The search list: the last `search` or `domain` line's domains (glibc: the two are
+    /// mutually exclusive and the last one wins), without trailing dots, at most
+    /// [`MAX_SEARCH`] (what the `ad` profile takes its domain from).
+    #[serde(default)]
+    pub search: Vec<String>,
 }
+
+/// glibc keeps at most this many search domains (`MAXDNSRCH`).
+pub const MAX_SEARCH: usize = 6;
 
 /// Parses resolv.conf text like glibc's `res_init` (pure; never fails: lines glibc would
 /// not understand are skipped). `ifindex` turns a zone name into an interface index.
@@ -176,6 +184,14 @@ pub fn parse_resolv_conf(bytes: &[u8], ifindex: &dyn Fn(&str) -> Option<u32>) ->
             }
         } else if let Some(rest) = keyword(&line, "options") {
             set_options(&mut conf.options, rest);
+        } else if let Some(rest) = keyword(&line, "search").or_else(|| keyword(&line, "domain")) {
+            conf.search = rest
+                .split([' ', '\t', '\r'])
+                .filter(|t| !t.is_empty())
+                .map(|t| t.trim_end_matches('.').to_string())
+                .filter(|t| !t.is_empty())
+                .take(MAX_SEARCH)
+                .collect();
         }
     }
     conf
@@ -633,6 +649,15 @@ mod tests {
 
     fn paths() -> ResolverPaths {
         ResolverPaths::default()
+    }
+
+    #[test]
+    fn the_last_search_or_domain_line_is_the_search_list() {
+        assert_eq!(parse("search a.lab b.lab.\nnameserver 198.18.0.1\n").search, ["a.lab", "b.lab"]);
+        assert_eq!(parse("search a.lab\ndomain corp.lab\n").search, ["corp.lab"]);
+        assert_eq!(parse("domain corp.lab\nsearch x.lab\tY.lab\r\n").search, ["x.lab", "Y.lab"]);
+        assert!(parse("searchx a.lab\n# search b.lab\n").search.is_empty());
+        assert_eq!(parse("search a b c d e f g h\n").search.len(), MAX_SEARCH);
     }
 
     #[test]
