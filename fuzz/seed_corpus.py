@@ -78,5 +78,8 @@ for nl in glob.glob(os.path.join(CAP, "netlink", "*.bin")):
     save("netlink", open(nl, "rb").read())
 for nl in glob.glob(os.path.join(CAP, "wifi", "*.bin")):
     save("wifi", open(nl, "rb").read())
+# smbd's NEGOTIATE responses (captures/record_smb.sh): each with its TCP header.
+for resp in glob.glob(os.path.join(CAP, "smb", "*_response.bin")):
+    save("smb_negotiate", open(resp, "rb").read())
 for t in sorted(os.listdir(OUT)):
     print(t, len(os.listdir(os.path.join(OUT, t))))

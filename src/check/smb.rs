@@ -1215,6 +1215,54 @@ mod tests {
         assert_eq!(parse_message(&msg), Ok(SmbReply::Smb2Error { status: 0xC000_00BB }));
     }
 
+    /// captures/smb/ (captures/record_smb.sh): Samba 4.17's smbd, `server signing =
+    /// mandatory`, answering a 3.1.1 NEGOTIATE built independently in Python.
+    const SMBD_REQUEST: &[u8] = include_bytes!("../../captures/smb/smb2_negotiate_request.bin");
+    const SMBD_RESPONSE: &[u8] = include_bytes!("../../captures/smb/smb2_negotiate_response.bin");
+    /// The same smbd limited to NT1, answering the SMB1 NEGOTIATE.
+    const SMBD_NT1_RESPONSE: &[u8] = include_bytes!("../../captures/smb/smb1_negotiate_response.bin");
+
+    fn unframe(frame: &[u8]) -> &[u8] {
+        let len = frame_length(frame[..4].try_into().unwrap()).unwrap().unwrap();
+        assert_eq!(len, frame.len() - 4);
+        &frame[4..]
+    }
+
+    #[test]
+    fn the_request_matches_the_one_smbd_answered_in_the_lab() {
+        assert_eq!(smb2_negotiate_request([0x11; 16], [0x22; 32]), SMBD_REQUEST);
+    }
+
+    #[test]
+    fn smbds_real_311_response_is_read() {
+        let Ok(SmbReply::Smb2(n)) = parse_message(unframe(SMBD_RESPONSE)) else { panic!("not read") };
+        assert_eq!(n.dialect_revision, 0x0311);
+        assert!(n.signing_enabled() && n.signing_required());
+        assert_eq!((n.preauth_hash, n.cipher, n.signing_algorithm), (Some(1), Some(2), Some(2)));
+        assert_eq!((n.max_transact_size, n.max_read_size, n.max_write_size), (8_388_608, 8_388_608, 8_388_608));
+        assert!(n.security_buffer_length > 0);
+        let mut s = SmbServer::default();
+        s.record_smb2(&n);
+        assert_eq!(s.outcome, SmbOutcome::Smb2);
+        assert_eq!(s.capabilities, ["dfs", "leasing", "large_mtu", "multi_channel"]);
+        assert_eq!((s.cipher.as_deref(), s.signing_algorithm.as_deref()), (Some("aes-128-gcm"), Some("aes-gmac")));
+        // Every cut of the real response is refused, never a panic.
+        for end in 0..SMBD_RESPONSE.len() - 4 {
+            let _ = parse_message(&unframe(SMBD_RESPONSE)[..end]);
+        }
+    }
+
+    #[test]
+    fn smbds_real_nt1_response_is_smb1_only() {
+        let Ok(SmbReply::Smb1(n)) = parse_message(unframe(SMBD_NT1_RESPONSE)) else { panic!("not read") };
+        assert_eq!(n.dialect_index, 0);
+        let mut s = SmbServer::default();
+        s.record_smb1(&n);
+        assert_eq!(s.outcome, SmbOutcome::Smb1Only);
+        assert_eq!(s.dialect.as_deref(), Some("NT LM 0.12"));
+        assert!(n.max_buffer_size.is_some_and(|m| m > 0));
+    }
+
     #[test]
     fn smb1_responses_pick_nt_lm_or_nothing() {
         let mut m = Vec::new();
