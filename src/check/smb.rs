@@ -332,7 +332,7 @@ fn framed(message: Vec<u8>) -> Vec<u8> {
 }
 
 fn pad8(buf: &mut Vec<u8>) {
-    while buf.len() % 8 != 0 {
+    while !buf.len().is_multiple_of(8) {
         buf.push(0);
     }
 }
@@ -1098,7 +1098,7 @@ mod tests {
         let dialects: Vec<u16> = (0..5).map(|i| u16_at(body, 36 + 2 * i, "").unwrap()).collect();
         assert_eq!(dialects, SMB2_DIALECTS);
         let offset = u32_at(body, 28, "").unwrap() as usize;
-        assert_eq!(offset % 8, 0);
+        assert!(offset.is_multiple_of(8));
         assert_eq!(u16_at(body, 32, "").unwrap(), 3);
         // The first context is the pre-authentication one with the salt.
         assert_eq!(u16_at(m, offset, "").unwrap(), PREAUTH_INTEGRITY_CAPABILITIES);
