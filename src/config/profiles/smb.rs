@@ -48,7 +48,7 @@ impl SmbSettings {
         Ok(())
     }
 
-    /// The configured shares, parsed (the ones [`Self::validate`] accepted: all of them
+    /// The configured shares, parsed (the ones validation accepted: all of them
     /// once the config is loaded).
     pub fn unc_paths(&self) -> Vec<UncPath> {
         self.shares.iter().filter_map(|s| UncPath::parse(s).ok()).collect()
