@@ -82,5 +82,8 @@ for nl in glob.glob(os.path.join(CAP, "wifi", "*.bin")):
 save("ad_ldap", open(os.path.join(CAP, "ad", "samba_rootdse.ber"), "rb").read())
 for name in ["samba_krb_error_udp.der", "samba_krb_error_tcp.bin"]:
     save("ad_kerberos", open(os.path.join(CAP, "ad", name), "rb").read())
+# smbd's NEGOTIATE responses (captures/record_smb.sh): each with its TCP header.
+for resp in glob.glob(os.path.join(CAP, "smb", "*_response.bin")):
+    save("smb_negotiate", open(resp, "rb").read())
 for t in sorted(os.listdir(OUT)):
     print(t, len(os.listdir(os.path.join(OUT, t))))

@@ -16,6 +16,7 @@ mod profiles;
 mod ticket;
 pub use profiles::{
     AdSettings, M365Endpoint, M365Settings, PrintersSettings, Profile, ProfilesSettings, RdpSettings, SmbSettings,
+    UncError, UncPath,
 };
 pub use ticket::{
     JiraSettings, RtSettings, SecretSource, ServiceNowSettings, SmtpSettings, TicketSettings, TicketSystem,

@@ -1440,4 +1440,40 @@ mod tests {
         assert_eq!(n.management_addresses[0].to_string(), "192.0.2.1");
         assert_eq!(after.checks[0].findings[0].code, Code::LinkUnexpectedVlan);
     }
+    #[test]
+    fn share_paths_become_placeholders_in_evidence_and_messages() {
+        use crate::check::smb::{SmbEvidence, SmbOutcome, SmbServer, SmbShare, judge};
+        use crate::config::SmbSettings;
+        let share = r"\\fs1.corp.example\hr-salaries";
+        let ev = SmbEvidence {
+            shares: vec![SmbShare { share: share.into(), server: "fs1.corp.example".into() }],
+            servers: vec![SmbServer {
+                server: "fs1.corp.example".into(),
+                address: Some("10.1.2.3:445".parse().unwrap()),
+                outcome: SmbOutcome::Smb1Only,
+                ..SmbServer::default()
+            }],
+        };
+        let findings = judge(&ev, &SmbSettings::default());
+        assert!(findings[0].message.contains(share), "the message names the share");
+        let check = crate::report::CheckResult {
+            id: CheckId::Smb,
+            status: crate::report::CheckStatus::Fail,
+            duration_ms: 5,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings,
+            evidence: Evidence::Smb(Box::new(ev)),
+        };
+        let before = crate::report::test_report(vec![check], "2026-11-24T07:00:00.000Z", 10);
+        let after = redact(&before).unwrap();
+        let ev = after.checks[0].smb().expect("typed smb evidence");
+        assert!(ev.shares[0].share.starts_with("share-"), "{}", ev.shares[0].share);
+        let message = &after.checks[0].findings[0].message;
+        assert!(message.contains(&ev.shares[0].share) && !message.contains("hr-salaries"), "{message}");
+        assert!(!serde_json::to_string(&after).unwrap().contains("hr-salaries"));
+        assert_eq!(after.checks[0].findings[0].code, Code::SmbSmb1Only);
+        assert_eq!(ev.servers[0].outcome, SmbOutcome::Smb1Only);
+    }
 }

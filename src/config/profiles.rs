@@ -22,7 +22,7 @@ pub use ad::AdSettings;
 pub use m365::{M365Endpoint, M365Settings};
 pub use printers::PrintersSettings;
 pub use rdp::RdpSettings;
-pub use smb::SmbSettings;
+pub use smb::{SmbSettings, UncError, UncPath};
 
 /// A service profile: an extra check chosen by `--profile` or `[profiles] enabled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
