@@ -15,7 +15,8 @@ use serde::Deserialize;
 mod profiles;
 mod ticket;
 pub use profiles::{
-    AdSettings, M365Endpoint, M365Settings, PrinterSpec, PrintersSettings, Profile, ProfilesSettings, RdpSettings, SmbSettings,
+    AdSettings, M365Endpoint, M365Settings, PrinterSpec, PrintersSettings, Profile, ProfilesSettings, RdpSettings,
+    SmbSettings,
 };
 pub use ticket::{
     JiraSettings, RtSettings, SecretSource, ServiceNowSettings, SmtpSettings, TicketSettings, TicketSystem,

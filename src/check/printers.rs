@@ -607,10 +607,7 @@ pub fn plan(
                             printer_name: Some(s.printer_name.clone()),
                             host: s.host.clone().unwrap_or_default(),
                             address: s.address,
-                            resolve_error: s
-                                .address
-                                .is_none()
-                                .then(|| "mDNS gave no address for it".to_string()),
+                            resolve_error: s.address.is_none().then(|| "mDNS gave no address for it".to_string()),
                             ..Default::default()
                         },
                         None,
@@ -749,10 +746,8 @@ mod tests {
         // A bare host that only does raw printing: no IPP expected, nothing to say.
         let refused = IppProbe::failed("ipp://198.18.0.7:631/ipp/print".into(), IppOutcome::Refused, None, None);
         assert_eq!(codes(printer(Some(refused.clone()), PortOutcome::Open, PortOutcome::Refused)), vec![]);
-        let expected = PrinterResult {
-            ipp_expected: true,
-            ..printer(Some(refused), PortOutcome::Open, PortOutcome::Refused)
-        };
+        let expected =
+            PrinterResult { ipp_expected: true, ..printer(Some(refused), PortOutcome::Open, PortOutcome::Refused) };
         assert_eq!(codes(expected), vec![(Code::PrinterUnreachable, Severity::Warn)]);
     }
 
@@ -772,9 +767,11 @@ mod tests {
 
     #[test]
     fn reasons_that_stop_printing_fail_and_the_others_warn() {
-        let warn = printer(Some(answered(3, &["toner-low-report", "none"], true)), PortOutcome::Open, PortOutcome::Open);
+        let warn =
+            printer(Some(answered(3, &["toner-low-report", "none"], true)), PortOutcome::Open, PortOutcome::Open);
         assert_eq!(codes(warn), vec![(Code::PrinterAttention, Severity::Warn)]);
-        let fail = printer(Some(answered(4, &["media-empty", "toner-low"], true)), PortOutcome::Open, PortOutcome::Open);
+        let fail =
+            printer(Some(answered(4, &["media-empty", "toner-low"], true)), PortOutcome::Open, PortOutcome::Open);
         assert_eq!(codes(fail), vec![(Code::PrinterAttention, Severity::Fail)]);
         // Vendor keywords without a severity suffix are not a person's job.
         let vendor = printer(Some(answered(3, &["com.example-sleeping"], true)), PortOutcome::Open, PortOutcome::Open);
@@ -794,10 +791,7 @@ mod tests {
 
     #[test]
     fn discovered_printers_merge_into_configured_ones_by_address() {
-        let configured = vec![(
-            "198.18.0.7".to_string(),
-            crate::config::PrinterSpec::parse("198.18.0.7").unwrap(),
-        )];
+        let configured = vec![("198.18.0.7".to_string(), crate::config::PrinterSpec::parse("198.18.0.7").unwrap())];
         let resolved = vec![Ok("198.18.0.7".parse().unwrap())];
         let service = |name: &str, svc: &str, addr: &str, port: u16| MdnsService {
             printer_name: name.into(),
@@ -821,14 +815,42 @@ mod tests {
         assert_eq!(planned[1].0.services.len(), 3);
         // Plain IPP wins over IPPS when both are advertised.
         let e = planned[1].1.as_ref().unwrap();
-        assert_eq!((e.tls, e.uri.as_str(), e.path(), e.authority()), (false, "ipp://198.18.0.8:8631/ipp/print", "/ipp/print".to_string(), "198.18.0.8:8631".to_string()));
+        assert_eq!(
+            (e.tls, e.uri.as_str(), e.path(), e.authority()),
+            (false, "ipp://198.18.0.8:8631/ipp/print", "/ipp/print".to_string(), "198.18.0.8:8631".to_string())
+        );
+    }
+
+    /// Real answers of CUPS' ippeveprinter to our request (`captures/record_printers.sh`).
+    #[test]
+    fn real_ippeveprinter_answers_are_judged() {
+        let uri = "ipp://127.0.0.1:8631/ipp/print".to_string();
+        let healthy =
+            IppProbe::from_body(uri.clone(), None, include_bytes!("../../captures/printers/ippeveprinter_healthy.ipp"));
+        assert_eq!(healthy.outcome, IppOutcome::Answered);
+        assert_eq!((healthy.state, healthy.accepting_jobs), (Some(PrinterState::Idle), Some(true)));
+        assert_eq!(healthy.printer_name.as_deref(), Some("Lab Printer"));
+        assert!(healthy.state_reasons.is_empty());
+        assert_eq!(codes(printer(Some(healthy), PortOutcome::Refused, PortOutcome::Refused)), vec![]);
+
+        let attention =
+            IppProbe::from_body(uri, None, include_bytes!("../../captures/printers/ippeveprinter_attention.ipp"));
+        assert_eq!(attention.state_reasons, vec!["media-empty-report".to_string(), "toner-empty-report".to_string()]);
+        assert_eq!(
+            codes(printer(Some(attention), PortOutcome::Refused, PortOutcome::Refused)),
+            vec![(Code::PrinterAttention, Severity::Warn)]
+        );
     }
 
     #[test]
     fn evidence_reads_back_and_tolerates_missing_fields() {
         let ev = PrintersEvidence {
             discovery: Some(Discovery { window_ms: 1500, responses: 1, services: vec![], error: None }),
-            printers: vec![printer(Some(answered(5, &["media-jam-error"], true)), PortOutcome::Open, PortOutcome::Refused)],
+            printers: vec![printer(
+                Some(answered(5, &["media-jam-error"], true)),
+                PortOutcome::Open,
+                PortOutcome::Refused,
+            )],
         };
         let json = serde_json::to_value(&ev).unwrap();
         assert_eq!(serde_json::from_value::<PrintersEvidence>(json.clone()).unwrap(), ev);

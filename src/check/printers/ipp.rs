@@ -172,7 +172,8 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize, start: usize) -> Result<&'a [u8], IppError> {
-        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or(IppError::Truncated { offset: start })?;
+        let end =
+            self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or(IppError::Truncated { offset: start })?;
         let slice = &self.bytes[self.at..end];
         self.at = end;
         Ok(slice)

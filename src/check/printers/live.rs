@@ -49,7 +49,8 @@ pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         if !settings.discover {
             return None;
         }
-        let window = Duration::from_millis(settings.discovery_ms).min(stop_by.saturating_duration_since(Instant::now()));
+        let window =
+            Duration::from_millis(settings.discovery_ms).min(stop_by.saturating_duration_since(Instant::now()));
         Some(browse(source_v4, window).await)
     };
     let resolve = futures::future::join_all(configured.iter().map(|(_, spec)| resolve(&spec.host, timeout, stop_by)));
@@ -309,10 +310,9 @@ fn tls_config() -> rustls::ClientConfig {
         Ok(builder) => builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth(),
         // The ring provider always supports the default versions; an empty config would
         // fail its handshakes, which the evidence then says.
-        Err(_) => rustls::ClientConfig::builder()
-            .dangerous()
-            .with_custom_certificate_verifier(verifier)
-            .with_no_client_auth(),
+        Err(_) => {
+            rustls::ClientConfig::builder().dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth()
+        }
     }
 }
 

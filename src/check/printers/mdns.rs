@@ -178,8 +178,8 @@ impl Browse {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hickory_proto::rr::rdata::{A, PTR, SRV, TXT};
     use hickory_proto::rr::Record;
+    use hickory_proto::rr::rdata::{A, PTR, SRV, TXT};
 
     fn name(s: &str) -> Name {
         Name::from_utf8(s).unwrap()
@@ -204,11 +204,7 @@ mod tests {
                 120,
                 RData::TXT(TXT::new(vec!["txtvers=1".into(), "rp=ipp/print".into()])),
             ));
-            msg.add_additional(Record::from_rdata(
-                name("labprinter.local."),
-                120,
-                RData::A(A::new(198, 18, 0, 7)),
-            ));
+            msg.add_additional(Record::from_rdata(name("labprinter.local."), 120, RData::A(A::new(198, 18, 0, 7))));
         }
         msg.to_vec().unwrap()
     }
@@ -245,7 +241,10 @@ mod tests {
         let mut b = Browse::default();
         b.add(&answer("Lab Printer", "_printer._tcp", false));
         let q = resolve_query(2, &b).unwrap();
-        assert_eq!(q.queries.iter().map(|q| q.query_type()).collect::<Vec<_>>(), vec![RecordType::SRV, RecordType::TXT]);
+        assert_eq!(
+            q.queries.iter().map(|q| q.query_type()).collect::<Vec<_>>(),
+            vec![RecordType::SRV, RecordType::TXT]
+        );
         assert_eq!(b.services()[0].port, None);
     }
 

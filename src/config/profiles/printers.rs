@@ -24,7 +24,13 @@ pub struct PrintersSettings {
 
 impl Default for PrintersSettings {
     fn default() -> Self {
-        PrintersSettings { printers: Vec::new(), discover: true, discovery_ms: 1_500, timeout_ms: 2_000, concurrency: 8 }
+        PrintersSettings {
+            printers: Vec::new(),
+            discover: true,
+            discovery_ms: 1_500,
+            timeout_ms: 2_000,
+            concurrency: 8,
+        }
     }
 }
 
@@ -130,7 +136,10 @@ mod tests {
     #[test]
     fn uris_and_hosts_parse() {
         let s = PrinterSpec::parse("ipp://printer.example:8631/ipp/print/lab").unwrap();
-        assert_eq!((s.host.as_str(), s.port, s.path.as_str(), s.uri_given), ("printer.example", 8631, "ipp/print/lab", true));
+        assert_eq!(
+            (s.host.as_str(), s.port, s.path.as_str(), s.uri_given),
+            ("printer.example", 8631, "ipp/print/lab", true)
+        );
         let s = PrinterSpec::parse("198.18.0.5").unwrap();
         assert_eq!((s.port, s.path.as_str(), s.uri_given), (631, "ipp/print", false));
         assert_eq!(s.uri(), "ipp://198.18.0.5:631/ipp/print");
@@ -142,7 +151,9 @@ mod tests {
 
     #[test]
     fn bad_entries_are_refused() {
-        for bad in ["http://printer/", "ipp://printer:0/", "ipp://printer:99999/", "bad host", "host/path", "ipp://[::1/"] {
+        for bad in
+            ["http://printer/", "ipp://printer:0/", "ipp://printer:99999/", "bad host", "host/path", "ipp://[::1/"]
+        {
             assert!(PrinterSpec::parse(bad).is_err(), "{bad}");
         }
         let settings = PrintersSettings { printers: vec!["smb://x".into()], ..Default::default() };
