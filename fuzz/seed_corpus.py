@@ -78,5 +78,8 @@ for nl in glob.glob(os.path.join(CAP, "netlink", "*.bin")):
     save("netlink", open(nl, "rb").read())
 for nl in glob.glob(os.path.join(CAP, "wifi", "*.bin")):
     save("wifi", open(nl, "rb").read())
+# Real IPP Get-Printer-Attributes answers of ippeveprinter (captures/record_printers.sh).
+for body in glob.glob(os.path.join(CAP, "printers", "*.ipp")):
+    save("ipp_response", open(body, "rb").read())
 for t in sorted(os.listdir(OUT)):
     print(t, len(os.listdir(os.path.join(OUT, t))))
