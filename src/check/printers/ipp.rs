@@ -423,6 +423,36 @@ mod tests {
         assert!(decode(&full).is_ok());
     }
 
+    /// Mutations of a real ippeveprinter answer (byte flips, cuts, splices): never a panic,
+    /// and what decodes stays within the bounds. A cheap stand-in for the fuzz target.
+    #[test]
+    fn mutated_real_answers_never_panic() {
+        let real = include_bytes!("../../../captures/printers/ippeveprinter_attention.ipp");
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..20_000 {
+            let mut bytes = real.to_vec();
+            for _ in 0..(next() % 4 + 1) {
+                let i = (next() as usize) % bytes.len();
+                match next() % 3 {
+                    0 => bytes[i] = next() as u8,
+                    1 => bytes.truncate(i.max(1)),
+                    _ => bytes.insert(i, next() as u8),
+                }
+            }
+            if let Ok(r) = decode(&bytes) {
+                assert!(r.attributes.len() <= MAX_ITEMS);
+                let attrs = PrinterAttributes::from_response(&r);
+                assert!(attrs.state_reasons.len() <= MAX_REASONS);
+            }
+        }
+    }
+
     #[test]
     fn hostile_inputs_are_errors() {
         assert_eq!(decode(b"HTTP/1.1 200 OK\r\n"), Err(IppError::Version { major: b'H', minor: b'T' }));
