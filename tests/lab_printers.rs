@@ -66,6 +66,18 @@ fn printers_healthy_ippeveprinter_is_found_over_mdns() {
     assert!(ipp.state_reasons.is_empty(), "{:?}", ipp.state_reasons);
     // The browse ends soon after the answers, not at the end of its 3 s window.
     assert!(d.window_ms < 2_500, "browse took {} ms", d.window_ms);
+
+    // `--redact`: the printer's names become printer-N everywhere, its verdict stays.
+    let args =
+        ["run", "--interface", "eth0", "--format", "json", "--profile", "printers", "--config", &file, "--redact"];
+    let out = lab.run_nettriage_raw(&[], &args);
+    let redacted = parse_report(&out);
+    assert_report_contract(out.code, &redacted);
+    assert!(!out.stdout.contains(PRINTER_NAME), "a printer name survived --redact:\n{}", out.stdout);
+    let ev = evidence(&redacted);
+    let name = ev.printers[0].ipp.as_ref().and_then(|i| i.printer_name.clone()).unwrap_or_default();
+    assert!(name.starts_with("printer-"), "{name}");
+    assert_check_status(&redacted, "printers", "pass");
 }
 
 /// The configured ippeveprinter after its toner and main tray were emptied: it goes on

@@ -27,7 +27,7 @@ impl Default for PrintersSettings {
         PrintersSettings {
             printers: Vec::new(),
             discover: true,
-            discovery_ms: 1_500,
+            discovery_ms: 1_000,
             timeout_ms: 2_000,
             concurrency: 8,
         }
