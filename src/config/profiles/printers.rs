@@ -150,6 +150,18 @@ mod tests {
     }
 
     #[test]
+    fn the_table_reads_from_toml_and_unknown_keys_are_refused() {
+        let s: PrintersSettings = toml::from_str(
+            "printers = [\"ipp://198.18.0.20:8631/ipp/print\", \"printer-2f\"]\ndiscover = false\ndiscovery_ms = 500",
+        )
+        .unwrap();
+        assert_eq!((s.printers.len(), s.discover, s.discovery_ms, s.timeout_ms), (2, false, 500, 2_000));
+        assert!(s.validate().is_ok());
+        assert_eq!(s.specs().len(), 2);
+        assert!(toml::from_str::<PrintersSettings>("printer = []").is_err());
+    }
+
+    #[test]
     fn bad_entries_are_refused() {
         for bad in
             ["http://printer/", "ipp://printer:0/", "ipp://printer:99999/", "bad host", "host/path", "ipp://[::1/"]
