@@ -150,23 +150,18 @@ async fn browse(source: Option<Ipv4Addr>, window: Duration) -> Discovery {
     loop {
         let now = Instant::now();
         let missing = mdns::resolve_query(id.wrapping_add(1), &state);
-        if let Some(at) = last_news
-            && !resolve_sent
-            && missing.is_some()
-            && now >= at + QUIET / 3
-        {
-            resolve_sent = true;
-            if let Some(q) = missing {
-                let _ = send(q).await.inspect_err(|e| tracing::debug!(error = %e, "mDNS resolve query not sent"));
+        let until = match next_step(now, end, last_news, missing.is_some(), resolve_sent) {
+            Step::Stop => break,
+            Step::Resolve => {
+                resolve_sent = true;
+                if let Some(q) = missing {
+                    let _ = send(q).await.inspect_err(|e| tracing::debug!(error = %e, "mDNS resolve query not sent"));
+                }
+                last_news = Some(now);
+                continue;
             }
-            last_news = Some(now);
-            continue;
-        }
-        let quiet_end = last_news.map(|at| at + QUIET).filter(|_| missing.is_none() || resolve_sent);
-        let until = quiet_end.map_or(end, |q| q.min(end));
-        if now >= until {
-            break;
-        }
+            Step::Wait(until) => until,
+        };
         match tokio::time::timeout(until - now, socket.recv_from(&mut buf)).await {
             Ok(Ok((n, _from))) => {
                 if state.add(&buf[..n]) {
@@ -184,6 +179,35 @@ async fn browse(source: Option<Ipv4Addr>, window: Duration) -> Discovery {
     discovery.services = state.services();
     discovery.window_ms = millis(start.elapsed()) as u64;
     discovery
+}
+
+/// What the browse does next.
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    /// Send the query for what the answers left out.
+    Resolve,
+    /// Wait for answers until then.
+    Wait(Instant),
+    /// The browse is over.
+    Stop,
+}
+
+/// The browse's timing (pure): before any answer it waits to the window's `end`; after an
+/// answer it asks for what is `missing` once things calm down (a third of [`QUIET`]), and
+/// ends [`QUIET`] after the last news when nothing more is to be asked.
+fn next_step(now: Instant, end: Instant, last_news: Option<Instant>, missing: bool, resolve_sent: bool) -> Step {
+    let until = match last_news {
+        None => end,
+        Some(at) if missing && !resolve_sent => {
+            let ask = at + QUIET / 3;
+            if now >= ask && now < end {
+                return Step::Resolve;
+            }
+            ask.min(end)
+        }
+        Some(at) => (at + QUIET).min(end),
+    };
+    if now >= until { Step::Stop } else { Step::Wait(until) }
 }
 
 /// One TCP connect, classified.
@@ -351,5 +375,30 @@ impl ServerCertVerifier for AnyCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_browse_waits_asks_once_and_ends_when_quiet() {
+        let t0 = Instant::now();
+        let end = t0 + Duration::from_millis(1_000);
+        // Nothing heard: wait for the whole window, then stop.
+        assert_eq!(next_step(t0, end, None, false, false), Step::Wait(end));
+        assert_eq!(next_step(end, end, None, false, false), Step::Stop);
+        // An incomplete answer: wake up to ask, then ask.
+        let heard = t0 + Duration::from_millis(50);
+        assert_eq!(next_step(heard, end, Some(heard), true, false), Step::Wait(heard + QUIET / 3));
+        assert_eq!(next_step(heard + QUIET / 3, end, Some(heard), true, false), Step::Resolve);
+        // Asked (or nothing missing): stop once quiet.
+        assert_eq!(next_step(heard, end, Some(heard), true, true), Step::Wait(heard + QUIET));
+        assert_eq!(next_step(heard + QUIET, end, Some(heard), false, false), Step::Stop);
+        // Never past the window.
+        let late = end - Duration::from_millis(10);
+        assert_eq!(next_step(late, end, Some(late), false, false), Step::Wait(end));
+        assert_eq!(next_step(end, end, Some(late), true, false), Step::Stop);
     }
 }
