@@ -85,5 +85,8 @@ for name in ["samba_krb_error_udp.der", "samba_krb_error_tcp.bin"]:
 # smbd's NEGOTIATE responses (captures/record_smb.sh): each with its TCP header.
 for resp in glob.glob(os.path.join(CAP, "smb", "*_response.bin")):
     save("smb_negotiate", open(resp, "rb").read())
+# Real IPP Get-Printer-Attributes answers of ippeveprinter (captures/record_printers.sh).
+for body in glob.glob(os.path.join(CAP, "printers", "*.ipp")):
+    save("ipp_response", open(body, "rb").read())
 for t in sorted(os.listdir(OUT)):
     print(t, len(os.listdir(os.path.join(OUT, t))))

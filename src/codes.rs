@@ -850,12 +850,14 @@ codes! {
         "Enable SMB2 or later on the server (`server min protocol` in Samba, the NAS's settings).",
         "Replace devices that only speak SMB1: it is deprecated and disabled on current Windows.",
     ];
-    /// Profile `printers`: a printer does not answer on IPP (631), raw (9100) or LPD (515).
+    /// Profile `printers`: a printer does not answer on IPP (631), raw (9100) or LPD (515)
+    /// (fail); or, a warning, its IPP service does not give its state while raw or LPD answer.
     PrinterUnreachable = "printer.unreachable", Printers, blocks: false,
     summary: "A printer does not answer on the network.",
     steps: [
         "Check that the printer is on and has the address in the evidence (its own status page).",
-        "Check ports 631, 9100 and 515 from this segment.",
+        "Check ports 631, 9100 and 515 from this segment (`ipptool -tv ipp://ADDRESS/ipp/print get-printer-attributes.test`).",
+        "When only IPP fails, enable IPP (IPP Everywhere, AirPrint) in the printer's settings: driverless printing needs it.",
     ];
     /// Profile `printers`: the printer reports `printer-state` stopped (RFC 8011 §5.4.11).
     PrinterStopped = "printer.stopped", Printers, blocks: false,
@@ -865,11 +867,13 @@ codes! {
         "Resume the printer (`cupsenable` or its panel).",
     ];
     /// Profile `printers`: the printer reports state reasons that need a person (media-empty,
-    /// toner-low, paused, offline-report, ...; RFC 8011 §5.4.12, PWG 5100.9).
+    /// toner-low, paused, offline-report, ...; RFC 8011 §5.4.12, PWG 5100.9): fail for those
+    /// that stop printing (out of paper, paper jam, door open, `-error`), else warn.
     PrinterAttention = "printer.attention", Printers, blocks: false,
     summary: "A printer needs attention (for example paper or toner).",
     steps: [
-        "Read the reasons in the evidence and attend to the printer.",
+        "Read the reasons in the finding (in plain words) and attend to the printer: load paper, clear the jam, replace the toner, close the door.",
+        "If the printer shows no such problem on its panel, restart it: a stale sensor reading clears then.",
     ];
     /// Profile `printers`: `printer-is-accepting-jobs` is false (RFC 8011 §5.4.14).
     PrinterNotAccepting = "printer.not_accepting", Printers, blocks: false,

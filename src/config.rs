@@ -15,8 +15,8 @@ use serde::Deserialize;
 mod profiles;
 mod ticket;
 pub use profiles::{
-    AdSettings, M365Endpoint, M365Settings, PrintersSettings, Profile, ProfilesSettings, RdpSettings, SmbSettings,
-    UncError, UncPath,
+    AdSettings, M365Endpoint, M365Settings, PrinterSpec, PrintersSettings, Profile, ProfilesSettings, RdpSettings,
+    SmbSettings, UncError, UncPath,
 };
 pub use ticket::{
     JiraSettings, RtSettings, SecretSource, ServiceNowSettings, SmtpSettings, TicketSettings, TicketSystem,

@@ -20,7 +20,7 @@ mod smb;
 
 pub use ad::AdSettings;
 pub use m365::{M365Endpoint, M365Settings};
-pub use printers::PrintersSettings;
+pub use printers::{PrinterSpec, PrintersSettings};
 pub use rdp::RdpSettings;
 pub use smb::{SmbSettings, UncError, UncPath};
 
