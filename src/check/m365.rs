@@ -568,7 +568,7 @@ mod tests {
                     outcome,
                     requests: 1,
                     rtt_ms: None,
-                    response: (outcome == MediaOutcome::Answered).then(|| StunResponse {
+                    response: (outcome == MediaOutcome::Answered).then_some(StunResponse {
                         class: StunClass::Success,
                         mapped: None,
                         error_code: None,

@@ -63,7 +63,7 @@ pub struct StunResponse {
     /// MAPPED-ADDRESS): this machine's public side of the NAT.
     #[serde(default)]
     pub mapped: Option<SocketAddr>,
-    /// ERROR-CODE (class × 100 + number), for an error response.
+    /// ERROR-CODE (class × 100 + number, 300 to 699), for an error response.
     #[serde(default)]
     pub error_code: Option<u16>,
     /// SOFTWARE, the relay's own description (at most [`MAX_SOFTWARE_CHARS`] characters).
@@ -119,9 +119,13 @@ pub fn decode_response(bytes: &[u8], id: &TransactionId) -> Result<StunResponse,
             ATTR_XOR_MAPPED_ADDRESS => response.mapped = response.mapped.or(address(value, Some(id))),
             ATTR_MAPPED_ADDRESS => plain_mapped = plain_mapped.or(address(value, None)),
             ATTR_ERROR_CODE if value.len() >= 4 => {
+                // Class 3 to 6 and a number under 100 (section 15.6); anything else is not
+                // an error code.
                 let class = u16::from(value[2] & 0x07);
                 let number = u16::from(value[3]);
-                response.error_code = Some(class * 100 + number);
+                if (3..=6).contains(&class) && number < 100 {
+                    response.error_code = Some(class * 100 + number);
+                }
             }
             ATTR_SOFTWARE => {
                 let text = String::from_utf8_lossy(value);
@@ -216,6 +220,10 @@ mod tests {
         m.extend_from_slice(&hex("0009 0004 0000 0401"));
         let r = decode_response(&m, &ID).unwrap();
         assert_eq!((r.class, r.error_code, r.mapped), (StunClass::Error, Some(401), None));
+        // Class 7 is not an error class: no code rather than a made-up one.
+        let n = m.len();
+        m[n - 2] = 0x07;
+        assert_eq!(decode_response(&m, &ID).unwrap().error_code, None);
     }
 
     #[test]
