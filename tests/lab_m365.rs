@@ -130,3 +130,39 @@ fn m365_dropped_media_ports_are_media_blocked() {
     assert_eq!(t.iter().find(|t| t.target == MEDIA_TARGET).map(|t| t.success), Some(false));
     assert!(t.iter().filter(|t| t.target != MEDIA_TARGET).all(|t| t.success), "{}", pretty(&r));
 }
+
+/// Direct web traffic dropped in the router, tinyproxy in the server namespace the only way
+/// out, set as users set it (`HTTPS_PROXY`): every endpoint goes through the proxy
+/// (`CONNECT`, then TLS to the origin: the chain still validates through the public CA, no
+/// inspection), each hop's `via` names it, and the profile passes; the media probe stays
+/// direct (UDP) and still answers. The same run without the proxy fails every category.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn m365_endpoints_go_through_the_systems_proxy() {
+    let test = "m365_endpoints_go_through_the_systems_proxy";
+    lab::require_tools(test, TOOLS);
+    lab::require_tools(test, &[("tinyproxy", "tinyproxy")]);
+    let mut m = M365Lab::start(test, &[]);
+    m.set_server_hosts();
+    lab::wpad::start_tinyproxy(&mut m.lab, None);
+    lab::wpad::drop_direct_web(&m.lab);
+    let vars = [format!("HTTPS_PROXY={}", lab::wpad::proxy_url())];
+    let (code, r, _) = m.run_with_env(&vars, &[]);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "m365", "pass");
+    assert!(codes(&r, "m365").is_empty(), "{}", pretty(&r));
+    let ev = typed(&r);
+    assert_eq!(ev.endpoints.len(), 6, "{}", pretty(&r));
+    for e in &ev.endpoints {
+        let hop = &e.probe.hops[0];
+        assert_eq!(hop.via.proxy.as_deref(), Some(lab::wpad::proxy_url().as_str()), "{}", pretty(&r));
+        assert_eq!((hop.status, hop.tls.as_ref().and_then(|t| t.public_root)), (Some(200), Some(true)));
+    }
+    let media = ev.media.as_ref().unwrap();
+    assert!(media.ports.iter().any(|p| p.outcome == MediaOutcome::Answered), "{}", pretty(&r));
+
+    let (code, r, _) = m.run(&[]);
+    assert_report_contract(code, &r);
+    assert_check_status(&r, "m365", "fail");
+    assert_eq!(codes(&r, "m365"), ["m365.unreachable"; 4], "{}", pretty(&r));
+}

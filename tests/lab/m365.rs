@@ -7,6 +7,8 @@
 //! server namespace, their state in the lab's temp dir, killed by PID with the lab.
 
 #![allow(dead_code)]
+// Says on stderr what it could not clean up (cargo test shows it for failing tests).
+#![allow(clippy::print_stderr)]
 
 use std::fs;
 use std::path::PathBuf;
@@ -15,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::lab::web::{Ca, start_nginx};
-use crate::lab::{Lab, LabOptions, SERVER_IP, WWW_NAME, check};
+use crate::lab::{Lab, LabOptions, SERVER_IP, WWW_NAME, check, parse_report};
 
 /// A second address of the server: the sign-in endpoint lives there alone, so one
 /// category can be blocked without the others.
@@ -58,6 +60,18 @@ pub struct M365Lab {
     pub ca_file: PathBuf,
     /// `--config`: `[profiles.m365]` with the tenant, the public CA and a short timeout.
     pub config: PathBuf,
+    /// `/etc/netns/<server>` when [`M365Lab::set_server_hosts`] made it.
+    server_etc: Option<PathBuf>,
+}
+
+impl Drop for M365Lab {
+    fn drop(&mut self) {
+        if let Some(dir) = self.server_etc.take()
+            && let Err(e) = fs::remove_dir_all(&dir)
+        {
+            eprintln!("m365 lab: cannot remove {}: {e}", dir.display());
+        }
+    }
 }
 
 impl M365Lab {
@@ -93,24 +107,39 @@ impl M365Lab {
             ),
         )
         .unwrap();
-        M365Lab { lab, ca, inspection, ca_file, config }
+        M365Lab { lab, ca, inspection, ca_file, config, server_etc: None }
+    }
+
+    /// Gives the server namespace an /etc/hosts with the Microsoft 365 names (`ip netns
+    /// exec` bind-mounts `/etc/netns/<ns>/hosts` over /etc/hosts), so a proxy running there
+    /// resolves them from the file and never asks a resolver. Removed with this lab.
+    pub fn set_server_hosts(&mut self) {
+        let dir = PathBuf::from(format!("/etc/netns/{}", self.lab.s));
+        fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+        self.server_etc = Some(dir.clone());
+        let mut text = String::from("127.0.0.1 localhost\n::1 localhost\n");
+        for (name, ip) in NAMES {
+            text.push_str(&format!("{ip} {name}\n"));
+        }
+        fs::write(dir.join("hosts"), text).unwrap();
     }
 
     /// Runs `nettriage run --dns-name www.site.test --profile m365 --config FILE --ca-file BOTH <extra>` in the client.
     pub fn run(&self, extra: &[&str]) -> (i32, Value, String) {
+        self.run_with_env(&[], extra)
+    }
+
+    /// [`M365Lab::run`] under `env VARS...` (e.g. `HTTPS_PROXY=...`).
+    pub fn run_with_env(&self, vars: &[String], extra: &[&str]) -> (i32, Value, String) {
         let (config, ca_file) = (self.config.display().to_string(), self.ca_file.display().to_string());
-        let mut args = vec![
-            "--dns-name",
-            WWW_NAME,
-            "--profile",
-            "m365",
-            "--config",
-            config.as_str(),
-            "--ca-file",
-            ca_file.as_str(),
-        ];
+        let mut args = vec!["run", "--interface", "eth0", "--format", "json", "--dns-name", WWW_NAME];
+        args.extend(["--profile", "m365", "--config", config.as_str(), "--ca-file", ca_file.as_str()]);
         args.extend_from_slice(extra);
-        self.lab.run_nettriage(&args)
+        let mut wrapper = vec!["env"];
+        wrapper.extend(vars.iter().map(String::as_str));
+        let out = self.lab.run_nettriage_raw(&wrapper, &args);
+        let report = parse_report(&out);
+        (out.code, report, out.stderr)
     }
 }
 
