@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::config::ConfigError;
 
 /// The placeholder of a tenant-specific URL (`https://{tenant}.sharepoint.com/`): replaced by
-/// [`M365Settings::tenant`]; without a tenant such endpoints are skipped, with a note.
+/// `tenant`; without a tenant such endpoints are skipped, with a note.
 pub const TENANT_PLACEHOLDER: &str = "{tenant}";
 
 /// The Teams transport relay's name, as Microsoft's split-tunnel guide names it for tests
@@ -32,7 +32,7 @@ pub struct M365Endpoint {
     /// The service category (`exchange`, `sharepoint`, `teams`, `login`, or a site's own
     /// lower-case name): a category is down when one of its endpoints is.
     pub category: String,
-    /// The HTTPS URL requested; may hold [`TENANT_PLACEHOLDER`].
+    /// The HTTPS URL requested; may hold `{tenant}`.
     pub url: String,
 }
 
@@ -75,10 +75,10 @@ pub struct M365Settings {
     /// How long one network operation of this profile may take, in milliseconds (one
     /// endpoint's DNS + TCP + TLS + request; the media probe's wait for an answer).
     pub timeout_ms: u64,
-    /// The endpoints tested (default: [`default_endpoints`]).
+    /// The endpoints tested (default: Microsoft's published list, `default_endpoints`).
     pub endpoints: Vec<M365Endpoint>,
     /// The tenant's name (`contoso` for `contoso.sharepoint.com`): fills
-    /// [`TENANT_PLACEHOLDER`]; without it the tenant-specific endpoints are skipped.
+    /// `{tenant}`; without it the tenant-specific endpoints are skipped.
     pub tenant: Option<String>,
     /// A PEM file of the CA certificates that count as Microsoft's public chain; a chain
     /// that validates (system store and `--ca-file`) but not through these is TLS
