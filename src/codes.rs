@@ -886,7 +886,7 @@ codes! {
     M365Unreachable = "m365.unreachable", M365, blocks: false,
     summary: "Microsoft 365 (Outlook, Teams, OneDrive) cannot be reached from this network.",
     steps: [
-        "See which category and phase failed in the evidence.",
+        "See which category, endpoint and phase failed in the evidence: resolve is DNS, connect a firewall or the proxy, tls a certificate problem (often an inspecting proxy whose CA this machine does not trust).",
         "Allow Microsoft's published endpoints through the firewall and proxy (https://aka.ms/o365ip).",
     ];
     /// Profile `m365`: a Microsoft 365 endpoint's certificate is not Microsoft's public one:
@@ -902,7 +902,8 @@ codes! {
     M365MediaBlocked = "m365.media_blocked", M365, blocks: false,
     summary: "Teams calls cannot use their fast path, so audio and video may be poor.",
     steps: [
-        "Allow UDP 3478-3481 to Microsoft's media relays in the firewall.",
+        "Allow UDP 3478-3481 to Microsoft's media relays (52.112.0.0/14, 52.122.0.0/15) in the firewall.",
+        "UDP silence can also be packet loss: run again, and look at the path layer's loss.",
     ];
     /// Profile `rdp`: the remote desktop host does not answer on TCP 3389.
     RdpUnreachable = "rdp.unreachable", Rdp, blocks: false,

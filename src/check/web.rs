@@ -915,6 +915,8 @@ pub fn search_domains(resolv_conf: &str) -> Vec<String> {
 }
 
 #[cfg(feature = "live")]
+pub(crate) use live::probe_urls;
+#[cfg(feature = "live")]
 pub(crate) use live::roots;
 #[cfg(feature = "live")]
 pub use live::run;
@@ -959,6 +961,52 @@ mod live {
                 evidence: Evidence::None,
             });
         }
+        let (client, proxy_report) = discovered_client(ctx, web).await?;
+        let connectivity = async {
+            let url = web.connectivity_url.as_ref()?;
+            let (probe, body) = client.probe(url).await;
+            let expect = &web.connectivity_expect;
+            let body_matched = match (&expect.body, &body) {
+                (Some(want), Some(got)) => Some(String::from_utf8_lossy(got).trim() == want.trim()),
+                _ => None,
+            };
+            let (state, portal_url) = assess(&probe, expect.status, body_matched);
+            Some(ConnectivityProbe {
+                expect_status: expect.status,
+                expect_body: expect.body.clone(),
+                body_matched,
+                probe,
+                state,
+                portal_url,
+            })
+        };
+        let targets = futures::future::join_all(web.urls.iter().map(|u| async { client.probe(u).await.0 }));
+        let usable = ports::usable_families(ctx);
+        let families = futures::future::join_all(web.urls.iter().map(|u| client.probe_families(u, usable)));
+        let (connectivity, targets, families) = futures::join!(connectivity, targets, families);
+        let families = families.into_iter().flatten().collect();
+        // A small local file, read once (as the dns check reads it).
+        let search = match std::fs::read(&ctx.config.dns.resolv_conf) {
+            Ok(bytes) => search_domains(&String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)])),
+            Err(e) => {
+                tracing::debug!(error = %e, path = %ctx.config.dns.resolv_conf.display(), "no search domains");
+                Vec::new()
+            }
+        };
+        let slow = SlowBands { high_ms: web.slow_ms as f64, very_high_ms: web.very_slow_ms as f64 };
+        let mut ev =
+            WebEvidence { connectivity, targets, search_domains: search, slow, proxy: Some(proxy_report), families };
+        blame_clock(&mut ev);
+        Ok(Outcome::Ran { findings: judge(&ev), evidence: Evidence::Web(Box::new(ev)) })
+    }
+
+    /// A client that sends every request the way this machine would: the proxy settings
+    /// discovered (`platform::proxy`), a PAC fetched and its proxies tested. Shared by the
+    /// web check and the profiles that go through the web layer ([`probe_urls`]).
+    async fn discovered_client<'a>(
+        ctx: &CheckContext<'_>,
+        web: &'a WebSettings,
+    ) -> Result<(Client<'a>, ProxyReport), CheckError> {
         let mut client = Client::new(web)?;
         let (plan, mut proxy_report, pac) = proxy::live::discover(web, ctx.facts).await;
         client.plan = plan;
@@ -1001,42 +1049,30 @@ mod live {
                 proxy::use_proxy_tests(&mut client.plan, &mut proxy_report, tests);
             }
         }
-        let connectivity = async {
-            let url = web.connectivity_url.as_ref()?;
-            let (probe, body) = client.probe(url).await;
-            let expect = &web.connectivity_expect;
-            let body_matched = match (&expect.body, &body) {
-                (Some(want), Some(got)) => Some(String::from_utf8_lossy(got).trim() == want.trim()),
-                _ => None,
-            };
-            let (state, portal_url) = assess(&probe, expect.status, body_matched);
-            Some(ConnectivityProbe {
-                expect_status: expect.status,
-                expect_body: expect.body.clone(),
-                body_matched,
-                probe,
-                state,
-                portal_url,
-            })
-        };
-        let targets = futures::future::join_all(web.urls.iter().map(|u| async { client.probe(u).await.0 }));
-        let usable = ports::usable_families(ctx);
-        let families = futures::future::join_all(web.urls.iter().map(|u| client.probe_families(u, usable)));
-        let (connectivity, targets, families) = futures::join!(connectivity, targets, families);
-        let families = families.into_iter().flatten().collect();
-        // A small local file, read once (as the dns check reads it).
-        let search = match std::fs::read(&ctx.config.dns.resolv_conf) {
-            Ok(bytes) => search_domains(&String::from_utf8_lossy(&bytes[..bytes.len().min(64 * 1024)])),
-            Err(e) => {
-                tracing::debug!(error = %e, path = %ctx.config.dns.resolv_conf.display(), "no search domains");
-                Vec::new()
-            }
-        };
-        let slow = SlowBands { high_ms: web.slow_ms as f64, very_high_ms: web.very_slow_ms as f64 };
-        let mut ev =
-            WebEvidence { connectivity, targets, search_domains: search, slow, proxy: Some(proxy_report), families };
-        blame_clock(&mut ev);
-        Ok(Outcome::Ran { findings: judge(&ev), evidence: Evidence::Web(Box::new(ev)) })
+        Ok((client, proxy_report))
+    }
+
+    /// Fetches each of `web.urls` as the web check does (the proxy this machine uses, DNS,
+    /// TCP, TLS and a GET, within `web`'s timeout, redirects and body bounds), at once, in
+    /// order; also the proxy discovery's report. `public_ca_file`: the CAs a validated chain
+    /// must also lead to for [`TlsInfo::public_root`] (`None`: Mozilla's public roots, as
+    /// the web check). For the service profiles that test endpoints through the web layer
+    /// (`check::m365`).
+    pub(crate) async fn probe_urls(
+        ctx: &CheckContext<'_>,
+        web: &WebSettings,
+        public_ca_file: Option<&Path>,
+    ) -> Result<(Vec<WebProbe>, ProxyReport), CheckError> {
+        let (mut client, proxy_report) = discovered_client(ctx, web).await?;
+        if let Some(path) = public_ca_file {
+            let roots = pem_roots(path)?;
+            let verifier = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&client.provider))
+                .build()
+                .map_err(|e| CheckError::CaFile { path: path.to_path_buf(), reason: e.to_string() })?;
+            client.public = Some(verifier);
+        }
+        let probes = futures::future::join_all(web.urls.iter().map(|u| async { client.probe(u).await.0 })).await;
+        Ok((probes, proxy_report))
     }
 
     /// Loads the trust anchors: the system's store and the `--ca-file`.
@@ -1049,13 +1085,20 @@ mod live {
         let (added, ignored) = roots.add_parsable_certificates(native.certs);
         tracing::debug!(added, ignored, "system trust store loaded");
         if let Some(path) = ca_file {
-            let certs = CertificateDer::pem_file_iter(path)
-                .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-                .map_err(|e| CheckError::CaFile { path: path.to_path_buf(), reason: e.to_string() })?;
-            let (added, _) = roots.add_parsable_certificates(certs);
-            if added == 0 {
-                return Err(CheckError::CaFile { path: path.to_path_buf(), reason: "holds no CA certificate".into() });
-            }
+            roots.roots.extend(pem_roots(path)?.roots);
+        }
+        Ok(roots)
+    }
+
+    /// The CA certificates of a PEM file; `Err` when it cannot be read or holds none.
+    fn pem_roots(path: &Path) -> Result<RootCertStore, CheckError> {
+        let mut roots = RootCertStore::empty();
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| CheckError::CaFile { path: path.to_path_buf(), reason: e.to_string() })?;
+        let (added, _) = roots.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err(CheckError::CaFile { path: path.to_path_buf(), reason: "holds no CA certificate".into() });
         }
         Ok(roots)
     }
