@@ -747,8 +747,13 @@ mod live {
         };
         host.address = Some(address);
         let (negotiation, ms, stream) = match connect(address, timeout, stop_by, &mut host).await {
-            Some(stream) => negotiate(stream, REQUESTED, timeout, stop_by).await,
-            None => return host,
+            Connected::Stream(stream) => negotiate(stream, REQUESTED, timeout, stop_by).await,
+            Connected::Reset(error) => (
+                Negotiation { result: NegotiationResult::Closed, error: Some(error), ..Negotiation::default() },
+                None,
+                None,
+            ),
+            Connected::Failed => return host,
         };
         host.negotiation_ms = ms;
         let selected = negotiation.selected.filter(|_| negotiation.result == NegotiationResult::Selected);
@@ -763,7 +768,7 @@ mod live {
             && host.tls.as_ref().is_none_or(|t| t.error.is_none())
         {
             let mut second = RdpHost::default();
-            if let Some(stream) = connect(address, timeout, stop_by, &mut second).await {
+            if let Connected::Stream(stream) = connect(address, timeout, stop_by, &mut second).await {
                 let (tls_only, _, _) = negotiate(stream, PROTOCOL_SSL, timeout, stop_by).await;
                 host.nla_enforced = match (tls_only.result, tls_only.failure) {
                     (NegotiationResult::Refused, Some(NegotiationFailure::HybridRequiredByServer)) => Some(true),
@@ -776,13 +781,19 @@ mod live {
         host
     }
 
+    /// How a connect ended.
+    enum Connected {
+        /// Open.
+        Stream(TcpStream),
+        /// The handshake completed and the peer reset the connection at once (the connect
+        /// itself reports the reset when it arrives first): open, then closed.
+        Reset(String),
+        /// Not open; the outcome is in the host's evidence.
+        Failed,
+    }
+
     /// One TCP connect, its outcome and time written into `host`.
-    async fn connect(
-        address: SocketAddr,
-        timeout: Duration,
-        stop_by: Instant,
-        host: &mut RdpHost,
-    ) -> Option<TcpStream> {
+    async fn connect(address: SocketAddr, timeout: Duration, stop_by: Instant, host: &mut RdpHost) -> Connected {
         let start = Instant::now();
         let result = tokio::time::timeout(within(timeout, stop_by), TcpStream::connect(address)).await;
         host.connect_ms = Some(millis(start.elapsed()));
@@ -790,16 +801,20 @@ mod live {
             Ok(Ok(stream)) => {
                 host.tcp = Some(PortOutcome::Open);
                 let _ = stream.set_nodelay(true);
-                Some(stream)
+                Connected::Stream(stream)
+            }
+            Ok(Err(e)) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                host.tcp = Some(PortOutcome::Open);
+                Connected::Reset(e.to_string())
             }
             Ok(Err(e)) => {
                 host.tcp = Some(classify_error(&e));
                 host.error = Some(format!("connect {address}: {e}"));
-                None
+                Connected::Failed
             }
             Err(_) => {
                 host.tcp = Some(PortOutcome::Filtered);
-                None
+                Connected::Failed
             }
         }
     }
