@@ -53,8 +53,6 @@ pub const REQUESTED: u32 = PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX;
 /// The longest Connection Confirm read: the real one is 19 bytes; a TPKT may announce up
 /// to 65535, which a hostile peer would use to make us wait and buffer.
 pub const MAX_CONFIRM: usize = 512;
-/// Most hosts probed at once.
-const MAX_CONCURRENT: usize = 16;
 /// Most hosts named in one finding's message.
 const MAX_NAMED: usize = 10;
 /// Most bytes of an unparsable confirm kept (hex) in the evidence.
@@ -669,6 +667,9 @@ mod live {
     use crate::report::{Evidence, SkipReason};
     use crate::types::millis;
 
+    /// Most hosts probed at once.
+    const MAX_CONCURRENT: usize = 16;
+
     /// Runs the profile's probes and judges them.
     pub async fn run(ctx: &CheckContext<'_>) -> Result<Outcome, CheckError> {
         let settings = &ctx.config.profiles.rdp;
@@ -838,7 +839,7 @@ mod live {
             let want = match buf.first() {
                 Some(&b) if b != 0x03 => return ReadEnd::Complete,
                 _ => match tpkt_length(buf) {
-                    Some(len) if len > MAX_CONFIRM || len < 4 => return ReadEnd::Complete,
+                    Some(len) if !(4..=MAX_CONFIRM).contains(&len) => return ReadEnd::Complete,
                     Some(len) => len,
                     None => 4,
                 },

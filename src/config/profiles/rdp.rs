@@ -59,7 +59,7 @@ impl RdpSettings {
         Ok(())
     }
 
-    /// The hosts as targets (a host that does not parse is left out: [`Self::validate`]
+    /// The hosts as targets (a host that does not parse is left out: `validate`
     /// refuses those before a run).
     pub fn targets(&self) -> Vec<Target> {
         self.hosts.iter().filter_map(|h| parse_host(h).ok()).collect()
