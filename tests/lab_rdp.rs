@@ -16,7 +16,9 @@ use std::time::Duration;
 use lab::{Lab, RunOutput, SERVER_IP, assert_check_status, assert_report_contract, parse_report};
 use nettriage::check::ports::PortOutcome;
 use nettriage::check::rdp::{ConfirmError, NegotiationFailure, NegotiationResult, SecurityProtocol};
-use rdp_lab::{CERT_CN, HOSTILE_CASES, HOSTILE_PORT, Layer, config, evidence, require, start_hostile, start_xrdp};
+use rdp_lab::{
+    CERT_CN, HOSTILE_CASES, HOSTILE_PORT, Layer, config, evidence, require, start_hostile, start_nla_peer, start_xrdp,
+};
 use serde_json::Value;
 
 /// `nettriage run --interface eth0 --format json --profile rdp --config CONFIG` in the
@@ -144,6 +146,38 @@ fn rdp_require_nla_warns_on_hosts_without_nla() {
         ev.hosts.iter().map(|h| h.negotiation.as_ref().and_then(|n| n.selected)).collect();
     assert_eq!(selected, [Some(SecurityProtocol::Ssl), Some(SecurityProtocol::Rdp)]);
     assert!(ev.hosts.iter().all(|h| h.works()));
+}
+
+/// `require_nla = true` against two hosts that select CredSSP (a minimal negotiation peer,
+/// `tests/lab/rdp_nla_peer.py`, with the TLS handshake): one refuses a second client that
+/// offers TLS alone (HYBRID_REQUIRED_BY_SERVER: NLA enforced), the other lets it in with
+/// TLS (NLA offered, not enforced): a warning for that one only.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn rdp_require_nla_tells_enforced_from_offered() {
+    const TEST: &str = "rdp_require_nla_tells_enforced_from_offered";
+    require(TEST);
+    let mut lab = Lab::start(TEST);
+    start_nla_peer(&mut lab, "nla-strict", 5001, true);
+    start_nla_peer(&mut lab, "nla-lax", 5002, false);
+    let hosts = [format!("{SERVER_IP}:5001"), format!("{SERVER_IP}:5002")];
+    let file = config(&lab, "rdp.toml", &hosts, true, 2_000);
+    let (_, r) = run(&lab, &file);
+    assert_check_status(&r, "rdp", "warn");
+    assert_eq!(findings(&r), [pair("rdp.negotiation_failed", "warn")], "{}", lab::pretty(lab::check(&r, "rdp")));
+    let ev = evidence(&r);
+    for h in &ev.hosts {
+        let neg = h.negotiation.as_ref().unwrap();
+        assert_eq!(neg.selected, Some(SecurityProtocol::HybridEx), "{h:?}");
+        assert!(h.tls.as_ref().is_some_and(|t| t.error.is_none() && t.self_signed == Some(true)), "{h:?}");
+        assert!(h.works());
+    }
+    let strict = ev.hosts[0].tls_only.as_ref().unwrap();
+    assert_eq!(strict.failure, Some(NegotiationFailure::HybridRequiredByServer));
+    assert_eq!(ev.hosts[0].nla_enforced, Some(true));
+    let lax = ev.hosts[1].tls_only.as_ref().unwrap();
+    assert_eq!(lax.selected, Some(SecurityProtocol::Ssl));
+    assert_eq!(ev.hosts[1].nla_enforced, Some(false));
 }
 
 /// A hostile peer on eight ports: garbage, a truncated confirm, a TPKT announcing 65535

@@ -38,9 +38,13 @@ pub fn require(test: &str) {
     lab::require_tools(test, &[("xrdp", "xrdp"), ("openssl", "openssl"), ("python3", "python3")]);
 }
 
-/// A self-signed certificate and key for xrdp in the lab's temp dir (`CN=rdp.site.test`).
+/// A self-signed certificate and key for the lab's RDP hosts in its temp dir
+/// (`CN=rdp.site.test`), made once per lab.
 pub fn make_certificate(lab: &Lab) -> (PathBuf, PathBuf) {
     let (cert, key) = (lab.tmp().join("rdp-cert.pem"), lab.tmp().join("rdp-key.pem"));
+    if cert.exists() && key.exists() {
+        return (cert, key);
+    }
     let subject = format!("/CN={CERT_CN}");
     let argv = [
         "openssl",
@@ -110,6 +114,24 @@ pub fn start_hostile(lab: &mut Lab) {
     lab.spawn_in("hostile-rdp", &s, &["python3", "-u", script, "--bind", SERVER_IP, "--port", &port]);
     let log = lab.wait_daemon_log("hostile-rdp", Duration::from_secs(5), |l| l.contains("ready"));
     assert!(log.contains("ready"), "hostile_rdp.py did not start:\n{log}");
+}
+
+/// Starts `tests/lab/rdp_nla_peer.py` (a host that selects CredSSP; with `enforce`, one
+/// that refuses a client offering TLS alone) in the server namespace on `port`; waits
+/// (bounded) until it listens.
+pub fn start_nla_peer(lab: &mut Lab, label: &str, port: u16, enforce: bool) {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lab/rdp_nla_peer.py");
+    let (cert, key) = make_certificate(lab);
+    let s = lab.s.clone();
+    let port = port.to_string();
+    let mut argv = vec!["python3", "-u", script, "--bind", SERVER_IP, "--port", &port];
+    argv.extend(["--cert", cert.to_str().unwrap(), "--key", key.to_str().unwrap()]);
+    if enforce {
+        argv.push("--enforce");
+    }
+    lab.spawn_in(label, &s, &argv);
+    let log = lab.wait_daemon_log(label, Duration::from_secs(5), |l| l.contains("ready"));
+    assert!(log.contains("ready"), "rdp_nla_peer.py did not start:\n{log}");
 }
 
 /// Writes a config file with `[profiles.rdp]` (`hosts`, `require_nla`, `timeout_ms`) and
