@@ -78,9 +78,8 @@ for nl in glob.glob(os.path.join(CAP, "netlink", "*.bin")):
     save("netlink", open(nl, "rb").read())
 for nl in glob.glob(os.path.join(CAP, "wifi", "*.bin")):
     save("wifi", open(nl, "rb").read())
-for t in sorted(os.listdir(OUT)):
-    print(t, len(os.listdir(os.path.join(OUT, t))))
-
 # rdp_confirm: xrdp's real Connection Confirms (captures/rdp/, captures/record_rdp.sh).
 for path in sorted(glob.glob(os.path.join(CAP, "rdp", "*.bin"))):
     save("rdp_confirm", open(path, "rb").read())
+for t in sorted(os.listdir(OUT)):
+    print(t, len(os.listdir(os.path.join(OUT, t))))
