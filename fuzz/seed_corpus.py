@@ -88,5 +88,8 @@ for resp in glob.glob(os.path.join(CAP, "smb", "*_response.bin")):
 # Real IPP Get-Printer-Attributes answers of ippeveprinter (captures/record_printers.sh).
 for body in glob.glob(os.path.join(CAP, "printers", "*.ipp")):
     save("ipp_response", open(body, "rb").read())
+# rdp_confirm: xrdp's real Connection Confirms (captures/rdp/, captures/record_rdp.sh).
+for path in sorted(glob.glob(os.path.join(CAP, "rdp", "*.bin"))):
+    save("rdp_confirm", open(path, "rb").read())
 for t in sorted(os.listdir(OUT)):
     print(t, len(os.listdir(os.path.join(OUT, t))))

@@ -905,20 +905,24 @@ codes! {
         "Allow UDP 3478-3481 to Microsoft's media relays (52.112.0.0/14, 52.122.0.0/15) in the firewall.",
         "UDP silence can also be packet loss: run again, and look at the path layer's loss.",
     ];
-    /// Profile `rdp`: the remote desktop host does not answer on TCP 3389.
+    /// Profile `rdp`: the remote desktop host's name does not resolve, or it does not answer
+    /// on its TCP port (3389 unless configured).
     RdpUnreachable = "rdp.unreachable", Rdp, blocks: false,
     summary: "A remote desktop computer does not answer.",
     steps: [
-        "Check the host's name and address and that TCP port 3389 is allowed.",
-        "Check that remote desktop is enabled on the host.",
+        "Check the host's name and address and that its port (3389 unless configured) is allowed through the firewalls on the way.",
+        "Check that remote desktop is enabled on the host and that the host is up.",
     ];
-    /// Profile `rdp`: TCP 3389 opens but the RDP negotiation (X.224 Connection Request,
-    /// MS-RDPBCGR 2.2.1.1/2.2.1.2) fails or is refused.
+    /// Profile `rdp`: TCP opens but the RDP negotiation (X.224 Connection Request,
+    /// MS-RDPBCGR 2.2.1.1/2.2.1.2) is refused, malformed or unanswered, or the TLS handshake
+    /// it asks for fails (fail); with `require_nla`, the host does not use or enforce
+    /// Network Level Authentication (warn).
     RdpNegotiationFailed = "rdp.negotiation_failed", Rdp, blocks: false,
-    summary: "A remote desktop computer answers but refuses the connection's security settings.",
+    summary: "A remote desktop computer answers but its connection security is refused or weaker than required.",
     steps: [
-        "Read the failure code in the evidence (e.g. SSL required, hybrid required).",
-        "Compare the host's security layer (NLA, TLS) with what clients use.",
+        "Read the failure in the evidence (e.g. ssl_cert_not_on_server: the host has no usable certificate).",
+        "Compare the host's security layer (NLA, TLS) and certificate with what clients use.",
+        "When NLA is required: enable \"require Network Level Authentication\" on the host.",
     ];
     /// The check needs privileges the process does not have.
     ToolNoPrivilege = "tool.no_privilege", tool, blocks: false,

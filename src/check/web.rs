@@ -918,6 +918,9 @@ pub fn search_domains(resolv_conf: &str) -> Vec<String> {
 pub(crate) use live::probe_urls;
 #[cfg(feature = "live")]
 pub(crate) use live::roots;
+// A certificate's details, also for the rdp profile's TLS handshake.
+#[cfg(feature = "live")]
+pub(crate) use live::cert_info;
 #[cfg(feature = "live")]
 pub use live::run;
 
@@ -1747,7 +1750,7 @@ mod live {
     }
 
     /// A certificate's details (`None` when it does not parse).
-    fn cert_info(der: &[u8]) -> Option<CertInfo> {
+    pub(crate) fn cert_info(der: &[u8]) -> Option<CertInfo> {
         use x509_parser::extensions::GeneralName;
         let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
         let sans = cert
