@@ -40,8 +40,16 @@ chmod 0755 "$tmp"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # What the peers started on their own (smbd's samba-dcerpcd for `smbclient -L`, samba's
+  # helpers) runs in the bench's namespaces only: ended by PID too.
+  for ns in "$C" "$R" "$S"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
+  done
   sleep 0.5
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for ns in "$C" "$R" "$S"; do
+    for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+  done
   tests/lab.sh down >/dev/null 2>&1 || true
   rm -rf "$tmp" "/etc/netns/$S"
 }
@@ -144,7 +152,10 @@ cat >"$tmp/prn/bus.conf" <<EOF
   </policy>
 </busconfig>
 EOF
-printf '%s labprinter\n::1 labprinter\n' "$DC" >"$tmp/prn/hosts"
+# Its host name needs an IPv4 and an IPv6 address of its own (glibc answers an IPv4 lookup of
+# a name on ::1 with 127.0.0.1): 2001:2::2 (RFC 5180's benchmarking range) on the server.
+ip -n "$S" -6 addr add 2001:2::2/64 dev eth0 nodad
+printf '%s labprinter\n2001:2::2 labprinter\n' "$DC" >"$tmp/prn/hosts"
 ip netns exec "$S" dbus-daemon --config-file="$tmp/prn/bus.conf" --nofork --nopidfile </dev/null >"$tmp/dbus.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do [ -S "$tmp/prn/bus.sock" ] && break; sleep 0.1; done
