@@ -649,19 +649,18 @@ pub use live::run;
 #[cfg(feature = "live")]
 mod live {
     use std::net::SocketAddr;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
     use std::time::{Duration, Instant};
 
-    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
     use rustls::crypto::CryptoProvider;
-    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    use rustls::{DigitallySignedStruct, SignatureScheme};
+    use rustls::pki_types::ServerName;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
     use tokio::sync::Semaphore;
 
     use super::*;
     use crate::check::ports::classify_error;
+    use crate::check::web::any_cert::AnyCertificate;
     use crate::check::{CheckContext, CheckError, Outcome, WRAP_UP};
     use crate::config::{Target, TargetHost};
     use crate::report::{Evidence, SkipReason};
@@ -912,9 +911,9 @@ mod live {
                 }
             },
         };
-        let keeper = Arc::new(Keeper { provider: Arc::clone(&provider), seen: Mutex::new(None) });
-        let config = match rustls::ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
-            Ok(b) => b.dangerous().with_custom_certificate_verifier(keeper.clone()).with_no_client_auth(),
+        let keeper = Arc::new(AnyCertificate::new(provider));
+        let config = match keeper.client_config() {
+            Ok(config) => config,
             Err(e) => {
                 tls.error = Some(e.to_string());
                 return tls;
@@ -924,8 +923,7 @@ mod live {
         let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
         let result = tokio::time::timeout(within(timeout, stop_by), connector.connect(name, stream)).await;
         tls.ms = Some(millis(start.elapsed()));
-        let seen = keeper.seen.lock().ok().and_then(|mut s| s.take());
-        if let Some(der) = seen {
+        if let Some(der) = keeper.take_leaf() {
             tls.certificate = crate::check::web::cert_info(&der);
             tls.self_signed = tls.certificate.as_ref().map(|c| c.subject == c.issuer);
         }
@@ -939,53 +937,6 @@ mod live {
             Err(_) => tls.error = Some(format!("no handshake within {} ms", timeout.as_millis())),
         }
         tls
-    }
-
-    /// Accepts any server certificate and keeps the leaf: an RDP host's certificate is
-    /// evidence (usually self-signed), never a reason to stop. Signatures are still checked
-    /// with the provider's algorithms, so the handshake proves the host holds the key.
-    #[derive(Debug)]
-    struct Keeper {
-        provider: Arc<CryptoProvider>,
-        seen: Mutex<Option<Vec<u8>>>,
-    }
-
-    impl ServerCertVerifier for Keeper {
-        fn verify_server_cert(
-            &self,
-            end_entity: &CertificateDer<'_>,
-            _intermediates: &[CertificateDer<'_>],
-            _server_name: &ServerName<'_>,
-            _ocsp_response: &[u8],
-            _now: UnixTime,
-        ) -> Result<ServerCertVerified, rustls::Error> {
-            if let Ok(mut seen) = self.seen.lock() {
-                *seen = Some(end_entity.as_ref().to_vec());
-            }
-            Ok(ServerCertVerified::assertion())
-        }
-
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls12_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
-        }
-
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            rustls::crypto::verify_tls13_signature(message, cert, dss, &self.provider.signature_verification_algorithms)
-        }
-
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.provider.signature_verification_algorithms.supported_schemes()
-        }
     }
 }
 

@@ -44,6 +44,8 @@ pub use crate::config::without_credentials;
 use crate::report::{CheckId, Code, Finding, Severity};
 use crate::types::{IpFamily, Timestamp};
 
+#[cfg(feature = "live")]
+pub mod any_cert;
 pub mod proxy;
 pub use proxy::{ProxyReport, Via};
 
