@@ -636,11 +636,45 @@ pub struct NeighboursSettings {
     pub lldpcli: bool,
     /// lldpd's control socket (`lldpcli -u`); `None`: lldpcli's default.
     pub lldpd_socket: Option<PathBuf>,
+    /// When the wait ends before the window does: `each` (one frame of each protocol, LLDP
+    /// and CDP) or `first` (the first LLDP frame). lldpd's answer ends it either way.
+    pub wait: NeighboursWait,
 }
 
 impl Default for NeighboursSettings {
     fn default() -> Self {
-        NeighboursSettings { listen: false, window_secs: 35, expected_vlan: None, lldpcli: true, lldpd_socket: None }
+        NeighboursSettings {
+            listen: false,
+            window_secs: 35,
+            expected_vlan: None,
+            lldpcli: true,
+            lldpd_socket: None,
+            wait: NeighboursWait::Each,
+        }
+    }
+}
+
+/// When the neighbours check stops listening before its window ends (`[neighbours] wait`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NeighboursWait {
+    /// Once one LLDP and one CDP frame were heard: a Cisco switch sends both, and CDP
+    /// names the native VLAN and duplex where its LLDP may not. On a switch that sends
+    /// only LLDP the wait lasts the whole window.
+    #[default]
+    Each,
+    /// At the first LLDP frame: LLDP carries everything the judge reads, so this is the
+    /// quick choice on networks known to run LLDP.
+    First,
+}
+
+impl NeighboursWait {
+    /// `each` or `first`, as in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NeighboursWait::Each => "each",
+            NeighboursWait::First => "first",
+        }
     }
 }
 
@@ -1054,12 +1088,17 @@ mod tests {
         let asked = Config::resolve(&Overrides { neighbours: true, ..args() }, None).unwrap();
         assert!(asked.neighbours.listen);
         assert_eq!(asked.deadline, Duration::from_secs(36));
-        let file = "[neighbours]\nlisten = true\nwindow_secs = 5\nexpected_vlan = 42\n";
+        assert_eq!(asked.neighbours.wait, NeighboursWait::Each);
+        let file = "[neighbours]\nlisten = true\nwindow_secs = 5\nexpected_vlan = 42\nwait = \"first\"\n";
         let c = Config::resolve(&args(), Some((Path::new("x.toml"), file))).unwrap();
         assert_eq!((c.deadline, c.neighbours.expected_vlan), (Duration::from_secs(10), Some(42)));
-        for bad in
-            ["[neighbours]\nexpected_vlan = 4095\n", "[neighbours]\nwindow_secs = 0\n", "[neighbours]\nvlan = 1\n"]
-        {
+        assert_eq!(c.neighbours.wait, NeighboursWait::First);
+        for bad in [
+            "[neighbours]\nexpected_vlan = 4095\n",
+            "[neighbours]\nwindow_secs = 0\n",
+            "[neighbours]\nvlan = 1\n",
+            "[neighbours]\nwait = \"both\"\n",
+        ] {
             assert!(Config::resolve(&args(), Some((Path::new("x.toml"), bad))).is_err(), "{bad}");
         }
     }

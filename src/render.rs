@@ -238,7 +238,15 @@ fn neighbours_details(ev: &crate::check::neighbours::NeighboursEvidence) -> Stri
     if ev.neighbours.is_empty() {
         parts.push("nothing heard".into());
     }
-    parts.push(format!("listened {:.1} s", ev.listened_ms as f64 / 1000.0));
+    if ev.capture.is_some() {
+        // A capture has no local interface to compare the switch's speed and duplex with.
+        parts.push(format!(
+            "{} LLDP, {} CDP frames in the capture (local speed/duplex unknown)",
+            ev.lldp_frames, ev.cdp_frames
+        ));
+    } else {
+        parts.push(format!("listened {:.1} s", ev.listened_ms as f64 / 1000.0));
+    }
     if !ev.notices.is_empty() {
         let codes: Vec<&str> = ev.notices.iter().map(|n| n.code.as_str()).collect();
         parts.push(format!("notices: {}", codes.join(", ")));
@@ -248,7 +256,8 @@ fn neighbours_details(ev: &crate::check::neighbours::NeighboursEvidence) -> Stri
 
 /// The line at the top of every report: `Switch: NAME port PORT (VLAN N)` when a
 /// neighbour was heard, the honest "nothing heard" when the neighbours check listened in
-/// vain, `None` when it did not run (a capture, an older report).
+/// vain (or a capture's discovery frames did not decode), `None` when it did not run (a
+/// capture without LLDP or CDP, an older report).
 pub fn neighbour_line(report: &Report) -> Option<String> {
     if let Some(line) = &report.neighbour {
         return Some(line.sentence());
@@ -256,6 +265,9 @@ pub fn neighbour_line(report: &Report) -> Option<String> {
     let ev = report.neighbours_evidence()?;
     if ev.listen_error.is_some() && ev.neighbours.is_empty() {
         return Some("Switch: unknown (could not listen for LLDP/CDP)".into());
+    }
+    if ev.capture.is_some() {
+        return Some("Switch: unknown (the capture's LLDP/CDP frames did not decode)".into());
     }
     Some(if ev.waited {
         format!("Switch: nothing heard in {:.0} s (LLDP/CDP)", ev.listened_ms as f64 / 1000.0)

@@ -321,7 +321,8 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub redact: bool,
     /// TOML config file whose [ipv6] expected_routers_v6 tells a configured router from a
-    /// rogue one [default: /etc/nettriage/config.toml if it exists].
+    /// rogue one and whose [neighbours] expected_vlan is judged against the capture's
+    /// LLDP/CDP [default: /etc/nettriage/config.toml if it exists].
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
