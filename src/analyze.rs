@@ -468,7 +468,11 @@ impl NeighboursState {
     /// duplex are not in a capture, so only the switch's own claims are judged.
     fn check(&self, source: &str, settings: &NeighboursSettings) -> CheckResult {
         if self.lldp_frames == 0 && self.cdp_frames == 0 && self.malformed == 0 {
-            return skipped(CheckId::Neighbours, SkipReason::NoPacketsInCapture, "no LLDP or CDP frames in the capture");
+            return skipped(
+                CheckId::Neighbours,
+                SkipReason::NoPacketsInCapture,
+                "no LLDP or CDP frames in the capture",
+            );
         }
         let mut ev = NeighboursEvidence {
             interface: String::new(),
@@ -4846,7 +4850,10 @@ mod tests {
         assert_eq!((ev.lldp_frames, ev.cdp_frames), (0, 3));
         assert_eq!(check(&r, CheckId::Neighbours).status, CheckStatus::Pass);
         let line = r.neighbour.as_ref().unwrap();
-        assert_eq!((line.switch.as_deref(), line.port.as_deref(), line.protocol), (Some("sw-lab-1"), Some("desk-214"), Protocol::Cdp));
+        assert_eq!(
+            (line.switch.as_deref(), line.port.as_deref(), line.protocol),
+            (Some("sw-lab-1"), Some("desk-214"), Protocol::Cdp)
+        );
     }
 
     #[test]

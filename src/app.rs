@@ -418,8 +418,7 @@ pub fn analyze_reader_with(
     ipv6: crate::config::Ipv6Settings,
     neighbours: crate::config::NeighboursSettings,
 ) -> Result<Report, RunError> {
-    let mut analysis =
-        crate::analyze::Analysis::new().with_ipv6_settings(ipv6).with_neighbours_settings(neighbours);
+    let mut analysis = crate::analyze::Analysis::new().with_ipv6_settings(ipv6).with_neighbours_settings(neighbours);
     let summary =
         crate::pcap::read_records(reader, |r| analysis.feed_captured(r.link, r.data, r.is_truncated(), r.timestamp))
             .map_err(|source| RunError::ReadCapture { path: shown.into(), source })?;

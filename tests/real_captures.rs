@@ -776,7 +776,10 @@ fn the_lldp_and_cdp_capture_names_both_switches_and_judges_the_expected_vlan() {
     let c = check(&r, "neighbours");
     assert_eq!(c["status"], "pass");
     let ev = &c["evidence"];
-    assert_eq!((ev["lldp_frames"].as_u64(), ev["cdp_frames"].as_u64(), ev["malformed_frames"].as_u64()), (Some(8), Some(4), Some(0)));
+    assert_eq!(
+        (ev["lldp_frames"].as_u64(), ev["cdp_frames"].as_u64(), ev["malformed_frames"].as_u64()),
+        (Some(8), Some(4), Some(0))
+    );
     assert_eq!((ev["local_speed_mbps"].clone(), ev["local_duplex"].clone()), (Value::Null, Value::Null));
     let seen: BTreeSet<(String, String, String, u64)> = ev["neighbours"]
         .as_array()

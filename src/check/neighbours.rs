@@ -14,12 +14,15 @@
 //! so a quick run rarely hears one: without `--neighbours` the check listens only while the
 //! run lasts anyway (the runner tells it when every other check is done:
 //! [`crate::check::Facts::neighbours_alone`]) and reports "nothing heard" as a notice, not
-//! a failure. With `--neighbours` (and in surveys) it waits up to `[neighbours]
-//! window_secs` (35 s: one LLDP interval and a margin). Either way it ends as soon as an
-//! LLDP frame is heard or lldpd answered: LLDP carries everything judged here, and
-//! non-Cisco switches never send CDP, so waiting for "one frame of each protocol" would
-//! cost the whole window on most networks; a CDP frame alone does not end the wait, since
-//! a Cisco switch with LLDP enabled sends both and LLDP's 802.3 TLVs say more.
+//! a failure. With `--neighbours` (and in every survey run) it waits up to `[neighbours]
+//! window_secs` (35 s: one LLDP interval and a margin). Either way lldpd's answer ends it,
+//! and `[neighbours] wait` says which frames do ([`heard_enough`]): `each` (the default)
+//! once one LLDP and one CDP frame came, `first` at the first LLDP frame. `each` costs the
+//! whole window on a switch that sends only LLDP; docs/checks/neighbours.md says why it is
+//! the default anyway.
+//!
+//! `analyze` folds a capture's LLDP and CDP frames into the same evidence (with `capture`
+//! set and no local speed or duplex) and judges them with the same [`judge`].
 //!
 //! The socket is opened promiscuous: LLDP's and CDP's group addresses
 //! (01:80:c2:00:00:0e, 01:00:0c:cc:cc:cc) are not joined by the kernel, a NIC's filter may

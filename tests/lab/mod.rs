@@ -962,8 +962,23 @@ pub fn parse_report(out: &RunOutput) -> Value {
     })
 }
 
-pub const CHECK_IDS: &[&str] =
-    &["link", "dhcp", "ipv6", "gateway", "dns", "wifi", "path", "web", "ports", "neighbours", "ad", "smb", "printers", "m365", "rdp"];
+pub const CHECK_IDS: &[&str] = &[
+    "link",
+    "dhcp",
+    "ipv6",
+    "gateway",
+    "dns",
+    "wifi",
+    "path",
+    "web",
+    "ports",
+    "neighbours",
+    "ad",
+    "smb",
+    "printers",
+    "m365",
+    "rdp",
+];
 pub const CHECK_STATUSES: &[&str] = &["pass", "warn", "fail", "skipped", "error"];
 
 /// The check object with this id; panics (with the report) if absent.
