@@ -4877,4 +4877,14 @@ mod tests {
         assert!(neighbours_ev(&r).neighbours.is_empty() && r.neighbour.is_none());
         assert_matches_schema(&r);
     }
+
+    #[test]
+    fn lldp_med_from_a_capture_names_the_voice_vlan() {
+        let r = report(&capture("lldp_med.pcap"));
+        assert_matches_schema(&r);
+        let c = check(&r, CheckId::Neighbours);
+        let med = neighbours_ev(&r).neighbours[0].med.as_ref().expect("LLDP-MED");
+        assert_eq!(med.voice().map(|p| (p.vlan, p.priority, p.dscp)), Some((Some(100), 5, 46)));
+        assert!(crate::render::details(c).contains("voice vlan 100 dscp 46"), "{}", crate::render::details(c));
+    }
 }

@@ -229,6 +229,14 @@ fn neighbours_details(ev: &crate::check::neighbours::NeighboursEvidence) -> Stri
             {
                 text.push_str(&format!(" PoE {:.1}/{:.1} W", alloc as f64 / 1000.0, req as f64 / 1000.0));
             }
+            // LLDP-MED: the voice VLAN a phone on this port is told to use.
+            if let Some(voice) = n.med.as_ref().and_then(|m| m.voice()) {
+                match voice.vlan {
+                    Some(vlan) => text.push_str(&format!(" voice vlan {vlan}")),
+                    None => text.push_str(" voice untagged"),
+                }
+                text.push_str(&format!(" dscp {}", voice.dscp));
+            }
             if n.via == crate::platform::lldp::Via::Lldpd {
                 text.push_str(" (lldpd)");
             }
