@@ -7,8 +7,9 @@
 //! [`analyze`] does both for Ethernet frames held in memory. Output is a [`Report`] of `schema_version` "1"
 //! like a live run's: `interface` is null, `privileged` false, `duration_ms` the capture's
 //! time span, and the checks come in [`CheckId`] order. `link`, `wifi` and `web` are
-//! `skipped` ("not observable in a capture"); `dhcp`, `gateway`, `dns` and `ports` are
-//! rebuilt from the packets, each `skipped` when the capture holds no packets of its kind;
+//! `skipped` ("not observable in a capture"); `neighbours`, `dhcp`, `gateway`, `dns` and
+//! `ports` are rebuilt from the packets, each `skipped` when the capture holds no packets
+//! of its kind (the report's `neighbour` line comes from the capture's LLDP or CDP);
 //! `ipv6` and `path` are rebuilt from neighbour discovery and too-big reports, and are
 //! `skipped` as not observable when the capture holds none; the verdict is
 //! [`crate::diagnosis::diagnose`]'s. Pure: no I/O, no clock; the caller reads the file and
@@ -31,6 +32,14 @@
 //!
 //! # Folding
 //!
+//! - **LLDP and CDP** (Ethernet captures, at most one 802.1Q tag): every frame goes to the
+//!   neighbours check's decoder ([`crate::platform::lldp::decode_frame`]), one neighbour
+//!   per switch port as last heard, into a [`NeighboursEvidence`] with `capture` set and
+//!   `ended` `capture`; judged by [`crate::check::neighbours::judge`] with the
+//!   `[neighbours]` settings given ([`Analysis::with_neighbours_settings`]:
+//!   `expected_vlan`). The capturing interface's speed and duplex are not in a capture, so
+//!   `link.duplex_mismatch` and `link.speed_mismatch` are never judged from one; the VLAN
+//!   and power the switch reports are.
 //! - **DHCP** (UDP 67/68): messages are grouped into transactions by xid, client
 //!   hardware address and VLAN, with DISCOVER count, broadcast flag, whether an OFFER or
 //!   ACK came and the address asked for. OFFERs name the servers, per VLAN. The VLAN is
@@ -143,12 +152,14 @@ use crate::check::ipv6::{
     self, DadSeen, Ipv6Capture, Ipv6Evidence, MAX_ROUTERS, RouterAdvert, SolicitStatus, Solicitation,
     parse_router_advert,
 };
+use crate::check::neighbours::{self, Ended, LldpdStatus, NeighboursEvidence};
 use crate::check::path::{self, PathCapture, PathEvidence, PathProbe, PathStatus, Role, TooBigSeen};
 use crate::check::ports::{self, PortAttempts, PortOutcome, PortResult, PortsCapture, PortsEvidence};
 use crate::check::{Source, status_of};
-use crate::config::{DhcpSettings, DnsSettings, GatewaySettings, Ipv6Settings};
+use crate::config::{DhcpSettings, DnsSettings, GatewaySettings, Ipv6Settings, NeighboursSettings};
 use crate::pcap::Frame;
 use crate::platform::dhcp::{DhcpKind, DhcpReply, decode_message, reply_from};
+use crate::platform::lldp::{self, Heard, Neighbour, Protocol};
 use crate::report::{
     CheckId, CheckResult, CheckStatus, Evidence, Finding, HostInfo, Report, SCHEMA_VERSION, SkipReason, ToolInfo,
     TunnelSeen,
@@ -227,6 +238,10 @@ pub struct Analysis {
     tunnels: Vec<TunnelSeen>,
     /// The ipv6 judge's settings (`expected_routers_v6`); the defaults unless given.
     ipv6_settings: Ipv6Settings,
+    /// LLDP and CDP frames, folded into the neighbours check's evidence.
+    neighbours: NeighboursState,
+    /// The neighbours judge's settings (`expected_vlan`); the defaults unless given.
+    neighbours_settings: NeighboursSettings,
 }
 
 impl Default for Analysis {
@@ -246,7 +261,16 @@ impl Analysis {
             vlans: std::collections::BTreeSet::new(),
             tunnels: Vec::new(),
             ipv6_settings: Ipv6Settings::default(),
+            neighbours: NeighboursState::default(),
+            neighbours_settings: NeighboursSettings::default(),
         }
+    }
+
+    /// Judges the capture's LLDP and CDP frames with `settings` (its `expected_vlan` makes
+    /// a switch port in another VLAN `link.unexpected_vlan`) instead of the defaults.
+    pub fn with_neighbours_settings(mut self, settings: NeighboursSettings) -> Analysis {
+        self.neighbours_settings = settings;
+        self
     }
 
     /// Judges the capture's router advertisements with `settings` (its
@@ -272,6 +296,9 @@ impl Analysis {
         self.start = Some(start.min(ts));
         self.end = self.end.max(ts);
         let state = self.state.get_or_insert_with(|| State::new(ts));
+        if link == LinkType::Ethernet {
+            self.neighbours.feed(frame, truncated, ts.saturating_sub(start));
+        }
         if let Ok(Some(packet)) = self.reassembler.feed_captured(link, frame, truncated, ts) {
             self.vlans.extend(packet.vlans.iter().chain(packet.tunnels.iter().flat_map(|t| &t.vlans)));
             for tunnel in &packet.tunnels {
@@ -307,7 +334,7 @@ impl Analysis {
         let checks = vec![
             skipped(CheckId::Link, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
             skipped(CheckId::Wifi, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
-            skipped(CheckId::Neighbours, SkipReason::NotObservableInCapture, NOT_OBSERVABLE),
+            self.neighbours.check(source, &self.neighbours_settings),
             state.dhcp_check(source),
             state.ipv6_check(source, end, &self.ipv6_settings),
             state.gateway_check(source),
@@ -317,6 +344,7 @@ impl Analysis {
             state.ports_check(source),
         ];
         let diagnosis = crate::diagnosis::diagnose(&checks);
+        let neighbour = checks.iter().find_map(CheckResult::neighbours).and_then(neighbours::line);
         Report {
             schema_version: SCHEMA_VERSION.to_string(),
             id: None,
@@ -325,7 +353,7 @@ impl Analysis {
             duration_ms: whole_ms(end.saturating_sub(start)),
             host: HostInfo { hostname },
             interface: None,
-            neighbour: None,
+            neighbour,
             privileged: false,
             privileges: None,
             redacted: false,
@@ -394,6 +422,80 @@ impl Span {
             (a, b) => a.or(b),
         };
         Span { first, last: self.last.max(other.last) }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Neighbours (LLDP, CDP)
+// ---------------------------------------------------------------------------------------
+
+/// The capture's LLDP and CDP frames: every neighbour as last heard (one per switch port,
+/// at most [`neighbours::MAX_NEIGHBOURS`]), the frames that decoded per protocol and those
+/// that did not (as a live run counts them), and their span.
+#[derive(Default)]
+struct NeighboursState {
+    neighbours: Vec<Neighbour>,
+    lldp_frames: u32,
+    cdp_frames: u32,
+    malformed: u32,
+    span: Span,
+}
+
+impl NeighboursState {
+    /// Folds an Ethernet frame in if it is LLDP or CDP (read by the live check's decoder,
+    /// [`lldp::decode_frame`]); `since_start`: its time from the capture's first record. A
+    /// discovery frame the snap length cut and that does not decode is not counted as
+    /// malformed: the switch sent it whole.
+    fn feed(&mut self, frame: &[u8], truncated: bool, since_start: Duration) {
+        let Some(heard) = lldp::decode_frame(frame) else { return };
+        match heard {
+            Heard::Neighbour(mut n) => {
+                match n.protocol {
+                    Protocol::Lldp => self.lldp_frames = self.lldp_frames.saturating_add(1),
+                    Protocol::Cdp => self.cdp_frames = self.cdp_frames.saturating_add(1),
+                }
+                n.heard_after_ms = Some(whole_ms(since_start));
+                neighbours::merge(&mut self.neighbours, *n);
+            }
+            Heard::Malformed(..) if truncated => return,
+            Heard::Malformed(..) => self.malformed = self.malformed.saturating_add(1),
+        }
+        self.span.add(since_start);
+    }
+
+    /// The neighbours check of the capture: `skipped` when it holds no LLDP or CDP frame,
+    /// else the live judge on what the switches said. The capturing interface's speed and
+    /// duplex are not in a capture, so only the switch's own claims are judged.
+    fn check(&self, source: &str, settings: &NeighboursSettings) -> CheckResult {
+        if self.lldp_frames == 0 && self.cdp_frames == 0 && self.malformed == 0 {
+            return skipped(
+                CheckId::Neighbours,
+                SkipReason::NoPacketsInCapture,
+                "no LLDP or CDP frames in the capture",
+            );
+        }
+        let mut ev = NeighboursEvidence {
+            interface: String::new(),
+            neighbours: self.neighbours.clone(),
+            local_speed_mbps: None,
+            local_duplex: None,
+            expected_vlan: settings.expected_vlan,
+            waited: false,
+            window_ms: None,
+            listened_ms: self.span.ms(),
+            ended: Ended::Capture,
+            lldp_frames: self.lldp_frames,
+            cdp_frames: self.cdp_frames,
+            malformed_frames: self.malformed,
+            listen_error: None,
+            lldpd: LldpdStatus::Disabled,
+            lldpd_error: None,
+            notices: Vec::new(),
+            capture: Some(source.to_string()),
+        };
+        ev.notices = neighbours::notices(&ev);
+        let findings = neighbours::judge(&ev, settings);
+        ran(CheckId::Neighbours, self.span, findings, Evidence::Neighbours(Box::new(ev)))
     }
 }
 
@@ -4694,5 +4796,95 @@ mod tests {
         assert_eq!(check(&r, CheckId::Ports).status, CheckStatus::Pass);
         assert_eq!(r.diagnosis.status, RunStatus::Healthy);
         assert_matches_schema(&r);
+    }
+
+    // ---- LLDP and CDP (captures/lldp.pcap, captures/cdp.pcap: lldpd in the lab) -------
+
+    fn neighbours_ev(r: &Report) -> &NeighboursEvidence {
+        check(r, CheckId::Neighbours).neighbours().expect("neighbours evidence")
+    }
+
+    #[test]
+    fn lldp_frames_name_the_switch_port_and_are_judged_by_the_neighbours_judge() {
+        let r = report(&capture("lldp.pcap"));
+        assert_matches_schema(&r);
+        let ev = neighbours_ev(&r);
+        assert_eq!((ev.lldp_frames, ev.cdp_frames, ev.malformed_frames), (3, 0, 0));
+        assert_eq!((ev.ended, ev.capture.as_deref()), (Ended::Capture, Some("test.pcap")));
+        // The capturing interface's speed and duplex are not in a capture: unknown, so the
+        // switch's 10GBASE-T full is not compared; its power shortfall is its own claim.
+        assert_eq!((ev.local_speed_mbps, ev.local_duplex), (None, None));
+        assert_eq!(ev.neighbours.len(), 1, "three frames of one port are one neighbour");
+        assert_eq!(codes(&r, CheckId::Neighbours), [(Code::LinkPoeInsufficient, Severity::Warn)]);
+        let line = r.neighbour.as_ref().expect("the report's neighbour line");
+        assert_eq!(
+            (line.switch.as_deref(), line.port.as_deref(), line.vlan, line.protocol),
+            (Some("sw-lab-1"), Some("Gi1/0/14"), Some(42), Protocol::Lldp)
+        );
+        // No other layer in it: only neighbours ran.
+        assert_eq!(check(&r, CheckId::Dhcp).reason_code, Some(SkipReason::NoPacketsInCapture));
+    }
+
+    #[test]
+    fn the_expected_vlan_from_the_config_is_judged_against_the_capture() {
+        let settings = NeighboursSettings { expected_vlan: Some(10), ..NeighboursSettings::default() };
+        let mut analysis = Analysis::new().with_neighbours_settings(settings);
+        for f in &capture("lldp.pcap") {
+            analysis.feed(LinkType::Ethernet, &f.data, f.timestamp);
+        }
+        let r = analysis.finish("test.pcap", "2026-11-24T06:48:44.851Z".parse().unwrap(), "lab".into());
+        assert_eq!(
+            codes(&r, CheckId::Neighbours),
+            [(Code::LinkUnexpectedVlan, Severity::Fail), (Code::LinkPoeInsufficient, Severity::Warn)]
+        );
+        assert_eq!(check(&r, CheckId::Neighbours).status, CheckStatus::Fail);
+        assert_eq!(neighbours_ev(&r).expected_vlan, Some(10));
+        assert_matches_schema(&r);
+    }
+
+    #[test]
+    fn cdp_frames_are_folded_too() {
+        let r = report(&capture("cdp.pcap"));
+        assert_matches_schema(&r);
+        let ev = neighbours_ev(&r);
+        assert_eq!((ev.lldp_frames, ev.cdp_frames), (0, 3));
+        assert_eq!(check(&r, CheckId::Neighbours).status, CheckStatus::Pass);
+        let line = r.neighbour.as_ref().unwrap();
+        assert_eq!(
+            (line.switch.as_deref(), line.port.as_deref(), line.protocol),
+            (Some("sw-lab-1"), Some("desk-214"), Protocol::Cdp)
+        );
+    }
+
+    #[test]
+    fn a_capture_without_discovery_frames_skips_neighbours_and_a_broken_one_is_a_notice() {
+        let r = report(&capture("dhcp_dora.pcap"));
+        assert_eq!(check(&r, CheckId::Neighbours).reason_code, Some(SkipReason::NoPacketsInCapture));
+        assert_eq!(r.neighbour, None);
+        // An LLDPDU whose first TLV is not the chassis id: counted, a notice, no verdict.
+        let mut frames = capture("lldp.pcap");
+        frames.truncate(1);
+        let mut bad = frames[0].clone();
+        bad.data[14] = 5 << 1;
+        frames.push(bad);
+        let r = report(&frames);
+        let ev = neighbours_ev(&r);
+        assert_eq!((ev.lldp_frames, ev.malformed_frames), (1, 1), "as a live run counts them");
+        assert_eq!(notice_codes(&ev.notices), [Code::NeighboursMalformed]);
+        // Only malformed frames: the check ran and saw no neighbour; no line.
+        let r = report(&frames[1..]);
+        assert_eq!(check(&r, CheckId::Neighbours).status, CheckStatus::Pass);
+        assert!(neighbours_ev(&r).neighbours.is_empty() && r.neighbour.is_none());
+        assert_matches_schema(&r);
+    }
+
+    #[test]
+    fn lldp_med_from_a_capture_names_the_voice_vlan() {
+        let r = report(&capture("lldp_med.pcap"));
+        assert_matches_schema(&r);
+        let c = check(&r, CheckId::Neighbours);
+        let med = neighbours_ev(&r).neighbours[0].med.as_ref().expect("LLDP-MED");
+        assert_eq!(med.voice().map(|p| (p.vlan, p.priority, p.dscp)), Some((Some(100), 5, 46)));
+        assert!(crate::render::details(c).contains("voice vlan 100 dscp 46"), "{}", crate::render::details(c));
     }
 }

@@ -403,18 +403,22 @@ pub fn analyze_file(capture: &Path, redact_it: bool) -> Result<Report, RunError>
 /// The report's `capture` says what was read and what was cut; its `host` is
 /// [`crate::analyze::CAPTURED_HOST`], since the capture does not say which machine took it.
 pub fn analyze_reader(reader: impl std::io::Read, shown: &str, redact_it: bool) -> Result<Report, RunError> {
-    analyze_reader_with(reader, shown, redact_it, crate::config::Ipv6Settings::default())
+    let (ipv6, neighbours) = Default::default();
+    analyze_reader_with(reader, shown, redact_it, ipv6, neighbours)
 }
 
 /// [`analyze_reader`] with the site's IPv6 settings (`expected_routers_v6` tells a
-/// configured router from a rogue one in the capture's Router Advertisements).
+/// configured router from a rogue one in the capture's Router Advertisements) and
+/// neighbours settings (`expected_vlan` is judged against the VLAN the capture's LLDP or
+/// CDP frames name).
 pub fn analyze_reader_with(
     reader: impl std::io::Read,
     shown: &str,
     redact_it: bool,
     ipv6: crate::config::Ipv6Settings,
+    neighbours: crate::config::NeighboursSettings,
 ) -> Result<Report, RunError> {
-    let mut analysis = crate::analyze::Analysis::new().with_ipv6_settings(ipv6);
+    let mut analysis = crate::analyze::Analysis::new().with_ipv6_settings(ipv6).with_neighbours_settings(neighbours);
     let summary =
         crate::pcap::read_records(reader, |r| analysis.feed_captured(r.link, r.data, r.is_truncated(), r.timestamp))
             .map_err(|source| RunError::ReadCapture { path: shown.into(), source })?;

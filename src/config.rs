@@ -637,11 +637,63 @@ pub struct NeighboursSettings {
     pub lldpcli: bool,
     /// lldpd's control socket (`lldpcli -u`); `None`: lldpcli's default.
     pub lldpd_socket: Option<PathBuf>,
+    /// When the wait ends before the window does: `each` (one frame of each protocol, LLDP
+    /// and CDP) or `first` (the first LLDP frame). lldpd's answer ends it either way.
+    pub wait: NeighboursWait,
 }
 
 impl Default for NeighboursSettings {
     fn default() -> Self {
-        NeighboursSettings { listen: false, window_secs: 35, expected_vlan: None, lldpcli: true, lldpd_socket: None }
+        NeighboursSettings {
+            listen: false,
+            window_secs: 35,
+            expected_vlan: None,
+            lldpcli: true,
+            lldpd_socket: None,
+            wait: NeighboursWait::Each,
+        }
+    }
+}
+
+impl NeighboursSettings {
+    /// A run deadline (seconds) long enough to wait the window: waiting for the switch
+    /// needs the run to last `window_secs` and the checks' wrap-up (1 s).
+    pub fn stretch(&self, deadline_secs: u64) -> u64 {
+        deadline_secs.max(self.window_secs.saturating_add(1))
+    }
+}
+
+impl Config {
+    /// Makes every run wait up to `[neighbours] window_secs` for the switch (as
+    /// `--neighbours` does), the deadline stretched to fit: what a survey's runs do.
+    pub fn listen_for_neighbours(&mut self) {
+        self.neighbours.listen = true;
+        let secs = self.neighbours.stretch(self.deadline.as_secs());
+        self.deadline = self.deadline.max(Duration::from_secs(secs));
+    }
+}
+
+/// When the neighbours check stops listening before its window ends (`[neighbours] wait`).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum NeighboursWait {
+    /// Once one LLDP and one CDP frame were heard: a Cisco switch sends both, and CDP
+    /// names the native VLAN and duplex where its LLDP may not. On a switch that sends
+    /// only LLDP the wait lasts the whole window.
+    #[default]
+    Each,
+    /// At the first LLDP frame: LLDP carries everything the judge reads, so this is the
+    /// quick choice on networks known to run LLDP.
+    First,
+}
+
+impl NeighboursWait {
+    /// `each` or `first`, as in the config file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NeighboursWait::Each => "each",
+            NeighboursWait::First => "first",
+        }
     }
 }
 
@@ -830,9 +882,7 @@ impl Config {
             return Err(invalid("deadline", format!("{deadline_secs} s is outside 1 to 300 s")));
         }
         let neighbours = NeighboursSettings { listen: file.neighbours.listen || args.neighbours, ..file.neighbours };
-        // Waiting for the switch needs the run to last the window (and the checks' wrap-up).
-        let deadline_secs =
-            if neighbours.listen { deadline_secs.max(neighbours.window_secs.saturating_add(1)) } else { deadline_secs };
+        let deadline_secs = if neighbours.listen { neighbours.stretch(deadline_secs) } else { deadline_secs };
 
         let interface = args.interface.clone().or(file.interface);
         if let Some(name) = &interface
@@ -1055,12 +1105,25 @@ mod tests {
         let asked = Config::resolve(&Overrides { neighbours: true, ..args() }, None).unwrap();
         assert!(asked.neighbours.listen);
         assert_eq!(asked.deadline, Duration::from_secs(36));
-        let file = "[neighbours]\nlisten = true\nwindow_secs = 5\nexpected_vlan = 42\n";
+        assert_eq!(asked.neighbours.wait, NeighboursWait::Each);
+        let file = "[neighbours]\nlisten = true\nwindow_secs = 5\nexpected_vlan = 42\nwait = \"first\"\n";
         let c = Config::resolve(&args(), Some((Path::new("x.toml"), file))).unwrap();
         assert_eq!((c.deadline, c.neighbours.expected_vlan), (Duration::from_secs(10), Some(42)));
-        for bad in
-            ["[neighbours]\nexpected_vlan = 4095\n", "[neighbours]\nwindow_secs = 0\n", "[neighbours]\nvlan = 1\n"]
-        {
+        assert_eq!(c.neighbours.wait, NeighboursWait::First);
+        // A survey's runs listen: the window, the deadline stretched (never shortened).
+        let mut surveyed = plain.clone();
+        surveyed.listen_for_neighbours();
+        assert!(surveyed.neighbours.listen);
+        assert_eq!(surveyed.deadline, Duration::from_secs(36));
+        let mut long = Config::resolve(&Overrides { deadline: Some(60), ..args() }, None).unwrap();
+        long.listen_for_neighbours();
+        assert_eq!(long.deadline, Duration::from_secs(60));
+        for bad in [
+            "[neighbours]\nexpected_vlan = 4095\n",
+            "[neighbours]\nwindow_secs = 0\n",
+            "[neighbours]\nvlan = 1\n",
+            "[neighbours]\nwait = \"both\"\n",
+        ] {
             assert!(Config::resolve(&args(), Some((Path::new("x.toml"), bad))).is_err(), "{bad}");
         }
     }

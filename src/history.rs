@@ -1208,6 +1208,50 @@ mod tests {
     }
 
     #[test]
+    fn profile_checks_are_stored_read_back_and_trended_per_run() {
+        let (_dir, path) = temp_db();
+        let mut h = History::open(&path).unwrap();
+        let profiled = crate::render::report_with_profiles(&format_time(at(100)));
+        let id = h.insert(&profiled, "HQ", "floor 2").unwrap();
+        // A later run whose ad profile works, and one without profiles.
+        let mut fixed = crate::render::report_with_profiles(&format_time(at(200)));
+        fixed.checks[1].status = crate::report::CheckStatus::Pass;
+        fixed.checks[1].findings.clear();
+        fixed.diagnosis = crate::diagnosis::diagnose(&fixed.checks);
+        h.insert(&fixed, "HQ", "floor 2").unwrap();
+        h.insert(&healthy_at(300), "HQ", "floor 2").unwrap();
+        let stored: Report = serde_json::from_value(h.get(id).unwrap().unwrap()).unwrap();
+        assert_eq!(stored.checks.iter().map(|c| c.id).collect::<Vec<_>>(), [CheckId::Link, CheckId::Ad, CheckId::Rdp]);
+        assert_eq!(stored.checks[1].findings[0].code, crate::report::Code::AdClockSkew);
+        assert_eq!(
+            h.list(&all()).unwrap().iter().filter(|r| r.root_cause.as_deref() == Some("ad.clock_skew")).count(),
+            1
+        );
+        // The trend: each profile's availability, after the layers, over the runs it ran in.
+        let trend = h.trend(&all()).unwrap();
+        let avail: Vec<(&str, u64, u64)> =
+            trend.groups[0].availability.iter().map(|a| (a.check.as_str(), a.runs, a.ok)).collect();
+        let profiles: Vec<_> = avail.iter().filter(|(c, _, _)| ["ad", "rdp"].contains(c)).copied().collect();
+        assert_eq!(profiles, [("ad", 2, 1), ("rdp", 2, 2)]);
+        assert_eq!(avail.last().map(|a| a.0), Some("rdp"), "profiles follow the layers: {avail:?}");
+        // The per-run series the trend page draws: the ad profile fails, then works.
+        let series = crate::survey::series(&h, &all(), "HQ", "floor 2").unwrap();
+        let ad: Vec<Option<crate::report::CheckStatus>> =
+            series.iter().map(|p| p.checks.iter().find(|(c, _)| *c == CheckId::Ad).map(|(_, s)| *s)).collect();
+        assert_eq!(ad, [Some(crate::report::CheckStatus::Fail), Some(crate::report::CheckStatus::Pass), None]);
+        let mut page = Vec::new();
+        crate::render::trend::write_trend_html(&trend, &[series], &mut page).unwrap();
+        let page = String::from_utf8(page).unwrap();
+        assert!(page.contains("data-check=\"ad\"") && page.contains("data-check=\"rdp\""));
+        let mut text = Vec::new();
+        crate::render::trend::write_trend(&trend, &mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        // The availability table: ad worked in 1 of 2 runs, rdp in both.
+        assert!(text.lines().any(|l| l.contains(" ad ") && l.contains("50.0 %")), "{text}");
+        assert!(text.lines().any(|l| l.contains(" rdp ") && l.contains("100.0 %")), "{text}");
+    }
+
+    #[test]
     fn round_trip_keeps_the_report_and_its_summary() {
         let (_dir, path) = temp_db();
         let mut h = History::open(&path).unwrap();

@@ -229,6 +229,14 @@ fn neighbours_details(ev: &crate::check::neighbours::NeighboursEvidence) -> Stri
             {
                 text.push_str(&format!(" PoE {:.1}/{:.1} W", alloc as f64 / 1000.0, req as f64 / 1000.0));
             }
+            // LLDP-MED: the voice VLAN a phone on this port is told to use.
+            if let Some(voice) = n.med.as_ref().and_then(|m| m.voice()) {
+                match voice.vlan {
+                    Some(vlan) => text.push_str(&format!(" voice vlan {vlan}")),
+                    None => text.push_str(" voice untagged"),
+                }
+                text.push_str(&format!(" dscp {}", voice.dscp));
+            }
             if n.via == crate::platform::lldp::Via::Lldpd {
                 text.push_str(" (lldpd)");
             }
@@ -238,7 +246,15 @@ fn neighbours_details(ev: &crate::check::neighbours::NeighboursEvidence) -> Stri
     if ev.neighbours.is_empty() {
         parts.push("nothing heard".into());
     }
-    parts.push(format!("listened {:.1} s", ev.listened_ms as f64 / 1000.0));
+    if ev.capture.is_some() {
+        // A capture has no local interface to compare the switch's speed and duplex with.
+        parts.push(format!(
+            "{} LLDP, {} CDP frames in the capture (local speed/duplex unknown)",
+            ev.lldp_frames, ev.cdp_frames
+        ));
+    } else {
+        parts.push(format!("listened {:.1} s", ev.listened_ms as f64 / 1000.0));
+    }
     if !ev.notices.is_empty() {
         let codes: Vec<&str> = ev.notices.iter().map(|n| n.code.as_str()).collect();
         parts.push(format!("notices: {}", codes.join(", ")));
@@ -248,7 +264,8 @@ fn neighbours_details(ev: &crate::check::neighbours::NeighboursEvidence) -> Stri
 
 /// The line at the top of every report: `Switch: NAME port PORT (VLAN N)` when a
 /// neighbour was heard, the honest "nothing heard" when the neighbours check listened in
-/// vain, `None` when it did not run (a capture, an older report).
+/// vain (or a capture's discovery frames did not decode), `None` when it did not run (a
+/// capture without LLDP or CDP, an older report).
 pub fn neighbour_line(report: &Report) -> Option<String> {
     if let Some(line) = &report.neighbour {
         return Some(line.sentence());
@@ -256,6 +273,9 @@ pub fn neighbour_line(report: &Report) -> Option<String> {
     let ev = report.neighbours_evidence()?;
     if ev.listen_error.is_some() && ev.neighbours.is_empty() {
         return Some("Switch: unknown (could not listen for LLDP/CDP)".into());
+    }
+    if ev.capture.is_some() {
+        return Some("Switch: unknown (the capture's LLDP/CDP frames did not decode)".into());
     }
     Some(if ev.waited {
         format!("Switch: nothing heard in {:.0} s (LLDP/CDP)", ev.listened_ms as f64 / 1000.0)
@@ -886,6 +906,40 @@ pub(crate) fn web_sample_report() -> Report {
     report
 }
 
+/// A report holding service profile checks (#15 item 3): their evidence as a newer or
+/// foreign build may store it (`Evidence::Other`), a failing one with a finding.
+#[cfg(test)]
+pub(crate) fn report_with_profiles(started_at: &str) -> Report {
+    use crate::report::{Finding, Severity};
+    let finding = Finding {
+        code: Code::AdClockSkew,
+        severity: Severity::Fail,
+        layer: CheckId::Ad,
+        message: "the clock is 7 minutes off the domain controller's".into(),
+    };
+    let profile = |id, status, findings, evidence| CheckResult {
+        id,
+        status,
+        duration_ms: 40,
+        blocked_by: None,
+        reason: None,
+        reason_code: None,
+        findings,
+        evidence,
+    };
+    let link = profile(CheckId::Link, CheckStatus::Pass, vec![], Evidence::None);
+    let ad = profile(
+        CheckId::Ad,
+        CheckStatus::Fail,
+        vec![finding],
+        // Not an object, so no build reads it as its typed evidence (whose parts others
+        // are writing): it stays `Other` through a store and a read-back.
+        Evidence::Other(serde_json::json!(["corp.example", 421])),
+    );
+    let rdp = profile(CheckId::Rdp, CheckStatus::Pass, vec![], Evidence::Other(serde_json::json!(["ts1"])));
+    crate::report::test_report(vec![link, ad, rdp], started_at, 10)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1495,5 +1549,69 @@ mod tests {
         // A report without the check (a capture, an older version) has no line.
         let none = crate::report::test_report(vec![], "2026-11-24T07:00:00.000Z", 10);
         assert_eq!(neighbour_line(&none), None);
+    }
+
+    #[test]
+    fn profile_checks_appear_in_every_format() {
+        let r = report_with_profiles("2026-11-30T07:00:00.000Z");
+        assert_eq!(r.diagnosis.root_cause.as_ref().map(|c| c.code), Some(Code::AdClockSkew));
+        let text = |format| {
+            let mut out = Vec::new();
+            write(&r, format, &mut out, false).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let row = |text: &str, id: CheckId| text.lines().any(|l| l.contains(id.title()) && l.contains("fail"));
+        let table = text(Format::Table);
+        assert!(row(&table, CheckId::Ad), "{table}");
+        assert!(table.contains(CheckId::Rdp.title()), "{table}");
+        let markdown = text(Format::Markdown);
+        assert!(markdown.lines().any(|l| l.starts_with(&format!("| {} |", CheckId::Ad.title()))), "{markdown}");
+        assert!(markdown.contains("`ad.clock_skew`"), "{markdown}");
+        let html = text(Format::Html);
+        // The ladder lists every check of the report, profiles included, and each has its
+        // section with the evidence.
+        assert!(
+            html.contains(&format!(
+                "<span class=\"name\">{}</span><span class=\"st\">fail</span>",
+                CheckId::Ad.title()
+            ))
+        );
+        assert!(
+            html.contains(&format!(
+                "<span class=\"name\">{}</span><span class=\"st\">pass</span>",
+                CheckId::Rdp.title()
+            ))
+        );
+        assert!(html.contains("<section id=\"check-ad\">") && html.contains("<section id=\"check-rdp\">"));
+        assert!(html.contains("corp.example"), "the evidence is shown");
+        // JSON reads back with the profile checks in report order.
+        let back: Report = serde_json::from_str(&text(Format::Json)).unwrap();
+        assert_eq!(back.checks.iter().map(|c| c.id).collect::<Vec<_>>(), [CheckId::Link, CheckId::Ad, CheckId::Rdp]);
+        assert_eq!(back.checks[1].findings[0].code, Code::AdClockSkew);
+        #[cfg(feature = "live")]
+        {
+            let line = crate::render::checklist::line(&r.checks[1]);
+            assert!(line.contains(crate::render::checklist::label(CheckId::Ad)), "{line}");
+        }
+    }
+
+    #[test]
+    fn a_diff_names_profile_checks_and_their_findings() {
+        let old = crate::report::test_report(
+            report_with_profiles("2026-11-30T07:00:00.000Z").checks[..1].to_vec(),
+            "2026-11-30T07:00:00.000Z",
+            10,
+        );
+        let new = report_with_profiles("2026-11-30T08:00:00.000Z");
+        let d = crate::diff::diff(&old, &new);
+        let ad = d.layers.iter().find(|l| l.id == "ad").expect("the ad layer in the diff");
+        assert_eq!((ad.old_status.as_deref(), ad.new_status.as_deref(), ad.changed), (None, Some("fail"), true));
+        assert!(d.layers.iter().any(|l| l.id == "rdp" && l.new_status.as_deref() == Some("pass")));
+        assert!(d.new_findings.iter().any(|f| f.layer == "ad" && f.code == "ad.clock_skew"), "{:?}", d.new_findings);
+        let back = crate::diff::diff(&new, &old);
+        assert!(back.resolved_findings.iter().any(|f| f.code == "ad.clock_skew"));
+        let mut out = Vec::new();
+        crate::diff::write_table(&d, &mut out).unwrap();
+        assert!(String::from_utf8(out).unwrap().contains("ad"));
     }
 }

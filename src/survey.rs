@@ -117,10 +117,14 @@ pub async fn survey(
     stop: &Stop,
     mut on_event: impl FnMut(SurveyEvent<'_>) -> Result<(), RunError>,
 ) -> Result<u8, RunError> {
-    // A survey records the neighbourhood too: on a wireless interface every run scans.
-    // Nobody waits for a survey's runs, so DHCP listens longer unless told otherwise.
+    // A survey records the neighbourhood too: on a wireless interface every run scans, and
+    // every run waits up to `[neighbours] window_secs` for the switch's LLDP/CDP (as
+    // `--neighbours` does; a survey's runs are minutes apart, and a run shorter than the
+    // switch's interval rarely hears it). Nobody waits for a survey's runs, so DHCP listens
+    // longer unless told otherwise.
     let mut config = config.clone();
     config.wifi.scan = true;
+    config.listen_for_neighbours();
     config.dhcp.window_ms.get_or_insert(crate::config::SURVEY_DHCP_WINDOW_MS);
     let config = &config;
     if let Some(dir) = &settings.textfile {

@@ -56,6 +56,10 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# The switch sends only LLDP (as most non-Cisco switches do): measure the first-LLDP-frame
+# wait (`wait = "first"`); the default `each` would wait the whole window for CDP.
+printf '[neighbours]\nwait = "first"\n' > "$tmp/nettriage.toml"
+
 now() { date +%s.%N; }
 : > "$tmp/nettriage.tsv"
 : > "$tmp/lldpcli.tsv"
@@ -70,8 +74,8 @@ for i in $(seq "$RUNS"); do
   tcpdump_pid=$!
   sleep 0.3
   start=$(now)
-  ip netns exec "$C" "$BIN" run --interface eth0 --neighbours --target 198.18.1.2:8080 \
-    --dns-name www.site.test --format json >"$tmp/report.json" || true
+  ip netns exec "$C" "$BIN" run --interface eth0 --neighbours --config "$tmp/nettriage.toml" \
+    --target 198.18.1.2:8080 --dns-name www.site.test --format json >"$tmp/report.json" || true
   end=$(now)
   sleep 0.1
   kill "$tcpdump_pid" 2>/dev/null || true
@@ -112,7 +116,7 @@ section = f"""<!-- neighbours:start -->
 Measured by `sudo tests/bench_neighbours.sh` (nettriage {version}, {commit}, {profile} build,
 {runs} runs) in the namespace lab: lldpd 1.0 as the switch on the router's `lan0`, sending
 LLDP every 2 s (port `Gi1/0/14`, Port VLAN ID 42); each run starts at a random point in that
-interval. nettriage: `nettriage run --neighbours`, from the wire time of the LLDP frame it
+interval. nettriage: `nettriage run --neighbours` with `wait = "first"`, from the wire time of the LLDP frame it
 heard (the last one tcpdump saw in the client namespace before the report) to the report
 written. The classic way: lldpd on
 the client (receive only) learns the frame as it arrives; what follows the frame is

@@ -1,5 +1,5 @@
 //! End-to-end scenarios of the `neighbours` layer: Debian's lldpd as the switch on the
-//! router's `lan0` (the other end of the client's veth), sending LLDP or CDP every second
+//! router's `lan0` (the other end of the client's veth), sending LLDP, CDP or both every second
 //! with a port id, a Port VLAN ID and (for the mismatch) a half-duplex MAU type; lldpd on
 //! the client read through lldpcli; nothing at all (the notice); and a hostile peer sending
 //! malformed LLDP and CDP and a flood of CDP "switches". Each test runs the real binary in
@@ -16,7 +16,7 @@ use lab::{
     Lab, RunOutput, assert_check_status, assert_exit, assert_report_contract, codes, parse_report, root_cause_code,
 };
 use neighbours_lab::{
-    HALF_DUPLEX_MAU, PORT, PORT_VLAN, SWITCH, config, evidence, notice_codes, start_client_lldpd, start_hostile,
+    HALF_DUPLEX_MAU, PORT, PORT_VLAN, SWITCH, Sends, config, evidence, notice_codes, start_client_lldpd, start_hostile,
     start_switch, switch_config, wait_client_knows_switch,
 };
 use nettriage::check::neighbours::Ended;
@@ -43,13 +43,14 @@ fn run(lab: &Lab, args: &[&str]) -> (RunOutput, Value) {
     (out, report)
 }
 
-/// LLDP from the switch: `--neighbours` ends at the first frame (about a second, not the
-/// 35 s window) and the report's top-level `neighbour` names the switch, port and VLAN.
+/// LLDP and CDP from the switch: `--neighbours` (`wait = "each"`) ends once one frame of
+/// each came (about a second, not the 35 s window) and the report's top-level `neighbour`
+/// names the switch, port and VLAN from LLDP.
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn neighbours_lldp_names_the_switch_port_and_vlan() {
     let mut lab = Lab::start("neighbours_lldp_names_the_switch_port_and_vlan");
-    start_switch(&mut lab, "lldpd-switch", false, &switch_config(PORT_VLAN));
+    start_switch(&mut lab, "lldpd-switch", Sends::Both, &switch_config(PORT_VLAN));
     let (out, r) = run(&lab, &["--neighbours"]);
     assert_check_status(&r, "neighbours", "pass");
     assert_exit(out.code, 0, &r);
@@ -58,8 +59,9 @@ fn neighbours_lldp_names_the_switch_port_and_vlan() {
     assert_eq!(r["neighbour"]["vlan"], json!(PORT_VLAN));
     assert_eq!(r["neighbour"]["protocol"], json!("lldp"));
     let ev = evidence(&r);
-    assert_eq!(ev.ended, Ended::LldpHeard);
-    assert!(ev.waited && ev.lldp_frames >= 1);
+    assert_eq!(ev.ended, Ended::EachHeard);
+    assert!(ev.waited && ev.lldp_frames >= 1 && ev.cdp_frames >= 1, "{ev:#?}");
+    assert_eq!(ev.neighbours.iter().map(|n| n.protocol).collect::<Vec<_>>(), [Protocol::Lldp, Protocol::Cdp]);
     let n = &ev.neighbours[0];
     assert_eq!((n.protocol, n.via), (Protocol::Lldp, Via::Frame));
     assert_eq!(n.port_description.as_deref(), Some("desk-214"));
@@ -67,17 +69,41 @@ fn neighbours_lldp_names_the_switch_port_and_vlan() {
     // The veth and lldpd's advertisement of it agree: 10GBASE-T full duplex.
     assert_eq!((n.speed_mbps, n.duplex), (Some(10_000), Some(Duplex::Full)));
     assert_eq!((ev.local_speed_mbps, ev.local_duplex), (Some(10_000), Some(Duplex::Full)));
-    assert!(ev.listened_ms < 5_000, "ended at the first frame: {} ms", ev.listened_ms);
+    assert!(ev.listened_ms < 5_000, "ended once both protocols were heard: {} ms", ev.listened_ms);
     assert!(out.duration < Duration::from_secs(12), "{:?}", out.duration);
 }
 
-/// CDP only (lldpd `-ccc`): heard and named; a CDP frame alone does not end the wait, so
-/// the window comes from the config file (3 s).
+/// A switch that sends only LLDP: `wait = "first"` ends at its first frame; the default
+/// `wait = "each"` keeps listening for CDP until the window (3 s here) ends.
+#[test]
+#[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
+fn neighbours_wait_first_ends_at_lldp_and_each_waits_for_cdp() {
+    let mut lab = Lab::start("neighbours_wait_first_ends_at_lldp_and_each_waits_for_cdp");
+    start_switch(&mut lab, "lldpd-switch", Sends::Lldp, &switch_config(PORT_VLAN));
+    let first = config(&lab, "first.toml", "[neighbours]\nwait = \"first\"\nwindow_secs = 20\n");
+    let (out, r) = run(&lab, &["--neighbours", "--config", &first]);
+    assert_check_status(&r, "neighbours", "pass");
+    assert_exit(out.code, 0, &r);
+    let ev = evidence(&r);
+    assert_eq!(ev.ended, Ended::LldpHeard);
+    assert!(ev.lldp_frames >= 1 && ev.cdp_frames == 0, "{ev:#?}");
+    assert!(ev.listened_ms < 5_000, "ended at the first LLDP frame: {} ms", ev.listened_ms);
+    let each = config(&lab, "each.toml", "[neighbours]\nwindow_secs = 3\n");
+    let (out, r) = run(&lab, &["--neighbours", "--config", &each]);
+    assert_exit(out.code, 0, &r);
+    assert_eq!(r["neighbour"]["switch"], json!(SWITCH));
+    let ev = evidence(&r);
+    assert_eq!(ev.ended, Ended::WindowOver, "no CDP came: the window ended the wait");
+    assert!(ev.lldp_frames >= 2 && ev.listened_ms >= 3_000, "{ev:#?}");
+}
+
+/// CDP only (lldpd `-ccc`): heard and named; a CDP frame alone does not end the wait (LLDP
+/// may still come), so the window comes from the config file (3 s).
 #[test]
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn neighbours_cdp_is_heard() {
     let mut lab = Lab::start("neighbours_cdp_is_heard");
-    start_switch(&mut lab, "lldpd-cdp", true, &switch_config(PORT_VLAN));
+    start_switch(&mut lab, "lldpd-cdp", Sends::Cdp, &switch_config(PORT_VLAN));
     let conf = config(&lab, "cdp.toml", "[neighbours]\nwindow_secs = 3\n");
     let (out, r) = run(&lab, &["--neighbours", "--config", &conf]);
     assert_check_status(&r, "neighbours", "pass");
@@ -98,7 +124,7 @@ fn neighbours_cdp_is_heard() {
 #[cfg_attr(nettriage_lab_skip, ignore = "NETTRIAGE_LAB=skip")]
 fn neighbours_unexpected_vlan_is_the_root_cause() {
     let mut lab = Lab::start("neighbours_unexpected_vlan_is_the_root_cause");
-    start_switch(&mut lab, "lldpd-switch", false, &switch_config(PORT_VLAN));
+    start_switch(&mut lab, "lldpd-switch", Sends::Both, &switch_config(PORT_VLAN));
     let conf = config(&lab, "vlan.toml", "[neighbours]\nexpected_vlan = 10\n");
     let (out, r) = run(&lab, &["--neighbours", "--config", &conf]);
     assert_check_status(&r, "neighbours", "fail");
@@ -119,7 +145,7 @@ fn neighbours_duplex_mismatch_is_named() {
     let mut lab = Lab::start("neighbours_duplex_mismatch_is_named");
     let mut lines = switch_config(PORT_VLAN);
     lines.push(HALF_DUPLEX_MAU.into());
-    start_switch(&mut lab, "lldpd-half", false, &lines);
+    start_switch(&mut lab, "lldpd-half", Sends::Both, &lines);
     let (out, r) = run(&lab, &["--neighbours"]);
     assert_check_status(&r, "neighbours", "warn");
     assert_eq!(codes(&r, "neighbours"), ["link.duplex_mismatch", "link.speed_mismatch"]);
@@ -155,7 +181,7 @@ fn neighbours_lldpd_on_the_client_answers_at_once() {
     let mut lines = switch_config(PORT_VLAN);
     lines[1] = "configure lldp tx-interval 30".into();
     let socket = start_client_lldpd(&mut lab);
-    start_switch(&mut lab, "lldpd-switch", false, &lines);
+    start_switch(&mut lab, "lldpd-switch", Sends::Lldp, &lines);
     wait_client_knows_switch(&lab, &socket);
     let conf = config(&lab, "lldpd.toml", &format!("[neighbours]\nlldpd_socket = \"{}\"\n", socket.display()));
     let (out, r) = run(&lab, &["--neighbours", "--config", &conf]);

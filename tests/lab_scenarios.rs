@@ -87,6 +87,15 @@ fn every_lab_test_carries_the_skip_mark() {
 }
 
 /// The usual arguments: one reachable TCP target and the lab's test name.
+/// A config file for surveys in the lab: a survey's every run waits for the switch's
+/// LLDP/CDP up to `[neighbours] window_secs` (35 s by default), and the lab has no switch,
+/// so its surveys wait 1 s.
+fn survey_config(lab: &Lab) -> String {
+    let path = lab.tmp().join("survey.toml");
+    std::fs::write(&path, "[neighbours]\nwindow_secs = 1\n").unwrap();
+    path.display().to_string()
+}
+
 fn default_args() -> Vec<&'static str> {
     vec!["--target", TARGET_OK, "--dns-name", WWW_NAME]
 }
@@ -1251,8 +1260,9 @@ fn survey_history_trend_and_textfile() {
     let textfile = lab.tmp().join("textfile");
     std::fs::create_dir_all(&textfile).unwrap();
     let (db_arg, tf_arg) = (db.display().to_string(), textfile.display().to_string());
+    let conf = survey_config(&lab);
     let survey = |extra: &[&str]| {
-        let mut args = vec!["survey", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--site", "HQ"];
+        let mut args = vec!["survey", "--config", &conf, "--target", TARGET_OK, "--dns-name", WWW_NAME, "--site", "HQ"];
         args.extend(["--location", "floor 2", "--db", &db_arg, "--textfile", &tf_arg]);
         args.extend_from_slice(extra);
         lab.run_nettriage_raw(&[], &args)
@@ -1351,8 +1361,10 @@ fn survey_stops_cleanly_on_sigint_without_losing_runs() {
     let lab = lab!("survey_stops_cleanly_on_sigint");
     let db = lab.tmp().join("history.db");
     let log = lab.tmp().join("survey.out");
+    let conf = survey_config(&lab);
     let mut child = std::process::Command::new("ip")
-        .args(["netns", "exec", &lab.c, &lab::nettriage_bin(), "survey", "--target", TARGET_OK, "--dns-name", WWW_NAME])
+        .args(["netns", "exec", &lab.c, &lab::nettriage_bin(), "survey", "--config", &conf])
+        .args(["--target", TARGET_OK, "--dns-name", WWW_NAME])
         .args(["--db", &db.display().to_string(), "--every", "0s", "--count", "50"])
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(std::process::Stdio::null())
@@ -1387,10 +1399,11 @@ fn prometheus_scrapes_serve() {
     let mut lab = lab!("prometheus_scrapes_serve");
     let db = lab.tmp().join("history.db");
     let db_arg = db.display().to_string();
+    let conf = survey_config(&lab);
     let survey = |location: &str| {
         let args = ["survey", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--site", "HQ", "--location", location];
         let mut full = args.to_vec();
-        full.extend(["--db", &db_arg, "--once"]);
+        full.extend(["--db", &db_arg, "--once", "--config", &conf]);
         lab.run_nettriage_raw(&[], &full).code
     };
     assert_eq!(survey("room 1"), 0);
@@ -1760,7 +1773,8 @@ fn survey_outputs_are_checked_first_and_a_failing_one_does_not_end_it() {
     // A missing directory (two levels) is created, and the first run's textfile is in it.
     let textfile = lab.tmp().join("node_exporter").join("textfile");
     let tf_arg = textfile.display().to_string();
-    let base = ["survey", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--db", &db_arg];
+    let conf = survey_config(&lab);
+    let base = ["survey", "--config", &conf, "--target", TARGET_OK, "--dns-name", WWW_NAME, "--db", &db_arg];
     let mut args = base.to_vec();
     args.extend(["--textfile", &tf_arg, "--once"]);
     let out = lab.run_nettriage_raw(&[], &args);
@@ -1865,8 +1879,11 @@ fn history_readers_never_create_a_database_and_serve_answers_head() {
 
     let db = lab.tmp().join("history.db");
     let db_arg = db.display().to_string();
-    let out = lab
-        .run_nettriage_raw(&[], &["survey", "--target", TARGET_OK, "--dns-name", WWW_NAME, "--db", &db_arg, "--once"]);
+    let conf = survey_config(&lab);
+    let out = lab.run_nettriage_raw(
+        &[],
+        &["survey", "--config", &conf, "--target", TARGET_OK, "--dns-name", WWW_NAME, "--db", &db_arg, "--once"],
+    );
     assert_eq!(out.code, 0, "{}", out.stderr);
     let (c, bin) = (lab.c.clone(), lab::nettriage_bin());
     lab.spawn_in("serve", &c, &[&bin, "serve", "--listen", "127.0.0.1:9464", "--db", &db_arg]);

@@ -135,7 +135,8 @@ fn write_config(lab: &Lab, smtp_extra: &str, timeout_ms: u64) -> (PathBuf, PathB
     fs::write(
         &config,
         format!(
-            "[ticket]\nsystem = \"smtp\"\noutbox = \"{}\"\ntimeout_ms = {timeout_ms}\n\n[ticket.smtp]\n\
+            // A survey's runs wait for the switch (none in the lab) up to window_secs.
+            "[neighbours]\nwindow_secs = 1\n\n[ticket]\nsystem = \"smtp\"\noutbox = \"{}\"\ntimeout_ms = {timeout_ms}\n\n[ticket.smtp]\n\
              server = \"{WWW_NAME}\"\nport = {SMTP_PORT}\nfrom = \"nettriage@site.test\"\nto = [\"help@site.test\"]\n{smtp_extra}",
             outbox.display()
         ),

@@ -163,6 +163,7 @@ const OWN_TESTS: &[&str] = &[
     "tcpdump-ospf-sr.pcapng",
     "zeek-icmp-icmp6-nd-options.pcap",
     "zeek-icmp-icmp6-toobig.pcap",
+    "tcpdump-LLDP_and_CDP.pcap",
 ];
 
 fn assert_verdict(e: &Expect) {
@@ -178,7 +179,7 @@ fn assert_verdict(e: &Expect) {
     for id in ["link", "wifi"] {
         assert_eq!(check(&r, id)["reason_code"], "not_observable_in_capture", "{name} {id}");
     }
-    for id in ["dhcp", "gateway", "dns", "ports"] {
+    for id in ["neighbours", "dhcp", "gateway", "dns", "ports"] {
         let c = check(&r, id);
         match e.judged.iter().find(|(j, _, _)| *j == id) {
             Some((_, status, want)) => {
@@ -760,4 +761,67 @@ fn analyze_with_a_config_tells_the_rogue_router_from_the_expected_one() {
     std::fs::write(&broken, "[ipv6\n").unwrap();
     assert_eq!(run(&broken).status.code(), Some(3), "a config that does not parse");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+/// tcpdump's `LLDP_and_CDP.pcap` (two Cisco 3560s on one link, each sending LLDP and
+/// CDPv2): every switch port is one neighbour per protocol, as tcpdump -v decodes them;
+/// the report's neighbour line is the first LLDP one; nothing is judged without a config
+/// (no local speed or duplex in a capture), and `analyze --config` with `expected_vlan`
+/// judges the native VLAN 1 both switches report.
+#[test]
+fn the_lldp_and_cdp_capture_names_both_switches_and_judges_the_expected_vlan() {
+    let name = "tcpdump-LLDP_and_CDP.pcap";
+    let (exit, r) = analyze(name);
+    assert_eq!((exit, r["diagnosis"]["status"].as_str()), (0, Some("healthy")));
+    let c = check(&r, "neighbours");
+    assert_eq!(c["status"], "pass");
+    let ev = &c["evidence"];
+    assert_eq!(
+        (ev["lldp_frames"].as_u64(), ev["cdp_frames"].as_u64(), ev["malformed_frames"].as_u64()),
+        (Some(8), Some(4), Some(0))
+    );
+    assert_eq!((ev["local_speed_mbps"].clone(), ev["local_duplex"].clone()), (Value::Null, Value::Null));
+    let seen: BTreeSet<(String, String, String, u64)> = ev["neighbours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            let s = |k: &str| n[k].as_str().unwrap_or_default().to_string();
+            (s("protocol"), s("chassis_id"), s("port_id"), n["port_vlan"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    let want: BTreeSet<(String, String, String, u64)> = [
+        ("lldp", "00:19:2f:a7:b2:8d", "Uplink to S1"),
+        ("lldp", "00:18:ba:98:68:8f", "Fa0/13"),
+        ("cdp", "S1", "FastEthernet0/13"),
+        ("cdp", "S2", "GigabitEthernet0/13"),
+    ]
+    .iter()
+    .map(|(p, c, port)| (p.to_string(), c.to_string(), port.to_string(), 1))
+    .collect();
+    assert_eq!(seen, want);
+    let cdp_s1 = ev["neighbours"].as_array().unwrap().iter().find(|n| n["chassis_id"] == "S1").unwrap();
+    assert_eq!((cdp_s1["duplex"].as_str(), cdp_s1["platform"].as_str()), (Some("full"), Some("cisco WS-C3560-24TS")));
+    assert_eq!(r["neighbour"]["protocol"], "lldp");
+    assert_eq!(r["neighbour"]["vlan"], 1);
+
+    let dir = std::env::temp_dir().join(format!("nettriage-analyze-vlan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("site.toml");
+    std::fs::write(&config, "[neighbours]\nexpected_vlan = 20\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_nettriage"))
+        .arg("analyze")
+        .arg(real(name))
+        .args(["--format", "json", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run nettriage");
+    std::fs::remove_dir_all(&dir).ok();
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    assert_eq!(out.status.code(), Some(2), "an unexpected VLAN is a broken service");
+    let c = check(&report, "neighbours");
+    assert_eq!(c["status"], "fail");
+    let codes: Vec<&str> = c["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, ["link.unexpected_vlan"; 4], "each switch port in VLAN 1");
+    assert_eq!(report["diagnosis"]["root_cause"]["code"], "link.unexpected_vlan");
 }

@@ -6,7 +6,9 @@
 use libfuzzer_sys::fuzz_target;
 use nettriage::check::neighbours::{MAX_NEIGHBOURS, NeighboursEvidence, judge, line, merge, notices};
 use nettriage::config::NeighboursSettings;
-use nettriage::platform::lldp::{Duplex, Heard, MAX_ADDRESSES, MAX_TEXT, MAX_VLANS, decode_frame, decode_lldpdu};
+use nettriage::platform::lldp::{
+    Duplex, Heard, MAX_ADDRESSES, MAX_POLICIES, MAX_TEXT, MAX_VLANS, decode_frame, decode_lldpdu,
+};
 
 fuzz_target!(|data: &[u8]| {
     let mut ev = NeighboursEvidence {
@@ -23,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
             Some(Heard::Neighbour(n)) => {
                 assert!(n.management_addresses.len() <= MAX_ADDRESSES);
                 assert!(n.vlans.len() <= MAX_VLANS);
+                assert!(n.med.as_ref().is_none_or(|m| m.policies.len() <= MAX_POLICIES));
                 for text in [&n.system_name, &n.system_description, &n.port_id, &n.port_description].into_iter().flatten() {
                     assert!(text.chars().count() <= MAX_TEXT);
                 }

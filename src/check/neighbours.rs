@@ -14,12 +14,15 @@
 //! so a quick run rarely hears one: without `--neighbours` the check listens only while the
 //! run lasts anyway (the runner tells it when every other check is done:
 //! [`crate::check::Facts::neighbours_alone`]) and reports "nothing heard" as a notice, not
-//! a failure. With `--neighbours` (and in surveys) it waits up to `[neighbours]
-//! window_secs` (35 s: one LLDP interval and a margin). Either way it ends as soon as an
-//! LLDP frame is heard or lldpd answered: LLDP carries everything judged here, and
-//! non-Cisco switches never send CDP, so waiting for "one frame of each protocol" would
-//! cost the whole window on most networks; a CDP frame alone does not end the wait, since
-//! a Cisco switch with LLDP enabled sends both and LLDP's 802.3 TLVs say more.
+//! a failure. With `--neighbours` (and in every survey run) it waits up to `[neighbours]
+//! window_secs` (35 s: one LLDP interval and a margin). Either way lldpd's answer ends it,
+//! and `[neighbours] wait` says which frames do ([`heard_enough`]): `each` (the default)
+//! once one LLDP and one CDP frame came, `first` at the first LLDP frame. `each` costs the
+//! whole window on a switch that sends only LLDP; docs/checks/neighbours.md says why it is
+//! the default anyway.
+//!
+//! `analyze` folds a capture's LLDP and CDP frames into the same evidence (with `capture`
+//! set and no local speed or duplex) and judges them with the same [`judge`].
 //!
 //! The socket is opened promiscuous: LLDP's and CDP's group addresses
 //! (01:80:c2:00:00:0e, 01:00:0c:cc:cc:cc) are not joined by the kernel, a NIC's filter may
@@ -33,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::check::dns::Notice;
 use crate::check::finding;
-use crate::config::NeighboursSettings;
+use crate::config::{NeighboursSettings, NeighboursWait};
 use crate::platform::lldp::{Duplex, Neighbour, Protocol, Via};
 use crate::report::{CheckId, Code, Finding, Severity};
 
@@ -46,8 +49,10 @@ pub const MAX_NEIGHBOURS: usize = 16;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Ended {
-    /// An LLDP frame was heard.
+    /// An LLDP frame was heard (`wait = "first"`).
     LldpHeard,
+    /// One LLDP and one CDP frame were heard (`wait = "each"`).
+    EachHeard,
     /// lldpd already knew the neighbour.
     LldpdAnswered,
     /// The `--neighbours` window passed.
@@ -57,6 +62,8 @@ pub enum Ended {
     RunOver,
     /// The packet socket could not be opened (see `listen_error`).
     NotListened,
+    /// Nothing was listened to: the frames come from an analysed capture (`capture`).
+    Capture,
 }
 
 /// What lldpd said.
@@ -72,7 +79,7 @@ pub enum LldpdStatus {
     Answered,
     /// lldpcli ran but its output did not read, or it took longer than [`LLDPCLI_TIMEOUT`].
     Failed,
-    /// Not asked (`[neighbours] lldpcli = false`).
+    /// Not asked (`[neighbours] lldpcli = false`, or an analysed capture).
     Disabled,
 }
 
@@ -114,6 +121,11 @@ pub struct NeighboursEvidence {
     pub lldpd_error: Option<String>,
     /// `neighbours.none_heard`, `neighbours.malformed`: information, never findings.
     pub notices: Vec<Notice>,
+    /// The analysed capture the frames came from (`analyze`); `None` in a live run. A
+    /// capture does not record the capturing interface's speed and duplex, so
+    /// `local_speed_mbps` and `local_duplex` are `None` and only the switch's own claims
+    /// (VLAN against `expected_vlan`, power) are judged.
+    pub capture: Option<String>,
 }
 
 /// The line at the top of every report: the switch and port this interface is plugged
@@ -183,7 +195,7 @@ pub fn merge(list: &mut Vec<Neighbour>, n: Neighbour) {
 /// The informational notices (pure).
 pub fn notices(ev: &NeighboursEvidence) -> Vec<Notice> {
     let mut out = Vec::new();
-    if ev.neighbours.is_empty() && ev.listen_error.is_none() {
+    if ev.neighbours.is_empty() && ev.listen_error.is_none() && ev.capture.is_none() {
         let how = if ev.waited {
             format!("in {:.1} s of listening", ev.listened_ms as f64 / 1000.0)
         } else {
@@ -195,9 +207,13 @@ pub fn notices(ev: &NeighboursEvidence) -> Vec<Notice> {
         });
     }
     if ev.malformed_frames > 0 {
+        let place = match &ev.capture {
+            Some(path) => format!("in the capture {path}"),
+            None => format!("on {}", ev.interface),
+        };
         out.push(Notice {
             code: Code::NeighboursMalformed,
-            message: format!("{} LLDP/CDP frames on {} did not decode", ev.malformed_frames, ev.interface),
+            message: format!("{} LLDP/CDP frames {place} did not decode", ev.malformed_frames),
         });
     }
     out
@@ -260,6 +276,16 @@ pub fn judge(ev: &NeighboursEvidence, settings: &NeighboursSettings) -> Vec<Find
     findings
 }
 
+/// Whether the frames heard so far end the wait (pure): `each` once one LLDP and one CDP
+/// frame came, `first` at the first LLDP frame (a CDP frame alone never ends it: a switch
+/// that sends both says more in LLDP's 802.3 TLVs). `None`: keep listening.
+pub fn heard_enough(wait: NeighboursWait, lldp_frames: u32, cdp_frames: u32) -> Option<Ended> {
+    match wait {
+        NeighboursWait::Each => (lldp_frames > 0 && cdp_frames > 0).then_some(Ended::EachHeard),
+        NeighboursWait::First => (lldp_frames > 0).then_some(Ended::LldpHeard),
+    }
+}
+
 #[cfg(feature = "live")]
 pub use live::run;
 
@@ -295,8 +321,8 @@ mod live {
         let listener = {
             let (name, mac, answered) = (iface.name.clone(), iface.mac, answered.clone());
             let alone = ctx.facts.neighbours_alone.clone();
-            let wait_window = settings.listen;
-            tokio::task::spawn_blocking(move || listen(&name, mac, started, until, wait_window, &alone, &answered))
+            let how = Wait { window: settings.listen, until: settings.wait };
+            tokio::task::spawn_blocking(move || listen(&name, mac, started, until, how, &alone, &answered))
         };
         let (lldpd, lldpd_error, known) = if settings.lldpcli {
             query_lldpd(settings.lldpd_socket.as_deref(), &iface.name).await
@@ -344,6 +370,7 @@ mod live {
             lldpd,
             lldpd_error,
             notices: Vec::new(),
+            capture: None,
         };
         ev.notices = notices(&ev);
         Ok(Outcome::Ran { findings: judge(&ev, settings), evidence: Evidence::Neighbours(Box::new(ev)) })
@@ -359,17 +386,26 @@ mod live {
         error: Option<packet::PacketError>,
     }
 
-    /// Listens until `until`, an LLDP frame, lldpd's answer, or (without the window) the
-    /// runner's word that every other check is done.
+    /// How the listener waits: for the window or only while the run lasts, and which
+    /// frames end it early.
+    #[derive(Clone, Copy)]
+    struct Wait {
+        window: bool,
+        until: NeighboursWait,
+    }
+
+    /// Listens until `until`, the frames [`heard_enough`] asks for, lldpd's answer, or
+    /// (without the window) the runner's word that every other check is done.
     fn listen(
         name: &str,
         own_mac: Option<MacAddr>,
         started: Instant,
         until: Instant,
-        wait_window: bool,
+        how: Wait,
         alone: &AtomicBool,
         answered: &AtomicBool,
     ) -> Listened {
+        let wait_window = how.window;
         let mut out = Listened {
             neighbours: Vec::new(),
             lldp_frames: 0,
@@ -389,8 +425,8 @@ mod live {
         };
         loop {
             let now = Instant::now();
-            if out.lldp_frames > 0 {
-                out.ended = Ended::LldpHeard;
+            if let Some(ended) = heard_enough(how.until, out.lldp_frames, out.cdp_frames) {
+                out.ended = ended;
                 break;
             }
             if answered.load(Ordering::Acquire) {
@@ -569,6 +605,17 @@ mod tests {
             merge(&mut list, Neighbour { port_id: Some(format!("p{i}")), ..cdp.clone() });
         }
         assert_eq!(list.len(), MAX_NEIGHBOURS);
+    }
+
+    #[test]
+    fn each_waits_for_both_protocols_first_for_lldp_alone() {
+        use NeighboursWait::{Each, First};
+        assert_eq!(heard_enough(Each, 0, 0), None);
+        assert_eq!(heard_enough(Each, 3, 0), None, "LLDP alone: CDP may still come");
+        assert_eq!(heard_enough(Each, 0, 1), None);
+        assert_eq!(heard_enough(Each, 1, 1), Some(Ended::EachHeard));
+        assert_eq!(heard_enough(First, 1, 0), Some(Ended::LldpHeard));
+        assert_eq!(heard_enough(First, 0, 2), None, "CDP alone does not end the first-LLDP wait");
     }
 
     #[test]

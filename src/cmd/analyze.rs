@@ -26,18 +26,19 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
     if let Some(path) = &args.output {
         nettriage::files::check_file_target(path)?;
     }
-    // Only the site's IPv6 settings matter to a capture (expected routers); the file is
-    // read as `run` reads it, so a broken one is the same configuration error.
+    // Only the site's IPv6 and neighbours settings matter to a capture (expected routers,
+    // expected VLAN); the file is read as `run` reads it, so a broken one is the same
+    // configuration error.
     let overrides = nettriage::config::Overrides { config: args.config.clone(), ..Default::default() };
-    let ipv6 = match nettriage::config::Config::load(&overrides) {
-        Ok(config) => config.ipv6,
+    let (ipv6, neighbours) = match nettriage::config::Config::load(&overrides) {
+        Ok(config) => (config.ipv6, config.neighbours),
         Err(e) => {
             eprintln!("nettriage: {e}");
             return Ok(app::EXIT_COULD_NOT_RUN);
         }
     };
     let report = if args.capture == Path::new("-") {
-        app::analyze_reader_with(std::io::stdin().lock(), "-", args.redact, ipv6)?
+        app::analyze_reader_with(std::io::stdin().lock(), "-", args.redact, ipv6, neighbours)?
     } else {
         let path = &args.capture;
         let fail = |source| RunError::ReadCapture {
@@ -47,7 +48,7 @@ pub fn analyze(args: &AnalyzeArgs) -> Result<u8, RunError> {
         let file = std::fs::File::open(path).map_err(fail)?;
         let len = file.metadata().map_err(fail)?.len();
         let reader = Progress::new(std::io::BufReader::new(file), len);
-        app::analyze_reader_with(reader, &path.display().to_string(), args.redact, ipv6)?
+        app::analyze_reader_with(reader, &path.display().to_string(), args.redact, ipv6, neighbours)?
     };
     let format = args.format.map_or(Format::Table, Format::from);
     let stdout = std::io::stdout();

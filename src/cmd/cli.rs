@@ -321,7 +321,8 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub redact: bool,
     /// TOML config file whose [ipv6] expected_routers_v6 tells a configured router from a
-    /// rogue one [default: /etc/nettriage/config.toml if it exists].
+    /// rogue one and whose [neighbours] expected_vlan is judged against the capture's
+    /// LLDP/CDP [default: /etc/nettriage/config.toml if it exists].
     #[arg(short, long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
@@ -445,9 +446,10 @@ pub struct RunArgs {
     pub wifi_scan: bool,
 
     /// Wait for the switch to say which port and VLAN this is (LLDP or CDP): up to 35 s,
-    /// ending at the first LLDP frame; the run's deadline grows to fit [default: listen
-    /// only while the run lasts, or `listen = true` / `window_secs` under `[neighbours]`
-    /// in the config file].
+    /// ending once one frame of each protocol came (or at the first LLDP frame with `wait
+    /// = "first"`); the run's deadline grows to fit [default: listen only while the run
+    /// lasts, or `listen = true` / `window_secs` / `wait` under `[neighbours]` in the config
+    /// file; survey runs always wait].
     #[arg(long)]
     pub neighbours: bool,
 

@@ -141,6 +141,92 @@ pub struct Power {
     pub allocated_mw: Option<u32>,
 }
 
+/// LLDP-MED (ANSI/TIA-1057) as the switch sends it: what it offers media endpoints (IP
+/// phones, video), the voice and video VLANs it hands them, the power it grants, and the
+/// switch's own inventory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Med {
+    /// The LLDP-MED capabilities the sender supports (TIA-1057 10.2.2.1): `capabilities`,
+    /// `network_policy`, `location`, `power_pse`, `power_pd`, `inventory`.
+    pub capabilities: Vec<String>,
+    /// The sender's device type: `endpoint_class_1` to `endpoint_class_3`, or
+    /// `network_connectivity` (a switch); `None` when not defined.
+    pub device_type: Option<String>,
+    /// Network policies (TIA-1057 10.2.3), one per application type (at most [`MAX_POLICIES`]).
+    pub policies: Vec<NetworkPolicy>,
+    /// Extended power via MDI (TIA-1057 10.2.5).
+    pub power: Option<MedPower>,
+    /// Inventory (TIA-1057 10.2.6): the sender's hardware and software.
+    pub inventory: Inventory,
+}
+
+/// One LLDP-MED network policy: the VLAN and QoS an application (e.g. voice) is to use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct NetworkPolicy {
+    /// `voice`, `voice_signaling`, `guest_voice`, `guest_voice_signaling`,
+    /// `softphone_voice`, `video_conferencing`, `streaming_video`, `video_signaling`, or
+    /// `type N` for a reserved one.
+    pub application: String,
+    /// The U flag: the sender does not know the policy (the other fields are to be ignored).
+    pub unknown: bool,
+    /// The T flag: tagged (802.1Q) with `vlan`; untagged otherwise.
+    pub tagged: bool,
+    /// The VLAN id (1-4094); `None` for 0 (the port's VLAN, priority-tagged).
+    pub vlan: Option<u16>,
+    /// The 802.1p priority, 0 to 7.
+    pub priority: u8,
+    /// The DSCP value, 0 to 63 (46: expedited forwarding, voice).
+    pub dscp: u8,
+}
+
+/// LLDP-MED extended power via MDI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct MedPower {
+    /// `pse` (the sender supplies power) or `pd` (it draws power); `reserved` otherwise.
+    pub device: String,
+    /// The power source: `unknown`, `primary`/`backup` (a PSE), `pse`/`local`/`pse_and_local`
+    /// (a PD).
+    pub source: String,
+    /// `unknown`, `critical`, `high` or `low`.
+    pub priority: String,
+    /// The power value in milliwatts (the TLV carries 0.1 W units): what a PSE can supply
+    /// or a PD needs.
+    pub power_mw: u32,
+}
+
+/// LLDP-MED inventory: each field at most 32 characters as sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Inventory {
+    /// Hardware revision.
+    pub hardware_revision: Option<String>,
+    /// Firmware revision.
+    pub firmware_revision: Option<String>,
+    /// Software revision.
+    pub software_revision: Option<String>,
+    /// Serial number.
+    pub serial_number: Option<String>,
+    /// Manufacturer name.
+    pub manufacturer: Option<String>,
+    /// Model name.
+    pub model: Option<String>,
+    /// Asset id.
+    pub asset_id: Option<String>,
+}
+
+impl Med {
+    /// The voice policy (application `voice`), when the sender knows one.
+    pub fn voice(&self) -> Option<&NetworkPolicy> {
+        self.policies.iter().find(|p| p.application == "voice" && !p.unknown)
+    }
+}
+
+/// Most LLDP-MED network policies kept (TIA-1057 defines 8 application types).
+pub const MAX_POLICIES: usize = 8;
+
 /// Link aggregation as the switch reports it for the port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Aggregation {
@@ -200,6 +286,9 @@ pub struct Neighbour {
     pub aggregation: Option<Aggregation>,
     /// The largest frame the port accepts (802.3 Maximum Frame Size TLV).
     pub max_frame_size: Option<u16>,
+    /// LLDP-MED (ANSI/TIA-1057): capabilities, network policies (voice VLAN, DSCP,
+    /// priority), extended power, inventory; `None` when the sender sent none.
+    pub med: Option<Med>,
     /// Milliseconds after the listener opened that this neighbour's latest frame arrived
     /// (frames only; lldpd's answers are 0).
     pub heard_after_ms: Option<u64>,
@@ -503,6 +592,116 @@ fn organisational(n: &mut Neighbour, value: &[u8]) {
                 n.max_frame_size = Some(u16::from_be_bytes([b[0], b[1]]));
             }
         }
+        // LLDP-MED (ANSI/TIA-1057 clause 10.2).
+        ([0x00, 0x12, 0xbb], _) => med(n.med.get_or_insert_with(Med::default), subtype, info),
+        _ => {}
+    }
+}
+
+/// The LLDP-MED capability bits (TIA-1057 10.2.2.1, table 10).
+const MED_CAPABILITIES: [(u16, &str); 6] =
+    [(0, "capabilities"), (1, "network_policy"), (2, "location"), (3, "power_pse"), (4, "power_pd"), (5, "inventory")];
+
+/// Longest inventory text (TIA-1057 10.2.6: at most 32 octets).
+const MAX_INVENTORY: usize = 32;
+
+/// One LLDP-MED TLV (`subtype`, its information after the OUI and subtype) into `m`;
+/// a TLV too short for its subtype, and location identification (not read), add nothing.
+fn med(m: &mut Med, subtype: u8, info: &[u8]) {
+    let inventory = |bytes: &[u8]| text(&bytes[..bytes.len().min(MAX_INVENTORY)]);
+    match subtype {
+        // Capabilities: a 16-bit bitmap and the device type.
+        1 => {
+            let Some(b) = info.get(0..3) else { return };
+            let bits = u16::from_be_bytes([b[0], b[1]]);
+            m.capabilities = MED_CAPABILITIES
+                .iter()
+                .filter(|(bit, _)| bits & (1 << bit) != 0)
+                .map(|(_, n)| (*n).to_string())
+                .collect();
+            m.device_type = match b[2] {
+                1 => Some("endpoint_class_1"),
+                2 => Some("endpoint_class_2"),
+                3 => Some("endpoint_class_3"),
+                4 => Some("network_connectivity"),
+                _ => None,
+            }
+            .map(str::to_string);
+        }
+        // Network policy: application type, then U, T, X, 12-bit VLAN, 3-bit priority, 6-bit DSCP.
+        2 => {
+            let Some(b) = info.get(0..4) else { return };
+            let bits = u32::from_be_bytes([0, b[1], b[2], b[3]]);
+            let application = match b[0] {
+                1 => "voice".to_string(),
+                2 => "voice_signaling".to_string(),
+                3 => "guest_voice".to_string(),
+                4 => "guest_voice_signaling".to_string(),
+                5 => "softphone_voice".to_string(),
+                6 => "video_conferencing".to_string(),
+                7 => "streaming_video".to_string(),
+                8 => "video_signaling".to_string(),
+                other => format!("type {other}"),
+            };
+            let vlan = ((bits >> 9) & 0x0fff) as u16;
+            let policy = NetworkPolicy {
+                application,
+                unknown: bits & (1 << 23) != 0,
+                tagged: bits & (1 << 22) != 0,
+                vlan: (1..=4094).contains(&vlan).then_some(vlan),
+                priority: ((bits >> 6) & 0x07) as u8,
+                dscp: (bits & 0x3f) as u8,
+            };
+            // A later policy for the same application replaces the earlier one.
+            if let Some(old) = m.policies.iter_mut().find(|p| p.application == policy.application) {
+                *old = policy;
+            } else if m.policies.len() < MAX_POLICIES {
+                m.policies.push(policy);
+            }
+        }
+        // Extended power via MDI: type (2 bits), source (2), priority (4); power in 0.1 W.
+        4 => {
+            let Some(b) = info.get(0..3) else { return };
+            let pse = match b[0] >> 6 {
+                0 => Some(true),
+                1 => Some(false),
+                _ => None,
+            };
+            let source = match (pse, (b[0] >> 4) & 0x03) {
+                (_, 0) => "unknown",
+                (Some(true), 1) => "primary",
+                (Some(true), 2) => "backup",
+                (Some(false), 1) => "pse",
+                (Some(false), 2) => "local",
+                (Some(false), 3) => "pse_and_local",
+                _ => "reserved",
+            };
+            let priority = match b[0] & 0x0f {
+                0 => "unknown",
+                1 => "critical",
+                2 => "high",
+                3 => "low",
+                _ => "reserved",
+            };
+            m.power = Some(MedPower {
+                device: match pse {
+                    Some(true) => "pse",
+                    Some(false) => "pd",
+                    None => "reserved",
+                }
+                .to_string(),
+                source: source.to_string(),
+                priority: priority.to_string(),
+                power_mw: u32::from(u16::from_be_bytes([b[1], b[2]])) * 100,
+            });
+        }
+        5 => m.inventory.hardware_revision = inventory(info),
+        6 => m.inventory.firmware_revision = inventory(info),
+        7 => m.inventory.software_revision = inventory(info),
+        8 => m.inventory.serial_number = inventory(info),
+        9 => m.inventory.manufacturer = inventory(info),
+        10 => m.inventory.model = inventory(info),
+        11 => m.inventory.asset_id = inventory(info),
         _ => {}
     }
 }
@@ -688,6 +887,91 @@ pub(super) mod tests {
     pub(in crate::platform) fn frames(name: &str) -> Vec<Vec<u8>> {
         let path = format!("{}/captures/{name}", env!("CARGO_MANIFEST_DIR"));
         crate::pcap::read_file(std::path::Path::new(&path)).unwrap().into_iter().map(|f| f.data).collect()
+    }
+
+    #[test]
+    fn lldpd_med_frames_decode_policies_power_and_inventory() {
+        // captures/lldp_med.pcap: lldpd -M 4 with two policies, MED power and inventory.
+        let all = frames("lldp_med.pcap");
+        assert!(all.len() >= 3);
+        for frame in &all {
+            let Some(Heard::Neighbour(n)) = decode_frame(frame) else { panic!("not decoded") };
+            assert_eq!(n.system_name.as_deref(), Some("sw-lab-1"));
+            let med = n.med.as_ref().expect("LLDP-MED TLVs");
+            assert_eq!(
+                med.capabilities,
+                ["capabilities", "network_policy", "location", "power_pse", "power_pd", "inventory"]
+            );
+            assert_eq!(med.device_type.as_deref(), Some("network_connectivity"));
+            // As tcpdump -v decodes them: voice tagged VLAN 100, priority 5, DSCP 46 (EF);
+            // voice signaling VLAN 100, priority 2, DSCP 24.
+            let expected = |application: &str, priority, dscp| NetworkPolicy {
+                application: application.into(),
+                unknown: false,
+                tagged: true,
+                vlan: Some(100),
+                priority,
+                dscp,
+            };
+            assert_eq!(med.policies, [expected("voice", 5, 46), expected("voice_signaling", 2, 24)]);
+            assert_eq!(med.voice().and_then(|p| p.vlan), Some(100));
+            // The power byte is 0x12: type 0 (PSE; tcpdump 4.99 prints "PD device" through
+            // an operator-precedence slip), source primary, priority high; 154 x 0.1 W.
+            let power = med.power.as_ref().unwrap();
+            assert_eq!(
+                (power.device.as_str(), power.source.as_str(), power.priority.as_str(), power.power_mw),
+                ("pse", "primary", "high", 15_400)
+            );
+            let inv = &med.inventory;
+            assert_eq!(inv.hardware_revision.as_deref(), Some("rev B2"));
+            assert_eq!(inv.firmware_revision.as_deref(), Some("fw 15.2(7)E"));
+            assert_eq!(inv.software_revision.as_deref(), Some("Unknown"), "lldpd sends its own");
+            assert_eq!(inv.serial_number.as_deref(), Some("FOC1234X0AB"));
+            assert_eq!(inv.manufacturer.as_deref(), Some("Lab Networks"));
+            assert_eq!(inv.model.as_deref(), Some("LS-2960-24PC"));
+            assert_eq!(inv.asset_id.as_deref(), Some("asset-0042"));
+        }
+        // Without MED TLVs there is no `med`.
+        let Some(Heard::Neighbour(plain)) = decode_frame(&frames("lldp.pcap")[0]) else { panic!() };
+        assert_eq!(plain.med, None);
+    }
+
+    #[test]
+    fn short_or_odd_med_tlvs_add_nothing_or_name_what_they_are() {
+        let mut m = Med::default();
+        for (subtype, info) in [(1u8, &[0u8, 1][..]), (2, &[1, 0, 0]), (4, &[0x12, 0]), (3, &[1, 2, 3])] {
+            med(&mut m, subtype, info);
+        }
+        assert_eq!(m, Med::default(), "too short for their subtype, or location (not read)");
+        // The U flag, VLAN 0 (priority tagged) and a reserved application type.
+        med(&mut m, 2, &[9, 0x80, 0x00, 0x00]);
+        assert_eq!(
+            m.policies,
+            [NetworkPolicy {
+                application: "type 9".into(),
+                unknown: true,
+                tagged: false,
+                vlan: None,
+                priority: 0,
+                dscp: 0
+            }]
+        );
+        assert_eq!(m.voice(), None);
+        // A PD drawing from PSE and local power, critical, 25.5 W.
+        med(&mut m, 4, &[0x71, 0x00, 0xff]);
+        let p = m.power.clone().unwrap();
+        assert_eq!(
+            (p.device.as_str(), p.source.as_str(), p.priority.as_str(), p.power_mw),
+            ("pd", "pse_and_local", "critical", 25_500)
+        );
+        // Inventory text is cut at 32 characters.
+        med(&mut m, 10, &[b'x'; 200]);
+        assert_eq!(m.inventory.model.as_ref().map(String::len), Some(32));
+        // Policies are bounded, one per application.
+        for app in 0..=255u8 {
+            med(&mut m, 2, &[app, 0x40, 0xc9, 0x6e]);
+        }
+        assert_eq!(m.policies.len(), MAX_POLICIES);
     }
 
     #[test]

@@ -47,16 +47,29 @@ pub fn switch_config(vlan: u16) -> Vec<String> {
 pub const HALF_DUPLEX_MAU: &str =
     "configure ports lan0 lldp custom-tlv add oui 00,12,0f subtype 1 oui-info 03,6c,00,00,0f";
 
-/// Starts lldpd in the router namespace on `lan0` (`-ccc`: CDP forced, and then lldpd
-/// sends no LLDP), with `lines` as its lldpcli configuration; waits (bounded) until it
-/// resumed. Returns its control socket.
-pub fn start_switch(lab: &mut Lab, label: &str, cdp: bool, lines: &[String]) -> PathBuf {
+/// What the lab switch sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sends {
+    /// LLDP only (lldpd's default).
+    Lldp,
+    /// CDPv2 only (`-ccc`: CDPv2 forced; lldpd then sends no LLDP).
+    Cdp,
+    /// LLDP and CDPv2, as a Cisco switch with LLDP enabled does (`-ccc -l`: CDPv2
+    /// forced, LLDP forced although a CDP-only peer may be seen).
+    Both,
+}
+
+/// Starts lldpd in the router namespace on `lan0` sending `sends`, with `lines` as its
+/// lldpcli configuration; waits (bounded) until it resumed. Returns its control socket.
+pub fn start_switch(lab: &mut Lab, label: &str, sends: Sends, lines: &[String]) -> PathBuf {
     let conf = lab.tmp().join(format!("{label}.conf"));
     std::fs::write(&conf, lines.join("\n") + "\n").unwrap();
     let socket = lab.tmp().join(format!("{label}.socket"));
     let mut argv = vec!["lldpd", "-d"];
-    if cdp {
-        argv.push("-ccc");
+    match sends {
+        Sends::Lldp => {}
+        Sends::Cdp => argv.push("-ccc"),
+        Sends::Both => argv.extend(["-ccc", "-l"]),
     }
     let (sock, conf_s) = (socket.display().to_string(), conf.display().to_string());
     argv.extend(["-k", "-S", "nettriage lab switch", "-P", "lab", "-m", "198.18.0.1", "-I", "lan0"]);
