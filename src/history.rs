@@ -26,6 +26,8 @@
 //!   | `http_status` | URL | its final HTTP status; 0 when no answer came |
 //!   | `tls_cert_expiry` | URL | its leaf certificate's `notAfter`, Unix seconds |
 //!   | `web_captive_portal` | empty | 1 when the connectivity probe found a captive portal, 0 when online |
+//!   | `profile_ok` | `profile:target` | 1 when a service profile could use the target (a DC, share, printer, endpoint category, RDP host), else 0 |
+//!   | `ad_clock_offset_s` | `dc:source` | the `ad` profile's clock offset against a DC (its time minus ours), seconds |
 //!
 //!   Runs stored before a metric existed simply have no samples of it: trends count only
 //!   the runs that have them, so old histories read as they are (no migration).
@@ -114,6 +116,8 @@ const HTTP_TOTAL_MS: &str = "http_total_ms";
 const HTTP_STATUS: &str = "http_status";
 const TLS_CERT_EXPIRY: &str = "tls_cert_expiry";
 const WEB_CAPTIVE_PORTAL: &str = "web_captive_portal";
+const PROFILE_OK: &str = "profile_ok";
+const AD_CLOCK_OFFSET_S: &str = "ad_clock_offset_s";
 
 /// Why the history could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
@@ -808,6 +812,12 @@ fn samples(report: &Report) -> Vec<(&'static str, String, f64)> {
         out.push((TLS_CERT_EXPIRY, c.url.clone(), c.not_after_unix));
     }
     out.extend(m.captive_portal.map(|p| (WEB_CAPTIVE_PORTAL, String::new(), if p { 1.0 } else { 0.0 })));
+    for p in &m.profiles {
+        out.push((PROFILE_OK, format!("{}:{}", p.profile, p.target), if p.success { 1.0 } else { 0.0 }));
+    }
+    for c in &m.ad_clock {
+        out.push((AD_CLOCK_OFFSET_S, format!("{}:{}", c.dc, c.source), c.offset_s));
+    }
     out.retain(|(_, _, v)| v.is_finite());
     out
 }
@@ -1307,6 +1317,41 @@ mod tests {
         assert_eq!(get(WIFI_SIGNAL_DBM, ""), Some(-71.0));
         let s = samples(&healthy_report("2026-11-24T08:00:00Z"));
         assert!(!s.iter().any(|(m, k, _)| *m == CHECK_OK && k == "wifi"), "skipped as not applicable");
+    }
+
+    #[test]
+    fn profile_targets_and_the_dc_clock_are_trend_samples() {
+        use crate::check::ad::{AdEvidence, ClockReading, ClockSource, DcProbe};
+        use crate::report::{CheckId, CheckResult, CheckStatus, Evidence};
+        let mut report = healthy_report("2026-11-24T08:00:00Z");
+        let ev = AdEvidence {
+            domain: "corp.lab".into(),
+            dcs: vec![DcProbe {
+                name: "dc1.corp.lab".into(),
+                clock: vec![ClockReading {
+                    dc: "dc1.corp.lab".into(),
+                    source: ClockSource::Kerberos,
+                    offset_ms: 420_000.0,
+                }],
+                ..DcProbe::default()
+            }],
+            ..AdEvidence::default()
+        };
+        report.checks.push(CheckResult {
+            id: CheckId::Ad,
+            status: CheckStatus::Fail,
+            duration_ms: 20,
+            blocked_by: None,
+            reason: None,
+            reason_code: None,
+            findings: vec![],
+            evidence: Evidence::Ad(Box::new(ev)),
+        });
+        let s = samples(&report);
+        let get = |metric: &str, key: &str| s.iter().find(|(m, k, _)| *m == metric && k == key).map(|(_, _, v)| *v);
+        assert_eq!(get(CHECK_OK, "ad"), Some(0.0));
+        assert_eq!(get(PROFILE_OK, "ad:dc1.corp.lab"), Some(0.0));
+        assert_eq!(get(AD_CLOCK_OFFSET_S, "dc1.corp.lab:kerberos"), Some(420.0));
     }
 
     #[test]

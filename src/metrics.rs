@@ -1162,6 +1162,11 @@ pub(crate) mod tests {
             |source| one(&scrape, "nettriage_ad_clock_offset_seconds", &[("dc", "dc1.corp.lab"), ("source", source)]);
         assert!(close(offset("kerberos"), 420.25));
         assert!(close(offset("ldap"), 420.0));
+        // The profile's target: the DC, which answered on no port here.
+        let dc = [("profile", "ad"), ("target", "dc1.corp.lab")];
+        assert_eq!(one(&scrape, "nettriage_profile_check_success", &dc), Some(0.0));
+        let readings = Measurements::from_report(&report).profiles;
+        assert_eq!(readings, [ProfileReading { profile: "ad", target: "dc1.corp.lab".into(), success: false }]);
         assert!(
             family(
                 &parse(&render(&healthy_report("2026-11-24T07:00:00.000Z"), "HQ", "floor 2")),

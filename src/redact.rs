@@ -145,7 +145,9 @@ fn field(key: Option<&str>) -> Field {
         Some(k) if ENUM_KEYS.contains(&k) => Field::Enum,
         Some("ssid") => Field::Ssid,
         Some("hostname") => Field::Hostname,
-        Some("system_name" | "switch" | "chassis_id" | "system_description" | "platform") => Field::Switch,
+        Some(
+            "system_name" | "switch" | "chassis_id" | "system_description" | "platform" | "serial_number" | "asset_id",
+        ) => Field::Switch,
         Some("port_id" | "port_description" | "port") => Field::SwitchPort,
         Some("management_addresses" | "management_address") => Field::SwitchAddress,
         Some(k) => NAMED_KEYS.iter().find(|(key, _)| *key == k).map_or(Field::Text, |(_, kind)| Field::Named(kind)),
